@@ -29,7 +29,6 @@ from estflow import strings as strings
 from estflow import summary as summary
 from estflow import train as train
 from estflow.core import ops as _ops  # noqa: F401 - registers every op type
-from estflow.core.confusion_matrix import confusion_matrix as confusion_matrix
 from estflow.core.dtypes import DType as DType
 from estflow.core.dtypes import as_dtype as as_dtype
 from estflow.core.dtypes import bool as bool  # noqa: A004
@@ -334,6 +333,7 @@ from estflow.core.variables import variables_initializer as variables_initialize
 from estflow.data import gfile as gfile
 from estflow.data.structure import SparseTensorSpec as SparseTensorSpec
 from estflow.data.structure import TensorSpec as TensorSpec
+from estflow.library.confusion_matrix import confusion_matrix as confusion_matrix
 from estflow.train.clip_ops import clip_by_average_norm as clip_by_average_norm
 from estflow.train.clip_ops import clip_by_global_norm as clip_by_global_norm
 from estflow.train.clip_ops import clip_by_norm as clip_by_norm

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "estflow"
-LAYERS = ["core", "train", "data", "summary", "serving", "feature_columns", "hooks", "estimators", "distribute",
-          "cli"]
+LAYERS = ["core", "library", "train", "data", "summary", "serving", "feature_columns", "hooks", "estimators",
+          "distribute", "cli"]
 
 
 def _imports(path: Path):

@@ -12,7 +12,7 @@ Each is a primitive because composing it would be unstable or slow:
 - the samplers draw with per-session generators, like random_ops.py: a seeded op replays
   its sequence in every new session; they run on the CPU, as TF's do.
 
-The public functions `tf.nn.*cross_entropy*` live in `estflow.core.nn_impl`.
+The public functions `tf.nn.*cross_entropy*` live in `estflow.library.nn_impl`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""tf.layers BatchNormalization (estflow/core/layers/normalization.py): TF1's variable names, the
+"""tf.layers BatchNormalization (estflow/library/layers/normalization.py): TF1's variable names, the
 moving-average update ops in GraphKeys.UPDATE_OPS, training as a bool or a tensor, fused 4-D."""
 
 from __future__ import annotations

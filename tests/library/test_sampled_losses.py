@@ -1,4 +1,4 @@
-"""nce_loss and sampled_softmax_loss (estflow/core/sampled_losses.py): values against numpy for
+"""nce_loss and sampled_softmax_loss (estflow/library/sampled_losses.py): values against numpy for
 fixed samples, accidental hits, sparse gradients, and training a toy problem."""
 
 from __future__ import annotations

@@ -10,9 +10,7 @@ the gradient reaching the class `weights` is an IndexedSlices over the rows used
 from __future__ import annotations
 
 from estflow.core import dtypes
-from estflow.core.embedding_ops import embedding_lookup
 from estflow.core.graph import Tensor, name_scope
-from estflow.core.nn_impl import sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits_v2
 from estflow.core.ops import (
     array_ops,
     cast_ops,
@@ -27,6 +25,8 @@ from estflow.core.ops import (
 )
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.ops.nn_loss_ops import compute_accidental_hits, log_uniform_candidate_sampler
+from estflow.library.embedding_ops import embedding_lookup
+from estflow.library.nn_impl import sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits_v2
 
 
 def _compute_sampled_logits(weights, biases, labels, inputs, num_sampled, num_classes, num_true=1,

@@ -19,15 +19,16 @@ variance uses the sample (n - 1) batch variance, as TF's fused kernel does.
 
 from __future__ import annotations
 
-from estflow.core import dtypes, nn_impl
+from estflow.core import dtypes
 from estflow.core.graph import Tensor, colocate_with, name_scope
 from estflow.core.init_ops import Ones, Zeros
-from estflow.core.layers.base import Layer
 from estflow.core.ops import array_ops, cast_ops
 from estflow.core.ops.constant_op import constant, convert_to_tensor
 from estflow.core.ops.control_flow_ops import smart_cond
 from estflow.core.tensor_shape import TensorShape
 from estflow.core.variables import Variable, assign_sub
+from estflow.library import nn_impl
+from estflow.library.layers.base import Layer
 
 
 def _constant_value(pred):

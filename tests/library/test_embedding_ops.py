@@ -1,4 +1,4 @@
-"""Embedding lookups (estflow/core/embedding_ops.py): sharded tables against a numpy gather of
+"""Embedding lookups (estflow/library/embedding_ops.py): sharded tables against a numpy gather of
 the concatenated table, sparse gradients touching only looked-up rows, sparse combiners,
 and safe_embedding_lookup_sparse's pruning and empty rows."""
 

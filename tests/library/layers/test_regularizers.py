@@ -1,4 +1,4 @@
-"""Weight regularizers (estflow/core/layers/regularizers.py), as tf.contrib.layers' ones."""
+"""Weight regularizers (estflow/library/layers/regularizers.py), as tf.contrib.layers' ones."""
 
 from __future__ import annotations
 

@@ -18,8 +18,7 @@ input's dtype; the result is added to `loss_collection`, so `get_total_loss()` c
 
 from __future__ import annotations
 
-from estflow.core import dtypes, nn_impl
-from estflow.core.confusion_matrix import remove_squeezable_dimensions
+from estflow.core import dtypes
 from estflow.core.graph import (
     GraphKeys,
     Tensor,
@@ -42,7 +41,9 @@ from estflow.core.ops import (
     unary_ops,
 )
 from estflow.core.ops.constant_op import constant, convert_to_tensor
-from estflow.core.weights_broadcast_ops import assert_broadcastable, broadcast_weights
+from estflow.library import nn_impl
+from estflow.library.confusion_matrix import remove_squeezable_dimensions
+from estflow.library.weights_broadcast_ops import assert_broadcastable, broadcast_weights
 
 
 class Reduction:

@@ -1,4 +1,4 @@
-"""tf.layers Dense / Dropout / Flatten (estflow/core/layers/core.py): TF1's variable and op
+"""tf.layers Dense / Dropout / Flatten (estflow/library/layers/core.py): TF1's variable and op
 names, reuse, values, regularization losses, and `training` as a bool or a tensor."""
 
 from __future__ import annotations

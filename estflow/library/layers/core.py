@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from estflow.core import nn_impl
 from estflow.core.graph import name_scope
 from estflow.core.init_ops import Zeros
-from estflow.core.layers.base import Layer
 from estflow.core.ops import array_ops, concat_ops, manipulation_ops, matmul_ops, nn_ops, unary_ops
 from estflow.core.ops.control_flow_ops import smart_cond
 from estflow.core.tensor_shape import TensorShape
+from estflow.library import nn_impl
+from estflow.library.layers.base import Layer
 
 _ACTIVATIONS = {
     "linear": None, "relu": nn_ops.relu, "relu6": nn_ops.relu6, "elu": nn_ops.elu, "selu": nn_ops.selu,

@@ -1,4 +1,4 @@
-"""The tf.layers `Layer` base class (estflow/core/layers/base.py): scopes, naming, tracking."""
+"""The tf.layers `Layer` base class (estflow/library/layers/base.py): scopes, naming, tracking."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import pytest
 
 import estflow as tf
 from estflow.core.graph import GraphKeys, get_collection
-from estflow.core.layers.base import Layer
 from estflow.core.ops.constant_op import placeholder
 from estflow.core.variable_scope import variable_scope
 from estflow.core.variables import global_variables_initializer
+from estflow.library.layers.base import Layer
 
 
 class Scale(Layer):

@@ -16,12 +16,12 @@ import pytest
 
 import estflow as tf
 from estflow.core import errors
-from estflow.core import losses_impl as losses
 from estflow.core.gradients import gradients
 from estflow.core.graph import GraphKeys
-from estflow.core.losses_impl import Reduction
 from estflow.core.ops.constant_op import constant, placeholder
 from estflow.core.variable_scope import get_variable, variable_scope
+from estflow.library import losses_impl as losses
+from estflow.library.losses_impl import Reduction
 
 RNG = np.random.default_rng(7)
 

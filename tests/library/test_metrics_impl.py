@@ -12,11 +12,11 @@ import pytest
 
 import estflow as tf
 from estflow.core import errors
-from estflow.core import metrics_impl as metrics
-from estflow.core import metrics_thresholds as thresholded
-from estflow.core.confusion_matrix import confusion_matrix
 from estflow.core.graph import GraphKeys
 from estflow.core.ops.constant_op import constant, placeholder
+from estflow.library import metrics_impl as metrics
+from estflow.library import metrics_thresholds as thresholded
+from estflow.library.confusion_matrix import confusion_matrix
 
 RNG = np.random.default_rng(11)
 

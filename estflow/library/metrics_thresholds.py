@@ -15,7 +15,6 @@ import logging
 
 from estflow.core import dtypes
 from estflow.core.graph import Tensor
-from estflow.core.metrics_impl import _add_to, _read, _remove_squeezable_dimensions, metric_variable
 from estflow.core.ops import (
     array_ops,
     cast_ops,
@@ -30,7 +29,8 @@ from estflow.core.ops import (
 from estflow.core.ops.constant_op import constant
 from estflow.core.variable_scope import variable_scope
 from estflow.core.variables import assign_add
-from estflow.core.weights_broadcast_ops import broadcast_weights
+from estflow.library.metrics_impl import _add_to, _read, _remove_squeezable_dimensions, metric_variable
+from estflow.library.weights_broadcast_ops import broadcast_weights
 
 _KEPSILON = 1e-7  # the endpoint thresholds sit this far outside [0, 1], for float imprecision
 _ALL_COUNTS = ("tp", "fn", "tn", "fp")

@@ -19,7 +19,6 @@ threshold-based metrics (auc, precision_at_thresholds, ...) live in `metrics_thr
 from __future__ import annotations
 
 from estflow.core import dtypes
-from estflow.core.confusion_matrix import confusion_matrix, remove_squeezable_dimensions
 from estflow.core.graph import GraphKeys, Tensor, add_to_collections, control_dependencies
 from estflow.core.ops import (
     array_ops,
@@ -36,7 +35,8 @@ from estflow.core.ops import (
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.variable_scope import variable_scope
 from estflow.core.variables import Variable, assign_add, scatter_add
-from estflow.core.weights_broadcast_ops import broadcast_weights
+from estflow.library.confusion_matrix import confusion_matrix, remove_squeezable_dimensions
+from estflow.library.weights_broadcast_ops import broadcast_weights
 
 
 def metric_variable(shape, dtype, validate_shape=True, name=None) -> Variable:

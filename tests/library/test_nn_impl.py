@@ -1,4 +1,4 @@
-"""tf.nn functions built from ops (estflow/core/nn_impl.py): numpy references, large-logit
+"""tf.nn functions built from ops (estflow/library/nn_impl.py): numpy references, large-logit
 stability, TF1's errors, gradient checks, dropout statistics, moments and batch norm."""
 
 from __future__ import annotations
