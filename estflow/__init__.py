@@ -334,7 +334,7 @@ from estflow.data import gfile as gfile
 from estflow.data.structure import SparseTensorSpec as SparseTensorSpec
 from estflow.data.structure import TensorSpec as TensorSpec
 from estflow.library.confusion_matrix import confusion_matrix as confusion_matrix
-from estflow.train.clip_ops import clip_by_average_norm as clip_by_average_norm
-from estflow.train.clip_ops import clip_by_global_norm as clip_by_global_norm
-from estflow.train.clip_ops import clip_by_norm as clip_by_norm
-from estflow.train.clip_ops import global_norm as global_norm
+from estflow.training.clip_ops import clip_by_average_norm as clip_by_average_norm
+from estflow.training.clip_ops import clip_by_global_norm as clip_by_global_norm
+from estflow.training.clip_ops import clip_by_norm as clip_by_norm
+from estflow.training.clip_ops import global_norm as global_norm

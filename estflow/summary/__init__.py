@@ -17,7 +17,7 @@ from estflow.summary.summary import tensor_summary as tensor_summary
 from estflow.summary.summary import text as text
 from estflow.summary.writer import FileWriter as FileWriter
 from estflow.summary.writer import FileWriterCache as FileWriterCache
-from estflow.train.summary_iterator import summary_iterator as summary_iterator
+from estflow.training.summary_iterator import summary_iterator as summary_iterator
 
 __all__ = ["Event", "SessionLog", "Summary", "SummaryDescription", "SummaryMetadata", "TaggedRunMetadata",
            "FileWriter", "FileWriterCache", "audio", "get_summary_description", "histogram", "image", "merge",

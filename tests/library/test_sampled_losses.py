@@ -14,7 +14,7 @@ from estflow.core.ops.constant_op import constant
 from estflow.core.ops.reduction_ops import reduce_mean
 from estflow.core.random_seed import set_random_seed
 from estflow.core.variables import Variable, global_variables_initializer
-from estflow.train import GradientDescentOptimizer
+from estflow.training.gradient_descent import GradientDescentOptimizer
 
 RNG = np.random.default_rng(0)
 NUM_CLASSES, DIM = 10, 4

@@ -15,7 +15,7 @@ from estflow.core.protos import event_pb2, summary_pb2
 from estflow.core.record_io import encode_record
 from estflow.summary import summary as summary_lib
 from estflow.summary.writer import FileWriter
-from estflow.train.summary_iterator import summary_iterator
+from estflow.training.summary_iterator import summary_iterator
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())

@@ -1,6 +1,6 @@
 """Checkpoint ops: SaveV2, RestoreV2, MergeV2Checkpoints and ShardedFilename, as TF1 defines them.
 
-Their kernels read and write TF's V2 bundle (`estflow.train.checkpoint_bundle`); they run
+Their kernels read and write TF's V2 bundle (`estflow.training.checkpoint_bundle`); they run
 on the CPU and are stateful (never folded or cached), since they touch the file system.
 
     save = save_v2("/tmp/model.ckpt", ["w"], [""], [w])       # an Operation
@@ -22,8 +22,8 @@ _bundle_format = None  # the V2 bundle reader/writer, installed by the train lay
 def register_bundle_format(module) -> None:
     """Install the module whose BundleWriter/BundleReader the kernels use.
 
-    The file format lives in the train layer (`estflow.train.checkpoint_bundle`, which calls
-    this when imported), and core never imports train: DESIGN.md's layer order.
+    The file format lives in the training layer (`estflow.training.checkpoint_bundle`, which calls
+    this when imported), and core never imports training: DESIGN.md's layer order.
     """
     global _bundle_format
     _bundle_format = module
@@ -31,7 +31,7 @@ def register_bundle_format(module) -> None:
 
 def _bundle():
     if _bundle_format is None:
-        raise errors.UnimplementedError(None, None, "Checkpoint ops need the bundle format: import estflow.train "
+        raise errors.UnimplementedError(None, None, "Checkpoint ops need the bundle format: import estflow.training "
                                                     "(or estflow) before running them.")
     return _bundle_format
 

@@ -15,8 +15,8 @@ from estflow.core.protos import saver_pb2
 from estflow.core.registry import registered_ops
 from estflow.core.session import Session
 from estflow.core.variables import Variable, global_variables_initializer
-from estflow.train import checkpoint_bundle, checkpoint_management, meta_graph
-from estflow.train.saver import Saver, export_meta_graph, import_meta_graph
+from estflow.training import checkpoint_bundle, checkpoint_management, meta_graph
+from estflow.training.saver import Saver, export_meta_graph, import_meta_graph
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "checkpoint_bundle")
 

@@ -16,17 +16,17 @@ from estflow.core.ops import reduction_ops, training_ops, unary_ops
 from estflow.core.ops.constant_op import constant, placeholder
 from estflow.core.registry import apply_op, registered_ops
 from estflow.core.variables import Variable, global_variables, trainable_variables
-from estflow.train.adadelta import AdadeltaOptimizer
-from estflow.train.adagrad import AdagradOptimizer
-from estflow.train.adagrad_da import AdagradDAOptimizer
-from estflow.train.adam import AdamOptimizer
-from estflow.train.ftrl import FtrlOptimizer
-from estflow.train.gradient_descent import GradientDescentOptimizer
-from estflow.train.momentum import MomentumOptimizer
-from estflow.train.optimizer import GATE_GRAPH, GATE_NONE, Optimizer
-from estflow.train.proximal_adagrad import ProximalAdagradOptimizer
-from estflow.train.proximal_gradient_descent import ProximalGradientDescentOptimizer
-from estflow.train.rmsprop import RMSPropOptimizer
+from estflow.training.adadelta import AdadeltaOptimizer
+from estflow.training.adagrad import AdagradOptimizer
+from estflow.training.adagrad_da import AdagradDAOptimizer
+from estflow.training.adam import AdamOptimizer
+from estflow.training.ftrl import FtrlOptimizer
+from estflow.training.gradient_descent import GradientDescentOptimizer
+from estflow.training.momentum import MomentumOptimizer
+from estflow.training.optimizer import GATE_GRAPH, GATE_NONE, Optimizer
+from estflow.training.proximal_adagrad import ProximalAdagradOptimizer
+from estflow.training.proximal_gradient_descent import ProximalGradientDescentOptimizer
+from estflow.training.rmsprop import RMSPropOptimizer
 
 DATA = "/work/shared/data/birth_life_2010.txt"
 RNG = np.random.default_rng(7)

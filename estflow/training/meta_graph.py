@@ -13,7 +13,7 @@ Collections whose items can't be written that way are skipped with a warning, as
 
     meta = tf.train.export_meta_graph("/tmp/model.meta")
     with tf.Graph().as_default():
-        tf.train.import_meta_graph("/tmp/model.meta")      # estflow.train.saver.import_meta_graph
+        tf.train.import_meta_graph("/tmp/model.meta")      # estflow.training.saver.import_meta_graph
 """
 
 from __future__ import annotations

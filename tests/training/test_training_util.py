@@ -11,7 +11,7 @@ from estflow.core.graph import GraphKeys, name_scope
 from estflow.core.ops.constant_op import constant
 from estflow.core.variable_scope import get_variable, variable_scope
 from estflow.core.variables import Variable, global_variables, trainable_variables
-from estflow.train import training_util
+from estflow.training import training_util
 
 
 @pytest.fixture

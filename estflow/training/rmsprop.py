@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from estflow.core.init_ops import Ones
 from estflow.core.ops import cast_ops, training_ops
-from estflow.train.optimizer import Optimizer
+from estflow.training.optimizer import Optimizer
 
 
 class RMSPropOptimizer(Optimizer):

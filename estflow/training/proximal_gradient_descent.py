@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from estflow.core.ops import cast_ops, training_ops
-from estflow.train.optimizer import Optimizer
+from estflow.training.optimizer import Optimizer
 
 
 class ProximalGradientDescentOptimizer(Optimizer):

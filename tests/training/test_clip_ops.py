@@ -9,7 +9,7 @@ import estflow as tf
 from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.ops import comparison_ops, reduction_ops
 from estflow.core.ops.constant_op import constant, placeholder
-from estflow.train import clip_ops
+from estflow.training import clip_ops
 
 
 @pytest.fixture(autouse=True)
@@ -112,7 +112,7 @@ def test_clip_by_average_norm():
 
 def test_clipped_gradients_train():
     from estflow.core.variables import Variable
-    from estflow.train.gradient_descent import GradientDescentOptimizer
+    from estflow.training.gradient_descent import GradientDescentOptimizer
 
     w = Variable(np.array([10.0, 0.0], np.float32), name="w")
     opt = GradientDescentOptimizer(1.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from estflow.core import dtypes
 from estflow.core.ops import array_ops, cast_ops, training_ops
-from estflow.train.optimizer import Optimizer
+from estflow.training.optimizer import Optimizer
 
 
 class AdagradDAOptimizer(Optimizer):

@@ -10,7 +10,7 @@ import pytest
 import estflow as tf
 from estflow.core.ops.constant_op import placeholder
 from estflow.core.variables import Variable
-from estflow.train import learning_rate_decay as lrd
+from estflow.training import learning_rate_decay as lrd
 
 STEPS = [0, 1, 5, 10, 25, 99, 100, 101, 250]
 

@@ -19,9 +19,9 @@ import numpy as np
 from estflow.core import variable_scope
 from estflow.core.ops import io_ops
 from estflow.core.variables import Variable
-from estflow.train import checkpoint_management
-from estflow.train.checkpoint_bundle import BundleReader
-from estflow.train.saver import ReferenceVariableSaveable
+from estflow.training import checkpoint_management
+from estflow.training.checkpoint_bundle import BundleReader
+from estflow.training.saver import ReferenceVariableSaveable
 
 _logger = logging.getLogger("estflow")
 _DTYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half"}  # TF's DataTypeString

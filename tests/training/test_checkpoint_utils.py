@@ -13,9 +13,9 @@ from estflow.core.protos import checkpoint_state_pb2, saver_pb2
 from estflow.core.session import Session
 from estflow.core.variable_scope import get_variable, variable_scope
 from estflow.core.variables import Variable, global_variables_initializer
-from estflow.train import checkpoint_bundle
-from estflow.train import checkpoint_management as cm
-from estflow.train import checkpoint_utils as cu
+from estflow.training import checkpoint_bundle
+from estflow.training import checkpoint_management as cm
+from estflow.training import checkpoint_utils as cu
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "checkpoint_bundle")
 GOLDEN = os.path.join(FIXTURES, "model.ckpt-532")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from estflow.core.graph import get_default_graph
 from estflow.core.ops import cast_ops, control_flow_ops, training_ops, unary_ops
 from estflow.core.variables import assign, assign_sub, scatter_add
-from estflow.train.optimizer import Optimizer
+from estflow.training.optimizer import Optimizer
 
 
 class AdamOptimizer(Optimizer):
