@@ -17,10 +17,10 @@ from collections.abc import Mapping
 import numpy as np
 
 from estflow.core import variable_scope
+from estflow.core.checkpoint_bundle import BundleReader
 from estflow.core.ops import io_ops
 from estflow.core.variables import Variable
 from estflow.training import checkpoint_management
-from estflow.training.checkpoint_bundle import BundleReader
 from estflow.training.saver import ReferenceVariableSaveable
 
 _logger = logging.getLogger("estflow")

@@ -37,11 +37,7 @@ from estflow.core.ops.constant_op import constant
 from estflow.core.protos import saver_pb2
 from estflow.core.registry import apply_op, registered_ops
 from estflow.core.variables import Variable
-from estflow.training import (
-    checkpoint_bundle,  # noqa: F401 - installs the bundle format the save ops use
-    checkpoint_management,
-    meta_graph,
-)
+from estflow.training import checkpoint_management, meta_graph
 
 _logger = logging.getLogger("estflow")
 SaverDef = saver_pb2.SaverDef

@@ -7,13 +7,12 @@ import shutil
 import numpy as np
 import pytest
 
-from estflow.core import dtypes, errors
+from estflow.core import checkpoint_bundle, dtypes, errors
 from estflow.core.graph import Graph
 from estflow.core.protos import checkpoint_state_pb2, saver_pb2
 from estflow.core.session import Session
 from estflow.core.variable_scope import get_variable, variable_scope
 from estflow.core.variables import Variable, global_variables_initializer
-from estflow.training import checkpoint_bundle
 from estflow.training import checkpoint_management as cm
 from estflow.training import checkpoint_utils as cu
 

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from estflow.core import dtypes, errors
+from estflow.core import checkpoint_bundle, dtypes, errors
 from estflow.core.graph import Graph, GraphKeys
 from estflow.core.ops import io_ops
 from estflow.core.ops.constant_op import constant
@@ -15,7 +15,7 @@ from estflow.core.protos import saver_pb2
 from estflow.core.registry import registered_ops
 from estflow.core.session import Session
 from estflow.core.variables import Variable, global_variables_initializer
-from estflow.training import checkpoint_bundle, checkpoint_management, meta_graph
+from estflow.training import checkpoint_management, meta_graph
 from estflow.training.saver import Saver, export_meta_graph, import_meta_graph
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "checkpoint_bundle")

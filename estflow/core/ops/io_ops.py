@@ -1,6 +1,6 @@
 """Checkpoint ops: SaveV2, RestoreV2, MergeV2Checkpoints and ShardedFilename, as TF1 defines them.
 
-Their kernels read and write TF's V2 bundle (`estflow.training.checkpoint_bundle`); they run
+Their kernels read and write TF's V2 bundle (`estflow.core.checkpoint_bundle`); they run
 on the CPU and are stateful (never folded or cached), since they touch the file system.
 
     save = save_v2("/tmp/model.ckpt", ["w"], [""], [w])       # an Operation
@@ -11,29 +11,10 @@ from __future__ import annotations
 
 import os
 
+from estflow.core import checkpoint_bundle, errors
 from estflow.core import dtypes as _dtypes
-from estflow.core import errors
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape
-
-_bundle_format = None  # the V2 bundle reader/writer, installed by the train layer
-
-
-def register_bundle_format(module) -> None:
-    """Install the module whose BundleWriter/BundleReader the kernels use.
-
-    The file format lives in the training layer (`estflow.training.checkpoint_bundle`, which calls
-    this when imported), and core never imports training: DESIGN.md's layer order.
-    """
-    global _bundle_format
-    _bundle_format = module
-
-
-def _bundle():
-    if _bundle_format is None:
-        raise errors.UnimplementedError(None, None, "Checkpoint ops need the bundle format: import estflow.training "
-                                                    "(or estflow) before running them.")
-    return _bundle_format
 
 
 def _file_errors(kernel):
@@ -93,7 +74,7 @@ def _save_kernel(xp, prefix, tensor_names, shape_and_slices, *tensors, dtypes):
     if len(names) != len(tensors):
         raise errors.InvalidArgumentError(None, None, f"Expected {len(tensors)} tensor names, got {len(names)}.")
     _check_slices_unused(_texts(shape_and_slices))
-    bundle = _bundle()
+    bundle = checkpoint_bundle
     writer = bundle.BundleWriter(_text(prefix))
     try:
         for name, value in zip(names, tensors, strict=True):
@@ -142,7 +123,7 @@ def _restore_kernel(xp, prefix, tensor_names, shape_and_slices, *, dtypes):
     if len(names) != len(dtypes):
         raise errors.InvalidArgumentError(None, None, f"Expected {len(dtypes)} tensor names, got {len(names)}.")
     _check_slices_unused(_texts(shape_and_slices))
-    with _bundle().BundleReader(_text(prefix)) as reader:
+    with checkpoint_bundle.BundleReader(_text(prefix)) as reader:
         out = []
         for name, dtype in zip(names, dtypes, strict=True):
             stored = _dtypes.as_dtype(reader.entry(name).dtype)
@@ -181,7 +162,7 @@ def restore_v2(prefix, tensor_names, shape_and_slices, dtypes, name=None):
 
 # ---- MergeV2Checkpoints and ShardedFilename -----------------------------------------------------------
 def _merge_kernel(xp, checkpoint_prefixes, destination_prefix, *, delete_old_dirs, allow_missing_files):
-    bundle = _bundle()
+    bundle = checkpoint_bundle
     prefixes = _texts(checkpoint_prefixes)
     destination = _text(destination_prefix)
     present = [p for p in prefixes if os.path.exists(bundle.index_filename(p))]

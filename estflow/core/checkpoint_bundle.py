@@ -31,7 +31,6 @@ import numpy as np
 
 from estflow.core import crc32c, dtypes, errors
 from estflow.core.file_io import atomic_write
-from estflow.core.ops import io_ops
 from estflow.core.protos import tensor_bundle_pb2
 
 # ---- the LevelDB table (TF's tsl/lib/io/table_builder.cc and format.cc) -------------------
@@ -549,6 +548,3 @@ def read_bundle(prefix: str) -> dict[str, np.ndarray]:
     """Every tensor of the bundle at `prefix`, as `{name: array}`."""
     with BundleReader(prefix) as reader:
         return {name: reader.get_tensor(name) for name in reader.keys()}
-
-
-io_ops.register_bundle_format(sys.modules[__name__])  # the SaveV2/RestoreV2 kernels write and read through this

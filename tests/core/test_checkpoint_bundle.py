@@ -7,9 +7,9 @@ import struct
 import numpy as np
 import pytest
 
+from estflow.core import checkpoint_bundle as cb
 from estflow.core import crc32c, dtypes, errors
 from estflow.core.protos import tensor_bundle_pb2
-from estflow.training import checkpoint_bundle as cb
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "checkpoint_bundle")
 GOLDEN = os.path.join(FIXTURES, "model.ckpt-532")
