@@ -4,16 +4,12 @@
 
 (a) fetch a constant, (b) `a + b` on two fed float32 scalars vs one `np.add`, (c) ten
 elementwise ops on a fed [128] vector vs the ten numpy calls, (d) a variable
-`assign_add`; and `python -c "import estflow"` as a whole process.
+`assign_add`. Import time is measured by bench/import_time.py.
 """
 
 from __future__ import annotations
 
-import os
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -45,26 +41,6 @@ def build():
     return sess, const, a, b, add, x, y, inc
 
 
-def import_time() -> float:
-    """Whole-process `import estflow` and `import numpy`, with bytecode caches as an installed package has.
-
-    PYTHONDONTWRITEBYTECODE (set in some sandboxes) would make every import recompile every
-    module, which no installed copy does; the first run below writes the caches.
-    """
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-    def median_of(code):
-        subprocess.run([sys.executable, "-c", code], check=True, env=env)
-        samples = []
-        for _ in range(7):
-            t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], check=True, env=env)
-            samples.append(time.perf_counter() - t0)
-        return statistics.median(samples)
-
-    return median_of("import estflow"), median_of("import numpy")
-
-
 def main() -> None:
     sess, const, a, b, add, x, y, inc = build()
     xv = np.ones(128, np.float32)
@@ -87,7 +63,6 @@ def main() -> None:
         "np_chain": numpy_chain,
         "assign_add": lambda: sess.run(inc),
     }, number=5000)
-    imp, np_imp = import_time()
     rows = [
         ("(a) fetch a constant", t["const"], "-", "-", TF_ANCHORS["const"]),
         ("(b) `a + b`, two fed scalars", t["add"], f"{t['np_add']:.2f} (`np.add`)",
@@ -106,11 +81,6 @@ def main() -> None:
     ]
     for name, ours, base, ratio, tf_us in rows:
         lines.append(f"| {name} | {ours:.2f} | {base} | {ratio} | {tf_us} |")
-    lines += [
-        "",
-        f"`python -c \"import estflow\"`: {imp:.2f} s as a whole process, bytecode cached (target <= 0.5 s; "
-        f"`import numpy` alone: {np_imp:.2f} s; TensorFlow: about 3 s).",
-    ]
     body = "\n".join(lines)
     print(body)
     _report.write_section("Session.run overhead", body)

@@ -1,4 +1,5 @@
 """`tf.estimator.inputs`: numpy and pandas input functions (re-exports only)."""
 
-from estflow.data.numpy_io import numpy_input_fn as numpy_input_fn
-from estflow.data.pandas_io import pandas_input_fn as pandas_input_fn
+from estflow import _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

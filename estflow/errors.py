@@ -1,38 +1,5 @@
 """`tf.errors`: the exception classes raised by `Session.run` (re-exports only)."""
 
-from estflow.core.errors import ABORTED as ABORTED
-from estflow.core.errors import ALREADY_EXISTS as ALREADY_EXISTS
-from estflow.core.errors import CANCELLED as CANCELLED
-from estflow.core.errors import DATA_LOSS as DATA_LOSS
-from estflow.core.errors import DEADLINE_EXCEEDED as DEADLINE_EXCEEDED
-from estflow.core.errors import FAILED_PRECONDITION as FAILED_PRECONDITION
-from estflow.core.errors import INTERNAL as INTERNAL
-from estflow.core.errors import INVALID_ARGUMENT as INVALID_ARGUMENT
-from estflow.core.errors import NOT_FOUND as NOT_FOUND
-from estflow.core.errors import OK as OK
-from estflow.core.errors import OUT_OF_RANGE as OUT_OF_RANGE
-from estflow.core.errors import PERMISSION_DENIED as PERMISSION_DENIED
-from estflow.core.errors import RESOURCE_EXHAUSTED as RESOURCE_EXHAUSTED
-from estflow.core.errors import UNAUTHENTICATED as UNAUTHENTICATED
-from estflow.core.errors import UNAVAILABLE as UNAVAILABLE
-from estflow.core.errors import UNIMPLEMENTED as UNIMPLEMENTED
-from estflow.core.errors import UNKNOWN as UNKNOWN
-from estflow.core.errors import AbortedError as AbortedError
-from estflow.core.errors import AlreadyExistsError as AlreadyExistsError
-from estflow.core.errors import CancelledError as CancelledError
-from estflow.core.errors import DataLossError as DataLossError
-from estflow.core.errors import DeadlineExceededError as DeadlineExceededError
-from estflow.core.errors import FailedPreconditionError as FailedPreconditionError
-from estflow.core.errors import InternalError as InternalError
-from estflow.core.errors import InvalidArgumentError as InvalidArgumentError
-from estflow.core.errors import NotFoundError as NotFoundError
-from estflow.core.errors import OpError as OpError
-from estflow.core.errors import OutOfRangeError as OutOfRangeError
-from estflow.core.errors import PermissionDeniedError as PermissionDeniedError
-from estflow.core.errors import ResourceExhaustedError as ResourceExhaustedError
-from estflow.core.errors import UnauthenticatedError as UnauthenticatedError
-from estflow.core.errors import UnavailableError as UnavailableError
-from estflow.core.errors import UnimplementedError as UnimplementedError
-from estflow.core.errors import UnknownError as UnknownError
-from estflow.core.errors import error_code_from_exception_type as error_code_from_exception_type
-from estflow.core.errors import exception_type_from_error_code as exception_type_from_error_code
+from estflow import _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from estflow import _lazy
+
 ROOT = Path(__file__).resolve().parent.parent / "estflow"
 LAYERS = ["core", "library", "training", "data", "summary", "serving", "feature_columns", "hooks", "estimators",
           "distribute", "cli"]
@@ -44,10 +46,11 @@ def _imports(path: Path, root: Path = ROOT):
                 yield node.lineno, alias.name
         elif isinstance(node, ast.ImportFrom):
             module = _resolve(path, node, root)
-            yield node.lineno, module
-            if module in ("estflow", "estflow.core"):
+            if module in ("estflow", "estflow.core"):  # `from estflow.core import graph`: what is imported is a module
                 for alias in node.names:
                     yield node.lineno, f"{module}.{alias.name}"
+            else:
+                yield node.lineno, module
 
 
 def _layer_of(module: str):
@@ -63,6 +66,8 @@ def _layer_problems(path: Path, layer: str, root: Path = ROOT) -> list[str]:
     where = path.relative_to(root.parent)
     for lineno, module in _imports(path, root):
         target = _layer_of(module)
+        if module == "estflow._lazy":  # the namespace loader, a leaf below every layer
+            continue
         if module == "estflow":
             problems.append(f"{where}:{lineno} imports the public `estflow` namespace; import the implementation "
                             "instead")
@@ -79,7 +84,7 @@ def test_layers_import_only_earlier_layers():
     for layer in LAYERS:
         folder = ROOT / layer
         if folder.is_dir():
-            for path in folder.rglob("*.py"):
+            for path in sorted(folder.rglob("*.py")) + sorted(folder.rglob("*.pyi")):  # .pyi: a namespace's stub
                 if not path.name.endswith("_pb2.py"):
                     problems += _layer_problems(path, layer)
     assert not problems, "\n".join(problems)
@@ -109,38 +114,77 @@ def test_layering_check_allows_earlier_layers(tmp_path):
     assert _layer_problems(module, "training", tmp_path / "estflow") == []
 
 
-def _thin_modules():
-    yield ROOT / "__init__.py"
+def _namespace_stubs():
+    """Every TF1 namespace module's stub: estflow/__init__.pyi, nn.pyi, train.pyi, data/__init__.pyi, ..."""
+    return sorted(ROOT.rglob("*.pyi"))
+
+
+def _stub_id(path):
+    return str(path.relative_to(ROOT.parent))
+
+
+def test_every_top_level_module_is_a_lazy_namespace():
+    # estflow/*.py are the TF1 namespaces (tf.nn, tf.train, ...); only the lazy loader itself is code.
     for path in ROOT.glob("*.py"):
-        if path.name != "__init__.py":
-            yield path
-    for layer in ("data", "summary"):
-        init = ROOT / layer / "__init__.py"
-        if init.exists():
-            yield init
+        if path.name != "_lazy.py":
+            assert path.with_suffix(".pyi").exists(), f"{path.name} is a namespace module without its stub"
 
 
-@pytest.mark.parametrize("path", list(_thin_modules()), ids=lambda p: str(p.relative_to(ROOT.parent)))
-def test_namespace_modules_only_reexport(path):
+@pytest.mark.parametrize("stub", _namespace_stubs(), ids=_stub_id)
+def test_namespace_module_is_only_the_lazy_hook(stub):
+    # The .py beside the stub: a docstring, (top level) __version__, and the PEP 562 hook from the stub.
+    path = stub.with_suffix(".py")
     tree = ast.parse(path.read_text())
-    allowed = (ast.Import, ast.ImportFrom, ast.Expr)  # imports and the docstring
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) and t.id in ("__all__", "__version__")
-                                                for t in node.targets):
+    body = [ast.unparse(node) for node in tree.body[1:] if not (
+        isinstance(node, ast.Assign) and [t.id for t in node.targets if isinstance(t, ast.Name)] == ["__version__"])]
+    assert ast.get_docstring(tree), f"{path.name} needs a docstring saying which TF1 namespace it is"
+    assert body == ["from estflow import _lazy",
+                    "__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)"], (
+        f"{path.name}: a namespace module is its docstring and the lazy hook; re-exports go in {stub.name}")
+
+
+def _stub_reexports(stub):
+    """{name: (module, attribute or None)} read with `ast`, checking that the stub only re-exports."""
+    names = {}
+    tree = ast.parse(stub.read_text())
+    for node in tree.body[1:] if ast.get_docstring(tree) else tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__all__"]:
             continue
-        assert isinstance(node, allowed), (
-            f"{path.name}:{node.lineno} defines something ({type(node).__name__}); namespace modules only "
+        assert isinstance(node, (ast.Import, ast.ImportFrom)) and getattr(node, "level", 0) == 0, (
+            f"{stub.name}:{node.lineno} defines something ({type(node).__name__}); namespace modules only "
             "re-export with `from x import y as y`")
-        if isinstance(node, ast.Expr):
-            assert isinstance(node.value, ast.Constant), f"{path.name}:{node.lineno}: only a docstring may stand here"
+        for alias in node.names:
+            assert alias.asname, f"{stub.name}:{node.lineno}: write `{alias.name} as {alias.name}`, the re-export form"
+            names[alias.asname] = (node.module, alias.name) if isinstance(node, ast.ImportFrom) else (alias.name, None)
+    return names
 
 
-@pytest.mark.parametrize("path", list(_thin_modules()), ids=lambda p: str(p.relative_to(ROOT.parent)))
-def test_every_reexported_name_resolves(path):
-    rel = path.relative_to(ROOT.parent).with_suffix("")
-    parts = list(rel.parts)
-    if parts[-1] == "__init__":
-        parts = parts[:-1]
-    module = importlib.import_module(".".join(parts))
-    for name in getattr(module, "__all__", []):
+@pytest.mark.parametrize("stub", _namespace_stubs(), ids=_stub_id)
+def test_namespace_stubs_only_reexport_and_the_loader_reads_them_as_python_does(stub):
+    names, _ = _lazy.read_stub(str(stub))
+    assert names == _stub_reexports(stub)
+
+
+@pytest.mark.parametrize("stub", _namespace_stubs(), ids=_stub_id)
+def test_every_reexported_name_resolves(stub):
+    module = importlib.import_module(_module_name(stub.with_suffix(".py")))
+    names, public = _lazy.read_stub(str(stub))
+    assert set(module.__all__) == set(public if public is not None else names)
+    for name in module.__all__:
         assert hasattr(module, name), f"{module.__name__}.__all__ names {name}, which does not resolve"
+    for name, (source, attribute) in names.items():
+        if attribute is None:
+            expected = importlib.import_module(source)
+        else:
+            owner = importlib.import_module(source)
+            expected = (getattr(owner, attribute) if hasattr(owner, attribute)
+                        else importlib.import_module(f"{source}.{attribute}"))
+        assert getattr(module, name) is expected, f"{module.__name__}.{name} is not {source}.{attribute}"
+        assert name in dir(module)
+
+
+def test_unknown_names_raise_attribute_error():
+    import estflow
+
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        estflow.no_such_name  # noqa: B018

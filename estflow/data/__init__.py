@@ -1,25 +1,9 @@
 """`tf.data`: input pipelines and record formats (re-exports only).
 
-Importing this package registers the iterator ops (estflow/data/iterator_ops.py).
+The iterator ops register when estflow/data/iterator_ops.py is imported, which making an
+iterator does; the names below load on first use (estflow/_lazy.py).
 """
 
-from estflow.data import experimental as experimental
-from estflow.data.dataset_ops import AUTOTUNE as AUTOTUNE
-from estflow.data.dataset_ops import Dataset as Dataset
-from estflow.data.dataset_ops import DatasetV1 as DatasetV1
-from estflow.data.dataset_ops import get_legacy_output_classes as get_output_classes
-from estflow.data.dataset_ops import get_legacy_output_shapes as get_output_shapes
-from estflow.data.dataset_ops import get_legacy_output_types as get_output_types
-from estflow.data.iterator_ops import Iterator as Iterator
-from estflow.data.iterator_ops import make_initializable_iterator as make_initializable_iterator
-from estflow.data.iterator_ops import make_one_shot_iterator as make_one_shot_iterator
-from estflow.data.options import Options as Options
-from estflow.data.readers import FixedLengthRecordDataset as FixedLengthRecordDataset
-from estflow.data.readers import TextLineDataset as TextLineDataset
-from estflow.data.readers import TFRecordDataset as TFRecordDataset
+from estflow import _lazy
 
-__all__ = [
-    "FixedLengthRecordDataset", "TFRecordDataset", "TextLineDataset",
-    "AUTOTUNE", "Dataset", "DatasetV1", "Iterator", "Options", "experimental", "get_output_classes",
-    "get_output_shapes", "get_output_types", "make_initializable_iterator", "make_one_shot_iterator",
-]
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

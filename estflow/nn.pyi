@@ -1,0 +1,51 @@
+"""`tf.nn`: activations, losses, normalization, dropout and embedding lookups (re-exports only)."""
+
+from estflow.core.ops.gather_ops import top_k as top_k
+from estflow.core.ops.nn_loss_ops import compute_accidental_hits as compute_accidental_hits
+from estflow.core.ops.nn_loss_ops import in_top_k as in_top_k
+from estflow.core.ops.nn_loss_ops import l2_loss as l2_loss
+from estflow.core.ops.nn_loss_ops import log_uniform_candidate_sampler as log_uniform_candidate_sampler
+from estflow.core.ops.nn_loss_ops import uniform_candidate_sampler as uniform_candidate_sampler
+from estflow.core.ops.nn_ops import bias_add as bias_add
+from estflow.core.ops.nn_ops import elu as elu
+from estflow.core.ops.nn_ops import leaky_relu as leaky_relu
+from estflow.core.ops.nn_ops import log_softmax as log_softmax
+from estflow.core.ops.nn_ops import relu as relu
+from estflow.core.ops.nn_ops import relu6 as relu6
+from estflow.core.ops.nn_ops import selu as selu
+from estflow.core.ops.nn_ops import softmax as softmax
+from estflow.core.ops.nn_ops import softplus as softplus
+from estflow.core.ops.nn_ops import softsign as softsign
+from estflow.core.ops.unary_ops import sigmoid as sigmoid
+from estflow.core.ops.unary_ops import tanh as tanh
+from estflow.library.embedding_ops import embedding_lookup as embedding_lookup
+from estflow.library.embedding_ops import embedding_lookup_sparse as embedding_lookup_sparse
+from estflow.library.embedding_ops import safe_embedding_lookup_sparse as safe_embedding_lookup_sparse
+from estflow.library.nn_impl import batch_normalization as batch_normalization
+from estflow.library.nn_impl import dropout as dropout
+from estflow.library.nn_impl import fused_batch_norm as fused_batch_norm
+from estflow.library.nn_impl import l2_normalize as l2_normalize
+from estflow.library.nn_impl import log_poisson_loss as log_poisson_loss
+from estflow.library.nn_impl import moments as moments
+from estflow.library.nn_impl import relu_layer as relu_layer
+from estflow.library.nn_impl import sigmoid_cross_entropy_with_logits as sigmoid_cross_entropy_with_logits
+from estflow.library.nn_impl import softmax_cross_entropy_with_logits as softmax_cross_entropy_with_logits
+from estflow.library.nn_impl import softmax_cross_entropy_with_logits_v2 as softmax_cross_entropy_with_logits_v2
+from estflow.library.nn_impl import sparse_softmax_cross_entropy_with_logits as sparse_softmax_cross_entropy_with_logits
+from estflow.library.nn_impl import weighted_cross_entropy_with_logits as weighted_cross_entropy_with_logits
+from estflow.library.nn_impl import weighted_moments as weighted_moments
+from estflow.library.nn_impl import xw_plus_b as xw_plus_b
+from estflow.library.nn_impl import zero_fraction as zero_fraction
+from estflow.library.sampled_losses import nce_loss as nce_loss
+from estflow.library.sampled_losses import sampled_softmax_loss as sampled_softmax_loss
+
+__all__ = [
+    "batch_normalization", "bias_add", "compute_accidental_hits", "dropout", "elu", "embedding_lookup",
+    "embedding_lookup_sparse", "fused_batch_norm", "in_top_k", "l2_loss", "l2_normalize", "leaky_relu",
+    "log_poisson_loss", "log_softmax", "log_uniform_candidate_sampler", "moments", "nce_loss", "relu", "relu6",
+    "relu_layer", "safe_embedding_lookup_sparse", "sampled_softmax_loss", "selu", "sigmoid",
+    "sigmoid_cross_entropy_with_logits", "softmax", "softmax_cross_entropy_with_logits",
+    "softmax_cross_entropy_with_logits_v2", "softplus", "softsign", "sparse_softmax_cross_entropy_with_logits",
+    "tanh", "top_k", "uniform_candidate_sampler", "weighted_cross_entropy_with_logits", "weighted_moments",
+    "xw_plus_b", "zero_fraction",
+]

@@ -1,0 +1,10 @@
+"""`tf.random`: random tensors and seeds (re-exports only)."""
+
+from estflow.core.ops.random_ops import categorical as categorical
+from estflow.core.ops.random_ops import multinomial as multinomial
+from estflow.core.ops.random_ops import random_normal as normal
+from estflow.core.ops.random_ops import random_shuffle as shuffle
+from estflow.core.ops.random_ops import random_uniform as uniform
+from estflow.core.ops.random_ops import truncated_normal as truncated_normal
+from estflow.core.random_seed import get_seed as get_seed
+from estflow.core.random_seed import set_random_seed as set_random_seed

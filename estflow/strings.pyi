@@ -1,0 +1,19 @@
+"""`tf.strings`: string ops (re-exports only)."""
+
+from estflow.core.ops.string_ops import as_string as as_string
+from estflow.core.ops.string_ops import join as join
+from estflow.core.ops.string_ops import length as length
+from estflow.core.ops.string_ops import lower as lower
+from estflow.core.ops.string_ops import reduce_join as reduce_join
+from estflow.core.ops.string_ops import regex_full_match as regex_full_match
+from estflow.core.ops.string_ops import regex_replace as regex_replace
+from estflow.core.ops.string_ops import split as split
+from estflow.core.ops.string_ops import strip as strip
+from estflow.core.ops.string_ops import substr as substr
+from estflow.core.ops.string_ops import to_number as to_number
+from estflow.core.ops.string_ops import upper as upper
+
+__all__ = [
+    "as_string", "join", "length", "lower", "reduce_join", "regex_full_match", "regex_replace", "split", "strip",
+    "substr", "to_number", "upper",
+]

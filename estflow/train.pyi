@@ -1,0 +1,69 @@
+"""`tf.train`: optimizers, schedules, checkpoints, global step, Example protos (re-exports only)."""
+
+from estflow.core.graph_io import write_graph as write_graph
+from estflow.core.protos.checkpoint_state_pb2 import CheckpointState as CheckpointState
+from estflow.core.protos.example_pb2 import Example as Example
+from estflow.core.protos.example_pb2 import SequenceExample as SequenceExample
+from estflow.core.protos.feature_pb2 import BytesList as BytesList
+from estflow.core.protos.feature_pb2 import Feature as Feature
+from estflow.core.protos.feature_pb2 import FeatureList as FeatureList
+from estflow.core.protos.feature_pb2 import FeatureLists as FeatureLists
+from estflow.core.protos.feature_pb2 import Features as Features
+from estflow.core.protos.feature_pb2 import FloatList as FloatList
+from estflow.core.protos.feature_pb2 import Int64List as Int64List
+from estflow.core.protos.saver_pb2 import SaverDef as SaverDef
+from estflow.training.adadelta import AdadeltaOptimizer as AdadeltaOptimizer
+from estflow.training.adagrad import AdagradOptimizer as AdagradOptimizer
+from estflow.training.adagrad_da import AdagradDAOptimizer as AdagradDAOptimizer
+from estflow.training.adam import AdamOptimizer as AdamOptimizer
+from estflow.training.checkpoint_management import checkpoint_exists as checkpoint_exists
+from estflow.training.checkpoint_management import generate_checkpoint_state_proto as generate_checkpoint_state_proto
+from estflow.training.checkpoint_management import get_checkpoint_mtimes as get_checkpoint_mtimes
+from estflow.training.checkpoint_management import get_checkpoint_state as get_checkpoint_state
+from estflow.training.checkpoint_management import latest_checkpoint as latest_checkpoint
+from estflow.training.checkpoint_management import remove_checkpoint as remove_checkpoint
+from estflow.training.checkpoint_management import update_checkpoint_state as update_checkpoint_state
+from estflow.training.checkpoint_utils import NewCheckpointReader as NewCheckpointReader
+from estflow.training.checkpoint_utils import init_from_checkpoint as init_from_checkpoint
+from estflow.training.checkpoint_utils import list_variables as list_variables
+from estflow.training.checkpoint_utils import load_checkpoint as load_checkpoint
+from estflow.training.checkpoint_utils import load_variable as load_variable
+from estflow.training.ftrl import FtrlOptimizer as FtrlOptimizer
+from estflow.training.gradient_descent import GradientDescentOptimizer as GradientDescentOptimizer
+from estflow.training.learning_rate_decay import cosine_decay as cosine_decay
+from estflow.training.learning_rate_decay import cosine_decay_restarts as cosine_decay_restarts
+from estflow.training.learning_rate_decay import exponential_decay as exponential_decay
+from estflow.training.learning_rate_decay import inverse_time_decay as inverse_time_decay
+from estflow.training.learning_rate_decay import linear_cosine_decay as linear_cosine_decay
+from estflow.training.learning_rate_decay import natural_exp_decay as natural_exp_decay
+from estflow.training.learning_rate_decay import piecewise_constant as piecewise_constant
+from estflow.training.learning_rate_decay import polynomial_decay as polynomial_decay
+from estflow.training.momentum import MomentumOptimizer as MomentumOptimizer
+from estflow.training.optimizer import Optimizer as Optimizer
+from estflow.training.proximal_adagrad import ProximalAdagradOptimizer as ProximalAdagradOptimizer
+from estflow.training.proximal_gradient_descent import (
+    ProximalGradientDescentOptimizer as ProximalGradientDescentOptimizer,
+)
+from estflow.training.rmsprop import RMSPropOptimizer as RMSPropOptimizer
+from estflow.training.saver import Saver as Saver
+from estflow.training.saver import export_meta_graph as export_meta_graph
+from estflow.training.saver import import_meta_graph as import_meta_graph
+from estflow.training.summary_iterator import summary_iterator as summary_iterator
+from estflow.training.training_util import assert_global_step as assert_global_step
+from estflow.training.training_util import create_global_step as create_global_step
+from estflow.training.training_util import get_global_step as get_global_step
+from estflow.training.training_util import get_or_create_global_step as get_or_create_global_step
+from estflow.training.training_util import global_step as global_step
+
+__all__ = [
+    "AdadeltaOptimizer", "AdagradDAOptimizer", "AdagradOptimizer", "AdamOptimizer", "BytesList", "CheckpointState",
+    "Example", "Feature", "FeatureList", "FeatureLists", "Features", "FloatList", "FtrlOptimizer",
+    "GradientDescentOptimizer", "Int64List", "MomentumOptimizer", "NewCheckpointReader", "Optimizer",
+    "ProximalAdagradOptimizer", "ProximalGradientDescentOptimizer", "RMSPropOptimizer", "Saver", "SaverDef",
+    "SequenceExample", "assert_global_step", "checkpoint_exists", "cosine_decay", "cosine_decay_restarts",
+    "create_global_step", "exponential_decay", "export_meta_graph", "generate_checkpoint_state_proto",
+    "get_checkpoint_mtimes", "get_checkpoint_state", "get_global_step", "get_or_create_global_step", "global_step",
+    "import_meta_graph", "init_from_checkpoint", "inverse_time_decay", "latest_checkpoint", "linear_cosine_decay",
+    "list_variables", "load_checkpoint", "load_variable", "natural_exp_decay", "piecewise_constant",
+    "polynomial_decay", "remove_checkpoint", "summary_iterator", "update_checkpoint_state", "write_graph",
+]
