@@ -117,7 +117,6 @@ from estflow.core.ops.constant_op import convert_to_tensor as convert_to_tensor
 from estflow.core.ops.constant_op import is_tensor as is_tensor
 from estflow.core.ops.constant_op import placeholder as placeholder
 from estflow.core.ops.constant_op import placeholder_with_default as placeholder_with_default
-from estflow.core.ops.constant_op import register_tensor_conversion_function as register_tensor_conversion_function
 from estflow.core.ops.control_flow_ops import Assert as Assert
 from estflow.core.ops.control_flow_ops import case as case
 from estflow.core.ops.control_flow_ops import cond as cond
@@ -295,6 +294,9 @@ from estflow.core.sparse_tensor import SparseTensor as SparseTensor
 from estflow.core.sparse_tensor import SparseTensorValue as SparseTensorValue
 from estflow.core.sparse_tensor import convert_to_tensor_or_sparse_tensor as convert_to_tensor_or_sparse_tensor
 from estflow.core.sparse_tensor import sparse_placeholder as sparse_placeholder
+from estflow.core.tensor_conversion_registry import (
+    register_tensor_conversion_function as register_tensor_conversion_function,
+)
 from estflow.core.tensor_shape import Dimension as Dimension
 from estflow.core.tensor_shape import TensorShape as TensorShape
 from estflow.core.tensor_shape import dimension_value as dimension_value

@@ -32,6 +32,7 @@ import numpy as np
 from estflow.core import crc32c, dtypes, errors
 from estflow.core.file_io import atomic_write
 from estflow.core.protos import tensor_bundle_pb2
+from estflow.core.tensor_util import to_string_array
 
 # ---- the LevelDB table (TF's tsl/lib/io/table_builder.cc and format.cc) -------------------
 TABLE_MAGIC = 0xDB4775248B80FB57
@@ -248,8 +249,6 @@ def _as_array(value) -> tuple[np.ndarray, dtypes.DType]:
     else:
         arr = np.asarray(value)
     if arr.dtype.kind in "OSU":
-        from estflow.core.ops.constant_op import to_string_array
-
         return to_string_array(arr), dtypes.string
     try:
         return arr, dtypes.as_dtype(arr.dtype)

@@ -34,6 +34,7 @@ from estflow.core.func_graph import FuncGraph
 from estflow.core.graph import Graph, Operation, Tensor, get_default_graph
 from estflow.core.protos import attr_value_pb2, graph_pb2, tensor_pb2, tensor_shape_pb2
 from estflow.core.tensor_shape import TensorShape
+from estflow.core.tensor_util import to_numpy, to_string_array
 
 # GraphDef producer version written by TensorFlow 1.15-era graphs; TensorBoard and TF read it.
 GRAPH_DEF_VERSION = 1087
@@ -70,8 +71,6 @@ def shape_from_proto(proto: tensor_shape_pb2.TensorShapeProto) -> TensorShape:
 
 # ---- TensorProto ----------------------------------------------------------------------------
 def _to_array(values, dtype):
-    from estflow.core.ops.constant_op import to_numpy, to_string_array
-
     if isinstance(values, np.ndarray):
         if dtype is None:
             return to_string_array(values) if values.dtype.kind in "SU" else values

@@ -16,9 +16,9 @@ import warnings
 import numpy as np
 
 from estflow.core import dtypes
-from estflow.core.ops.constant_op import register_tensor_conversion_function
-from estflow.core.sparse_tensor import constant_value_as_shape
+from estflow.core.tensor_conversion_registry import register_tensor_conversion_function
 from estflow.core.tensor_shape import TensorShape
+from estflow.core.tensor_util import constant_value_as_shape
 
 IndexedSlicesValue = collections.namedtuple("IndexedSlicesValue", ["values", "indices", "dense_shape"])
 IndexedSlicesValue.__doc__ = "The value of a fetched `IndexedSlices`: numpy `values`, `indices`, `dense_shape`."

@@ -24,20 +24,9 @@ from sys import getrefcount
 import numpy as np
 
 from estflow.core import devices, dtypes, errors
+from estflow.core.dead import DEAD
 from estflow.core.graph import Operation, Tensor
-from estflow.core.ops.constant_op import to_string_array
-
-
-class _Dead:
-    """The value on the untaken side of a Switch; ops fed a dead value are dead too."""
-
-    __slots__ = ()
-
-    def __repr__(self):
-        return "<dead>"
-
-
-DEAD = _Dead()
+from estflow.core.tensor_util import to_string_array
 
 
 class KernelContext:

@@ -15,31 +15,14 @@ from __future__ import annotations
 
 import collections
 
-import numpy as np
-
 from estflow.core import dtypes
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.constant_op import convert_to_tensor, placeholder
 from estflow.core.tensor_shape import TensorShape, as_shape
+from estflow.core.tensor_util import constant_value_as_shape
 
 SparseTensorValue = collections.namedtuple("SparseTensorValue", ["indices", "values", "dense_shape"])
 SparseTensorValue.__doc__ = "The value of a fetched `SparseTensor`: numpy `indices`, `values`, `dense_shape`."
-
-
-def constant_value_as_shape(dense_shape: Tensor) -> TensorShape:
-    """What is known at build time of the dense shape a shape tensor holds (TF's constant_value_as_shape)."""
-    value = dense_shape._const_value
-    if value is not None:
-        return TensorShape([None if d < 0 else int(d) for d in np.asarray(value).reshape(-1)])
-    rank = dense_shape.shape.with_rank(1)[0]
-    shape = TensorShape(None if rank is None else [None] * rank)
-    op = dense_shape.op
-    if op.type == "Shape":  # tf.shape(x): x's static shape
-        return shape.merge_with(op.inputs[0].shape)
-    if op.type == "Pack" and op.get_attr("axis") == 0:  # tf.stack of scalars, some known
-        values = [t._const_value for t in op.inputs]
-        return shape.merge_with([None if v is None or int(v) < 0 else int(v) for v in values])
-    return shape
 
 
 def _feed_components_error(key, value) -> TypeError:

@@ -29,8 +29,8 @@ from collections.abc import Sequence
 from estflow.core import dtypes
 from estflow.core.graph import GraphKeys, Tensor, _graph_of, get_default_graph, name_scope
 from estflow.core.init_ops import GlorotUniform, Zeros
-from estflow.core.ops.constant_op import to_numpy
 from estflow.core.tensor_shape import as_shape
+from estflow.core.tensor_util import to_numpy
 from estflow.core.variables import Variable
 
 _ESTFLOW_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep

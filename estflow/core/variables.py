@@ -11,8 +11,9 @@ import numpy as np
 
 from estflow.core import devices, dtypes, errors
 from estflow.core.graph import GraphKeys, Operation, Tensor, get_default_graph, name_scope
-from estflow.core.ops.constant_op import convert_to_tensor, register_tensor_conversion_function
+from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
+from estflow.core.tensor_conversion_registry import register_tensor_conversion_function
 from estflow.core.tensor_shape import TensorShape, as_shape
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from estflow.core import csv_parsing, dtypes, errors
 from estflow.core.graph import Tensor
-from estflow.core.ops.constant_op import to_numpy
+from estflow.core.tensor_util import to_numpy
 from estflow.data import gfile, readers, structure
 from estflow.data.dataset_ops import AUTOTUNE, Dataset
 

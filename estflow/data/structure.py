@@ -19,9 +19,9 @@ import numpy as np
 
 from estflow.core import dtypes, nest
 from estflow.core.graph import Tensor
-from estflow.core.ops.constant_op import to_numpy, to_string_array
 from estflow.core.sparse_tensor import SparseTensor, SparseTensorValue
 from estflow.core.tensor_shape import TensorShape, as_shape
+from estflow.core.tensor_util import to_numpy, to_string_array
 
 
 # ---- nest (lists are leaves) -----------------------------------------------------------------------

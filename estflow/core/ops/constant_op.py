@@ -7,100 +7,9 @@ import numpy as np
 from estflow.core import dtypes
 from estflow.core.graph import Tensor, get_default_graph
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
+from estflow.core.tensor_conversion_registry import _conversion_functions
 from estflow.core.tensor_shape import TensorShape, as_shape
-
-_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
-
-
-def _encode(x):
-    return x.encode("utf-8") if isinstance(x, str) else x
-
-
-
-def to_string_array(value) -> np.ndarray:
-    """An object array of `bytes` (TF's string tensors); `str` is UTF-8 encoded."""
-    if isinstance(value, np.ndarray) and value.dtype.kind == "S":
-        return value.astype(object)
-    arr = np.array(value, dtype=object)
-    if arr.ndim == 0:
-        return np.array(_encode(arr.item()), dtype=object)
-    if not arr.size:
-        return arr
-    items = arr.ravel().tolist()
-    out = np.empty(arr.shape, dtype=object)
-    try:
-        out.ravel()[:] = list(map(str.encode, items))  # all str: the common case, 2-3x faster
-    except TypeError:
-        out.ravel()[:] = [_encode(x) for x in items]
-    return out
-
-
-def _infer_dtype(value) -> dtypes.DType:
-    """TF1's inference: Python float -> float32, int -> int32 (int64 if large), str -> string."""
-    if isinstance(value, np.ndarray):
-        return dtypes.as_dtype(value.dtype)
-    if isinstance(value, np.generic):
-        return dtypes.as_dtype(value.dtype)
-    if isinstance(value, bool):
-        return dtypes.bool
-    if isinstance(value, int):
-        return dtypes.int32 if _INT32_MIN <= value <= _INT32_MAX else dtypes.int64
-    if isinstance(value, float):
-        return dtypes.float32
-    if isinstance(value, complex):
-        return dtypes.complex128
-    if isinstance(value, (str, bytes)):
-        return dtypes.string
-    if isinstance(value, (list, tuple)):
-        if len(value) == 0:
-            return dtypes.float32
-        kinds = {_infer_dtype(v) for v in value}
-        if dtypes.string in kinds:
-            if len(kinds) > 1:
-                raise TypeError(f"Can't convert {value!r}: it mixes strings and numbers.")
-            return dtypes.string
-        for d in (dtypes.complex128, dtypes.float64, dtypes.float32, dtypes.int64, dtypes.int32, dtypes.bool):
-            if d in kinds:
-                if d == dtypes.int32 and dtypes.bool in kinds and len(kinds) > 1:
-                    return dtypes.int32
-                return d
-        return kinds.pop()
-    if value is None:
-        raise ValueError("None values not supported.")
-    arr = np.asarray(value)
-    if arr.dtype == object:
-        raise TypeError(f"Failed to convert object of type {type(value).__name__} to Tensor. "
-                        f"Contents: {value!r}. Consider casting elements to a supported type.")
-    return dtypes.as_dtype(arr.dtype)
-
-
-def to_numpy(value, dtype: dtypes.DType | None = None) -> np.ndarray:
-    """`value` as a numpy array of `dtype` (inferred as TF1 does when None)."""
-    if dtype is None:
-        dtype = _infer_dtype(value)
-    dtype = dtypes.as_dtype(dtype)
-    if dtype == dtypes.string:
-        return to_string_array(value)
-    np_type = dtype.as_numpy_dtype
-    if isinstance(value, np.ndarray) and value.dtype == np_type:
-        return value
-    try:
-        arr = np.asarray(value)
-    except ValueError as e:
-        raise ValueError(f"Can't convert non-rectangular Python sequence to Tensor: {e}") from None
-    if arr.dtype.kind in "SUO" and arr.size:
-        raise TypeError(f"Expected {dtype.name}, got {value!r} of type '{type(value).__name__}' instead.")
-    if not isinstance(value, np.ndarray) and arr.size:
-        # Python numbers must convert losslessly (TF1: "Expected int32, got 2.5 ...").
-        if dtype.is_integer and arr.dtype.kind == "f" and not np.all(np.mod(arr, 1) == 0):
-            raise TypeError(f"Expected {dtype.name}, got {value!r} of type '{type(value).__name__}' instead.")
-        if dtype.is_integer and arr.dtype.kind in "iu":
-            info = np.iinfo(np_type)
-            if arr.min() < info.min or arr.max() > info.max:
-                raise TypeError(f"Value {value!r} is out of range for {dtype.name}.")
-        if (dtype.is_floating or dtype.is_integer) and arr.dtype.kind == "c":
-            raise TypeError(f"Expected {dtype.name}, got {value!r} of type 'complex' instead.")
-    return arr.astype(np_type, copy=False)
+from estflow.core.tensor_util import to_numpy
 
 
 def _infer_const(*, value, dtype):
@@ -148,15 +57,6 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False) ->
         arr = arr.copy()  # the graph must not see later changes to the caller's array
     arr.setflags(write=False)
     return apply_op("Const", name=name, value=arr, dtype=dtype)
-
-
-_conversion_functions: list = []  # (type, fn(value, dtype, name, as_ref) -> Tensor)
-
-
-def register_tensor_conversion_function(base_type, conversion_func, priority=100) -> None:
-    """Teach `convert_to_tensor` a new type (variables, SparseTensor values, ...)."""
-    _conversion_functions.append((priority, base_type, conversion_func))
-    _conversion_functions.sort(key=lambda e: e[0])
 
 
 def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, dtype_hint=None, graph=None,

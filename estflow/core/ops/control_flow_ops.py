@@ -21,6 +21,7 @@ import builtins
 import weakref
 
 from estflow.core import dtypes, errors
+from estflow.core.dead import DEAD
 from estflow.core.func_graph import assert_same_structure
 from estflow.core.graph import Operation, Tensor, _graph_of, get_default_graph
 from estflow.core.nest import flatten, pack_sequence_as
@@ -39,12 +40,6 @@ def _convert(value, dtype=None, name=None, preferred_dtype=None):
 
 def _identity(x, name=None):
     return apply_op("Identity", x, name=name or "Identity")
-
-
-def _dead():
-    from estflow.core.plan import DEAD  # plan imports the ops package: import at plan time
-
-    return DEAD
 
 
 # ================================================================================================
@@ -201,7 +196,7 @@ def _infer_switch(data, pred):
 
 
 def _make_switch(op, ctx):
-    dead = _dead()
+    dead = DEAD
 
     def switch(data, pred):
         return (dead, data) if pred else (data, dead)
@@ -240,7 +235,7 @@ def _infer_ref_switch(ref, pred):
 
 
 def _make_ref_switch(op, ctx):
-    dead = _dead()
+    dead = DEAD
     read = _variable_reader(op, ctx)
 
     def ref_switch(pred):
@@ -282,7 +277,7 @@ def _infer_merge(*inputs, N=None, T=None):
 
 
 def _make_merge(op, ctx):
-    dead = _dead()
+    dead = DEAD
     indices = [ctx.xp.asarray(i, dtype=ctx.xp.int32) for i in range(len(op._inputs))]
 
     def merge_kernel(*inputs):

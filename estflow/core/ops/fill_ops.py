@@ -26,6 +26,7 @@ from estflow.core.ops.array_ops import (
 )
 from estflow.core.registry import OpDef, TensorSpec, apply_op, infer_same, register
 from estflow.core.tensor_shape import as_shape
+from estflow.core.tensor_util import infer_dtype as _infer_dtype
 
 
 def _all_axes(x):
@@ -197,8 +198,6 @@ register(OpDef("Range", infer=_infer_range, kernel=_range_kernel, grad=None, dif
 
 def range_(start, limit=None, delta=1, dtype=None, name="range"):
     """[start, start + delta, ...) up to `limit`, as `tf.range` (dtype: the widest argument's)."""
-    from estflow.core.ops.constant_op import _infer_dtype
-
     if limit is None:
         start, limit = 0, start
     values = [start, limit, delta]

@@ -36,6 +36,7 @@ from estflow.core.ops.fill_ops import _all_axes, range_
 from estflow.core.ops.manipulation_ops import transpose
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape
+from estflow.core.tensor_util import infer_dtype as _infer_dtype
 
 
 # ---- GatherV2, GatherNd, ScatterNd -------------------------------------------------------------------
@@ -435,8 +436,6 @@ register(OpDef("OneHot", infer=_infer_one_hot, kernel=_one_hot_kernel, grad=None
 
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
     """One-hot vectors of length `depth` for `indices` (out-of-range indices: all off), as `tf.one_hot`."""
-    from estflow.core.ops.constant_op import _infer_dtype
-
     def dtype_of(v):
         return v.dtype if isinstance(v, Tensor) else _infer_dtype(v)
 
