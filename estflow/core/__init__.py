@@ -5,5 +5,34 @@ the variable ops), so a graph built or a GraphDef imported always finds the whol
 """
 
 from estflow.core import gradients as _gradients  # noqa: F401 - registers SumToShape
-from estflow.core import ops as _ops  # noqa: F401 - registers every op type under core/ops/
 from estflow.core import variables as _variables  # noqa: F401 - registers VariableV2, Assign, Scatter*, ...
+from estflow.core.ops import (  # noqa: F401 - imported to register every op type under core/ops/
+    array_ops,
+    cast_ops,
+    comparison_ops,
+    concat_ops,
+    constant_op,
+    control_flow_ops,
+    fill_ops,
+    functional_ops,
+    gather_ops,
+    io_ops,
+    linalg_ops,
+    manipulation_ops,
+    math_ops,
+    matmul_ops,
+    nn_loss_ops,
+    nn_ops,
+    parsing_ops,
+    random_ops,
+    reduction_ops,
+    segment_ops,
+    slicing_ops,
+    sparse_concat_ops,
+    sparse_math_ops,
+    sparse_ops,
+    string_ops,
+    summary_ops,
+    training_ops,
+    unary_ops,
+)

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 
 from estflow.core.graph import Graph, Operation, Tensor, get_default_graph
 from estflow.core.nest import children, is_sequence
+from estflow.core.registry import apply_op
 
 _uid = itertools.count(1)
 
@@ -88,8 +89,6 @@ class FuncGraph(Graph):
         return t
 
     def _placeholder(self, dtype, shape, name: str) -> Tensor:
-        from estflow.core.registry import apply_op
-
         with self.as_default(), self.control_dependencies(None), self.name_scope(None):
             return apply_op("Placeholder", name=name, dtype=dtype, shape=shape, graph=self)
 
@@ -123,7 +122,6 @@ class FuncGraph(Graph):
         existing = self._get_operation_by_name_unsafe(op.name)
         if existing is not None and existing.type == op.type:
             return existing
-        from estflow.core.registry import apply_op
 
         with self.as_default(), self.control_dependencies(None), self.name_scope(None):
             out = apply_op(op.type, name=op.name + "/", graph=self, **op._attrs)

@@ -59,7 +59,7 @@ import re
 import numpy as np
 
 from estflow.core import dtypes as _dtypes
-from estflow.core import registry
+from estflow.core import graph_io, registry
 from estflow.core.func_graph import FuncGraph
 from estflow.core.graph import Operation, Tensor
 from estflow.core.ops import functional_ops as _functional_ops  # noqa: F401 - registers StatelessWhile
@@ -215,8 +215,6 @@ class FunctionLibraryBuilder:
         return name
 
     def _function_def(self, fg: FuncGraph):
-        from estflow.core import graph_io
-
         fdef = function_pb2.FunctionDef()
         sig = fdef.signature
         arg_ops = {t.op for t in fg.inputs}
@@ -359,8 +357,6 @@ class FunctionLibraryImporter:
     # ---- attrs ---------------------------------------------------------------------------------------
     def decode_attrs(self, node, op_def, graph) -> dict:
         """The attrs `op_def` declares, from `node`; function attrs become FuncGraphs inside `graph`."""
-        from estflow.core import graph_io
-
         hint = None
         if node.op in WHILE_OPS and "output_shapes" in node.attr:
             hint = [graph_io.shape_from_proto(s) for s in node.attr["output_shapes"].list.shape]
@@ -465,8 +461,6 @@ class FunctionLibraryImporter:
         return fg
 
     def _input_shapes(self, fdef, hint) -> list:
-        from estflow.core import graph_io
-
         n = len(fdef.signature.input_arg)
         if "_input_shapes" in fdef.attr and len(fdef.attr["_input_shapes"].list.shape) == n:
             return [graph_io.shape_from_proto(s) for s in fdef.attr["_input_shapes"].list.shape]
@@ -482,8 +476,6 @@ class FunctionLibraryImporter:
         return shapes
 
     def _build(self, fdef, outer_graph, hint) -> FuncGraph:
-        from estflow.core import graph_io
-
         sig = fdef.signature
         fname = sig.name
         fg = FuncGraph(fname, outer_graph)
@@ -541,8 +533,6 @@ class FunctionLibraryImporter:
         return op._outputs[index]
 
     def _build_node(self, fg: FuncGraph, node, args: dict, nodes: dict) -> Operation:
-        from estflow.core import graph_io
-
         op_def = registry.get_op_def(node.op)
         inputs, control = [], []
         for inp in node.input:

@@ -16,6 +16,8 @@ import numpy as np
 
 from estflow.core import dtypes
 from estflow.core.graph import Operation, Tensor, _graph_of
+from estflow.core.indexed_slices import IndexedSlices
+from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.registry import OpDef, TensorSpec, apply_op, register
 
 _custom_gradients: dict[str, object] = {}
@@ -155,8 +157,6 @@ def _is_indexed_slices(g) -> bool:
 
 def _to_dense(g):
     if _is_indexed_slices(g):
-        from estflow.core.ops.constant_op import convert_to_tensor
-
         return convert_to_tensor(g)
     return g
 
@@ -167,8 +167,6 @@ def _aggregate(contributions):
     if len(contributions) == 1:
         return contributions[0]
     if all(_is_indexed_slices(g) for g in contributions):
-        from estflow.core.indexed_slices import IndexedSlices
-
         n = len(contributions)
         values = apply_op("ConcatV2", *[g.values for g in contributions], np.int32(0), name="concat", N=n)
         indices = apply_op("ConcatV2", *[g.indices for g in contributions], np.int32(0), name="concat_1", N=n)
@@ -184,8 +182,6 @@ def _as_list(x):
 
 
 def _as_tensor(x, as_ref: bool):
-    from estflow.core.ops.constant_op import convert_to_tensor
-
     if isinstance(x, Tensor):
         return x
     return convert_to_tensor(x, as_ref=as_ref)

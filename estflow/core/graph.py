@@ -15,6 +15,8 @@ import re
 import threading
 
 from estflow.core import dtypes as _dtypes
+from estflow.core.devices import merge_device
+from estflow.core.protos import versions_pb2
 from estflow.core.tensor_shape import TensorShape
 
 _VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
@@ -289,8 +291,6 @@ class Graph:
 
     @property
     def graph_def_versions(self):
-        from estflow.core.protos import versions_pb2
-
         return versions_pb2.VersionDef(producer=1087, min_consumer=0)
 
     def finalize(self) -> None:
@@ -450,8 +450,6 @@ class Graph:
             self._device_stack.pop()
 
     def _current_device(self, op=None) -> str:
-        from estflow.core.devices import merge_device
-
         device = ""
         for spec in self._device_stack:
             if spec is None:

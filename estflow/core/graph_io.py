@@ -32,7 +32,7 @@ from estflow.core import registry
 from estflow.core.file_io import atomic_write
 from estflow.core.func_graph import FuncGraph
 from estflow.core.graph import Graph, Operation, Tensor, get_default_graph
-from estflow.core.protos import attr_value_pb2, graph_pb2, tensor_pb2, tensor_shape_pb2
+from estflow.core.protos import attr_value_pb2, graph_pb2, node_def_pb2, tensor_pb2, tensor_shape_pb2
 from estflow.core.tensor_shape import TensorShape
 from estflow.core.tensor_util import to_numpy, to_string_array
 
@@ -405,8 +405,6 @@ def _node_def(op: Operation, add_shapes: bool, strict: bool, functions, tensor_r
               op_name=None):
     """A NodeDef of `op` whose inputs are named by `tensor_ref(tensor)` and `op_name(control_op)`
     (GraphDef style, or function-body style for the nodes of a FunctionDef)."""
-    from estflow.core.protos import node_def_pb2
-
     node = node_def_pb2.NodeDef(name=op._name, op=op._type)
     node.input.extend(tensor_ref(t) for t in op._inputs)
     node.input.extend("^" + (op_name(c) if op_name is not None else c._name) for c in op._control_inputs)

@@ -20,7 +20,10 @@ import collections
 import re
 
 from estflow.core import dtypes
-from estflow.core.graph import Tensor
+from estflow.core.graph import Tensor, name_scope
+from estflow.core.ops import array_ops, cast_ops, concat_ops, sparse_ops
+from estflow.core.ops.constant_op import constant, convert_to_tensor
+from estflow.core.sparse_tensor import SparseTensor
 from estflow.core.tensor_shape import TensorShape, as_shape
 
 
@@ -185,9 +188,6 @@ class ParseOpParams:
         return [self._dense_default(k, s, t) for k, s, t in zip(self.dense_keys, self.dense_shapes, self.dense_types)]
 
     def _dense_default(self, key, shape: TensorShape, dtype) -> Tensor:
-        from estflow.core.ops import array_ops
-        from estflow.core.ops.constant_op import constant, convert_to_tensor
-
         default = self.dense_defaults.get(key)
         if shape.ndims and shape.dims[0].value is None:
             # A variable number of blocks: the default is the scalar that pads short examples.
@@ -219,8 +219,6 @@ def prepend_none_dimension(features):
 
 def build_composite_features(features, tensor_dict) -> dict:
     """Replace the parts of each SparseFeature by the SparseTensor they make; drop parts nobody asked for."""
-    from estflow.core.ops import sparse_ops
-
     tensor_dict = dict(tensor_dict)
     updates = {}
     for key in sorted(features):
@@ -240,10 +238,6 @@ def build_composite_features(features, tensor_dict) -> dict:
 
 def _merge_sparse(sp_ids: list, sp_values, sizes: list, already_sorted: bool, sparse_ops):
     """TF1's sparse_merge over a list of id SparseTensors: each id column replaces the last index column."""
-    from estflow.core.graph import name_scope
-    from estflow.core.ops import array_ops, cast_ops, concat_ops
-    from estflow.core.sparse_tensor import SparseTensor
-
     if len(sp_ids) != len(sizes):
         raise ValueError(f"SparseFeature size {sizes} must have one entry per index_key ({len(sp_ids)}).")
     with name_scope(None, "SparseMerge", [sp_values]):

@@ -28,6 +28,7 @@ import threading
 from collections.abc import Mapping
 
 from estflow.core import errors
+from estflow.core.devices import num_gpus
 from estflow.core.graph import Graph, Operation, Tensor, get_default_graph
 from estflow.core.nest import is_namedtuple
 from estflow.core.plan import DEAD, Compiler
@@ -182,8 +183,6 @@ class BaseSession:
         return self._graph.as_graph_def()
 
     def list_devices(self):
-        from estflow.core.devices import num_gpus
-
         out = [_DeviceAttributes("/job:localhost/replica:0/task:0/device:CPU:0", "CPU", 268435456)]
         for i in range(num_gpus()):
             out.append(_DeviceAttributes(f"/job:localhost/replica:0/task:0/device:GPU:{i}", "GPU", 0))

@@ -17,7 +17,8 @@ import collections
 
 from estflow.core import dtypes
 from estflow.core.graph import Tensor, name_scope
-from estflow.core.ops.constant_op import convert_to_tensor, placeholder
+from estflow.core.ops.constant_op import convert_to_tensor, placeholder, placeholder_with_default
+from estflow.core.session import _run_using_default_session
 from estflow.core.tensor_shape import TensorShape, as_shape
 from estflow.core.tensor_util import constant_value_as_shape
 
@@ -102,8 +103,6 @@ class SparseTensor:
 
     def eval(self, feed_dict=None, session=None) -> SparseTensorValue:
         """The value of this sparse tensor in `session` (default: the default session)."""
-        from estflow.core.session import _run_using_default_session
-
         return _run_using_default_session(self, feed_dict, self.graph, session)
 
     # ---- Session.run protocols ------------------------------------------------------------
@@ -165,8 +164,6 @@ def sparse_placeholder(dtype, shape=None, name=None) -> SparseTensor:
         sp = tf.sparse_placeholder(tf.float32, shape=[None, 10], name="ids")
         sess.run(tf.sparse.to_dense(sp), feed_dict={sp: ([[0, 3]], [1.0], [1, 10])})
     """
-    from estflow.core.ops.constant_op import placeholder_with_default
-
     def part(suffix):
         return None if name is None else f"{name}/{suffix}"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from estflow.core.protos import tensor_shape_pb2
+
 
 class Dimension:
     """One dimension of a shape: an int, or unknown (`value is None`)."""
@@ -213,8 +215,6 @@ class TensorShape:
             raise ValueError(f"Shape {self} must have rank {rank}")
 
     def as_proto(self):
-        from estflow.core.protos import tensor_shape_pb2
-
         proto = tensor_shape_pb2.TensorShapeProto()
         if self._dims is None:
             proto.unknown_rank = True

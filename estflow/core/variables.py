@@ -12,7 +12,10 @@ import numpy as np
 from estflow.core import devices, dtypes, errors
 from estflow.core.graph import GraphKeys, Operation, Tensor, get_default_graph, name_scope
 from estflow.core.ops.constant_op import convert_to_tensor
-from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
+from estflow.core.ops.control_flow_ops import cond, group, no_op
+from estflow.core.protos import variable_pb2
+from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, broadcast_shapes, register
+from estflow.core.session import get_default_session
 from estflow.core.tensor_conversion_registry import register_tensor_conversion_function
 from estflow.core.tensor_shape import TensorShape, as_shape
 
@@ -138,8 +141,6 @@ def _make_update(ufunc_name):
 
 
 def _infer_update(ref, value, *, use_locking):
-    from estflow.core.registry import broadcast_shapes
-
     broadcast_shapes(ref.shape, value.shape)
     return TensorSpec(ref.shape, ref.dtype)
 
@@ -336,8 +337,6 @@ class Variable:
 
     def initialized_value(self) -> Tensor:
         """The value, initializing the variable first if needed (for initializers of others)."""
-        from estflow.core.ops.control_flow_ops import cond
-
         def read():
             # A ref input: the value is read only if this branch runs (TF reads refs lazily too),
             # so an uninitialized variable is never touched.
@@ -351,8 +350,6 @@ class Variable:
 
     def load(self, value, session=None) -> None:
         """Set the value in `session` without adding ops (feeds the initializer)."""
-        from estflow.core.session import get_default_session
-
         session = session or get_default_session()
         if session is None:
             raise ValueError("Either session argument should be provided or default session should be established")
@@ -391,8 +388,6 @@ class Variable:
         raise NotImplementedError("count_up_to is deprecated in TF1 and not provided by estflow.")
 
     def to_proto(self, export_scope=None):
-        from estflow.core.protos import variable_pb2
-
         def strip(n):
             if export_scope and n.startswith(export_scope + "/"):
                 return n[len(export_scope) + 1:]
@@ -492,8 +487,6 @@ def moving_average_variables(scope=None) -> list:
 
 def variables_initializer(var_list, name="init") -> Operation:
     """One op that runs the initializers of `var_list` (a no-op when the list is empty)."""
-    from estflow.core.ops.control_flow_ops import group, no_op
-
     if var_list:
         return group(*[v.initializer for v in var_list], name=name)
     return no_op(name=name)

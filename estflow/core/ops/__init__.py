@@ -1,32 +1,6 @@
-"""Op definitions, one module per family; importing this package registers them all."""
+"""Op definitions, one module per family.
 
-from estflow.core.ops import (  # noqa: F401 - imported to register the ops
-    array_ops,
-    cast_ops,
-    comparison_ops,
-    concat_ops,
-    constant_op,
-    control_flow_ops,
-    fill_ops,
-    functional_ops,
-    gather_ops,
-    io_ops,
-    linalg_ops,
-    manipulation_ops,
-    math_ops,
-    matmul_ops,
-    nn_loss_ops,
-    nn_ops,
-    parsing_ops,
-    random_ops,
-    reduction_ops,
-    segment_ops,
-    slicing_ops,
-    sparse_concat_ops,
-    sparse_math_ops,
-    sparse_ops,
-    string_ops,
-    summary_ops,
-    training_ops,
-    unary_ops,
-)
+`estflow/core/__init__.py` imports every module here, so importing any part of core
+registers every op type; this package itself imports nothing, so a module outside it (the
+plan, sparse tensors, graph I/O) can import one op module without loading all of them.
+"""

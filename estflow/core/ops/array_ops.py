@@ -21,6 +21,8 @@ import numpy as np
 
 from estflow.core import dtypes, errors
 from estflow.core.graph import Tensor, name_scope
+from estflow.core.ops.cast_ops import cast
+from estflow.core.ops.constant_op import constant, convert_to_tensor
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, infer_same, register
 from estflow.core.tensor_shape import TensorShape
 
@@ -98,20 +100,14 @@ def _reduce_sum(x, axis, keep_dims=False):
 
 
 def _cast(x, dtype):
-    from estflow.core.ops.cast_ops import cast
-
     return cast(x, dtype)
 
 
 def _ints(values, dtype=dtypes.int32):
-    from estflow.core.ops.constant_op import convert_to_tensor
-
     return convert_to_tensor(values, dtype=dtype)
 
 
 def _to_tensor(x, dtype=None, name=None):
-    from estflow.core.ops.constant_op import convert_to_tensor
-
     return convert_to_tensor(x, dtype=dtype, name=name)
 
 
@@ -247,8 +243,6 @@ def _shape_internal(op_type, input, name, static, out_type=None):  # noqa: A002 
         x = _to_tensor(input)
         value = static(x.shape)
         if value is not None:
-            from estflow.core.ops.constant_op import constant
-
             return constant(value, dtype=out_type or dtypes.int32, name=scope)
         attrs = {} if out_type is None else {"out_type": out_type}
         return apply_op(op_type, x, name=scope, **attrs)

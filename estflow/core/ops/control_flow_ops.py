@@ -25,6 +25,7 @@ from estflow.core.dead import DEAD
 from estflow.core.func_graph import assert_same_structure
 from estflow.core.graph import Operation, Tensor, _graph_of, get_default_graph
 from estflow.core.nest import flatten, pack_sequence_as
+from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.ops.while_v2 import while_loop as while_loop
 from estflow.core.registry import OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape
@@ -33,8 +34,6 @@ _Tuple = builtins.tuple  # `tuple` below is tf.tuple
 
 
 def _convert(value, dtype=None, name=None, preferred_dtype=None):
-    from estflow.core.ops.constant_op import convert_to_tensor
-
     return convert_to_tensor(value, dtype=dtype, name=name, preferred_dtype=preferred_dtype)
 
 

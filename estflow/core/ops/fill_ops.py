@@ -24,6 +24,7 @@ from estflow.core.ops.array_ops import (
     reshape,
     shape,
 )
+from estflow.core.ops.constant_op import constant
 from estflow.core.registry import OpDef, TensorSpec, apply_op, infer_same, register
 from estflow.core.tensor_shape import as_shape
 from estflow.core.tensor_util import infer_dtype as _infer_dtype
@@ -95,8 +96,6 @@ def _one_of(dtype):
 
 
 def _filled(shape, value, dtype, name, default_name):
-    from estflow.core.ops.constant_op import constant
-
     dtype = dtypes.as_dtype(dtype)
     with name_scope(name, default_name, [shape] if isinstance(shape, Tensor) else None) as scope:
         if not isinstance(shape, Tensor):

@@ -11,6 +11,7 @@ import numpy as np
 
 from estflow.core import dtypes
 from estflow.core.graph import Tensor, name_scope
+from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.ops.array_ops import (
     _cast,
     _check_int,
@@ -32,6 +33,7 @@ from estflow.core.ops.array_ops import (
     squeeze,
 )
 from estflow.core.ops.concat_ops import concat, stack
+from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.ops.fill_ops import _all_axes, range_
 from estflow.core.ops.manipulation_ops import transpose
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
@@ -106,8 +108,6 @@ def _gather_kernel(xp, params, indices, axis, batch_dims):
 
 
 def _gather_grad(op, grad):
-    from estflow.core.indexed_slices import IndexedSlices
-
     params, indices, axis = op.inputs
     params_shape = shape(params, out_type=dtypes.int64)
     params_shape = _cast(params_shape, dtypes.int32)
@@ -164,7 +164,6 @@ def _reduce_prod(t):
 def _dense_grad(grad):
     if isinstance(grad, Tensor):
         return grad
-    from estflow.core.ops.constant_op import convert_to_tensor
 
     return convert_to_tensor(grad)
 
@@ -297,8 +296,6 @@ def where(condition, x=None, y=None, name=None):
     if x is None and y is None:
         with name_scope(name, "Where", [condition] if isinstance(condition, Tensor) else None) as scope:
             if not isinstance(condition, Tensor):
-                from estflow.core.ops.constant_op import convert_to_tensor
-
                 condition = convert_to_tensor(condition, preferred_dtype=dtypes.bool, name="condition")
             return apply_op("Where", condition, name=scope)
     if x is not None and y is not None:

@@ -13,6 +13,8 @@ import os
 
 from estflow.core import checkpoint_bundle, errors
 from estflow.core import dtypes as _dtypes
+from estflow.core.graph import name_scope
+from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape
 
@@ -98,9 +100,6 @@ register(OpDef(
 
 def save_v2(prefix, tensor_names, shape_and_slices, tensors, name=None):
     """An op writing `tensors` under `tensor_names` as a V2 bundle at `prefix` (`tf.raw_ops.SaveV2`)."""
-    from estflow.core.graph import name_scope
-    from estflow.core.ops.constant_op import convert_to_tensor
-
     tensors = [convert_to_tensor(t) for t in tensors]
     with name_scope(name, "SaveV2", tensors) as scope:
         prefix = convert_to_tensor(prefix, dtype=_dtypes.string, name="prefix")
@@ -148,9 +147,6 @@ register(OpDef(
 
 def restore_v2(prefix, tensor_names, shape_and_slices, dtypes, name=None):
     """Ops reading `tensor_names` from the bundle at `prefix`; returns one tensor per name."""
-    from estflow.core.graph import name_scope
-    from estflow.core.ops.constant_op import convert_to_tensor
-
     dtypes = tuple(_dtypes.as_dtype(d) for d in dtypes)
     with name_scope(name, "RestoreV2") as scope:
         prefix = convert_to_tensor(prefix, dtype=_dtypes.string, name="prefix")

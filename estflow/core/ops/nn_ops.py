@@ -9,6 +9,8 @@ row maximum first, and no kernel evaluates `exp` of a large positive number.
 from __future__ import annotations
 
 from estflow.core import dtypes, errors
+from estflow.core.graph import _graph_of
+from estflow.core.ops.constant_op import constant, convert_to_tensor
 from estflow.core.registry import OpDef, TensorSpec, apply_op, register
 
 _FLOATS = (dtypes.float16, dtypes.float32, dtypes.float64)
@@ -173,8 +175,6 @@ def _softsign_grad_grad(op, grad):
 
 
 def _const(value, dtype):
-    from estflow.core.ops.constant_op import constant
-
     return constant(value, dtype=dtype)
 
 
@@ -353,9 +353,6 @@ def softsign(features, name=None):
 
 def leaky_relu(features, alpha=0.2, name=None):
     """x if x > 0 else alpha * x, as `tf.nn.leaky_relu` (integer features become float32)."""
-    from estflow.core.graph import _graph_of
-    from estflow.core.ops.constant_op import convert_to_tensor
-
     g = _graph_of([features])
     with g.as_default(), g.name_scope(name or "LeakyRelu") as scope:
         features = convert_to_tensor(features, name="features")
@@ -367,9 +364,6 @@ def leaky_relu(features, alpha=0.2, name=None):
 
 
 def _softmax_along(op_type, logits, axis, dim, name):
-    from estflow.core.graph import _graph_of
-    from estflow.core.ops.constant_op import convert_to_tensor
-
     if axis is not None and dim is not None:
         raise ValueError("Cannot specify both 'axis' and 'dim'")
     axis = dim if axis is None else axis
@@ -411,9 +405,6 @@ def log_softmax(logits, axis=None, name=None, dim=None):
 
 def bias_add(value, bias, data_format=None, name=None):
     """`value + bias` along the channel axis (last for NHWC, axis 1 for NCHW), as `tf.nn.bias_add`."""
-    from estflow.core.graph import _graph_of
-    from estflow.core.ops.constant_op import convert_to_tensor
-
     if data_format is not None:
         if data_format.startswith("NC"):
             data_format = "NCHW"

@@ -14,14 +14,14 @@ import zlib
 import numpy as np
 
 from estflow.core import dtypes, errors
+from estflow.core.graph_io import make_tensor_proto
+from estflow.core.protos import summary_pb2
 from estflow.core.registry import OpDef, TensorSpec, register
 
 _STRING_SCALAR = TensorSpec((), dtypes.string)
 
 
 def _summary_pb2():
-    from estflow.core.protos import summary_pb2
-
     return summary_pb2
 
 
@@ -223,7 +223,6 @@ register(OpDef(
 
 def _tensor_summary_kernel(xp, tag, tensor, serialized_summary_metadata):
     pb = _summary_pb2()
-    from estflow.core.graph_io import make_tensor_proto
 
     summary = pb.Summary()
     value = summary.value.add(tag=_tag(tag))

@@ -14,10 +14,13 @@ from __future__ import annotations
 import builtins
 import weakref
 
-from estflow.core import dtypes, errors
+from estflow.core import devices, dtypes, errors
+from estflow.core import plan as _plan
 from estflow.core.func_graph import FuncGraph, assert_same_structure, unique_fn_name
+from estflow.core.gradients import gradients
 from estflow.core.graph import Operation, Tensor, _graph_of
 from estflow.core.nest import flatten, is_sequence, pack_sequence_as
+from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape, as_shape
 
@@ -25,8 +28,6 @@ _Tuple = builtins.tuple
 
 
 def _convert(value, dtype=None, name=None, preferred_dtype=None):
-    from estflow.core.ops.constant_op import convert_to_tensor
-
     return convert_to_tensor(value, dtype=dtype, name=name, preferred_dtype=preferred_dtype)
 
 
@@ -44,8 +45,6 @@ class _SubPlan:
     """A compiled function graph run over a slot array without re-checking feeds each call."""
 
     def __init__(self, compiler, graph: FuncGraph, fetches, n_loop: int):
-        from estflow.core import plan as _plan
-
         plan = compiler.compile(list(fetches), list(graph.inputs))
         self.steps = plan.steps
         self.template = plan.template
@@ -73,8 +72,6 @@ class _SubPlan:
 
 
 def _make_while(op, ctx):
-    from estflow.core import plan as _plan
-
     cond_graph: FuncGraph = op._attrs["cond"]
     body_graph: FuncGraph = op._attrs["body"]
     n_loop = len(op._attrs["T"]) - len(body_graph.captures)
@@ -346,7 +343,6 @@ def _while_grad(op, *grads):
         raise LookupError(f"Gradient of a while_loop nested in another while_loop's cond or body is not supported "
                           f"yet (node '{op.name}'). Move the inner loop out of the body, or wrap its result in "
                           "tf.stop_gradient.")
-    from estflow.core.gradients import gradients
 
     body: FuncGraph = op._attrs["body"]
     types = op._attrs["T"]
@@ -389,9 +385,6 @@ def _while_grad(op, *grads):
 
 
 def _make_while_grad(op, ctx):
-    from estflow.core import devices
-    from estflow.core import plan as _plan
-
     spec: _WhileGradSpec = _grad_specs[op]
     plan = _plan.Compiler(ctx.session).compile(spec.dxs, spec.grad_ys + spec.frontier)
     run_steps = _plan.execute_dead_aware if plan.dead_aware else _plan.execute
