@@ -26,6 +26,7 @@ from estflow import sparse as sparse
 from estflow import strings as strings
 from estflow import summary as summary
 from estflow import train as train
+from estflow.core.default_session import get_default_session as get_default_session
 from estflow.core.dtypes import DType as DType
 from estflow.core.dtypes import as_dtype as as_dtype
 from estflow.core.dtypes import bool as bool  # noqa: A004
@@ -289,7 +290,6 @@ from estflow.core.random_seed import get_seed as get_seed
 from estflow.core.random_seed import set_random_seed as set_random_seed
 from estflow.core.session import InteractiveSession as InteractiveSession
 from estflow.core.session import Session as Session
-from estflow.core.session import get_default_session as get_default_session
 from estflow.core.sparse_tensor import SparseTensor as SparseTensor
 from estflow.core.sparse_tensor import SparseTensorValue as SparseTensorValue
 from estflow.core.sparse_tensor import convert_to_tensor_or_sparse_tensor as convert_to_tensor_or_sparse_tensor

@@ -188,3 +188,108 @@ def test_unknown_names_raise_attribute_error():
 
     with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
         estflow.no_such_name  # noqa: B018
+
+
+def _function_level_imports(path: Path):
+    """(line, source line) of each import statement inside a function or lambda in `path`."""
+    source = path.read_text()
+    lines = source.splitlines()
+    found = []
+
+    def visit(node, in_function):
+        for child in ast.iter_child_nodes(node):
+            inside = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            if inside and isinstance(child, (ast.Import, ast.ImportFrom)):
+                found.append((child, lines))
+            visit(child, inside)
+
+    visit(ast.parse(source), False)
+    return found
+
+
+def _says_why(node, lines) -> bool:
+    """A comment on the import's own line(s) or on a comment line right above it."""
+    own = any("#" in lines[i - 1] for i in range(node.lineno, node.end_lineno + 1))
+    return own or lines[node.lineno - 2].lstrip().startswith("#")
+
+
+def test_every_import_inside_a_function_says_why():
+    # Imports belong at the top of a module; one inside a function dodges a cycle or an optional
+    # dependency (cupy, pandas) and must say which (STYLE.md §11). A missing leaf module is the usual fix.
+    silent = []
+    for path in sorted(ROOT.rglob("*.py")):
+        for node, lines in _function_level_imports(path):
+            if not _says_why(node, lines):
+                silent.append(f"{path.relative_to(ROOT.parent)}:{node.lineno}: {lines[node.lineno - 1].strip()}")
+    assert not silent, "imports inside functions without a comment saying why:\n" + "\n".join(silent)
+
+
+def test_the_function_import_check_sees_a_silent_one(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text("def f():\n    import json\n\n\ndef g():\n    # cycle: json imports this module\n"
+                     "    import json\n\n\ndef h():\n    import json  # optional dependency\n")
+    verdicts = [_says_why(node, lines) for node, lines in _function_level_imports(probe)]
+    assert verdicts == [False, True, True]
+
+
+def _core_import_graph() -> dict[str, set[str]]:
+    """Module-level imports among core's modules, as Python runs them.
+
+    Importing `estflow.core.ops.math_ops` first runs `estflow/core/ops/__init__.py`, so an
+    import also reaches the packages above its target (not the importer's own packages,
+    which are already running when it runs).
+    """
+    core = ROOT / "core"
+    modules = {_module_name(p): p for p in core.rglob("*.py") if not p.name.endswith("_pb2.py")}
+    graph = {}
+    for name, path in modules.items():
+        own = {name.rsplit(".", i)[0] for i in range(1, name.count(".") + 1)}
+        edges = set()
+        for node in ast.parse(path.read_text()).body:
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                base = _resolve(path, node, ROOT)
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+            for target in targets:
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                parts = target.split(".")
+                for i in range(len(parts), 0, -1):
+                    reached = ".".join(parts[:i])
+                    if reached in modules and reached not in own and reached != name:
+                        edges.add(reached)
+        graph[name] = edges
+    return graph
+
+
+def test_core_module_level_imports_have_no_cycle():
+    # Core has an internal order: leaves (dtypes, tensor_shape, tensor_util, dead, default_session,
+    # tensor_conversion_registry, indexed_slices) under graph, registry, the op modules, and the
+    # plan, session, autodiff and graph I/O above them. A cycle would mean that order is gone.
+    graph = _core_import_graph()
+    state, cycles = {}, []
+
+    def visit(module, trail):
+        state[module] = "open"
+        for target in sorted(graph[module]):
+            if state.get(target) == "open":
+                cycles.append(" -> ".join(trail[trail.index(target):] + [target]))
+            elif target not in state:
+                visit(target, trail + [target])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert not cycles, "module-level import cycles in core:\n" + "\n".join(cycles)
+
+
+def test_the_cycle_check_sees_imports_through_a_package():
+    # core/ops/__init__.py imports nothing: were it to import its modules again, any core module
+    # importing one op module would depend on all of them, and the cycle test would say so.
+    graph = _core_import_graph()
+    assert graph["estflow.core.ops"] == set()
+    assert "estflow.core.ops" in graph["estflow.core.sparse_tensor"]

@@ -98,7 +98,7 @@ def cupy_module():
     if not _cupy_checked:
         _cupy_checked = True
         try:
-            import cupy
+            import cupy  # optional dependency, looked for on first use
 
             if cupy.cuda.runtime.getDeviceCount() > 0:
                 _cupy = cupy

@@ -152,7 +152,7 @@ def _needs_unbroadcast(op: Operation) -> bool:
 
 # ---- aggregation ----------------------------------------------------------------------------
 def _is_indexed_slices(g) -> bool:
-    return type(g).__name__ == "IndexedSlices"
+    return isinstance(g, IndexedSlices)
 
 
 def _to_dense(g):

@@ -15,6 +15,7 @@ import re
 import threading
 
 from estflow.core import dtypes as _dtypes
+from estflow.core.default_session import _run_using_default_session, clear_interactive_session
 from estflow.core.devices import merge_device
 from estflow.core.protos import versions_pb2
 from estflow.core.tensor_shape import TensorShape
@@ -105,8 +106,6 @@ class Tensor:
 
     def eval(self, feed_dict=None, session=None):
         """The value of this tensor in `session` (default: the default session)."""
-        from estflow.core.session import _run_using_default_session
-
         return _run_using_default_session(self, feed_dict, self.graph, session)
 
     def __iter__(self):
@@ -190,7 +189,7 @@ class Operation:
 
     @property
     def node_def(self):
-        from estflow.core.graph_io import node_def_from_operation
+        from estflow.core.graph_io import node_def_from_operation  # graph_io builds on this module
 
         return node_def_from_operation(self)
 
@@ -227,8 +226,6 @@ class Operation:
 
     def run(self, feed_dict=None, session=None) -> None:
         """Run this operation in `session` (default: the default session)."""
-        from estflow.core.session import _run_using_default_session
-
         _run_using_default_session(self, feed_dict, self._graph, session)
 
     def __repr__(self):
@@ -571,7 +568,7 @@ class Graph:
 
     def as_graph_def(self, from_version=None, add_shapes=False):
         """This graph as a `GraphDef` protobuf, wire-compatible with TensorFlow's."""
-        from estflow.core.graph_io import graph_to_graph_def
+        from estflow.core.graph_io import graph_to_graph_def  # graph_io builds on this module
 
         return graph_to_graph_def(self, add_shapes=add_shapes)
 
@@ -596,9 +593,7 @@ def reset_default_graph() -> None:
                              "a cleared graph, exit the nesting and create a new graph.")
     global _global_default_graph
     _global_default_graph = Graph()
-    from estflow.core import session as _session
-
-    _session._clear_default_session()
+    clear_interactive_session()
 
 
 def _graph_of(values, graph=None) -> Graph:

@@ -455,7 +455,7 @@ def graph_to_graph_def(graph: Graph, add_shapes: bool = False, strict: bool = Tr
     `graph_def.library` as FunctionDefs. With `strict=False` (TensorBoard's FileWriter)
     attrs that can't be encoded are dropped with a note instead of raising.
     """
-    from estflow.core import function_io
+    from estflow.core import function_io  # function_io builds on this module
 
     functions = function_io.FunctionLibraryBuilder(add_shapes=add_shapes, strict=strict)
     graph_def = graph_pb2.GraphDef()

@@ -100,7 +100,7 @@ class IndexedSlices:
 
 def _indexed_slices_to_tensor(value: IndexedSlices, dtype=None, name=None, as_ref=False):
     """Densify: row `indices[i]` gets `values[i]` added (TF1's conversion, an UnsortedSegmentSum)."""
-    from estflow.core.ops import segment_ops, sparse_ops
+    from estflow.core.ops import segment_ops, sparse_ops  # the op modules import this leaf
 
     if dtype is not None and not dtypes.as_dtype(dtype).is_compatible_with(value.dtype):
         raise ValueError(f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} for IndexedSlices "

@@ -114,7 +114,7 @@ def registered_ops() -> dict[str, OpDef]:
 
 # ---- input conversion ---------------------------------------------------------------
 def _conversion_registry():
-    from estflow.core.ops import constant_op
+    from estflow.core.ops import constant_op  # Const nodes are built with apply_op from here
 
     return constant_op
 

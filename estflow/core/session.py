@@ -24,45 +24,14 @@ taken never runs.
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 
 from estflow.core import errors
+from estflow.core.default_session import _default
 from estflow.core.devices import num_gpus
 from estflow.core.graph import Graph, Operation, Tensor, get_default_graph
 from estflow.core.nest import is_namedtuple
 from estflow.core.plan import DEAD, Compiler
-
-
-class _DefaultSessionState(threading.local):
-    def __init__(self):
-        self.stack: list[BaseSession] = []
-
-
-_default = _DefaultSessionState()
-
-
-def get_default_session():
-    """The session of the innermost `with sess.as_default()` (or `with Session()`), or None."""
-    return _default.stack[-1] if _default.stack else None
-
-
-def _clear_default_session() -> None:
-    if _default.stack and isinstance(_default.stack[0], InteractiveSession):
-        _default.stack.clear()
-
-
-def _run_using_default_session(fetch, feed_dict, graph, session=None):
-    if session is None:
-        session = get_default_session()
-        if session is None:
-            raise ValueError("Cannot evaluate tensor using `Tensor.eval()`: No default session is registered. "
-                             "Use `with sess.as_default()` or pass an explicit session to "
-                             "`Tensor.eval(session=sess)`")
-    if session.graph is not graph:
-        raise ValueError("Cannot use the given session to evaluate tensor: the tensor's graph is different "
-                         "from the session's graph.")
-    return session.run(fetch, feed_dict)
 
 
 # ---- fetch structures -----------------------------------------------------------------
@@ -381,6 +350,7 @@ class InteractiveSession(BaseSession):
     """A session that installs itself as the default session, for shells and notebooks."""
 
     _soft_default = True
+    _interactive = True  # tf.reset_default_graph drops it as the default session
 
     def __init__(self, target="", graph=None, config=None):
         super().__init__(target, graph, config)

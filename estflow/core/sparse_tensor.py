@@ -16,9 +16,9 @@ from __future__ import annotations
 import collections
 
 from estflow.core import dtypes
+from estflow.core.default_session import _run_using_default_session
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.constant_op import convert_to_tensor, placeholder, placeholder_with_default
-from estflow.core.session import _run_using_default_session
 from estflow.core.tensor_shape import TensorShape, as_shape
 from estflow.core.tensor_util import constant_value_as_shape
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from estflow.core import devices, dtypes, errors
+from estflow.core.default_session import get_default_session
 from estflow.core.graph import GraphKeys, Operation, Tensor, get_default_graph, name_scope
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.ops.control_flow_ops import cond, group, no_op
 from estflow.core.protos import variable_pb2
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, broadcast_shapes, register
-from estflow.core.session import get_default_session
 from estflow.core.tensor_conversion_registry import register_tensor_conversion_function
 from estflow.core.tensor_shape import TensorShape, as_shape
 

@@ -143,7 +143,7 @@ class Dataset:
     @staticmethod
     def from_tensors(tensors) -> Dataset:
         """A dataset of one element, `tensors` (numpy arrays stay in Python; tensors are read at init)."""
-        from estflow.data.sources import TensorDataset
+        from estflow.data.sources import TensorDataset  # its module builds on this one
 
         return TensorDataset(tensors)
 
@@ -153,7 +153,7 @@ class Dataset:
 
             ds = tf.data.Dataset.from_tensor_slices({"age": ages, "city": cities})   # one dict per row
         """
-        from estflow.data.sources import TensorSliceDataset
+        from estflow.data.sources import TensorSliceDataset  # its module builds on this one
 
         return TensorSliceDataset(tensors)
 
@@ -163,28 +163,28 @@ class Dataset:
 
         The generator is called anew each time the dataset is iterated (each initialization, each repeat).
         """
-        from estflow.data.sources import GeneratorDataset
+        from estflow.data.sources import GeneratorDataset  # its module builds on this one
 
         return GeneratorDataset(generator, output_types, output_shapes, args)
 
     @staticmethod
     def range(*args) -> Dataset:
         """int64 elements as Python's range: `range(5)`, `range(2, 5)`, `range(1, 10, 3)`."""
-        from estflow.data.sources import RangeDataset
+        from estflow.data.sources import RangeDataset  # its module builds on this one
 
         return RangeDataset(*args)
 
     @staticmethod
     def zip(datasets) -> Dataset:
         """Elements of several datasets side by side (a tuple or dict of datasets); stops at the shortest."""
-        from estflow.data.sources import ZipDataset
+        from estflow.data.sources import ZipDataset  # its module builds on this one
 
         return ZipDataset(datasets)
 
     @staticmethod
     def list_files(file_pattern, shuffle=None, seed=None) -> Dataset:
         """The file names matching a glob pattern (or list of patterns); shuffled unless `shuffle=False`."""
-        from estflow.data.sources import ListFilesDataset
+        from estflow.data.sources import ListFilesDataset  # its module builds on this one
 
         ds = ListFilesDataset(file_pattern)
         if shuffle is None or shuffle:
@@ -194,7 +194,7 @@ class Dataset:
     # ---- transformations ---------------------------------------------------------------------------
     def concatenate(self, dataset) -> Dataset:
         """This dataset's elements, then `dataset`'s (types must match)."""
-        from estflow.data.sources import ConcatenateDataset
+        from estflow.data.sources import ConcatenateDataset  # its module builds on this one
 
         return ConcatenateDataset(self, dataset)
 
@@ -204,44 +204,44 @@ class Dataset:
         Row-wise functions (elementwise math, casts, string ops, decode_csv) run once per batch
         of rows; the results are the same as per element. `num_parallel_calls` is accepted.
         """
-        from estflow.data.transformations import MapDataset
+        from estflow.data.transformations import MapDataset  # its module builds on this one
 
         return MapDataset(self, map_func, num_parallel_calls)
 
     def flat_map(self, map_func) -> Dataset:
         """`map_func` maps each element to a Dataset; their elements are concatenated."""
-        from estflow.data.transformations import FlatMapDataset
+        from estflow.data.transformations import FlatMapDataset  # its module builds on this one
 
         return FlatMapDataset(self, map_func)
 
     def interleave(self, map_func, cycle_length=AUTOTUNE, block_length=1, num_parallel_calls=None) -> Dataset:
         """`map_func` maps elements to datasets whose elements are interleaved: `block_length` from each of
         `cycle_length` open datasets in turn, in TF's exact order (parallel calls give the same order)."""
-        from estflow.data.transformations import InterleaveDataset
+        from estflow.data.transformations import InterleaveDataset  # its module builds on this one
 
         return InterleaveDataset(self, map_func, cycle_length, block_length)
 
     def filter(self, predicate) -> Dataset:
         """The elements for which `predicate` (a scalar bool function) is True."""
-        from estflow.data.transformations import FilterDataset
+        from estflow.data.transformations import FilterDataset  # its module builds on this one
 
         return FilterDataset(self, predicate)
 
     def batch(self, batch_size, drop_remainder=False) -> Dataset:
         """Consecutive elements stacked into batches; the last may be smaller unless `drop_remainder`."""
-        from estflow.data.batching import BatchDataset
+        from estflow.data.batching import BatchDataset  # its module builds on this one
 
         return BatchDataset(self, batch_size, drop_remainder)
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None, drop_remainder=False) -> Dataset:
         """Batches of elements padded to `padded_shapes` (None / -1 dims: the longest in the batch)."""
-        from estflow.data.batching import PaddedBatchDataset
+        from estflow.data.batching import PaddedBatchDataset  # its module builds on this one
 
         return PaddedBatchDataset(self, batch_size, padded_shapes, padding_values, drop_remainder)
 
     def unbatch(self) -> Dataset:
         """Each element split along its first dimension into several elements."""
-        from estflow.data.batching import UnbatchDataset
+        from estflow.data.batching import UnbatchDataset  # its module builds on this one
 
         return UnbatchDataset(self)
 
@@ -252,43 +252,43 @@ class Dataset:
         With a seed (or a graph seed) the order is reproducible: a new iterator replays it; each
         iteration (a `repeat` epoch) reshuffles unless `reshuffle_each_iteration=False`.
         """
-        from estflow.data.shuffle import ShuffleDataset
+        from estflow.data.shuffle import ShuffleDataset  # its module builds on this one
 
         return ShuffleDataset(self, buffer_size, seed, reshuffle_each_iteration)
 
     def repeat(self, count=None) -> Dataset:
         """This dataset `count` times (forever when None or -1)."""
-        from estflow.data.transformations import RepeatDataset
+        from estflow.data.transformations import RepeatDataset  # its module builds on this one
 
         return RepeatDataset(self, count)
 
     def take(self, count) -> Dataset:
         """At most `count` elements (-1: all)."""
-        from estflow.data.transformations import TakeDataset
+        from estflow.data.transformations import TakeDataset  # its module builds on this one
 
         return TakeDataset(self, count)
 
     def skip(self, count) -> Dataset:
         """All but the first `count` elements (-1: skip everything)."""
-        from estflow.data.transformations import SkipDataset
+        from estflow.data.transformations import SkipDataset  # its module builds on this one
 
         return SkipDataset(self, count)
 
     def shard(self, num_shards, index) -> Dataset:
         """Every `num_shards`-th element starting at `index` (one worker's share)."""
-        from estflow.data.transformations import ShardDataset
+        from estflow.data.transformations import ShardDataset  # its module builds on this one
 
         return ShardDataset(self, num_shards, index)
 
     def cache(self, filename="") -> Dataset:
         """Elements computed once, then replayed: in memory, or in files at `filename` reused by later runs."""
-        from estflow.data.cache import CacheDataset
+        from estflow.data.cache import CacheDataset  # its module builds on this one
 
         return CacheDataset(self, filename)
 
     def prefetch(self, buffer_size) -> Dataset:
         """Elements produced ahead by a background thread, up to `buffer_size` (AUTOTUNE: a few)."""
-        from estflow.data.transformations import PrefetchDataset
+        from estflow.data.transformations import PrefetchDataset  # its module builds on this one
 
         return PrefetchDataset(self, buffer_size)
 
@@ -305,7 +305,7 @@ class Dataset:
 
     def with_options(self, options) -> Dataset:
         """This dataset with `options` set (see `tf.data.Options`)."""
-        from estflow.data.transformations import OptionsDataset
+        from estflow.data.transformations import OptionsDataset  # its module builds on this one
 
         if not isinstance(options, Options):
             raise TypeError(f"with_options expects a tf.data.Options, got {type(options).__name__}.")
@@ -316,20 +316,20 @@ class Dataset:
 
             total = tf.data.Dataset.range(5).reduce(np.int64(0), lambda s, x: s + x)   # 10 when run
         """
-        from estflow.data.iterator_ops import reduce_dataset
+        from estflow.data.iterator_ops import reduce_dataset  # its module builds on this one
 
         return reduce_dataset(self, initial_state, reduce_func)
 
     # ---- iterators ---------------------------------------------------------------------------------
     def make_one_shot_iterator(self):
         """An iterator that initializes itself on first use (the dataset must not capture placeholders)."""
-        from estflow.data.iterator_ops import make_one_shot_iterator
+        from estflow.data.iterator_ops import make_one_shot_iterator  # its module builds on this one
 
         return make_one_shot_iterator(self)
 
     def make_initializable_iterator(self, shared_name=None):
         """An iterator to (re)start with `sess.run(iterator.initializer, feed_dict=...)`."""
-        from estflow.data.iterator_ops import make_initializable_iterator
+        from estflow.data.iterator_ops import make_initializable_iterator  # its module builds on this one
 
         return make_initializable_iterator(self, shared_name)
 

@@ -189,7 +189,7 @@ def _filesystem(path):
     if fs is None:
         backend = _BACKENDS.get(scheme, f"{scheme} filesystem")
         try:
-            import fsspec
+            import fsspec  # optional dependency, only for remote schemes
         except ImportError:
             raise errors.UnimplementedError(None, None, f"No filesystem registered for scheme '{scheme}'; install "
                                                         f"fsspec and its {backend} backend") from None

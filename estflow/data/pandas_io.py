@@ -15,7 +15,7 @@ from estflow.data.numpy_io import batches_from_arrays, check_shuffle
 
 def _pandas():
     try:
-        import pandas
+        import pandas  # optional dependency (estflow[pandas])
     except ImportError:  # TF's wording, plus the fix
         raise TypeError("pandas_input_fn should not be called without pandas installed; "
                         "pip install pandas (or estflow[pandas]).") from None

@@ -22,7 +22,8 @@ import threading
 import numpy as np
 
 from estflow.core import errors
-from estflow.core.sparse_tensor import SparseTensorValue
+from estflow.core.graph import Tensor
+from estflow.core.sparse_tensor import SparseTensor, SparseTensorValue
 
 ELEMENT_CHUNK = 256  # rows produced at once when a consumer wants single elements
 
@@ -44,9 +45,6 @@ class Env:
 
     def value(self, component):
         """A component's runtime value: graph tensors are looked up, numpy values pass through."""
-        from estflow.core.graph import Tensor
-        from estflow.core.sparse_tensor import SparseTensor
-
         if isinstance(component, Tensor):
             return self.values[component]
         if isinstance(component, SparseTensor):

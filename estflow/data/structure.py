@@ -19,6 +19,7 @@ import numpy as np
 
 from estflow.core import dtypes, nest
 from estflow.core.graph import Tensor
+from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.sparse_tensor import SparseTensor, SparseTensorValue
 from estflow.core.tensor_shape import TensorShape, as_shape
 from estflow.core.tensor_util import to_numpy, to_string_array
@@ -217,8 +218,6 @@ def to_component(value):
         return SparseTensorValue(np.asarray(value.indices, np.int64), to_array(value.values),
                                  np.asarray(value.dense_shape, np.int64))
     if hasattr(value, "_as_graph_element"):
-        from estflow.core.ops.constant_op import convert_to_tensor
-
         return convert_to_tensor(value)  # variables: read when the iterator is initialized
     arr = to_array(value)
     if isinstance(value, np.ndarray) or type(value).__module__.startswith("pandas"):

@@ -22,10 +22,13 @@ import re
 import numpy as np
 
 from estflow.core import dtypes
+from estflow.core import plan as _plan
 from estflow.core.func_graph import FuncGraph, unique_fn_name
 from estflow.core.graph import Operation, Tensor, get_default_graph
+from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.sparse_tensor import SparseTensor, SparseTensorValue
 from estflow.data import structure
+from estflow.data.dataset_ops import Dataset
 
 
 class StructuredFunction:
@@ -70,8 +73,6 @@ class StructuredFunction:
         return graph.add_input(spec.dtype, spec.shape, f"args_{i}")
 
     def _tensor_result(self, graph: FuncGraph, result) -> None:
-        from estflow.data.dataset_ops import Dataset
-
         if isinstance(result, list):
             result = tuple(result)  # TF: a returned list is a tuple of components, not one stacked tensor
         leaves = structure.flatten(result)
@@ -100,8 +101,6 @@ class StructuredFunction:
         self.inner_tensors = None
 
     def _dataset_result(self, graph: FuncGraph, result) -> None:
-        from estflow.data.dataset_ops import Dataset
-
         if not isinstance(result, Dataset):
             raise TypeError(f"`map_func` must return a `Dataset` object. Got {type(result)}")
         self.dataset = result
@@ -120,8 +119,6 @@ class StructuredFunction:
 
 
 def _in_graph(graph: FuncGraph, x) -> Tensor:
-    from estflow.core.ops.constant_op import convert_to_tensor
-
     t = x if isinstance(x, Tensor) else convert_to_tensor(x)
     return graph.capture(t) if t.graph is not graph else t
 
@@ -130,8 +127,6 @@ class _Compiled:
     """The function graph compiled for one session (a plan over a slot array)."""
 
     def __init__(self, fn: StructuredFunction, session):
-        from estflow.core import plan as _plan
-
         graph = fn.graph
         fed = list(fn.arguments) + [inner for _, inner in fn.captures]
         plan = _plan.Compiler(session).compile(list(graph.outputs), fed)

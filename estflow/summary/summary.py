@@ -14,6 +14,7 @@ import re
 import numpy as np
 
 from estflow.core.graph import GraphKeys, get_default_graph, name_scope
+from estflow.core.protos import summary_pb2
 from estflow.core.registry import apply_op
 
 _INVALID_TAG_CHARACTERS = re.compile(r"[^-/\w\.]")
@@ -80,8 +81,6 @@ def audio(name, tensor, sample_rate, max_outputs=3, collections=None, family=Non
 
 
 def _metadata(plugin_name="", display_name="", description=""):
-    from estflow.core.protos import summary_pb2
-
     meta = summary_pb2.SummaryMetadata()
     if plugin_name:
         meta.plugin_data.plugin_name = plugin_name
@@ -128,8 +127,6 @@ def merge_all(key=GraphKeys.SUMMARIES, scope=None, name=None):
 
 def get_summary_description(node_def):
     """The SummaryDescription in a summary op's NodeDef (TF1 helper for plugins)."""
-    from estflow.core.protos import summary_pb2
-
     if node_def.op != "TensorSummary":
         raise ValueError(f"Can't get_summary_description on {node_def.op}")
     description = summary_pb2.SummaryDescription()

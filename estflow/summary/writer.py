@@ -15,14 +15,14 @@ import threading
 import time
 
 from estflow.core import errors
+from estflow.core.graph_io import graph_to_graph_def
+from estflow.core.protos import event_pb2, summary_pb2
 from estflow.core.record_io import encode_record
 
 _SENTINEL = object()
 
 
 def _event_pb2():
-    from estflow.core.protos import event_pb2
-
     return event_pb2
 
 
@@ -148,8 +148,6 @@ class FileWriter:
 
     def add_summary(self, summary, global_step=None) -> None:
         """Add a `Summary` proto or its serialized bytes (what a summary op returns)."""
-        from estflow.core.protos import summary_pb2
-
         if isinstance(summary, (bytes, bytearray)) or hasattr(summary, "dtype"):
             parsed = summary_pb2.Summary()
             parsed.ParseFromString(bytes(summary.item() if hasattr(summary, "item") else summary))
@@ -168,8 +166,6 @@ class FileWriter:
         if graph is not None and graph_def is not None:
             raise ValueError("Please pass only graph, or graph_def (deprecated), but not both.")
         if graph is not None:
-            from estflow.core.graph_io import graph_to_graph_def
-
             # Non-strict: TensorBoard draws the graph even if some attr has no protobuf form.
             graph_def = graph_to_graph_def(graph, add_shapes=True, strict=False)
         if graph_def is None:

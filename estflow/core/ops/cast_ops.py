@@ -7,6 +7,7 @@ import numpy as np
 from estflow.core import dtypes
 from estflow.core import errors as _errors
 from estflow.core.graph import Tensor
+from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.ops.math_ops import _FLOAT_COMPLEX, _quiet, _scope, maximum, minimum
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
@@ -66,7 +67,7 @@ def cast(x, dtype, name=None):
     base = dtypes.as_dtype(dtype)
     if isinstance(x, Tensor) and x.dtype == base:
         return x
-    if type(x).__name__ == "IndexedSlices":
+    if isinstance(x, IndexedSlices):
         return type(x)(cast(x.values, base, name=name), x.indices, x.dense_shape)
     with _scope(name, "Cast", [x]) as scope:
         x = convert_to_tensor(x, name="x")

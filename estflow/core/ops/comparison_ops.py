@@ -5,6 +5,7 @@ from __future__ import annotations
 from estflow.core import dtypes
 from estflow.core import errors as _errors
 from estflow.core.graph import Tensor
+from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.ops.math_ops import (
     _BOOL,
@@ -214,10 +215,10 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     bounds (ties included) and to a bound where it clips.
     """
     with _scope(name, "clip_by_value", [t, clip_value_min, clip_value_max]) as scope:
-        values = t.values if type(t).__name__ == "IndexedSlices" else t
+        values = t.values if isinstance(t, IndexedSlices) else t
         values = convert_to_tensor(values, name="t")
         out = apply_op("ClipByValue", values, clip_value_min, clip_value_max, name=scope)
-        if type(t).__name__ == "IndexedSlices":
+        if isinstance(t, IndexedSlices):
             return type(t)(out, t.indices, t.dense_shape)
         return out
 

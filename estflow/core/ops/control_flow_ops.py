@@ -24,6 +24,7 @@ from estflow.core import dtypes, errors
 from estflow.core.dead import DEAD
 from estflow.core.func_graph import assert_same_structure
 from estflow.core.graph import Operation, Tensor, _graph_of, get_default_graph
+from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.nest import flatten, pack_sequence_as
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.ops.while_v2 import while_loop as while_loop
@@ -244,7 +245,7 @@ def _make_ref_switch(op, ctx):
 
 
 def _variable_reader(op, ctx):
-    from estflow.core.variables import _make_variable_read
+    from estflow.core.variables import _make_variable_read  # variables builds on control flow
 
     return _make_variable_read(op._inputs[0]._op, ctx)
 
@@ -320,7 +321,7 @@ register(OpDef(
 
 
 def _dense(g):
-    if type(g).__name__ == "IndexedSlices":
+    if isinstance(g, IndexedSlices):
         return _convert(g)
     return g
 

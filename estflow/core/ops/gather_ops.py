@@ -252,7 +252,7 @@ def _scatter_add(xp, out, index, updates):
     if at is not None:
         at(out, index, updates)
     else:  # older cupy
-        import importlib
+        import importlib  # cupyx exists only beside cupy
 
         importlib.import_module("cupyx").scatter_add(out, index, updates)
 

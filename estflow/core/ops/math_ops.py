@@ -18,6 +18,7 @@ import numpy as np
 from estflow.core import dtypes
 from estflow.core import errors as _errors
 from estflow.core.graph import Tensor, _graph_of
+from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.ops.constant_op import constant, convert_to_tensor
 from estflow.core.registry import OpDef, TensorSpec, apply_op, broadcast_shapes, register
 from estflow.core.tensor_shape import TensorShape
@@ -236,7 +237,7 @@ def _floor_mod_grad(op, grad):
 def _pow_grad(op, grad):
     """TF's rule: d/dy uses log(x) where x > 0 and 0 elsewhere (so x = 0 gives no NaN)."""
     from estflow.core.ops.comparison_ops import greater, not_equal, where_v2  # lazy: they import this module
-    from estflow.core.ops.unary_ops import log
+    from estflow.core.ops.unary_ops import log  # lazy: unary_ops imports this module
 
     x, y = op.inputs
     z = op.outputs[0]
@@ -391,7 +392,7 @@ def multiply(x, y, name=None):
 
 def scalar_mul(scalar, x, name=None):
     """`scalar * x` for a 0-D scalar, as `tf.scalar_mul` (IndexedSlices stay sparse)."""
-    values = getattr(x, "values", None) if type(x).__name__ == "IndexedSlices" else None
+    values = getattr(x, "values", None) if isinstance(x, IndexedSlices) else None
     dtype = (values if values is not None else x).dtype
     scalar = convert_to_tensor(scalar, dtype=dtype, name="scalar")
     if scalar.shape.ndims != 0:
@@ -518,12 +519,12 @@ def add_n(inputs, name=None):
     inputs = list(inputs)
     if len(inputs) == 1:
         x = inputs[0]
-        if type(x).__name__ == "IndexedSlices":
+        if isinstance(x, IndexedSlices):
             x = convert_to_tensor(x)
         if name:
             return apply_op("Identity", x, name=name)
         return x if isinstance(x, Tensor) else convert_to_tensor(x)
-    inputs = [convert_to_tensor(x) if type(x).__name__ == "IndexedSlices" else x for x in inputs]
+    inputs = [convert_to_tensor(x) if isinstance(x, IndexedSlices) else x for x in inputs]
     return apply_op("AddN", *inputs, name=name or "AddN", N=len(inputs))
 
 

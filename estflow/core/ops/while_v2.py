@@ -19,6 +19,7 @@ from estflow.core import plan as _plan
 from estflow.core.func_graph import FuncGraph, assert_same_structure, unique_fn_name
 from estflow.core.gradients import gradients
 from estflow.core.graph import Operation, Tensor, _graph_of
+from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.nest import flatten, is_sequence, pack_sequence_as
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
@@ -32,7 +33,7 @@ def _convert(value, dtype=None, name=None, preferred_dtype=None):
 
 
 def _dense(g):
-    if type(g).__name__ == "IndexedSlices":
+    if isinstance(g, IndexedSlices):
         return _convert(g)
     return g
 
