@@ -293,3 +293,17 @@ def test_the_cycle_check_sees_imports_through_a_package():
     graph = _core_import_graph()
     assert graph["estflow.core.ops"] == set()
     assert "estflow.core.ops" in graph["estflow.core.sparse_tensor"]
+
+
+CORE_LEAVES = ["compat", "crc32c", "dead", "default_session", "devices", "dtypes", "errors", "file_io",
+               "indexed_slices", "nest", "protos", "tensor_conversion_registry", "tensor_shape", "tensor_util"]
+
+
+def test_core_leaves_import_only_leaves():
+    # What the graph, the registry, the op modules and the plan all need sits in leaves that
+    # import no graph-building module, so each of those can import them at module level.
+    graph = _core_import_graph()
+    leaves = {f"estflow.core.{name}" for name in CORE_LEAVES}
+    for name in leaves:
+        beyond = {m for m in graph[name] if m not in leaves and not m.startswith("estflow.core.protos.")}
+        assert not beyond, f"{name} is one of core's leaves but imports {sorted(beyond)}"
