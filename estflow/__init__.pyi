@@ -182,9 +182,6 @@ from estflow.core.ops.math_ops import truncatemod as truncatemod
 from estflow.core.ops.matmul_ops import matmul as matmul
 from estflow.core.ops.parsing_ops import decode_csv as decode_csv
 from estflow.core.ops.parsing_ops import decode_raw as decode_raw
-from estflow.core.ops.parsing_ops import parse_example as parse_example
-from estflow.core.ops.parsing_ops import parse_single_example as parse_single_example
-from estflow.core.ops.parsing_ops import parse_single_sequence_example as parse_single_sequence_example
 from estflow.core.ops.random_ops import multinomial as multinomial
 from estflow.core.ops.random_ops import random_normal as random_normal
 from estflow.core.ops.random_ops import random_shuffle as random_shuffle
@@ -267,10 +264,6 @@ from estflow.core.ops.unary_ops import sqrt as sqrt
 from estflow.core.ops.unary_ops import square as square
 from estflow.core.ops.unary_ops import tan as tan
 from estflow.core.ops.unary_ops import tanh as tanh
-from estflow.core.parsing_config import FixedLenFeature as FixedLenFeature
-from estflow.core.parsing_config import FixedLenSequenceFeature as FixedLenSequenceFeature
-from estflow.core.parsing_config import SparseFeature as SparseFeature
-from estflow.core.parsing_config import VarLenFeature as VarLenFeature
 from estflow.core.protos.attr_value_pb2 import AttrValue as AttrValue
 from estflow.core.protos.config_pb2 import ConfigProto as ConfigProto
 from estflow.core.protos.config_pb2 import GPUOptions as GPUOptions
@@ -333,6 +326,13 @@ from estflow.data import gfile as gfile
 from estflow.data.structure import SparseTensorSpec as SparseTensorSpec
 from estflow.data.structure import TensorSpec as TensorSpec
 from estflow.library.confusion_matrix import confusion_matrix as confusion_matrix
+from estflow.library.parsing_config import FixedLenFeature as FixedLenFeature
+from estflow.library.parsing_config import FixedLenSequenceFeature as FixedLenSequenceFeature
+from estflow.library.parsing_config import SparseFeature as SparseFeature
+from estflow.library.parsing_config import VarLenFeature as VarLenFeature
+from estflow.library.parsing_ops import parse_example as parse_example
+from estflow.library.parsing_ops import parse_single_example as parse_single_example
+from estflow.library.parsing_ops import parse_single_sequence_example as parse_single_sequence_example
 from estflow.training.clip_ops import clip_by_average_norm as clip_by_average_norm
 from estflow.training.clip_ops import clip_by_global_norm as clip_by_global_norm
 from estflow.training.clip_ops import clip_by_norm as clip_by_norm

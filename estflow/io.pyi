@@ -2,18 +2,18 @@
 
 from estflow.core.ops.parsing_ops import decode_csv as decode_csv
 from estflow.core.ops.parsing_ops import decode_raw as decode_raw
-from estflow.core.ops.parsing_ops import parse_example as parse_example
-from estflow.core.ops.parsing_ops import parse_single_example as parse_single_example
-from estflow.core.ops.parsing_ops import parse_single_sequence_example as parse_single_sequence_example
-from estflow.core.parsing_config import FixedLenFeature as FixedLenFeature
-from estflow.core.parsing_config import FixedLenSequenceFeature as FixedLenSequenceFeature
-from estflow.core.parsing_config import SparseFeature as SparseFeature
-from estflow.core.parsing_config import VarLenFeature as VarLenFeature
 from estflow.data import gfile as gfile
 from estflow.data.tfrecord import TFRecordCompressionType as TFRecordCompressionType
 from estflow.data.tfrecord import TFRecordOptions as TFRecordOptions
 from estflow.data.tfrecord import TFRecordWriter as TFRecordWriter
 from estflow.data.tfrecord import tf_record_iterator as tf_record_iterator
+from estflow.library.parsing_config import FixedLenFeature as FixedLenFeature
+from estflow.library.parsing_config import FixedLenSequenceFeature as FixedLenSequenceFeature
+from estflow.library.parsing_config import SparseFeature as SparseFeature
+from estflow.library.parsing_config import VarLenFeature as VarLenFeature
+from estflow.library.parsing_ops import parse_example as parse_example
+from estflow.library.parsing_ops import parse_single_example as parse_single_example
+from estflow.library.parsing_ops import parse_single_sequence_example as parse_single_sequence_example
 
 __all__ = [
     "FixedLenFeature", "FixedLenSequenceFeature", "SparseFeature", "TFRecordCompressionType", "TFRecordOptions",
