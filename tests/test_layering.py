@@ -295,7 +295,7 @@ def test_the_cycle_check_sees_imports_through_a_package():
     assert "estflow.core.ops" in graph["estflow.core.sparse_tensor"]
 
 
-CORE_LEAVES = ["compat", "crc32c", "dead", "default_session", "devices", "dtypes", "errors", "file_io",
+CORE_LEAVES = ["crc32c", "dead", "default_session", "devices", "dtypes", "errors", "file_io",
                "indexed_slices", "nest", "protos", "tensor_conversion_registry", "tensor_shape", "tensor_util"]
 
 
