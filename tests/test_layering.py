@@ -1,7 +1,11 @@
 """Layers import only in one direction (DESIGN.md), and the public namespace only re-exports.
 
-The order below is the single list of layers; a module in one layer may import from its
-own layer and those before it, never after.
+`LAYERS` below is the single list of layers; a module in one layer may import from its own
+layer and those before it, never after (absolute or relative imports, at module level or
+inside functions). The TF1 namespaces (`estflow/__init__.py`, `nn.py`, `train.py`, ...) are
+lazy: each is a docstring and the hook of `estflow/_lazy.py`, with its re-exports in the
+`.pyi` stub beside it. Inside core, module-level imports form no cycle, core's leaves import
+only leaves, and every import left inside a function says why.
 """
 
 import ast
