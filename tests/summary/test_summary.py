@@ -1,6 +1,9 @@
 """Summary ops and event files: golden TF 2.15 event file, round trips, TensorBoard's own reader."""
 
 import json
+import os
+import re
+import socket
 import struct
 import zlib
 from pathlib import Path
@@ -14,6 +17,7 @@ from estflow.core.ops.constant_op import constant, placeholder
 from estflow.core.protos import event_pb2, summary_pb2
 from estflow.core.record_io import encode_record
 from estflow.summary import summary as summary_lib
+from estflow.summary import writer as writer_mod
 from estflow.summary.writer import FileWriter
 from estflow.train.summary_iterator import summary_iterator
 
@@ -230,3 +234,44 @@ def test_tensorboard_reads_our_event_files(tmp_path):
     assert "values" in tags["histograms"]
     assert "pic/image" in tags["images"]
     assert tags["graph"] is True
+
+
+def test_two_file_writers_in_one_second_write_separate_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(writer_mod.time, "time", lambda: 1700000000.25)  # both writers in the same second
+    first, second = FileWriter(str(tmp_path)), FileWriter(str(tmp_path), filename_suffix=".eval")
+    third = FileWriter(str(tmp_path))
+    for step, writer in enumerate([first, second, third]):
+        writer.add_summary(summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=f"w{step}", simple_value=step)]),
+                           step)
+        writer.close()
+    stem = f"events.out.tfevents.1700000000.{socket.gethostname()}"
+    names = sorted(p.name for p in tmp_path.iterdir())
+    # TF1's name for the first; the second's name differs by its suffix; the third, colliding with the
+    # first, gets TF2's `.<pid>.<n>` before its (empty) suffix.
+    assert stem in names and f"{stem}.eval" in names and len(names) == 3
+    (unique,) = [n for n in names if n not in (stem, f"{stem}.eval")]
+    assert re.fullmatch(re.escape(f"{stem}.{os.getpid()}.") + r"\d+", unique)
+    for step, path in enumerate([stem, f"{stem}.eval", unique]):
+        events = list(summary_iterator(str(tmp_path / path)))
+        assert events[0].file_version == "brain.Event:2"
+        assert [(e.step, e.summary.value[0].tag) for e in events[1:]] == [(step, f"w{step}")]
+    # TensorBoard's directory loader reads all three files of the logdir.
+    loader = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    acc = loader.EventAccumulator(str(tmp_path), size_guidance={"scalars": 0})
+    acc.Reload()
+    assert sorted(acc.Tags()["scalars"]) == ["w0", "w1", "w2"]
+    assert [(s.step, s.value) for s in acc.Scalars("w2")] == [(2, 2.0)]
+
+
+def test_reopen_within_the_same_second_starts_a_new_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(writer_mod.time, "time", lambda: 1700000000.0)
+    writer = FileWriter(str(tmp_path))
+    writer.add_summary(summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="a", simple_value=1.0)]), 1)
+    writer.close()
+    writer.reopen()
+    writer.add_summary(summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="b", simple_value=2.0)]), 2)
+    writer.close()
+    files = sorted(tmp_path.iterdir())
+    assert len(files) == 2
+    tags = sorted(e.summary.value[0].tag for f in files for e in summary_iterator(str(f)) if e.HasField("summary"))
+    assert tags == ["a", "b"]
