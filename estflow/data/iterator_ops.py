@@ -107,6 +107,8 @@ class _IteratorState:
                 # A pipeline stage that raised cannot resume, so the iterator does not end here as if
                 # the data were exhausted: as TF's does for a file it cannot open (it retries the same
                 # file), every later get_next raises the same error until the iterator is re-initialized.
+                # TF moves past some errors instead (a map function failing on one element, a corrupt
+                # record: the next file); estflow's pipelines stop at the first error of any kind.
                 self._error = _repeater(e)
                 raise
         if self.any_sparse:
