@@ -56,14 +56,14 @@ def row(rows: list[dict[str, str]], first_cell: str, **match) -> dict[str, str]:
     raise KeyError(f"no row {first_cell!r} {match}")
 
 
-def say(cell: str) -> str:
+def say(cell: str, unit: str = "") -> str:
     """A cell's figure as prose: `2.59x` or, when the cell gives a range, `2.59x (2.55-2.92x)`."""
     m = _FIGURE.match(cell)
     if m is None:
         raise ValueError(f"no figure in cell {cell!r}")
     if m.group("low") is None:
-        return m.group("median")
-    return f"{m.group('median')} ({m.group('low')}-{m.group('high')})"
+        return m.group("median") + unit
+    return f"{m.group('median')}{unit} ({m.group('low')}-{m.group('high')}{unit})"
 
 
 def summary(benchmarks: str) -> str:
@@ -84,7 +84,7 @@ def summary(benchmarks: str) -> str:
     pipes = table(s["Input pipelines"])
     csv = row(pipes, "(a) TextLineDataset -> batch(256) -> map(decode_csv)")
     parts = [
-        f"`Session.run` of `a + b` costs {say(column(add, 'estflow'))} us "
+        f"`Session.run` of `a + b` costs {say(column(add, 'estflow'), ' us')} "
         f"(TensorFlow 2.15 on the same graph: {column(add, 'TF 2.15')} us)",
         f"ten elementwise ops on a `[128]` vector cost {say(column(chain, 'estflow / numpy'))} the ten numpy calls "
         "made directly",
@@ -97,7 +97,7 @@ def summary(benchmarks: str) -> str:
         f"saving a 100 MB checkpoint takes {say(column(save, 'estflow / numpy'))} and restoring it "
         f"{say(column(restore, 'estflow / numpy'))} the time of `numpy.save` / `numpy.load` of the same arrays",
         "a CSV input pipeline (`TextLineDataset` -> `batch` -> `decode_csv`) reads "
-        f"{say(column(csv, 'estflow rows/s'))} rows/s, {say(column(csv, 'estflow / baseline'))} the speed of "
+        f"{say(column(csv, 'estflow rows/s'), ' rows/s')}, {say(column(csv, 'estflow / baseline'))} the speed of "
         "`pd.read_csv`",
     ]
     if import_line is not None:
