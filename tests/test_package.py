@@ -53,3 +53,31 @@ def test_tf1_submodules_reachable_from_top_level():
              "initializers", "linalg", "compat"]
     proc = _fresh_process(f"import estflow as tf; print([n for n in {names!r} if not hasattr(tf, n)])")
     assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+
+
+def _find_python(version, path_dirs):
+    """Run .ci/run's find_python for `version` with `path_dirs` first on PATH; its output."""
+    from pathlib import Path
+
+    ci = Path(__file__).resolve().parents[1] / ".ci" / "run"
+    body = re.search(r"^find_python\(\) \{.*?^\}", ci.read_text(), re.S | re.M).group(0)
+    env = dict(os.environ, PATH=os.pathsep.join([*map(str, path_dirs), os.environ.get("PATH", "")]))
+    proc = subprocess.run(["bash", "-c", f"{body}\nfind_python {version}"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_ci_runs_other_pythons_only_through_an_interpreter_that_runs(tmp_path):
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    broken, working = tmp_path / "broken", tmp_path / "working"
+    broken.mkdir()
+    working.mkdir()
+    # A pyenv shim for a version that is not selected: on PATH, but it fails.
+    shim = broken / f"python{version}"
+    shim.write_text("#!/bin/sh\necho 'pyenv: command not found' >&2\nexit 127\n")
+    shim.chmod(0o755)
+    found = _find_python(version, [broken])
+    assert found != str(shim)
+    (working / f"python{version}").symlink_to(sys.executable)
+    assert _find_python(version, [working]) == str(working / f"python{version}")
+    assert _find_python("2.1", [broken, working]) == ""
