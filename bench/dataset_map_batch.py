@@ -1,13 +1,13 @@
 """tf.data map+batch throughput: a 14-column CSV-like pipeline, fused (one map call per batch) vs per element.
 
-    python bench/dataset_map_batch.py            # prints rows/s
-    python bench/dataset_map_batch.py --write    # also updates BENCHMARKS.md
+    python bench/dataset_map_batch.py [--processes 5] [--write]     # prints a BENCHMARKS.md block
 
 (a) `from_tensor_slices(lines).map(decode_csv -> dict of 14 features).batch(256)`, when
 DecodeCSV is registered; (b) the same shape of work on already-parsed columns:
 `from_tensor_slices(dict of 14 columns).map(feature math).batch(256)`. Each is run with
 map-and-batch fusion (default) and with it turned off through tf.data.Options, and
-compared with plain numpy doing the same math on whole batches.
+compared with plain numpy doing the same math on whole batches, in the same process; each
+figure is the median over several fresh processes, with its range.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness  # noqa: E402
 import _report  # noqa: E402
 
 import estflow as tf  # noqa: E402
@@ -86,38 +87,50 @@ def rows_per_second(dataset, rows: int, fused: bool) -> float:
         return seen / (time.perf_counter() - t0)
 
 
-def main(write: bool) -> None:
+def measure(args) -> dict:
+    """One process's rows/s: each pipeline fused and per element, and the numpy baseline."""
     rng = np.random.default_rng(0)
-    results = []
+    out = {}
     with tf.Graph().as_default():
         cols = _columns(BATCH * 400, rng)
         ds = Dataset.from_tensor_slices(cols).map(_features).repeat()
-        results.append(("columns -> feature math (14 cols)", rows_per_second(ds, BATCH * 300, True),
-                        rows_per_second(ds, BATCH * 20, False)))
+        out["columns_fused"] = rows_per_second(ds, BATCH * 300, True)
+        out["columns_plain"] = rows_per_second(ds, BATCH * 20, False)
         encoded = {k: (np.array([s.encode() for s in v], dtype=object) if v.dtype.kind == "U" else v)
                    for k, v in cols.items()}
         t0 = time.perf_counter()
         for start in range(0, BATCH * 300, BATCH):
             _numpy_features({k: v[start:start + BATCH] for k, v in encoded.items()})
-        numpy_rate = BATCH * 300 / (time.perf_counter() - t0)
+        out["numpy"] = BATCH * 300 / (time.perf_counter() - t0)
     try:
         with tf.Graph().as_default():
             lines = _csv_lines(BATCH * 200, rng)
             ds = Dataset.from_tensor_slices(lines).map(_parse_csv).repeat()
-            results.append(("CSV lines -> decode_csv (14 cols)", rows_per_second(ds, BATCH * 150, True),
-                            rows_per_second(ds, BATCH * 10, False)))
+            out["csv_fused"] = rows_per_second(ds, BATCH * 150, True)
+            out["csv_plain"] = rows_per_second(ds, BATCH * 10, False)
     except ImportError as e:
-        print(f"(decode_csv not available: {e})")
-    lines = [f"Machine: {_report.machine()}. Batch {BATCH}; rows/s through `sess.run(get_next)`.", "",
-             "| pipeline | fused (rows/s) | per element (rows/s) | speed-up |", "|---|---|---|---|"]
-    for name, fused, plain in results:
-        lines.append(f"| {name} | {fused:,.0f} | {plain:,.0f} | {fused / plain:.1f}x |")
-    lines.append(f"| plain numpy, same feature math on 256-row slices | {numpy_rate:,.0f} | | |")
-    body = "\n".join(lines)
-    print(body)
-    if write:
-        _report.write_section("tf.data map+batch", body)
+        print(f"(decode_csv not available: {e})", file=sys.stderr)
+    return out
+
+
+def report(runs: list[dict], args) -> str:
+    f = _harness.figure
+    lines = [f"Measured by `python bench/dataset_map_batch.py` on {_report.machine()}: batch {BATCH}; rows/s through",
+             f"`sess.run(get_next)`; each cell is the median over {len(runs)} fresh processes with their range",
+             "(lowest-highest) in brackets, speed-ups taken within each process; numpy runs in the same process.",
+             "",
+             "| pipeline | fused (rows/s) | per element (rows/s) | speed-up | fused / numpy |",
+             "|---|---|---|---|---|"]
+    cases = [("columns -> feature math (14 cols)", "columns")]
+    if "csv_fused" in runs[0]:
+        cases.append(("CSV lines -> decode_csv (14 cols)", "csv"))
+    for name, key in cases:
+        lines.append(f"| {name} | {f(runs, key + '_fused', '{:,.0f}')} | {f(runs, key + '_plain', '{:,.0f}')} "
+                     f"| {_harness.ratio(runs, key + '_fused', key + '_plain', '{:.1f}')} "
+                     f"| {_harness.ratio(runs, key + '_fused', 'numpy') if key == 'columns' else '-'} |")
+    lines.append(f"| plain numpy, same feature math on 256-row slices | {f(runs, 'numpy', '{:,.0f}')} | | | |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    main("--write" in sys.argv)
+    _harness.main(__file__, "tf.data map+batch", measure, report)

@@ -1,6 +1,6 @@
 """Input pipelines over the Adult census rows, beside pandas / numpy doing the same reading (issue: input pipelines).
 
-    python bench/input_pipeline.py          # prints and updates BENCHMARKS.md
+    python bench/input_pipeline.py [--processes 5] [--write]     # prints a BENCHMARKS.md block
 
 (a) CSV lines: TextLineDataset -> map(decode_csv) -> batch(256), and batch(256) -> map(decode_csv),
     beside `pd.read_csv` of the same file;
@@ -11,8 +11,10 @@
 dict of column batches (steady state per batch, and whole epochs including setup).
 
 Rows per second are medians of interleaved rounds of whole epochs (a fresh iterator per
-epoch), each fetching every batch with `Session.run`. TF 2.15 figures are from
-../shared/ANCHORS.md (same kind of machine): quote the ratios, not the absolute numbers.
+epoch), each fetching every batch with `Session.run`, in several fresh processes (median and
+range over them). No TensorFlow figure is set beside these: ../shared/ANCHORS.md has TF's
+figures for whole tf.estimator *training* on this data (input, model and update together),
+which is another workload than reading the input alone.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness  # noqa: E402
 import _report  # noqa: E402
 
 import estflow as tf  # noqa: E402
@@ -42,7 +45,6 @@ COLUMNS = ["age", "workclass", "fnlwgt", "education", "education_num", "marital_
 NUMERIC = {"age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hours_per_week"}
 DEFAULTS = [[0] if c in NUMERIC else [""] for c in COLUMNS]
 BATCH = 256
-TF_ANCHORS = {"per_line": "11-17k", "batch_first": "~98k", "pandas": "7.6-16.8k (batch 40)", "tfrecord": "-"}
 
 
 def data_file():
@@ -158,16 +160,15 @@ def protobuf_loop(records: list) -> int:
     return len(arrays["age"])
 
 
-def main() -> None:
+def measure(args) -> dict:
+    """One process's rows/s of every pipeline and baseline."""
     path = data_file()
     if path is None:
-        print(f"skipped: the Adult census file is not at {CANDIDATES[0]} or {CANDIDATES[1]}")
-        return
+        return {"skipped": f"the Adult census file is not at {CANDIDATES[0]} or {CANDIDATES[1]}"}
     try:
         import pandas as pd
     except ImportError:
-        print("skipped: the baselines need pandas (pip install pandas)")
-        return
+        return {"skipped": "the baselines need pandas (pip install pandas)"}
     lines = [line for line in path.read_bytes().split(b"\n") if line.strip()]
     n_rows = len(lines)
     source = str(path)
@@ -236,41 +237,48 @@ def main() -> None:
         expected = pandas_rows if name in ("pandas", "numpy") else n_rows
         assert rows == expected, f"{name} read {rows} rows, expected {expected}"
     r = rows_per_second(cases)
+    if steady is not None:
+        r["steady"], r["steady_numpy"] = steady
+    r["n_rows"] = n_rows
+    r["path"] = str(path.relative_to(DATA.parent.parent))
+    return r
 
-    def fmt(v):
-        return f"{v / 1000:,.0f}k"
+
+def report(runs: list[dict], args) -> str:
+    if "skipped" in runs[0]:
+        return f"skipped: {runs[0]['skipped']}"
+
+    def rate(key):
+        return _harness.figure(runs, lambda run: run[key] / 1000, "{:,.0f}", "k")
 
     rows = [
-        ("(a) TextLineDataset -> map(decode_csv) -> batch(256)", r["per_line"], "`pd.read_csv`", r["read_csv"],
-         TF_ANCHORS["per_line"]),
-        ("(a) TextLineDataset -> batch(256) -> map(decode_csv)", r["batch_first"], "`pd.read_csv`", r["read_csv"],
-         TF_ANCHORS["batch_first"]),
-        ("(b) TFRecordDataset -> batch(256) -> parse_example", r["tfrecord"], "protobuf parse loop",
-         r["protobuf"], TF_ANCHORS["tfrecord"]),
-        ("(b) TFRecordDataset -> map(parse_single_example) -> batch(256)", r["tfrecord_single"],
-         "protobuf parse loop", r["protobuf"], TF_ANCHORS["tfrecord"]),
+        ("(a) TextLineDataset -> map(decode_csv) -> batch(256)", "per_line", "`pd.read_csv`", "read_csv"),
+        ("(a) TextLineDataset -> batch(256) -> map(decode_csv)", "batch_first", "`pd.read_csv`", "read_csv"),
+        ("(b) TFRecordDataset -> batch(256) -> parse_example", "tfrecord", "protobuf parse loop", "protobuf"),
+        ("(b) TFRecordDataset -> map(parse_single_example) -> batch(256)", "tfrecord_single",
+         "protobuf parse loop", "protobuf"),
     ]
-    if "pandas" in r:
-        rows.append(("(c) pandas_input_fn(batch_size=256), steady state", steady[0],
-                     "numpy: dict of copied column slices", steady[1], TF_ANCHORS["pandas"]))
-        rows.append(("(c) pandas_input_fn, one epoch incl. graph, session and input_fn setup", r["pandas"],
-                     "the same numpy loop", r["numpy"], TF_ANCHORS["pandas"]))
+    if "pandas" in runs[0]:
+        rows.append(("(c) pandas_input_fn(batch_size=256), steady state", "steady",
+                     "numpy: dict of copied column slices", "steady_numpy"))
+        rows.append(("(c) pandas_input_fn, one epoch incl. graph, session and input_fn setup", "pandas",
+                     "the same numpy loop", "numpy"))
     body = [
-        f"Measured by `python bench/input_pipeline.py` on {_report.machine()}: the {n_rows:,} Adult census rows "
-        f"(`../shared/{path.relative_to(DATA.parent.parent)}`), 15 columns;",
-        "medians of 5 interleaved rounds of whole epochs, each batch fetched with `Session.run`. Baselines run in",
-        "the same process; TF 2.15 figures are from `../shared/ANCHORS.md` (tf.estimator training input on the",
-        "same data, for scale).",
+        f"Measured by `python bench/input_pipeline.py` on {_report.machine()}: the {runs[0]['n_rows']:,} Adult census "
+        f"rows (`../shared/{runs[0]['path']}`), 15 columns; in each of {len(runs)} fresh processes, medians of 5",
+        "interleaved rounds of whole epochs, each batch fetched with `Session.run`; each cell is the median over",
+        "the processes with their range (lowest-highest) in brackets, ratios taken within each process.",
+        "Baselines run in the same process. No TensorFlow figure is set beside these: `../shared/ANCHORS.md`",
+        "measured TF's tf.estimator *training* on this data (input, model and update together),",
+        "another workload than reading the input alone.",
         "",
-        "| pipeline | estflow rows/s | baseline | baseline rows/s | estflow / baseline | TF 2.15 rows/s |",
-        "|---|---|---|---|---|---|",
+        "| pipeline | estflow rows/s | baseline | baseline rows/s | estflow / baseline |",
+        "|---|---|---|---|---|",
     ]
-    for name, ours, base_name, base, tf_rows in rows:
-        body.append(f"| {name} | {fmt(ours)} | {base_name} | {fmt(base)} | {ours / base:.2f}x | {tf_rows} |")
-    text = "\n".join(body)
-    print(text)
-    _report.write_section("Input pipelines", text)
+    for name, ours, base_name, base in rows:
+        body.append(f"| {name} | {rate(ours)} | {base_name} | {rate(base)} | {_harness.ratio(runs, ours, base)} |")
+    return "\n".join(body)
 
 
 if __name__ == "__main__":
-    main()
+    _harness.main(__file__, "Input pipelines", measure, report)

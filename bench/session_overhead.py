@@ -1,6 +1,6 @@
 """Session.run per-call cost against the same numpy calls made directly (issue: engine core).
 
-    python bench/session_overhead.py          # prints and updates BENCHMARKS.md
+    python bench/session_overhead.py [--processes 5] [--write]   # prints a BENCHMARKS.md block
 
 (a) fetch a constant, (b) `a + b` on two fed float32 scalars vs one `np.add`, (c) ten
 elementwise ops on a fed [128] vector vs the ten numpy calls, (d) a variable
@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness  # noqa: E402
 import _report  # noqa: E402
 
 import estflow as tf  # noqa: E402
@@ -41,7 +42,8 @@ def build():
     return sess, const, a, b, add, x, y, inc
 
 
-def main() -> None:
+def measure(args) -> dict:
+    """One process's figures: per-call microseconds of each case and its numpy baseline."""
     sess, const, a, b, add, x, y, inc = build()
     xv = np.ones(128, np.float32)
     one, half = np.float32(1.0001), np.float32(0.5)
@@ -63,28 +65,32 @@ def main() -> None:
         "np_chain": numpy_chain,
         "assign_add": lambda: sess.run(inc),
     }, number=5000)
+    return t
+
+
+def report(runs: list[dict], args) -> str:
+    f, r = _harness.figure, _harness.ratio
     rows = [
-        ("(a) fetch a constant", t["const"], "-", "-", TF_ANCHORS["const"]),
-        ("(b) `a + b`, two fed scalars", t["add"], f"{t['np_add']:.2f} (`np.add`)",
-         f"{t['add'] / t['np_add']:.1f}x (target <= 15x)", TF_ANCHORS["add"]),
-        ("(c) 10 elementwise ops, fed `[128]`", t["chain"], f"{t['np_chain']:.2f} (10 numpy calls)",
-         f"{t['chain'] / t['np_chain']:.2f}x (target <= 2x)", TF_ANCHORS["chain"]),
-        ("(d) `assign_add` on a variable", t["assign_add"], "-", "-", TF_ANCHORS["assign_add"]),
+        ("(a) fetch a constant", f(runs, "const"), "-", "-", TF_ANCHORS["const"]),
+        ("(b) `a + b`, two fed scalars", f(runs, "add"), f"{f(runs, 'np_add')} (`np.add`)",
+         f"{r(runs, 'add', 'np_add', '{:.1f}')} (target <= 15x)", TF_ANCHORS["add"]),
+        ("(c) 10 elementwise ops, fed `[128]`", f(runs, "chain"), f"{f(runs, 'np_chain')} (10 numpy calls)",
+         f"{r(runs, 'chain', 'np_chain')} (target <= 2x)", TF_ANCHORS["chain"]),
+        ("(d) `assign_add` on a variable", f(runs, "assign_add"), "-", "-", TF_ANCHORS["assign_add"]),
     ]
     lines = [
-        f"Measured by `python bench/session_overhead.py` on {_report.machine()}: medians of 9 interleaved",
-        "rounds of 5,000 calls. TF 2.15 figures are from `../shared/ANCHORS.md` (same kind of machine,",
-        "default threads), quoted for scale; the ratio column compares with numpy measured in the same run.",
+        f"Measured by `python bench/session_overhead.py` on {_report.machine()}: in each of {len(runs)} fresh",
+        "processes, medians of 9 interleaved rounds of 5,000 calls; each cell is the median over the processes",
+        "with their range (lowest-highest) in brackets, ratios taken within each process. TF 2.15 figures are",
+        "from `../shared/ANCHORS.md` (same workload, same kind of machine, default threads), quoted for scale.",
         "",
         "| Session.run per call | estflow (us) | numpy directly (us) | estflow / numpy | TF 2.15 (us) |",
         "|---|---|---|---|---|",
     ]
     for name, ours, base, ratio, tf_us in rows:
-        lines.append(f"| {name} | {ours:.2f} | {base} | {ratio} | {tf_us} |")
-    body = "\n".join(lines)
-    print(body)
-    _report.write_section("Session.run overhead", body)
+        lines.append(f"| {name} | {ours} | {base} | {ratio} | {tf_us} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    main()
+    _harness.main(__file__, "Session.run overhead", measure, report)

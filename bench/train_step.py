@@ -1,6 +1,6 @@
 """One MLP training step vs a hand-written numpy step (issue: autodiff and optimizers).
 
-    python bench/train_step.py      # prints and updates BENCHMARKS.md
+    python bench/train_step.py [--processes 5] [--write]     # prints a BENCHMARKS.md block
 
 Model: [batch, 100] -> 64 relu -> 64 relu -> 1, sigmoid cross-entropy, mean over the
 batch; GradientDescent (lr 0.01) and Adam (TF defaults). The numpy baseline does the
@@ -10,13 +10,13 @@ same forward, backward and in-place update with the fewest calls we could write.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness  # noqa: E402
 import _report  # noqa: E402
 
 import estflow as tf  # noqa: E402
@@ -116,49 +116,54 @@ def measure(optimizer: str, batch: int) -> tuple[float, float]:
     return 1e6 / t["estflow"], 1e6 / t["numpy"]
 
 
+CONFIGS = [(optimizer, batch) for optimizer in ("sgd", "adam") for batch in (32, 128, 1024)]
+
+
 def main():
-    if len(sys.argv) == 4 and sys.argv[1] == "--one":
-        ours, base = measure(sys.argv[2], int(sys.argv[3]))
+    # Each configuration runs in its own fresh processes: at batch 1024 the allocator's state (whether
+    # freed 256 KB blocks stay mapped) moves the ratio by up to 0.4x between processes.
+    def extra(parser):
+        parser.add_argument("--config", nargs=2, metavar=("OPTIMIZER", "BATCH"))
+
+    args = _harness.parse_args(extra=extra)
+    if args.worker:
+        ours, base = measure(args.config[0], int(args.config[1]))
         print(json.dumps({"estflow": ours, "numpy": base}))
         return
-    rows = []
-    for optimizer in ("sgd", "adam"):
-        for batch in (32, 128, 1024):
-            # Each configuration in fresh processes, three times: at batch 1024 the allocator's state
-            # (whether freed 256 KB blocks stay mapped) moves the ratio by up to 0.4x between runs.
-            runs = []
-            for _ in range(3):
-                out = subprocess.run([sys.executable, __file__, "--one", optimizer, str(batch)], check=True,
-                                     capture_output=True, text=True).stdout
-                runs.append(json.loads(out.strip().splitlines()[-1]))
-            runs.sort(key=lambda r: r["numpy"] / r["estflow"])
-            ratios = [r["numpy"] / r["estflow"] for r in runs]
-            median = runs[1]
-            rows.append((optimizer, batch, median["estflow"], median["numpy"], TF_GRAPH[(optimizer, batch)],
-                         ratios[0], ratios[-1]))
+    results = {}
+    for optimizer, batch in CONFIGS:
+        print(f"train_step.py {optimizer} batch {batch}: {args.processes} fresh processes", file=sys.stderr)
+        results[optimizer, batch] = _harness.fresh_runs(__file__, args.processes, ["--config", optimizer, str(batch)])
+    body = report(results, args.processes)
+    print(f"## Training step (MLP)\n\n{body}\n")
+    if args.write:
+        _report.write_section("Training step (MLP)", body)
+
+
+def report(results: dict, processes: int) -> str:
+    f = _harness.figure
     lines = [
-        f"Measured by `python bench/train_step.py` on {_report.machine()}: steps per second, medians of 9",
-        "interleaved rounds; each configuration runs in three fresh processes (median run shown, range of the",
-        "three ratios beside it). The model is",
-        "`[batch,100] -> 64 relu -> 64 relu -> 1` with sigmoid cross-entropy;",
-        "numpy is a hand-written forward + backward + in-place update of the same model in the same run;",
-        "TF 2.15 graph mode is from `../shared/ANCHORS.md` (same kind of machine). Absolute speeds on this shared",
-        "machine move by 1.5x between runs, so compare ratios: estflow beats TF's graph mode when its ratio to",
-        "numpy is below TF's (last column).",
+        f"Measured by `python bench/train_step.py` on {_report.machine()}: steps per second; each configuration",
+        f"runs in {processes} fresh processes, each timing estflow and numpy in 9 interleaved rounds; each cell is",
+        "the median over the processes with their range (lowest-highest) in brackets, ratios taken within each",
+        "process. The model is `[batch,100] -> 64 relu -> 64 relu -> 1` with sigmoid cross-entropy;",
+        "numpy is a hand-written forward + backward + in-place update of the same model in the same process;",
+        "TF 2.15 graph mode is from `../shared/ANCHORS.md` (the same model and step, same kind of machine).",
+        "Absolute speeds on this shared machine move by 1.5x between runs, so compare ratios: estflow beats TF's",
+        "graph mode when its ratio to numpy is below TF's (last column).",
         "",
-        "| optimizer | batch | estflow steps/s | numpy steps/s | numpy / estflow: median, range (target) "
+        "| optimizer | batch | estflow steps/s | numpy steps/s | numpy / estflow (target) "
         "| TF 2.15 graph steps/s "
         "| TF 2.15: numpy / TF |",
         "|---|---|---|---|---|---|---|",
     ]
-    for optimizer, batch, ours, base, tf_graph, low, high in rows:
+    for (optimizer, batch), runs in results.items():
         target = {32: "<= 3", 128: "-", 1024: "<= 1.2"}[batch]
         name = "GradientDescent" if optimizer == "sgd" else "Adam"
-        lines.append(f"| {name} | {batch} | {ours:,.0f} | {base:,.0f} | {base / ours:.2f}x, {low:.2f}-{high:.2f}x "
-                     f"({target}) | {tf_graph:,} | {TF_RATIO[(optimizer, batch)]}x |")
-    body = "\n".join(lines)
-    print(body)
-    _report.write_section("Training step (MLP)", body)
+        lines.append(f"| {name} | {batch} | {f(runs, 'estflow', '{:,.0f}')} | {f(runs, 'numpy', '{:,.0f}')} "
+                     f"| {_harness.ratio(runs, 'numpy', 'estflow')} ({target}) | {TF_GRAPH[(optimizer, batch)]:,} "
+                     f"| {TF_RATIO[(optimizer, batch)]}x |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -33,3 +35,17 @@ def test_train_with_dataset(tmp_path):
     assert (tmp_path / "checkpoint").exists()
     assert list(tmp_path.glob("events.out.tfevents.*"))
     assert f"model.ckpt-{steps}" in out
+
+
+def _fresh_process(code):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+@pytest.mark.usefixtures("g")
+def test_example_first_programs_runs():
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "first_programs.py"
+    proc = _fresh_process(example.read_text())
+    assert proc.returncode == 0, proc.stderr
+    assert "tf.add(3, 5) = 8" in proc.stdout and "20 8 120 -42" in proc.stdout

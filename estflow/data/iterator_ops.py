@@ -19,6 +19,7 @@ The iterator handle is a DT_STRING scalar (TF uses a DT_RESOURCE).
 
 from __future__ import annotations
 
+import copy
 import threading
 
 import numpy as np
@@ -92,13 +93,24 @@ class _IteratorState:
         self.any_sparse = any(self.sparse)
         self._elements = dataset._elements(self.env)
         self._lock = threading.Lock()
+        self._error = None  # the error that stopped the pipeline, repeated by every later get_next
 
     def get_next(self) -> list:
         with self._lock:
+            if self._error is not None:
+                raise self._error()
             try:
                 element = next(self._elements)
             except StopIteration:
                 raise errors.OutOfRangeError(None, None, "End of sequence") from None
+            except Exception as e:
+                # A pipeline stage that raised cannot resume, so the iterator does not end here as if
+                # the data were exhausted: as TF's does for a file it cannot open (it retries the same
+                # file), every later get_next raises the same error until the iterator is re-initialized.
+                # TF moves past some errors instead (a map function failing on one element, a corrupt
+                # record: the next file); estflow's pipelines stop at the first error of any kind.
+                self._error = _repeater(e)
+                raise
         if self.any_sparse:
             flat = []
             for v, s in zip(element, self.sparse, strict=False):
@@ -114,6 +126,16 @@ class _IteratorState:
                 close()
             except Exception:  # noqa: BLE001, S110 - a producer failing while shutting down changes nothing
                 pass
+
+
+def _repeater(error: Exception):
+    """A function making fresh exceptions equal to `error` as it is now (class, op, message), to raise
+    again: the session annotates the one it propagates in place."""
+    if isinstance(error, errors.OpError):
+        cls, node_def, op, message = type(error), error._node_def, error._op, error._message
+        return lambda: cls(node_def, op, message)
+    error = copy.copy(error)
+    return lambda: copy.copy(error)
 
 
 def _values(tensors, inputs) -> dict:

@@ -1,6 +1,10 @@
 """`tf.summary.FileWriter`: TensorBoard event files, written asynchronously.
 
-A file is named `events.out.tfevents.<10-digit seconds>.<hostname><suffix>`; its first
+A file is named `events.out.tfevents.<10-digit seconds>.<hostname><suffix>`, TF1's name. When
+that name is taken (two writers on one logdir within the same second, or a `reopen()`), the
+writer inserts `.<pid>.<n>` before the suffix (n counting in this process), the part TF2's
+`create_file_writer` always adds, so each writer has its own file; TensorBoard reads every
+file whose name contains `tfevents`. Its first
 record is the `brain.Event:2` file-version event; every record uses TFRecord framing.
 Events are queued and written by a background thread, flushed every `flush_secs` and
 on `flush()` / `close()`.
@@ -8,6 +12,7 @@ on `flush()` / `close()`.
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import socket
@@ -20,6 +25,7 @@ from estflow.core.protos import event_pb2, summary_pb2
 from estflow.core.record_io import encode_record
 
 _SENTINEL = object()
+_UIDS = itertools.count(1)  # process-local writer numbers for unique file names
 
 
 def _event_pb2():
@@ -44,9 +50,17 @@ class EventFileWriter:
 
     def _open(self) -> None:
         wall = time.time()
-        name = f"events.out.tfevents.{int(wall):010d}.{socket.gethostname()}{self._filename_suffix}"
-        self._path = os.path.join(self._logdir, name)
-        self._file = open(self._path, "ab")  # noqa: SIM115 - closed in close()
+        stem = os.path.join(self._logdir, f"events.out.tfevents.{int(wall):010d}.{socket.gethostname()}")
+        self._path = stem + self._filename_suffix
+        while True:
+            try:
+                # Exclusive creation: never append to (or truncate) another writer's file.
+                self._file = open(self._path, "xb")  # noqa: SIM115 - closed in close()
+                break
+            except FileExistsError:
+                self._path = f"{stem}.{os.getpid()}.{next(_UIDS)}{self._filename_suffix}"
+            except OSError as e:
+                raise errors.from_os_error(self._path, e) from None
         pb = _event_pb2()
         first = pb.Event(wall_time=wall, file_version="brain.Event:2")
         first.source_metadata.writer = "estflow.summary.writer"

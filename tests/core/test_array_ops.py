@@ -677,3 +677,17 @@ def test_partially_known_shapes_are_not_shape_arguments():
         fill_ops.zeros(TensorShape([None, 3]))
     with pytest.raises(ValueError, match="None values not supported"):
         A.reshape(placeholder(tf.float32, [2, 3]), [None, 3])
+
+
+def run(fetches, feed_dict=None):
+    with tf.Session() as sess:
+        return sess.run(fetches, feed_dict=feed_dict)
+
+
+@pytest.mark.usefixtures("g")
+def test_multi_output_ops_return_namedtuples():
+    nn = tf.nn
+    u = tf.unique([3, 1, 3])
+    k = nn.top_k([1.0, 5.0, 3.0], 2)
+    out = run([u.y, u.idx, k.values, k.indices])
+    assert [o.tolist() for o in out] == [[3, 1], [0, 1, 0], [5.0, 3.0], [1, 2]]

@@ -3,13 +3,16 @@
 import json
 import os
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from estflow.core import checkpoint_bundle as cb
+import estflow as tf
 from estflow.core import crc32c, dtypes, errors
 from estflow.core.protos import tensor_bundle_pb2
+from estflow.core import checkpoint_bundle as cb
+from tests import FIXTURES as TEST_FIXTURES
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "checkpoint_bundle")
 GOLDEN = os.path.join(FIXTURES, "model.ckpt-532")
@@ -435,3 +438,34 @@ def test_pure_python_fallback_is_used_without_the_extension(monkeypatch, tmp_pat
     assert crc32c.crc32c(b"123456789") == 0xE3069283
     # and the golden checkpoint still verifies
     assert cb.read_bundle(GOLDEN)["global_step"] == 532
+
+
+GOLDEN_CKPT = TEST_FIXTURES / "checkpoint_bundle"
+
+
+MANIFEST = json.loads((GOLDEN_CKPT / "manifest.json").read_text())
+
+
+def _variables_like_golden():
+    out = {}
+    for var in MANIFEST["variables"]:
+        init = np.zeros(var["shape"], np.dtype(object) if var["dtype"] == "string" else var["dtype"])
+        if var["dtype"] == "string":
+            init[...] = b""
+        out[var["name"]] = tf.Variable(init, name=var["name"])
+    return out
+
+
+@pytest.mark.usefixtures("g")
+def test_written_bundle_is_byte_identical_to_tensorflows(tmp_path):
+    """Saving the golden values gives the same `.data` bytes and the same `.index` entries as TF 2.15."""
+    variables = _variables_like_golden()
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        saver.restore(sess, str(GOLDEN_CKPT / MANIFEST["prefix"]))
+        path = saver.save(sess, str(tmp_path / "model.ckpt"), global_step=532, write_meta_graph=False)
+    ours, golden = Path(path), GOLDEN_CKPT / MANIFEST["prefix"]
+    data = ".data-00000-of-00001"
+    assert Path(str(ours) + data).read_bytes() == Path(str(golden) + data).read_bytes()
+    assert Path(str(ours) + ".index").read_bytes() == Path(str(golden) + ".index").read_bytes()
+    assert len(variables) == len(MANIFEST["variables"])

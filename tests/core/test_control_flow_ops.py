@@ -719,3 +719,67 @@ def test_cond_in_a_loop_body_returning_an_outer_tensor(g):
                         [0, 0.0])
     with tf.Session() as sess:
         assert sess.run(out, {x: 10.0})[1] == 22.0
+
+
+def run(fetches, feed_dict=None):
+    with tf.Session() as sess:
+        return sess.run(fetches, feed_dict=feed_dict)
+
+
+@pytest.mark.usefixtures("g")
+def test_cond_runs_only_the_taken_branch_as_a_tf1_program():
+    v = tf.Variable(0)
+    p = tf.placeholder(tf.bool)
+
+    def true_fn():
+        with tf.control_dependencies([tf.assign_add(v, 1)]):
+            return tf.constant(1)
+
+    def false_fn():
+        with tf.control_dependencies([tf.assign_add(v, 100)]):
+            return tf.constant(2)
+
+    out = tf.cond(p, true_fn, false_fn)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        assert sess.run(out, {p: True}) == 1
+        assert sess.run(v) == 1
+        assert sess.run(out, {p: False}) == 2
+        assert sess.run(v) == 101
+
+
+@pytest.mark.usefixtures("g")
+def test_case():
+    x = tf.placeholder(tf.int32)
+    r = tf.case([(tf.equal(x, 1), lambda: tf.constant(10)), (tf.equal(x, 2), lambda: tf.constant(20))],
+                default=lambda: tf.constant(-1), exclusive=True)
+    with tf.Session() as sess:
+        assert [sess.run(r, {x: i}) for i in (1, 2, 3)] == [10, 20, -1]
+
+
+@pytest.mark.usefixtures("g")
+def test_while_loop_and_maximum_iterations():
+    i = tf.constant(0)
+    acc = tf.constant(1)
+    r = tf.while_loop(lambda i, a: i < 10, lambda i, a: (i + 1, a * 2), [i, acc])
+    m = tf.while_loop(lambda i: i < 100, lambda i: i + 1, [tf.constant(0)], maximum_iterations=7)
+    out = run([r, m])
+    assert list(out[0]) == [10, 1024]
+    assert out[1] == 7
+
+
+@pytest.mark.usefixtures("g")
+def test_group_tuple_no_op_identity():
+    v = tf.Variable(0)
+    w = tf.Variable(0)
+    grp = tf.group(tf.assign_add(v, 1), tf.assign_add(w, 2), name="both")
+    a, b = tf.tuple([tf.constant(1), tf.constant(2)])
+    nop = tf.no_op(name="nothing")
+    ident = tf.identity(tf.constant(5), name="same")
+    assert grp.type == "NoOp" and grp.name == "both" and nop.type == "NoOp" and ident.op.type == "Identity"
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(grp) is None
+        assert sess.run([v, w]) == [1, 2]
+        assert sess.run([a, b]) == [1, 2]
+        assert sess.run(nop) is None and sess.run(ident) == 5

@@ -83,3 +83,55 @@ def test_device_strings():
         assert canonical_device(short) == full, short
     with pytest.raises(ValueError, match="Unknown device"):
         DeviceSpec.from_string("/tpu:0")
+
+
+HAS_GPU = devices.cupy_module() is not None
+
+
+def run(fetches, feed_dict=None):
+    with tf.Session() as sess:
+        return sess.run(fetches, feed_dict=feed_dict)
+
+
+@pytest.mark.usefixtures("g")
+def test_cpu_device_runs():
+    with tf.device("/cpu:0"):
+        a = tf.constant([1.0, 2.0]) * 2
+    with tf.device("/device:CPU:0"):
+        b = a + 1
+    assert run(b).tolist() == [3.0, 5.0]
+
+
+@pytest.mark.usefixtures("g")
+@pytest.mark.skipif(HAS_GPU, reason="checks the no-GPU path")
+def test_gpu_without_cupy_is_a_clear_error():
+    with tf.device("/gpu:0"):
+        a = tf.constant([1.0]) + 1
+    with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError) as e:
+        sess.run(a)
+    assert "Cannot assign a device for operation" in e.value.message and "allow_soft_placement" in e.value.message
+
+
+@pytest.mark.usefixtures("g")
+@pytest.mark.skipif(HAS_GPU, reason="checks the no-GPU path")
+def test_gpu_without_cupy_soft_placement_falls_back_to_cpu():
+    with tf.device("/device:GPU:0"):
+        a = tf.constant([1.0]) + 1
+    with tf.Session(config=tf.ConfigProto(allow_soft_placement=True)) as sess:
+        assert sess.run(a).tolist() == [2.0]
+
+
+@pytest.mark.usefixtures("g")
+@pytest.mark.gpu
+@pytest.mark.skipif(not HAS_GPU, reason="needs cupy and a CUDA GPU")
+def test_gpu_runs_cupy_kernels_with_copies_and_string_fallback():
+    with tf.device("/gpu:0"):
+        x = tf.placeholder(tf.float32, [3])
+        y = tf.matmul(tf.reshape(x, [1, 3]), tf.ones([3, 1])) + 1
+        s = tf.as_string(y)
+    with tf.device("/cpu:0"):
+        z = y * 2
+    with tf.Session(config=tf.ConfigProto(allow_soft_placement=True)) as sess:
+        out = sess.run([y, z, s], {x: [1.0, 2.0, 3.0]})
+    assert isinstance(out[0], np.ndarray) and out[0].tolist() == [[7.0]]
+    assert out[1].tolist() == [[14.0]] and out[2].tolist() == [[b"7.000000"]]

@@ -82,3 +82,64 @@ def test_dimension():
     assert Dimension(3).merge_with(None).value == 3
     with pytest.raises(ValueError):
         Dimension(-1)
+
+
+@pytest.mark.usefixtures("g")
+def test_dtypes_compare_to_numpy_and_enum_numbers():
+    assert tf.int32 == np.int32 and tf.float32 == np.float32 and tf.float64 == np.float64
+    assert tf.float32 != tf.float64
+    enums = {
+        tf.float32: 1, tf.float64: 2, tf.int32: 3, tf.uint8: 4, tf.int16: 5, tf.int8: 6, tf.string: 7,
+        tf.complex64: 8, tf.int64: 9, tf.bool: 10, tf.uint16: 17, tf.complex128: 18, tf.float16: 19,
+    }
+    for dt, num in enums.items():
+        assert dt.as_datatype_enum == num, dt
+        assert tf.as_dtype(num) is dt
+    assert tf.as_dtype(np.float32) is tf.float32 and tf.as_dtype("int64") is tf.int64
+    assert tf.as_dtype(np.dtype("bool")) is tf.bool
+    assert tf.half is tf.float16 and tf.double is tf.float64
+    import estflow.dtypes
+
+    assert estflow.dtypes.float32 is tf.float32 and estflow.dtypes.as_dtype("float64") is tf.float64
+
+
+@pytest.mark.usefixtures("g")
+def test_dtype_properties_as_a_tf1_program():
+    assert tf.float32.is_floating and not tf.int32.is_floating
+    assert tf.int32.is_integer and tf.bool.is_bool and tf.complex64.is_complex
+    assert tf.int8.min == -128 and tf.int8.max == 127 and tf.uint8.max == 255
+    assert tf.float16.max == float(np.finfo(np.float16).max)
+    assert tf.float32.base_dtype is tf.float32
+    assert tf.float32.name == "float32" and tf.string.name == "string"
+    assert tf.float32.as_numpy_dtype is np.float32
+
+
+@pytest.mark.usefixtures("g")
+def test_dtype_ref_base_dtype():
+    v = tf.Variable(1.0)
+    assert v.dtype.base_dtype is tf.float32
+
+
+@pytest.mark.usefixtures("g")
+def test_tensorshape_and_dimension():
+    s = tf.TensorShape([None, 3])
+    assert s.as_list() == [None, 3] and s.ndims == 2 and s.num_elements() is None
+    assert s.is_compatible_with([5, 3]) and not s.is_compatible_with([5, 4])
+    assert s.merge_with([5, None]).as_list() == [5, 3]
+    with pytest.raises(ValueError):
+        s.merge_with([5, 4])
+    assert tf.TensorShape([2, 3]).num_elements() == 6
+    unknown = tf.TensorShape(None)
+    assert unknown.ndims is None
+    with pytest.raises(ValueError):
+        unknown.as_list()
+    assert tf.Dimension(None).value is None and tf.Dimension(3).value == 3
+    assert tf.Dimension(3) == 3 and tf.Dimension(None).is_compatible_with(7)
+    assert s[1] == 3 and s.dims[0].value is None
+
+
+@pytest.mark.usefixtures("g")
+def test_shape_index_has_tf1_value_for_known_dims():
+    x = tf.placeholder(tf.float32, [None, 3])
+    assert x.get_shape()[1].value == 3 and x.shape[1] == 3
+    assert tf.dimension_value(x.shape[0]) is None and tf.dimension_value(x.shape[1]) == 3

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from google.protobuf import text_format
 
+import estflow as tf
 from estflow.core import dtypes, graph_io, registry
 from estflow.core.graph import Graph
 from estflow.core.ops.constant_op import constant, placeholder
@@ -585,3 +586,46 @@ def test_recorded_output_shapes_narrow_inferred_ones(g):
         graph_pb2.GraphDef())
     (p,) = graph_io.import_graph_def(gd, return_elements=["p:0"])
     assert p.shape.as_list() == [None, 4]
+
+
+def test_as_graph_def(g):
+    x = tf.placeholder(tf.float32, [None, 2], name="x")
+    tf.add(x, tf.constant([1.0, 2.0], name="c"), name="y")
+    gd = g.as_graph_def()
+    assert isinstance(gd, tf.GraphDef)
+    nodes = {n.name: n for n in gd.node}
+    assert nodes["y"].op == "AddV2" and list(nodes["y"].input) == ["x", "c"]
+    assert nodes["x"].attr["dtype"].type == 1
+    assert [d.size for d in nodes["x"].attr["shape"].shape.dim] == [-1, 2]
+    assert gd.versions.producer > 0
+    assert tf.GraphDef.FromString(gd.SerializeToString()) == gd
+
+
+def test_write_graph_text_and_binary(g, tmp_path):
+    tf.add(tf.constant(1.0, name="a"), tf.constant(2.0, name="two"), name="b")
+    p1 = tf.train.write_graph(g, str(tmp_path), "g.pbtxt")
+    p2 = tf.train.write_graph(g.as_graph_def(), str(tmp_path), "g.pb", as_text=False)
+    assert p1 == str(tmp_path / "g.pbtxt") and p2 == str(tmp_path / "g.pb")
+    text = (tmp_path / "g.pbtxt").read_text()
+    assert 'name: "b"' in text and 'op: "AddV2"' in text
+    gd = tf.GraphDef.FromString((tmp_path / "g.pb").read_bytes())
+    assert [n.name for n in gd.node] == ["a", "two", "b"]
+    assert tf.train.write_graph(g, str(tmp_path / "sub"), "g2.pbtxt") and (tmp_path / "sub" / "g2.pbtxt").exists()
+
+
+def test_import_graph_def_input_map_return_elements_name(g):
+    x = tf.placeholder(tf.float32, [2], name="x")
+    tf.multiply(x, 3.0, name="y")
+    gd = g.as_graph_def()
+    with tf.Graph().as_default() as g2:
+        new_in = tf.constant([1.0, 2.0], name="new_in")
+        y, op = tf.import_graph_def(gd, input_map={"x:0": new_in}, return_elements=["y:0", "y"], name="imp")
+        assert y.name == "imp/y:0" and op.name == "imp/y"
+        assert g2.get_operation_by_name("imp/x").type == "Placeholder"
+        with tf.Session() as sess:
+            assert sess.run(y).tolist() == [3.0, 6.0]
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd)  # default name "import"
+        t = tf.get_default_graph().get_tensor_by_name("import/y:0")
+        with tf.Session() as sess:
+            assert sess.run(t, {"import/x:0": [1.0, 1.0]}).tolist() == [3.0, 3.0]

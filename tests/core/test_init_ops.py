@@ -322,3 +322,27 @@ def test_diag_gradients():
     rng = np.random.default_rng(1)
     check_gradient(lambda x: linalg_ops.diag(x), [rng.standard_normal((2, 3))])
     check_gradient(lambda x: linalg_ops.diag_part(x), [rng.standard_normal((3, 3))])
+
+
+@pytest.mark.usefixtures("g")
+@pytest.mark.parametrize("name,init,check", [
+    ("zeros", tf.zeros_initializer(), lambda a: np.all(a == 0)),
+    ("ones", tf.ones_initializer(), lambda a: np.all(a == 1)),
+    ("constant", tf.constant_initializer(3.0), lambda a: np.all(a == 3)),
+    ("random_normal", tf.random_normal_initializer(0.0, 1.0, seed=1), lambda a: 0.5 < a.std() < 1.5),
+    ("truncated_normal", tf.truncated_normal_initializer(0.0, 1.0, seed=1), lambda a: np.all(np.abs(a) <= 2.0)),
+    ("random_uniform", tf.random_uniform_initializer(-1.0, 1.0, seed=1), lambda a: np.all(np.abs(a) <= 1.0)),
+    ("glorot_uniform", tf.glorot_uniform_initializer(seed=1),
+     lambda a: np.all(np.abs(a) <= np.sqrt(6 / (40 + 50))) and a.std() > 0.05),
+    ("glorot_normal", tf.glorot_normal_initializer(seed=1),
+     lambda a: np.all(np.abs(a) <= 2 * np.sqrt(1 / 45) / 0.87962566103423978 + 1e-6) and a.std() > 0.1),
+    ("variance_scaling", tf.variance_scaling_initializer(scale=2.0, mode="fan_in", seed=1),
+     lambda a: np.all(np.abs(a) <= 2 * np.sqrt(2 / 40) / 0.87962566103423978 + 1e-6)),
+    ("orthogonal", tf.orthogonal_initializer(seed=1), lambda a: np.allclose(a.T @ a, np.eye(50), atol=1e-4)),
+])
+def test_initializers(name, init, check):
+    v = tf.get_variable(name, shape=[40, 50] if name != "orthogonal" else [60, 50], initializer=init)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        val = sess.run(v)
+    assert val.dtype == np.float32 and check(val), name

@@ -715,3 +715,66 @@ def test_reduction_dtype_matches_inference(op_type, dtype):
     for o, v in zip(outs, vals, strict=True):
         assert np.asarray(v).dtype == o.dtype.as_numpy_dtype
         assert o.shape.is_compatible_with(np.shape(v))
+
+
+def run(fetches, feed_dict=None):
+    with tf.Session() as sess:
+        return sess.run(fetches, feed_dict=feed_dict)
+
+
+@pytest.mark.usefixtures("g")
+def test_ops_against_numpy():
+    x = np.array([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]], np.float32)
+    t = tf.constant(x)
+    out = run({
+        "sum": tf.reduce_sum(t, axis=1, keepdims=True), "mean": tf.reduce_mean(t), "max": tf.reduce_max(t, 0),
+        "argmax": tf.argmax(t, axis=1), "cumprod": tf.cumprod(t, axis=1), "tile": tf.tile(t, [1, 2]),
+        "pad": tf.pad(t, [[1, 0], [0, 1]]), "rev": tf.reverse(t, [1]), "tr": tf.transpose(t),
+        "split": tf.split(t, [1, 2], axis=1), "unstack": tf.unstack(t), "sqz": tf.squeeze(tf.expand_dims(t, 0)),
+        "gnd": tf.gather_nd(t, [[0, 1], [1, 2]]), "snd": tf.scatter_nd([[1], [3]], [5, 6], [4]),
+        "uniq": tf.unique([3, 1, 3, 2])[0], "inv": tf.invert_permutation([2, 0, 1]),
+        "bcast": tf.broadcast_to([1, 2], [2, 2]), "slice": tf.slice(t, [0, 1], [2, 2]),
+        "erf": tf.erf(t), "round": tf.round(tf.constant([0.5, 1.5, 2.5])),
+    })
+    np.testing.assert_allclose(out["sum"], x.sum(1, keepdims=True))
+    np.testing.assert_allclose(out["mean"], x.mean(), rtol=1e-6)
+    np.testing.assert_allclose(out["max"], x.max(0))
+    assert out["argmax"].dtype == np.int64 and out["argmax"].tolist() == [2, 1]
+    np.testing.assert_allclose(out["cumprod"], np.cumprod(x, 1))
+    np.testing.assert_allclose(out["tile"], np.tile(x, [1, 2]))
+    np.testing.assert_allclose(out["pad"], np.pad(x, [[1, 0], [0, 1]]))
+    np.testing.assert_allclose(out["rev"], x[:, ::-1])
+    np.testing.assert_allclose(out["tr"], x.T)
+    np.testing.assert_allclose(out["split"][1], x[:, 1:])
+    np.testing.assert_allclose(out["unstack"][1], x[1])
+    np.testing.assert_allclose(out["sqz"], x)
+    np.testing.assert_allclose(out["gnd"], [-2.0, -1.0])
+    assert out["snd"].tolist() == [0, 5, 0, 6]
+    assert out["uniq"].tolist() == [3, 1, 2]
+    assert out["inv"].tolist() == [1, 2, 0]
+    assert out["bcast"].tolist() == [[1, 2], [1, 2]]
+    np.testing.assert_allclose(out["slice"], x[:, 1:3])
+    from math import erf
+
+    np.testing.assert_allclose(out["erf"], np.vectorize(erf)(x), rtol=1e-5)
+    assert out["round"].tolist() == [0.0, 2.0, 2.0]  # banker's rounding, as TF
+
+
+@pytest.mark.usefixtures("g")
+def test_broadcasting_is_numpys():
+    a = tf.placeholder(tf.float32, [None, 1])
+    b = tf.constant([1.0, 2.0, 3.0])
+    c = a + b
+    assert c.shape.as_list() == [None, 3]
+    assert run(c, {a: [[1.0], [2.0]]}).tolist() == [[2, 3, 4], [3, 4, 5]]
+
+
+@pytest.mark.usefixtures("g")
+def test_broadcast_error_at_graph_build_in_tf1_form():
+    a = tf.placeholder(tf.float32, [None, 2])
+    b = tf.constant([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError) as e:
+        tf.add(a, b)
+    assert str(e.value).startswith(
+        "Dimensions must be equal, but are 2 and 3 for 'Add' (op: 'AddV2') with input shapes: [?,2], [3]."
+    )

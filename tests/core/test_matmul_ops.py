@@ -73,3 +73,9 @@ def test_integer_matmul():
         v = _run(out)
     assert out.dtype == tf.int32 and v.dtype == np.int32
     np.testing.assert_array_equal(v, [[17], [39]])
+
+
+@pytest.mark.usefixtures("g")
+def test_matmul_shape_error_names_op():
+    with pytest.raises(ValueError, match=r"Dimensions must be equal, but are 3 and 2 for 'MatMul' \(op: 'MatMul'\)"):
+        tf.matmul(tf.ones([2, 3]), tf.ones([2, 2]))

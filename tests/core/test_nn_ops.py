@@ -326,3 +326,27 @@ def test_bias_add_runtime_channel_mismatch():
 def test_grad_op_shapes_must_match():
     with tf.Graph().as_default(), pytest.raises(ValueError, match="ReluGrad"):
         apply_op("ReluGrad", constant(np.ones((2, 3))), constant(np.ones((2, 4))))
+
+
+def run(fetches, feed_dict=None):
+    with tf.Session() as sess:
+        return sess.run(fetches, feed_dict=feed_dict)
+
+
+@pytest.mark.usefixtures("g")
+def test_nn_basics_values():
+    nn = tf.nn
+    x = tf.constant([[-1.0, 0.0, 7.0]])
+    out = run([nn.relu(x), nn.relu6(x), nn.elu(x), nn.softplus(x), nn.softsign(x), nn.softmax(x),
+               nn.log_softmax(x), nn.leaky_relu(x, alpha=0.1), nn.selu(x)])
+    xs = np.array([[-1.0, 0.0, 7.0]])
+    np.testing.assert_allclose(out[0], [[0, 0, 7]])
+    np.testing.assert_allclose(out[1], [[0, 0, 6]])
+    np.testing.assert_allclose(out[2], [[np.expm1(-1), 0, 7]], rtol=1e-6)
+    np.testing.assert_allclose(out[3], np.log1p(np.exp(xs)), rtol=1e-6)
+    np.testing.assert_allclose(out[4], xs / (1 + np.abs(xs)), rtol=1e-6)
+    sm = np.exp(xs) / np.exp(xs).sum()
+    np.testing.assert_allclose(out[5], sm, rtol=1e-5)
+    np.testing.assert_allclose(out[6], np.log(sm), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out[7], [[-0.1, 0, 7]], rtol=1e-6)
+    np.testing.assert_allclose(out[8][0, 0], 1.0507009873554805 * 1.6732632423543772 * np.expm1(-1), rtol=1e-5)

@@ -398,3 +398,46 @@ def test_seeded_values_are_the_same_on_gpu(graph):
     for c, g in zip(cpu_values, gpu_values, strict=True):
         assert isinstance(g, np.ndarray)
         np.testing.assert_allclose(g, c, rtol=1e-6)
+
+
+def run_fetches(fetches, feed_dict=None):
+    with tf.Session() as sess:
+        return sess.run(fetches, feed_dict=feed_dict)
+
+
+@pytest.mark.usefixtures("g")
+def test_set_random_seed_reproducible_across_sessions_and_new_per_run():
+    def build():
+        with tf.Graph().as_default() as graph:
+            tf.set_random_seed(42)
+            r = tf.random_uniform([4])
+            n = tf.random_normal([3], seed=7)
+        return graph, r, n
+
+    graph, r, n = build()
+    with tf.Session(graph=graph) as s1:
+        a1, b1 = s1.run([r, n])
+        a2, _ = s1.run([r, n])
+    with tf.Session(graph=graph) as s2:
+        a1b, b1b = s2.run([r, n])
+    graph2, r2, n2 = build()
+    with tf.Session(graph=graph2) as s3:
+        a1c = s3.run(r2)
+    np.testing.assert_array_equal(a1, a1b)
+    np.testing.assert_array_equal(b1, b1b)
+    np.testing.assert_array_equal(a1, a1c)
+    assert not np.array_equal(a1, a2)
+
+
+@pytest.mark.usefixtures("g")
+def test_random_ops_shapes_and_ranges():
+    tf.set_random_seed(1)
+    out = run_fetches([
+        tf.random_uniform([1000], 2.0, 3.0), tf.random_uniform([1000], 0, 4, dtype=tf.int32),
+        tf.truncated_normal([1000]), tf.random_shuffle(tf.range(10)), tf.multinomial(tf.log([[0.5, 0.5]]), 50),
+    ])
+    assert out[0].min() >= 2.0 and out[0].max() < 3.0
+    assert set(out[1].tolist()) <= {0, 1, 2, 3} and out[1].dtype == np.int32
+    assert np.abs(out[2]).max() <= 2.0
+    assert sorted(out[3].tolist()) == list(range(10))
+    assert out[4].shape == (1, 50) and out[4].dtype == np.int64 and set(out[4].ravel()) <= {0, 1}

@@ -1,6 +1,7 @@
 """Session.run: fetch structures, feeds, pruning, plan caching, errors, partial runs, devices."""
 
 import collections
+import re
 
 import numpy as np
 import pytest
@@ -459,3 +460,251 @@ def test_fetched_views_of_a_feed_are_fresh_arrays(g):
     with tf.Session() as sess:
         out = sess.run(tf.identity(x), {x: fed})
     assert out is not fed and not np.shares_memory(out, fed)
+
+
+def run(fetches, feed_dict=None):
+    with tf.Session() as sess:
+        return sess.run(fetches, feed_dict=feed_dict)
+
+
+@pytest.mark.usefixtures("g")
+def test_classic_first_program_as_a_tf1_program():
+    a = tf.add(3, 5)
+    with tf.compat.v1.Session() as sess:
+        out = sess.run(a)
+    assert out == 8 and isinstance(out, np.int32)
+
+
+@pytest.mark.usefixtures("g")
+def test_session_context_manager_and_close():
+    c = tf.constant(1.0)
+    with tf.Session() as sess:
+        assert tf.get_default_session() is sess
+        assert sess.run(c) == 1.0
+    assert tf.get_default_session() is None
+    with pytest.raises(RuntimeError, match="Attempted to use a closed Session"):
+        sess.run(c)
+    s2 = tf.Session()
+    s2.close()
+    with pytest.raises(RuntimeError, match="closed Session"):
+        s2.run(c)
+
+
+def test_session_as_default_and_interactive_session(g):
+    c = tf.constant(3.0)
+    sess = tf.Session()
+    with sess.as_default():
+        assert tf.get_default_session() is sess
+        assert c.eval() == 3.0
+    sess.close()
+    isess = tf.InteractiveSession()
+    try:
+        assert tf.get_default_session() is isess
+        assert c.eval() == 3.0 and isess.graph is g
+    finally:
+        isess.close()
+
+
+def test_session_target_graph_config_positional(g):
+    c = tf.constant(1)
+    with tf.Session("", g, tf.ConfigProto()) as sess:
+        assert sess.graph is g and sess.run(c) == 1
+
+
+@pytest.mark.usefixtures("g")
+def test_list_devices():
+    with tf.Session() as sess:
+        devs = sess.list_devices()
+    names = [d.name for d in devs]
+    assert "/job:localhost/replica:0/task:0/device:CPU:0" in names
+    cpu = devs[names.index("/job:localhost/replica:0/task:0/device:CPU:0")]
+    assert cpu.device_type == "CPU" and cpu.memory_limit_bytes > 0
+
+
+@pytest.mark.usefixtures("g")
+def test_run_nested_fetch_structures():
+    a = tf.constant(1.0, name="a")
+    b = tf.constant(2.0, name="b")
+    init = tf.no_op(name="init")
+    Pair = collections.namedtuple("Pair", "x y")
+    out = run({"l": [a, (b, a)], "p": Pair(a, b), "name": "b:0", "op": init, "opname": "init"})
+    assert out["l"] == [1.0, (2.0, 1.0)] and isinstance(out["l"][1], tuple)
+    assert type(out["p"]) is Pair and out["p"] == Pair(1.0, 2.0)
+    assert out["name"] == 2.0 and out["op"] is None and out["opname"] is None
+    assert run(init) is None
+
+
+@pytest.mark.usefixtures("g")
+def test_feed_by_tensor_and_name_with_dtype_conversion():
+    x = tf.placeholder(tf.float32, shape=[3], name="x")
+    y = x * 2
+    with tf.Session() as sess:
+        a = sess.run(y, {x: [1, 2, 3]})
+        b = sess.run(y, {"x:0": np.array([1, 2, 3], np.int64)})
+    assert a.dtype == np.float32 and a.tolist() == [2, 4, 6]
+    assert b.dtype == np.float32 and b.tolist() == [2, 4, 6]
+
+
+@pytest.mark.usefixtures("g")
+def test_feed_shape_mismatch_value_error_message():
+    x = tf.placeholder(tf.float32, shape=[3])
+    with tf.Session() as sess, pytest.raises(ValueError) as e:
+        sess.run(x, {x: [1.0, 2.0]})
+    assert str(e.value) == "Cannot feed value of shape (2,) for Tensor 'Placeholder:0', which has shape '(3,)'"
+
+
+@pytest.mark.usefixtures("g")
+def test_unfed_placeholder_invalid_argument_error_message():
+    x = tf.placeholder(tf.float32, shape=[None, 3], name="x")
+    y = x + 1
+    with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError) as e:
+        sess.run(y)
+    assert "You must feed a value for placeholder tensor 'x' with dtype float and shape [?,3]" in e.value.message
+    assert e.value.op is x.op
+
+
+@pytest.mark.usefixtures("g")
+def test_any_tensor_can_be_fed():
+    a = tf.constant(1.0)
+    b = a + 1
+    c = b * 10
+    assert run(c, {b: 5.0}) == 50.0
+
+
+@pytest.mark.usefixtures("g")
+def test_only_needed_subgraph_runs():
+    x = tf.placeholder(tf.float32, name="x")
+    unneeded = x + 1  # would fail: x is not fed
+    ok = tf.constant(2.0) * 3
+    assert run(ok) == 6.0
+    assert unneeded is not None
+
+
+@pytest.mark.usefixtures("g")
+def test_control_dependencies_run_first_as_a_tf1_program():
+    v = tf.Variable(0, name="v")
+    inc = tf.assign_add(v, 1)
+    with tf.control_dependencies([inc]):
+        read = tf.identity(v)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(read) == 1
+        assert sess.run(read) == 2
+
+
+@pytest.mark.usefixtures("g")
+def test_plan_cache_invalidated_when_graph_grows():
+    x = tf.placeholder(tf.float32)
+    y = x + 1
+    with tf.Session() as sess:
+        assert sess.run(y, {x: 1.0}) == 2.0
+        z = y * 10  # graph grows after the first plan
+        assert sess.run(y, {x: 2.0}) == 3.0
+        assert sess.run(z, {x: 2.0}) == 30.0
+        assert sess.run([y, z], {x: 0.0}) == [1.0, 10.0]
+
+
+@pytest.mark.usefixtures("g")
+def test_partial_run_seeds_example_as_a_tf1_program():
+    a = tf.placeholder(tf.float32, shape=[])
+    b = tf.placeholder(tf.float32, shape=[])
+    c = tf.placeholder(tf.float32, shape=[])
+    r1 = tf.add(a, b)
+    r2 = tf.multiply(r1, c)
+    with tf.Session() as sess:
+        h = sess.partial_run_setup([r1, r2], [a, b, c])
+        res = sess.partial_run(h, r1, feed_dict={a: 1, b: 2})
+        assert res == 3
+        res = sess.partial_run(h, r2, feed_dict={c: res})
+        assert res == 9
+
+
+@pytest.mark.usefixtures("g")
+def test_config_proto_options_accepted():
+    config = tf.ConfigProto(
+        log_device_placement=False, allow_soft_placement=True, device_count={"GPU": 0, "CPU": 1},
+        intra_op_parallelism_threads=2, inter_op_parallelism_threads=2,
+    )
+    config.gpu_options.allow_growth = True
+    config2 = tf.ConfigProto(gpu_options=tf.GPUOptions(allow_growth=True, per_process_gpu_memory_fraction=0.5))
+    c = tf.constant(1.0)
+    with tf.Session(config=config) as sess:
+        assert sess.run(c) == 1.0
+    with tf.Session(config=config2) as sess:
+        assert sess.run(c) == 1.0
+    assert tf.ConfigProto.FromString(config.SerializeToString()).gpu_options.allow_growth
+
+
+@pytest.mark.usefixtures("g")
+def test_run_options_and_run_metadata_accepted():
+    c = tf.constant(2.0) * 3
+    opts = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
+    md = tf.RunMetadata()
+    with tf.Session() as sess:
+        assert sess.run(c, options=opts, run_metadata=md) == 6.0
+        assert sess.run(c, None, opts, md) == 6.0
+
+
+@pytest.mark.usefixtures("g")
+def test_log_device_placement_prints_placement(capfd):
+    a = tf.constant(1.0, name="my_const")
+    b = tf.identity(a, name="my_ident")
+    with tf.Session(config=tf.ConfigProto(log_device_placement=True)) as sess:
+        sess.run(b)
+    out = capfd.readouterr()
+    text = out.out + out.err
+    assert re.search(r"my_ident.*CPU:0", text), text
+    assert re.search(r"my_const.*CPU:0", text), text
+
+
+@pytest.mark.usefixtures("g")
+def test_kernel_failure_raises_tf_error_naming_op():
+    idx = tf.placeholder(tf.int32)
+    out = tf.gather(tf.constant([1.0, 2.0]), idx, name="my_gather")
+    with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError) as e:
+        sess.run(out, {idx: 5})
+    assert e.value.op is not None and e.value.op.name == "my_gather"
+    assert "my_gather" in str(e.value)
+
+
+@pytest.mark.usefixtures("g")
+def test_runtime_broadcast_error_message_as_tf1():
+    x = tf.placeholder(tf.float32)
+    y = tf.placeholder(tf.float32)
+    with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError) as e:
+        sess.run(x + y, {x: np.ones(2), y: np.ones(3)})
+    assert "Incompatible shapes: [2] vs. [3]" in e.value.message
+
+
+@pytest.mark.usefixtures("g")
+def test_integer_division_by_zero_is_invalid_argument():
+    d = tf.placeholder(tf.int32)
+    with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError, match="Integer division by zero"):
+        sess.run(tf.constant([4]) // d, {d: [0]})
+
+
+@pytest.mark.usefixtures("g")
+def test_reshape_failure_is_invalid_argument():
+    x = tf.placeholder(tf.float32)
+    r = tf.reshape(x, [2, 2], name="rs")
+    with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError, match="rs"):
+        sess.run(r, {x: [1.0, 2.0, 3.0]})
+
+
+@pytest.mark.usefixtures("g")
+def test_two_sessions_independent_variables_20_8_120_minus_42():
+    W = tf.Variable(10, name="W")  # noqa: N806 - the seeds' name
+    assign_op = W.assign(100)
+    sess1 = tf.Session()
+    sess2 = tf.Session()
+    sess1.run(W.initializer)
+    sess2.run(W.initializer)
+    assert sess1.run(W.assign_add(10)) == 20
+    assert sess2.run(W.assign_sub(2)) == 8
+    assert sess1.run(W.assign_add(100)) == 120
+    assert sess2.run(W.assign_sub(50)) == -42
+    sess1.close()
+    sess2.close()
+    with tf.Session() as s:
+        s.run(W.initializer)
+        assert s.run(assign_op) == 100

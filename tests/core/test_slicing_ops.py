@@ -149,3 +149,29 @@ def test_strided_slice_grad_grad():
             gradients(reduce_sum(t[1:, ::-2] * dy), [t])[0], [1, 0], [0, 0], [1, 1], end_mask=3)
 
     check_gradient(build, [x], label="StridedSliceGrad")
+
+
+def run(fetches, feed_dict=None):
+    with tf.Session() as sess:
+        return sess.run(fetches, feed_dict=feed_dict)
+
+
+@pytest.mark.usefixtures("g")
+def test_getitem_strided_slice():
+    x = tf.constant(np.arange(24).reshape(2, 3, 4))
+    ref = np.arange(24).reshape(2, 3, 4)
+    cases = [
+        (x[1], ref[1]),
+        (x[-1, 1:], ref[-1, 1:]),
+        (x[:, ::2, 1:3], ref[:, ::2, 1:3]),
+        (x[..., -1], ref[..., -1]),
+        (x[:, tf.newaxis, 0], ref[:, np.newaxis, 0]),
+        (x[::-1, :, ::-2], ref[::-1, :, ::-2]),
+        (x[0, 1, 2], ref[0, 1, 2]),
+    ]
+    assert x[1].op.type == "StridedSlice"
+    out = run([c[0] for c in cases])
+    for got, (t, want) in zip(out, cases):
+        assert t.shape.as_list() == list(want.shape)
+        np.testing.assert_array_equal(got, want)
+    assert tf.newaxis is None

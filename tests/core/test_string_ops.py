@@ -329,3 +329,24 @@ def test_str_inputs_are_utf8_encoded():
     with tf.Graph().as_default(), tf.Session() as sess:
         assert sess.run(strings.length("é")) == 2
         assert sess.run(S.string_join(["é", b"x"])) == "éx".encode()
+
+
+def run_fetches(fetches, feed_dict=None):
+    with tf.Session() as sess:
+        return sess.run(fetches, feed_dict=feed_dict)
+
+
+@pytest.mark.usefixtures("g")
+def test_string_ops_values():
+    out = run_fetches([
+        tf.string_join([["a", "b"], "x"], separator="-"), tf.strings.length(["héllo"]),
+        tf.regex_replace(["a1b22"], r"\d+", "#"), tf.substr(["hello"], 1, 3), tf.as_string([1.5]),
+        tf.string_to_number(["2.5"]), tf.sparse_tensor_to_dense(tf.string_split(["a b", "c"]), default_value=""),
+    ])
+    assert out[0].tolist() == [b"a-x", b"b-x"]
+    assert out[1].tolist() == [6]  # bytes, as TF's default unit
+    assert out[2].tolist() == [b"a#b#"]
+    assert out[3].tolist() == [b"ell"]
+    assert out[4].tolist() == [b"1.500000"]
+    assert out[5].tolist() == [2.5]
+    assert out[6].tolist() == [[b"a", b"b"], [b"c", b""]]

@@ -508,3 +508,77 @@ def test_variable_scope_object_defaults(graph):
     with variable_scope(scope):
         v = get_variable("v", [1])
     assert v.name == "x/v:0" and v.dtype == tf.float64
+
+
+@pytest.mark.usefixtures("g")
+def test_get_variable_and_variable_scope():
+    with tf.variable_scope("layer", initializer=tf.constant_initializer(0.5), dtype=tf.float64):
+        w = tf.get_variable("w", shape=[2])
+        b = tf.get_variable("b", shape=[2], initializer=tf.zeros_initializer(), trainable=False,
+                            collections=[tf.GraphKeys.GLOBAL_VARIABLES, "extra"],
+                            regularizer=lambda t: tf.reduce_sum(t))
+        op = tf.identity(w, name="ident")
+    assert w.name == "layer/w:0" and w.dtype.base_dtype == tf.float64
+    assert op.op.name == "layer/ident"  # the name_scope a variable_scope opens
+    assert tf.get_collection("extra") == [b] and b not in tf.trainable_variables()
+    assert len(tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)) == 1
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(w).tolist() == [0.5, 0.5] and sess.run(b).tolist() == [0.0, 0.0]
+
+
+@pytest.mark.usefixtures("g")
+def test_variable_scope_reentry_opens_new_name_scope():
+    with tf.variable_scope("vs"):
+        x = tf.identity(1.0, name="i")
+    with tf.variable_scope("vs", reuse=True):
+        y = tf.identity(1.0, name="i")
+    assert (x.op.name, y.op.name) == ("vs/i", "vs_1/i")
+
+
+@pytest.mark.usefixtures("g")
+def test_get_variable_already_exists_error_verbatim():
+    tf.get_variable("h1_weights", shape=[2])
+    with pytest.raises(ValueError) as e:
+        tf.get_variable("h1_weights", shape=[2])
+    assert str(e.value).startswith(
+        "Variable h1_weights already exists, disallowed. Did you mean to set reuse=True or "
+        "reuse=tf.AUTO_REUSE in VarScope?"
+    )
+
+
+@pytest.mark.usefixtures("g")
+def test_get_variable_reuse_true_missing_error():
+    with tf.variable_scope("foo", reuse=True), pytest.raises(ValueError) as e:
+        tf.get_variable("v", shape=[1])
+    assert str(e.value).startswith(
+        "Variable foo/v does not exist, or was not created with tf.get_variable(). Did you mean to set "
+        "reuse=tf.AUTO_REUSE in VarScope?"
+    )
+
+
+@pytest.mark.usefixtures("g")
+def test_reuse_true_auto_reuse_and_reuse_variables():
+    with tf.variable_scope("s"):
+        v = tf.get_variable("v", [1])
+    with tf.variable_scope("s", reuse=True):
+        assert tf.get_variable("v", [1]) is v
+    with tf.variable_scope("a", reuse=tf.AUTO_REUSE):
+        x = tf.get_variable("x", [1])
+    with tf.variable_scope("a", reuse=tf.AUTO_REUSE):
+        assert tf.get_variable("x", [1]) is x
+    with tf.variable_scope("r") as scope:
+        y = tf.get_variable("y", [1])
+        scope.reuse_variables()
+        assert tf.get_variable("y", [1]) is y
+        assert tf.get_variable_scope().reuse
+    with tf.variable_scope(scope, reuse=True):
+        assert tf.get_variable("y") is y
+
+
+@pytest.mark.usefixtures("g")
+def test_get_variable_shape_mismatch_on_reuse():
+    with tf.variable_scope("m"):
+        tf.get_variable("v", [2])
+    with tf.variable_scope("m", reuse=True), pytest.raises(ValueError, match="Trying to share variable m/v"):
+        tf.get_variable("v", [3])

@@ -329,3 +329,102 @@ def test_to_proto_round_trip(graph):
     again = Variable.from_proto(proto)
     assert again.op is w.op and again.initializer is w.initializer and not again.trainable
     assert GraphKeys.GLOBAL_VARIABLES == "variables"
+
+
+@pytest.mark.usefixtures("g")
+def test_uninitialized_variable_failed_precondition_message():
+    W = tf.Variable(tf.zeros([2]), name="W")  # noqa: N806
+    with tf.Session() as sess, pytest.raises(tf.errors.FailedPreconditionError) as e:
+        sess.run(W)
+    assert "Attempting to use uninitialized value W" in e.value.message
+
+
+@pytest.mark.usefixtures("g")
+def test_variable_constructor_and_properties():
+    v = tf.Variable([1.0, 2.0], trainable=False, collections=["mine"], name="v", dtype=tf.float64,
+                    validate_shape=True)
+    assert v.name == "v:0" and v.dtype.base_dtype == tf.float64 and v.shape.as_list() == [2]
+    assert tf.get_collection("mine") == [v] and tf.trainable_variables() == []
+    assert v.initializer.type == "Assign" and v.initializer.name == "v/Assign"
+    assert v.op.type == "VariableV2"
+    w = tf.Variable(v.initialized_value() * 2)
+    with tf.Session() as sess:
+        sess.run(tf.variables_initializer([v, w]))
+        assert sess.run(v.initial_value).tolist() == [1.0, 2.0]
+        assert sess.run(v.value()).tolist() == [1.0, 2.0]
+        assert sess.run(v.read_value()).tolist() == [1.0, 2.0]
+        assert sess.run(w).tolist() == [2.0, 4.0]
+
+
+@pytest.mark.usefixtures("g")
+def test_validate_shape_false_allows_shape_change():
+    v = tf.Variable([1.0, 2.0], validate_shape=False)
+    a = tf.assign(v, [1.0, 2.0, 3.0], validate_shape=False)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        assert sess.run(a).tolist() == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.usefixtures("g")
+def test_assign_ops_must_be_run_and_return_new_value():
+    v = tf.Variable(5.0)
+    a = v.assign(1.0)
+    add = v.assign_add(2.0)
+    sub = v.assign_sub(0.5)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        assert sess.run(v) == 5.0  # building assign ops changes nothing
+        assert sess.run(a) == 1.0
+        assert sess.run(add) == 3.0
+        assert sess.run(sub) == 2.5
+        assert sess.run(v) == 2.5
+
+
+@pytest.mark.usefixtures("g")
+def test_scatter_ops():
+    v = tf.Variable([1.0, 2.0, 3.0, 4.0])
+    up = tf.scatter_update(v, [0, 2], [10.0, 30.0])
+    ad = tf.scatter_add(v, [1], [5.0])
+    sb = tf.scatter_sub(v, [3], [1.0])
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        assert sess.run(up).tolist() == [10, 2, 30, 4]
+        assert sess.run(ad).tolist() == [10, 7, 30, 4]
+        assert sess.run(sb).tolist() == [10, 7, 30, 3]
+    v2 = tf.Variable([1.0, 2.0])
+    m = v2.scatter_update(tf.IndexedSlices(tf.constant([9.0]), tf.constant([1])))
+    with tf.Session() as sess:
+        sess.run(v2.initializer)
+        assert sess.run(m).tolist() == [1.0, 9.0]
+
+
+@pytest.mark.usefixtures("g")
+def test_variable_load_and_eval():
+    v = tf.Variable([0.0, 0.0])
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        v.load([3.0, 4.0], sess)
+        assert v.eval(sess).tolist() == [3.0, 4.0]
+        assert v.eval().tolist() == [3.0, 4.0]
+
+
+@pytest.mark.usefixtures("g")
+def test_variable_collections_and_initializers():
+    a = tf.Variable(1.0, name="a")
+    b = tf.Variable(2.0, name="b", trainable=False)
+    loc = tf.get_local_variable("loc", shape=[], initializer=tf.zeros_initializer())
+    mv = tf.Variable(3.0, name="mv", collections=[tf.GraphKeys.MODEL_VARIABLES, tf.GraphKeys.GLOBAL_VARIABLES])
+    assert tf.global_variables() == [a, b, mv]
+    assert tf.trainable_variables() == [a, mv]  # trainable=True adds TRAINABLE_VARIABLES to explicit collections
+    assert tf.local_variables() == [loc]
+    assert tf.model_variables() == [mv]
+    with tf.Session() as sess:
+        assert sorted(sess.run(tf.report_uninitialized_variables()).tolist()) == [b"a", b"b", b"loc", b"mv"]
+        assert not sess.run(tf.is_variable_initialized(a))
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(tf.report_uninitialized_variables()).tolist() == [b"loc"]
+        assert sess.run(tf.is_variable_initialized(a))
+        sess.run(tf.local_variables_initializer())
+        assert sess.run(tf.report_uninitialized_variables()).tolist() == []
+        assert tf.global_variables_initializer().type == "NoOp"
+        assert tf.global_variables_initializer().name.startswith("init")

@@ -188,3 +188,52 @@ def test_reduce_with_captured_placeholder():
     with tf.Session() as sess:
         assert int(sess.run(total, {k: 2})) == 12
         assert int(sess.run(total, {k: 3})) == 18
+
+
+@pytest.mark.parametrize("prefetch", [False, True])
+def test_error_repeats_on_every_later_get_next_as_tf(tmp_path, prefetch):
+    # TF retries the file it could not open, so each get_next raises the same NotFoundError; the
+    # iterator must not end as if the data were exhausted (OutOfRangeError would end a training loop).
+    missing = str(tmp_path / "missing.tfrecord")
+    dataset = tf.data.TFRecordDataset([missing])
+    if prefetch:
+        dataset = dataset.prefetch(2)
+    nxt = dataset.make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        messages = []
+        for _ in range(3):
+            with pytest.raises(tf.errors.NotFoundError) as info:
+                sess.run(nxt)
+            messages.append(info.value.message)
+        assert messages[0].startswith(f"{missing}; No such file or directory")
+        assert messages[1:] == messages[:1] * 2
+        assert info.value.op.name == nxt.op.name
+
+
+def test_error_after_some_elements_repeats_and_reinitializing_clears_it(tmp_path):
+    good = tmp_path / "good.txt"
+    good.write_text("a\nb\n")
+    names = tf.placeholder(tf.string, [None])
+    it = tf.data.TextLineDataset(names).make_initializable_iterator()
+    nxt = it.get_next()
+    with tf.Session() as sess:
+        sess.run(it.initializer, {names: [str(good), str(tmp_path / "gone.txt")]})
+        assert [sess.run(nxt) for _ in range(2)] == [b"a", b"b"]
+        for _ in range(2):
+            with pytest.raises(tf.errors.NotFoundError, match="gone.txt"):
+                sess.run(nxt)
+        sess.run(it.initializer, {names: [str(good)]})
+        assert [sess.run(nxt) for _ in range(2)] == [b"a", b"b"]
+        with pytest.raises(tf.errors.OutOfRangeError):
+            sess.run(nxt)
+
+
+def test_error_inside_map_repeats_instead_of_ending_the_iterator():
+    nxt = D.from_tensor_slices(["x", "1"]).map(tf.string_to_number).make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        first = None
+        for _ in range(3):
+            with pytest.raises(tf.errors.InvalidArgumentError, match="could not correctly convert string: x") as info:
+                sess.run(nxt)
+            first = first or info.value.message
+            assert info.value.message == first

@@ -7,6 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
+import estflow as tf
 from estflow.core import checkpoint_bundle, dtypes, errors
 from estflow.core.graph import Graph
 from estflow.core.protos import checkpoint_state_pb2, saver_pb2
@@ -15,6 +16,7 @@ from estflow.core.variable_scope import get_variable, variable_scope
 from estflow.core.variables import Variable, global_variables_initializer
 from estflow.training import checkpoint_management as cm
 from estflow.training import checkpoint_utils as cu
+from tests import FIXTURES as TEST_FIXTURES
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "checkpoint_bundle")
 GOLDEN = os.path.join(FIXTURES, "model.ckpt-532")
@@ -246,3 +248,111 @@ def test_init_from_checkpoint_reads_at_run_time(pretrained, tmp_path):
         shutil.rmtree(copy)
         with Session() as sess, pytest.raises(errors.NotFoundError):
             sess.run(v.initializer)
+
+
+GOLDEN_CKPT = TEST_FIXTURES / "checkpoint_bundle"
+
+
+MANIFEST = json.loads((GOLDEN_CKPT / "manifest.json").read_text())
+
+
+def _golden_value(var):
+    dtype, value = var["dtype"], var["value"]
+    if dtype == "string":
+        return np.array([bytes.fromhex(v["hex"]) for v in np.ravel(value)] if var["shape"] else
+                        bytes.fromhex(value["hex"]), dtype=object).reshape(var["shape"])
+    if dtype.startswith("complex"):
+        arr = np.array(value, np.float64)
+        return (arr[..., 0] + 1j * arr[..., 1]).astype(dtype).reshape(var["shape"])
+    return np.array(value, dtype=dtype).reshape(var["shape"])
+
+
+@pytest.mark.usefixtures("g")
+def test_golden_checkpoint_reader_api():
+    prefix = str(GOLDEN_CKPT / MANIFEST["prefix"])
+    assert tf.train.latest_checkpoint(str(GOLDEN_CKPT)) == prefix
+    assert [[n, s] for n, s in tf.train.list_variables(str(GOLDEN_CKPT))] == MANIFEST["list_variables"]
+    assert tf.train.load_variable(str(GOLDEN_CKPT), "global_step") == 532
+    reader = tf.train.load_checkpoint(str(GOLDEN_CKPT))
+    r2 = tf.train.NewCheckpointReader(prefix)
+    assert reader.has_tensor("vars/matrix_i32") and not reader.has_tensor("nope")
+    shapes = reader.get_variable_to_shape_map()
+    dtypes = r2.get_variable_to_dtype_map()
+    assert shapes["dnn/hiddenlayer_0/kernel"] == [3, 4] and shapes["global_step"] == []
+    assert dtypes["extra/f16"] == tf.float16 and dtypes["vars/words_string"] == tf.string
+    assert dtypes["global_step"] == tf.int64 and dtypes["extra/c64"] == tf.complex64
+    byname = {v["name"]: v for v in MANIFEST["variables"]}
+    np.testing.assert_array_equal(r2.get_tensor("vars/tensor3d_i64"), _golden_value(byname["vars/tensor3d_i64"]))
+    assert r2.get_tensor("vars/scalar_string") == b"iyr"
+
+
+@pytest.mark.usefixtures("g")
+def test_golden_multi_checkpoint_state():
+    multi = str(GOLDEN_CKPT / "multi")
+    state = tf.train.get_checkpoint_state(multi)
+    assert state.model_checkpoint_path == os.path.join(multi, "model.ckpt-456")
+    assert list(state.all_model_checkpoint_paths) == [os.path.join(multi, f"model.ckpt-{s}") for s in (324, 377, 456)]
+    assert tf.train.latest_checkpoint(multi) == os.path.join(multi, "model.ckpt-456")
+    assert tf.train.checkpoint_exists(os.path.join(multi, "model.ckpt-324"))
+    assert not tf.train.checkpoint_exists(os.path.join(multi, "model.ckpt-37"))
+    assert tf.train.latest_checkpoint(str(GOLDEN_CKPT / "nothing_here")) is None
+    assert tf.train.get_checkpoint_state(str(GOLDEN_CKPT / "nothing_here")) is None
+
+
+@pytest.mark.usefixtures("g")
+def test_checkpoint_state_file_text_relative_and_absolute(tmp_path):
+    v = tf.Variable(1, name="v")
+    rel = tf.train.Saver(save_relative_paths=True)
+    absolute = tf.train.Saver()
+    (tmp_path / "rel").mkdir()
+    (tmp_path / "abs").mkdir()
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        rel.save(sess, str(tmp_path / "rel" / "model.ckpt"), global_step=532)
+        absolute.save(sess, str(tmp_path / "abs" / "model.ckpt"), global_step=532)
+    assert (tmp_path / "rel" / "checkpoint").read_text() == MANIFEST["checkpoint_file_text"]
+    assert (tmp_path / "abs" / "checkpoint").read_text() == \
+        MANIFEST["checkpoint_file_text_default_saver_absolute_paths"].replace("<DIR>", str(tmp_path))
+    state = tf.train.get_checkpoint_state(str(tmp_path / "rel"))
+    assert isinstance(state, tf.train.CheckpointState)
+    assert state.model_checkpoint_path == str(tmp_path / "rel" / "model.ckpt-532")
+
+
+@pytest.mark.usefixtures("g")
+def test_reader_missing_tensor_not_found():
+    reader = tf.train.NewCheckpointReader(str(GOLDEN_CKPT / MANIFEST["prefix"]))
+    with pytest.raises(tf.errors.NotFoundError, match="Key nope not found in checkpoint"):
+        reader.get_tensor("nope")
+
+
+@pytest.mark.usefixtures("g")
+def test_init_from_checkpoint_scope_mapping():
+    with tf.variable_scope("net"):
+        k = tf.get_variable("hiddenlayer_0/kernel", shape=[3, 4])
+        b = tf.get_variable("hiddenlayer_0/bias", shape=[4])
+    with tf.variable_scope("copy"):
+        gs = tf.get_variable("global_step", shape=[], dtype=tf.int64)
+    one = tf.get_variable("one", shape=[1])
+    ex = tf.get_variable("ex/i8", shape=[4], dtype=tf.int8)
+    tf.train.init_from_checkpoint(str(GOLDEN_CKPT), {
+        "dnn/": "net/",  # scope to scope
+        "/": "copy/",  # checkpoint root into a scope
+        "dnn/logits/bias": one,  # one tensor to a Variable object
+        "extra/i8": "ex/i8",  # one tensor to a variable name
+    })
+    byname = {v["name"]: v for v in MANIFEST["variables"]}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got = sess.run({"k": k, "b": b, "gs": gs, "one": one, "ex": ex})
+    np.testing.assert_array_equal(got["k"], _golden_value(byname["dnn/hiddenlayer_0/kernel"]))
+    np.testing.assert_array_equal(got["b"], _golden_value(byname["dnn/hiddenlayer_0/bias"]))
+    assert got["gs"] == 532 and got["ex"].tolist() == [88, 79, -31, -30]
+    np.testing.assert_array_equal(got["one"], _golden_value(byname["dnn/logits/bias"]))
+
+
+@pytest.mark.usefixtures("g")
+def test_init_from_checkpoint_missing_tensor_is_value_error():
+    with tf.variable_scope("net"):
+        tf.get_variable("not_there", shape=[1])
+    with pytest.raises(ValueError, match="is not found in"):
+        tf.train.init_from_checkpoint(str(GOLDEN_CKPT), {"dnn/": "net/"})

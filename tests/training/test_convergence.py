@@ -1,13 +1,13 @@
 """End to end: models built from layers, losses, optimizers and metrics actually learn."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import estflow as tf
+from tests import SHARED_DATA
 
-IRIS = Path(__file__).resolve().parents[3] / "shared" / "data" / "iris"
+IRIS = SHARED_DATA / "iris"
 
 
 def _batches(x, y, batch_size, epochs, seed=0):

@@ -27,8 +27,9 @@ from estflow.training.optimizer import GATE_GRAPH, GATE_NONE, Optimizer
 from estflow.training.proximal_adagrad import ProximalAdagradOptimizer
 from estflow.training.proximal_gradient_descent import ProximalGradientDescentOptimizer
 from estflow.training.rmsprop import RMSPropOptimizer
+from tests import SHARED_DATA
 
-DATA = "/work/shared/data/birth_life_2010.txt"
+DATA = str(SHARED_DATA / "birth_life_2010.txt")
 RNG = np.random.default_rng(7)
 INIT = RNG.standard_normal((4, 3))
 STEPS = 3

@@ -2,11 +2,17 @@
 
 import json
 import os
+import re
+import subprocess
+import sys
+import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import estflow as tf
 from estflow.core import checkpoint_bundle, dtypes, errors
 from estflow.core.graph import Graph, GraphKeys
 from estflow.core.ops import io_ops
@@ -17,6 +23,8 @@ from estflow.core.session import Session
 from estflow.core.variables import Variable, global_variables_initializer
 from estflow.training import checkpoint_management, meta_graph
 from estflow.training.saver import Saver, export_meta_graph, import_meta_graph
+from tests import FIXTURES as TEST_FIXTURES
+from tests import REPO
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "checkpoint_bundle")
 
@@ -608,3 +616,477 @@ def test_save_under_a_file_is_tf1s_value_error(tmp_path):
             sess.run(v.initializer)
             with pytest.raises(ValueError, match="doesn't exist, can't save"):
                 saver.save(sess, str(tmp_path / "afile" / "model.ckpt"))
+
+
+GOLDEN_CKPT = TEST_FIXTURES / "checkpoint_bundle"
+
+
+MANIFEST = json.loads((GOLDEN_CKPT / "manifest.json").read_text())
+
+
+def _golden_value(var):
+    dtype, value = var["dtype"], var["value"]
+    if dtype == "string":
+        return np.array([bytes.fromhex(v["hex"]) for v in np.ravel(value)] if var["shape"] else
+                        bytes.fromhex(value["hex"]), dtype=object).reshape(var["shape"])
+    if dtype.startswith("complex"):
+        arr = np.array(value, np.float64)
+        return (arr[..., 0] + 1j * arr[..., 1]).astype(dtype).reshape(var["shape"])
+    return np.array(value, dtype=dtype).reshape(var["shape"])
+
+
+def _variables_like_golden():
+    out = {}
+    for var in MANIFEST["variables"]:
+        init = np.zeros(var["shape"], np.dtype(object) if var["dtype"] == "string" else var["dtype"])
+        if var["dtype"] == "string":
+            init[...] = b""
+        out[var["name"]] = tf.Variable(init, name=var["name"])
+    return out
+
+
+DTYPE_VALUES = [
+    ("float16", np.array([1.5, -2.25, 65504.0], np.float16)),
+    ("float32", np.array([[1.5, np.inf], [-0.0, np.nan]], np.float32)),
+    ("float64", np.array([np.pi, -1e300], np.float64)),
+    ("int8", np.array([-128, 127], np.int8)),
+    ("int16", np.array([-32768, 32767], np.int16)),
+    ("int32", np.array([-(2**31), 2**31 - 1], np.int32)),
+    ("int64", np.array([-(2**63), 2**63 - 1], np.int64)),
+    ("uint8", np.array([0, 255], np.uint8)),
+    ("uint16", np.array([0, 65535], np.uint16)),
+    ("bool", np.array([True, False, True])),
+    ("string", np.array([b"", b"abc", "ünï".encode(), bytes(range(256)) * 5], object)),
+    ("complex64", np.array([1 + 2j, -3.5j], np.complex64)),
+    ("complex128", np.array([1e200 + 2j], np.complex128)),
+    ("empty", np.zeros((0, 3), np.float32)),
+    ("scalar", np.array(7.5, np.float64)),
+]
+
+
+CRASH_SCRIPT = textwrap.dedent("""
+    import os, sys
+    import estflow as tf
+    kill_at = int(sys.argv[2])
+    v = tf.Variable([1.0, 2.0], name="v")
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        saver.save(sess, os.path.join(sys.argv[1], "model.ckpt"), global_step=1)
+        sess.run(v.assign([5.0, 6.0]))
+        real_replace, calls = os.replace, [0]
+        def dying_replace(src, dst):
+            calls[0] += 1
+            if calls[0] == kill_at:
+                os._exit(17)  # the process is killed between two files
+            return real_replace(src, dst)
+        os.replace = dying_replace
+        os.rename = dying_replace
+        saver.save(sess, os.path.join(sys.argv[1], "model.ckpt"), global_step=2)
+    print("calls", calls[0])
+""")
+
+
+def _saved(tmp_path, value=(1.0, 2.0, 3.0)):
+    v = tf.Variable(list(value), name="w")
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        path = saver.save(sess, str(tmp_path / "m"))
+    return v, saver, path
+
+
+def _manifest_var(name):
+    return next(v for v in MANIFEST["variables"] if v["name"] == name)
+
+
+@pytest.mark.usefixtures("g")
+def test_saver_accepts_every_constructor_argument(tmp_path):
+    v = tf.Variable([1.0, 2.0], name="v")
+    saver = tf.train.Saver(
+        var_list={"renamed": v}, reshape=False, sharded=False, max_to_keep=3, keep_checkpoint_every_n_hours=2.0,
+        name="my_saver", restore_sequentially=True, saver_def=None, builder=None, defer_build=True,
+        allow_empty=False, write_version=tf.train.SaverDef.V2, pad_step_number=True, save_relative_paths=True,
+        filename=None,
+    )
+    saver.build()
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        path = saver.save(sess, str(tmp_path / "model.ckpt"), global_step=7)
+    assert path == str(tmp_path / "model.ckpt-00000007")  # pad_step_number
+    assert [name for name, _ in tf.train.list_variables(path)] == ["renamed"]
+    sd = saver.as_saver_def()
+    assert isinstance(sd, tf.train.SaverDef)
+    assert sd.max_to_keep == 3 and sd.keep_checkpoint_every_n_hours == 2.0 and sd.version == tf.train.SaverDef.V2
+    assert sd.filename_tensor_name.startswith("my_saver/") and sd.restore_op_name.startswith("my_saver/")
+
+
+@pytest.mark.usefixtures("g")
+def test_saver_var_list_as_list_and_dict(tmp_path):
+    a = tf.Variable(1.0, name="a")
+    b = tf.Variable(2.0, name="scope/b")
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        p1 = tf.train.Saver([a, b]).save(sess, str(tmp_path / "l"))
+        p2 = tf.train.Saver({"x": a, "y": b}).save(sess, str(tmp_path / "d"))
+    assert dict(tf.train.list_variables(p1)) == {"a": [], "scope/b": []}
+    assert dict(tf.train.list_variables(p2)) == {"x": [], "y": []}
+
+
+@pytest.mark.usefixtures("g")
+def test_save_returns_prefix_with_global_step_and_restores(tmp_path):
+    w = tf.Variable([[1.0, 2.0]], name="w")
+    gs = tf.train.get_or_create_global_step()
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(tf.assign(gs, 1000))
+        path = saver.save(sess, str(tmp_path / "model.ckpt"), global_step=gs)
+        assert path == str(tmp_path / "model.ckpt") + "-1000"
+        assert saver.save(sess, str(tmp_path / "model.ckpt"), global_step=1001).endswith("model.ckpt-1001")
+        sess.run(tf.assign(w, [[9.0, 9.0]]))
+    for suffix in (".index", ".data-00000-of-00001", ".meta"):
+        assert os.path.exists(path + suffix), suffix
+    with tf.Session() as sess:
+        saver.restore(sess, path)  # restore needs no initializer
+        assert sess.run(w).tolist() == [[1.0, 2.0]] and sess.run(gs) == 1000
+
+
+@pytest.mark.usefixtures("g")
+def test_save_keyword_arguments(tmp_path):
+    v = tf.Variable(1.0, name="v")
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        p = saver.save(sess, str(tmp_path / "m"), global_step=1, latest_filename="my_state",
+                       meta_graph_suffix="mg", write_meta_graph=True, write_state=True)
+        q = saver.save(sess, str(tmp_path / "n"), global_step=2, write_meta_graph=False, write_state=False)
+    assert os.path.exists(p + ".mg") and not os.path.exists(p + ".meta")
+    assert (tmp_path / "my_state").exists() and not (tmp_path / "checkpoint").exists()
+    assert tf.train.latest_checkpoint(str(tmp_path), latest_filename="my_state") == p
+    assert not os.path.exists(q + ".meta") and os.path.exists(q + ".index")
+
+
+@pytest.mark.usefixtures("g")
+def test_last_checkpoints_and_rotation_with_max_to_keep(tmp_path):
+    v = tf.Variable(0, name="v")
+    saver = tf.train.Saver(max_to_keep=2)
+    prefix = str(tmp_path / "model.ckpt")
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        paths = [saver.save(sess, prefix, global_step=s) for s in (1, 2, 3)]
+    assert saver.last_checkpoints == paths[1:]
+    assert not os.path.exists(paths[0] + ".index") and not os.path.exists(paths[0] + ".meta")
+    assert not os.path.exists(paths[0] + ".data-00000-of-00001")
+    assert all(os.path.exists(p + ".index") for p in paths[1:])
+    state = tf.train.get_checkpoint_state(str(tmp_path))
+    assert state.model_checkpoint_path == paths[2]
+    assert list(state.all_model_checkpoint_paths) == paths[1:]
+
+
+@pytest.mark.usefixtures("g")
+def test_max_to_keep_none_or_zero_keeps_everything(tmp_path):
+    v = tf.Variable(0, name="v")
+    saver = tf.train.Saver(max_to_keep=None)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        paths = [saver.save(sess, str(tmp_path / "m"), global_step=s) for s in range(7)]
+    assert all(os.path.exists(p + ".index") for p in paths)
+
+
+@pytest.mark.usefixtures("g")
+def test_keep_checkpoint_every_n_hours_keeps_due_checkpoints(tmp_path, monkeypatch):
+    v = tf.Variable(0, name="v")
+    clock = [1_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    saver = tf.train.Saver(max_to_keep=1, keep_checkpoint_every_n_hours=1.0)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        p = []
+        for step in range(4):
+            clock[0] += 1800.0  # half an hour between saves
+            p.append(saver.save(sess, str(tmp_path / "m"), global_step=step))
+    # saves at +0.5h, +1h, +1.5h, +2h after construction: the first one older than "construction + 1h" is kept
+    assert [os.path.exists(x + ".index") for x in p] == [False, False, True, True]
+
+
+@pytest.mark.usefixtures("g")
+def test_set_last_checkpoints_with_time_and_recover(tmp_path):
+    v = tf.Variable(0, name="v")
+    saver = tf.train.Saver(max_to_keep=5)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        paths = [saver.save(sess, str(tmp_path / "m"), global_step=s) for s in (1, 2)]
+    other = tf.train.Saver(max_to_keep=5)
+    other.set_last_checkpoints_with_time([(paths[0], 10.0), (paths[1], 20.0)])
+    assert other.last_checkpoints == paths
+    fresh = tf.train.Saver()
+    fresh.recover_last_checkpoints(paths + [str(tmp_path / "m-99")])  # a missing one is dropped
+    assert fresh.last_checkpoints == paths
+    with pytest.raises((AssertionError, TypeError)):  # TF1 asserts a list
+        other.set_last_checkpoints_with_time("not a list")
+
+
+@pytest.mark.usefixtures("g")
+def test_as_saver_def_round_trips_through_saver_def_argument(tmp_path):
+    v = tf.Variable(3.0, name="v")
+    s1 = tf.train.Saver()
+    sd = s1.as_saver_def()
+    assert sd.filename_tensor_name == "save/Const:0"
+    assert sd.save_tensor_name == "save/control_dependency:0" and sd.restore_op_name == "save/restore_all"
+    assert sd.max_to_keep == 5 and sd.keep_checkpoint_every_n_hours == 10000.0 and not sd.sharded
+    s2 = tf.train.Saver(saver_def=sd)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        path = s2.save(sess, str(tmp_path / "m"))
+        sess.run(v.assign(0.0))
+        s2.restore(sess, path)
+        assert sess.run(v) == 3.0
+
+
+@pytest.mark.usefixtures("g")
+def test_sharded_saver_round_trip(tmp_path):
+    with tf.device("/cpu:0"):
+        a = tf.Variable([1.0], name="a")
+    b = tf.Variable([2], name="b")
+    saver = tf.train.Saver(sharded=True)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        path = saver.save(sess, str(tmp_path / "m"), global_step=3)
+        sess.run([a.assign([0.0]), b.assign([0])])
+        saver.restore(sess, path)
+        assert sess.run([a, b])[0].tolist() == [1.0] and sess.run(b).tolist() == [2]
+    assert tf.train.checkpoint_exists(path)
+
+
+@pytest.mark.usefixtures("g")
+def test_restore_with_reshape_and_mismatch_errors(tmp_path):
+    v = tf.Variable(np.arange(6, dtype=np.float32).reshape(2, 3), name="v")
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        path = tf.train.Saver().save(sess, str(tmp_path / "m"))
+    with tf.Graph().as_default():
+        v = tf.Variable(np.zeros((3, 2), np.float32), name="v")
+        with tf.Session() as sess:
+            tf.train.Saver(reshape=True).restore(sess, path)
+            assert sess.run(v).tolist() == [[0, 1], [2, 3], [4, 5]]
+            with pytest.raises(tf.errors.InvalidArgumentError, match="Restoring from checkpoint failed"):
+                tf.train.Saver().restore(sess, path)
+    with tf.Graph().as_default():
+        tf.Variable(np.zeros((2, 3), np.int32), name="v")
+        with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError, match="dtype"):
+            tf.train.Saver().restore(sess, path)
+
+
+@pytest.mark.usefixtures("g")
+def test_write_version_v1_is_refused_clearly():
+    """estflow writes V2 bundles only (V1 is deprecated in TF1); asking for V1 is a clear ValueError, not junk."""
+    tf.Variable(1.0, name="v")
+    with pytest.raises(ValueError, match="V2"):
+        tf.train.Saver(write_version=tf.train.SaverDef.V1)
+
+
+@pytest.mark.usefixtures("g")
+def test_empty_saver_needs_allow_empty():
+    with pytest.raises(ValueError, match="No variables to save"):
+        tf.train.Saver()
+    assert tf.train.Saver(allow_empty=True) is not None
+
+
+@pytest.mark.usefixtures("g")
+def test_golden_checkpoint_restores_exactly():
+    variables = _variables_like_golden()
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        saver.restore(sess, str(GOLDEN_CKPT / MANIFEST["prefix"]))
+        values = sess.run(variables)
+    for var in MANIFEST["variables"]:
+        got, want = values[var["name"]], _golden_value(var)
+        if var["dtype"] == "string" and not var["shape"]:
+            assert got == want.item()  # a scalar string fetches as bytes, as in TF1
+            continue
+        assert got.dtype == want.dtype and got.shape == want.shape, var["name"]
+        assert np.array_equal(got, want), var["name"]
+
+
+@pytest.mark.usefixtures("g")
+@pytest.mark.parametrize("label,value", DTYPE_VALUES, ids=[d[0] for d in DTYPE_VALUES])
+def test_every_dtype_round_trips(tmp_path, label, value):
+    v = tf.Variable(value, name="var")
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        path = saver.save(sess, str(tmp_path / "m"))
+    with tf.Session() as sess:
+        saver.restore(sess, path)
+        got = sess.run(v)
+    assert got.dtype == value.dtype and got.shape == value.shape
+    if value.dtype.kind == "f":
+        np.testing.assert_array_equal(got, value)  # nan == nan here
+    else:
+        assert got.tolist() == value.tolist()
+    read = tf.train.load_variable(path, "var")
+    assert read.dtype == value.dtype and read.shape == value.shape
+
+
+@pytest.mark.usefixtures("g")
+@pytest.mark.parametrize("kill_at", [1, 2, 3, 4])  # data, index, meta, state file
+def test_crash_mid_save_leaves_previous_checkpoint_whole(tmp_path, kill_at):
+    script = tmp_path / "crash.py"
+    script.write_text(CRASH_SCRIPT)
+    ckpt_dir = tmp_path / "ckpt"
+    ckpt_dir.mkdir()
+    proc = subprocess.run([sys.executable, str(script), str(ckpt_dir), str(kill_at)], capture_output=True, text=True,
+                          cwd=REPO)
+    assert proc.returncode == 17, proc.stderr + proc.stdout
+    latest = tf.train.latest_checkpoint(str(ckpt_dir))
+    assert latest == str(ckpt_dir / "model.ckpt-1")
+    v = tf.Variable([0.0, 0.0], name="v")
+    with tf.Session() as sess:
+        tf.train.Saver().restore(sess, latest)
+        assert sess.run(v).tolist() == [1.0, 2.0]
+    leftovers = [p.name for p in ckpt_dir.iterdir() if "model.ckpt-2" in p.name and not re.search(r"tmp|temp", p.name)]
+    if kill_at == 1:
+        assert leftovers == []  # nothing of the new checkpoint is published before its first rename
+
+
+@pytest.mark.usefixtures("g")
+def test_corrupted_data_raises_data_loss(tmp_path):
+    v, saver, path = _saved(tmp_path)
+    data = Path(path + ".data-00000-of-00001")
+    raw = bytearray(data.read_bytes())
+    raw[5] ^= 0xFF
+    data.write_bytes(bytes(raw))
+    with tf.Session() as sess, pytest.raises(tf.errors.DataLossError):
+        saver.restore(sess, path)
+
+
+@pytest.mark.usefixtures("g")
+def test_truncated_data_raises_data_loss(tmp_path):
+    v, saver, path = _saved(tmp_path)
+    data = Path(path + ".data-00000-of-00001")
+    data.write_bytes(data.read_bytes()[:-4])
+    with tf.Session() as sess, pytest.raises(tf.errors.DataLossError):
+        saver.restore(sess, path)
+
+
+@pytest.mark.usefixtures("g")
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_damaged_index_raises_data_loss(tmp_path, damage):
+    v, saver, path = _saved(tmp_path)
+    index = Path(path + ".index")
+    raw = bytearray(index.read_bytes())
+    if damage == "truncate":
+        raw = raw[: len(raw) // 2]
+    else:
+        raw[len(raw) // 3] ^= 0xFF
+    index.write_bytes(bytes(raw))
+    with tf.Session() as sess, pytest.raises(tf.errors.DataLossError):
+        saver.restore(sess, path)
+
+
+@pytest.mark.usefixtures("g")
+def test_overwritten_data_with_stale_index_is_data_loss_not_garbage(tmp_path):
+    v, saver, path = _saved(tmp_path)
+    index = Path(path + ".index").read_bytes()
+    with tf.Session() as sess:
+        sess.run(v.assign([7.0, 8.0, 9.0]))
+        saver.save(sess, path)  # same prefix
+    Path(path + ".index").write_bytes(index)  # a crash left the old index with the new data
+    with tf.Session() as sess, pytest.raises(tf.errors.DataLossError):
+        saver.restore(sess, path)
+
+
+@pytest.mark.usefixtures("g")
+def test_missing_key_raises_not_found(tmp_path):
+    a = tf.Variable(1.0, name="a")
+    with tf.Session() as sess:
+        sess.run(a.initializer)
+        path = tf.train.Saver().save(sess, str(tmp_path / "m"))
+    with tf.Graph().as_default():
+        tf.Variable(1.0, name="a")
+        tf.Variable(2.0, name="w")
+        saver = tf.train.Saver()
+        with tf.Session() as sess, pytest.raises(tf.errors.NotFoundError) as e:
+            saver.restore(sess, path)
+    assert "Key w not found in checkpoint" in e.value.message
+
+
+@pytest.mark.usefixtures("g")
+def test_restore_nonexistent_path_is_value_error(tmp_path):
+    tf.Variable(1.0, name="a")
+    with tf.Session() as sess, pytest.raises(ValueError, match="not a valid checkpoint"):
+        tf.train.Saver().restore(sess, str(tmp_path / "nothing"))
+
+
+@pytest.mark.usefixtures("g")
+def test_export_and_import_meta_graph_resume_without_building_code(tmp_path):
+    x = tf.placeholder(tf.float32, [None, 2], name="x")
+    w = tf.Variable([[1.0], [2.0]], name="w")
+    y = tf.matmul(x, w, name="y")
+    gs = tf.train.get_or_create_global_step()
+    train = tf.assign_add(gs, 1, name="train_step")
+    tf.add_to_collection("my_outputs", y)
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train)
+        path = saver.save(sess, str(tmp_path / "model.ckpt"), global_step=gs)
+    meta = tf.train.export_meta_graph(str(tmp_path / "explicit.meta"))
+    assert isinstance(meta, tf.MetaGraphDef) and "w" in [n.name for n in meta.graph_def.node]
+    assert tf.MetaGraphDef.FromString((tmp_path / "explicit.meta").read_bytes()) == meta
+
+    with tf.Graph().as_default() as g2:
+        restorer = tf.train.import_meta_graph(path + ".meta")
+        with tf.Session() as sess:
+            restorer.restore(sess, path)
+            y2 = tf.get_collection("my_outputs")[0]
+            assert y2.name == "y:0" and y2.graph is g2
+            assert sess.run(y2, {"x:0": [[1.0, 1.0]]}).tolist() == [[3.0]]
+            sess.run("train_step")
+            assert sess.run(tf.train.get_global_step()) == 2
+            assert [v.op.name for v in tf.global_variables()] == ["w", "global_step"]
+
+
+@pytest.mark.usefixtures("g")
+def test_meta_file_is_a_metagraphdef_with_saver_def_and_collections(tmp_path):
+    tf.Variable(1.0, name="v")
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        path = saver.save(sess, str(tmp_path / "m"))
+    meta = tf.MetaGraphDef.FromString(Path(path + ".meta").read_bytes())
+    assert meta.saver_def == saver.as_saver_def()
+    assert {"variables", "trainable_variables"} <= set(meta.collection_def)
+    assert "v" in [n.name for n in meta.graph_def.node]
+    assert meta.meta_info_def.stripped_op_list.op or meta.meta_info_def.tensorflow_version is not None
+
+
+@pytest.mark.usefixtures("g")
+def test_import_meta_graph_with_import_scope_and_clear_devices(tmp_path):
+    with tf.device("/cpu:0"):
+        x = tf.Variable(2.0, name="x")
+    tf.multiply(x, 3.0, name="y")
+    with tf.Session() as sess:
+        sess.run(x.initializer)
+        path = tf.train.Saver().save(sess, str(tmp_path / "m"))
+    with tf.Graph().as_default() as g2:
+        saver = tf.train.import_meta_graph(path + ".meta", import_scope="imp", clear_devices=True)
+        assert g2.get_operation_by_name("imp/x").device == ""
+        with tf.Session() as sess:
+            saver.restore(sess, path)
+            assert sess.run("imp/y:0") == 6.0
+
+
+@pytest.mark.usefixtures("g")
+def test_golden_meta_graph_imports_and_restores():
+    prefix = str(GOLDEN_CKPT / MANIFEST["prefix"])
+    saver = tf.train.import_meta_graph(prefix + ".meta")
+    assert saver.as_saver_def().restore_op_name == "save/restore_all"
+    with tf.Session() as sess:
+        saver.restore(sess, prefix)
+        gs = tf.train.get_global_step()
+        assert sess.run(gs) == 532
+        byname = {v.op.name: v for v in tf.global_variables()}
+        np.testing.assert_array_equal(sess.run(byname["vars/words_string"]),
+                                      _golden_value({**_manifest_var("vars/words_string")}))

@@ -136,3 +136,20 @@ def test_increment_needs_a_global_step(graph):
     with pytest.raises(ValueError, match="Global step tensor should be created by "
                                          "tf.train.get_or_create_global_step before calling increment."):
         training_util._increment_global_step(1)
+
+
+@pytest.mark.usefixtures("g")
+def test_global_step_functions():
+    assert tf.train.get_global_step() is None
+    gs = tf.train.get_or_create_global_step()
+    assert gs.name == "global_step:0" and gs.dtype.base_dtype == tf.int64
+    assert tf.train.get_global_step() is gs and tf.train.get_or_create_global_step() is gs
+    assert tf.get_collection(tf.GraphKeys.GLOBAL_STEP) == [gs]
+    with pytest.raises(ValueError, match="already exists"):
+        tf.train.create_global_step()
+    with tf.Graph().as_default():
+        gs2 = tf.train.create_global_step()
+        assert gs2.name == "global_step:0"
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(gs) == 0
