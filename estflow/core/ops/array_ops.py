@@ -132,7 +132,7 @@ def _identity_grad(op, grad):
 
 
 register(OpDef("Identity", infer=infer_same, kernel=lambda xp, x: x, grad=_identity_grad, aliases_input=True,
-               type_attrs={"T": 0}))
+               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type"}))
 
 
 def identity(input, name=None):  # noqa: A002 - TF's argument name
@@ -142,7 +142,8 @@ def identity(input, name=None):  # noqa: A002 - TF's argument name
 
 # ---- StopGradient, PreventGradient, CheckNumerics, Snapshot, IdentityN -------------------------------------
 register(OpDef("StopGradient", infer=infer_same, kernel=lambda xp, x: x, grad=None, differentiable=False,
-               aliases_input=True, type_attrs={"T": 0}))
+               aliases_input=True,
+               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type"}))
 
 
 def stop_gradient(input, name=None):  # noqa: A002 - TF's argument name
@@ -156,7 +157,8 @@ def _prevent_gradient_grad(op, grad):
 
 register(OpDef("PreventGradient", infer=lambda x, message: TensorSpec(x.shape, x.dtype),
                kernel=lambda xp, x, message: x, grad=_prevent_gradient_grad, attrs={"message": ""},
-               aliases_input=True, type_attrs={"T": 0}))
+               aliases_input=True,
+               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type", "message": "string"}))
 
 
 def prevent_gradient(input, message="", name=None):  # noqa: A002 - TF's argument name
@@ -184,7 +186,8 @@ register(OpDef(
     "CheckNumerics", infer=_infer_check_numerics, kernel=_check_numerics_kernel, aliases_input=True,
     grad=lambda op, g: (check_numerics(g, "Not a number (NaN) or infinity (Inf) values detected in gradient. "
                                           + op.get_attr("message")),),
-    attrs={"message": REQUIRED}, type_attrs={"T": 0},
+    attrs={"message": REQUIRED},
+    input_names=("tensor: T",), output_names=("output: T",), attr_types={"T": "type", "message": "string"},
 ))
 
 
@@ -194,7 +197,7 @@ def check_numerics(tensor, message, name=None):
 
 
 register(OpDef("Snapshot", infer=infer_same, kernel=lambda xp, x: x.copy(), grad=_identity_grad,
-               type_attrs={"T": 0}))
+               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type"}))
 
 
 def snapshot(input, name=None):  # noqa: A002 - TF's argument name
@@ -203,7 +206,8 @@ def snapshot(input, name=None):  # noqa: A002 - TF's argument name
 
 
 register(OpDef("IdentityN", infer=lambda *xs: [TensorSpec(x.shape, x.dtype) for x in xs],
-               kernel=lambda xp, *xs: tuple(xs), grad=lambda op, *gs: list(gs), aliases_input=True))
+               kernel=lambda xp, *xs: tuple(xs), grad=lambda op, *gs: list(gs), aliases_input=True,
+               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "list(type) >= 1"}))
 
 
 def identity_n(input, name=None):  # noqa: A002 - TF's argument name
@@ -229,7 +233,8 @@ def _shape_kernel(xp, x, out_type):
 
 register(OpDef(
     "Shape", infer=_infer_shape, kernel=_shape_kernel, grad=None, differentiable=False,
-    attrs={"out_type": dtypes.int32}, type_attrs={"T": 0},
+    attrs={"out_type": dtypes.int32},
+    input_names=("input: T",), output_names=("output: out_type",), attr_types={"T": "type", "out_type": "type"},
 ))
 
 
@@ -269,7 +274,9 @@ register(OpDef(
     "ShapeN",
     infer=lambda *xs, N, out_type: [_infer_shape(x, out_type=out_type) for x in xs],
     kernel=lambda xp, *xs, N, out_type: tuple(_shape_kernel(xp, x, out_type) for x in xs),
-    grad=None, differentiable=False, attrs={"N": REQUIRED, "out_type": dtypes.int32}, type_attrs={"T": 0},
+    grad=None, differentiable=False, attrs={"N": REQUIRED, "out_type": dtypes.int32},
+    input_names=("input: N * T",), output_names=("output: N * out_type",),
+    attr_types={"N": "int >= 1", "T": "type", "out_type": "type"},
 ))
 
 
@@ -281,7 +288,8 @@ def _infer_size(x, *, out_type):
 register(OpDef(
     "Size", infer=_infer_size,
     kernel=lambda xp, x, out_type: xp.asarray(x.size, dtype=out_type.as_numpy_dtype),
-    grad=None, differentiable=False, attrs={"out_type": dtypes.int32}, type_attrs={"T": 0},
+    grad=None, differentiable=False, attrs={"out_type": dtypes.int32},
+    input_names=("input: T",), output_names=("output: out_type",), attr_types={"T": "type", "out_type": "type"},
 ))
 
 
@@ -306,7 +314,8 @@ def _infer_rank(x):
 
 register(OpDef(
     "Rank", infer=_infer_rank, kernel=lambda xp, x: xp.asarray(x.ndim, dtype="int32"),
-    grad=None, differentiable=False, type_attrs={"T": 0},
+    grad=None, differentiable=False,
+    input_names=("input: T",), output_names=("output: int32",), attr_types={"T": "type"},
 ))
 
 
@@ -380,7 +389,9 @@ def _reshape_grad(op, grad):
 
 register(OpDef(
     "Reshape", infer=_infer_reshape, kernel=_reshape_kernel, grad=_reshape_grad,
-    type_attrs={"T": 0, "Tshape": 1}, aliases_input=True,
+    aliases_input=True,
+    input_names=("tensor: T", "shape: Tshape"), output_names=("output: T",),
+    attr_types={"T": "type", "Tshape": "type = int32"},
 ))
 
 
@@ -506,7 +517,9 @@ def _expand_dims_kernel(xp, x, axis):
 
 
 register(OpDef("ExpandDims", infer=_infer_expand_dims, kernel=_expand_dims_kernel, aliases_input=True,
-               grad=lambda op, g: (reshape(g, shape(op.inputs[0])), None), type_attrs={"T": 0, "Tdim": 1}))
+               grad=lambda op, g: (reshape(g, shape(op.inputs[0])), None),
+               input_names=("input: T", "dim: Tdim"), output_names=("output: T",),
+               attr_types={"T": "type", "Tdim": "type = int32"}))
 
 
 def expand_dims(input, axis=None, name=None, dim=None):  # noqa: A002 - TF's argument name
@@ -561,7 +574,8 @@ def _squeeze_kernel(xp, x, squeeze_dims):
 
 register(OpDef("Squeeze", infer=_infer_squeeze, kernel=_squeeze_kernel, aliases_input=True,
                grad=lambda op, g: (reshape(g, shape(op.inputs[0])),), attrs={"squeeze_dims": []},
-               type_attrs={"T": 0}))
+               input_names=("input: T",), output_names=("output: T",),
+               attr_types={"T": "type", "squeeze_dims": "list(int) >= 0"}))
 
 
 def squeeze(input, axis=None, name=None, squeeze_dims=None):  # noqa: A002 - TF's argument name

@@ -52,7 +52,8 @@ register(OpDef(
     kernel=_cast_kernel,
     grad=_cast_grad,
     attrs={"DstT": REQUIRED, "Truncate": False},
-    type_attrs={"SrcT": 0},
+    input_names=("x: SrcT",), output_names=("y: DstT",),
+    attr_types={"SrcT": "type", "DstT": "type", "Truncate": "bool"},
 ))
 
 

@@ -113,6 +113,7 @@ register(OpDef(
     kernel=lambda xp, value, dtype: xp.asarray(value) if dtype != dtypes.string else value,
     attrs={"value": REQUIRED, "dtype": REQUIRED},
     differentiable=False,
+    output_names=("output: dtype",), attr_types={"value": "tensor", "dtype": "type"},
 ))
 
 
@@ -237,6 +238,7 @@ register(OpDef(
     attrs={"dtype": REQUIRED, "shape": None},
     stateful=True,
     differentiable=False,
+    output_names=("output: dtype",), attr_types={"dtype": "type", "shape": "shape"},
 ))
 
 
@@ -265,6 +267,7 @@ register(OpDef(
     attrs={"shape": REQUIRED, "dtype": REQUIRED},
     aliases_input=True,
     stateful=True,  # never folded: its value is meant to be fed
+    input_names=("input: dtype",), output_names=("output: dtype",), attr_types={"dtype": "type", "shape": "shape"},
 ))
 
 

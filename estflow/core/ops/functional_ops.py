@@ -22,4 +22,7 @@ register(OpDef(
            "parallel_iterations": 10},
     stateful=True,
     aliases_input=True,
+    input_names=("input: T",), output_names=("output: T",),
+    attr_types={"T": "list(type) >= 0", "cond": "func", "body": "func", "output_shapes": "list(shape)",
+                "parallel_iterations": "int"},
 ))

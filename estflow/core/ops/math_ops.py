@@ -306,8 +306,9 @@ _BINARY = [
 ]
 for _name, _allowed, _kernel, _grad in _BINARY:
     register(OpDef(_name, infer=_infer_binary(_allowed), kernel=_kernel, grad=_grad, same_dtype="all",
-                   input_names=("x", "y"), forwards_input=_name in _FORWARDING,
-                   type_attrs={"T": 0}))
+                   forwards_input=_name in _FORWARDING,
+                   input_names=("y: T", "x: T") if _name == "Atan2" else ("x: T", "y: T"), output_names=("z: T",),
+                   attr_types={"T": "type"}))
 
 
 # ================================================================================================
@@ -337,7 +338,7 @@ register(OpDef(
     grad=lambda op, grad: [grad] * len(op.inputs),
     attrs={"N": None},  # None: the number of inputs
     same_dtype="all",
-    type_attrs={"T": 0},
+    input_names=("inputs: N * T",), output_names=("sum: T",), attr_types={"N": "int >= 1", "T": "type"},
 ))
 
 

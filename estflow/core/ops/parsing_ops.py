@@ -122,6 +122,9 @@ register(OpDef(
     attrs={"OUT_TYPE": REQUIRED, "field_delim": ",", "use_quote_delim": True, "na_value": "", "select_cols": []},
     cpu_only=True,
     differentiable=False,
+    input_names=("records: string", "record_defaults: OUT_TYPE"), output_names=("output: OUT_TYPE",),
+    attr_types={"OUT_TYPE": "list(type) >= 1", "field_delim": "string", "use_quote_delim": "bool",
+                "na_value": "string", "select_cols": "list(int)"},
 ))
 
 
@@ -193,6 +196,8 @@ register(OpDef(
     attrs={"out_type": REQUIRED, "little_endian": True},
     cpu_only=True,
     differentiable=False,
+    input_names=("bytes: string",), output_names=("output: out_type",),
+    attr_types={"out_type": "type", "little_endian": "bool"},
 ))
 
 
@@ -303,6 +308,12 @@ register(OpDef(
     attrs={"Nsparse": 0, "Ndense": 0, "sparse_types": [], "Tdense": [], "dense_shapes": []},
     cpu_only=True,
     differentiable=False,
+    input_names=("serialized: string", "names: string", "sparse_keys: Nsparse * string", "dense_keys: Ndense * string",
+                 "dense_defaults: Tdense"),
+    output_names=("sparse_indices: Nsparse * int64", "sparse_values: sparse_types", "sparse_shapes: Nsparse * int64",
+                  "dense_values: Tdense"),
+    attr_types={"Nsparse": "int >= 0", "Ndense": "int >= 0", "sparse_types": "list(type) >= 0",
+                "Tdense": "list(type) >= 0", "dense_shapes": "list(shape) >= 0"},
 ))
 
 
@@ -408,6 +419,11 @@ register(OpDef(
            "dense_shapes": []},
     cpu_only=True,
     differentiable=False,
+    input_names=("serialized: string", "dense_defaults: Tdense"),
+    output_names=("sparse_indices: num_sparse * int64", "sparse_values: sparse_types",
+                  "sparse_shapes: num_sparse * int64", "dense_values: Tdense"),
+    attr_types={"num_sparse": "int >= 0", "sparse_keys": "list(string) >= 0", "dense_keys": "list(string) >= 0",
+                "sparse_types": "list(type) >= 0", "Tdense": "list(type) >= 0", "dense_shapes": "list(shape) >= 0"},
 ))
 
 
@@ -504,6 +520,22 @@ register(OpDef(
     attrs=dict(_SEQUENCE_ATTRS),
     cpu_only=True,
     differentiable=False,
+    input_names=("serialized: string", "feature_list_dense_missing_assumed_empty: string",
+                 "context_sparse_keys: Ncontext_sparse * string", "context_dense_keys: Ncontext_dense * string",
+                 "feature_list_sparse_keys: Nfeature_list_sparse * string",
+                 "feature_list_dense_keys: Nfeature_list_dense * string", "context_dense_defaults: Tcontext_dense",
+                 "debug_name: string"),
+    output_names=("context_sparse_indices: Ncontext_sparse * int64", "context_sparse_values: context_sparse_types",
+                  "context_sparse_shapes: Ncontext_sparse * int64", "context_dense_values: Tcontext_dense",
+                  "feature_list_sparse_indices: Nfeature_list_sparse * int64",
+                  "feature_list_sparse_values: feature_list_sparse_types",
+                  "feature_list_sparse_shapes: Nfeature_list_sparse * int64",
+                  "feature_list_dense_values: feature_list_dense_types"),
+    attr_types={"Ncontext_sparse": "int >= 0", "Ncontext_dense": "int >= 0", "Nfeature_list_sparse": "int >= 0",
+                "Nfeature_list_dense": "int >= 0", "context_sparse_types": "list(type) >= 0",
+                "Tcontext_dense": "list(type) >= 0", "feature_list_dense_types": "list(type) >= 0",
+                "context_dense_shapes": "list(shape) >= 0", "feature_list_sparse_types": "list(type) >= 0",
+                "feature_list_dense_shapes": "list(shape) >= 0"},
 ))
 
 

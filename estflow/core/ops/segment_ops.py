@@ -51,7 +51,8 @@ def _segment_sum_grad(op, grad):
 
 
 register(OpDef("SegmentSum", infer=_segment_sum_infer, kernel=_segment_sum_kernel, grad=_segment_sum_grad,
-               type_attrs={"T": 0, "Tindices": 1}))
+               input_names=("data: T", "segment_ids: Tindices"), output_names=("output: T",),
+               attr_types={"T": "type", "Tindices": "type"}))
 
 
 def segment_sum(data, segment_ids, name=None):
@@ -123,7 +124,8 @@ register(OpDef(
     infer=_unsorted_segment_sum_infer,
     kernel=_unsorted_segment_sum_kernel,
     grad=_unsorted_segment_sum_grad,
-    type_attrs={"T": 0, "Tindices": 1, "Tnumsegments": 2},
+    input_names=("data: T", "segment_ids: Tindices", "num_segments: Tnumsegments"), output_names=("output: T",),
+    attr_types={"T": "type", "Tindices": "type", "Tnumsegments": "type = int32"},
 ))
 
 
@@ -268,12 +270,20 @@ def _sparse_segment_grad_kernel(mode):
 
 for _name, _mode in (("SparseSegmentSum", "sum"), ("SparseSegmentMean", "mean"), ("SparseSegmentSqrtN", "sqrt_n")):
     register(OpDef(_name, infer=_sparse_segment_infer(_mode), kernel=_sparse_segment_kernel(_mode),
-                   grad=_sparse_segment_grad(_name + "Grad"), type_attrs={"T": 0, "Tidx": 1, "Tsegmentids": 2}))
+                   grad=_sparse_segment_grad(_name + "Grad"),
+                   input_names=("data: T", "indices: Tidx", "segment_ids: Tsegmentids"), output_names=("output: T",),
+                   attr_types={"T": "type", "Tidx": "type = int32", "Tsegmentids": "type = int32"}))
     register(OpDef(_name + "WithNumSegments", infer=_sparse_segment_infer(_mode),
                    kernel=_sparse_segment_kernel(_mode), grad=_sparse_segment_grad(_name + "Grad"),
-                   type_attrs={"T": 0, "Tidx": 1, "Tsegmentids": 2, "Tnumsegments": 3}))
+                   input_names=("data: T", "indices: Tidx", "segment_ids: Tsegmentids", "num_segments: Tnumsegments"),
+                   output_names=("output: T",),
+                   attr_types={"T": "type", "Tidx": "type = int32", "Tnumsegments": "type = int32",
+                               "Tsegmentids": "type = int32"}))
     register(OpDef(_name + "Grad", infer=_sparse_segment_grad_infer, kernel=_sparse_segment_grad_kernel(_mode),
-                   grad=None, type_attrs={"T": 0, "Tidx": 1, "Tsegmentids": 2}))
+                   grad=None,
+                   input_names=("grad: T", "indices: Tidx", "segment_ids: Tsegmentids", "output_dim0: int32"),
+                   output_names=("output: T",),
+                   attr_types={"T": "type", "Tidx": "type = int32", "Tsegmentids": "type = int32"}))
 
 
 def _sparse_segment(op_type, data, indices, segment_ids, name, num_segments):

@@ -83,6 +83,9 @@ register(OpDef(
     grad=None,  # as in TF
     attrs={"concat_dim": 0, "N": 2},
     cpu_only=True,
+    input_names=("indices: N * int64", "values: N * T", "shapes: N * int64"),
+    output_names=("output_indices: int64", "output_values: T", "output_shape: int64"),
+    attr_types={"concat_dim": "int", "N": "int >= 2", "T": "type"},
 ))
 
 

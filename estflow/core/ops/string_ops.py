@@ -131,9 +131,11 @@ register(OpDef(
     infer=_as_string_infer,
     kernel=_as_string_kernel,
     attrs={"precision": -1, "scientific": False, "shortest": False, "width": -1, "fill": ""},
-    type_attrs={"T": 0},
     cpu_only=True,
     differentiable=False,
+    input_names=("input: T",), output_names=("output: string",),
+    attr_types={"T": "type", "precision": "int", "scientific": "bool", "shortest": "bool", "width": "int",
+                "fill": "string"},
 ))
 
 
@@ -201,6 +203,7 @@ register(OpDef(
     attrs={"out_type": dtypes.float32},
     cpu_only=True,
     differentiable=False,
+    input_names=("string_tensor: string",), output_names=("output: out_type",), attr_types={"out_type": "type"},
 ))
 
 
@@ -255,7 +258,9 @@ def _string_join_kernel(xp, *inputs, separator, N):  # noqa: N803 - TF's attr na
 
 
 register(OpDef("StringJoin", infer=_string_join_infer, kernel=_string_join_kernel, attrs={"separator": "", "N": 1},
-               cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("inputs: N * string",), output_names=("output: string",),
+               attr_types={"N": "int >= 0", "separator": "string"}))
 
 
 def string_join(inputs, separator="", name=None):
@@ -329,9 +334,13 @@ def _string_split_v2_kernel(xp, x, sep, maxsplit):
 
 
 register(OpDef("StringSplit", infer=_split_infer, kernel=_string_split_kernel, attrs={"skip_empty": True},
-               cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("input: string", "delimiter: string"),
+               output_names=("indices: int64", "values: string", "shape: int64"), attr_types={"skip_empty": "bool"}))
 register(OpDef("StringSplitV2", infer=_split_infer, kernel=_string_split_v2_kernel, attrs={"maxsplit": -1},
-               cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("input: string", "sep: string"),
+               output_names=("indices: int64", "values: string", "shape: int64"), attr_types={"maxsplit": "int"}))
 
 
 def string_split(source, sep=None, skip_empty=True, delimiter=None, result_type="SparseTensor", name=None):
@@ -435,7 +444,9 @@ def _substr_kernel(xp, x, pos, length, unit):
 
 
 register(OpDef("Substr", infer=_substr_infer, kernel=_substr_kernel, attrs={"unit": "BYTE"}, same_dtype=(1, 2),
-               type_attrs={"T": 1}, cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("input: string", "pos: T", "len: T"), output_names=("output: string",),
+               attr_types={"T": "type", "unit": "string"}))
 
 
 def substr(input, pos, len, name=None, unit="BYTE"):  # noqa: A002 - TF's argument names
@@ -462,7 +473,8 @@ def _string_length_kernel(xp, x, unit):
 
 
 register(OpDef("StringLength", infer=_string_length_infer, kernel=_string_length_kernel, attrs={"unit": "BYTE"},
-               cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("input: string",), output_names=("output: int32",), attr_types={"unit": "string"}))
 
 
 def length(input, name=None, unit="BYTE"):  # noqa: A002 - TF's argument name
@@ -614,6 +626,8 @@ register(OpDef(
     attrs={"replace_global": True},
     cpu_only=True,
     differentiable=False,
+    input_names=("input: string", "pattern: string", "rewrite: string"), output_names=("output: string",),
+    attr_types={"replace_global": "bool"},
 ))
 register(OpDef(
     "StaticRegexReplace",
@@ -623,6 +637,8 @@ register(OpDef(
     attrs={"pattern": "", "rewrite": "", "replace_global": True},
     cpu_only=True,
     differentiable=False,
+    input_names=("input: string",), output_names=("output: string",),
+    attr_types={"pattern": "string", "rewrite": "string", "replace_global": "bool"},
 ))
 
 
@@ -637,6 +653,7 @@ register(OpDef(
     kernel=lambda xp, x, pattern: _full_match(x, _scalar_string(pattern, "Pattern")),
     cpu_only=True,
     differentiable=False,
+    input_names=("input: string", "pattern: string"), output_names=("output: bool",),
 ))
 register(OpDef(
     "StaticRegexFullMatch",
@@ -645,6 +662,7 @@ register(OpDef(
     attrs={"pattern": ""},
     cpu_only=True,
     differentiable=False,
+    input_names=("input: string",), output_names=("output: bool",), attr_types={"pattern": "string"},
 ))
 
 
@@ -686,11 +704,14 @@ def _case_infer(x, *, encoding):
 
 
 register(OpDef("StringStrip", infer=_string_like, kernel=lambda xp, x: _map(bytes.strip, x), cpu_only=True,
-               differentiable=False))
+               differentiable=False,
+               input_names=("input: string",), output_names=("output: string",)))
 register(OpDef("StringLower", infer=_case_infer, kernel=_case_kernel("lower"), attrs={"encoding": ""},
-               cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("input: string",), output_names=("output: string",), attr_types={"encoding": "string"}))
 register(OpDef("StringUpper", infer=_case_infer, kernel=_case_kernel("upper"), attrs={"encoding": ""},
-               cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("input: string",), output_names=("output: string",), attr_types={"encoding": "string"}))
 
 
 def strip(input, name=None):  # noqa: A002 - TF's argument name
@@ -750,7 +771,9 @@ def _reduce_join_kernel(xp, x, axes, keep_dims, separator):
 
 
 register(OpDef("ReduceJoin", infer=_reduce_join_infer, kernel=_reduce_join_kernel,
-               attrs={"keep_dims": False, "separator": ""}, cpu_only=True, differentiable=False))
+               attrs={"keep_dims": False, "separator": ""}, cpu_only=True, differentiable=False,
+               input_names=("inputs: string", "reduction_indices: int32"), output_names=("output: string",),
+               attr_types={"keep_dims": "bool", "separator": "string"}))
 
 
 def reduce_join(inputs, axis=None, keep_dims=None, separator="", name=None, reduction_indices=None,

@@ -45,7 +45,8 @@ def _scalar_kernel(xp, tags, values):
 
 
 register(OpDef("ScalarSummary", infer=lambda tags, values: _STRING_SCALAR, kernel=_scalar_kernel,
-               type_attrs={"T": 1}, cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("tags: string", "values: T"), output_names=("summary: string",), attr_types={"T": "type"}))
 
 
 def _default_bucket_limits() -> list[float]:
@@ -109,7 +110,9 @@ def _histogram_kernel(xp, tag, values):
 
 
 register(OpDef("HistogramSummary", infer=lambda tag, values: _STRING_SCALAR, kernel=_histogram_kernel,
-               type_attrs={"T": 1}, cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("tag: string", "values: T"), output_names=("summary: string",),
+               attr_types={"T": "type = float"}))
 
 
 def encode_png(image: np.ndarray) -> bytes:
@@ -176,9 +179,10 @@ register(OpDef(
     infer=lambda tag, tensor, *, max_images, bad_color: _STRING_SCALAR,
     kernel=_image_kernel,
     attrs={"max_images": 3, "bad_color": None},
-    type_attrs={"T": 1},
     cpu_only=True,
     differentiable=False,
+    input_names=("tag: string", "tensor: T"), output_names=("summary: string",),
+    attr_types={"max_images": "int >= 1", "T": "type = float", "bad_color": "tensor"},
 ))
 
 
@@ -218,6 +222,8 @@ register(OpDef(
     attrs={"max_outputs": 3},
     cpu_only=True,
     differentiable=False,
+    input_names=("tag: string", "tensor: float", "sample_rate: float"), output_names=("summary: string",),
+    attr_types={"max_outputs": "int >= 1"},
 ))
 
 
@@ -240,9 +246,10 @@ register(OpDef(
     "TensorSummaryV2",
     infer=lambda tag, tensor, serialized_summary_metadata: _STRING_SCALAR,
     kernel=_tensor_summary_kernel,
-    type_attrs={"T": 1},
     cpu_only=True,
     differentiable=False,
+    input_names=("tag: string", "tensor: T", "serialized_summary_metadata: string"),
+    output_names=("summary: string",), attr_types={"T": "type"},
 ))
 
 
@@ -268,4 +275,5 @@ register(OpDef(
     kernel=_merge_kernel,
     cpu_only=True,
     differentiable=False,
+    input_names=("inputs: N * string",), output_names=("summary: string",), attr_types={"N": "int >= 1"},
 ))

@@ -343,9 +343,10 @@ def _register(op_type, input_names, n_refs, update, extra_attrs, sparse):
         indices_pos = grad_pos + 1
     int_inputs = tuple(i for i in (indices_pos, _index_of(input_names, "global_step")) if i is not None)
     floats = tuple(i for i in range(len(input_names)) if i not in int_inputs)
-    type_attrs = {"T": 0}
-    if sparse:
-        type_attrs["Tindices"] = indices_pos
+    args = tuple(f"{n}: Ref(T)" if i < n_refs else f"{n}: Tindices" if i == indices_pos
+                 else f"{n}: int64" if n == "global_step" else f"{n}: T" for i, n in enumerate(input_names))
+    attr_types = {"T": "type", **({"Tindices": "type"} if sparse else {}), "use_locking": "bool",
+                  **dict.fromkeys(extra_attrs, "bool")}
     # The kernels see the value inputs only (refs are read from the session), so positions shift by n_refs.
     make = (_make_sparse if sparse else _make_dense)(update, input_names[:n_refs], grad_pos - n_refs,
                                                       tuple(extra_attrs))
@@ -356,10 +357,11 @@ def _register(op_type, input_names, n_refs, update, extra_attrs, sparse):
         grad=None,
         attrs={"use_locking": False, **extra_attrs},
         same_dtype=floats,
-        type_attrs=type_attrs,
         ref_inputs=tuple(range(n_refs)),
-        stateful=True,
         differentiable=False,
+        input_names=args,
+        output_names=("out: Ref(T)",),
+        attr_types=attr_types,
     ))
     _make_function(op_type, input_names, n_refs, extra_attrs)
 
