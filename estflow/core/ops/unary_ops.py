@@ -303,7 +303,7 @@ for _name, _allowed, _fn in (("IsNan", _FLOATS, "isnan"), ("IsInf", _FLOATS, "is
                              ("IsFinite", _FLOATS, "isfinite"), ("LogicalNot", _BOOL, "logical_not")):
     register(OpDef(_name, infer=_infer_unary(_allowed, dtypes.bool), kernel=_plain(_fn), grad=None,
                    differentiable=False, input_names=("x: bool",) if _name == "LogicalNot" else ("x: T",),
-                   output_names=("y: bool",) if _name == "LogicalNot" else {"T": "type"}))
+                   output_names=("y: bool",), attr_types={} if _name == "LogicalNot" else {"T": "type"}))
 
 
 def _complex_abs_infer(x, *, Tout):  # noqa: N803 - TF's attr name
