@@ -117,7 +117,6 @@ register(OpDef(
     attrs={"validate_shape": True, "use_locking": True},
     same_dtype="all",
     ref_inputs=(0,),
-    stateful=True,
     differentiable=False,
     input_names=("ref: Ref(T)", "value: T"), output_names=("output_ref: Ref(T)",),
     attr_types={"T": "type", "validate_shape": "bool", "use_locking": "bool"},
@@ -148,7 +147,7 @@ def _infer_update(ref, value, *, use_locking):
 
 for _name, _ufunc in (("AssignAdd", "add"), ("AssignSub", "subtract")):
     register(OpDef(_name, infer=_infer_update, make_kernel=_make_update(_ufunc), attrs={"use_locking": False},
-                   same_dtype="all", ref_inputs=(0,), stateful=True, differentiable=False,
+                   same_dtype="all", ref_inputs=(0,), differentiable=False,
                    input_names=("ref: Ref(T)", "value: T"), output_names=("output_ref: Ref(T)",),
                    attr_types={"T": "type", "use_locking": "bool"}))
 
@@ -194,7 +193,7 @@ for _name, _kind in (("ScatterUpdate", "update"), ("ScatterAdd", "add"), ("Scatt
         infer=lambda ref, indices, updates, *, use_locking: TensorSpec(ref.shape, ref.dtype),
         make_kernel=_make_scatter(_kind),
         attrs={"use_locking": _kind == "update"},
-        same_dtype=(0, 2), ref_inputs=(0,), stateful=True,
+        same_dtype=(0, 2), ref_inputs=(0,),
         differentiable=False,
         input_names=("ref: Ref(T)", "indices: Tindices", "updates: T"), output_names=("output_ref: Ref(T)",),
         attr_types={"T": "type", "Tindices": "type", "use_locking": "bool"},
@@ -214,7 +213,6 @@ register(OpDef(
     infer=lambda ref: TensorSpec(ref.shape, ref.dtype),
     make_kernel=_make_ref_identity,
     ref_inputs=(0,),
-    stateful=True,
     differentiable=False,
     input_names=("input: Ref(T)",), output_names=("output: Ref(T)",), attr_types={"T": "type"},
 ))
@@ -231,7 +229,6 @@ register(OpDef(
     make_kernel=_make_is_initialized,
     attrs={"dtype": REQUIRED},
     ref_inputs=(0,),
-    stateful=True,
     differentiable=False,
     input_names=("ref: Ref(dtype)",), output_names=("is_initialized: bool",), attr_types={"dtype": "type"},
 ))

@@ -137,7 +137,7 @@ def _make_iterator_v2(op, ctx):
 
 register(OpDef(
     "IteratorV2", infer=_handle_spec, make_kernel=_make_iterator_v2,
-    attrs={"shared_name": "", "container": "", "output_types": REQUIRED, "output_shapes": REQUIRED},
+    attrs={"shared_name": REQUIRED, "container": REQUIRED, "output_types": REQUIRED, "output_shapes": REQUIRED},
     stateful=True, cpu_only=True, differentiable=False,
     output_names=("handle: resource",),
     attr_types={"shared_name": "string", "container": "string", "output_types": "list(type) >= 1",

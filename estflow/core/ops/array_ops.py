@@ -187,6 +187,7 @@ register(OpDef(
     grad=lambda op, g: (check_numerics(g, "Not a number (NaN) or infinity (Inf) values detected in gradient. "
                                           + op.get_attr("message")),),
     attrs={"message": REQUIRED},
+    stateful=True,  # as TF: never folded away, so its check always runs
     input_names=("tensor: T",), output_names=("output: T",), attr_types={"T": "type", "message": "string"},
 ))
 

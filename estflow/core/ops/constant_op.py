@@ -236,7 +236,6 @@ register(OpDef(
     infer=_infer_placeholder,
     kernel=None,  # must be fed: Session reports "You must feed a value for placeholder tensor ..."
     attrs={"dtype": REQUIRED, "shape": None},
-    stateful=True,
     differentiable=False,
     output_names=("output: dtype",), attr_types={"dtype": "type", "shape": "shape"},
 ))
@@ -262,11 +261,12 @@ def _infer_placeholder_with_default(x, *, shape, dtype):
 register(OpDef(
     "PlaceholderWithDefault",
     infer=_infer_placeholder_with_default,
-    kernel=lambda xp, x, shape, dtype: x,
+    # A per-session kernel, not a pure one, so neither graph building nor a plan folds the
+    # default into a constant: a fed value replaces it (TF's constant folding skips it too).
+    make_kernel=lambda op, ctx: lambda x: x,
     grad=lambda op, grad: (None,),
     attrs={"shape": REQUIRED, "dtype": REQUIRED},
     aliases_input=True,
-    stateful=True,  # never folded: its value is meant to be fed
     input_names=("input: dtype",), output_names=("output: dtype",), attr_types={"dtype": "type", "shape": "shape"},
 ))
 

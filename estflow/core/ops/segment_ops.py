@@ -143,7 +143,7 @@ _SPARSE_SEGMENT_FLOAT_TYPES = (dtypes.float16, dtypes.float32, dtypes.float64)
 
 
 def _sparse_segment_infer(mode):
-    def infer(data, indices, segment_ids, num_segments=None):
+    def infer(data, indices, segment_ids, num_segments=None, *, sparse_gradient):
         if data.shape.ndims == 0:
             raise ValueError("Shape must be at least rank 1 but is rank 0")
         _rank(indices, 1)
@@ -174,7 +174,7 @@ def _segment_scale(xp, segment_ids, rows: int, mode: str, dtype):
 
 
 def _sparse_segment_kernel(mode):
-    def kernel(xp, data, indices, segment_ids, num_segments=None):
+    def kernel(xp, data, indices, segment_ids, num_segments=None, *, sparse_gradient):
         if num_segments is not None:
             if num_segments.ndim != 0:
                 raise _invalid(f"num_segments should be a scalar, not shape {_dims(num_segments.shape)}")
@@ -216,6 +216,8 @@ def _sparse_segment_kernel(mode):
 
 
 def _sparse_segment_grad(grad_op):
+    # NOTE: with TF's `sparse_gradient=True` the data gradient is an IndexedSlices in TF (same values);
+    # here it is the dense tensor either way.
     def grad(op, g):
         data, indices, segment_ids = op.inputs[:3]
         data_grad = apply_op(grad_op, g, indices, segment_ids, _dim0(data), name=grad_op)
@@ -271,14 +273,16 @@ def _sparse_segment_grad_kernel(mode):
 for _name, _mode in (("SparseSegmentSum", "sum"), ("SparseSegmentMean", "mean"), ("SparseSegmentSqrtN", "sqrt_n")):
     register(OpDef(_name, infer=_sparse_segment_infer(_mode), kernel=_sparse_segment_kernel(_mode),
                    grad=_sparse_segment_grad(_name + "Grad"),
+                   attrs={"sparse_gradient": False},
                    input_names=("data: T", "indices: Tidx", "segment_ids: Tsegmentids"), output_names=("output: T",),
-                   attr_types={"T": "type", "Tidx": "type = int32", "Tsegmentids": "type = int32"}))
+                   attr_types={"T": "type", "Tidx": "type = int32", "Tsegmentids": "type = int32",
+                               "sparse_gradient": "bool"}))
     register(OpDef(_name + "WithNumSegments", infer=_sparse_segment_infer(_mode),
                    kernel=_sparse_segment_kernel(_mode), grad=_sparse_segment_grad(_name + "Grad"),
                    input_names=("data: T", "indices: Tidx", "segment_ids: Tsegmentids", "num_segments: Tnumsegments"),
-                   output_names=("output: T",),
+                   attrs={"sparse_gradient": False}, output_names=("output: T",),
                    attr_types={"T": "type", "Tidx": "type = int32", "Tnumsegments": "type = int32",
-                               "Tsegmentids": "type = int32"}))
+                               "Tsegmentids": "type = int32", "sparse_gradient": "bool"}))
     register(OpDef(_name + "Grad", infer=_sparse_segment_grad_infer, kernel=_sparse_segment_grad_kernel(_mode),
                    grad=None,
                    input_names=("grad: T", "indices: Tidx", "segment_ids: Tsegmentids", "output_dim0: int32"),

@@ -19,7 +19,7 @@ import numpy as np
 from estflow.core import dtypes, errors
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.constant_op import convert_to_tensor
-from estflow.core.registry import OpDef, TensorSpec, apply_op, broadcast_shapes, register
+from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, broadcast_shapes, register
 from estflow.core.sparse_tensor import SparseTensor
 from estflow.core.tensor_shape import TensorShape
 
@@ -257,8 +257,8 @@ def _string_join_kernel(xp, *inputs, separator, N):  # noqa: N803 - TF's attr na
     return out
 
 
-register(OpDef("StringJoin", infer=_string_join_infer, kernel=_string_join_kernel, attrs={"separator": "", "N": 1},
-               cpu_only=True, differentiable=False,
+register(OpDef("StringJoin", infer=_string_join_infer, kernel=_string_join_kernel,
+               attrs={"separator": "", "N": REQUIRED}, cpu_only=True, differentiable=False,
                input_names=("inputs: N * string",), output_names=("output: string",),
                attr_types={"N": "int >= 0", "separator": "string"}))
 
@@ -634,7 +634,7 @@ register(OpDef(
     infer=_static_regex_replace_infer,
     kernel=lambda xp, x, pattern, rewrite, replace_global: _regex_replace(
         x, _as_bytes(pattern), _as_bytes(rewrite), replace_global),
-    attrs={"pattern": "", "rewrite": "", "replace_global": True},
+    attrs={"pattern": REQUIRED, "rewrite": REQUIRED, "replace_global": True},
     cpu_only=True,
     differentiable=False,
     input_names=("input: string",), output_names=("output: string",),
@@ -659,7 +659,7 @@ register(OpDef(
     "StaticRegexFullMatch",
     infer=_static_regex_full_match_infer,
     kernel=lambda xp, x, pattern: _full_match(x, _as_bytes(pattern)),
-    attrs={"pattern": ""},
+    attrs={"pattern": REQUIRED},
     cpu_only=True,
     differentiable=False,
     input_names=("input: string",), output_names=("output: bool",), attr_types={"pattern": "string"},

@@ -139,7 +139,7 @@ def _to_uint8_images(tensor: np.ndarray, bad_color) -> np.ndarray:
     if tensor.dtype == np.uint8:
         return tensor
     depth = tensor.shape[-1]
-    bad = np.array(bad_color if bad_color is not None else [255, 0, 0, 255], np.uint8)[:depth]
+    bad = np.array(bad_color, np.uint8)[:depth]
     out = np.empty(tensor.shape, np.uint8)
     for i, image in enumerate(tensor.astype(np.float32)):
         finite = np.all(np.isfinite(image), axis=-1)
@@ -156,6 +156,10 @@ def _to_uint8_images(tensor: np.ndarray, bad_color) -> np.ndarray:
         scaled[~finite] = bad
         out[i] = scaled
     return out
+
+
+_RED = np.array([255, 0, 0, 255], np.uint8)  # TF's default bad_color: opaque red
+_RED.setflags(write=False)
 
 
 def _image_kernel(xp, tag, tensor, max_images, bad_color):
@@ -178,7 +182,7 @@ register(OpDef(
     "ImageSummary",
     infer=lambda tag, tensor, *, max_images, bad_color: _STRING_SCALAR,
     kernel=_image_kernel,
-    attrs={"max_images": 3, "bad_color": None},
+    attrs={"max_images": 3, "bad_color": _RED},
     cpu_only=True,
     differentiable=False,
     input_names=("tag: string", "tensor: T"), output_names=("summary: string",),

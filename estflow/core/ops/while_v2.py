@@ -139,8 +139,7 @@ register(OpDef(
     infer=_infer_while,
     make_kernel=_make_while,
     grad=lambda op, *grads: _while_grad(op, *grads),
-    attrs={"T": REQUIRED, "cond": REQUIRED, "body": REQUIRED, "output_shapes": REQUIRED,
-           "parallel_iterations": 10},
+    attrs={"T": REQUIRED, "cond": REQUIRED, "body": REQUIRED, "output_shapes": (), "parallel_iterations": 10},
     stateful=True,  # the body may update variables
     aliases_input=True,
     input_names=("input: T",), output_names=("output: T",),
