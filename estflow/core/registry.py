@@ -146,10 +146,12 @@ class OpDef:
         list lengths ("N") and list(type) attrs, from the dtypes and counts of its inputs and outputs."""
         out: dict = {}
         for args, tensors in ((self.input_args, op._inputs), (self.output_args, op._outputs)):
-            if not args:
-                continue
+            try:
+                lengths = self.arg_lengths(args, len(tensors), op._attrs)
+            except ValueError:
+                continue  # lists of unknown lengths (their attrs are estflow's own): nothing to derive
             start = 0
-            for a, n in zip(args, self.arg_lengths(args, len(tensors), op._attrs)):
+            for a, n in zip(args, lengths):
                 part = tensors[start:start + n]
                 start += n
                 if a.number_attr and a.number_attr not in out:
