@@ -160,7 +160,7 @@ class OpDef:
                     out[a.type_attr] = part[0].dtype
                 if a.type_list_attr and a.type_list_attr not in out:
                     out[a.type_list_attr] = tuple(t.dtype for t in part)
-        return {k: v for k, v in out.items() if k not in op._attrs}
+        return {k: v for k, v in out.items() if op._attrs.get(k) is None}
 
     def output_arg_ref(self, index: int, n_outputs: int, attrs: dict) -> tuple[str, int]:
         """(output arg name, index within that arg) of flat output `index`: "node:arg:i" in a function."""

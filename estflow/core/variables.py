@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from estflow.core import devices, dtypes, errors
+from estflow.core import devices, dtypes, errors, row_rules
 from estflow.core.graph import GraphKeys, Operation, Tensor, get_default_graph, name_scope
 from estflow.core.ops.constant_op import convert_to_tensor, register_tensor_conversion_function
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
@@ -64,6 +64,7 @@ register(OpDef(
     differentiable=False,
     output_names=("ref: Ref(dtype)",),
     attr_types={"shape": "shape", "dtype": "type", "container": "string", "shared_name": "string"},
+    row_wise=row_rules.invariant,
 ))
 
 

@@ -19,7 +19,7 @@ import numbers
 
 import numpy as np
 
-from estflow.core import dtypes, errors
+from estflow.core import dtypes, errors, row_rules
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, infer_same, register
 from estflow.core.tensor_shape import TensorShape
@@ -132,7 +132,8 @@ def _identity_grad(op, grad):
 
 
 register(OpDef("Identity", infer=infer_same, kernel=lambda xp, x: x, grad=_identity_grad, aliases_input=True,
-               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type"}))
+               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type"},
+               row_wise=row_rules.elementwise))
 
 
 def identity(input, name=None):  # noqa: A002 - TF's argument name
@@ -143,7 +144,8 @@ def identity(input, name=None):  # noqa: A002 - TF's argument name
 # ---- StopGradient, PreventGradient, CheckNumerics, Snapshot, IdentityN -------------------------------------
 register(OpDef("StopGradient", infer=infer_same, kernel=lambda xp, x: x, grad=None, differentiable=False,
                aliases_input=True,
-               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type"}))
+               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type"},
+               row_wise=row_rules.elementwise))
 
 
 def stop_gradient(input, name=None):  # noqa: A002 - TF's argument name
@@ -158,7 +160,8 @@ def _prevent_gradient_grad(op, grad):
 register(OpDef("PreventGradient", infer=lambda x, message: TensorSpec(x.shape, x.dtype),
                kernel=lambda xp, x, message: x, grad=_prevent_gradient_grad, attrs={"message": ""},
                aliases_input=True,
-               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type", "message": "string"}))
+               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type", "message": "string"},
+               row_wise=row_rules.elementwise))
 
 
 def prevent_gradient(input, message="", name=None):  # noqa: A002 - TF's argument name
@@ -189,6 +192,7 @@ register(OpDef(
     attrs={"message": REQUIRED},
     stateful=True,  # as TF: never folded away, so its check always runs
     input_names=("tensor: T",), output_names=("output: T",), attr_types={"T": "type", "message": "string"},
+    row_wise=row_rules.elementwise,
 ))
 
 
@@ -198,7 +202,8 @@ def check_numerics(tensor, message, name=None):
 
 
 register(OpDef("Snapshot", infer=infer_same, kernel=lambda xp, x: x.copy(), grad=_identity_grad,
-               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type"}))
+               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type"},
+               row_wise=row_rules.elementwise))
 
 
 def snapshot(input, name=None):  # noqa: A002 - TF's argument name
@@ -520,7 +525,8 @@ def _expand_dims_kernel(xp, x, axis):
 register(OpDef("ExpandDims", infer=_infer_expand_dims, kernel=_expand_dims_kernel, aliases_input=True,
                grad=lambda op, g: (reshape(g, shape(op.inputs[0])), None),
                input_names=("input: T", "dim: Tdim"), output_names=("output: T",),
-               attr_types={"T": "type", "Tdim": "type = int32"}))
+               attr_types={"T": "type", "Tdim": "type = int32"},
+               row_wise=row_rules.reduction))
 
 
 def expand_dims(input, axis=None, name=None, dim=None):  # noqa: A002 - TF's argument name
@@ -576,7 +582,8 @@ def _squeeze_kernel(xp, x, squeeze_dims):
 register(OpDef("Squeeze", infer=_infer_squeeze, kernel=_squeeze_kernel, aliases_input=True,
                grad=lambda op, g: (reshape(g, shape(op.inputs[0])),), attrs={"squeeze_dims": []},
                input_names=("input: T",), output_names=("output: T",),
-               attr_types={"T": "type", "squeeze_dims": "list(int) >= 0"}))
+               attr_types={"T": "type", "squeeze_dims": "list(int) >= 0"},
+               row_wise=row_rules.squeeze))
 
 
 def squeeze(input, axis=None, name=None, squeeze_dims=None):  # noqa: A002 - TF's argument name

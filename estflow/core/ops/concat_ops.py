@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 
-from estflow.core import dtypes
+from estflow.core import dtypes, row_rules
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.array_ops import (
     _check_int,
@@ -126,7 +126,8 @@ def _concat_grad(op, grad):
 register(OpDef("ConcatV2", infer=_infer_concat, kernel=_concat_kernel, grad=_concat_grad,
                attrs={"N": REQUIRED}, same_dtype="all_but_last", broadcasts=False,
                input_names=("values: N * T", "axis: Tidx"), output_names=("output: T",),
-               attr_types={"N": "int >= 2", "T": "type", "Tidx": "type = int32"}))
+               attr_types={"N": "int >= 2", "T": "type", "Tidx": "type = int32"},
+               row_wise=row_rules.concat))
 
 
 def concat(values, axis, name="concat"):
@@ -172,7 +173,8 @@ register(OpDef("Pack", infer=_infer_pack, kernel=_pack_kernel,
                grad=lambda op, g: unstack(g, num=op.get_attr("N"), axis=op.get_attr("axis")),
                attrs={"N": REQUIRED, "axis": 0}, same_dtype="all", broadcasts=False,
                input_names=("values: N * T",), output_names=("output: T",),
-               attr_types={"N": "int >= 1", "T": "type", "axis": "int"}))
+               attr_types={"N": "int >= 1", "T": "type", "axis": "int"},
+               row_wise=row_rules.pack))
 
 
 def stack(values, axis=0, name="stack"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from estflow.core import dtypes
+from estflow.core import dtypes, row_rules
 from estflow.core.graph import Tensor, get_default_graph
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape, as_shape
@@ -113,7 +113,7 @@ register(OpDef(
     kernel=lambda xp, value, dtype: xp.asarray(value) if dtype != dtypes.string else value,
     attrs={"value": REQUIRED, "dtype": REQUIRED},
     differentiable=False,
-    output_names=("output: dtype",), attr_types={"value": "tensor", "dtype": "type"},
+    output_names=("output: dtype",), attr_types={"value": "tensor", "dtype": "type"}, row_wise=row_rules.invariant,
 ))
 
 
@@ -237,7 +237,7 @@ register(OpDef(
     kernel=None,  # must be fed: Session reports "You must feed a value for placeholder tensor ..."
     attrs={"dtype": REQUIRED, "shape": None},
     differentiable=False,
-    output_names=("output: dtype",), attr_types={"dtype": "type", "shape": "shape"},
+    output_names=("output: dtype",), attr_types={"dtype": "type", "shape": "shape"}, row_wise=row_rules.invariant,
 ))
 
 
@@ -268,6 +268,7 @@ register(OpDef(
     attrs={"shape": REQUIRED, "dtype": REQUIRED},
     aliases_input=True,
     input_names=("input: dtype",), output_names=("output: dtype",), attr_types={"dtype": "type", "shape": "shape"},
+    row_wise=row_rules.invariant,
 ))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from estflow.core import dtypes
+from estflow.core import dtypes, row_rules
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.array_ops import (
     _cast,
@@ -39,10 +39,12 @@ def _all_axes(x):
 # ---- ZerosLike, OnesLike, Fill, zeros, ones -------------------------------------------------
 register(OpDef("ZerosLike", infer=infer_same, kernel=lambda xp, x: xp.zeros_like(x), grad=None,
                differentiable=False,
-               input_names=("x: T",), output_names=("y: T",), attr_types={"T": "type"}))
+               input_names=("x: T",), output_names=("y: T",), attr_types={"T": "type"},
+               row_wise=row_rules.elementwise))
 register(OpDef("OnesLike", infer=infer_same, kernel=lambda xp, x: xp.ones_like(x), grad=None,
                differentiable=False,
-               input_names=("x: T",), output_names=("y: T",), attr_types={"T": "type"}))
+               input_names=("x: T",), output_names=("y: T",), attr_types={"T": "type"},
+               row_wise=row_rules.elementwise))
 
 
 def _infer_fill(dims, value):

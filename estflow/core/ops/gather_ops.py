@@ -9,7 +9,7 @@ import collections
 
 import numpy as np
 
-from estflow.core import dtypes
+from estflow.core import dtypes, row_rules
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.array_ops import (
     _cast,
@@ -442,7 +442,8 @@ def _one_hot_kernel(xp, indices, depth, on_value, off_value, axis):
 register(OpDef("OneHot", infer=_infer_one_hot, kernel=_one_hot_kernel, grad=None, differentiable=False,
                attrs={"axis": -1}, same_dtype=(2, 3),
                input_names=("indices: TI", "depth: int32", "on_value: T", "off_value: T"),
-               output_names=("output: T",), attr_types={"axis": "int", "T": "type", "TI": "type = int64"}))
+               output_names=("output: T",), attr_types={"axis": "int", "T": "type", "TI": "type = int64"},
+               row_wise=row_rules.one_hot))
 
 
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
@@ -500,7 +501,8 @@ def _bucketize_kernel(xp, x, boundaries):
 register(OpDef("Bucketize", infer=_infer_bucketize, kernel=_bucketize_kernel, grad=None, differentiable=False,
                attrs={"boundaries": REQUIRED},
                input_names=("input: T",), output_names=("output: int32",),
-               attr_types={"T": "type", "boundaries": "list(float)"}))
+               attr_types={"T": "type", "boundaries": "list(float)"},
+               row_wise=row_rules.elementwise))
 
 
 def bucketize(input, boundaries, name=None):  # noqa: A002 - TF's argument name

@@ -15,7 +15,7 @@ import contextlib
 
 import numpy as np
 
-from estflow.core import dtypes
+from estflow.core import dtypes, row_rules
 from estflow.core import errors as _errors
 from estflow.core.graph import Tensor, _graph_of
 from estflow.core.ops.constant_op import constant, convert_to_tensor
@@ -308,7 +308,7 @@ for _name, _allowed, _kernel, _grad in _BINARY:
     register(OpDef(_name, infer=_infer_binary(_allowed), kernel=_kernel, grad=_grad, same_dtype="all",
                    forwards_input=_name in _FORWARDING,
                    input_names=("y: T", "x: T") if _name == "Atan2" else ("x: T", "y: T"), output_names=("z: T",),
-                   attr_types={"T": "type"}))
+                   attr_types={"T": "type"}, row_wise=row_rules.elementwise))
 
 
 # ================================================================================================
@@ -339,6 +339,7 @@ register(OpDef(
     attrs={"N": None},  # None: the number of inputs
     same_dtype="all",
     input_names=("inputs: N * T",), output_names=("sum: T",), attr_types={"N": "int >= 1", "T": "type"},
+    row_wise=row_rules.all_inputs,
 ))
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from estflow.core import dtypes, errors
+from estflow.core import dtypes, errors, row_rules
 from estflow.core import example_parsing as _example
 from estflow.core.csv_parsing import CsvFormat, decode_csv_lines
 from estflow.core.graph import Tensor, name_scope
@@ -124,7 +124,7 @@ register(OpDef(
     differentiable=False,
     input_names=("records: string", "record_defaults: OUT_TYPE"), output_names=("output: OUT_TYPE",),
     attr_types={"OUT_TYPE": "list(type) >= 1", "field_delim": "string", "use_quote_delim": "bool",
-                "na_value": "string", "select_cols": "list(int)"},
+                "na_value": "string", "select_cols": "list(int)"}, row_wise=row_rules.first_input,
 ))
 
 
@@ -425,6 +425,7 @@ register(OpDef(
                   "sparse_shapes: num_sparse * int64", "dense_values: Tdense"),
     attr_types={"num_sparse": "int >= 0", "sparse_keys": "list(string) >= 0", "dense_keys": "list(string) >= 0",
                 "sparse_types": "list(type) >= 0", "Tdense": "list(type) >= 0", "dense_shapes": "list(shape) >= 0"},
+                row_wise=row_rules.single_example,
 ))
 
 

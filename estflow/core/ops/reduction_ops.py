@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from estflow.core import dtypes
+from estflow.core import dtypes, row_rules
 from estflow.core import errors as _errors
 from estflow.core.graph import Tensor
 from estflow.core.ops.cast_ops import cast
@@ -304,6 +304,7 @@ for _name, _allowed, _kernel, _grad in _REDUCTIONS:
         input_names=("input: bool" if _allowed is _BOOL else "input: T", "reduction_indices: Tidx"),
         output_names=("output: bool" if _allowed is _BOOL else "output: T",),
         attr_types={"keep_dims": "bool", "Tidx": "type = int32", **({} if _allowed is _BOOL else {"T": "type"})},
+        row_wise=row_rules.reduction,
         differentiable=_grad is not None,
     ))
 
@@ -349,7 +350,8 @@ for _name, _fn in (("ArgMax", "argmax"), ("ArgMin", "argmin")):
     register(OpDef(_name, infer=_arg_infer, kernel=_arg_kernel(_fn), grad=None, attrs={"output_type": dtypes.int64},
                    differentiable=False,
                    input_names=("input: T", "dimension: Tidx"), output_names=("output: output_type",),
-                   attr_types={"T": "type", "Tidx": "type = int32", "output_type": "type"}))
+                   attr_types={"T": "type", "Tidx": "type = int32", "output_type": "type"},
+                   row_wise=row_rules.reduction))
 
 
 # ---- Cumsum / Cumprod ----

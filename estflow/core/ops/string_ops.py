@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 
-from estflow.core import dtypes, errors
+from estflow.core import dtypes, errors, row_rules
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, broadcast_shapes, register
@@ -135,7 +135,7 @@ register(OpDef(
     differentiable=False,
     input_names=("input: T",), output_names=("output: string",),
     attr_types={"T": "type", "precision": "int", "scientific": "bool", "shortest": "bool", "width": "int",
-                "fill": "string"},
+                "fill": "string"}, row_wise=row_rules.elementwise,
 ))
 
 
@@ -204,6 +204,7 @@ register(OpDef(
     cpu_only=True,
     differentiable=False,
     input_names=("string_tensor: string",), output_names=("output: out_type",), attr_types={"out_type": "type"},
+    row_wise=row_rules.elementwise,
 ))
 
 
@@ -260,7 +261,8 @@ def _string_join_kernel(xp, *inputs, separator, N):  # noqa: N803 - TF's attr na
 register(OpDef("StringJoin", infer=_string_join_infer, kernel=_string_join_kernel,
                attrs={"separator": "", "N": REQUIRED}, cpu_only=True, differentiable=False,
                input_names=("inputs: N * string",), output_names=("output: string",),
-               attr_types={"N": "int >= 0", "separator": "string"}))
+               attr_types={"N": "int >= 0", "separator": "string"},
+               row_wise=row_rules.scalar_constants))
 
 
 def string_join(inputs, separator="", name=None):
@@ -446,7 +448,8 @@ def _substr_kernel(xp, x, pos, length, unit):
 register(OpDef("Substr", infer=_substr_infer, kernel=_substr_kernel, attrs={"unit": "BYTE"}, same_dtype=(1, 2),
                cpu_only=True, differentiable=False,
                input_names=("input: string", "pos: T", "len: T"), output_names=("output: string",),
-               attr_types={"T": "type", "unit": "string"}))
+               attr_types={"T": "type", "unit": "string"},
+               row_wise=row_rules.scalar_constants))
 
 
 def substr(input, pos, len, name=None, unit="BYTE"):  # noqa: A002 - TF's argument names
@@ -474,7 +477,8 @@ def _string_length_kernel(xp, x, unit):
 
 register(OpDef("StringLength", infer=_string_length_infer, kernel=_string_length_kernel, attrs={"unit": "BYTE"},
                cpu_only=True, differentiable=False,
-               input_names=("input: string",), output_names=("output: int32",), attr_types={"unit": "string"}))
+               input_names=("input: string",), output_names=("output: int32",), attr_types={"unit": "string"},
+               row_wise=row_rules.elementwise))
 
 
 def length(input, name=None, unit="BYTE"):  # noqa: A002 - TF's argument name
@@ -627,7 +631,7 @@ register(OpDef(
     cpu_only=True,
     differentiable=False,
     input_names=("input: string", "pattern: string", "rewrite: string"), output_names=("output: string",),
-    attr_types={"replace_global": "bool"},
+    attr_types={"replace_global": "bool"}, row_wise=row_rules.scalar_constants,
 ))
 register(OpDef(
     "StaticRegexReplace",
@@ -638,7 +642,7 @@ register(OpDef(
     cpu_only=True,
     differentiable=False,
     input_names=("input: string",), output_names=("output: string",),
-    attr_types={"pattern": "string", "rewrite": "string", "replace_global": "bool"},
+    attr_types={"pattern": "string", "rewrite": "string", "replace_global": "bool"}, row_wise=row_rules.elementwise,
 ))
 
 
@@ -654,6 +658,7 @@ register(OpDef(
     cpu_only=True,
     differentiable=False,
     input_names=("input: string", "pattern: string"), output_names=("output: bool",),
+    row_wise=row_rules.scalar_constants,
 ))
 register(OpDef(
     "StaticRegexFullMatch",
@@ -663,6 +668,7 @@ register(OpDef(
     cpu_only=True,
     differentiable=False,
     input_names=("input: string",), output_names=("output: bool",), attr_types={"pattern": "string"},
+    row_wise=row_rules.elementwise,
 ))
 
 
@@ -705,13 +711,16 @@ def _case_infer(x, *, encoding):
 
 register(OpDef("StringStrip", infer=_string_like, kernel=lambda xp, x: _map(bytes.strip, x), cpu_only=True,
                differentiable=False,
-               input_names=("input: string",), output_names=("output: string",)))
+               input_names=("input: string",), output_names=("output: string",),
+               row_wise=row_rules.elementwise))
 register(OpDef("StringLower", infer=_case_infer, kernel=_case_kernel("lower"), attrs={"encoding": ""},
                cpu_only=True, differentiable=False,
-               input_names=("input: string",), output_names=("output: string",), attr_types={"encoding": "string"}))
+               input_names=("input: string",), output_names=("output: string",), attr_types={"encoding": "string"},
+               row_wise=row_rules.elementwise))
 register(OpDef("StringUpper", infer=_case_infer, kernel=_case_kernel("upper"), attrs={"encoding": ""},
                cpu_only=True, differentiable=False,
-               input_names=("input: string",), output_names=("output: string",), attr_types={"encoding": "string"}))
+               input_names=("input: string",), output_names=("output: string",), attr_types={"encoding": "string"},
+               row_wise=row_rules.elementwise))
 
 
 def strip(input, name=None):  # noqa: A002 - TF's argument name

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from estflow.core import dtypes
+from estflow.core import dtypes, row_rules
 from estflow.core.graph import Tensor
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.ops.math_ops import (
@@ -296,14 +296,16 @@ for _name, _allowed, _kernel, _grad in _UNARY:
         _args = {"input_names": ("input: T",), "output_names": ("output: T",), "attr_types": {"T": "type = complex64"}}
     else:
         _args = {"input_names": ("x: T",), "output_names": ("y: T",), "attr_types": {"T": "type"}}
-    register(OpDef(_name, infer=_infer_unary(_allowed), kernel=_kernel, grad=_grad, **_args))
+    register(OpDef(_name, infer=_infer_unary(_allowed), kernel=_kernel, grad=_grad, row_wise=row_rules.elementwise,
+                   **_args))
 
 # Predicates and logical not: bool results, not differentiable.
 for _name, _allowed, _fn in (("IsNan", _FLOATS, "isnan"), ("IsInf", _FLOATS, "isinf"),
                              ("IsFinite", _FLOATS, "isfinite"), ("LogicalNot", _BOOL, "logical_not")):
     register(OpDef(_name, infer=_infer_unary(_allowed, dtypes.bool), kernel=_plain(_fn), grad=None,
                    differentiable=False, input_names=("x: bool",) if _name == "LogicalNot" else ("x: T",),
-                   output_names=("y: bool",), attr_types={} if _name == "LogicalNot" else {"T": "type"}))
+                   output_names=("y: bool",), attr_types={} if _name == "LogicalNot" else {"T": "type"},
+                   row_wise=row_rules.elementwise))
 
 
 def _complex_abs_infer(x, *, Tout):  # noqa: N803 - TF's attr name
@@ -313,7 +315,8 @@ def _complex_abs_infer(x, *, Tout):  # noqa: N803 - TF's attr name
 
 register(OpDef("ComplexAbs", infer=_complex_abs_infer, kernel=lambda xp, x, Tout: xp.abs(x), grad=None,
                attrs={"Tout": dtypes.float32},
-               input_names=("x: T",), output_names=("y: Tout",), attr_types={"T": "type = complex64", "Tout": "type"}))
+               input_names=("x: T",), output_names=("y: Tout",), attr_types={"T": "type = complex64", "Tout": "type"},
+               row_wise=row_rules.elementwise))
 
 
 # ---- public TF1 functions ----
