@@ -8,11 +8,17 @@ An op type is declared once, in one block of one file under `core/ops/`:
         kernel=lambda xp, x, y: xp.multiply(x, y),
         grad=_mul_grad,                      # builds gradient ops; None: not differentiable
         same_dtype="all",
+        input_names=("x: T", "y: T"),        # TF's argument lists, as TF registers them
+        output_names=("z: T",),
+        attr_types={"T": "type"},            # every TF attr's type (defaults of estflow's own: `attrs`)
+        row_wise=row_rules.elementwise,      # maps rows to rows inside a fused dataset map
     ))
 
 `apply_op("Mul", x, y, name=...)` converts the inputs to tensors, runs `infer` (so a
 bad shape raises at graph build, naming the node), and adds the operation to the graph.
-Sessions bind `kernel` to numpy or cupy when they compile a plan.
+Sessions bind `kernel` to numpy or cupy when they compile a plan. The argument lists and
+attr types are TF's own (tests/core/test_registry.py checks them against TF's registry):
+NodeDefs, function bodies and meta graphs are written from them, never per step.
 """
 
 from __future__ import annotations
