@@ -152,6 +152,55 @@ def test_attr_types_cover_the_attrs_and_the_arguments():
         assert set(op_def.attr_types) == (set(op_def.attrs) | named) - private, name
 
 
+def test_ops_with_string_or_handle_arguments_run_on_the_cpu():
+    """cupy has no string arrays and handles are host objects: such ops are `cpu_only`."""
+    for name, op_def in registered_ops().items():
+        host = [a.name for a in op_def.input_args + op_def.output_args if a.type in ("string", "resource", "variant")]
+        assert not host or op_def.cpu_only, (name, host)
+
+
+def test_argument_and_attr_declarations_parse_tfs_syntax():
+    from estflow.core.registry import ArgDef, AttrDef
+
+    types = {"T": "type", "N": "int >= 1", "dtypes": "list(type) >= 1"}
+    assert ArgDef.parse("values: N * T", types) == ArgDef("values", type_attr="T", number_attr="N")
+    assert ArgDef.parse("keys: N * string", types) == ArgDef("keys", type="string", number_attr="N")
+    assert ArgDef.parse("tensors: dtypes", types) == ArgDef("tensors", type_list_attr="dtypes")
+    assert ArgDef.parse("ref: Ref(T)", types) == ArgDef("ref", type_attr="T", is_ref=True)
+    assert ArgDef.parse("pred: bool", types) == ArgDef("pred", type="bool")
+    import pytest
+
+    with pytest.raises(ValueError, match="neither an attr"):
+        ArgDef.parse("x: Tx", types)
+    assert AttrDef.parse("N", "int >= 2") == AttrDef("N", "int", minimum=2)
+    assert AttrDef.parse("Tidx", "type = int32") == AttrDef("Tidx", "type", tf.int32)
+    with pytest.raises(ValueError, match="OpDef.attrs"):
+        AttrDef.parse("b", "bool = true")
+    with pytest.raises(ValueError, match="'name: type'"):
+        OpDef("Bad", infer=lambda x: x, input_names=("x",))
+
+
+def test_list_arguments_split_flat_tensors():
+    ops = registered_ops()
+    concat = ops["SparseConcat"]  # indices: N * int64, values: N * T, shapes: N * int64
+    assert concat.arg_lengths(concat.input_args, 6, {}) == [2, 2, 2]
+    assert concat.output_arg_ref(1, 3, {"N": 2}) == ("output_values", 0)
+    unpack = ops["Unpack"]
+    assert unpack.output_arg_ref(2, 4, {"num": 4}) == ("output", 2)
+    assert unpack.flat_output_index("output", 3, 4, {"num": 4}) == 3
+    assert unpack.flat_output_index("missing", 0, 4, {"num": 4}) is None
+
+
+def test_python_operands_are_named_after_their_argument():
+    g = tf.Graph()
+    with g.as_default():
+        total = tf.add_n([np.float32(1.0), np.float32(2.0)], name="total")
+        both = tf.concat([[1.0], [2.0]], 0, name="both")
+    names = {op.name for op in g.get_operations()}
+    assert {"total/inputs_0", "total/inputs_1", "both/values_0", "both/values_1", "both/axis"} <= names
+    assert total.op.name == "total" and both.op.name == "both"
+
+
 def test_register_refuses_a_second_definition():
     import pytest
 
