@@ -432,15 +432,6 @@ def _node_def(op: Operation, add_shapes: bool, strict: bool, functions, tensor_r
                             f"attr '{key}': {e}") from None
         if proto is not None:
             node.attr[key].CopyFrom(proto)
-    for key, index in (getattr(op_def, "type_attrs", None) or {}).items():
-        if key in node.attr:
-            continue
-        if isinstance(index, int):
-            if index < len(op._inputs):
-                node.attr[key].type = op._inputs[index].dtype.as_datatype_enum
-        else:  # a sequence of input indices: a list(type) attr
-            types = [op._inputs[i].dtype.as_datatype_enum for i in index if i < len(op._inputs)]
-            node.attr[key].list.type.extend(types)
     if op._colocation is not None and "_class" not in node.attr:
         target = _colocation_name(op._colocation)
         if target is not None and target != op._name:

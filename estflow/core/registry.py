@@ -65,7 +65,6 @@ class OpDef:
     grad: Callable | None = None  # grad(op, *output_grads) -> one entry per input (None: no gradient)
     attrs: dict = dataclasses.field(default_factory=dict)  # attr name -> default (or REQUIRED)
     same_dtype: Any = None  # None | "all" | "all_but_last" | tuple of input indices sharing TF's "T"
-    type_attrs: dict = dataclasses.field(default_factory=dict)  # GraphDef type attrs: name -> input index
     # For ops holding per-session state (variables, random generators, iterators):
     # make_kernel(op, ctx) -> callable(*input_arrays), built once per session and plan.
     make_kernel: Callable | None = None
@@ -74,7 +73,10 @@ class OpDef:
     ref_inputs: tuple = ()  # inputs naming a variable (TF1 ref inputs): not passed as values
     aliases_input: bool = False  # the output may be a view of an input (Identity, Reshape, ...)
     differentiable: bool = True  # False: gradients stop here (declared once, here)
-    input_names: tuple = ()  # TF's input arg names: Python operands become "<op>/<name>" constants
+    # TF's input args as TF's registration writes them, "name: type" (see `ArgDef`): ("x: T", "y: T"),
+    # ("values: N * T", "axis: Tidx"), ("ref: Ref(T)", ...). NodeDefs get the type attrs and list
+    # lengths from them; Python operands become constants named "<op>/<name>" ("<op>/<name>_<i>").
+    input_names: tuple = ()
     broadcasts: bool = True  # False: inputs are never stretched against each other (MatMul, ConcatV2, ...)
     # True: the kernel takes `out=` and may write its result into its first input's buffer, which
     # the plan offers only when nothing else can see that buffer (TF's forward_input_or_allocate_output).
