@@ -93,6 +93,8 @@ class OpDef:
     row_wise: Callable | None = None
 
     def __post_init__(self):
+        if not isinstance(self.input_names, tuple) or not isinstance(self.output_names, tuple):
+            raise TypeError(f"OpDef '{self.name}': input_names and output_names are tuples of 'name: type'.")
         for spec in self.input_names + self.output_names:
             if not isinstance(spec, str) or ":" not in spec:
                 raise ValueError(f"OpDef '{self.name}': argument {spec!r} must be written 'name: type'.")
@@ -301,7 +303,6 @@ def register(op_def: OpDef) -> OpDef:
         raise KeyError(f"Op type '{op_def.name}' is already registered.")
     _REGISTRY[op_def.name] = op_def
     return op_def
-
 
 
 def get_op_def(op_type: str) -> OpDef:
