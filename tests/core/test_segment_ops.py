@@ -12,7 +12,7 @@ def test_sparse_segment_ops_take_sparse_gradient():
     with g.as_default():
         data = constant(np.arange(6, dtype=np.float32).reshape(3, 2))
         out = apply_op("SparseSegmentSum", data, constant([0, 2]), constant([0, 0]),
-                                    sparse_gradient=True)
+                   sparse_gradient=True)
         (grad,) = tf.gradients(tf.reduce_sum(out), [data])
         with tf.Session() as sess:
             np.testing.assert_array_equal(sess.run(out), [[4.0, 6.0]])
