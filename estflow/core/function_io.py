@@ -25,12 +25,11 @@ The FunctionDef of a function graph, as TensorFlow writes one:
                 many trailing inputs are captured outer tensors (`FuncGraph.captures`);
                 also `arg_attr[i]["_output_shapes"]`, as TF2 writes it
 
-Output arg names follow TensorFlow's op definitions where estflow knows them (AddV2's
-output is "z", Identity's "output", MatMul's "product", Switch's "output_false" and
-"output_true": the tables below), so TensorFlow resolves them; any other op's outputs are
-written as "node:output:i" with `i` the flat output index. Reading, "node:arg:i" is output
-`i` of that arg for the multi-output ops of the table (Switch, Merge, Unique, TopKV2, ...)
-and flat output `i` otherwise, so both estflow's and TensorFlow's functions import.
+Output arg names are TensorFlow's, from each op's `OpDef.output_names` (AddV2's output is
+"z", MatMul's "product", Switch's "output_false" and "output_true", Split's list "output"),
+so TensorFlow resolves them; an op estflow has and TF lacks writes "node:output:i" with `i`
+the flat output index. Reading, "node:arg:i" is output `i` of that arg (flat output `i` for
+an arg the op lacks), so both estflow's and TensorFlow's functions import.
 
 Estflow specifics, read back by estflow and harmless to TensorFlow:
 
@@ -73,81 +72,21 @@ GRAD_ATTRS = ("_estflow_grad_ys", "_estflow_frontier", "_estflow_dxs")
 WHILE_OPS = frozenset({"While", "StatelessWhile"})
 
 # ---- TensorFlow's output arg names ------------------------------------------------------------
-# Ops with several output args (each one tensor): "node:arg:0" names output `index(arg)`.
-MULTI_OUTPUT_ARGS = {
-    "Switch": ("output_false", "output_true"),
-    "RefSwitch": ("output_false", "output_true"),
-    "Merge": ("output", "value_index"),
-    "RefMerge": ("output", "value_index"),
-    "Unique": ("y", "idx"),
-    "UniqueV2": ("y", "idx"),
-    "UniqueWithCounts": ("y", "idx", "count"),
-    "ListDiff": ("out", "idx"),
-    "TopKV2": ("values", "indices"),
-    "TopK": ("values", "indices"),
-    "SoftmaxCrossEntropyWithLogits": ("loss", "backprop"),
-    "SparseSoftmaxCrossEntropyWithLogits": ("loss", "backprop"),
-    "BroadcastGradientArgs": ("r0", "r1"),
-    "Qr": ("q", "r"),
-    "Svd": ("s", "u", "v"),
-    "SelfAdjointEigV2": ("e", "v"),
-    "MaxPoolWithArgmax": ("output", "argmax"),
-    "FusedBatchNorm": ("y", "batch_mean", "batch_variance", "reserve_space_1", "reserve_space_2"),
-    "FusedBatchNormV3": ("y", "batch_mean", "batch_variance", "reserve_space_1", "reserve_space_2",
-                         "reserve_space_3"),
-    "SparseReshape": ("output_indices", "output_shape"),
-    "SparseReorder": ("output_indices", "output_values"),
-    "SparseFillEmptyRows": ("output_indices", "output_values", "empty_row_indicator", "reverse_index_map"),
-    "SparseFillEmptyRowsGrad": ("d_values", "d_default_value"),
-    "SparseAdd": ("sum_indices", "sum_values", "sum_shape"),
-    "SparseAddGrad": ("a_val_grad", "b_val_grad"),
-    "SparseConcat": ("output_indices", "output_values", "output_shape"),
-    "SparseCross": ("output_indices", "output_values", "output_shape"),
-    "StringSplit": ("indices", "values", "shape"),
-    "StringSplitV2": ("indices", "values", "shape"),
-    "ComputeAccidentalHits": ("indices", "ids", "weights"),
-}
-
-# The one output arg (single tensor or list) of common single-arg ops; any other op: "output".
-_Z = ("Add", "AddV2", "Sub", "Mul", "Div", "RealDiv", "FloorDiv", "FloorMod", "TruncateDiv", "TruncateMod",
-      "Mod", "Maximum", "Minimum", "Pow", "SquaredDifference", "DivNoNan", "MulNoNan", "Atan2", "Xdivy", "Xlogy",
-      "Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr",
-      "BitwiseAnd", "BitwiseOr", "BitwiseXor", "SigmoidGrad", "TanhGrad", "RsqrtGrad", "SqrtGrad",
-      "ReciprocalGrad", "ApproximateEqual")
-_Y = ("Neg", "Abs", "Exp", "Expm1", "Log", "Log1p", "Sqrt", "Rsqrt", "Square", "Reciprocal", "Inv", "Sign",
-      "Floor", "Ceil", "Round", "Rint", "Tanh", "Sigmoid", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh",
-      "Cosh", "Asinh", "Acosh", "Atanh", "Erf", "Erfc", "Lgamma", "Digamma", "LogicalNot", "IsNan", "IsInf",
-      "IsFinite", "Cast", "ZerosLike", "OnesLike", "Transpose", "ConjugateTranspose", "InvertPermutation",
-      "Conj", "Real", "Imag", "ComplexAbs", "Invert")
-_ACTIVATIONS = ("Relu", "Relu6", "Elu", "Selu", "Softplus", "Softsign", "LeakyRelu")
-_BACKPROPS = ("ReluGrad", "Relu6Grad", "EluGrad", "SeluGrad", "SoftplusGrad", "SoftsignGrad", "LeakyReluGrad")
-OUTPUT_ARG = {
-    **dict.fromkeys(_Z, "z"), **dict.fromkeys(_Y, "y"), **dict.fromkeys(_ACTIVATIONS, "activations"),
-    **dict.fromkeys(_BACKPROPS, "backprops"),
-    "MatMul": "product", "SparseTensorDenseMatMul": "product", "AddN": "sum", "Softmax": "softmax",
-    "LogSoftmax": "logsoftmax", "Cumsum": "out", "Cumprod": "out", "VariableV2": "ref", "Variable": "ref",
-    "Assign": "output_ref", "AssignAdd": "output_ref", "AssignSub": "output_ref", "ScatterAdd": "output_ref",
-    "ScatterSub": "output_ref", "ScatterUpdate": "output_ref", "ReadVariableOp": "value",
-    "VarHandleOp": "resource", "Where": "index", "SparseToDense": "dense", "DynamicPartition": "outputs",
-    "DynamicStitch": "merged", "InTopK": "precision", "InTopKV2": "precision", "MatrixBandPart": "band",
-    "IsVariableInitialized": "is_initialized", "Multinomial": "output", "RandomUniformInt": "output",
-}
+def output_arg_ref(op: Operation, index: int) -> tuple[str, int]:
+    """(output arg name, index within it) of flat output `index` of `op`, from its OpDef."""
+    try:
+        return op._op_def.output_arg_ref(index, len(op._outputs), op._attrs)
+    except ValueError:  # a list whose length estflow keeps in an attr of its own: flat indices
+        return "output", index
 
 
-def output_arg_ref(op_type: str, index: int) -> tuple[str, int]:
-    """(output arg name, index within it) of flat output `index` of an `op_type` node."""
-    args = MULTI_OUTPUT_ARGS.get(op_type)
-    if args is not None and index < len(args):
-        return args[index], 0
-    return OUTPUT_ARG.get(op_type, "output"), index
-
-
-def flat_output_index(op_type: str, arg: str, index: int) -> int:
-    """The flat output index "node:arg:index" names on an `op_type` node."""
-    args = MULTI_OUTPUT_ARGS.get(op_type)
-    if args is not None and arg in args:
-        return args.index(arg) + index
-    return index
+def flat_output_index(op: Operation, arg: str, index: int) -> int:
+    """The flat output index "node:arg:index" names on `op` (flat `index` for an arg it lacks)."""
+    try:
+        flat = op._op_def.flat_output_index(arg, index, len(op._outputs), op._attrs)
+    except ValueError:
+        flat = None
+    return index if flat is None else flat
 
 
 _ARG_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -237,7 +176,7 @@ class FunctionLibraryBuilder:
             arg = arg_of.get(t._op)
             if arg is not None:
                 return arg
-            out_arg, k = output_arg_ref(t._op._type, t._value_index)
+            out_arg, k = output_arg_ref(t._op, t._value_index)
             return f"{t._op._name}:{out_arg}:{k}"
 
         def op_name(op: Operation) -> str:
@@ -527,7 +466,7 @@ class FunctionLibraryImporter:
             elif len(parts) == 2 and parts[1].isdigit():
                 index = int(parts[1])
             elif len(parts) == 3 and parts[2].isdigit():
-                index = flat_output_index(op.type, parts[1], int(parts[2]))
+                index = flat_output_index(op, parts[1], int(parts[2]))
         if index is None or index >= len(op._outputs):
             raise ValueError(f"Function '{fg.name}', {user}: input '{ref}' names no tensor of the function.")
         return op._outputs[index]

@@ -101,7 +101,7 @@ register(OpDef(
     infer=_sum_to_shape_infer,
     kernel=_sum_to_shape_kernel,
     grad=_sum_to_shape_grad,
-    type_attrs={"T": 0},
+    input_names=("grad: T", "x: Tx"), output_names=("output: T",), attr_types={"T": "type", "Tx": "type"},
 ))
 
 

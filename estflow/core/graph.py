@@ -198,14 +198,16 @@ class Operation:
         return self.outputs
 
     def get_attr(self, name: str):
-        """An attr's value; type attrs such as MatMul's "T" come from the input they describe."""
-        try:
-            return self._attrs[name]
-        except KeyError:
-            index = self._op_def.type_attrs.get(name) if self._op_def is not None else None
-            if index is not None and -len(self._inputs) <= index < len(self._inputs):
-                return self._inputs[index].dtype
-            raise ValueError(f"Operation '{self._name}' has no attr named '{name}'.") from None
+        """An attr's value; attrs TF derives from the arguments (MatMul's "T", AddN's "N") come from
+        the inputs and outputs they describe."""
+        value = self._attrs.get(name)
+        if value is None and self._op_def is not None and name in self._op_def.attr_types:
+            derived = self._op_def.derived_attrs(self)
+            if name in derived:
+                return list(derived[name]) if isinstance(derived[name], tuple) else derived[name]
+        if value is None and name not in self._attrs:
+            raise ValueError(f"Operation '{self._name}' has no attr named '{name}'.")
+        return value
 
     @property
     def attrs(self) -> dict:

@@ -378,10 +378,10 @@ def _colocation_name(target) -> str | None:
 def node_def_from_operation(op: Operation, add_shapes: bool = False, strict: bool = True, functions=None):
     """The NodeDef of one operation: name, op type, inputs ("x", "x:1", "^ctrl"), device, attrs.
 
-    Attrs are the op's own plus the type attrs its OpDef declares (`type_attrs={"T": 0}`:
-    attr T is the dtype of input 0), `_class` for colocation and, with `add_shapes`,
-    `_output_shapes`. A function-graph attr becomes a `func` attr naming the function;
-    `functions` (a `function_io.FunctionLibraryBuilder`) also collects its FunctionDef.
+    Attrs are the op's own, typed as its OpDef's `attr_types` say, plus those TF derives from
+    the arguments (`input_names=("values: N * T", ...)`: N and T from the inputs), `_class`
+    for colocation and, with `add_shapes`, `_output_shapes`. A function-graph attr becomes a
+    `func` attr naming the function; `functions` (a `function_io.FunctionLibraryBuilder`) also collects its FunctionDef.
     With `strict=False` an attr that can't be encoded is dropped and named in
     `_estflow_unencodable_attr` instead of raising TypeError.
     """
@@ -411,9 +411,15 @@ def _node_def(op: Operation, add_shapes: bool, strict: bool, functions, tensor_r
     if op._device:
         node.device = op._device
     dropped = []
-    for key, value in op._attrs.items():
+    op_def = op._op_def
+    attr_defs = op_def.attr_defs if op_def is not None else {}
+    attrs = {**op._attrs, **op_def.derived_attrs(op)} if attr_defs else op._attrs
+    for key, value in attrs.items():
         value = _func_attr(value, functions)  # errors inside a function name their own node
         try:
+            attr_def = attr_defs.get(key)
+            if attr_def is not None and (value is not None or attr_def.type == "shape"):
+                value = attr_def.normalize(value)  # the AttrValue kind TF's OpDef declares
             proto = attr_to_proto(value)
         except (TypeError, ValueError) as e:
             if not strict:
@@ -423,16 +429,6 @@ def _node_def(op: Operation, add_shapes: bool, strict: bool, functions, tensor_r
                             f"attr '{key}': {e}") from None
         if proto is not None:
             node.attr[key].CopyFrom(proto)
-    op_def = op._op_def
-    for key, index in (getattr(op_def, "type_attrs", None) or {}).items():
-        if key in node.attr:
-            continue
-        if isinstance(index, int):
-            if index < len(op._inputs):
-                node.attr[key].type = op._inputs[index].dtype.as_datatype_enum
-        else:  # a sequence of input indices: a list(type) attr
-            types = [op._inputs[i].dtype.as_datatype_enum for i in index if i < len(op._inputs)]
-            node.attr[key].list.type.extend(types)
     if op._colocation is not None and "_class" not in node.attr:
         target = _colocation_name(op._colocation)
         if target is not None and target != op._name:

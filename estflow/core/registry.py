@@ -8,16 +8,23 @@ An op type is declared once, in one block of one file under `core/ops/`:
         kernel=lambda xp, x, y: xp.multiply(x, y),
         grad=_mul_grad,                      # builds gradient ops; None: not differentiable
         same_dtype="all",
+        input_names=("x: T", "y: T"),        # TF's argument lists, as TF registers them
+        output_names=("z: T",),
+        attr_types={"T": "type"},            # every TF attr's type (defaults of estflow's own: `attrs`)
+        row_wise=row_rules.elementwise,      # maps rows to rows inside a fused dataset map
     ))
 
 `apply_op("Mul", x, y, name=...)` converts the inputs to tensors, runs `infer` (so a
 bad shape raises at graph build, naming the node), and adds the operation to the graph.
-Sessions bind `kernel` to numpy or cupy when they compile a plan.
+Sessions bind `kernel` to numpy or cupy when they compile a plan. The argument lists and
+attr types are TF's own (tests/core/test_registry.py checks them against TF's registry):
+NodeDefs, function bodies and meta graphs are written from them, never per step.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -58,7 +65,6 @@ class OpDef:
     grad: Callable | None = None  # grad(op, *output_grads) -> one entry per input (None: no gradient)
     attrs: dict = dataclasses.field(default_factory=dict)  # attr name -> default (or REQUIRED)
     same_dtype: Any = None  # None | "all" | "all_but_last" | tuple of input indices sharing TF's "T"
-    type_attrs: dict = dataclasses.field(default_factory=dict)  # GraphDef type attrs: name -> input index
     # For ops holding per-session state (variables, random generators, iterators):
     # make_kernel(op, ctx) -> callable(*input_arrays), built once per session and plan.
     make_kernel: Callable | None = None
@@ -67,11 +73,126 @@ class OpDef:
     ref_inputs: tuple = ()  # inputs naming a variable (TF1 ref inputs): not passed as values
     aliases_input: bool = False  # the output may be a view of an input (Identity, Reshape, ...)
     differentiable: bool = True  # False: gradients stop here (declared once, here)
-    input_names: tuple = ()  # TF's input arg names: Python operands become "<op>/<name>" constants
+    # TF's input args as TF's registration writes them, "name: type" (see `ArgDef`): ("x: T", "y: T"),
+    # ("values: N * T", "axis: Tidx"), ("ref: Ref(T)", ...). NodeDefs get the type attrs and list
+    # lengths from them; Python operands become constants named "<op>/<name>" ("<op>/<name>_<i>").
+    input_names: tuple = ()
     broadcasts: bool = True  # False: inputs are never stretched against each other (MatMul, ConcatV2, ...)
     # True: the kernel takes `out=` and may write its result into its first input's buffer, which
     # the plan offers only when nothing else can see that buffer (TF's forward_input_or_allocate_output).
     forwards_input: bool = False
+    # TF's output args, written like `input_names` (see `ArgDef`): ("z: T",), ("output_false: T",
+    # "output_true: T"), ("output: num * T",). A function body names output "node:z:0" by them.
+    output_names: tuple = ()
+    # The type of every TF attr of the op as TF's registration writes it ("int >= 1", "type",
+    # "list(type)", "shape", "string", ...): estflow's own attrs (defaults in `attrs`) and the
+    # attrs TF derives from the arguments (type attrs, list lengths; "type = int32" for a default).
+    attr_types: dict = dataclasses.field(default_factory=dict)
+    # Whether the op maps rows to rows inside a fused dataset `map`: a rule from `core/row_rules.py`,
+    # `rule(op, dependent_inputs) -> bool`; None: never (data/tracing.py runs such maps per element).
+    row_wise: Callable | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.input_names, tuple) or not isinstance(self.output_names, tuple):
+            raise TypeError(f"OpDef '{self.name}': input_names and output_names are tuples of 'name: type'.")
+        for spec in self.input_names + self.output_names:
+            if not isinstance(spec, str) or ":" not in spec:
+                raise ValueError(f"OpDef '{self.name}': argument {spec!r} must be written 'name: type'.")
+
+    @functools.cached_property
+    def input_args(self) -> tuple[ArgDef, ...]:
+        """TF's input args (`input_names` parsed)."""
+        return tuple(ArgDef.parse(s, self.attr_types) for s in self.input_names)
+
+    @functools.cached_property
+    def output_args(self) -> tuple[ArgDef, ...]:
+        """TF's output args (`output_names` parsed)."""
+        return tuple(ArgDef.parse(s, self.attr_types) for s in self.output_names)
+
+    @functools.cached_property
+    def attr_defs(self) -> dict[str, AttrDef]:
+        """Every TF attr of the op, by name (types from `attr_types`, defaults from `attrs`)."""
+        return {key: AttrDef.parse(key, text, self.attrs.get(key, REQUIRED)) for key, text in self.attr_types.items()}
+
+    def flat_input_names(self, n_inputs: int, attrs: dict) -> tuple[str, ...]:
+        """The name of each of `n_inputs` inputs: its arg's, numbered within a list ("values_0")."""
+        try:
+            lengths = self.arg_lengths(self.input_args, n_inputs, attrs)
+        except ValueError:
+            return ()
+        names: list[str] = []
+        for a, n in zip(self.input_args, lengths):
+            names += [f"{a.name}_{i}" for i in range(n)] if a.number_attr or a.type_list_attr else [a.name]
+        return tuple(names)
+
+    def arg_lengths(self, args: tuple[ArgDef, ...], n_flat: int, attrs: dict) -> list[int]:
+        """How many of `n_flat` tensors each of `args` holds, for a node with `attrs`."""
+        lengths: list = []
+        for a in args:
+            if a.number_attr:
+                n = attrs.get(a.number_attr)
+                lengths.append(None if n is None else int(n))
+            elif a.type_list_attr:
+                types = attrs.get(a.type_list_attr)
+                lengths.append(None if types is None else len(types))
+            else:
+                lengths.append(1)
+        unknown = [i for i, n in enumerate(lengths) if n is None]
+        if unknown:  # lists sharing one length attr ("N") split what the others leave
+            keys = {args[i].number_attr or args[i].type_list_attr for i in unknown}
+            rest = n_flat - sum(n for n in lengths if n is not None)
+            if len(keys) != 1 or rest < 0 or rest % len(unknown):
+                raise ValueError(f"Op '{self.name}': can't tell how its {n_flat} tensors split into args "
+                                 f"{[a.name for a in args]}; give attr(s) {sorted(keys)}.")
+            for i in unknown:
+                lengths[i] = rest // len(unknown)
+        if sum(lengths) != n_flat:
+            raise ValueError(f"Op '{self.name}' has {n_flat} tensors for args {[a.name for a in args]} "
+                             f"of lengths {lengths}.")
+        return lengths
+
+    def derived_attrs(self, op: Operation) -> dict:
+        """The attrs TF derives from `op`'s arguments that estflow keeps implicit: type attrs ("T"),
+        list lengths ("N") and list(type) attrs, from the dtypes and counts of its inputs and outputs."""
+        out: dict = {}
+        for args, tensors in ((self.input_args, op._inputs), (self.output_args, op._outputs)):
+            try:
+                lengths = self.arg_lengths(args, len(tensors), op._attrs)
+            except ValueError:
+                continue  # lists of unknown lengths (their attrs are estflow's own): nothing to derive
+            start = 0
+            for a, n in zip(args, lengths):
+                part = tensors[start:start + n]
+                start += n
+                if a.number_attr and a.number_attr not in out:
+                    out[a.number_attr] = n
+                if a.type_attr and part and a.type_attr not in out:
+                    out[a.type_attr] = part[0].dtype
+                if a.type_list_attr and a.type_list_attr not in out:
+                    out[a.type_list_attr] = tuple(t.dtype for t in part)
+        return {k: v for k, v in out.items() if op._attrs.get(k) is None}
+
+    def output_arg_ref(self, index: int, n_outputs: int, attrs: dict) -> tuple[str, int]:
+        """(output arg name, index within that arg) of flat output `index`: "node:arg:i" in a function."""
+        args = self.output_args
+        if not args:
+            return "output", index
+        start = 0
+        for a, n in zip(args, self.arg_lengths(args, n_outputs, attrs)):
+            if index < start + n:
+                return a.name, index - start
+            start += n
+        raise IndexError(f"Op '{self.name}' has {n_outputs} outputs; there is no output {index}.")
+
+    def flat_output_index(self, arg: str, index: int, n_outputs: int, attrs: dict) -> int | None:
+        """The flat output that "node:arg:index" names (None when the op has no such arg)."""
+        args = self.output_args
+        start = 0
+        for a, n in zip(args, self.arg_lengths(args, n_outputs, attrs)):
+            if a.name == arg:
+                return start + index
+            start += n
+        return None
 
     def bind_attrs(self, attrs: dict, op_name: str) -> dict:
         out = {}
@@ -87,6 +208,90 @@ class OpDef:
             raise TypeError(f"Op '{self.name}' got unexpected attrs {sorted(unknown)}; "
                             f"it takes {sorted(self.attrs)}.")
         return out
+
+
+@dataclasses.dataclass(frozen=True)
+class ArgDef:
+    """One input or output argument of an op, as TF declares it ("values: N * T")."""
+
+    name: str
+    type: str = ""  # a fixed dtype, in TF's spelling ("bool", "string", "resource")
+    type_attr: str = ""  # the type attr naming its dtype ("T")
+    number_attr: str = ""  # a list of that many tensors of one type ("N")
+    type_list_attr: str = ""  # a list with these dtypes (a list(type) attr: "dtypes")
+    is_ref: bool = False  # a TF1 reference input or output (variables and their updates)
+
+    @classmethod
+    def parse(cls, spec: str, attr_types: dict) -> ArgDef:
+        """'name: T', 'name: N * T', 'name: N * string', 'name: dtypes', 'name: Ref(T)', 'name: bool'."""
+        name, _, kind = (x.strip() for x in spec.partition(":"))
+        fields: dict = {}
+        if kind.startswith("Ref(") and kind.endswith(")"):
+            fields["is_ref"] = True
+            kind = kind[4:-1].strip()
+        if "*" in kind:
+            number, _, kind = (x.strip() for x in kind.partition("*"))
+            if number not in attr_types:
+                raise ValueError(f"Argument '{spec}': list length attr '{number}' is missing from attr_types.")
+            fields["number_attr"] = number
+        if kind in attr_types:
+            fields["type_list_attr" if attr_types[kind].startswith("list(type)") else "type_attr"] = kind
+        elif kind in FIXED_TYPES:
+            fields["type"] = kind
+        else:
+            raise ValueError(f"Argument '{spec}': '{kind}' is neither an attr of attr_types nor a dtype.")
+        return cls(name, **fields)
+
+
+# The fixed dtypes an argument may name, in TF's registration spelling (DT_ + upper case).
+FIXED_TYPES = frozenset({"float", "double", "half", "bfloat16", "int8", "int16", "int32", "int64", "uint8",
+                         "uint16", "uint32", "uint64", "bool", "string", "complex64", "complex128", "resource",
+                         "variant"})
+
+
+@dataclasses.dataclass(frozen=True)
+class AttrDef:
+    """One TF attr of an op: its type ("int", "list(type)", ...), minimum and default."""
+
+    name: str
+    type: str
+    default: Any = REQUIRED
+    minimum: int | None = None
+
+    @classmethod
+    def parse(cls, name: str, text: str, default=REQUIRED) -> AttrDef:
+        """'int >= 2', 'list(type) >= 1', 'type = int32', 'shape', ... (TF's attr declaration)."""
+        text, _, given = (x.strip() for x in text.partition("="))
+        minimum = None
+        if text.endswith(">"):  # "int >= 2" split at "=" above
+            text = text[:-1].strip()
+            minimum = int(given)
+            given = ""
+        if given:
+            if text != "type" or default is not REQUIRED:
+                raise ValueError(f"Attr '{name}: {text} = {given}': only a derived type attr gives its default "
+                                 "here; the defaults of estflow's attrs are in OpDef.attrs.")
+            default = _dtypes.as_dtype(given)
+        return cls(name, text, default, minimum)
+
+    def normalize(self, value):
+        """`value` in the Python form graph_io encodes as this attr's type (a shape as a TensorShape, a
+        list as a tuple of its item type, ...), so a NodeDef holds the AttrValue kind TF expects."""
+        kind = self.type
+        if kind.startswith("list("):
+            item = AttrDef(self.name, kind[5:-1])
+            return tuple(item.normalize(v) for v in (value or ()))
+        if kind == "shape":
+            return as_shape(value)
+        if kind == "type":
+            return _dtypes.as_dtype(value)
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if kind == "bool":
+            return bool(value)
+        return value
 
 
 _REGISTRY: dict[str, OpDef] = {}
@@ -181,9 +386,9 @@ def apply_op(op_type: str, *inputs, name: str | None = None, control_inputs=(), 
     inputs = list(inputs)
     if op_def.input_names and not all(isinstance(x, Tensor) for x in inputs):
         # TF's op_def_library: Python operands become constants named after the input arg
-        # inside the op's own scope ("Add/y"), and the op takes that scope's name.
+        # inside the op's own scope ("Add/y", "AddN/inputs_1"), and the op takes that scope's name.
         with g.as_default(), g.name_scope(name or op_type) as scope:
-            _convert_inputs(op_def, op_type, inputs, g, op_def.input_names)
+            _convert_inputs(op_def, op_type, inputs, g, op_def.flat_input_names(len(inputs), attrs))
         name = scope
     else:
         _convert_inputs(op_def, op_type, inputs, g, ())

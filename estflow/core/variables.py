@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from estflow.core import devices, dtypes, errors
+from estflow.core import devices, dtypes, errors, row_rules
 from estflow.core.default_session import get_default_session
 from estflow.core.graph import GraphKeys, Operation, Tensor, get_default_graph, name_scope
 from estflow.core.ops.constant_op import convert_to_tensor
@@ -66,6 +66,9 @@ register(OpDef(
     attrs={"shape": REQUIRED, "dtype": REQUIRED, "container": "", "shared_name": ""},
     stateful=True,
     differentiable=False,
+    output_names=("ref: Ref(dtype)",),
+    attr_types={"shape": "shape", "dtype": "type", "container": "string", "shared_name": "string"},
+    row_wise=row_rules.invariant,
 ))
 
 
@@ -118,10 +121,10 @@ register(OpDef(
     make_kernel=_make_assign,
     attrs={"validate_shape": True, "use_locking": True},
     same_dtype="all",
-    type_attrs={"T": 0},
     ref_inputs=(0,),
-    stateful=True,
     differentiable=False,
+    input_names=("ref: Ref(T)", "value: T"), output_names=("output_ref: Ref(T)",),
+    attr_types={"T": "type", "validate_shape": "bool", "use_locking": "bool"},
 ))
 
 
@@ -147,8 +150,9 @@ def _infer_update(ref, value, *, use_locking):
 
 for _name, _ufunc in (("AssignAdd", "add"), ("AssignSub", "subtract")):
     register(OpDef(_name, infer=_infer_update, make_kernel=_make_update(_ufunc), attrs={"use_locking": False},
-                   type_attrs={"T": 0},
-                   same_dtype="all", ref_inputs=(0,), stateful=True, differentiable=False))
+                   same_dtype="all", ref_inputs=(0,), differentiable=False,
+                   input_names=("ref: Ref(T)", "value: T"), output_names=("output_ref: Ref(T)",),
+                   attr_types={"T": "type", "use_locking": "bool"}))
 
 
 def _make_scatter(kind):
@@ -192,8 +196,10 @@ for _name, _kind in (("ScatterUpdate", "update"), ("ScatterAdd", "add"), ("Scatt
         infer=lambda ref, indices, updates, *, use_locking: TensorSpec(ref.shape, ref.dtype),
         make_kernel=_make_scatter(_kind),
         attrs={"use_locking": _kind == "update"},
-        same_dtype=(0, 2), type_attrs={"T": 0, "Tindices": 1}, ref_inputs=(0,), stateful=True,
+        same_dtype=(0, 2), ref_inputs=(0,),
         differentiable=False,
+        input_names=("ref: Ref(T)", "indices: Tindices", "updates: T"), output_names=("output_ref: Ref(T)",),
+        attr_types={"T": "type", "Tindices": "type", "use_locking": "bool"},
     ))
 
 
@@ -209,10 +215,9 @@ register(OpDef(
     "RefIdentity",
     infer=lambda ref: TensorSpec(ref.shape, ref.dtype),
     make_kernel=_make_ref_identity,
-    type_attrs={"T": 0},
     ref_inputs=(0,),
-    stateful=True,
     differentiable=False,
+    input_names=("input: Ref(T)",), output_names=("output: Ref(T)",), attr_types={"T": "type"},
 ))
 
 
@@ -227,8 +232,8 @@ register(OpDef(
     make_kernel=_make_is_initialized,
     attrs={"dtype": REQUIRED},
     ref_inputs=(0,),
-    stateful=True,
     differentiable=False,
+    input_names=("ref: Ref(dtype)",), output_names=("is_initialized: bool",), attr_types={"dtype": "type"},
 ))
 
 

@@ -159,8 +159,11 @@ def _make_iterator_v2(op, ctx):
 
 register(OpDef(
     "IteratorV2", infer=_handle_spec, make_kernel=_make_iterator_v2,
-    attrs={"shared_name": "", "container": "", "output_types": REQUIRED, "output_shapes": REQUIRED},
+    attrs={"shared_name": REQUIRED, "container": REQUIRED, "output_types": REQUIRED, "output_shapes": REQUIRED},
     stateful=True, cpu_only=True, differentiable=False,
+    output_names=("handle: resource",),
+    attr_types={"shared_name": "string", "container": "string", "output_types": "list(type) >= 1",
+                "output_shapes": "list(shape) >= 1"},
 ))
 
 
@@ -181,6 +184,7 @@ def _make_make_iterator(op, ctx):
 register(OpDef(
     "MakeIterator", infer=lambda *inputs, dataset: [], make_kernel=_make_make_iterator, attrs={"dataset": REQUIRED},
     stateful=True, cpu_only=True, differentiable=False,
+    input_names=("dataset: variant", "iterator: resource"),
 ))
 
 
@@ -206,6 +210,9 @@ register(OpDef(
     attrs={"dataset_factory": REQUIRED, "output_types": REQUIRED, "output_shapes": REQUIRED, "container": "",
            "shared_name": ""},
     stateful=True, cpu_only=True, differentiable=False,
+    output_names=("handle: resource",),
+    attr_types={"dataset_factory": "func", "output_types": "list(type) >= 1", "output_shapes": "list(shape) >= 1",
+                "container": "string", "shared_name": "string"},
 ))
 
 
@@ -235,11 +242,14 @@ def _make_get_next(op, ctx):
 register(OpDef(
     "IteratorGetNext", infer=_get_next_infer, make_kernel=_make_get_next,
     attrs={"output_types": REQUIRED, "output_shapes": REQUIRED}, stateful=True, cpu_only=True, differentiable=False,
+    input_names=("iterator: resource",), output_names=("components: output_types",),
+    attr_types={"output_types": "list(type) >= 1", "output_shapes": "list(shape) >= 1"},
 ))
 
 register(OpDef(
     "IteratorToStringHandle", infer=lambda handle: TensorSpec([], dtypes.string), kernel=lambda xp, handle: handle,
     stateful=True, cpu_only=True, differentiable=False,
+    input_names=("resource_handle: resource",), output_names=("string_handle: string",),
 ))
 
 
@@ -252,6 +262,8 @@ def _from_string_handle_infer(handle, *, output_types, output_shapes):
 register(OpDef(
     "IteratorFromStringHandleV2", infer=_from_string_handle_infer, kernel=lambda xp, handle, **_: handle,
     attrs={"output_types": (), "output_shapes": ()}, stateful=True, cpu_only=True, differentiable=False,
+    input_names=("string_handle: string",), output_names=("resource_handle: resource",),
+    attr_types={"output_types": "list(type) >= 0", "output_shapes": "list(shape) >= 0"},
 ))
 
 
@@ -282,6 +294,10 @@ register(OpDef(
     "ReduceDataset", infer=_reduce_infer, make_kernel=_make_reduce,
     attrs={"f": REQUIRED, "output_types": REQUIRED, "output_shapes": REQUIRED, "n_state": REQUIRED},
     stateful=True, cpu_only=True, differentiable=False,
+    input_names=("input_dataset: variant", "initial_state: Tstate", "other_arguments: Targuments"),
+    output_names=("components: output_types",),
+    attr_types={"f": "func", "Tstate": "list(type) >= 1", "Targuments": "list(type) >= 0",
+                "output_types": "list(type) >= 1", "output_shapes": "list(shape) >= 1"},
 ))
 
 

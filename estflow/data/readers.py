@@ -27,10 +27,8 @@ import numpy as np
 from estflow.core import dtypes, errors
 from estflow.core.graph import Tensor
 from estflow.core.record_io import read_records
-from estflow.core.tensor_shape import as_shape
 from estflow.data import gfile, runtime, structure
 from estflow.data.dataset_ops import AUTOTUNE, Dataset
-from estflow.data.tracing import register_row_safe_op
 
 _BLOCK = 1 << 20  # bytes read from a file at a time
 _COMPRESSION = ("", "ZLIB", "GZIP")
@@ -440,19 +438,3 @@ def _local_copy(path: str):
         shutil.copyfileobj(src, out, _BLOCK)
     return tmp, lambda: os.path.exists(tmp) and os.unlink(tmp)
 
-
-# ---- parsing whole chunks of records -------------------------------------------------------------
-def _single_example_rows(op, dependent) -> bool:
-    """`map(lambda r: parse_single_example(r, features))` may parse a chunk of records at once.
-
-    True when only the record varies and every feature is dense and fixed-size: then the
-    op's outputs for a vector of records are the stacked single-record outputs (the kernel
-    takes that form, parsing_ops.py), and TFRecordDataset -> map -> batch parses a batch
-    per call instead of a record.
-    """
-    if not dependent[0] or any(dependent[1:]) or op._attrs.get("num_sparse"):
-        return False
-    return all(as_shape(s).is_fully_defined() for s in op._attrs.get("dense_shapes", ()))
-
-
-register_row_safe_op("ParseSingleExample", _single_example_rows)

@@ -9,10 +9,10 @@ become the function's `output_spec`.
 
 Row-wise functions run once per batch. The function is *row-safe* when every op on the
 path from its arguments to its outputs maps rows to rows: elementwise math, casts, string
-ops, DecodeCSV, ... (see `_ROW_RULES`). Then `f(stack(rows)) == stack(f(row) for row)`,
-and map/filter run `f` once on a chunk of rows instead of once per row. Anything else
-(shape ops, reductions over the element, random ops, tf.cond, sparse values) runs per
-element. `register_row_safe_op(op_type, rule)` lets an op family declare itself.
+ops, DecodeCSV, ... (each op's `OpDef.row_wise` rule, core/row_rules.py). Then
+`f(stack(rows)) == stack(f(row) for row)`, and map/filter run `f` once on a chunk of rows
+instead of once per row. Anything else (shape ops, reductions over the element, random
+ops, tf.cond, sparse values) runs per element.
 """
 
 from __future__ import annotations
@@ -216,115 +216,6 @@ class BoundFunction:
 
 
 # ---- row safety -----------------------------------------------------------------------------------
-def _ranks_ok(op, dep, scalar_constants=False) -> bool:
-    """Inputs that carry rows share one known rank; the others broadcast into them (rank no larger)."""
-    dep_ranks = {t.shape.ndims for t, d in zip(op._inputs, dep, strict=False) if d}
-    if None in dep_ranks or len(dep_ranks) != 1:
-        return False
-    rank = dep_ranks.pop()
-    for t, d in zip(op._inputs, dep, strict=False):
-        if not d:
-            n = t.shape.ndims
-            if n is None or n > rank or (scalar_constants and n != 0):
-                return False
-    return True
-
-
-def _elementwise(op, dep) -> bool:
-    return _ranks_ok(op, dep)
-
-
-def _elementwise_scalar_constants(op, dep) -> bool:
-    return _ranks_ok(op, dep, scalar_constants=True)
-
-
-def _first_input(op, dep) -> bool:
-    return bool(dep[0]) and not any(dep[1:])
-
-
-def _all_rows_same_rank(op, dep) -> bool:
-    return all(dep) and _ranks_ok(op, dep)
-
-
-def _negative(value) -> bool:
-    return value is not None and np.size(value) > 0 and bool(np.all(np.asarray(value) < 0))
-
-
-def _axis_input(index):
-    def rule(op, dep) -> bool:
-        axis = op._inputs[index]
-        return not dep[index] and all(d for i, d in enumerate(dep) if i != index) and _negative(axis._const_value) \
-            and _ranks_ok(op, dep)
-    return rule
-
-
-def _reduction(op, dep) -> bool:
-    return dep[0] and not dep[1] and _negative(op._inputs[1]._const_value)
-
-
-def _pack(op, dep) -> bool:
-    return all(dep) and _ranks_ok(op, dep) and op._attrs.get("axis", 0) < 0
-
-
-def _squeeze(op, dep) -> bool:
-    dims = op._attrs.get("squeeze_dims") or op._attrs.get("axis") or ()
-    return dep[0] and len(dims) > 0 and all(d < 0 for d in dims)
-
-
-def _one_hot(op, dep) -> bool:
-    return _first_input(op, dep) and op._attrs.get("axis", -1) == -1
-
-
-_UNARY = (
-    "Abs Acos Acosh Asin Asinh Atan Atanh Ceil Conj Cos Cosh Erf Erfc Exp Expm1 Floor Inv IsFinite IsInf IsNan "
-    "Log Log1p LogicalNot Neg Reciprocal Rint Round Rsqrt Sigmoid Sign Sin Sinh Sqrt Square Tan Tanh ZerosLike "
-    "OnesLike Cast Identity StopGradient Snapshot CheckNumerics PreventGradient Bucketize ComplexAbs "
-    "AsString StringToNumber StringStrip StringLower StringUpper StringLength StaticRegexReplace "
-    "StaticRegexFullMatch"
-).split()
-_BINARY = (
-    "Add AddV2 Sub Mul Div RealDiv FloorDiv FloorMod TruncateDiv TruncateMod DivNoNan Maximum Minimum Pow "
-    "SquaredDifference Atan2 Equal NotEqual Less LessEqual Greater GreaterEqual LogicalAnd LogicalOr SelectV2 "
-    "ClipByValue"
-).split()
-
-_ROW_RULES: dict = {}
-
-
-def register_row_safe_op(op_type: str, rule="elementwise") -> None:
-    """Declare that `op_type` maps rows to rows, so map/filter may run it on a whole batch.
-
-    `rule` is "elementwise" (numpy broadcasting; inputs without rows must not have more dims
-    than those with rows), "first_input" (only input 0 carries rows, e.g. DecodeCSV's records),
-    "scalar_constants" (elementwise, inputs without rows are scalars), or a function
-    `rule(op, dependent: list[bool]) -> bool` saying whether this node is row-safe.
-    """
-    named = {"elementwise": _elementwise, "first_input": _first_input,
-             "scalar_constants": _elementwise_scalar_constants}
-    _ROW_RULES[op_type] = named[rule] if isinstance(rule, str) else rule
-
-
-for _t in _UNARY + _BINARY:
-    register_row_safe_op(_t, "elementwise")
-for _t in ("Substr", "StringJoin", "RegexReplace", "RegexFullMatch"):
-    register_row_safe_op(_t, "scalar_constants")
-for _t in ("DecodeCSV", "StringToHashBucketFast", "StringToHashBucket", "StringToHashBucketStrong"):
-    register_row_safe_op(_t, "first_input")
-for _t in ("Sum", "Mean", "Max", "Min", "Prod", "All", "Any", "ArgMax", "ArgMin"):
-    register_row_safe_op(_t, _reduction)
-register_row_safe_op("ExpandDims", _reduction)  # (input, axis): the same test as a reduction's axis
-register_row_safe_op("ConcatV2", lambda op, dep: _axis_input(len(op._inputs) - 1)(op, dep))
-register_row_safe_op("Pack", _pack)
-register_row_safe_op("Squeeze", _squeeze)
-register_row_safe_op("OneHot", _one_hot)
-register_row_safe_op("Select", _all_rows_same_rank)
-register_row_safe_op("AddN", _all_rows_same_rank)
-
-# Stateful ops that are the same for every row (reading a variable or a captured value).
-_ROW_INVARIANT_STATEFUL = {"Placeholder", "PlaceholderWithDefault", "VariableV2", "Variable", "VarHandleOp",
-                           "ReadVariableOp", "Const"}
-
-
 def _row_safe(fn: StructuredFunction) -> bool:
     """Whether every op between the arguments and the outputs is row-wise (see the module docstring)."""
     graph = fn.graph
@@ -351,12 +242,12 @@ def _row_safe(fn: StructuredFunction) -> bool:
         dep = [dependent[t.op] for t in op._inputs]
         if any(dependent.get(c) for c in op._control_inputs):
             return False
+        rule = op._op_def.row_wise
         if not any(dep):
-            if (op._op_def.stateful or op._op_def.make_kernel is not None) and op._type not in _ROW_INVARIANT_STATEFUL:
-                return False
+            if (op._op_def.stateful or op._op_def.make_kernel is not None) and rule is None:
+                return False  # random ops, iterators, ...: they differ from row to row
             dependent[op] = False
             continue
-        rule = _ROW_RULES.get(op._type)
         if rule is None or not rule(op, dep):
             return False
         dependent[op] = True

@@ -23,7 +23,7 @@ import os
 
 from google.protobuf import text_format
 
-from estflow.core import graph_io, registry
+from estflow.core import graph_io, op_def_io, registry
 from estflow.core.graph import GraphKeys, Operation, Tensor, get_default_graph
 from estflow.core.protos import meta_graph_pb2, op_def_pb2, variable_pb2
 from estflow.core.variables import Variable
@@ -93,27 +93,27 @@ def _in_scope(name: str, scope: str | None) -> bool:
 
 # ---- export --------------------------------------------------------------------------------------------
 def stripped_op_list_for_graph(graph_def) -> op_def_pb2.OpList:
-    """The op types `graph_def` uses, sorted (names only: estflow keeps no OpDef arg lists)."""
-    op_list = op_def_pb2.OpList()
-    for name in sorted({node.op for node in graph_def.node}):
-        op_list.op.add(name=name)
-    return op_list
+    """The OpDefs of the op types `graph_def` uses (its functions' too), sorted by name, with full
+    argument lists and attrs, as TF writes `MetaInfoDef.stripped_op_list`."""
+    functions = {f.signature.name for f in graph_def.library.function}
+    used = {node.op for node in graph_def.node}
+    used.update(node.op for f in graph_def.library.function for node in f.node_def)
+    return op_def_io.op_list(used - functions)
 
 
 def _strip_default_attrs(graph_def) -> None:
+    """Drop the attrs whose value is the op's default (TF's `strip_default_attrs`)."""
+    defaults: dict = {}
     for node in graph_def.node:
-        try:
-            defaults = registry.get_op_def(node.op).attrs
-        except ValueError:
-            continue
-        for key, default in defaults.items():
-            if default is registry.REQUIRED or key not in node.attr:
-                continue
+        if node.op not in defaults:
             try:
-                proto = graph_io.attr_to_proto(default)
-            except TypeError:
-                continue
-            if proto is not None and proto == node.attr[key]:
+                op_def = op_def_io.op_def_to_proto(registry.get_op_def(node.op))
+            except ValueError:
+                op_def = None
+            defaults[node.op] = {} if op_def is None else {
+                a.name: a.default_value for a in op_def.attr if a.HasField("default_value")}
+        for key, default in defaults[node.op].items():
+            if key in node.attr and node.attr[key] == default:
                 del node.attr[key]
 
 

@@ -16,7 +16,7 @@ from estflow.core import dtypes, function_io, graph_io
 from estflow.core.func_graph import FuncGraph
 from estflow.core.gradients import gradients
 from estflow.core.graph import Graph
-from estflow.core.ops import cast_ops, comparison_ops, reduction_ops, unary_ops
+from estflow.core.ops import cast_ops, comparison_ops, concat_ops, gather_ops, reduction_ops, unary_ops
 from estflow.core.ops import control_flow_ops as cf
 from estflow.core.ops.constant_op import constant, placeholder
 from estflow.core.protos import graph_pb2
@@ -284,15 +284,20 @@ def test_library_functions_and_their_signatures(g):
                 assert inp.startswith("^") or ":" not in inp or len(inp.split(":")) == 3
 
 
-def test_output_arg_names_follow_tensorflow():
-    assert function_io.output_arg_ref("AddV2", 0) == ("z", 0)
-    assert function_io.output_arg_ref("Identity", 0) == ("output", 0)
-    assert function_io.output_arg_ref("Switch", 1) == ("output_true", 0)
-    assert function_io.output_arg_ref("Merge", 1) == ("value_index", 0)
-    assert function_io.output_arg_ref("Split", 2) == ("output", 2)
-    assert function_io.flat_output_index("Switch", "output_true", 0) == 1
-    assert function_io.flat_output_index("Unique", "idx", 0) == 1
-    assert function_io.flat_output_index("Split", "output", 2) == 2
+def test_output_arg_names_follow_tensorflow(g):
+    x = constant([[1.0, 2.0, 3.0]])
+    add = (x + x).op
+    switch = cf.switch(x, constant(True))[0].op
+    split = concat_ops.split(x, 3, axis=1)[0].op
+    unique = gather_ops.unique(constant([3, 1, 3]))[0].op
+    assert function_io.output_arg_ref(add, 0) == ("z", 0)
+    assert function_io.output_arg_ref(switch, 1) == ("output_true", 0)
+    assert function_io.output_arg_ref(split, 2) == ("output", 2)
+    assert function_io.output_arg_ref(unique, 1) == ("idx", 0)
+    assert function_io.flat_output_index(switch, "output_true", 0) == 1
+    assert function_io.flat_output_index(unique, "idx", 0) == 1
+    assert function_io.flat_output_index(split, "output", 2) == 2
+    assert function_io.flat_output_index(split, "not_an_arg", 2) == 2  # TF's flat form reads back too
 
 
 def test_a_node_def_of_a_while_names_its_functions(g):

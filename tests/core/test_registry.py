@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,6 +43,168 @@ def test_the_exceptions_are_registered_and_still_lack_a_rule():
     ops = registered_ops()
     for name in NO_GRADIENT_RULE:
         assert name in ops and ops[name].grad is None and ops[name].differentiable, name
+
+
+# ---- every op against TensorFlow's own op definitions -----------------------------------------------
+# tests/fixtures/tf_op_defs.json holds, for each op type estflow registers, its entry of
+# ../shared/golden/api/tf_op_defs.json (written from TF 2.15.1's op registry). A new op type:
+#   python -c "import json; d = json.load(open('../shared/golden/api/tf_op_defs.json')); print(json.dumps(d['Op']))"
+TF_OP_DEFS = Path(__file__).parent.parent / "fixtures" / "tf_op_defs.json"
+
+# estflow's own op types, which TF lacks.
+NOT_TF_OPS = {
+    "SumToShape": "autodiff's sum of a broadcast gradient back to its input's shape (TF: BroadcastGradientArgs+Sum)",
+    "WhileGrad": "a while_loop's gradient (TF2 differentiates a While into a second While over TensorLists)",
+    "ReportUninitializedVariables": "one op for TF1's report_uninitialized_variables (TF composes it of many)",
+}
+# (op, attr): attrs that differ from TF's, and why.
+ATTR_DEVIATIONS = {
+    ("MakeIterator", "dataset"): "extra: the dataset object the iterator runs (estflow has no dataset variant tensors)",
+    ("ReduceDataset", "n_state"): "extra: how many inputs are the initial state (TF derives it from Tstate)",
+    ("ReduceDataset", "metadata"): "missing: tf.data's options metadata, not modelled",
+    ("ReduceDataset", "use_inter_op_parallelism"): "missing: estflow runs dataset functions inline",
+}
+
+
+def _registry_in_a_fresh_interpreter():
+    """Every op estflow registers (all its modules imported; no test-only ops) as TF's OpDef, with the
+    attrs estflow itself declares."""
+    code = ("import importlib, json, pkgutil, estflow\n"
+            "for m in pkgutil.walk_packages(estflow.__path__, 'estflow.'):\n"
+            "    if '.protos.' not in m.name:\n"
+            "        try:\n"
+            "            importlib.import_module(m.name)\n"
+            "        except ModuleNotFoundError as e:  # an optional extra (ray, ...) not installed\n"
+            "            if (e.name or '').startswith('estflow'):\n"
+            "                raise\n"
+            "from google.protobuf import json_format\n"
+            "from estflow.core import op_def_io\n"
+            "from estflow.core.registry import registered_ops\n"
+            "print(json.dumps({n: [json_format.MessageToDict(op_def_io.op_def_to_proto(d), "
+            "preserving_proto_field_name=True), sorted(d.attrs)] for n, d in registered_ops().items()}))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def _args(args: list) -> list:
+    return [(a["name"], a.get("type", "DT_INVALID"), a.get("type_attr", ""), a.get("number_attr", ""),
+             a.get("type_list_attr", ""), bool(a.get("is_ref"))) for a in args]
+
+
+def _default(attr: dict, key: str):
+    """An attr's default as estflow's Python value (None: none), so equal values compare equal whatever
+    their encoding (a tensor's int_val or tensor_content)."""
+    from google.protobuf import json_format
+
+    from estflow.core import graph_io
+    from estflow.core.protos import attr_value_pb2
+
+    if key not in attr:
+        return None
+    value = graph_io.attr_from_proto(json_format.ParseDict(attr[key], attr_value_pb2.AttrValue()))
+    return value.tolist() if isinstance(value, np.ndarray) else value
+
+
+def _differences(name: str, ours: dict, estflow_attrs: list, theirs: dict) -> list:
+    found = []
+    for kind, mine, tfs in (("inputs", ours.get("input_arg", []), theirs["inputs"]),
+                            ("outputs", ours.get("output_arg", []), theirs["outputs"])):
+        if _args(mine) != _args(tfs):
+            found.append((name, kind, f"estflow {_args(mine)} != TF {_args(tfs)}"))
+    mine = {a["name"]: a for a in ours.get("attr", [])}
+    tfs = {a["name"]: a for a in theirs["attrs"]}
+    for key in sorted(set(estflow_attrs) - set(tfs)):
+        found.append((name, key, "extra attr"))
+    for key in sorted(set(tfs) - set(mine)):
+        found.append((name, key, "missing attr"))
+    for key in sorted(set(mine) & set(tfs)):
+        a, b = mine[key], tfs[key]
+        if a["type"] != b["type"]:
+            found.append((name, key, f"type {a['type']} != TF {b['type']}"))
+        if int(a.get("minimum", 0)) != int(b.get("minimum", 0)) or bool(a.get("has_minimum")) != ("minimum" in b):
+            found.append((name, key, f"minimum {a.get('minimum')} != TF {b.get('minimum')}"))
+        if _default(a, "default_value") != _default(b, "default"):
+            found.append((name, key, f"default {a.get('default_value')} != TF {b.get('default')}"))
+    if bool(ours.get("is_stateful")) != bool(theirs.get("is_stateful")):
+        found.append((name, "is_stateful", f"{bool(ours.get('is_stateful'))} != TF"))
+    return found
+
+
+def test_every_op_has_tensorflows_args_attrs_and_defaults():
+    """Same input and output args (names, types, list attrs, refs), attrs (names, types, minimums,
+    defaults) and statefulness as TF's op, except the deviations declared above, which must all hold."""
+    theirs = json.loads(TF_OP_DEFS.read_text())
+    ours = _registry_in_a_fresh_interpreter()
+    assert sorted(set(ours) - set(theirs)) == sorted(NOT_TF_OPS), (
+        "op types TF lacks (list them in NOT_TF_OPS with a reason) or missing from tests/fixtures/tf_op_defs.json "
+        "(copy their entry from ../shared/golden/api/tf_op_defs.json)")
+    found = []
+    for name in sorted(set(ours) & set(theirs)):
+        found += _differences(name, *ours[name], theirs[name])
+    deviations = {(op, key) for op, key, _ in found}
+    unexplained = [f for f in found if (f[0], f[1]) not in ATTR_DEVIATIONS]
+    assert not unexplained, "\n".join(map(str, unexplained))
+    assert deviations == set(ATTR_DEVIATIONS), f"stale ATTR_DEVIATIONS entries: {set(ATTR_DEVIATIONS) - deviations}"
+
+
+def test_attr_types_cover_the_attrs_and_the_arguments():
+    """`attr_types` types every attr: estflow's own and those the arguments name, nothing else."""
+    for name, op_def in registered_ops().items():
+        if name in NOT_TF_OPS:
+            continue
+        named = {a.type_attr or a.type_list_attr for a in op_def.input_args + op_def.output_args} - {""}
+        named |= {a.number_attr for a in op_def.input_args + op_def.output_args} - {""}
+        private = {key for op, key in ATTR_DEVIATIONS if op == name} & set(op_def.attrs)
+        assert set(op_def.attr_types) == (set(op_def.attrs) | named) - private, name
+
+
+def test_ops_with_string_or_handle_arguments_run_on_the_cpu():
+    """cupy has no string arrays and handles are host objects: such ops are `cpu_only`."""
+    for name, op_def in registered_ops().items():
+        host = [a.name for a in op_def.input_args + op_def.output_args if a.type in ("string", "resource", "variant")]
+        assert not host or op_def.cpu_only, (name, host)
+
+
+def test_argument_and_attr_declarations_parse_tfs_syntax():
+    from estflow.core.registry import ArgDef, AttrDef
+
+    types = {"T": "type", "N": "int >= 1", "dtypes": "list(type) >= 1"}
+    assert ArgDef.parse("values: N * T", types) == ArgDef("values", type_attr="T", number_attr="N")
+    assert ArgDef.parse("keys: N * string", types) == ArgDef("keys", type="string", number_attr="N")
+    assert ArgDef.parse("tensors: dtypes", types) == ArgDef("tensors", type_list_attr="dtypes")
+    assert ArgDef.parse("ref: Ref(T)", types) == ArgDef("ref", type_attr="T", is_ref=True)
+    assert ArgDef.parse("pred: bool", types) == ArgDef("pred", type="bool")
+    import pytest
+
+    with pytest.raises(ValueError, match="neither an attr"):
+        ArgDef.parse("x: Tx", types)
+    assert AttrDef.parse("N", "int >= 2") == AttrDef("N", "int", minimum=2)
+    assert AttrDef.parse("Tidx", "type = int32") == AttrDef("Tidx", "type", tf.int32)
+    with pytest.raises(ValueError, match="OpDef.attrs"):
+        AttrDef.parse("b", "bool = true")
+    with pytest.raises(ValueError, match="'name: type'"):
+        OpDef("Bad", infer=lambda x: x, input_names=("x",))
+
+
+def test_list_arguments_split_flat_tensors():
+    ops = registered_ops()
+    concat = ops["SparseConcat"]  # indices: N * int64, values: N * T, shapes: N * int64
+    assert concat.arg_lengths(concat.input_args, 6, {}) == [2, 2, 2]
+    assert concat.output_arg_ref(1, 3, {"N": 2}) == ("output_values", 0)
+    unpack = ops["Unpack"]
+    assert unpack.output_arg_ref(2, 4, {"num": 4}) == ("output", 2)
+    assert unpack.flat_output_index("output", 3, 4, {"num": 4}) == 3
+    assert unpack.flat_output_index("missing", 0, 4, {"num": 4}) is None
+
+
+def test_python_operands_are_named_after_their_argument():
+    g = tf.Graph()
+    with g.as_default():
+        total = tf.add_n([np.float32(1.0), np.float32(2.0)], name="total")
+        both = tf.concat([[1.0], [2.0]], 0, name="both")
+    names = {op.name for op in g.get_operations()}
+    assert {"total/inputs_0", "total/inputs_1", "both/values_0", "both/values_1", "both/axis"} <= names
+    assert total.op.name == "total" and both.op.name == "both"
 
 
 def test_register_refuses_a_second_definition():

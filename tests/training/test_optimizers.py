@@ -598,7 +598,10 @@ def test_raw_op_functions_and_attrs():
     mom = training_ops.apply_momentum(w, acc, 0.1, constant(np.ones(3, np.float32)), 0.9, use_nesterov=True)
     assert mom.op.get_attr("use_nesterov") is True
     assert registered_ops()["ApplyAdam"].ref_inputs == (0, 1, 2)
-    assert registered_ops()["SparseApplyFtrlV2"].type_attrs == {"T": 0, "Tindices": 4}
+    args = registered_ops()["SparseApplyFtrlV2"].input_args
+    assert [(a.name, a.type_attr, a.is_ref) for a in args[:5]] == [
+        ("var", "T", True), ("accum", "T", True), ("linear", "T", True), ("grad", "T", False),
+        ("indices", "Tindices", False)]
     for op_type in ("SparseApplyGradientDescent", "SparseApplyAdam"):
         assert op_type not in registered_ops()  # TF has neither: sparse SGD is ScatterSub, Adam composes scatters
     with tf.Session() as sess:

@@ -19,7 +19,7 @@ import numbers
 
 import numpy as np
 
-from estflow.core import dtypes, errors
+from estflow.core import dtypes, errors, row_rules
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.cast_ops import cast
 from estflow.core.ops.constant_op import constant, convert_to_tensor
@@ -128,7 +128,8 @@ def _identity_grad(op, grad):
 
 
 register(OpDef("Identity", infer=infer_same, kernel=lambda xp, x: x, grad=_identity_grad, aliases_input=True,
-               type_attrs={"T": 0}))
+               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type"},
+               row_wise=row_rules.elementwise))
 
 
 def identity(input, name=None):  # noqa: A002 - TF's argument name
@@ -138,7 +139,9 @@ def identity(input, name=None):  # noqa: A002 - TF's argument name
 
 # ---- StopGradient, PreventGradient, CheckNumerics, Snapshot, IdentityN -------------------------------------
 register(OpDef("StopGradient", infer=infer_same, kernel=lambda xp, x: x, grad=None, differentiable=False,
-               aliases_input=True, type_attrs={"T": 0}))
+               aliases_input=True,
+               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type"},
+               row_wise=row_rules.elementwise))
 
 
 def stop_gradient(input, name=None):  # noqa: A002 - TF's argument name
@@ -152,7 +155,9 @@ def _prevent_gradient_grad(op, grad):
 
 register(OpDef("PreventGradient", infer=lambda x, message: TensorSpec(x.shape, x.dtype),
                kernel=lambda xp, x, message: x, grad=_prevent_gradient_grad, attrs={"message": ""},
-               aliases_input=True, type_attrs={"T": 0}))
+               aliases_input=True,
+               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type", "message": "string"},
+               row_wise=row_rules.elementwise))
 
 
 def prevent_gradient(input, message="", name=None):  # noqa: A002 - TF's argument name
@@ -180,7 +185,10 @@ register(OpDef(
     "CheckNumerics", infer=_infer_check_numerics, kernel=_check_numerics_kernel, aliases_input=True,
     grad=lambda op, g: (check_numerics(g, "Not a number (NaN) or infinity (Inf) values detected in gradient. "
                                           + op.get_attr("message")),),
-    attrs={"message": REQUIRED}, type_attrs={"T": 0},
+    attrs={"message": REQUIRED},
+    stateful=True,  # as TF: never folded away, so its check always runs
+    input_names=("tensor: T",), output_names=("output: T",), attr_types={"T": "type", "message": "string"},
+    row_wise=row_rules.elementwise,
 ))
 
 
@@ -190,7 +198,8 @@ def check_numerics(tensor, message, name=None):
 
 
 register(OpDef("Snapshot", infer=infer_same, kernel=lambda xp, x: x.copy(), grad=_identity_grad,
-               type_attrs={"T": 0}))
+               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type"},
+               row_wise=row_rules.elementwise))
 
 
 def snapshot(input, name=None):  # noqa: A002 - TF's argument name
@@ -199,7 +208,8 @@ def snapshot(input, name=None):  # noqa: A002 - TF's argument name
 
 
 register(OpDef("IdentityN", infer=lambda *xs: [TensorSpec(x.shape, x.dtype) for x in xs],
-               kernel=lambda xp, *xs: tuple(xs), grad=lambda op, *gs: list(gs), aliases_input=True))
+               kernel=lambda xp, *xs: tuple(xs), grad=lambda op, *gs: list(gs), aliases_input=True,
+               input_names=("input: T",), output_names=("output: T",), attr_types={"T": "list(type) >= 1"}))
 
 
 def identity_n(input, name=None):  # noqa: A002 - TF's argument name
@@ -225,7 +235,8 @@ def _shape_kernel(xp, x, out_type):
 
 register(OpDef(
     "Shape", infer=_infer_shape, kernel=_shape_kernel, grad=None, differentiable=False,
-    attrs={"out_type": dtypes.int32}, type_attrs={"T": 0},
+    attrs={"out_type": dtypes.int32},
+    input_names=("input: T",), output_names=("output: out_type",), attr_types={"T": "type", "out_type": "type"},
 ))
 
 
@@ -263,7 +274,9 @@ register(OpDef(
     "ShapeN",
     infer=lambda *xs, N, out_type: [_infer_shape(x, out_type=out_type) for x in xs],
     kernel=lambda xp, *xs, N, out_type: tuple(_shape_kernel(xp, x, out_type) for x in xs),
-    grad=None, differentiable=False, attrs={"N": REQUIRED, "out_type": dtypes.int32}, type_attrs={"T": 0},
+    grad=None, differentiable=False, attrs={"N": REQUIRED, "out_type": dtypes.int32},
+    input_names=("input: N * T",), output_names=("output: N * out_type",),
+    attr_types={"N": "int >= 1", "T": "type", "out_type": "type"},
 ))
 
 
@@ -275,7 +288,8 @@ def _infer_size(x, *, out_type):
 register(OpDef(
     "Size", infer=_infer_size,
     kernel=lambda xp, x, out_type: xp.asarray(x.size, dtype=out_type.as_numpy_dtype),
-    grad=None, differentiable=False, attrs={"out_type": dtypes.int32}, type_attrs={"T": 0},
+    grad=None, differentiable=False, attrs={"out_type": dtypes.int32},
+    input_names=("input: T",), output_names=("output: out_type",), attr_types={"T": "type", "out_type": "type"},
 ))
 
 
@@ -300,7 +314,8 @@ def _infer_rank(x):
 
 register(OpDef(
     "Rank", infer=_infer_rank, kernel=lambda xp, x: xp.asarray(x.ndim, dtype="int32"),
-    grad=None, differentiable=False, type_attrs={"T": 0},
+    grad=None, differentiable=False,
+    input_names=("input: T",), output_names=("output: int32",), attr_types={"T": "type"},
 ))
 
 
@@ -374,7 +389,9 @@ def _reshape_grad(op, grad):
 
 register(OpDef(
     "Reshape", infer=_infer_reshape, kernel=_reshape_kernel, grad=_reshape_grad,
-    type_attrs={"T": 0, "Tshape": 1}, aliases_input=True,
+    aliases_input=True,
+    input_names=("tensor: T", "shape: Tshape"), output_names=("output: T",),
+    attr_types={"T": "type", "Tshape": "type = int32"},
 ))
 
 
@@ -500,7 +517,10 @@ def _expand_dims_kernel(xp, x, axis):
 
 
 register(OpDef("ExpandDims", infer=_infer_expand_dims, kernel=_expand_dims_kernel, aliases_input=True,
-               grad=lambda op, g: (reshape(g, shape(op.inputs[0])), None), type_attrs={"T": 0, "Tdim": 1}))
+               grad=lambda op, g: (reshape(g, shape(op.inputs[0])), None),
+               input_names=("input: T", "dim: Tdim"), output_names=("output: T",),
+               attr_types={"T": "type", "Tdim": "type = int32"},
+               row_wise=row_rules.reduction))
 
 
 def expand_dims(input, axis=None, name=None, dim=None):  # noqa: A002 - TF's argument name
@@ -555,7 +575,9 @@ def _squeeze_kernel(xp, x, squeeze_dims):
 
 register(OpDef("Squeeze", infer=_infer_squeeze, kernel=_squeeze_kernel, aliases_input=True,
                grad=lambda op, g: (reshape(g, shape(op.inputs[0])),), attrs={"squeeze_dims": []},
-               type_attrs={"T": 0}))
+               input_names=("input: T",), output_names=("output: T",),
+               attr_types={"T": "type", "squeeze_dims": "list(int) >= 0"},
+               row_wise=row_rules.squeeze))
 
 
 def squeeze(input, axis=None, name=None, squeeze_dims=None):  # noqa: A002 - TF's argument name

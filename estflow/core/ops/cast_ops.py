@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from estflow.core import dtypes
+from estflow.core import dtypes, row_rules
 from estflow.core import errors as _errors
 from estflow.core.graph import Tensor
 from estflow.core.indexed_slices import IndexedSlices
@@ -53,7 +53,8 @@ register(OpDef(
     kernel=_cast_kernel,
     grad=_cast_grad,
     attrs={"DstT": REQUIRED, "Truncate": False},
-    type_attrs={"SrcT": 0},
+    input_names=("x: SrcT",), output_names=("y: DstT",),
+    attr_types={"SrcT": "type", "DstT": "type", "Truncate": "bool"}, row_wise=row_rules.elementwise,
 ))
 
 

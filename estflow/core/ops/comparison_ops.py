@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from estflow.core import dtypes
+from estflow.core import dtypes, row_rules
 from estflow.core import errors as _errors
 from estflow.core.graph import Tensor
 from estflow.core.indexed_slices import IndexedSlices
@@ -48,20 +48,22 @@ def _equality_kernel(fn_name, mismatch_value):
 
 for _name, _fn, _mismatch in (("Equal", "equal", False), ("NotEqual", "not_equal", True)):
     register(OpDef(_name, infer=_infer_equal, kernel=_equality_kernel(_fn, _mismatch), grad=None,
-                   input_names=("x", "y"),
-                   attrs={"incompatible_shape_error": True}, same_dtype="all", type_attrs={"T": 0},
-                   differentiable=False))
+                   attrs={"incompatible_shape_error": True}, same_dtype="all",
+                   differentiable=False,
+                   input_names=("x: T", "y: T"), output_names=("z: bool",),
+                   attr_types={"T": "type", "incompatible_shape_error": "bool"}, row_wise=row_rules.elementwise))
 
 for _name, _fn in (("Less", "less"), ("LessEqual", "less_equal"), ("Greater", "greater"),
                    ("GreaterEqual", "greater_equal")):
     register(OpDef(_name, infer=_infer_binary(_REAL, dtypes.bool), kernel=_plain(_fn), grad=None,
-                   input_names=("x", "y"),
-                   same_dtype="all", type_attrs={"T": 0}, differentiable=False))
+                   same_dtype="all", differentiable=False,
+                   input_names=("x: T", "y: T"), output_names=("z: bool",), attr_types={"T": "type"},
+                   row_wise=row_rules.elementwise))
 
 for _name, _fn in (("LogicalAnd", "logical_and"), ("LogicalOr", "logical_or")):
     register(OpDef(_name, infer=_infer_binary(_BOOL, dtypes.bool), kernel=_plain(_fn), grad=None,
-                   input_names=("x", "y"),
-                   same_dtype="all", differentiable=False))
+                   same_dtype="all", differentiable=False,
+                   input_names=("x: bool", "y: bool"), output_names=("z: bool",), row_wise=row_rules.elementwise))
 
 
 # ================================================================================================
@@ -118,9 +120,12 @@ def _select_v2_grad(op, grad):
 
 
 register(OpDef("Select", infer=_select_infer, kernel=_select_kernel, grad=_select_grad, same_dtype=(1, 2),
-               type_attrs={"T": 1}))
+               input_names=("condition: bool", "t: T", "e: T"), output_names=("output: T",), attr_types={"T": "type"},
+               row_wise=row_rules.all_inputs))
 register(OpDef("SelectV2", infer=_select_v2_infer, kernel=lambda xp, c, x, y: xp.where(c, x, y),
-               grad=_select_v2_grad, same_dtype=(1, 2), type_attrs={"T": 1}))
+               grad=_select_v2_grad, same_dtype=(1, 2),
+               input_names=("condition: bool", "t: T", "e: T"), output_names=("output: T",), attr_types={"T": "type"},
+               row_wise=row_rules.elementwise))
 
 
 def _clip_infer(t, lo, hi):
@@ -150,7 +155,9 @@ def _clip_grad(op, grad):
 
 
 register(OpDef("ClipByValue", infer=_clip_infer, kernel=_clip_kernel, grad=_clip_grad, same_dtype="all",
-               type_attrs={"T": 0}))
+               input_names=("t: T", "clip_value_min: T", "clip_value_max: T"), output_names=("output: T",),
+               attr_types={"T": "type"},
+               row_wise=row_rules.elementwise))
 
 
 # ---- public TF1 functions ----

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 
-from estflow.core import dtypes
+from estflow.core import dtypes, row_rules
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.array_ops import (
     _check_int,
@@ -124,7 +124,10 @@ def _concat_grad(op, grad):
 
 
 register(OpDef("ConcatV2", infer=_infer_concat, kernel=_concat_kernel, grad=_concat_grad,
-               attrs={"N": REQUIRED}, same_dtype="all_but_last", type_attrs={"T": 0, "Tidx": -1}, broadcasts=False))
+               attrs={"N": REQUIRED}, same_dtype="all_but_last", broadcasts=False,
+               input_names=("values: N * T", "axis: Tidx"), output_names=("output: T",),
+               attr_types={"N": "int >= 2", "T": "type", "Tidx": "type = int32"},
+               row_wise=row_rules.concat))
 
 
 def concat(values, axis, name="concat"):
@@ -168,7 +171,10 @@ def _pack_kernel(xp, *values, N, axis):  # noqa: N803 - TF's attr name
 
 register(OpDef("Pack", infer=_infer_pack, kernel=_pack_kernel,
                grad=lambda op, g: unstack(g, num=op.get_attr("N"), axis=op.get_attr("axis")),
-               attrs={"N": REQUIRED, "axis": 0}, same_dtype="all", type_attrs={"T": 0}, broadcasts=False))
+               attrs={"N": REQUIRED, "axis": 0}, same_dtype="all", broadcasts=False,
+               input_names=("values: N * T",), output_names=("output: T",),
+               attr_types={"N": "int >= 1", "T": "type", "axis": "int"},
+               row_wise=row_rules.pack))
 
 
 def stack(values, axis=0, name="stack"):
@@ -226,7 +232,9 @@ def _fill_none_grads(op, grads):
 
 register(OpDef("Unpack", infer=_infer_unpack, kernel=_unpack_kernel,
                grad=lambda op, *gs: (stack(_fill_none_grads(op, gs), axis=op.get_attr("axis")),),
-               attrs={"num": REQUIRED, "axis": 0}, type_attrs={"T": 0}))
+               attrs={"num": REQUIRED, "axis": 0},
+               input_names=("value: T",), output_names=("output: num * T",),
+               attr_types={"num": "int >= 0", "T": "type", "axis": "int"}))
 
 
 def unstack(value, num=None, axis=0, name="unstack"):
@@ -284,7 +292,9 @@ def _split_grad(op, *grads):
 
 
 register(OpDef("Split", infer=_infer_split, kernel=_split_kernel, grad=_split_grad,
-               attrs={"num_split": REQUIRED}, type_attrs={"T": 1}, aliases_input=True))
+               attrs={"num_split": REQUIRED}, aliases_input=True,
+               input_names=("split_dim: int32", "value: T"), output_names=("output: num_split * T",),
+               attr_types={"num_split": "int >= 1", "T": "type"}))
 
 
 def _resolve_split_sizes(sizes, d):
@@ -361,7 +371,10 @@ def _split_v_grad(op, *grads):
 
 
 register(OpDef("SplitV", infer=_infer_split_v, kernel=_split_v_kernel, grad=_split_v_grad,
-               attrs={"num_split": REQUIRED}, type_attrs={"T": 0, "Tlen": 1}, aliases_input=True))
+               attrs={"num_split": REQUIRED}, aliases_input=True,
+               input_names=("value: T", "size_splits: Tlen", "split_dim: int32"),
+               output_names=("output: num_split * T",),
+               attr_types={"num_split": "int >= 1", "T": "type", "Tlen": "type = int64"}))
 
 
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from estflow.core import dtypes
+from estflow.core import dtypes, row_rules
 from estflow.core.graph import Tensor, get_default_graph
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_conversion_registry import _conversion_functions
@@ -22,6 +22,7 @@ register(OpDef(
     kernel=lambda xp, value, dtype: xp.asarray(value) if dtype != dtypes.string else value,
     attrs={"value": REQUIRED, "dtype": REQUIRED},
     differentiable=False,
+    output_names=("output: dtype",), attr_types={"value": "tensor", "dtype": "type"}, row_wise=row_rules.invariant,
 ))
 
 
@@ -135,8 +136,8 @@ register(OpDef(
     infer=_infer_placeholder,
     kernel=None,  # must be fed: Session reports "You must feed a value for placeholder tensor ..."
     attrs={"dtype": REQUIRED, "shape": None},
-    stateful=True,
     differentiable=False,
+    output_names=("output: dtype",), attr_types={"dtype": "type", "shape": "shape"}, row_wise=row_rules.invariant,
 ))
 
 
@@ -160,11 +161,14 @@ def _infer_placeholder_with_default(x, *, shape, dtype):
 register(OpDef(
     "PlaceholderWithDefault",
     infer=_infer_placeholder_with_default,
-    kernel=lambda xp, x, shape, dtype: x,
+    # A per-session kernel, not a pure one, so neither graph building nor a plan folds the
+    # default into a constant: a fed value replaces it (TF's constant folding skips it too).
+    make_kernel=lambda op, ctx: lambda x: x,
     grad=lambda op, grad: (None,),
     attrs={"shape": REQUIRED, "dtype": REQUIRED},
     aliases_input=True,
-    stateful=True,  # never folded: its value is meant to be fed
+    input_names=("input: dtype",), output_names=("output: dtype",), attr_types={"dtype": "type", "shape": "shape"},
+    row_wise=row_rules.invariant,
 ))
 
 

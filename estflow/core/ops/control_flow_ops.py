@@ -169,7 +169,9 @@ def _infer_assert(condition, *data, T=None, summarize=3):
 
 
 register(OpDef("Assert", infer=_infer_assert, kernel=_assert_kernel, attrs={"T": None, "summarize": 3},
-               stateful=True, cpu_only=True, differentiable=False))
+               stateful=True, cpu_only=True, differentiable=False,
+               input_names=("condition: bool", "data: T"),
+               attr_types={"T": "list(type) >= 1", "summarize": "int"}))
 
 
 def Assert(condition, data, summarize=None, name=None) -> Operation:  # noqa: N802 - TF's public name
@@ -225,8 +227,9 @@ register(OpDef(
     infer=_infer_switch,
     make_kernel=_make_switch,  # never folded at build time: one output is always dead
     grad=_switch_grad,
-    type_attrs={"T": 0},
     aliases_input=True,
+    input_names=("data: T", "pred: bool"), output_names=("output_false: T", "output_true: T"),
+    attr_types={"T": "type"},
 ))
 
 
@@ -260,8 +263,9 @@ register(OpDef(
     make_kernel=_make_ref_switch,
     grad=_switch_grad,
     ref_inputs=(0,),
-    type_attrs={"T": 0},
     aliases_input=True,
+    input_names=("data: Ref(T)", "pred: bool"), output_names=("output_false: Ref(T)", "output_true: Ref(T)"),
+    attr_types={"T": "type"},
 ))
 
 
@@ -315,8 +319,9 @@ register(OpDef(
     grad=_merge_grad,
     attrs={"N": None, "T": None},
     same_dtype="all",
-    type_attrs={"T": 0},
     aliases_input=True,
+    input_names=("inputs: N * T",), output_names=("output: T", "value_index: int32"),
+    attr_types={"T": "type", "N": "int >= 1"},
 ))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from estflow.core import dtypes
+from estflow.core import dtypes, row_rules
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.array_ops import (
     _cast,
@@ -40,9 +40,13 @@ def _all_axes(x):
 
 # ---- ZerosLike, OnesLike, Fill, zeros, ones -------------------------------------------------
 register(OpDef("ZerosLike", infer=infer_same, kernel=lambda xp, x: xp.zeros_like(x), grad=None,
-               differentiable=False, type_attrs={"T": 0}))
+               differentiable=False,
+               input_names=("x: T",), output_names=("y: T",), attr_types={"T": "type"},
+               row_wise=row_rules.elementwise))
 register(OpDef("OnesLike", infer=infer_same, kernel=lambda xp, x: xp.ones_like(x), grad=None,
-               differentiable=False, type_attrs={"T": 0}))
+               differentiable=False,
+               input_names=("x: T",), output_names=("y: T",), attr_types={"T": "type"},
+               row_wise=row_rules.elementwise))
 
 
 def _infer_fill(dims, value):
@@ -69,7 +73,8 @@ def _fill_kernel(xp, dims, value):
 register(OpDef(
     "Fill", infer=_infer_fill, kernel=_fill_kernel,
     grad=lambda op, grad: (None, _reduce_sum(grad, _all_axes(grad))),
-    type_attrs={"T": 1, "index_type": 0},
+    input_names=("dims: index_type", "value: T"), output_names=("output: T",),
+    attr_types={"T": "type", "index_type": "type = int32"},
 ))
 
 
@@ -192,7 +197,9 @@ def _range_kernel(xp, start, limit, delta):
 
 
 register(OpDef("Range", infer=_infer_range, kernel=_range_kernel, grad=None, differentiable=False,
-               same_dtype="all", type_attrs={"Tidx": 0}))
+               same_dtype="all",
+               input_names=("start: Tidx", "limit: Tidx", "delta: Tidx"), output_names=("output: Tidx",),
+               attr_types={"Tidx": "type = int32"}))
 
 
 def range_(start, limit=None, delta=1, dtype=None, name="range"):
@@ -238,7 +245,9 @@ def _linspace_kernel(xp, start, stop, num):
 
 
 register(OpDef("LinSpace", infer=_infer_linspace, kernel=_linspace_kernel, grad=None, differentiable=False,
-               same_dtype=(0, 1), type_attrs={"T": 0, "Tidx": 2}))
+               same_dtype=(0, 1),
+               input_names=("start: T", "stop: T", "num: Tidx"), output_names=("output: T",),
+               attr_types={"T": "type", "Tidx": "type = int32"}))
 
 
 def linspace(start, stop, num, name=None):

@@ -9,7 +9,7 @@ import collections
 
 import numpy as np
 
-from estflow.core import dtypes
+from estflow.core import dtypes, row_rules
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.ops.array_ops import (
@@ -169,7 +169,9 @@ def _dense_grad(grad):
 
 
 register(OpDef("GatherV2", infer=_infer_gather, kernel=_gather_kernel, grad=_gather_grad,
-               attrs={"batch_dims": 0}, type_attrs={"Tparams": 0, "Tindices": 1, "Taxis": 2}, broadcasts=False))
+               attrs={"batch_dims": 0}, broadcasts=False,
+               input_names=("params: Tparams", "indices: Tindices", "axis: Taxis"), output_names=("output: Tparams",),
+               attr_types={"batch_dims": "int", "Tparams": "type", "Tindices": "type", "Taxis": "type"}))
 
 
 def gather(params, indices, validate_indices=None, name=None, axis=None, batch_dims=0):
@@ -221,7 +223,8 @@ def _gather_nd_kernel(xp, params, indices):
 register(OpDef("GatherNd", infer=_infer_gather_nd, kernel=_gather_nd_kernel,
                grad=lambda op, g: (scatter_nd(op.inputs[1], _dense_grad(g),
                                               shape(op.inputs[0], out_type=op.inputs[1].dtype)), None),
-               type_attrs={"Tparams": 0, "Tindices": 1}))
+               input_names=("params: Tparams", "indices: Tindices"), output_names=("output: Tparams",),
+               attr_types={"Tparams": "type", "Tindices": "type"}))
 
 
 def gather_nd(params, indices, name=None, batch_dims=0):
@@ -272,7 +275,9 @@ def _scatter_nd_kernel(xp, indices, updates, shape_arr):
 
 register(OpDef("ScatterNd", infer=_infer_scatter_nd, kernel=_scatter_nd_kernel,
                grad=lambda op, g: (None, gather_nd(g, op.inputs[0]), None),
-               same_dtype=None, type_attrs={"T": 1, "Tindices": 0}))
+               same_dtype=None,
+               input_names=("indices: Tindices", "updates: T", "shape: Tindices"), output_names=("output: T",),
+               attr_types={"T": "type", "Tindices": "type"}))
 
 
 def scatter_nd(indices, updates, shape, name=None):
@@ -288,7 +293,8 @@ def _infer_where(x):
 
 
 register(OpDef("Where", infer=_infer_where, kernel=lambda xp, x: xp.argwhere(x).astype("int64", copy=False),
-               grad=None, differentiable=False, type_attrs={"T": 0}))
+               grad=None, differentiable=False,
+               input_names=("input: T",), output_names=("index: int64",), attr_types={"T": "type = bool"}))
 
 
 def where(condition, x=None, y=None, name=None):
@@ -324,7 +330,9 @@ def _unique_kernel(xp, x, out_idx):
 
 
 register(OpDef("Unique", infer=_infer_unique, kernel=_unique_kernel, grad=None, differentiable=False,
-               attrs={"out_idx": dtypes.int32}, type_attrs={"T": 0}))
+               attrs={"out_idx": dtypes.int32},
+               input_names=("x: T",), output_names=("y: T", "idx: out_idx"),
+               attr_types={"T": "type", "out_idx": "type"}))
 
 
 UniqueOutput = collections.namedtuple("Unique", ["y", "idx"])  # what TF1's tf.unique returns
@@ -388,7 +396,9 @@ def _top_k_grad(op, grad, _indices_grad=None):
 
 
 register(OpDef("TopKV2", infer=_infer_top_k, kernel=_top_k_kernel, grad=_top_k_grad,
-               attrs={"sorted": True}, type_attrs={"T": 0}))
+               attrs={"sorted": True},
+               input_names=("input: T", "k: Tk"), output_names=("values: T", "indices: index_type"),
+               attr_types={"sorted": "bool", "T": "type", "Tk": "type = int32", "index_type": "type = int32"}))
 
 
 def top_k(input, k=1, sorted=True, name=None):  # noqa: A002 - TF's argument names
@@ -428,7 +438,10 @@ def _one_hot_kernel(xp, indices, depth, on_value, off_value, axis):
 
 
 register(OpDef("OneHot", infer=_infer_one_hot, kernel=_one_hot_kernel, grad=None, differentiable=False,
-               attrs={"axis": -1}, same_dtype=(2, 3), type_attrs={"T": 2, "TI": 0}))
+               attrs={"axis": -1}, same_dtype=(2, 3),
+               input_names=("indices: TI", "depth: int32", "on_value: T", "off_value: T"),
+               output_names=("output: T",), attr_types={"axis": "int", "T": "type", "TI": "type = int64"},
+               row_wise=row_rules.one_hot))
 
 
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
@@ -482,7 +495,10 @@ def _bucketize_kernel(xp, x, boundaries):
 
 
 register(OpDef("Bucketize", infer=_infer_bucketize, kernel=_bucketize_kernel, grad=None, differentiable=False,
-               attrs={"boundaries": REQUIRED}, type_attrs={"T": 0}))
+               attrs={"boundaries": REQUIRED},
+               input_names=("input: T",), output_names=("output: int32",),
+               attr_types={"T": "type", "boundaries": "list(float)"},
+               row_wise=row_rules.elementwise))
 
 
 def bucketize(input, boundaries, name=None):  # noqa: A002 - TF's argument name

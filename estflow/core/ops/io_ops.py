@@ -95,6 +95,8 @@ register(OpDef(
     stateful=True,
     cpu_only=True,
     differentiable=False,
+    input_names=("prefix: string", "tensor_names: string", "shape_and_slices: string", "tensors: dtypes"),
+    attr_types={"dtypes": "list(type) >= 1"},
 ))
 
 
@@ -142,6 +144,8 @@ register(OpDef(
     stateful=True,
     cpu_only=True,
     differentiable=False,
+    input_names=("prefix: string", "tensor_names: string", "shape_and_slices: string"),
+    output_names=("tensors: dtypes",), attr_types={"dtypes": "list(type) >= 1"},
 ))
 
 
@@ -207,6 +211,8 @@ register(OpDef(
     stateful=True,
     cpu_only=True,
     differentiable=False,
+    input_names=("checkpoint_prefixes: string", "destination_prefix: string"),
+    attr_types={"delete_old_dirs": "bool", "allow_missing_files": "bool"},
 ))
 
 
@@ -228,6 +234,7 @@ register(OpDef(
     kernel=_sharded_filename_kernel,
     cpu_only=True,
     differentiable=False,
+    input_names=("basename: string", "shard: int32", "num_shards: int32"), output_names=("filename: string",),
 ))
 
 

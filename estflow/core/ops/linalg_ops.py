@@ -33,7 +33,9 @@ def _qr_kernel(xp, x, full_matrices):
 # NOTE: TF differentiates Qr (for full_matrices=False, M >= N); estflow only uses it to build
 # orthogonal initial values, so its gradient is not provided yet.
 register(OpDef("Qr", infer=_infer_qr, kernel=_qr_kernel, grad=None, attrs={"full_matrices": False},
-               type_attrs={"T": 0}, differentiable=False))
+               differentiable=False,
+               input_names=("input: T",), output_names=("q: T", "r: T"),
+               attr_types={"full_matrices": "bool", "T": "type"}))
 
 
 def qr(input, full_matrices=False, name=None):  # noqa: A002 - TF's argument name
@@ -87,9 +89,9 @@ def _diag_part_kernel(xp, x):
 
 
 register(OpDef("Diag", infer=_infer_diag, kernel=_diag_kernel, grad=lambda op, grad: (diag_part(grad),),
-               type_attrs={"T": 0}))
+               input_names=("diagonal: T",), output_names=("output: T",), attr_types={"T": "type"}))
 register(OpDef("DiagPart", infer=_infer_diag_part, kernel=_diag_part_kernel, grad=lambda op, grad: (diag(grad),),
-               type_attrs={"T": 0}))
+               input_names=("input: T",), output_names=("diagonal: T",), attr_types={"T": "type"}))
 
 
 def diag(diagonal, name=None):

@@ -59,7 +59,8 @@ def _infer_invert_permutation(x):
 
 
 register(OpDef("InvertPermutation", infer=_infer_invert_permutation, kernel=_invert_permutation_kernel,
-               grad=None, differentiable=False, type_attrs={"T": 0}))
+               grad=None, differentiable=False,
+               input_names=("x: T",), output_names=("y: T",), attr_types={"T": "type = int32"}))
 
 
 def invert_permutation(x, name=None):
@@ -114,10 +115,12 @@ def _conj_transpose_kernel(xp, x, perm):
 
 register(OpDef("Transpose", infer=_infer_transpose, kernel=_transpose_kernel, aliases_input=True,
                grad=lambda op, g: (transpose(g, invert_permutation(op.inputs[1])), None),
-               type_attrs={"T": 0, "Tperm": 1}))
+               input_names=("x: T", "perm: Tperm"), output_names=("y: T",),
+               attr_types={"T": "type", "Tperm": "type = int32"}))
 register(OpDef("ConjugateTranspose", infer=_infer_transpose, kernel=_conj_transpose_kernel,
                grad=lambda op, g: (transpose(g, invert_permutation(op.inputs[1]), conjugate=True), None),
-               type_attrs={"T": 0, "Tperm": 1}))
+               input_names=("x: T", "perm: Tperm"), output_names=("y: T",),
+               attr_types={"T": "type", "Tperm": "type = int32"}))
 
 
 def transpose(a, perm=None, name="transpose", conjugate=False):
@@ -190,7 +193,8 @@ def _tile_grad(op, grad):
 
 
 register(OpDef("Tile", infer=_infer_tile, kernel=_tile_kernel, grad=_tile_grad,
-               type_attrs={"T": 0, "Tmultiples": 1}))
+               input_names=("input: T", "multiples: Tmultiples"), output_names=("output: T",),
+               attr_types={"T": "type", "Tmultiples": "type = int32"}))
 
 
 def tile(input, multiples, name=None):  # noqa: A002 - TF's argument name
@@ -271,9 +275,11 @@ def _infer_pad_v2(x, paddings, constant_values):
 
 
 register(OpDef("Pad", infer=lambda x, p: _infer_pad_common(x, p), kernel=_pad_kernel, grad=_pad_grad,
-               type_attrs={"T": 0, "Tpaddings": 1}))
+               input_names=("input: T", "paddings: Tpaddings"), output_names=("output: T",),
+               attr_types={"T": "type", "Tpaddings": "type = int32"}))
 register(OpDef("PadV2", infer=_infer_pad_v2, kernel=_pad_v2_kernel, grad=_pad_grad, same_dtype=(0, 2),
-               type_attrs={"T": 0, "Tpaddings": 1}))
+               input_names=("input: T", "paddings: Tpaddings", "constant_values: T"), output_names=("output: T",),
+               attr_types={"T": "type", "Tpaddings": "type = int32"}))
 
 
 def _check_mirror_widths(x_shape, widths, mode):
@@ -320,12 +326,16 @@ register(OpDef(
     "MirrorPad", infer=lambda x, p, mode: _infer_pad_common(x, p, mode=mode), kernel=_mirror_pad_kernel,
     grad=lambda op, g: (apply_op("MirrorPadGrad", g, op.inputs[1], mode=op.get_attr("mode"), name="MirrorPadGrad"),
                         None),
-    attrs={"mode": REQUIRED}, type_attrs={"T": 0, "Tpaddings": 1},
+    attrs={"mode": REQUIRED},
+    input_names=("input: T", "paddings: Tpaddings"), output_names=("output: T",),
+    attr_types={"T": "type", "Tpaddings": "type = int32", "mode": "string"},
 ))
 register(OpDef(
     "MirrorPadGrad", infer=lambda g, p, mode: _infer_pad_common(g, p, sign=-1), kernel=_mirror_pad_grad_kernel,
     grad=lambda op, g: (apply_op("MirrorPad", g, op.inputs[1], mode=op.get_attr("mode"), name="MirrorPad"), None),
-    attrs={"mode": REQUIRED}, type_attrs={"T": 0, "Tpaddings": 1},
+    attrs={"mode": REQUIRED},
+    input_names=("input: T", "paddings: Tpaddings"), output_names=("output: T",),
+    attr_types={"T": "type", "Tpaddings": "type = int32", "mode": "string"},
 ))
 
 
@@ -377,7 +387,9 @@ def _reverse_kernel(xp, x, axis):
 
 
 register(OpDef("ReverseV2", infer=_infer_reverse, kernel=_reverse_kernel, aliases_input=True,
-               grad=lambda op, g: (reverse(g, op.inputs[1]), None), type_attrs={"T": 0, "Tidx": 1}))
+               grad=lambda op, g: (reverse(g, op.inputs[1]), None),
+               input_names=("tensor: T", "axis: Tidx"), output_names=("output: T",),
+               attr_types={"Tidx": "type = int32", "T": "type"}))
 
 
 def reverse(tensor, axis, name=None):
@@ -434,7 +446,9 @@ def _broadcast_to_grad(op, grad):
 
 
 register(OpDef("BroadcastTo", infer=_infer_broadcast_to, kernel=_broadcast_to_kernel, grad=_broadcast_to_grad,
-               aliases_input=True, type_attrs={"T": 0, "Tidx": 1}))
+               aliases_input=True,
+               input_names=("input: T", "shape: Tidx"), output_names=("output: T",),
+               attr_types={"T": "type", "Tidx": "type = int32"}))
 
 
 def broadcast_to(input, shape, name=None):  # noqa: A002 - TF's argument name
@@ -484,7 +498,8 @@ def _bcast_args_kernel(xp, s0, s1):
 
 register(OpDef(
     "BroadcastGradientArgs", infer=_infer_bcast_args, kernel=_bcast_args_kernel, grad=None,
-    differentiable=False, same_dtype="all", type_attrs={"T": 0},
+    differentiable=False, same_dtype="all",
+    input_names=("s0: T", "s1: T"), output_names=("r0: T", "r1: T"), attr_types={"T": "type = int32"},
 ))
 
 

@@ -15,7 +15,7 @@ import contextlib
 
 import numpy as np
 
-from estflow.core import dtypes
+from estflow.core import dtypes, row_rules
 from estflow.core import errors as _errors
 from estflow.core.graph import Tensor, _graph_of
 from estflow.core.indexed_slices import IndexedSlices
@@ -307,8 +307,9 @@ _BINARY = [
 ]
 for _name, _allowed, _kernel, _grad in _BINARY:
     register(OpDef(_name, infer=_infer_binary(_allowed), kernel=_kernel, grad=_grad, same_dtype="all",
-                   input_names=("x", "y"), forwards_input=_name in _FORWARDING,
-                   type_attrs={"T": 0}))
+                   forwards_input=_name in _FORWARDING,
+                   input_names=("y: T", "x: T") if _name == "Atan2" else ("x: T", "y: T"), output_names=("z: T",),
+                   attr_types={"T": "type"}, row_wise=row_rules.elementwise))
 
 
 # ================================================================================================
@@ -338,7 +339,8 @@ register(OpDef(
     grad=lambda op, grad: [grad] * len(op.inputs),
     attrs={"N": None},  # None: the number of inputs
     same_dtype="all",
-    type_attrs={"T": 0},
+    input_names=("inputs: N * T",), output_names=("sum: T",), attr_types={"N": "int >= 1", "T": "type"},
+    row_wise=row_rules.all_inputs,
 ))
 
 

@@ -62,8 +62,10 @@ def _matmul_grad(op, grad):
 
 
 register(OpDef("MatMul", infer=_matmul_infer, kernel=_matmul_kernel, grad=_matmul_grad,
-               attrs={"transpose_a": False, "transpose_b": False}, same_dtype="all", type_attrs={"T": 0},
-               broadcasts=False))
+               attrs={"transpose_a": False, "transpose_b": False}, same_dtype="all",
+               broadcasts=False,
+               input_names=("a: T", "b: T"), output_names=("product: T",),
+               attr_types={"transpose_a": "bool", "transpose_b": "bool", "T": "type"}))
 
 
 def _batch_matmul_infer(broadcast):
@@ -125,7 +127,9 @@ def _batch_matmul_grad(op, grad):
 
 for _name, _broadcast in (("BatchMatMul", False), ("BatchMatMulV2", True)):
     register(OpDef(_name, infer=_batch_matmul_infer(_broadcast), kernel=_batch_matmul_kernel, grad=_batch_matmul_grad,
-                   attrs={"adj_x": False, "adj_y": False}, same_dtype="all", type_attrs={"T": 0}))
+                   attrs={"adj_x": False, "adj_y": False}, same_dtype="all",
+                   input_names=("x: T", "y: T"), output_names=("output: T",),
+                   attr_types={"T": "type", "adj_x": "bool", "adj_y": "bool"}))
 
 
 # ---- public TF1 functions ----

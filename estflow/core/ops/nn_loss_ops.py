@@ -128,7 +128,9 @@ def _xent_grad(op, grad_loss, grad_grad):
 
 
 register(OpDef("SoftmaxCrossEntropyWithLogits", infer=_xent_infer, kernel=_xent_kernel, grad=_xent_grad,
-               same_dtype="all", type_attrs={"T": 0}))
+               same_dtype="all",
+               input_names=("features: T", "labels: T"), output_names=("loss: T", "backprop: T"),
+               attr_types={"T": "type"}))
 
 
 # ================================================================================================
@@ -176,7 +178,9 @@ def _sparse_xent_grad(op, grad_loss, grad_grad):
 
 
 register(OpDef("SparseSoftmaxCrossEntropyWithLogits", infer=_sparse_xent_infer, kernel=_sparse_xent_kernel,
-               grad=_sparse_xent_grad, type_attrs={"T": 0, "Tlabels": 1}))
+               grad=_sparse_xent_grad,
+               input_names=("features: T", "labels: Tlabels"), output_names=("loss: T", "backprop: T"),
+               attr_types={"T": "type", "Tlabels": "type = int64"}))
 
 
 # ================================================================================================
@@ -193,7 +197,8 @@ def _l2_loss_kernel(xp, t):
 
 
 register(OpDef("L2Loss", infer=_l2_loss_infer, kernel=_l2_loss_kernel,
-               grad=lambda op, grad: (_mul(op.inputs[0], grad),), type_attrs={"T": 0}))
+               grad=lambda op, grad: (_mul(op.inputs[0], grad),),
+               input_names=("t: T",), output_names=("output: T",), attr_types={"T": "type"}))
 
 
 def l2_loss(t, name=None) -> Tensor:
@@ -237,10 +242,14 @@ def _in_top_k(xp, predictions, targets, k: int):
 
 register(OpDef("InTopKV2", infer=_in_top_k_infer,
                kernel=lambda xp, predictions, targets, k: _in_top_k(xp, predictions, targets, int(k)),
-               grad=None, differentiable=False, same_dtype=(1, 2), type_attrs={"T": 1}))
+               grad=None, differentiable=False, same_dtype=(1, 2),
+               input_names=("predictions: float", "targets: T", "k: T"), output_names=("precision: bool",),
+               attr_types={"T": "type = int32"}))
 register(OpDef("InTopK", infer=_in_top_k_infer,
                kernel=lambda xp, predictions, targets, k: _in_top_k(xp, predictions, targets, int(k)),
-               grad=None, differentiable=False, attrs={"k": REQUIRED}, type_attrs={"T": 1}))
+               grad=None, differentiable=False, attrs={"k": REQUIRED},
+               input_names=("predictions: float", "targets: T"), output_names=("precision: bool",),
+               attr_types={"k": "int", "T": "type = int32"}))
 
 
 def in_top_k(predictions, targets, k, name=None) -> Tensor:
@@ -346,7 +355,12 @@ for _name, _draw, _probability in (
         ("LogUniformCandidateSampler", _log_uniform_draw, _log_uniform_probability),
         ("UniformCandidateSampler", _uniform_draw, _uniform_probability)):
     register(OpDef(_name, infer=_sampler_infer, make_kernel=_make_sampler(_draw, _probability),
-                   attrs=dict(_SAMPLER_ATTRS), stateful=True, cpu_only=True, differentiable=False))
+                   attrs=dict(_SAMPLER_ATTRS), stateful=True, cpu_only=True, differentiable=False,
+                   input_names=("true_classes: int64",),
+                   output_names=("sampled_candidates: int64", "true_expected_count: float",
+                                 "sampled_expected_count: float"),
+                   attr_types={"num_true": "int >= 1", "num_sampled": "int >= 1", "unique": "bool",
+                               "range_max": "int >= 1", "seed": "int", "seed2": "int"}))
 
 
 _FLOAT32_LOWEST = -3.4028234663852886e38  # -FLT_MAX: added to a logit, it removes the class from a softmax
@@ -375,7 +389,10 @@ def _accidental_hits_kernel(xp, true_classes, sampled_candidates, num_true, seed
 
 
 register(OpDef("ComputeAccidentalHits", infer=_accidental_hits_infer, kernel=_accidental_hits_kernel,
-               attrs={"num_true": REQUIRED, "seed": 0, "seed2": 0}, differentiable=False))
+               attrs={"num_true": REQUIRED, "seed": 0, "seed2": 0}, differentiable=False,
+               input_names=("true_classes: int64", "sampled_candidates: int64"),
+               output_names=("indices: int32", "ids: int64", "weights: float"),
+               attr_types={"num_true": "int", "seed": "int", "seed2": "int"}))
 
 
 def _candidate_sampler(op_type, true_classes, num_true, num_sampled, unique, range_max, seed, name):

@@ -93,28 +93,34 @@ def _leaky_relu_grad_kernel(xp, gradients, features, alpha):
 register(OpDef("Relu", infer=_infer_unary(_REAL),
                kernel=lambda xp, x, out=None: xp.maximum(x, x.dtype.type(0), out=out), forwards_input=True,
                grad=lambda op, grad: (apply_op("ReluGrad", grad, op.outputs[0], name="ReluGrad"),),
-               type_attrs={"T": 0}))
+               input_names=("features: T",), output_names=("activations: T",), attr_types={"T": "type"}))
 register(OpDef("ReluGrad", infer=_infer_grad_op(_REAL), kernel=_relu_grad_kernel,
                grad=lambda op, grad: (apply_op("ReluGrad", grad, op.inputs[1], name="ReluGrad"),
                                       _zeros_like(op.inputs[1])),
-               same_dtype="all", type_attrs={"T": 0}, forwards_input=True))
+               same_dtype="all", forwards_input=True,
+               input_names=("gradients: T", "features: T"), output_names=("backprops: T",), attr_types={"T": "type"}))
 register(OpDef("Relu6", infer=_infer_unary(_REAL),
                kernel=lambda xp, x: xp.minimum(xp.maximum(x, xp.zeros_like(x)), xp.asarray(6, dtype=x.dtype)),
                grad=lambda op, grad: (apply_op("Relu6Grad", grad, op.inputs[0], name="Relu6Grad"),),
-               type_attrs={"T": 0}))
+               input_names=("features: T",), output_names=("activations: T",), attr_types={"T": "type"}))
 register(OpDef("Relu6Grad", infer=_infer_grad_op(_REAL), kernel=_relu6_grad_kernel,
                grad=lambda op, grad: (apply_op("Relu6Grad", grad, op.inputs[1], name="Relu6Grad"),
                                       _zeros_like(op.inputs[1])),
-               same_dtype="all", type_attrs={"T": 0}))
+               same_dtype="all",
+               input_names=("gradients: T", "features: T"), output_names=("backprops: T",), attr_types={"T": "type"}))
 register(OpDef("LeakyRelu", infer=_infer_unary(_FLOATS), kernel=_leaky_relu_kernel,
                grad=lambda op, grad: (apply_op("LeakyReluGrad", grad, op.inputs[0], name="LeakyReluGrad",
                                                alpha=op.get_attr("alpha")),),
-               attrs={"alpha": 0.2}, type_attrs={"T": 0}))
+               attrs={"alpha": 0.2},
+               input_names=("features: T",), output_names=("activations: T",),
+               attr_types={"alpha": "float", "T": "type = float"}))
 register(OpDef("LeakyReluGrad", infer=_infer_grad_op(_FLOATS), kernel=_leaky_relu_grad_kernel,
                grad=lambda op, grad: (apply_op("LeakyReluGrad", grad, op.inputs[1], name="LeakyReluGrad",
                                                alpha=op.get_attr("alpha")),
                                       _zeros_like(op.inputs[1])),
-               attrs={"alpha": 0.2}, same_dtype="all", type_attrs={"T": 0}))
+               attrs={"alpha": 0.2}, same_dtype="all",
+               input_names=("gradients: T", "features: T"), output_names=("backprops: T",),
+               attr_types={"alpha": "float", "T": "type = float"}))
 
 
 # ================================================================================================
@@ -180,28 +186,32 @@ def _const(value, dtype):
 
 register(OpDef("Elu", infer=_infer_unary(_FLOATS), kernel=_elu_kernel,
                grad=lambda op, grad: (apply_op("EluGrad", grad, op.outputs[0], name="EluGrad"),),
-               type_attrs={"T": 0}))
+               input_names=("features: T",), output_names=("activations: T",), attr_types={"T": "type"}))
 register(OpDef("EluGrad", infer=_infer_grad_op(_FLOATS), kernel=_elu_grad_kernel,
                grad=lambda op, grad: (apply_op("EluGrad", grad, op.inputs[1], name="EluGrad"),
                                       _where_negative(op.inputs[1], _mul(grad, op.inputs[0]))),
-               same_dtype="all", type_attrs={"T": 0}))
+               same_dtype="all",
+               input_names=("gradients: T", "outputs: T"), output_names=("backprops: T",), attr_types={"T": "type"}))
 register(OpDef("Selu", infer=_infer_unary(_FLOATS), kernel=_selu_kernel,
                grad=lambda op, grad: (apply_op("SeluGrad", grad, op.outputs[0], name="SeluGrad"),),
-               type_attrs={"T": 0}))
+               input_names=("features: T",), output_names=("activations: T",), attr_types={"T": "type"}))
 register(OpDef("SeluGrad", infer=_infer_grad_op(_FLOATS), kernel=_selu_grad_kernel,
                grad=lambda op, grad: (apply_op("SeluGrad", grad, op.inputs[1], name="SeluGrad"),
                                       _where_negative(op.inputs[1], _mul(grad, op.inputs[0]))),
-               same_dtype="all", type_attrs={"T": 0}))
+               same_dtype="all",
+               input_names=("gradients: T", "outputs: T"), output_names=("backprops: T",), attr_types={"T": "type"}))
 register(OpDef("Softplus", infer=_infer_unary(_FLOATS), kernel=_softplus_kernel,
                grad=lambda op, grad: (apply_op("SoftplusGrad", grad, op.inputs[0], name="SoftplusGrad"),),
-               type_attrs={"T": 0}))
+               input_names=("features: T",), output_names=("activations: T",), attr_types={"T": "type"}))
 register(OpDef("SoftplusGrad", infer=_infer_grad_op(_FLOATS), kernel=_softplus_grad_kernel,
-               grad=_softplus_grad_grad, same_dtype="all", type_attrs={"T": 0}))
+               grad=_softplus_grad_grad, same_dtype="all",
+               input_names=("gradients: T", "features: T"), output_names=("backprops: T",), attr_types={"T": "type"}))
 register(OpDef("Softsign", infer=_infer_unary(_FLOATS), kernel=lambda xp, x: x / (1 + xp.abs(x)),
                grad=lambda op, grad: (apply_op("SoftsignGrad", grad, op.inputs[0], name="SoftsignGrad"),),
-               type_attrs={"T": 0}))
+               input_names=("features: T",), output_names=("activations: T",), attr_types={"T": "type"}))
 register(OpDef("SoftsignGrad", infer=_infer_grad_op(_FLOATS), kernel=_softsign_grad_kernel,
-               grad=_softsign_grad_grad, same_dtype="all", type_attrs={"T": 0}))
+               grad=_softsign_grad_grad, same_dtype="all",
+               input_names=("gradients: T", "features: T"), output_names=("backprops: T",), attr_types={"T": "type"}))
 
 
 # ================================================================================================
@@ -240,9 +250,10 @@ def _log_softmax_grad(op, grad):
     return (apply_op("Sub", grad, _mul(_sum_last(grad), softmax), name="sub"),)
 
 
-register(OpDef("Softmax", infer=_infer_softmax, kernel=_softmax_kernel, grad=_softmax_grad, type_attrs={"T": 0}))
+register(OpDef("Softmax", infer=_infer_softmax, kernel=_softmax_kernel, grad=_softmax_grad,
+               input_names=("logits: T",), output_names=("softmax: T",), attr_types={"T": "type"}))
 register(OpDef("LogSoftmax", infer=_infer_softmax, kernel=_log_softmax_kernel, grad=_log_softmax_grad,
-               type_attrs={"T": 0}))
+               input_names=("logits: T",), output_names=("logsoftmax: T",), attr_types={"T": "type"}))
 
 
 # ================================================================================================
@@ -313,9 +324,13 @@ def _bias_add_grad_grad(op, grad):
 
 
 register(OpDef("BiasAdd", infer=_infer_bias_add, kernel=_bias_add_kernel, grad=_bias_add_grad,
-               attrs={"data_format": "NHWC"}, same_dtype="all", type_attrs={"T": 0}, broadcasts=False))
+               attrs={"data_format": "NHWC"}, same_dtype="all", broadcasts=False,
+               input_names=("value: T", "bias: T"), output_names=("output: T",),
+               attr_types={"T": "type", "data_format": "string"}))
 register(OpDef("BiasAddGrad", infer=_infer_bias_add_grad, kernel=_bias_add_grad_kernel, grad=_bias_add_grad_grad,
-               attrs={"data_format": "NHWC"}, type_attrs={"T": 0}))
+               attrs={"data_format": "NHWC"},
+               input_names=("out_backprop: T",), output_names=("output: T",),
+               attr_types={"T": "type", "data_format": "string"}))
 
 
 # ================================================================================================

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from estflow.core import dtypes, errors
+from estflow.core import dtypes, errors, row_rules
 from estflow.core import example_parsing as _example
 from estflow.core.csv_parsing import CsvFormat, decode_csv_lines
 from estflow.core.graph import Tensor, name_scope
@@ -114,6 +114,9 @@ register(OpDef(
     attrs={"OUT_TYPE": REQUIRED, "field_delim": ",", "use_quote_delim": True, "na_value": "", "select_cols": []},
     cpu_only=True,
     differentiable=False,
+    input_names=("records: string", "record_defaults: OUT_TYPE"), output_names=("output: OUT_TYPE",),
+    attr_types={"OUT_TYPE": "list(type) >= 1", "field_delim": "string", "use_quote_delim": "bool",
+                "na_value": "string", "select_cols": "list(int)"}, row_wise=row_rules.first_input,
 ))
 
 
@@ -185,6 +188,8 @@ register(OpDef(
     attrs={"out_type": REQUIRED, "little_endian": True},
     cpu_only=True,
     differentiable=False,
+    input_names=("bytes: string",), output_names=("output: out_type",),
+    attr_types={"out_type": "type", "little_endian": "bool"},
 ))
 
 
@@ -292,9 +297,16 @@ register(OpDef(
     "ParseExample",
     infer=_parse_example_infer,
     kernel=_parse_example_kernel,
-    attrs={"Nsparse": 0, "Ndense": 0, "sparse_types": [], "Tdense": [], "dense_shapes": []},
+    attrs={"Nsparse": REQUIRED, "Ndense": REQUIRED, "sparse_types": REQUIRED, "Tdense": REQUIRED,
+           "dense_shapes": REQUIRED},
     cpu_only=True,
     differentiable=False,
+    input_names=("serialized: string", "names: string", "sparse_keys: Nsparse * string", "dense_keys: Ndense * string",
+                 "dense_defaults: Tdense"),
+    output_names=("sparse_indices: Nsparse * int64", "sparse_values: sparse_types", "sparse_shapes: Nsparse * int64",
+                  "dense_values: Tdense"),
+    attr_types={"Nsparse": "int >= 0", "Ndense": "int >= 0", "sparse_types": "list(type) >= 0",
+                "Tdense": "list(type) >= 0", "dense_shapes": "list(shape) >= 0"},
 ))
 
 
@@ -351,10 +363,16 @@ register(OpDef(
     "ParseSingleExample",
     infer=_parse_single_example_infer,
     kernel=_parse_single_example_kernel,
-    attrs={"num_sparse": 0, "sparse_keys": [], "dense_keys": [], "sparse_types": [], "Tdense": [],
-           "dense_shapes": []},
+    attrs={"num_sparse": REQUIRED, "sparse_keys": REQUIRED, "dense_keys": REQUIRED, "sparse_types": REQUIRED,
+           "Tdense": REQUIRED, "dense_shapes": REQUIRED},
     cpu_only=True,
     differentiable=False,
+    input_names=("serialized: string", "dense_defaults: Tdense"),
+    output_names=("sparse_indices: num_sparse * int64", "sparse_values: sparse_types",
+                  "sparse_shapes: num_sparse * int64", "dense_values: Tdense"),
+    attr_types={"num_sparse": "int >= 0", "sparse_keys": "list(string) >= 0", "dense_keys": "list(string) >= 0",
+                "sparse_types": "list(type) >= 0", "Tdense": "list(type) >= 0", "dense_shapes": "list(shape) >= 0"},
+                row_wise=row_rules.single_example,
 ))
 
 
@@ -425,4 +443,20 @@ register(OpDef(
     attrs=dict(_SEQUENCE_ATTRS),
     cpu_only=True,
     differentiable=False,
+    input_names=("serialized: string", "feature_list_dense_missing_assumed_empty: string",
+                 "context_sparse_keys: Ncontext_sparse * string", "context_dense_keys: Ncontext_dense * string",
+                 "feature_list_sparse_keys: Nfeature_list_sparse * string",
+                 "feature_list_dense_keys: Nfeature_list_dense * string", "context_dense_defaults: Tcontext_dense",
+                 "debug_name: string"),
+    output_names=("context_sparse_indices: Ncontext_sparse * int64", "context_sparse_values: context_sparse_types",
+                  "context_sparse_shapes: Ncontext_sparse * int64", "context_dense_values: Tcontext_dense",
+                  "feature_list_sparse_indices: Nfeature_list_sparse * int64",
+                  "feature_list_sparse_values: feature_list_sparse_types",
+                  "feature_list_sparse_shapes: Nfeature_list_sparse * int64",
+                  "feature_list_dense_values: feature_list_dense_types"),
+    attr_types={"Ncontext_sparse": "int >= 0", "Ncontext_dense": "int >= 0", "Nfeature_list_sparse": "int >= 0",
+                "Nfeature_list_dense": "int >= 0", "context_sparse_types": "list(type) >= 0",
+                "Tcontext_dense": "list(type) >= 0", "feature_list_dense_types": "list(type) >= 0",
+                "context_dense_shapes": "list(shape) >= 0", "feature_list_sparse_types": "list(type) >= 0",
+                "feature_list_dense_shapes": "list(shape) >= 0"},
 ))

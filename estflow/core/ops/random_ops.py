@@ -240,15 +240,23 @@ _SEED_ATTRS = {"seed": 0, "seed2": 0}
 for _name, _make in (("RandomUniform", _make_uniform), ("RandomStandardNormal", _make_standard_normal),
                      ("TruncatedNormal", _make_truncated_normal)):
     register(OpDef(_name, infer=_infer_float_random(_name), make_kernel=_make,
-                   attrs={**_SEED_ATTRS, "dtype": REQUIRED}, type_attrs={"T": 0},
-                   stateful=True, differentiable=False))
+                   attrs={**_SEED_ATTRS, "dtype": REQUIRED},
+                   stateful=True, differentiable=False,
+                   input_names=("shape: T",), output_names=("output: dtype",),
+                   attr_types={"seed": "int", "seed2": "int", "dtype": "type", "T": "type"}))
 register(OpDef("RandomUniformInt", infer=_infer_uniform_int, make_kernel=_make_uniform_int, attrs=dict(_SEED_ATTRS),
-               same_dtype=(1, 2), type_attrs={"T": 0, "Tout": 1}, stateful=True, differentiable=False))
+               same_dtype=(1, 2), stateful=True, differentiable=False,
+               input_names=("shape: T", "minval: Tout", "maxval: Tout"), output_names=("output: Tout",),
+               attr_types={"seed": "int", "seed2": "int", "Tout": "type", "T": "type"}))
 register(OpDef("RandomShuffle", infer=_infer_shuffle, make_kernel=_make_shuffle, attrs=dict(_SEED_ATTRS),
-               type_attrs={"T": 0}, stateful=True, differentiable=False))
+               stateful=True, differentiable=False,
+               input_names=("value: T",), output_names=("output: T",),
+               attr_types={"seed": "int", "seed2": "int", "T": "type"}))
 register(OpDef("Multinomial", infer=_infer_multinomial, make_kernel=_make_multinomial,
-               attrs={**_SEED_ATTRS, "output_dtype": dtypes.int64}, type_attrs={"T": 0},
-               stateful=True, differentiable=False))
+               attrs={**_SEED_ATTRS, "output_dtype": dtypes.int64},
+               stateful=True, differentiable=False,
+               input_names=("logits: T", "num_samples: int32"), output_names=("output: output_dtype",),
+               attr_types={"seed": "int", "seed2": "int", "T": "type", "output_dtype": "type"}))
 
 
 # ---- public functions ----------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from estflow.core import dtypes
+from estflow.core import dtypes, row_rules
 from estflow.core import errors as _errors
 from estflow.core.graph import Tensor
 from estflow.core.ops.cast_ops import cast
@@ -301,7 +301,10 @@ for _name, _allowed, _kernel, _grad in _REDUCTIONS:
         kernel=_kernel,
         grad=_grad,
         attrs={"keep_dims": False},
-        type_attrs={"T": 0, "Tidx": 1} if _allowed is not _BOOL else {"Tidx": 1},
+        input_names=("input: bool" if _allowed is _BOOL else "input: T", "reduction_indices: Tidx"),
+        output_names=("output: bool" if _allowed is _BOOL else "output: T",),
+        attr_types={"keep_dims": "bool", "Tidx": "type = int32", **({} if _allowed is _BOOL else {"T": "type"})},
+        row_wise=row_rules.reduction,
         differentiable=_grad is not None,
     ))
 
@@ -345,7 +348,10 @@ def _arg_kernel(fn_name):
 
 for _name, _fn in (("ArgMax", "argmax"), ("ArgMin", "argmin")):
     register(OpDef(_name, infer=_arg_infer, kernel=_arg_kernel(_fn), grad=None, attrs={"output_type": dtypes.int64},
-                   type_attrs={"T": 0, "Tidx": 1}, differentiable=False))
+                   differentiable=False,
+                   input_names=("input: T", "dimension: Tidx"), output_names=("output: output_type",),
+                   attr_types={"T": "type", "Tidx": "type = int32", "output_type": "type"},
+                   row_wise=row_rules.reduction))
 
 
 # ---- Cumsum / Cumprod ----
@@ -398,9 +404,13 @@ def _cumprod_grad(op, grad):
 
 
 register(OpDef("Cumsum", infer=_cum_infer, kernel=_cum_kernel("cumsum", 0), grad=_cumsum_grad,
-               attrs={"exclusive": False, "reverse": False}, type_attrs={"T": 0, "Tidx": 1}))
+               attrs={"exclusive": False, "reverse": False},
+               input_names=("x: T", "axis: Tidx"), output_names=("out: T",),
+               attr_types={"exclusive": "bool", "reverse": "bool", "T": "type", "Tidx": "type = int32"}))
 register(OpDef("Cumprod", infer=_cum_infer, kernel=_cum_kernel("cumprod", 1), grad=_cumprod_grad,
-               attrs={"exclusive": False, "reverse": False}, type_attrs={"T": 0, "Tidx": 1}))
+               attrs={"exclusive": False, "reverse": False},
+               input_names=("x: T", "axis: Tidx"), output_names=("out: T",),
+               attr_types={"exclusive": "bool", "reverse": "bool", "T": "type", "Tidx": "type = int32"}))
 
 
 # ---- public TF1 functions ----

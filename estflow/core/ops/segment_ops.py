@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from estflow.core import dtypes
-from estflow.core.ops import array_ops, cast_ops, comparison_ops, concat_ops, fill_ops, math_ops
+from estflow.core.indexed_slices import IndexedSlices
+from estflow.core.ops import array_ops, cast_ops, comparison_ops, concat_ops, fill_ops, gather_ops, math_ops, unary_ops
 from estflow.core.ops.sparse_ops import _dim0, _dims, _invalid, _rank
 from estflow.core.registry import OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape
@@ -51,7 +52,8 @@ def _segment_sum_grad(op, grad):
 
 
 register(OpDef("SegmentSum", infer=_segment_sum_infer, kernel=_segment_sum_kernel, grad=_segment_sum_grad,
-               type_attrs={"T": 0, "Tindices": 1}))
+               input_names=("data: T", "segment_ids: Tindices"), output_names=("output: T",),
+               attr_types={"T": "type", "Tindices": "type"}))
 
 
 def segment_sum(data, segment_ids, name=None):
@@ -123,7 +125,8 @@ register(OpDef(
     infer=_unsorted_segment_sum_infer,
     kernel=_unsorted_segment_sum_kernel,
     grad=_unsorted_segment_sum_grad,
-    type_attrs={"T": 0, "Tindices": 1, "Tnumsegments": 2},
+    input_names=("data: T", "segment_ids: Tindices", "num_segments: Tnumsegments"), output_names=("output: T",),
+    attr_types={"T": "type", "Tindices": "type", "Tnumsegments": "type = int32"},
 ))
 
 
@@ -141,7 +144,7 @@ _SPARSE_SEGMENT_FLOAT_TYPES = (dtypes.float16, dtypes.float32, dtypes.float64)
 
 
 def _sparse_segment_infer(mode):
-    def infer(data, indices, segment_ids, num_segments=None):
+    def infer(data, indices, segment_ids, num_segments=None, *, sparse_gradient):
         if data.shape.ndims == 0:
             raise ValueError("Shape must be at least rank 1 but is rank 0")
         _rank(indices, 1)
@@ -172,7 +175,7 @@ def _segment_scale(xp, segment_ids, rows: int, mode: str, dtype):
 
 
 def _sparse_segment_kernel(mode):
-    def kernel(xp, data, indices, segment_ids, num_segments=None):
+    def kernel(xp, data, indices, segment_ids, num_segments=None, *, sparse_gradient):
         if num_segments is not None:
             if num_segments.ndim != 0:
                 raise _invalid(f"num_segments should be a scalar, not shape {_dims(num_segments.shape)}")
@@ -213,13 +216,33 @@ def _sparse_segment_kernel(mode):
     return kernel
 
 
-def _sparse_segment_grad(grad_op):
+def _sparse_segment_grad(grad_op, mode):
     def grad(op, g):
         data, indices, segment_ids = op.inputs[:3]
-        data_grad = apply_op(grad_op, g, indices, segment_ids, _dim0(data), name=grad_op)
+        if op.get_attr("sparse_gradient"):
+            data_grad = _sparse_data_grad(g, data, indices, segment_ids, mode)
+        else:
+            data_grad = apply_op(grad_op, g, indices, segment_ids, _dim0(data), name=grad_op)
         return (data_grad, None, None) + ((None,) if len(op.inputs) == 4 else ())
 
     return grad
+
+
+def _sparse_data_grad(g, data, indices, segment_ids, mode):
+    """TF's `sparse_gradient=True`: the data gradient as IndexedSlices over the distinct indices
+    (each summing its rows' share of their segment's gradient), so an embedding table's update
+    touches only the rows looked up."""
+    rows = gather_ops.gather(g, segment_ids)
+    if mode != "sum":
+        ones = fill_ops.ones_like(segment_ids, dtype=g.dtype)
+        counts = math_ops.maximum(unsorted_segment_sum(ones, segment_ids, array_ops.shape(g)[0]), 1)
+        scale = counts if mode == "mean" else unary_ops.sqrt(counts)
+        per_row = gather_ops.gather(scale, segment_ids)
+        tail = fill_ops.ones_like(array_ops.shape(rows)[1:])
+        rows = math_ops.truediv(rows, array_ops.reshape(per_row, concat_ops.concat([[-1], tail], 0)))
+    unique_indices, position = gather_ops.unique(indices)
+    values = unsorted_segment_sum(rows, position, array_ops.size(unique_indices))
+    return IndexedSlices(values, unique_indices, array_ops.shape(data))
 
 
 def _sparse_segment_grad_infer(grad, indices, segment_ids, output_dim0):
@@ -268,12 +291,22 @@ def _sparse_segment_grad_kernel(mode):
 
 for _name, _mode in (("SparseSegmentSum", "sum"), ("SparseSegmentMean", "mean"), ("SparseSegmentSqrtN", "sqrt_n")):
     register(OpDef(_name, infer=_sparse_segment_infer(_mode), kernel=_sparse_segment_kernel(_mode),
-                   grad=_sparse_segment_grad(_name + "Grad"), type_attrs={"T": 0, "Tidx": 1, "Tsegmentids": 2}))
+                   grad=_sparse_segment_grad(_name + "Grad", _mode),
+                   attrs={"sparse_gradient": False},
+                   input_names=("data: T", "indices: Tidx", "segment_ids: Tsegmentids"), output_names=("output: T",),
+                   attr_types={"T": "type", "Tidx": "type = int32", "Tsegmentids": "type = int32",
+                               "sparse_gradient": "bool"}))
     register(OpDef(_name + "WithNumSegments", infer=_sparse_segment_infer(_mode),
-                   kernel=_sparse_segment_kernel(_mode), grad=_sparse_segment_grad(_name + "Grad"),
-                   type_attrs={"T": 0, "Tidx": 1, "Tsegmentids": 2, "Tnumsegments": 3}))
+                   kernel=_sparse_segment_kernel(_mode), grad=_sparse_segment_grad(_name + "Grad", _mode),
+                   input_names=("data: T", "indices: Tidx", "segment_ids: Tsegmentids", "num_segments: Tnumsegments"),
+                   attrs={"sparse_gradient": False}, output_names=("output: T",),
+                   attr_types={"T": "type", "Tidx": "type = int32", "Tnumsegments": "type = int32",
+                               "Tsegmentids": "type = int32", "sparse_gradient": "bool"}))
     register(OpDef(_name + "Grad", infer=_sparse_segment_grad_infer, kernel=_sparse_segment_grad_kernel(_mode),
-                   grad=None, type_attrs={"T": 0, "Tidx": 1, "Tsegmentids": 2}))
+                   grad=None,
+                   input_names=("grad: T", "indices: Tidx", "segment_ids: Tsegmentids", "output_dim0: int32"),
+                   output_names=("output: T",),
+                   attr_types={"T": "type", "Tidx": "type = int32", "Tsegmentids": "type = int32"}))
 
 
 def _sparse_segment(op_type, data, indices, segment_ids, name, num_segments):

@@ -101,7 +101,9 @@ def _slice_grad(op, grad):
 
 
 register(OpDef("Slice", infer=_infer_slice, kernel=_slice_kernel, grad=_slice_grad, aliases_input=True,
-               same_dtype=(1, 2), type_attrs={"T": 0, "Index": 1}))
+               same_dtype=(1, 2),
+               input_names=("input: T", "begin: Index", "size: Index"), output_names=("output: T",),
+               attr_types={"T": "type", "Index": "type"}))
 
 
 def slice(input_, begin, size, name=None):  # noqa: A001 - TF's public name
@@ -262,7 +264,10 @@ def _strided_slice_grad(op, grad):
 _MASK_ATTRS = {k: 0 for k in _STRIDED_MASKS}
 
 register(OpDef("StridedSlice", infer=_infer_strided_slice, kernel=_strided_slice_kernel, grad=_strided_slice_grad,
-               attrs=dict(_MASK_ATTRS), same_dtype=(1, 2, 3), aliases_input=True, type_attrs={"T": 0, "Index": 1}))
+               attrs=dict(_MASK_ATTRS), same_dtype=(1, 2, 3), aliases_input=True,
+               input_names=("input: T", "begin: Index", "end: Index", "strides: Index"), output_names=("output: T",),
+               attr_types={"T": "type", "Index": "type", "begin_mask": "int", "end_mask": "int",
+                           "ellipsis_mask": "int", "new_axis_mask": "int", "shrink_axis_mask": "int"}))
 
 
 def _infer_strided_slice_grad(shape_spec, begin, end, strides, dy, **attrs):
@@ -285,7 +290,11 @@ register(OpDef(
     "StridedSliceGrad", infer=_infer_strided_slice_grad, kernel=_strided_slice_grad_kernel,
     grad=lambda op, g: (None, None, None, None, strided_slice(
         g, op.inputs[1], op.inputs[2], op.inputs[3], **{k: op.get_attr(k) for k in _STRIDED_MASKS})),
-    attrs=dict(_MASK_ATTRS), same_dtype=(0, 1, 2, 3), type_attrs={"T": 4, "Index": 0},
+    attrs=dict(_MASK_ATTRS), same_dtype=(0, 1, 2, 3),
+    input_names=("shape: Index", "begin: Index", "end: Index", "strides: Index", "dy: T"),
+    output_names=("output: T",),
+    attr_types={"T": "type", "Index": "type", "begin_mask": "int", "end_mask": "int", "ellipsis_mask": "int",
+                "new_axis_mask": "int", "shrink_axis_mask": "int"},
 ))
 
 

@@ -18,7 +18,7 @@ from estflow.core.ops.sparse_ops import (
     _rank,
     sparse_reorder,
 )
-from estflow.core.registry import OpDef, TensorSpec, apply_op, register
+from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 from estflow.core.sparse_tensor import SparseTensor, convert_to_sparse_tensor
 from estflow.core.tensor_shape import TensorShape
 
@@ -81,8 +81,11 @@ register(OpDef(
     infer=_sparse_concat_infer,
     kernel=_sparse_concat_kernel,
     grad=None,  # as in TF
-    attrs={"concat_dim": 0, "N": 2},
+    attrs={"concat_dim": REQUIRED, "N": REQUIRED},
     cpu_only=True,
+    input_names=("indices: N * int64", "values: N * T", "shapes: N * int64"),
+    output_names=("output_indices: int64", "output_values: T", "output_shape: int64"),
+    attr_types={"concat_dim": "int", "N": "int >= 2", "T": "type"},
 ))
 
 

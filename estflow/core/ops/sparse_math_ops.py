@@ -95,9 +95,12 @@ register(OpDef(
     kernel=_sparse_add_kernel,
     grad=_sparse_add_grad,
     same_dtype=(1, 4),
-    type_attrs={"T": 1, "Treal": 6},
     aliases_input=True,  # the sum's dense shape is a_shape
     cpu_only=True,
+    input_names=("a_indices: int64", "a_values: T", "a_shape: int64", "b_indices: int64", "b_values: T",
+                 "b_shape: int64", "thresh: Treal"),
+    output_names=("sum_indices: int64", "sum_values: T", "sum_shape: int64"),
+    attr_types={"T": "type", "Treal": "type"},
 ))
 
 
@@ -133,7 +136,9 @@ def _sparse_add_grad_kernel(xp, grad, a_indices, b_indices, sum_indices):
 
 
 register(OpDef("SparseAddGrad", infer=_sparse_add_grad_infer, kernel=_sparse_add_grad_kernel, grad=None,
-               type_attrs={"T": 0}, cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("backprop_val_grad: T", "a_indices: int64", "b_indices: int64", "sum_indices: int64"),
+               output_names=("a_val_grad: T", "b_val_grad: T"), attr_types={"T": "type"}))
 
 
 def _sparse_dense_add_infer(a_indices, a_values, a_shape, b):
@@ -182,8 +187,9 @@ register(OpDef(
     kernel=_sparse_dense_add_kernel,
     grad=_sparse_dense_add_grad,
     same_dtype=(1, 3),
-    type_attrs={"T": 1, "Tindices": 0},
     cpu_only=True,
+    input_names=("a_indices: Tindices", "a_values: T", "a_shape: Tindices", "b: T"), output_names=("output: T",),
+    attr_types={"T": "type", "Tindices": "type"},
 ))
 
 
@@ -304,7 +310,8 @@ register(OpDef(
     grad=_sparse_dense_matmul_grad,
     attrs={"adjoint_a": False, "adjoint_b": False},
     same_dtype=(1, 3),
-    type_attrs={"T": 1, "Tindices": 0},
+    input_names=("a_indices: Tindices", "a_values: T", "a_shape: int64", "b: T"), output_names=("product: T",),
+    attr_types={"T": "type", "Tindices": "type = int64", "adjoint_a": "bool", "adjoint_b": "bool"},
 ))
 
 

@@ -179,8 +179,9 @@ register(OpDef(
     grad=_sparse_to_dense_grad,
     attrs={"validate_indices": True},
     same_dtype=(2, 3),
-    type_attrs={"T": 2, "Tindices": 0},
     cpu_only=True,
+    input_names=("sparse_indices: Tindices", "output_shape: Tindices", "sparse_values: T", "default_value: T"),
+    output_names=("dense: T",), attr_types={"validate_indices": "bool", "T": "type", "Tindices": "type"},
 ))
 
 
@@ -252,8 +253,9 @@ register(OpDef(
     infer=_sparse_reorder_infer,
     kernel=_sparse_reorder_kernel,
     grad=_sparse_reorder_grad,
-    type_attrs={"T": 1},
     cpu_only=True,
+    input_names=("input_indices: int64", "input_values: T", "input_shape: int64"),
+    output_names=("output_indices: int64", "output_values: T"), attr_types={"T": "type"},
 ))
 
 
@@ -341,6 +343,8 @@ register(OpDef(
     aliases_input=True,  # an unchanged shape returns the input indices
     cpu_only=True,
     differentiable=False,
+    input_names=("input_indices: int64", "input_shape: int64", "new_shape: int64"),
+    output_names=("output_indices: int64", "output_shape: int64"),
 ))
 
 
@@ -446,9 +450,11 @@ register(OpDef(
     kernel=_fill_empty_rows_kernel,
     grad=_fill_empty_rows_grad,
     same_dtype=(1, 3),
-    type_attrs={"T": 1},
     aliases_input=True,  # with no empty row and rows in order, the inputs come back
     cpu_only=True,
+    input_names=("indices: int64", "values: T", "dense_shape: int64", "default_value: T"),
+    output_names=("output_indices: int64", "output_values: T", "empty_row_indicator: bool", "reverse_index_map: int64"),
+    attr_types={"T": "type"},
 ))
 
 
@@ -479,9 +485,10 @@ register(OpDef(
     infer=_fill_empty_rows_grad_infer,
     kernel=_fill_empty_rows_grad_kernel,
     grad=None,
-    type_attrs={"T": 1},
     cpu_only=True,
     differentiable=False,
+    input_names=("reverse_index_map: int64", "grad_values: T"), output_names=("d_values: T", "d_default_value: T"),
+    attr_types={"T": "type"},
 ))
 
 

@@ -16,10 +16,10 @@ import re
 
 import numpy as np
 
-from estflow.core import dtypes, errors
+from estflow.core import dtypes, errors, row_rules
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.constant_op import convert_to_tensor
-from estflow.core.registry import OpDef, TensorSpec, apply_op, broadcast_shapes, register
+from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, broadcast_shapes, register
 from estflow.core.sparse_tensor import SparseTensor
 from estflow.core.tensor_shape import TensorShape
 
@@ -131,9 +131,11 @@ register(OpDef(
     infer=_as_string_infer,
     kernel=_as_string_kernel,
     attrs={"precision": -1, "scientific": False, "shortest": False, "width": -1, "fill": ""},
-    type_attrs={"T": 0},
     cpu_only=True,
     differentiable=False,
+    input_names=("input: T",), output_names=("output: string",),
+    attr_types={"T": "type", "precision": "int", "scientific": "bool", "shortest": "bool", "width": "int",
+                "fill": "string"}, row_wise=row_rules.elementwise,
 ))
 
 
@@ -201,6 +203,8 @@ register(OpDef(
     attrs={"out_type": dtypes.float32},
     cpu_only=True,
     differentiable=False,
+    input_names=("string_tensor: string",), output_names=("output: out_type",), attr_types={"out_type": "type"},
+    row_wise=row_rules.elementwise,
 ))
 
 
@@ -254,8 +258,11 @@ def _string_join_kernel(xp, *inputs, separator, N):  # noqa: N803 - TF's attr na
     return out
 
 
-register(OpDef("StringJoin", infer=_string_join_infer, kernel=_string_join_kernel, attrs={"separator": "", "N": 1},
-               cpu_only=True, differentiable=False))
+register(OpDef("StringJoin", infer=_string_join_infer, kernel=_string_join_kernel,
+               attrs={"separator": "", "N": REQUIRED}, cpu_only=True, differentiable=False,
+               input_names=("inputs: N * string",), output_names=("output: string",),
+               attr_types={"N": "int >= 0", "separator": "string"},
+               row_wise=row_rules.scalar_constants))
 
 
 def string_join(inputs, separator="", name=None):
@@ -329,9 +336,13 @@ def _string_split_v2_kernel(xp, x, sep, maxsplit):
 
 
 register(OpDef("StringSplit", infer=_split_infer, kernel=_string_split_kernel, attrs={"skip_empty": True},
-               cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("input: string", "delimiter: string"),
+               output_names=("indices: int64", "values: string", "shape: int64"), attr_types={"skip_empty": "bool"}))
 register(OpDef("StringSplitV2", infer=_split_infer, kernel=_string_split_v2_kernel, attrs={"maxsplit": -1},
-               cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("input: string", "sep: string"),
+               output_names=("indices: int64", "values: string", "shape: int64"), attr_types={"maxsplit": "int"}))
 
 
 def string_split(source, sep=None, skip_empty=True, delimiter=None, result_type="SparseTensor", name=None):
@@ -435,7 +446,10 @@ def _substr_kernel(xp, x, pos, length, unit):
 
 
 register(OpDef("Substr", infer=_substr_infer, kernel=_substr_kernel, attrs={"unit": "BYTE"}, same_dtype=(1, 2),
-               type_attrs={"T": 1}, cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("input: string", "pos: T", "len: T"), output_names=("output: string",),
+               attr_types={"T": "type", "unit": "string"},
+               row_wise=row_rules.scalar_constants))
 
 
 def substr(input, pos, len, name=None, unit="BYTE"):  # noqa: A002 - TF's argument names
@@ -462,7 +476,9 @@ def _string_length_kernel(xp, x, unit):
 
 
 register(OpDef("StringLength", infer=_string_length_infer, kernel=_string_length_kernel, attrs={"unit": "BYTE"},
-               cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("input: string",), output_names=("output: int32",), attr_types={"unit": "string"},
+               row_wise=row_rules.elementwise))
 
 
 def length(input, name=None, unit="BYTE"):  # noqa: A002 - TF's argument name
@@ -614,15 +630,19 @@ register(OpDef(
     attrs={"replace_global": True},
     cpu_only=True,
     differentiable=False,
+    input_names=("input: string", "pattern: string", "rewrite: string"), output_names=("output: string",),
+    attr_types={"replace_global": "bool"}, row_wise=row_rules.scalar_constants,
 ))
 register(OpDef(
     "StaticRegexReplace",
     infer=_static_regex_replace_infer,
     kernel=lambda xp, x, pattern, rewrite, replace_global: _regex_replace(
         x, _as_bytes(pattern), _as_bytes(rewrite), replace_global),
-    attrs={"pattern": "", "rewrite": "", "replace_global": True},
+    attrs={"pattern": REQUIRED, "rewrite": REQUIRED, "replace_global": True},
     cpu_only=True,
     differentiable=False,
+    input_names=("input: string",), output_names=("output: string",),
+    attr_types={"pattern": "string", "rewrite": "string", "replace_global": "bool"}, row_wise=row_rules.elementwise,
 ))
 
 
@@ -637,14 +657,18 @@ register(OpDef(
     kernel=lambda xp, x, pattern: _full_match(x, _scalar_string(pattern, "Pattern")),
     cpu_only=True,
     differentiable=False,
+    input_names=("input: string", "pattern: string"), output_names=("output: bool",),
+    row_wise=row_rules.scalar_constants,
 ))
 register(OpDef(
     "StaticRegexFullMatch",
     infer=_static_regex_full_match_infer,
     kernel=lambda xp, x, pattern: _full_match(x, _as_bytes(pattern)),
-    attrs={"pattern": ""},
+    attrs={"pattern": REQUIRED},
     cpu_only=True,
     differentiable=False,
+    input_names=("input: string",), output_names=("output: bool",), attr_types={"pattern": "string"},
+    row_wise=row_rules.elementwise,
 ))
 
 
@@ -686,11 +710,17 @@ def _case_infer(x, *, encoding):
 
 
 register(OpDef("StringStrip", infer=_string_like, kernel=lambda xp, x: _map(bytes.strip, x), cpu_only=True,
-               differentiable=False))
+               differentiable=False,
+               input_names=("input: string",), output_names=("output: string",),
+               row_wise=row_rules.elementwise))
 register(OpDef("StringLower", infer=_case_infer, kernel=_case_kernel("lower"), attrs={"encoding": ""},
-               cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("input: string",), output_names=("output: string",), attr_types={"encoding": "string"},
+               row_wise=row_rules.elementwise))
 register(OpDef("StringUpper", infer=_case_infer, kernel=_case_kernel("upper"), attrs={"encoding": ""},
-               cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("input: string",), output_names=("output: string",), attr_types={"encoding": "string"},
+               row_wise=row_rules.elementwise))
 
 
 def strip(input, name=None):  # noqa: A002 - TF's argument name
@@ -750,7 +780,9 @@ def _reduce_join_kernel(xp, x, axes, keep_dims, separator):
 
 
 register(OpDef("ReduceJoin", infer=_reduce_join_infer, kernel=_reduce_join_kernel,
-               attrs={"keep_dims": False, "separator": ""}, cpu_only=True, differentiable=False))
+               attrs={"keep_dims": False, "separator": ""}, cpu_only=True, differentiable=False,
+               input_names=("inputs: string", "reduction_indices: int32"), output_names=("output: string",),
+               attr_types={"keep_dims": "bool", "separator": "string"}))
 
 
 def reduce_join(inputs, axis=None, keep_dims=None, separator="", name=None, reduction_indices=None,

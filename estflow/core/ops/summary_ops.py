@@ -45,7 +45,8 @@ def _scalar_kernel(xp, tags, values):
 
 
 register(OpDef("ScalarSummary", infer=lambda tags, values: _STRING_SCALAR, kernel=_scalar_kernel,
-               type_attrs={"T": 1}, cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("tags: string", "values: T"), output_names=("summary: string",), attr_types={"T": "type"}))
 
 
 def _default_bucket_limits() -> list[float]:
@@ -109,7 +110,9 @@ def _histogram_kernel(xp, tag, values):
 
 
 register(OpDef("HistogramSummary", infer=lambda tag, values: _STRING_SCALAR, kernel=_histogram_kernel,
-               type_attrs={"T": 1}, cpu_only=True, differentiable=False))
+               cpu_only=True, differentiable=False,
+               input_names=("tag: string", "values: T"), output_names=("summary: string",),
+               attr_types={"T": "type = float"}))
 
 
 def encode_png(image: np.ndarray) -> bytes:
@@ -136,7 +139,7 @@ def _to_uint8_images(tensor: np.ndarray, bad_color) -> np.ndarray:
     if tensor.dtype == np.uint8:
         return tensor
     depth = tensor.shape[-1]
-    bad = np.array(bad_color if bad_color is not None else [255, 0, 0, 255], np.uint8)[:depth]
+    bad = np.array(bad_color, np.uint8)[:depth]
     out = np.empty(tensor.shape, np.uint8)
     for i, image in enumerate(tensor.astype(np.float32)):
         finite = np.all(np.isfinite(image), axis=-1)
@@ -153,6 +156,10 @@ def _to_uint8_images(tensor: np.ndarray, bad_color) -> np.ndarray:
         scaled[~finite] = bad
         out[i] = scaled
     return out
+
+
+_RED = np.array([255, 0, 0, 255], np.uint8)  # TF's default bad_color: opaque red
+_RED.setflags(write=False)
 
 
 def _image_kernel(xp, tag, tensor, max_images, bad_color):
@@ -175,10 +182,11 @@ register(OpDef(
     "ImageSummary",
     infer=lambda tag, tensor, *, max_images, bad_color: _STRING_SCALAR,
     kernel=_image_kernel,
-    attrs={"max_images": 3, "bad_color": None},
-    type_attrs={"T": 1},
+    attrs={"max_images": 3, "bad_color": _RED},
     cpu_only=True,
     differentiable=False,
+    input_names=("tag: string", "tensor: T"), output_names=("summary: string",),
+    attr_types={"max_images": "int >= 1", "T": "type = float", "bad_color": "tensor"},
 ))
 
 
@@ -218,6 +226,8 @@ register(OpDef(
     attrs={"max_outputs": 3},
     cpu_only=True,
     differentiable=False,
+    input_names=("tag: string", "tensor: float", "sample_rate: float"), output_names=("summary: string",),
+    attr_types={"max_outputs": "int >= 1"},
 ))
 
 
@@ -239,9 +249,10 @@ register(OpDef(
     "TensorSummaryV2",
     infer=lambda tag, tensor, serialized_summary_metadata: _STRING_SCALAR,
     kernel=_tensor_summary_kernel,
-    type_attrs={"T": 1},
     cpu_only=True,
     differentiable=False,
+    input_names=("tag: string", "tensor: T", "serialized_summary_metadata: string"),
+    output_names=("summary: string",), attr_types={"T": "type"},
 ))
 
 
@@ -267,4 +278,5 @@ register(OpDef(
     kernel=_merge_kernel,
     cpu_only=True,
     differentiable=False,
+    input_names=("inputs: N * string",), output_names=("summary: string",), attr_types={"N": "int >= 1"},
 ))

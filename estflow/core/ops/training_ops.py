@@ -122,27 +122,33 @@ def _check_ftrl_hyperparameters(lr, l1, l2, lr_power, l2_shrinkage=None):
             raise errors.InvalidArgumentError(None, None, message)
 
 
-def _ftrl_update(xp, var, accum, linear, grad, lr, l1, l2, lr_power, shrunk_grad):
+def _ftrl_update(xp, var, accum, linear, grad, lr, l1, l2, lr_power, shrunk_grad, multiply_linear_by_lr):
     new_accum = accum + grad * grad
     if lr_power == -0.5:
         new_power, old_power = xp.sqrt(new_accum), xp.sqrt(accum)
     else:
         new_power, old_power = new_accum ** -lr_power, accum ** -lr_power
-    linear += shrunk_grad - (new_power - old_power) / lr * var
-    quadratic = new_power / lr + 2 * l2
+    if multiply_linear_by_lr:  # TF's variant keeps `linear` scaled by lr: the same step, other rounding
+        linear += shrunk_grad * lr - (new_power - old_power) * var
+        quadratic = new_power + 2 * l2 * lr
+        l1 = l1 * lr
+    else:
+        linear += shrunk_grad - (new_power - old_power) / lr * var
+        quadratic = new_power / lr + 2 * l2
     var[...] = xp.where(xp.abs(linear) > l1, (l1 * xp.sign(linear) - linear) / quadratic, 0)
     accum[...] = new_accum
 
 
-def _ftrl(xp, var, accum, linear, grad, lr, l1, l2, lr_power):
+def _ftrl(xp, var, accum, linear, grad, lr, l1, l2, lr_power, *, multiply_linear_by_lr):
     _check_ftrl_hyperparameters(lr, l1, l2, lr_power)
-    _ftrl_update(xp, var, accum, linear, grad, lr, l1, l2, lr_power, grad)
+    _ftrl_update(xp, var, accum, linear, grad, lr, l1, l2, lr_power, grad, multiply_linear_by_lr)
 
 
-def _ftrl_v2(xp, var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power):
+def _ftrl_v2(xp, var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power, *, multiply_linear_by_lr):
     # NOTE: as in TF, the accumulator grows by grad**2; only `linear` sees the shrinkage term.
     _check_ftrl_hyperparameters(lr, l1, l2, lr_power, l2_shrinkage)
-    _ftrl_update(xp, var, accum, linear, grad, lr, l1, l2, lr_power, grad + 2 * l2_shrinkage * var)
+    _ftrl_update(xp, var, accum, linear, grad, lr, l1, l2, lr_power, grad + 2 * l2_shrinkage * var,
+                 multiply_linear_by_lr)
 
 
 # ---- kernels -----------------------------------------------------------------------------------------
@@ -325,8 +331,10 @@ _OPS = (
     ("ApplyRMSProp", ("var", "ms", "mom", "lr", "rho", "momentum", "epsilon", "grad"), 3, _rms_prop, {}),
     ("ApplyCenteredRMSProp", ("var", "mg", "ms", "mom", "lr", "rho", "momentum", "epsilon", "grad"), 4,
      _centered_rms_prop, {}),
-    ("ApplyFtrl", ("var", "accum", "linear", "grad", "lr", "l1", "l2", "lr_power"), 3, _ftrl, {}),
-    ("ApplyFtrlV2", ("var", "accum", "linear", "grad", "lr", "l1", "l2", "l2_shrinkage", "lr_power"), 3, _ftrl_v2, {}),
+    ("ApplyFtrl", ("var", "accum", "linear", "grad", "lr", "l1", "l2", "lr_power"), 3, _ftrl,
+     {"multiply_linear_by_lr": False}),
+    ("ApplyFtrlV2", ("var", "accum", "linear", "grad", "lr", "l1", "l2", "l2_shrinkage", "lr_power"), 3, _ftrl_v2,
+     {"multiply_linear_by_lr": False}),
 )
 
 # Sparse variants: the dense op's inputs with `indices` right after the gradient (TF's layout).
@@ -343,9 +351,10 @@ def _register(op_type, input_names, n_refs, update, extra_attrs, sparse):
         indices_pos = grad_pos + 1
     int_inputs = tuple(i for i in (indices_pos, _index_of(input_names, "global_step")) if i is not None)
     floats = tuple(i for i in range(len(input_names)) if i not in int_inputs)
-    type_attrs = {"T": 0}
-    if sparse:
-        type_attrs["Tindices"] = indices_pos
+    args = tuple(f"{n}: Ref(T)" if i < n_refs else f"{n}: Tindices" if i == indices_pos
+                 else f"{n}: int64" if n == "global_step" else f"{n}: T" for i, n in enumerate(input_names))
+    attr_types = {"T": "type", **({"Tindices": "type"} if sparse else {}), "use_locking": "bool",
+                  **dict.fromkeys(extra_attrs, "bool")}
     # The kernels see the value inputs only (refs are read from the session), so positions shift by n_refs.
     make = (_make_sparse if sparse else _make_dense)(update, input_names[:n_refs], grad_pos - n_refs,
                                                       tuple(extra_attrs))
@@ -356,10 +365,11 @@ def _register(op_type, input_names, n_refs, update, extra_attrs, sparse):
         grad=None,
         attrs={"use_locking": False, **extra_attrs},
         same_dtype=floats,
-        type_attrs=type_attrs,
         ref_inputs=tuple(range(n_refs)),
-        stateful=True,
         differentiable=False,
+        input_names=args,
+        output_names=("out: Ref(T)",),
+        attr_types=attr_types,
     ))
     _make_function(op_type, input_names, n_refs, extra_attrs)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from estflow.core import dtypes
+from estflow.core import dtypes, row_rules
 from estflow.core.graph import Tensor
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.ops.math_ops import (
@@ -292,14 +292,20 @@ _UNARY = [
     ("Rint", _FLOATS, _plain("rint"), _no_grad_1),
 ]
 for _name, _allowed, _kernel, _grad in _UNARY:
-    register(OpDef(_name, infer=_infer_unary(_allowed), kernel=_kernel, grad=_grad, type_attrs={"T": 0},
-                   input_names=("x",)))
+    if _name == "Conj":  # TF's Conj names its args like an array op, and defaults T to complex64
+        _args = {"input_names": ("input: T",), "output_names": ("output: T",), "attr_types": {"T": "type = complex64"}}
+    else:
+        _args = {"input_names": ("x: T",), "output_names": ("y: T",), "attr_types": {"T": "type"}}
+    register(OpDef(_name, infer=_infer_unary(_allowed), kernel=_kernel, grad=_grad, row_wise=row_rules.elementwise,
+                   **_args))
 
 # Predicates and logical not: bool results, not differentiable.
 for _name, _allowed, _fn in (("IsNan", _FLOATS, "isnan"), ("IsInf", _FLOATS, "isinf"),
                              ("IsFinite", _FLOATS, "isfinite"), ("LogicalNot", _BOOL, "logical_not")):
     register(OpDef(_name, infer=_infer_unary(_allowed, dtypes.bool), kernel=_plain(_fn), grad=None,
-                   type_attrs={} if _name == "LogicalNot" else {"T": 0}, differentiable=False))
+                   differentiable=False, input_names=("x: bool",) if _name == "LogicalNot" else ("x: T",),
+                   output_names=("y: bool",), attr_types={} if _name == "LogicalNot" else {"T": "type"},
+                   row_wise=row_rules.elementwise))
 
 
 def _complex_abs_infer(x, *, Tout):  # noqa: N803 - TF's attr name
@@ -308,7 +314,9 @@ def _complex_abs_infer(x, *, Tout):  # noqa: N803 - TF's attr name
 
 
 register(OpDef("ComplexAbs", infer=_complex_abs_infer, kernel=lambda xp, x, Tout: xp.abs(x), grad=None,
-               attrs={"Tout": dtypes.float32}, type_attrs={"T": 0}))
+               attrs={"Tout": dtypes.float32},
+               input_names=("x: T",), output_names=("y: Tout",), attr_types={"T": "type = complex64", "Tout": "type"},
+               row_wise=row_rules.elementwise))
 
 
 # ---- public TF1 functions ----

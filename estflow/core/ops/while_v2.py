@@ -137,10 +137,12 @@ register(OpDef(
     infer=_infer_while,
     make_kernel=_make_while,
     grad=lambda op, *grads: _while_grad(op, *grads),
-    attrs={"T": REQUIRED, "cond": REQUIRED, "body": REQUIRED, "output_shapes": REQUIRED,
-           "parallel_iterations": 10},
+    attrs={"T": REQUIRED, "cond": REQUIRED, "body": REQUIRED, "output_shapes": (), "parallel_iterations": 10},
     stateful=True,  # the body may update variables
     aliases_input=True,
+    input_names=("input: T",), output_names=("output: T",),
+    attr_types={"T": "list(type) >= 0", "cond": "func", "body": "func", "output_shapes": "list(shape)",
+                "parallel_iterations": "int"},
 ))
 
 
