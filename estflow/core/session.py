@@ -256,7 +256,11 @@ class BaseSession:
                     values.extend(parts)
         else:
             values = feed_dict.values() if feed_dict else ()
-        slots = plan.execute(values)
+        if run_metadata is not None and options is not None and options.trace_level:
+            run_metadata.step_stats.Clear()
+            slots = plan.execute_traced(values, run_metadata.step_stats)
+        else:
+            slots = plan.execute(values)
         return plan.results(slots)
 
     def _resolve_feed_key(self, key):

@@ -62,6 +62,7 @@ register(OpDef(
     attrs={"shape": REQUIRED, "dtype": REQUIRED, "container": "", "shared_name": ""},
     stateful=True,
     differentiable=False,
+    is_variable=True,
 ))
 
 
@@ -77,8 +78,15 @@ def _make_assign(op, ctx):
     adopt = source._op._type == "RestoreV2" and len(source._consumers) == 1 and ctx.device_kind[0] == "CPU"
 
     def assign(value):
+        cur = store.get(name)
         if adopt and type(value) is np.ndarray and value.dtype == np_dtype and value.flags.writeable:
             arr = value
+        elif (cur is not None and getattr(value, "shape", None) == cur.shape and cur.dtype == np_dtype
+                and type(value) is type(cur) and cur.flags.writeable):
+            # In place, as TF's Assign reuses the buffer: values aliasing the variable (its `read`
+            # snapshot) that a later op consumes after this write see it, as with every other update.
+            cur[...] = value
+            return cur
         elif ctx.device_kind[0] == "CPU":
             arr = np.array(value, dtype=np_dtype, copy=True)
         else:
@@ -118,6 +126,7 @@ register(OpDef(
     ref_inputs=(0,),
     stateful=True,
     differentiable=False,
+    writes_refs=True,
 ))
 
 
@@ -146,7 +155,7 @@ def _infer_update(ref, value, *, use_locking):
 for _name, _ufunc in (("AssignAdd", "add"), ("AssignSub", "subtract")):
     register(OpDef(_name, infer=_infer_update, make_kernel=_make_update(_ufunc), attrs={"use_locking": False},
                    type_attrs={"T": 0},
-                   same_dtype="all", ref_inputs=(0,), stateful=True, differentiable=False))
+                   same_dtype="all", ref_inputs=(0,), stateful=True, differentiable=False, writes_refs=True))
 
 
 def _make_scatter(kind):
@@ -191,7 +200,7 @@ for _name, _kind in (("ScatterUpdate", "update"), ("ScatterAdd", "add"), ("Scatt
         make_kernel=_make_scatter(_kind),
         attrs={"use_locking": _kind == "update"},
         same_dtype=(0, 2), type_attrs={"T": 0, "Tindices": 1}, ref_inputs=(0,), stateful=True,
-        differentiable=False,
+        differentiable=False, writes_refs=True,
     ))
 
 
@@ -211,6 +220,7 @@ register(OpDef(
     ref_inputs=(0,),
     stateful=True,
     differentiable=False,
+    forwards_ref=True,
 ))
 
 

@@ -237,6 +237,7 @@ register(OpDef(
     attrs={"dtype": REQUIRED, "shape": None},
     stateful=True,
     differentiable=False,
+    feed_only=True,
 ))
 
 

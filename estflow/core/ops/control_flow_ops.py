@@ -232,6 +232,7 @@ register(OpDef(
     grad=_switch_grad,
     type_attrs={"T": 0},
     aliases_input=True,
+    emits_dead=True,
 ))
 
 
@@ -267,6 +268,8 @@ register(OpDef(
     ref_inputs=(0,),
     type_attrs={"T": 0},
     aliases_input=True,
+    emits_dead=True,
+    forwards_ref=True,
 ))
 
 
@@ -322,6 +325,7 @@ register(OpDef(
     same_dtype="all",
     type_attrs={"T": 0},
     aliases_input=True,
+    accepts_dead=True,
 ))
 
 

@@ -360,6 +360,7 @@ def _register(op_type, input_names, n_refs, update, extra_attrs, sparse):
         ref_inputs=tuple(range(n_refs)),
         stateful=True,
         differentiable=False,
+        writes_refs=True,
     ))
     _make_function(op_type, input_names, n_refs, extra_attrs)
 
