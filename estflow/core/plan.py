@@ -152,6 +152,14 @@ except ImportError:  # numpy 1.x (cupy kernels never warn)
         state.__exit__(None, None, None)
 
 
+class _LoudSteps(list):
+    """A plan's steps when none runs a pure kernel (variables, assigns, iterators): `execute` then skips
+    the floating-point state, whose quarter microsecond is a tenth of such a run, and those stateful
+    kernels report warnings as they always have."""
+
+    __slots__ = ()
+
+
 class Plan:
     """A compiled (fetches, feeds) signature: steps over a slot array, a prefilled template, fetch modes."""
 
@@ -283,7 +291,7 @@ def execute(steps, slots):
     if not steps:
         return
     step = v = None
-    token = _quiet_on()
+    token = None if steps.__class__ is _LoudSteps else _quiet_on()
     try:
         for step in steps:
             fn, a, b, out, n, _, release = step
@@ -323,7 +331,8 @@ def execute(steps, slots):
     except Exception as exc:  # noqa: BLE001 - re-raised as the errors.* class TF1 uses
         raise_op_error(step, exc)
     finally:
-        _quiet_off(token)
+        if token is not None:
+            _quiet_off(token)
 
 
 # Function graphs (while_loop bodies, dataset functions) once ran Switch-holding plans through a
@@ -644,6 +653,9 @@ class Compiler:
         keep = {b.slot_of[e] for e in elements if not isinstance(e, Operation)} if release else None
         plan = Plan()
         plan.steps = _layout(steps, keep)
+        if not any(st.op is not None and st.op._op_def.kernel is not None and st.fn is not _snapshot
+                   and st.trace[0] == st.op.name for st in steps):
+            plan.steps = _LoudSteps(plan.steps)
         plan.trace_info = [st.trace for st in steps]
         plan.template = b.template
         plan.feeds = feeds

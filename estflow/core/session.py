@@ -18,9 +18,9 @@ How `Session.run(fetches, feed_dict)` works:
     for each step: slots[out] = kernel(slots[in0], slots[in1], ...)
     return the fetched slots, rebuilt into the fetches' structure
 
-No graph walking, name lookup or recursion happens in the loop. Plans that contain
-Switch ops (tf.cond) run a second loop that propagates dead values, so the branch not
-taken never runs.
+No graph walking, name lookup or recursion happens in the loop. Ops run in an order
+where reads come before the writes they do not depend on (see `Session.run`); the steps
+downstream of a Switch (tf.cond) propagate dead values, so the branch not taken never runs.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from estflow.core import errors
 from estflow.core.graph import Graph, Operation, Tensor, get_default_graph
 from estflow.core.nest import is_namedtuple
-from estflow.core.plan import DEAD, Compiler
+from estflow.core.plan import DEAD, Compiler, execute
 
 
 class _DefaultSessionState(threading.local):
@@ -230,6 +230,18 @@ class BaseSession:
 
             a = tf.placeholder(tf.float32); b = a * 2
             sess.run([b, {"a": a}], feed_dict={a: 3.0})   # [6.0, {"a": 3.0}]
+
+        Reads before writes: every fetched value that does not depend on an update of a
+        variable (through its inputs or control dependencies) is computed from the
+        variables as this run found them, whatever the order of `fetches`; a value that
+        depends on the update sees it. `sess.run([train_op, loss, accuracy])` reports the
+        loss and accuracy of the weights the step started from. TF leaves this order
+        unspecified; estflow's rule is deterministic.
+
+        `options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)` with a
+        `run_metadata=tf.RunMetadata()` records each executed node's device, timing and
+        outputs in `run_metadata.step_stats` (see `estflow.python.client.timeline`);
+        without them, tracing costs nothing.
         """
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
@@ -258,9 +270,11 @@ class BaseSession:
             values = feed_dict.values() if feed_dict else ()
         if run_metadata is not None and options is not None and options.trace_level:
             run_metadata.step_stats.Clear()
-            slots = plan.execute_traced(values, run_metadata.step_stats)
-        else:
-            slots = plan.execute(values)
+            return plan.results(plan.execute_traced(values, run_metadata.step_stats))
+        slots = plan.template.copy()  # Plan.execute, inlined: this is the per-call path users feel
+        for spec, value in zip(plan.feeds, values):
+            slots[spec.slot] = spec.convert(value)
+        execute(plan.steps, slots)
         return plan.results(slots)
 
     def _resolve_feed_key(self, key):
