@@ -92,6 +92,9 @@ def placeholder_feed_error(op: Operation) -> errors.InvalidArgumentError:
     )
 
 
+_PY_SCALARS = frozenset((float, int, bool))
+
+
 class FeedSpec:
     __slots__ = ("slot", "np_dtype", "is_string", "checks", "tensor", "ndim")
 
@@ -109,6 +112,8 @@ class FeedSpec:
             arr = to_string_array(value)
         elif type(value) is np.ndarray and value.dtype == self.np_dtype:
             arr = value
+        elif type(value) in _PY_SCALARS:  # the common feed of a Python number: nothing to unwrap
+            arr = np.asarray(value, dtype=self.np_dtype)
         else:
             if isinstance(value, (Tensor, Operation)):
                 raise TypeError(f"The value of a feed cannot be a tf.Tensor object. Acceptable feed values "
