@@ -26,10 +26,8 @@ Function graphs (while_loop bodies, dataset functions) compile their own plans w
 from __future__ import annotations
 
 import functools
-import heapq
 import re
 import sys
-import time
 import weakref
 from sys import getrefcount
 
@@ -38,6 +36,7 @@ import numpy as np
 from estflow.core import devices, dtypes, errors
 from estflow.core.graph import Operation, Tensor
 from estflow.core.ops.constant_op import to_string_array
+from estflow.core.schedule import dead_region, schedule, variables_written
 
 
 class _Dead:
@@ -176,14 +175,6 @@ class Plan:
         for spec, value in zip(self.feeds, feed_values):
             slots[spec.slot] = spec.convert(value)
         execute(self.steps, slots)
-        return slots
-
-    def execute_traced(self, feed_values, step_stats):
-        """As `execute`, recording each step's timing and outputs into `step_stats` (a StepStats proto)."""
-        slots = self.template.copy()
-        for spec, value in zip(self.feeds, feed_values):
-            slots[spec.slot] = spec.convert(value)
-        execute_traced(self.steps, slots, self.trace_info, step_stats)
         return slots
 
     @property
@@ -345,60 +336,6 @@ def execute(steps, slots):
 execute_dead_aware = execute
 
 
-def execute_traced(steps, slots, trace_info, step_stats) -> None:
-    """Run the steps one at a time, recording TF's NodeExecStats for each into `step_stats`.
-
-    `trace_info` holds (node name, timeline label, device) per step. Times are wall
-    clock microseconds (and nanoseconds) since the epoch, as TF records them; each step is
-    one op on its device's single stream (thread 0).
-    """
-    from estflow.core.protos import step_stats_pb2  # tracing only: keep protobuf off the hot import
-
-    epoch_ns = time.time_ns()
-    base_ns = time.perf_counter_ns()
-    by_device: dict[str, step_stats_pb2.DeviceStepStats] = {}
-    for step, (name, label, device) in zip(steps, trace_info):
-        start = time.perf_counter_ns()
-        execute((step,), slots)
-        end = time.perf_counter_ns()
-        dev = by_device.get(device)
-        if dev is None:
-            dev = by_device[device] = step_stats.dev_stats.add(device=device)
-            dev.thread_names[0] = "compute"
-        stats = dev.node_stats.add(node_name=name, timeline_label=label, thread_id=0)
-        start_ns = epoch_ns + (start - base_ns)
-        rel_ns = end - start
-        stats.all_start_nanos, stats.all_start_micros = start_ns, start_ns // 1000
-        stats.scheduled_nanos, stats.scheduled_micros = start_ns, start_ns // 1000
-        stats.op_start_rel_nanos, stats.op_start_rel_micros = 0, 0
-        stats.op_end_rel_nanos, stats.op_end_rel_micros = rel_ns, rel_ns // 1000
-        stats.all_end_rel_nanos, stats.all_end_rel_micros = rel_ns, rel_ns // 1000
-        out = step[3]
-        for i, s in enumerate((out,) if out.__class__ is int else out):
-            _describe_output(stats, i, slots[s], device)
-
-
-def _describe_output(stats, index: int, value, device: str) -> None:
-    """A NodeOutput (dtype, shape, bytes) for an array output; other values are left out."""
-    shape = getattr(value, "shape", None)
-    dtype = getattr(value, "dtype", None)
-    if shape is None or dtype is None or value is DEAD:
-        return
-    try:
-        enum = dtypes.as_dtype(dtype).as_datatype_enum
-    except (TypeError, ValueError, KeyError):
-        return
-    output = stats.output.add(slot=index)
-    desc = output.tensor_description
-    desc.dtype = enum
-    for d in shape:
-        desc.shape.dim.add(size=int(d))
-    nbytes = int(getattr(value, "nbytes", 0))
-    desc.allocation_description.requested_bytes = nbytes
-    desc.allocation_description.allocated_bytes = nbytes
-    desc.allocation_description.allocator_name = "GPU_0_bfc" if "GPU" in device else "cpu"
-
-
 def _bind(kernel, xp, attrs):
     """The kernel with its array module and attrs bound (a C-level partial: ~0.2 us cheaper per call)."""
     return functools.partial(kernel, xp, **attrs) if attrs else functools.partial(kernel, xp)
@@ -415,151 +352,6 @@ def _snapshot(x):
 
 def _device_name(placement) -> str:
     return f"/job:localhost/replica:0/task:0/device:{placement[0]}:{placement[1]}"
-
-
-# ---- scheduling: reads before writes ---------------------------------------------------------------------
-def _value_deps(op: Operation, fed: set):
-    """The ops `op` waits for: producers of its inputs (variables aside: they are read lazily) and controls."""
-    for t in op._inputs:
-        if t in fed:
-            continue
-        if not t._op._op_def.is_variable:
-            yield t._op
-    yield from op._control_inputs
-
-
-def _variables_read(op: Operation, fed: set, refers: dict):
-    """The variables `op` reads: through values that may alias them, or ref inputs it does not write."""
-    ref = op._op_def.ref_inputs
-    writes = op._op_def.writes_refs
-    for i, t in enumerate(op._inputs):
-        if t in fed:
-            continue
-        if i in ref:
-            if not writes and t._op._op_def.is_variable:
-                yield t._op
-        else:
-            yield from refers.get(t._op, ())
-
-
-def _refers_to(op: Operation, fed: set, refers: dict) -> frozenset:
-    """The variables an output of `op` may alias (an update in place shows through it)."""
-    op_def = op._op_def
-    if op_def.is_variable:
-        return frozenset((op,))
-    out = set(_variables_written(op))
-    if op_def.aliases_input or op_def.forwards_ref:
-        out.update(v for v in _variables_read(op, fed, refers))
-    return frozenset(out)
-
-
-def _variables_written(op: Operation):
-    if op._op_def.writes_refs:
-        for i in op._op_def.ref_inputs:
-            dep = op._inputs[i]._op
-            if dep._op_def.is_variable:
-                yield dep
-
-
-def schedule(needed: list[Operation], fed: set) -> list[Operation]:
-    """The order the plan runs `needed` in (variables excluded: they are read where consumed).
-
-    Reads before writes: an op that depends on no write runs before every write, and an op
-    reading a variable (through a value that may alias it, like its `read` snapshot) runs
-    before each write of that variable it does not depend on (through inputs or control
-    inputs); one that depends on the write sees it. Among the rest, `needed`'s order is kept, so the
-    schedule is deterministic. Constraints that would form a cycle (reads and writes of two
-    variables crossing each other's control dependencies) are dropped, earliest op first.
-    """
-    ops = [op for op in needed if not op._op_def.is_variable]
-    writers = [op for op in ops if op._op_def.writes_refs]
-    if not writers:
-        return ops
-    index = {op: i for i, op in enumerate(ops)}
-    bit = {w: 1 << i for i, w in enumerate(writers)}
-    writes_of: dict[Operation, list[Operation]] = {}
-    for w in writers:
-        for var in _variables_written(w):
-            writes_of.setdefault(var, []).append(w)
-    mask: dict[Operation, int] = {}  # the writes each op depends on (a writer: itself too)
-    preds: dict[Operation, list[Operation]] = {}
-    refers: dict[Operation, frozenset] = {}
-    for op in needed:
-        refers[op] = _refers_to(op, fed, refers)
-        if op not in index:
-            continue
-        deps = [d for d in _value_deps(op, fed) if d in index]
-        m = bit.get(op, 0)
-        for d in deps:
-            m |= mask[d]
-        mask[op], preds[op] = m, deps
-    extra: dict[Operation, list[Operation]] = {}  # op -> ops that must run before it (reads, or writes)
-    for op in ops:
-        for var in set(_variables_read(op, fed, refers)):
-            for w in writes_of.get(var, ()):
-                if w is op or mask[op] & bit[w]:
-                    continue
-                if op._op_def.forwards_ref and any(mask.get(c, 0) & bit[w] for t in op._outputs
-                                                   for c in t._consumers):
-                    extra.setdefault(op, []).append(w)  # a consumer dereferences after the write
-                else:
-                    extra.setdefault(w, []).append(op)
-    return _ordered(ops, index, preds, extra, lambda op: (mask[op] != 0, index[op]))
-
-
-def _ordered(ops, index, preds, extra, key) -> list[Operation]:
-    """Kahn's algorithm over `preds` plus the `extra` constraints, smallest `key` first among ready ops."""
-    waiting = {op: len(preds[op]) + len(extra.get(op, ())) for op in ops}
-    succs: dict[Operation, list[Operation]] = {op: [] for op in ops}
-    for op in ops:
-        for d in preds[op]:
-            succs[d].append(op)
-    for w, readers in extra.items():
-        for r in readers:
-            succs[r].append(w)
-    ready = [key(op) + (op,) for op in ops if waiting[op] == 0]
-    heapq.heapify(ready)
-    order: list[Operation] = []
-    placed: set[Operation] = set()
-    while len(order) < len(ops):
-        if not ready:  # only crossing read/write constraints remain: drop those of the earliest op
-            op = min((o for o in ops if o not in placed and all(d in placed for d in preds[o])), key=index.get)
-            waiting[op] = 0
-            heapq.heappush(ready, key(op) + (op,))
-        *_, op = heapq.heappop(ready)
-        if op in placed:
-            continue
-        placed.add(op)
-        order.append(op)
-        for s in succs[op]:
-            waiting[s] -= 1
-            if waiting[s] == 0 and s not in placed:
-                heapq.heappush(ready, key(s) + (s,))
-    return order
-
-
-def dead_region(order: list[Operation], fed: set) -> tuple[set, set]:
-    """The ops that may see a dead value (downstream of a Switch), and those among them others wait on."""
-    region: set[Operation] = set()
-    waited: set[Operation] = set()
-    for op in order:
-        ref = op._op_def.ref_inputs
-        hit = False
-        for i, t in enumerate(op._inputs):
-            if t in fed:
-                continue
-            dep = t._op
-            if dep in region or (i not in ref and dep._op_def.emits_dead):
-                hit = True
-                if i in ref:
-                    waited.add(dep)
-        for c in op._control_inputs:
-            if c in region:
-                hit = True
-                waited.add(c)
-        if hit:
-            region.add(op)
-    return region, waited
 
 
 # ---- compiling ------------------------------------------------------------------------------------------
@@ -713,7 +505,7 @@ class Compiler:
         stateful = op_def.stateful or op_def.make_kernel is not None
         if stateful or (op_def.aliases_input and any(s in b.shared for s in in_slots)):
             b.shared.update(out_slots)
-        written = tuple(_variables_written(op))
+        written = tuple(variables_written(op))
         aliased = {op._inputs[i]._op for i in ref if op._inputs[i]._op._op_def.is_variable}
         if stateful or op_def.aliases_input:
             aliased.update(v for s in in_slots for v in b.alias.get(s, ()))

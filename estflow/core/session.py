@@ -31,6 +31,7 @@ from estflow.core import errors
 from estflow.core.graph import Graph, Operation, Tensor, get_default_graph
 from estflow.core.nest import is_namedtuple
 from estflow.core.plan import DEAD, Compiler, execute
+from estflow.core.step_trace import run_traced
 
 
 class _DefaultSessionState(threading.local):
@@ -270,7 +271,7 @@ class BaseSession:
             values = feed_dict.values() if feed_dict else ()
         if run_metadata is not None and options is not None and options.trace_level:
             run_metadata.step_stats.Clear()
-            return plan.results(plan.execute_traced(values, run_metadata.step_stats))
+            return plan.results(run_traced(plan, values, run_metadata.step_stats))
         slots = plan.template.copy()  # Plan.execute, inlined: this is the per-call path users feel
         for spec, value in zip(plan.feeds, values):
             slots[spec.slot] = spec.convert(value)
