@@ -386,6 +386,7 @@ class _Build:
         self.reads: dict[Operation, tuple[int, int]] = {}  # variable -> (slot of its latest read, epoch)
         self.writes: dict[Operation, int] = {}  # variable -> how many writes of it are placed so far
         self.done: dict[Operation, int] = {}
+        self.pure_kernels = False  # whether a step runs an OpDef's `kernel` (math that may warn)
 
     def new_slot(self, placement, value=None) -> int:
         self.template.append(value)
@@ -449,10 +450,7 @@ class Compiler:
         steps = _snapshots(b, elements)
         keep = {b.slot_of[e] for e in elements if not isinstance(e, Operation)} if release else None
         plan = Plan()
-        plan.steps = _layout(steps, keep)
-        if not any(st.op is not None and st.op._op_def.kernel is not None and st.fn is not _snapshot
-                   and st.trace[0] == st.op.name for st in steps):
-            plan.steps = _LoudSteps(plan.steps)
+        plan.steps = _layout(steps, keep) if b.pure_kernels else _LoudSteps(_layout(steps, keep))
         plan.trace_info = [st.trace for st in steps]
         plan.template = b.template
         plan.feeds = feeds
@@ -514,6 +512,7 @@ class Compiler:
             for s in out_slots:
                 b.alias[s] = aliased
         out = tuple(out_slots) if listed else out_slots[0]
+        b.pure_kernels = b.pure_kernels or op_def.make_kernel is None and fn is not None
         trace = (op.name, _label(op), _device_name(placement))
         if guarded:
             ctrl = [b.done[c] for c in op._control_inputs if c in b.done]

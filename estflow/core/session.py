@@ -7,15 +7,19 @@ How `Session.run(fetches, feed_dict)` works:
     if plan is None:
         plan = compile(fetches, feeds)    # once per distinct signature:
             # 1. resolve names to tensors/ops, prune to what the fetches need
-            #    (stopping at fed tensors), order it topologically;
-            # 2. give every value a slot; fold pure ops whose inputs are all
+            #    (stopping at fed tensors);
+            # 2. order it: topologically, reads before the writes they do not
+            #    depend on (core/schedule.py);
+            # 3. give every value a slot; fold pure ops whose inputs are all
             #    constant into a prefilled slot template;
-            # 3. bind each remaining kernel to numpy/cupy with its attrs, or build
+            # 4. bind each remaining kernel to numpy/cupy with its attrs, or build
             #    it from the session's state (variables, random streams, iterators);
-            # 4. insert device copies at CPU/GPU boundaries.
+            #    mark the steps downstream of a Switch to check for dead values;
+            # 5. insert device copies at CPU/GPU boundaries.
     slots = plan.template.copy()
     for each feed: check dtype/shape, store in its slot
-    for each step: slots[out] = kernel(slots[in0], slots[in1], ...)
+    with floating-point warnings off:     # once per run, not per kernel
+        for each step: slots[out] = kernel(slots[in0], slots[in1], ...)
     return the fetched slots, rebuilt into the fetches' structure
 
 No graph walking, name lookup or recursion happens in the loop. Ops run in an order

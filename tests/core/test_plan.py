@@ -103,3 +103,14 @@ def test_kernels_raise_no_floating_point_warnings(g):
         warnings.simplefilter("error")
         with pytest.raises(RuntimeWarning):
             np.exp(np.array([1000.0]))
+
+
+def test_plans_of_stateful_steps_only_skip_the_floating_point_state(g):
+    v = tf.Variable(1.0, name="v")
+    inc = v.assign_add(1.0)
+    y = tf.tanh(v)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        assert isinstance(_compile(sess, [inc], []).steps, plan_module._LoudSteps)
+        assert not isinstance(_compile(sess, [y], []).steps, plan_module._LoudSteps)
+        assert sess.run(inc) == 2.0
