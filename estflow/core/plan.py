@@ -508,9 +508,9 @@ class Compiler:
         if stateful or op_def.aliases_input:
             aliased.update(v for s in in_slots for v in b.alias.get(s, ()))
         if aliased:
-            aliased = frozenset(aliased)
+            frozen = frozenset(aliased)
             for s in out_slots:
-                b.alias[s] = aliased
+                b.alias[s] = frozen
         out = tuple(out_slots) if listed else out_slots[0]
         b.pure_kernels = b.pure_kernels or op_def.make_kernel is None and fn is not None
         trace = (op.name, _label(op), _device_name(placement))
@@ -706,8 +706,8 @@ def _layout(steps: list[_Step], keep) -> list[tuple]:
                 if s not in last_read and s not in keep:
                     release[i].append(s)
     out = []
-    for st, r in zip(steps, release):
-        r = tuple(r)
+    for st, last in zip(steps, release):
+        r = tuple(last)
         if st.guard is not None:
             out.append((st.fn, (st.ins,) + st.guard, None, st.out, _GUARDED, st.op, r))
             continue

@@ -12,7 +12,6 @@ import time
 
 from estflow.core import dtypes
 from estflow.core.plan import DEAD, Plan, execute
-from estflow.core.protos import step_stats_pb2
 
 
 def run_traced(plan: Plan, feed_values, step_stats) -> list:
@@ -33,7 +32,7 @@ def execute_traced(steps, slots, trace_info, step_stats) -> None:
     """
     epoch_ns = time.time_ns()
     base_ns = time.perf_counter_ns()
-    by_device: dict[str, step_stats_pb2.DeviceStepStats] = {}
+    by_device: dict = {}  # device -> its DeviceStepStats
     for step, (name, label, device) in zip(steps, trace_info):
         start = time.perf_counter_ns()
         execute((step,), slots)
