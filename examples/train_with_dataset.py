@@ -37,6 +37,7 @@ with tf.Session() as sess:
     try:
         while True:
             _, _, step, summary = sess.run([train_op, update_accuracy, global_step, summaries])
+            step += 1  # fetches read variables as the run found them: the train op has since counted this step
             if step % 100 == 0:
                 writer.add_summary(summary, step)
                 saver.save(sess, f"{model_dir}/model.ckpt", global_step=step)

@@ -2,15 +2,25 @@
 
 A plan is a flat list of steps over a slot array: each step is a kernel already bound to
 numpy or cupy and its attrs, the slot indices of its inputs, and its output slot(s).
-Compiling prunes the graph to what the fetches need (stopping at fed tensors), orders it
-topologically, folds pure ops whose inputs are all constant into a prefilled slot
-template, builds stateful kernels from the session's state, and inserts device copies at
-CPU/GPU boundaries. Running a plan is one loop with no graph walking or name lookups.
+Compiling goes in phases (`Compiler.compile`):
 
-Plans containing Switch ops (tf.cond) run `execute_dead_aware`, which propagates the
-DEAD value of the untaken branch so that none of its ops run. Function graphs (while_loop
-bodies, dataset functions) compile their own plans with `Compiler` and run them with
-`execute` / `execute_dead_aware`.
+1. prune the graph to what the fetches need, stopping at fed tensors (`_prune`);
+2. schedule it: topological, reads before writes (`schedule`): a value that depends on
+   no write of a variable is computed from the variable as the run found it;
+3. mark the ops downstream of a Switch (`dead_region`): only their steps check for the
+   DEAD value of an untaken tf.cond branch, so a cond costs its own ops and no more;
+4. emit one step per op (`Compiler._emit`): variables are read where their value is
+   consumed, pure ops whose inputs are all constant fold into a prefilled slot template,
+   stateful kernels are built from the session's state, device copies sit at CPU/GPU
+   boundaries;
+5. copy values that alias a variable when they outlive a write of it (`_snapshots`), and
+   lay the steps out with the slots each one releases (`_layout`).
+
+Running a plan is one loop (`execute`) with no graph walking or name lookups. What the
+plan needs to know about an op type comes from its OpDef (`feed_only`, `is_variable`,
+`writes_refs`, `emits_dead`, `accepts_dead`, `ref_inputs`, ...); no op type is named here.
+Function graphs (while_loop bodies, dataset functions) compile their own plans with
+`Compiler` and run them with `execute`.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ import numpy as np
 from estflow.core import devices, dtypes, errors
 from estflow.core.dead import DEAD
 from estflow.core.graph import Operation, Tensor
+from estflow.core.schedule import dead_region, schedule, variables_written
 from estflow.core.tensor_util import to_string_array
 
 
@@ -69,6 +80,9 @@ def placeholder_feed_error(op: Operation) -> errors.InvalidArgumentError:
     )
 
 
+_PY_SCALARS = frozenset((float, int, bool))
+
+
 class FeedSpec:
     __slots__ = ("slot", "np_dtype", "is_string", "checks", "tensor", "ndim")
 
@@ -86,6 +100,8 @@ class FeedSpec:
             arr = to_string_array(value)
         elif type(value) is np.ndarray and value.dtype == self.np_dtype:
             arr = value
+        elif type(value) in _PY_SCALARS:  # the common feed of a Python number: nothing to unwrap
+            arr = np.asarray(value, dtype=self.np_dtype)
         else:
             if isinstance(value, (Tensor, Operation)):
                 raise TypeError(f"The value of a feed cannot be a tf.Tensor object. Acceptable feed values "
@@ -107,20 +123,47 @@ _FETCH_OP, _FETCH_PLAIN, _FETCH_COPY, _FETCH_GPU = range(4)
 _ndarray = np.ndarray
 # Below this size numpy's allocator is cheap and warm: forwarding's checks would cost more than they save.
 _FORWARD_MIN_BYTES = 64 * 1024
+# The step kind (`n`) of a step that may see dead values: it lies downstream of a Switch.
+_GUARDED = -9
+
+# Floating-point warnings are silenced once per executed step list, not per kernel: TF computes
+# IEEE results (inf, nan) silently, and entering numpy's errstate costs about a microsecond, more
+# than a small elementwise kernel. numpy >= 2 keeps that state in a context variable that
+# `np.errstate` sets and resets; setting it directly costs a quarter of that.
+try:
+    from numpy._core._multiarray_umath import _extobj_contextvar, _make_extobj
+
+    _quiet_on = functools.partial(_extobj_contextvar.set, _make_extobj(all="ignore"))
+    _quiet_off = _extobj_contextvar.reset
+except ImportError:  # numpy 1.x (cupy kernels never warn)
+    def _quiet_on():
+        state = np.errstate(all="ignore")
+        state.__enter__()
+        return state
+
+    def _quiet_off(state):
+        state.__exit__(None, None, None)
+
+
+class _LoudSteps(list):
+    """A plan's steps when none runs a pure kernel (variables, assigns, iterators): `execute` then skips
+    the floating-point state, whose quarter microsecond is a tenth of such a run, and those stateful
+    kernels report warnings as they always have."""
+
+    __slots__ = ()
 
 
 class Plan:
+    """A compiled (fetches, feeds) signature: steps over a slot array, a prefilled template, fetch modes."""
+
     __slots__ = ("steps", "template", "feeds", "feed_components", "fetch_modes", "rebuild", "dead_aware",
-                 "slot_of", "n_slots")
+                 "slot_of", "n_slots", "trace_info")
 
     def execute(self, feed_values):
         slots = self.template.copy()
         for spec, value in zip(self.feeds, feed_values):
             slots[spec.slot] = spec.convert(value)
-        if self.dead_aware:
-            execute_dead_aware(self.steps, slots)
-        else:
-            execute(self.steps, slots)
+        execute(self.steps, slots)
         return slots
 
     @property
@@ -196,14 +239,44 @@ def _single_of_list(fn):
     return single
 
 
-def execute(steps, slots):
-    """The hot loop: each step is (kernel, in0, in1, out, n_inputs, op, release).
+def _run_guarded(fn, guard, out, slots):
+    """One step downstream of a Switch: dead inputs or control inputs make its outputs dead."""
+    ins, ctrl, done, accepts_dead = guard
+    args = [slots[i] for i in ins]
+    dead = False
+    for c in ctrl:
+        if slots[c] is DEAD:
+            dead = True
+            break
+    if not dead and not accepts_dead:
+        for x in args:
+            if x is DEAD:
+                dead = True
+                break
+    if dead:
+        if done is not None:
+            slots[done] = DEAD
+        return DEAD if out.__class__ is int else (DEAD,) * len(out)
+    v = fn(*args)
+    if done is not None:
+        slots[done] = True
+    return v
 
+
+def execute(steps, slots):
+    """The hot loop: each step is (kernel, in0, in1, out, n, op, release).
+
+    `n` is the number of inputs (`in0` is then a tuple when above 2); -1/-2 mark a unary or
+    binary step that may write into its first input's buffer; `_GUARDED` a step downstream
+    of a Switch, whose `in0` is (inputs, control slots, done slot, accepts_dead).
     `release` lists the slots whose last reader this step is: dropping them at once lets
     numpy reuse warm memory for the next result instead of faulting in fresh pages, which
-    is most of the cost of a large-batch step.
+    is most of the cost of a large-batch step. Floating-point warnings are off throughout.
     """
+    if not steps:
+        return
     step = v = None
+    token = None if steps.__class__ is _LoudSteps else _quiet_on()
     try:
         for step in steps:
             fn, a, b, out, n, _, release = step
@@ -215,6 +288,8 @@ def execute(steps, slots):
                 v = fn()
             elif n > 0:
                 v = fn(*[slots[i] for i in a])
+            elif n == _GUARDED:
+                v = _run_guarded(fn, a, out, slots)
             else:
                 # The first input dies at this step: write the result into its buffer when nothing but
                 # its slot refers to it (refcount: the slot, `x`, getrefcount's argument, and `v` if the
@@ -240,73 +315,76 @@ def execute(steps, slots):
                     slots[r] = None
     except Exception as exc:  # noqa: BLE001 - re-raised as the errors.* class TF1 uses
         raise_op_error(step, exc)
+    finally:
+        if token is not None:
+            _quiet_off(token)
 
 
-def _with_releases(steps, keep):
-    """Append to each step the slots it reads for the last time (none are released when `keep` is None).
-
-    Slots in `keep` (the fetches) survive the run; an output nobody reads is released by
-    the step that produced it.
-    """
-    if keep is None:
-        return [step + ((),) for step in steps]
-    last_read: dict[int, int] = {}
-    for i, (_, a, b, _, n, _) in enumerate(steps):
-        for s in (a if n > 2 else (a, b)[:n]):
-            last_read[s] = i
-    release: list[list[int]] = [[] for _ in steps]
-    for s, i in last_read.items():
-        if s not in keep:
-            release[i].append(s)
-    for i, (_, _, _, out, _, _) in enumerate(steps):
-        for s in ((out,) if out.__class__ is int else out):
-            if s not in last_read and s not in keep:
-                release[i].append(s)
-    out = []
-    for step, r in zip(steps, release):
-        fn, a, b, o, n, op = step
-        # A step may write into its first input's buffer when that input dies here (see execute).
-        if n in (1, 2) and a in r and op is not None and op._op_def.forwards_input and o.__class__ is int:
-            n = -n
-        out.append((fn, a, b, o, n, op, tuple(r)))
-    return out
-
-
-def execute_dead_aware(steps, slots):
-    """As `_execute`, but a step with a dead input or control input outputs dead values.
-
-    Steps here are (kernel, inputs, control_slots, out, done_slot, op, accepts_dead).
-    """
-    step = None
-    try:
-        for step in steps:
-            fn, ins, ctrl, out, done, _, accepts_dead = step
-            args = [slots[i] for i in ins]
-            dead = any(slots[c] is DEAD for c in ctrl)
-            if not dead and not accepts_dead:
-                dead = any(x is DEAD for x in args)
-            if dead:
-                if out.__class__ is int:
-                    slots[out] = DEAD
-                else:
-                    for o in out:
-                        slots[o] = DEAD
-                slots[done] = DEAD
-                continue
-            v = fn(*args)
-            if out.__class__ is int:
-                slots[out] = v
-            elif out:
-                for o, x in zip(out, v):
-                    slots[o] = x
-            slots[done] = True
-    except Exception as exc:  # noqa: BLE001
-        raise_op_error(step[:5] + (step[5],), exc)
+# Function graphs (while_loop bodies, dataset functions) once ran Switch-holding plans through a
+# second loop; `execute` now checks dead values only on the steps that need it.
+execute_dead_aware = execute
 
 
 def _bind(kernel, xp, attrs):
     """The kernel with its array module and attrs bound (a C-level partial: ~0.2 us cheaper per call)."""
     return functools.partial(kernel, xp, **attrs) if attrs else functools.partial(kernel, xp)
+
+
+def _noop(*_):
+    return None
+
+
+def _snapshot(x):
+    """A copy of a value that aliases a variable, taken before the plan writes that variable."""
+    return x if x is DEAD or not hasattr(x, "copy") else x.copy()
+
+
+def _device_name(placement) -> str:
+    return f"/job:localhost/replica:0/task:0/device:{placement[0]}:{placement[1]}"
+
+
+# ---- compiling ------------------------------------------------------------------------------------------
+class _Step:
+    """A step while the plan is being built; `_layout` turns it into the executor's tuple."""
+
+    __slots__ = ("fn", "ins", "out", "op", "guard", "forwards", "trace", "writes")
+
+    def __init__(self, fn, ins, out, op, trace, guard=None, forwards=False, writes=()):
+        self.fn, self.ins, self.out, self.op = fn, tuple(ins), out, op
+        self.guard, self.forwards, self.trace, self.writes = guard, forwards, trace, writes
+
+    def reads(self):
+        return self.ins + self.guard[0] if self.guard else self.ins
+
+    def outs(self):
+        return (self.out,) if self.out.__class__ is int else self.out
+
+
+class _Build:
+    """The state of one compilation: slots, where they live, what they may alias, and the steps so far."""
+
+    def __init__(self):
+        self.template: list = []
+        self.slot_of: dict[Tensor, int] = {}
+        self.slot_dev: dict[int, tuple] = {}
+        self.shared: set[int] = set()  # slots whose value may alias state, a feed or the template
+        self.folded: set[int] = set()
+        self.alias: dict[int, frozenset] = {}  # slot -> the variables (ops) its value may be
+        self.copies: dict[tuple, int] = {}
+        self.steps: list[_Step] = []
+        self.reads: dict[Operation, tuple[int, int]] = {}  # variable -> (slot of its latest read, epoch)
+        self.writes: dict[Operation, int] = {}  # variable -> how many writes of it are placed so far
+        self.done: dict[Operation, int] = {}
+        self.pure_kernels = False  # whether a step runs an OpDef's `kernel` (math that may warn)
+
+    def new_slot(self, placement, value=None) -> int:
+        self.template.append(value)
+        s = len(self.template) - 1
+        self.slot_dev[s] = placement
+        return s
+
+
+_CPU = ("CPU", 0)
 
 
 class Compiler:
@@ -317,16 +395,17 @@ class Compiler:
         self.graph = session._graph
         self.log_placement = bool(getattr(session._config, "log_device_placement", False))
         self.soft_placement = bool(getattr(session._config, "allow_soft_placement", False))
+        self._logged: set[Operation] = set()
 
     def _placement(self, op: Operation) -> tuple[str, int]:
         kind, index = devices.device_kind(op._device)
         if kind == "GPU":
             if op._op_def.cpu_only:
-                return "CPU", 0
+                return _CPU
             cp = devices.cupy_module()
             if cp is None or index >= devices.num_gpus():
                 if self.soft_placement or self.session._soft_default:
-                    return "CPU", 0
+                    return _CPU
                 what = "CuPy, which is not installed or sees no GPU" if cp is None else f"GPU {index}, which is absent"
                 raise errors.InvalidArgumentError(
                     None, op,
@@ -334,161 +413,181 @@ class Compiler:
                     f"install a cupy wheel for your CUDA version, place ops on '/cpu:0', or set "
                     f"ConfigProto(allow_soft_placement=True).",
                 )
+        if self.log_placement and op not in self._logged:
+            self._logged.add(op)
+            print(f"{op.name}: ({op.type}): {_device_name((kind, index))}", file=sys.stderr)
         return kind, index
 
     def compile(self, elements, fed: list[Tensor], release: bool = True) -> Plan:
+        """Prune, schedule, emit a step per op (folding constants), then lay the steps out for `execute`."""
         fed_set = set(fed)
-        needed = self._prune(elements, fed_set)
-        slot_of: dict[Tensor, int] = {}
-        slot_dev: dict[int, tuple] = {}
-        template: list = []
-
-        def new_slot(value=None):
-            template.append(value)
-            return len(template) - 1
-
+        order = schedule(self._prune(elements, fed_set), fed_set)
+        region, waited = dead_region(order, fed_set)
+        b = _Build()
         feeds = []
         for t in fed:
-            s = new_slot()
-            slot_of[t] = s
-            slot_dev[s] = ("CPU", 0)
+            s = b.new_slot(_CPU)
+            b.slot_of[t] = s
+            b.shared.add(s)
             feeds.append(FeedSpec(s, t))
-        dead_aware = any(op._type == "Switch" for op in needed)
-        folded: set[int] = set()
-        shared: set[int] = {f.slot for f in feeds}  # slots whose value may alias state, a feed or the template
-        copies: dict[tuple, int] = {}
-        steps = []
-        done_slot: dict[Operation, int] = {}
-        read = {t for op in needed for i, t in enumerate(op._inputs) if i not in op._op_def.ref_inputs}
-        read.update(e for e in elements if isinstance(e, Tensor))
-        for op in needed:
-            outs = op._outputs
-            if outs and all(t in fed_set for t in outs):
-                continue
-            if op._type == "VariableV2" and outs[0] not in read:
-                continue  # TF1's VariableV2 only hands out a ref: nothing to do unless its value is read
-            op_def = op._op_def
-            placement = self._placement(op)
-            xp = devices.array_module(placement[0])
-            if self.log_placement:
-                print(f"{op.name}: ({op.type}): /job:localhost/replica:0/task:0/device:{placement[0]}:{placement[1]}",
-                      file=sys.stderr)
-            value_inputs = [t for i, t in enumerate(op._inputs) if i not in op_def.ref_inputs]
-            in_slots = []
-            for t in value_inputs:
-                s = slot_of[t]
-                if slot_dev[s] != placement:
-                    key = (s, placement)
-                    c = copies.get(key)
-                    if c is None:
-                        c = copies[key] = new_slot()
-                        slot_dev[c] = placement
-                        steps.append(self._copy_step(s, c, placement, op))
-                    s = c
-                in_slots.append(s)
-            foldable = (
-                op_def.kernel is not None and op_def.make_kernel is None and not op_def.stateful
-                and not op._control_inputs and all(s in folded for s in in_slots) and not dead_aware
-            )
-            if op_def.make_kernel is not None:
-                fn = op_def.make_kernel(op, KernelContext(self.session, xp, placement))
-            elif op_def.kernel is not None:
-                fn = _bind(op_def.kernel, xp, op._attrs)
-            elif op._type == "Placeholder":
-                raise placeholder_feed_error(op)
-            elif not outs:
-                fn = None  # NoOp: ordering only
-            else:
-                raise errors.UnimplementedError(None, op, f"Op type '{op.type}' has no kernel in estflow "
-                                                          f"(node '{op.name}').")
-            out_slots = []
-            for t in outs:
-                s = new_slot()
-                if t not in fed_set:  # a fed output keeps its feed slot; the kernel's value goes unread
-                    slot_of[t] = s
-                slot_dev[s] = placement
-                out_slots.append(s)
-            listed = op._list_output if op._list_output is not None else len(outs) != 1
-            if listed and len(outs) == 1 and fn is not None:
-                fn, listed = _single_of_list(fn), False  # tf.split(x, 1): a 1-sequence holding the value
-            if foldable:
-                try:
-                    v = fn(*[template[s] for s in in_slots])
-                except Exception as exc:  # noqa: BLE001
-                    raise_op_error((None, None, None, None, None, op), exc)
-                for s, x in zip(out_slots, v if listed else [v]):
-                    template[s] = x
-                    folded.add(s)
-                    shared.add(s)
-                continue
-            if op_def.stateful or op_def.make_kernel is not None or (
-                op_def.aliases_input and any(s in shared for s in in_slots)
-            ):
-                shared.update(out_slots)
-            out = tuple(out_slots) if listed else out_slots[0]
-            if dead_aware:
-                ctrl = [done_slot[c] for c in op._control_inputs if c in done_slot]
-                ctrl += [done_slot[t.op] for i, t in enumerate(op._inputs)
-                         if i in op_def.ref_inputs and t.op in done_slot]
-                d = new_slot()
-                done_slot[op] = d
-                steps.append((fn or (lambda *a: None), tuple(in_slots), tuple(ctrl), out, d, op,
-                              getattr(op_def, "accepts_dead", False) or op._type == "Merge"))
-            elif fn is not None:
-                n = len(in_slots)
-                a = in_slots[0] if n >= 1 else None
-                b = in_slots[1] if n >= 2 else None
-                if n > 2:
-                    a = tuple(in_slots)
-                steps.append((fn, a, b, out, n, op))
-        if dead_aware:
-            steps = [s if len(s) == 7 else self._as_dead_step(s, new_slot) for s in steps]
-        else:
-            fetched = {slot_of[e] for e in elements if not isinstance(e, Operation)}
-            steps = _with_releases(steps, fetched if release else None)
+        for e in elements:  # a fetched variable is read as the run finds it, before any write
+            if isinstance(e, Tensor) and e not in fed_set and e._op._op_def.is_variable:
+                b.slot_of[e] = self._variable_slot(b, e._op)
+        with np.errstate(all="ignore"):  # folding runs kernels
+            for op in order:
+                self._emit(b, op, fed_set, op in region, op in waited)
+        steps = _snapshots(b, elements)
+        keep = {b.slot_of[e] for e in elements if not isinstance(e, Operation)} if release else None
         plan = Plan()
-        plan.steps = steps
-        plan.template = template
+        plan.steps = _layout(steps, keep) if b.pure_kernels else _LoudSteps(_layout(steps, keep))
+        plan.trace_info = [st.trace for st in steps]
+        plan.template = b.template
         plan.feeds = feeds
-        plan.dead_aware = dead_aware
-        plan.slot_of = slot_of
-        plan.n_slots = len(template)
-        fetch_modes = []
-        for e in elements:
-            if isinstance(e, Operation):
-                fetch_modes.append((-1, _FETCH_OP))
-                continue
-            s = slot_of[e]
-            if slot_dev[s][0] == "GPU":
-                fetch_modes.append((s, _FETCH_GPU))
-            elif s in shared or e in fed_set:
-                fetch_modes.append((s, _FETCH_COPY))  # the value may alias session state or a feed
-            else:
-                fetch_modes.append((s, _FETCH_PLAIN))
-        plan.fetch_modes = fetch_modes
+        plan.dead_aware = bool(region)
+        plan.slot_of = b.slot_of
+        plan.n_slots = len(b.template)
+        plan.fetch_modes = self._fetch_modes(b, elements, fed_set)
         return plan
 
-    @staticmethod
-    def _as_dead_step(step, new_slot):
-        fn, a, b, out, n, op = step  # a device copy inserted before dead-aware steps existed
-        return (fn, (a,), (), out, new_slot(), op, False)
+    def _fetch_modes(self, b: _Build, elements, fed_set) -> list[tuple[int, int]]:
+        modes = []
+        for e in elements:
+            if isinstance(e, Operation):
+                modes.append((-1, _FETCH_OP))
+                continue
+            s = b.slot_of[e]
+            if b.slot_dev[s][0] == "GPU":
+                modes.append((s, _FETCH_GPU))
+            elif s in b.shared or e in fed_set:
+                modes.append((s, _FETCH_COPY))  # the value may alias session state or a feed
+            else:
+                modes.append((s, _FETCH_PLAIN))
+        return modes
 
-    def _copy_step(self, src: int, dst: int, placement, op):
+    # ---- one op ----------------------------------------------------------------------------------------
+    def _emit(self, b: _Build, op: Operation, fed_set: set, guarded: bool, waited: bool) -> None:
+        """Add `op`'s step to `b` (or fold it into the template when its inputs are all constant)."""
+        outs = op._outputs
+        if outs and all(t in fed_set for t in outs):
+            return
+        op_def = op._op_def
+        placement = self._placement(op)
+        xp = devices.array_module(placement[0])
+        ref = op_def.ref_inputs
+        in_slots = [self._input_slot(b, t, placement, op, fed_set) for i, t in enumerate(op._inputs) if i not in ref]
+        fn = self._kernel(op, xp, placement)
+        out_slots = []
+        for t in outs:
+            s = b.new_slot(placement)
+            if t not in fed_set:  # a fed output keeps its feed slot; the kernel's value goes unread
+                b.slot_of[t] = s
+            out_slots.append(s)
+        listed = op._list_output if op._list_output is not None else len(outs) != 1
+        if listed and len(outs) == 1 and fn is not None:
+            fn, listed = _single_of_list(fn), False  # tf.split(x, 1): a 1-sequence holding the value
+        if (fn is not None and op_def.kernel is not None and op_def.make_kernel is None and not op_def.stateful
+                and not op._control_inputs and all(s in b.folded for s in in_slots)):
+            self._fold(b, op, fn, in_slots, out_slots, listed)
+            return
+        stateful = op_def.stateful or op_def.make_kernel is not None
+        if stateful or (op_def.aliases_input and any(s in b.shared for s in in_slots)):
+            b.shared.update(out_slots)
+        written = tuple(variables_written(op))
+        aliased = {op._inputs[i]._op for i in ref if op._inputs[i]._op._op_def.is_variable}
+        if stateful or op_def.aliases_input:
+            aliased.update(v for s in in_slots for v in b.alias.get(s, ()))
+        if aliased:
+            frozen = frozenset(aliased)
+            for s in out_slots:
+                b.alias[s] = frozen
+        out = tuple(out_slots) if listed else out_slots[0]
+        b.pure_kernels = b.pure_kernels or op_def.make_kernel is None and fn is not None
+        trace = (op.name, _label(op), _device_name(placement))
+        if guarded:
+            ctrl = [b.done[c] for c in op._control_inputs if c in b.done]
+            ctrl += [b.done[op._inputs[i]._op] for i in ref if op._inputs[i]._op in b.done]
+            done = b.new_slot(placement) if waited else None
+            if done is not None:
+                b.done[op] = done
+            if fn is not None or done is not None:
+                b.steps.append(_Step(fn or _noop, in_slots, out, op, trace, writes=written,
+                                     guard=(tuple(ctrl), done, op_def.accepts_dead)))
+        elif fn is not None:
+            b.steps.append(_Step(fn, in_slots, out, op, trace, forwards=op_def.forwards_input, writes=written))
+        for var in written:  # later readers of these variables read them again
+            b.writes[var] = b.writes.get(var, 0) + 1
+
+    def _kernel(self, op: Operation, xp, placement):
+        op_def = op._op_def
+        if op_def.make_kernel is not None:
+            return op_def.make_kernel(op, KernelContext(self.session, xp, placement))
+        if op_def.kernel is not None:
+            return _bind(op_def.kernel, xp, op._attrs)
+        if op_def.feed_only:
+            raise placeholder_feed_error(op)
+        if not op._outputs:
+            return None  # NoOp: ordering only
+        raise errors.UnimplementedError(None, op, f"Op type '{op.type}' has no kernel in estflow "
+                                                  f"(node '{op.name}').")
+
+    @staticmethod
+    def _fold(b: _Build, op: Operation, fn, in_slots, out_slots, listed) -> None:
+        try:
+            v = fn(*[b.template[s] for s in in_slots])
+        except Exception as exc:  # noqa: BLE001
+            raise_op_error((None, None, None, None, None, op), exc)
+        for s, x in zip(out_slots, v if listed else [v]):
+            b.template[s] = x
+            b.folded.add(s)
+            b.shared.add(s)
+
+    def _input_slot(self, b: _Build, t: Tensor, placement, op: Operation, fed_set: set) -> int:
+        """The slot holding `t` on `placement`: a variable read where needed, a device copy where needed."""
+        if t._op._op_def.is_variable and t not in fed_set:
+            s = self._variable_slot(b, t._op)
+        else:
+            s = b.slot_of[t]
+        if b.slot_dev[s] == placement:
+            return s
+        key = (s, placement)
+        c = b.copies.get(key)
+        if c is None:
+            c = b.copies[key] = b.new_slot(placement)
+            if s in b.alias:
+                b.alias[c] = b.alias[s]
+            b.steps.append(self._copy_step(s, c, placement, op))
+        return c
+
+    def _variable_slot(self, b: _Build, var: Operation) -> int:
+        """The slot of `var`'s value: read once, and read again after each write placed since."""
+        epoch = b.writes.get(var, 0)
+        latest = b.reads.get(var)
+        if latest is not None and latest[1] == epoch:
+            return latest[0]
+        placement = self._placement(var)
+        fn = self._kernel(var, devices.array_module(placement[0]), placement)
+        s = b.new_slot(placement)
+        b.shared.add(s)
+        b.alias[s] = frozenset((var,))
+        b.reads[var] = (s, epoch)
+        b.steps.append(_Step(fn, (), s, var, (var.name, _label(var), _device_name(placement))))
+        return s
+
+    def _copy_step(self, src: int, dst: int, placement, op) -> _Step:
         if placement[0] == "GPU":
             cp = devices.cupy_module()
             index = placement[1]
 
-            def to_gpu(x):
+            def fn(x):
                 if x is DEAD:
                     return x
                 with cp.cuda.Device(index):
                     return cp.asarray(x)
-
-            fn = to_gpu
         else:
             def fn(x):
                 return x if x is DEAD else devices.to_numpy(x)
-        return (fn, src, None, dst, 1, op)
+        name = f"{op.name}/_Copy{'HtoD' if placement[0] == 'GPU' else 'DtoH'}"
+        return _Step(fn, (src,), dst, op, (name, f"{name} = _Copy({op.name})", _device_name(placement)))
 
     def _prune(self, elements, fed: set) -> list[Operation]:
         """The ops the fetches need, in an order where every op follows its inputs."""
@@ -523,13 +622,93 @@ class Compiler:
                         stack.append((dep, False))
                 for i in ref:
                     dep = op._inputs[i]._op  # a ref input's producer runs first only if it computes something
-                    if dep._op_def.ref_inputs or dep._type not in ("VariableV2", "Variable"):
-                        if state.get(dep) != 2:
-                            stack.append((dep, False))
+                    if not dep._op_def.is_variable and state.get(dep) != 2:
+                        stack.append((dep, False))
                 for dep in op._control_inputs:
                     if state.get(dep) != 2:
                         stack.append((dep, False))
         return order
 
+
+def _label(op: Operation) -> str:
+    """TF's timeline label: `name = OpType(input, input, ...)`."""
+    return f"{op.name} = {op.type}({', '.join(t.name for t in op._inputs)})"
+
+
+def _snapshots(b: _Build, elements) -> list[_Step]:
+    """Fetch a copy of each fetched value that aliases a variable a later step writes, taken when it was computed.
+
+    Reads before writes: such a fetch depends on no write (it was computed first), so it
+    returns the variable as the run found it, even when the write updates it in place
+    (optimizers do). Steps that consume the value itself after the write depend on the
+    write (see `schedule`) and see it, as TF1's refs do.
+    """
+    steps = b.steps
+    writes_at: dict[Operation, list[int]] = {}
+    for i, st in enumerate(steps):
+        for var in st.writes:
+            writes_at.setdefault(var, []).append(i)
+    if not writes_at:
+        return steps
+    produced_at = {s: i for i, st in enumerate(steps) for s in st.outs()}
+    remap: dict[int, int] = {}
+    after: dict[int, list[tuple[int, int]]] = {}
+    for e in elements:
+        s = b.slot_of.get(e) if isinstance(e, Tensor) else None
+        if s is None or s in remap or not b.alias.get(s):
+            continue
+        i = produced_at.get(s, -1)
+        if any(w > i for var in b.alias[s] for w in writes_at.get(var, ())):
+            remap[s] = c = b.new_slot(b.slot_dev[s])
+            after.setdefault(i, []).append((s, c))
+    if not remap:
+        return steps
+    for e in elements:
+        if isinstance(e, Tensor) and b.slot_of.get(e) in remap:
+            b.slot_of[e] = remap[b.slot_of[e]]
+    out = []
+    for i, st in enumerate(steps):
+        out.append(st)
+        for s, c in after.get(i, ()):
+            name = f"{st.trace[0]}/_Snapshot"
+            out.append(_Step(_snapshot, (s,), c, st.op, (name, f"{name} = _Snapshot({st.trace[0]})", st.trace[2])))
+    return out
+
+
+def _layout(steps: list[_Step], keep) -> list[tuple]:
+    """The executor's step tuples, each with the slots it reads for the last time (none when `keep` is None).
+
+    Slots in `keep` (the fetches) survive the run; an output nobody reads is released by the
+    step that produced it.
+    """
+    release: list[list[int]] = [[] for _ in steps]
+    if keep is not None:
+        last_read: dict[int, int] = {}
+        for i, st in enumerate(steps):
+            for s in st.reads():
+                last_read[s] = i
+        for s, i in last_read.items():
+            if s not in keep:
+                release[i].append(s)
+        for i, st in enumerate(steps):
+            for s in st.outs():
+                if s not in last_read and s not in keep:
+                    release[i].append(s)
+    out = []
+    for st, last in zip(steps, release):
+        r = tuple(last)
+        if st.guard is not None:
+            out.append((st.fn, (st.ins,) + st.guard, None, st.out, _GUARDED, st.op, r))
+            continue
+        n = len(st.ins)
+        a = st.ins[0] if n >= 1 else None
+        b = st.ins[1] if n >= 2 else None
+        if n > 2:
+            a = st.ins
+        # A step may write into its first input's buffer when that input dies here (see execute).
+        if n in (1, 2) and st.forwards and a in r and st.out.__class__ is int:
+            n = -n
+        out.append((st.fn, a, b, st.out, n, st.op, r))
+    return out
 
 # ---- sessions ----------------------------------------------------------------------------

@@ -92,6 +92,16 @@ class OpDef:
     # `rule(op, dependent_inputs) -> bool`; None: never (data/tracing.py runs such maps per element).
     row_wise: Callable | None = None
 
+    # What the execution plan needs to know about an op type (core/plan.py names no op type):
+    feed_only: bool = False  # no kernel: its output must be fed (Placeholder); the plan says so by name
+    is_variable: bool = False  # a TF1 variable: its output is a ref to session state, read where consumed
+    writes_refs: bool = False  # updates the variables its ref inputs name (Assign, Apply*, Scatter*)
+    emits_dead: bool = False  # may output the dead value of an untaken tf.cond branch (Switch)
+    accepts_dead: bool = False  # runs when some inputs are dead and handles them itself (Merge)
+    # TF's op forwards a ref (RefSwitch, RefIdentity) that its consumers dereference; estflow reads the
+    # variable when the op runs, so the plan runs it after the writes its consumers wait for.
+    forwards_ref: bool = False
+
     def __post_init__(self):
         if not isinstance(self.input_names, tuple) or not isinstance(self.output_names, tuple):
             raise TypeError(f"OpDef '{self.name}': input_names and output_names are tuples of 'name: type'.")

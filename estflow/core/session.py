@@ -7,20 +7,24 @@ How `Session.run(fetches, feed_dict)` works:
     if plan is None:
         plan = compile(fetches, feeds)    # once per distinct signature:
             # 1. resolve names to tensors/ops, prune to what the fetches need
-            #    (stopping at fed tensors), order it topologically;
-            # 2. give every value a slot; fold pure ops whose inputs are all
+            #    (stopping at fed tensors);
+            # 2. order it: topologically, reads before the writes they do not
+            #    depend on (core/schedule.py);
+            # 3. give every value a slot; fold pure ops whose inputs are all
             #    constant into a prefilled slot template;
-            # 3. bind each remaining kernel to numpy/cupy with its attrs, or build
+            # 4. bind each remaining kernel to numpy/cupy with its attrs, or build
             #    it from the session's state (variables, random streams, iterators);
-            # 4. insert device copies at CPU/GPU boundaries.
+            #    mark the steps downstream of a Switch to check for dead values;
+            # 5. insert device copies at CPU/GPU boundaries.
     slots = plan.template.copy()
     for each feed: check dtype/shape, store in its slot
-    for each step: slots[out] = kernel(slots[in0], slots[in1], ...)
+    with floating-point warnings off:     # once per run, not per kernel
+        for each step: slots[out] = kernel(slots[in0], slots[in1], ...)
     return the fetched slots, rebuilt into the fetches' structure
 
-No graph walking, name lookup or recursion happens in the loop. Plans that contain
-Switch ops (tf.cond) run a second loop that propagates dead values, so the branch not
-taken never runs.
+No graph walking, name lookup or recursion happens in the loop. Ops run in an order
+where reads come before the writes they do not depend on (see `Session.run`); the steps
+downstream of a Switch (tf.cond) propagate dead values, so the branch not taken never runs.
 """
 from __future__ import annotations
 
@@ -31,7 +35,9 @@ from estflow.core.default_session import _default
 from estflow.core.devices import num_gpus
 from estflow.core.graph import Graph, Operation, Tensor, get_default_graph
 from estflow.core.nest import is_namedtuple
-from estflow.core.plan import DEAD, Compiler
+from estflow.core.dead import DEAD
+from estflow.core.plan import Compiler, execute
+from estflow.core.step_trace import run_traced
 
 
 # ---- fetch structures -----------------------------------------------------------------
@@ -198,6 +204,18 @@ class BaseSession:
 
             a = tf.placeholder(tf.float32); b = a * 2
             sess.run([b, {"a": a}], feed_dict={a: 3.0})   # [6.0, {"a": 3.0}]
+
+        Reads before writes: every fetched value that does not depend on an update of a
+        variable (through its inputs or control dependencies) is computed from the
+        variables as this run found them, whatever the order of `fetches`; a value that
+        depends on the update sees it. `sess.run([train_op, loss, accuracy])` reports the
+        loss and accuracy of the weights the step started from. TF leaves this order
+        unspecified; estflow's rule is deterministic.
+
+        `options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)` with a
+        `run_metadata=tf.RunMetadata()` records each executed node's device, timing and
+        outputs in `run_metadata.step_stats` (see `estflow.python.client.timeline`);
+        without them, tracing costs nothing.
         """
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
@@ -224,7 +242,13 @@ class BaseSession:
                     values.extend(parts)
         else:
             values = feed_dict.values() if feed_dict else ()
-        slots = plan.execute(values)
+        if run_metadata is not None and options is not None and options.trace_level:
+            run_metadata.step_stats.Clear()
+            return plan.results(run_traced(plan, values, run_metadata.step_stats))
+        slots = plan.template.copy()  # Plan.execute, inlined: this is the per-call path users feel
+        for spec, value in zip(plan.feeds, values):
+            slots[spec.slot] = spec.convert(value)
+        execute(plan.steps, slots)
         return plan.results(slots)
 
     def _resolve_feed_key(self, key):

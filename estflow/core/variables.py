@@ -69,6 +69,7 @@ register(OpDef(
     output_names=("ref: Ref(dtype)",),
     attr_types={"shape": "shape", "dtype": "type", "container": "string", "shared_name": "string"},
     row_wise=row_rules.invariant,
+    is_variable=True,
 ))
 
 
@@ -84,8 +85,15 @@ def _make_assign(op, ctx):
     adopt = source._op._type == "RestoreV2" and len(source._consumers) == 1 and ctx.device_kind[0] == "CPU"
 
     def assign(value):
+        cur = store.get(name)
         if adopt and type(value) is np.ndarray and value.dtype == np_dtype and value.flags.writeable:
             arr = value
+        elif (cur is not None and getattr(value, "shape", None) == cur.shape and cur.dtype == np_dtype
+                and type(value) is type(cur) and cur.flags.writeable):
+            # In place, as TF's Assign reuses the buffer: values aliasing the variable (its `read`
+            # snapshot) that a later op consumes after this write see it, as with every other update.
+            cur[...] = value
+            return cur
         elif ctx.device_kind[0] == "CPU":
             arr = np.array(value, dtype=np_dtype, copy=True)
         else:
@@ -125,6 +133,7 @@ register(OpDef(
     differentiable=False,
     input_names=("ref: Ref(T)", "value: T"), output_names=("output_ref: Ref(T)",),
     attr_types={"T": "type", "validate_shape": "bool", "use_locking": "bool"},
+    writes_refs=True,
 ))
 
 
@@ -152,7 +161,7 @@ for _name, _ufunc in (("AssignAdd", "add"), ("AssignSub", "subtract")):
     register(OpDef(_name, infer=_infer_update, make_kernel=_make_update(_ufunc), attrs={"use_locking": False},
                    same_dtype="all", ref_inputs=(0,), differentiable=False,
                    input_names=("ref: Ref(T)", "value: T"), output_names=("output_ref: Ref(T)",),
-                   attr_types={"T": "type", "use_locking": "bool"}))
+                   attr_types={"T": "type", "use_locking": "bool"}, writes_refs=True))
 
 
 def _make_scatter(kind):
@@ -200,6 +209,7 @@ for _name, _kind in (("ScatterUpdate", "update"), ("ScatterAdd", "add"), ("Scatt
         differentiable=False,
         input_names=("ref: Ref(T)", "indices: Tindices", "updates: T"), output_names=("output_ref: Ref(T)",),
         attr_types={"T": "type", "Tindices": "type", "use_locking": "bool"},
+        writes_refs=True,
     ))
 
 
@@ -218,6 +228,7 @@ register(OpDef(
     ref_inputs=(0,),
     differentiable=False,
     input_names=("input: Ref(T)",), output_names=("output: Ref(T)",), attr_types={"T": "type"},
+    forwards_ref=True,
 ))
 
 

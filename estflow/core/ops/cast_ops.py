@@ -9,7 +9,7 @@ from estflow.core import errors as _errors
 from estflow.core.graph import Tensor
 from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.ops.constant_op import convert_to_tensor
-from estflow.core.ops.math_ops import _FLOAT_COMPLEX, _quiet, _scope, maximum, minimum
+from estflow.core.ops.math_ops import _FLOAT_COMPLEX, _scope, maximum, minimum
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 
 
@@ -32,10 +32,9 @@ def _cast_kernel(xp, x, DstT, Truncate):  # noqa: N803 - TF's attr names
         raise _errors.UnimplementedError(None, None, f"Cast {src} to {dst_name} is not supported")
     if dst == dtypes.string:
         return x
-    with _quiet(xp):
-        if src_kind == "c" and not dst.is_complex:
-            x = xp.real(x)
-        return xp.asarray(x).astype(dst.as_numpy_dtype)
+    if src_kind == "c" and not dst.is_complex:
+        x = xp.real(x)
+    return xp.asarray(x).astype(dst.as_numpy_dtype)
 
 
 def _cast_grad(op, grad):

@@ -138,6 +138,7 @@ register(OpDef(
     attrs={"dtype": REQUIRED, "shape": None},
     differentiable=False,
     output_names=("output: dtype",), attr_types={"dtype": "type", "shape": "shape"}, row_wise=row_rules.invariant,
+    feed_only=True,
 ))
 
 

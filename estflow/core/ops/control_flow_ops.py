@@ -230,6 +230,7 @@ register(OpDef(
     aliases_input=True,
     input_names=("data: T", "pred: bool"), output_names=("output_false: T", "output_true: T"),
     attr_types={"T": "type"},
+    emits_dead=True,
 ))
 
 
@@ -266,6 +267,7 @@ register(OpDef(
     aliases_input=True,
     input_names=("data: Ref(T)", "pred: bool"), output_names=("output_false: Ref(T)", "output_true: Ref(T)"),
     attr_types={"T": "type"},
+    emits_dead=True, forwards_ref=True,
 ))
 
 
@@ -322,6 +324,7 @@ register(OpDef(
     aliases_input=True,
     input_names=("inputs: N * T",), output_names=("output: T", "value_index: int32"),
     attr_types={"T": "type", "N": "int >= 1"},
+    accepts_dead=True,
 ))
 
 

@@ -11,8 +11,6 @@ formulas written with estflow ops; they return gradients at the broadcast output
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
 from estflow.core import dtypes, row_rules
@@ -45,12 +43,6 @@ def _check_dtype(spec: TensorSpec, allowed, param: str = "x") -> None:
     if spec.dtype not in allowed:
         raise TypeError(f"Value passed to parameter '{param}' has DataType {spec.dtype.name} not in list of "
                         f"allowed values: {', '.join(d.name for d in allowed)}")
-
-
-def _quiet(xp):
-    """numpy's errstate that silences overflow/invalid warnings (TF computes IEEE results silently)."""
-    errstate = getattr(xp, "errstate", None)
-    return errstate(all="ignore") if errstate is not None else contextlib.nullcontext()
 
 
 def _is_int(a) -> bool:
@@ -115,8 +107,7 @@ def _true_div_kernel(xp, x, y):
     if _is_int(x):  # C semantics: truncate toward zero
         _int_zero_check(xp, x, y)
         return _trunc_div_int(xp, x, y)
-    with _quiet(xp):
-        return xp.true_divide(x, y)
+    return xp.true_divide(x, y)
 
 
 def _trunc_div_int(xp, x, y):
@@ -129,49 +120,42 @@ def _floor_div_kernel(xp, x, y):
     if _is_int(x):
         _int_zero_check(xp, x, y)
         return xp.floor_divide(x, y)
-    with _quiet(xp):
-        return xp.floor(xp.true_divide(x, y)).astype(x.dtype, copy=False)
+    return xp.floor(xp.true_divide(x, y)).astype(x.dtype, copy=False)
 
 
 def _floor_mod_kernel(xp, x, y):
     if _is_int(x):
         _int_zero_check(xp, x, y)
-    with _quiet(xp):
-        return xp.mod(x, y)  # Python's (and TF's) sign convention: the result has y's sign
+    return xp.mod(x, y)  # Python's (and TF's) sign convention: the result has y's sign
 
 
 def _truncate_div_kernel(xp, x, y):
     if _is_int(x):
         _int_zero_check(xp, x, y)
         return _trunc_div_int(xp, x, y)
-    with _quiet(xp):
-        return xp.trunc(xp.true_divide(x, y)).astype(x.dtype, copy=False)
+    return xp.trunc(xp.true_divide(x, y)).astype(x.dtype, copy=False)
 
 
 def _truncate_mod_kernel(xp, x, y):
     if _is_int(x):
         _int_zero_check(xp, x, y)
-    with _quiet(xp):
-        return xp.fmod(x, y)
+    return xp.fmod(x, y)
 
 
 def _div_no_nan_kernel(xp, x, y):
-    with _quiet(xp):
-        out = xp.true_divide(x, xp.where(y == 0, xp.ones_like(y), y))
+    out = xp.true_divide(x, xp.where(y == 0, xp.ones_like(y), y))
     return xp.where(y == 0, xp.zeros_like(out), out).astype(x.dtype, copy=False)
 
 
 def _pow_kernel(xp, x, y):
     if _is_int(x) and bool(xp.any(y < 0)):
         raise _errors.InvalidArgumentError(None, None, "Integers to negative integer powers are not allowed")
-    with _quiet(xp):
-        return xp.power(x, y)
+    return xp.power(x, y)
 
 
 def _arith(xp_fn):
     def kernel(xp, x, y):
-        with _quiet(xp):
-            return getattr(xp, xp_fn)(x, y)
+        return getattr(xp, xp_fn)(x, y)
 
     return kernel
 

@@ -18,7 +18,6 @@ from estflow.core.ops.math_ops import (
     _check_dtype,
     _const,
     _is_int,
-    _quiet,
     _scope,
     _shape_str,
     _zero,
@@ -114,10 +113,9 @@ def _mean_kernel(xp, x, axis, keep_dims):
         if x.dtype.kind == "u":
             return (s // count).astype(x.dtype)
         return (xp.floor_divide(xp.abs(s), count) * xp.sign(s)).astype(x.dtype)
-    with _quiet(xp):
-        if x.dtype.itemsize < 4 and x.dtype.kind == "f":  # half accumulates in float32
-            return xp.asarray(xp.mean(x, axis=axes, keepdims=keep_dims, dtype=xp.float32)).astype(x.dtype)
-        return xp.asarray(xp.mean(x, axis=axes, keepdims=keep_dims)).astype(x.dtype, copy=False)
+    if x.dtype.itemsize < 4 and x.dtype.kind == "f":  # half accumulates in float32
+        return xp.asarray(xp.mean(x, axis=axes, keepdims=keep_dims, dtype=xp.float32)).astype(x.dtype)
+    return xp.asarray(xp.mean(x, axis=axes, keepdims=keep_dims)).astype(x.dtype, copy=False)
 
 
 def _lowest(xp, dt):

@@ -370,6 +370,7 @@ def _register(op_type, input_names, n_refs, update, extra_attrs, sparse):
         input_names=args,
         output_names=("out: Ref(T)",),
         attr_types=attr_types,
+        writes_refs=True,
     ))
     _make_function(op_type, input_names, n_refs, extra_attrs)
 

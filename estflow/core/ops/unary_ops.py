@@ -24,7 +24,6 @@ from estflow.core.ops.math_ops import (
     _is_int,
     _ones,
     _plain,
-    _quiet,
     add,
     multiply,
     realdiv,
@@ -46,8 +45,7 @@ def _infer_unary(allowed, out_dtype=None):
 
 def _unary(xp_fn):
     def kernel(xp, x):
-        with _quiet(xp):
-            return getattr(xp, xp_fn)(x)
+        return getattr(xp, xp_fn)(x)
 
     return kernel
 
@@ -60,16 +58,14 @@ def _sigmoid_kernel(xp, x):
 
 
 def _rsqrt_kernel(xp, x):
-    with _quiet(xp):
-        return (1 / xp.sqrt(x)).astype(x.dtype, copy=False)
+    return (1 / xp.sqrt(x)).astype(x.dtype, copy=False)
 
 
 def _reciprocal_kernel(xp, x):
     if _is_int(x):  # C integer division: 1 / x
         _int_zero_check(xp, x, x)
         return xp.where(xp.abs(x) == 1, x, xp.zeros_like(x))
-    with _quiet(xp):
-        return xp.reciprocal(x)
+    return xp.reciprocal(x)
 
 
 def _round_kernel(xp, x):
@@ -79,8 +75,7 @@ def _round_kernel(xp, x):
 def _sign_kernel(xp, x):
     if x.dtype.kind == "c":
         mag = xp.abs(x)
-        with _quiet(xp):
-            return xp.where(mag == 0, xp.zeros_like(x), x / xp.where(mag == 0, 1, mag)).astype(x.dtype)
+        return xp.where(mag == 0, xp.zeros_like(x), x / xp.where(mag == 0, 1, mag)).astype(x.dtype)
     return xp.sign(x)
 
 

@@ -1,0 +1,4 @@
+"""TF1's `tensorflow.python` module paths that programs import directly.
+
+    from estflow.python.client import timeline
+"""

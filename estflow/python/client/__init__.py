@@ -1,0 +1,1 @@
+"""TF1's `tensorflow.python.client`: the step timeline (`timeline`)."""

@@ -1,0 +1,116 @@
+"""Execution plans: reads before writes, dead values only downstream of a Switch, quiet kernels."""
+
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import estflow as tf
+from estflow.core import plan as plan_module
+from estflow.core.registry import registered_ops
+
+
+@pytest.fixture
+def g():
+    graph = tf.Graph()
+    with graph.as_default():
+        yield graph
+
+
+# ---- one cond must not slow the step ----------------------------------------------------------------------
+def _compile(sess, fetches, fed):
+    return plan_module.Compiler(sess).compile(fetches, fed)
+
+
+def test_only_steps_downstream_of_a_switch_check_dead_values(g):
+    x = tf.placeholder(tf.float32, [4])
+    y = x
+    for i in range(6):
+        y = y * 1.5 if i % 2 else y + 0.5
+    p = tf.placeholder(tf.bool, [])
+    s = tf.placeholder(tf.float32, [])
+    c = tf.cond(p, lambda: s * 2.0, lambda: s + 1.0)
+    with tf.Session() as sess:
+        alone = _compile(sess, [y], [x])
+        both = _compile(sess, [y, c], [x, p, s])
+        guarded = [st for st in both.steps if st[4] == plan_module._GUARDED]
+        plain = [st for st in both.steps if st[4] != plan_module._GUARDED]
+        # The chain's steps are laid out as without the cond, and its constants stay folded.
+        assert [st[5].name for st in alone.steps] == [st[5].name for st in plain if st[5].name.startswith(
+            ("add", "mul"))]
+        assert not any(st[5].type == "Const" for st in plain)
+        # Only the branches' ops and the Merge check dead values: never the chain.
+        assert {st[5].type for st in guarded} <= {"Mul", "AddV2", "Const", "Merge", "Identity"}
+        assert any(st[5].type == "Merge" for st in guarded)
+        assert all(st[5].name.startswith("cond") for st in guarded)
+        xv = np.arange(4, dtype=np.float32)
+        expected = xv
+        for i in range(6):
+            expected = expected * 1.5 if i % 2 else expected + 0.5
+        for pv, cv in ((True, 6.0), (False, 4.0)):
+            yv, got = sess.run([y, c], {x: xv, p: pv, s: 3.0})
+            np.testing.assert_allclose(yv, expected)
+            assert got == cv
+
+
+def test_the_untaken_branch_never_runs_and_its_control_dependents_are_dead(g):
+    v = tf.Variable(0.0, name="v")
+    p = tf.placeholder(tf.bool, [])
+
+    def bump():
+        inc = v.assign_add(1.0)
+        with tf.control_dependencies([inc]):
+            return tf.constant(1.0)
+
+    c = tf.cond(p, bump, lambda: tf.constant(0.0))
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        assert sess.run(c, {p: False}) == 0.0
+        assert sess.run(v) == 0.0
+        assert sess.run(c, {p: True}) == 1.0
+        assert sess.run(v) == 1.0
+
+
+def test_compile_is_split_into_phases_under_80_lines():
+    source = Path(plan_module.__file__).read_text()
+    for match in re.finditer(r"^(\s*)def (\w+)\(.*?(?=^\1(?:def |class |\S)|\Z)", source, re.S | re.M):
+        body = match.group(0).rstrip().splitlines()
+        assert len(body) <= 80, f"{match.group(2)} has {len(body)} lines"
+
+
+def test_plan_names_no_op_type():
+    source = Path(plan_module.__file__).read_text()
+    named = sorted(name for name in registered_ops() if f'"{name}"' in source or f"'{name}'" in source)
+    assert named == [], f"plan.py special-cases op types {named}: put what it needs to know in their OpDef"
+
+
+# ---- floating-point warnings, once per run --------------------------------------------------------------------
+def test_kernels_raise_no_floating_point_warnings(g):
+    x = tf.placeholder(tf.float32, [3])
+    outs = [tf.exp(x * 100.0), tf.log(x - 1.0), x / (x - x), tf.tanh(x) * 3e38 * 10.0, tf.sqrt(-x),
+            tf.sigmoid(x * 1e30), tf.reduce_mean(x * 3e38)]
+    with tf.Session() as sess, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = sess.run(outs, {x: [1.0, 2.0, 3.0]})
+    assert np.isinf(values[0]).all()
+    assert np.isneginf(values[1][0])
+    assert np.isinf(values[2]).all()
+    assert np.isnan(values[4]).all()
+    # The run leaves numpy's error state as it found it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeWarning):
+            np.exp(np.array([1000.0]))
+
+
+def test_plans_of_stateful_steps_only_skip_the_floating_point_state(g):
+    v = tf.Variable(1.0, name="v")
+    inc = v.assign_add(1.0)
+    y = tf.tanh(v)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        assert isinstance(_compile(sess, [inc], []).steps, plan_module._LoudSteps)
+        assert not isinstance(_compile(sess, [y], []).steps, plan_module._LoudSteps)
+        assert sess.run(inc) == 2.0
