@@ -31,11 +31,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from estflow.core import errors
+from estflow.core.dead import DEAD
 from estflow.core.default_session import _default
 from estflow.core.devices import num_gpus
 from estflow.core.graph import Graph, Operation, Tensor, get_default_graph
 from estflow.core.nest import is_namedtuple
-from estflow.core.dead import DEAD
 from estflow.core.plan import Compiler, execute
 from estflow.core.step_trace import run_traced
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import estflow as tf
+from estflow.core import checkpoint_bundle as cb
 from estflow.core import crc32c, dtypes, errors
 from estflow.core.protos import tensor_bundle_pb2
-from estflow.core import checkpoint_bundle as cb
 from tests import FIXTURES as TEST_FIXTURES
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "checkpoint_bundle")
