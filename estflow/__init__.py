@@ -301,6 +301,7 @@ from estflow.core.sparse_tensor import convert_to_tensor_or_sparse_tensor as con
 from estflow.core.sparse_tensor import sparse_placeholder as sparse_placeholder
 from estflow.core.tensor_shape import Dimension as Dimension
 from estflow.core.tensor_shape import TensorShape as TensorShape
+from estflow.core.tensor_shape import dimension_at_index as dimension_at_index
 from estflow.core.tensor_shape import dimension_value as dimension_value
 from estflow.core.variable_scope import AUTO_REUSE as AUTO_REUSE
 from estflow.core.variable_scope import VariableScope as VariableScope

@@ -5,5 +5,7 @@ from estflow.core.compat import as_bytes as as_bytes
 from estflow.core.compat import as_str as as_str
 from estflow.core.compat import as_str_any as as_str_any
 from estflow.core.compat import as_text as as_text
+from estflow.core.tensor_shape import dimension_at_index as dimension_at_index
+from estflow.core.tensor_shape import dimension_value as dimension_value
 
-__all__ = ["as_bytes", "as_str", "as_str_any", "as_text", "v1"]
+__all__ = ["as_bytes", "as_str", "as_str_any", "as_text", "dimension_at_index", "dimension_value", "v1"]

@@ -362,7 +362,7 @@ def _noise_shape(x: Tensor, noise_shape):
         return noise_shape
     dims = list(noise_shape.as_list() if isinstance(noise_shape, TensorShape) else noise_shape)
     if x.shape.ndims is not None and len(dims) == x.shape.ndims:
-        dims = [x.shape[i] if d is None else d for i, d in enumerate(dims)]
+        dims = [x.shape.as_tuple()[i] if d is None else d for i, d in enumerate(dims)]
     if any(d is None for d in dims):
         dynamic = array_ops.shape(x)
         return concat_ops.stack([dynamic[i] if d is None else d for i, d in enumerate(dims)])

@@ -31,7 +31,7 @@ def constant_value_as_shape(dense_shape: Tensor) -> TensorShape:
     value = dense_shape._const_value
     if value is not None:
         return TensorShape([None if d < 0 else int(d) for d in np.asarray(value).reshape(-1)])
-    rank = dense_shape.shape.with_rank(1)[0]
+    rank = dense_shape.shape.with_rank(1).as_tuple()[0]
     shape = TensorShape(None if rank is None else [None] * rank)
     op = dense_shape.op
     if op.type == "Shape":  # tf.shape(x): x's static shape
