@@ -126,6 +126,7 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
         grad = tf.gradients(tf.reduce_sum(vectors), table)[0]   # IndexedSlices: only the looked-up rows
 
     Raises ValueError for an empty `params` list or an unknown `partition_strategy`.
+    `validate_indices` is TF1's deprecated flag: ids are always checked, whatever its value.
     """
     params = _as_param_list(params)
     if partition_strategy not in ("mod", "div"):

@@ -243,7 +243,9 @@ def _keep_dims(keep_dims, keepdims) -> bool:
 
 
 def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
-    """(mean, variance) of `x` over `axes`, as `tf.nn.moments` (population variance; `shift` is unused, as in TF).
+    """(mean, variance) of `x` over `axes`, as `tf.nn.moments` (population variance).
+
+    `shift` is unused, as in TF1 ("Not used in the current implementation").
 
         mean, variance = tf.nn.moments(x, axes=[0])   # per-feature batch statistics
     """

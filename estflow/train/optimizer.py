@@ -134,7 +134,12 @@ class Optimizer:
 
     def compute_gradients(self, loss, var_list=None, gate_gradients=GATE_OP, aggregation_method=None,
                           colocate_gradients_with_ops=False, grad_loss=None) -> list:
-        """[(gradient, variable)] for `var_list` (default: the trainable variables); None where unconnected."""
+        """[(gradient, variable)] for `var_list` (default: the trainable variables); None where unconnected.
+
+        `gate_gradients` is GATE_NONE, GATE_OP or GATE_GRAPH (ValueError otherwise; GATE_GRAPH
+        computes every gradient before any is returned); `aggregation_method` and
+        `colocate_gradients_with_ops` act as in `tf.gradients`.
+        """
         if callable(loss):
             loss = loss()
         if gate_gradients not in (GATE_NONE, GATE_OP, GATE_GRAPH):

@@ -329,3 +329,22 @@ def test_to_proto_round_trip(graph):
     again = Variable.from_proto(proto)
     assert again.op is w.op and again.initializer is w.initializer and not again.trainable
     assert GraphKeys.GLOBAL_VARIABLES == "variables"
+
+
+def test_synchronization_and_aggregation_are_checked_as_tf1():
+    with tf.Graph().as_default():
+        on_read = Variable(1.0, synchronization=tf.VariableSynchronization.ON_READ)
+        on_write = Variable(1.0, synchronization=tf.VariableSynchronization.ON_WRITE,
+                            aggregation=tf.VariableAggregation.MEAN)
+        assert not on_read.trainable and on_write.trainable
+        assert on_read not in tf.trainable_variables() and on_write in tf.trainable_variables()
+        assert Variable(1.0, synchronization=tf.VariableSynchronization.ON_READ, trainable=True).trainable
+        with pytest.raises(ValueError, match="Invalid variable synchronization mode: 9"):
+            Variable(1.0, synchronization=9)
+        with pytest.raises(ValueError, match="Invalid variable aggregation mode: sum"):
+            Variable(1.0, aggregation="sum")
+        local = tf.get_variable("local", [2], synchronization=tf.VariableSynchronization.ON_READ)
+        assert not local.trainable and local not in tf.trainable_variables()
+        with pytest.raises(ValueError, match="ON_READ only for non-trainable variables"):
+            tf.get_variable("bad", [2], synchronization=tf.VariableSynchronization.ON_READ, trainable=True)
+        assert tf.VariableAggregation.ONLY_FIRST_TOWER is tf.VariableAggregation.ONLY_FIRST_REPLICA

@@ -608,3 +608,17 @@ def test_save_under_a_file_is_tf1s_value_error(tmp_path):
             sess.run(v.initializer)
             with pytest.raises(ValueError, match="doesn't exist, can't save"):
                 saver.save(sess, str(tmp_path / "afile" / "model.ckpt"))
+
+
+def test_save_debug_info_is_refused_rather_than_skipped(graph, tmp_path):
+    _model(graph)
+    with graph.as_default():
+        saver = Saver()
+        with Session() as sess:
+            sess.run(global_variables_initializer())
+            for call in (lambda: saver.save(sess, str(tmp_path / "m"), save_debug_info=True),
+                         lambda: saver.export_meta_graph(save_debug_info=True),
+                         lambda: export_meta_graph(save_debug_info=True)):
+                with pytest.raises(NotImplementedError, match="save_debug_info=True"):
+                    call()
+            assert saver.save(sess, str(tmp_path / "m")) == str(tmp_path / "m")

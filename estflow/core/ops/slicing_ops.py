@@ -291,7 +291,12 @@ register(OpDef(
 
 def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0, new_axis_mask=0,
                   shrink_axis_mask=0, var=None, name=None):
-    """A strided slice of `input_` (numpy basic indexing spelled with masks), as `tf.strided_slice`."""
+    """A strided slice of `input_` (numpy basic indexing spelled with masks), as `tf.strided_slice`.
+
+    `var` is the variable `input_` reads, which TF1 uses to give the result an `.assign`
+    (StridedSliceAssign); estflow has no sliced assignment, so the result has none, and the
+    slice itself is the same either way.
+    """
     begin, end = _shape_arg(begin), _shape_arg(end)
     if strides is None:
         strides = ones_like(begin)
