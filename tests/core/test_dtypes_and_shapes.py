@@ -237,11 +237,13 @@ def test_tf1_programs_use_dimensions_as_ints():
         hot = tf.one_hot([0, 2], x.shape[1])
         dense = tf.layers.dense(x, x.shape[1])
         tiled = tf.tile(x, [1, x.shape[1]])
+        batch = tf.data.Dataset.range(10).batch(fixed.shape[0]).make_one_shot_iterator().get_next()
         assert dense.shape.as_list() == [None, 3] and len(pieces) == 3 and len(rows) == 4
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
             feed = {x: np.ones((2, 3), np.float32)}
-            got = sess.run([flat, zeros, zeros_like_fixed, width, hot, tiled], feed)
+            got = sess.run([flat, zeros, zeros_like_fixed, width, hot, tiled, batch], feed)
+        assert got[6].tolist() == [0, 1, 2, 3]
         assert got[0].shape == (2, 3) and got[1].shape == (3,) and got[2].shape == (4, 3) and got[3] == 3.0
         np.testing.assert_array_equal(got[4], np.eye(3)[[0, 2]])
         assert got[5].shape == (2, 9)

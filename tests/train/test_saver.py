@@ -622,3 +622,13 @@ def test_save_debug_info_is_refused_rather_than_skipped(graph, tmp_path):
                 with pytest.raises(NotImplementedError, match="save_debug_info=True"):
                     call()
             assert saver.save(sess, str(tmp_path / "m")) == str(tmp_path / "m")
+
+
+def test_export_meta_graph_refuses_keywords_it_cannot_honour(graph):
+    _model(graph)
+    with graph.as_default():
+        with pytest.raises(TypeError, match="unexpected keyword arguments: \\['colour'\\]"):
+            export_meta_graph(colour="blue")
+        with pytest.raises(NotImplementedError, match="exclude_nodes"):
+            meta_graph.export_meta_graph(exclude_nodes=["w"])
+        assert meta_graph.export_meta_graph(exclude_nodes=None).graph_def.node
