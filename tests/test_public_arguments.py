@@ -85,15 +85,26 @@ ALLOWED = {
 }
 
 
+def _private_names(target) -> bool:
+    if isinstance(target, ast.Name):
+        return target.id.startswith("_")
+    return isinstance(target, ast.Tuple) and all(_private_names(t) for t in target.elts)
+
+
 def _is_namespace_module(path: Path) -> bool:
-    """A module that only re-exports: imports, a docstring and dunder assignments."""
+    """A module that only re-exports: imports (also under `if TYPE_CHECKING:`), a docstring, private or
+    dunder assignments (`__all__`, a lazy-loading table) and PEP 562's `__getattr__` / `__dir__`."""
     for node in ast.parse(path.read_text()).body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             continue
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             continue
-        if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) and t.id.startswith("__")
-                                                for t in node.targets):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and all(
+                _private_names(t) for t in (node.targets if isinstance(node, ast.Assign) else [node.target])):
+            continue
+        if isinstance(node, ast.FunctionDef) and node.name in ("__getattr__", "__dir__"):
+            continue
+        if isinstance(node, ast.If) and all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in node.body):
             continue
         return False
     return True
