@@ -1,7 +1,9 @@
 """DTypes and TensorShape/Dimension."""
 
+import ast
 import pickle
 from operator import index as operator_index
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -266,3 +268,31 @@ def test_unknown_dimensions_fail_clearly_where_an_int_is_needed():
             np.zeros([x.shape[0], 3])
         with pytest.raises(ValueError, match="Cannot infer num"):
             tf.unstack(x, num=x.shape[0])
+
+
+def test_no_shape_rule_tests_a_dimension_against_none_by_identity():
+    """`shape[i]` is a Dimension: `shape[i] is None` is always False, `shape[i] in (None, 1)` never
+    matches an unknown dim. estflow's own code reads `shape.as_tuple()[i]` or `shape[i].value`."""
+    root = Path(tf.__file__).resolve().parent
+
+    def indexes_a_shape(node) -> bool:
+        if not isinstance(node, ast.Subscript) or isinstance(node.slice, ast.Slice):
+            return False
+        base = node.value
+        return (isinstance(base, ast.Attribute) and base.attr == "shape") or (
+            isinstance(base, ast.Call) and isinstance(base.func, ast.Attribute) and base.func.attr == "get_shape")
+
+    def none_test(op, right) -> bool:
+        if isinstance(op, (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)):
+            return isinstance(right, ast.Constant) and right.value is None
+        if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, (ast.Tuple, ast.List, ast.Set)):
+            return any(isinstance(e, ast.Constant) and e.value is None for e in right.elts)
+        return False
+
+    found = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare) and indexes_a_shape(node.left) and any(
+                    none_test(op, right) for op, right in zip(node.ops, node.comparators)):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert not found, found
