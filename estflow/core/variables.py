@@ -279,10 +279,11 @@ class Variable:
 
     estflow has one kind of variable: `use_resource=True` (TF1's ResourceVariable) builds
     the same VariableV2 graph, whose reads within a step follow estflow's rule (reads that do
-    not depend on a write run before it). `caching_device` only places cached reads in TF1.
-    `expected_shape` is ignored, as in TF1 ("Deprecated. Ignored."). `synchronization` and
-    `aggregation` are checked as TF1 checks them and matter only under a distribution
-    strategy, except that `ON_READ` makes the variable non-trainable by default.
+    not depend on a write run before it). `caching_device` places the `read` snapshot, as in
+    TF1 (by default it sits with the variable). `expected_shape` is ignored, as in TF1
+    ("Deprecated. Ignored."). `synchronization` and `aggregation` are checked as TF1 checks
+    them and matter only under a distribution strategy, except that `ON_READ` makes the
+    variable non-trainable by default.
     """
 
     def __init__(self, initial_value=None, trainable=None, collections=None, validate_shape=True,
@@ -328,7 +329,10 @@ class Variable:
                                           dtype=self._initial_value.dtype)
             self._initializer_op = apply_op("Assign", self._variable, self._initial_value, name="Assign",
                                             validate_shape=validate_shape, use_locking=True).op
-            with graph.colocate_with(self._variable.op):
+            # TF1: the `read` snapshot sits on `caching_device` when one is given, else with the variable.
+            placement = graph.device(caching_device) if caching_device is not None else \
+                graph.colocate_with(self._variable.op)
+            with placement:
                 self._snapshot = apply_op("Identity", self._variable, name="read")
         self._caching_device = caching_device
         graph.add_to_collections(collections, self)

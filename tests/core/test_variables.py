@@ -348,3 +348,13 @@ def test_synchronization_and_aggregation_are_checked_as_tf1():
         with pytest.raises(ValueError, match="ON_READ only for non-trainable variables"):
             tf.get_variable("bad", [2], synchronization=tf.VariableSynchronization.ON_READ, trainable=True)
         assert tf.VariableAggregation.ONLY_FIRST_TOWER is tf.VariableAggregation.ONLY_FIRST_REPLICA
+
+
+def test_caching_device_places_the_read_snapshot_as_tf1():
+    with tf.Graph().as_default():
+        with tf.device("/cpu:0"):
+            v = Variable(1.0, name="v")
+            cached = Variable(1.0, name="cached", caching_device="/job:localhost/device:CPU:0")
+        assert v.value().op._colocation is v.op and v.value().op.device == v.op.device
+        assert cached.value().op._colocation is None
+        assert cached.value().op.device == "/job:localhost/device:CPU:0"
