@@ -600,7 +600,10 @@ def assert_variables_initialized(var_list=None):
 
 
 def assign(ref, value, validate_shape=None, use_locking=None, name=None):
-    """`tf.assign(ref, value)`: an op that sets the variable and returns its new value."""
+    """`tf.assign(ref, value)`: an op that sets the variable and returns its new value.
+
+    `use_locking` is kept as the op's attr; estflow's kernels take no lock (see `Optimizer`).
+    """
     v = ref._variable if isinstance(ref, Variable) else ref
     return apply_op("Assign", v, value, name=name or "Assign",
                     validate_shape=True if validate_shape is None else validate_shape,

@@ -102,6 +102,11 @@ class Optimizer:
         opt = tf.train.GradientDescentOptimizer(0.1)
         grads_and_vars = opt.compute_gradients(loss)
         train_op = opt.apply_gradients([(tf.clip_by_norm(g, 1.0), v) for g, v in grads_and_vars])
+
+    `use_locking` is kept as the update ops' attr, as TF writes it. It could matter only to
+    `Session.run` calls made at the same time from several threads on the same variables:
+    estflow's update kernels take no lock, which is TF1's behaviour with the default
+    `use_locking=False`.
     """
 
     GATE_NONE = GATE_NONE
