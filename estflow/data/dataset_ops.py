@@ -202,7 +202,8 @@ class Dataset:
         """`map_func` applied to each element (traced once; a tuple element is unpacked into arguments).
 
         Row-wise functions (elementwise math, casts, string ops, decode_csv) run once per batch
-        of rows; the results are the same as per element. `num_parallel_calls` is accepted.
+        of rows; the results are the same as per element. `num_parallel_calls` sets how many
+        calls TF1 runs at once; the elements and their order are the same either way.
         """
         from estflow.data.transformations import MapDataset
 
