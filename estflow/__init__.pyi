@@ -46,6 +46,7 @@ from estflow.core.dtypes import uint8 as uint8
 from estflow.core.dtypes import uint16 as uint16
 from estflow.core.dtypes import uint32 as uint32
 from estflow.core.dtypes import uint64 as uint64
+from estflow.core.gradients import AggregationMethod as AggregationMethod
 from estflow.core.gradients import NotDifferentiable as NotDifferentiable
 from estflow.core.gradients import RegisterGradient as RegisterGradient
 from estflow.core.gradients import gradients as gradients
@@ -292,6 +293,7 @@ from estflow.core.tensor_conversion_registry import (
 )
 from estflow.core.tensor_shape import Dimension as Dimension
 from estflow.core.tensor_shape import TensorShape as TensorShape
+from estflow.core.tensor_shape import dimension_at_index as dimension_at_index
 from estflow.core.tensor_shape import dimension_value as dimension_value
 from estflow.core.variable_scope import AUTO_REUSE as AUTO_REUSE
 from estflow.core.variable_scope import VariableScope as VariableScope
@@ -301,6 +303,8 @@ from estflow.core.variable_scope import get_variable_scope as get_variable_scope
 from estflow.core.variable_scope import no_regularizer as no_regularizer
 from estflow.core.variable_scope import variable_scope as variable_scope
 from estflow.core.variables import Variable as Variable
+from estflow.core.variables import VariableAggregation as VariableAggregation
+from estflow.core.variables import VariableSynchronization as VariableSynchronization
 from estflow.core.variables import all_variables as all_variables
 from estflow.core.variables import assign as assign
 from estflow.core.variables import assign_add as assign_add

@@ -1,9 +1,11 @@
 """`tf.compat`: `tf.compat.v1` is the top-level namespace itself (re-exports only)."""
 
 import estflow as v1  # noqa: F401 - the TF1 namespace is estflow's top level
+from estflow.core.tensor_shape import dimension_at_index as dimension_at_index
+from estflow.core.tensor_shape import dimension_value as dimension_value
 from estflow.library.compat import as_bytes as as_bytes
 from estflow.library.compat import as_str as as_str
 from estflow.library.compat import as_str_any as as_str_any
 from estflow.library.compat import as_text as as_text
 
-__all__ = ["as_bytes", "as_str", "as_str_any", "as_text", "v1"]
+__all__ = ["as_bytes", "as_str", "as_str_any", "as_text", "dimension_at_index", "dimension_value", "v1"]

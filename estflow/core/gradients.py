@@ -12,6 +12,8 @@ Gradients of gathers arrive as IndexedSlices and stay sparse until a dense op ne
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from estflow.core import dtypes
@@ -161,7 +163,26 @@ def _to_dense(g):
     return g
 
 
-def _aggregate(contributions):
+class AggregationMethod:
+    """How `tf.gradients` sums the gradients reaching one tensor, as `tf.AggregationMethod`.
+
+    `ADD_N` (the default) sums them in one AddN op. `EXPERIMENTAL_TREE` adds them one at a
+    time (AddN of two), as TF1 does. `EXPERIMENTAL_ACCUMULATE_N` is TF1's AccumulateNV2 for
+    fully defined shapes, which sums as AddN does, so estflow builds AddN; for other shapes
+    TF1 falls back to the pairwise sums of EXPERIMENTAL_TREE, and so does estflow.
+    """
+
+    ADD_N = 0
+    DEFAULT = ADD_N
+    EXPERIMENTAL_TREE = 1
+    EXPERIMENTAL_ACCUMULATE_N = 2
+
+
+_AGGREGATION_METHODS = (AggregationMethod.ADD_N, AggregationMethod.EXPERIMENTAL_TREE,
+                        AggregationMethod.EXPERIMENTAL_ACCUMULATE_N)
+
+
+def _aggregate(contributions, method=AggregationMethod.ADD_N):
     if not contributions:
         return None
     if len(contributions) == 1:
@@ -172,6 +193,14 @@ def _aggregate(contributions):
         indices = apply_op("ConcatV2", *[g.indices for g in contributions], np.int32(0), name="concat_1", N=n)
         return IndexedSlices(values, indices, contributions[0].dense_shape)
     dense = [_to_dense(g) for g in contributions]
+    pairwise = method == AggregationMethod.EXPERIMENTAL_TREE or (
+        method == AggregationMethod.EXPERIMENTAL_ACCUMULATE_N and len(dense) > 2
+        and not all(g.shape.is_fully_defined() for g in dense))
+    if pairwise:
+        total = dense[0]
+        for g in dense[1:]:
+            total = apply_op("AddN", total, g, name="AddN", N=2)
+        return total
     return apply_op("AddN", *dense, name="AddN", N=len(dense))
 
 
@@ -193,7 +222,19 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
 
         x = tf.placeholder(tf.float32); y = x * x
         dy_dx, = tf.gradients(y, [x])          # 2 * x
+
+    `colocate_gradients_with_ops=True` places each gradient op with the forward op it
+    differentiates (TF1's colocation: its device, and `_class` in the GraphDef).
+    `aggregation_method` is one of `tf.AggregationMethod` (ValueError otherwise).
+    `gate_gradients` only orders computation in TF1 (a `tuple` around each op's input
+    gradients against races between threads); estflow runs a step's ops one at a time and
+    the optimizers make every variable write wait for all gradients, so it adds no ops and
+    never changes a value.
     """
+    if aggregation_method is None:
+        aggregation_method = AggregationMethod.DEFAULT
+    if aggregation_method not in _AGGREGATION_METHODS:
+        raise ValueError(f"Invalid aggregation_method specified {aggregation_method}.")
     ys = [_as_tensor(y, as_ref=False) for y in _as_list(ys)]
     xs = [_as_tensor(x, as_ref=True) for x in _as_list(xs)]
     grad_ys = _as_list(grad_ys) if grad_ys is not None else [None] * len(ys)
@@ -217,13 +258,13 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
         x_set = set(xs)
         x_ops = {x._op for x in xs}
         for op in sorted(between, key=lambda o: o._id, reverse=True):
-            out_grads = [_aggregate(grads.get(t)) for t in op._outputs]
+            if op in x_ops and not any(t._op in between for t in op._inputs):
+                continue  # an x itself: nothing upstream of it is asked for (its sum is built below)
+            out_grads = [_aggregate(grads.get(t), aggregation_method) for t in op._outputs]
             if all(g is None for g in out_grads):
                 continue
             if any(t in stop for t in op._outputs) and not any(t in x_set for t in op._outputs):
                 continue
-            if op in x_ops and not any(t._op in between for t in op._inputs):
-                continue  # an x itself: nothing upstream of it is asked for
             fn = _grad_fn(op)
             if fn is None:
                 continue
@@ -231,7 +272,8 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                 out_grads = [g if g is not None or not _is_differentiable_dtype(t.dtype)
                              else apply_op("ZerosLike", t, name="zeros_like")
                              for g, t in zip(out_grads, op._outputs)]
-            with graph.name_scope(op.name + "_grad"):
+            with graph.name_scope(op.name + "_grad"), \
+                    (graph.colocate_with(op) if colocate_gradients_with_ops else contextlib.nullcontext()):
                 in_grads = fn(op, *out_grads)
                 if not isinstance(in_grads, (list, tuple)):
                     in_grads = [in_grads]
@@ -252,7 +294,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                     grads.setdefault(x, []).append(g)
         out = []
         for x in xs:
-            g = _aggregate(grads.get(x))
+            g = _aggregate(grads.get(x), aggregation_method)
             if g is None and unconnected_gradients == "zero":
                 g = apply_op("ZerosLike", x, name="zeros_like")
             out.append(g)

@@ -252,6 +252,7 @@ class Graph:
     def __init__(self):
         self._ops_by_name: dict[str, Operation] = {}
         self._ops: list[Operation] = []
+        self._op_versions: list[int] = []  # graph.version just after each op of _ops was added
         self._names_in_use: dict[str, int] = {}
         self._name_stack = ""
         self._control_dependencies_stack: list[list[Operation]] = []
@@ -461,11 +462,19 @@ class Graph:
 
     @contextlib.contextmanager
     def colocate_with(self, op, ignore_existing=False):
-        self._colocation_stack.append(op)
+        """Ops created inside sit with `op` (its device; `_class` in the GraphDef), as TF1's.
+
+        `ignore_existing=True` drops the enclosing colocations for the block; with `op=None`
+        it clears colocation altogether (TF1 refuses `op=None` without it).
+        """
+        if op is None and not ignore_existing:
+            raise ValueError("Trying to reset colocation (op is None) but ignore_existing is not True")
+        saved = self._colocation_stack
+        self._colocation_stack = ([] if ignore_existing else list(saved)) + ([op] if op is not None else [])
         try:
             yield
         finally:
-            self._colocation_stack.pop()
+            self._colocation_stack = saved
 
     @contextlib.contextmanager
     def gradient_override_map(self, op_type_map):
@@ -551,6 +560,7 @@ class Graph:
         for c in deps:
             c._control_outputs.append(op)
         self._version += 1
+        self._op_versions.append(self._version)  # as_graph_def(from_version=...) selects by it
         return op
 
     def _rewrite_inputs(self, inputs, op_def=None):
@@ -569,10 +579,19 @@ class Graph:
         return out
 
     def as_graph_def(self, from_version=None, add_shapes=False):
-        """This graph as a `GraphDef` protobuf, wire-compatible with TensorFlow's."""
+        """This graph as a `GraphDef` protobuf, wire-compatible with TensorFlow's.
+
+        With `from_version`, only the nodes added since `graph.version` had that value (TF1).
+        """
         from estflow.core.graph_io import graph_to_graph_def  # graph_io builds on this module
 
-        return graph_to_graph_def(self, add_shapes=add_shapes)
+        graph_def = graph_to_graph_def(self, add_shapes=add_shapes)
+        if from_version is not None:
+            added = {op._name for op, v in zip(self._ops, self._op_versions, strict=True) if v > from_version}
+            nodes = [n for n in graph_def.node if n.name in added]
+            del graph_def.node[:]
+            graph_def.node.extend(nodes)
+        return graph_def
 
     def __repr__(self):
         return f"<estflow.Graph object with {len(self._ops)} ops>"

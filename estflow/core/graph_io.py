@@ -534,6 +534,10 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
 
         x = tf.placeholder(tf.float32, [None, 3])
         logits, = tf.import_graph_def(gd, input_map={"features:0": x}, return_elements=["logits:0"])
+
+    `op_dict` is deprecated and unused in TF1 too. `producer_op_list` lets TF1 drop attrs its
+    own OpDefs do not know when they hold the producer's default; estflow reads only the
+    attrs its OpDefs declare, so the list cannot change what is imported.
     """
     del op_dict, producer_op_list  # TF1 legacy arguments: attrs are decoded by estflow's own OpDefs
     from estflow.core import function_io  # also registers TF's StatelessWhile

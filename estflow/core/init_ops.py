@@ -57,7 +57,11 @@ def _compute_fans(shape) -> tuple[int, int]:
 
 
 class Initializer:
-    """Base class of initializers: `__call__(shape, dtype=None, partition_info=None)` -> Tensor."""
+    """Base class of initializers: `__call__(shape, dtype=None, partition_info=None)` -> Tensor.
+
+    `partition_info` describes the slice of a partitioned variable being initialized; TF1's
+    initializers ignore it too, and estflow has no partitioned variables.
+    """
 
     def __call__(self, shape, dtype=None, partition_info=None):
         raise NotImplementedError

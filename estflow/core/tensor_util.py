@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from estflow.core import dtypes
-from estflow.core.tensor_shape import TensorShape
+from estflow.core.tensor_shape import Dimension, TensorShape
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 
@@ -39,8 +39,25 @@ def to_string_array(value) -> np.ndarray:
     return out
 
 
+def _dims_as_ints(value):
+    """TensorShapes and Dimensions in `value` as Python ints, as TF1 converts them to integer tensors."""
+    if isinstance(value, TensorShape):
+        if not value.is_fully_defined():
+            raise ValueError(f"Cannot convert a partially known TensorShape to a Tensor: {value}")
+        return value.as_list()
+    if isinstance(value, Dimension):
+        if value.value is None:
+            raise ValueError(f"Cannot convert an unknown Dimension to a Tensor: {value}")
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [_dims_as_ints(v) for v in value]
+    return value
+
+
 def infer_dtype(value) -> dtypes.DType:
     """TF1's inference: Python float -> float32, int -> int32 (int64 if large), str -> string."""
+    if isinstance(value, (TensorShape, Dimension)):
+        value = _dims_as_ints(value)
     if isinstance(value, np.ndarray):
         return dtypes.as_dtype(value.dtype)
     if isinstance(value, np.generic):
@@ -78,6 +95,13 @@ def infer_dtype(value) -> dtypes.DType:
     return dtypes.as_dtype(arr.dtype)
 
 
+def _asarray(value) -> np.ndarray:
+    try:
+        return np.asarray(value)
+    except ValueError as e:
+        raise ValueError(f"Can't convert non-rectangular Python sequence to Tensor: {e}") from None
+
+
 def to_numpy(value, dtype: dtypes.DType | None = None) -> np.ndarray:
     """`value` as a numpy array of `dtype` (inferred as TF1 does when None)."""
     if dtype is None:
@@ -88,10 +112,12 @@ def to_numpy(value, dtype: dtypes.DType | None = None) -> np.ndarray:
     np_type = dtype.as_numpy_dtype
     if isinstance(value, np.ndarray) and value.dtype == np_type:
         return value
-    try:
-        arr = np.asarray(value)
-    except ValueError as e:
-        raise ValueError(f"Can't convert non-rectangular Python sequence to Tensor: {e}") from None
+    if isinstance(value, (TensorShape, Dimension)):
+        value = _dims_as_ints(value)
+    arr = _asarray(value)
+    if arr.dtype == object and isinstance(value, (list, tuple)):
+        value = _dims_as_ints(value)  # [-1, x.shape[1]]: a list holding Dimensions (rare: checked late)
+        arr = _asarray(value)
     if arr.dtype.kind in "SUO" and arr.size:
         raise TypeError(f"Expected {dtype.name}, got {value!r} of type '{type(value).__name__}' instead.")
     if not isinstance(value, np.ndarray) and arr.size:
@@ -112,7 +138,7 @@ def constant_value_as_shape(dense_shape) -> TensorShape:
     value = dense_shape._const_value
     if value is not None:
         return TensorShape([None if d < 0 else int(d) for d in np.asarray(value).reshape(-1)])
-    rank = dense_shape.shape.with_rank(1)[0]
+    rank = dense_shape.shape.with_rank(1).as_tuple()[0]
     shape = TensorShape(None if rank is None else [None] * rank)
     op = dense_shape.op
     if op.type == "Shape":  # tf.shape(x): x's static shape

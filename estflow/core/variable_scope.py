@@ -31,7 +31,11 @@ from estflow.core.graph import GraphKeys, Tensor, _graph_of, get_default_graph, 
 from estflow.core.init_ops import GlorotUniform, Zeros
 from estflow.core.tensor_shape import as_shape
 from estflow.core.tensor_util import to_numpy
-from estflow.core.variables import Variable
+from estflow.core.variables import (
+    Variable,
+    VariableSynchronization,
+    validate_synchronization_aggregation_trainable,
+)
 
 _ESTFLOW_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -156,6 +160,13 @@ class _VariableStore:
                 raise ValueError(f"No partitioner was provided, but a partitioned version of the variable was "
                                  f"found: {name}/part_0. Perhaps a variable of the same name was already created "
                                  f"with partitioning?")
+            synchronization, _, resolved = validate_synchronization_aggregation_trainable(
+                synchronization, aggregation, trainable, name)
+            if synchronization == VariableSynchronization.ON_READ and trainable:
+                raise ValueError("Synchronization value can be set to VariableSynchronization.ON_READ only for "
+                                 "non-trainable variables. You have specified trainable=True and "
+                                 "synchronization=VariableSynchronization.ON_READ.")
+            trainable = resolved
             return self._get_single_variable(name, shape, dtype, initializer, regularizer, reuse, trainable,
                                              collections, caching_device, validate_shape, constraint)
 
@@ -575,6 +586,10 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
             w = tf.get_variable("kernel", [4, 2])                  # "dense/kernel:0"
             b = tf.get_variable("bias", initializer=[0.0, 0.0])   # shape from the value
 
+    `use_resource`, `caching_device`, `synchronization` and `aggregation` mean what they
+    mean for `tf.Variable` (see there). A `partitioner` must leave the variable in one piece:
+    estflow has no partitioned variables (NotImplementedError for a real split).
+
     Raises:
         ValueError: creating a variable that exists (without reuse), reusing one that does not,
             or reusing with an incompatible shape or dtype.
@@ -591,7 +606,10 @@ def get_local_variable(name, shape=None, dtype=None, initializer=None, regulariz
                        collections=None, caching_device=None, partitioner=None, validate_shape=True,
                        use_resource=None, custom_getter=None, constraint=None, synchronization=None,
                        aggregation=None) -> Variable:
-    """`get_variable` for a non-trainable variable in `GraphKeys.LOCAL_VARIABLES`."""
+    """`get_variable` for a non-trainable variable in `GraphKeys.LOCAL_VARIABLES`.
+
+    `trainable` is ignored, as in TF1: a local variable is never trainable.
+    """
     collections = list(collections or []) + [GraphKeys.LOCAL_VARIABLES]
     return get_variable(name, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
                         trainable=False, collections=collections, caching_device=caching_device,

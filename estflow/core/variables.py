@@ -7,6 +7,8 @@ arrays the session owns; `Session.run` copies any fetched value that may alias t
 
 from __future__ import annotations
 
+import enum
+
 import numpy as np
 
 from estflow.core import devices, dtypes, errors, row_rules
@@ -248,11 +250,58 @@ register(OpDef(
 ))
 
 
+class VariableSynchronization(enum.Enum):
+    """When a distributed variable is synchronized, as `tf.VariableSynchronization`.
+
+    estflow runs one process, so the mode decides only what TF1 decides without a
+    distribution strategy: an `ON_READ` variable is not trainable by default.
+    """
+
+    AUTO = 0
+    NONE = 1
+    ON_WRITE = 2
+    ON_READ = 3
+
+
+class VariableAggregation(enum.Enum):
+    """How replica updates of a distributed variable combine, as `tf.VariableAggregation` (one replica here)."""
+
+    NONE = 0
+    SUM = 1
+    MEAN = 2
+    ONLY_FIRST_REPLICA = 3
+    ONLY_FIRST_TOWER = 3  # TF1's older name: an alias of ONLY_FIRST_REPLICA
+
+
+def validate_synchronization_aggregation_trainable(synchronization, aggregation, trainable, name):
+    """TF1's checks of `synchronization` and `aggregation`; `trainable` defaults to False for ON_READ."""
+    try:
+        aggregation = VariableAggregation(aggregation if aggregation is not None else VariableAggregation.NONE)
+    except ValueError:
+        raise ValueError(f"Invalid variable aggregation mode: {aggregation} for variable: {name}") from None
+    try:
+        synchronization = VariableSynchronization(
+            synchronization if synchronization is not None else VariableSynchronization.AUTO)
+    except ValueError:
+        raise ValueError(f"Invalid variable synchronization mode: {synchronization} for variable: {name}") from None
+    if trainable is None:
+        trainable = synchronization != VariableSynchronization.ON_READ
+    return synchronization, aggregation, trainable
+
+
 class Variable:
     """A TF1 variable: a VariableV2 op with an initializer and a `read` snapshot.
 
         W = tf.Variable(tf.zeros([3, 1]), name="W")
         sess.run(W.initializer); sess.run(W.assign_add(delta))
+
+    estflow has one kind of variable: `use_resource=True` (TF1's ResourceVariable) builds
+    the same VariableV2 graph, whose reads within a step follow estflow's rule (reads that do
+    not depend on a write run before it). `caching_device` places the `read` snapshot, as in
+    TF1 (by default it sits with the variable). `expected_shape` is ignored, as in TF1
+    ("Deprecated. Ignored."). `synchronization` and `aggregation` are checked as TF1 checks
+    them and matter only under a distribution strategy, except that `ON_READ` makes the
+    variable non-trainable by default.
     """
 
     def __init__(self, initial_value=None, trainable=None, collections=None, validate_shape=True,
@@ -266,7 +315,8 @@ class Variable:
             raise ValueError("initial_value must be specified.")
         if constraint is not None and not callable(constraint):
             raise ValueError("The `constraint` argument must be a callable.")
-        trainable = True if trainable is None else trainable
+        _, _, trainable = validate_synchronization_aggregation_trainable(synchronization, aggregation, trainable,
+                                                                         name)
         if collections is None:
             collections = [GraphKeys.GLOBAL_VARIABLES]
         collections = list(collections)
@@ -297,7 +347,10 @@ class Variable:
                                           dtype=self._initial_value.dtype)
             self._initializer_op = apply_op("Assign", self._variable, self._initial_value, name="Assign",
                                             validate_shape=validate_shape, use_locking=True).op
-            with graph.colocate_with(self._variable.op):
+            # TF1: the `read` snapshot sits on `caching_device` when one is given, else with the variable.
+            placement = graph.device(caching_device) if caching_device is not None else \
+                graph.colocate_with(self._variable.op)
+            with placement:
                 self._snapshot = apply_op("Identity", self._variable, name="read")
         self._caching_device = caching_device
         graph.add_to_collections(collections, self)
@@ -557,7 +610,10 @@ def assert_variables_initialized(var_list=None):
 
 
 def assign(ref, value, validate_shape=None, use_locking=None, name=None):
-    """`tf.assign(ref, value)`: an op that sets the variable and returns its new value."""
+    """`tf.assign(ref, value)`: an op that sets the variable and returns its new value.
+
+    `use_locking` is kept as the op's attr; estflow's kernels take no lock (see `Optimizer`).
+    """
     v = ref._variable if isinstance(ref, Variable) else ref
     return apply_op("Assign", v, value, name=name or "Assign",
                     validate_shape=True if validate_shape is None else validate_shape,

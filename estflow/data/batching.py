@@ -95,7 +95,7 @@ class PaddedBatchDataset(_BatchBase):
         static = []
         for s, sh in zip(leaves, shapes, strict=False):
             if isinstance(sh, Tensor):
-                n = sh.shape[0] if sh.shape.ndims == 1 else None
+                n = sh.shape.as_tuple()[0] if sh.shape.ndims == 1 else None
                 sh_static = TensorShape(None if n is None else [None] * n)
             else:
                 sh_static = sh

@@ -446,7 +446,9 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
     Column names come from the header row unless given; column types are inferred from the
     first `num_rows_for_inference` rows (int32, int64, float32, float64, then string) unless
     `column_defaults` are given. Each element is a batch: an OrderedDict of column name ->
-    [batch] tensor, and the `label_name` column apart. Files are shuffled, then read
+    [batch] tensor, and the `label_name` column apart (`sloppy=True` lets TF1 trade a
+    deterministic order for speed; estflow always reads in the deterministic order, one of
+    the orders TF1 may produce). Files are shuffled, then read
     `num_parallel_reads` at a time; rows are shuffled and repeated `num_epochs` times
     (forever when None, with every batch full).
 

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from estflow.core import dtypes
 from estflow.core.graph import Tensor
 from estflow.core.sparse_tensor import SparseTensor
+from estflow.core.tensor_shape import Dimension
 from estflow.data import runtime, structure
 from estflow.data.options import Options
 
@@ -202,7 +202,8 @@ class Dataset:
         """`map_func` applied to each element (traced once; a tuple element is unpacked into arguments).
 
         Row-wise functions (elementwise math, casts, string ops, decode_csv) run once per batch
-        of rows; the results are the same as per element. `num_parallel_calls` is accepted.
+        of rows; the results are the same as per element. `num_parallel_calls` sets how many
+        calls TF1 runs at once; the elements and their order are the same either way.
         """
         from estflow.data.transformations import MapDataset  # its module builds on this one
 
@@ -359,8 +360,11 @@ def static_int(value):
     return int(value)
 
 
-def int_argument(value, name: str, dtype=dtypes.int64):
-    """A scalar int argument: a Python int stays as is; a tensor is evaluated at initialization."""
+def int_argument(value, name: str):
+    """A scalar int argument: a Python int (or a known `x.shape[i]`) stays as is; a tensor is evaluated at
+    initialization."""
+    if isinstance(value, Dimension) and value.value is not None:
+        value = value.value
     if isinstance(value, Tensor):
         if not value.dtype.is_integer:
             raise TypeError(f"`{name}` must be an integer tensor, got dtype {value.dtype.name}.")

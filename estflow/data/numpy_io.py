@@ -111,6 +111,12 @@ def numpy_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None, queue_
     `features` is a dict of tensors (a tensor when `x` is an array), `labels` a tensor (a
     dict when `y` is a dict). With `num_epochs` set, the last batch may be smaller and
     then OutOfRangeError ends the input; `num_epochs=None` repeats forever.
+
+    `queue_capacity` and `num_threads` size TF1's feeding queue and its enqueue threads.
+    estflow reads in one thread, the repeatable order TF1 gets with `num_threads=1`, and
+    shuffles each epoch with a full permutation (TF1 shuffles within its queue of
+    `queue_capacity` rows): the rows and batch sizes are the same, only the random order
+    differs, as it does for every random op.
     """
     check_shuffle(shuffle)
 

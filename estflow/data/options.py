@@ -8,6 +8,8 @@ class OptimizationOptions:
 
     map_and_batch_fusion=False turns off running row-wise map/filter functions once per
     batch (see estflow/data/tracing.py): every element then goes through the function alone.
+    The other switches choose graph rewrites that only make TF's pipeline faster (the
+    elements are the same), so setting them changes nothing here.
     """
 
     def __init__(self):
@@ -25,7 +27,10 @@ class OptimizationOptions:
 
 
 class ThreadingOptions:
-    """`tf.data.experimental.ThreadingOptions` (accepted; estflow runs one producer per prefetch)."""
+    """`tf.data.experimental.ThreadingOptions`: thread pool sizes, which cannot change the elements.
+
+    estflow runs one producer thread per prefetch, whatever these say.
+    """
 
     def __init__(self):
         self.max_intra_op_parallelism = None

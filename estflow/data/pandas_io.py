@@ -37,7 +37,7 @@ def pandas_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None, queue
 
     Features are a dict keyed by column name; labels are a tensor for a Series `y`, a dict
     for a DataFrame `y`; without `y` the input_fn returns the features alone. `y`'s index
-    must equal `x`'s.
+    must equal `x`'s. `queue_capacity` and `num_threads` are as for `numpy_input_fn`.
     """
     pd = _pandas()
     check_shuffle(shuffle)

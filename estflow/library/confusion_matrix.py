@@ -43,9 +43,9 @@ def remove_squeezable_dimensions(labels, predictions, expected_rank_diff=0, name
         predictions_rank, labels_rank = predictions.shape.ndims, labels.shape.ndims
         if predictions_rank is not None and labels_rank is not None:
             rank_diff = predictions_rank - labels_rank
-            if rank_diff == expected_rank_diff + 1 and predictions.shape[-1] in (None, 1):
+            if rank_diff == expected_rank_diff + 1 and predictions.shape.as_tuple()[-1] in (None, 1):
                 predictions = array_ops.squeeze(predictions, [-1])
-            elif rank_diff == expected_rank_diff - 1 and labels.shape[-1] in (None, 1):
+            elif rank_diff == expected_rank_diff - 1 and labels.shape.as_tuple()[-1] in (None, 1):
                 labels = array_ops.squeeze(labels, [-1])
             return labels, predictions
 

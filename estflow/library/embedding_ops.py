@@ -66,7 +66,7 @@ def _clip(embeddings, ids, max_norm):
 
 
 def _num_total_ids(params, dtype):
-    dims = [p.shape[0] if p.shape.ndims else None for p in params]
+    dims = [p.shape.as_tuple()[0] if p.shape.ndims else None for p in params]
     if all(d is not None for d in dims):
         return constant(sum(dims), dtype=dtype)
     sizes = [constant(d, dtype=dtypes.int32) if d is not None else array_ops.shape(p)[0]
@@ -126,6 +126,7 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
         grad = tf.gradients(tf.reduce_sum(vectors), table)[0]   # IndexedSlices: only the looked-up rows
 
     Raises ValueError for an empty `params` list or an unknown `partition_strategy`.
+    `validate_indices` is TF1's deprecated flag: ids are always checked, whatever its value.
     """
     params = _as_param_list(params)
     if partition_strategy not in ("mod", "div"):
@@ -232,7 +233,7 @@ def safe_embedding_lookup_sparse(embedding_weights, sparse_ids, sparse_weights=N
     with name_scope(name, "embedding_lookup", tables + [sparse_ids.values]) as scope:
         original_shape = sparse_ids.dense_shape
         static_shape = sparse_ids.shape
-        rank_dim = original_shape.shape[0] if original_shape.shape.ndims == 1 else None
+        rank_dim = original_shape.shape.as_tuple()[0] if original_shape.shape.ndims == 1 else None
         original_rank = array_ops.size(original_shape) if rank_dim is None else rank_dim
         batch = reduction_ops.reduce_prod(
             slicing_ops.slice(original_shape, [0], array_ops.reshape(original_rank - 1, [1])))

@@ -360,7 +360,7 @@ def _remove_squeezable_dimensions(labels, predictions, weights=None, expected_ra
             weights = array_ops.squeeze(weights, [-1])
         return labels, predictions, weights
     rank_diff = array_ops.rank(weights) - array_ops.rank(labels)
-    if weights_rank is None or (weights_rank > 0 and weights.shape[-1] in (None, 1)):
+    if weights_rank is None or (weights_rank > 0 and weights.shape.as_tuple()[-1] in (None, 1)):
         w = weights
         weights = control_flow_ops.cond(comparison_ops.equal(1, rank_diff), lambda: array_ops.squeeze(w, [-1]),
                                         lambda: w)

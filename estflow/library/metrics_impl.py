@@ -91,7 +91,7 @@ def _remove_squeezable_dimensions(predictions, labels, weights):
         return control_flow_ops.cond(comparison_ops.equal(rank_diff, -1), lambda: array_ops.expand_dims(w, [-1]),
                                      lambda: w)
 
-    if weights_rank is not None and weights.shape[-1] not in (None, 1):
+    if weights_rank is not None and weights.shape.as_tuple()[-1] not in (None, 1):
         def maybe_squeeze():
             return w
     else:

@@ -243,7 +243,9 @@ def _keep_dims(keep_dims, keepdims) -> bool:
 
 
 def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
-    """(mean, variance) of `x` over `axes`, as `tf.nn.moments` (population variance; `shift` is unused, as in TF).
+    """(mean, variance) of `x` over `axes`, as `tf.nn.moments` (population variance).
+
+    `shift` is unused, as in TF1 ("Not used in the current implementation").
 
         mean, variance = tf.nn.moments(x, axes=[0])   # per-feature batch statistics
     """
@@ -362,7 +364,7 @@ def _noise_shape(x: Tensor, noise_shape):
         return noise_shape
     dims = list(noise_shape.as_list() if isinstance(noise_shape, TensorShape) else noise_shape)
     if x.shape.ndims is not None and len(dims) == x.shape.ndims:
-        dims = [x.shape[i] if d is None else d for i, d in enumerate(dims)]
+        dims = [x.shape.as_tuple()[i] if d is None else d for i, d in enumerate(dims)]
     if any(d is None for d in dims):
         dynamic = array_ops.shape(x)
         return concat_ops.stack([dynamic[i] if d is None else d for i, d in enumerate(dims)])

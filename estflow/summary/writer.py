@@ -138,6 +138,9 @@ class FileWriter:
         writer = tf.summary.FileWriter("/tmp/logs", sess.graph)
         writer.add_summary(sess.run(merged), global_step=step)
         writer.close()
+
+    With `session`, TF1 writes through summary ops run in that session; estflow writes the
+    same event file from Python either way.
     """
 
     def __init__(self, logdir, graph=None, max_queue=10, flush_secs=120, graph_def=None, filename_suffix=None,

@@ -216,8 +216,20 @@ def export_scoped_meta_graph(filename=None, graph_def=None, graph=None, export_s
                              unbound_inputs_col_name="unbound_inputs", clear_devices=False, saver_def=None,
                              clear_extraneous_savers=False, strip_default_attrs=False, meta_info_def=None,
                              collection_list=None, **kwargs):
-    """(MetaGraphDef, {name: Variable}) of the graph (under `export_scope`), written to `filename` if given."""
-    del unbound_inputs_col_name, kwargs  # save_debug_info and other TF-only options
+    """(MetaGraphDef, {name: Variable}) of the graph (under `export_scope`), written to `filename` if given.
+
+    `save_debug_info=True` (stack traces of op creation) and `exclude_nodes` are refused, as
+    estflow cannot honour them; any other keyword is a TypeError, as in TF1.
+    """
+    del unbound_inputs_col_name  # no such inputs: _scoped_graph_def refuses inputs from outside export_scope
+    if kwargs.pop("save_debug_info", False):
+        raise NotImplementedError("save_debug_info=True writes the Python stack trace of every op's creation "
+                                  "(GraphDebugInfo), which estflow does not record; leave it False.")
+    if kwargs.pop("exclude_nodes", None) is not None:
+        raise NotImplementedError("export_meta_graph(exclude_nodes=...) is not supported by estflow; prune the "
+                                  "collections before exporting instead.")
+    if kwargs:
+        raise TypeError(f"export_meta_graph() got unexpected keyword arguments: {sorted(kwargs)}")
     graph = graph or get_default_graph()
     if graph_def is None:
         graph_def = graph.as_graph_def(add_shapes=True)

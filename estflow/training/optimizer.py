@@ -102,6 +102,11 @@ class Optimizer:
         opt = tf.train.GradientDescentOptimizer(0.1)
         grads_and_vars = opt.compute_gradients(loss)
         train_op = opt.apply_gradients([(tf.clip_by_norm(g, 1.0), v) for g, v in grads_and_vars])
+
+    `use_locking` is kept as the update ops' attr, as TF writes it. It could matter only to
+    `Session.run` calls made at the same time from several threads on the same variables:
+    estflow's update kernels take no lock, which is TF1's behaviour with the default
+    `use_locking=False`.
     """
 
     GATE_NONE = GATE_NONE
@@ -134,7 +139,12 @@ class Optimizer:
 
     def compute_gradients(self, loss, var_list=None, gate_gradients=GATE_OP, aggregation_method=None,
                           colocate_gradients_with_ops=False, grad_loss=None) -> list:
-        """[(gradient, variable)] for `var_list` (default: the trainable variables); None where unconnected."""
+        """[(gradient, variable)] for `var_list` (default: the trainable variables); None where unconnected.
+
+        `gate_gradients` is GATE_NONE, GATE_OP or GATE_GRAPH (ValueError otherwise; GATE_GRAPH
+        computes every gradient before any is returned); `aggregation_method` and
+        `colocate_gradients_with_ops` act as in `tf.gradients`.
+        """
         if callable(loss):
             loss = loss()
         if gate_gradients not in (GATE_NONE, GATE_OP, GATE_GRAPH):

@@ -273,12 +273,22 @@ def _wrap_restore_error(err: errors.OpError, reason: str) -> errors.OpError:
     return type(err)(err.node_def, err.op, message)
 
 
+def _refuse_debug_info(save_debug_info) -> None:
+    if save_debug_info:
+        raise NotImplementedError("save_debug_info=True writes the Python stack trace of every op's creation "
+                                  "(GraphDebugInfo), which estflow does not record; leave it False.")
+
+
 # ---- the Saver ------------------------------------------------------------------------------------
 class Saver:
     """Saves and restores variables (`tf.train.Saver`); see the module docstring.
 
         saver = tf.train.Saver({"old_name": v})   # save v under the key "old_name"
         saver.save(sess, "/tmp/ckpt/model.ckpt", global_step=7)   # "/tmp/ckpt/model.ckpt-7"
+
+    `restore_sequentially=True` makes TF1 restore one variable after another to bound
+    memory; the restored values are the same, and estflow's restore op reads the tensors in
+    one pass whatever its value.
     """
 
     def __init__(self, var_list=None, reshape=False, sharded=False, max_to_keep=5,
@@ -437,7 +447,7 @@ class Saver:
         Also writes `<prefix>.meta` (write_meta_graph) and the `checkpoint` state file
         (write_state, last of all), then deletes checkpoints beyond `max_to_keep`.
         """
-        del save_debug_info
+        _refuse_debug_info(save_debug_info)
         if not self._is_built:
             raise RuntimeError("`build()` should be called before save if defer_build==True")
         latest_filename = latest_filename or "checkpoint"
@@ -485,7 +495,7 @@ class Saver:
                           clear_devices=False, clear_extraneous_savers=False, strip_default_attrs=False,
                           save_debug_info=False):
         """The default graph as a MetaGraphDef carrying this Saver's SaverDef (written to `filename`)."""
-        del save_debug_info
+        _refuse_debug_info(save_debug_info)
         return meta_graph.export_meta_graph(
             filename=filename, graph_def=get_default_graph().as_graph_def(add_shapes=True), saver_def=self.saver_def,
             collection_list=collection_list, as_text=as_text, export_scope=export_scope,
@@ -554,7 +564,7 @@ def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_d
                       as_text=False, graph=None, export_scope=None, clear_devices=False,
                       clear_extraneous_savers=False, strip_default_attrs=False, save_debug_info=False, **kwargs):
     """`tf.train.export_meta_graph`: the graph as a MetaGraphDef, written to `filename` if given."""
-    del save_debug_info
+    _refuse_debug_info(save_debug_info)
     return meta_graph.export_meta_graph(
         filename=filename, meta_info_def=meta_info_def, graph_def=graph_def, saver_def=saver_def,
         collection_list=collection_list, as_text=as_text, graph=graph, export_scope=export_scope,

@@ -23,7 +23,7 @@ from estflow.core import devices, dtypes, errors
 from estflow.core.gradients import gradients
 from estflow.core.ops import array_ops as A
 from estflow.core.ops import concat_ops, fill_ops, gather_ops, manipulation_ops, slicing_ops
-from estflow.core.ops.constant_op import constant, placeholder
+from estflow.core.ops.constant_op import constant, convert_n_to_tensor, placeholder
 from estflow.core.ops.reduction_ops import reduce_sum
 from estflow.core.registry import apply_op, registered_ops
 from estflow.core.tensor_shape import TensorShape
@@ -691,3 +691,11 @@ def test_multi_output_ops_return_namedtuples():
     k = nn.top_k([1.0, 5.0, 3.0], 2)
     out = run([u.y, u.idx, k.values, k.indices])
     assert [o.tolist() for o in out] == [[3, 1], [0, 1, 0], [5.0, 3.0], [1, 2]]
+
+
+def test_convert_n_to_tensor_names_each_constant_as_tf1():
+    with tf.Graph().as_default():
+        a, b = convert_n_to_tensor([1.0, [2.0, 3.0]], name="parts")
+        unnamed, = convert_n_to_tensor([4])
+    assert (a.op.name, b.op.name, unnamed.op.name) == ("parts_0", "parts_1", "Const")
+    assert b.shape.as_list() == [2]

@@ -187,3 +187,50 @@ def test_no_summing_ops_where_no_broadcast_is_possible(g):
         out_w, out_b = sess.run([dw, db], {x: np.ones((5, 4))})
     np.testing.assert_allclose(out_w, np.full((4, 2), 0.5))
     np.testing.assert_allclose(out_b, [0.5, 0.5])
+
+
+# ---- aggregation_method, colocate_gradients_with_ops (TF1's arguments act) ----------------------
+def _three_paths(x):
+    return x * 2.0 + x * 3.0 + x * 4.0  # three gradients reach x
+
+
+def _addn_arities(graph):
+    return sorted(len(op.inputs) for op in graph.get_operations() if op.type == "AddN")
+
+
+@pytest.mark.parametrize("method,arities", [(None, [3]), (tf.AggregationMethod.ADD_N, [3]),
+                                            (tf.AggregationMethod.EXPERIMENTAL_TREE, [2, 2]),
+                                            (tf.AggregationMethod.EXPERIMENTAL_ACCUMULATE_N, [3])])
+def test_aggregation_methods_build_tf1s_sums(g, method, arities):
+    x = tf.constant([1.0, 2.0])
+    dx, = gradients(_three_paths(x), [x], aggregation_method=method)
+    assert _addn_arities(g) == arities
+    np.testing.assert_allclose(run(dx), [9.0, 9.0])
+
+
+def test_accumulate_n_sums_pairwise_for_partial_shapes_as_tf1(g):
+    x = tf.placeholder(tf.float32, [None])
+    dx, = gradients(_three_paths(x), [x], aggregation_method=tf.AggregationMethod.EXPERIMENTAL_ACCUMULATE_N)
+    assert _addn_arities(g) == [2, 2]
+    np.testing.assert_allclose(run(dx, {x: [1.0]}), [9.0])
+
+
+def test_unknown_aggregation_method_is_refused(g):
+    x = tf.constant(1.0)
+    with pytest.raises(ValueError, match="Invalid aggregation_method specified 7"):
+        gradients(x * x, [x], aggregation_method=7)
+    with pytest.raises(ValueError, match="Invalid aggregation_method"):
+        tf.train.GradientDescentOptimizer(0.1).compute_gradients(tf.Variable(1.0) * 2.0, aggregation_method="x")
+
+
+def test_colocate_gradients_with_ops_places_gradients_beside_their_ops(g):
+    with tf.device("/cpu:0"):
+        x = tf.constant([1.0, 2.0], name="x")
+        y = tf.square(x, name="y")
+    plain, = gradients(y, [x], name="plain")
+    coloc, = gradients(y, [x], name="coloc", colocate_gradients_with_ops=True)
+    assert plain.op.device == "" and plain.op._colocation is None
+    assert coloc.op._colocation is y.op and coloc.op.device == y.op.device
+    node = {n.name: n for n in g.as_graph_def().node}[coloc.op.name]
+    assert list(node.attr["_class"].list.s) == [b"loc:@y"]
+    np.testing.assert_allclose(run(coloc), [2.0, 4.0])

@@ -502,3 +502,35 @@ def test_bool_of_tensor_raises_type_error():
     with pytest.raises(TypeError):
         if x:
             pass
+
+
+def test_colocate_with_ignore_existing_as_tf1():
+    g = tf.Graph()
+    with g.as_default():
+        a, b = constant(1.0, name="a"), constant(2.0, name="b")
+        with pytest.raises(ValueError, match="ignore_existing is not True"):
+            with g.colocate_with(None):
+                pass
+        with g.colocate_with(a.op):
+            inner = identity(b)
+            with g.colocate_with(None, ignore_existing=True):
+                free = identity(b)
+                with g.colocate_with(b.op):
+                    with_b = identity(a)
+            after = identity(b)
+    assert inner.op._colocation is a.op and after.op._colocation is a.op
+    assert free.op._colocation is None and with_b.op._colocation is b.op
+
+
+def test_as_graph_def_from_version_holds_only_later_nodes():
+    g = tf.Graph()
+    with g.as_default():
+        x = constant(1.0, name="x")
+        version = g.version
+        y = identity(x, name="y")
+        x.set_shape([])  # other changes bump the version too; "added since" still holds
+        z = add(y, x, name="z")
+    assert [n.name for n in g.as_graph_def().node] == ["x", "y", "z"]
+    assert [n.name for n in g.as_graph_def(from_version=version).node] == ["y", "z"]
+    assert [n.name for n in g.as_graph_def(from_version=g.version).node] == []
+    assert z.op.type == "AddV2"

@@ -428,3 +428,32 @@ def test_variable_collections_and_initializers():
         assert sess.run(tf.report_uninitialized_variables()).tolist() == []
         assert tf.global_variables_initializer().type == "NoOp"
         assert tf.global_variables_initializer().name.startswith("init")
+
+
+def test_synchronization_and_aggregation_are_checked_as_tf1():
+    with tf.Graph().as_default():
+        on_read = Variable(1.0, synchronization=tf.VariableSynchronization.ON_READ)
+        on_write = Variable(1.0, synchronization=tf.VariableSynchronization.ON_WRITE,
+                            aggregation=tf.VariableAggregation.MEAN)
+        assert not on_read.trainable and on_write.trainable
+        assert on_read not in tf.trainable_variables() and on_write in tf.trainable_variables()
+        assert Variable(1.0, synchronization=tf.VariableSynchronization.ON_READ, trainable=True).trainable
+        with pytest.raises(ValueError, match="Invalid variable synchronization mode: 9"):
+            Variable(1.0, synchronization=9)
+        with pytest.raises(ValueError, match="Invalid variable aggregation mode: sum"):
+            Variable(1.0, aggregation="sum")
+        local = tf.get_variable("local", [2], synchronization=tf.VariableSynchronization.ON_READ)
+        assert not local.trainable and local not in tf.trainable_variables()
+        with pytest.raises(ValueError, match="ON_READ only for non-trainable variables"):
+            tf.get_variable("bad", [2], synchronization=tf.VariableSynchronization.ON_READ, trainable=True)
+        assert tf.VariableAggregation.ONLY_FIRST_TOWER is tf.VariableAggregation.ONLY_FIRST_REPLICA
+
+
+def test_caching_device_places_the_read_snapshot_as_tf1():
+    with tf.Graph().as_default():
+        with tf.device("/cpu:0"):
+            v = Variable(1.0, name="v")
+            cached = Variable(1.0, name="cached", caching_device="/job:localhost/device:CPU:0")
+        assert v.value().op._colocation is v.op and v.value().op.device == v.op.device
+        assert cached.value().op._colocation is None
+        assert cached.value().op.device == "/job:localhost/device:CPU:0"

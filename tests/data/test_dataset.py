@@ -531,3 +531,11 @@ def test_generator_exceptions_map_as_tf_py_func_does():
                 assert sess.run(nxt) == 1
                 with pytest.raises(expected, match="boom"):
                     sess.run(nxt)
+
+
+def test_map_and_batch_parallelism_arguments_as_tf1():
+    exp = tf.data.experimental
+    with pytest.raises(ValueError, match="mutually exclusive"):
+        exp.map_and_batch(lambda x: x, 2, num_parallel_batches=2, num_parallel_calls=4)
+    batches = collect(D.range(5).apply(exp.map_and_batch(lambda x: x + 1, 2, num_parallel_batches=3)))
+    assert [ints(b) for b in batches] == [[1, 2], [3, 4], [5]]

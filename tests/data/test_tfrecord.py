@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import zlib
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,21 @@ def test_corrupt_gzip_stream_is_data_loss(tmp_path):
 def test_a_directory_is_not_a_record_file(tmp_path):
     with pytest.raises(errors.FailedPreconditionError, match="Is a directory"):
         list(tf_record_iterator(tmp_path))
+
+
+@pytest.mark.parametrize("kind", ["ZLIB", "GZIP"])
+def test_zlib_settings_shape_the_file_and_records_read_back(tmp_path, kind):
+    records = [b"record %d " % i * 30 for i in range(40)]
+    sizes = {}
+    for label, settings in [("default", {}), ("tuned", {"window_bits": 10, "mem_level": 2, "compression_level": 9,
+                                                        "compression_strategy": zlib.Z_FILTERED,
+                                                        "flush_mode": zlib.Z_FULL_FLUSH})]:
+        path = str(tmp_path / f"{label}.tfrecord")
+        with TFRecordWriter(path, TFRecordOptions(compression_type=kind, **settings)) as writer:
+            for r in records:
+                writer.write(r)
+        assert list(tf_record_iterator(path, TFRecordOptions(compression_type=kind))) == records
+        sizes[label] = Path(path).stat().st_size
+    assert sizes["tuned"] > sizes["default"]  # a full flush after every record costs bytes
+    with pytest.raises(ValueError, match="zlib settings zlib refuses"):
+        TFRecordWriter(str(tmp_path / "bad.tfrecord"), TFRecordOptions(compression_type=kind, window_bits=99))

@@ -363,6 +363,18 @@ def test_sparse_softmax_accepts_column_labels_and_weights(graph):
     assert run(dynamic, {unknown_labels: ids, unknown_weights: weights}) == pytest.approx(expected, rel=1e-5)
 
 
+def test_weights_of_known_rank_with_an_unknown_last_dim_are_squeezed_when_run(graph):
+    # labels of unknown rank: whether [3, ?] weights lose their last dim is decided when the loss runs
+    logits = RNG.standard_normal((3, 4))
+    ids = np.array([3, 0, 2])
+    weights = np.array([1.0, 2.0, 0.5])
+    expected = (-log_softmax_np(logits)[np.arange(3), ids] * weights).sum() / 3
+    labels = placeholder(tf.int64, None)
+    column_weights = placeholder(tf.float32, [None, None])
+    loss = losses.sparse_softmax_cross_entropy(labels, logits, column_weights)
+    assert run(loss, {labels: ids, column_weights: weights[:, None]}) == pytest.approx(expected, rel=1e-5)
+
+
 def test_sparse_softmax_rejects_bad_labels(graph):
     logits = constant(np.zeros((2, 3), np.float32))
     with pytest.raises(ValueError, match="Rank mismatch"):

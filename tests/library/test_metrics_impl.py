@@ -16,7 +16,7 @@ from estflow.core.graph import GraphKeys
 from estflow.core.ops.constant_op import constant, placeholder
 from estflow.library import metrics_impl as metrics
 from estflow.library import metrics_thresholds as thresholded
-from estflow.library.confusion_matrix import confusion_matrix
+from estflow.library.confusion_matrix import confusion_matrix, remove_squeezable_dimensions
 
 RNG = np.random.default_rng(11)
 
@@ -164,6 +164,23 @@ def test_mean_weights_squeezed_and_expanded(sess):
     _, expanded = metrics.mean(constant([1.0, 2.0, 4.0]), weights=[[1.0], [1.0], [0.0]])  # squeezed to [3]
     sess.run(tf.local_variables_initializer())
     assert sess.run([squeezed, expanded]) == pytest.approx([2.5, 1.5])
+
+
+def test_mean_weights_of_known_rank_with_an_unknown_last_dim_are_squeezed_when_run(sess):
+    values = placeholder(tf.float32, None)
+    weights = placeholder(tf.float32, [None, None])
+    value, update = metrics.mean(values, weights)
+    sess.run(tf.local_variables_initializer())
+    sess.run(update, {values: [1.0, 2.0, 4.0], weights: [[1.0], [0.0], [1.0]]})
+    assert sess.run(value) == pytest.approx(2.5)
+
+
+def test_remove_squeezable_dimensions_squeezes_a_last_dim_that_may_be_1(graph):
+    labels = placeholder(tf.int64, [None])
+    _, predictions = remove_squeezable_dimensions(labels, placeholder(tf.int64, [None, None]))
+    assert predictions.shape.as_list() == [None]
+    _, kept = remove_squeezable_dimensions(labels, placeholder(tf.int64, [None, 2]))
+    assert kept.shape.as_list() == [None, 2]
 
 
 def test_mean_tensor(sess):

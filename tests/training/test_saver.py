@@ -1090,3 +1090,27 @@ def test_golden_meta_graph_imports_and_restores():
         byname = {v.op.name: v for v in tf.global_variables()}
         np.testing.assert_array_equal(sess.run(byname["vars/words_string"]),
                                       _golden_value({**_manifest_var("vars/words_string")}))
+
+
+def test_save_debug_info_is_refused_rather_than_skipped(graph, tmp_path):
+    _model(graph)
+    with graph.as_default():
+        saver = Saver()
+        with Session() as sess:
+            sess.run(global_variables_initializer())
+            for call in (lambda: saver.save(sess, str(tmp_path / "m"), save_debug_info=True),
+                         lambda: saver.export_meta_graph(save_debug_info=True),
+                         lambda: export_meta_graph(save_debug_info=True)):
+                with pytest.raises(NotImplementedError, match="save_debug_info=True"):
+                    call()
+            assert saver.save(sess, str(tmp_path / "m")) == str(tmp_path / "m")
+
+
+def test_export_meta_graph_refuses_keywords_it_cannot_honour(graph):
+    _model(graph)
+    with graph.as_default():
+        with pytest.raises(TypeError, match="unexpected keyword arguments: \\['colour'\\]"):
+            export_meta_graph(colour="blue")
+        with pytest.raises(NotImplementedError, match="exclude_nodes"):
+            meta_graph.export_meta_graph(exclude_nodes=["w"])
+        assert meta_graph.export_meta_graph(exclude_nodes=None).graph_def.node

@@ -24,7 +24,7 @@ from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.cast_ops import cast
 from estflow.core.ops.constant_op import constant, convert_to_tensor
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, infer_same, register
-from estflow.core.tensor_shape import TensorShape
+from estflow.core.tensor_shape import Dimension, TensorShape
 
 
 # ---- helpers ----------------------------------------------------------------------------
@@ -90,8 +90,8 @@ def _shape_from_shape_input(spec: TensorSpec) -> TensorShape:
     if value is not None:
         return TensorShape([None if v < 0 else v for v in value])
     n = spec.shape.ndims
-    if n == 1 and spec.shape[0] is not None:
-        return TensorShape([None] * spec.shape[0])
+    if n == 1 and spec.shape.as_tuple()[0] is not None:
+        return TensorShape([None] * spec.shape.as_tuple()[0])
     return TensorShape(None)
 
 
@@ -330,7 +330,7 @@ def _infer_reshape(x, shape_spec):
     _check_rank(shape_spec, 1)
     target = _const_list(shape_spec)
     if target is None:
-        n = shape_spec.shape[0] if shape_spec.shape.ndims == 1 else None
+        n = shape_spec.shape.as_tuple()[0] if shape_spec.shape.ndims == 1 else None
         return TensorSpec(TensorShape(None) if n is None else [None] * n, x.dtype)
     unknown = [i for i, d in enumerate(target) if d == -1]
     if len(unknown) > 1:
@@ -454,7 +454,7 @@ def constant_value_as_shape(tensor: Tensor) -> TensorShape:
             start = None if op.get_attr("begin_mask") & 1 else b[0]
             stop = None if op.get_attr("end_mask") & 1 else e[0]
             return TensorShape(prev[builtins.slice(start, stop, st[0])])
-    n = tensor.shape[0] if tensor.shape.ndims == 1 else None
+    n = tensor.shape.as_tuple()[0] if tensor.shape.ndims == 1 else None
     return TensorShape(None if n is None else [None] * n)
 
 
@@ -473,6 +473,9 @@ def _shape_arg(shape, dtype=None):
     if isinstance(shape, (list, tuple)):
         if any(d is None for d in shape):
             raise ValueError("None values not supported.")
+        for d in shape:
+            if isinstance(d, Dimension) and d.value is None:
+                raise ValueError(f"Cannot convert an unknown Dimension to a Tensor: {d}")
         shape = [int(d) for d in shape]
         if any(d > 2**31 - 1 for d in shape):
             return _ints(shape, dtypes.int64)

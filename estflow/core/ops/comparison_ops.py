@@ -79,8 +79,8 @@ def _select_infer(cond, x, y):
     if cond.shape.ndims == 0:
         return TensorSpec(data, x.dtype)
     if cond.shape.ndims == 1 and data.ndims > 1:
-        d0 = _merge_shapes(TensorShape([cond.shape[0]]), TensorShape([data[0]]))
-        return TensorSpec(TensorShape([d0[0]] + list(data.as_tuple()[1:])), x.dtype)
+        d0 = _merge_shapes(TensorShape(cond.shape.as_tuple()[:1]), TensorShape(data.as_tuple()[:1]))
+        return TensorSpec(TensorShape(d0.as_tuple() + data.as_tuple()[1:]), x.dtype)
     return TensorSpec(_merge_shapes(data, cond.shape), x.dtype)
 
 

@@ -25,7 +25,7 @@ from estflow.core.ops.array_ops import (
 )
 from estflow.core.ops.fill_ops import zeros_like
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
-from estflow.core.tensor_shape import TensorShape
+from estflow.core.tensor_shape import Dimension, TensorShape, dimension_value
 
 
 # ---- ConcatV2, Pack, Unpack -------------------------------------------------------------------
@@ -112,7 +112,7 @@ def _concat_grad(op, grad):
         axis_norm = _ints(a % n)
     else:
         axis_norm = apply_op("FloorMod", axis, rank(values[0]), name="mod")
-    static = [v.shape[a % n] if a is not None and n is not None else None for v in values]
+    static = [v.shape.as_tuple()[a % n] if a is not None and n is not None else None for v in values]
     if None not in static:
         sizes = _ints(static)
     else:
@@ -239,13 +239,14 @@ register(OpDef("Unpack", infer=_infer_unpack, kernel=_unpack_kernel,
 
 def unstack(value, num=None, axis=0, name="unstack"):
     """The rank-(R-1) slices of `value` along `axis`, as a list (`tf.unstack`)."""
+    num = dimension_value(num)  # TF1 code passes x.shape[0]
     if num is None:
         value = _to_tensor(value)
         dims = value.shape
         if dims.ndims is not None:
             if axis < -dims.ndims or axis >= dims.ndims:
                 raise ValueError(f"axis = {axis} not in [{-dims.ndims}, {dims.ndims})")
-            num = dims[axis]
+            num = dims.as_tuple()[axis]
         if num is None:
             raise ValueError(f"Cannot infer num from shape {dims}")
     out = apply_op("Unpack", value, name=name, num=num, axis=axis)
@@ -325,8 +326,8 @@ def _infer_split_v(value, size_splits, axis, *, num_split):
     _check_int(axis, "split_dim", (dtypes.int32,))
     _check_rank(axis, 0)
     _check_rank(size_splits, 1)
-    if size_splits.shape.ndims == 1 and size_splits.shape[0] not in (None, num_split):
-        raise ValueError(f"Dimension must be {num_split} but is {size_splits.shape[0]}")
+    if size_splits.shape.ndims == 1 and size_splits.shape.as_tuple()[0] not in (None, num_split):
+        raise ValueError(f"Dimension must be {num_split} but is {size_splits.shape.as_tuple()[0]}")
     dims = value.shape.as_tuple()
     a = _const_int(axis)
     sizes = _const_list(size_splits)
@@ -379,7 +380,7 @@ register(OpDef("SplitV", infer=_infer_split_v, kernel=_split_v_kernel, grad=_spl
 
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     """Split `value` along `axis` into equal parts or parts of the given sizes (`tf.split`)."""
-    if isinstance(num_or_size_splits, numbers.Integral) and not isinstance(num_or_size_splits, bool):
+    if isinstance(num_or_size_splits, (numbers.Integral, Dimension)) and not isinstance(num_or_size_splits, bool):
         out = apply_op("Split", axis, value, name=name, num_split=int(num_or_size_splits))
         return out if isinstance(out, list) else [out]
     size_splits = _to_tensor(num_or_size_splits) if not isinstance(num_or_size_splits, Tensor) else num_or_size_splits
@@ -388,7 +389,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
                          f"Argument provided: {num_or_size_splits}")
     if num is None:
         if size_splits.shape.ndims:
-            num = size_splits.shape[0]
+            num = size_splits.shape.as_tuple()[0]
         if num is None:
             raise ValueError(f"Cannot infer num from shape {num_or_size_splits}")
     out = apply_op("SplitV", value, size_splits, axis, name=name, num_split=num)

@@ -120,7 +120,9 @@ def _autopack(value, dtype, name, graph):
 
 
 def convert_n_to_tensor(values, dtype=None, name=None) -> list[Tensor]:
-    return [convert_to_tensor(v, dtype=dtype) for v in values]
+    """Each of `values` as a Tensor; new constants are named `name_0`, `name_1`, ... as in TF1."""
+    return [convert_to_tensor(v, dtype=dtype, name=None if name is None else f"{name}_{i}")
+            for i, v in enumerate(values)]
 
 
 def is_tensor(x) -> bool:

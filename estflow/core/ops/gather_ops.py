@@ -175,7 +175,10 @@ register(OpDef("GatherV2", infer=_infer_gather, kernel=_gather_kernel, grad=_gat
 
 
 def gather(params, indices, validate_indices=None, name=None, axis=None, batch_dims=0):
-    """Slices of `params` along `axis` at `indices`, as `tf.gather` (out-of-range indices raise)."""
+    """Slices of `params` along `axis` at `indices`, as `tf.gather` (out-of-range indices raise).
+
+    `validate_indices` does nothing, as in TF1 (deprecated there): indices are always checked.
+    """
     if axis is None:
         axis = batch_dims
     return apply_op("GatherV2", params, indices, axis, name=name or "GatherV2", batch_dims=batch_dims)

@@ -81,12 +81,12 @@ def _infer_transpose(x, perm):
     _check_rank(perm, 1)
     n = x.shape.ndims
     p = _const_list(perm)
-    if n is None and perm.shape.ndims == 1 and perm.shape[0] is not None:
-        n = perm.shape[0]
+    if n is None and perm.shape.ndims == 1 and perm.shape.as_tuple()[0] is not None:
+        n = perm.shape.as_tuple()[0]
     if n is None:
         return TensorSpec(None, x.dtype)
-    if perm.shape.ndims == 1 and perm.shape[0] is not None and perm.shape[0] != n:
-        raise ValueError(f"Dimension must be {n} but is {perm.shape[0]}")
+    if perm.shape.ndims == 1 and perm.shape.as_tuple()[0] not in (None, n):
+        raise ValueError(f"Dimension must be {n} but is {perm.shape.as_tuple()[0]}")
     if p is None:
         return TensorSpec([None] * n, x.dtype)
     for v in p:
@@ -155,7 +155,7 @@ def _infer_tile(x, multiples):
     _check_int(multiples, "multiples")
     _check_rank(multiples, 1)
     n = x.shape.ndims
-    m_len = multiples.shape[0] if multiples.shape.ndims == 1 else None
+    m_len = multiples.shape.as_tuple()[0] if multiples.shape.ndims == 1 else None
     if n is not None and m_len is not None and n != m_len:
         raise ValueError(f"Shape must be rank {m_len} but is rank {n}")
     n = n if n is not None else m_len

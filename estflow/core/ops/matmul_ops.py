@@ -138,7 +138,9 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     """Matrix product `a @ b`, as `tf.matmul`; inputs of rank > 2 multiply batches of matrices.
 
     `transpose_*` and `adjoint_*` (transpose and conjugate) exclude each other per operand;
-    batch dimensions broadcast (`BatchMatMulV2`).
+    batch dimensions broadcast (`BatchMatMulV2`). `a_is_sparse` / `b_is_sparse` are TF1's
+    hints to pick a sparse algorithm for mostly-zero 2-D inputs; the product is the same, and
+    estflow multiplies densely either way.
     """
     with _scope(name, "MatMul", [a, b]) as scope:
         if transpose_a and adjoint_a:

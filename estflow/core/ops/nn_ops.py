@@ -274,7 +274,7 @@ def _infer_bias_add(value, bias, *, data_format):
         return TensorSpec(value.shape, value.dtype)
     dims = list(value.shape.as_tuple())
     axis = _channel_axis(len(dims), data_format)
-    c = bias.shape[0] if bias.shape.ndims == 1 else None
+    c = bias.shape.as_tuple()[0] if bias.shape.ndims == 1 else None
     if dims[axis] is not None and c is not None and dims[axis] != c:
         raise ValueError(f"Dimensions must be equal, but are {dims[axis]} and {c}")
     dims[axis] = dims[axis] if dims[axis] is not None else c
@@ -299,7 +299,7 @@ def _infer_bias_add_grad(out_backprop, *, data_format):
     min_rank = 3 if data_format == "NCHW" else 2
     if ndims < min_rank:
         raise ValueError(f"Shape must be at least rank {min_rank} but is rank {ndims}")
-    return TensorSpec([out_backprop.shape[_channel_axis(ndims, data_format)]], out_backprop.dtype)
+    return TensorSpec([out_backprop.shape.as_tuple()[_channel_axis(ndims, data_format)]], out_backprop.dtype)
 
 
 def _bias_add_grad_kernel(xp, out_backprop, data_format):

@@ -269,7 +269,7 @@ def _parse_example_infer(serialized, names, *rest, Nsparse, Ndense, sparse_types
             or len(dense_shapes) != Ndense:
         raise ValueError(f"ParseExample got {len(rest)} key and default inputs for Nsparse={Nsparse}, "
                          f"Ndense={Ndense}")
-    batch = serialized.shape[0] if serialized.shape.ndims == 1 else None
+    batch = serialized.shape.as_tuple()[0] if serialized.shape.ndims == 1 else None
     return (_sparse_specs(Nsparse, 1, sparse_types)
             + [_dense_spec([batch], s, t) for s, t in zip(dense_shapes, dense_types)])
 

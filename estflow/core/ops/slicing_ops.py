@@ -62,8 +62,8 @@ def _infer_slice(x, begin, size):
     _check_int(begin, "begin")
     _check_rank(begin, 1)
     _check_rank(size, 1)
-    nb = begin.shape[0] if begin.shape.ndims == 1 else None
-    ns = size.shape[0] if size.shape.ndims == 1 else None
+    nb = begin.shape.as_tuple()[0] if begin.shape.ndims == 1 else None
+    ns = size.shape.as_tuple()[0] if size.shape.ndims == 1 else None
     if nb is not None and ns is not None and nb != ns:
         raise ValueError(f"Dimensions must be equal, but are {nb} and {ns}")
     n = x.shape.ndims
@@ -201,7 +201,7 @@ def _masks(attrs):
 
 def _strided_values(begin, end, strides):
     """Begin/end/strides specs as lists (unknown entries `_UNKNOWN`), or None when their length is unknown."""
-    lengths = {s.shape[0] for s in (begin, end, strides) if s.shape.ndims == 1 and s.shape[0] is not None}
+    lengths = {s.shape.as_tuple()[0] for s in (begin, end, strides) if s.shape.ndims == 1} - {None}
     if len(lengths) > 1:
         raise ValueError(f"Expected begin, end, and strides to be 1D equal size tensors, but got shapes "
                          f"{_fmt(begin.shape.as_tuple())}, {_fmt(end.shape.as_tuple())}, and "
@@ -300,7 +300,12 @@ register(OpDef(
 
 def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0, new_axis_mask=0,
                   shrink_axis_mask=0, var=None, name=None):
-    """A strided slice of `input_` (numpy basic indexing spelled with masks), as `tf.strided_slice`."""
+    """A strided slice of `input_` (numpy basic indexing spelled with masks), as `tf.strided_slice`.
+
+    `var` is the variable `input_` reads, which TF1 uses to give the result an `.assign`
+    (StridedSliceAssign); estflow has no sliced assignment, so the result has none, and the
+    slice itself is the same either way.
+    """
     begin, end = _shape_arg(begin), _shape_arg(end)
     if strides is None:
         strides = ones_like(begin)

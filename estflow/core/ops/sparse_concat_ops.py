@@ -116,12 +116,12 @@ def sparse_concat(axis, sp_inputs, name=None, expand_nonconcat_dim=False, concat
         name=name or "SparseConcat", concat_dim=axis, N=len(sp_inputs))
     if all(s.ndims is not None for s in input_shapes):
         if expand_nonconcat_dim:
-            static = [None if any(s[d] is None for s in input_shapes) else max(s[d] for s in input_shapes)
-                      for d in range(input_shapes[0].ndims)]
+            static = [None if any(s.as_tuple()[d] is None for s in input_shapes)
+                      else max(s.as_tuple()[d] for s in input_shapes) for d in range(input_shapes[0].ndims)]
         else:  # the other dims must match: what one input knows holds for all
-            static = [next((s[d] for s in input_shapes if s[d] is not None), None)
+            static = [next((s.as_tuple()[d] for s in input_shapes if s.as_tuple()[d] is not None), None)
                       for d in range(input_shapes[0].ndims)]
-        along = [s[axis] for s in input_shapes]
+        along = [s.as_tuple()[axis] for s in input_shapes]
         static[axis] = None if None in along else sum(along)
         static = TensorShape(static)
     else:
@@ -167,7 +167,7 @@ def sparse_merge(sp_ids, sp_values, vocab_size, name=None, already_sorted=False)
         ids = sp_ids.values
         if ids.dtype != dtypes.int64:
             ids = cast_ops.cast(ids, dtypes.int64)
-        rank = sp_ids.indices.shape[1]
+        rank = sp_ids.indices.shape[1].value
         if rank is None:
             raise ValueError("sparse_merge needs the rank of sp_ids to be known at graph-build time.")
         kept_columns = apply_op("GatherV2", sp_ids.indices, np.arange(rank - 1, dtype=np.int32), np.int32(1),

@@ -45,7 +45,7 @@ def _rank(spec: TensorSpec, rank: int) -> None:
 
 
 def _dim(spec: TensorSpec, i: int):
-    return None if spec.shape.ndims is None else spec.shape[i]
+    return None if spec.shape.ndims is None else spec.shape.as_tuple()[i]
 
 
 def _shape_from_shape_input(spec: TensorSpec) -> TensorShape:
@@ -113,7 +113,7 @@ def dim_from_shape(shape_tensor: Tensor, index: int = 0) -> Tensor:
 
 def _dim0(x: Tensor) -> Tensor:
     """The size of `x`'s first dimension as an int32 scalar (a constant when static)."""
-    n = x.shape[0] if x.shape.ndims else None
+    n = x.shape.as_tuple()[0] if x.shape.ndims else None
     if n is not None:
         return constant(n, dtype=dtypes.int32)
     return dim_from_shape(array_ops.shape(x), 0)

@@ -757,7 +757,7 @@ def _reduce_join_infer(x, axes, *, keep_dims, separator):
         return TensorSpec(TensorShape(None), dtypes.string)
     ndim = x.shape.ndims
     reduced = set(_reduce_join_axes([int(a) for a in np.asarray(axes.value).reshape(-1)], ndim))
-    dims = [1 if d in reduced else x.shape[d] for d in range(ndim) if keep_dims or d not in reduced]
+    dims = [1 if d in reduced else x.shape.as_tuple()[d] for d in range(ndim) if keep_dims or d not in reduced]
     return TensorSpec(dims, dtypes.string)
 
 

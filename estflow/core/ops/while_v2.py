@@ -206,6 +206,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     returns the same structure. Each loop variable keeps its shape unless
     `shape_invariants` gives a less specific one. At most `maximum_iterations` iterations
     run. A single loop variable comes back as a tensor unless `return_same_structure=True`.
+    `swap_memory` lets TF1 move GPU tensors kept for the gradient to host memory; it saves
+    memory and never changes a value, and estflow keeps them where they are.
     """
     if not callable(cond):
         raise TypeError("cond must be callable.")

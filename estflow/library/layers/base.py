@@ -25,7 +25,7 @@ from estflow.core.graph import GraphKeys, Tensor, get_default_graph, name_scope
 from estflow.core.ops import array_ops, cast_ops
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.variable_scope import get_variable, variable_scope
-from estflow.core.variables import Variable, global_variables
+from estflow.core.variables import Variable, global_variables, validate_synchronization_aggregation_trainable
 
 _layer_name_uids: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # graph -> {base name: count}
 
@@ -171,24 +171,39 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__} does not implement compute_output_shape.")
 
     def add_loss(self, losses, inputs=None) -> None:
-        """Record loss tensors (None entries are dropped) and add them to GraphKeys.REGULARIZATION_LOSSES."""
+        """Record loss tensors (None entries are dropped) and add them to GraphKeys.REGULARIZATION_LOSSES.
+
+        `inputs` marks TF1 losses as conditional on those inputs, for Keras' `get_losses_for`,
+        which estflow's layers do not have; the collection gets the losses either way, as in TF1.
+        """
         new = [loss for loss in _flatten(losses) if loss is not None]
         self._losses.extend(new)
         _add_to_collection(new, GraphKeys.REGULARIZATION_LOSSES)
 
     def add_update(self, updates, inputs=None) -> None:
-        """Record update ops; `__call__` adds them to GraphKeys.UPDATE_OPS."""
+        """Record update ops; `__call__` adds them to GraphKeys.UPDATE_OPS.
+
+        `inputs` is kept by TF1 for Keras' `get_updates_for`, which estflow's layers do not
+        have; UPDATE_OPS gets the updates either way, as in TF1.
+        """
         self._updates.extend(u for u in _flatten(updates) if u is not None)
 
     def add_weight(self, name, shape, dtype=None, initializer=None, regularizer=None, trainable=None,
-                   constraint=None, partitioner=None, **kwargs) -> Variable:
+                   constraint=None, use_resource=None, synchronization=None, aggregation=None, partitioner=None,
+                   **kwargs) -> Variable:
         """A variable `name` in the layer's variable scope (`get_variable`), tracked by the layer.
 
         A `regularizer` applies only when the variable is new, and its loss is named
-        `<scope>/<name>/Regularizer/...`.
+        `<scope>/<name>/Regularizer/...`. `use_resource`, `synchronization`, `aggregation` and
+        `partitioner` go to `get_variable`. The one other keyword TF1 takes,
+        `experimental_autocast`, casts reads under a mixed-precision policy, which estflow
+        does not have, so reads keep the variable's dtype as in TF1 without a policy.
         """
-        if trainable is None:
-            trainable = True
+        for key in kwargs:
+            if key != "experimental_autocast":
+                raise TypeError(f"Unknown keyword argument: {key}")
+        _, _, trainable = validate_synchronization_aggregation_trainable(synchronization, aggregation, trainable,
+                                                                         name)
         self._set_scope()
         existing = set(global_variables())
         reuse = True if self.built else self._reuse
@@ -198,7 +213,8 @@ class Layer:
                 dtype = dtypes.as_dtype(dtype or self._dtype or dtypes.float32)
                 variable = get_variable(name, shape=shape, dtype=dtype, initializer=initializer,
                                         trainable=trainable and self.trainable, constraint=constraint,
-                                        partitioner=partitioner)
+                                        partitioner=partitioner, use_resource=use_resource,
+                                        synchronization=synchronization, aggregation=aggregation)
                 if regularizer is not None and variable not in existing:
                     with name_scope(name + "/Regularizer"):
                         self.add_loss(regularizer(variable))

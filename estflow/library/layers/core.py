@@ -68,7 +68,7 @@ class Dense(Layer):
         if input_shape.ndims is not None and input_shape.ndims < 2:
             raise ValueError(f"Input 0 of layer {self.name} is incompatible with the layer: expected min_ndim=2, "
                              f"found ndim={input_shape.ndims}. Full shape received: {_shape_str(input_shape)}")
-        last_dim = input_shape[-1] if input_shape.ndims is not None else None
+        last_dim = input_shape.as_tuple()[-1] if input_shape.ndims is not None else None
         if last_dim is None:
             raise ValueError("The last dimension of the inputs to `Dense` should be defined. Found `None`.")
         self.kernel = self.add_weight("kernel", shape=[last_dim, self.units], initializer=self.kernel_initializer,
@@ -85,7 +85,7 @@ class Dense(Layer):
         if rank is not None and rank > 2:
             # TF's tensordot over the last axis: flatten the leading dims, multiply, restore them.
             with name_scope(None, "Tensordot", [inputs, self.kernel]):
-                last_dim = self.kernel.shape[0]
+                last_dim = self.kernel.shape.as_tuple()[0]
                 flat = array_ops.reshape(inputs, [-1, last_dim])
                 product = matmul_ops.matmul(flat, self.kernel, name="MatMul")
                 outputs = array_ops.reshape(product, concat_ops.concat([array_ops.shape(inputs)[:-1], [self.units]],
@@ -182,7 +182,7 @@ class Flatten(Layer):
         if rest.is_fully_defined():
             outputs = array_ops.reshape(inputs, [-1, int(np.prod(rest.as_list(), dtype=np.int64))])
         else:
-            batch = inputs.shape[0] if rank is not None else None
+            batch = inputs.shape.as_tuple()[0] if rank is not None else None
             outputs = array_ops.reshape(inputs, concat_ops.stack([batch if batch else array_ops.shape(inputs)[0], -1]))
         outputs.set_shape(self.compute_output_shape(inputs.shape))
         return outputs

@@ -102,7 +102,7 @@ class BatchNormalization(Layer):
             raise ValueError(f"Unsupported axis, fused batch norm only supports axis == [1] or axis == [3] of 4-D "
                              f"inputs; got axis={axes} for an input of rank {ndims}. Pass fused=False or None.")
         self._fused = fusable if self.fused is None else bool(self.fused)
-        axis_dims = {a: input_shape[a] for a in axes}
+        axis_dims = {a: input_shape.as_tuple()[a] for a in axes}
         for a, d in axis_dims.items():
             if d is None:
                 raise ValueError(f"Input has undefined `axis` dimension. Input shape: {input_shape} (axis {a})")
@@ -145,7 +145,7 @@ class BatchNormalization(Layer):
     # ---- forward -------------------------------------------------------------------------------
     def _fused_call(self, inputs, training, training_value):
         data_format = "NCHW" if self._axes == [1] else "NHWC"
-        channels = self.moving_mean.shape[0]
+        channels = self.moving_mean.shape.as_tuple()[0]
         gamma = self.gamma if self.gamma is not None else constant(1.0, self._param_dtype, shape=[channels])
         beta = self.beta if self.beta is not None else constant(0.0, self._param_dtype, shape=[channels])
 
@@ -172,7 +172,7 @@ class BatchNormalization(Layer):
         ndims = inputs.shape.ndims
         reduction_axes = [i for i in range(ndims) if i not in self._axes]
         broadcast_shape = [1] * ndims
-        broadcast_shape[self._axes[0]] = inputs.shape[self._axes[0]]
+        broadcast_shape[self._axes[0]] = inputs.shape.as_tuple()[self._axes[0]]
 
         def broadcast(v):
             # A 1-D parameter broadcasts by itself only along the last axis.

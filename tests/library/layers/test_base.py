@@ -53,3 +53,15 @@ def test_non_trainable_layer_and_unknown_kwargs():
             Scale(units=3)
         with tf.Session() as sess:
             sess.run(global_variables_initializer())
+
+
+def test_add_weight_takes_tf1s_variable_arguments_and_refuses_unknown_ones():
+    with tf.Graph().as_default():
+        layer = Layer(name="layer")
+        w = layer.add_weight("w", [2], synchronization=tf.VariableSynchronization.ON_READ)
+        v = layer.add_weight("v", [2], use_resource=True, experimental_autocast=False)
+        assert not w.trainable and w in layer.non_trainable_weights and v in layer.trainable_weights
+        with pytest.raises(TypeError, match="Unknown keyword argument: getter"):
+            layer.add_weight("u", [2], getter=tf.get_variable)
+        with pytest.raises(ValueError, match="Invalid variable aggregation mode"):
+            layer.add_weight("a", [2], aggregation=42)
