@@ -33,8 +33,6 @@ ROOT = Path(estflow.__file__).resolve().parent
 # entries); `*` matches any text.
 ALLOWED = {
     # ---- the graph and the session -------------------------------------------------------------
-    "BaseSession.run:options": "RunOptions tracing (FULL_TRACE -> step_stats) comes with issue 8's tracing work",
-    "BaseSession.run:run_metadata": "filled by the same tracing work; until then it is left empty",
     "import_graph_def:op_dict": "deprecated and unused in TF1 too",
     "import_graph_def:producer_op_list": "TF1 uses it to drop default-valued attrs its OpDefs lack; estflow "
                                          "reads only the attrs its OpDefs declare, so it cannot change the import",
