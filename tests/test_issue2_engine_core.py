@@ -1147,9 +1147,7 @@ def test_gpu_without_cupy_soft_placement_falls_back_to_cpu():
         assert sess.run(a).tolist() == [2.0]
 
 
-@pytest.mark.gpu
-@pytest.mark.skipif(not HAS_GPU, reason="needs cupy and a CUDA GPU")
-def test_gpu_runs_cupy_kernels_with_copies_and_string_fallback():
+def test_gpu_runs_cupy_kernels_with_copies_and_string_fallback(gpu):
     with tf.device("/gpu:0"):
         x = tf.placeholder(tf.float32, [3])
         y = tf.matmul(tf.reshape(x, [1, 3]), tf.ones([3, 1])) + 1

@@ -11,6 +11,7 @@ import numpy as np
 
 from estflow.core import devices, dtypes, errors
 from estflow.core.graph import GraphKeys, Operation, Tensor, get_default_graph, name_scope
+from estflow.core.ops import scatter_kernels
 from estflow.core.ops.constant_op import convert_to_tensor, register_tensor_conversion_function
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape, as_shape
@@ -149,6 +150,13 @@ for _name, _ufunc in (("AssignAdd", "add"), ("AssignSub", "subtract")):
                    same_dtype="all", ref_inputs=(0,), stateful=True, differentiable=False))
 
 
+def _divide(xp, dtype):
+    """ScatterDiv's division: true division for floats, C++'s truncating division for integers (TF's)."""
+    if dtype.kind in "iu":
+        return lambda x, y: (x - xp.fmod(x, y)) // y
+    return xp.true_divide
+
+
 def _make_scatter(kind):
     def make(op, ctx):
         store, name, here = ctx.variables, _variable_name(op), _on_device(ctx)
@@ -162,20 +170,19 @@ def _make_scatter(kind):
                 raise errors.InvalidArgumentError(
                     None, None, f"indices[{pos}] = {int(flat[pos])} is not in [0, {cur.shape[0]})")
             updates = xp.broadcast_to(updates, indices.shape + cur.shape[1:])
+            # scatter_kernels: only the scatters cupy has, exact for every dtype
             if kind == "update":
                 cur[indices] = updates
             elif kind == "add":
-                xp.add.at(cur, indices, updates)
+                scatter_kernels.scatter_add(xp, cur, indices, updates)
             elif kind == "sub":
-                xp.subtract.at(cur, indices, updates)
+                scatter_kernels.scatter_sub(xp, cur, indices, updates)
             elif kind == "mul":
-                xp.multiply.at(cur, indices, updates)
+                scatter_kernels.scatter_apply(xp, cur, indices, updates, xp.multiply)
             elif kind == "div":
-                xp.divide.at(cur, indices, updates)
-            elif kind == "max":
-                xp.maximum.at(cur, indices, updates)
+                scatter_kernels.scatter_apply(xp, cur, indices, updates, _divide(xp, cur.dtype))
             else:
-                xp.minimum.at(cur, indices, updates)
+                scatter_kernels.scatter_extreme(xp, cur, indices, updates, "maximum" if kind == "max" else "minimum")
             return cur
 
         return scatter

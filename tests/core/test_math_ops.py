@@ -20,7 +20,6 @@ import pytest
 
 import estflow as tf
 from estflow.core import dtypes, errors
-from estflow.core.devices import cupy_module
 from estflow.core.gradients import gradients
 from estflow.core.ops import cast_ops, comparison_ops, matmul_ops, reduction_ops, unary_ops
 from estflow.core.ops import math_ops as m
@@ -650,11 +649,8 @@ def test_non_differentiable_ops_are_declared():
 # ================================================================================================
 # The same table on cupy
 # ================================================================================================
-@pytest.mark.gpu
 @pytest.mark.parametrize("case,shapes", _case_params(FLOAT_CASES + NON_GRAD_FLOAT_CASES))
-def test_float_case_on_gpu(case, shapes):
-    if cupy_module() is None:
-        pytest.skip("needs cupy and a CUDA GPU")
+def test_float_case_on_gpu(case, shapes, gpu):
     rng = np.random.default_rng(1)
     inputs = case.inputs(shapes, rng)
     g = tf.Graph()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 from estflow.core import errors
+from estflow.core.ops import scatter_kernels
 from estflow.core.registry import OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape
 
@@ -195,22 +196,7 @@ def _make_dense(update, ref_labels, grad_pos, attr_names):
     return make
 
 
-def _occurrence_waves(xp, indices):
-    """Positions of `indices` split so that no wave names a row twice and a row's k-th
-    occurrence is in wave k; None when every index is distinct (a single wave)."""
-    n = indices.shape[0]
-    if n < 2:
-        return None
-    order = xp.argsort(indices, kind="stable")
-    ordered = indices[order]
-    starts = xp.concatenate([xp.ones(1, dtype=bool), ordered[1:] != ordered[:-1]])
-    if bool(starts.all()):
-        return None
-    group = xp.cumsum(starts) - 1
-    first = xp.nonzero(starts)[0]
-    rank = xp.empty(n, dtype=group.dtype)
-    rank[order] = xp.arange(n) - first[group]
-    return [xp.nonzero(rank == r)[0] for r in range(int(rank.max()) + 1)]
+_occurrence_waves = scatter_kernels.occurrence_waves  # cupy-safe: no argsort(kind=...)
 
 
 def _make_sparse(update, ref_labels, grad_pos, attr_names):
