@@ -711,3 +711,17 @@ def test_reduction_dtype_matches_inference(op_type, dtype):
     for o, v in zip(outs, vals, strict=True):
         assert np.asarray(v).dtype == o.dtype.as_numpy_dtype
         assert o.shape.is_compatible_with(np.shape(v))
+
+
+@pytest.mark.parametrize("op_type,arity,dtype", _sweep_params())
+def test_kernel_dtype_on_gpu(op_type, arity, dtype, gpu):
+    """The dtype sweep on '/gpu:0': the same values and dtypes as on the CPU."""
+    values = []
+    for device in ("/cpu:0", "/gpu:0"):
+        with tf.Graph().as_default(), tf.device(device):
+            phs = [placeholder(dtype, [None, 3]) for _ in range(arity)]
+            out = apply_op(op_type, *phs)
+            with np.errstate(all="ignore"):
+                values.append(np.asarray(_run(out, {p: _sample_of(dtype, (2, 3)) for p in phs})))
+    np.testing.assert_array_equal(values[1], values[0], err_msg=f"{op_type}({dtype.name})")
+    assert values[1].dtype == values[0].dtype
