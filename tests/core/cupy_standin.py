@@ -13,6 +13,10 @@ cupy is strict. Each rule below names the cupy source (v13) or document it follo
   array is refused with cupy's `TypeError: Unsupported type <class 'numpy.ndarray'>`
   (cupy/_core/_kernel.pyx `_preprocess_arg`: only cupy arrays and scalars reach a
   kernel). `asarray`/`array` (host -> device) and indexing accept host data, as cupy does.
+- No `__index__` (cupy issues #5784 and #9109: left out on purpose, it would hide a device to
+  host copy), and shapes, axes, sizes and slice bounds are host values (cupy issue #5822:
+  `cupy.zeros(cupy_shape)` fails): a device array there raises TypeError. Ufuncs refuse
+  Python lists (cupy takes Python sequences only in constructors, cupy issue #9109).
 - No object, string, bytes, datetime or void dtypes: cupy has none (cupy/_core/_dtype.pyx
   accepts bool, integers, floats and complex only); creating or producing one raises
   ValueError("Unsupported dtype ...").
@@ -111,6 +115,7 @@ class ndarray:  # noqa: N801 - cupy's name
         def method(*args, **kwargs):
             if name in ("sort", "argsort") and "kind" in kwargs:
                 raise TypeError(f"ndarray.{name}() got an unexpected keyword argument 'kind'")
+            _check_host_params(f"ndarray.{name}", _METHOD_HOST_PARAMS.get(name, ()), args, kwargs)
             return _wrap(attr(*_device_args(args, name), **_device_kwargs(kwargs, name)))
 
         return method
@@ -133,9 +138,6 @@ class ndarray:  # noqa: N801 - cupy's name
 
     def __complex__(self):
         return complex(self._a)
-
-    def __index__(self):
-        return self._a.__index__()
 
     def __len__(self):
         return len(self._a)
@@ -241,9 +243,55 @@ def _unwrap_any(value):
 
 
 def _unwrap_index(key):
+    keys = key if isinstance(key, tuple) else (key,)
+    for k in keys:
+        if isinstance(k, slice) and any(isinstance(b, ndarray) for b in (k.start, k.stop, k.step)):
+            raise TypeError(_NO_INDEX.format(what="a slice bound"))
     if isinstance(key, tuple):
         return tuple(_unwrap_any(k) for k in key)
     return _unwrap_any(key)
+
+
+# cupy.ndarray has no __index__, on purpose (cupy issues #5784, #9109), and cupy computes shapes,
+# axes and sizes on the host (cupy issue #5822: `cupy.zeros(cupy_shape)` fails): a device array
+# where an int, shape or axis is expected raises. These are the parameters of that kind.
+_NO_INDEX = "'cupy.ndarray' object cannot be interpreted as an integer ({what} must be a host value)"
+_AXIS = (1, "axis")
+_HOST_PARAMS = {
+    "zeros": (0, "shape"), "ones": (0, "shape"), "empty": (0, "shape"), "full": (0, "shape"),
+    "eye": (0, 1, 2, "N", "M", "k"), "identity": (0, "n"), "arange": (0, 1, 2, "start", "stop", "step"),
+    "linspace": (2, "num"), "reshape": (1, "newshape", "shape"), "broadcast_to": (1, "shape"),
+    "tile": (1, "reps"), "repeat": (1, 2, "repeats", "axis"), "expand_dims": _AXIS, "squeeze": _AXIS,
+    "flip": _AXIS, "roll": (1, 2, "shift", "axis"), "moveaxis": (1, 2, "source", "destination"),
+    "swapaxes": (1, 2, "axis1", "axis2"), "transpose": (1, "axes"), "pad": (1, "pad_width"),
+    "split": (1, 2, "indices_or_sections", "axis"), "array_split": (1, 2, "indices_or_sections", "axis"),
+    "concatenate": _AXIS, "stack": _AXIS, "take": (2, "axis"), "take_along_axis": (2, "axis"),
+    "diagonal": (1, 2, 3, "offset", "axis1", "axis2"), "bincount": (2, "minlength"), "tri": (0, 1, 2),
+    "tril": (1, "k"), "triu": (1, "k"), "unravel_index": (1, "shape"), "ravel_multi_index": (1, "dims"),
+    **{r: _AXIS for r in ("sum", "prod", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "all", "any",
+                          "cumsum", "cumprod", "std", "var", "count_nonzero", "nansum", "median", "sort",
+                          "argsort", "flatnonzero", "ptp")},
+}
+_METHOD_HOST_PARAMS = {
+    "reshape": tuple(range(8)) + ("shape", "newshape"), "transpose": tuple(range(8)) + ("axes",),
+    "repeat": (0, 1, "repeats", "axis"), "take": (1, "axis"), "swapaxes": (0, 1), "squeeze": (0, "axis"),
+    "diagonal": (0, 1, 2, "offset", "axis1", "axis2"),
+    **{r: (0, "axis") for r in ("sum", "prod", "mean", "max", "min", "argmax", "argmin", "all", "any", "cumsum",
+                                "cumprod", "std", "var", "sort", "argsort")},
+}
+
+
+def _has_device(value) -> bool:
+    if isinstance(value, ndarray):
+        return True
+    return isinstance(value, (list, tuple)) and any(_has_device(v) for v in value)
+
+
+def _check_host_params(where: str, params, args, kwargs) -> None:
+    for p in params:
+        value = args[p] if isinstance(p, int) and p < len(args) else kwargs.get(p) if isinstance(p, str) else None
+        if _has_device(value):
+            raise TypeError(_NO_INDEX.format(what=f"{where}'s argument {p!r}"))
 
 
 class ufunc:  # noqa: N801 - cupy's name
@@ -255,6 +303,9 @@ class ufunc:  # noqa: N801 - cupy's name
         self.nin, self.nout = np_ufunc.nin, np_ufunc.nout
 
     def __call__(self, *args, **kwargs):
+        for a in args:
+            if isinstance(a, (list, tuple)):  # cupy takes Python sequences only in constructors (cupy#9109)
+                raise TypeError(f"Unsupported type {type(a)}")
         return _wrap(self._u(*_device_args(args, self.__name__), **_device_kwargs(kwargs, self.__name__)))
 
     def at(self, a, indices, b=None):
@@ -299,6 +350,7 @@ def _function(name):
             raise AttributeError(f"'{type(args[0]).__name__}' object has no attribute 'ndim'")  # keys: one array
         if "dtype" in kwargs and kwargs["dtype"] is not None:
             _check_dtype(kwargs["dtype"])
+        _check_host_params(name, _HOST_PARAMS.get(name, ()), args, kwargs)
         return _wrap(fn(*_device_args(args, name), **_device_kwargs(kwargs, name)))
 
     call.__name__ = name
@@ -349,12 +401,17 @@ shares_memory apply_along_axis
 """.split()
 
 _PASSTHROUGH = """
-dtype iinfo finfo result_type can_cast promote_types common_type min_scalar_type issubdtype isscalar
+dtype iinfo finfo promote_types issubdtype isscalar
 bool_ int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 float64 complex64 complex128 intp uintp
 byte ubyte short ushort intc uintc longlong ulonglong half single double csingle cdouble
 integer floating number signedinteger unsignedinteger inexact complexfloating generic
 newaxis pi e inf nan euler_gamma
 """.split()
+
+
+def _dtype_query(name):
+    fn = getattr(np, name)
+    return lambda *args, **kwargs: fn(*[_unwrap_any(a) for a in args], **kwargs)
 
 
 def _linalg_namespace():
@@ -388,6 +445,8 @@ def make_module(device_count: int = 1) -> types.ModuleType:
     cp.ascontiguousarray = _function("ascontiguousarray")
     for name in ("array", "asarray", "asanyarray"):
         setattr(cp, name, _creation(name))
+    for name in ("result_type", "can_cast", "common_type", "min_scalar_type"):  # cupy's own take device arrays
+        setattr(cp, name, _dtype_query(name))
     cp.linalg = _linalg_namespace()
     cp.asnumpy = lambda a, stream=None: a.get() if isinstance(a, ndarray) else np.asarray(a)
     cp.get_array_module = lambda *args: cp if any(isinstance(a, ndarray) for a in args) else np

@@ -90,6 +90,12 @@ def test_standin_refuses_host_conversion_numpy_calls_and_host_operands():
                  lambda: x + np.ones(4), lambda: np.ones(4) * x, lambda: cp.concatenate([x, np.ones(2)])):
         with pytest.raises(TypeError):
             call()
+    n, shape = cp.asarray(2), cp.asarray([2, 2])
+    for call in (lambda: range(n), lambda: x[:n], lambda: cp.zeros(shape), lambda: x.reshape(shape),
+                 lambda: cp.sum(x, axis=cp.asarray(0)), lambda: cp.add([1.0, 2.0, 3.0, 4.0], x)):
+        with pytest.raises(TypeError):  # host values only: cupy has no __index__
+            call()
+    assert x.reshape(shape.tolist()).shape == (2, 2) and x[: int(n)].shape == (2,)
     assert type(cp.exp(x)) is cp.ndarray and float(cp.sum(x)) == 6.0 and (x + 1).get().tolist() == [1, 2, 3, 4]
     assert type(devices.to_numpy(x)) is np.ndarray  # the session's fetch path copies device arrays back
 

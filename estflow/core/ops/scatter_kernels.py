@@ -79,7 +79,10 @@ def occurrence_waves(xp, indices):
         return None
     # (index, position) as one int64 key: distinct keys, so any sort gives the stable order
     # (cupy's argsort takes no `kind`, cupy/_sorting/sort.py).
-    order = xp.argsort(indices.astype(np.int64) * n + xp.arange(n, dtype=np.int64))
+    key = indices.astype(np.int64)
+    key *= n
+    key += xp.arange(n, dtype=np.int64)
+    order = xp.argsort(key)
     ordered = indices[order]
     starts = xp.concatenate([xp.ones(1, dtype=bool), ordered[1:] != ordered[:-1]])
     if bool(starts.all()):
