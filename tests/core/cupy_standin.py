@@ -116,6 +116,8 @@ class ndarray:  # noqa: N801 - cupy's name
             if name in ("sort", "argsort") and "kind" in kwargs:
                 raise TypeError(f"ndarray.{name}() got an unexpected keyword argument 'kind'")
             _check_host_params(f"ndarray.{name}", _METHOD_HOST_PARAMS.get(name, ()), args, kwargs)
+            if name in ("sort", "argsort"):
+                kwargs["kind"] = "stable"  # as cupy's
             return _wrap(attr(*_device_args(args, name), **_device_kwargs(kwargs, name)))
 
         return method
@@ -263,7 +265,8 @@ _HOST_PARAMS = {
     "linspace": (2, "num"), "reshape": (1, "newshape", "shape"), "broadcast_to": (1, "shape"),
     "tile": (1, "reps"), "repeat": (1, 2, "repeats", "axis"), "expand_dims": _AXIS, "squeeze": _AXIS,
     "flip": _AXIS, "roll": (1, 2, "shift", "axis"), "moveaxis": (1, 2, "source", "destination"),
-    "swapaxes": (1, 2, "axis1", "axis2"), "transpose": (1, "axes"), "pad": (1, "pad_width"),
+    "swapaxes": (1, 2, "axis1", "axis2"), "transpose": (1, "axes"),
+    "pad": (1, "pad_width", "constant_values", "end_values", "stat_length"),  # cupy/_padding/pad.py
     "split": (1, 2, "indices_or_sections", "axis"), "array_split": (1, 2, "indices_or_sections", "axis"),
     "concatenate": _AXIS, "stack": _AXIS, "take": (2, "axis"), "take_along_axis": (2, "axis"),
     "diagonal": (1, 2, 3, "offset", "axis1", "axis2"), "bincount": (2, "minlength"), "tri": (0, 1, 2),
@@ -346,6 +349,8 @@ def _function(name):
     def call(*args, **kwargs):
         if name in ("sort", "argsort") and "kind" in kwargs:
             raise TypeError(f"{name}() got an unexpected keyword argument 'kind'")  # cupy/_sorting/sort.py
+        if name in ("sort", "argsort"):
+            kwargs["kind"] = "stable"  # cupy's sorts are always stable (cupy/_sorting/sort.py)
         if name == "lexsort" and not isinstance(args[0], ndarray):
             raise AttributeError(f"'{type(args[0]).__name__}' object has no attribute 'ndim'")  # keys: one array
         if "dtype" in kwargs and kwargs["dtype"] is not None:
