@@ -332,8 +332,8 @@ class Compiler:
     def _placement(self, op: Operation) -> tuple[str, int]:
         kind, index = devices.device_kind(op._device)
         if kind == "GPU":
-            if op._op_def.cpu_only:
-                return "CPU", 0
+            if op._op_def.cpu_only or any(t._dtype == dtypes.string for t in (*op._inputs, *op._outputs)):
+                return "CPU", 0  # cupy has no string dtype: string tensors stay on the host, as in TF
             cp = devices.cupy_module()
             if cp is None or index >= devices.num_gpus():
                 if self.soft_placement or self.session._soft_default:

@@ -17,8 +17,9 @@ cupy is strict. Each rule below names the cupy source (v13) or document it follo
   host copy), and shapes, axes, sizes and slice bounds are host values (cupy issue #5822:
   `cupy.zeros(cupy_shape)` fails): a device array there raises TypeError. Ufuncs refuse
   Python lists (cupy takes Python sequences only in constructors, cupy issue #9109).
-- No object, string, bytes, datetime or void dtypes: cupy has none (cupy/_core/_dtype.pyx
-  accepts bool, integers, floats and complex only); creating or producing one raises
+- No object, string, bytes, datetime, void or long double dtypes: cupy has bool, integers,
+  float16/32/64 and complex64/128 only (cupy/_core/core.pyx `array` checks the dtype char
+  against '?bhilqBHILQefdFD'); creating or producing another raises
   ValueError("Unsupported dtype ...").
 - `ufunc.at` exists only for add, subtract, maximum, minimum and the bitwise ops, each for
   the dtypes cupy's atomics cover (cupy/_core/_routines_indexing.pyx `_scatter_op_single`):
@@ -27,15 +28,15 @@ cupy is strict. Each rule below names the cupy source (v13) or document it follo
   bitwise_and/or/xor: int32, int64, uint32, uint64. Others raise NotImplementedError
   (cupy/_core/_kernel.pyx `ufunc.at`). `reduce` exists for add and multiply,
   `accumulate` and `reduceat` for add only (cupy issue #7082, the v12 ufunc-method plan).
-- `sort`/`argsort` take no `kind` (always stable) and `lexsort` takes one 2-D key array,
-  not a tuple (cupy/_sorting/sort.py).
+- `sort`/`argsort` take no `kind` and are always stable, and `lexsort` takes one 2-D key
+  array, not a tuple (cupy/_sorting/sort.py as of v13; later stubs accept kind="stable").
 - The module has only names cupy has: no `frompyfunc`, `errstate`, `seterr`, `char`,
   `object_`, `str_`, `bytes_`, ... (an allowlist below, from cupy's API reference).
 
 What it cannot catch: dtype promotion differences (cupy v13 keeps value-based casting of
 Python scalars), performance (implicit syncs from `int(x)`/`bool(x)`, host round trips),
-numerical differences of CUDA math, cupy-only limits this file does not list, and methods
-of `ndarray` are forwarded to numpy's (cupy lacks a few).
+numerical differences of CUDA math, and cupy-only limits this file does not list; the
+arguments of `ndarray` methods are checked only for the host-only ones listed below.
 """
 
 from __future__ import annotations
@@ -67,8 +68,14 @@ _REDUCEAT = {"add"}
 
 def _check_dtype(dtype) -> None:
     dtype = np.dtype(dtype)
-    if dtype.kind not in "biufc":
+    if dtype.char not in "?bhilqBHILQefdFD":  # cupy/_core/core.pyx `array`: the dtypes cupy has
         raise ValueError(f"Unsupported dtype {dtype}")
+
+
+# numpy.ndarray members cupy.ndarray lacks (cupy/_core/core.pyi lists cupy's); `data` is a
+# device MemoryPointer in cupy, never host memory.
+_NOT_CUPY_METHODS = frozenset(("data", "ctypes", "tostring", "itemset", "newbyteorder", "byteswap", "resize",
+                               "setflags", "getfield", "setfield"))
 
 
 class ndarray:  # noqa: N801 - cupy's name
@@ -106,7 +113,7 @@ class ndarray:  # noqa: N801 - cupy's name
     imag = property(lambda self: _wrap(self._a.imag))
 
     def __getattr__(self, name):
-        if name.startswith("__") or name in ("data", "ctypes", "flat", "tostring", "dump", "dumps"):
+        if name.startswith("__") or name in _NOT_CUPY_METHODS:
             raise AttributeError(f"'cupy.ndarray' object has no attribute '{name}'")
         attr = getattr(self._a, name)
         if not callable(attr):

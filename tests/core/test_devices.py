@@ -140,6 +140,21 @@ def test_string_ops_run_on_the_cpu_when_a_gpu_is_requested(fake_gpu, capsys):
     assert registered_ops()["StringLength"].cpu_only
 
 
+def test_any_op_on_string_tensors_runs_on_the_cpu(fake_gpu, capsys):
+    """Identity, ConcatV2, GatherV2, ... have GPU kernels, but cupy has no string dtype."""
+    g = tf.Graph()
+    with g.as_default(), tf.device("/gpu:0"):
+        s = tf.placeholder(tf.string, [2])
+        outs = [tf.identity(s), tf.reshape(tf.concat([s, s], 0), [2, 2]), tf.gather(s, [1, 0]), tf.size(s)]
+    with tf.Session(graph=g, config=tf.ConfigProto(log_device_placement=True)) as sess:
+        got = sess.run(outs, {s: [b"a", b"b"]})
+    assert got[0].tolist() == [b"a", b"b"] and got[1].tolist() == [[b"a", b"b"]] * 2
+    assert got[2].tolist() == [b"b", b"a"] and got[3] == 2
+    placed = dict(line.split(": ", 1) for line in capsys.readouterr().err.splitlines() if ": (" in line)
+    for t in outs[:3]:
+        assert placed[t.op.name].endswith("device:CPU:0"), t.op.name
+
+
 # ---- every op kernel on the strict stand-in ------------------------------------------------------------------
 class _Feeds:
     """Placeholders fed with fixed values: `feeds(value)` makes one; `feeds.dict` feeds them."""
