@@ -9,7 +9,7 @@ _REAL_CUPY = devices.cupy_module()  # checked once: cupy installed and a GPU vis
 
 
 @pytest.fixture(params=["standin", pytest.param("cupy", marks=pytest.mark.gpu)])
-def gpu(request, monkeypatch):
+def gpu(request):
     """The array module behind '/gpu:0' for one test.
 
     `standin`: the strict numpy-backed stand-in for cupy (tests/core/cupy_standin.py), so
@@ -18,5 +18,32 @@ def gpu(request, monkeypatch):
     if request.param == "cupy":
         if _REAL_CUPY is None:
             pytest.skip("needs cupy and a CUDA GPU")
-        return _REAL_CUPY
-    return cupy_standin.install(monkeypatch)
+        yield _REAL_CUPY
+        return
+    with pytest.MonkeyPatch.context() as patch:  # its own: a test's monkeypatch.undo() keeps it
+        yield cupy_standin.install(patch)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--standin-gpu", action="store_true",
+                     help="run every test with ops placed on '/gpu:0' by default, on the strict cupy stand-in: "
+                          "a sweep for kernels that are not cupy-safe (tests of CPU-specific behaviour may fail)")
+
+
+@pytest.fixture(autouse=True)
+def _standin_gpu_sweep(request):
+    if not request.config.getoption("--standin-gpu"):
+        yield
+        return
+    from estflow.core.graph import Graph
+
+    init = Graph.__init__
+
+    def init_on_gpu(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self._device_stack.append("/gpu:0")
+
+    with pytest.MonkeyPatch.context() as patch:
+        cupy_standin.install(patch)
+        patch.setattr(Graph, "__init__", init_on_gpu)
+        yield

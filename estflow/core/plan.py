@@ -347,7 +347,8 @@ class Compiler:
                 )
         return kind, index
 
-    def compile(self, elements, fed: list[Tensor], release: bool = True) -> Plan:
+    def compile(self, elements, fed: list[Tensor], release: bool = True, feed_placement=("CPU", 0)) -> Plan:
+        """`feed_placement`: the device fed values live on (a While's loop variables: the While's device)."""
         fed_set = set(fed)
         needed = self._prune(elements, fed_set)
         slot_of: dict[Tensor, int] = {}
@@ -362,7 +363,7 @@ class Compiler:
         for t in fed:
             s = new_slot()
             slot_of[t] = s
-            slot_dev[s] = ("CPU", 0)
+            slot_dev[s] = feed_placement
             feeds.append(FeedSpec(s, t))
         dead_aware = any(op._type == "Switch" for op in needed)
         folded: set[int] = set()

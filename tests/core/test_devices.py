@@ -362,3 +362,27 @@ def test_every_op_is_cpu_only_or_runs_on_the_strict_standin():
                 if any(getattr(f, "__module__", "").startswith("tests.") for f in (d.infer, d.kernel, d.make_kernel))}
     missing = sorted(name for name, d in ops.items() if not d.cpu_only and name not in covered | test_ops)
     assert not missing, f"ops neither cpu_only nor run on the GPU stand-in: {missing}"
+
+
+def test_cpu_only_ops_inside_a_while_loop_on_the_gpu(fake_gpu):
+    """Loop variables live on the loop's device; body ops placed on the CPU get host copies,
+    and a loop output made on the CPU comes back to the GPU for the next step."""
+    from estflow.core.ops import control_flow_ops as cf
+
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [])
+        with tf.device("/gpu:0"):
+            checked = cf.while_loop(lambda i: i < 3, lambda i: cf.with_dependencies(
+                [cf.Assert(x < 0.0, [x])], i + 1), [0])
+            _, digits = cf.while_loop(lambda i, n: i < 12, lambda i, n: (i + 1, string_ops.length(
+                tf.as_string(i * 10 + n))), [0, 0])  # n: made by a CPU op, read by a GPU op
+            doubled = digits * 2
+    with tf.Session(graph=g) as sess:
+        assert sess.run(checked, {x: -1.0}) == 3
+        with pytest.raises(tf.errors.InvalidArgumentError, match="assertion failed"):
+            sess.run(checked, {x: 1.0})
+        n = 0
+        for i in range(12):
+            n = len(str(i * 10 + n))
+        assert sess.run(doubled) == 2 * n

@@ -86,7 +86,12 @@ def _momentum(xp, var, accum, lr, grad, momentum, *, use_nesterov):
 def _adam(xp, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad, *, use_nesterov):
     # The scalar coefficients as numpy scalars of the variable's dtype: the same float32 (or
     # float64) arithmetic as on 0-d arrays, at a tenth of the cost per operation.
-    t = var.dtype.type
+    def t(x, _type=var.dtype.type):
+        try:
+            return _type(x)
+        except TypeError:  # a 0-d cupy array refuses the implicit host copy: ask for it
+            return _type(x.item())
+
     one = t(1)
     beta1, beta2 = t(beta1), t(beta2)
     alpha = t(lr) * t(math.sqrt(one - t(beta2_power))) / (one - t(beta1_power))  # sqrt of a double, rounded: exact
