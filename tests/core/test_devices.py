@@ -177,7 +177,8 @@ def _scatter_case(op_type, dtype):
     def build(f):
         v = tf.Variable(_ROWS.astype(dtype) * (-1 if dtype in (np.int64, np.int32) else 1), name="v")
         updates = np.array([[3, 2], [2, 5], [-4, 3], [2, 1]], dtype)
-        return [apply_op(op_type, v._variable, f(_DUPS), f(updates), use_locking=True)]
+        indices = np.array([2, 0, 3, 1], np.int32) if op_type == "ScatterUpdate" else _DUPS  # repeats: undefined
+        return [apply_op(op_type, v._variable, f(indices), f(updates), use_locking=True)]
 
     return build
 
@@ -281,12 +282,19 @@ def _run_gpu_case(build, device):
 
 @pytest.mark.parametrize("name,build", GPU_CASES, ids=[c[0] for c in GPU_CASES])
 def test_op_kernels_on_the_strict_standin_match_the_cpu(name, build, gpu):
+    """Exactly the CPU's values on the stand-in; on real cupy, floats within rounding
+    (atomic scatters sum in any order, and CUDA's math differs in the last bits)."""
+    exact = gpu.ndarray is cupy_standin.ndarray
     _, cpu = _run_gpu_case(build, "/cpu:0")
     _, on_gpu = _run_gpu_case(build, "/gpu:0")
     for i, (c, d) in enumerate(zip(cpu, on_gpu, strict=True)):
         assert type(d) is np.ndarray or np.isscalar(d), f"{name}[{i}]: fetched {type(d)}"
-        np.testing.assert_array_equal(np.asarray(d), np.asarray(c), err_msg=f"{name}[{i}]")
-        assert np.asarray(d).dtype == np.asarray(c).dtype, f"{name}[{i}]"
+        c, d = np.asarray(c), np.asarray(d)
+        assert d.dtype == c.dtype, f"{name}[{i}]"
+        if exact or c.dtype.kind not in "fc":
+            np.testing.assert_array_equal(d, c, err_msg=f"{name}[{i}]")
+        else:
+            np.testing.assert_allclose(d, c, rtol=2e-3 if c.dtype == np.float16 else 1e-5, err_msg=f"{name}[{i}]")
 
 
 def test_scatters_are_exact_where_cupy_has_no_scatter():

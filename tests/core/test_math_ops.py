@@ -25,6 +25,7 @@ from estflow.core.ops import cast_ops, comparison_ops, matmul_ops, reduction_ops
 from estflow.core.ops import math_ops as m
 from estflow.core.ops.constant_op import constant, placeholder
 from estflow.core.registry import apply_op, registered_ops
+from tests.core import cupy_standin
 from tests.core.gradient_check import check_gradient
 
 # ---- input domains ---------------------------------------------------------------------------------
@@ -723,5 +724,28 @@ def test_kernel_dtype_on_gpu(op_type, arity, dtype, gpu):
             out = apply_op(op_type, *phs)
             with np.errstate(all="ignore"):
                 values.append(np.asarray(_run(out, {p: _sample_of(dtype, (2, 3)) for p in phs})))
-    np.testing.assert_array_equal(values[1], values[0], err_msg=f"{op_type}({dtype.name})")
-    assert values[1].dtype == values[0].dtype
+    _assert_same_on_gpu(values[1], values[0], gpu, f"{op_type}({dtype.name})")
+
+
+@pytest.mark.parametrize("op_type", ["Sum", "Mean", "Prod", "Max", "Min"])
+@pytest.mark.parametrize("dtype", [tf.float16, tf.float32, tf.float64, tf.int8, tf.int16, tf.int32, tf.int64,
+                                   tf.uint8, tf.uint16, tf.uint32, tf.uint64])
+def test_reduction_dtype_on_gpu(op_type, dtype, gpu):
+    """The reduction dtype sweep on '/gpu:0': the same values and dtypes as on the CPU."""
+    values = []
+    for device in ("/cpu:0", "/gpu:0"):
+        with tf.Graph().as_default(), tf.device(device):
+            p = placeholder(dtype, [None, 3])
+            outs = [apply_op(op_type, p, np.int32(1)), apply_op(op_type, p, np.array([0, 1], np.int32), keep_dims=True)]
+            values.append([np.asarray(v) for v in _run(outs, {p: _sample_of(dtype, (2, 3))})])
+    for cpu, on_gpu in zip(*values, strict=True):
+        _assert_same_on_gpu(on_gpu, cpu, gpu, f"{op_type}({dtype.name})")
+
+
+def _assert_same_on_gpu(on_gpu, cpu, gpu, label):
+    """The stand-in runs numpy's own kernels: exactly equal. Real cupy: floats within rounding."""
+    assert on_gpu.dtype == cpu.dtype, label
+    if gpu.ndarray is cupy_standin.ndarray or cpu.dtype.kind not in "fc":
+        np.testing.assert_array_equal(on_gpu, cpu, err_msg=label)
+    else:
+        np.testing.assert_allclose(on_gpu, cpu, rtol=2e-3 if cpu.dtype == np.float16 else 1e-5, err_msg=label)
