@@ -125,7 +125,8 @@ class ndarray:  # noqa: N801 - cupy's name
             _check_host_params(f"ndarray.{name}", _METHOD_HOST_PARAMS.get(name, ()), args, kwargs)
             if name in ("sort", "argsort"):
                 kwargs["kind"] = "stable"  # as cupy's
-            return _wrap(attr(*_device_args(args, name), **_device_kwargs(kwargs, name)))
+            result = attr(*_device_args(args, name), **_device_kwargs(kwargs, name))
+            return self if result is self._a else _wrap(result)  # astype(copy=False): cupy returns self
 
         return method
 
@@ -316,7 +317,8 @@ class ufunc:  # noqa: N801 - cupy's name
         for a in args:
             if isinstance(a, (list, tuple)):  # cupy takes Python sequences only in constructors (cupy#9109)
                 raise TypeError(f"Unsupported type {type(a)}")
-        return _wrap(self._u(*_device_args(args, self.__name__), **_device_kwargs(kwargs, self.__name__)))
+        return _same_out(self._u(*_device_args(args, self.__name__), **_device_kwargs(kwargs, self.__name__)),
+                         kwargs.get("out"))
 
     def at(self, a, indices, b=None):
         allowed = _AT_DTYPES.get(self.__name__)
@@ -363,10 +365,21 @@ def _function(name):
         if "dtype" in kwargs and kwargs["dtype"] is not None:
             _check_dtype(kwargs["dtype"])
         _check_host_params(name, _HOST_PARAMS.get(name, ()), args, kwargs)
-        return _wrap(fn(*_device_args(args, name), **_device_kwargs(kwargs, name)))
+        result = fn(*_device_args(args, name), **_device_kwargs(kwargs, name))
+        for a in args:  # an input handed back (ascontiguousarray of a contiguous array): the same object
+            if isinstance(a, ndarray) and result is a._a:
+                return a
+        return _same_out(result, kwargs.get("out"))
 
     call.__name__ = name
     return call
+
+
+def _same_out(result, out):
+    """With `out=`, cupy returns `out` itself; a second wrapper of its buffer would hide an alias."""
+    if isinstance(out, tuple) and len(out) == 1:
+        out = out[0]
+    return out if isinstance(out, ndarray) else _wrap(result)
 
 
 def _creation(name):

@@ -98,6 +98,8 @@ def test_standin_refuses_host_conversion_numpy_calls_and_host_operands():
     assert x.reshape(shape.tolist()).shape == (2, 2) and x[: int(n)].shape == (2,)
     assert type(cp.exp(x)) is cp.ndarray and float(cp.sum(x)) == 6.0 and (x + 1).get().tolist() == [1, 2, 3, 4]
     assert type(devices.to_numpy(x)) is np.ndarray  # the session's fetch path copies device arrays back
+    # as in cupy, an array handed back is the same object (buffer forwarding counts references)
+    assert cp.add(x, 1.0, out=x) is x and x.astype(x.dtype, copy=False) is x and cp.ascontiguousarray(x) is x
 
 
 def test_standin_refuses_what_cupy_lacks():
