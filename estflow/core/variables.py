@@ -150,13 +150,6 @@ for _name, _ufunc in (("AssignAdd", "add"), ("AssignSub", "subtract")):
                    same_dtype="all", ref_inputs=(0,), stateful=True, differentiable=False))
 
 
-def _divide(xp, dtype):
-    """ScatterDiv's division: true division for floats, C++'s truncating division for integers (TF's)."""
-    if dtype.kind in "iu":
-        return lambda x, y: (x - xp.fmod(x, y)) // y
-    return xp.true_divide
-
-
 def _make_scatter(kind):
     def make(op, ctx):
         store, name, here = ctx.variables, _variable_name(op), _on_device(ctx)
@@ -178,9 +171,11 @@ def _make_scatter(kind):
             elif kind == "sub":
                 scatter_kernels.scatter_sub(xp, cur, indices, updates)
             elif kind == "mul":
-                scatter_kernels.scatter_apply(xp, cur, indices, updates, xp.multiply)
+                scatter_kernels.scatter_ufunc(xp, cur, indices, updates, "multiply")
+            elif kind == "div" and cur.dtype.kind in "iu":  # C++'s truncating integer division, as TF
+                scatter_kernels.scatter_apply(xp, cur, indices, updates, lambda x, y: (x - xp.fmod(x, y)) // y)
             elif kind == "div":
-                scatter_kernels.scatter_apply(xp, cur, indices, updates, _divide(xp, cur.dtype))
+                scatter_kernels.scatter_ufunc(xp, cur, indices, updates, "true_divide")
             else:
                 scatter_kernels.scatter_extreme(xp, cur, indices, updates, "maximum" if kind == "max" else "minimum")
             return cur

@@ -14,8 +14,9 @@ numpy and cupy run the same code:
 - subtract: add of the negated updates (exact: IEEE and modular negation lose nothing);
 - max/min, int64: an order-preserving map to uint64 (flip the sign bit);
 - max/min, float16 and small ints: widened losslessly to float32/int32/uint32;
-- multiply/divide: applied in waves in which no row repeats, each row's updates in their
-  order of occurrence, which is the order numpy's `ufunc.at` applies them in.
+- multiply/divide: the module's `ufunc.at` where it has one (numpy), else applied in waves
+  in which no row repeats, each row's updates in their order of occurrence, which is the
+  order numpy's `ufunc.at` applies them in (cupy raises NotImplementedError for these).
 """
 
 from __future__ import annotations
@@ -92,6 +93,15 @@ def occurrence_waves(xp, indices):
     rank = xp.empty(n, dtype=group.dtype)
     rank[order] = xp.arange(n) - first[group]
     return [xp.nonzero(rank == r)[0] for r in range(int(rank.max()) + 1)]
+
+
+def scatter_ufunc(xp, out, indices, updates, name: str) -> None:
+    """`getattr(xp, name).at(out, indices, updates)`, or the same in waves where the module lacks it."""
+    ufunc = getattr(xp, name)
+    try:
+        ufunc.at(out, indices, updates)
+    except NotImplementedError:  # cupy: "`multiply.at` is not supported yet" (cupy/_core/_kernel.pyx)
+        scatter_apply(xp, out, indices, updates, ufunc)
 
 
 def scatter_apply(xp, out, indices, updates, combine) -> None:
