@@ -689,6 +689,10 @@ def test_dense_and_sparse_updates_on_gpu(name, gpu):
         _needs("Unique", "UnsortedSegmentSum")
         history = _train(name, sparse=True)
     np.testing.assert_allclose(history[-1], _reference_sparse(name), rtol=1e-6, atol=1e-12)
+    with tf.Graph().as_default():  # float32: the kernels' scalar coefficients come from 0-d device arrays
+        cpu = _train(name, dtype=np.float32)
+    with tf.Graph().as_default(), tf.device("/gpu:0"):
+        np.testing.assert_allclose(_train(name, dtype=np.float32)[-1], cpu[-1], rtol=1e-6)
 
 
 # ================================================================================================

@@ -86,19 +86,18 @@ def _momentum(xp, var, accum, lr, grad, momentum, *, use_nesterov):
 def _adam(xp, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad, *, use_nesterov):
     # The scalar coefficients as numpy scalars of the variable's dtype: the same float32 (or
     # float64) arithmetic as on 0-d arrays, at a tenth of the cost per operation.
-    def t(x, _type=var.dtype.type):
-        try:
-            return _type(x)
-        except TypeError:  # a 0-d cupy array refuses the implicit host copy: ask for it
-            return _type(x.item())
-
+    t = var.dtype.type
+    try:
+        scalars = t(beta1_power), t(beta2_power), t(lr), t(beta1), t(beta2), t(epsilon)
+    except TypeError:  # 0-d cupy arrays refuse the implicit host copy: ask for it
+        scalars = tuple(t(x.item()) for x in (beta1_power, beta2_power, lr, beta1, beta2, epsilon))
+    beta1_power, beta2_power, lr, beta1, beta2, epsilon = scalars
     one = t(1)
-    beta1, beta2 = t(beta1), t(beta2)
-    alpha = t(lr) * t(math.sqrt(one - t(beta2_power))) / (one - t(beta1_power))  # sqrt of a double, rounded: exact
+    alpha = lr * t(math.sqrt(one - beta2_power)) / (one - beta1_power)  # sqrt of a double, rounded: exact
     m += (grad - m) * (one - beta1)
     v += (grad * grad - v) * (one - beta2)
     numerator = grad * (one - beta1) + beta1 * m if use_nesterov else m
-    var -= numerator * alpha / (xp.sqrt(v) + t(epsilon))
+    var -= numerator * alpha / (xp.sqrt(v) + epsilon)
 
 
 def _rms_prop(xp, var, ms, mom, lr, rho, momentum, epsilon, grad):
