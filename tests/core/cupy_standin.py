@@ -32,6 +32,8 @@ cupy is strict. Each rule below names the cupy source (v13) or document it follo
   array, not a tuple (cupy/_sorting/sort.py as of v13; later stubs accept kind="stable").
 - The module has only names cupy has: no `frompyfunc`, `errstate`, `seterr`, `char`,
   `object_`, `str_`, `bytes_`, ... (an allowlist below, from cupy's API reference).
+  `vectorize` is left out too: cupy's compiles a small subset of Python to CUDA, so a
+  kernel must not count on it.
 
 What it cannot catch: dtype promotion differences (cupy v13 keeps value-based casting of
 Python scalars), performance (implicit syncs from `int(x)`/`bool(x)`, host round trips),
