@@ -1,8 +1,12 @@
-"""Fixtures for the whole suite."""
+"""Fixtures shared by the whole suite."""
 
 import pytest
 
 import estflow as tf
+from estflow.core import devices
+from tests.core import cupy_standin
+
+_REAL_CUPY = devices.cupy_module()  # checked once: cupy installed and a GPU visible
 
 
 @pytest.fixture
@@ -15,3 +19,44 @@ def g():
     graph = tf.Graph()
     with graph.as_default():
         yield graph
+
+
+@pytest.fixture(params=["standin", pytest.param("cupy", marks=pytest.mark.gpu)])
+def gpu(request):
+    """The array module behind '/gpu:0' for one test.
+
+    `standin`: the strict numpy-backed stand-in for cupy (tests/core/cupy_standin.py), so
+    every GPU test also runs in CI without a GPU; `cupy`: real cupy, skipped without it.
+    """
+    if request.param == "cupy":
+        if _REAL_CUPY is None:
+            pytest.skip("needs cupy and a CUDA GPU")
+        yield _REAL_CUPY
+        return
+    with pytest.MonkeyPatch.context() as patch:  # its own: a test's monkeypatch.undo() keeps it
+        yield cupy_standin.install(patch)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--standin-gpu", action="store_true",
+                     help="run every test with ops placed on '/gpu:0' by default, on the strict cupy stand-in: "
+                          "a sweep for kernels that are not cupy-safe (tests of CPU-specific behaviour may fail)")
+
+
+@pytest.fixture(autouse=True)
+def _standin_gpu_sweep(request):
+    if not request.config.getoption("--standin-gpu"):
+        yield
+        return
+    from estflow.core.graph import Graph
+
+    init = Graph.__init__
+
+    def init_on_gpu(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self._device_stack.append("/gpu:0")
+
+    with pytest.MonkeyPatch.context() as patch:
+        cupy_standin.install(patch)
+        patch.setattr(Graph, "__init__", init_on_gpu)
+        yield

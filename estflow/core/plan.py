@@ -400,8 +400,8 @@ class Compiler:
     def _placement(self, op: Operation) -> tuple[str, int]:
         kind, index = devices.device_kind(op._device)
         if kind == "GPU":
-            if op._op_def.cpu_only:
-                return _CPU
+            if op._op_def.cpu_only or any(t._dtype == dtypes.string for t in (*op._inputs, *op._outputs)):
+                return _CPU  # cupy has no string dtype: string tensors stay on the host, as in TF
             cp = devices.cupy_module()
             if cp is None or index >= devices.num_gpus():
                 if self.soft_placement or self.session._soft_default:
@@ -418,15 +418,18 @@ class Compiler:
             print(f"{op.name}: ({op.type}): {_device_name((kind, index))}", file=sys.stderr)
         return kind, index
 
-    def compile(self, elements, fed: list[Tensor], release: bool = True) -> Plan:
-        """Prune, schedule, emit a step per op (folding constants), then lay the steps out for `execute`."""
+    def compile(self, elements, fed: list[Tensor], release: bool = True, feed_placement=_CPU) -> Plan:
+        """Prune, schedule, emit a step per op (folding constants), then lay the steps out for `execute`.
+
+        `feed_placement`: the device fed values live on (a While's loop variables: the While's device).
+        """
         fed_set = set(fed)
         order = schedule(self._prune(elements, fed_set), fed_set)
         region, waited = dead_region(order, fed_set)
         b = _Build()
         feeds = []
         for t in fed:
-            s = b.new_slot(_CPU)
+            s = b.new_slot(feed_placement)
             b.slot_of[t] = s
             b.shared.add(s)
             feeds.append(FeedSpec(s, t))

@@ -14,6 +14,7 @@ import numpy as np
 from estflow.core import devices, dtypes, errors, row_rules
 from estflow.core.default_session import get_default_session
 from estflow.core.graph import GraphKeys, Operation, Tensor, get_default_graph, name_scope
+from estflow.core.ops import scatter_kernels
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.ops.control_flow_ops import cond, group, no_op
 from estflow.core.protos import variable_pb2
@@ -179,20 +180,21 @@ def _make_scatter(kind):
                 raise errors.InvalidArgumentError(
                     None, None, f"indices[{pos}] = {int(flat[pos])} is not in [0, {cur.shape[0]})")
             updates = xp.broadcast_to(updates, indices.shape + cur.shape[1:])
+            # scatter_kernels: only the scatters cupy has, exact for every dtype
             if kind == "update":
                 cur[indices] = updates
             elif kind == "add":
-                xp.add.at(cur, indices, updates)
+                scatter_kernels.scatter_add(xp, cur, indices, updates)
             elif kind == "sub":
-                xp.subtract.at(cur, indices, updates)
+                scatter_kernels.scatter_sub(xp, cur, indices, updates)
             elif kind == "mul":
-                xp.multiply.at(cur, indices, updates)
+                scatter_kernels.scatter_ufunc(xp, cur, indices, updates, "multiply")
+            elif kind == "div" and cur.dtype.kind in "iu":  # C++'s truncating integer division, as TF
+                scatter_kernels.scatter_apply(xp, cur, indices, updates, lambda x, y: (x - xp.fmod(x, y)) // y)
             elif kind == "div":
-                xp.divide.at(cur, indices, updates)
-            elif kind == "max":
-                xp.maximum.at(cur, indices, updates)
+                scatter_kernels.scatter_ufunc(xp, cur, indices, updates, "true_divide")
             else:
-                xp.minimum.at(cur, indices, updates)
+                scatter_kernels.scatter_extreme(xp, cur, indices, updates, "maximum" if kind == "max" else "minimum")
             return cur
 
         return scatter

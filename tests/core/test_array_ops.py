@@ -285,10 +285,8 @@ def test_gradient_none_batch(case):
     check_gradient(build, case.inputs, none_batch=True, label=case.name)
 
 
-@pytest.mark.gpu
-@pytest.mark.skipif(not has_gpu(), reason="needs cupy and a CUDA GPU")
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_spec_and_value_gpu(case):
+def test_spec_and_value_gpu(case, gpu):
     _check_case(case, none_batch=False, device="/gpu:0")
 
 

@@ -680,9 +680,7 @@ def test_gradient_of_a_nested_while_loop_is_declared_unsupported(g):
 # ================================================================================================
 # GPU
 # ================================================================================================
-@pytest.mark.gpu
-@pytest.mark.skipif(not has_gpu(), reason="needs cupy and a CUDA GPU")
-def test_cond_and_while_on_gpu(g):
+def test_cond_and_while_on_gpu(g, gpu):
     with g.device("/gpu:0"):
         x = placeholder(tf.float32, [3])
         p = placeholder(tf.bool, [])

@@ -20,12 +20,12 @@ import pytest
 
 import estflow as tf
 from estflow.core import dtypes, errors
-from estflow.core.devices import cupy_module
 from estflow.core.gradients import gradients
 from estflow.core.ops import cast_ops, comparison_ops, matmul_ops, reduction_ops, unary_ops
 from estflow.core.ops import math_ops as m
 from estflow.core.ops.constant_op import constant, placeholder
 from estflow.core.registry import apply_op, registered_ops
+from tests.core import cupy_standin
 from tests.core.gradient_check import check_gradient
 
 # ---- input domains ---------------------------------------------------------------------------------
@@ -650,11 +650,8 @@ def test_non_differentiable_ops_are_declared():
 # ================================================================================================
 # The same table on cupy
 # ================================================================================================
-@pytest.mark.gpu
 @pytest.mark.parametrize("case,shapes", _case_params(FLOAT_CASES + NON_GRAD_FLOAT_CASES))
-def test_float_case_on_gpu(case, shapes):
-    if cupy_module() is None:
-        pytest.skip("needs cupy and a CUDA GPU")
+def test_float_case_on_gpu(case, shapes, gpu):
     rng = np.random.default_rng(1)
     inputs = case.inputs(shapes, rng)
     g = tf.Graph()
@@ -778,3 +775,40 @@ def test_broadcast_error_at_graph_build_in_tf1_form():
     assert str(e.value).startswith(
         "Dimensions must be equal, but are 2 and 3 for 'Add' (op: 'AddV2') with input shapes: [?,2], [3]."
     )
+
+
+@pytest.mark.parametrize("op_type,arity,dtype", _sweep_params())
+def test_kernel_dtype_on_gpu(op_type, arity, dtype, gpu):
+    """The dtype sweep on '/gpu:0': the same values and dtypes as on the CPU."""
+    values = []
+    for device in ("/cpu:0", "/gpu:0"):
+        with tf.Graph().as_default(), tf.device(device):
+            phs = [placeholder(dtype, [None, 3]) for _ in range(arity)]
+            out = apply_op(op_type, *phs)
+            with np.errstate(all="ignore"):
+                values.append(np.asarray(_run(out, {p: _sample_of(dtype, (2, 3)) for p in phs})))
+    _assert_same_on_gpu(values[1], values[0], gpu, f"{op_type}({dtype.name})")
+
+
+@pytest.mark.parametrize("op_type", ["Sum", "Mean", "Prod", "Max", "Min"])
+@pytest.mark.parametrize("dtype", [tf.float16, tf.float32, tf.float64, tf.int8, tf.int16, tf.int32, tf.int64,
+                                   tf.uint8, tf.uint16, tf.uint32, tf.uint64])
+def test_reduction_dtype_on_gpu(op_type, dtype, gpu):
+    """The reduction dtype sweep on '/gpu:0': the same values and dtypes as on the CPU."""
+    values = []
+    for device in ("/cpu:0", "/gpu:0"):
+        with tf.Graph().as_default(), tf.device(device):
+            p = placeholder(dtype, [None, 3])
+            outs = [apply_op(op_type, p, np.int32(1)), apply_op(op_type, p, np.array([0, 1], np.int32), keep_dims=True)]
+            values.append([np.asarray(v) for v in _run(outs, {p: _sample_of(dtype, (2, 3))})])
+    for cpu, on_gpu in zip(*values, strict=True):
+        _assert_same_on_gpu(on_gpu, cpu, gpu, f"{op_type}({dtype.name})")
+
+
+def _assert_same_on_gpu(on_gpu, cpu, gpu, label):
+    """The stand-in runs numpy's own kernels: exactly equal. Real cupy: floats within rounding."""
+    assert on_gpu.dtype == cpu.dtype, label
+    if gpu.ndarray is cupy_standin.ndarray or cpu.dtype.kind not in "fc":
+        np.testing.assert_array_equal(on_gpu, cpu, err_msg=label)
+    else:
+        np.testing.assert_allclose(on_gpu, cpu, rtol=2e-3 if cpu.dtype == np.float16 else 1e-5, err_msg=label)

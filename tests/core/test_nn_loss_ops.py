@@ -98,10 +98,8 @@ def test_gradient(label, build, ref, kind):
     check_gradient(build, _inputs(kind, np.random.default_rng(1)), label=label)
 
 
-@pytest.mark.gpu
-@pytest.mark.skipif(not has_gpu(), reason="needs cupy and a CUDA GPU")
 @pytest.mark.parametrize(("label", "build", "ref", "kind"), CASES, ids=[c[0] for c in CASES])
-def test_value_on_gpu(label, build, ref, kind):
+def test_value_on_gpu(label, build, ref, kind, gpu):
     values = _inputs(kind, np.random.default_rng(0))
     _, out = _run(build, values, device="/gpu:0")
     np.testing.assert_allclose(np.asarray(out), ref(*values), rtol=1e-12, atol=1e-12, err_msg=label)

@@ -174,10 +174,8 @@ def test_gradient(case, shapes):
                        none_batch=True)
 
 
-@pytest.mark.gpu
-@pytest.mark.skipif(not has_gpu(), reason="needs cupy and a CUDA GPU")
 @pytest.mark.parametrize(("case", "shapes"), PARAMS)
-def test_value_on_gpu(case, shapes):
+def test_value_on_gpu(case, shapes, gpu):
     for dtype, rtol in ((np.float64, 1e-12), (np.float32, 2e-6)):
         y, out, values = _run(case, shapes, dtype, device="/gpu:0")
         assert out.dtype == dtype and tuple(y.shape.as_list()) == out.shape, case.label
@@ -185,9 +183,7 @@ def test_value_on_gpu(case, shapes):
                                    err_msg=case.label)
 
 
-@pytest.mark.gpu
-@pytest.mark.skipif(not has_gpu(), reason="needs cupy and a CUDA GPU")
-def test_gradients_on_gpu_match_cpu():
+def test_gradients_on_gpu_match_cpu(gpu):
     x_val = np.array([[-1.5, 0.0, 2.0], [7.0, -0.5, 3.0]])
 
     def grads(device):

@@ -384,9 +384,7 @@ def test_multinomial_rejects_negative_sample_counts(graph):
 
 
 # ---- GPU ------------------------------------------------------------------------------------------------
-@pytest.mark.gpu
-@pytest.mark.skipif(not has_gpu(), reason="needs cupy and a CUDA GPU")
-def test_seeded_values_are_the_same_on_gpu(graph):
+def test_seeded_values_are_the_same_on_gpu(graph, gpu):
     cpu = [random_ops.random_uniform([3, 2], seed=1), random_ops.truncated_normal([5], seed=2),
            random_ops.random_uniform([4], 0, 9, dtype=tf.int64, seed=3), random_ops.random_shuffle([1, 2, 3], seed=4),
            random_ops.multinomial([[0.0, 1.0, 2.0]], 6, seed=5)]

@@ -283,9 +283,7 @@ def test_log_device_placement_prints_each_op(g, capsys):
     assert "plus: (AddV2): /job:localhost/replica:0/task:0/device:CPU:0" in capsys.readouterr().err
 
 
-@pytest.mark.gpu
-@pytest.mark.skipif(devices.cupy_module() is None, reason="needs cupy and a GPU")
-def test_gpu_ops_run_on_cupy_and_fetch_numpy(g):
+def test_gpu_ops_run_on_cupy_and_fetch_numpy(g, gpu):
     x = placeholder(tf.float32, shape=[4])
     with g.device("/gpu:0"):
         y = multiply(add(x, 1.0), 2.0)

@@ -457,3 +457,55 @@ def test_caching_device_places_the_read_snapshot_as_tf1():
         assert v.value().op._colocation is v.op and v.value().op.device == v.op.device
         assert cached.value().op._colocation is None
         assert cached.value().op.device == "/job:localhost/device:CPU:0"
+
+
+def _truncating_divide_at(a, idx, b):
+    for i, v in zip(idx, b, strict=True):
+        q = np.abs(a[i]) // np.abs(v)
+        a[i] = np.where((a[i] < 0) != (v < 0), -q, q)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int32, np.int64, np.uint8])
+@pytest.mark.parametrize("fn,ref", [
+    (variables.scatter_add, np.add.at), (variables.scatter_sub, np.subtract.at),
+    (variables.scatter_mul, np.multiply.at), (variables.scatter_max, np.maximum.at),
+    (variables.scatter_min, np.minimum.at), (variables.scatter_div, None),
+], ids=lambda x: getattr(x, "__name__", None))
+def test_scatter_ops_over_dtypes_match_numpy_ufunc_at(fn, ref, dtype):
+    """Repeated rows apply in order, exactly as numpy's ufunc.at (and truncating integer division as TF)."""
+    _check_scatter(fn, ref, dtype, "/cpu:0")
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.int32, np.int64, np.uint8])
+@pytest.mark.parametrize("fn,ref", [
+    (variables.scatter_add, np.add.at), (variables.scatter_sub, np.subtract.at),
+    (variables.scatter_mul, np.multiply.at), (variables.scatter_max, np.maximum.at),
+    (variables.scatter_min, np.minimum.at), (variables.scatter_div, None),
+], ids=lambda x: getattr(x, "__name__", None))
+def test_scatter_ops_over_dtypes_on_gpu(fn, ref, dtype, gpu):
+    """The same on '/gpu:0', where cupy has few scatters (core/ops/scatter_kernels.py)."""
+    _check_scatter(fn, ref, dtype, "/gpu:0")
+
+
+def _check_scatter(fn, ref, dtype, device):
+    start = np.array([[7, -3], [5, 9], [-8, 2], [6, 4]]) if np.dtype(dtype).kind != "u" else np.array(
+        [[7, 3], [5, 9], [8, 2], [6, 4]])
+    idx = np.array([2, 0, 2, 2], np.int32)
+    updates = np.array([[3, 2], [2, 5], [-4, 3], [2, 1]]) if np.dtype(dtype).kind != "u" else np.array(
+        [[3, 2], [2, 5], [4, 3], [2, 1]])
+    start, updates = start.astype(dtype), updates.astype(dtype)
+    want = start.copy()
+    if ref is not None:
+        ref(want, idx, updates)
+    elif np.dtype(dtype).kind in "iu":
+        _truncating_divide_at(want, idx, updates)
+    else:
+        np.divide.at(want, idx, updates)
+    with tf.Graph().as_default(), tf.device(device):
+        v = Variable(start)
+        out = fn(v, idx, updates)
+        with tf.Session() as s:
+            s.run(tf.global_variables_initializer())
+            got = s.run(out)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)

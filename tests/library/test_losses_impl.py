@@ -414,12 +414,7 @@ def test_sigmoid_cross_entropy_is_stable_for_large_logits(graph):
     np.testing.assert_allclose(got, [[200.0, 200.0, np.log(2.0)]], rtol=1e-6)
 
 
-@pytest.mark.gpu
-def test_losses_on_gpu_match_cpu():
-    from estflow.core import devices
-
-    if devices.cupy_module() is None or devices.num_gpus() == 0:
-        pytest.skip("needs cupy and a CUDA GPU")
+def test_losses_on_gpu_match_cpu(gpu):
     labels, logits = _onehot()()
     weights = np.array([[1.0], [0.0], [2.0], [0.5]])
     results = []

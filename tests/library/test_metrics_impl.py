@@ -547,12 +547,7 @@ def placeholder_with(scores):
     return tf.cast(scores > 0.5, tf.int64)
 
 
-@pytest.mark.gpu
-def test_metrics_on_gpu_match_cpu():
-    from estflow.core import devices
-
-    if devices.cupy_module() is None or devices.num_gpus() == 0:
-        pytest.skip("needs cupy and a CUDA GPU")
+def test_metrics_on_gpu_match_cpu(gpu):
     data = batches(seed=2)
     results = []
     for device in ("/cpu:0", "/gpu:0"):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import estflow as tf
-from estflow.core import devices, errors
+from estflow.core import errors
 from estflow.core.graph import GraphKeys
 from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.ops import reduction_ops, training_ops, unary_ops
@@ -684,11 +684,8 @@ def test_raw_op_on_scalar_variable():
 # ================================================================================================
 # GPU: the same kernels on cupy
 # ================================================================================================
-@pytest.mark.gpu
-@pytest.mark.parametrize("name", ["Adam", "Ftrl", "RMSPropCentered"])
-def test_dense_and_sparse_updates_on_gpu(name):
-    if devices.cupy_module() is None:
-        pytest.skip("needs cupy and a CUDA GPU")
+@pytest.mark.parametrize("name", sorted(CASES))  # every dense and sparse Apply* kernel
+def test_dense_and_sparse_updates_on_gpu(name, gpu):
     with tf.device("/gpu:0"):
         history = _train(name)
     np.testing.assert_allclose(history[-1], _reference_dense(name), rtol=1e-6, atol=1e-12)
@@ -696,6 +693,10 @@ def test_dense_and_sparse_updates_on_gpu(name):
         _needs("Unique", "UnsortedSegmentSum")
         history = _train(name, sparse=True)
     np.testing.assert_allclose(history[-1], _reference_sparse(name), rtol=1e-6, atol=1e-12)
+    with tf.Graph().as_default():  # float32: the kernels' scalar coefficients come from 0-d device arrays
+        cpu = _train(name, dtype=np.float32)
+    with tf.Graph().as_default(), tf.device("/gpu:0"):
+        np.testing.assert_allclose(_train(name, dtype=np.float32)[-1], cpu[-1], rtol=1e-6)
 
 
 # ================================================================================================

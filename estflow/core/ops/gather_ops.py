@@ -12,6 +12,7 @@ import numpy as np
 from estflow.core import dtypes, row_rules
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.indexed_slices import IndexedSlices
+from estflow.core.ops import scatter_kernels
 from estflow.core.ops.array_ops import (
     _cast,
     _check_int,
@@ -253,16 +254,6 @@ def _infer_scatter_nd(indices, updates, shape_spec):
     return TensorSpec(out, updates.dtype)
 
 
-def _scatter_add(xp, out, index, updates):
-    at = getattr(getattr(xp, "add", None), "at", None)
-    if at is not None:
-        at(out, index, updates)
-    else:  # older cupy
-        import importlib  # cupyx exists only beside cupy
-
-        importlib.import_module("cupyx").scatter_add(out, index, updates)
-
-
 def _scatter_nd_kernel(xp, indices, updates, shape_arr):
     dims = tuple(_host_ints(shape_arr))
     out = xp.zeros(dims, dtype=updates.dtype)
@@ -272,7 +263,7 @@ def _scatter_nd_kernel(xp, indices, updates, shape_arr):
     index = _nd_index(xp, indices, dims, "shape")
     if k == 0:
         return out + updates.reshape((-1,) + dims).sum(axis=0) if updates.size else out
-    _scatter_add(xp, out, index, updates)
+    scatter_kernels.scatter_add(xp, out, index, updates)  # every dtype, cupy included
     return out
 
 

@@ -6,7 +6,17 @@ import numpy as np
 
 from estflow.core import dtypes
 from estflow.core.indexed_slices import IndexedSlices
-from estflow.core.ops import array_ops, cast_ops, comparison_ops, concat_ops, fill_ops, gather_ops, math_ops, unary_ops
+from estflow.core.ops import (
+    array_ops,
+    cast_ops,
+    comparison_ops,
+    concat_ops,
+    fill_ops,
+    gather_ops,
+    math_ops,
+    scatter_kernels,
+    unary_ops,
+)
 from estflow.core.ops.sparse_ops import _dim0, _dims, _invalid, _rank
 from estflow.core.registry import OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape
@@ -43,7 +53,7 @@ def _segment_sum_kernel(xp, data, segment_ids):
         raise _invalid("segment ids must be >= 0")
     _check_sorted_segments(xp, segment_ids, rows)
     out = xp.zeros((rows,) + data.shape[1:], dtype=data.dtype)
-    xp.add.at(out, segment_ids, data)
+    scatter_kernels.scatter_add(xp, out, segment_ids, data)  # int64 too: cupy's add.at lacks it
     return out
 
 
@@ -97,7 +107,7 @@ def _unsorted_segment_sum_kernel(xp, data, segment_ids, num_segments):
         where = [int(v) for v in np.unravel_index(i, segment_ids.shape)]
         raise _invalid(f"segment_ids{_dims(where)} = {int(ids[i])} is out of range [0, {rows})")
     keep = ids >= 0  # negative ids are dropped, as TF documents
-    xp.add.at(out, ids[keep], data.reshape((ids.size,) + inner)[keep])
+    scatter_kernels.scatter_add(xp, out, ids[keep], data.reshape((ids.size,) + inner)[keep])
     return out
 
 
@@ -207,7 +217,7 @@ def _sparse_segment_kernel(mode):
         acc_dtype = xp.float32 if data.dtype == xp.float16 else data.dtype
         out = xp.zeros((rows,) + data.shape[1:], dtype=acc_dtype)
         if n:
-            xp.add.at(out, segment_ids, data[indices].astype(acc_dtype, copy=False))
+            scatter_kernels.scatter_add(xp, out, segment_ids, data[indices].astype(acc_dtype, copy=False))
             if mode != "sum":
                 scale = _segment_scale(xp, segment_ids, rows, mode, acc_dtype)
                 out /= scale.reshape((rows,) + (1,) * (data.ndim - 1))
@@ -283,7 +293,7 @@ def _sparse_segment_grad_kernel(mode):
         if mode != "sum":
             scale = _segment_scale(xp, segment_ids, segments, mode, grad.dtype)[segment_ids]
             rows_grad = rows_grad / scale.reshape((-1,) + (1,) * (grad.ndim - 1))
-        xp.add.at(out, indices, rows_grad.astype(grad.dtype, copy=False))
+        scatter_kernels.scatter_add(xp, out, indices, rows_grad.astype(grad.dtype, copy=False))
         return out
 
     return kernel

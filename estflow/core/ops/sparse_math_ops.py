@@ -10,7 +10,7 @@ import numpy as np
 
 from estflow.core import dtypes
 from estflow.core.graph import name_scope
-from estflow.core.ops import manipulation_ops, reduction_ops
+from estflow.core.ops import manipulation_ops, reduction_ops, scatter_kernels
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.ops.sparse_ops import _dim, _dims, _host_ints, _invalid, _rank, _shape_from_shape_input
 from estflow.core.registry import OpDef, TensorSpec, apply_op, register
@@ -282,7 +282,7 @@ def _sparse_dense_matmul_kernel(xp, a_indices, a_values, a_shape, b, adjoint_a, 
     values = a_values.conj() if adjoint_a else a_values
     out = xp.zeros((outer_left, rhs.shape[1]), dtype=b.dtype)
     if nnz and out.size:
-        xp.add.at(out, m, values[:, None] * rhs[k])
+        scatter_kernels.scatter_add(xp, out, m, values[:, None] * rhs[k])
     return out
 
 

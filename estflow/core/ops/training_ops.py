@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 from estflow.core import errors
+from estflow.core.ops import scatter_kernels
 from estflow.core.registry import OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape
 
@@ -86,13 +87,17 @@ def _adam(xp, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, gr
     # The scalar coefficients as numpy scalars of the variable's dtype: the same float32 (or
     # float64) arithmetic as on 0-d arrays, at a tenth of the cost per operation.
     t = var.dtype.type
+    try:
+        scalars = t(beta1_power), t(beta2_power), t(lr), t(beta1), t(beta2), t(epsilon)
+    except TypeError:  # 0-d cupy arrays refuse the implicit host copy: ask for it
+        scalars = tuple(t(x.item()) for x in (beta1_power, beta2_power, lr, beta1, beta2, epsilon))
+    beta1_power, beta2_power, lr, beta1, beta2, epsilon = scalars
     one = t(1)
-    beta1, beta2 = t(beta1), t(beta2)
-    alpha = t(lr) * t(math.sqrt(one - t(beta2_power))) / (one - t(beta1_power))  # sqrt of a double, rounded: exact
+    alpha = lr * t(math.sqrt(one - beta2_power)) / (one - beta1_power)  # sqrt of a double, rounded: exact
     m += (grad - m) * (one - beta1)
     v += (grad * grad - v) * (one - beta2)
     numerator = grad * (one - beta1) + beta1 * m if use_nesterov else m
-    var -= numerator * alpha / (xp.sqrt(v) + t(epsilon))
+    var -= numerator * alpha / (xp.sqrt(v) + epsilon)
 
 
 def _rms_prop(xp, var, ms, mom, lr, rho, momentum, epsilon, grad):
@@ -201,22 +206,7 @@ def _make_dense(update, ref_labels, grad_pos, attr_names):
     return make
 
 
-def _occurrence_waves(xp, indices):
-    """Positions of `indices` split so that no wave names a row twice and a row's k-th
-    occurrence is in wave k; None when every index is distinct (a single wave)."""
-    n = indices.shape[0]
-    if n < 2:
-        return None
-    order = xp.argsort(indices, kind="stable")
-    ordered = indices[order]
-    starts = xp.concatenate([xp.ones(1, dtype=bool), ordered[1:] != ordered[:-1]])
-    if bool(starts.all()):
-        return None
-    group = xp.cumsum(starts) - 1
-    first = xp.nonzero(starts)[0]
-    rank = xp.empty(n, dtype=group.dtype)
-    rank[order] = xp.arange(n) - first[group]
-    return [xp.nonzero(rank == r)[0] for r in range(int(rank.max()) + 1)]
+_occurrence_waves = scatter_kernels.occurrence_waves  # cupy-safe: no argsort(kind=...)
 
 
 def _make_sparse(update, ref_labels, grad_pos, attr_names):

@@ -45,8 +45,10 @@ def _infer_while(*inputs, T, cond, body, output_shapes, parallel_iterations):
 class _SubPlan:
     """A compiled function graph run over a slot array without re-checking feeds each call."""
 
-    def __init__(self, compiler, graph: FuncGraph, fetches, n_loop: int):
-        plan = compiler.compile(list(fetches), list(graph.inputs))
+    def __init__(self, compiler, graph: FuncGraph, fetches, n_loop: int, placement=("CPU", 0)):
+        # Loop variables and captures live on the While's device; the plan copies them for
+        # body ops placed elsewhere (a CPU-only op in a loop on the GPU).
+        plan = compiler.compile(list(fetches), list(graph.inputs), feed_placement=placement)
         self.steps = plan.steps
         self.template = plan.template
         slots = [f.slot for f in plan.feeds]
@@ -72,14 +74,34 @@ class _SubPlan:
         return slots
 
 
+def _to_device(placement, dead):
+    """A function bringing a value onto `placement` ("CPU" or "GPU", index) if it is elsewhere."""
+    if placement[0] != "GPU":
+        return devices.to_numpy
+    cp = devices.cupy_module()
+
+    def to_gpu(value):
+        if value is dead or isinstance(value, cp.ndarray):
+            return value
+        with cp.cuda.Device(placement[1]):
+            return cp.asarray(value)
+
+    return to_gpu
+
+
 def _make_while(op, ctx):
     cond_graph: FuncGraph = op._attrs["cond"]
     body_graph: FuncGraph = op._attrs["body"]
     n_loop = len(op._attrs["T"]) - len(body_graph.captures)
     compiler = _plan.Compiler(ctx.session)
-    cond_plan = _SubPlan(compiler, cond_graph, cond_graph.outputs[:1], n_loop)
+    placement = ctx.device_kind
+    cond_plan = _SubPlan(compiler, cond_graph, cond_graph.outputs[:1], n_loop, placement)
     stash = _while_stash_spec(op) or []
-    body_plan = _SubPlan(compiler, body_graph, body_graph.outputs[:n_loop] + stash, n_loop)
+    body_plan = _SubPlan(compiler, body_graph, body_graph.outputs[:n_loop] + stash, n_loop, placement)
+    to_here = _to_device(placement, _plan.DEAD)
+    body_inputs = set(body_graph.inputs)
+    elsewhere = [i for i, t in enumerate(body_graph.outputs[:n_loop])
+                 if t not in body_inputs and compiler._placement(t.op) != placement]
     pred_slot = cond_plan.fetch_slots[0]
     out_slots = body_plan.fetch_slots[:n_loop]
     stash_slots = body_plan.fetch_slots[n_loop:]
@@ -110,6 +132,8 @@ def _make_while(op, ctx):
                 history.append([slots[s].copy() if c and hasattr(slots[s], "copy") else slots[s]
                                 for s, c in zip(stash_slots, stash_copies, strict=False)])
             new = [slots[s] for s in out_slots]
+            for i in elsewhere:  # a body output made on another device than the loop's
+                new[i] = to_here(new[i])
             for i in copies:
                 new[i] = new[i].copy() if hasattr(new[i], "copy") else new[i]
             iteration += 1
