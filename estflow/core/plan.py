@@ -398,6 +398,13 @@ class Compiler:
         self._logged: set[Operation] = set()
 
     def _placement(self, op: Operation) -> tuple[str, int]:
+        placement = self._device_of(op)
+        if self.log_placement and op not in self._logged:
+            self._logged.add(op)
+            print(f"{op.name}: ({op.type}): {_device_name(placement)}", file=sys.stderr)
+        return placement
+
+    def _device_of(self, op: Operation) -> tuple[str, int]:
         kind, index = devices.device_kind(op._device)
         if kind == "GPU":
             if op._op_def.cpu_only or any(t._dtype == dtypes.string for t in (*op._inputs, *op._outputs)):
@@ -413,9 +420,6 @@ class Compiler:
                     f"install a cupy wheel for your CUDA version, place ops on '/cpu:0', or set "
                     f"ConfigProto(allow_soft_placement=True).",
                 )
-        if self.log_placement and op not in self._logged:
-            self._logged.add(op)
-            print(f"{op.name}: ({op.type}): {_device_name((kind, index))}", file=sys.stderr)
         return kind, index
 
     def compile(self, elements, fed: list[Tensor], release: bool = True, feed_placement=_CPU) -> Plan:
