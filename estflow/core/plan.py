@@ -26,6 +26,7 @@ import numpy as np
 from estflow.core import devices, dtypes, errors
 from estflow.core.graph import Operation, Tensor
 from estflow.core.ops.constant_op import to_string_array
+from estflow.core.ops.list_ops import TensorList
 
 
 class _Dead:
@@ -349,6 +350,7 @@ class Compiler:
 
     def compile(self, elements, fed: list[Tensor], release: bool = True) -> Plan:
         fed_set = set(fed)
+        self._fusions = {}  # op -> registry.Fusion the plan runs instead of the op's own inputs
         needed = self._prune(elements, fed_set)
         slot_of: dict[Tensor, int] = {}
         slot_dev: dict[int, tuple] = {}
@@ -370,7 +372,7 @@ class Compiler:
         copies: dict[tuple, int] = {}
         steps = []
         done_slot: dict[Operation, int] = {}
-        read = {t for op in needed for i, t in enumerate(op._inputs) if i not in op._op_def.ref_inputs}
+        read = {t for op in needed for t in self._value_inputs(op)}
         read.update(e for e in elements if isinstance(e, Tensor))
         for op in needed:
             outs = op._outputs
@@ -384,7 +386,8 @@ class Compiler:
             if self.log_placement:
                 print(f"{op.name}: ({op.type}): /job:localhost/replica:0/task:0/device:{placement[0]}:{placement[1]}",
                       file=sys.stderr)
-            value_inputs = [t for i, t in enumerate(op._inputs) if i not in op_def.ref_inputs]
+            fusion = self._fusions.get(op)
+            value_inputs = self._value_inputs(op)
             in_slots = []
             for t in value_inputs:
                 s = slot_of[t]
@@ -401,7 +404,9 @@ class Compiler:
                 op_def.kernel is not None and op_def.make_kernel is None and not op_def.stateful
                 and not op._control_inputs and all(s in folded for s in in_slots) and not dead_aware
             )
-            if op_def.make_kernel is not None:
+            if fusion is not None:
+                fn = functools.partial(fusion.kernel, xp)
+            elif op_def.make_kernel is not None:
                 fn = op_def.make_kernel(op, KernelContext(self.session, xp, placement))
             elif op_def.kernel is not None:
                 fn = _bind(op_def.kernel, xp, op._attrs)
@@ -490,7 +495,7 @@ class Compiler:
             index = placement[1]
 
             def to_gpu(x):
-                if x is DEAD:
+                if x is DEAD or type(x) is TensorList:  # a TensorList holds arrays of either device
                     return x
                 with cp.cuda.Device(index):
                     return cp.asarray(x)
@@ -498,8 +503,22 @@ class Compiler:
             fn = to_gpu
         else:
             def fn(x):
-                return x if x is DEAD else devices.to_numpy(x)
+                return x if x is DEAD or type(x) is TensorList else devices.to_numpy(x)
         return (fn, src, None, dst, 1, op)
+
+    def _value_inputs(self, op: Operation) -> list[Tensor]:
+        """The tensors whose values `op`'s step reads: its fusion's inputs, else its non-ref inputs."""
+        fusion = self._fusions.get(op)
+        if fusion is not None:
+            return list(fusion.inputs)
+        ref = op._op_def.ref_inputs
+        return [t for i, t in enumerate(op._inputs) if i not in ref]
+
+    def _fuse(self, op: Operation, fed: set) -> None:
+        """Take the compile-time fusion `op`'s OpDef offers (OpDef.fuse), unless it skips a fed tensor."""
+        fusion = op._op_def.fuse(op)
+        if fusion is not None and not any(t in fed for t in fusion.skipped):
+            self._fusions[op] = fusion
 
     def _prune(self, elements, fed: set) -> list[Operation]:
         """The ops the fetches need, in an order where every op follows its inputs."""
@@ -523,8 +542,11 @@ class Compiler:
                     raise errors.InvalidArgumentError(None, op, f"Graph has a cycle through node '{op.name}'.")
                 state[op] = 1
                 stack.append((op, True))
-                ref = op._op_def.ref_inputs
-                for i, t in enumerate(op._inputs):
+                if op._op_def.fuse is not None:
+                    self._fuse(op, fed)
+                fusion = self._fusions.get(op)
+                ref = () if fusion is not None else op._op_def.ref_inputs
+                for i, t in enumerate(op._inputs if fusion is None else fusion.inputs):
                     if t in fed or i in ref:
                         continue
                     dep = t._op

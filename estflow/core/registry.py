@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -72,6 +72,11 @@ class OpDef:
     # True: the kernel takes `out=` and may write its result into its first input's buffer, which
     # the plan offers only when nothing else can see that buffer (TF's forward_input_or_allocate_output).
     forwards_input: bool = False
+    accepts_dead: bool = False  # True: runs on the untaken side of a tf.cond too (Merge; TensorListPushBack)
+    # Compile-time fusion: fuse(op) -> Fusion | None. A plan may run the op as one step,
+    # Fusion.kernel(xp, *Fusion.inputs), instead of running the ops between those tensors and the op
+    # (grappler-style; the graph keeps TF's ops). The plan declines when a tensor in Fusion.skipped is fed.
+    fuse: Callable | None = None
 
     def bind_attrs(self, attrs: dict, op_name: str) -> dict:
         out = {}
@@ -87,6 +92,14 @@ class OpDef:
             raise TypeError(f"Op '{self.name}' got unexpected attrs {sorted(unknown)}; "
                             f"it takes {sorted(self.attrs)}.")
         return out
+
+
+class Fusion(NamedTuple):
+    """What `OpDef.fuse` offers: compute the op from `inputs` with `kernel`, skipping `skipped`."""
+
+    inputs: tuple  # tensors of the graph the fused kernel reads
+    kernel: Callable  # kernel(xp, *input_arrays) -> the op's output, exactly as the unfused ops give it
+    skipped: tuple  # the tensors between `inputs` and the op that the fused step does not compute
 
 
 _REGISTRY: dict[str, OpDef] = {}

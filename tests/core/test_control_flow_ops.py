@@ -8,6 +8,7 @@ exactly as many times as the loop iterates, also when its gradient is computed.
 from __future__ import annotations
 
 import collections
+import threading
 
 import numpy as np
 import pytest
@@ -719,3 +720,40 @@ def test_cond_in_a_loop_body_returning_an_outer_tensor(g):
                         [0, 0.0])
     with tf.Session() as sess:
         assert sess.run(out, {x: 10.0})[1] == 22.0
+
+
+def test_while_gradients_under_concurrent_runs_of_one_session():
+    # The gradient loop reads the forward loop's iterations from TensorLists that are values of
+    # the run itself, so threads running one session at once never see each other's iterations.
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float64, [3], name="x")
+        n = tf.placeholder(tf.int32, [], name="n")
+        _, y = tf.while_loop(lambda i, y: i < n, lambda i, y: (i + 1, tf.sin(y) * 1.5 + y), [0, x])
+        (dx,) = tf.gradients(tf.reduce_sum(y), [x])
+    sess = tf.Session(graph=g)
+
+    def expected(xv, steps):
+        value, grad = xv.copy(), np.ones_like(xv)
+        for _ in range(steps):
+            grad = grad * (np.cos(value) * 1.5 + 1.0)
+            value = np.sin(value) * 1.5 + value
+        return value, grad
+
+    failures = []
+
+    def worker(seed):
+        rng = np.random.default_rng(seed)
+        for _ in range(20):
+            xv, steps = rng.standard_normal(3), int(rng.integers(1, 12))
+            got = sess.run([y, dx], {x: xv, n: steps})
+            want = expected(xv, steps)
+            if not (np.allclose(got[0], want[0]) and np.allclose(got[1], want[1])):
+                failures.append((seed, steps))
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []

@@ -21,7 +21,7 @@ import numpy as np
 
 from estflow.core import dtypes, errors
 from estflow.core.graph import Tensor, name_scope
-from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, infer_same, register
+from estflow.core.registry import REQUIRED, Fusion, OpDef, TensorSpec, apply_op, infer_same, register
 from estflow.core.tensor_shape import TensorShape
 
 
@@ -378,9 +378,70 @@ def _reshape_grad(op, grad):
     return reshape(grad, shape(op.inputs[0])), None
 
 
+def _bcast_reduction_axes(s0: list[int], s1: list[int]):
+    """TF's BCast: for each input, the output axes its gradient is summed over."""
+    n = max(len(s0), len(s1))
+    p0 = [1] * (n - len(s0)) + list(s0)
+    p1 = [1] * (n - len(s1)) + list(s1)
+    r0, r1 = [], []
+    for i, (a, b) in enumerate(zip(p0, p1, strict=False)):
+        if a != b and a != 1 and b != 1:
+            return None
+        if a == 1:
+            r0.append(i)
+        if b == 1:
+            r1.append(i)
+    return r0, r1
+
+
+
+def _only_controls(ops, allowed) -> bool:
+    return all(c in allowed for o in ops for c in o._control_inputs)
+
+
+def _fuse_reduce_to_shape(op):
+    """Reshape(Sum(g, BroadcastGradientArgs(Shape(a), Shape(b))[k]), Shape(a or b)) as one step.
+
+    This is how a gradient is summed back to an input's shape when shapes are not fully
+    known (TF's pattern, which autodiff emits): five kernels, of which the plan runs one.
+    """
+    summed, target = op._inputs
+    sum_op = summed._op
+    if sum_op._type != "Sum" or sum_op._attrs.get("keep_dims") or len(summed._consumers) != 1:
+        return None
+    grad, reduction = sum_op._inputs
+    bcast = reduction._op
+    if bcast._type != "BroadcastGradientArgs":
+        return None
+    k = reduction._value_index
+    shape_ops = [t._op for t in bcast._inputs]
+    if bcast._inputs[k] is not target or any(o._type != "Shape" for o in shape_ops):
+        return None
+    if not _only_controls([sum_op, bcast, *shape_ops], set(op._control_inputs)):
+        return None
+    cache: dict = {}
+
+    def kernel(xp, g, a, b):
+        key = (a.shape, b.shape)
+        found = cache.get(key)
+        if found is None:
+            axes = _bcast_reduction_axes(list(a.shape), list(b.shape))
+            if axes is None:
+                raise _invalid(f"Incompatible shapes: {_shape_str(a.shape)} vs. {_shape_str(b.shape)}")
+            if len(cache) > 64:  # a few batch sizes recur; never grow without bound
+                cache.clear()
+            found = cache[key] = (tuple(axes[k]), key[k])
+        axes, shape = found
+        out = xp.sum(g, axis=axes, dtype=g.dtype) if axes else g
+        return out if out.shape == shape else xp.reshape(out, shape)
+
+    inputs = (grad, *(o._inputs[0] for o in shape_ops))
+    return Fusion(inputs, kernel, (summed, *bcast._outputs, *bcast._inputs))
+
+
 register(OpDef(
     "Reshape", infer=_infer_reshape, kernel=_reshape_kernel, grad=_reshape_grad,
-    type_attrs={"T": 0, "Tshape": 1}, aliases_input=True,
+    type_attrs={"T": 0, "Tshape": 1}, aliases_input=True, fuse=_fuse_reduce_to_shape,
 ))
 
 
