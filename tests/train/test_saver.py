@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 
+import estflow as tf
 from estflow.core import dtypes, errors
 from estflow.core.graph import Graph, GraphKeys
 from estflow.core.ops import io_ops
@@ -608,3 +609,20 @@ def test_save_under_a_file_is_tf1s_value_error(tmp_path):
             sess.run(v.initializer)
             with pytest.raises(ValueError, match="doesn't exist, can't save"):
                 saver.save(sess, str(tmp_path / "afile" / "model.ckpt"))
+
+
+def test_save_with_a_python_input_pipeline_keeps_the_checkpoint_and_skips_the_meta_file(tmp_path, caplog):
+    g = tf.Graph()
+    with g.as_default():
+        batch = tf.data.Dataset.range(5).batch(2).make_one_shot_iterator().get_next()
+        v = tf.Variable(3.0, name="v")
+        total = v + tf.cast(tf.reduce_sum(batch), tf.float32)
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            assert sess.run(total) == 4.0
+            with caplog.at_level("WARNING", logger="estflow"):
+                path = saver.save(sess, str(tmp_path / "model"), global_step=1)
+    assert os.path.exists(path + ".index") and not os.path.exists(path + ".meta")
+    assert "saved without its meta file" in caplog.text and "Dataset op 'OneShotIterator'" in caplog.text
+    assert tf.train.latest_checkpoint(str(tmp_path)) == path
