@@ -358,7 +358,9 @@ def test_every_registered_op_round_trips_or_says_why():
     for recipe in _all_recipes():
         g, _, _ = _build(recipe)
         covered |= _exported_types(g.as_graph_def())
-    registered = set(registry.registered_ops())
+    # estflow's own ops (other tests register ops of their own, defined in tests/)
+    registered = {name for name, op_def in registry.registered_ops().items()
+                  if op_def.infer.__module__.startswith("estflow.")}
     missing = sorted(registered - covered - set(NOT_ROUND_TRIPPABLE))
     assert missing == [], f"{len(missing)} op types have no round-trip recipe and no reason: {missing}"
     stale = sorted(set(NOT_ROUND_TRIPPABLE) & covered)
