@@ -12,7 +12,9 @@ with the reason.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -369,3 +371,24 @@ def test_every_registered_op_round_trips_or_says_why():
     assert missing == [], f"{len(missing)} op types have no round-trip recipe and no reason: {missing}"
     stale = sorted(set(NOT_ROUND_TRIPPABLE) & covered)
     assert stale == [], f"listed as not round-trippable but covered: {stale}"
+
+
+TF_OP_DEFS = Path(__file__).resolve().parents[2].parent / "shared" / "golden" / "api" / "tf_op_defs.json"
+
+
+@pytest.mark.skipif(not TF_OP_DEFS.exists(), reason="needs ../shared/golden (TF's op definitions)")
+def test_exported_graphs_hold_only_tensorflow_op_types_and_attrs():
+    """What estflow writes, TensorFlow 2.15 can read: op types and attr names from TF's own registry."""
+    tf_ops = json.loads(TF_OP_DEFS.read_text())
+    unknown_types, unknown_attrs = set(), set()
+    for recipe in _all_recipes():
+        g, _, _ = _build(recipe)
+        graph_def = g.as_graph_def(add_shapes=True)
+        for node in [*graph_def.node, *(n for f in graph_def.library.function for n in f.node_def)]:
+            op = tf_ops.get(node.op)
+            if op is None:
+                unknown_types.add(node.op)
+                continue
+            names = {a["name"] for a in op.get("attrs", [])}
+            unknown_attrs |= {(node.op, k) for k in node.attr if not k.startswith("_") and k not in names}
+    assert unknown_types == set() and unknown_attrs == set()
