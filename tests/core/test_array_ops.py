@@ -25,6 +25,7 @@ from estflow.core.ops import array_ops as A
 from estflow.core.ops import concat_ops, fill_ops, gather_ops, manipulation_ops, slicing_ops
 from estflow.core.ops.constant_op import constant, placeholder
 from estflow.core.ops.reduction_ops import reduce_sum
+from estflow.core.plan import Compiler
 from estflow.core.registry import apply_op, registered_ops
 from estflow.core.tensor_shape import TensorShape
 from tests.core.gradient_check import check_gradient
@@ -677,3 +678,40 @@ def test_partially_known_shapes_are_not_shape_arguments():
         fill_ops.zeros(TensorShape([None, 3]))
     with pytest.raises(ValueError, match="None values not supported"):
         A.reshape(placeholder(tf.float32, [2, 3]), [None, 3])
+
+
+# ---- Reshape's compile-time fusion (OpDef.fuse) ------------------------------------------------------
+def _reduce_to_shape(x, grad):
+    sx, sg = A.shape(x), A.shape(grad)
+    reduction = apply_op("BroadcastGradientArgs", sx, sg)[0]
+    return A.reshape(apply_op("Sum", grad, reduction, keep_dims=False), sx)
+
+
+def test_reduce_to_shape_runs_as_one_plan_step_with_the_unfused_result():
+    x = placeholder(tf.float32, [None, 1])
+    grad = placeholder(tf.float32, [None, None])
+    out = _reduce_to_shape(x, grad)
+    fusion = registered_ops()["Reshape"].fuse(out.op)
+    assert fusion is not None and fusion.inputs == (grad, x, grad)
+    g = np.arange(12, dtype=np.float32).reshape(4, 3)
+    with tf.Session() as sess:
+        for xv, gv, want in [(np.zeros((1, 1)), g, g.sum(keepdims=True)),
+                             (np.zeros((4, 1)), g, g.sum(axis=1, keepdims=True)),
+                             (np.zeros((1, 1)), g[:1, :1], g[:1, :1])]:
+            got = sess.run(out, {x: xv, grad: gv})
+            np.testing.assert_array_equal(got, want)
+            assert got.dtype == np.float32
+        plan = Compiler(sess).compile([out], [x, grad])
+    assert [step[5].type for step in plan.steps] == ["Reshape"]  # Shape, BroadcastGradientArgs, Sum: skipped
+
+
+def test_reduce_to_shape_fusion_yields_to_a_fed_intermediate():
+    x = placeholder(tf.float32, [None, 3])
+    grad = placeholder(tf.float32, [None, 3])
+    out = _reduce_to_shape(x, grad)
+    summed = out.op.inputs[0]
+    with tf.Session() as sess:
+        fed = sess.run(out, {x: np.zeros((1, 3)), grad: np.ones((2, 3)), summed: np.full(3, 7.0, np.float32)})
+        np.testing.assert_array_equal(fed, np.full((1, 3), 7.0))
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Incompatible shapes: \\[2,3\\] vs. \\[4,3\\]"):
+            sess.run(out, {x: np.zeros((2, 3)), grad: np.ones((4, 3))})

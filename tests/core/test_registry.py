@@ -62,7 +62,7 @@ def test_non_differentiable_ops_pass_no_gradient():
 
 
 def test_second_derivative_through_broadcast_summing():
-    # d/dx of sum(d/dy sum(x * y)) where y broadcasts: exercises SumToShape's own gradient.
+    # d/dx of sum(d/dy sum(x * y)) where y broadcasts: the gradient of the Sum/Reshape that summed it.
     def build(x, y):
         (dy,) = gradients(tf.reduce_sum(x * x * y), [y])
         return dy * x

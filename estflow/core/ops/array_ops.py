@@ -422,15 +422,20 @@ def _fuse_reduce_to_shape(op):
     cache: dict = {}
 
     def kernel(xp, g, a, b):
-        key = (a.shape, b.shape)
+        if g.shape == a.shape == b.shape:  # nothing was broadcast: the usual case, at once
+            return g
+        key = (g.shape, a.shape, b.shape)
         found = cache.get(key)
         if found is None:
             axes = _bcast_reduction_axes(list(a.shape), list(b.shape))
             if axes is None:
                 raise _invalid(f"Incompatible shapes: {_shape_str(a.shape)} vs. {_shape_str(b.shape)}")
+            axes = tuple(axes[k])
+            if all(i < g.ndim for i in axes):  # summing over a dim of size 1 only drops it: Reshape restores it
+                axes = tuple(i for i in axes if g.shape[i] != 1)
             if len(cache) > 64:  # a few batch sizes recur; never grow without bound
                 cache.clear()
-            found = cache[key] = (tuple(axes[k]), key[k])
+            found = cache[key] = (axes, key[k + 1])
         axes, shape = found
         out = xp.sum(g, axis=axes, dtype=g.dtype) if axes else g
         return out if out.shape == shape else xp.reshape(out, shape)
