@@ -757,3 +757,31 @@ def test_while_gradients_under_concurrent_runs_of_one_session():
     for t in threads:
         t.join()
     assert failures == []
+
+
+def test_while_gradient_twice_reuses_the_accumulators_and_is_not_differentiated_again():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float64, [2], name="x")
+        _, y = tf.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, tf.sin(y) * y), [0, x])
+        loop = y.op
+        (d1,) = tf.gradients(tf.reduce_sum(y), [x])
+        n_inputs = len(loop.inputs)
+        (d2,) = tf.gradients(tf.reduce_sum(y * y), [x])
+        assert len(loop.inputs) == n_inputs  # the values the VJP reads are accumulated once
+        assert tf.gradients(tf.reduce_sum(d1), [x]) == [None]  # as before: no second derivative through it
+        xv = np.array([0.3, -0.7])
+        with tf.Session() as sess:
+            got1, got2 = sess.run([d1, d2], {x: xv})
+
+    def f(v):
+        for _ in range(3):
+            v = np.sin(v) * v
+        return v
+
+    eps = 1e-6
+    numeric = (f(xv + eps) - f(xv - eps)) / (2 * eps)  # elementwise loop: the Jacobian is diagonal
+    np.testing.assert_allclose(got1, numeric, rtol=1e-6)
+    np.testing.assert_allclose(got2, 2 * f(xv) * numeric, rtol=1e-6)
+    print_form = str(loop)  # printing an op never fails
+    assert "While" in print_form

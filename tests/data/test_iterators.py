@@ -187,6 +187,7 @@ def test_a_graph_with_a_python_pipeline_is_not_exported_but_is_drawn():
     graph_def = graph_io.graph_to_graph_def(tf.get_default_graph(), strict=False)
     (node,) = [n for n in graph_def.node if n.op == "MakeIterator"]
     assert "dataset" not in node.attr and node.attr[graph_io.UNENCODABLE_ATTR].list.s
+    assert "MakeIterator" in str(tf.get_default_graph().get_operation_by_name("MakeIterator"))  # printing works
     assert {"IteratorV2", "MakeIterator", "IteratorGetNext"} <= {n.op for n in graph_def.node}
 
 

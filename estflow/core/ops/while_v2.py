@@ -418,6 +418,9 @@ def _while_grad(op, *grads):
     outs = apply_op("While", *inputs, name="while", T=_Tuple(t.dtype for t in inputs), cond=grad_cond,
                     body=grad_body, output_shapes=_Tuple(t.shape for t in grad_body.inputs),
                     parallel_iterations=op._attrs.get("parallel_iterations", 10))
+    # NOTE: not differentiated again (as estflow's loop gradients never were): its body reads the
+    # forward values off lists, so a second derivative through it would miss their dependence on x.
+    _no_backprop.add(outs[0].op)
     added = len(op._inputs) - n_inputs  # accumulators inserted before the captures
     result = [None] * len(op._inputs)
     for k, i in enumerate(user + caps):
