@@ -692,7 +692,7 @@ def test_reduce_to_shape_runs_as_one_plan_step_with_the_unfused_result():
     grad = placeholder(tf.float32, [None, None])
     out = _reduce_to_shape(x, grad)
     fusion = registered_ops()["Reshape"].fuse(out.op)
-    assert fusion is not None and fusion.inputs == (grad, x, grad)
+    assert fusion is not None and fusion.inputs == (grad, x)  # grad's own shape: read from grad
     g = np.arange(12, dtype=np.float32).reshape(4, 3)
     with tf.Session() as sess:
         for xv, gv, want in [(np.zeros((1, 1)), g, g.sum(keepdims=True)),
@@ -703,6 +703,24 @@ def test_reduce_to_shape_runs_as_one_plan_step_with_the_unfused_result():
             assert got.dtype == np.float32
         plan = Compiler(sess).compile([out], [x, grad])
     assert [step[5].type for step in plan.steps] == ["Reshape"]  # Shape, BroadcastGradientArgs, Sum: skipped
+
+
+def test_reduce_to_shape_fusion_of_three_distinct_tensors():
+    x = placeholder(tf.float32, [None, 3])
+    y = placeholder(tf.float32, [None, 3])
+    grad = placeholder(tf.float32, [None, 3])
+    sx, sy = A.shape(x), A.shape(y)
+    rx, ry = apply_op("BroadcastGradientArgs", sx, sy)
+    dx = A.reshape(apply_op("Sum", grad, rx, keep_dims=False), sx)
+    dy = A.reshape(apply_op("Sum", grad * 2.0, ry, keep_dims=False), sy)
+    assert registered_ops()["Reshape"].fuse(dy.op).inputs[1:] == (x, y)
+    g = np.arange(12, dtype=np.float32).reshape(4, 3)
+    with tf.Session() as sess:
+        got_x, got_y = sess.run([dx, dy], {x: np.zeros((1, 3)), y: np.zeros((4, 3)), grad: g})
+        plan = Compiler(sess).compile([dx, dy], [x, y, grad])
+    np.testing.assert_array_equal(got_x, g.sum(0, keepdims=True))
+    np.testing.assert_array_equal(got_y, 2 * g)
+    assert sorted(step[5].type for step in plan.steps) == ["Mul", "Reshape", "Reshape"]
 
 
 def test_reduce_to_shape_fusion_yields_to_a_fed_intermediate():
