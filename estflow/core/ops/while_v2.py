@@ -87,11 +87,15 @@ def _make_while(op, ctx):
     copies = [i for i, c in enumerate(body_plan.copy) if c]
     dead = _plan.DEAD
     checks = []
+    types = op._attrs["T"]
     for i, shape in enumerate(op._attrs["output_shapes"][:n_loop]):
         dims = shape.as_tuple()
-        if dims is not None:
-            checks.append((i, len(dims), _Tuple((k, d) for k, d in enumerate(dims) if d is not None), shape))
+        if dims is not None and i >= 2 and types[i] != dtypes.variant:  # the counters and lists keep theirs
+            full = dims if None not in dims else None  # a fully known shape: one tuple comparison
+            checks.append((i, len(dims), _Tuple((k, d) for k, d in enumerate(dims) if d is not None), shape, full))
     loop_names = [t.name for t in op._inputs[:n_loop]]
+    counted = _counts_to_limit(cond_graph)
+    dead_aware = body_plan.run is not _plan.execute  # only a body with a tf.cond makes dead values
 
     def run_while(*inputs):
         loop = list(inputs[:n_loop])
@@ -100,30 +104,39 @@ def _make_while(op, ctx):
         body_base = body_plan.base(captures)
         limit = int(loop[1])
         iteration = 0
-        while limit < 0 or int(loop[0]) < limit:
-            pred = cond_plan(cond_base, loop)[pred_slot]
-            if pred is dead or not bool(pred):
-                break
+        while (limit < 0 and not counted) or int(loop[0]) < limit:
+            if not counted:
+                pred = cond_plan(cond_base, loop)[pred_slot]
+                if pred is dead or not bool(pred):
+                    break
             slots = body_plan(body_base, loop)
             new = [slots[s] for s in out_slots]
             for i in copies:
                 new[i] = new[i].copy() if hasattr(new[i], "copy") else new[i]
             iteration += 1
-            for i, ndim, dims, shape in checks:
+            for i, ndim, dims, shape, full in checks:
                 got = getattr(new[i], "shape", ())
-                if len(got) != ndim or any(got[k] != d for k, d in dims):
+                if got != full and (len(got) != ndim or any(got[k] != d for k, d in dims)):
                     raise errors.InvalidArgumentError(
                         None, None, f"Input tensor '{loop_names[i]}' enters the loop with shape {shape}, but has "
                                     f"shape {TensorShape(got)} after {iteration} iteration(s). To allow the shape "
                                     "to vary across iterations, use the `shape_invariants` argument of "
                                     "tf.while_loop to specify a less-specific shape.")
-            if any(v is dead for v in new):
+            if dead_aware and any(v is dead for v in new):
                 raise errors.InvalidArgumentError(None, None, "while_loop body returned a value computed only on "
                                                               "an untaken tf.cond branch.")
             loop = new
         return (*loop, *captures)
 
     return run_while
+
+
+def _counts_to_limit(cond: FuncGraph) -> bool:
+    """Whether `cond` is `loop_counter < maximum_iterations` alone (a gradient loop's): the kernel then
+    compares the two itself instead of running the cond's plan every iteration."""
+    pred = cond.outputs[0] if len(cond.outputs) == 1 else None
+    return (pred is not None and pred.op.type == "Less" and not pred.op._control_inputs
+            and len(cond.inputs) >= 2 and pred.op._inputs[0] is cond.inputs[0] and pred.op._inputs[1] is cond.inputs[1])
 
 
 register(OpDef(
@@ -361,6 +374,10 @@ class _GradBodyGraph(FuncGraph):
         if _mirrors_variable(tensor.op):
             return super().capture(tensor)
         value = self._popped.get(tensor)
+        if value is None and tensor.op.type == "Const":  # the same constant in every iteration: copied
+            with self.as_default(), self.control_dependencies(None), self.name_scope(None):
+                value = apply_op("Const", name=tensor.op.name, **tensor.op._attrs)
+            self._popped[tensor] = value
         if value is None:
             with self.as_default(), self.control_dependencies(None), self.name_scope(None):
                 handle = self._placeholder(dtypes.variant, [], "accumulator")
