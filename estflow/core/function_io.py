@@ -103,6 +103,7 @@ MULTI_OUTPUT_ARGS = {
     "StringSplit": ("indices", "values", "shape"),
     "StringSplitV2": ("indices", "values", "shape"),
     "ComputeAccidentalHits": ("indices", "ids", "weights"),
+    "TensorListPopBack": ("output_handle", "tensor"),
 }
 
 # The one output arg (single tensor or list) of common single-arg ops; any other op: "output".
@@ -128,6 +129,7 @@ OUTPUT_ARG = {
     "VarHandleOp": "resource", "Where": "index", "SparseToDense": "dense", "DynamicPartition": "outputs",
     "DynamicStitch": "merged", "InTopK": "precision", "InTopKV2": "precision", "MatrixBandPart": "band",
     "IsVariableInitialized": "is_initialized", "Multinomial": "output", "RandomUniformInt": "output",
+    "EmptyTensorList": "handle", "TensorListPushBack": "output_handle",
 }
 
 

@@ -504,3 +504,15 @@ def test_bad_function_libraries_are_errors_naming_the_problem(g):
     dangling.library.function[1].node_def[1].input[1] = "ghost:output:0"
     with pytest.raises(ValueError, match="while_body_5.*ghost"):
         graph_io.import_graph_def(dangling)
+
+
+def test_a_while_gradient_body_names_tensorlist_outputs_as_tensorflow_does(g):
+    x = placeholder(tf.float32, [2], name="x")
+    y = cf.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, unary_ops.sin(y) * x), [0, x])[1]
+    gradients(y, [x])
+    graph_def = g.as_graph_def()
+    refs = [inp for f in graph_def.library.function for n in f.node_def for inp in n.input] + [
+        r for f in graph_def.library.function for r in f.ret.values()]
+    assert any(":tensor:0" in r for r in refs)  # TensorListPopBack's popped value: output arg "tensor"
+    assert any(":output_handle:0" in r for r in refs)
+    assert not any(r.startswith(("TensorListPopBack:output:", "TensorListPushBack:output:")) for r in refs)
