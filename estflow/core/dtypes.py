@@ -133,6 +133,10 @@ _BY_NAME.update({"half": float16, "double": float64, "float": float32, "int": in
 _BY_ENUM = {d.as_datatype_enum: d for d in ALL_DTYPES}
 _BY_NP = {np.dtype(d.as_numpy_dtype): d for d in ALL_DTYPES}
 _BY_NP[np.dtype("S")] = string
+# DT_VARIANT: opaque values (TensorLists) that live inside a run; never fed, converted or saved.
+variant = DType("variant", 21, object)
+_BY_NAME["variant"] = variant
+_BY_ENUM[variant.as_datatype_enum] = variant
 _BY_NP[np.dtype("U")] = string
 
 

@@ -39,10 +39,8 @@ Estflow specifics, read back by estflow and harmless to TensorFlow:
   name of a function is local to it and kept as is.
 - `While` nodes carry `_num_original_outputs` (as TF2's), and `_estflow_back_prop: false`
   for a loop built with `back_prop=False`.
-- `WhileGrad` (estflow's own op: a While's gradient, not a TF op) names the body tensors
-  its kernel feeds and fetches in `_estflow_grad_ys`, `_estflow_frontier` and
-  `_estflow_dxs` (function-local names in the body's FunctionDef, which holds the
-  gradient ops too), so training graphs round-trip; TensorFlow can't run it.
+- A while_loop's gradient is a second `While` over TensorList accumulators (TF2's form),
+  so training graphs hold TF ops only.
 
 TensorFlow's own functional `While` / `StatelessWhile` nodes import when their functions
 use only ops estflow registers and follow TF2's loop layout (loop_counter and
@@ -68,7 +66,6 @@ from estflow.core.tensor_shape import TensorShape
 
 NUM_CAPTURES_ATTR = "_estflow_num_captures"
 BACK_PROP_ATTR = "_estflow_back_prop"
-GRAD_ATTRS = ("_estflow_grad_ys", "_estflow_frontier", "_estflow_dxs")
 WHILE_OPS = frozenset({"While", "StatelessWhile"})
 
 # ---- TensorFlow's output arg names ------------------------------------------------------------
@@ -202,29 +199,6 @@ class FunctionLibraryBuilder:
             node.attr["_num_original_outputs"].i = len(op._outputs)
             if op in while_v2._no_backprop:
                 node.attr[BACK_PROP_ATTR].b = False
-            return []
-        if op._type != "WhileGrad":
-            return []
-        spec = while_v2._grad_specs.get(op)
-        body = op._attrs.get("body")
-        ref = self._refs.get(body)
-        problem = None
-        if spec is None or ref is None:
-            problem = "its gradient spec is not known to this process"
-        else:
-            try:
-                values = [[ref(t) for t in spec.grad_ys], [ref(t) for t in spec.frontier], [ref(t) for t in spec.dxs]]
-            except ValueError as e:
-                problem = str(e)
-        if problem is not None:
-            if strict:
-                raise ValueError(f"Operation '{op.name}' (op: 'WhileGrad'), the gradient of while_loop "
-                                 f"'{op._attrs.get('forward')}', can't be written to a GraphDef: {problem}.")
-            return [f"{GRAD_ATTRS[0]}: {problem}"]
-        for key, names in zip(GRAD_ATTRS, values, strict=True):
-            lst = node.attr[key].list
-            lst.SetInParent()
-            lst.s.extend(n.encode("utf-8") for n in names)
         return []
 
 
@@ -320,12 +294,6 @@ class FunctionLibraryImporter:
         """Fix up the attrs of a functional op before it is built (TF's optional attrs, names)."""
         if node.op in WHILE_OPS:
             self._prepare_while(node, attrs, inputs)
-        elif node.op == "WhileGrad":
-            forward = lookup(attrs.get("forward", ""))
-            if forward is None or forward.type not in WHILE_OPS:
-                raise ValueError(f"Node '{node.name}' (op: 'WhileGrad'): its forward loop "
-                                 f"'{attrs.get('forward')}' is not a While node of the graph_def.")
-            attrs["forward"] = forward.name
         return attrs
 
     def _prepare_while(self, node, attrs: dict, inputs: list) -> None:
@@ -351,7 +319,7 @@ class FunctionLibraryImporter:
                                  "loop counter and maximum_iterations (int32 or int64 scalars).")
 
     def finish(self, node, op: Operation, lookup) -> None:
-        """Restore what a functional op keeps outside its attrs: captures, back_prop, gradient specs."""
+        """Restore what a functional op keeps outside its attrs: captures, back_prop."""
         if node.op in WHILE_OPS:
             for fg in (op._attrs["cond"], op._attrs["body"]):
                 n = self._num_captures.get(fg) or 0
@@ -362,23 +330,6 @@ class FunctionLibraryImporter:
                         fg._captured.setdefault(outer, inner)
             if BACK_PROP_ATTR in node.attr and not node.attr[BACK_PROP_ATTR].b:
                 while_v2._no_backprop.add(op)
-        elif node.op == "WhileGrad":
-            self._finish_while_grad(node, op, lookup(_string_attr(node, "forward")))
-
-    def _finish_while_grad(self, node, op: Operation, forward: Operation) -> None:
-        body = op._attrs["body"]
-        missing = [k for k in GRAD_ATTRS if k not in node.attr]
-        if missing or body not in self._locals:
-            raise ValueError(f"Node '{node.name}' (op: 'WhileGrad') can't be imported: it lacks "
-                             f"{', '.join(missing) or 'a body function'} (written by an older estflow?).")
-        grad_ys, frontier, dxs = ([self._resolve(s.decode("utf-8"), body, node.name) for s in node.attr[k].list.s]
-                                  for k in GRAD_ATTRS)
-        stash = while_v2._stashed.setdefault(forward, [])
-        for t in frontier:
-            if t not in stash:
-                stash.append(t)
-        while_v2._grad_specs[op] = while_v2._WhileGradSpec(forward, grad_ys, frontier,
-                                                           [stash.index(t) for t in frontier], dxs)
 
     # ---- functions ---------------------------------------------------------------------------------
     def function(self, name: str, outer_graph, input_shapes=None) -> FuncGraph:

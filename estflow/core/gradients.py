@@ -20,7 +20,7 @@ from estflow.core import dtypes
 from estflow.core.graph import Operation, Tensor, _graph_of
 from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.ops.constant_op import convert_to_tensor
-from estflow.core.registry import OpDef, TensorSpec, apply_op, register
+from estflow.core.registry import OpDef, apply_op
 
 _custom_gradients: dict[str, object] = {}
 
@@ -74,37 +74,11 @@ def _is_differentiable_dtype(dtype) -> bool:
 
 
 # ---- summing a broadcast gradient back to an input's shape --------------------------------------
-def _sum_to_shape_infer(grad: TensorSpec, x: TensorSpec) -> TensorSpec:
-    return TensorSpec(x.shape, grad.dtype)
-
-
-def _sum_to_shape_kernel(xp, grad, x):
-    shape = x.shape if hasattr(x, "shape") else ()
-    gshape = grad.shape if hasattr(grad, "shape") else ()
-    if gshape == shape:
-        return grad
-    lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape) if d == 1 and gshape[lead + i] != 1)
-    out = grad.sum(axis=axes, dtype=grad.dtype) if axes else grad
-    return xp.reshape(out, shape)
-
-
-def _sum_to_shape_grad(op, grad):
-    """The summed gradient spreads back over the positions it was summed from."""
-    shape = apply_op("Shape", op.inputs[0], name="Shape", out_type=dtypes.int32)
-    return apply_op("BroadcastTo", grad, shape, name="BroadcastTo"), None
-
-
-# NOTE: TF emits Shape, Shape, BroadcastGradientArgs, Sum and Reshape for every input of a
-# broadcasting op whose shapes are not fully known. One op deciding at run time costs one
-# kernel call instead of five, which is most of a small training step.
-register(OpDef(
-    "SumToShape",
-    infer=_sum_to_shape_infer,
-    kernel=_sum_to_shape_kernel,
-    grad=_sum_to_shape_grad,
-    input_names=("grad: T", "x: Tx"), output_names=("output: T",), attr_types={"T": "type", "Tx": "type"},
-))
+# Where shapes are not fully known, the sum is TF's own pattern (as in TF's BroadcastTo and
+# SelectV2 gradients), so the graph exports to TF:
+#     sx = Shape(x); rx, _ = BroadcastGradientArgs(sx, Shape(grad)); dx = Reshape(Sum(grad, rx), sx)
+# NOTE: a plan runs each Reshape(Sum(...)) as one step (Reshape's OpDef.fuse, in array_ops), so
+# the four extra ops per input cost nothing at run time.
 
 
 def _may_have_stretched(op: Operation, x: Tensor) -> bool:
@@ -144,7 +118,13 @@ def _unbroadcast(grad, x: Tensor, op: Operation):
         if out.shape.as_tuple() != xd:
             out = apply_op("Reshape", out, np.array(xd, np.int32), name="Reshape")
         return out
-    return apply_op("SumToShape", grad, x, name="SumToShape")
+    sx = apply_op("Shape", x, name="Shape", out_type=dtypes.int32)
+    sg = apply_op("Shape", grad, name="Shape", out_type=dtypes.int32)
+    reduction = apply_op("BroadcastGradientArgs", sx, sg, name="BroadcastGradientArgs")[0]
+    summed = apply_op("Sum", grad, reduction, name="Sum", keep_dims=False)
+    out = apply_op("Reshape", summed, sx, name="Reshape")
+    out.set_shape(x.shape)
+    return out
 
 
 def _needs_unbroadcast(op: Operation) -> bool:

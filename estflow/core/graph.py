@@ -234,7 +234,9 @@ class Operation:
         return f"<tf.Operation '{self._name}' type={self._type}>"
 
     def __str__(self):
-        return str(self.node_def)
+        from estflow.core.graph_io import node_def_from_operation  # graph_io builds on this module
+
+        return str(node_def_from_operation(self, strict=False))  # printing never fails on an attr
 
 
 class _GraphState(threading.local):

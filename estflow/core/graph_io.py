@@ -14,9 +14,12 @@ from its op type and the attrs that op type declares.
 
 Attrs holding a function graph (the `cond`/`body` of a functional `While`) are written as
 `func` attrs naming a `FunctionDef` of `GraphDef.library`, and rebuilt from it on import:
-see `estflow.core.function_io` for the function format. `graph_to_graph_def(graph,
-strict=False)` never fails on an attr it can't encode: it drops it and lists it in the
-node's `_estflow_unencodable_attr` attr (for drawing graphs in TensorBoard).
+see `estflow.core.function_io` for the function format. Export is strict: an attr that can't be
+encoded raises TypeError naming the node and attr, and an op whose attrs are Python objects
+(a `PythonObjectAttr`: iterators over a tf.data pipeline built in Python) raises
+`UnexportableGraphError`, a ValueError saying why. `graph_to_graph_def(graph, strict=False)`
+never fails on an attr: it drops it and lists it in the node's `_estflow_unencodable_attr`
+attr (for drawing graphs in TensorBoard).
 """
 
 from __future__ import annotations
@@ -391,6 +394,24 @@ def node_def_from_operation(op: Operation, add_shapes: bool = False, strict: boo
 UNENCODABLE_ATTR = "_estflow_unencodable_attr"
 
 
+class PythonObjectAttr(str):
+    """An attr value standing for Python objects of this process (a tf.data pipeline, a function).
+
+    The text describes them; `payload` holds them. A GraphDef can't hold Python objects, so
+    a strict export raises `UnexportableGraphError` with `kind`, `why` and `advice`, and a
+    non-strict one (TensorBoard's FileWriter) drops the attr with a note.
+    """
+
+    payload = None
+    kind = "Op"  # "Dataset op": how the error names the node's kind
+    why = "holds Python objects"
+    advice = ""
+
+
+class UnexportableGraphError(ValueError):
+    """A graph holds an op that no GraphDef can represent (an attr of Python objects)."""
+
+
 def _func_attr(value, functions):
     """A FuncGraph (or a list of them) as NameAttrList(s); other values unchanged."""
     if isinstance(value, FuncGraph):
@@ -415,6 +436,13 @@ def _node_def(op: Operation, add_shapes: bool, strict: bool, functions, tensor_r
     attr_defs = op_def.attr_defs if op_def is not None else {}
     attrs = {**op._attrs, **op_def.derived_attrs(op)} if attr_defs else op._attrs
     for key, value in attrs.items():
+        if isinstance(value, PythonObjectAttr):
+            if not strict:
+                dropped.append(f"{key}: Python objects ({value})")
+                continue
+            raise UnexportableGraphError(
+                f"{value.kind} '{op._name}' (op: '{op._type}'){where} {value.why} and cannot be written to a "
+                f"GraphDef (attr '{key}'): a GraphDef holds no Python objects. {value.advice}".rstrip())
         value = _func_attr(value, functions)  # errors inside a function name their own node
         try:
             attr_def = attr_defs.get(key)
@@ -429,6 +457,11 @@ def _node_def(op: Operation, add_shapes: bool, strict: bool, functions, tensor_r
                             f"attr '{key}': {e}") from None
         if proto is not None:
             node.attr[key].CopyFrom(proto)
+        elif strict and getattr(op._op_def, "attrs", {}).get(key) is not None:
+            # None only ever means "not given" for an optional attr (default None); anywhere else
+            # the value would silently vanish from the GraphDef.
+            raise TypeError(f"Operation '{op._name}' (op: '{op._type}'){where} can't be written to a GraphDef: "
+                            f"attr '{key}' has no value (None).")
     if op._colocation is not None and "_class" not in node.attr:
         target = _colocation_name(op._colocation)
         if target is not None and target != op._name:

@@ -36,6 +36,7 @@ import numpy as np
 from estflow.core import devices, dtypes, errors
 from estflow.core.dead import DEAD
 from estflow.core.graph import Operation, Tensor
+from estflow.core.ops.list_ops import TensorList
 from estflow.core.schedule import dead_region, schedule, variables_written
 from estflow.core.tensor_util import to_string_array
 
@@ -428,8 +429,9 @@ class Compiler:
         `feed_placement`: the device fed values live on (a While's loop variables: the While's device).
         """
         fed_set = set(fed)
-        order = schedule(self._prune(elements, fed_set), fed_set)
-        region, waited = dead_region(order, fed_set)
+        self._fusions = {}  # op -> registry.Fusion the plan runs instead of the op's own inputs
+        order = schedule(self._prune(elements, fed_set), fed_set, self._fusions)
+        region, waited = dead_region(order, fed_set, self._fusions)
         b = _Build()
         feeds = []
         for t in fed:
@@ -480,9 +482,10 @@ class Compiler:
         op_def = op._op_def
         placement = self._placement(op)
         xp = devices.array_module(placement[0])
-        ref = op_def.ref_inputs
-        in_slots = [self._input_slot(b, t, placement, op, fed_set) for i, t in enumerate(op._inputs) if i not in ref]
-        fn = self._kernel(op, xp, placement)
+        fusion = self._fusions.get(op)
+        ref = () if fusion is not None else op_def.ref_inputs
+        in_slots = [self._input_slot(b, t, placement, op, fed_set) for t in self._value_inputs(op)]
+        fn = functools.partial(fusion.kernel, xp) if fusion is not None else self._kernel(op, xp, placement)
         out_slots = []
         for t in outs:
             s = b.new_slot(placement)
@@ -586,15 +589,29 @@ class Compiler:
             index = placement[1]
 
             def fn(x):
-                if x is DEAD:
+                if x is DEAD or type(x) is TensorList:  # a TensorList holds arrays of either device
                     return x
                 with cp.cuda.Device(index):
                     return cp.asarray(x)
         else:
             def fn(x):
-                return x if x is DEAD else devices.to_numpy(x)
+                return x if x is DEAD or type(x) is TensorList else devices.to_numpy(x)
         name = f"{op.name}/_Copy{'HtoD' if placement[0] == 'GPU' else 'DtoH'}"
         return _Step(fn, (src,), dst, op, (name, f"{name} = _Copy({op.name})", _device_name(placement)))
+
+    def _value_inputs(self, op: Operation) -> list[Tensor]:
+        """The tensors whose values `op`'s step reads: its fusion's inputs, else its non-ref inputs."""
+        fusion = self._fusions.get(op)
+        if fusion is not None:
+            return list(fusion.inputs)
+        ref = op._op_def.ref_inputs
+        return [t for i, t in enumerate(op._inputs) if i not in ref]
+
+    def _fuse(self, op: Operation, fed: set) -> None:
+        """Take the compile-time fusion `op`'s OpDef offers (OpDef.fuse), unless it skips a fed tensor."""
+        fusion = op._op_def.fuse(op)
+        if fusion is not None and not any(t in fed for t in fusion.skipped):
+            self._fusions[op] = fusion
 
     def _prune(self, elements, fed: set) -> list[Operation]:
         """The ops the fetches need, in an order where every op follows its inputs."""
@@ -618,8 +635,11 @@ class Compiler:
                     raise errors.InvalidArgumentError(None, op, f"Graph has a cycle through node '{op.name}'.")
                 state[op] = 1
                 stack.append((op, True))
-                ref = op._op_def.ref_inputs
-                for i, t in enumerate(op._inputs):
+                if op._op_def.fuse is not None:
+                    self._fuse(op, fed)
+                fusion = self._fusions.get(op)
+                ref = () if fusion is not None else op._op_def.ref_inputs
+                for i, t in enumerate(op._inputs if fusion is None else fusion.inputs):
                     if t in fed or i in ref:
                         continue
                     dep = t._op

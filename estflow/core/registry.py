@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -101,6 +101,10 @@ class OpDef:
     # TF's op forwards a ref (RefSwitch, RefIdentity) that its consumers dereference; estflow reads the
     # variable when the op runs, so the plan runs it after the writes its consumers wait for.
     forwards_ref: bool = False
+    # Compile-time fusion: fuse(op) -> Fusion | None. A plan may run the op as one step,
+    # Fusion.kernel(xp, *Fusion.inputs), instead of running the ops between those tensors and the op
+    # (grappler-style; the graph keeps TF's ops). The plan declines when a tensor in Fusion.skipped is fed.
+    fuse: Callable | None = None
 
     def __post_init__(self):
         if not isinstance(self.input_names, tuple) or not isinstance(self.output_names, tuple):
@@ -302,6 +306,14 @@ class AttrDef:
         if kind == "bool":
             return bool(value)
         return value
+
+
+class Fusion(NamedTuple):
+    """What `OpDef.fuse` offers: compute the op from `inputs` with `kernel`, skipping `skipped`."""
+
+    inputs: tuple  # tensors of the graph the fused kernel reads
+    kernel: Callable  # kernel(xp, *input_arrays) -> the op's output, exactly as the unfused ops give it
+    skipped: tuple  # the tensors between `inputs` and the op that the fused step does not compute
 
 
 _REGISTRY: dict[str, OpDef] = {}

@@ -17,9 +17,15 @@ import heapq
 from estflow.core.graph import Operation
 
 
-def _value_deps(op: Operation, fed: set):
+def _inputs(op: Operation, fusions: dict) -> tuple:
+    """The tensors `op`'s step reads: a compile-time fusion's inputs (OpDef.fuse), else its own."""
+    fusion = fusions.get(op)
+    return op._inputs if fusion is None else fusion.inputs
+
+
+def _value_deps(op: Operation, fed: set, fusions: dict):
     """The ops `op` waits for: producers of its inputs (variables aside: they are read lazily) and controls."""
-    for t in op._inputs:
+    for t in _inputs(op, fusions):
         if t in fed:
             continue
         if not t._op._op_def.is_variable:
@@ -27,11 +33,12 @@ def _value_deps(op: Operation, fed: set):
     yield from op._control_inputs
 
 
-def _variables_read(op: Operation, fed: set, refers: dict):
+def _variables_read(op: Operation, fed: set, refers: dict, fusions: dict):
     """The variables `op` reads: through values that may alias them, or ref inputs it does not write."""
-    ref = op._op_def.ref_inputs
+    fused = op in fusions
+    ref = () if fused else op._op_def.ref_inputs
     writes = op._op_def.writes_refs
-    for i, t in enumerate(op._inputs):
+    for i, t in enumerate(_inputs(op, fusions)):
         if t in fed:
             continue
         if i in ref:
@@ -41,14 +48,14 @@ def _variables_read(op: Operation, fed: set, refers: dict):
             yield from refers.get(t._op, ())
 
 
-def _refers_to(op: Operation, fed: set, refers: dict) -> frozenset:
+def _refers_to(op: Operation, fed: set, refers: dict, fusions: dict) -> frozenset:
     """The variables an output of `op` may alias (an update in place shows through it)."""
     op_def = op._op_def
     if op_def.is_variable:
         return frozenset((op,))
     out = set(variables_written(op))
     if op_def.aliases_input or op_def.forwards_ref:
-        out.update(v for v in _variables_read(op, fed, refers))
+        out.update(v for v in _variables_read(op, fed, refers, fusions))
     return frozenset(out)
 
 
@@ -61,16 +68,18 @@ def variables_written(op: Operation):
                 yield dep
 
 
-def schedule(needed: list[Operation], fed: set) -> list[Operation]:
+def schedule(needed: list[Operation], fed: set, fusions: dict | None = None) -> list[Operation]:
     """The order the plan runs `needed` in (variables excluded: they are read where consumed).
 
     Reads before writes: an op that depends on no write runs before every write, and an op
     reading a variable (through a value that may alias it, like its `read` snapshot) runs
     before each write of that variable it does not depend on (through inputs or control
-    inputs); one that depends on the write sees it. Among the rest, `needed`'s order is kept, so the
+    inputs); one that depends on the write sees it. `fusions` (op -> registry.Fusion) replace
+    a fused op's inputs by the tensors its fused step reads. Among the rest, `needed`'s order is kept, so the
     schedule is deterministic. Constraints that would form a cycle (reads and writes of two
     variables crossing each other's control dependencies) are dropped, earliest op first.
     """
+    fusions = fusions or {}
     ops = [op for op in needed if not op._op_def.is_variable]
     writers = [op for op in ops if op._op_def.writes_refs]
     if not writers:
@@ -85,17 +94,17 @@ def schedule(needed: list[Operation], fed: set) -> list[Operation]:
     preds: dict[Operation, list[Operation]] = {}
     refers: dict[Operation, frozenset] = {}
     for op in needed:
-        refers[op] = _refers_to(op, fed, refers)
+        refers[op] = _refers_to(op, fed, refers, fusions)
         if op not in index:
             continue
-        deps = [d for d in _value_deps(op, fed) if d in index]
+        deps = [d for d in _value_deps(op, fed, fusions) if d in index]
         m = bit.get(op, 0)
         for d in deps:
             m |= mask[d]
         mask[op], preds[op] = m, deps
     extra: dict[Operation, list[Operation]] = {}  # op -> ops that must run before it (reads, or writes)
     for op in ops:
-        for var in set(_variables_read(op, fed, refers)):
+        for var in set(_variables_read(op, fed, refers, fusions)):
             for w in writes_of.get(var, ()):
                 if w is op or mask[op] & bit[w]:
                     continue
@@ -138,14 +147,15 @@ def _ordered(ops, index, preds, extra, key) -> list[Operation]:
     return order
 
 
-def dead_region(order: list[Operation], fed: set) -> tuple[set, set]:
+def dead_region(order: list[Operation], fed: set, fusions: dict | None = None) -> tuple[set, set]:
     """The ops that may see a dead value (downstream of a Switch), and those among them others wait on."""
+    fusions = fusions or {}
     region: set[Operation] = set()
     waited: set[Operation] = set()
     for op in order:
-        ref = op._op_def.ref_inputs
+        ref = () if op in fusions else op._op_def.ref_inputs
         hit = False
-        for i, t in enumerate(op._inputs):
+        for i, t in enumerate(_inputs(op, fusions)):
             if t in fed:
                 continue
             dep = t._op

@@ -529,8 +529,8 @@ RefVariable = Variable
 
 def is_variable_initialized(variable) -> Tensor:
     """A bool tensor: whether `variable` has a value in the session."""
-    return apply_op("IsVariableInitialized", variable._variable, name="IsVariableInitialized",
-                    dtype=variable.dtype)
+    ref = variable if isinstance(variable, Tensor) else variable._variable
+    return apply_op("IsVariableInitialized", ref, name="IsVariableInitialized", dtype=ref.dtype.base_dtype)
 
 
 def global_variables(scope=None) -> list:
@@ -578,33 +578,31 @@ def local_variables_initializer() -> Operation:
     return variables_initializer(local_variables(), name="init")
 
 
-def _make_report_uninitialized(op, ctx):
-    store = ctx.variables
-    names = op._attrs["var_names"]
-
-    def report():
-        return np.array([n.encode() for n in names if n not in store], dtype=object)
-
-    return report
-
-
-register(OpDef(
-    "ReportUninitializedVariables",
-    infer=lambda *, var_names: TensorSpec([None], dtypes.string),
-    make_kernel=_make_report_uninitialized,
-    attrs={"var_names": REQUIRED},
-    stateful=True,
-    differentiable=False,
-    cpu_only=True,
-))
-
-
 def report_uninitialized_variables(var_list=None, name="report_uninitialized_variables") -> Tensor:
-    """A 1-D string tensor naming the variables of `var_list` not yet initialized."""
+    """A 1-D string tensor naming the variables of `var_list` not yet initialized.
+
+    Built as TF1 builds it, from TF ops only (so the graph exports to TensorFlow):
+    `boolean_mask(Const(names), LogicalNot(Pack([IsVariableInitialized(v), ...])))`, on the CPU.
+    `var_list` defaults to the global and local variables, else every variable op of the graph.
+    """
+    # Imported here: the op modules build on Variable's tensor conversion, defined above.
+    from estflow.core.ops import concat_ops, gather_ops, unary_ops
+
     if var_list is None:
         var_list = global_variables() + local_variables()
-    names = tuple(v.op.name for v in var_list)
-    return apply_op("ReportUninitializedVariables", name=name, var_names=names)
+        if not var_list:
+            var_list = [op._outputs[0] for op in get_default_graph().get_operations()
+                        if op._type in ("Variable", "VariableV2")]
+    with name_scope(name):
+        init_vars = [is_variable_initialized(v) for v in var_list]
+        graph = get_default_graph()
+        with graph.device("/cpu:0"):
+            if not var_list:
+                return convert_to_tensor(np.array([], dtype=object), dtype=dtypes.string, name="Const")
+            mask = unary_ops.logical_not(concat_ops.stack(init_vars))
+            names = convert_to_tensor(np.array([v.op.name.encode("utf-8") for v in var_list], dtype=object),
+                                      dtype=dtypes.string, name="Const")
+            return gather_ops.boolean_mask(names, mask)
 
 
 def assert_variables_initialized(var_list=None):

@@ -26,12 +26,14 @@ import numpy as np
 
 from estflow.core import devices, dtypes, errors
 from estflow.core.graph import Operation, Tensor, name_scope
+from estflow.core.graph_io import PythonObjectAttr
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 from estflow.core.sparse_tensor import SparseTensor, SparseTensorValue
 from estflow.core.tensor_shape import TensorShape
 from estflow.data import runtime, structure
 from estflow.data.dataset_ops import Dataset
+from estflow.data.sources import GeneratorDataset
 from estflow.data.tracing import StructuredFunction
 
 _STATE = "estflow.data.iterator"
@@ -39,16 +41,33 @@ _NOT_INITIALIZED = ("GetNext() failed because the iterator has not been initiali
                     "initializer operation for this iterator before getting the next element.")
 
 
-class _PyRef(str):
-    """An attr naming Python objects (a pipeline): a plain string in GraphDefs, the objects in this process."""
+class _PyRef(PythonObjectAttr):
+    """An attr holding a tf.data pipeline (Python objects) in this process; a GraphDef can't hold it."""
 
-    payload = None
+    kind = "Dataset op"
+    advice = ("Export a graph that takes its inputs from placeholders instead (as serving graphs do), or draw "
+              "this one with tf.summary.FileWriter, which leaves the pipeline out.")
 
 
 def _ref(description: str, payload) -> _PyRef:
     ref = _PyRef(description)
     ref.payload = payload
+    dataset = payload[0]
+    if _has_generator(dataset):
+        ref.why = "holds a Python function (Dataset.from_generator)"
+    else:
+        ref.why = f"holds a tf.data pipeline built of Python objects ({description})"
     return ref
+
+
+def _has_generator(dataset) -> bool:
+    stack = [dataset]
+    while stack:
+        d = stack.pop()
+        if isinstance(d, GeneratorDataset):
+            return True
+        stack.extend(d._inputs())
+    return False
 
 
 def _payload(op: Operation, attr: str):

@@ -30,7 +30,7 @@ import time
 
 import numpy as np
 
-from estflow.core import dtypes, errors
+from estflow.core import dtypes, errors, graph_io
 from estflow.core.graph import GraphKeys, Operation, Tensor, get_default_graph
 from estflow.core.ops import io_ops
 from estflow.core.ops.constant_op import constant
@@ -480,7 +480,13 @@ class Saver:
         if write_meta_graph:
             filename = checkpoint_management.meta_graph_filename(checkpoint_file, meta_graph_suffix)
             with sess.graph.as_default():
-                self.export_meta_graph(filename, strip_default_attrs=strip_default_attrs)
+                try:
+                    self.export_meta_graph(filename, strip_default_attrs=strip_default_attrs)
+                except graph_io.UnexportableGraphError as exc:
+                    # The checkpoint itself is complete; a training loop must not stop because its input
+                    # pipeline (Python objects) has no GraphDef form. Only the .meta file is left out.
+                    _logger.warning("Checkpoint %s saved without its %s file: %s", model_checkpoint_path or
+                                    checkpoint_file, meta_graph_suffix, exc)
         if model_checkpoint_path is not None and write_state:
             # Last: until this rename, the state file names the previous (complete) checkpoint.
             self._record_last_checkpoint(model_checkpoint_path)

@@ -25,6 +25,7 @@ from estflow.core.ops import array_ops as A
 from estflow.core.ops import concat_ops, fill_ops, gather_ops, manipulation_ops, slicing_ops
 from estflow.core.ops.constant_op import constant, convert_n_to_tensor, placeholder
 from estflow.core.ops.reduction_ops import reduce_sum
+from estflow.core.plan import Compiler
 from estflow.core.registry import apply_op, registered_ops
 from estflow.core.tensor_shape import TensorShape
 from tests.core.gradient_check import check_gradient
@@ -697,3 +698,58 @@ def test_convert_n_to_tensor_names_each_constant_as_tf1():
         unnamed, = convert_n_to_tensor([4])
     assert (a.op.name, b.op.name, unnamed.op.name) == ("parts_0", "parts_1", "Const")
     assert b.shape.as_list() == [2]
+
+
+# ---- Reshape's compile-time fusion (OpDef.fuse) ------------------------------------------------------
+def _reduce_to_shape(x, grad):
+    sx, sg = A.shape(x), A.shape(grad)
+    reduction = apply_op("BroadcastGradientArgs", sx, sg)[0]
+    return A.reshape(apply_op("Sum", grad, reduction, keep_dims=False), sx)
+
+
+def test_reduce_to_shape_runs_as_one_plan_step_with_the_unfused_result():
+    x = placeholder(tf.float32, [None, 1])
+    grad = placeholder(tf.float32, [None, None])
+    out = _reduce_to_shape(x, grad)
+    fusion = registered_ops()["Reshape"].fuse(out.op)
+    assert fusion is not None and fusion.inputs == (grad, x)  # grad's own shape: read from grad
+    g = np.arange(12, dtype=np.float32).reshape(4, 3)
+    with tf.Session() as sess:
+        for xv, gv, want in [(np.zeros((1, 1)), g, g.sum(keepdims=True)),
+                             (np.zeros((4, 1)), g, g.sum(axis=1, keepdims=True)),
+                             (np.zeros((1, 1)), g[:1, :1], g[:1, :1])]:
+            got = sess.run(out, {x: xv, grad: gv})
+            np.testing.assert_array_equal(got, want)
+            assert got.dtype == np.float32
+        plan = Compiler(sess).compile([out], [x, grad])
+    assert [step[5].type for step in plan.steps] == ["Reshape"]  # Shape, BroadcastGradientArgs, Sum: skipped
+
+
+def test_reduce_to_shape_fusion_of_three_distinct_tensors():
+    x = placeholder(tf.float32, [None, 3])
+    y = placeholder(tf.float32, [None, 3])
+    grad = placeholder(tf.float32, [None, 3])
+    sx, sy = A.shape(x), A.shape(y)
+    rx, ry = apply_op("BroadcastGradientArgs", sx, sy)
+    dx = A.reshape(apply_op("Sum", grad, rx, keep_dims=False), sx)
+    dy = A.reshape(apply_op("Sum", grad * 2.0, ry, keep_dims=False), sy)
+    assert registered_ops()["Reshape"].fuse(dy.op).inputs[1:] == (x, y)
+    g = np.arange(12, dtype=np.float32).reshape(4, 3)
+    with tf.Session() as sess:
+        got_x, got_y = sess.run([dx, dy], {x: np.zeros((1, 3)), y: np.zeros((4, 3)), grad: g})
+        plan = Compiler(sess).compile([dx, dy], [x, y, grad])
+    np.testing.assert_array_equal(got_x, g.sum(0, keepdims=True))
+    np.testing.assert_array_equal(got_y, 2 * g)
+    assert sorted(step[5].type for step in plan.steps) == ["Mul", "Reshape", "Reshape"]
+
+
+def test_reduce_to_shape_fusion_yields_to_a_fed_intermediate():
+    x = placeholder(tf.float32, [None, 3])
+    grad = placeholder(tf.float32, [None, 3])
+    out = _reduce_to_shape(x, grad)
+    summed = out.op.inputs[0]
+    with tf.Session() as sess:
+        fed = sess.run(out, {x: np.zeros((1, 3)), grad: np.ones((2, 3)), summed: np.full(3, 7.0, np.float32)})
+        np.testing.assert_array_equal(fed, np.full((1, 3), 7.0))
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Incompatible shapes: \\[2,3\\] vs. \\[4,3\\]"):
+            sess.run(out, {x: np.zeros((2, 3)), grad: np.ones((4, 3))})

@@ -8,6 +8,7 @@ exactly as many times as the loop iterates, also when its gradient is computed.
 from __future__ import annotations
 
 import collections
+import threading
 
 import numpy as np
 import pytest
@@ -781,3 +782,68 @@ def test_group_tuple_no_op_identity():
         assert sess.run([v, w]) == [1, 2]
         assert sess.run([a, b]) == [1, 2]
         assert sess.run(nop) is None and sess.run(ident) == 5
+
+
+def test_while_gradients_under_concurrent_runs_of_one_session():
+    # The gradient loop reads the forward loop's iterations from TensorLists that are values of
+    # the run itself, so threads running one session at once never see each other's iterations.
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float64, [3], name="x")
+        n = tf.placeholder(tf.int32, [], name="n")
+        _, y = tf.while_loop(lambda i, y: i < n, lambda i, y: (i + 1, tf.sin(y) * 1.5 + y), [0, x])
+        (dx,) = tf.gradients(tf.reduce_sum(y), [x])
+    sess = tf.Session(graph=g)
+
+    def expected(xv, steps):
+        value, grad = xv.copy(), np.ones_like(xv)
+        for _ in range(steps):
+            grad = grad * (np.cos(value) * 1.5 + 1.0)
+            value = np.sin(value) * 1.5 + value
+        return value, grad
+
+    failures = []
+
+    def worker(seed):
+        rng = np.random.default_rng(seed)
+        for _ in range(20):
+            xv, steps = rng.standard_normal(3), int(rng.integers(1, 12))
+            got = sess.run([y, dx], {x: xv, n: steps})
+            want = expected(xv, steps)
+            if not (np.allclose(got[0], want[0]) and np.allclose(got[1], want[1])):
+                failures.append((seed, steps))
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+
+
+def test_while_gradient_twice_reuses_the_accumulators_and_is_not_differentiated_again():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float64, [2], name="x")
+        _, y = tf.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, tf.sin(y) * y), [0, x])
+        loop = y.op
+        (d1,) = tf.gradients(tf.reduce_sum(y), [x])
+        n_inputs = len(loop.inputs)
+        (d2,) = tf.gradients(tf.reduce_sum(y * y), [x])
+        assert len(loop.inputs) == n_inputs  # the values the VJP reads are accumulated once
+        assert tf.gradients(tf.reduce_sum(d1), [x]) == [None]  # as before: no second derivative through it
+        xv = np.array([0.3, -0.7])
+        with tf.Session() as sess:
+            got1, got2 = sess.run([d1, d2], {x: xv})
+
+    def f(v):
+        for _ in range(3):
+            v = np.sin(v) * v
+        return v
+
+    eps = 1e-6
+    numeric = (f(xv + eps) - f(xv - eps)) / (2 * eps)  # elementwise loop: the Jacobian is diagonal
+    np.testing.assert_allclose(got1, numeric, rtol=1e-6)
+    np.testing.assert_allclose(got2, 2 * f(xv) * numeric, rtol=1e-6)
+    print_form = str(loop)  # printing an op never fails
+    assert "While" in print_form

@@ -213,8 +213,10 @@ def test_a_while_gradient_graph_round_trips(g):
                          [0, x])
     (dq,) = gradients(q, [x])
     graph_def = g.as_graph_def()
-    (grad_node,) = [n for n in graph_def.node if n.op == "WhileGrad"]
-    assert all(grad_node.attr[k].list.s for k in function_io.GRAD_ATTRS)
+    # TF2's form: a second While over TensorList accumulators the forward loop fills.
+    types = {n.op for n in graph_def.node} | {n.op for f in graph_def.library.function for n in f.node_def}
+    assert [n.op for n in graph_def.node].count("While") == 2 and "WhileGrad" not in types
+    assert {"EmptyTensorList", "TensorListPushBack", "TensorListPopBack"} <= types
     g2 = Graph()
     with g2.as_default():
         q2, dq2, init, v2 = graph_io.import_graph_def(graph_def, return_elements=[q.name, dq.name, v.initializer.name,
@@ -370,7 +372,7 @@ def test_file_writer_export_of_a_graph_with_a_while_loop(g, tmp_path):
     out = cf.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * v), [0, 2.0])[1]
     gradients(out, [v])
     graph_def = g.as_graph_def(add_shapes=True)
-    assert len(graph_def.library.function) == 2
+    assert len(graph_def.library.function) == 4  # the loop's cond and body, and its gradient loop's
     writer = tf.summary.FileWriter(str(tmp_path), g)
     writer.close()
     assert any(p.name.startswith("events.out.tfevents") for p in tmp_path.iterdir())
@@ -396,24 +398,6 @@ def test_strict_and_non_strict_export_of_an_unencodable_attr(g):
     graph_def = graph_io.graph_to_graph_def(g, strict=False)
     (node,) = [n for n in graph_def.node if n.op == "While"]
     assert list(node.attr[graph_io.UNENCODABLE_ATTR].list.s) == [b"hook: function"]
-
-
-def test_a_while_grad_without_its_spec_is_a_clear_error(g):
-    from estflow.core.ops import while_v2
-
-    x = placeholder(tf.float32, [], name="x")
-    y = cf.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * x), [0, x])[1]
-    (dx,) = gradients(y, [x])
-    grad_op = next(op for op in g.get_operations() if op.type == "WhileGrad")
-    spec = while_v2._grad_specs.pop(grad_op)
-    try:
-        with pytest.raises(ValueError, match="WhileGrad.*gradient of while_loop 'while'"):
-            g.as_graph_def()
-        graph_def = graph_io.graph_to_graph_def(g, strict=False)
-        (node,) = [n for n in graph_def.node if n.op == "WhileGrad"]
-        assert node.attr[graph_io.UNENCODABLE_ATTR].list.s
-    finally:
-        while_v2._grad_specs[grad_op] = spec
 
 
 # ---- TensorFlow's functional loops ---------------------------------------------------------------------------
@@ -525,3 +509,15 @@ def test_bad_function_libraries_are_errors_naming_the_problem(g):
     dangling.library.function[1].node_def[1].input[1] = "ghost:output:0"
     with pytest.raises(ValueError, match="while_body_5.*ghost"):
         graph_io.import_graph_def(dangling)
+
+
+def test_a_while_gradient_body_names_tensorlist_outputs_as_tensorflow_does(g):
+    x = placeholder(tf.float32, [2], name="x")
+    y = cf.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, unary_ops.sin(y) * x), [0, x])[1]
+    gradients(y, [x])
+    graph_def = g.as_graph_def()
+    refs = [inp for f in graph_def.library.function for n in f.node_def for inp in n.input] + [
+        r for f in graph_def.library.function for r in f.ret.values()]
+    assert any(":tensor:0" in r for r in refs)  # TensorListPopBack's popped value: output arg "tensor"
+    assert any(":output_handle:0" in r for r in refs)
+    assert not any(r.startswith(("TensorListPopBack:output:", "TensorListPushBack:output:")) for r in refs)

@@ -181,7 +181,7 @@ def test_no_summing_ops_where_no_broadcast_is_possible(g):
     loss = tf.reduce_mean(tf.matmul(x, w) + b)
     dw, db = gradients(loss, [w, b])
     types = {op.type for op in g.get_operations() if op.name.startswith("gradients/")}
-    assert "SumToShape" not in types  # [?,4]x[4,2] never broadcasts; [?,2] + [2] sums statically
+    assert "BroadcastGradientArgs" not in types  # [?,4]x[4,2] never broadcasts; [?,2] + [2] sums statically
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         out_w, out_b = sess.run([dw, db], {x: np.ones((5, 4))})
@@ -234,3 +234,22 @@ def test_colocate_gradients_with_ops_places_gradients_beside_their_ops(g):
     node = {n.name: n for n in g.as_graph_def().node}[coloc.op.name]
     assert list(node.attr["_class"].list.s) == [b"loc:@y"]
     np.testing.assert_allclose(run(coloc), [2.0, 4.0])
+
+
+def test_a_possible_run_time_broadcast_is_summed_with_tfs_ops(g):
+    # TF's own pattern, so the graph exports to TensorFlow: Shape, BroadcastGradientArgs, Sum, Reshape.
+    a = tf.placeholder(tf.float32, shape=[None, 3], name="a")
+    b = tf.placeholder(tf.float32, shape=[None, 3], name="b")
+    da, db = gradients(tf.reduce_sum(a * b), [a, b])
+    assert da.op.type == "Reshape" and da.shape.as_list() == [None, 3]
+    summed, shape = da.op.inputs
+    assert summed.op.type == "Sum" and shape.op.type == "Shape" and shape.op.inputs[0] is a
+    assert summed.op.inputs[1].op.type == "BroadcastGradientArgs"
+    with tf.Session() as sess:
+        out_a, out_b = sess.run([da, db], {a: np.ones((1, 3)), b: np.full((4, 3), 2.0)})
+        np.testing.assert_array_equal(out_a, np.full((1, 3), 8.0))
+        np.testing.assert_array_equal(out_b, np.ones((4, 3)))
+        # both shapes vary between runs: the reduction is decided per run
+        out_a, out_b = sess.run([da, db], {a: np.full((2, 3), 3.0), b: np.full((1, 3), 2.0)})
+        np.testing.assert_array_equal(out_a, np.full((2, 3), 2.0))
+        np.testing.assert_array_equal(out_b, np.full((1, 3), 6.0))

@@ -52,11 +52,7 @@ def test_the_exceptions_are_registered_and_still_lack_a_rule():
 TF_OP_DEFS = Path(__file__).parent.parent / "fixtures" / "tf_op_defs.json"
 
 # estflow's own op types, which TF lacks.
-NOT_TF_OPS = {
-    "SumToShape": "autodiff's sum of a broadcast gradient back to its input's shape (TF: BroadcastGradientArgs+Sum)",
-    "WhileGrad": "a while_loop's gradient (TF2 differentiates a While into a second While over TensorLists)",
-    "ReportUninitializedVariables": "one op for TF1's report_uninitialized_variables (TF composes it of many)",
-}
+NOT_TF_OPS: dict[str, str] = {}  # every estflow op type is one of TF's
 # (op, attr): attrs that differ from TF's, and why.
 ATTR_DEVIATIONS = {
     ("MakeIterator", "dataset"): "extra: the dataset object the iterator runs (estflow has no dataset variant tensors)",
@@ -227,7 +223,7 @@ def test_non_differentiable_ops_pass_no_gradient():
 
 
 def test_second_derivative_through_broadcast_summing():
-    # d/dx of sum(d/dy sum(x * y)) where y broadcasts: exercises SumToShape's own gradient.
+    # d/dx of sum(d/dy sum(x * y)) where y broadcasts: the gradient of the Sum/Reshape that summed it.
     def build(x, y):
         (dy,) = gradients(tf.reduce_sum(x * x * y), [y])
         return dy * x

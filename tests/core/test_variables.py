@@ -171,7 +171,11 @@ def test_is_variable_initialized_and_report(graph, sess):
     b = Variable(2.0, name="b")
     report = variables.report_uninitialized_variables()
     initialized = variables.is_variable_initialized(w)
-    assert report.op.name == "report_uninitialized_variables" and initialized.dtype == tf.bool
+    # TF1's composition, so the graph exports to TensorFlow: boolean_mask of the names by LogicalNot(Pack(...)).
+    assert report.op.name == "report_uninitialized_variables/boolean_mask/GatherV2" and initialized.dtype == tf.bool
+    types = {op.type for op in tf.get_default_graph().get_operations() if op.name.startswith("report_")}
+    assert {"IsVariableInitialized", "Pack", "LogicalNot", "Const", "Where", "GatherV2"} <= types
+    assert report.op.device == "/cpu:0" or report.op.device.lower().endswith("cpu:0")
     assert sess.run(report).tolist() == [b"W", b"b"]
     assert not sess.run(initialized)
     sess.run(w.initializer)
@@ -185,6 +189,12 @@ def test_report_of_an_explicit_list(graph, sess):
     w = Variable(1.0, name="W")
     Variable(2.0, name="b")
     assert sess.run(variables.report_uninitialized_variables([w])).tolist() == [b"W"]
+    assert sess.run(variables.report_uninitialized_variables([])).tolist() == []
+
+
+def test_report_without_collections_lists_every_variable_op(graph, sess):
+    Variable(1.0, name="W", collections=[])
+    assert sess.run(variables.report_uninitialized_variables()).tolist() == [b"W"]
 
 
 def test_initialized_value_initializes_first(graph, sess):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import estflow as tf
+from estflow.core import graph_io
 from estflow.data.dataset_ops import Dataset
 
 D = Dataset
@@ -174,12 +175,28 @@ def test_prefetch_thread_stops_when_session_closes():
     assert threading.active_count() <= before
 
 
-def test_graph_with_iterator_writes_a_graph_def():
+def test_a_graph_with_a_python_pipeline_is_not_exported_but_is_drawn():
+    # A GraphDef holds no Python objects: strict export names the op and says why; TensorBoard's
+    # non-strict form draws the graph with the pipeline attr left out (and noted).
     it = D.range(3).map(lambda x: x + 1).make_initializable_iterator()
     it.get_next()
-    graph_def = tf.get_default_graph().as_graph_def()
-    types = {n.op for n in graph_def.node}
-    assert {"IteratorV2", "MakeIterator", "IteratorGetNext"} <= types
+    with pytest.raises(ValueError, match=r"Dataset op 'MakeIterator' \(op: 'MakeIterator'\) holds a tf.data "
+                                         r"pipeline built of Python objects \(.*MapDataset.*RangeDataset.*\) and "
+                                         r"cannot be written to a GraphDef"):
+        tf.get_default_graph().as_graph_def()
+    graph_def = graph_io.graph_to_graph_def(tf.get_default_graph(), strict=False)
+    (node,) = [n for n in graph_def.node if n.op == "MakeIterator"]
+    assert "dataset" not in node.attr and node.attr[graph_io.UNENCODABLE_ATTR].list.s
+    assert "MakeIterator" in str(tf.get_default_graph().get_operation_by_name("MakeIterator"))  # printing works
+    assert {"IteratorV2", "MakeIterator", "IteratorGetNext"} <= {n.op for n in graph_def.node}
+
+
+def test_a_generator_pipeline_names_its_python_function(tmp_path):
+    it = D.from_generator(lambda: iter([1, 2]), tf.int64).batch(2).make_one_shot_iterator()
+    it.get_next()
+    with pytest.raises(ValueError, match=r"Dataset op 'OneShotIterator' .*holds a Python function "
+                                         r"\(Dataset.from_generator\) and cannot be written to a GraphDef"):
+        tf.train.write_graph(tf.get_default_graph(), str(tmp_path), "graph.pbtxt")
 
 
 def test_reduce_with_captured_placeholder():

@@ -1114,3 +1114,20 @@ def test_export_meta_graph_refuses_keywords_it_cannot_honour(graph):
         with pytest.raises(NotImplementedError, match="exclude_nodes"):
             meta_graph.export_meta_graph(exclude_nodes=["w"])
         assert meta_graph.export_meta_graph(exclude_nodes=None).graph_def.node
+
+
+def test_save_with_a_python_input_pipeline_keeps_the_checkpoint_and_skips_the_meta_file(tmp_path, caplog):
+    g = tf.Graph()
+    with g.as_default():
+        batch = tf.data.Dataset.range(5).batch(2).make_one_shot_iterator().get_next()
+        v = tf.Variable(3.0, name="v")
+        total = v + tf.cast(tf.reduce_sum(batch), tf.float32)
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            assert sess.run(total) == 4.0
+            with caplog.at_level("WARNING", logger="estflow"):
+                path = saver.save(sess, str(tmp_path / "model"), global_step=1)
+    assert os.path.exists(path + ".index") and not os.path.exists(path + ".meta")
+    assert "saved without its meta file" in caplog.text and "Dataset op 'OneShotIterator'" in caplog.text
+    assert tf.train.latest_checkpoint(str(tmp_path)) == path

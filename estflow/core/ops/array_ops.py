@@ -23,7 +23,7 @@ from estflow.core import dtypes, errors, row_rules
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.cast_ops import cast
 from estflow.core.ops.constant_op import constant, convert_to_tensor
-from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, infer_same, register
+from estflow.core.registry import REQUIRED, Fusion, OpDef, TensorSpec, apply_op, infer_same, register
 from estflow.core.tensor_shape import Dimension, TensorShape
 
 
@@ -387,9 +387,87 @@ def _reshape_grad(op, grad):
     return reshape(grad, shape(op.inputs[0])), None
 
 
+def _bcast_reduction_axes(s0: list[int], s1: list[int]):
+    """TF's BCast: for each input, the output axes its gradient is summed over."""
+    n = max(len(s0), len(s1))
+    p0 = [1] * (n - len(s0)) + list(s0)
+    p1 = [1] * (n - len(s1)) + list(s1)
+    r0, r1 = [], []
+    for i, (a, b) in enumerate(zip(p0, p1, strict=False)):
+        if a != b and a != 1 and b != 1:
+            return None
+        if a == 1:
+            r0.append(i)
+        if b == 1:
+            r1.append(i)
+    return r0, r1
+
+
+
+def _only_controls(ops, allowed) -> bool:
+    return all(c in allowed for o in ops for c in o._control_inputs)
+
+
+def _fuse_reduce_to_shape(op):
+    """Reshape(Sum(g, BroadcastGradientArgs(Shape(a), Shape(b))[k]), Shape(a or b)) as one step.
+
+    This is how a gradient is summed back to an input's shape when shapes are not fully
+    known (TF's pattern, which autodiff emits): five kernels, of which the plan runs one.
+    """
+    summed, target = op._inputs
+    sum_op = summed._op
+    if sum_op._type != "Sum" or sum_op._attrs.get("keep_dims") or len(summed._consumers) != 1:
+        return None
+    grad, reduction = sum_op._inputs
+    bcast = reduction._op
+    if bcast._type != "BroadcastGradientArgs":
+        return None
+    k = reduction._value_index
+    shape_ops = [t._op for t in bcast._inputs]
+    if bcast._inputs[k] is not target or any(o._type != "Shape" for o in shape_ops):
+        return None
+    if not _only_controls([sum_op, bcast, *shape_ops], set(op._control_inputs)):
+        return None
+    cache: dict = {}
+
+    def kernel(xp, g, a, b):
+        if g.shape == a.shape == b.shape:  # nothing was broadcast: the usual case, at once
+            return g
+        key = (g.shape, a.shape, b.shape)
+        found = cache.get(key)
+        if found is None:
+            axes = _bcast_reduction_axes(list(a.shape), list(b.shape))
+            if axes is None:
+                raise _invalid(f"Incompatible shapes: {_shape_str(a.shape)} vs. {_shape_str(b.shape)}")
+            axes = tuple(axes[k])
+            if all(i < g.ndim for i in axes):  # summing over a dim of size 1 only drops it: Reshape restores it
+                axes = tuple(i for i in axes if g.shape[i] != 1)
+            if len(cache) > 64:  # a few batch sizes recur; never grow without bound
+                cache.clear()
+            found = cache[key] = (axes, key[k + 1])
+        axes, shape = found
+        out = xp.sum(g, axis=axes, dtype=g.dtype) if axes else g
+        return out if out.shape == shape else xp.reshape(out, shape)
+
+    a, b = (o._inputs[0] for o in shape_ops)
+    skipped = (summed, *bcast._outputs, *bcast._inputs)
+    # Autodiff sums `grad` against its own shape (b is grad): two inputs take the plan's faster call.
+    if b is grad:
+        def against_grad(xp, g, x):
+            return g if g.shape == x.shape else kernel(xp, g, x, g)
+
+        return Fusion((grad, a), against_grad, skipped)
+    if a is grad:
+        def grad_against(xp, g, y):
+            return g if g.shape == y.shape else kernel(xp, g, g, y)
+
+        return Fusion((grad, b), grad_against, skipped)
+    return Fusion((grad, a, b), kernel, skipped)
+
+
 register(OpDef(
     "Reshape", infer=_infer_reshape, kernel=_reshape_kernel, grad=_reshape_grad,
-    aliases_input=True,
+    aliases_input=True, fuse=_fuse_reduce_to_shape,
     input_names=("tensor: T", "shape: Tshape"), output_names=("output: T",),
     attr_types={"T": "type", "Tshape": "type = int32"},
 ))

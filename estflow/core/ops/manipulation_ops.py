@@ -11,6 +11,7 @@ import numpy as np
 
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.array_ops import (
+    _bcast_reduction_axes,
     _check_int,
     _check_rank,
     _const_list,
@@ -463,22 +464,6 @@ def broadcast_static_shape(shape_x, shape_y):
 
 
 # ---- BroadcastGradientArgs ----------------------------------------------------------------
-def _bcast_reduction_axes(s0: list[int], s1: list[int]):
-    """TF's BCast: for each input, the output axes its gradient is summed over."""
-    n = max(len(s0), len(s1))
-    p0 = [1] * (n - len(s0)) + list(s0)
-    p1 = [1] * (n - len(s1)) + list(s1)
-    r0, r1 = [], []
-    for i, (a, b) in enumerate(zip(p0, p1, strict=False)):
-        if a != b and a != 1 and b != 1:
-            return None
-        if a == 1:
-            r0.append(i)
-        if b == 1:
-            r1.append(i)
-    return r0, r1
-
-
 def _infer_bcast_args(s0, s1):
     _check_rank(s0, 1)
     _check_rank(s1, 1)

@@ -21,6 +21,7 @@ from estflow.core.gradients import gradients
 from estflow.core.graph import Operation, Tensor, _graph_of
 from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.nest import flatten, is_sequence, pack_sequence_as
+from estflow.core.ops import list_ops
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape, as_shape
@@ -74,14 +75,18 @@ class _SubPlan:
         return slots
 
 
+def _to_host(value):
+    return value if type(value) is list_ops.TensorList else devices.to_numpy(value)
+
+
 def _to_device(placement, dead):
     """A function bringing a value onto `placement` ("CPU" or "GPU", index) if it is elsewhere."""
     if placement[0] != "GPU":
-        return devices.to_numpy
+        return _to_host
     cp = devices.cupy_module()
 
     def to_gpu(value):
-        if value is dead or isinstance(value, cp.ndarray):
+        if value is dead or isinstance(value, (cp.ndarray, list_ops.TensorList)):  # a list holds either device's
             return value
         with cp.cuda.Device(placement[1]):
             return cp.asarray(value)
@@ -96,24 +101,25 @@ def _make_while(op, ctx):
     compiler = _plan.Compiler(ctx.session)
     placement = ctx.device_kind
     cond_plan = _SubPlan(compiler, cond_graph, cond_graph.outputs[:1], n_loop, placement)
-    stash = _while_stash_spec(op) or []
-    body_plan = _SubPlan(compiler, body_graph, body_graph.outputs[:n_loop] + stash, n_loop, placement)
+    body_plan = _SubPlan(compiler, body_graph, body_graph.outputs[:n_loop], n_loop, placement)
     to_here = _to_device(placement, _plan.DEAD)
     body_inputs = set(body_graph.inputs)
     elsewhere = [i for i, t in enumerate(body_graph.outputs[:n_loop])
                  if t not in body_inputs and compiler._placement(t.op) != placement]
     pred_slot = cond_plan.fetch_slots[0]
-    out_slots = body_plan.fetch_slots[:n_loop]
-    stash_slots = body_plan.fetch_slots[n_loop:]
-    copies = [i for i, c in enumerate(body_plan.copy[:n_loop]) if c]
-    stash_copies = body_plan.copy[n_loop:]
+    out_slots = body_plan.fetch_slots
+    copies = [i for i, c in enumerate(body_plan.copy) if c]
     dead = _plan.DEAD
     checks = []
+    types = op._attrs["T"]
     for i, shape in enumerate(op._attrs["output_shapes"][:n_loop]):
         dims = shape.as_tuple()
-        if dims is not None:
-            checks.append((i, len(dims), _Tuple((k, d) for k, d in enumerate(dims) if d is not None), shape))
+        if dims is not None and i >= 2 and types[i] != dtypes.variant:  # the counters and lists keep theirs
+            full = dims if None not in dims else None  # a fully known shape: one tuple comparison
+            checks.append((i, len(dims), _Tuple((k, d) for k, d in enumerate(dims) if d is not None), shape, full))
     loop_names = [t.name for t in op._inputs[:n_loop]]
+    counted = _counts_to_limit(cond_graph)
+    dead_aware = body_plan.run is not _plan.execute  # only a body with a tf.cond makes dead values
 
     def run_while(*inputs):
         loop = list(inputs[:n_loop])
@@ -121,39 +127,42 @@ def _make_while(op, ctx):
         cond_base = cond_plan.base(captures)
         body_base = body_plan.base(captures)
         limit = int(loop[1])
-        history = [] if stash else None
         iteration = 0
-        while limit < 0 or int(loop[0]) < limit:
-            pred = cond_plan(cond_base, loop)[pred_slot]
-            if pred is dead or not bool(pred):
-                break
+        while (limit < 0 and not counted) or int(loop[0]) < limit:
+            if not counted:
+                pred = cond_plan(cond_base, loop)[pred_slot]
+                if pred is dead or not bool(pred):
+                    break
             slots = body_plan(body_base, loop)
-            if history is not None:
-                history.append([slots[s].copy() if c and hasattr(slots[s], "copy") else slots[s]
-                                for s, c in zip(stash_slots, stash_copies, strict=False)])
             new = [slots[s] for s in out_slots]
             for i in elsewhere:  # a body output made on another device than the loop's
                 new[i] = to_here(new[i])
             for i in copies:
                 new[i] = new[i].copy() if hasattr(new[i], "copy") else new[i]
             iteration += 1
-            for i, ndim, dims, shape in checks:
+            for i, ndim, dims, shape, full in checks:
                 got = getattr(new[i], "shape", ())
-                if len(got) != ndim or any(got[k] != d for k, d in dims):
+                if got != full and (len(got) != ndim or any(got[k] != d for k, d in dims)):
                     raise errors.InvalidArgumentError(
                         None, None, f"Input tensor '{loop_names[i]}' enters the loop with shape {shape}, but has "
                                     f"shape {TensorShape(got)} after {iteration} iteration(s). To allow the shape "
                                     "to vary across iterations, use the `shape_invariants` argument of "
                                     "tf.while_loop to specify a less-specific shape.")
-            if any(v is dead for v in new):
+            if dead_aware and any(v is dead for v in new):
                 raise errors.InvalidArgumentError(None, None, "while_loop body returned a value computed only on "
                                                               "an untaken tf.cond branch.")
             loop = new
-        if history is not None:
-            ctx.state[_stash_key(op)] = (history, captures)
         return (*loop, *captures)
 
     return run_while
+
+
+def _counts_to_limit(cond: FuncGraph) -> bool:
+    """Whether `cond` is `loop_counter < maximum_iterations` alone (a gradient loop's): the kernel then
+    compares the two itself instead of running the cond's plan every iteration."""
+    pred = cond.outputs[0] if len(cond.outputs) == 1 else None
+    return (pred is not None and pred.op.type == "Less" and not pred.op._control_inputs
+            and len(cond.inputs) >= 2 and pred.op._inputs[0] is cond.inputs[0] and pred.op._inputs[1] is cond.inputs[1])
 
 
 register(OpDef(
@@ -332,37 +341,81 @@ def _check_body_outputs(loop_tensors, outs, invariants):
 
 
 # ---- gradient of While -------------------------------------------------------------------------------
-# The gradient runs the body's vector-Jacobian product backwards over the iterations. Its
-# ops are built once, by tf.gradients, inside the body graph itself; the forward tensors
-# they read (the "frontier") are recorded by the forward kernel at every iteration into
-# the session's state, and `WhileGrad` feeds them back, last iteration first, so no
-# forward op runs twice (an assign in the body is not repeated) - TF2's accumulators.
-_stashed: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # While op -> body tensors to record
+# As TF2's while_v2, the gradient is a second `While` that runs the body's vector-Jacobian
+# product over the iterations, last one first:
+#
+#     loop vars: [counter, n, *grads of the loop vars, *grads of captured tensors, *lists, *captures]
+#     cond:      counter < n              (n: the forward loop's final counter, its iteration count)
+#     body:      pops one forward value off each list, then the VJP ops (built by tf.gradients)
+#
+# Each forward value the VJP reads is pushed onto a TensorList at every iteration by the forward
+# loop itself, which carries the list as an extra loop variable (added to the forward While when
+# its gradient is first built, as TF2 does). No forward op runs twice (an assign in the body is
+# not repeated), and all of it is values of the run: concurrent Session.run calls share nothing.
 _no_backprop: weakref.WeakSet = weakref.WeakSet()  # While ops built with back_prop=False
-_grad_specs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # WhileGrad op -> _WhileGradSpec
-
-
-def _stash_key(op):
-    return ("while_history", op.name)
-
-
-def _while_stash_spec(op):
-    return _stashed.get(op)
-
-
-class _WhileGradSpec:
-    __slots__ = ("forward", "grad_ys", "frontier", "stash_index", "dxs")
-
-    def __init__(self, forward, grad_ys, frontier, stash_index, dxs):
-        self.forward = forward
-        self.grad_ys = grad_ys
-        self.frontier = frontier
-        self.stash_index = stash_index
-        self.dxs = dxs
+# forward body FuncGraph -> {forward tensor: the body's list placeholder accumulating it}
+_accumulators: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _differentiable(dtype) -> bool:
     return dtype.is_floating or dtype.is_complex
+
+
+def _mirrors_variable(op) -> bool:
+    return op.type in ("VariableV2", "Variable", "VarHandleOp") and not op._inputs
+
+
+def _may_alias_state(t: Tensor) -> bool:
+    """Whether `t`'s value may be a variable's buffer (a later assign would change it in place)."""
+    seen, stack = set(), [t.op]
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        op_def = op._op_def
+        if op_def.stateful or op_def.make_kernel is not None:
+            return True
+        if op_def.aliases_input:
+            stack.extend(x.op for x in op._inputs)
+    return False
+
+
+class _GradBodyGraph(FuncGraph):
+    """The gradient loop's body. A forward-body tensor that its ops read becomes, in order:
+    the outer tensor (loop-invariant inputs: maximum_iterations and captures), the variable
+    (mirrored, as any function graph mirrors it), or the value popped off its accumulator."""
+
+    def __init__(self, name: str, forward: Operation):
+        super().__init__(name, forward.graph)
+        body = forward._attrs["body"]
+        n_loop = len(forward._attrs["T"]) - len(body.captures)
+        self.forward_body = body
+        self._invariant = {body.inputs[i]: forward._inputs[i] for i in [1, *range(n_loop, len(body.inputs))]}
+        self.pops: list[tuple[Tensor, Tensor, Tensor]] = []  # (forward tensor, list placeholder, popped list)
+        self._popped: dict[Tensor, Tensor] = {}
+
+    def capture(self, tensor: Tensor) -> Tensor:
+        if tensor.graph is not self.forward_body:
+            return super().capture(tensor)
+        outer = self._invariant.get(tensor)
+        if outer is not None:
+            return super().capture(outer)
+        if _mirrors_variable(tensor.op):
+            return super().capture(tensor)
+        value = self._popped.get(tensor)
+        if value is None and tensor.op.type == "Const":  # the same constant in every iteration: copied
+            with self.as_default(), self.control_dependencies(None), self.name_scope(None):
+                value = apply_op("Const", name=tensor.op.name, **tensor.op._attrs)
+            self._popped[tensor] = value
+        if value is None:
+            with self.as_default(), self.control_dependencies(None), self.name_scope(None):
+                handle = self._placeholder(dtypes.variant, [], "accumulator")
+                rest, value = list_ops.tensor_list_pop_back(handle, tensor.dtype)
+            value.set_shape(tensor.shape)
+            self.pops.append((tensor, handle, rest))
+            self._popped[tensor] = value
+        return value
 
 
 def _while_grad(op, *grads):
@@ -375,92 +428,100 @@ def _while_grad(op, *grads):
 
     body: FuncGraph = op._attrs["body"]
     types = op._attrs["T"]
-    n_loop = len(types) - len(body.captures)
+    n_inputs = len(op._inputs)
+    n_loop = n_inputs - len(body.captures)
     user = [i for i in range(2, n_loop) if _differentiable(types[i])]
-    caps = [i for i in range(n_loop, len(types)) if _differentiable(types[i])]
-    if not user and not caps:
-        return [None] * len(op._inputs)
-    first_new = body._last_id
-    with body.as_default():
-        grad_ys = [body._placeholder(body.inputs[i].dtype, body.inputs[i].shape, "grad_y") for i in user]
+    caps = [i for i in range(n_loop, n_inputs) if _differentiable(types[i])]
+    if not user:  # nothing differentiable leaves the loop: no gradient flows back through it
+        return [None] * n_inputs
+    # Initial values, taken before the forward op gains accumulators (which shifts its capture outputs).
+    initial = [_dense(grads[i]) if grads[i] is not None else apply_op("ZerosLike", op.outputs[i], name="zeros_like")
+               for i in user + caps]
+    graph = op.graph
+    grad_body = _GradBodyGraph(unique_fn_name(op.name + "/", "body_grad"), op)
+    with grad_body.as_default():
+        counter = grad_body.add_input(types[0], [], "loop_counter")
+        maximum = grad_body.add_input(types[0], [], "maximum_iterations")
+        grad_ys = [grad_body.add_input(types[i], body.inputs[i].shape, "grad_y") for i in user]
+        sums = [grad_body.add_input(types[i], body.inputs[i].shape, "grad_sum") for i in caps]
         xs = [body.inputs[i] for i in user + caps]
         dxs = gradients([body.outputs[i] for i in user], xs, grad_ys=grad_ys)
-        dxs = [_dense(d) if d is not None else apply_op("ZerosLike", x, name="zeros_like")
-               for d, x in zip(dxs, xs, strict=True)]
-    frontier = []
-    for new_op in body._ops:
-        if new_op._id < first_new:
-            continue
-        for t in new_op._inputs:
-            if t._op._id < first_new and t not in frontier:
-                frontier.append(t)
-    stash = _stashed.setdefault(op, [])
-    for t in frontier:
-        if t not in stash:
-            stash.append(t)
-    ins = []
-    for i in user + caps:
-        g = grads[i]
-        ins.append(_dense(g) if g is not None else apply_op("ZerosLike", op.outputs[i], name="zeros_like"))
-    outs = apply_op("WhileGrad", *ins, name="WhileGrad", control_inputs=[op], T=_Tuple(types[i] for i in user + caps),
-                    body=body, forward=op.name,
-                    output_shapes=_Tuple(op._inputs[i].shape for i in user + caps))
-    outs = outs if isinstance(outs, list) else [outs]
-    _grad_specs[outs[0].op] = _WhileGradSpec(op, grad_ys, frontier, [stash.index(t) for t in frontier], dxs)
+        like = grad_ys + sums
+        dxs = [_dense(d) if d is not None else apply_op("ZerosLike", z, name="zeros_like") for d, z in zip(dxs, like)]
+        new_sums = [apply_op("AddV2", s, d, name="add") for s, d in zip(sums, dxs[len(user):], strict=True)]
+        next_counter = apply_op("AddV2", counter, _convert(1, dtype=types[0]), name="add")
+    lists = _accumulate(op, [t for t, _, _ in grad_body.pops])
+    handles = [h for _, h, _ in grad_body.pops]
+    grad_body.inputs = [counter, maximum, *grad_ys, *sums, *handles, *grad_body.internal_captures]
+    grad_body.outputs = [next_counter, maximum, *dxs[:len(user)], *new_sums, *(r for _, _, r in grad_body.pops),
+                         *grad_body.internal_captures]
+    grad_cond = FuncGraph(unique_fn_name(op.name + "/", "cond_grad"), graph)
+    with grad_cond.as_default():
+        args = [grad_cond.add_input(t.dtype, t.shape, _loop_var_name(t)) for t in grad_body.inputs]
+        grad_cond.outputs = [apply_op("Less", args[0], args[1], name="Less")]
+    inputs = [_convert(0, dtype=types[0], name="loop_counter"), op.outputs[0], *initial, *lists,
+              *grad_body.external_captures]
+    outs = apply_op("While", *inputs, name="while", T=_Tuple(t.dtype for t in inputs), cond=grad_cond,
+                    body=grad_body, output_shapes=_Tuple(t.shape for t in grad_body.inputs),
+                    parallel_iterations=op._attrs.get("parallel_iterations", 10))
+    # NOTE: not differentiated again (as estflow's loop gradients never were): its body reads the
+    # forward values off lists, so a second derivative through it would miss their dependence on x.
+    _no_backprop.add(outs[0].op)
+    added = len(op._inputs) - n_inputs  # accumulators inserted before the captures
     result = [None] * len(op._inputs)
-    for i, g in zip(user + caps, outs, strict=False):
-        result[i] = g
+    for k, i in enumerate(user + caps):
+        result[i if i < n_loop else i + added] = outs[2 + k]
     return result
 
 
-def _make_while_grad(op, ctx):
-    spec: _WhileGradSpec = _grad_specs[op]
-    plan = _plan.Compiler(ctx.session).compile(spec.dxs, spec.grad_ys + spec.frontier)
-    run_steps = _plan.execute_dead_aware if plan.dead_aware else _plan.execute
-    feed_slots = [f.slot for f in plan.feeds]
-    n_user = len(spec.grad_ys)
-    gy_slots, fr_slots = feed_slots[:n_user], feed_slots[n_user:]
-    dx_slots = plan.fetch_slots
-    template, steps = plan.template, plan.steps
-    key = _stash_key(spec.forward)
-    index = spec.stash_index
-    host = devices.to_numpy
+def _accumulate(op: Operation, tensors: list) -> list:
+    """The outputs of forward While `op` holding every iteration's value of each body tensor.
 
-    def run_grad(*grads):
-        try:
-            history, _ = ctx.state[key]
-        except KeyError:
-            raise errors.InternalError(None, None, f"The forward while_loop '{spec.forward.name}' has not recorded "
-                                                   "its iterations in this session.") from None
-        g = [host(x) for x in grads[:n_user]]
-        acc = [host(x) for x in grads[n_user:]]
-        for record in reversed(history):
-            slots = template.copy()
-            for s, v in zip(gy_slots, g, strict=False):
-                slots[s] = v
-            for s, i in zip(fr_slots, index, strict=False):
-                slots[s] = record[i]
-            run_steps(steps, slots)
-            g = [host(slots[s]) for s in dx_slots[:n_user]]
-            for k, s in enumerate(dx_slots[n_user:]):
-                acc[k] = acc[k] + host(slots[s])
-        return (*g, *acc) if len(g) + len(acc) > 1 else (g + acc)[0]
-
-    return run_grad
-
-
-def _infer_while_grad(*grads, T, body, forward, output_shapes):
-    return [TensorSpec(s, t) for s, t in zip(output_shapes, T, strict=False)]
+    A tensor not yet accumulated gets a list loop variable: `EmptyTensorList` in, the body
+    pushes the tensor's value each iteration, the full list out. Lists go before the captured
+    inputs, so captures stay the trailing loop variables.
+    """
+    body: FuncGraph = op._attrs["body"]
+    cond: FuncGraph = op._attrs["cond"]
+    known = _accumulators.setdefault(body, {})
+    new = []
+    for t in tensors:
+        if t not in known and t not in new:
+            new.append(t)
+    if new:
+        graph = op.graph
+        at = len(op._inputs) - len(body.captures)
+        with graph.as_default(), graph.control_dependencies(None), graph.name_scope(None):
+            with graph.name_scope(op.name + "/"):
+                empties = [list_ops.empty_tensor_list(t.dtype, name="EmptyTensorList") for t in new]
+        handles, pushed, cond_args = [], [], []
+        with body.as_default(), body.control_dependencies(None), body.name_scope(None):
+            for t in new:
+                handle = body._placeholder(dtypes.variant, [], "accumulator")
+                value = apply_op("Snapshot", t, name="Snapshot") if _may_alias_state(t) else t
+                pushed.append(list_ops.tensor_list_push_back(handle, value))
+                handles.append(handle)
+                known[t] = handle
+        for _ in new:
+            cond_args.append(cond._placeholder(dtypes.variant, [], "accumulator"))
+        body.inputs[at:at] = handles
+        body.outputs[at:at] = pushed
+        cond.inputs[at:at] = cond_args
+        _insert_loop_vars(op, at, empties)
+    return [op._outputs[body.inputs.index(known[t])] for t in tensors]
 
 
-# NOTE: estflow's own op type (TF2 differentiates a While into a second While over
-# TensorList accumulators, which estflow does not have); it cannot be exported to TF.
-register(OpDef(
-    "WhileGrad",
-    infer=_infer_while_grad,
-    make_kernel=_make_while_grad,
-    attrs={"T": REQUIRED, "body": REQUIRED, "forward": REQUIRED, "output_shapes": REQUIRED},
-    stateful=True,
-    cpu_only=True,
-    differentiable=False,
-))
+def _insert_loop_vars(op: Operation, at: int, values: list) -> None:
+    """Give While `op` new loop variables (inputs and matching outputs) at position `at`."""
+    op._inputs = (*op._inputs[:at], *values, *op._inputs[at:])
+    for t in values:
+        t._consumers.append(op)
+    attrs = op._attrs
+    attrs["T"] = _Tuple((*attrs["T"][:at], *(t.dtype for t in values), *attrs["T"][at:]))
+    attrs["output_shapes"] = _Tuple((*attrs["output_shapes"][:at], *(t.shape for t in values),
+                                     *attrs["output_shapes"][at:]))
+    outputs = [*op._outputs[:at], *(Tensor(op, 0, t.dtype, t.shape) for t in values), *op._outputs[at:]]
+    for i, t in enumerate(outputs):
+        t._value_index = i
+    op._outputs = _Tuple(outputs)
+    op._graph._version += 1  # compiled plans ran the loop without these
