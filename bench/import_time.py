@@ -1,6 +1,8 @@
 """`python -c "import estflow"` against `python -c "import numpy"`, as whole fresh processes.
 
-    python bench/import_time.py      # prints and updates BENCHMARKS.md
+    python bench/import_time.py [--processes 15] [--write]   # prints (and with --write, updates) BENCHMARKS.md
+
+Every sample is a fresh process: `--processes` sets the number of interleaved rounds.
 
 Bytecode is cached, as in an installed package (a first untimed run writes the caches).
 The cases run in alternating rounds so machine noise hits them alike; each figure is the
@@ -10,6 +12,7 @@ estflow/_lazy.py); `tf.Session` is the first real use, which loads the engine.
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -49,7 +52,11 @@ def measure(rounds: int = 15) -> dict[str, list[float]]:
 
 
 def main() -> None:
-    samples = measure()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--processes", type=int, default=15, help="interleaved rounds of fresh processes")
+    parser.add_argument("--write", action="store_true", help="also replace the section in BENCHMARKS.md")
+    args = parser.parse_args()
+    samples = measure(max(args.processes, 3))
     med = {name: statistics.median(s) for name, s in samples.items()}
     rounds = len(samples["numpy"])
 
@@ -74,8 +81,9 @@ def main() -> None:
         "TensorFlow 2.15's `import tensorflow`: about 3 s on the same kind of machine.",
     ]
     body = "\n".join(lines)
-    print(body)
-    _report.write_section("Import time", body)
+    print(f"## Import time\n\n{body}\n")
+    if args.write:
+        _report.write_section("Import time", body)
 
 
 if __name__ == "__main__":
