@@ -72,9 +72,10 @@ def summary(benchmarks: str) -> str:
     overhead = table(s["Session.run overhead"])
     add = row(overhead, "(b)")
     chain = row(overhead, "(c)")
-    import_line = re.search(r'`python -c "import estflow"`: (?P<ours>[^,]+?) as a whole process.*?'
-                            r"`import numpy` alone: (?P<numpy>[\d.]+ s(?: \([^)]*\))?)",
-                            s["Session.run overhead"], re.S)
+    mixed = row(overhead, "(c2)")
+    beside_cond = row(overhead, "(e)")
+    imports = table(s["Import time"])
+    ours_import, numpy_import = row(imports, "`import estflow`"), row(imports, "`import numpy`")
     train = table(s["Training step (MLP)"])
     ratio_col = "numpy / estflow"
     sgd32, sgd1024 = row(train, "GradientDescent", batch="32"), row(train, "GradientDescent", batch="1024")
@@ -87,7 +88,9 @@ def summary(benchmarks: str) -> str:
         f"`Session.run` of `a + b` costs {say(column(add, 'estflow'), ' us')} "
         f"(TensorFlow 2.15 on the same graph: {column(add, 'TF 2.15')} us)",
         f"ten elementwise ops on a `[128]` vector cost {say(column(chain, 'estflow / numpy'))} the ten numpy calls "
-        "made directly",
+        f"made directly ({say(column(mixed, 'estflow / numpy'))} when tanh, exp and sigmoid are among them, and "
+        f"{say(column(beside_cond, 'estflow / numpy'))} of the chain plus the cond's own ops when an unrelated "
+        "`tf.cond` is fetched beside them)",
         f"a training step of a small MLP costs {say(column(sgd32, ratio_col))} (batch 32) and "
         f"{say(column(sgd1024, ratio_col))} (batch 1024) the time of a hand-written numpy step with "
         f"GradientDescent, {say(column(adam32, ratio_col))} and {say(column(adam1024, ratio_col))} with Adam "
@@ -100,9 +103,8 @@ def summary(benchmarks: str) -> str:
         f"{say(column(csv, 'estflow rows/s'), ' rows/s')}, {say(column(csv, 'estflow / baseline'))} the speed of "
         "`pd.read_csv`",
     ]
-    if import_line is not None:
-        parts.append(f"`import estflow` takes {import_line.group('ours')} "
-                     f"(`import numpy`: {import_line.group('numpy')})")
+    parts.append(f"`import estflow` takes {say(column(ours_import, 'seconds'), ' s')} "
+                 f"(`import numpy`: {say(column(numpy_import, 'seconds'), ' s')}; the engine loads on first use)")
     text = ("`BENCHMARKS.md` has the figures and the commands that produced them (`bench/`; "
             "`python bench/run_all.py` reruns them all); where a cell gives a range, it is the median over fresh "
             "processes with the lowest-highest in brackets. In short: " + ", ".join(parts[:-1]) + ", and "
