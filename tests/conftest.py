@@ -1,9 +1,13 @@
 """Fixtures shared by the whole suite."""
 
+import os
+import subprocess
+
 import pytest
 
 import estflow as tf
 from estflow.core import devices
+from tests import REPO
 from tests.core import cupy_standin
 
 _REAL_CUPY = devices.cupy_module()  # checked once: cupy installed and a GPU visible
@@ -19,6 +23,22 @@ def g():
     graph = tf.Graph()
     with graph.as_default():
         yield graph
+
+
+@pytest.fixture
+def tf_python():
+    """A Python interpreter with real TensorFlow, for `interop` tests: `$ESTFLOW_TF_PYTHON`, or the
+    repository's `.venv-tf` (`python3 -m venv .venv-tf && .venv-tf/bin/pip install tensorflow-cpu==2.15.1`).
+
+    TensorFlow runs in that separate environment, as a user's would: estflow never imports it.
+    """
+    candidates = [os.environ.get("ESTFLOW_TF_PYTHON"), str(REPO / ".venv-tf" / "bin" / "python")]
+    for python in filter(None, candidates):
+        if os.path.exists(python):
+            probe = subprocess.run([python, "-c", "import tensorflow"], capture_output=True, timeout=300)
+            if probe.returncode == 0:
+                return python
+    pytest.skip("needs TensorFlow in a separate environment: set ESTFLOW_TF_PYTHON or create .venv-tf")
 
 
 @pytest.fixture(params=["standin", pytest.param("cupy", marks=pytest.mark.gpu)])

@@ -111,7 +111,7 @@ def text(name, tensor, collections=None):
 def merge(inputs, collections=None, name=None):
     """One serialized `Summary` holding every value of `inputs` (duplicate tags are an error)."""
     with name_scope(name, "Merge", inputs):
-        out = apply_op("MergeSummary", *inputs, name=name or "Merge")
+        out = apply_op("MergeSummary", *inputs, name=name or "MergeSummary")  # TF1: Merge/MergeSummary
     if collections:
         _collect(out, collections, [])
     return out

@@ -608,3 +608,12 @@ def test_tensorboard_event_accumulator_reads_estflow_files(tmp_path):
     img = acc.Images("summaries/img/image")[0]
     assert (img.width, img.height) == (3, 2) and img.encoded_image_string.startswith(b"\x89PNG")
     assert "x" in [n.name for n in acc.Graph().node]
+
+
+def test_merged_summary_ops_are_named_as_tf1_names_them():
+    """TF1 programs fetch "Merge/MergeSummary:0" by name; a named merge is "<name>/<name>"."""
+    g = tf.Graph()
+    with g.as_default():
+        tf.summary.scalar("a", tf.constant(1.0))
+        assert tf.summary.merge_all().op.name == "Merge/MergeSummary"
+        assert tf.summary.merge_all(name="mine").op.name == "mine/mine"

@@ -1131,3 +1131,62 @@ def test_save_with_a_python_input_pipeline_keeps_the_checkpoint_and_skips_the_me
     assert os.path.exists(path + ".index") and not os.path.exists(path + ".meta")
     assert "saved without its meta file" in caplog.text and "Dataset op 'OneShotIterator'" in caplog.text
     assert tf.train.latest_checkpoint(str(tmp_path)) == path
+
+
+# ---- interop: real TensorFlow reads what the Saver writes ---------------------------------------
+_TF_RESUMES = """
+import json, sys
+import numpy as np
+import tensorflow.compat.v1 as tf
+tf.disable_eager_execution()
+prefix = sys.argv[1]
+with tf.Session() as sess:
+    saver = tf.train.import_meta_graph(prefix + ".meta")
+    saver.restore(sess, prefix)
+    g = tf.get_default_graph()
+    feed = {"x:0": np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3), "y:0": np.ones((4, 1), np.float32),
+            "use_square:0": True}
+    loss = sess.run("loss:0", feed)
+    w = sess.run("dense/kernel:0")
+    sess.run(tf.get_collection(tf.GraphKeys.TRAIN_OP)[0], feed)
+    after = sess.run("loss:0", feed)
+    summary = sess.run(g.get_tensor_by_name("Merge/MergeSummary:0"), feed)
+print(json.dumps({"loss": float(loss), "w": w.tolist(), "after": float(after), "summary_bytes": len(summary)}))
+"""
+
+
+@pytest.mark.interop
+def test_tensorflow_resumes_a_saved_training_graph(tmp_path, tf_python):
+    """TF imports the .meta (cond, while_loop, Adam, merged summaries), restores the checkpoint, gets
+    estflow's loss, and takes a training step of its own."""
+    from tests.interop import run_tensorflow
+
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 3], name="x")
+        y = tf.placeholder(tf.float32, [None, 1], name="y")
+        use_square = tf.placeholder(tf.bool, [], name="use_square")
+        h = tf.layers.dense(x, 1, name="dense")
+        h = tf.cond(use_square, lambda: h * h, lambda: h)
+        _, h = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * 0.9), [0, h])
+        loss = tf.identity(tf.reduce_mean(tf.square(h - y)), name="loss")
+        tf.summary.scalar("loss", loss)
+        tf.summary.histogram("h", h)
+        merged = tf.summary.merge_all()
+        train_op = tf.train.AdamOptimizer(0.1).minimize(loss)
+        tf.add_to_collection(tf.GraphKeys.TRAIN_OP, train_op)
+        saver = tf.train.Saver()
+        feed = {x: np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3), y: np.ones((4, 1), np.float32),
+                use_square: True}
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for _ in range(3):
+                sess.run(train_op, feed)
+            ours, kernel = sess.run([loss, "dense/kernel:0"], feed)
+            sess.run(merged, feed)
+            prefix = saver.save(sess, str(tmp_path / "model.ckpt"), global_step=3)
+    assert merged.op.name == "Merge/MergeSummary"
+    theirs = run_tensorflow(tf_python, _TF_RESUMES, prefix)
+    np.testing.assert_allclose(theirs["loss"], ours, rtol=1e-5)
+    np.testing.assert_allclose(theirs["w"], kernel, rtol=1e-6)
+    assert theirs["after"] < theirs["loss"] and theirs["summary_bytes"] > 0
