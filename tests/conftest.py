@@ -3,6 +3,7 @@
 import os
 import subprocess
 
+import numpy as np
 import pytest
 
 import estflow as tf
@@ -39,6 +40,23 @@ def tf_python():
             if probe.returncode == 0:
                 return python
     pytest.skip("needs TensorFlow in a separate environment: set ESTFLOW_TF_PYTHON or create .venv-tf")
+
+
+@pytest.fixture
+def traced():
+    """One traced run (RunOptions FULL_TRACE) of x -> matmul -> tanh: (sess, y, x, run_metadata, value)."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [2, 3], name="x")
+        w = tf.Variable(np.ones((3, 4), np.float32), name="w")
+        y = tf.tanh(tf.matmul(x, w, name="matmul"), name="act")
+        sess = tf.Session(graph=graph)
+        sess.run(w.initializer)
+        md = tf.RunMetadata()
+        out = sess.run(y, {x: np.ones((2, 3), np.float32)},
+                       options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE), run_metadata=md)
+        yield sess, y, x, md, out
+        sess.close()
 
 
 @pytest.fixture(params=["standin", pytest.param("cupy", marks=pytest.mark.gpu)])

@@ -12,7 +12,8 @@ import estflow as tf
 from estflow.core import checkpoint_bundle as cb
 from estflow.core import crc32c, dtypes, errors
 from estflow.core.protos import tensor_bundle_pb2
-from tests import FIXTURES as TEST_FIXTURES
+from tests.golden_checkpoint import GOLDEN_CKPT, MANIFEST
+from tests.golden_checkpoint import variables_like_golden as _variables_like_golden
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "checkpoint_bundle")
 GOLDEN = os.path.join(FIXTURES, "model.ckpt-532")
@@ -440,20 +441,6 @@ def test_pure_python_fallback_is_used_without_the_extension(monkeypatch, tmp_pat
     assert cb.read_bundle(GOLDEN)["global_step"] == 532
 
 
-GOLDEN_CKPT = TEST_FIXTURES / "checkpoint_bundle"
-
-
-MANIFEST = json.loads((GOLDEN_CKPT / "manifest.json").read_text())
-
-
-def _variables_like_golden():
-    out = {}
-    for var in MANIFEST["variables"]:
-        init = np.zeros(var["shape"], np.dtype(object) if var["dtype"] == "string" else var["dtype"])
-        if var["dtype"] == "string":
-            init[...] = b""
-        out[var["name"]] = tf.Variable(init, name=var["name"])
-    return out
 
 
 @pytest.mark.usefixtures("g")

@@ -1,25 +1,8 @@
 """RunOptions(FULL_TRACE): each executed node's StepStats (`estflow/core/step_trace.py`)."""
 
 import numpy as np
-import pytest
 
 import estflow as tf
-
-
-@pytest.fixture
-def traced():
-    graph = tf.Graph()
-    with graph.as_default():
-        x = tf.placeholder(tf.float32, [2, 3], name="x")
-        w = tf.Variable(np.ones((3, 4), np.float32), name="w")
-        y = tf.tanh(tf.matmul(x, w, name="matmul"), name="act")
-        sess = tf.Session(graph=graph)
-        sess.run(w.initializer)
-        md = tf.RunMetadata()
-        out = sess.run(y, {x: np.ones((2, 3), np.float32)},
-                       options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE), run_metadata=md)
-        yield sess, y, x, md, out
-        sess.close()
 
 
 def test_full_trace_fills_step_stats_for_each_executed_node(traced):

@@ -16,7 +16,8 @@ from estflow.core.variable_scope import get_variable, variable_scope
 from estflow.core.variables import Variable, global_variables_initializer
 from estflow.training import checkpoint_management as cm
 from estflow.training import checkpoint_utils as cu
-from tests import FIXTURES as TEST_FIXTURES
+from tests.golden_checkpoint import GOLDEN_CKPT, MANIFEST
+from tests.golden_checkpoint import golden_value as _golden_value
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "checkpoint_bundle")
 GOLDEN = os.path.join(FIXTURES, "model.ckpt-532")
@@ -250,21 +251,6 @@ def test_init_from_checkpoint_reads_at_run_time(pretrained, tmp_path):
             sess.run(v.initializer)
 
 
-GOLDEN_CKPT = TEST_FIXTURES / "checkpoint_bundle"
-
-
-MANIFEST = json.loads((GOLDEN_CKPT / "manifest.json").read_text())
-
-
-def _golden_value(var):
-    dtype, value = var["dtype"], var["value"]
-    if dtype == "string":
-        return np.array([bytes.fromhex(v["hex"]) for v in np.ravel(value)] if var["shape"] else
-                        bytes.fromhex(value["hex"]), dtype=object).reshape(var["shape"])
-    if dtype.startswith("complex"):
-        arr = np.array(value, np.float64)
-        return (arr[..., 0] + 1j * arr[..., 1]).astype(dtype).reshape(var["shape"])
-    return np.array(value, dtype=dtype).reshape(var["shape"])
 
 
 @pytest.mark.usefixtures("g")

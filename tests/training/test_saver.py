@@ -23,8 +23,10 @@ from estflow.core.session import Session
 from estflow.core.variables import Variable, global_variables_initializer
 from estflow.training import checkpoint_management, meta_graph
 from estflow.training.saver import Saver, export_meta_graph, import_meta_graph
-from tests import FIXTURES as TEST_FIXTURES
 from tests import REPO
+from tests.golden_checkpoint import GOLDEN_CKPT, MANIFEST
+from tests.golden_checkpoint import golden_value as _golden_value
+from tests.golden_checkpoint import variables_like_golden as _variables_like_golden
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "checkpoint_bundle")
 
@@ -618,31 +620,6 @@ def test_save_under_a_file_is_tf1s_value_error(tmp_path):
                 saver.save(sess, str(tmp_path / "afile" / "model.ckpt"))
 
 
-GOLDEN_CKPT = TEST_FIXTURES / "checkpoint_bundle"
-
-
-MANIFEST = json.loads((GOLDEN_CKPT / "manifest.json").read_text())
-
-
-def _golden_value(var):
-    dtype, value = var["dtype"], var["value"]
-    if dtype == "string":
-        return np.array([bytes.fromhex(v["hex"]) for v in np.ravel(value)] if var["shape"] else
-                        bytes.fromhex(value["hex"]), dtype=object).reshape(var["shape"])
-    if dtype.startswith("complex"):
-        arr = np.array(value, np.float64)
-        return (arr[..., 0] + 1j * arr[..., 1]).astype(dtype).reshape(var["shape"])
-    return np.array(value, dtype=dtype).reshape(var["shape"])
-
-
-def _variables_like_golden():
-    out = {}
-    for var in MANIFEST["variables"]:
-        init = np.zeros(var["shape"], np.dtype(object) if var["dtype"] == "string" else var["dtype"])
-        if var["dtype"] == "string":
-            init[...] = b""
-        out[var["name"]] = tf.Variable(init, name=var["name"])
-    return out
 
 
 DTYPE_VALUES = [

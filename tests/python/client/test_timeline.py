@@ -2,27 +2,9 @@
 
 import json
 
-import numpy as np
 import pytest
 
-import estflow as tf
 from estflow.python.client import timeline
-
-
-@pytest.fixture
-def traced():
-    graph = tf.Graph()
-    with graph.as_default():
-        x = tf.placeholder(tf.float32, [2, 3], name="x")
-        w = tf.Variable(np.ones((3, 4), np.float32), name="w")
-        y = tf.tanh(tf.matmul(x, w, name="matmul"), name="act")
-        sess = tf.Session(graph=graph)
-        sess.run(w.initializer)
-        md = tf.RunMetadata()
-        out = sess.run(y, {x: np.ones((2, 3), np.float32)},
-                       options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE), run_metadata=md)
-        yield sess, y, x, md, out
-        sess.close()
 
 
 def test_timeline_is_a_chrome_trace_with_a_process_per_device(traced):
