@@ -6,7 +6,11 @@ Each record is
 
 Every checksum is verified on read. A bad checksum raises DataLossError("corrupted record
 at N") and a file cut inside a record raises DataLossError("truncated record at N ..."),
-with TF's offsets; a partial header at the very end is a clean end of file, as in TF.
+with TF's offsets and then the file and what is wrong; a partial header at the very end
+is a clean end of file, as in TF. Memory stays bounded whatever the file says: a length
+field is checked against the bytes left before anything is read, reads go in steps of at
+most 1 MiB, and ZLIB streams are inflated only as far as the reader asks
+(`ZlibInputStream`).
 Input pipelines (`tf.data`, `tf.io.TFRecordWriter`) and event files build on this module.
 """
 
@@ -16,6 +20,7 @@ import enum
 import gzip
 import io
 import os
+import stat
 import struct
 import zlib
 
@@ -61,20 +66,121 @@ def encode_record(data: bytes) -> bytes:
     return header + _FOOTER.pack(masked_crc32c(header)) + data + _FOOTER.pack(masked_crc32c(data))
 
 
+_CHUNK = 1 << 20  # the most bytes read, or inflated, at a time
+
+
+class ZlibInputStream:
+    """A ZLIB stream inflated as it is read, never more than a read asks for.
+
+    `read(n)` inflates at most `n` bytes (in chunks of at most 1 MiB), so a small file
+    that inflates to gigabytes costs memory only for what the reader takes from it. A
+    stream that ends before zlib's end marker, or holds bytes zlib refuses, raises
+    DataLossError naming the file once the intact bytes before the fault are read.
+    """
+
+    def __init__(self, raw, path: str):
+        self._raw = raw
+        self._path = path
+        self._z = zlib.decompressobj()
+        self._input = b""  # compressed bytes read from the file, not yet given to zlib
+        self._done = False
+
+    def _inflate(self, limit: int) -> bytes:
+        """Up to `limit` inflated bytes (b"" only at the end of the stream)."""
+        while not self._done:
+            if not self._input:
+                self._input = self._raw.read(_CHUNK)
+                if not self._input:
+                    self._done = True
+                    if not self._z.eof:
+                        raise errors.DataLossError(
+                            None, None, f"{self._path}: truncated ZLIB stream (the file ends before zlib's end "
+                                        f"marker)")
+                    return b""
+            try:
+                out = self._z.decompress(self._input, limit)
+            except zlib.error as e:
+                self._done = True
+                raise errors.DataLossError(None, None, f"{self._path}: corrupted ZLIB stream ({e})") from None
+            self._input = self._z.unconsumed_tail
+            if self._z.eof:
+                self._done = True  # bytes after zlib's end marker are not part of the stream, as in TF
+            if out:
+                return out
+        return b""
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            parts = []
+            while chunk := self._inflate(_CHUNK):
+                parts.append(chunk)
+            return b"".join(parts)
+        parts, got = [], 0
+        while got < n:
+            chunk = self._inflate(min(n - got, _CHUNK))
+            if not chunk:
+                break
+            parts.append(chunk)
+            got += len(chunk)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def _open_stream(path: str, kind: TFRecordCompressionType):
     if kind == TFRecordCompressionType.GZIP:
         return gzip.open(path, "rb")
-    if kind == TFRecordCompressionType.ZLIB:
-        with open(path, "rb") as f:
-            try:
-                return io.BytesIO(zlib.decompress(f.read()))
-            except zlib.error as e:
-                raise errors.DataLossError(None, None, f"{path}: corrupted ZLIB stream ({e})") from None
-    return open(path, "rb")  # noqa: SIM115 - the iterator closes it
+    raw = open(path, "rb")  # noqa: SIM115 - the iterator closes it
+    return ZlibInputStream(raw, path) if kind == TFRecordCompressionType.ZLIB else raw
+
+
+def _read_at_most(read, n: int) -> bytes:
+    """Read `n` bytes (fewer at the end of the stream) in chunks of at most 1 MiB.
+
+    Memory grows with the bytes the stream really holds, never with a length field.
+    """
+    if n <= _CHUNK:
+        return read(n)
+    parts, got = [], 0
+    while got < n:
+        chunk = read(min(n - got, _CHUNK))
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def _plain_file_size(stream) -> int | None:
+    """The size of an uncompressed regular file (None for a pipe, a device or a compressed stream)."""
+    try:
+        st = os.fstat(stream.fileno())
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
+def _truncated(offset: int, path: str, detail: str) -> errors.DataLossError:
+    return errors.DataLossError(
+        None, None, f"truncated record at {offset}' failed with Read less bytes than requested (in {path}: {detail})")
 
 
 def read_records(path, options=None, verify: bool = True):
-    """Yield each record's bytes; raises DataLossError on corruption or truncation."""
+    """Yield each record's bytes; raises DataLossError on corruption or truncation.
+
+    The message starts with TF's ("corrupted record at N", "truncated record at N...")
+    and names the file and what is wrong with it. Memory stays bounded by the largest
+    record the file really holds: a length field is checked against the bytes left in an
+    uncompressed file before anything is read, and compressed streams are inflated in
+    bounded steps.
+    """
     path = os.fspath(path)
     kind = compression_kind(options)
     try:
@@ -82,27 +188,37 @@ def read_records(path, options=None, verify: bool = True):
     except OSError as e:
         raise errors.from_os_error(path, e) from None
     with stream as f:
+        size = _plain_file_size(f) if kind == TFRecordCompressionType.NONE else None
         read = f.read
         offset = 0
         while True:
             try:
                 header = read(12)
             except (OSError, EOFError, zlib.error) as e:
-                raise errors.DataLossError(None, None, f"corrupted record at {offset}: {e}") from None
+                raise errors.DataLossError(None, None, f"corrupted record at {offset} (in {path}: {e})") from None
             if len(header) < 12:
                 return  # a clean end, or a partial header at the end: TF treats both as EOF
             length, length_crc = _HEADER.unpack(header)
             if verify and masked_crc32c(header[:8]) != length_crc:
-                raise errors.DataLossError(None, None, f"corrupted record at {offset}")
-            try:
-                body = read(length + 4)
-            except (OSError, EOFError, zlib.error) as e:
-                raise errors.DataLossError(None, None, f"corrupted record at {offset + 12}: {e}") from None
-            if len(body) < length + 4:
                 raise errors.DataLossError(
-                    None, None, f"truncated record at {offset}' failed with Read less bytes than requested")
-            data = body[:length]
-            if verify and masked_crc32c(data) != _FOOTER.unpack_from(body, length)[0]:
-                raise errors.DataLossError(None, None, f"corrupted record at {offset + 12}")
+                    None, None, f"corrupted record at {offset} (in {path}: the checksum of the length field does "
+                                f"not match)")
+            if size is not None and length + 4 > size - offset - 12:
+                raise _truncated(offset, path, f"the record's length field says {length} bytes, and its data and "
+                                               f"checksum need {length + 4}, but {size - offset - 12} bytes remain")
+            try:
+                data = _read_at_most(read, length)
+                footer = read(4) if len(data) == length else b""
+            except (OSError, EOFError, zlib.error) as e:
+                raise errors.DataLossError(
+                    None, None, f"corrupted record at {offset + 12} (in {path}: {e})") from None
+            if len(footer) < 4:
+                raise _truncated(offset, path, f"the record's length field says {length} bytes, and its data and "
+                                               f"checksum need {length + 4}, but the stream ends after "
+                                               f"{len(data) + len(footer)}")
+            if verify and masked_crc32c(data) != _FOOTER.unpack(footer)[0]:
+                raise errors.DataLossError(
+                    None, None, f"corrupted record at {offset + 12} (in {path}: the checksum of the record's "
+                                f"{length} data bytes does not match)")
             yield data
             offset += 16 + length
