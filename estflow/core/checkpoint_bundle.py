@@ -26,13 +26,12 @@ import os
 import stat
 import struct
 import sys
-import uuid
 from collections.abc import Iterable, Mapping
 
 import numpy as np
 
 from estflow.core import crc32c, dtypes, errors
-from estflow.core.file_io import atomic_write
+from estflow.core.file_io import atomic_write, temporary_path
 from estflow.core.protos import tensor_bundle_pb2
 from estflow.core.tensor_util import to_string_array
 
@@ -343,7 +342,7 @@ class BundleWriter:
         if directory:
             os.makedirs(directory, exist_ok=True)
         self._data_path = data_filename(self.prefix, shard_id, num_shards)
-        self._data_tmp = f"{self._data_path}.tempstate{uuid.uuid4().int % 10**19}"
+        self._data_tmp = temporary_path(self._data_path, "tempstate")
         self._data_file = open(self._data_tmp, "wb")  # noqa: SIM115 - closed by finish/abort
 
     def add(self, name: str, value) -> None:
