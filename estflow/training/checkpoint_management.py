@@ -213,7 +213,8 @@ def remove_stale_temporaries(save_path, latest_filename: str = _DEFAULT_LATEST_F
     """
     save_path = os.fspath(save_path)
     directory, base = os.path.split(save_path)
-    own = re.compile(rf"{re.escape(base)}(?:-[^./]*)?\.(?:index|data-\d{{5}}-of-\d{{5}}|{re.escape(meta_graph_suffix)})")
+    suffixes = rf"index|data-\d{{5}}-of-\d{{5}}|{re.escape(meta_graph_suffix)}"
+    own = re.compile(rf"{re.escape(base)}(?:-[^./]*)?\.(?:{suffixes})")  # [-step][-shard].index, .data-..., .meta
 
     def belongs(target: str) -> bool:
         return target == latest_filename or own.fullmatch(target) is not None
