@@ -567,7 +567,8 @@ class BundleReader:
             np_dtype = np.dtype(dtype.as_numpy_dtype)
             if entry.size != count * np_dtype.itemsize:
                 raise _data_loss(f"Tensor {name} of shape {list(shape)} and dtype {dtype.name} needs "
-                                 f"{count * np_dtype.itemsize} bytes but its checkpoint entry has {entry.size}.")
+                                 f"{count * np_dtype.itemsize} bytes but its checkpoint entry has {entry.size} "
+                                 f"(checkpoint {self.prefix}; the index is corrupted).")
             value, crc = self._read_numeric(entry, name, np_dtype, shape)
         if crc32c.mask(crc) != entry.crc32c:
             raise _data_loss(f"Checksum does not match: stored {entry.crc32c} vs. calculated on the restored bytes "
