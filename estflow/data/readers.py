@@ -26,7 +26,7 @@ import numpy as np
 
 from estflow.core import dtypes, errors
 from estflow.core.graph import Tensor
-from estflow.core.record_io import ZlibInputStream, read_records
+from estflow.core.record_io import open_zlib_stream, read_records
 from estflow.data import gfile, runtime, structure
 from estflow.data.dataset_ops import AUTOTUNE, Dataset
 
@@ -154,7 +154,7 @@ def open_stream(path: str, compression: str):
     if compression == "GZIP":
         return _GzipReader(raw, path)
     if compression == "ZLIB":
-        return ZlibInputStream(raw, path)  # inflates no more than each read asks for
+        return open_zlib_stream(raw, path)  # inflates no more than each read asks for
     return raw
 
 
