@@ -473,6 +473,7 @@ def test_written_bundle_is_byte_identical_to_tensorflows(tmp_path):
 
 
 # ---- what cannot be an index fails fast; hand-built entries fail before allocating ------------------------
+@pytest.mark.skipif(os.name != "posix", reason="devices, FIFOs and pid liveness are POSIX features")
 def test_index_that_is_a_device_or_pipe_is_refused_before_reading(tmp_path):
     prefix = str(tmp_path / "dev")
     os.symlink("/dev/zero", cb.index_filename(prefix))
@@ -573,6 +574,7 @@ def test_unknown_dtype_enum_is_unimplemented_naming_the_tensor(tmp_path):
         reader.dtype_of("w")
 
 
+@pytest.mark.skipif(os.name != "posix", reason="devices, FIFOs and pid liveness are POSIX features")
 def test_data_file_that_is_a_device_is_refused(tmp_path):
     prefix = str(tmp_path / "m")
     cb.write_bundle(prefix, {"w": np.zeros(3, np.float32)})

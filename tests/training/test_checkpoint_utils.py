@@ -363,6 +363,7 @@ def _state_file_naming(directory, prefix: str) -> None:
     (directory / "checkpoint").write_text(f'model_checkpoint_path: "{prefix}"\n')
 
 
+@pytest.mark.skipif(os.name != "posix", reason="devices, FIFOs and pid liveness are POSIX features")
 def test_state_file_pointing_the_index_at_a_device_fails_fast(tmp_path):
     os.symlink("/dev/zero", tmp_path / "evil.index")  # an endless file: the old reader read it until memory ran out
     _state_file_naming(tmp_path, "evil")
