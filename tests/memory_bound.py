@@ -17,7 +17,11 @@ from tests import REPO
 
 _PRELUDE = """
 import resource, sys
-import estflow, estflow.data, numpy
+import numpy
+import estflow, estflow.data
+# What the snippets use, imported before the cap is measured so that only their reading counts:
+import estflow.core.checkpoint_bundle, estflow.core.record_io, estflow.core.session
+import estflow.data.readers, estflow.data.tfrecord, estflow.training.summary_iterator
 def _vm_bytes():
     with open("/proc/self/status") as f:
         for line in f:
@@ -34,7 +38,8 @@ def run_bounded(snippet: str, headroom_mib: int, timeout: float = 120) -> dict:
         pytest.skip("RLIMIT_AS and /proc/self/status are Linux features")
     code = _PRELUDE.format(headroom=headroom_mib) + textwrap.dedent(snippet) + \
         "\nimport json\nprint('RESULT=' + json.dumps(result))\n"
-    env = dict(os.environ, PYTHONPATH=str(REPO), OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    # One malloc arena and one BLAS thread: each extra thread would reserve address space the cap counts.
+    env = dict(os.environ, PYTHONPATH=str(REPO), OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MALLOC_ARENA_MAX="1")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, env=env,
                           cwd=str(REPO))
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT=")]

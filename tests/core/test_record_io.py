@@ -78,7 +78,7 @@ def test_a_huge_length_field_allocates_nothing_under_a_memory_cap(tmp_path):
 def _bomb(path, records: int, record_mib: int = 1) -> int:
     """A ZLIB TFRecord file of `records` zero-filled records of `record_mib` MiB each; returns the inflated size."""
     record = encode_record(bytes(record_mib << 20))
-    z = zlib.compressobj(9)
+    z = zlib.compressobj(1)  # the fastest level still inflates ~230x
     with open(path, "wb") as f:
         for _ in range(records):
             f.write(z.compress(record))
@@ -88,8 +88,8 @@ def _bomb(path, records: int, record_mib: int = 1) -> int:
 
 def test_zlib_bomb_streams_within_a_memory_cap(tmp_path):
     path = tmp_path / "bomb.tfrecord"
-    inflated = _bomb(path, records=320)
-    assert path.stat().st_size < inflated // 500  # a real bomb: ~1 KB per MiB
+    inflated = _bomb(path, records=192)
+    assert path.stat().st_size < inflated // 200  # a real bomb: ~4.5 KB per MiB
     result = run_bounded(f"""
         import zlib
         from estflow.data.tfrecord import tf_record_iterator
@@ -101,15 +101,15 @@ def test_zlib_bomb_streams_within_a_memory_cap(tmp_path):
             naive = "MemoryError"
         result = {{"count": count, "naive": naive}}
     """, headroom_mib=96)
-    assert result == {"count": 320, "naive": "MemoryError"}
+    assert result == {"count": 192, "naive": "MemoryError"}
 
 
 def test_zlib_bomb_of_garbage_fails_fast_within_a_memory_cap(tmp_path):
     path = tmp_path / "zeros.tfrecord"
-    z = zlib.compressobj(9)
+    z = zlib.compressobj(1)
     with open(path, "wb") as f:
         chunk = bytes(1 << 20)
-        for _ in range(512):  # 512 MiB of zeros: the first header's checksum is wrong
+        for _ in range(256):  # 256 MiB of zeros: the first header's checksum is wrong
             f.write(z.compress(chunk))
         f.write(z.flush())
     result = run_bounded(f"""

@@ -410,7 +410,7 @@ def test_csv_dataset_large_file_switching_to_quoted_records(tmp_path):
 def _zlib_bomb(path, piece: bytes, total_mib: int) -> int:
     """A ZLIB file repeating `piece` to about `total_mib` MiB once inflated; returns how many pieces."""
     count = (total_mib << 20) // len(piece)
-    z = zlib.compressobj(9)
+    z = zlib.compressobj(1)  # the fastest level still inflates ~200x
     block = piece * max(1, (1 << 20) // len(piece))
     with open(path, "wb") as f:
         for _ in range(count * len(piece) // len(block)):
@@ -428,7 +428,7 @@ def test_zlib_bomb_reads_within_a_memory_cap(tmp_path, reader):
              "TFRecordDataset": encode_record(bytes(4080))}[reader]
     path = tmp_path / "bomb.z"
     count = _zlib_bomb(path, piece, total_mib=192)
-    assert path.stat().st_size < (192 << 20) // 300
+    assert path.stat().st_size < (192 << 20) // 150
     args = {"TextLineDataset": "", "FixedLengthRecordDataset": ", record_bytes=4096", "TFRecordDataset": ""}[reader]
     result = run_bounded(f"""
         import estflow as tf
