@@ -21,16 +21,17 @@ return damaged values.
 
 from __future__ import annotations
 
+import math
 import os
+import stat
 import struct
 import sys
-import uuid
 from collections.abc import Iterable, Mapping
 
 import numpy as np
 
 from estflow.core import crc32c, dtypes, errors
-from estflow.core.file_io import atomic_write
+from estflow.core.file_io import atomic_write, temporary_path
 from estflow.core.protos import tensor_bundle_pb2
 from estflow.core.tensor_util import to_string_array
 
@@ -163,14 +164,41 @@ def build_table(items: Iterable[tuple[bytes, bytes]], block_size: int = BLOCK_SI
     return bytes(out)
 
 
-def _read_block(data: bytes, handle: bytes) -> bytes:
+class _BytesSource:
+    """A table held in memory."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.size = len(data)
+
+    def read_at(self, offset: int, n: int) -> bytes:
+        return self.data[offset:offset + n]
+
+
+class _FileSource:
+    """A table read from an open file, one block at a time (never more than a block handle names)."""
+
+    def __init__(self, f, size: int):
+        self.f = f
+        self.size = size
+
+    def read_at(self, offset: int, n: int) -> bytes:
+        self.f.seek(offset)
+        data = self.f.read(n)
+        if len(data) != n:  # the file shrank while being read
+            raise _Corrupt(f"truncated block read (wanted {n} bytes at {offset}, got {len(data)})")
+        return data
+
+
+def _read_block(source, handle: bytes) -> bytes:
     offset, pos = _get_varint(handle, 0, len(handle))
     size, _ = _get_varint(handle, pos, len(handle))
     end = offset + size + BLOCK_TRAILER_SIZE
-    if end > len(data) - FOOTER_SIZE:
+    if end > source.size - FOOTER_SIZE:
         raise _Corrupt(f"truncated block read (block at {offset} of {size} bytes lies past the end)")
-    contents = data[offset:offset + size + 1]
-    (stored,) = struct.unpack_from("<I", data, offset + size + 1)
+    block = source.read_at(offset, size + BLOCK_TRAILER_SIZE)
+    contents = block[:size + 1]
+    (stored,) = struct.unpack_from("<I", block, size + 1)
     if crc32c.masked_crc32c(contents) != stored:
         raise _Corrupt(f"block checksum mismatch (block at offset {offset})")
     if contents[-1] != _NO_COMPRESSION:
@@ -200,19 +228,30 @@ def _block_entries(block: bytes) -> list[tuple[bytes, bytes]]:
 
 
 def read_table(data: bytes) -> list[tuple[bytes, bytes]]:
-    """All (key, value) pairs of a table, every block checksum verified; `_Corrupt` otherwise."""
-    if len(data) < FOOTER_SIZE:
+    """All (key, value) pairs of a table held in memory; `_Corrupt` if it is damaged."""
+    return _read_table(_BytesSource(data))
+
+
+def _read_table(source) -> list[tuple[bytes, bytes]]:
+    """All (key, value) pairs, every block checksum verified; `_Corrupt` otherwise.
+
+    As LevelDB reads a table: the 48-byte footer first (its magic number, then the handles
+    of the metaindex and index blocks), then each block the index names, each checked to
+    lie inside the file before it is read. A file that is not a table fails after reading
+    48 bytes, and nothing read is larger than the file.
+    """
+    if source.size < FOOTER_SIZE:
         raise _Corrupt("file is too short to be an sstable")
-    (magic,) = struct.unpack_from("<Q", data, len(data) - 8)
+    footer = source.read_at(source.size - FOOTER_SIZE, FOOTER_SIZE)
+    (magic,) = struct.unpack_from("<Q", footer, FOOTER_SIZE - 8)
     if magic != TABLE_MAGIC:
         raise _Corrupt("not an sstable (bad magic number)")
-    footer = data[len(data) - FOOTER_SIZE:]
     metaindex_end = _handle_end(footer, 0)
-    _block_entries(_read_block(data, footer[:metaindex_end]))  # holds nothing a bundle needs; checked all the same
-    index = _block_entries(_read_block(data, footer[metaindex_end:_handle_end(footer, metaindex_end)]))
+    _block_entries(_read_block(source, footer[:metaindex_end]))  # holds nothing a bundle needs; checked all the same
+    index = _block_entries(_read_block(source, footer[metaindex_end:_handle_end(footer, metaindex_end)]))
     items = []
     for _, handle in index:
-        items.extend(_block_entries(_read_block(data, handle)))
+        items.extend(_block_entries(_read_block(source, handle)))
     for (a, _), (b, _) in zip(items, items[1:], strict=False):
         if a >= b:
             raise _Corrupt("keys out of order")
@@ -303,7 +342,7 @@ class BundleWriter:
         if directory:
             os.makedirs(directory, exist_ok=True)
         self._data_path = data_filename(self.prefix, shard_id, num_shards)
-        self._data_tmp = f"{self._data_path}.tempstate{uuid.uuid4().int % 10**19}"
+        self._data_tmp = temporary_path(self._data_path, "tempstate")
         self._data_file = open(self._data_tmp, "wb")  # noqa: SIM115 - closed by finish/abort
 
     def add(self, name: str, value) -> None:
@@ -360,6 +399,42 @@ def _shape_of(entry) -> tuple[int, ...]:
     return tuple(int(d.size) for d in entry.shape.dim)
 
 
+def _open_regular(path: str, what: str, not_found: str):
+    """`path` opened for reading if it is a regular file (a FIFO or device is refused before any read)."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it changes nothing for a regular file.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise errors.NotFoundError(None, None, not_found) from None
+    except IsADirectoryError:
+        raise errors.NotFoundError(None, None, f"{path} is a directory, not a {what}.") from None
+    except OSError as e:
+        raise errors.from_os_error(path, e) from None
+    info = os.fstat(fd)
+    if stat.S_ISDIR(info.st_mode):
+        os.close(fd)
+        raise errors.NotFoundError(None, None, f"{path} is a directory, not a {what}.")
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise _data_loss(f"Unable to read {what} {path}: it is not a regular file (a device, pipe or socket), so "
+                         f"it cannot be a {what} written by a Saver.")
+    return os.fdopen(fd, "rb"), info.st_size
+
+
+def _read_index(prefix: str, path: str) -> list[tuple[bytes, bytes]]:
+    """The (key, value) pairs of a checkpoint index, read footer first with bounded block reads."""
+    f, size = _open_regular(path, "checkpoint index", f"Unsuccessful TensorSliceReader constructor: Failed to find "
+                                                      f"any matching files for {prefix}")
+    with f:
+        try:
+            return _read_table(_FileSource(f, size))
+        except _Corrupt as e:
+            raise _data_loss(f"Unable to read checkpoint index {path}: {e}. The file is truncated or corrupted; "
+                             f"restore from another checkpoint.") from None
+        except OSError as e:
+            raise _data_loss(f"Unable to read checkpoint index {path}: {e}.") from None
+
+
 class BundleReader:
     """Reads a V2 bundle: `keys()`, `dtypes()`, `shapes()` and checksum-verified `get_tensor`.
 
@@ -370,20 +445,7 @@ class BundleReader:
     def __init__(self, prefix: str):
         self.prefix = os.fspath(prefix)
         path = index_filename(self.prefix)
-        try:
-            with open(path, "rb") as f:
-                raw = f.read()
-        except FileNotFoundError:
-            raise errors.NotFoundError(
-                None, None, f"Unsuccessful TensorSliceReader constructor: Failed to find any matching files for "
-                            f"{self.prefix}") from None
-        except IsADirectoryError:
-            raise errors.NotFoundError(None, None, f"{path} is a directory, not a checkpoint index.") from None
-        try:
-            items = read_table(raw)
-        except _Corrupt as e:
-            raise _data_loss(f"Unable to read checkpoint index {path}: {e}. The file is truncated or corrupted; "
-                             f"restore from another checkpoint.") from None
+        items = _read_index(self.prefix, path)
         if not items or items[0][0] != HEADER_KEY:
             raise _data_loss(f"Checkpoint index {path} has no bundle header entry.")
         self._header = tensor_bundle_pb2.BundleHeaderProto()
@@ -421,25 +483,59 @@ class BundleReader:
             raise errors.NotFoundError(None, None, f"Key {name} not found in checkpoint") from None
 
     def dtypes(self) -> dict[str, dtypes.DType]:
-        return {k: dtypes.as_dtype(e.dtype) for k, e in self._entries.items()}
+        return {k: self._dtype_of(k, e) for k, e in self._entries.items()}
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         return {k: _shape_of(e) for k, e in self._entries.items()}
 
-    def _read(self, entry, name: str, probe_only: bool = False) -> bytes:
-        if entry.slices:
-            raise errors.UnimplementedError(None, None, f"Tensor {name} is stored as slices (a partitioned "
-                                                        f"variable); estflow reads whole tensors only.")
-        f = self._data_files.get(entry.shard_id)
-        if f is None:
-            path = data_filename(self.prefix, entry.shard_id, max(self.num_shards, 1))
-            try:
-                f = self._data_files[entry.shard_id] = open(path, "rb")  # noqa: SIM115 - closed by close()
-            except FileNotFoundError:
-                raise errors.NotFoundError(None, None, f"{path}; No such file or directory (data file of "
-                                                       f"checkpoint {self.prefix})") from None
-        if probe_only:
-            return b""
+    def dtype_of(self, name: str) -> dtypes.DType:
+        """The dtype stored under `name` (NotFoundError if absent, UnimplementedError if estflow lacks it)."""
+        return self._dtype_of(name, self.entry(name))
+
+    def _dtype_of(self, name: str, entry) -> dtypes.DType:
+        try:
+            return dtypes.as_dtype(entry.dtype)
+        except TypeError:
+            raise errors.UnimplementedError(None, None, f"Tensor {name} in checkpoint {self.prefix} has dtype enum "
+                                                        f"{entry.dtype}, which estflow does not support.") from None
+
+    def _data_file(self, shard_id: int):
+        """(open file, size) of one data file, opened once."""
+        opened = self._data_files.get(shard_id)
+        if opened is None:
+            path = data_filename(self.prefix, shard_id, max(self.num_shards, 1))
+            opened = self._data_files[shard_id] = _open_regular(
+                path, "checkpoint data file", f"{path}; No such file or directory (data file of checkpoint "
+                                              f"{self.prefix})")
+        return opened
+
+    def _check_entry(self, name: str, entry) -> int:
+        """Refuse an entry that cannot describe stored bytes, before anything is read or allocated.
+
+        Returns the data file's size. The entry's byte range must lie inside that file; the
+        element count its shape gives must fit the bytes (checked by the callers per dtype).
+        """
+        shards = max(self.num_shards, 1)
+        where = f"tensor {name} in checkpoint {self.prefix}"
+        if not 0 <= entry.shard_id < shards:
+            raise _data_loss(f"The index entry of {where} names data shard {entry.shard_id}, but the checkpoint has "
+                             f"{shards}; the index is corrupted.")
+        if entry.offset < 0 or entry.size < 0:
+            raise _data_loss(f"The index entry of {where} has offset {entry.offset} and size {entry.size}; both must "
+                             f"be >= 0. The index is corrupted.")
+        dims = _shape_of(entry)
+        if any(d < 0 for d in dims):
+            raise _data_loss(f"The index entry of {where} has shape {list(dims)}; a stored tensor's dimensions are "
+                             f">= 0. The index is corrupted.")
+        _, file_size = self._data_file(entry.shard_id)
+        if entry.offset + entry.size > file_size:
+            raise _data_loss(f"Truncated data file of checkpoint {self.prefix}: tensor {name} needs bytes "
+                             f"[{entry.offset}, {entry.offset + entry.size}) but "
+                             f"{data_filename(self.prefix, entry.shard_id, shards)} holds {file_size} bytes.")
+        return file_size
+
+    def _read(self, entry, name: str) -> bytes:
+        f, _ = self._data_file(entry.shard_id)
         f.seek(entry.offset)
         data = f.read(entry.size)
         if len(data) != entry.size:
@@ -448,22 +544,31 @@ class BundleReader:
         return data
 
     def get_tensor(self, name: str) -> np.ndarray:
-        """The tensor stored under `name`, as a new numpy array (strings: object array of bytes)."""
+        """The tensor stored under `name`, as a new numpy array (strings: object array of bytes).
+
+        A damaged or hand-built entry (offsets past the data file's end, a shape that does
+        not match the stored size, a bad checksum) raises DataLossError naming the tensor and
+        the checkpoint; nothing larger than the entry's bytes in the data file is allocated.
+        """
         entry = self.entry(name)
-        try:
-            dtype = dtypes.as_dtype(entry.dtype)
-        except TypeError:
-            raise errors.UnimplementedError(None, None, f"Tensor {name} has dtype enum {entry.dtype}, which "
-                                                        f"estflow does not support.") from None
+        dtype = self._dtype_of(name, entry)
+        if entry.slices:
+            raise errors.UnimplementedError(None, None, f"Tensor {name} is stored as slices (a partitioned "
+                                                        f"variable); estflow reads whole tensors only.")
+        self._check_entry(name, entry)
         shape = _shape_of(entry)
-        count = int(np.prod(shape, dtype=np.int64))
+        count = math.prod(shape)
         if dtype == dtypes.string:
+            if count and entry.size < count + 4:  # each element needs a length byte, then the 4-byte checksum
+                raise _data_loss(f"String tensor {name} of shape {list(shape)} in checkpoint {self.prefix} needs at "
+                                 f"least {count + 4} bytes but its checkpoint entry has {entry.size}.")
             value, crc = self._decode_strings(self._read(entry, name), count, name)
         else:
             np_dtype = np.dtype(dtype.as_numpy_dtype)
             if entry.size != count * np_dtype.itemsize:
                 raise _data_loss(f"Tensor {name} of shape {list(shape)} and dtype {dtype.name} needs "
-                                 f"{count * np_dtype.itemsize} bytes but its checkpoint entry has {entry.size}.")
+                                 f"{count * np_dtype.itemsize} bytes but its checkpoint entry has {entry.size} "
+                                 f"(checkpoint {self.prefix}; the index is corrupted).")
             value, crc = self._read_numeric(entry, name, np_dtype, shape)
         if crc32c.mask(crc) != entry.crc32c:
             raise _data_loss(f"Checksum does not match: stored {entry.crc32c} vs. calculated on the restored bytes "
@@ -483,8 +588,7 @@ class BundleReader:
             data = self._read(entry, name)
             value = np.frombuffer(data, dtype=np_dtype.newbyteorder("<")).astype(np_dtype)
             return value, crc32c.crc32c(data)
-        self._read(entry, name, probe_only=True)
-        f = self._data_files[entry.shard_id]
+        f, _ = self._data_file(entry.shard_id)
         f.seek(entry.offset)
         value = np.empty(shape, dtype=np_dtype)
         view = memoryview(value.reshape(-1)).cast("B")
@@ -526,7 +630,7 @@ class BundleReader:
         return out, crc
 
     def close(self) -> None:
-        for f in self._data_files.values():
+        for f, _ in self._data_files.values():
             f.close()
         self._data_files.clear()
 

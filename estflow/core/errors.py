@@ -121,4 +121,6 @@ def from_os_error(path, e: OSError) -> OpError:
     code = e.errno if e.errno is not None else 0
     cls = _ERRNO_CLASS.get(code, UnknownError)
     reason = _os.strerror(code) if code else str(e)
+    if path is None:  # the failing call named no file: say what failed rather than "None; Invalid argument"
+        return cls(None, None, f"{type(e).__name__}: {e}")
     return cls(None, None, f"{path}; {reason}")

@@ -12,6 +12,7 @@ renamed, the index last, so a half-written cache is never read.
 from __future__ import annotations
 
 import json
+import math
 import os
 import uuid
 
@@ -95,24 +96,43 @@ def _save_component(f, value) -> None:
     np.save(f, value, allow_pickle=False)
 
 
-def _load_component(f):
+def _load_array(f, size: int) -> np.ndarray:
+    """One `np.save` record, its header checked against the bytes left before numpy allocates anything."""
+    start = f.tell()
+    version = np.lib.format.read_magic(f)
+    npy = np.lib.format
+    read_header = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}.get(version)
+    if read_header is None:
+        raise ValueError(f"unexpected .npy format version {version}")
+    shape, _, dtype = read_header(f)
+    if dtype.hasobject:
+        raise ValueError(f"an array of dtype {dtype} (objects are never cached)")
+    need = math.prod(shape) * dtype.itemsize
+    if need > size - f.tell():
+        raise ValueError(f"an array of shape {shape} and dtype {dtype} needs {need} bytes at offset {f.tell()}, "
+                         f"but {size - f.tell()} remain")
+    f.seek(start)
+    return np.load(f, allow_pickle=False)
+
+
+def _load_component(f, size: int):
     tag = f.read(1)
     if tag == b"S":
-        indices = np.load(f, allow_pickle=False)
-        values = _load_component(f)
-        return SparseTensorValue(indices, values, np.load(f, allow_pickle=False))
+        indices = _load_array(f, size)
+        values = _load_component(f, size)
+        return SparseTensorValue(indices, values, _load_array(f, size))
     if tag == b"T":
-        shape = tuple(np.load(f, allow_pickle=False))
-        lengths = np.load(f, allow_pickle=False)
-        data = np.load(f, allow_pickle=False).tobytes()
+        shape = tuple(_load_array(f, size))
+        lengths = _load_array(f, size)
+        data = _load_array(f, size).tobytes()
         ends = np.cumsum(lengths)
         out = np.empty(len(lengths), dtype=object)
         out[:] = [data[e - n:e] for e, n in zip(ends.tolist(), lengths.tolist(), strict=False)]
         return out.reshape(shape)
     if tag == b"A":
-        value = np.load(f, allow_pickle=False)
+        value = _load_array(f, size)
         return value[()] if value.ndim == 0 else value
-    raise errors.DataLossError(None, None, f"corrupted dataset cache record (tag {tag!r})")
+    raise ValueError(f"a record tag {tag!r} at offset {f.tell() - len(tag)} (expected b'A', b'T' or b'S')")
 
 
 def _write(filename: str, kind: str, items: list) -> None:
@@ -133,12 +153,22 @@ def _write(filename: str, kind: str, items: list) -> None:
 
 
 def _read(filename: str):
-    with open(filename + ".index") as f:
-        index = json.load(f)
-    if index.get("format") != _FORMAT:
-        raise errors.DataLossError(None, None, f"{filename}.index is not an estflow dataset cache.")
-    items = []
-    with open(filename + ".data", "rb") as f:
-        for _ in range(index["items"]):
-            items.append([_load_component(f) for _ in range(index["components"])])
-    return index["kind"], items
+    """The cached items; a damaged cache raises DataLossError naming the file, never a raw numpy error."""
+    try:
+        with open(filename + ".index") as f:
+            index = json.load(f)
+        if not isinstance(index, dict) or index.get("format") != _FORMAT:
+            raise errors.DataLossError(None, None, f"{filename}.index is not an estflow dataset cache.")
+        items = []
+        with open(filename + ".data", "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            for _ in range(int(index["items"])):
+                items.append([_load_component(f, size) for _ in range(int(index["components"]))])
+        return index["kind"], items
+    except errors.OpError:
+        raise
+    except OSError as e:
+        raise errors.from_os_error(e.filename, e) from None
+    except Exception as e:  # noqa: BLE001 - json, numpy's header parser (ValueError, SyntaxError, TokenError...)
+        raise errors.DataLossError(None, None, f"The dataset cache {filename} (.index/.data) is corrupted: "
+                                               f"{type(e).__name__}: {e}. Delete it to rebuild it.") from None

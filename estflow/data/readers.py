@@ -26,7 +26,7 @@ import numpy as np
 
 from estflow.core import dtypes, errors
 from estflow.core.graph import Tensor
-from estflow.core.record_io import read_records
+from estflow.core.record_io import open_zlib_stream, read_records
 from estflow.data import gfile, runtime, structure
 from estflow.data.dataset_ops import AUTOTUNE, Dataset
 
@@ -129,37 +129,6 @@ def _cycle_length(num_parallel_reads):
 
 
 # ---- streams -------------------------------------------------------------------------------------
-class _ZlibReader:
-    """A ZLIB stream decompressed as it is read."""
-
-    def __init__(self, raw, path):
-        self._raw = raw
-        self._path = path
-        self._z = zlib.decompressobj()
-        self._buffer = b""
-        self._eof = False
-
-    def read(self, n=-1):
-        while not self._eof and (n < 0 or len(self._buffer) < n):
-            block = self._raw.read(_BLOCK)
-            try:
-                if block:
-                    self._buffer += self._z.decompress(block)
-                else:
-                    self._buffer += self._z.flush()
-                    self._eof = True
-            except zlib.error as e:
-                raise errors.DataLossError(None, None, f"{self._path}: corrupted ZLIB stream ({e})") from None
-        if n < 0:
-            out, self._buffer = self._buffer, b""
-        else:
-            out, self._buffer = self._buffer[:n], self._buffer[n:]
-        return out
-
-    def close(self):
-        self._raw.close()
-
-
 class _GzipReader:
     def __init__(self, raw, path):
         self._raw = raw
@@ -185,7 +154,7 @@ def open_stream(path: str, compression: str):
     if compression == "GZIP":
         return _GzipReader(raw, path)
     if compression == "ZLIB":
-        return _ZlibReader(raw, path)
+        return open_zlib_stream(raw, path)  # inflates no more than each read asks for
     return raw
 
 

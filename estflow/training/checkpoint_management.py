@@ -22,7 +22,7 @@ import re
 
 from google.protobuf import text_format
 
-from estflow.core.file_io import atomic_write
+from estflow.core.file_io import atomic_write, stale_temporaries
 from estflow.core.protos import checkpoint_state_pb2, saver_pb2
 
 CheckpointState = checkpoint_state_pb2.CheckpointState
@@ -198,3 +198,36 @@ def meta_graph_filename(checkpoint_filename, meta_graph_suffix="meta") -> str:
     """`model.ckpt-100` -> `model.ckpt-100.meta` (a shard suffix `-00001-of-00002` is dropped)."""
     basename = re.sub(r"-[\d\?]+-of-\d+$", "", os.fspath(checkpoint_filename))
     return ".".join([basename, meta_graph_suffix])
+
+
+def remove_stale_temporaries(save_path, latest_filename: str = _DEFAULT_LATEST_FILENAME,
+                             meta_graph_suffix: str = "meta") -> list[str]:
+    """Delete temporary files a killed save under `save_path` left behind; returns their paths.
+
+    Only this save's own files are candidates: the temporaries of `<save_path>[-step][-shard]`
+    `.index`, `.data-?????-of-?????` and `.<meta_graph_suffix>`, and of the state file
+    `latest_filename`, in `save_path`'s directory. Of those, only stale ones go (see
+    `estflow.core.file_io.stale_temporaries`: the writing process is dead, or, when it cannot
+    be asked, nothing wrote to the file for a day), so a concurrent writer's live temporary is
+    never touched. A file that cannot be removed is logged and left.
+    """
+    save_path = os.fspath(save_path)
+    directory, base = os.path.split(save_path)
+    suffixes = rf"index|data-\d{{5}}-of-\d{{5}}|{re.escape(meta_graph_suffix)}"
+    own = re.compile(rf"{re.escape(base)}(?:-[^./]*)?\.(?:{suffixes})")  # [-step][-shard].index, .data-..., .meta
+
+    def belongs(target: str) -> bool:
+        return target == latest_filename or own.fullmatch(target) is not None
+
+    removed = []
+    for path in stale_temporaries(directory, belongs):
+        try:
+            os.remove(path)
+            removed.append(path)
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            _logger.warning("Could not remove the stale temporary file %s: %s", path, e)
+    if removed:
+        _logger.info("Removed %d temporary file(s) left by an interrupted save: %s", len(removed), removed)
+    return removed

@@ -445,7 +445,10 @@ class Saver:
         """Write a checkpoint at `save_path` (`-<global_step>` appended); returns its prefix.
 
         Also writes `<prefix>.meta` (write_meta_graph) and the `checkpoint` state file
-        (write_state, last of all), then deletes checkpoints beyond `max_to_keep`.
+        (write_state, last of all), then deletes checkpoints beyond `max_to_keep`. First it
+        removes the temporary files that an earlier save of the same `save_path`, killed
+        mid-write, left behind (only those whose writing process is gone: see
+        `checkpoint_management.remove_stale_temporaries`).
         """
         _refuse_debug_info(save_debug_info)
         if not self._is_built:
@@ -467,6 +470,8 @@ class Saver:
         if not hasattr(sess, "run") or not hasattr(sess, "graph"):
             raise TypeError(f"'sess' must be a Session; {sess}")
         save_dir = os.path.dirname(save_path)
+        # A save killed earlier (SIGKILL, power loss) left its temporaries: clear the stale ones of this prefix.
+        checkpoint_management.remove_stale_temporaries(save_path, latest_filename, meta_graph_suffix)
         model_checkpoint_path = None
         if not self._is_empty:
             try:

@@ -14,6 +14,7 @@ from estflow.core import crc32c, dtypes, errors
 from estflow.core.protos import tensor_bundle_pb2
 from tests.golden_checkpoint import GOLDEN_CKPT, MANIFEST
 from tests.golden_checkpoint import variables_like_golden as _variables_like_golden
+from tests.memory_bound import run_bounded
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "checkpoint_bundle")
 GOLDEN = os.path.join(FIXTURES, "model.ckpt-532")
@@ -456,3 +457,115 @@ def test_written_bundle_is_byte_identical_to_tensorflows(tmp_path):
     assert Path(str(ours) + data).read_bytes() == Path(str(golden) + data).read_bytes()
     assert Path(str(ours) + ".index").read_bytes() == Path(str(golden) + ".index").read_bytes()
     assert len(variables) == len(MANIFEST["variables"])
+
+
+# ---- what cannot be an index fails fast; hand-built entries fail before allocating ------------------------
+@pytest.mark.skipif(os.name != "posix", reason="devices, FIFOs and pid liveness are POSIX features")
+def test_index_that_is_a_device_or_pipe_is_refused_before_reading(tmp_path):
+    prefix = str(tmp_path / "dev")
+    os.symlink("/dev/zero", cb.index_filename(prefix))
+    with pytest.raises(errors.DataLossError, match=f"{cb.index_filename(prefix)}: it is not a regular file"):
+        cb.BundleReader(prefix)
+    fifo = str(tmp_path / "fifo")
+    os.mkfifo(cb.index_filename(fifo))  # opening a FIFO for reading would wait for a writer
+    with pytest.raises(errors.DataLossError, match="not a regular file"):
+        cb.BundleReader(fifo)
+
+
+def test_huge_file_as_index_is_refused_after_its_footer(tmp_path):
+    prefix = str(tmp_path / "huge")
+    with open(cb.index_filename(prefix), "wb") as f:
+        f.truncate(3 << 30)  # 3 GiB (sparse): the old reader read all of it before looking at the magic
+    result = run_bounded(f"""
+        from estflow.core import checkpoint_bundle as cb, errors
+        try:
+            cb.BundleReader({prefix!r})
+            result = None
+        except errors.DataLossError as e:
+            result = e.message
+    """, headroom_mib=64)
+    assert "bad magic number" in result and cb.index_filename(prefix) in result
+
+
+def test_footer_handles_past_the_end_are_data_loss(tmp_path):
+    prefix = str(tmp_path / "m")
+    raw = cb.build_table([(b"", b"")])
+    handle = bytearray()
+    cb._put_varint(handle, 2**62)  # a block "at" 4 EiB of 10 bytes
+    cb._put_varint(handle, 10)
+    footer = (bytes(handle) * 2).ljust(40, b"\0") + raw[-8:]
+    _write(cb.index_filename(prefix), raw[:-48] + footer)
+    with pytest.raises(errors.DataLossError, match="lies past the end"):
+        cb.BundleReader(prefix)
+
+
+def _hand_built(tmp_path, name: str, **changes):
+    """A bundle holding w = float32[4] whose index entry is then rewritten with `changes`."""
+    prefix = str(tmp_path / name)
+    cb.write_bundle(prefix, {"w": np.arange(4, dtype=np.float32), "s": np.array([b"ab", b"c"])})
+    reader = cb.BundleReader(prefix)
+    entries = {k: reader.entry(k) for k in reader.keys()}
+    reader.close()
+    key = changes.pop("key", "w")
+    shape = changes.pop("shape", None)
+    if shape is not None:
+        del entries[key].shape.dim[:]
+        for d in shape:
+            entries[key].shape.dim.add(size=d)
+    for field, value in changes.items():
+        setattr(entries[key], field, value)
+    cb.write_index(prefix, entries)
+    return prefix
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"offset": 2**40}, r"needs bytes \[1099511627776, 1099511627792\) but .*data-00000-of-00001 holds 25 bytes"),
+    ({"offset": -5}, "has offset -5 and size 16; both must be >= 0"),
+    ({"size": 2**50, "shape": [2**48]}, "needs bytes .* but .* holds 25 bytes"),
+    ({"shape": [2**40, 2**40]}, r"of shape \[1099511627776, 1099511627776\] and dtype float32 needs "
+                                r"4835703278458516698824704 bytes but its checkpoint entry has 16"),
+    ({"shape": [-1, 4]}, r"has shape \[-1, 4\]; a stored tensor's dimensions are >= 0"),
+    ({"shard_id": 3}, "names data shard 3, but the checkpoint has 1"),
+    ({"key": "s", "shape": [2**40]}, r"String tensor s of shape \[1099511627776\] .* needs at least"),
+])
+def test_hand_built_entries_are_data_loss_naming_tensor_and_checkpoint(tmp_path, changes, message):
+    key = changes.get("key", "w")
+    prefix = _hand_built(tmp_path, "bad", **changes)
+    reader = cb.BundleReader(prefix)
+    with pytest.raises(errors.DataLossError, match=message) as info:
+        reader.get_tensor(key)
+    assert prefix in info.value.message
+    other = "s" if key == "w" else "w"
+    assert reader.get_tensor(other).size > 0  # the intact entry still reads
+
+
+def test_hand_built_entries_allocate_nothing_under_a_memory_cap(tmp_path):
+    prefix = _hand_built(tmp_path, "cap", size=2**33, shape=[2**31])  # claims 8 GiB; the data file has 25 bytes
+    result = run_bounded(f"""
+        from estflow.core import checkpoint_bundle as cb, errors
+        try:
+            cb.BundleReader({prefix!r}).get_tensor("w")
+            result = None
+        except errors.DataLossError as e:
+            result = e.message
+    """, headroom_mib=64)
+    assert "Truncated data file" in result
+
+
+def test_unknown_dtype_enum_is_unimplemented_naming_the_tensor(tmp_path):
+    prefix = _hand_built(tmp_path, "dt", dtype=200)
+    reader = cb.BundleReader(prefix)
+    with pytest.raises(errors.UnimplementedError, match="Tensor w in checkpoint .*dt has dtype enum 200"):
+        reader.get_tensor("w")
+    with pytest.raises(errors.UnimplementedError, match="dtype enum 200"):
+        reader.dtype_of("w")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="devices, FIFOs and pid liveness are POSIX features")
+def test_data_file_that_is_a_device_is_refused(tmp_path):
+    prefix = str(tmp_path / "m")
+    cb.write_bundle(prefix, {"w": np.zeros(3, np.float32)})
+    os.remove(cb.data_filename(prefix))
+    os.symlink("/dev/zero", cb.data_filename(prefix))
+    with pytest.raises(errors.DataLossError, match="checkpoint data file .* not a regular file"):
+        cb.BundleReader(prefix).get_tensor("w")

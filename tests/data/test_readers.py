@@ -181,7 +181,8 @@ def test_tfrecord_damaged_golden_files_yield_tfs_records_then_data_loss(name, ba
     expected = MANIFEST["files"][name]["tf_data_TFRecordDataset"]
     got, error = collect_until_error(TFRecordDataset(str(FIXTURES / name)))
     assert got == RECORDS[:expected["records_yielded_before_error"]]
-    assert isinstance(error, errors.DataLossError) and text(error) == expected["error"]["message"]
+    assert isinstance(error, errors.DataLossError)  # TF's message, then the file and what is wrong
+    assert text(error).startswith(f"{expected['error']['message']} (in {FIXTURES / name}: ")
     got, error = collect_until_error(TFRecordDataset(str(FIXTURES / name)).batch(batch))
     flat = [r for b in got for r in b.tolist()]
     assert flat == RECORDS[:len(flat)] and isinstance(error, errors.DataLossError)
@@ -403,3 +404,43 @@ def test_csv_dataset_large_file_switching_to_quoted_records(tmp_path):
     np.testing.assert_array_equal(ids, np.arange(120_000))
     assert names[99_999] == b"name99999" and names[100_000] == b"quoted, late" and names[-1] == b"name119999"
     assert np.concatenate([b[2] for b in batches])[-1] == np.float32(119_999.25)
+
+
+# ---- ZLIB bombs: memory stays bounded in every file reader -------------------------------------------------
+def _zlib_bomb(path, piece: bytes, total_mib: int) -> int:
+    """A ZLIB file repeating `piece` to about `total_mib` MiB once inflated; returns how many pieces."""
+    count = (total_mib << 20) // len(piece)
+    z = zlib.compressobj(1)  # the fastest level still inflates ~200x
+    block = piece * max(1, (1 << 20) // len(piece))
+    with open(path, "wb") as f:
+        for _ in range(count * len(piece) // len(block)):
+            f.write(z.compress(block))
+        f.write(z.flush())
+    return count * len(piece) // len(block) * (len(block) // len(piece))
+
+
+@pytest.mark.parametrize("reader", ["TextLineDataset", "FixedLengthRecordDataset", "TFRecordDataset"])
+def test_zlib_bomb_reads_within_a_memory_cap(tmp_path, reader):
+    from estflow.core.record_io import encode_record  # only this test builds records by hand
+    from tests.memory_bound import run_bounded  # runs a subprocess; only the memory tests need it
+
+    piece = {"TextLineDataset": b"x" * 1023 + b"\n", "FixedLengthRecordDataset": bytes(4096),
+             "TFRecordDataset": encode_record(bytes(4080))}[reader]
+    path = tmp_path / "bomb.z"
+    count = _zlib_bomb(path, piece, total_mib=192)
+    assert path.stat().st_size < (192 << 20) // 150
+    args = {"TextLineDataset": "", "FixedLengthRecordDataset": ", record_bytes=4096", "TFRecordDataset": ""}[reader]
+    result = run_bounded(f"""
+        import estflow as tf
+        ds = tf.data.{reader}({str(path)!r}, compression_type="ZLIB"{args}).batch(1024)
+        nxt = tf.data.make_one_shot_iterator(ds).get_next()
+        n = 0
+        with tf.Session() as sess:
+            while True:
+                try:
+                    n += len(sess.run(nxt))
+                except tf.errors.OutOfRangeError:
+                    break
+        result = n
+    """, headroom_mib=128, timeout=300)
+    assert result == count

@@ -342,3 +342,62 @@ def test_init_from_checkpoint_missing_tensor_is_value_error():
         tf.get_variable("not_there", shape=[1])
     with pytest.raises(ValueError, match="is not found in"):
         tf.train.init_from_checkpoint(str(GOLDEN_CKPT), {"dnn/": "net/"})
+
+
+# ---- damaged checkpoints: DataLossError naming the file, fast, without reading what cannot be an index ------
+def _state_file_naming(directory, prefix: str) -> None:
+    (directory / "checkpoint").write_text(f'model_checkpoint_path: "{prefix}"\n')
+
+
+@pytest.mark.skipif(os.name != "posix", reason="devices, FIFOs and pid liveness are POSIX features")
+def test_state_file_pointing_the_index_at_a_device_fails_fast(tmp_path):
+    os.symlink("/dev/zero", tmp_path / "evil.index")  # an endless file: the old reader read it until memory ran out
+    _state_file_naming(tmp_path, "evil")
+    with pytest.raises(errors.DataLossError, match=r"evil\.index: it is not a regular file"):
+        cu.load_checkpoint(str(tmp_path))
+    with pytest.raises(errors.DataLossError, match="not a regular file"):
+        cu.list_variables(str(tmp_path))
+
+
+def test_state_file_pointing_at_a_large_non_index_reads_only_its_footer(tmp_path):
+    with open(tmp_path / "big.index", "wb") as f:
+        f.truncate(2 << 30)  # sparse 2 GiB
+        f.seek((2 << 30) - 8)
+        f.write(b"notmagic")
+    _state_file_naming(tmp_path, "big")
+    with pytest.raises(errors.DataLossError, match=r"Unable to read checkpoint index .*big\.index: not an sstable"):
+        cu.load_checkpoint(str(tmp_path))
+
+
+def test_hand_built_entry_through_load_checkpoint_is_data_loss(tmp_path):
+    prefix = str(tmp_path / "model.ckpt-1")
+    checkpoint_bundle.write_bundle(prefix, {"w": np.arange(3, dtype=np.float32), "b": np.float32(2)})
+    reader = checkpoint_bundle.BundleReader(prefix)
+    entries = {k: reader.entry(k) for k in reader.keys()}
+    reader.close()
+    entries["w"].offset = 1 << 45
+    entries["b"].offset = -8
+    checkpoint_bundle.write_index(prefix, entries)
+    cm.update_checkpoint_state(str(tmp_path), prefix)
+    ckpt = cu.load_checkpoint(str(tmp_path))
+    assert ckpt.get_variable_to_shape_map() == {"w": [3], "b": []}  # the index itself is intact
+    with pytest.raises(errors.DataLossError, match=r"tensor w needs bytes \[35184372088832, 35184372088844\) but "
+                                                   r".*model\.ckpt-1\.data-00000-of-00001 holds 16 bytes"):
+        ckpt.get_tensor("w")
+    with pytest.raises(errors.DataLossError, match="tensor b in checkpoint .*model.ckpt-1 has offset -8"):
+        cu.load_variable(str(tmp_path), "b")
+
+
+def test_restore_op_reports_a_negative_offset_clearly(tmp_path):
+    prefix = str(tmp_path / "m")
+    checkpoint_bundle.write_bundle(prefix, {"v": np.float32(1)})
+    entries = {"v": checkpoint_bundle.BundleReader(prefix).entry("v")}
+    entries["v"].offset = -1
+    checkpoint_bundle.write_index(prefix, entries)
+    g = Graph()
+    with g.as_default():
+        v = Variable(np.float32(0), name="v")
+        saver = tf.train.Saver()
+        with Session() as sess, pytest.raises(errors.DataLossError, match="tensor v in checkpoint .*m has offset -1"):
+            saver.restore(sess, prefix)  # was UnknownError: 'None; Invalid argument'
+        del v

@@ -368,6 +368,73 @@ def test_crash_mid_save_keeps_previous_checkpoint(graph, tmp_path, monkeypatch, 
         np.testing.assert_array_equal(sess.run(w), [1.0, 2.0, 3.0])
 
 
+_KILLED_SAVER = """
+import os, sys, time
+import numpy as np
+import estflow as tf
+directory = sys.argv[1]
+v = tf.Variable(np.arange(6, dtype=np.float32), name="v")
+saver = tf.train.Saver()
+with tf.Session() as sess:
+    sess.run(tf.global_variables_initializer())
+    saver.save(sess, os.path.join(directory, "model.ckpt"), global_step=1)
+    sess.run(v.assign(v * 2))
+    def stall(src, dst):  # the data temporary stays; at the index's rename, wait to be killed
+        if ".tempstate" in src:
+            return
+        print("saving", flush=True)
+        time.sleep(120)
+    os.replace = stall
+    saver.save(sess, os.path.join(directory, "model.ckpt"), global_step=2)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="devices, FIFOs and pid liveness are POSIX features")
+def test_next_save_clears_temporaries_of_a_killed_save_and_only_those(graph, tmp_path):
+    from estflow.core import file_io  # the temporary-name format under test
+
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_SAVER, str(tmp_path)], stdout=subprocess.PIPE, env=env,
+                             text=True)
+    assert child.stdout.readline() == "saving\n"
+    child.kill()  # SIGKILL mid-save: no cleanup runs
+    child.wait()
+    child.stdout.close()
+    left = sorted(n for n in os.listdir(tmp_path) if ".tmp" in n or ".tempstate" in n)
+    assert [re.sub(r"\.(tmp|tempstate).*", r".\1", n) for n in left] == [
+        "model.ckpt-2.data-00000-of-00001.tempstate", "model.ckpt-2.index.tmp"]
+    assert all(f"-{child.pid}-" in n for n in left)  # the writer is named in the temporary's name
+
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        kept = [  # a live writer's file, another prefix's file, an untagged file written just now
+            os.path.basename(file_io.temporary_path(str(tmp_path / "model.ckpt-3.index"))).replace(
+                f"-{os.getpid()}-", f"-{live.pid}-"),
+            f"other.ckpt-2.index.tmp{file_io._HOST}-{child.pid}-0abc",
+            "model.ckpt-4.meta.tmp0123abcd",
+        ]
+        old_untagged = "model.ckpt-5.data-00000-of-00001.tempstate98765"  # as TF names them: no writer
+        for name in kept + [old_untagged]:
+            (tmp_path / name).write_bytes(b"partial")
+        two_days_ago = time.time() - 2 * 86400
+        os.utime(tmp_path / old_untagged, (two_days_ago, two_days_ago))
+
+        with graph.as_default():
+            v = Variable(np.zeros(6, np.float32), name="v")
+            saver = Saver()
+            with Session() as sess:
+                latest = checkpoint_management.latest_checkpoint(str(tmp_path))
+                assert latest == str(tmp_path / "model.ckpt-1")
+                saver.restore(sess, latest)
+                np.testing.assert_array_equal(sess.run(v), np.arange(6))
+                saver.save(sess, str(tmp_path / "model.ckpt"), global_step=3)
+        after = sorted(n for n in os.listdir(tmp_path) if ".tmp" in n or ".tempstate" in n)
+        assert after == sorted(kept)
+    finally:
+        live.kill()
+        live.wait()
+
+
 def test_io_failure_is_an_op_error(graph, tmp_path):
     _model(graph)
     (tmp_path / "model.ckpt.data-00000-of-00001").mkdir()  # the data file's name is taken by a directory

@@ -127,7 +127,7 @@ def _restore_kernel(xp, prefix, tensor_names, shape_and_slices, *, dtypes):
     with checkpoint_bundle.BundleReader(_text(prefix)) as reader:
         out = []
         for name, dtype in zip(names, dtypes, strict=True):
-            stored = _dtypes.as_dtype(reader.entry(name).dtype)
+            stored = reader.dtype_of(name)
             if stored != dtype:
                 raise errors.InvalidArgumentError(
                     None, None, f"tensor_name = {name}; expected dtype {dtype.name} does not equal original dtype "
