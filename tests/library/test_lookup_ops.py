@@ -191,3 +191,20 @@ def test_a_table_in_a_cond_branch_is_built_outside_the_branch():
 
     out = tf.cond(pred, true_fn, lambda: tf.constant([-5], tf.int64))
     assert _run(out, {pred: True}).tolist() == [1] and _run(out, {pred: False}).tolist() == [-5]
+
+
+def test_lookups_and_hashes_in_a_gpu_graph_keep_strings_and_tables_on_the_host(gpu):
+    g = tf.get_default_graph()
+    words = tf.placeholder(tf.string, [None])
+    with g.device("/gpu:0"):
+        table = lookup.index_table_from_tensor(["a", "b"], num_oov_buckets=3)
+        ids = table.lookup(words)
+        crossed = tf.sparse.cross_hashed([tf.reshape(words, [-1, 1]), tf.reshape(ids, [-1, 1])], 7)
+        embeddings = tf.constant(np.arange(10, dtype=np.float32).reshape(5, 2))
+        rows = tf.gather(embeddings, ids) * 2.0  # float math on the device, fed by host-side ids
+    feed = {words: _objects(["b", "zz", "a"])}
+    got_ids, got_rows, got_cross = _run([ids, rows, crossed.values], feed)
+    oov = 2 + int(tf.Session().run(tf.string_to_hash_bucket_fast("zz", 3)))
+    assert got_ids.tolist() == [1, oov, 0]
+    np.testing.assert_array_equal(got_rows, np.arange(10, dtype=np.float32).reshape(5, 2)[[1, oov, 0]] * 2)
+    assert got_cross.shape == (3,) and ((got_cross >= 0) & (got_cross < 7)).all()
