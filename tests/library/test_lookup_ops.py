@@ -240,3 +240,16 @@ def test_a_map_of_lookups_and_hashes_runs_once_per_batch():
     assert got[0].tolist() == [0, 1, 2]
     by_text = {bytes.fromhex(s["hex"]): s["fingerprint64"] for s in MANIFEST["strings"]}
     assert got[1].tolist() == [by_text[w] % 5 for w in (b"a", b"ab", b"abc")]
+
+
+def test_a_fed_vocabulary_filename_is_no_asset(tmp_path):
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("a\nb\n")
+    filename = tf.placeholder(tf.string, [], name="vocab_path")
+    table = tf.lookup.StaticHashTable(tf.lookup.TextFileInitializer(
+        filename, tf.string, tf.lookup.TextFileIndex.WHOLE_LINE, tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER), -1)
+    ids = table.lookup(tf.constant(["b", "c"]))
+    assert tf.get_collection(tf.GraphKeys.ASSET_FILEPATHS) == []
+    with tf.Session() as sess:
+        sess.run(tf.tables_initializer(), {filename: str(vocab)})
+        assert sess.run(ids).tolist() == [1, -1]
