@@ -48,6 +48,11 @@ def _check_string(spec: TensorSpec, param: str) -> None:
                         "them first, e.g. with tf.as_string.")
 
 
+def _signed64(value: int) -> int:
+    """A uint64 (a hash key) as the int64 attr TF stores: values >= 2**63 as their two's complement."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
 def _buckets(hashes: np.ndarray, num_buckets: int, shape) -> np.ndarray:
     return (hashes % np.uint64(num_buckets)).astype(np.int64).reshape(shape)
 
@@ -123,9 +128,7 @@ def string_to_hash_bucket_strong(input, num_buckets, key, name=None):  # noqa: A
 
         tf.strings.to_hash_bucket_strong(["a"], 10, key=[1, 2])
     """
-    key = [int(k) for k in key]
-    # TF's attr holds int64s: a key word >= 2**63 is written as its two's-complement value.
-    key = [k - (1 << 64) if k >= 1 << 63 else k for k in key]
+    key = [_signed64(int(k)) for k in key]
     return apply_op("StringToHashBucketStrong", _strings(input, "input"), name=name or "StringToHashBucketStrong",
                     num_buckets=int(num_buckets), key=key)
 
@@ -439,8 +442,8 @@ def sparse_cross_hashed(inputs, num_buckets=0, hash_key=None, name=None) -> Spar
     sparse, values, dense = _cross_parts(inputs)
     internal = dtypes.int64 if any(v.dtype != dtypes.string for v in values + dense) else dtypes.string
     return _cross_op("SparseCross", sparse, values, dense, name=name, hashed_output=True,
-                     num_buckets=int(num_buckets), hash_key=int(hash_key or DEFAULT_HASH_KEY), out_type=dtypes.int64,
-                     internal_type=internal)
+                     num_buckets=int(num_buckets), hash_key=_signed64(int(hash_key or DEFAULT_HASH_KEY)),
+                     out_type=dtypes.int64, internal_type=internal)
 
 
 def sparse_cross(inputs, name=None, separator=None) -> SparseTensor:
