@@ -9,6 +9,7 @@ This module only re-exports; the code lives in the subpackages.
 """
 
 from estflow import compat as compat
+from estflow import contrib as contrib
 from estflow import data as data
 from estflow import dtypes as dtypes
 from estflow import errors as errors
@@ -17,6 +18,7 @@ from estflow import initializers as initializers
 from estflow import io as io
 from estflow import layers as layers
 from estflow import linalg as linalg
+from estflow import lookup as lookup
 from estflow import losses as losses
 from estflow import metrics as metrics
 from estflow import nn as nn
@@ -41,6 +43,7 @@ from estflow.core.dtypes import int8 as int8
 from estflow.core.dtypes import int16 as int16
 from estflow.core.dtypes import int32 as int32
 from estflow.core.dtypes import int64 as int64
+from estflow.core.dtypes import resource as resource
 from estflow.core.dtypes import string as string
 from estflow.core.dtypes import uint8 as uint8
 from estflow.core.dtypes import uint16 as uint16
@@ -144,6 +147,9 @@ from estflow.core.ops.gather_ops import scatter_nd as scatter_nd
 from estflow.core.ops.gather_ops import sequence_mask as sequence_mask
 from estflow.core.ops.gather_ops import unique as unique
 from estflow.core.ops.gather_ops import where as where
+from estflow.core.ops.hash_ops import string_to_hash_bucket as string_to_hash_bucket
+from estflow.core.ops.hash_ops import string_to_hash_bucket_fast as string_to_hash_bucket_fast
+from estflow.core.ops.hash_ops import string_to_hash_bucket_strong as string_to_hash_bucket_strong
 from estflow.core.ops.linalg_ops import diag as diag
 from estflow.core.ops.linalg_ops import diag_part as diag_part
 from estflow.core.ops.linalg_ops import qr as qr
@@ -330,6 +336,8 @@ from estflow.data import gfile as gfile
 from estflow.data.structure import SparseTensorSpec as SparseTensorSpec
 from estflow.data.structure import TensorSpec as TensorSpec
 from estflow.library.confusion_matrix import confusion_matrix as confusion_matrix
+from estflow.library.lookup_ops import initialize_all_tables as initialize_all_tables
+from estflow.library.lookup_ops import tables_initializer as tables_initializer
 from estflow.library.parsing_config import FixedLenFeature as FixedLenFeature
 from estflow.library.parsing_config import FixedLenSequenceFeature as FixedLenSequenceFeature
 from estflow.library.parsing_config import SparseFeature as SparseFeature
