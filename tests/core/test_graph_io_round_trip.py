@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pytest
 import estflow as tf
 from estflow.core import registry
 from estflow.core.graph import Operation, Tensor
+from estflow.core.ops import hash_ops
 from estflow.core.registry import apply_op
 from estflow.core.sparse_tensor import SparseTensor
 from tests.core import test_array_ops, test_math_ops, test_nn_ops, test_sparse_ops, test_string_ops
@@ -171,8 +173,6 @@ def _summaries():
 
 
 def _save_restore():
-    import tempfile
-
     with tf.device("/cpu:0"):
         v = tf.Variable(_f32(1.0, 2.0), name="v")
     with tf.device("/cpu:1"):  # a second device: one shard each, merged (ShardedFilename, MergeV2Checkpoints)
@@ -274,6 +274,32 @@ def _parsing():
                                                                                          dtype=object)}
 
 
+def _hashing_and_tables():
+    words = tf.placeholder(tf.string, [None], name="words")
+    ids = tf.placeholder(tf.int64, [None], name="ids")
+    sparse_words = SparseTensor([[0, 0], [1, 0], [1, 1]], words[:3], [2, 2])
+    dense_ids = tf.reshape(ids[:2], [2, 1])
+    crosses = [tf.sparse.cross([sparse_words, dense_ids]), tf.sparse.cross_hashed([sparse_words, dense_ids], 100),
+               hash_ops.sparse_cross_hashed_v2([sparse_words, dense_ids], num_buckets=50)]
+    hashes = [tf.string_to_hash_bucket_fast(words, 10), tf.string_to_hash_bucket_strong(words, 10, [1, 2]),
+              tf.string_to_hash_bucket(words, 10)]
+    table = tf.contrib.lookup.index_table_from_tensor(["a", "b", "c"], num_oov_buckets=1)
+    vocab = tempfile.mkdtemp() + "/vocab.txt"
+    with open(vocab, "w", encoding="utf-8") as f:
+        f.write("c\nb\na\n")
+    from_file = tf.contrib.lookup.index_table_from_file(vocab)
+    static = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(["a", "b"], [1, 2]), default_value=-1)
+    keys, values = static.export()
+    raw = apply_op("HashTableV2", name="raw_table", key_dtype=tf.string, value_dtype=tf.int64, shared_name="raw")
+    tf.add_to_collection(tf.GraphKeys.TABLE_INITIALIZERS,
+                         apply_op("InitializeTableV2", raw, tf.constant(["b"]), tf.constant([5], tf.int64)))
+    raw_found = apply_op("LookupTableFindV2", raw, words, tf.constant(-1, tf.int64))
+    tf.tables_initializer(name="init")
+    return [*crosses, *hashes, table.lookup(words), from_file.lookup(words), static.lookup(words), static.size(), raw_found,
+            keys, values], {words: np.array([b"a", b"b", b"zz", b""], dtype=object),
+                                              ids: np.array([3, 7, 9], np.int64)}
+
+
 RECIPES = [
     Recipe("variables, Adam, report_uninitialized_variables", _variables, setup=("init",)),
     Recipe("every optimizer, dense and sparse", _optimizers, setup=("init",)),
@@ -288,6 +314,7 @@ RECIPES = [
     Recipe("math leftovers", _math_leftovers),
     Recipe("sparse gradients", _sparse_gradients),
     Recipe("parsing", _parsing),
+    Recipe("hashing, crosses and lookup tables", _hashing_and_tables, setup=("init",)),
 ]
 
 
