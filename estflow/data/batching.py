@@ -111,7 +111,17 @@ class BatchDataset(_BatchBase):
         """TF's MapAndBatch: each batch spans `n` input positions; a failure among them fails the batch."""
         stream = runtime.Rechunker(runtime.chunks_of(self._input, env, n))
         while True:
+            first = stream.take(n)
+            if first is None:
+                return
+            if first.__class__ is not ElementError and len(first[0]) == n:
+                yield first  # nothing failed: the common case
+                continue
             parts, error, need = [], None, n
+            if first.__class__ is ElementError:
+                error, need = first, n - 1
+            else:
+                parts, need = [first], n - len(first[0])
             while need:
                 item = stream.take(need)
                 if item is None:

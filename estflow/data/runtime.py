@@ -27,6 +27,7 @@ functions) and the background threads to stop when the iterator goes away.
 from __future__ import annotations
 
 import collections
+import itertools
 import threading
 
 import numpy as np
@@ -168,23 +169,25 @@ def stack_elements(elements: list, sparse_flags) -> list:
 def group_chunks(elements, hint: int):
     """Chunks of up to `hint` elements; elements of differing shapes become one-row chunks; a failed
     element ends the chunk before it and is passed on in its place."""
-    group = []
-    append = group.append
-    for e in elements:
-        if e.__class__ is ElementError:
-            if group:
-                yield from _stack_group(group)
-                group = []
-                append = group.append
-            yield e
-            continue
-        append(e)
-        if len(group) == hint:
+    elements = iter(elements)
+    while True:
+        group = list(itertools.islice(elements, hint))
+        if not group:
+            return
+        if ElementError in set(map(type, group)):  # rare: split the group around its failed elements
+            start = 0
+            for i, e in enumerate(group):
+                if e.__class__ is ElementError:
+                    if i > start:
+                        yield from _stack_group(group[start:i])
+                    yield e
+                    start = i + 1
+            if start < len(group):
+                yield from _stack_group(group[start:])
+        else:
             yield from _stack_group(group)
-            group = []
-            append = group.append
-    if group:
-        yield from _stack_group(group)
+        if len(group) < hint:
+            return
 
 
 def rows_of_chunks(chunks):
