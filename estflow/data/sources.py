@@ -180,9 +180,20 @@ def _py_func_error(exc: BaseException) -> errors.OpError:
     return error
 
 
-def _generator_values(iterator):
-    """The generator's values; an exception it raises is an ElementError, and the next value is asked
-    for as TF does (a Python generator that raised is finished: that ends the dataset)."""
+def _generator_values(generator, args):
+    """The values of `generator(*args)`; an exception it raises is an ElementError, and the next value
+    is asked for as TF does (a Python generator that raised is finished: that ends the dataset).
+
+    `generator` is called at the first get_next, as TF's py_func calls it; if the call fails, its
+    error is the dataset's only element.
+    """
+    try:
+        iterator = iter(generator(*args))
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - reported as TF reports a failing py_func
+        yield ElementError(_py_func_error(exc))
+        return
     while True:
         try:
             value = next(iterator)
@@ -215,13 +226,13 @@ class GeneratorDataset(Dataset):
         for a in self._args:
             v = env.value(a)
             args.append(v[()] if isinstance(v, np.ndarray) and v.ndim == 0 else v)
-        return self._convert_all(self._generator(*args))
+        return self._convert_all(args)
 
-    def _convert_all(self, iterator):
+    def _convert_all(self, args):
         """The generator's values as elements; a value of the wrong structure, type or shape is an
         ElementError in its place, and the values after it still come (as TF)."""
         types = self._types
-        for value in _generator_values(iterator):
+        for value in _generator_values(self._generator, args):
             if value.__class__ is ElementError:
                 yield value
                 continue

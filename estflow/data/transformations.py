@@ -169,9 +169,9 @@ class _DatasetFunctionMixin:
             values = fn.raw(element)
             child = env.child(dict(zip(self._fn.inner_tensors, values, strict=False)))
             self._fn.dataset._check_all(child)
+            return self._fn.dataset._elements(child)
         except errors.OpError as e:
             return ElementError(e)
-        return self._fn.dataset._elements(child)
 
 
 class FlatMapDataset(_DatasetFunctionMixin, _UnaryDataset):

@@ -131,3 +131,14 @@ def test_concatenate_goes_on_past_a_failed_element():
     text = np.array([b"0", b"x"], dtype=object)
     ds = D.from_tensor_slices(text).map(tf.string_to_number).concatenate(D.from_tensor_slices(np.float32([7, 8])))
     assert outcomes(ds) == [0.0, BAD, 7.0, 8.0]
+
+
+def test_generator_function_that_fails_when_called_fails_at_the_first_get_next():
+    # TF calls the generator function inside its py_func, at the first get_next: no error at
+    # initialization, sys.exit included.
+    def not_a_generator():
+        sys.exit("no data")
+
+    assert outcomes(D.from_generator(not_a_generator, tf.int64)) == [(tf.errors.UnknownError, "SystemExit: no data")]
+    assert outcomes(D.from_generator(lambda: 5, tf.int64)) == [
+        (tf.errors.InvalidArgumentError, "TypeError: 'int' object is not iterable")]
