@@ -421,6 +421,8 @@ def test_tfrecord_corrupted_file_then_the_next_files_as_tf(tmp_path):
         assert [sess.run(nxt) for _ in range(10)] == RECORDS
         with pytest.raises(tf.errors.OutOfRangeError):
             sess.run(nxt)
+    ignoring = TFRecordDataset([corrupted, good]).apply(tf.data.experimental.ignore_errors())
+    assert collect(ignoring) == RECORDS[:5] + RECORDS  # the 15 records TF gives
 
 
 @pytest.mark.parametrize("through", ["list", "dataset of names", "parallel reads", "batch"])
