@@ -4,8 +4,9 @@ CsvDataset follows TF's CSV reader: records end at `\\n`, `\\r` or `\\r\\n` outs
 quoted fields may span lines, a blank line is a record with one empty field, and a bad
 record raises InvalidArgumentError at its own get_next with TF's message, then the file
 and the record's number ("Field 1 in record is not a valid float: abc (in a.csv, record
-7)"), and the records after it still come, as in TF. Plain files (no quotes, no `\\r`) are split and converted a block of lines
-at a time; anything else is parsed record by record.
+7)"), and the records after it still come, as in TF. Plain files (no quotes, no `\\r`)
+are split and converted a block of lines at a time; anything else is parsed record by
+record.
 
     ds = tf.data.experimental.CsvDataset("adult.csv", [tf.int32, [""], [0.0]], header=True)
     features, label = tf.data.experimental.make_csv_dataset("train*.csv", 256, label_name="y") ...
