@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from estflow.core import dtypes, errors
@@ -11,7 +9,8 @@ from estflow.core.graph import Tensor
 from estflow.core.tensor_shape import TensorShape, as_shape
 from estflow.data import runtime, structure
 from estflow.data.dataset_ops import int_argument, runtime_int, static_int
-from estflow.data.transformations import _UnaryDataset
+from estflow.data.runtime import ElementError
+from estflow.data.transformations import MapDataset, _UnaryDataset
 
 
 def _batched(spec, batch_dim):
@@ -42,6 +41,42 @@ class _BatchBase(_UnaryDataset):
         return 0
 
 
+def _fused_with_map(dataset, env) -> bool:
+    """Whether TF would run this batch fused with the map before it (map_and_batch_fusion, on by default)."""
+    return isinstance(dataset._input, MapDataset) and env.fusion
+
+
+def _element_groups(elements, n: int, fused: bool):
+    """Lists of `n` elements (fewer at the end) for one batch each, or the ElementError that fails a batch.
+
+    As TF's BatchDataset, a failed element ends its batch: the elements gathered before it
+    are dropped with it and the next batch starts after it. Fused with a map (TF's
+    MapAndBatchDataset) a batch always spans `n` input elements: any failure among them
+    fails the whole batch, with the first error.
+    """
+    group, error = [], None
+    for e in elements:
+        if e.__class__ is ElementError:
+            if not fused:
+                group = []
+                yield e
+                continue
+            error = error or e
+            group.append(None)
+        else:
+            group.append(e)
+        if len(group) == n:
+            if error is not None:
+                yield error
+            else:
+                yield group
+            group, error = [], None
+    if error is not None:
+        yield error
+    elif group:
+        yield group
+
+
 class BatchDataset(_BatchBase):
     """`Dataset.batch`: dense rows are cut from chunks (no per-row work when the input is chunked)."""
 
@@ -54,23 +89,72 @@ class BatchDataset(_BatchBase):
         specs = self._input._flat_specs()
         if structure.any_sparse(specs):
             return self._sparse_batches(env, n, [structure.is_sparse(s) for s in specs])
+        if _fused_with_map(self, env):
+            return self._fused_batches(env, n)
         return self._dense_batches(env, n)
 
     def _dense_batches(self, env, n):
         stream = runtime.Rechunker(runtime.chunks_of(self._input, env, n))
         while True:
             batch = stream.take(n)
-            if batch is None or (self._drop_remainder and len(batch[0]) < n):
+            if batch is None:
                 return
+            if batch.__class__ is not ElementError and len(batch[0]) < n:
+                after = stream.take(n)  # the end, or the error that cut this batch short
+                if after is not None:
+                    batch = after  # the rows gathered before it are dropped with it, as in TF
+                elif self._drop_remainder:
+                    return
             yield batch
 
-    def _sparse_batches(self, env, n, sparse_flags):
-        elements = self._input._elements(env)
+    def _fused_batches(self, env, n):
+        """TF's MapAndBatch: each batch spans `n` input positions; a failure among them fails the batch."""
+        stream = runtime.Rechunker(runtime.chunks_of(self._input, env, n))
         while True:
-            group = list(itertools.islice(elements, n))
-            if not group or (self._drop_remainder and len(group) < n):
+            first = stream.take(n)
+            if first is None:
                 return
-            yield runtime.stack_elements(group, sparse_flags)
+            if first.__class__ is not ElementError and len(first[0]) == n:
+                yield first  # nothing failed: the common case
+                continue
+            parts, error, need = [], None, n
+            if first.__class__ is ElementError:
+                error, need = first, n - 1
+            else:
+                parts, need = [first], n - len(first[0])
+            while need:
+                item = stream.take(need)
+                if item is None:
+                    break
+                if item.__class__ is ElementError:
+                    error = error or item
+                    need -= 1
+                else:
+                    parts.append(item)
+                    need -= len(item[0])
+            if error is not None:
+                yield error
+            elif parts:
+                if need and self._drop_remainder:
+                    return
+                try:
+                    yield runtime.concat(parts)
+                except errors.OpError as e:
+                    yield ElementError(e)
+            if need:
+                return
+
+    def _sparse_batches(self, env, n, sparse_flags):
+        for group in _element_groups(self._input._elements(env), n, _fused_with_map(self, env)):
+            if group.__class__ is ElementError:
+                yield group
+            elif self._drop_remainder and len(group) < n:
+                return
+            else:
+                try:
+                    yield runtime.stack_elements(group, sparse_flags)
+                except errors.OpError as e:
+                    yield ElementError(e)
 
 
 class PaddedBatchDataset(_BatchBase):
@@ -125,12 +209,17 @@ class PaddedBatchDataset(_BatchBase):
                 targets.append([None if d < 0 else d for d in dims])
             else:
                 targets.append(list(sh.as_tuple()))
-        elements = self._input._elements(env)
-        while True:
-            group = list(itertools.islice(elements, n))
-            if not group or (self._drop_remainder and len(group) < n):
+        for group in _element_groups(self._input._elements(env), n, False):
+            if group.__class__ is ElementError:
+                yield group
+            elif self._drop_remainder and len(group) < n:
                 return
-            yield [self._pad([e[i] for e in group], targets[i], self._padding[i], i) for i in range(len(targets))]
+            else:
+                try:
+                    yield [self._pad([e[i] for e in group], targets[i], self._padding[i], i)
+                           for i in range(len(targets))]
+                except errors.OpError as e:
+                    yield ElementError(e)
 
     @staticmethod
     def _pad(values, target, pad_value, component):
@@ -217,9 +306,16 @@ class UnbatchDataset(_UnaryDataset):
 
     def _sparse_rows(self, env):
         for element in self._input._elements(env):
+            if element.__class__ is ElementError:
+                yield element
+                continue
             sizes = [int(v.dense_shape[0]) if s else np.shape(v)[0]
                      for v, s in zip(element, self._sparse, strict=True)]
-            _check_sizes(sizes)
+            try:
+                _check_sizes(sizes)
+            except errors.OpError as e:
+                yield ElementError(e)
+                continue
             iters = [runtime.sparse_rows(v) if s else runtime.rows([np.asarray(v)]) for v, s in
                      zip(element, self._sparse, strict=False)]
             for row in zip(*iters, strict=False):
@@ -227,11 +323,19 @@ class UnbatchDataset(_UnaryDataset):
 
     def _chunks(self, env, hint):
         for element in self._input._elements(env):
+            if element.__class__ is ElementError:
+                yield element
+                continue
             arrays = [np.asarray(v) for v in element]
-            for a in arrays:
-                if a.ndim == 0:
-                    raise errors.InvalidArgumentError(None, None, "Cannot unbatch an input with scalar components.")
-            _check_sizes([a.shape[0] for a in arrays])
+            try:
+                for a in arrays:
+                    if a.ndim == 0:
+                        raise errors.InvalidArgumentError(None, None,
+                                                          "Cannot unbatch an input with scalar components.")
+                _check_sizes([a.shape[0] for a in arrays])
+            except errors.OpError as e:
+                yield ElementError(e)
+                continue
             if arrays[0].shape[0]:
                 yield arrays
 

@@ -21,6 +21,7 @@ import numpy as np
 from estflow.core import errors
 from estflow.core.sparse_tensor import SparseTensorValue
 from estflow.data import runtime
+from estflow.data.runtime import ElementError
 from estflow.data.transformations import _UnaryDataset
 
 _FORMAT = "estflow-dataset-cache-v1"
@@ -60,7 +61,8 @@ class CacheDataset(_UnaryDataset):
     def _record(self, cached, kind, iterator):
         items = []
         for item in iterator:
-            items.append(item)
+            if item.__class__ is not ElementError:  # a failed element is passed on, not cached (as TF)
+                items.append(item)
             yield item
         cached[kind] = items
         if self._filename:

@@ -2,9 +2,11 @@
 
 CsvDataset follows TF's CSV reader: records end at `\\n`, `\\r` or `\\r\\n` outside quotes,
 quoted fields may span lines, a blank line is a record with one empty field, and a bad
-record raises InvalidArgumentError with TF's message ("Field 1 in record is not a valid
-float: abc"). Plain files (no quotes, no `\\r`) are split and converted a block of lines
-at a time; anything else is parsed record by record.
+record raises InvalidArgumentError at its own get_next with TF's message, then the file
+and the record's number ("Field 1 in record is not a valid float: abc (in a.csv, record
+7)"), and the records after it still come, as in TF. Plain files (no quotes, no `\\r`)
+are split and converted a block of lines at a time; anything else is parsed record by
+record.
 
     ds = tf.data.experimental.CsvDataset("adult.csv", [tf.int32, [""], [0.0]], header=True)
     features, label = tf.data.experimental.make_csv_dataset("train*.csv", 256, label_name="y") ...
@@ -21,8 +23,9 @@ import numpy as np
 from estflow.core import csv_parsing, dtypes, errors
 from estflow.core.graph import Tensor
 from estflow.core.tensor_util import to_numpy
-from estflow.data import gfile, readers, structure
+from estflow.data import error_ops, gfile, readers, structure
 from estflow.data.dataset_ops import AUTOTUNE, Dataset
+from estflow.data.runtime import ElementError
 
 _CSV_TYPES = (dtypes.float32, dtypes.float64, dtypes.int32, dtypes.int64, dtypes.string)
 _QUOTE, _LF, _CR = ord('"'), ord("\n"), ord("\r")
@@ -192,8 +195,7 @@ class CsvDataset(readers.FileReaderDataset):
     """
 
     def __init__(self, filenames, record_defaults, compression_type=None, buffer_size=None, header=False,
-                 field_delim=",", use_quote_delim=True, na_value="", select_cols=None, *, _cycle_length=1,
-                 _ignore_errors=False):
+                 field_delim=",", use_quote_delim=True, na_value="", select_cols=None, *, _cycle_length=1):
         super().__init__(filenames, _cycle_length)
         if not record_defaults:
             raise ValueError("record_defaults must name at least one column.")
@@ -211,7 +213,6 @@ class CsvDataset(readers.FileReaderDataset):
         self._compression = readers.compression_type_value(compression_type)
         self._header = bool(header)
         self._buffer_size = buffer_size
-        self._ignore_errors = _ignore_errors
         self._spec = tuple(structure.TensorSpec([], t) for t in self._types)
 
     def _own_tensors(self):
@@ -223,12 +224,18 @@ class CsvDataset(readers.FileReaderDataset):
             _default_value(env, d)
 
     def _file_chunks(self, env, path, hint):
-        """Plain blocks of lines as they are read; from the first quote or '\\r' on, the rest record by record."""
+        """Plain blocks of lines as they are read; from the first quote or '\\r' on, the rest record by record.
+
+        A record that does not parse is an ElementError naming the file and the record's number
+        in it (the header is record 1), and the records after it still come: TF's CsvDataset
+        reads a bad record to its end so that the next get_next gets the next record.
+        """
         defaults = [_default_value(env, d) for d in self._defaults]
         fmt = self._format
         stream = readers.open_stream(path, readers._runtime_compression(env, self._compression))
         try:
             header, carry, started = self._header, b"", False
+            seen = 1 if header else 0  # records of the file before the next one
             while True:
                 block = stream.read(readers._BLOCK)
                 if not block:
@@ -241,22 +248,24 @@ class CsvDataset(readers.FileReaderDataset):
                     if header:
                         for events in split_records(data, 0, fmt, stop=1):
                             pos = events[-1][1]
-                    yield from self._records_chunks(data, pos, defaults, hint)
+                    yield from self._records_chunks(data, pos, defaults, hint, path, seen)
                     return
                 lines = data.split(b"\n")
                 carry = lines.pop()
                 if header and lines:
                     lines, header = lines[1:], False
                 for start in range(0, len(lines), hint):
-                    yield from self._lines_chunks(lines[start:start + hint], defaults, hint)
+                    block_lines = lines[start:start + hint]
+                    yield from self._lines_chunks(block_lines, defaults, hint, path, seen)
+                    seen += len(block_lines)
             if header and not started:
-                raise _invalid("Can't read header of file")
-            if carry and not header:  # the last record, without a line break
-                yield from self._lines_chunks([carry], defaults, hint)
+                yield ElementError(readers.error_in_file(_invalid("Can't read header of file"), path))
+            elif carry and not header:  # the last record, without a line break
+                yield from self._lines_chunks([carry], defaults, hint, path, seen)
         finally:
             stream.close()
 
-    def _lines_chunks(self, lines, defaults, hint):
+    def _lines_chunks(self, lines, defaults, hint, path, seen):
         """A block of plain lines: converted a column at a time when clean, else record by record."""
         fmt = self._format
         columns, blob = csv_parsing.fast_columns(lines, len(self._types), fmt)
@@ -267,20 +276,22 @@ class CsvDataset(readers.FileReaderDataset):
             if all(o is not None for o in out):
                 yield out
                 return
-        yield from self._records_chunks(b"\n".join(lines) + b"\n", 0, defaults, hint)
+        yield from self._records_chunks(b"\n".join(lines) + b"\n", 0, defaults, hint, path, seen)
 
-    def _records_chunks(self, data, pos, defaults, hint):
+    def _records_chunks(self, data, pos, defaults, hint, path, seen):
         rows = []
         na = self._format.na_value
         for events in split_records(data, pos, self._format):
+            seen += 1
             try:
                 rows.append(_convert_record(events, self._types, defaults, na))
-            except errors.InvalidArgumentError:
-                if self._ignore_errors:
-                    continue
-                if rows:  # the good records before a bad one come out first
+            except errors.InvalidArgumentError as e:
+                if rows:  # the good records before a bad one come out first, then its error
                     yield self._columns(rows)
-                raise
+                    rows = []
+                yield ElementError(errors.InvalidArgumentError(None, None, f"{e.message} (in {path}, record "
+                                                                           f"{seen})"))
+                continue
             if len(rows) == hint:
                 yield self._columns(rows)
                 rows = []
@@ -493,7 +504,9 @@ def make_csv_dataset(file_pattern, batch_size, column_names=None, column_default
     cycle = readers._cycle_length(num_parallel_reads)
     dataset = CsvDataset(files, column_defaults, compression_type=compression_type, header=header,
                          field_delim=field_delim, use_quote_delim=use_quote_delim, na_value=na_value,
-                         select_cols=select_columns, _cycle_length=cycle, _ignore_errors=ignore_errors)
+                         select_cols=select_columns, _cycle_length=cycle)
+    if ignore_errors:
+        dataset = dataset.apply(error_ops.ignore_errors())
     if num_epochs != 1 and shuffle:
         dataset = dataset.shuffle(shuffle_buffer_size, shuffle_seed).repeat(num_epochs)
     elif shuffle:

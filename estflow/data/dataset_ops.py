@@ -22,6 +22,10 @@ The node protocol (for whoever adds a source, e.g. a file reader; see SourceData
     _chunk_mode(env)     2: natively yields chunks of rows; 1: can, if it may read ahead; 0: no
     _chunks(env, hint)   iterator of chunks of about `hint` rows (see runtime.py)
 
+A failed element travels in the stream as a `runtime.ElementError` in its place (between
+chunks in a chunked stream): a stage passes it on, counts it as no element (take, skip,
+shard, repeat) and goes on after it; see runtime.py.
+
 Pipelines hold Python objects (functions, generators, numpy arrays), so a graph holding
 an iterator can be written to a GraphDef for TensorBoard, but not run again from one.
 """
@@ -64,8 +68,7 @@ class Dataset:
         raise NotImplementedError(f"{type(self).__name__} must implement _elements")
 
     def _rows_of_chunks(self, env):
-        for chunk in self._chunks(env, runtime.ELEMENT_CHUNK):
-            yield from runtime.rows(chunk)
+        yield from runtime.rows_of_chunks(self._chunks(env, runtime.ELEMENT_CHUNK))
 
     def _chunks(self, env, hint: int):
         raise NotImplementedError(f"{type(self).__name__} does not produce chunks")
@@ -296,6 +299,12 @@ class Dataset:
     def enumerate(self, start=0) -> Dataset:
         """(index, element) pairs, counting from `start` (int64)."""
         return Dataset.zip((Dataset.range(start, np.iinfo(np.int64).max), self))
+
+    def ignore_errors(self, log_warning=False) -> Dataset:
+        """This dataset without the elements that fail (a map error, a corrupted record...), as TF's."""
+        from estflow.data.error_ops import IgnoreErrorsDataset  # its module builds on this one
+
+        return IgnoreErrorsDataset(self, log_warning)
 
     def apply(self, transformation_func) -> Dataset:
         """`transformation_func(self)`, for chaining transformations written as functions."""

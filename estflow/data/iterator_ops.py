@@ -115,6 +115,12 @@ class _IteratorState:
         self._error = None  # the error that stopped the pipeline, repeated by every later get_next
 
     def get_next(self) -> list:
+        # Errors, per TF's ops (runtime.py): an element that failed (a map or filter function raising
+        # on it, a corrupted TFRecord record, a CSV record that does not parse, a generator's value of
+        # the wrong type) raises here, once, and the next get_next goes on after it. A stage that
+        # cannot go on (a file it cannot open: TF retries the same file) raises instead of passing an
+        # element on: the iterator does not end there as if the data were exhausted; every later
+        # get_next raises the same error until the iterator is re-initialized, as TF's does.
         with self._lock:
             if self._error is not None:
                 raise self._error()
@@ -123,13 +129,10 @@ class _IteratorState:
             except StopIteration:
                 raise errors.OutOfRangeError(None, None, "End of sequence") from None
             except Exception as e:
-                # A pipeline stage that raised cannot resume, so the iterator does not end here as if
-                # the data were exhausted: as TF's does for a file it cannot open (it retries the same
-                # file), every later get_next raises the same error until the iterator is re-initialized.
-                # TF moves past some errors instead (a map function failing on one element, a corrupt
-                # record: the next file); estflow's pipelines stop at the first error of any kind.
                 self._error = _repeater(e)
                 raise
+        if element.__class__ is runtime.ElementError:
+            raise element.error
         if self.any_sparse:
             flat = []
             for v, s in zip(element, self.sparse, strict=False):
@@ -301,6 +304,8 @@ def _make_reduce(op, ctx):
             dataset._check_all(env)
             bound = env.bind(fn)
             for element in dataset._elements(env):
+                if element.__class__ is runtime.ElementError:
+                    raise element.error  # TF's ReduceDataset stops at the first error
                 state = bound(state + element)
         finally:
             env.close()

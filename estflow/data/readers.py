@@ -81,9 +81,12 @@ class Filenames:
         return [self.value] if isinstance(self.value, Tensor) else []
 
     def names(self, env):
-        """The file names in order, as str."""
+        """The file names in order, as str (a failed element of a dataset of names: its ElementError)."""
         if self.dataset is not None:
             for chunk in runtime.chunks_of(self.dataset, env, runtime.ELEMENT_CHUNK):
+                if runtime.is_error(chunk):
+                    yield chunk
+                    continue
                 for name in chunk[0].reshape(-1).tolist():
                     yield _path_text(name)
             return
@@ -196,21 +199,33 @@ class FileReaderDataset(Dataset):
         names = self._filenames.names(env)
         if self._cycle <= 1:
             for name in names:
-                yield from self._file_chunks(env, name, hint)
+                if runtime.is_error(name):
+                    yield name
+                else:
+                    yield from self._file_chunks(env, name, hint)
             return
         rows = interleave(names, lambda name: self._file_rows(env, name), self._cycle)
         yield from runtime.group_chunks(rows, hint)
 
     def _file_rows(self, env, path):
-        for chunk in self._file_chunks(env, path, runtime.ELEMENT_CHUNK):
-            yield from runtime.rows(chunk)
+        return runtime.rows_of_chunks(self._file_chunks(env, path, runtime.ELEMENT_CHUNK))
+
+
+def error_in_file(error: errors.OpError, path: str, local: str | None = None) -> errors.OpError:
+    """`error` (same class) with a message that names the file it happened in."""
+    message = error.message
+    if local and local != path:
+        message = message.replace(local, path)
+    if path not in message:
+        message = f"{message} (in {path})"
+    return type(error)(None, None, message)
 
 
 def interleave(inputs, open_fn, cycle_length: int):
     """TF's interleave order with block_length 1: one element from each open input in turn.
 
     An input that ends frees its slot, which the next input fills when the cycle comes back
-    to it.
+    to it. A failed element of an input takes that input's turn.
     """
     inputs = iter(inputs)
     slots = [None] * cycle_length
@@ -232,6 +247,9 @@ def interleave(inputs, open_fn, cycle_length: int):
                 item = next(inputs)
             except StopIteration:
                 exhausted = True
+                continue
+            if runtime.is_error(item):  # a failed input: passed on, its slot stays free
+                yield item
                 continue
             slots[index] = iter(open_fn(item))
             open_count += 1
@@ -356,8 +374,10 @@ def _static_size(value, name: str) -> int:
 class TFRecordDataset(FileReaderDataset):
     """The records of TFRecord files (checksums verified), as `tf.data.TFRecordDataset`.
 
-    A corrupted or truncated record raises DataLossError after the records before it, as
-    TF does; a partial header at the very end is a clean end of file.
+    A corrupted or truncated record raises DataLossError (naming the file) after the
+    records before it, and the next get_next goes on with the next file, as TF does; a
+    partial header at the very end is a clean end of file. A file that cannot be opened
+    raises NotFoundError at every get_next (TF retries it).
 
         ds = tf.data.TFRecordDataset(["a.tfrecord", "b.tfrecord"]).batch(256)
         ds = ds.map(lambda records: tf.parse_example(records, features))
@@ -383,10 +403,11 @@ class TFRecordDataset(FileReaderDataset):
                     record = next(records)
                 except StopIteration:
                     break
-                except errors.OpError:
-                    if batch:  # the records before a damaged one come out first, as in TF
+                except errors.DataLossError as e:
+                    if batch:  # the records before a damaged one come out first, then its error,
                         yield [string_column(batch)]
-                    raise
+                    yield runtime.ElementError(error_in_file(e, path, local))
+                    return  # and TF goes on with the next file
                 batch.append(record)
                 if len(batch) == hint:
                     yield [string_column(batch)]

@@ -8,6 +8,16 @@ on them (when `f` is row-wise, see tracing.py) and hands the batch on without bu
 single row. `chunks_of(ds, env, hint)` gives any dataset's rows as chunks (grouping its
 elements when it has no chunked form), `rows(chunk)` turns a chunk back into elements.
 
+Errors. An element that fails (a map or filter function raising on it, a corrupted
+record, a CSV record that does not parse, a generator yielding a value of the wrong type)
+does not end the stream: an `ElementError` takes its place, among the elements or between
+chunks, every stage hands it on at its position, and the iterator's `get_next` raises it;
+the next `get_next` goes on after it, as TF does. A stage that cannot go on at all (a
+file that cannot be opened) raises instead: that ends the stream, and the iterator repeats
+the error. Chunked stages stay as fast as before when nothing fails: a function is run
+on a whole chunk, and only a chunk that raises is run again row by row to find the rows
+that fail.
+
 An `Env` is one instance of a pipeline: one iterator initialization (or one element of a
 flat_map / interleave, whose inner datasets get a child Env). It holds the values of the
 graph tensors the pipeline captured, per-node state (shuffle epochs, caches, bound
@@ -16,6 +26,7 @@ functions) and the background threads to stop when the iterator goes away.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import threading
 
@@ -85,6 +96,22 @@ class Env:
 
 
 # ---- errors ---------------------------------------------------------------------------------------
+class ElementError:
+    """A failed element: stands in a stream where the element (or, between chunks, its row) would be."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def __repr__(self):
+        return f"ElementError({self.error!r})"
+
+
+def is_error(item) -> bool:
+    return item.__class__ is ElementError
+
+
 def format_shape(shape) -> str:
     return "[" + ",".join(str(d) for d in shape) + "]"
 
@@ -140,14 +167,36 @@ def stack_elements(elements: list, sparse_flags) -> list:
 
 
 def group_chunks(elements, hint: int):
-    """Chunks of up to `hint` elements; elements of differing shapes become one-row chunks."""
+    """Chunks of up to `hint` elements; elements of differing shapes become one-row chunks; a failed
+    element ends the chunk before it and is passed on in its place."""
+    elements = iter(elements)
     while True:
         group = list(itertools.islice(elements, hint))
         if not group:
             return
-        yield from _stack_group(group)
+        if ElementError in set(map(type, group)):  # rare: split the group around its failed elements
+            start = 0
+            for i, e in enumerate(group):
+                if e.__class__ is ElementError:
+                    if i > start:
+                        yield from _stack_group(group[start:i])
+                    yield e
+                    start = i + 1
+            if start < len(group):
+                yield from _stack_group(group[start:])
+        else:
+            yield from _stack_group(group)
         if len(group) < hint:
             return
+
+
+def rows_of_chunks(chunks):
+    """The elements of a stream of chunks (failed elements passed on in place)."""
+    for chunk in chunks:
+        if chunk.__class__ is ElementError:
+            yield chunk
+        else:
+            yield from rows(chunk)
 
 
 def _stack_group(group):
@@ -185,37 +234,67 @@ def concat(parts: list) -> list:
 
 
 class Rechunker:
-    """Re-cuts a stream of chunks into pieces of exactly the rows asked for (fewer at the end)."""
+    """Re-cuts a stream of chunks into pieces of the rows asked for.
+
+    `take(k)` gives k rows as one chunk, fewer only when a failed element or the end comes
+    first; a failed element is given alone (an ElementError) when it is next.
+    """
 
     def __init__(self, chunks):
         self._chunks = chunks
-        self._head = None
-        self._offset = 0
+        self._pending: collections.deque = collections.deque()  # chunks and ElementErrors not yet taken
+        self._offset = 0  # rows of the first pending chunk already taken
 
-    def _fill(self) -> bool:
-        while self._head is None or self._offset >= len(self._head[0]):
-            try:
-                self._head = next(self._chunks)
-            except StopIteration:
-                self._head = None
-                return False
-            self._offset = 0
-        return True
+    def _pull(self) -> bool:
+        for item in self._chunks:
+            if item.__class__ is ElementError or len(item[0]):
+                self._pending.append(item)
+                return True
+        return False
+
+    def available(self, limit: int) -> int:
+        """How many rows (up to `limit`) come before the next failed element or the end."""
+        n, i, pending = 0, 0, self._pending
+        while n < limit:
+            if i == len(pending) and not self._pull():
+                break
+            item = pending[i]
+            if item.__class__ is ElementError:
+                break
+            n += len(item[0]) - (self._offset if i == 0 else 0)
+            i += 1
+        return min(n, limit)
 
     def take(self, k: int):
-        """Up to `k` rows as one chunk; None when the stream is exhausted."""
+        """Up to `k` rows as one chunk (see the class docstring); an ElementError; None at the end."""
         parts = []
         need = k
-        while need > 0 and self._fill():
-            head, start = self._head, self._offset
+        pending = self._pending
+        while need > 0:
+            if not pending and not self._pull():
+                break
+            head = pending[0]
+            if head.__class__ is ElementError:
+                if parts:
+                    break
+                pending.popleft()
+                return head
+            start = self._offset
             n = len(head[0])
             stop = min(n, start + need)
             parts.append(head if start == 0 and stop == n else [c[start:stop] for c in head])
             need -= stop - start
-            self._offset = stop
+            if stop == n:
+                pending.popleft()
+                self._offset = 0
+            else:
+                self._offset = stop
         if not parts:
             return None
-        return concat(parts)
+        try:
+            return concat(parts)
+        except errors.OpError as e:  # rows of differing shapes: their batch fails, as TF's does
+            return ElementError(e)
 
     def close(self) -> None:
         close = getattr(self._chunks, "close", None)

@@ -24,6 +24,7 @@ from estflow.core.graph import Tensor
 from estflow.core.random_seed import get_seed
 from estflow.data import runtime
 from estflow.data.dataset_ops import int_argument, runtime_int
+from estflow.data.runtime import ElementError
 from estflow.data.transformations import _UnaryDataset
 
 _DRAW_BLOCK = 1024
@@ -119,12 +120,18 @@ class ShuffleDataset(_UnaryDataset):
         inputs = self._input._elements(env)
         buffer = []
         for element in inputs:
+            if element.__class__ is ElementError:  # passed on as it is read, as TF's buffer does
+                yield element
+                continue
             buffer.append(element)
             if len(buffer) == size:
                 break
         if len(buffer) == size:
             draws = _Draws(rng, size)
             for element in inputs:
+                if element.__class__ is ElementError:
+                    yield element
+                    continue
                 j = draws.one()
                 out = buffer[j]
                 buffer[j] = element
@@ -137,10 +144,19 @@ class ShuffleDataset(_UnaryDataset):
         rng = self._rng(env)
         hint = max(hint, min(size, _DRAW_BLOCK))  # blocks this small cost more than they save; the order is the same
         stream = runtime.Rechunker(runtime.chunks_of(self._input, env, hint))
-        filled = stream.take(size)
-        if filled is None:
+        parts, need = [], size
+        while need:  # fill the buffer; a failed element is passed on as it is read, as TF's buffer does
+            item = stream.take(need)
+            if item is None:
+                break
+            if item.__class__ is ElementError:
+                yield item
+                continue
+            parts.append(item)
+            need -= len(item[0])
+        if not parts:
             return
-        buffer = [np.array(c) for c in filled]  # a private, writable copy
+        buffer = [np.array(c) for c in runtime.concat(parts)]  # a private, writable copy
         m = len(buffer[0])
         if m == size:
             draws = _Draws(rng, size)
@@ -148,6 +164,9 @@ class ShuffleDataset(_UnaryDataset):
                 new = stream.take(hint)
                 if new is None:
                     break
+                if new.__class__ is ElementError:
+                    yield new
+                    continue
                 yield self._replace_block(buffer, new, draws.take(len(new[0])))
         order = np.asarray(_drain_order(rng, m), dtype=np.int64)
         for start in range(0, m, hint):

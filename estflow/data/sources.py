@@ -16,6 +16,7 @@ from estflow.core.graph import Tensor
 from estflow.core.sparse_tensor import SparseTensor, SparseTensorValue
 from estflow.data import runtime, structure
 from estflow.data.dataset_ops import Dataset, int_argument, runtime_int
+from estflow.data.runtime import ElementError
 
 
 def _components(element, what: str):
@@ -163,22 +164,45 @@ class RangeDataset(Dataset):
             yield [np.arange(start + k * step, start + min(n, k + hint) * step, step, dtype=np.int64)]
 
 
-# An exception raised by a generator becomes the error TF's py_func reports for it.
+# An exception raised by a generator becomes the error TF's py_func reports for it; anything else
+# (SystemExit from a sys.exit() in the generator included) is UnknownError, as in TF: it must not end
+# the process. KeyboardInterrupt still stops the program.
 _PY_FUNC_ERRORS = ((ValueError, errors.InvalidArgumentError), (TypeError, errors.InvalidArgumentError),
                    (MemoryError, errors.ResourceExhaustedError), (NotImplementedError, errors.UnimplementedError))
 
 
-def _generator_values(iterator):
+def _py_func_error(exc: BaseException) -> errors.OpError:
+    if isinstance(exc, errors.OpError):
+        return exc
+    cls = next((c for kind, c in _PY_FUNC_ERRORS if isinstance(exc, kind)), errors.UnknownError)
+    error = cls(None, None, f"{type(exc).__name__}: {exc}")
+    error.__cause__ = exc
+    return error
+
+
+def _generator_values(generator, args):
+    """The values of `generator(*args)`; an exception it raises is an ElementError, and the next value
+    is asked for as TF does (a Python generator that raised is finished: that ends the dataset).
+
+    `generator` is called at the first get_next, as TF's py_func calls it; if the call fails, its
+    error is the dataset's only element.
+    """
+    try:
+        iterator = iter(generator(*args))
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - reported as TF reports a failing py_func
+        yield ElementError(_py_func_error(exc))
+        return
     while True:
         try:
             value = next(iterator)
         except StopIteration:
             return
-        except errors.OpError:
+        except KeyboardInterrupt:
             raise
-        except Exception as exc:  # noqa: BLE001 - reported as TF reports a failing py_func
-            cls = next((c for kind, c in _PY_FUNC_ERRORS if isinstance(exc, kind)), errors.UnknownError)
-            raise cls(None, None, f"{type(exc).__name__}: {exc}") from exc
+        except BaseException as exc:  # noqa: BLE001 - reported as TF reports a failing py_func
+            value = ElementError(_py_func_error(exc))
         yield value
 
 
@@ -202,19 +226,28 @@ class GeneratorDataset(Dataset):
         for a in self._args:
             v = env.value(a)
             args.append(v[()] if isinstance(v, np.ndarray) and v.ndim == 0 else v)
-        return self._convert_all(self._generator(*args))
+        return self._convert_all(args)
 
-    def _convert_all(self, iterator):
+    def _convert_all(self, args):
+        """The generator's values as elements; a value of the wrong structure, type or shape is an
+        ElementError in its place, and the values after it still come (as TF)."""
         types = self._types
-        for value in _generator_values(iterator):
+        for value in _generator_values(self._generator, args):
+            if value.__class__ is ElementError:
+                yield value
+                continue
             try:
-                flat = structure.flatten_up_to(types, value)
-            except TypeError:
-                raise errors.InvalidArgumentError(
-                    None, None, f"TypeError: `generator` yielded an element that did not match the expected "
-                                f"structure. The expected structure was {types}, but the yielded element was "
-                                f"{value!r:.200}.") from None
-            yield [self._convert(v, spec) for v, spec in zip(flat, self._leaves, strict=False)]
+                try:
+                    flat = structure.flatten_up_to(types, value)
+                except TypeError:
+                    raise errors.InvalidArgumentError(
+                        None, None, f"TypeError: `generator` yielded an element that did not match the expected "
+                                    f"structure. The expected structure was {types}, but the yielded element was "
+                                    f"{value!r:.200}.") from None
+                element = [self._convert(v, spec) for v, spec in zip(flat, self._leaves, strict=False)]
+            except errors.OpError as e:
+                element = ElementError(e)
+            yield element
 
     @staticmethod
     def _convert(value, spec):
@@ -331,25 +364,47 @@ class ZipDataset(Dataset):
     def _chunk_mode(self, env):
         return min(d._chunk_mode(env) for d in self._datasets)
 
+    # TF's ZipDataset takes one element from each input in turn: a failed element is passed on, and the
+    # elements already taken from the inputs before it at that position are dropped.
     def _elements(self, env):
         if self._chunk_mode(env) == 2:
             return self._rows_of_chunks(env)
-        return (list(itertools.chain.from_iterable(parts))
-                for parts in zip(*[d._elements(env) for d in self._datasets], strict=False))
+        return self._zip_elements([d._elements(env) for d in self._datasets])
+
+    @staticmethod
+    def _zip_elements(iterators):
+        while True:
+            element = []
+            for it in iterators:
+                part = next(it, None)
+                if part is None:
+                    return
+                if part.__class__ is ElementError:
+                    element = part
+                    break
+                element.extend(part)
+            yield element
 
     def _chunks(self, env, hint):
         streams = [runtime.Rechunker(runtime.chunks_of(d, env, hint)) for d in self._datasets]
         while True:
-            parts = []
+            n = hint
             for s in streams:
-                part = s.take(hint if not parts else len(parts[0][0]))
+                n = s.available(n)
+                if n == 0:
+                    break
+            if n:
+                parts = [s.take(n) for s in streams]
+                failed = next((p for p in parts if p.__class__ is ElementError), None)
+                yield failed if failed is not None else [c for p in parts for c in p]
+                continue
+            for s in streams:  # a failed element or the end in some input: one element from each in turn
+                part = s.take(1)
                 if part is None:
                     return
-                parts.append(part)
-            n = min(len(p[0]) for p in parts)
-            yield [c[:n] for p in parts for c in p]
-            if n < len(parts[0][0]):
-                return
+                if part.__class__ is ElementError:
+                    yield part
+                    break
 
 
 class ConcatenateDataset(Dataset):

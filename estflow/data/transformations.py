@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import queue
 import threading
@@ -13,6 +12,7 @@ from estflow.core import dtypes, errors
 from estflow.core.graph import Tensor
 from estflow.data import runtime, structure
 from estflow.data.dataset_ops import AUTOTUNE, Dataset, int_argument, runtime_int
+from estflow.data.runtime import ElementError
 from estflow.data.tracing import StructuredFunction
 
 
@@ -33,6 +33,48 @@ class _UnaryDataset(Dataset):
 
 
 # ---- map / filter ------------------------------------------------------------------------------------
+def _map_elements(fn, elements):
+    """`fn` on each element; an element it fails on becomes an ElementError in its place (TF moves on)."""
+    for element in elements:
+        if element.__class__ is not ElementError:
+            try:
+                element = fn(element)
+            except errors.OpError as e:
+                element = ElementError(e)
+        yield element
+
+
+def _filter_elements(fn, elements):
+    for element in elements:
+        if element.__class__ is not ElementError:
+            try:
+                if not bool(fn(element)[0]):
+                    continue
+            except errors.OpError as e:
+                element = ElementError(e)
+        yield element
+
+
+def _kept(chunk, start: int, keep: list):
+    """The rows start, start + 1, ... of `chunk` whose `keep` flag is set, as one chunk (if any)."""
+    if any(keep):
+        index = start + np.flatnonzero(keep)
+        yield [c[index] for c in chunk]
+
+
+def _filter_rows(fn, chunk):
+    """A chunk filtered row by row: kept rows in chunks, a row the predicate fails on as an ElementError."""
+    keep, start = [], 0
+    for i, row in enumerate(runtime.rows(chunk)):
+        try:
+            keep.append(bool(fn(row)[0]))
+        except errors.OpError as e:
+            yield from _kept(chunk, start, keep)
+            yield ElementError(e)
+            keep, start = [], i + 1
+    yield from _kept(chunk, start, keep)
+
+
 class _RowFunctionDataset(_UnaryDataset):
     """A dataset applying one traced function per element: runs on whole chunks when the function is row-safe."""
 
@@ -46,7 +88,11 @@ class _RowFunctionDataset(_UnaryDataset):
 
 
 class MapDataset(_RowFunctionDataset):
-    """`Dataset.map`: per element, or once per chunk of rows when the function is row-wise."""
+    """`Dataset.map`: per element, or once per chunk of rows when the function is row-wise.
+
+    A chunk the function fails on is run again row by row: the rows before the failing one
+    come out, then its error, then the rows after it (TF's per-element errors).
+    """
 
     def __init__(self, input_dataset, map_func, num_parallel_calls=None):
         super().__init__(input_dataset)
@@ -58,21 +104,26 @@ class MapDataset(_RowFunctionDataset):
     def _elements(self, env):
         if self._chunk_mode(env) == 2:
             return self._rows_of_chunks(env)
-        fn = env.bind(self._fn)
-        return map(fn, self._input._elements(env))
+        return _map_elements(env.bind(self._fn), self._input._elements(env))
 
     def _chunks(self, env, hint):
         fn = env.bind(self._fn)
         for chunk in runtime.chunks_of(self._input, env, hint):
-            out = fn.call_chunk(chunk)
-            if out is None:  # not row-shaped after all: per row
-                yield from runtime.group_chunks(map(fn, runtime.rows(chunk)), len(chunk[0]))
+            if chunk.__class__ is ElementError:
+                yield chunk
+                continue
+            try:
+                out = fn.call_chunk(chunk)
+            except errors.OpError:
+                out = None  # some row fails: find it row by row
+            if out is None:  # (or not row-shaped after all)
+                yield from runtime.group_chunks(_map_elements(fn, runtime.rows(chunk)), len(chunk[0]))
             else:
                 yield out
 
 
 class FilterDataset(_RowFunctionDataset):
-    """`Dataset.filter`: the elements whose predicate is True."""
+    """`Dataset.filter`: the elements whose predicate is True (an element it fails on: its error)."""
 
     def __init__(self, input_dataset, predicate):
         super().__init__(input_dataset)
@@ -86,17 +137,22 @@ class FilterDataset(_RowFunctionDataset):
     def _elements(self, env):
         if self._chunk_mode(env) == 2:
             return self._rows_of_chunks(env)
-        fn = env.bind(self._fn)
-        return (e for e in self._input._elements(env) if bool(fn(e)[0]))
+        return _filter_elements(env.bind(self._fn), self._input._elements(env))
 
     def _chunks(self, env, hint):
         fn = env.bind(self._fn)
         for chunk in runtime.chunks_of(self._input, env, hint):
-            mask = fn.call_chunk(chunk)
+            if chunk.__class__ is ElementError:
+                yield chunk
+                continue
+            try:
+                mask = fn.call_chunk(chunk)
+            except errors.OpError:
+                mask = None  # some row fails: find it row by row
             if mask is None:
-                keep = np.array([bool(fn(r)[0]) for r in runtime.rows(chunk)], dtype=bool)
-            else:
-                keep = np.asarray(mask[0], dtype=bool)
+                yield from _filter_rows(fn, chunk)
+                continue
+            keep = np.asarray(mask[0], dtype=bool)
             if keep.all():
                 yield chunk
             elif keep.any():
@@ -107,11 +163,15 @@ class FilterDataset(_RowFunctionDataset):
 # ---- flat_map / interleave ---------------------------------------------------------------------------
 class _DatasetFunctionMixin:
     def _open(self, env, fn, element):
-        """The inner dataset for one input element, in a child instance with its values."""
-        values = fn.raw(element)
-        child = env.child(dict(zip(self._fn.inner_tensors, values, strict=False)))
-        self._fn.dataset._check_all(child)
-        return self._fn.dataset._elements(child)
+        """The inner dataset for one input element, in a child instance with its values; an ElementError
+        when `map_func` fails on the element (TF moves on to the next input element)."""
+        try:
+            values = fn.raw(element)
+            child = env.child(dict(zip(self._fn.inner_tensors, values, strict=False)))
+            self._fn.dataset._check_all(child)
+            return self._fn.dataset._elements(child)
+        except errors.OpError as e:
+            return ElementError(e)
 
 
 class FlatMapDataset(_DatasetFunctionMixin, _UnaryDataset):
@@ -131,7 +191,11 @@ class FlatMapDataset(_DatasetFunctionMixin, _UnaryDataset):
     def _elements(self, env):
         fn = env.bind(self._fn)
         for element in self._input._elements(env):
-            yield from self._open(env, fn, element)
+            inner = element if element.__class__ is ElementError else self._open(env, fn, element)
+            if inner.__class__ is ElementError:
+                yield inner
+            else:
+                yield from inner
 
 
 class InterleaveDataset(_DatasetFunctionMixin, _UnaryDataset):
@@ -163,7 +227,10 @@ class InterleaveDataset(_DatasetFunctionMixin, _UnaryDataset):
 
     def _elements(self, env):
         # TF's InterleaveDatasetOp: visit the cycle's slots in turn; an empty slot opens the next
-        # input element there (without moving on), an exhausted one closes and moves on.
+        # input element there (without moving on), an exhausted one closes and moves on. An error
+        # leaves the position as it is: an inner element's error is followed by that inner
+        # dataset's next element; an input element that fails (or that map_func fails on) leaves
+        # its slot empty, for the next input element.
         fn = env.bind(self._fn)
         cycle_length = runtime_int(env, self._cycle_length)
         block_length = runtime_int(env, self._block_length)
@@ -177,9 +244,10 @@ class InterleaveDataset(_DatasetFunctionMixin, _UnaryDataset):
             if it is not None:
                 element = next(it, None)
                 if element is not None:
-                    block_index += 1
-                    if block_index == block_length:
-                        block_index, cycle_index = 0, (cycle_index + 1) % cycle_length
+                    if element.__class__ is not ElementError:
+                        block_index += 1
+                        if block_index == block_length:
+                            block_index, cycle_index = 0, (cycle_index + 1) % cycle_length
                     yield element
                     continue
                 current[cycle_index] = None
@@ -189,14 +257,20 @@ class InterleaveDataset(_DatasetFunctionMixin, _UnaryDataset):
                 element = next(inputs, None)
                 if element is None:
                     end_of_input = True
+                    continue
+                inner = element if element.__class__ is ElementError else self._open(env, fn, element)
+                if inner.__class__ is ElementError:
+                    yield inner
                 else:
-                    current[cycle_index] = self._open(env, fn, element)
+                    current[cycle_index] = inner
                     num_open += 1
             else:
                 block_index, cycle_index = 0, (cycle_index + 1) % cycle_length
 
 
 # ---- counting ------------------------------------------------------------------------------------------
+# A failed element counts as no element (TF's take, skip and repeat count only elements they got):
+# it is passed on where it comes.
 class RepeatDataset(_UnaryDataset):
     """`Dataset.repeat`: the input iterated `count` times (forever for None / -1)."""
 
@@ -213,9 +287,10 @@ class RepeatDataset(_UnaryDataset):
         while count < 0 or epoch < count:
             produced = False
             for item in make():
-                produced = True
+                if item.__class__ is not ElementError:
+                    produced = True
                 yield item
-            if not produced:  # an empty input repeated forever would never end
+            if not produced:  # an input without elements repeated forever would never end
                 return
             epoch += 1
 
@@ -226,6 +301,25 @@ class RepeatDataset(_UnaryDataset):
 
     def _chunks(self, env, hint):
         return self._epochs(env, lambda: runtime.chunks_of(self._input, env, hint))
+
+
+def _take_elements(elements, count: int):
+    if count <= 0:
+        return
+    for element in elements:
+        yield element
+        if element.__class__ is not ElementError:
+            count -= 1
+            if count == 0:
+                return
+
+
+def _skip_elements(elements, count: int):
+    for element in elements:
+        if count and element.__class__ is not ElementError:
+            count -= 1
+            continue
+        yield element
 
 
 class TakeDataset(_UnaryDataset):
@@ -245,7 +339,7 @@ class TakeDataset(_UnaryDataset):
         if self._chunk_mode(env) == 2:
             return self._rows_of_chunks(env)
         elements = self._input._elements(env)
-        return elements if count < 0 else itertools.islice(elements, count)
+        return elements if count < 0 else _take_elements(elements, count)
 
     def _chunks(self, env, hint):
         count = runtime_int(env, self._count)
@@ -256,6 +350,9 @@ class TakeDataset(_UnaryDataset):
         if remaining == 0:
             return
         for chunk in runtime.chunks_of(self._input, env, max(1, min(hint, remaining))):
+            if chunk.__class__ is ElementError:
+                yield chunk
+                continue
             n = len(chunk[0])
             if n >= remaining:
                 yield chunk if n == remaining else [c[:remaining] for c in chunk]
@@ -280,13 +377,16 @@ class SkipDataset(_UnaryDataset):
             return iter(())
         if self._chunk_mode(env) == 2:
             return self._rows_of_chunks(env)
-        return itertools.islice(self._input._elements(env), count, None)
+        return _skip_elements(self._input._elements(env), count)
 
     def _chunks(self, env, hint):
         remaining = runtime_int(env, self._count)
         if remaining < 0:
             return
         for chunk in runtime.chunks_of(self._input, env, hint):
+            if chunk.__class__ is ElementError:
+                yield chunk
+                continue
             n = len(chunk[0])
             if remaining >= n:
                 remaining -= n
@@ -298,7 +398,7 @@ class SkipDataset(_UnaryDataset):
 
 
 class ShardDataset(_UnaryDataset):
-    """`Dataset.shard`: every `num_shards`-th element, starting at `index`."""
+    """`Dataset.shard`: every `num_shards`-th element, starting at `index` (failed elements all pass)."""
 
     def __init__(self, input_dataset, num_shards, index):
         super().__init__(input_dataset)
@@ -332,12 +432,26 @@ class ShardDataset(_UnaryDataset):
         if self._chunk_mode(env) == 2:
             return self._rows_of_chunks(env)
         num_shards, index = self._args(env)
-        return itertools.islice(self._input._elements(env), index, None, num_shards)
+        return self._shard_elements(self._input._elements(env), num_shards, index)
+
+    @staticmethod
+    def _shard_elements(elements, num_shards, index):
+        position = 0
+        for element in elements:
+            if element.__class__ is ElementError:
+                yield element
+                continue
+            if position == index:
+                yield element
+            position = (position + 1) % num_shards
 
     def _chunks(self, env, hint):
         num_shards, index = self._args(env)
         offset = 0
         for chunk in runtime.chunks_of(self._input, env, hint * num_shards):
+            if chunk.__class__ is ElementError:
+                yield chunk
+                continue
             n = len(chunk[0])
             first = (index - offset) % num_shards
             offset += n

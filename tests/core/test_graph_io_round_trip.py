@@ -295,9 +295,9 @@ def _hashing_and_tables():
                          apply_op("InitializeTableV2", raw, tf.constant(["b"]), tf.constant([5], tf.int64)))
     raw_found = apply_op("LookupTableFindV2", raw, words, tf.constant(-1, tf.int64))
     tf.tables_initializer(name="init")
-    return [*crosses, *hashes, table.lookup(words), from_file.lookup(words), static.lookup(words), static.size(), raw_found,
-            keys, values], {words: np.array([b"a", b"b", b"zz", b""], dtype=object),
-                                              ids: np.array([3, 7, 9], np.int64)}
+    lookups = [table.lookup(words), from_file.lookup(words), static.lookup(words), static.size(), raw_found]
+    return [*crosses, *hashes, *lookups, keys, values], {words: np.array([b"a", b"b", b"zz", b""], dtype=object),
+                                                         ids: np.array([3, 7, 9], np.int64)}
 
 
 RECIPES = [

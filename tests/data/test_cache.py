@@ -1,4 +1,5 @@
-"""`Dataset.cache(filename)` on damaged cache files: DataLossError naming the cache, never a raw numpy error."""
+"""`Dataset.cache`: damaged cache files raise DataLossError naming the cache, never a raw numpy error; a failed
+element is passed on in the first pass but not cached, as TF's cache does."""
 
 import io
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 
 import estflow as tf
+from tests.data._outcomes import outcomes
 
 D = tf.data.Dataset
 
@@ -80,3 +82,15 @@ def test_a_damaged_index_is_data_loss(tmp_path, index):
         f.write(index)
     with pytest.raises(tf.errors.DataLossError, match="c"):
         _replay(path)
+
+
+BAD = (tf.errors.InvalidArgumentError, "StringToNumberOp could not correctly convert string: x")
+
+
+@pytest.mark.parametrize("in_files", [False, True])
+def test_cache_passes_failed_elements_on_without_keeping_them(tmp_path, in_files):
+    text = np.array([b"0", b"x", b"2"], dtype=object)
+    ds = D.from_tensor_slices(text).map(tf.string_to_number).cache(str(tmp_path / "c") if in_files else "")
+    assert outcomes(ds.repeat(2)) == [0.0, BAD, 2.0, 0.0, 2.0]
+    if in_files:  # a later iterator reads the files: the good elements only
+        assert outcomes(ds) == [0.0, 2.0]

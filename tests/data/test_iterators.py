@@ -207,10 +207,13 @@ def test_reduce_with_captured_placeholder():
         assert int(sess.run(total, {k: 3})) == 18
 
 
+# Errors per TF's ops. A file that cannot be opened stops its reader for good: TF retries the same
+# file at every get_next, so each raises the same NotFoundError and the iterator never ends as if the
+# data were exhausted (OutOfRangeError would end a training loop early). An element that fails (a map
+# function raising on it, a corrupted record) raises once, at its own get_next, and the next get_next
+# goes on after it, as TF moves on past such errors.
 @pytest.mark.parametrize("prefetch", [False, True])
-def test_error_repeats_on_every_later_get_next_as_tf(tmp_path, prefetch):
-    # TF retries the file it could not open, so each get_next raises the same NotFoundError; the
-    # iterator must not end as if the data were exhausted (OutOfRangeError would end a training loop).
+def test_missing_file_repeats_not_found_on_every_later_get_next_as_tf(tmp_path, prefetch):
     missing = str(tmp_path / "missing.tfrecord")
     dataset = tf.data.TFRecordDataset([missing])
     if prefetch:
@@ -227,14 +230,16 @@ def test_error_repeats_on_every_later_get_next_as_tf(tmp_path, prefetch):
         assert info.value.op.name == nxt.op.name
 
 
-def test_error_after_some_elements_repeats_and_reinitializing_clears_it(tmp_path):
+def test_missing_file_after_some_elements_repeats_and_reinitializing_clears_it(tmp_path):
+    # The lines of the good file come first; the missing one is then reported at every get_next
+    # (TF retries it, it never skips to later files); a new initialization starts afresh.
     good = tmp_path / "good.txt"
     good.write_text("a\nb\n")
     names = tf.placeholder(tf.string, [None])
     it = tf.data.TextLineDataset(names).make_initializable_iterator()
     nxt = it.get_next()
     with tf.Session() as sess:
-        sess.run(it.initializer, {names: [str(good), str(tmp_path / "gone.txt")]})
+        sess.run(it.initializer, {names: [str(good), str(tmp_path / "gone.txt"), str(good)]})
         assert [sess.run(nxt) for _ in range(2)] == [b"a", b"b"]
         for _ in range(2):
             with pytest.raises(tf.errors.NotFoundError, match="gone.txt"):
@@ -245,12 +250,24 @@ def test_error_after_some_elements_repeats_and_reinitializing_clears_it(tmp_path
             sess.run(nxt)
 
 
-def test_error_inside_map_repeats_instead_of_ending_the_iterator():
-    nxt = D.from_tensor_slices(["x", "1"]).map(tf.string_to_number).make_one_shot_iterator().get_next()
+@pytest.mark.parametrize("prefetch", [False, True])
+def test_error_inside_map_is_raised_once_then_the_next_elements_come(prefetch):
+    # TF's MapDataset: the element the function fails on gives its error; the next get_next maps the
+    # next element. The same for the fused (chunked) path and the per-element one.
+    dataset = D.from_tensor_slices(["1", "x", "2", "3"]).map(tf.string_to_number)
+    if prefetch:
+        dataset = dataset.prefetch(2)
+    nxt = dataset.make_one_shot_iterator().get_next()
     with tf.Session() as sess:
-        first = None
-        for _ in range(3):
-            with pytest.raises(tf.errors.InvalidArgumentError, match="could not correctly convert string: x") as info:
-                sess.run(nxt)
-            first = first or info.value.message
-            assert info.value.message == first
+        assert sess.run(nxt) == 1.0
+        with pytest.raises(tf.errors.InvalidArgumentError, match="could not correctly convert string: x"):
+            sess.run(nxt)
+        assert [sess.run(nxt) for _ in range(2)] == [2.0, 3.0]
+        with pytest.raises(tf.errors.OutOfRangeError):
+            sess.run(nxt)
+
+
+def test_reduce_stops_at_the_first_failed_element():
+    total = D.from_tensor_slices(["1", "x", "2"]).map(tf.string_to_number).reduce(np.float32(0), lambda s, x: s + x)
+    with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError, match="convert string: x"):
+        sess.run(total)

@@ -16,6 +16,7 @@ from estflow.data.experimental import CsvDataset, make_csv_dataset
 from estflow.data.readers import FixedLengthRecordDataset, TextLineDataset, TFRecordDataset
 from estflow.data.tfrecord import TFRecordOptions, TFRecordWriter
 from estflow.io import FixedLenFeature, VarLenFeature, decode_csv, parse_example, parse_single_example
+from tests.data._outcomes import outcomes
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "tfrecord"
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())
@@ -272,13 +273,13 @@ def test_csv_dataset_errors_are_tfs(tmp_path, data, defaults, good, message):
     path = write(tmp_path / "bad.csv", data)
     got, error = collect_until_error(CsvDataset(path, defaults))
     assert len(got) == good and isinstance(error, errors.InvalidArgumentError)
-    assert text(error) == message
+    assert text(error) == f"{message} (in {path}, record {good + 1})"  # TF's message, then where
 
 
 def test_csv_dataset_header_of_an_empty_file(tmp_path):
     path = write(tmp_path / "empty.csv", b"")
     got, error = collect_until_error(CsvDataset(path, [[0]], header=True))
-    assert got == [] and text(error) == "Can't read header of file"
+    assert got == [] and text(error) == f"Can't read header of file (in {path})"
     assert collect(CsvDataset(path, [[0]])) == []
 
 
@@ -444,3 +445,91 @@ def test_zlib_bomb_reads_within_a_memory_cap(tmp_path, reader):
         result = n
     """, headroom_mib=128, timeout=300)
     assert result == count
+
+
+# ---- a damaged file among good ones: its error, then the rest ------------------------------------
+def test_tfrecord_corrupted_file_then_the_next_files_as_tf(tmp_path):
+    # TF's TFRecordDataset reports the corrupted record (DataLossError) after the intact records
+    # before it, then goes on with the next file: 5 records, the error naming the file, 10 more.
+    corrupted, good = str(FIXTURES / "corrupted.tfrecord"), str(FIXTURES / "data.tfrecord")
+    nxt = tf.data.make_one_shot_iterator(TFRecordDataset([corrupted, good])).get_next()
+    with tf.Session() as sess:
+        assert [sess.run(nxt) for _ in range(5)] == RECORDS[:5]
+        with pytest.raises(tf.errors.DataLossError) as info:
+            sess.run(nxt)
+        assert text(info.value).startswith("corrupted record at 1050") and corrupted in text(info.value)
+        assert [sess.run(nxt) for _ in range(10)] == RECORDS
+        with pytest.raises(tf.errors.OutOfRangeError):
+            sess.run(nxt)
+    ignoring = TFRecordDataset([corrupted, good]).apply(tf.data.experimental.ignore_errors())
+    assert collect(ignoring) == RECORDS[:5] + RECORDS  # the 15 records TF gives
+
+
+@pytest.mark.parametrize("through", ["list", "dataset of names", "parallel reads", "batch"])
+def test_tfrecord_every_good_record_around_damaged_files_arrives(tmp_path, through):
+    good, corrupted, truncated = (str(FIXTURES / n) for n in ("data.tfrecord", "corrupted.tfrecord",
+                                                               "truncated.tfrecord"))
+    files = [good, corrupted, good, truncated, good]
+    if through == "dataset of names":
+        ds = TFRecordDataset(tf.data.Dataset.from_tensor_slices(files))
+    elif through == "parallel reads":
+        ds = TFRecordDataset(files, num_parallel_reads=2)
+    else:
+        ds = TFRecordDataset(files)
+    if through == "batch":
+        got, error_count = [], 0
+        for item in outcomes(ds.batch(4)):
+            if isinstance(item, tuple):
+                error_count += 1
+            else:
+                got.extend(item)
+        # A plain batch ends at a failed record: the records gathered before it go with it.
+        assert error_count == 2 and len(got) < 3 * 10 + 5 + 9 and got[:8] == RECORDS[:8]
+        return
+    got = outcomes(ds)
+    errors_seen = [g for g in got if isinstance(g, tuple)]
+    assert [e[0] for e in errors_seen] == [tf.errors.DataLossError] * 2
+    assert corrupted in errors_seen[0][1] and truncated in errors_seen[1][1]
+    records = [g for g in got if not isinstance(g, tuple)]
+    assert sorted(records) == sorted(RECORDS * 3 + RECORDS[:5] + RECORDS[:9])
+    if through != "parallel reads":
+        assert records == RECORDS + RECORDS[:5] + RECORDS + RECORDS[:9] + RECORDS
+
+
+def test_csv_bad_records_fail_alone_and_the_rest_arrive(tmp_path):
+    # TF's CsvDataset reads a bad record to its end, so the next get_next gets the next record.
+    a = write(tmp_path / "a.csv", b"h1,h2\n1,1.5\n2,oops\n3,3.5\n4\n5,5.5\n")
+    b = write(tmp_path / "b.csv", b"h1,h2\n6,6.5\n7,x\"y\n8,8.5\n")
+    for ds in (CsvDataset([a, b], [[0], [0.0]], header=True),
+               CsvDataset([a, b], [[0], [0.0]], header=True).batch(1).unbatch()):
+        got = outcomes(ds)
+        values = [g for g in got if not isinstance(g, tuple)]
+        assert values == [[1, 1.5], [3, 3.5], [5, 5.5], [6, 6.5], [8, 8.5]]
+        errors_seen = [g for g in got if isinstance(g, tuple)]
+        assert errors_seen == [
+            (tf.errors.InvalidArgumentError, f"Field 1 in record is not a valid float: oops (in {a}, record 3)"),
+            (tf.errors.InvalidArgumentError, f"Expect 2 fields but have 1 in record (in {a}, record 5)"),
+            (tf.errors.InvalidArgumentError, f"Unquoted fields cannot have quotes inside (in {b}, record 3)")]
+        assert [got.index(e) for e in errors_seen] == [1, 3, 6]  # each in its record's place
+
+
+def test_csv_big_file_with_one_bad_row_keeps_the_fast_path_rows(tmp_path):
+    lines = [b"%d,%d.25" % (i, i) for i in range(3000)]
+    lines[1700] = b"1700,bad"
+    path = write(tmp_path / "big.csv", b"\n".join(lines) + b"\n")
+    got = outcomes(CsvDataset(path, [tf.int64, tf.float64]))
+    assert got[1700] == (tf.errors.InvalidArgumentError,
+                         f"Field 1 in record is not a valid double: bad (in {path}, record 1701)")
+    assert [g[0] for g in got[:1700] + got[1701:]] == [i for i in range(3000) if i != 1700]
+    # batched: the batch the bad record falls in ends with its error (rows 1500-1699 go with it)
+    got = outcomes(CsvDataset(path, [tf.int64, tf.float64]).batch(500))
+    assert [b[0][0] if not isinstance(b, tuple) else "error" for b in got] == [0, 500, 1000, "error", 1701, 2201,
+                                                                                 2701]
+
+
+def test_make_csv_dataset_ignore_errors_reads_on_in_each_file(tmp_path):
+    a = write(tmp_path / "a.csv", b"x,y\n1,2\nbad,3\n4,5\n")
+    b = write(tmp_path / "b.csv", b"x,y\n6,7\n8,oops\n")
+    ds = make_csv_dataset([a, b], 10, num_epochs=1, shuffle=False, column_defaults=[[0], [0]], ignore_errors=True)
+    got = collect(ds)
+    assert got[0]["x"].tolist() == [1, 4, 6]
