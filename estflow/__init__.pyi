@@ -145,6 +145,9 @@ from estflow.core.ops.gather_ops import scatter_nd as scatter_nd
 from estflow.core.ops.gather_ops import sequence_mask as sequence_mask
 from estflow.core.ops.gather_ops import unique as unique
 from estflow.core.ops.gather_ops import where as where
+from estflow.core.ops.hash_ops import string_to_hash_bucket as string_to_hash_bucket
+from estflow.core.ops.hash_ops import string_to_hash_bucket_fast as string_to_hash_bucket_fast
+from estflow.core.ops.hash_ops import string_to_hash_bucket_strong as string_to_hash_bucket_strong
 from estflow.core.ops.linalg_ops import diag as diag
 from estflow.core.ops.linalg_ops import diag_part as diag_part
 from estflow.core.ops.linalg_ops import qr as qr

@@ -1,5 +1,7 @@
 """`tf.sparse`: SparseTensor and the ops on it (re-exports only)."""
 
+from estflow.core.ops.hash_ops import sparse_cross as cross
+from estflow.core.ops.hash_ops import sparse_cross_hashed as cross_hashed
 from estflow.core.ops.segment_ops import sparse_segment_mean as segment_mean
 from estflow.core.ops.segment_ops import sparse_segment_sqrt_n as segment_sqrt_n
 from estflow.core.ops.segment_ops import sparse_segment_sum as segment_sum
@@ -19,7 +21,7 @@ from estflow.core.sparse_tensor import SparseTensorValue as SparseTensorValue
 from estflow.core.sparse_tensor import sparse_placeholder as placeholder
 
 __all__ = [
-    "SparseTensor", "SparseTensorValue", "add", "concat", "fill_empty_rows", "matmul", "merge", "placeholder",
-    "reorder", "reshape", "retain", "segment_mean", "segment_sqrt_n", "segment_sum", "sparse_dense_matmul",
-    "to_dense", "to_indicator",
+    "SparseTensor", "SparseTensorValue", "add", "concat", "cross", "cross_hashed", "fill_empty_rows", "matmul",
+    "merge", "placeholder", "reorder", "reshape", "retain", "segment_mean", "segment_sqrt_n", "segment_sum",
+    "sparse_dense_matmul", "to_dense", "to_indicator",
 ]

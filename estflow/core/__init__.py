@@ -16,6 +16,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     fill_ops,
     functional_ops,
     gather_ops,
+    hash_ops,
     io_ops,
     linalg_ops,
     manipulation_ops,

@@ -1,0 +1,444 @@
+"""Hashing ops as TensorFlow computes them: string hash buckets and sparse feature crosses.
+
+    StringToHashBucketFast(input)          Fingerprint64(s) % num_buckets     (tf.strings.to_hash_bucket_fast)
+    StringToHashBucketStrong(input)        SipHash-2-4(key, s) % num_buckets  (tf.strings.to_hash_bucket_strong)
+    StringToHashBucket(string_tensor)      legacy Hash64(s) % num_buckets     (tf.string_to_hash_bucket)
+    SparseCross(indices, values, shapes, dense_inputs)   crosses as strings "a_X_b" or hashed ids
+                                           (tf.sparse.cross_hashed; crossed_column's op)
+    SparseCrossV2(..., sep)                string crosses with a separator    (tf.sparse.cross)
+    SparseCrossHashed(..., num_buckets, strong_hash, salt)   TF's second hashed cross (raw op)
+
+A cross takes the SparseTensor inputs first, then the dense ones, and emits for each row the
+cartesian product of the row's values, the last input varying fastest. SparseCross hashes a
+product by folding each value into `hash_key` with FingerprintCat64 (strings fingerprinted,
+int64 values used as they are); the bucket is that % num_buckets (% (2**63 - 1) when 0).
+The index arithmetic and the folding run over all crosses of the batch at once in numpy
+uint64; each input value is hashed once, however many crosses it joins.
+
+The ops work on strings and data-dependent sizes, so they run on the CPU (`cpu_only`), and
+nothing flows back through a hash (`differentiable=False`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from estflow.core import dtypes, errors, hashing, row_rules
+from estflow.core.graph import Tensor
+from estflow.core.ops.cast_ops import cast
+from estflow.core.ops.constant_op import convert_to_tensor
+from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
+from estflow.core.sparse_tensor import SparseTensor, SparseTensorValue
+
+DEFAULT_HASH_KEY = 0xDECAFCAFFE  # TF's _DEFAULT_HASH_KEY for crosses
+_INT64_MAX = np.uint64(2**63 - 1)
+
+
+def _invalid(message: str) -> errors.InvalidArgumentError:
+    return errors.InvalidArgumentError(None, None, message)
+
+
+def _dims(shape) -> str:
+    return "[" + ",".join(str(int(d)) for d in shape) + "]"
+
+
+def _check_string(spec: TensorSpec, param: str) -> None:
+    if spec.dtype != dtypes.string:
+        raise TypeError(f"Input '{param}' expected type string, got {spec.dtype.name}. Hash numbers by converting "
+                        "them first, e.g. with tf.as_string.")
+
+
+def _buckets(hashes: np.ndarray, num_buckets: int, shape) -> np.ndarray:
+    return (hashes % np.uint64(num_buckets)).astype(np.int64).reshape(shape)
+
+
+# ---- StringToHashBucketFast / Strong / legacy ----------------------------------------------
+def _hash_bucket_infer(param: str):
+    def infer(x, *, num_buckets, **_):
+        _check_string(x, param)
+        if num_buckets < 1:
+            raise ValueError(f"Value for attr 'num_buckets' of {num_buckets} must be at least minimum 1")
+        return TensorSpec(x.shape, dtypes.int64)
+
+    return infer
+
+
+def _fast_kernel(xp, x, num_buckets):
+    return _buckets(hashing.fingerprint64(x.reshape(-1).tolist()), num_buckets, x.shape)
+
+
+def _strong_kernel(xp, x, num_buckets, key):
+    if len(key) != 2:
+        raise _invalid("Key must have 2 elements")
+    return _buckets(hashing.siphash24(x.reshape(-1).tolist(), tuple(key)), num_buckets, x.shape)
+
+
+def _legacy_kernel(xp, x, num_buckets):
+    return _buckets(hashing.legacy_hash64(x.reshape(-1).tolist()), num_buckets, x.shape)
+
+
+register(OpDef("StringToHashBucketFast", infer=_hash_bucket_infer("input"), kernel=_fast_kernel,
+               attrs={"num_buckets": REQUIRED}, cpu_only=True, differentiable=False,
+               input_names=("input: string",), output_names=("output: int64",),
+               attr_types={"num_buckets": "int >= 1"}, row_wise=row_rules.elementwise))
+register(OpDef("StringToHashBucketStrong", infer=_hash_bucket_infer("input"), kernel=_strong_kernel,
+               attrs={"num_buckets": REQUIRED, "key": REQUIRED}, cpu_only=True, differentiable=False,
+               input_names=("input: string",), output_names=("output: int64",),
+               attr_types={"num_buckets": "int >= 1", "key": "list(int)"}, row_wise=row_rules.elementwise))
+register(OpDef("StringToHashBucket", infer=_hash_bucket_infer("string_tensor"), kernel=_legacy_kernel,
+               attrs={"num_buckets": REQUIRED}, cpu_only=True, differentiable=False,
+               input_names=("string_tensor: string",), output_names=("output: int64",),
+               attr_types={"num_buckets": "int >= 1"}, row_wise=row_rules.elementwise))
+
+
+def _strings(x, name: str) -> Tensor:
+    t = convert_to_tensor(x, name=name)
+    if t.dtype != dtypes.string:
+        raise TypeError(f"Input '{name}' of a hash bucket op must be a string tensor, got {t.dtype.name}. "
+                        "Convert numbers with tf.as_string first (a hash bucket column hashes an integer's "
+                        "decimal text).")
+    return t
+
+
+def string_to_hash_bucket_fast(input, num_buckets, name=None):  # noqa: A002 - TF's argument name
+    """Each string's FarmHash Fingerprint64 modulo `num_buckets`, as `tf.string_to_hash_bucket_fast`.
+
+    The ids equal TensorFlow's for the same bytes (categorical_column_with_hash_bucket uses them).
+
+        tf.strings.to_hash_bucket_fast(["a", "b"], 10)   # [9, 2]
+    """
+    return apply_op("StringToHashBucketFast", _strings(input, "input"), name=name or "StringToHashBucketFast",
+                    num_buckets=int(num_buckets))
+
+
+def to_hash_bucket_fast(input, num_buckets, name=None):  # noqa: A002 - TF's argument name
+    """`tf.strings.to_hash_bucket_fast`: as `string_to_hash_bucket_fast`."""
+    return string_to_hash_bucket_fast(input, num_buckets, name=name)
+
+
+def string_to_hash_bucket_strong(input, num_buckets, key, name=None):  # noqa: A002 - TF's argument name
+    """Each string's SipHash-2-4 under `key` (two uint64s) modulo `num_buckets`, as
+    `tf.string_to_hash_bucket_strong`: slower than the fast hash, but ids an adversary cannot
+    steer without the key.
+
+        tf.strings.to_hash_bucket_strong(["a"], 10, key=[1, 2])
+    """
+    key = [int(k) for k in key]
+    # TF's attr holds int64s: a key word >= 2**63 is written as its two's-complement value.
+    key = [k - (1 << 64) if k >= 1 << 63 else k for k in key]
+    return apply_op("StringToHashBucketStrong", _strings(input, "input"), name=name or "StringToHashBucketStrong",
+                    num_buckets=int(num_buckets), key=key)
+
+
+def to_hash_bucket_strong(input, num_buckets, key, name=None):  # noqa: A002 - TF's argument name
+    """`tf.strings.to_hash_bucket_strong`: as `string_to_hash_bucket_strong`."""
+    return string_to_hash_bucket_strong(input, num_buckets, key, name=name)
+
+
+def string_to_hash_bucket(string_tensor=None, num_buckets=None, name=None, input=None):  # noqa: A002
+    """Each string's legacy TF Hash64 modulo `num_buckets`, as TF1's `tf.string_to_hash_bucket`
+    (`input` is the newer name of `string_tensor`). Prefer `string_to_hash_bucket_fast`."""
+    if input is not None:
+        if string_tensor is not None:
+            raise ValueError("Cannot specify both 'input' and 'string_tensor'.")
+        string_tensor = input
+    if string_tensor is None or num_buckets is None:
+        raise TypeError("string_to_hash_bucket() needs the strings (`string_tensor` or `input`) and `num_buckets`.")
+    return apply_op("StringToHashBucket", _strings(string_tensor, "string_tensor"),
+                    name=name or "StringToHashBucket", num_buckets=int(num_buckets))
+
+
+def to_hash_bucket(input=None, num_buckets=None, name=None, string_tensor=None):  # noqa: A002
+    """`tf.strings.to_hash_bucket`: as `string_to_hash_bucket`."""
+    return string_to_hash_bucket(string_tensor=string_tensor, num_buckets=num_buckets, name=name, input=input)
+
+
+# ---- sparse crosses: the shared engine ---------------------------------------------------
+class _Column:
+    """One cross input, row by row: values[starts[b]:starts[b] + counts[b]] are row b's values."""
+
+    __slots__ = ("values", "counts", "starts", "dense")
+
+    def __init__(self, values, counts, starts, dense: bool):
+        self.values, self.counts, self.starts, self.dense = values, counts, starts, dense
+
+
+def _validate(indices, values, shapes, dense, internal_type) -> int:
+    """TF's ValidateInput for the cross kernels; returns the batch size."""
+    for i, x in enumerate(indices):
+        if x.ndim != 2:
+            raise _invalid(f"Input indices should be a matrix but received shape {_dims(x.shape)} at position {i}")
+        if x.shape[1] != 2:
+            raise _invalid(f"Expected D2 of index to be 2 got {x.shape[1]} at position {i}")
+    for i, x in enumerate(values):
+        if internal_type == dtypes.string and x.dtype != object:
+            raise _invalid("Input values should be of internal type string but received int64")
+        if x.ndim != 1:
+            raise _invalid(f"Input values should be a vector but received shape {_dims(x.shape)} at position {i}")
+        if indices[i].shape[0] != x.shape[0]:
+            raise _invalid(f"Expected size of values to be {indices[i].shape[0]} got {x.shape[0]} at position {i}")
+    for i, x in enumerate(shapes):
+        if x.ndim != 1:
+            raise _invalid(f"Input shapes should be a vector but received shape {_dims(x.shape)} at position {i}")
+        if x.shape[0] != 2:
+            raise _invalid(f"shape should imply a 2D tensor, but got {_dims(x.shape)} at position {i}")
+    for i, x in enumerate(dense):
+        if internal_type == dtypes.string and x.dtype != object:
+            raise _invalid("Dense inputs should be of internal type string but received int64")
+        if x.ndim != 2:
+            raise _invalid(f"Dense inputs should be a matrix but received shape {_dims(x.shape)} at position {i}")
+    batch = int(shapes[0][0]) if shapes else (dense[0].shape[0] if dense else 0)
+    for i, x in enumerate(shapes):
+        if int(x[0]) != batch:
+            raise _invalid(f"Expected batch size {batch} got {int(x[0])} at position {i}")
+    for i, x in enumerate(dense):
+        if x.shape[0] != batch:
+            raise _invalid(f"Expected batch size {batch} got {x.shape[0]} at dense tensor {i}")
+    return batch
+
+
+def _sparse_rows(rows: np.ndarray, batch: int) -> tuple[np.ndarray, np.ndarray]:
+    """(counts, starts) of each batch row, read as TF's ExtractFeatureData does: row b takes the
+    run of entries whose first index is b, continuing where row b - 1 stopped."""
+    n = rows.shape[0]
+    if n == 0 or (bool((rows[1:] >= rows[:-1]).all()) and int(rows[0]) >= 0 and int(rows[-1]) < batch):
+        counts = np.bincount(rows, minlength=batch)[:batch].astype(np.int64)
+        return counts, np.cumsum(counts) - counts
+    counts, starts, position = np.zeros(batch, np.int64), np.zeros(batch, np.int64), 0
+    listed = rows.tolist()
+    for b in range(batch):  # unsorted indices: TF's scan, entry by entry
+        starts[b] = position
+        while position < n and listed[position] == b:
+            position += 1
+        counts[b] = position - starts[b]
+    return counts, starts
+
+
+def _columns(indices, values, shapes, dense, batch: int) -> list[_Column]:
+    cols = []
+    for idx, vals in zip(indices, values, strict=True):
+        counts, starts = _sparse_rows(idx[:, 0], batch)
+        cols.append(_Column(vals, counts, starts, dense=False))
+    for x in dense:
+        width = x.shape[1]
+        counts = np.full(batch, width, dtype=np.int64)
+        cols.append(_Column(x.reshape(-1), counts, np.arange(batch, dtype=np.int64) * width, dense=True))
+    return cols
+
+
+def _product(cols: list[_Column], batch: int):
+    """(output indices, output shape, per column the value position of every cross): each row's
+    cartesian product in order, the last column varying fastest."""
+    if not cols:
+        return np.zeros((0, 2), np.int64), np.array([batch, 0], np.int64), []
+    per_row = np.ones(batch, dtype=np.int64)
+    for c in cols:
+        per_row *= c.counts
+    total = int(per_row.sum())
+    rows = np.repeat(np.arange(batch, dtype=np.int64), per_row)
+    local = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    positions: list = [None] * len(cols)
+    rest = local.copy()
+    for i in range(len(cols) - 1, -1, -1):
+        counts = cols[i].counts[rows]
+        positions[i] = cols[i].starts[rows] + rest % counts
+        rest //= counts
+    shape = np.array([batch, int(per_row.max()) if batch else 0], dtype=np.int64)
+    return np.stack([rows, local], axis=1), shape, positions
+
+
+def _cross_inputs(inputs, N):  # noqa: N803 - TF's attr name
+    indices, values, shapes = list(inputs[:N]), list(inputs[N:2 * N]), list(inputs[2 * N:3 * N])
+    return indices, values, shapes, list(inputs[3 * N:])
+
+
+def _as_text(values: np.ndarray) -> np.ndarray:
+    """String values as they are, int64 values as their decimal text (TF's std::to_string)."""
+    if values.dtype == object:
+        return values
+    out = np.empty(values.shape, dtype=object)
+    out[:] = [str(v).encode() for v in values.tolist()]
+    return out
+
+
+def _string_crosses(cols, positions, separator: bytes) -> np.ndarray:
+    parts = [_as_text(c.values)[p].tolist() for c, p in zip(cols, positions, strict=True)]
+    out = np.empty(len(parts[0]) if parts else 0, dtype=object)
+    out[:] = [separator.join(p) for p in zip(*parts, strict=True)]
+    return out
+
+
+def _fold(h: np.ndarray, features: list[np.ndarray], num_buckets: int) -> np.ndarray:
+    for f in features:
+        h = hashing.fingerprint_cat64(h, f)
+    return (h % (np.uint64(num_buckets) if num_buckets > 0 else _INT64_MAX)).astype(np.int64)
+
+
+def _fingerprints(values: np.ndarray) -> np.ndarray:
+    """SparseCross's 64-bit feature of each value: strings fingerprinted, int64 values as they are."""
+    if values.dtype == object:
+        return hashing.fingerprint64(values.tolist())
+    return values.astype(np.int64, copy=False).view(np.uint64)
+
+
+def _sparse_cross_kernel(xp, *inputs, N, hashed_output, num_buckets, hash_key, sparse_types,  # noqa: N803
+                         dense_types, out_type, internal_type):
+    indices, values, shapes, dense = _cross_inputs(inputs, N)
+    batch = _validate(indices, values, shapes, dense, internal_type)
+    cols = _columns(indices, values, shapes, dense, batch)
+    out_indices, out_shape, positions = _product(cols, batch)
+    if out_type == dtypes.string:  # TF picks the kernel by out_type; `hashed_output` only documents it
+        return out_indices, _string_crosses(cols, positions, b"_X_"), out_shape
+    start = np.full(out_indices.shape[0], int(hash_key) & ((1 << 64) - 1), dtype=np.uint64)
+    features = [_fingerprints(c.values)[p] for c, p in zip(cols, positions, strict=True)]
+    return out_indices, _fold(start, features, int(num_buckets)), out_shape
+
+
+def _sparse_cross_v2_kernel(xp, *inputs, N, sparse_types, dense_types):  # noqa: N803 - TF's attr names
+    *inputs, sep = inputs
+    indices, values, shapes, dense = _cross_inputs(inputs, N)
+    batch = _validate(indices, values, shapes, dense, None)
+    if sep.ndim != 0:
+        raise _invalid(f"Input separator should be a scalar. Received: {sep!r}")
+    cols = _columns(indices, values, shapes, dense, batch)
+    out_indices, out_shape, positions = _product(cols, batch)
+    return out_indices, _string_crosses(cols, positions, sep.item()), out_shape
+
+
+def _keyed_features(col: _Column, strong: bool, key: tuple[int, int]) -> np.ndarray:
+    """SparseCrossHashed's 64-bit feature of each value of `col`.
+
+    TF's keyed columns hash an int64 value's bytes with a length of sizeof(DataType) (4): only
+    its low 4 bytes count, except for a dense int64 input under the fast hash, used as it is.
+    """
+    if col.values.dtype == object:
+        strings = col.values.tolist()
+        return hashing.siphash24(strings, key) if strong else hashing.fingerprint64(strings)
+    ints = col.values.astype(np.int64, copy=False)
+    if col.dense and not strong:
+        return ints.view(np.uint64)
+    low_bytes = [v.to_bytes(8, "little", signed=True)[:4] for v in ints.tolist()]
+    return hashing.siphash24(low_bytes, key) if strong else hashing.fingerprint64(low_bytes)
+
+
+def _sparse_cross_hashed_kernel(xp, *inputs, N, sparse_types, dense_types):  # noqa: N803 - TF's attr names
+    *inputs, num_buckets, strong_hash, salt = inputs
+    indices, values, shapes, dense = _cross_inputs(inputs, N)
+    batch = _validate(indices, values, shapes, dense, None)
+    salt = salt.reshape(-1)
+    if salt.shape[0] != 2:
+        raise _invalid(f'Input "salt" must have length 2 but has length {salt.shape[0]}')
+    key = (int(salt[0]), int(salt[1]))
+    cols = _columns(indices, values, shapes, dense, batch)
+    out_indices, out_shape, positions = _product(cols, batch)
+    strong = bool(strong_hash.reshape(-1)[0])
+    features = [_keyed_features(c, strong, key)[p] for c, p in zip(cols, positions, strict=True)]
+    if not features:
+        return out_indices, np.zeros(0, np.int64), out_shape
+    return out_indices, _fold(features[0], features[1:], int(num_buckets.reshape(-1)[0])), out_shape
+
+
+def _cross_infer(out_dtype, n_scalars: int = 0):
+    def infer(*inputs, N, sparse_types, dense_types, **attrs):  # noqa: N803 - TF's attr names
+        parts = inputs[:len(inputs) - n_scalars]
+        for spec in parts[N:2 * N] + parts[3 * N:]:
+            if spec.dtype not in (dtypes.int64, dtypes.string):
+                raise TypeError(f"Cross inputs must be int64 or string, got {spec.dtype.name}; cast integers to "
+                                "int64 first.")
+        dtype = out_dtype if out_dtype is not None else attrs["out_type"]
+        return [TensorSpec([None, 2], dtypes.int64), TensorSpec([None], dtype), TensorSpec([2], dtypes.int64)]
+
+    return infer
+
+
+_CROSS_ARGS = ("indices: N * int64", "values: sparse_types", "shapes: N * int64", "dense_inputs: dense_types")
+_CROSS_OUT = ("output_indices: int64", "output_values: {}", "output_shape: int64")
+_CROSS_LISTS = {"N": "int >= 0", "sparse_types": "list(type) >= 0", "dense_types": "list(type) >= 0"}
+_CROSS_ATTRS = {"N": REQUIRED, "sparse_types": REQUIRED, "dense_types": REQUIRED}
+
+register(OpDef(
+    "SparseCross", infer=_cross_infer(None), kernel=_sparse_cross_kernel,
+    attrs={**_CROSS_ATTRS, "hashed_output": REQUIRED, "num_buckets": REQUIRED, "hash_key": REQUIRED,
+           "out_type": REQUIRED, "internal_type": REQUIRED},
+    cpu_only=True, differentiable=False, broadcasts=False,
+    input_names=_CROSS_ARGS, output_names=(_CROSS_OUT[0], _CROSS_OUT[1].format("out_type"), _CROSS_OUT[2]),
+    attr_types={**_CROSS_LISTS, "hashed_output": "bool", "num_buckets": "int >= 0", "hash_key": "int",
+                "out_type": "type", "internal_type": "type"},
+))
+register(OpDef(
+    "SparseCrossV2", infer=_cross_infer(dtypes.string, 1), kernel=_sparse_cross_v2_kernel, attrs=dict(_CROSS_ATTRS),
+    cpu_only=True, differentiable=False, broadcasts=False,
+    input_names=(*_CROSS_ARGS, "sep: string"),
+    output_names=(_CROSS_OUT[0], _CROSS_OUT[1].format("string"), _CROSS_OUT[2]), attr_types=dict(_CROSS_LISTS),
+))
+register(OpDef(
+    "SparseCrossHashed", infer=_cross_infer(dtypes.int64, 3), kernel=_sparse_cross_hashed_kernel,
+    attrs=dict(_CROSS_ATTRS), cpu_only=True, differentiable=False, broadcasts=False,
+    input_names=(*_CROSS_ARGS, "num_buckets: int64", "strong_hash: bool", "salt: int64"),
+    output_names=(_CROSS_OUT[0], _CROSS_OUT[1].format("int64"), _CROSS_OUT[2]), attr_types=dict(_CROSS_LISTS),
+))
+
+
+# ---- the Python functions ------------------------------------------------------------------
+def _cross_parts(inputs, cast_ints: bool = True):
+    """(sparse parts, dense tensors) of a cross's inputs: SparseTensors first, each group in the
+    order given; non-string values cast to int64 (as TF's _sparse_cross_internal does)."""
+    if not isinstance(inputs, (tuple, list)):
+        raise TypeError("Inputs must be a list")
+    sparse, dense = [], []
+    for x in inputs:
+        if isinstance(x, SparseTensorValue):
+            x = SparseTensor.from_value(x)
+        if isinstance(x, SparseTensor):
+            sparse.append(x)
+        elif isinstance(x, Tensor):
+            dense.append(x)
+        else:
+            raise TypeError(f"All inputs must be Tensor or SparseTensor, got {type(x).__name__}; wrap Python values "
+                            "with tf.constant.")
+    values = [sp.values if sp.values.dtype == dtypes.string else cast(sp.values, dtypes.int64) for sp in sparse]
+    dense = [d if d.dtype == dtypes.string else cast(d, dtypes.int64) for d in dense]
+    return sparse, values, dense
+
+
+def _cross_op(op_type: str, sparse, values, dense, *extra, name, **attrs) -> SparseTensor:
+    flat = [sp.indices for sp in sparse] + values + [sp.dense_shape for sp in sparse] + dense + list(extra)
+    indices, out_values, shape = apply_op(
+        op_type, *flat, name=name or op_type, N=len(sparse), sparse_types=[v.dtype for v in values],
+        dense_types=[d.dtype for d in dense], **attrs)
+    return SparseTensor(indices, out_values, shape)
+
+
+def sparse_cross_hashed(inputs, num_buckets=0, hash_key=None, name=None) -> SparseTensor:
+    """Hashed crosses of sparse and dense 2-D inputs, as `tf.sparse.cross_hashed` (the op
+    `crossed_column` uses): for each row, every combination of its values, folded with
+    FingerprintCat64 from `hash_key` (default 0xDECAFCAFFE) and taken % `num_buckets`.
+
+        tf.sparse.cross_hashed([tf.constant([["a"], ["b"]]), tf.constant([["x"], ["y"]])], 100)
+    """
+    sparse, values, dense = _cross_parts(inputs)
+    internal = dtypes.int64 if any(v.dtype != dtypes.string for v in values + dense) else dtypes.string
+    return _cross_op("SparseCross", sparse, values, dense, name=name, hashed_output=True,
+                     num_buckets=int(num_buckets), hash_key=int(hash_key or DEFAULT_HASH_KEY), out_type=dtypes.int64,
+                     internal_type=internal)
+
+
+def sparse_cross(inputs, name=None, separator=None) -> SparseTensor:
+    """String crosses of sparse and dense 2-D inputs joined by `separator` (default "_X_"), as
+    `tf.sparse.cross`; integers enter as their decimal text.
+
+        tf.sparse.cross([tf.constant([["a"], ["b"]]), tf.constant([["x"], ["y"]])])   # a_X_x, b_X_y
+    """
+    sparse, values, dense = _cross_parts(inputs)
+    sep = convert_to_tensor("_X_" if separator is None else separator, dtype=dtypes.string)
+    return _cross_op("SparseCrossV2", sparse, values, dense, sep, name=name)
+
+
+def sparse_cross_hashed_v2(inputs, num_buckets=0, strong_hash=False, salt=None, name=None) -> SparseTensor:
+    """Hashed crosses through TF's `SparseCrossHashed` op (what Keras' HashedCrossing runs): the
+    first input's hash starts the fold; `strong_hash` hashes values with SipHash keyed by `salt`."""
+    sparse, values, dense = _cross_parts(inputs)
+    salt = [0, 0] if salt is None else salt
+    return _cross_op("SparseCrossHashed", sparse, values, dense,
+                     convert_to_tensor(np.int64(num_buckets)), convert_to_tensor(bool(strong_hash)),
+                     convert_to_tensor(np.asarray(salt, dtype=np.int64)), name=name)

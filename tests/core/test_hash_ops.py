@@ -1,0 +1,275 @@
+"""Hashing ops against the ids real TensorFlow 2.15 computed (tests/fixtures/hashing/manifest.json,
+a copy of ../shared/golden/hashing/manifest.json), plus crosses' order, errors and GraphDef round trips."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import estflow as tf
+from estflow.core import errors, hashing
+from estflow.core.ops import hash_ops
+from tests import FIXTURES
+
+MANIFEST = json.loads((FIXTURES / "hashing" / "manifest.json").read_text())
+STRINGS = [bytes.fromhex(s["hex"]) for s in MANIFEST["strings"]]
+KEY = MANIFEST["strong_key"]
+
+
+def _objects(items) -> np.ndarray:
+    out = np.empty(len(items), dtype=object)
+    out[:] = list(items)
+    return out
+
+
+def _run(fetches, feed=None):
+    with tf.Session() as sess:
+        return sess.run(fetches, feed)
+
+
+def _rows(sp, batch):
+    rows = [[] for _ in range(batch)]
+    for (i, _), v in zip(sp.indices.tolist(), sp.values.tolist(), strict=True):
+        rows[i].append(v)
+    return rows
+
+
+# ---- the hashes themselves ------------------------------------------------------------------
+@pytest.mark.parametrize("limit", [hashing._VECTOR_LIMIT, 0], ids=["vectorized", "scalar"])
+def test_raw_hashes_match_tensorflows_full_64_bit_values(monkeypatch, limit):
+    monkeypatch.setattr(hashing, "_VECTOR_LIMIT", limit)  # 0: every string through the Python-int path
+    expected = {k: [s[k] for s in MANIFEST["strings"]] for k in ("fingerprint64", "siphash24", "legacy_hash64")}
+    assert hashing.fingerprint64(STRINGS).tolist() == expected["fingerprint64"]
+    assert hashing.siphash24(STRINGS, KEY).tolist() == expected["siphash24"]
+    assert hashing.legacy_hash64(STRINGS).tolist() == expected["legacy_hash64"]
+
+
+def test_long_and_short_strings_mixed_take_both_paths(monkeypatch):
+    monkeypatch.setattr(hashing, "_VECTOR_LIMIT", 64)
+    picked = [s for s in STRINGS if len(s) in (0, 7, 8, 64, 65, 1000, 4002)]
+    by_bytes = {bytes.fromhex(s["hex"]): s for s in MANIFEST["strings"]}
+    assert hashing.siphash24(picked, KEY).tolist() == [by_bytes[s]["siphash24"] for s in picked]
+    assert hashing.legacy_hash64(picked).tolist() == [by_bytes[s]["legacy_hash64"] for s in picked]
+
+
+def _cat64(a: int, b: int) -> int:
+    """FingerprintCat64 in Python integers, written from the manifest's description."""
+    mask, k = (1 << 64) - 1, 0xC6A4A7935BD1E995
+
+    def shift_mix(v):
+        return v ^ (v >> 47)
+
+    r = a ^ k
+    r ^= (shift_mix((b * k) & mask) * k) & mask
+    r = (r * k) & mask
+    r = (shift_mix(r) * k) & mask
+    return shift_mix(r)
+
+
+def test_fingerprint_cat64_matches_the_described_algorithm():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 2**63, 50, dtype=np.int64).view(np.uint64) * np.uint64(3)
+    b = rng.integers(0, 2**63, 50, dtype=np.int64).view(np.uint64) * np.uint64(5)
+    assert hashing.fingerprint_cat64(a, b).tolist() == [_cat64(int(x), int(y)) for x, y in zip(a, b, strict=True)]
+
+
+# ---- StringToHashBucket* -----------------------------------------------------------------------
+@pytest.mark.usefixtures("g")
+def test_hash_bucket_ops_give_tensorflows_ids_for_every_golden_string():
+    x = tf.placeholder(tf.string, [None])
+    fetches = {n: (tf.string_to_hash_bucket_fast(x, n), tf.strings.to_hash_bucket_strong(x, n, KEY),
+                   tf.string_to_hash_bucket(x, n)) for n in MANIFEST["num_buckets"]}
+    got = _run(fetches, {x: _objects(STRINGS)})
+    for n, (fast, strong, legacy) in got.items():
+        key = str(n)
+        assert fast.tolist() == [s["to_hash_bucket_fast"][key] for s in MANIFEST["strings"]]
+        assert strong.tolist() == [s["to_hash_bucket_strong"][key] for s in MANIFEST["strings"]]
+        assert legacy.tolist() == [s["string_to_hash_bucket"][key] for s in MANIFEST["strings"]]
+        assert fast.dtype == strong.dtype == legacy.dtype == np.int64
+
+
+@pytest.mark.usefixtures("g")
+def test_hash_buckets_keep_the_shape_and_hash_integers_as_their_decimal_text():
+    rows = MANIFEST["int64_hash_bucket_column"]["rows"]
+    ints = tf.placeholder(tf.int64, [None])
+    ids = tf.strings.to_hash_bucket_fast(tf.as_string(ints), 1000)
+    got = _run(ids, {ints: np.array([r["value"] for r in rows], dtype=np.int64)})
+    assert got.tolist() == [r["expected_from_fingerprint"] for r in rows]
+    grid = tf.constant([["a", "b"], ["", "a"]])
+    assert tf.string_to_hash_bucket_fast(grid, 10).shape.as_list() == [2, 2]
+    assert _run(tf.string_to_hash_bucket_fast(grid, 10)).tolist() == [[9, 2], [3, 9]]  # "a", "b", "", "a"
+    assert _run(tf.string_to_hash_bucket_fast("a", 10)) == 9
+
+
+@pytest.mark.usefixtures("g")
+def test_hash_bucket_names_and_argument_errors():
+    x = tf.constant(["a"])
+    assert tf.string_to_hash_bucket_fast(x, 3).op.name == "StringToHashBucketFast"
+    assert tf.strings.to_hash_bucket(x, 3).op.type == "StringToHashBucket"
+    assert tf.string_to_hash_bucket(input=x, num_buckets=3).op.type == "StringToHashBucket"
+    with pytest.raises(TypeError, match="as_string"):
+        tf.string_to_hash_bucket_fast(tf.constant([1, 2]), 3)
+    with pytest.raises(ValueError, match="num_buckets"):
+        tf.string_to_hash_bucket_fast(x, 0)
+    with pytest.raises(ValueError, match="both"):
+        tf.string_to_hash_bucket(x, 3, input=x)
+    with pytest.raises(errors.InvalidArgumentError, match="Key must have 2 elements"):
+        _run(tf.strings.to_hash_bucket_strong(x, 3, key=[1, 2, 3]))
+    big = tf.strings.to_hash_bucket_strong(x, 2**31 - 1, key=[2**64 - 1, 1])  # a key word >= 2**63
+    assert _run(big).tolist() == [int(hashing.siphash24([b"a"], (2**64 - 1, 1))[0]) % (2**31 - 1)]
+
+
+# ---- crosses ----------------------------------------------------------------------------------
+def _encode(v):
+    return v.encode() if isinstance(v, str) else v
+
+
+def _cross_inputs(cross):
+    """The golden cross's inputs, built from its per-example values in the op's input order."""
+    examples = cross["per_example"]
+    inputs = []
+    for k, description in enumerate(cross["op_input_order"]):
+        rows = [[_encode(v) for v in e["crossed_values_in_op_order"][k]] for e in examples]
+        strings = any(isinstance(v, bytes) for row in rows for v in row)
+        dtype = object if strings else np.int64
+        if "sparse" in description:
+            indices = np.array([[i, j] for i, row in enumerate(rows) for j in range(len(row))], np.int64)
+            values = np.array([v for row in rows for v in row], dtype=dtype)
+            inputs.append(tf.SparseTensor(indices.reshape(-1, 2), values, [len(rows), max(map(len, rows))]))
+        else:
+            inputs.append(tf.constant(np.array(rows, dtype=dtype)))
+    return inputs
+
+
+@pytest.mark.usefixtures("g")
+@pytest.mark.parametrize("name", sorted(MANIFEST["crossed"]["crosses"]))
+def test_sparse_cross_hashed_gives_tensorflows_crossed_column_ids(name):
+    cross = MANIFEST["crossed"]["crosses"][name]
+    out = tf.sparse.cross_hashed(_cross_inputs(cross), num_buckets=cross["hash_bucket_size"])
+    assert out.values.op.type == "SparseCross"
+    got = _run(out)
+    examples = cross["per_example"]
+    assert _rows(got, len(examples)) == [e["sparse_cross_hashed_ids"] for e in examples]
+    assert got.dense_shape.tolist() == [len(examples), max(len(e["sparse_cross_hashed_ids"]) for e in examples)]
+
+
+@pytest.mark.usefixtures("g")
+def test_sparse_cross_with_no_buckets_keeps_the_hash_mod_int64_max():
+    crossed = MANIFEST["crossed"]
+    raw = crossed["raw_a_X_b_num_buckets_0"]
+    a, b = (np.array([[bytes.fromhex(v["hex"]) for v in row] for row in crossed["inputs"][k]], dtype=object)
+            for k in ("a", "b"))
+    got = _run(tf.sparse.cross_hashed([tf.constant(a), tf.constant(b)]))
+    assert got.indices.tolist() == raw["indices"] and got.values.tolist() == raw["values"]
+
+
+@pytest.mark.usefixtures("g")
+def test_crosses_put_sparse_inputs_first_and_vary_the_last_input_fastest():
+    a = tf.SparseTensor([[0, 0], [1, 0], [1, 1]], ["a", "b", "c"], [2, 2])
+    d = tf.SparseTensor([[0, 0], [1, 0]], ["d", "e"], [2, 1])
+    f = tf.constant([["f"], ["g"]])
+    # TF's documented example, with the dense input given first: it still comes last.
+    strings = _run(tf.sparse.cross([f, a, d]))
+    assert _rows(strings, 2) == [[b"a_X_d_X_f"], [b"b_X_e_X_g", b"c_X_e_X_g"]]
+    assert strings.indices.tolist() == [[0, 0], [1, 0], [1, 1]] and strings.dense_shape.tolist() == [2, 2]
+    hashed = _run(tf.sparse.cross_hashed([f, a, d], num_buckets=1000, hash_key=7))
+    fp = {s: int(hashing.fingerprint64([s])[0]) for s in b"a b c d e f g".split()}
+    expected = []
+    for parts in ([b"a", b"d", b"f"], [b"b", b"e", b"g"], [b"c", b"e", b"g"]):
+        h = 7
+        for p in parts:
+            h = _cat64(h, fp[p])
+        expected.append(h % 1000)
+    assert hashed.values.tolist() == expected
+    two_by_two = _run(tf.sparse.cross([tf.constant([["x", "y"]]), tf.constant([["1", "2"]])], separator="-"))
+    assert two_by_two.values.tolist() == [b"x-1", b"x-2", b"y-1", b"y-2"]
+
+
+@pytest.mark.usefixtures("g")
+def test_crosses_use_integers_raw_when_hashed_and_as_text_when_joined():
+    ints = tf.constant([[3, -1]], dtype=tf.int32)  # cast to int64, as TF's wrapper does
+    words = tf.constant([["w"]])
+    hashed = _run(tf.sparse.cross_hashed([ints, words], num_buckets=0))
+    fp_w = int(hashing.fingerprint64([b"w"])[0])
+    expected = [_cat64(_cat64(hash_ops.DEFAULT_HASH_KEY, v & (2**64 - 1)), fp_w) % (2**63 - 1) for v in (3, -1)]
+    assert hashed.values.tolist() == expected
+    assert _run(tf.sparse.cross([ints, words])).values.tolist() == [b"3_X_w", b"-1_X_w"]
+
+
+@pytest.mark.usefixtures("g")
+def test_a_row_missing_from_any_input_has_no_crosses():
+    sp = tf.SparseTensor([[0, 0], [2, 0], [2, 1]], ["a", "b", "c"], [3, 2])
+    dense = tf.constant([["x"], ["y"], ["z"]])
+    got = _run(tf.sparse.cross([sp, dense]))
+    assert _rows(got, 3) == [[b"a_X_x"], [], [b"b_X_z", b"c_X_z"]] and got.dense_shape.tolist() == [3, 2]
+    empty = _run(tf.sparse.cross_hashed([tf.SparseTensor(np.zeros((0, 2), np.int64), np.array([], object),
+                                                          [2, 1]), dense[:2]], 10))
+    assert empty.values.shape == (0,) and empty.dense_shape.tolist() == [2, 0]
+
+
+@pytest.mark.usefixtures("g")
+def test_unsorted_sparse_rows_are_read_as_tensorflows_scan_reads_them():
+    # Row 0's entries come after row 1's: TF's scan finds no entry for row 0 at the start and
+    # then takes row 1's run, so only row 1 crosses; estflow reads them the same way.
+    sp = tf.SparseTensor([[1, 0], [0, 0]], ["b", "a"], [2, 1])
+    got = _run(tf.sparse.cross([sp, tf.constant([["x"], ["y"]])]))
+    assert _rows(got, 2) == [[], [b"b_X_y"]]
+
+
+@pytest.mark.usefixtures("g")
+def test_sparse_cross_hashed_op_folds_from_the_first_input():
+    words = tf.constant([["a"], ["b"]])
+    ids = tf.constant([[5], [6]], dtype=tf.int64)
+    fast = _run(hash_ops.sparse_cross_hashed_v2([words, ids], num_buckets=100))
+    fp = hashing.fingerprint64([b"a", b"b"]).tolist()
+    assert fast.values.tolist() == [_cat64(fp[0], 5) % 100, _cat64(fp[1], 6) % 100]
+    strong = _run(hash_ops.sparse_cross_hashed_v2([words, ids], num_buckets=100, strong_hash=True, salt=[1, 2]))
+    sip = hashing.siphash24([b"a", b"b", (5).to_bytes(8, "little")[:4], (6).to_bytes(8, "little")[:4]], (1, 2))
+    assert strong.values.tolist() == [_cat64(int(sip[0]), int(sip[2])) % 100, _cat64(int(sip[1]), int(sip[3])) % 100]
+    with pytest.raises(errors.InvalidArgumentError, match='"salt" must have length 2 but has length 3'):
+        _run(hash_ops.sparse_cross_hashed_v2([words], salt=[1, 2, 3]))
+
+
+@pytest.mark.usefixtures("g")
+def test_cross_errors_name_the_bad_input():
+    a = tf.constant([["a"], ["b"]])
+    with pytest.raises(errors.InvalidArgumentError, match="Expected batch size 2 got 3 at dense tensor 1"):
+        _run(tf.sparse.cross([a, tf.constant([["x"], ["y"], ["z"]])]))
+    with pytest.raises(errors.InvalidArgumentError, match="Expected batch size 3 got 2 at dense tensor 0"):
+        _run(tf.sparse.cross([a, tf.SparseTensor([[0, 0]], ["x"], [3, 1])]))
+    flat = tf.placeholder(tf.string, None)
+    with pytest.raises(errors.InvalidArgumentError, match=r"Dense inputs should be a matrix but received shape \[2\]"):
+        _run(tf.sparse.cross([flat]), {flat: _objects([b"a", b"b"])})
+    with pytest.raises(errors.InvalidArgumentError, match="Expected D2 of index to be 2 got 3 at position 0"):
+        _run(tf.sparse.cross([tf.SparseTensor([[0, 0, 0]], ["x"], [1, 1, 1])]))
+    with pytest.raises(TypeError, match="Inputs must be a list"):
+        tf.sparse.cross(a)
+    with pytest.raises(TypeError, match="Tensor or SparseTensor"):
+        tf.sparse.cross([[["a"]]])
+
+
+@pytest.mark.usefixtures("g")
+def test_hash_and_cross_graphs_round_trip_through_a_graph_def():
+    x = tf.placeholder(tf.string, [None], name="x")
+    fast = tf.string_to_hash_bucket_fast(x, 1000, name="fast")
+    strong = tf.string_to_hash_bucket_strong(x, 1000, KEY, name="strong")
+    legacy = tf.string_to_hash_bucket(x, 1000, name="legacy")
+    cross = tf.sparse.cross_hashed([tf.reshape(x, [-1, 1]), tf.reshape(fast, [-1, 1])], 50, name="cross")
+    feed = _objects([b"a", b"", b"hello"])
+    names = [fast.name, strong.name, legacy.name, cross.values.name, cross.indices.name]
+    before = _run(names, {x: feed})
+    graph_def = tf.get_default_graph().as_graph_def()
+    nodes = {n.name: n for n in graph_def.node}
+    assert nodes["fast"].attr["num_buckets"].i == 1000
+    assert list(nodes["strong"].attr["key"].list.i) == KEY
+    assert nodes["cross"].op == "SparseCross"
+    assert {"N", "sparse_types", "dense_types", "hashed_output", "num_buckets", "hash_key", "out_type",
+            "internal_type"} <= set(nodes["cross"].attr)
+    assert nodes["cross"].attr["hash_key"].i == 0xDECAFCAFFE and nodes["cross"].attr["N"].i == 0
+    with tf.Graph().as_default():
+        tf.import_graph_def(graph_def, name="")
+        after = _run(names, {"x:0": feed})
+    for b, a in zip(before, after, strict=True):
+        np.testing.assert_array_equal(a, b)
