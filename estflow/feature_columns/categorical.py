@@ -1,4 +1,4 @@
-"""`categorical_column_with_identity` and `weighted_categorical_column`."""
+"""`categorical_column_with_identity`, `categorical_column_with_hash_bucket` and `weighted_categorical_column`."""
 
 from __future__ import annotations
 
@@ -6,13 +6,25 @@ import collections
 
 from estflow.core import dtypes
 from estflow.core.graph import control_dependencies, name_scope
-from estflow.core.ops import array_ops, cast_ops, comparison_ops, control_flow_ops, fill_ops, gather_ops, reduction_ops
+from estflow.core.ops import (
+    array_ops,
+    cast_ops,
+    comparison_ops,
+    control_flow_ops,
+    fill_ops,
+    gather_ops,
+    hash_ops,
+    reduction_ops,
+    string_ops,
+)
 from estflow.core.ops.constant_op import constant
 from estflow.core.sparse_tensor import SparseTensor, convert_to_tensor_or_sparse_tensor
 from estflow.feature_columns.base import (
     CategoricalColumn,
     LazyBuilder,
     assert_key_is_string,
+    assert_string_or_int,
+    check_input_dtype,
     to_sparse_input_and_drop_ignore_values,
 )
 from estflow.library.parsing_config import VarLenFeature
@@ -88,6 +100,55 @@ def categorical_column_with_identity(key, num_buckets, default_value=None) -> Id
         raise ValueError(f"default_value {default_value} not in range [0, {num_buckets}), column_name {key}")
     assert_key_is_string(key)
     return IdentityCategoricalColumn(key, num_buckets, default_value)
+
+
+class HashedCategoricalColumn(CategoricalColumn, collections.namedtuple(
+        "HashedCategoricalColumn", ("key", "hash_bucket_size", "dtype"))):
+    """Strings or integers hashed into buckets; see `categorical_column_with_hash_bucket`."""
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> str:
+        return self.key
+
+    @property
+    def _parse_example_spec(self) -> dict:
+        return {self.key: VarLenFeature(self.dtype)}
+
+    @property
+    def _num_buckets(self) -> int:
+        return self.hash_bucket_size
+
+    def _transform_feature(self, inputs: LazyBuilder) -> SparseTensor:
+        input_tensor = to_sparse_input_and_drop_ignore_values(inputs.get(self.key))
+        check_input_dtype(self, self.key, self.dtype, input_tensor.dtype)
+        values = input_tensor.values
+        if self.dtype != dtypes.string:
+            values = string_ops.as_string(values)  # TF hashes an integer's decimal text
+        ids = hash_ops.string_to_hash_bucket_fast(values, self.hash_bucket_size, name="lookup")
+        return SparseTensor(input_tensor.indices, ids, input_tensor.dense_shape)
+
+    def _get_sparse_tensors(self, inputs: LazyBuilder, weight_collections=None, trainable=None):
+        del weight_collections, trainable  # no variables: TF1's signature
+        return CategoricalColumn.IdWeightPair(inputs.get(self), None)
+
+
+def categorical_column_with_hash_bucket(key, hash_bucket_size, dtype=dtypes.string) -> HashedCategoricalColumn:
+    """A categorical column whose strings (or integers, as decimal text) are hashed into buckets.
+
+    The id is FarmHash Fingerprint64 of the value modulo `hash_bucket_size`: the ids TF
+    gives. Missing entries of a dense input ("" or -1) are dropped.
+
+        occupation = tf.feature_column.categorical_column_with_hash_bucket("occupation", 1000)
+    """
+    if hash_bucket_size is None:
+        raise ValueError(f"hash_bucket_size must be set. key: {key}")
+    if hash_bucket_size < 1:
+        raise ValueError(f"hash_bucket_size must be at least 1. hash_bucket_size: {hash_bucket_size}, key: {key}")
+    assert_key_is_string(key)
+    assert_string_or_int(dtype, prefix=f"column_name: {key}")
+    return HashedCategoricalColumn(key, hash_bucket_size, dtypes.as_dtype(dtype))
 
 
 class WeightedCategoricalColumn(CategoricalColumn, collections.namedtuple(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 import estflow as tf
+from tests import FIXTURES
 from tests.feature_columns import golden
 
 fc = tf.feature_column
@@ -63,3 +66,33 @@ def test_weighted_errors():
     with pytest.raises(ValueError, match="Bad dtype, expected tf.float32, but got tf.float64.*dtype="):
         golden.input_layer_output([fc.indicator_column(fc.weighted_categorical_column(cat, "w"))],
                                   {"c": np.array([[0]]), "w": np.array([[1.0]], np.float64)})
+
+
+HASHING = json.loads((FIXTURES / "hashing" / "manifest.json").read_text())
+
+
+@pytest.mark.parametrize(("case", "dtype"), [("string_hash_bucket_column", tf.string),
+                                             ("int64_hash_bucket_column", tf.int64)])
+def test_hash_bucket_ids_match_tensorflow(case, dtype):
+    rows = HASHING[case]["rows"]
+    if dtype == tf.string:
+        values = np.array([[bytes.fromhex(r["hex"])] for r in rows], dtype=object)
+    else:
+        values = np.array([[r["value"]] for r in rows], dtype=np.int64)
+    column = fc.indicator_column(fc.categorical_column_with_hash_bucket("k", 1000, dtype=dtype))
+    got = golden.input_layer_output([column], {"k": values})
+    assert [np.flatnonzero(row).tolist() for row in got] == [r["bucket_ids"] for r in rows]
+
+
+def test_hash_bucket_argument_and_input_errors():
+    with pytest.raises(ValueError, match="hash_bucket_size must be set"):
+        fc.categorical_column_with_hash_bucket("k", None)
+    with pytest.raises(ValueError, match="hash_bucket_size must be at least 1"):
+        fc.categorical_column_with_hash_bucket("k", 0)
+    with pytest.raises(ValueError, match="dtype must be string or integer"):
+        fc.categorical_column_with_hash_bucket("k", 10, dtype=tf.float32)
+    string_column = fc.indicator_column(fc.categorical_column_with_hash_bucket("k", 10))
+    with pytest.raises(ValueError, match="input_tensor dtype must be string or integer.*never floats"):
+        golden.input_layer_output([string_column], {"k": np.array([[1.5]], np.float32)})
+    with pytest.raises(ValueError, match="Column dtype and SparseTensors dtype must be compatible.*as strings"):
+        golden.input_layer_output([string_column], {"k": np.array([[1]])})
