@@ -14,3 +14,9 @@ from estflow.feature_columns.input_layer import make_parse_example_spec as make_
 from estflow.feature_columns.linear_model import linear_model as linear_model
 from estflow.feature_columns.numeric import bucketized_column as bucketized_column
 from estflow.feature_columns.numeric import numeric_column as numeric_column
+from estflow.feature_columns.vocabulary import (
+    categorical_column_with_vocabulary_file as categorical_column_with_vocabulary_file,
+)
+from estflow.feature_columns.vocabulary import (
+    categorical_column_with_vocabulary_list as categorical_column_with_vocabulary_list,
+)

@@ -13,7 +13,7 @@ import collections
 from collections.abc import Iterator
 
 from estflow.core import dtypes
-from estflow.core.graph import Tensor, control_dependencies, name_scope
+from estflow.core.graph import Tensor, control_dependencies, get_default_graph, name_scope
 from estflow.core.ops import (
     array_ops,
     cast_ops,
@@ -76,13 +76,51 @@ class CategoricalColumn(FeatureColumn):
     def _get_sparse_tensors(self, inputs: LazyBuilder, weight_collections=None, trainable=None) -> IdWeightPair:
         raise NotImplementedError
 
+    def _get_dense_ids(self, inputs: LazyBuilder):
+        """The ids as a `DenseIds` where the input is dense, else None (the sparse path)."""
+        return None
+
+
+def id_weight_pair(column, inputs: LazyBuilder):
+    """`_get_sparse_tensors` of a column whose transform gives a SparseTensor or `DenseIds`."""
+    transformed = inputs.get(column)
+    if isinstance(transformed, DenseIds):
+        ids, weights = inputs.cached(("sparse", column), lambda: dense_ids_to_sparse(transformed))
+        return CategoricalColumn.IdWeightPair(ids, weights)
+    return CategoricalColumn.IdWeightPair(transformed, None)
+
+
+def dense_ids(column, inputs: LazyBuilder):
+    """`_get_dense_ids` of a column whose transform gives a SparseTensor or `DenseIds`."""
+    transformed = inputs.get(column)
+    return transformed if isinstance(transformed, DenseIds) else None
+
+
+class DenseIds(collections.namedtuple("DenseIds", ("ids", "weights"))):
+    """A categorical column's ids as a dense [batch, n] int64 tensor, a negative id meaning none,
+    with their float32 weights ([batch, n]) or None.
+
+    Columns fed dense tensors give their ids this way, so indicator, embedding and linear
+    columns combine them with a few dense ops (one-hot sums, gathers) instead of TF1's
+    sparse pipeline (Where, GatherNd, SparseFillEmptyRows, Unique, segment sums): the same
+    values, a fraction of the ops. SparseTensor inputs keep the sparse path.
+    """
+
+    __slots__ = ()
+
+
+_SHARED_CACHE = "_feature_column_transforms"
+
 
 class LazyBuilder:
     """The features of one `input_layer` / `linear_model` call, each transformed once on demand.
 
     `get("age")` gives the raw feature as a Tensor or SparseTensor of rank >= 2 (rank-1
     inputs gain a trailing dimension of 1, as TF1 does); `get(column)` gives the column's
-    transformed feature, built on first use and cached for the call.
+    transformed feature, built on first use and cached for the call. A built-in column's
+    transform of graph tensors is also shared with later calls in the same graph (outside
+    `tf.cond` branches): `input_layer` and `linear_model` over the same features then look
+    each vocabulary and hash up once, as a hand-written program would.
     """
 
     def __init__(self, features):
@@ -95,13 +133,42 @@ class LazyBuilder:
         if isinstance(key, str):
             feature = self._raw_feature(key)
         elif isinstance(key, FeatureColumn):
-            feature = key._transform_feature(self)
-            if feature is None:
-                raise ValueError(f"Column {key.name} is not supported.")
+            feature = self._transform(key)
         else:
             raise TypeError(f'"key" must be either a "str" or "_FeatureColumn". Provided: {key}')
         self._feature_tensors[key] = feature
         return feature
+
+    def cached(self, key, build):
+        """`build()` once per call for an internal `key` (a column's dense or sparse ids)."""
+        if key not in self._feature_tensors:
+            self._feature_tensors[key] = build()
+        return self._feature_tensors[key]
+
+    def _transform(self, column):
+        shared, key, raw = self._shared_cache(column)
+        if key is not None and key in shared:
+            return shared[key][1]
+        feature = column._transform_feature(self)
+        if feature is None:
+            raise ValueError(f"Column {column.name} is not supported.")
+        if key is not None:
+            shared[key] = (raw, feature)  # holds the tensors whose ids are the key, so no id is reused
+        return feature
+
+    def _shared_cache(self, column):
+        """(the graph's transform cache, this column's key in it, the raw features it reads), or Nones
+        when the transform is not shared."""
+        if not getattr(type(column), "_shareable_transform", False):
+            return None, None, None
+        graph = get_default_graph()
+        if graph._cond_context is not None:
+            return None, None, None
+        raw = [self._features.get(k) for k in sorted(column._parse_example_spec)]
+        if not all(isinstance(f, (Tensor, SparseTensor)) and f.graph is graph for f in raw):
+            return None, None, None
+        shared = graph.__dict__.setdefault(_SHARED_CACHE, {})
+        return shared, (column, *(id(f) for f in raw)), raw
 
     def _raw_feature(self, key: str):
         if key not in self._features:
@@ -153,6 +220,29 @@ def to_sparse_input_and_drop_ignore_values(input_tensor, ignore_value=None) -> S
         indices = gather_ops.where(comparison_ops.not_equal(input_tensor, ignore), name="indices")
         return SparseTensor(indices=indices, values=gather_ops.gather_nd(input_tensor, indices, name="values"),
                             dense_shape=array_ops.shape(input_tensor, out_type=dtypes.int64, name="dense_shape"))
+
+
+def dense_ids_to_sparse(dense: DenseIds) -> tuple:
+    """(ids, weights) SparseTensors holding the present (non-negative) ids of `dense`."""
+    with name_scope(None, "to_sparse_ids"):
+        indices = gather_ops.where(comparison_ops.greater_equal(dense.ids, constant(0, dtypes.int64)))
+        shape = array_ops.shape(dense.ids, out_type=dtypes.int64)
+        ids = SparseTensor(indices, gather_ops.gather_nd(dense.ids, indices), shape)
+        weights = None if dense.weights is None else SparseTensor(indices, gather_ops.gather_nd(dense.weights, indices),
+                                                                  shape)
+        return ids, weights
+
+
+def dense_input(inputs: LazyBuilder, key: str):
+    """Feature `key` when it is a dense [batch, n] Tensor (the dense-ids path), else None."""
+    feature = inputs.get(key)
+    return feature if isinstance(feature, Tensor) and feature.shape.ndims == 2 else None
+
+
+def missing_as_negative(ids: Tensor, raw: Tensor) -> Tensor:
+    """`ids` with -1 where the dense feature `raw` holds its missing value ("" or -1)."""
+    missing = constant(b"" if raw.dtype == dtypes.string else -1, dtype=raw.dtype)
+    return comparison_ops.where_v2(comparison_ops.equal(raw, missing), constant(-1, dtypes.int64), ids)
 
 
 def cast_sparse_values(sp: SparseTensor, dtype) -> SparseTensor:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import collections
 
 from estflow.core import dtypes
-from estflow.core.graph import control_dependencies, name_scope
+from estflow.core.graph import Tensor, control_dependencies, name_scope
 from estflow.core.ops import (
     array_ops,
     cast_ops,
     comparison_ops,
     control_flow_ops,
-    fill_ops,
-    gather_ops,
     hash_ops,
     reduction_ops,
     string_ops,
@@ -21,10 +19,15 @@ from estflow.core.ops.constant_op import constant
 from estflow.core.sparse_tensor import SparseTensor, convert_to_tensor_or_sparse_tensor
 from estflow.feature_columns.base import (
     CategoricalColumn,
+    DenseIds,
     LazyBuilder,
     assert_key_is_string,
     assert_string_or_int,
     check_input_dtype,
+    dense_ids,
+    dense_input,
+    id_weight_pair,
+    missing_as_negative,
     to_sparse_input_and_drop_ignore_values,
 )
 from estflow.library.parsing_config import VarLenFeature
@@ -35,6 +38,7 @@ class IdentityCategoricalColumn(CategoricalColumn, collections.namedtuple(
     """Integer ids used as they are; see `categorical_column_with_identity`."""
 
     __slots__ = ()
+    _shareable_transform = True  # a pure function of its features: shared across calls (LazyBuilder)
 
     @property
     def name(self) -> str:
@@ -48,33 +52,35 @@ class IdentityCategoricalColumn(CategoricalColumn, collections.namedtuple(
     def _num_buckets(self) -> int:
         return self.number_buckets
 
-    def _transform_feature(self, inputs: LazyBuilder) -> SparseTensor:
-        input_tensor = to_sparse_input_and_drop_ignore_values(inputs.get(self.key))
+    def _transform_feature(self, inputs: LazyBuilder):
+        raw = dense_input(inputs, self.key)
+        input_tensor = raw if raw is not None else to_sparse_input_and_drop_ignore_values(inputs.get(self.key))
         if not input_tensor.dtype.is_integer:
             raise ValueError(f"Invalid input, not integer. key: {self.key} dtype: {input_tensor.dtype}. Feed integer "
                              "ids in [0, num_buckets), or use categorical_column_with_vocabulary_list (strings) "
                              "or bucketized_column (numbers).")
-        values = input_tensor.values
-        if values.dtype != dtypes.int64:
-            values = cast_ops.cast(values, dtypes.int64, name="values")
+        values = input_tensor if raw is not None else input_tensor.values
+        values = self._checked_ids(cast_ops.cast(values, dtypes.int64))
+        if raw is not None:
+            return DenseIds(missing_as_negative(values, raw), None)
+        return SparseTensor(input_tensor.indices, values, input_tensor.dense_shape)
+
+    def _checked_ids(self, values):
+        """Out-of-range ids replaced by default_value, or (without one) a run-time check that none is too big."""
         num_buckets = constant(self.num_buckets, dtype=dtypes.int64, name="num_buckets")
         if self.default_value is not None:
             zero = constant(0, dtype=dtypes.int64, name="zero")
             out_of_range = comparison_ops.logical_or(values < zero, values >= num_buckets, name="out_of_range")
-            default = fill_ops.fill(array_ops.shape(values), constant(self.default_value, dtype=dtypes.int64),
-                                    name="default_values")
-            values = gather_ops.where(out_of_range, default, values)
-        else:
-            # NOTE: TF1 leaves an id >= num_buckets to fail (or vanish) in whatever op reads it; the
-            # check here gives one clear InvalidArgumentError wherever the column is used.
-            check = control_flow_ops.Assert(
-                reduction_ops.reduce_all(values < num_buckets),
-                [f"categorical_column_with_identity('{self.key}', num_buckets={self.num_buckets}) got ids outside "
-                 f"[0, {self.num_buckets}): pass default_value= to map them to one id, or raise num_buckets. "
-                 "Ids given:", values], summarize=10, name="assert_ids_in_range")
-            with control_dependencies([check]):
-                values = array_ops.identity(values, name="values_in_range")
-        return SparseTensor(input_tensor.indices, values, input_tensor.dense_shape)
+            return comparison_ops.where_v2(out_of_range, constant(self.default_value, dtype=dtypes.int64), values)
+        # NOTE: TF1 leaves an id >= num_buckets to fail (or vanish) in whatever op reads it; the
+        # check here gives one clear InvalidArgumentError wherever the column is used.
+        check = control_flow_ops.Assert(
+            reduction_ops.reduce_all(values < num_buckets),
+            [f"categorical_column_with_identity('{self.key}', num_buckets={self.num_buckets}) got ids outside "
+             f"[0, {self.num_buckets}): pass default_value= to map them to one id, or raise num_buckets. "
+             "Ids given:", values], summarize=10, name="assert_ids_in_range")
+        with control_dependencies([check]):
+            return array_ops.identity(values, name="values_in_range")
 
     @property
     def num_buckets(self) -> int:
@@ -82,7 +88,10 @@ class IdentityCategoricalColumn(CategoricalColumn, collections.namedtuple(
 
     def _get_sparse_tensors(self, inputs: LazyBuilder, weight_collections=None, trainable=None):
         del weight_collections, trainable  # no variables: TF1's signature
-        return CategoricalColumn.IdWeightPair(inputs.get(self), None)
+        return id_weight_pair(self, inputs)
+
+    def _get_dense_ids(self, inputs: LazyBuilder):
+        return dense_ids(self, inputs)
 
 
 def categorical_column_with_identity(key, num_buckets, default_value=None) -> IdentityCategoricalColumn:
@@ -107,6 +116,7 @@ class HashedCategoricalColumn(CategoricalColumn, collections.namedtuple(
     """Strings or integers hashed into buckets; see `categorical_column_with_hash_bucket`."""
 
     __slots__ = ()
+    _shareable_transform = True  # a pure function of its features: shared across calls (LazyBuilder)
 
     @property
     def name(self) -> str:
@@ -120,18 +130,24 @@ class HashedCategoricalColumn(CategoricalColumn, collections.namedtuple(
     def _num_buckets(self) -> int:
         return self.hash_bucket_size
 
-    def _transform_feature(self, inputs: LazyBuilder) -> SparseTensor:
-        input_tensor = to_sparse_input_and_drop_ignore_values(inputs.get(self.key))
+    def _transform_feature(self, inputs: LazyBuilder):
+        raw = dense_input(inputs, self.key)
+        input_tensor = raw if raw is not None else to_sparse_input_and_drop_ignore_values(inputs.get(self.key))
         check_input_dtype(self, self.key, self.dtype, input_tensor.dtype)
-        values = input_tensor.values
-        if self.dtype != dtypes.string:
+        values = input_tensor if raw is not None else input_tensor.values
+        if values.dtype != dtypes.string:
             values = string_ops.as_string(values)  # TF hashes an integer's decimal text
         ids = hash_ops.string_to_hash_bucket_fast(values, self.hash_bucket_size, name="lookup")
+        if raw is not None:
+            return DenseIds(missing_as_negative(ids, raw), None)
         return SparseTensor(input_tensor.indices, ids, input_tensor.dense_shape)
 
     def _get_sparse_tensors(self, inputs: LazyBuilder, weight_collections=None, trainable=None):
         del weight_collections, trainable  # no variables: TF1's signature
-        return CategoricalColumn.IdWeightPair(inputs.get(self), None)
+        return id_weight_pair(self, inputs)
+
+    def _get_dense_ids(self, inputs: LazyBuilder):
+        return dense_ids(self, inputs)
 
 
 def categorical_column_with_hash_bucket(key, hash_bucket_size, dtype=dtypes.string) -> HashedCategoricalColumn:
@@ -156,6 +172,7 @@ class WeightedCategoricalColumn(CategoricalColumn, collections.namedtuple(
     """A categorical column whose ids carry weights from another feature; see `weighted_categorical_column`."""
 
     __slots__ = ()
+    _shareable_transform = True  # a pure function of its features: shared across calls (LazyBuilder)
 
     @property
     def name(self) -> str:
@@ -183,6 +200,14 @@ class WeightedCategoricalColumn(CategoricalColumn, collections.namedtuple(
             raise ValueError(f"Bad dtype, expected {self.dtype}, but got {weight_tensor.dtype}. Feed "
                              f"{self.weight_feature_key!r} as {self.dtype.name} or pass dtype= to "
                              "weighted_categorical_column.")
+        dense = self.categorical_column._get_dense_ids(inputs)
+        if dense is not None and dense.weights is None and isinstance(weight_tensor, Tensor) and (
+                weight_tensor.shape.ndims == 2):
+            weights = weight_tensor  # [batch, n], as the ids
+            # A weight of 0.0 means no entry, as TF1's sparse weights drop it.
+            ids = comparison_ops.where_v2(comparison_ops.equal(weights, constant(0, dtype=weights.dtype)),
+                                          constant(-1, dtypes.int64), dense.ids)
+            return DenseIds(ids, cast_ops.cast(weights, dtypes.float32))
         if not isinstance(weight_tensor, SparseTensor):
             with name_scope(None, "weights"):
                 weight_tensor = to_sparse_input_and_drop_ignore_values(weight_tensor, ignore_value=0.0)
@@ -192,8 +217,13 @@ class WeightedCategoricalColumn(CategoricalColumn, collections.namedtuple(
 
     def _get_sparse_tensors(self, inputs: LazyBuilder, weight_collections=None, trainable=None):
         del weight_collections, trainable  # no variables: TF1's signature
-        ids, weights = inputs.get(self)
-        return CategoricalColumn.IdWeightPair(ids, weights)
+        transformed = inputs.get(self)
+        if isinstance(transformed, DenseIds):
+            return id_weight_pair(self, inputs)
+        return CategoricalColumn.IdWeightPair(*transformed)
+
+    def _get_dense_ids(self, inputs: LazyBuilder):
+        return dense_ids(self, inputs)
 
 
 def weighted_categorical_column(categorical_column, weight_feature_key, dtype=dtypes.float32):

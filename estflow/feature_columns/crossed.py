@@ -5,10 +5,11 @@ from __future__ import annotations
 import collections
 
 from estflow.core import dtypes
-from estflow.core.ops import hash_ops
-from estflow.core.sparse_tensor import SparseTensor
-from estflow.feature_columns.base import CategoricalColumn, LazyBuilder
+from estflow.core.graph import Tensor
+from estflow.core.ops import array_ops, hash_ops
+from estflow.feature_columns.base import CategoricalColumn, DenseIds, LazyBuilder, dense_ids, id_weight_pair
 from estflow.feature_columns.categorical import HashedCategoricalColumn
+from estflow.feature_columns.numeric import BucketizedColumn
 from estflow.library.parsing_config import VarLenFeature
 
 
@@ -25,6 +26,7 @@ class CrossedColumn(CategoricalColumn, collections.namedtuple("CrossedColumn", (
     """Hashed crosses of features; see `crossed_column`."""
 
     __slots__ = ()
+    _shareable_transform = True  # a pure function of its features: shared across calls (LazyBuilder)
 
     @property
     def name(self) -> str:
@@ -44,11 +46,33 @@ class CrossedColumn(CategoricalColumn, collections.namedtuple("CrossedColumn", (
     def _num_buckets(self) -> int:
         return self.hash_bucket_size
 
-    def _transform_feature(self, inputs: LazyBuilder) -> SparseTensor:
+    def _transform_feature(self, inputs: LazyBuilder):
+        """TF's SparseCross inputs: raw features for string keys, ids for columns (SparseTensors first).
+
+        Bucketized keys have an id for every example, so where they are the only sparse inputs
+        they enter densely, still ahead of the raw features (the fold order TF's op gives them);
+        with every input dense, each example has the same number of crosses and the result is a
+        `DenseIds` [batch, n] instead of a SparseTensor.
+        """
+        leaves = _leaf_keys(self)
+        raw = {key: inputs.get(key) for key in leaves if isinstance(key, str)}
+        dense_capable = all(isinstance(t, Tensor) and t.shape.ndims == 2 for t in raw.values()) and all(
+            isinstance(key, BucketizedColumn) for key in leaves if not isinstance(key, str))
+        if dense_capable:
+            bucketized = [key._get_dense_ids(inputs).ids for key in leaves if not isinstance(key, str)]
+            tensors = bucketized + [raw[key] for key in leaves if isinstance(key, str)]
+            widths = [t.shape.as_tuple()[1] for t in tensors]
+            if all(w is not None for w in widths):
+                crossed = hash_ops.sparse_cross_hashed(tensors, num_buckets=self.hash_bucket_size,
+                                                       hash_key=self.hash_key)
+                per_example = 1
+                for w in widths:
+                    per_example *= w
+                return DenseIds(array_ops.reshape(crossed.values, [-1, per_example]), None)
         feature_tensors = []
-        for key in _leaf_keys(self):
+        for key in leaves:
             if isinstance(key, str):
-                feature_tensors.append(inputs.get(key))
+                feature_tensors.append(raw[key])
                 continue
             ids_and_weights = key._get_sparse_tensors(inputs)
             if ids_and_weights.weight_tensor is not None:
@@ -60,7 +84,10 @@ class CrossedColumn(CategoricalColumn, collections.namedtuple("CrossedColumn", (
 
     def _get_sparse_tensors(self, inputs: LazyBuilder, weight_collections=None, trainable=None):
         del weight_collections, trainable  # no variables: TF1's signature
-        return CategoricalColumn.IdWeightPair(inputs.get(self), None)
+        return id_weight_pair(self, inputs)
+
+    def _get_dense_ids(self, inputs: LazyBuilder):
+        return dense_ids(self, inputs)
 
 
 def crossed_column(keys, hash_bucket_size, hash_key=None) -> CrossedColumn:

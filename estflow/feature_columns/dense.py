@@ -6,13 +6,23 @@ import collections
 import math
 
 from estflow.core import dtypes
-from estflow.core.graph import Tensor, add_to_collection, get_collection
+from estflow.core.graph import Tensor, add_to_collection, get_collection, name_scope
 from estflow.core.init_ops import truncated_normal_initializer
-from estflow.core.ops import concat_ops, gather_ops, reduction_ops, sparse_ops
+from estflow.core.ops import (
+    array_ops,
+    cast_ops,
+    comparison_ops,
+    concat_ops,
+    gather_ops,
+    math_ops,
+    reduction_ops,
+    sparse_ops,
+    unary_ops,
+)
 from estflow.core.ops.constant_op import constant
 from estflow.core.tensor_shape import TensorShape
 from estflow.core.variable_scope import get_variable
-from estflow.feature_columns.base import CategoricalColumn, DenseColumn, LazyBuilder, cast_sparse_values
+from estflow.feature_columns.base import CategoricalColumn, DenseColumn, DenseIds, LazyBuilder, cast_sparse_values
 from estflow.feature_columns.categorical import WeightedCategoricalColumn
 from estflow.library import embedding_ops
 from estflow.training import checkpoint_utils
@@ -24,6 +34,7 @@ class IndicatorColumn(DenseColumn, collections.namedtuple("IndicatorColumn", ("c
     """A multi-hot (or summed-weight) vector of a categorical column; see `indicator_column`."""
 
     __slots__ = ()
+    _shareable_transform = True  # a pure function of its features: shared across calls (LazyBuilder)
 
     @property
     def name(self) -> str:
@@ -38,9 +49,19 @@ class IndicatorColumn(DenseColumn, collections.namedtuple("IndicatorColumn", ("c
         return TensorShape([1, self.categorical_column._num_buckets])
 
     def _transform_feature(self, inputs: LazyBuilder) -> Tensor:
+        dense = self.categorical_column._get_dense_ids(inputs)
+        depth = self.categorical_column._num_buckets
+        if dense is not None:
+            # A one-hot per id (a negative id: all zeros), summed over the example's ids, as TF1's formula.
+            one_hot = gather_ops.one_hot(dense.ids, depth=depth, on_value=1.0, off_value=0.0)
+            if dense.ids.shape.as_tuple()[1] == 1:  # one id per example: nothing to sum
+                one_hot = array_ops.squeeze(one_hot, [1])
+                return one_hot if dense.weights is None else one_hot * dense.weights
+            if dense.weights is not None:
+                one_hot = one_hot * array_ops.expand_dims(dense.weights, -1)
+            return reduction_ops.reduce_sum(one_hot, axis=[-2])
         id_weight_pair = self.categorical_column._get_sparse_tensors(inputs)
         ids, weights = id_weight_pair.id_tensor, id_weight_pair.weight_tensor
-        depth = self.categorical_column._num_buckets
         if weights is not None:
             # Weights summed per (row, id); ids outside [0, depth) (a vocabulary's -1) dropped, as TF1's
             # sparse_merge + sparse_slice do.
@@ -92,12 +113,53 @@ def _check_embedding_args(dimension, combiner, ckpt_to_load_from, tensor_name_in
     return initializer
 
 
+def combine_dense_ids(table, dense: DenseIds, combiner: str, max_norm=None, name=None) -> Tensor:
+    """Rows of `table` for each example's ids, combined: what safe_embedding_lookup_sparse gives for them.
+
+    A negative id adds nothing; "mean" and "sqrtn" also skip weights <= 0; an example left
+    without ids gets zeros. The gather's gradient is an IndexedSlices of the rows used.
+    """
+    with name_scope(name, "combine_ids"):
+        present = comparison_ops.greater_equal(dense.ids, constant(0, dtypes.int64))
+        safe_ids = math_ops.maximum(dense.ids, constant(0, dtypes.int64))
+        if max_norm is None:
+            rows = gather_ops.gather(table, safe_ids)
+        else:
+            rows = embedding_ops.embedding_lookup(table, safe_ids, max_norm=max_norm)
+        zero = constant(0.0, dtypes.float32)
+        if dense.weights is None:
+            weights = cast_ops.cast(present, dtypes.float32)
+        else:
+            keep = present if combiner == "sum" else comparison_ops.logical_and(
+                present, comparison_ops.greater(dense.weights, zero))
+            weights = comparison_ops.where_v2(keep, dense.weights, zero)
+        if dense.ids.shape.as_tuple()[1] == 1:
+            # One id per example: no sum over ids; unweighted, every combiner gives the row itself (x / 1).
+            summed = array_ops.squeeze(rows, [1]) * weights
+            if combiner == "sum" or dense.weights is None:
+                return summed
+            if combiner == "mean":
+                return math_ops.div_no_nan(summed, weights)
+            return math_ops.div_no_nan(summed, unary_ops.sqrt(weights * weights))
+        summed = reduction_ops.reduce_sum(rows * array_ops.expand_dims(weights, -1), axis=1)
+        if combiner == "sum":
+            return summed
+        if combiner == "mean":
+            return math_ops.div_no_nan(summed, reduction_ops.reduce_sum(weights, axis=1, keepdims=True))
+        return math_ops.div_no_nan(summed, unary_ops.sqrt(
+            reduction_ops.reduce_sum(weights * weights, axis=1, keepdims=True)))
+
+
 def _lookup(column, embedding_weights, inputs):
-    sparse_tensors = column.categorical_column._get_sparse_tensors(inputs)
-    ids, weights = sparse_tensors.id_tensor, sparse_tensors.weight_tensor
     if column.ckpt_to_load_from is not None:
         checkpoint_utils.init_from_checkpoint(column.ckpt_to_load_from,
                                               {column.tensor_name_in_ckpt: embedding_weights})
+    dense = column.categorical_column._get_dense_ids(inputs) if column.use_safe_embedding_lookup else None
+    if dense is not None:
+        return combine_dense_ids(embedding_weights, dense, column.combiner, column.max_norm,
+                                 name=f"{column.name}_weights")
+    sparse_tensors = column.categorical_column._get_sparse_tensors(inputs)
+    ids, weights = sparse_tensors.id_tensor, sparse_tensors.weight_tensor
     rank = ids.dense_shape.shape.as_tuple()[0] if ids.dense_shape.shape.ndims == 1 else None
     if not column.use_safe_embedding_lookup and rank is not None and rank <= 2:
         return embedding_ops.embedding_lookup_sparse(embedding_weights, ids, weights, combiner=column.combiner,
@@ -112,6 +174,7 @@ class EmbeddingColumn(DenseColumn, collections.namedtuple("EmbeddingColumn", (
     """A learned dense embedding of a categorical column; see `embedding_column`."""
 
     __slots__ = ()
+    _shareable_transform = True  # a pure function of its features: shared across calls (LazyBuilder)
 
     @property
     def name(self) -> str:
@@ -164,6 +227,7 @@ class SharedEmbeddingColumn(DenseColumn, collections.namedtuple("SharedEmbedding
     """An embedding whose table is shared with other columns; see `shared_embedding_columns`."""
 
     __slots__ = ()
+    _shareable_transform = True  # a pure function of its features: shared across calls (LazyBuilder)
 
     @property
     def name(self) -> str:

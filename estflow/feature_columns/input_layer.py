@@ -39,6 +39,8 @@ def flat_dense_tensor(column, builder: LazyBuilder, weight_collections, trainabl
                 f"{f' (shape={declared})' if declared is not None else ''}, but its input has shape "
                 f"{list(dims)}: {per_example} per example. Give the column the data's shape (e.g. "
                 f"numeric_column({column.name!r}, shape={tuple(dims[1:])})) or reshape the feature.")
+    if dims is not None and len(dims) == 2 and dims[1] == num_elements:
+        return tensor  # already [batch, num_elements]: no reshape ops
     batch_size = array_ops.shape(tensor)[0]
     return array_ops.reshape(tensor, concat_ops.stack([batch_size, num_elements]))
 

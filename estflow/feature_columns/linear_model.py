@@ -14,6 +14,7 @@ from estflow.feature_columns.base import (
     normalize_feature_columns,
     verify_static_batch_size_equality,
 )
+from estflow.feature_columns.dense import combine_dense_ids
 from estflow.feature_columns.input_layer import flat_dense_tensor, weight_collections_with_defaults
 from estflow.library import embedding_ops
 
@@ -26,6 +27,11 @@ def _flatten_ids(sp):
 
 
 def _categorical_weighted_sum(column, builder, units, sparse_combiner, weight_collections, trainable) -> Tensor:
+    dense = column._get_dense_ids(builder)
+    if dense is not None:
+        weight = get_variable("weights", shape=(column._num_buckets, units), dtype=dtypes.float32,
+                              initializer=zeros_initializer(), trainable=trainable, collections=weight_collections)
+        return combine_dense_ids(weight, dense, sparse_combiner, name="weighted_sum")
     sparse_tensors = column._get_sparse_tensors(builder, weight_collections=weight_collections, trainable=trainable)
     id_tensor = _flatten_ids(sparse_tensors.id_tensor)
     weight_tensor = sparse_tensors.weight_tensor

@@ -7,9 +7,10 @@ import collections
 from estflow.core import dtypes
 from estflow.core.graph import Tensor
 from estflow.core.ops import array_ops, cast_ops, concat_ops, fill_ops, gather_ops, manipulation_ops
+from estflow.core.ops.constant_op import constant
 from estflow.core.sparse_tensor import SparseTensor
 from estflow.core.tensor_shape import TensorShape
-from estflow.feature_columns.base import CategoricalColumn, DenseColumn, LazyBuilder, assert_key_is_string
+from estflow.feature_columns.base import CategoricalColumn, DenseColumn, DenseIds, LazyBuilder, assert_key_is_string
 from estflow.library.parsing_config import FixedLenFeature
 
 
@@ -75,6 +76,7 @@ class NumericColumn(DenseColumn, collections.namedtuple(
     """A dense float feature; see `numeric_column`."""
 
     __slots__ = ()
+    _shareable_transform = True  # a pure function of its features: shared across calls (LazyBuilder)
 
     @property
     def name(self) -> str:
@@ -129,6 +131,7 @@ class BucketizedColumn(DenseColumn, CategoricalColumn, collections.namedtuple(
     """A numeric column cut into buckets; see `bucketized_column`."""
 
     __slots__ = ()
+    _shareable_transform = True  # a pure function of its features: shared across calls (LazyBuilder)
 
     @property
     def name(self) -> str:
@@ -167,6 +170,18 @@ class BucketizedColumn(DenseColumn, CategoricalColumn, collections.namedtuple(
         indices = cast_ops.cast(manipulation_ops.transpose(concat_ops.stack((rows, dims))), dtypes.int64)
         dense_shape = cast_ops.cast(concat_ops.stack([batch_size, source_dimension]), dtypes.int64)
         return CategoricalColumn.IdWeightPair(SparseTensor(indices, bucket_ids, dense_shape), None)
+
+    def _get_dense_ids(self, inputs: LazyBuilder) -> DenseIds:
+        """[batch, dims] ids (every example has one per source dimension): as the sparse ids, densely."""
+        def build():
+            buckets = cast_ops.cast(inputs.get(self), dtypes.int64)
+            dims = self.source_column.shape[0]
+            if dims > 1:
+                offsets = constant([d * (len(self.boundaries) + 1) for d in range(dims)], dtype=dtypes.int64)
+                buckets = buckets + offsets
+            return DenseIds(buckets, None)
+
+        return inputs.cached(("dense_ids", self), build)
 
 
 def bucketized_column(source_column, boundaries) -> BucketizedColumn:

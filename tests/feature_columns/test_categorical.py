@@ -28,7 +28,7 @@ def test_identity_id_out_of_range_is_invalid_argument_at_run_time():
         with tf.Session() as sess:
             assert sess.run(out, {ids: [[3]]}).tolist() == [[0, 0, 0, 1]]
             with pytest.raises(tf.errors.InvalidArgumentError, match=r"num_buckets=4\) got ids outside \[0, 4\).*"
-                                                                       r"default_value.*\[3 9\]"):
+                                                                       r"default_value.*\[\[3\]\[9\]\]"):
                 sess.run(out, {ids: [[3], [9]]})
 
 
