@@ -9,6 +9,7 @@ This module only re-exports; the code lives in the subpackages.
 """
 
 from estflow import compat as compat
+from estflow import contrib as contrib
 from estflow import data as data
 from estflow import dtypes as dtypes
 from estflow import errors as errors
@@ -18,6 +19,7 @@ from estflow import initializers as initializers
 from estflow import io as io
 from estflow import layers as layers
 from estflow import linalg as linalg
+from estflow import lookup as lookup
 from estflow import losses as losses
 from estflow import metrics as metrics
 from estflow import nn as nn
@@ -42,6 +44,7 @@ from estflow.core.dtypes import int8 as int8
 from estflow.core.dtypes import int16 as int16
 from estflow.core.dtypes import int32 as int32
 from estflow.core.dtypes import int64 as int64
+from estflow.core.dtypes import resource as resource
 from estflow.core.dtypes import string as string
 from estflow.core.dtypes import uint8 as uint8
 from estflow.core.dtypes import uint16 as uint16
@@ -334,6 +337,8 @@ from estflow.data import gfile as gfile
 from estflow.data.structure import SparseTensorSpec as SparseTensorSpec
 from estflow.data.structure import TensorSpec as TensorSpec
 from estflow.library.confusion_matrix import confusion_matrix as confusion_matrix
+from estflow.library.lookup_ops import initialize_all_tables as initialize_all_tables
+from estflow.library.lookup_ops import tables_initializer as tables_initializer
 from estflow.library.parsing_config import FixedLenFeature as FixedLenFeature
 from estflow.library.parsing_config import FixedLenSequenceFeature as FixedLenSequenceFeature
 from estflow.library.parsing_config import SparseFeature as SparseFeature

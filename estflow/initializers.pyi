@@ -18,3 +18,4 @@ from estflow.core.init_ops import lecun_uniform as lecun_uniform
 from estflow.core.variables import global_variables_initializer as global_variables
 from estflow.core.variables import local_variables_initializer as local_variables
 from estflow.core.variables import variables_initializer as variables
+from estflow.library.lookup_ops import tables_initializer as tables_initializer

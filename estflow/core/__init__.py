@@ -19,6 +19,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     hash_ops,
     io_ops,
     linalg_ops,
+    lookup_ops,
     manipulation_ops,
     math_ops,
     matmul_ops,

@@ -121,6 +121,9 @@ uint16 = DType("uint16", 17, np.uint16)
 complex128 = DType("complex128", 18, np.complex128)
 uint32 = DType("uint32", 22, np.uint32)
 uint64 = DType("uint64", 23, np.uint64)
+# A resource handle (a lookup table's `table_handle`): a host object naming session state. It
+# has no numpy type of its own, so numpy arrays never convert to it (it stays out of _BY_NP).
+resource = DType("resource", 20, object)
 # Reference dtypes exist in TF1 graphs read from disk; estflow maps them to the base type.
 _REF_OFFSET = 100
 
@@ -131,6 +134,7 @@ ALL_DTYPES = (
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _BY_NAME.update({"half": float16, "double": float64, "float": float32, "int": int32})
 _BY_ENUM = {d.as_datatype_enum: d for d in ALL_DTYPES}
+_BY_NAME["resource"] = _BY_ENUM[resource.as_datatype_enum] = resource
 _BY_NP = {np.dtype(d.as_numpy_dtype): d for d in ALL_DTYPES}
 _BY_NP[np.dtype("S")] = string
 _BY_NP[np.dtype("U")] = string

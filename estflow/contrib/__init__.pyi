@@ -1,0 +1,5 @@
+"""`tf.contrib`: the parts of TF1's contrib that TF1 programs still use (re-exports only)."""
+
+from estflow.contrib import lookup as lookup
+
+__all__ = ["lookup"]
