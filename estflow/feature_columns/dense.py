@@ -144,6 +144,11 @@ def combine_dense_ids(table, dense: DenseIds, combiner: str, max_norm=None, name
         summed = reduction_ops.reduce_sum(rows * array_ops.expand_dims(weights, -1), axis=1)
         if combiner == "sum":
             return summed
+        if dense.weights is None:
+            # TF's SparseSegmentMean / SqrtN multiply by the reciprocal of the count (or of its root).
+            count = reduction_ops.reduce_sum(weights, axis=1, keepdims=True)
+            scale = count if combiner == "mean" else unary_ops.sqrt(count)
+            return summed * math_ops.div_no_nan(constant(1.0, dtypes.float32), scale)
         if combiner == "mean":
             return math_ops.div_no_nan(summed, reduction_ops.reduce_sum(weights, axis=1, keepdims=True))
         return math_ops.div_no_nan(summed, unary_ops.sqrt(

@@ -20,6 +20,20 @@ def test_each_column_matches_tensorflow(case):
     np.testing.assert_array_equal(got, want)
 
 
+def _as_sparse(value: np.ndarray) -> SparseTensorValue:
+    missing = b"" if value.dtype == object else (0.0 if value.dtype.kind == "f" else -1)
+    indices = np.argwhere(value != missing)
+    return SparseTensorValue(indices, value[tuple(indices.T)], np.array(value.shape))
+
+
+@pytest.mark.parametrize("case", [c for c in golden.manifest()["single_column_outputs"]
+                                  if not c.startswith(("numeric", "bucketized"))])
+def test_each_column_matches_tensorflow_from_sparse_inputs(case):
+    """The same golden values through the sparse path (SparseTensor features, TF1's sparse ops)."""
+    features = {k: _as_sparse(v) if k not in ("age", "income", "vec") else v for k, v in golden.features().items()}
+    np.testing.assert_array_equal(golden.input_layer_output([golden.column(case)], features), golden.expected(case))
+
+
 def test_full_input_layer_matches_tensorflow_in_name_order():
     full = golden.manifest()["full_input_layer"]
     columns = golden.full_layer_columns()
