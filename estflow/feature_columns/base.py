@@ -96,9 +96,11 @@ def dense_ids(column, inputs: LazyBuilder):
     return transformed if isinstance(transformed, DenseIds) else None
 
 
-class DenseIds(collections.namedtuple("DenseIds", ("ids", "weights"))):
+class DenseIds(collections.namedtuple("DenseIds", ("ids", "weights", "all_present"), defaults=(False,))):
     """A categorical column's ids as a dense [batch, n] int64 tensor, a negative id meaning none,
-    with their float32 weights ([batch, n]) or None.
+    with their float32 weights ([batch, n]) or None. `ids` is [batch] (one id per example)
+    where the feature was fed with rank 1, and `all_present` says no id can be negative
+    (bucketized and crossed ids), so no mask is built.
 
     Columns fed dense tensors give their ids this way, so indicator, embedding and linear
     columns combine them with a few dense ops (one-hot sums, gathers) instead of TF1's
@@ -139,6 +141,10 @@ class LazyBuilder:
         self._feature_tensors[key] = feature
         return feature
 
+    def converted(self, key: str):
+        """Feature `key` as given (a Tensor or SparseTensor of its own rank), converted once per call."""
+        return self.cached(("converted", key), lambda: convert_to_tensor_or_sparse_tensor(self._features[key]))
+
     def cached(self, key, build):
         """`build()` once per call for an internal `key` (a column's dense or sparse ids)."""
         if key not in self._feature_tensors:
@@ -175,7 +181,7 @@ class LazyBuilder:
             raise ValueError(f"Feature {key} is not in features dictionary. The features given are "
                              f"{sorted(map(str, self._features))}: add {key!r} to the features (the input_fn's "
                              f"first result), or remove the columns that read it.")
-        feature = convert_to_tensor_or_sparse_tensor(self._features[key])
+        feature = self.converted(key)
         rank = feature.shape.ndims
         if rank == 0:
             raise ValueError(f"Feature (key: {key}) cannot have rank 0. Given: {feature}. Give one value per "
@@ -225,18 +231,26 @@ def to_sparse_input_and_drop_ignore_values(input_tensor, ignore_value=None) -> S
 def dense_ids_to_sparse(dense: DenseIds) -> tuple:
     """(ids, weights) SparseTensors holding the present (non-negative) ids of `dense`."""
     with name_scope(None, "to_sparse_ids"):
-        indices = gather_ops.where(comparison_ops.greater_equal(dense.ids, constant(0, dtypes.int64)))
-        shape = array_ops.shape(dense.ids, out_type=dtypes.int64)
-        ids = SparseTensor(indices, gather_ops.gather_nd(dense.ids, indices), shape)
-        weights = None if dense.weights is None else SparseTensor(indices, gather_ops.gather_nd(dense.weights, indices),
-                                                                  shape)
-        return ids, weights
+        ids, weights = dense.ids, dense.weights
+        if ids.shape.ndims == 1:  # one id per example: [batch, 1]
+            ids = array_ops.expand_dims(ids, -1)
+            weights = None if weights is None else array_ops.expand_dims(weights, -1)
+        indices = gather_ops.where(comparison_ops.greater_equal(ids, constant(0, ids.dtype)))
+        shape = array_ops.shape(ids, out_type=dtypes.int64)
+        sparse_ids = SparseTensor(indices, gather_ops.gather_nd(ids, indices), shape)
+        sparse_weights = None if weights is None else SparseTensor(indices, gather_ops.gather_nd(weights, indices),
+                                                                   shape)
+        return sparse_ids, sparse_weights
 
 
 def dense_input(inputs: LazyBuilder, key: str):
-    """Feature `key` when it is a dense [batch, n] Tensor (the dense-ids path), else None."""
+    """Feature `key` for the dense-ids path: a [batch, n] Tensor, or the [batch] Tensor given (one value per
+    example, used without the trailing dimension); None for sparse or other ranks."""
     feature = inputs.get(key)
-    return feature if isinstance(feature, Tensor) and feature.shape.ndims == 2 else None
+    if not isinstance(feature, Tensor) or feature.shape.ndims != 2:
+        return None
+    given = inputs.converted(key)
+    return given if isinstance(given, Tensor) and given.shape.ndims == 1 else feature
 
 
 def missing_as_negative(ids: Tensor, raw: Tensor) -> Tensor:

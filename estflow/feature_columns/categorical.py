@@ -201,12 +201,12 @@ class WeightedCategoricalColumn(CategoricalColumn, collections.namedtuple(
                              f"{self.weight_feature_key!r} as {self.dtype.name} or pass dtype= to "
                              "weighted_categorical_column.")
         dense = self.categorical_column._get_dense_ids(inputs)
-        if dense is not None and dense.weights is None and isinstance(weight_tensor, Tensor) and (
-                weight_tensor.shape.ndims == 2):
-            weights = weight_tensor  # [batch, n], as the ids
+        weights = dense_input(inputs, self.weight_feature_key) if isinstance(weight_tensor, Tensor) else None
+        if dense is not None and dense.weights is None and weights is not None and (
+                weights.shape.ndims == dense.ids.shape.ndims):
             # A weight of 0.0 means no entry, as TF1's sparse weights drop it.
             ids = comparison_ops.where_v2(comparison_ops.equal(weights, constant(0, dtype=weights.dtype)),
-                                          constant(-1, dtypes.int64), dense.ids)
+                                          constant(-1, dense.ids.dtype), dense.ids)
             return DenseIds(ids, cast_ops.cast(weights, dtypes.float32))
         if not isinstance(weight_tensor, SparseTensor):
             with name_scope(None, "weights"):

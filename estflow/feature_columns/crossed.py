@@ -59,7 +59,7 @@ class CrossedColumn(CategoricalColumn, collections.namedtuple("CrossedColumn", (
         dense_capable = all(isinstance(t, Tensor) and t.shape.ndims == 2 for t in raw.values()) and all(
             isinstance(key, BucketizedColumn) for key in leaves if not isinstance(key, str))
         if dense_capable:
-            bucketized = [key._get_dense_ids(inputs).ids for key in leaves if not isinstance(key, str)]
+            bucketized = [key._ids_matrix(inputs) for key in leaves if not isinstance(key, str)]
             tensors = bucketized + [raw[key] for key in leaves if isinstance(key, str)]
             widths = [t.shape.as_tuple()[1] for t in tensors]
             if all(w is not None for w in widths):
@@ -68,7 +68,9 @@ class CrossedColumn(CategoricalColumn, collections.namedtuple("CrossedColumn", (
                 per_example = 1
                 for w in widths:
                     per_example *= w
-                return DenseIds(array_ops.reshape(crossed.values, [-1, per_example]), None)
+                if per_example == 1:  # one cross per example: the values are the [batch] ids
+                    return DenseIds(crossed.values, None, all_present=True)
+                return DenseIds(array_ops.reshape(crossed.values, [-1, per_example]), None, all_present=True)
         feature_tensors = []
         for key in leaves:
             if isinstance(key, str):

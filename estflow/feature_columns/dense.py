@@ -54,9 +54,8 @@ class IndicatorColumn(DenseColumn, collections.namedtuple("IndicatorColumn", ("c
         if dense is not None:
             # A one-hot per id (a negative id: all zeros), summed over the example's ids, as TF1's formula.
             one_hot = gather_ops.one_hot(dense.ids, depth=depth, on_value=1.0, off_value=0.0)
-            if dense.ids.shape.as_tuple()[1] == 1:  # one id per example: nothing to sum
-                one_hot = array_ops.squeeze(one_hot, [1])
-                return one_hot if dense.weights is None else one_hot * dense.weights
+            if dense.ids.shape.ndims == 1:  # one id per example: nothing to sum
+                return one_hot if dense.weights is None else one_hot * array_ops.expand_dims(dense.weights, -1)
             if dense.weights is not None:
                 one_hot = one_hot * array_ops.expand_dims(dense.weights, -1)
             return reduction_ops.reduce_sum(one_hot, axis=[-2])
@@ -120,12 +119,20 @@ def combine_dense_ids(table, dense: DenseIds, combiner: str, max_norm=None, name
     without ids gets zeros. The gather's gradient is an IndexedSlices of the rows used.
     """
     with name_scope(name, "combine_ids"):
-        present = comparison_ops.greater_equal(dense.ids, constant(0, dtypes.int64))
-        safe_ids = math_ops.maximum(dense.ids, constant(0, dtypes.int64))
+        if dense.all_present and dense.weights is None:
+            safe_ids, present = dense.ids, None
+        else:
+            present = comparison_ops.greater_equal(dense.ids, constant(0, dense.ids.dtype))
+            safe_ids = math_ops.maximum(dense.ids, constant(0, dense.ids.dtype))
         if max_norm is None:
             rows = gather_ops.gather(table, safe_ids)
         else:
             rows = embedding_ops.embedding_lookup(table, safe_ids, max_norm=max_norm)
+        one_per_example = dense.ids.shape.ndims == 1
+        if present is None:  # every example has its ids, unweighted: the rows themselves
+            if one_per_example or combiner == "sum":
+                return rows if one_per_example else reduction_ops.reduce_sum(rows, axis=1)
+            present = comparison_ops.greater_equal(dense.ids, constant(0, dense.ids.dtype))
         zero = constant(0.0, dtypes.float32)
         if dense.weights is None:
             weights = cast_ops.cast(present, dtypes.float32)
@@ -133,14 +140,15 @@ def combine_dense_ids(table, dense: DenseIds, combiner: str, max_norm=None, name
             keep = present if combiner == "sum" else comparison_ops.logical_and(
                 present, comparison_ops.greater(dense.weights, zero))
             weights = comparison_ops.where_v2(keep, dense.weights, zero)
-        if dense.ids.shape.as_tuple()[1] == 1:
-            # One id per example: no sum over ids; unweighted, every combiner gives the row itself (x / 1).
-            summed = array_ops.squeeze(rows, [1]) * weights
+        if one_per_example:
+            # One id per example: nothing to sum; unweighted, every combiner gives the row itself (x / 1).
+            column = array_ops.expand_dims(weights, -1)
+            summed = rows * column
             if combiner == "sum" or dense.weights is None:
                 return summed
             if combiner == "mean":
-                return math_ops.div_no_nan(summed, weights)
-            return math_ops.div_no_nan(summed, unary_ops.sqrt(weights * weights))
+                return math_ops.div_no_nan(summed, column)
+            return math_ops.div_no_nan(summed, unary_ops.sqrt(column * column))
         summed = reduction_ops.reduce_sum(rows * array_ops.expand_dims(weights, -1), axis=1)
         if combiner == "sum":
             return summed

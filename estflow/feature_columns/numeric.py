@@ -171,15 +171,24 @@ class BucketizedColumn(DenseColumn, CategoricalColumn, collections.namedtuple(
         dense_shape = cast_ops.cast(concat_ops.stack([batch_size, source_dimension]), dtypes.int64)
         return CategoricalColumn.IdWeightPair(SparseTensor(indices, bucket_ids, dense_shape), None)
 
-    def _get_dense_ids(self, inputs: LazyBuilder) -> DenseIds:
-        """[batch, dims] ids (every example has one per source dimension): as the sparse ids, densely."""
+    def _ids_matrix(self, inputs: LazyBuilder):
+        """[batch, dims] int64 ids, dimension d's buckets offset by d * (len(boundaries) + 1) as the sparse ids."""
         def build():
             buckets = cast_ops.cast(inputs.get(self), dtypes.int64)
             dims = self.source_column.shape[0]
-            if dims > 1:
-                offsets = constant([d * (len(self.boundaries) + 1) for d in range(dims)], dtype=dtypes.int64)
-                buckets = buckets + offsets
-            return DenseIds(buckets, None)
+            if dims == 1:
+                return buckets
+            offsets = constant([d * (len(self.boundaries) + 1) for d in range(dims)], dtype=dtypes.int64)
+            return buckets + offsets
+
+        return inputs.cached(("ids_matrix", self), build)
+
+    def _get_dense_ids(self, inputs: LazyBuilder) -> DenseIds:
+        """The ids densely: every example has one per source dimension ([batch] for one dimension)."""
+        def build():
+            ids = self._ids_matrix(inputs)
+            return DenseIds(array_ops.squeeze(ids, [1]) if self.source_column.shape[0] == 1 else ids, None,
+                            all_present=True)
 
         return inputs.cached(("dense_ids", self), build)
 

@@ -47,6 +47,26 @@ def test_full_input_layer_matches_tensorflow_in_name_order():
     assert widths == {item["name"]: item["width"] for item in full["layout"]}
 
 
+def test_full_input_layer_from_rank1_features():
+    """Features of one value per example fed as [batch] (as tf.data and decode_csv give them): same output."""
+    features = {k: v[:, 0] if v.shape[1] == 1 else v for k, v in golden.features().items()}
+    got = golden.input_layer_output(golden.full_layer_columns(), features)
+    np.testing.assert_array_equal(got, np.array(golden.manifest()["full_input_layer"]["output"], dtype=np.float32))
+
+
+@pytest.mark.parametrize("combiner", ["mean", "sum", "sqrtn"])
+def test_weighted_embedding_of_one_id_per_example(combiner):
+    cat = fc.weighted_categorical_column(fc.categorical_column_with_identity("cat_id", 5), "w")
+    col = fc.embedding_column(cat, 4, combiner=combiner, initializer=tf.constant_initializer(golden.embedding_matrix()))
+    ids, w = np.array([4, 0, -1, 3]), np.array([0.5, 2.0, 1.0, 0.0], np.float32)
+    table = golden.embedding_matrix()
+    for features in ({"cat_id": ids, "w": w}, {"cat_id": ids[:, None], "w": w[:, None]}):
+        got = golden.input_layer_output([col], features)
+        weight = (0.5, 2.0) if combiner == "sum" else (1.0, 1.0)  # one id: mean and sqrtn give the row itself
+        want = [table[4] * weight[0], table[0] * weight[1], np.zeros(4), np.zeros(4)]  # -1 and weight 0: none
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
 @pytest.mark.usefixtures("g")
 def test_embedding_variable_names_and_cols_to_vars():
     cat = fc.categorical_column_with_identity("cat_id", 5)
