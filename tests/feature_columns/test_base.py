@@ -59,3 +59,21 @@ def test_unknown_rank_input_expanded_at_run_time():
             assert sess.run(out, {x: [[3.0]]}).tolist() == [[3.0]]
             with pytest.raises(tf.errors.InvalidArgumentError, match="cannot have rank 0"):
                 sess.run(out, {x: 1.0})
+
+
+@pytest.mark.usefixtures("g")
+def test_transforms_shared_between_calls_on_the_same_graph_tensors():
+    color = fc.categorical_column_with_vocabulary_list("color", ["red", "blue"])
+    features = {"color": tf.placeholder(tf.string, [None], name="color")}
+    graph = tf.get_default_graph()
+
+    def lookups():
+        return sum(op.type == "LookupTableFindV2" for op in graph.get_operations())
+
+    fc.input_layer(features, [fc.indicator_column(color)])
+    fc.linear_model(features, [color])
+    assert lookups() == 1  # the second call reuses the first call's lookup
+    fc.linear_model({"color": tf.placeholder(tf.string, [None])}, [color])
+    assert lookups() == 2  # other features: their own lookup
+    fc.linear_model({"color": np.array([b"red"], dtype=object)}, [color])
+    assert lookups() == 3  # numpy features become new constants each call: never shared

@@ -181,6 +181,20 @@ def test_columns_inside_a_traced_dataset_map():
         [5.0, 1, 0, 0, 1, 0, 0], [15.0, 0, 1, 0, 0, 0, 1], [25.0, 0, 0, 1, 0, 1, 0], [10.0, 0, 1, 0, 0, 0, 0]])
 
 
+def test_string_columns_inside_a_traced_dataset_map():
+    """Vocabulary tables, hashing and crosses traced into a map function equal the same columns in the graph."""
+    columns = [golden.column("indicator_vocab_color_oov"), golden.column("indicator_hash_city"),
+               fc.indicator_column(fc.crossed_column(["color", "city"], 13))]
+    features = {k: v for k, v in golden.features().items() if k in ("color", "city")}
+    want = golden.input_layer_output(columns, features)
+    with tf.Graph().as_default():
+        ds = tf.data.Dataset.from_tensor_slices(features).batch(7).map(lambda f: fc.input_layer(f, columns))
+        nxt = tf.data.make_one_shot_iterator(ds).get_next()
+        with tf.Session() as sess:
+            sess.run(tf.tables_initializer())
+            np.testing.assert_array_equal(sess.run(nxt), want)
+
+
 def test_input_layer_on_the_gpu_keeps_string_ops_on_the_cpu(gpu, capsys):
     """The golden layer placed on '/gpu:0' (the strict cupy stand-in, or cupy): same values, strings on the CPU."""
     full = golden.manifest()["full_input_layer"]
