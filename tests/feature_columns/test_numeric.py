@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 import estflow as tf
+from estflow.core.ops import gather_ops
 from estflow.feature_columns.base import LazyBuilder
+from tests import FIXTURES
 from tests.feature_columns import golden
 
 fc = tf.feature_column
@@ -82,3 +86,18 @@ def test_bucketized_sparse_ids_per_dimension():
             value = sess.run(ids)
     assert value.indices.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
     assert value.values.tolist() == [1, 5, 0, 4] and value.dense_shape.tolist() == [2, 2]
+
+
+BUCKETIZED = json.loads((FIXTURES / "hashing" / "manifest.json").read_text())["bucketized"]
+
+
+def test_bucketized_ids_match_tensorflow_at_boundaries_denormals_and_float64():
+    """Boundaries compare as float32; a value on a boundary goes right; denormals count as 0 (TF's FTZ)."""
+    column = fc.indicator_column(fc.bucketized_column(fc.numeric_column("x"), BUCKETIZED["boundaries"]))
+    values = np.array(BUCKETIZED["values_float32"], np.float32)
+    got = golden.input_layer_output([column], {"x": values})
+    assert np.argmax(got, axis=1).tolist() == BUCKETIZED["bucket_ids_feature_column"]
+    doubles = BUCKETIZED["float64_inputs"]
+    with tf.Graph().as_default(), tf.Session() as sess:
+        ids = sess.run(gather_ops.bucketize(np.array(doubles["values"], np.float64), BUCKETIZED["boundaries"]))
+    assert ids.tolist() == doubles["bucket_ids"]
