@@ -170,7 +170,11 @@ class LazyBuilder:
         graph = get_default_graph()
         if graph._cond_context is not None:
             return None, None, None
-        raw = [self._features.get(k) for k in sorted(column._parse_example_spec)]
+        try:
+            keys = sorted(column._parse_example_spec)
+        except ValueError:  # a spec that cannot be built (a weight key equal to the id key): no sharing
+            return None, None, None
+        raw = [self._features.get(k) for k in keys]
         if not all(isinstance(f, (Tensor, SparseTensor)) and f.graph is graph for f in raw):
             return None, None, None
         shared = graph.__dict__.setdefault(_SHARED_CACHE, {})

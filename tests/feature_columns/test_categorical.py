@@ -96,3 +96,11 @@ def test_hash_bucket_argument_and_input_errors():
         golden.input_layer_output([string_column], {"k": np.array([[1.5]], np.float32)})
     with pytest.raises(ValueError, match="Column dtype and SparseTensors dtype must be compatible.*as strings"):
         golden.input_layer_output([string_column], {"k": np.array([[1]])})
+
+
+def test_weights_from_the_id_feature_itself():
+    """TF1 accepts weighting ids by their own feature (no parse spec can hold both): the weights are the ids."""
+    cat = fc.categorical_column_with_identity("c", 4)
+    got = golden.input_layer_output([fc.indicator_column(fc.weighted_categorical_column(cat, "c", dtype=tf.int64))],
+                                    {"c": np.array([[3], [2]])})
+    assert got.tolist() == [[0, 0, 0, 3], [0, 0, 2, 0]]
