@@ -40,11 +40,15 @@ def fingerprint64(strings: list) -> np.ndarray:
 def fingerprint_cat64(fp1: np.ndarray, fp2: np.ndarray) -> np.ndarray:
     """TF's FingerprintCat64(fp1, fp2) elementwise over uint64 arrays (wrapping arithmetic)."""
     result = fp1 ^ _U_M
-    mixed = fp2 * _U_M
-    result ^= (mixed ^ (mixed >> _U_47)) * _U_M
+    mixed = fp2 * _U_M  # new arrays: the in-place steps below never touch the inputs
+    mixed ^= mixed >> _U_47
+    mixed *= _U_M
+    result ^= mixed
     result *= _U_M
-    result = (result ^ (result >> _U_47)) * _U_M
-    return result ^ (result >> _U_47)
+    result ^= result >> _U_47
+    result *= _U_M
+    result ^= result >> _U_47
+    return result
 
 
 def _words(strings: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

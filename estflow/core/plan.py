@@ -55,6 +55,9 @@ class KernelContext:
         self.device_kind = device_kind
 
 
+_HOST_DTYPES = (dtypes.string, dtypes.resource)  # tensors that never live on a GPU, whatever the op
+
+
 def _feed_error_shape(value_shape, tensor: Tensor):
     return ValueError(f"Cannot feed value of shape {tuple(value_shape)} for Tensor '{tensor.name}', "
                       f"which has shape '{tensor.shape}'")
@@ -407,8 +410,8 @@ class Compiler:
     def _device_of(self, op: Operation) -> tuple[str, int]:
         kind, index = devices.device_kind(op._device)
         if kind == "GPU":
-            if op._op_def.cpu_only or any(t._dtype == dtypes.string for t in (*op._inputs, *op._outputs)):
-                return _CPU  # cupy has no string dtype: string tensors stay on the host, as in TF
+            if op._op_def.cpu_only or any(t._dtype in _HOST_DTYPES for t in (*op._inputs, *op._outputs)):
+                return _CPU  # cupy has no string dtype, and handles name host state: they stay on the host
             cp = devices.cupy_module()
             if cp is None or index >= devices.num_gpus():
                 if self.soft_placement or self.session._soft_default:

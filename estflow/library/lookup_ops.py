@@ -240,7 +240,17 @@ class StaticHashTable(InitializableLookupTableBase):
 
 
 class HashTable(StaticHashTable):
-    """TF1's `tf.contrib.lookup.HashTable`: a `StaticHashTable` whose initializer is also `init`."""
+    """TF1's `tf.contrib.lookup.HashTable`: a `StaticHashTable` (with TF 1.x's `shared_name` argument)
+    whose initializer is also `init`."""
+
+    def __init__(self, initializer, default_value, shared_name=None, name=None):
+        self._explicit_shared_name = shared_name
+        super().__init__(initializer, default_value, name=name)
+
+    def _create_resource(self) -> Tensor:
+        if self._explicit_shared_name:
+            self._shared_name = self._explicit_shared_name
+        return super()._create_resource()
 
     @property
     def init(self) -> Operation:

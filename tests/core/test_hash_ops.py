@@ -12,6 +12,7 @@ import estflow as tf
 from estflow.core import errors, hashing
 from estflow.core.ops import hash_ops
 from tests import FIXTURES
+from tests.core.test_hashing import _cat64  # FingerprintCat64 in Python integers
 
 MANIFEST = json.loads((FIXTURES / "hashing" / "manifest.json").read_text())
 STRINGS = [bytes.fromhex(s["hex"]) for s in MANIFEST["strings"]]
@@ -34,45 +35,6 @@ def _rows(sp, batch):
     for (i, _), v in zip(sp.indices.tolist(), sp.values.tolist(), strict=True):
         rows[i].append(v)
     return rows
-
-
-# ---- the hashes themselves ------------------------------------------------------------------
-@pytest.mark.parametrize("limit", [hashing._VECTOR_LIMIT, 0], ids=["vectorized", "scalar"])
-def test_raw_hashes_match_tensorflows_full_64_bit_values(monkeypatch, limit):
-    monkeypatch.setattr(hashing, "_VECTOR_LIMIT", limit)  # 0: every string through the Python-int path
-    expected = {k: [s[k] for s in MANIFEST["strings"]] for k in ("fingerprint64", "siphash24", "legacy_hash64")}
-    assert hashing.fingerprint64(STRINGS).tolist() == expected["fingerprint64"]
-    assert hashing.siphash24(STRINGS, KEY).tolist() == expected["siphash24"]
-    assert hashing.legacy_hash64(STRINGS).tolist() == expected["legacy_hash64"]
-
-
-def test_long_and_short_strings_mixed_take_both_paths(monkeypatch):
-    monkeypatch.setattr(hashing, "_VECTOR_LIMIT", 64)
-    picked = [s for s in STRINGS if len(s) in (0, 7, 8, 64, 65, 1000, 4002)]
-    by_bytes = {bytes.fromhex(s["hex"]): s for s in MANIFEST["strings"]}
-    assert hashing.siphash24(picked, KEY).tolist() == [by_bytes[s]["siphash24"] for s in picked]
-    assert hashing.legacy_hash64(picked).tolist() == [by_bytes[s]["legacy_hash64"] for s in picked]
-
-
-def _cat64(a: int, b: int) -> int:
-    """FingerprintCat64 in Python integers, written from the manifest's description."""
-    mask, k = (1 << 64) - 1, 0xC6A4A7935BD1E995
-
-    def shift_mix(v):
-        return v ^ (v >> 47)
-
-    r = a ^ k
-    r ^= (shift_mix((b * k) & mask) * k) & mask
-    r = (r * k) & mask
-    r = (shift_mix(r) * k) & mask
-    return shift_mix(r)
-
-
-def test_fingerprint_cat64_matches_the_described_algorithm():
-    rng = np.random.default_rng(0)
-    a = rng.integers(0, 2**63, 50, dtype=np.int64).view(np.uint64) * np.uint64(3)
-    b = rng.integers(0, 2**63, 50, dtype=np.int64).view(np.uint64) * np.uint64(5)
-    assert hashing.fingerprint_cat64(a, b).tolist() == [_cat64(int(x), int(y)) for x, y in zip(a, b, strict=True)]
 
 
 # ---- StringToHashBucket* -----------------------------------------------------------------------
@@ -273,3 +235,13 @@ def test_hash_and_cross_graphs_round_trip_through_a_graph_def():
         after = _run(names, {"x:0": feed})
     for b, a in zip(before, after, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.usefixtures("g")
+def test_a_hash_key_above_int64_is_kept_as_its_uint64_bits():
+    words = tf.constant([["w"]])
+    got = _run(tf.sparse.cross_hashed([words], num_buckets=0, hash_key=2**64 - 3))
+    fp = int(hashing.fingerprint64([b"w"])[0])
+    assert got.values.tolist() == [_cat64(2**64 - 3, fp) % (2**63 - 1)]
+    node = tf.get_default_graph().as_graph_def().node[-1]
+    assert node.op == "SparseCross" and node.attr["hash_key"].i == -3

@@ -122,11 +122,14 @@ def test_initializer_errors_are_tensorflows():
             sess.run(_import(other, ["a"], np.array([1], np.int32)))
         with pytest.raises(errors.InvalidArgumentError, match=r"Keys must be a vector, but received shape\[1,1\]"):
             sess.run(apply_op("InitializeTableV2", other, tf.constant([["a"]]), tf.constant([[1]], tf.int64)))
+        with pytest.raises(errors.InvalidArgumentError, match="Keys and values must have the same size 2 vs 1"):
+            sess.run(apply_op("InitializeTableV2", other, tf.constant(["a", "b"]), tf.constant([4], tf.int64)))
         sess.run(apply_op("InitializeTableV2", other, tf.constant(["a"]), tf.constant([4], tf.int64)))
         assert sess.run(_find(other, ["a"], np.int64(0))).tolist() == [4]
         with pytest.raises(errors.InvalidArgumentError, match="Key must be type string but got int64"):
             sess.run(_find(other, np.array([1], np.int64), np.int64(0)))
-        with pytest.raises(errors.InvalidArgumentError, match="default_value must either be a scalar"):
+        with pytest.raises(errors.InvalidArgumentError,
+                           match=r"Expected shape \[\] or \[2\] for default value, got \[3\]"):
             sess.run(_find(other, ["a", "b"], np.array([1, 2, 3], np.int64)))
     with pytest.raises(TypeError, match="resource"):
         _find(tf.constant("not a handle"), ["a"], np.int64(0))
@@ -181,6 +184,7 @@ def test_text_file_tables_read_lines_as_tensorflow_does(tmp_path):
     (b"a\n", {"delimiter": "::"}, errors.InvalidArgumentError, "delimiter should be only 1 char"),
     (b"a\na\n", {}, errors.FailedPreconditionError, "HashTable has different value for same key. Key a has 0"),
     (b"", {}, errors.OutOfRangeError, "no line"),
+    (b"", {"vocab_size": 2}, errors.InvalidArgumentError, "expected 2 but got 0"),
 ])
 def test_text_file_errors(tmp_path, content, attrs, error, message):
     path = tmp_path / "vocab.txt"
@@ -191,10 +195,13 @@ def test_text_file_errors(tmp_path, content, attrs, error, message):
         sess.run(init)
 
 
-def test_a_missing_vocabulary_file_is_not_found(tmp_path):
+def test_a_missing_or_empty_vocabulary_filename(tmp_path):
     _, init = _text_table(tmp_path / "missing.txt")
     with tf.Session() as sess, pytest.raises(errors.NotFoundError, match="missing.txt; No such file"):
         sess.run(init)
+    _, empty = _text_table("")
+    with tf.Session() as sess, pytest.raises(errors.InvalidArgumentError, match="filename cannot be empty."):
+        sess.run(empty)
 
 
 def test_table_graphs_round_trip_through_a_graph_def(tmp_path):

@@ -141,6 +141,8 @@ def test_strong_and_legacy_hashers_pick_their_bucket_op():
 def test_contrib_hash_table_and_errors(tmp_path):
     table = lookup.HashTable(lookup.KeyValueTensorInitializer(["a"], [1]), -1)
     assert table.init is table.initializer
+    shared = lookup.HashTable(lookup.KeyValueTensorInitializer(["a"], [1]), -1, shared_name="vocab", name="named")
+    assert shared.resource_handle.op.get_attr("shared_name") == "vocab" and shared.name == "named"
     with pytest.raises(TypeError, match="Dtype of argument `keys` must be"):
         table.lookup(tf.constant([1]))
     with pytest.raises(ValueError, match="experimental_is_anonymous"):
@@ -191,3 +193,63 @@ def test_a_table_in_a_cond_branch_is_built_outside_the_branch():
 
     out = tf.cond(pred, true_fn, lambda: tf.constant([-5], tf.int64))
     assert _run(out, {pred: True}).tolist() == [1] and _run(out, {pred: False}).tolist() == [-5]
+
+
+def test_lookups_and_hashes_in_a_gpu_graph_keep_strings_and_tables_on_the_host(gpu):
+    g = tf.get_default_graph()
+    words = tf.placeholder(tf.string, [None])
+    with g.device("/gpu:0"):
+        table = lookup.index_table_from_tensor(["a", "b"], num_oov_buckets=3)
+        ids = table.lookup(words)
+        crossed = tf.sparse.cross_hashed([tf.reshape(words, [-1, 1]), tf.reshape(ids, [-1, 1])], 7)
+        embeddings = tf.constant(np.arange(10, dtype=np.float32).reshape(5, 2))
+        rows = tf.gather(embeddings, ids) * 2.0  # float math on the device, fed by host-side ids
+    feed = {words: _objects(["b", "zz", "a"])}
+    got_ids, got_rows, got_cross = _run([ids, rows, crossed.values], feed)
+    oov = 2 + int(tf.Session().run(tf.string_to_hash_bucket_fast("zz", 3)))
+    assert got_ids.tolist() == [1, oov, 0]
+    np.testing.assert_array_equal(got_rows, np.arange(10, dtype=np.float32).reshape(5, 2)[[1, oov, 0]] * 2)
+    assert got_cross.shape == (3,) and ((got_cross >= 0) & (got_cross < 7)).all()
+
+
+def test_tables_round_trip_through_a_meta_graph_with_their_collections(tmp_path):
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("emerson\nlake\npalmer\n")
+    file_table = lookup.index_table_from_file(str(vocab), num_oov_buckets=1)
+    list_table = lookup.index_table_from_tensor(["x", "y"])
+    tf.identity(file_table.lookup(tf.constant(["lake", "zz"])), name="file_ids")
+    tf.identity(list_table.lookup(tf.constant(["y", "q"])), name="list_ids")
+    meta_graph = tf.train.export_meta_graph()
+    assert meta_graph.collection_def[tf.GraphKeys.TABLE_INITIALIZERS].node_list.value
+    with tf.Graph().as_default():
+        tf.train.import_meta_graph(meta_graph)
+        assets = tf.get_collection(tf.GraphKeys.ASSET_FILEPATHS)
+        assert [a.name for a in assets] == ["string_to_index/hash_table/table_init/asset_filepath:0"]
+        file_ids, list_ids = _run(["file_ids:0", "list_ids:0"])
+    oov = 3 + int(tf.Session().run(tf.string_to_hash_bucket_fast("zz", 1)))
+    assert file_ids.tolist() == [1, oov] and list_ids.tolist() == [1, -1]
+
+
+def test_a_map_of_lookups_and_hashes_runs_once_per_batch():
+    table = lookup.index_table_from_tensor(["a", "ab"], num_oov_buckets=1)
+    dataset = tf.data.Dataset.from_tensor_slices(_objects(["a", "ab", "abc"])).map(
+        lambda x: (table.lookup(x), tf.string_to_hash_bucket_fast(x, 5)))
+    assert dataset._fn.row_safe  # the fused map-and-batch path: one kernel call per batch, not per row
+    first, second = tf.data.make_one_shot_iterator(dataset.batch(3)).get_next()
+    got = _run([first, second])
+    assert got[0].tolist() == [0, 1, 2]
+    by_text = {bytes.fromhex(s["hex"]): s["fingerprint64"] for s in MANIFEST["strings"]}
+    assert got[1].tolist() == [by_text[w] % 5 for w in (b"a", b"ab", b"abc")]
+
+
+def test_a_fed_vocabulary_filename_is_no_asset(tmp_path):
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("a\nb\n")
+    filename = tf.placeholder(tf.string, [], name="vocab_path")
+    table = tf.lookup.StaticHashTable(tf.lookup.TextFileInitializer(
+        filename, tf.string, tf.lookup.TextFileIndex.WHOLE_LINE, tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER), -1)
+    ids = table.lookup(tf.constant(["b", "c"]))
+    assert tf.get_collection(tf.GraphKeys.ASSET_FILEPATHS) == []
+    with tf.Session() as sess:
+        sess.run(tf.tables_initializer(), {filename: str(vocab)})
+        assert sess.run(ids).tolist() == [1, -1]

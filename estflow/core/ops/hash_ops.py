@@ -48,6 +48,11 @@ def _check_string(spec: TensorSpec, param: str) -> None:
                         "them first, e.g. with tf.as_string.")
 
 
+def _signed64(value: int) -> int:
+    """A uint64 (a hash key) as the int64 attr TF stores: values >= 2**63 as their two's complement."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
 def _buckets(hashes: np.ndarray, num_buckets: int, shape) -> np.ndarray:
     return (hashes % np.uint64(num_buckets)).astype(np.int64).reshape(shape)
 
@@ -123,9 +128,7 @@ def string_to_hash_bucket_strong(input, num_buckets, key, name=None):  # noqa: A
 
         tf.strings.to_hash_bucket_strong(["a"], 10, key=[1, 2])
     """
-    key = [int(k) for k in key]
-    # TF's attr holds int64s: a key word >= 2**63 is written as its two's-complement value.
-    key = [k - (1 << 64) if k >= 1 << 63 else k for k in key]
+    key = [_signed64(int(k)) for k in key]
     return apply_op("StringToHashBucketStrong", _strings(input, "input"), name=name or "StringToHashBucketStrong",
                     num_buckets=int(num_buckets), key=key)
 
@@ -155,12 +158,20 @@ def to_hash_bucket(input=None, num_buckets=None, name=None, string_tensor=None):
 
 # ---- sparse crosses: the shared engine ---------------------------------------------------
 class _Column:
-    """One cross input, row by row: values[starts[b]:starts[b] + counts[b]] are row b's values."""
+    """One cross input, row by row: values[starts[b]:starts[b] + counts[b]] are row b's values. A
+    dense input has `width` values in every row (its counts and starts are made only when needed)."""
 
-    __slots__ = ("values", "counts", "starts", "dense")
+    __slots__ = ("values", "counts", "starts", "dense", "width")
 
-    def __init__(self, values, counts, starts, dense: bool):
-        self.values, self.counts, self.starts, self.dense = values, counts, starts, dense
+    def __init__(self, values, counts=None, starts=None, width: int = -1):
+        self.values, self.counts, self.starts, self.width = values, counts, starts, width
+        self.dense = width >= 0
+
+    def rows(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.counts is None:
+            self.counts = np.full(batch, self.width, dtype=np.int64)
+            self.starts = np.arange(batch, dtype=np.int64) * self.width
+        return self.counts, self.starts
 
 
 def _validate(indices, values, shapes, dense, internal_type) -> int:
@@ -215,33 +226,45 @@ def _sparse_rows(rows: np.ndarray, batch: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _columns(indices, values, shapes, dense, batch: int) -> list[_Column]:
-    cols = []
-    for idx, vals in zip(indices, values, strict=True):
-        counts, starts = _sparse_rows(idx[:, 0], batch)
-        cols.append(_Column(vals, counts, starts, dense=False))
-    for x in dense:
-        width = x.shape[1]
-        counts = np.full(batch, width, dtype=np.int64)
-        cols.append(_Column(x.reshape(-1), counts, np.arange(batch, dtype=np.int64) * width, dense=True))
-    return cols
+    cols = [_Column(vals, *_sparse_rows(idx[:, 0], batch)) for idx, vals in zip(indices, values, strict=True)]
+    return cols + [_Column(x.reshape(-1), width=x.shape[1]) for x in dense]
+
+
+def _dense_product(cols: list[_Column], batch: int):
+    """`_product` when every input is dense: the same crosses in every row, laid out by broadcasting."""
+    widths = [c.width for c in cols]
+    per_row = int(np.prod(widths, dtype=np.int64))
+    shape = np.array([batch, per_row if batch else 0], dtype=np.int64)
+    if per_row == 1:  # one value per input and row (crossed_column of [n, 1] features): row i is cross i
+        indices = np.zeros((batch, 2), dtype=np.int64)
+        indices[:, 0] = np.arange(batch, dtype=np.int64)
+        return indices, shape, [slice(None)] * len(cols)
+    rows = np.repeat(np.arange(batch, dtype=np.int64), per_row)
+    local = np.tile(np.arange(per_row, dtype=np.int64), batch)
+    digits = np.indices(widths, dtype=np.int64).reshape(len(cols), per_row)  # the last input fastest
+    positions = [rows * w + np.tile(d, batch) for w, d in zip(widths, digits, strict=True)]
+    return np.stack([rows, local], axis=1), shape, positions
 
 
 def _product(cols: list[_Column], batch: int):
-    """(output indices, output shape, per column the value position of every cross): each row's
-    cartesian product in order, the last column varying fastest."""
+    """(output indices, output shape, per column the value position of every cross, an index array or
+    a slice): each row's cartesian product in order, the last column varying fastest."""
     if not cols:
         return np.zeros((0, 2), np.int64), np.array([batch, 0], np.int64), []
+    if all(c.dense for c in cols):
+        return _dense_product(cols, batch)
     per_row = np.ones(batch, dtype=np.int64)
     for c in cols:
-        per_row *= c.counts
+        per_row *= c.rows(batch)[0]
     total = int(per_row.sum())
     rows = np.repeat(np.arange(batch, dtype=np.int64), per_row)
     local = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(per_row) - per_row, per_row)
     positions: list = [None] * len(cols)
     rest = local.copy()
     for i in range(len(cols) - 1, -1, -1):
-        counts = cols[i].counts[rows]
-        positions[i] = cols[i].starts[rows] + rest % counts
+        counts, starts = cols[i].rows(batch)
+        counts = counts[rows]
+        positions[i] = starts[rows] + rest % counts
         rest //= counts
     shape = np.array([batch, int(per_row.max()) if batch else 0], dtype=np.int64)
     return np.stack([rows, local], axis=1), shape, positions
@@ -419,8 +442,8 @@ def sparse_cross_hashed(inputs, num_buckets=0, hash_key=None, name=None) -> Spar
     sparse, values, dense = _cross_parts(inputs)
     internal = dtypes.int64 if any(v.dtype != dtypes.string for v in values + dense) else dtypes.string
     return _cross_op("SparseCross", sparse, values, dense, name=name, hashed_output=True,
-                     num_buckets=int(num_buckets), hash_key=int(hash_key or DEFAULT_HASH_KEY), out_type=dtypes.int64,
-                     internal_type=internal)
+                     num_buckets=int(num_buckets), hash_key=_signed64(int(hash_key or DEFAULT_HASH_KEY)),
+                     out_type=dtypes.int64, internal_type=internal)
 
 
 def sparse_cross(inputs, name=None, separator=None) -> SparseTensor:

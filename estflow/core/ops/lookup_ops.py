@@ -222,10 +222,10 @@ def _array_dtype(a: np.ndarray):
 # ---- initializers ------------------------------------------------------------------------------
 def _import(table: HashTable, keys: np.ndarray, values: np.ndarray) -> None:
     """TF's KeyValueTensorIterator + Initialize."""
+    if keys.size == 0:  # TF's iterator sets this status last: it wins over a shape mismatch
+        raise _invalid("keys and values cannot be empty tensors.")
     if keys.shape != values.shape:
         raise _invalid(f"keys and values should have the same dimension.{_dims(keys.shape)} vs {_dims(values.shape)}")
-    if keys.size == 0:
-        raise _invalid("keys and values cannot be empty tensors.")
     _check_types(table, keys, _array_dtype(values))
     if table.initialized and keys.size == table.size():
         return  # TF's check of an initialized table: the same number of entries (run per batch in a map)
@@ -241,9 +241,15 @@ def _make_initialize(op, ctx):
     state = ctx.state
 
     def initialize(handle, keys, values):
+        table = _table(state, handle)
+        _check_types(table, keys, _array_dtype(values))
         if keys.ndim != 1:
             raise _invalid(f"Keys must be a vector, but received shape{_dims(keys.shape)}")
-        _import(_table(state, handle), keys, values)
+        if values.ndim != 1:
+            raise _invalid(f"Values must be a vector, but received shape{_dims(values.shape)}")
+        if keys.size != values.size:
+            raise _invalid(f"Keys and values must have the same size {keys.size} vs {values.size}")
+        _import(table, keys, values)
 
     return initialize
 
@@ -371,6 +377,8 @@ def _make_text_file_init(op, ctx):
         table = _table(state, handle)
         name = filename.item()
         name = name.decode() if isinstance(name, bytes) else str(name)
+        if not name:
+            raise _invalid("filename cannot be empty.")
         keys, values = read_text_file_table(name, table, attrs["key_index"], attrs["value_index"],
                                             attrs["vocab_size"], delimiter, attrs["offset"])
         table.initialize(keys, values, len(keys), from_file=True)
@@ -410,8 +418,8 @@ def _make_find(op, ctx):
         table = _table(state, handle)
         _check_types(table, keys, _array_dtype(default_value))
         if default_value.ndim != 0 and default_value.shape != keys.shape:
-            raise _invalid("default_value must either be a scalar, or have the same shape as the key tensor. "
-                           f"Got {_dims(default_value.shape)} for keys of shape {_dims(keys.shape)}.")
+            raise _invalid(f"Expected shape [] or {_dims(keys.shape)} for default value, got "
+                           f"{_dims(default_value.shape)}")
         return table.find(keys, default_value)
 
     return find
