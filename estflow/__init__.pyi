@@ -14,6 +14,7 @@ from estflow import data as data
 from estflow import dtypes as dtypes
 from estflow import errors as errors
 from estflow import estimator as estimator
+from estflow import feature_column as feature_column
 from estflow import initializers as initializers
 from estflow import io as io
 from estflow import layers as layers

@@ -220,7 +220,8 @@ def _sparse_segment_kernel(mode):
             scatter_kernels.scatter_add(xp, out, segment_ids, data[indices].astype(acc_dtype, copy=False))
             if mode != "sum":
                 scale = _segment_scale(xp, segment_ids, rows, mode, acc_dtype)
-                out /= scale.reshape((rows,) + (1,) * (data.ndim - 1))
+                # TF multiplies by the reciprocal (golden feature-column outputs differ from a division by 1 ulp)
+                out *= (1 / scale).reshape((rows,) + (1,) * (data.ndim - 1))
         return out.astype(data.dtype, copy=False)
 
     return kernel
