@@ -129,6 +129,11 @@ def _structure_key(fetch):
 # ---- execution plans --------------------------------------------------------------------
 
 
+def _cancelled():
+    return errors.CancelledError(None, None, "Run call was cancelled: the session was closed while the run was "
+                                             "in progress (Session.close() in another thread).")
+
+
 class BaseSession:
     """Shared machinery of `Session` and `InteractiveSession`."""
 
@@ -164,7 +169,10 @@ class BaseSession:
         return out
 
     def close(self) -> None:
-        """Free the session's state; `run` raises RuntimeError afterwards."""
+        """Free the session's state; `run` raises RuntimeError afterwards.
+
+        Runs in progress in other threads fail with `tf.errors.CancelledError`, as in TF.
+        """
         if not self._closed:
             self._closed = True
             for state in list(self._op_state.values()):
@@ -230,7 +238,12 @@ class BaseSession:
             key = fetches if isinstance(fetches, (Tensor, Operation, str)) else (_structure_key(fetches), ())
         plan = self._cache.get(key)
         if plan is None:
-            plan = self._compile(fetches, feed_keys, feed_dict)
+            try:
+                plan = self._compile(fetches, feed_keys, feed_dict)
+            except Exception as exc:
+                if self._closed:
+                    raise _cancelled() from exc
+                raise
             self._cache[key] = plan
         if plan.feed_components:
             values = []
@@ -242,13 +255,20 @@ class BaseSession:
                     values.extend(parts)
         else:
             values = feed_dict.values() if feed_dict else ()
-        if run_metadata is not None and options is not None and options.trace_level:
-            run_metadata.step_stats.Clear()
-            return plan.results(run_traced(plan, values, run_metadata.step_stats))
-        slots = plan.template.copy()  # Plan.execute, inlined: this is the per-call path users feel
-        for spec, value in zip(plan.feeds, values):
-            slots[spec.slot] = spec.convert(value)
-        execute(plan.steps, slots)
+        try:
+            if run_metadata is not None and options is not None and options.trace_level:
+                run_metadata.step_stats.Clear()
+                return plan.results(run_traced(plan, values, run_metadata.step_stats))
+            slots = plan.template.copy()  # Plan.execute, inlined: this is the per-call path users feel
+            for spec, value in zip(plan.feeds, values):
+                slots[spec.slot] = spec.convert(value)
+            execute(plan.steps, slots)
+        except Exception as exc:
+            if self._closed:  # close() freed the state this run was using: TF cancels the run
+                raise _cancelled() from exc
+            raise
+        if self._closed:
+            raise _cancelled()
         return plan.results(slots)
 
     def _resolve_feed_key(self, key):
