@@ -306,10 +306,23 @@ class BaseSession:
                 components.append((k, None))
         if len(set(fed)) != len(fed):
             raise ValueError("The same tensor is fed twice in feed_dict.")
+        self._check_feeds_and_fetches(fed, builder.elements)
         plan = Compiler(self).compile(builder.elements, fed)
         plan.rebuild = rebuild
         plan.feed_components = components if has_components else None
         return plan
+
+    def _check_feeds_and_fetches(self, fed, elements) -> None:
+        """ValueError for a feed marked by `Graph.prevent_feeding` or a fetch by `prevent_fetching` (TF1)."""
+        graph = self._graph
+        if graph._unfeedable_tensors or graph._unfetchable_ops:
+            for t in fed:
+                if not graph.is_feedable(t):
+                    raise ValueError(f"Tensor {t} may not be fed.")
+            for e in elements:
+                if not graph.is_fetchable(e):
+                    op = e.op if isinstance(e, Tensor) else e
+                    raise ValueError(f"Operation {op.name!r} has been marked as not fetchable.")
 
     # ---- partial runs ------------------------------------------------------------------
     def partial_run_setup(self, fetches, feeds=None):
@@ -319,6 +332,7 @@ class BaseSession:
         builder = _FetchBuilder(self._graph)
         builder.build(fetches)
         fed = [self._resolve_feed_key(k) for k in (feeds or [])]
+        self._check_feeds_and_fetches(fed, builder.elements)
         handle = f"partial_run_{len(self._partial_runs)}"
         self._partial_runs[handle] = {"fetches": set(builder.elements), "feeds": set(fed), "values": {},
                                       "done": set()}

@@ -798,3 +798,25 @@ def test_runs_racing_close_end_cleanly_or_cancelled(g):
     for t in threads:
         t.join(30)
     assert all(x in (200.0, "cancelled", "closed") for x in seen), [x for x in seen if not isinstance(x, float)]
+
+
+def test_feeding_a_tensor_marked_not_feedable_is_refused(g):
+    x = placeholder(tf.float32, [], name="x")
+    y = tf.identity(x * 2.0, name="y")
+    z = tf.add(y, 1.0, name="z")
+    with tf.Session() as sess:
+        assert sess.run(z, {y: 5.0}) == 6.0  # a compiled plan with that feed is dropped below
+        g.prevent_feeding(y)
+        with pytest.raises(ValueError) as e:
+            sess.run(z, {y: 5.0})
+        assert str(e.value) == f"Tensor {y} may not be fed."
+        assert sess.run(z, {x: 1.0}) == 3.0
+        with pytest.raises(ValueError, match="may not be fed"):
+            sess.partial_run_setup([z], [y])
+        g.prevent_fetching(z.op)
+        with pytest.raises(ValueError) as e:
+            sess.run([y, z], {x: 1.0})
+        assert str(e.value) == "Operation 'z' has been marked as not fetchable."
+        with pytest.raises(ValueError, match="not fetchable"):
+            sess.run("z", {x: 1.0})
+        assert sess.run(y, {x: 1.0}) == 2.0
