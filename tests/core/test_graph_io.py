@@ -410,8 +410,9 @@ def test_bad_graph_defs(g):
     missing_input = text_format.Parse('node { name: "n" op: "NoOp" input: "^ghost" }', graph_pb2.GraphDef())
     with pytest.raises(ValueError, match="ghost"):
         graph_io.import_graph_def(missing_input)
-    cycle = text_format.Parse('node { name: "p" op: "Identity" input: "q" } node { name: "q" op: "Identity" '
-                              'input: "p" }', graph_pb2.GraphDef())
+    t = 'attr { key: "T" value { type: DT_FLOAT } }'
+    cycle = text_format.Parse(f'node {{ name: "p" op: "Identity" input: "q" {t} }} node {{ name: "q" op: "Identity" '
+                              f'input: "p" {t} }}', graph_pb2.GraphDef())
     with pytest.raises(ValueError, match="cycle"):
         graph_io.import_graph_def(cycle)
 
