@@ -284,7 +284,8 @@ def check_node_def(node, op_def: OpDef, graph_style: bool = True) -> None:
 def _attr_int(node, attr_def) -> int | None:
     if attr_def.name in node.attr:
         return int(node.attr[attr_def.name].i)
-    return None if attr_def.default is REQUIRED else int(attr_def.default)
+    default = attr_def.default
+    return None if default is REQUIRED or default is None else int(default)
 
 
 def _attr_type(node, attr_def) -> int | None:
