@@ -33,7 +33,13 @@ from estflow.core.file_io import atomic_write
 from estflow.core.func_graph import FuncGraph
 from estflow.core.graph import Graph, Operation, Tensor, get_default_graph
 from estflow.core.lazy_constant import LazyConstant
-from estflow.core.node_def_check import check_input_dtypes, check_node_def, stored_values, tensor_proto_size
+from estflow.core.node_def_check import (
+    check_graph_input_dtypes,
+    check_input_dtypes,
+    check_node_def,
+    stored_values,
+    tensor_proto_size,
+)
 from estflow.core.protos import attr_value_pb2, graph_pb2, node_def_pb2, tensor_pb2, tensor_shape_pb2
 from estflow.core.tensor_shape import TensorShape
 from estflow.core.tensor_util import to_numpy, to_string_array
@@ -618,12 +624,18 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     outer_deps = graph._current_control_dependencies([])
     imported: dict[str, Operation] = {}
     with graph.name_scope(name if name is not None else "import") as scope:
+        check_graph_input_dtypes(nodes, op_defs, by_name, mapped, _parse_input, scope)  # before building anything
         functions.scope = scope
         with graph.control_dependencies(None):
             for node in order:
                 try:
                     imported[node.name] = _import_node(graph, node, op_defs[node.name], scope, imported, mapped,
                                                        outer_deps, functions)
+                except ValueError as e:
+                    text = str(e)
+                    if f"'{node.name}'" in text or f"node {node.name}" in text or f"node {scope}{node.name}" in text:
+                        raise
+                    raise ValueError(f"Node '{node.name}' (op: '{node.op}') of the graph_def: {e}") from e
                 except (TypeError, AttributeError, IndexError, KeyError, OverflowError, ArithmeticError) as e:
                     # what the node's checked attrs still can't build (an op's own shape or dtype rule)
                     raise ValueError(f"Node '{node.name}' (op: '{node.op}') of the graph_def can't be imported: "
@@ -671,8 +683,8 @@ def _import_node(graph: Graph, node, op_def, scope: str, imported: dict, mapped:
             continue
         source = imported[op_name]
         if index >= len(source._outputs):
-            raise ValueError(f"Node '{node.name}': input '{inp}' names output {index} of '{op_name}', which "
-                             f"has {len(source._outputs)} outputs.")
+            raise ValueError(f"Node '{node.name}': Connecting to invalid output {index} of source node {op_name} "
+                             f"which has {len(source._outputs)} outputs.")
         t = mapped.get(f"{op_name}:{index}")
         if t is None:
             t = source._outputs[index]

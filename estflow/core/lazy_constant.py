@@ -84,6 +84,21 @@ def check_allocation(nbytes: int, shape, dtype: _dtypes.DType, what: str) -> Non
                         f"bytes, more than the {limit} bytes of memory available.")
 
 
+_CHECK_ABOVE = 1 << 28  # bytes: smaller arrays are allocated without asking (reading /proc costs ~20 us)
+
+
+def check_large_allocation(shape, np_dtype, what: str) -> None:
+    """`check_allocation` for a kernel's output of `shape` whose size the data decides (Fill's dims),
+    only when it is large, so the common small case costs one multiplication."""
+    n = 1
+    for d in shape:
+        n *= int(d)
+    nbytes = n * np.dtype(np_dtype).itemsize
+    if nbytes > _CHECK_ABOVE:
+        check_allocation(nbytes, shape, _dtypes.as_dtype(np_dtype) if np.dtype(np_dtype) != object else
+                         _dtypes.string, what)
+
+
 class LazyConstant:
     """A tensor attr of an imported node, decoded from its TensorProto on first use.
 

@@ -334,3 +334,80 @@ def check_input_dtypes(node, op_def: OpDef, inputs: list, full_name: str) -> Non
         if enum is not None and t.dtype.as_datatype_enum != enum:
             _fail(f"Input {i} of node {full_name} was passed {datatype_string(t.dtype.as_datatype_enum)} from "
                   f"{t.name} incompatible with expected {datatype_string(enum)}.")
+
+
+def output_type(node, op_def: OpDef, index: int) -> int | None:
+    """The dtype enum of output `index` of a checked NodeDef, as its attrs declare it (None: they don't say,
+    or the node has no such output)."""
+    attr_defs = op_def.attr_defs
+    for arg in op_def.output_args:
+        if arg.type_list_attr:
+            types = node.attr[arg.type_list_attr].list.type if arg.type_list_attr in node.attr else None
+            if types is None:
+                return None
+            if index < len(types):
+                return int(types[index])
+            index -= len(types)
+            continue
+        count = 1
+        if arg.number_attr:
+            n = _attr_int(node, attr_defs[arg.number_attr]) if arg.number_attr in attr_defs else None
+            if n is None:
+                return None
+            count = n
+        if index < count:
+            if arg.type:
+                return types_pb2.DataType.Value("DT_" + arg.type.upper()) if arg.type in FIXED_TYPES else None
+            return _attr_type(node, attr_defs[arg.type_attr]) if arg.type_attr in attr_defs else None
+        index -= count
+    return None
+
+
+def num_outputs(node, op_def: OpDef) -> int | None:
+    """How many outputs a checked NodeDef's attrs declare (None: they don't say)."""
+    count = 0
+    for arg in op_def.output_args:
+        if arg.type_list_attr:
+            if arg.type_list_attr not in node.attr:
+                return None
+            count += len(node.attr[arg.type_list_attr].list.type)
+        elif arg.number_attr:
+            n = _attr_int(node, op_def.attr_defs[arg.number_attr]) if arg.number_attr in op_def.attr_defs else None
+            if n is None:
+                return None
+            count += n
+        else:
+            count += 1
+    return count
+
+
+def check_graph_input_dtypes(nodes, op_defs: dict, by_name: dict, mapped: dict, parse_input, scope: str) -> None:
+    """Before anything is built: ValueError when a node's input names an output its source lacks, or comes
+    from an output (or an `input_map` tensor) whose dtype, as the source's attrs declare it, is not what the
+    node's attrs expect."""
+    for node in nodes:
+        op_def = op_defs[node.name]
+        data = [inp for inp in node.input if not inp.startswith("^")]
+        for inp in data:
+            src, index, _ = parse_input(inp)
+            source = by_name[src]
+            if op_defs[src].output_names:
+                n = num_outputs(source, op_defs[src])
+                if n is not None and index >= n:
+                    _fail(f"Node '{node.name}': Connecting to invalid output {index} of source node {src} which has "
+                          f"{n} outputs.")
+        expected = _input_types(node, op_def, len(data))
+        if expected is None:
+            continue
+        for i, (inp, want) in enumerate(zip(data, expected)):
+            if want is None:
+                continue
+            src, index, _ = parse_input(inp)
+            tensor = mapped.get(f"{src}:{index}")
+            if tensor is not None:
+                got, where = tensor.dtype.as_datatype_enum, tensor.name
+            else:
+                got, where = output_type(by_name[src], op_defs[src], index), f"{scope}{src}:{index}"
+            if got is not None and got % 100 != want % 100:
+                _fail(f"Input {i} of node {scope}{node.name} was passed {datatype_string(got % 100)} from {where} "
+                      f"incompatible with expected {datatype_string(want % 100)}.")
