@@ -15,7 +15,6 @@ import functools
 import re
 
 import numpy as np
-import re2
 
 from estflow.core import dtypes, errors, row_rules
 from estflow.core.graph import Tensor, name_scope
@@ -492,19 +491,21 @@ def length(input, name=None, unit="BYTE"):  # noqa: A002 - TF's argument name
 # linear in the text, so a pattern read from an imported graph (`(a+)+$`) cannot hang a run the
 # way a backtracking engine would, and RE2's syntax (`\\z`, `[[:alpha:]]`, `\\Q...\\E`, UTF-8 on
 # the raw bytes) needs no translation.
-def _re2_options():
+@functools.cache
+def _re2():
+    """The RE2 binding and its options, loaded on the first regex (keeps the engine's first use fast)."""
+    import re2  # noqa: PLC0415 - deferred: only graphs with regex ops need it (1.5 ms to load)
+
     options = re2.Options()
     options.log_errors = False  # the error reaches the caller as InvalidArgumentError instead
-    return options
-
-
-_RE2_OPTIONS = _re2_options()
+    return re2, options
 
 
 @functools.lru_cache(maxsize=256)
 def _compile(pattern: bytes):
+    re2, options = _re2()
     try:
-        return re2.compile(pattern, _RE2_OPTIONS)
+        return re2.compile(pattern, options)
     except re2.error as e:
         reason = e.args[0] if e.args else e
         reason = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
