@@ -490,6 +490,10 @@ class FunctionLibraryImporter:
                     control.append(c)
             else:
                 inputs.append(self._resolve(inp, fg, f"node '{node.name}'"))
+        try:
+            node_def_check.check_input_dtypes(node, op_def, inputs, node.name)
+        except ValueError as e:
+            raise ValueError(f"Function '{fg.name}': {e}") from None
         attrs = self.decode_attrs(node, op_def, fg)
         attrs = self.prepare(node, attrs, inputs, nodes.get)
         name = node.name

@@ -875,3 +875,17 @@ def test_bit_flipped_meta_graphs_import_or_fail_cleanly():
                 assert _names_a_node(str(e)) or "collection" in str(e) or "unction" in str(e), (offset, str(e))
                 refused += 1
     assert refused > 20 and imported > 20, (refused, imported)
+
+
+def test_function_body_inputs_are_checked_against_the_attrs(g):
+    x = tf.placeholder(tf.int32, [], name="n")
+    tf.while_loop(lambda i: i < 5, lambda i: i + 1, [x], name="loop")
+    gd = g.as_graph_def()
+    body = next(f for f in gd.library.function if any(n.op == "AddV2" for n in f.node_def))
+    add = next(n for n in body.node_def if n.op == "AddV2")
+    add.attr["T"].type = types_pb2.DT_INT64
+    with Graph().as_default(), pytest.raises(ValueError) as e:
+        graph_io.import_graph_def(gd)
+    assert str(e.value).startswith("Node 'loop' (op: 'While') of the graph_def: "), str(e.value)
+    assert (f"Function '{body.signature.name}': Input 0 of node {add.name} was passed int32 from n:0 incompatible "
+            "with expected int64.") in str(e.value), str(e.value)
