@@ -263,13 +263,15 @@ class BaseSession:
             for spec, value in zip(plan.feeds, values):
                 slots[spec.slot] = spec.convert(value)
             execute(plan.steps, slots)
+            if self._closed:
+                raise _cancelled()
+            return plan.results(slots)
+        except MemoryError as exc:  # copying a fetched value out (a kernel's own OOM is already an OpError)
+            raise errors.ResourceExhaustedError(None, None, f"OOM when copying out the fetched values: {exc}") from exc
         except Exception as exc:
-            if self._closed:  # close() freed the state this run was using: TF cancels the run
-                raise _cancelled() from exc
+            if self._closed and not isinstance(exc, errors.CancelledError):
+                raise _cancelled() from exc  # close() freed the state this run was using: TF cancels the run
             raise
-        if self._closed:
-            raise _cancelled()
-        return plan.results(slots)
 
     def _resolve_feed_key(self, key):
         if isinstance(key, Tensor):

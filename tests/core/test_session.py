@@ -820,3 +820,30 @@ def test_feeding_a_tensor_marked_not_feedable_is_refused(g):
         with pytest.raises(ValueError, match="not fetchable"):
             sess.run("z", {x: 1.0})
         assert sess.run(y, {x: 1.0}) == 2.0
+
+
+def test_out_of_memory_while_copying_out_a_fetch_is_resource_exhausted():
+    """In a process bounded to 1 GiB, a 600 MB value that fits once but not twice fails as TF's
+    ResourceExhaustedError, not a raw MemoryError."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    code = f"""
+import resource
+resource.setrlimit(resource.RLIMIT_AS, ({1 << 30}, {1 << 30}))
+import estflow as tf
+with tf.Graph().as_default():
+    big = tf.fill([150, 1000, 1000], 1.0)  # folded when the plan compiles: its fetch is a copy
+    with tf.Session() as sess:
+        try:
+            sess.run(big)
+        except tf.errors.ResourceExhaustedError as e:
+            print("refused:", e.message.splitlines()[0])
+"""
+    env = dict(os.environ, PYTHONPATH=root, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.startswith("refused: OOM"), proc.stdout
