@@ -636,7 +636,8 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
                     if f"'{node.name}'" in text or f"node {node.name}" in text or f"node {scope}{node.name}" in text:
                         raise
                     raise ValueError(f"Node '{node.name}' (op: '{node.op}') of the graph_def: {e}") from e
-                except (TypeError, AttributeError, IndexError, KeyError, OverflowError, ArithmeticError) as e:
+                except (TypeError, AttributeError, IndexError, KeyError, OverflowError, ArithmeticError,
+                        MemoryError) as e:
                     # what the node's checked attrs still can't build (an op's own shape or dtype rule)
                     raise ValueError(f"Node '{node.name}' (op: '{node.op}') of the graph_def can't be imported: "
                                      f"{type(e).__name__}: {e}") from e

@@ -821,6 +821,96 @@ def fuzz_graph_defs() -> dict:
     return outcomes
 
 
+def _random_attr_value(rng) -> attr_value_pb2.AttrValue:
+    """An AttrValue of a random kind: odd ints, unknown enums, ref types, bad shapes and tensors, lists."""
+    av = attr_value_pb2.AttrValue()
+    kind = rng.choice(["i", "f", "s", "b", "type", "shape", "tensor", "list", "empty"])
+    if kind == "i":
+        av.i = int(rng.choice([0, 1, 2, -1, 3, 1 << 40, -(1 << 62)]))
+    elif kind == "f":
+        av.f = float(rng.choice([0.5, -1e30, np.nan]))
+    elif kind == "s":
+        av.s = bytes(rng.choice([b"SAME", b"NHWC", b"", b"\xff\xfe", b"x" * 100]))
+    elif kind == "b":
+        av.b = True
+    elif kind == "type":
+        av.type = int(rng.choice([0, 1, 3, 7, 9, 10, 101, 23, 999, 21, 14]))
+    elif kind == "shape":
+        for _ in range(rng.integers(4)):
+            av.shape.dim.add().size = int(rng.choice([-1, -5, 0, 3, 1 << 40]))
+        av.shape.unknown_rank = bool(rng.random() < 0.2)
+    elif kind == "tensor":
+        av.tensor.dtype = int(rng.choice([1, 3, 7, 9, 10, 0, 999]))
+        for _ in range(rng.integers(3)):
+            av.tensor.tensor_shape.dim.add().size = int(rng.choice([0, 2, 3, 1 << 31]))
+        field = rng.choice(["float_val", "int_val", "tensor_content", "string_val"])
+        if field == "tensor_content":
+            av.tensor.tensor_content = b"\x01" * int(rng.integers(30))
+        elif field == "string_val":
+            av.tensor.string_val.append(b"ab")
+        else:
+            getattr(av.tensor, field).extend([7] * int(rng.integers(4)))
+    elif kind == "list":
+        av.list.SetInParent()
+        item = rng.choice(["i", "type", "s", "shape"])
+        for _ in range(rng.integers(4)):
+            if item == "shape":
+                av.list.shape.add().dim.add().size = 2
+            else:
+                getattr(av.list, item).append({"i": 1 << 40, "type": 999, "s": b"q"}[item])
+    return av
+
+
+def fuzz_node_defs(trials: int = 1500) -> dict:
+    """Hand-built mutations of a real graph's NodeDefs (attrs replaced by values of random kinds, dropped or
+    added; inputs redirected or added): each imports and runs or is refused with a ValueError naming the node."""
+    data, fetch_names = _fuzz_source()
+    source = graph_pb2.GraphDef()
+    source.ParseFromString(data)
+    rng = np.random.default_rng(11)
+    outcomes = {"refused": 0, "imported": 0}
+    for _ in range(trials):
+        graph_def = graph_pb2.GraphDef()
+        graph_def.CopyFrom(source)
+        for _ in range(rng.integers(1, 3)):
+            node = graph_def.node[int(rng.integers(len(graph_def.node)))]
+            keys = sorted(node.attr)
+            r = rng.random()
+            if r < 0.6 and keys:
+                node.attr[keys[int(rng.integers(len(keys)))]].CopyFrom(_random_attr_value(rng))
+            elif r < 0.7 and keys:
+                del node.attr[keys[int(rng.integers(len(keys)))]]
+            elif r < 0.8:
+                node.attr[str(rng.choice(["foo", "T", "N", "Tidx", "axis", "dtype"]))].CopyFrom(_random_attr_value(rng))
+            elif r < 0.9 and node.input:
+                node.input[int(rng.integers(len(node.input)))] = str(rng.choice(["x:1", "w:0", "^w", "s", "ga:5"]))
+            else:
+                node.input.append(str(rng.choice(["x", "w", "^b", "s:0"])))
+        with Graph().as_default() as graph:
+            try:
+                graph_io.import_graph_def(graph_def, name="")
+            except ValueError as e:
+                assert _names_a_node(str(e)), str(e)
+                outcomes["refused"] += 1
+                continue
+            outcomes["imported"] += 1
+            names = {op.name for op in graph.get_operations()}
+            feed = {}
+            if "x" in names and graph.get_operation_by_name("x").type == "Placeholder":
+                x = graph.get_tensor_by_name("x:0")
+                feed = {x: np.ones([2, 3], object if x.dtype == tf.string else x.dtype.as_numpy_dtype)}
+            with Session() as sess:
+                for name in fetch_names:
+                    if name.split(":")[0] in names:
+                        try:
+                            sess.run(name, feed)
+                        except tf.errors.OpError as e:
+                            assert _names_a_node(e.message), e.message
+                        except ValueError as e:
+                            assert "feed" in str(e), str(e)
+    return outcomes
+
+
 def _in_bounded_subprocess(code: str, address_space: int = 1 << 30, timeout: float = 300):
     """Run `code` in a fresh interpreter whose address space RLIMIT_AS bounds (a hang fails by `timeout`)."""
     import subprocess
@@ -843,6 +933,13 @@ def test_bit_flipped_graph_defs_import_and_run_or_fail_cleanly():
                                  "print(json.dumps(fuzz_graph_defs()))")
     outcomes = json.loads(out.strip().splitlines()[-1])
     assert min(outcomes.values()) > 20, outcomes  # every kind of outcome was exercised
+
+
+def test_hand_built_node_defs_import_and_run_or_fail_cleanly():
+    out = _in_bounded_subprocess("import json\nfrom tests.core.test_graph_io import fuzz_node_defs\n"
+                                 "print(json.dumps(fuzz_node_defs()))")
+    outcomes = json.loads(out.strip().splitlines()[-1])
+    assert outcomes["refused"] > 500 and outcomes["imported"] > 40, outcomes
 
 
 def test_bit_flipped_meta_graphs_import_or_fail_cleanly():
