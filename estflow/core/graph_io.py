@@ -764,7 +764,12 @@ def read_graph_def(path) -> graph_pb2.GraphDef:
     try:
         graph_def.ParseFromString(data)
         return graph_def
-    except Exception:  # noqa: BLE001 - not binary: try the text format
+    except Exception as e:  # noqa: BLE001 - not binary: try the text format
+        binary_error = e
         graph_def = graph_pb2.GraphDef()
-    text_format.Parse(data.decode("utf-8"), graph_def)
+    try:
+        text_format.Parse(data.decode("utf-8"), graph_def)
+    except (UnicodeDecodeError, text_format.ParseError) as e:
+        raise ValueError(f"Cannot parse file {os.fspath(path)} as a GraphDef: not a binary one ({binary_error}) "
+                         f"nor a text one ({e}).") from None
     return graph_def

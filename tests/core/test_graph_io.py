@@ -986,3 +986,13 @@ def test_function_body_inputs_are_checked_against_the_attrs(g):
     assert str(e.value).startswith("Node 'loop' (op: 'While') of the graph_def: "), str(e.value)
     assert (f"Function '{body.signature.name}': Input 0 of node {add.name} was passed int32 from n:0 incompatible "
             "with expected int64.") in str(e.value), str(e.value)
+
+
+def test_read_graph_def_of_a_damaged_file_names_it(g, tmp_path):
+    constant(1.0, name="c")
+    path = graph_io.write_graph(g, str(tmp_path), "graph.pb", as_text=False)
+    data = bytearray(open(path, "rb").read())
+    data[1] ^= 0xFF  # the first field's length: no longer a binary GraphDef, and not UTF-8 text
+    open(path, "wb").write(bytes(data))
+    with pytest.raises(ValueError, match=r"Cannot parse file .*graph\.pb as a GraphDef: not a binary one"):
+        graph_io.read_graph_def(path)
