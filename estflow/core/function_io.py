@@ -56,7 +56,7 @@ import re
 import numpy as np
 
 from estflow.core import dtypes as _dtypes
-from estflow.core import graph_io, registry
+from estflow.core import graph_io, node_def_check, registry
 from estflow.core.func_graph import FuncGraph
 from estflow.core.graph import Operation, Tensor
 from estflow.core.ops import functional_ops as _functional_ops  # noqa: F401 - registers StatelessWhile
@@ -257,10 +257,14 @@ class FunctionLibraryImporter:
         fdef = self._fdefs[name]
         for node in fdef.node_def:
             try:
-                registry.get_op_def(node.op)
+                op_def = registry.get_op_def(node.op)
             except ValueError:
                 raise ValueError(f"Op type not registered '{node.op}' in estflow (node '{node.name}' of function "
                                  f"'{name}'): it can't be imported.") from None
+            try:
+                node_def_check.check_node_def(node, op_def, graph_style=False)
+            except ValueError as e:
+                raise ValueError(f"Function '{name}': {e}") from None
         for arg in fdef.signature.input_arg:
             if not arg.type:
                 raise ValueError(f"Function '{name}' has a type-polymorphic input arg '{arg.name}' "
@@ -283,6 +287,8 @@ class FunctionLibraryImporter:
                 value = self.function(av.func.name, graph, hint)
             elif which == "list" and av.list.func:
                 value = tuple(self.function(f.name, graph, hint) for f in av.list.func)
+            elif which == "tensor":  # a Const's broadcast value stays lazy until a plan needs it
+                value = graph_io.tensor_attr_from_proto(av.tensor, node.name, lazy=op_def.name == "Const")
             else:
                 value = graph_io.attr_from_proto(av)
                 if isinstance(value, np.ndarray):
@@ -435,6 +441,10 @@ class FunctionLibraryImporter:
                     control.append(c)
             else:
                 inputs.append(self._resolve(inp, fg, f"node '{node.name}'"))
+        try:
+            node_def_check.check_input_dtypes(node, op_def, inputs, node.name)
+        except ValueError as e:
+            raise ValueError(f"Function '{fg.name}': {e}") from None
         attrs = self.decode_attrs(node, op_def, fg)
         attrs = self.prepare(node, attrs, inputs, nodes.get)
         name = node.name

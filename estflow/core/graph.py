@@ -271,6 +271,8 @@ class Graph:
         self._building_function = False
         self._gradient_override_map: dict[str, str] = {}
         self._colocation_stack: list = []
+        self._unfeedable_tensors: set = set()  # prevent_feeding / prevent_fetching (TF1)
+        self._unfetchable_ops: set = set()
 
     # ---- default graph ------------------------------------------------------------
     @contextlib.contextmanager
@@ -301,6 +303,26 @@ class Graph:
 
     def _unsafe_unfinalize(self) -> None:
         self._finalized = False
+
+    def prevent_feeding(self, tensor) -> None:
+        """Mark `tensor` as not feedable: `Session.run` refuses it as a feed_dict key (TF1)."""
+        self._unfeedable_tensors.add(tensor)
+        self._version += 1  # plans compiled with this feed are dropped
+
+    def is_feedable(self, tensor) -> bool:
+        """Whether `tensor` may be fed (True unless `prevent_feeding` marked it)."""
+        return tensor not in self._unfeedable_tensors
+
+    def prevent_fetching(self, op) -> None:
+        """Mark operation `op` as not fetchable: `Session.run` refuses it and its outputs as fetches (TF1)."""
+        self._unfetchable_ops.add(op)
+        self._version += 1
+
+    def is_fetchable(self, tensor_or_op) -> bool:
+        """Whether a tensor or operation may be fetched (True unless `prevent_fetching` marked its op)."""
+        if isinstance(tensor_or_op, Tensor):
+            return tensor_or_op._op not in self._unfetchable_ops
+        return tensor_or_op not in self._unfetchable_ops
 
     def get_operations(self) -> list[Operation]:
         return list(self._ops)

@@ -35,6 +35,14 @@ from estflow.core import registry
 from estflow.core.file_io import atomic_write
 from estflow.core.func_graph import FuncGraph
 from estflow.core.graph import Graph, Operation, Tensor, get_default_graph
+from estflow.core.lazy_constant import LazyConstant
+from estflow.core.node_def_check import (
+    check_graph_input_dtypes,
+    check_input_dtypes,
+    check_node_def,
+    stored_values,
+    tensor_proto_size,
+)
 from estflow.core.protos import attr_value_pb2, graph_pb2, node_def_pb2, tensor_pb2, tensor_shape_pb2
 from estflow.core.tensor_shape import TensorShape
 from estflow.core.tensor_util import to_numpy, to_string_array
@@ -137,6 +145,10 @@ def make_tensor_proto(values, dtype=None, shape=None, verify_shape=False, allow_
     """
     if isinstance(values, tensor_pb2.TensorProto):
         return values
+    if isinstance(values, LazyConstant):  # an imported constant, written back as it was read
+        proto = tensor_pb2.TensorProto()
+        proto.CopyFrom(values.proto)
+        return proto
     dtype = None if dtype is None else _dtypes.as_dtype(dtype)
     nparray = _to_array(values, dtype)
     if dtype is None:
@@ -239,7 +251,7 @@ def _attr_kind(v) -> str:
         return "f"
     if isinstance(v, (str, bytes, np.str_, np.bytes_)):
         return "s"
-    if isinstance(v, (np.ndarray, tensor_pb2.TensorProto)):
+    if isinstance(v, (np.ndarray, tensor_pb2.TensorProto, LazyConstant)):
         return "tensor"
     if isinstance(v, attr_value_pb2.NameAttrList):
         return "func"
@@ -339,6 +351,26 @@ def _from_list(lv: attr_value_pb2.AttrValue.ListValue) -> tuple:
             return tuple(make_ndarray(x) for x in items)
         return tuple(items)
     return ()
+
+
+# Imported constants with more elements than this (and than their TensorProto spells out) stay
+# lazy: smaller ones keep their value for shape inference, as constants built in Python do.
+LAZY_CONSTANT_ELEMENTS = 1000
+
+
+def tensor_attr_from_proto(proto: tensor_pb2.TensorProto, node_name: str, lazy: bool = False):
+    """A tensor attr of an imported node (already checked by `node_def_check`): a read-only array, or with
+    `lazy` a `LazyConstant` when the proto broadcasts a few values over many more elements, decoded (and
+    checked against available memory) only when a plan needs it."""
+    n = tensor_proto_size(proto)
+    if lazy and n > max(LAZY_CONSTANT_ELEMENTS, stored_values(proto)):
+        kept = tensor_pb2.TensorProto()
+        kept.CopyFrom(proto)
+        shape = tuple(d.size for d in proto.tensor_shape.dim)
+        return LazyConstant(kept, shape, _dtypes.as_dtype(proto.dtype), node_name, make_ndarray)
+    array = make_ndarray(proto)
+    array.setflags(write=False)
+    return array
 
 
 def attr_from_proto(attr_value: attr_value_pb2.AttrValue):
@@ -611,6 +643,7 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
             raise ValueError(f"Op type not registered '{node.op}' in estflow (node '{node.name}' of the "
                              f"graph_def): it can't be imported.") from None
     for node in nodes:
+        check_node_def(node, op_defs[node.name])
         for inp in node.input:
             if _parse_input(inp)[0] not in by_name:
                 raise ValueError(f"Node '{node.name}': Unknown input node '{inp}'.")
@@ -624,11 +657,23 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     outer_deps = graph._current_control_dependencies([])
     imported: dict[str, Operation] = {}
     with graph.name_scope(name if name is not None else "import") as scope:
+        check_graph_input_dtypes(nodes, op_defs, by_name, mapped, _parse_input, scope)  # before building anything
         functions.scope = scope
         with graph.control_dependencies(None):
             for node in order:
-                imported[node.name] = _import_node(graph, node, op_defs[node.name], scope, imported, mapped,
-                                                   outer_deps, functions)
+                try:
+                    imported[node.name] = _import_node(graph, node, op_defs[node.name], scope, imported, mapped,
+                                                       outer_deps, functions)
+                except ValueError as e:
+                    text = str(e)
+                    if f"'{node.name}'" in text or f"node {node.name}" in text or f"node {scope}{node.name}" in text:
+                        raise
+                    raise ValueError(f"Node '{node.name}' (op: '{node.op}') of the graph_def: {e}") from e
+                except (TypeError, AttributeError, IndexError, KeyError, OverflowError, ArithmeticError,
+                        MemoryError) as e:
+                    # what the node's checked attrs still can't build (an op's own shape or dtype rule)
+                    raise ValueError(f"Node '{node.name}' (op: '{node.op}') of the graph_def can't be imported: "
+                                     f"{type(e).__name__}: {e}") from e
 
     if return_elements is None:
         return None
@@ -672,8 +717,8 @@ def _import_node(graph: Graph, node, op_def, scope: str, imported: dict, mapped:
             continue
         source = imported[op_name]
         if index >= len(source._outputs):
-            raise ValueError(f"Node '{node.name}': input '{inp}' names output {index} of '{op_name}', which "
-                             f"has {len(source._outputs)} outputs.")
+            raise ValueError(f"Node '{node.name}': Connecting to invalid output {index} of source node {op_name} "
+                             f"which has {len(source._outputs)} outputs.")
         t = mapped.get(f"{op_name}:{index}")
         if t is None:
             t = source._outputs[index]
@@ -681,6 +726,7 @@ def _import_node(graph: Graph, node, op_def, scope: str, imported: dict, mapped:
             raise ValueError(f"Input {i} of node {scope}{node.name} was passed {t.dtype.name} from {t.name} "
                              f"incompatible with expected {source._outputs[index].dtype.name}.")
         inputs.append(t)
+    check_input_dtypes(node, op_def, inputs, scope + node.name)
     if not node.input:
         control.extend(d for d in outer_deps if d not in control)
     attrs = functions.decode_attrs(node, op_def, graph)
@@ -751,7 +797,12 @@ def read_graph_def(path) -> graph_pb2.GraphDef:
     try:
         graph_def.ParseFromString(data)
         return graph_def
-    except Exception:  # noqa: BLE001 - not binary: try the text format
+    except Exception as e:  # noqa: BLE001 - not binary: try the text format
+        binary_error = e
         graph_def = graph_pb2.GraphDef()
-    text_format.Parse(data.decode("utf-8"), graph_def)
+    try:
+        text_format.Parse(data.decode("utf-8"), graph_def)
+    except (UnicodeDecodeError, text_format.ParseError) as e:
+        raise ValueError(f"Cannot parse file {os.fspath(path)} as a GraphDef: not a binary one ({binary_error}) "
+                         f"nor a text one ({e}).") from None
     return graph_def

@@ -32,6 +32,7 @@ import numpy as np
 
 from estflow.core import dtypes as _dtypes
 from estflow.core.graph import Operation, Tensor, _graph_of, get_default_graph
+from estflow.core.op_allowed_values import ALLOWED
 from estflow.core.tensor_shape import TensorShape, as_shape
 
 REQUIRED = object()  # an attr with no default
@@ -126,7 +127,9 @@ class OpDef:
     @functools.cached_property
     def attr_defs(self) -> dict[str, AttrDef]:
         """Every TF attr of the op, by name (types from `attr_types`, defaults from `attrs`)."""
-        return {key: AttrDef.parse(key, text, self.attrs.get(key, REQUIRED)) for key, text in self.attr_types.items()}
+        allowed = ALLOWED.get(self.name, {})  # TF's allowed values (GraphDef import checks them)
+        return {key: AttrDef.parse(key, text, self.attrs.get(key, REQUIRED), allowed.get(key))
+                for key, text in self.attr_types.items()}
 
     def flat_input_names(self, n_inputs: int, attrs: dict) -> tuple[str, ...]:
         """The name of each of `n_inputs` inputs: its arg's, numbered within a list ("values_0")."""
@@ -271,9 +274,10 @@ class AttrDef:
     type: str
     default: Any = REQUIRED
     minimum: int | None = None
+    allowed: tuple | None = None  # TF's allowed values: dtypes in TF's spelling ("float") or strings
 
     @classmethod
-    def parse(cls, name: str, text: str, default=REQUIRED) -> AttrDef:
+    def parse(cls, name: str, text: str, default=REQUIRED, allowed: tuple | None = None) -> AttrDef:
         """'int >= 2', 'list(type) >= 1', 'type = int32', 'shape', ... (TF's attr declaration)."""
         text, _, given = (x.strip() for x in text.partition("="))
         minimum = None
@@ -286,7 +290,7 @@ class AttrDef:
                 raise ValueError(f"Attr '{name}: {text} = {given}': only a derived type attr gives its default "
                                  "here; the defaults of estflow's attrs are in OpDef.attrs.")
             default = _dtypes.as_dtype(given)
-        return cls(name, text, default, minimum)
+        return cls(name, text, default, minimum, allowed)
 
     def normalize(self, value):
         """`value` in the Python form graph_io encodes as this attr's type (a shape as a TensorShape, a

@@ -129,6 +129,11 @@ def _structure_key(fetch):
 # ---- execution plans --------------------------------------------------------------------
 
 
+def _cancelled():
+    return errors.CancelledError(None, None, "Run call was cancelled: the session was closed while the run was "
+                                             "in progress (Session.close() in another thread).")
+
+
 class BaseSession:
     """Shared machinery of `Session` and `InteractiveSession`."""
 
@@ -164,7 +169,10 @@ class BaseSession:
         return out
 
     def close(self) -> None:
-        """Free the session's state; `run` raises RuntimeError afterwards."""
+        """Free the session's state; `run` raises RuntimeError afterwards.
+
+        Runs in progress in other threads fail with `tf.errors.CancelledError`, as in TF.
+        """
         if not self._closed:
             self._closed = True
             for state in list(self._op_state.values()):
@@ -230,7 +238,12 @@ class BaseSession:
             key = fetches if isinstance(fetches, (Tensor, Operation, str)) else (_structure_key(fetches), ())
         plan = self._cache.get(key)
         if plan is None:
-            plan = self._compile(fetches, feed_keys, feed_dict)
+            try:
+                plan = self._compile(fetches, feed_keys, feed_dict)
+            except Exception as exc:
+                if self._closed:
+                    raise _cancelled() from exc
+                raise
             self._cache[key] = plan
         if plan.feed_components:
             values = []
@@ -242,14 +255,23 @@ class BaseSession:
                     values.extend(parts)
         else:
             values = feed_dict.values() if feed_dict else ()
-        if run_metadata is not None and options is not None and options.trace_level:
-            run_metadata.step_stats.Clear()
-            return plan.results(run_traced(plan, values, run_metadata.step_stats))
-        slots = plan.template.copy()  # Plan.execute, inlined: this is the per-call path users feel
-        for spec, value in zip(plan.feeds, values):
-            slots[spec.slot] = spec.convert(value)
-        execute(plan.steps, slots)
-        return plan.results(slots)
+        try:
+            if run_metadata is not None and options is not None and options.trace_level:
+                run_metadata.step_stats.Clear()
+                return plan.results(run_traced(plan, values, run_metadata.step_stats))
+            slots = plan.template.copy()  # Plan.execute, inlined: this is the per-call path users feel
+            for spec, value in zip(plan.feeds, values):
+                slots[spec.slot] = spec.convert(value)
+            execute(plan.steps, slots)
+            if self._closed:
+                raise _cancelled()
+            return plan.results(slots)
+        except MemoryError as exc:  # copying a fetched value out (a kernel's own OOM is already an OpError)
+            raise errors.ResourceExhaustedError(None, None, f"OOM when copying out the fetched values: {exc}") from exc
+        except Exception as exc:
+            if self._closed and not isinstance(exc, errors.CancelledError):
+                raise _cancelled() from exc  # close() freed the state this run was using: TF cancels the run
+            raise
 
     def _resolve_feed_key(self, key):
         if isinstance(key, Tensor):
@@ -286,10 +308,23 @@ class BaseSession:
                 components.append((k, None))
         if len(set(fed)) != len(fed):
             raise ValueError("The same tensor is fed twice in feed_dict.")
+        self._check_feeds_and_fetches(fed, builder.elements)
         plan = Compiler(self).compile(builder.elements, fed)
         plan.rebuild = rebuild
         plan.feed_components = components if has_components else None
         return plan
+
+    def _check_feeds_and_fetches(self, fed, elements) -> None:
+        """ValueError for a feed marked by `Graph.prevent_feeding` or a fetch by `prevent_fetching` (TF1)."""
+        graph = self._graph
+        if graph._unfeedable_tensors or graph._unfetchable_ops:
+            for t in fed:
+                if not graph.is_feedable(t):
+                    raise ValueError(f"Tensor {t} may not be fed.")
+            for e in elements:
+                if not graph.is_fetchable(e):
+                    op = e.op if isinstance(e, Tensor) else e
+                    raise ValueError(f"Operation {op.name!r} has been marked as not fetchable.")
 
     # ---- partial runs ------------------------------------------------------------------
     def partial_run_setup(self, fetches, feeds=None):
@@ -299,6 +334,7 @@ class BaseSession:
         builder = _FetchBuilder(self._graph)
         builder.build(fetches)
         fed = [self._resolve_feed_key(k) for k in (feeds or [])]
+        self._check_feeds_and_fetches(fed, builder.elements)
         handle = f"partial_run_{len(self._partial_runs)}"
         self._partial_runs[handle] = {"fetches": set(builder.elements), "feeds": set(fed), "values": {},
                                       "done": set()}

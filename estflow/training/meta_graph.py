@@ -22,6 +22,7 @@ import logging
 import os
 
 from google.protobuf import text_format
+from google.protobuf.message import DecodeError
 
 from estflow.core import graph_io, op_def_io, registry
 from estflow.core.graph import GraphKeys, Operation, Tensor, get_default_graph
@@ -289,20 +290,34 @@ def _add_collection(graph, key, col_def, scope, variable_objects) -> None:
         _logger.error("Cannot identify data type for collection %s. Skipping.", key)
         return
     from_proto = get_from_proto_function(key)
-    if from_proto is not None and kind == "bytes_list":
+    if from_proto is not None and kind != "bytes_list":
+        raise ValueError(f"MetaGraphDef collection '{key}' holds a {kind}; it must hold serialized "
+                         f"{get_collection_proto_type(key).__name__} protos (a bytes_list).")
+    if from_proto is not None:
         proto_type = get_collection_proto_type(key)
-        for value in col_def.bytes_list.value:
+        for i, value in enumerate(col_def.bytes_list.value):
             item = variable_objects.get(value) if proto_type is variable_pb2.VariableDef else None
             if item is None:
                 proto = proto_type()
-                proto.ParseFromString(value)
-                item = from_proto(proto, import_scope=scope)
+                try:
+                    proto.ParseFromString(value)
+                    item = from_proto(proto, import_scope=scope)
+                except (DecodeError, KeyError, ValueError, TypeError) as e:
+                    reason = e.args[0] if isinstance(e, KeyError) and e.args else e
+                    raise ValueError(f"MetaGraphDef collection '{key}', item {i} ({proto_type.__name__}) can't be "
+                                     f"restored: {reason}") from None
                 if proto_type is variable_pb2.VariableDef:
                     variable_objects[value] = item  # one Variable object however many collections hold it
             graph.add_to_collection(key, item)
     elif kind == "node_list":
         for name in col_def.node_list.value:
-            graph.add_to_collection(key, graph.as_graph_element(_prepend_scope(name, scope)))
+            try:
+                element = graph.as_graph_element(_prepend_scope(name, scope))
+            except (KeyError, ValueError, TypeError) as e:
+                reason = e.args[0] if isinstance(e, KeyError) and e.args else e
+                raise ValueError(f"MetaGraphDef collection '{key}' names '{name}', which the graph can't "
+                                 f"resolve: {reason}") from None
+            graph.add_to_collection(key, element)
     elif kind == "int64_list":
         for value in col_def.int64_list.value:
             graph.add_to_collection(key, int(value))

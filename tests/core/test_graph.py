@@ -534,3 +534,16 @@ def test_as_graph_def_from_version_holds_only_later_nodes():
     assert [n.name for n in g.as_graph_def(from_version=version).node] == ["y", "z"]
     assert [n.name for n in g.as_graph_def(from_version=g.version).node] == []
     assert z.op.type == "AddV2"
+
+
+def test_prevent_feeding_and_fetching_mark_tensors_and_ops():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [], name="x")
+        y = tf.identity(x * 2.0, name="y")
+        z = y + 1.0
+    assert g.is_feedable(y) and g.is_fetchable(y) and g.is_fetchable(y.op)
+    g.prevent_feeding(y)
+    g.prevent_fetching(z.op)
+    assert not g.is_feedable(y) and g.is_feedable(x)
+    assert not g.is_fetchable(z) and not g.is_fetchable(z.op) and g.is_fetchable(y)

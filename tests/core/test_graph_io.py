@@ -346,7 +346,7 @@ def test_input_map_errors(g):
     with g2.as_default():
         with pytest.raises(ValueError, match=r"not found in graph_def: \[nope:0\]"):
             graph_io.import_graph_def(gd, input_map={"nope:0": constant(1.0)})
-        with pytest.raises(ValueError, match="incompatible with expected float32"):
+        with pytest.raises(ValueError, match="incompatible with expected float[.]"):
             graph_io.import_graph_def(gd, input_map={"x:0": constant([1, 2], name="ints")}, name="bad")
         with pytest.raises(ValueError, match="Requested return_element 'missing:0' not found"):
             graph_io.import_graph_def(gd, return_elements=["missing:0"], name="again")
@@ -410,8 +410,9 @@ def test_bad_graph_defs(g):
     missing_input = text_format.Parse('node { name: "n" op: "NoOp" input: "^ghost" }', graph_pb2.GraphDef())
     with pytest.raises(ValueError, match="ghost"):
         graph_io.import_graph_def(missing_input)
-    cycle = text_format.Parse('node { name: "p" op: "Identity" input: "q" } node { name: "q" op: "Identity" '
-                              'input: "p" }', graph_pb2.GraphDef())
+    t = 'attr { key: "T" value { type: DT_FLOAT } }'
+    cycle = text_format.Parse(f'node {{ name: "p" op: "Identity" input: "q" {t} }} node {{ name: "q" op: "Identity" '
+                              f'input: "p" {t} }}', graph_pb2.GraphDef())
     with pytest.raises(ValueError, match="cycle"):
         graph_io.import_graph_def(cycle)
 
@@ -630,3 +631,368 @@ def test_import_graph_def_input_map_return_elements_name(g):
         t = tf.get_default_graph().get_tensor_by_name("import/y:0")
         with tf.Session() as sess:
             assert sess.run(t, {"import/x:0": [1.0, 1.0]}).tolist() == [3.0, 3.0]
+
+
+# ---- imported graphs are checked as TensorFlow checks them --------------------------------------
+_X = ('node { name: "x" op: "Const" attr { key: "dtype" value { type: DT_FLOAT } } '
+      'attr { key: "value" value { tensor { dtype: DT_FLOAT tensor_shape { dim { size: 2 } } float_val: 1.0 } } } } ')
+_T = 'attr { key: "T" value { type: DT_FLOAT } }'
+
+
+def _const(dtype: str, tensor: str, name: str = "c") -> str:
+    return (f'node {{ name: "{name}" op: "Const" attr {{ key: "dtype" value {{ type: {dtype} }} }} '
+            f'attr {{ key: "value" value {{ tensor {{ {tensor} }} }} }} }} ')
+
+
+# (label, GraphDef text, the start of TF's message, a further piece it holds)
+BAD_NODE_DEFS = [
+    ("T of string", _X + 'node { name: "add" op: "AddV2" input: "x" input: "x" '
+                         'attr { key: "T" value { type: DT_STRING } } }',
+     "Value for attr 'T' of string is not in the list of allowed values: bfloat16, half, float, double,",
+     "; NodeDef: {{node add}}; Op<name=AddV2; signature=x:T, y:T -> z:T; attr=T:type,allowed=[DT_BFLOAT16,"),
+    ("T an unknown enum", _X + 'node { name: "add" op: "AddV2" input: "x" input: "x" '
+                               'attr { key: "T" value { type: 777 } } }',
+     "AttrValue has invalid DataType enum: 777", "for attr 'T'"),
+    ("T a list", _X + 'node { name: "add" op: "AddV2" input: "x" input: "x" '
+                      'attr { key: "T" value { list { type: DT_FLOAT } } } }',
+     "AttrValue had value with type 'list(type)' when 'type' expected", "{{node add}}"),
+    ("T an int", _X + 'node { name: "add" op: "AddV2" input: "x" input: "x" attr { key: "T" value { i: 1 } } }',
+     "AttrValue had value with type 'int' when 'type' expected", "{{node add}}"),
+    ("T empty", _X + 'node { name: "add" op: "AddV2" input: "x" input: "x" attr { key: "T" value { } } }',
+     "AttrValue missing value with expected type 'type'", "{{node add}}"),
+    ("T missing", _X + 'node { name: "add" op: "AddV2" input: "x" input: "x" }',
+     "NodeDef missing attr 'T' from Op<name=AddV2;", "NodeDef: {{node add}}"),
+    ("T says int32, inputs are float", _X + 'node { name: "add" op: "AddV2" input: "x" input: "x" '
+                                            'attr { key: "T" value { type: DT_INT32 } } }',
+     "Input 0 of node import/add was passed float from import/x:0 incompatible with expected int32.", ""),
+    ("an attr the op lacks", _X + f'node {{ name: "add" op: "AddV2" input: "x" input: "x" {_T} '
+                                  'attr { key: "foo" value { i: 1 } } }',
+     "NodeDef mentions attr 'foo' not in Op<name=AddV2;", "NodeDef: {{node add}}"),
+    ("three inputs to AddV2", _X + f'node {{ name: "add" op: "AddV2" input: "x" input: "x" input: "x" {_T} }}',
+     "NodeDef expected inputs 'float, float' do not match 3 inputs specified; Op<name=AddV2;", "{{node add}}"),
+    ("N says 3, two inputs", _X + f'node {{ name: "s" op: "AddN" input: "x" input: "x" {_T} '
+                                  'attr { key: "N" value { i: 3 } } }',
+     "NodeDef expected inputs 'float, float, float' do not match 2 inputs specified", "{{node s}}"),
+    ("N below its minimum", f'node {{ name: "s" op: "AddN" {_T} attr {{ key: "N" value {{ i: 0 }} }} }}',
+     "Value for attr 'N' of 0 must be at least minimum 1", "{{node s}}"),
+    ("N a list", _X + f'node {{ name: "s" op: "AddN" input: "x" {_T} '
+                      'attr { key: "N" value { list { i: 1 } } } }',
+     "AttrValue had value with type 'list(int)' when 'int' expected", "{{node s}}"),
+    ("N of 2^40", _X + f'node {{ name: "s" op: "AddN" input: "x" {_T} '
+                       'attr { key: "N" value { i: 1099511627776 } } }',
+     "Number of outputs is too big: 1099511627776", "{{node s}}"),
+    ("a string attr outside its allowed values",
+     _X + f'node {{ name: "b" op: "BiasAdd" input: "x" input: "x" {_T} '
+          'attr { key: "data_format" value { s: "NWHC" } } }',
+     'Value for attr \'data_format\' of "NWHC" is not in the list of allowed values: "NHWC", "NCHW"', "{{node b}}"),
+    ("a shape attr below -1", 'node { name: "p" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } } '
+                              'attr { key: "shape" value { shape { dim { size: -7 } } } } }',
+     "Shape [-7] has dimensions with values below -1 (where -1 means unknown)", "{{node p}}"),
+    ("a Const int32 holding 1.5", _const("DT_INT32", "dtype: DT_FLOAT tensor_shape { } float_val: 1.5"),
+     "Type mismatch between value (float) and dtype (int32)", "{{node c}}"),
+    ("int32 values in float_val", _const("DT_INT32", "dtype: DT_INT32 tensor_shape { } float_val: 1.5"),
+     "Attr value has value that can't be converted to a Tensor: TensorProto of dtype int32 holds values in "
+     "float_val (its values belong in int_val)", "{{node c}}"),
+    ("tensor_content too short", _const("DT_FLOAT", 'dtype: DT_FLOAT tensor_shape { dim { size: 3 } } '
+                                                    'tensor_content: "abcdefgh"'),
+     "Attr value has value that can't be converted to a Tensor: tensor_content holds 8 bytes, but shape [3] of "
+     "dtype float needs 12", "{{node c}}"),
+    ("more values than elements", _const("DT_FLOAT", "dtype: DT_FLOAT tensor_shape { dim { size: 1 } } "
+                                                     "float_val: 1 float_val: 2"),
+     "Attr value has value that can't be converted to a Tensor: TensorProto holds 2 values but its shape [1] has 1 "
+     "elements", "{{node c}}"),
+    ("a negative tensor dimension", _const("DT_FLOAT", "dtype: DT_FLOAT tensor_shape { dim { size: -1 } }"),
+     "Attr value has value that can't be converted to a Tensor: Shape [-1] has negative dimensions", "{{node c}}"),
+    ("2^64 elements", _const("DT_FLOAT", "dtype: DT_FLOAT tensor_shape { dim { size: 4294967296 } "
+                                         "dim { size: 4294967296 } } float_val: 1"),
+     "Attr value has value that can't be converted to a Tensor: Shape [4294967296,4294967296] is too large "
+     "(more than 2**63 - 1 entries)", "{{node c}}"),
+    ("an unknown op", 'node { name: "u" op: "FooBar" }', "Op type not registered 'FooBar' in estflow (node 'u'", ""),
+    ("an unknown input node", f'node {{ name: "i" op: "Identity" input: "ghost" {_T} }}',
+     "Node 'i': Unknown input node 'ghost'.", ""),
+    ("an output the input lacks", _X + f'node {{ name: "i" op: "Identity" input: "x:3" {_T} }}',
+     "Node 'i': Connecting to invalid output 3 of source node x which has 1 outputs.", ""),
+    ("a data input after a control input", _X + f'node {{ name: "i" op: "Identity" input: "^x" input: "x" {_T} }}',
+     "Non-control input 'x' after control input in NodeDef: {{node i}}", ""),
+    ("a control input with an index", _X + f'node {{ name: "i" op: "Identity" input: "x" input: "^x:0" {_T} }}',
+     "Control input '^x:0' must not have ':' in NodeDef: {{node i}}", ""),
+    ("an illegal input name", _X + f'node {{ name: "i" op: "Identity" input: "x:01" {_T} }}',
+     "Illegal op input name 'x:01'; NodeDef: {{node i}}", ""),
+    ("an illegal node name", _X + f'node {{ name: "a b" op: "Identity" input: "x" {_T} }}',
+     "Illegal op name 'a b'", ""),
+]
+
+
+@pytest.mark.parametrize("text, start, also", [c[1:] for c in BAD_NODE_DEFS], ids=[c[0] for c in BAD_NODE_DEFS])
+def test_import_refuses_node_defs_tensorflow_refuses(g, text, start, also):
+    with pytest.raises(ValueError) as e:
+        graph_io.import_graph_def(text_format.Parse(text, graph_pb2.GraphDef()))
+    assert str(e.value).startswith(start), str(e.value)
+    assert also in str(e.value), str(e.value)
+    assert not g.get_operations(), "a refused graph_def adds nothing"
+
+
+def test_the_same_nodes_written_correctly_import_and_run(g):
+    text = (_X + f'node {{ name: "add" op: "AddV2" input: "x" input: "x" {_T} }} '
+            f'node {{ name: "s" op: "AddN" input: "x" input: "add" {_T} attr {{ key: "N" value {{ i: 2 }} }} }} '
+            + _const("DT_INT32", "dtype: DT_INT32 tensor_shape { dim { size: 3 } } int_val: 1 int_val: 2"))
+    s, c = graph_io.import_graph_def(text_format.Parse(text, graph_pb2.GraphDef()), return_elements=["s:0", "c:0"])
+    with Session() as sess:
+        np.testing.assert_array_equal(sess.run(s), [3.0, 3.0])
+        np.testing.assert_array_equal(sess.run(c), [1, 2, 2])  # a short list is padded with its last value
+
+
+def test_function_bodies_are_checked_too(g):
+    x = tf.placeholder(tf.int32, [], name="n")
+    tf.while_loop(lambda i: i < 5, lambda i: i + 1, [x], name="loop")
+    gd = g.as_graph_def()
+    body = next(f for f in gd.library.function if any(n.op == "AddV2" for n in f.node_def))
+    add = next(n for n in body.node_def if n.op == "AddV2")
+    add.attr["T"].type = types_pb2.DT_STRING
+    with Graph().as_default(), pytest.raises(ValueError) as e:
+        graph_io.import_graph_def(gd)
+    assert str(e.value).startswith(f"Function '{body.signature.name}': Value for attr 'T' of string is not in the "
+                                   "list of allowed values"), str(e.value)
+
+
+def _fuzz_source():
+    """A small real graph of common ops (and its fetches): placeholders, constants of each encoding,
+    list ops, reductions, strings, casts, gathers."""
+    graph = Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [None, 3], name="x")
+        w = tf.constant(np.arange(6, dtype=np.float32).reshape(3, 2), name="w")
+        y = tf.nn.relu(tf.matmul(x, w) + tf.constant([0.5, -0.5], name="b"), name="y")
+        s = tf.reduce_sum(y, axis=1, name="s")
+        fetches = [y, s, tf.concat([y, y], axis=1, name="c"), tf.add_n([s, s, s], name="n"),
+                   tf.reshape(y, [-1, 1, 2], name="r"), tf.zeros([40, 30], name="z"),
+                   tf.strings.regex_replace(tf.as_string(s), "[0-9]", "#", name="st"),
+                   tf.cast(s, tf.int32, name="i"), tf.gather(w, [0, 2], name="ga")]
+    return graph.as_graph_def().SerializeToString(), [t.name for t in fetches]
+
+
+def _names_a_node(message: str) -> bool:
+    return any(k in message for k in ("node", "Node", "(op: '"))
+
+
+def fuzz_graph_defs() -> dict:
+    """Flip bits of a serialized real graph at every offset: each result that still parses either imports
+    and runs (each fetch gives a value or a tf.errors.OpError naming its node) or is refused with a ValueError
+    naming the node; never an internal AttributeError/TypeError/IndexError/KeyError. Returns the counts."""
+    from google.protobuf.message import DecodeError
+
+    data, fetch_names = _fuzz_source()
+    rng = np.random.default_rng(9)
+    outcomes = {"unparsable": 0, "refused": 0, "imported": 0, "run failed": 0}
+    for offset in range(len(data)):
+        for bit in rng.choice(8, size=2, replace=False):
+            flipped = bytearray(data)
+            flipped[offset] ^= 1 << int(bit)
+            graph_def = graph_pb2.GraphDef()
+            try:
+                graph_def.ParseFromString(bytes(flipped))
+            except DecodeError:
+                outcomes["unparsable"] += 1
+                continue
+            with Graph().as_default() as graph:
+                try:
+                    graph_io.import_graph_def(graph_def, name="")
+                except ValueError as e:
+                    assert _names_a_node(str(e)), (offset, bit, str(e))
+                    outcomes["refused"] += 1
+                    continue
+                outcomes["imported"] += 1
+                names = {op.name for op in graph.get_operations()}
+                feed = {}
+                if "x" in names and graph.get_operation_by_name("x").type == "Placeholder":
+                    x = graph.get_tensor_by_name("x:0")
+                    feed = {x: np.ones([2, 3], object if x.dtype == tf.string else x.dtype.as_numpy_dtype)}
+                with Session() as sess:
+                    for name in fetch_names:
+                        if name.split(":")[0] not in names:
+                            continue
+                        try:
+                            sess.run(name, feed)
+                        except tf.errors.OpError as e:
+                            assert _names_a_node(e.message), (offset, bit, e.message)
+                            outcomes["run failed"] += 1
+                        except ValueError as e:  # a feed the flipped placeholder no longer takes, as in TF
+                            assert "feed" in str(e), (offset, bit, str(e))
+    return outcomes
+
+
+def _random_attr_value(rng) -> attr_value_pb2.AttrValue:
+    """An AttrValue of a random kind: odd ints, unknown enums, ref types, bad shapes and tensors, lists."""
+    av = attr_value_pb2.AttrValue()
+    kind = rng.choice(["i", "f", "s", "b", "type", "shape", "tensor", "list", "empty"])
+    if kind == "i":
+        av.i = int(rng.choice([0, 1, 2, -1, 3, 1 << 40, -(1 << 62)]))
+    elif kind == "f":
+        av.f = float(rng.choice([0.5, -1e30, np.nan]))
+    elif kind == "s":
+        av.s = bytes(rng.choice([b"SAME", b"NHWC", b"", b"\xff\xfe", b"x" * 100]))
+    elif kind == "b":
+        av.b = True
+    elif kind == "type":
+        av.type = int(rng.choice([0, 1, 3, 7, 9, 10, 101, 23, 999, 21, 14]))
+    elif kind == "shape":
+        for _ in range(rng.integers(4)):
+            av.shape.dim.add().size = int(rng.choice([-1, -5, 0, 3, 1 << 40]))
+        av.shape.unknown_rank = bool(rng.random() < 0.2)
+    elif kind == "tensor":
+        av.tensor.dtype = int(rng.choice([1, 3, 7, 9, 10, 0, 999]))
+        for _ in range(rng.integers(3)):
+            av.tensor.tensor_shape.dim.add().size = int(rng.choice([0, 2, 3, 1 << 31]))
+        field = rng.choice(["float_val", "int_val", "tensor_content", "string_val"])
+        if field == "tensor_content":
+            av.tensor.tensor_content = b"\x01" * int(rng.integers(30))
+        elif field == "string_val":
+            av.tensor.string_val.append(b"ab")
+        else:
+            getattr(av.tensor, field).extend([7] * int(rng.integers(4)))
+    elif kind == "list":
+        av.list.SetInParent()
+        item = rng.choice(["i", "type", "s", "shape"])
+        for _ in range(rng.integers(4)):
+            if item == "shape":
+                av.list.shape.add().dim.add().size = 2
+            else:
+                getattr(av.list, item).append({"i": 1 << 40, "type": 999, "s": b"q"}[item])
+    return av
+
+
+def fuzz_node_defs(trials: int = 1500) -> dict:
+    """Hand-built mutations of a real graph's NodeDefs (attrs replaced by values of random kinds, dropped or
+    added; inputs redirected or added): each imports and runs or is refused with a ValueError naming the node."""
+    data, fetch_names = _fuzz_source()
+    source = graph_pb2.GraphDef()
+    source.ParseFromString(data)
+    rng = np.random.default_rng(11)
+    outcomes = {"refused": 0, "imported": 0}
+    for _ in range(trials):
+        graph_def = graph_pb2.GraphDef()
+        graph_def.CopyFrom(source)
+        for _ in range(rng.integers(1, 3)):
+            node = graph_def.node[int(rng.integers(len(graph_def.node)))]
+            keys = sorted(node.attr)
+            r = rng.random()
+            if r < 0.6 and keys:
+                node.attr[keys[int(rng.integers(len(keys)))]].CopyFrom(_random_attr_value(rng))
+            elif r < 0.7 and keys:
+                del node.attr[keys[int(rng.integers(len(keys)))]]
+            elif r < 0.8:
+                node.attr[str(rng.choice(["foo", "T", "N", "Tidx", "axis", "dtype"]))].CopyFrom(_random_attr_value(rng))
+            elif r < 0.9 and node.input:
+                node.input[int(rng.integers(len(node.input)))] = str(rng.choice(["x:1", "w:0", "^w", "s", "ga:5"]))
+            else:
+                node.input.append(str(rng.choice(["x", "w", "^b", "s:0"])))
+        with Graph().as_default() as graph:
+            try:
+                graph_io.import_graph_def(graph_def, name="")
+            except ValueError as e:
+                assert _names_a_node(str(e)), str(e)
+                outcomes["refused"] += 1
+                continue
+            outcomes["imported"] += 1
+            names = {op.name for op in graph.get_operations()}
+            feed = {}
+            if "x" in names and graph.get_operation_by_name("x").type == "Placeholder":
+                x = graph.get_tensor_by_name("x:0")
+                feed = {x: np.ones([2, 3], object if x.dtype == tf.string else x.dtype.as_numpy_dtype)}
+            with Session() as sess:
+                for name in fetch_names:
+                    if name.split(":")[0] in names:
+                        try:
+                            sess.run(name, feed)
+                        except tf.errors.OpError as e:
+                            assert _names_a_node(e.message), e.message
+                        except ValueError as e:
+                            assert "feed" in str(e), str(e)
+    return outcomes
+
+
+def _in_bounded_subprocess(code: str, address_space: int = 1 << 30, timeout: float = 300):
+    """Run `code` in a fresh interpreter whose address space RLIMIT_AS bounds (a hang fails by `timeout`)."""
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=root, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    bounded = (f"import resource\nresource.setrlimit(resource.RLIMIT_AS, ({address_space}, {address_space}))\n"
+               + code)
+    proc = subprocess.run([sys.executable, "-c", bounded], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return proc.stdout
+
+
+def test_bit_flipped_graph_defs_import_and_run_or_fail_cleanly():
+    """`fuzz_graph_defs` in a process bounded to 1 GiB: flipped sizes (Fill's dims, a constant's shape) must be
+    refused with ResourceExhaustedError, not allocated."""
+    out = _in_bounded_subprocess("import json\nfrom tests.core.test_graph_io import fuzz_graph_defs\n"
+                                 "print(json.dumps(fuzz_graph_defs()))")
+    outcomes = json.loads(out.strip().splitlines()[-1])
+    assert min(outcomes.values()) > 20, outcomes  # every kind of outcome was exercised
+
+
+def test_hand_built_node_defs_import_and_run_or_fail_cleanly():
+    out = _in_bounded_subprocess("import json\nfrom tests.core.test_graph_io import fuzz_node_defs\n"
+                                 "print(json.dumps(fuzz_node_defs()))")
+    outcomes = json.loads(out.strip().splitlines()[-1])
+    assert outcomes["refused"] > 500 and outcomes["imported"] > 40, outcomes
+
+
+def test_bit_flipped_meta_graphs_import_or_fail_cleanly():
+    """The same for MetaGraphDefs with variables, collections and a while loop's function library
+    (imported only: a flipped loop bound may legitimately run for ever)."""
+    from google.protobuf.message import DecodeError
+
+    graph = Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [None, 3], name="x")
+        v = tf.Variable(np.ones([3, 2], np.float32), name="v")
+        loop = tf.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * 2.0), [0, tf.reduce_sum(x)], name="loop")
+        tf.identity(tf.matmul(x, v) + loop[1], name="y")
+        data = tf.train.export_meta_graph().SerializeToString()
+    rng = np.random.default_rng(10)
+    refused = imported = 0
+    for offset in rng.choice(len(data), size=700, replace=False):
+        flipped = bytearray(data)
+        flipped[offset] ^= 1 << int(rng.integers(8))
+        meta_graph = meta_graph_pb2.MetaGraphDef()
+        try:
+            meta_graph.ParseFromString(bytes(flipped))
+        except DecodeError:
+            continue
+        with Graph().as_default():
+            try:
+                tf.train.import_meta_graph(meta_graph)
+                imported += 1
+            except ValueError as e:
+                assert _names_a_node(str(e)) or "collection" in str(e) or "unction" in str(e), (offset, str(e))
+                refused += 1
+    assert refused > 20 and imported > 20, (refused, imported)
+
+
+def test_function_body_inputs_are_checked_against_the_attrs(g):
+    x = tf.placeholder(tf.int32, [], name="n")
+    tf.while_loop(lambda i: i < 5, lambda i: i + 1, [x], name="loop")
+    gd = g.as_graph_def()
+    body = next(f for f in gd.library.function if any(n.op == "AddV2" for n in f.node_def))
+    add = next(n for n in body.node_def if n.op == "AddV2")
+    add.attr["T"].type = types_pb2.DT_INT64
+    with Graph().as_default(), pytest.raises(ValueError) as e:
+        graph_io.import_graph_def(gd)
+    assert str(e.value).startswith("Node 'loop' (op: 'While') of the graph_def: "), str(e.value)
+    assert (f"Function '{body.signature.name}': Input 0 of node {add.name} was passed int32 from n:0 incompatible "
+            "with expected int64.") in str(e.value), str(e.value)
+
+
+def test_read_graph_def_of_a_damaged_file_names_it(g, tmp_path):
+    constant(1.0, name="c")
+    path = graph_io.write_graph(g, str(tmp_path), "graph.pb", as_text=False)
+    data = bytearray(open(path, "rb").read())
+    data[1] ^= 0xFF  # the first field's length: no longer a binary GraphDef, and not UTF-8 text
+    open(path, "wb").write(bytes(data))
+    with pytest.raises(ValueError, match=r"Cannot parse file .*graph\.pb as a GraphDef: not a binary one"):
+        graph_io.read_graph_def(path)

@@ -2,12 +2,13 @@
 
 import collections
 import re
+import threading
 
 import numpy as np
 import pytest
 
 import estflow as tf
-from estflow.core import devices, errors
+from estflow.core import devices, errors, registry
 from estflow.core.ops.constant_op import constant, placeholder
 from estflow.core.ops.math_ops import add, multiply
 from estflow.core.variables import Variable
@@ -706,3 +707,143 @@ def test_two_sessions_independent_variables_20_8_120_minus_42():
     with tf.Session() as s:
         s.run(W.initializer)
         assert s.run(assign_op) == 100
+
+
+# ---- close() while other threads run --------------------------------------------------------------
+_GATES: dict = {}  # op name -> (started, release): lets a test hold a run inside its kernel
+
+
+def _gate_kernel(op, ctx):
+    started, release = _GATES[op.name]
+
+    def kernel(x):
+        started.set()
+        release.wait(10)
+        return x
+
+    return kernel
+
+
+if "SessionTestGate" not in registry.registered_ops():
+    registry.register(registry.OpDef("SessionTestGate", infer=lambda x: registry.TensorSpec(x.shape, x.dtype),
+                                     make_kernel=_gate_kernel, cpu_only=True, input_names=("x: T",),
+                                     output_names=("y: T",), attr_types={"T": "type"}))
+
+
+def test_close_while_other_threads_run_cancels_their_runs(g):
+    """A run in progress when another thread closes the session fails with CancelledError (TF's error),
+    not with an error about the state close() freed ("uninitialized value")."""
+    v = Variable(2.0, name="v")
+    held = []
+    for i in range(3):  # each thread's run blocks in its gate, then reads the variable again
+        gated = registry.apply_op("SessionTestGate", v.read_value(), name=f"gate{i}")
+        _GATES[gated.op.name] = (threading.Event(), threading.Event())
+        held.append(gated + v)
+    sess = tf.Session()
+    sess.run(v.initializer)
+    outcomes = [None] * len(held)
+
+    def worker(i):
+        try:
+            outcomes[i] = sess.run(held[i])
+        except Exception as e:  # noqa: BLE001 - the outcome is what the test checks
+            outcomes[i] = e
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(held))]
+    for t in threads:
+        t.start()
+    for t in held:
+        assert _GATES[t.op.inputs[0].op.name][0].wait(10)
+    sess.close()
+    for t in held:
+        _GATES[t.op.inputs[0].op.name][1].set()
+    for t in threads:
+        t.join(10)
+    for outcome in outcomes:
+        assert isinstance(outcome, errors.CancelledError), outcome
+        assert "cancelled" in str(outcome) and "closed" in str(outcome)
+    with pytest.raises(RuntimeError, match="closed Session"):  # a run started after close()
+        sess.run(held[0])
+
+
+def test_runs_racing_close_end_cleanly_or_cancelled(g):
+    """Threads running a variable-reading loop while the session closes: each run returns the right
+    value, is cancelled, or (started after close) says the session is closed; nothing else."""
+    v = Variable(1.0, name="v")
+    total = tf.while_loop(lambda i, s: i < 200, lambda i, s: (i + 1, s + v), [0, 0.0])[1]
+    sess = tf.Session()
+    sess.run(v.initializer)
+    seen, stop = [], threading.Event()
+
+    def worker():
+        while not stop.is_set():
+            try:
+                seen.append(float(sess.run(total)))
+            except errors.CancelledError:
+                seen.append("cancelled")
+            except RuntimeError as e:
+                seen.append("closed" if "closed Session" in str(e) else e)
+                return
+            except Exception as e:  # noqa: BLE001 - recorded and refused below
+                seen.append(e)
+                return
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    while len(seen) < 8:
+        threading.Event().wait(0.001)
+    sess.close()
+    stop.set()
+    for t in threads:
+        t.join(30)
+    assert all(x in (200.0, "cancelled", "closed") for x in seen), [x for x in seen if not isinstance(x, float)]
+
+
+def test_feeding_a_tensor_marked_not_feedable_is_refused(g):
+    x = placeholder(tf.float32, [], name="x")
+    y = tf.identity(x * 2.0, name="y")
+    z = tf.add(y, 1.0, name="z")
+    with tf.Session() as sess:
+        assert sess.run(z, {y: 5.0}) == 6.0  # a compiled plan with that feed is dropped below
+        g.prevent_feeding(y)
+        with pytest.raises(ValueError) as e:
+            sess.run(z, {y: 5.0})
+        assert str(e.value) == f"Tensor {y} may not be fed."
+        assert sess.run(z, {x: 1.0}) == 3.0
+        with pytest.raises(ValueError, match="may not be fed"):
+            sess.partial_run_setup([z], [y])
+        g.prevent_fetching(z.op)
+        with pytest.raises(ValueError) as e:
+            sess.run([y, z], {x: 1.0})
+        assert str(e.value) == "Operation 'z' has been marked as not fetchable."
+        with pytest.raises(ValueError, match="not fetchable"):
+            sess.run("z", {x: 1.0})
+        assert sess.run(y, {x: 1.0}) == 2.0
+
+
+def test_out_of_memory_while_copying_out_a_fetch_is_resource_exhausted():
+    """In a process bounded to 1 GiB, a 600 MB value that fits once but not twice fails as TF's
+    ResourceExhaustedError, not a raw MemoryError."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    code = f"""
+import resource
+resource.setrlimit(resource.RLIMIT_AS, ({1 << 30}, {1 << 30}))
+import estflow as tf
+with tf.Graph().as_default():
+    big = tf.fill([150, 1000, 1000], 1.0)  # folded when the plan compiles: its fetch is a copy
+    with tf.Session() as sess:
+        try:
+            sess.run(big)
+        except tf.errors.ResourceExhaustedError as e:
+            print("refused:", e.message.splitlines()[0])
+"""
+    env = dict(os.environ, PYTHONPATH=root, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.startswith("refused: OOM"), proc.stdout

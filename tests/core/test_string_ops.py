@@ -238,7 +238,7 @@ RUN_ERRORS = [
      [b("ab", "cd"), np.array([0, 1], np.int32), np.array([1], np.int32)], errors.InvalidArgumentError,
      "pos and len should have the same shape, got: [2] vs. [1]"),
     ("regex_bad_pattern", lambda x, p: S.regex_replace(x, p, "y"), [b("a"), np.array(b"(", dtype=object)],
-     errors.InvalidArgumentError, "Invalid pattern: (, error: missing ), unterminated subpattern at position 0"),
+     errors.InvalidArgumentError, "Invalid pattern: (, error: missing ): ("),
     ("regex_pattern_scalar", lambda x, p: S.regex_full_match(x, p), [b("a"), b("a")], errors.InvalidArgumentError,
      "Pattern must be scalar, but received [1]"),
     ("regex_rewrite_scalar", lambda x, r: S.regex_replace(x, constant("a"), r), [b("a"), b("b")],
@@ -275,7 +275,7 @@ BUILD_ERRORS = [
     (lambda: strings.length(constant(["a"]), unit="UTF16"), ValueError,
      "unit must be one of BYTE, UTF8_CHAR; got 'UTF16'."),
     (lambda: S.regex_replace(constant(["a"]), "(", "x"), ValueError,
-     "Invalid pattern: (, error: missing ), unterminated subpattern at position 0"),
+     "Invalid pattern: (, error: missing ): ("),
     (lambda: S.regex_full_match(constant(["a"]), "[a"), ValueError, "Invalid pattern: [a, error:"),
     (lambda: S.string_join([constant(["a", "b"]), constant(["a"])]), ValueError,
      "Input shapes do not match: (2,) vs. (1,)"),
@@ -350,3 +350,33 @@ def test_string_ops_values():
     assert out[4].tolist() == [b"1.500000"]
     assert out[5].tolist() == [2.5]
     assert out[6].tolist() == [[b"a", b"b"], [b"c", b""]]
+
+
+# ---- RE2 semantics: linear-time matching, RE2's syntax and errors ------------------------------
+def test_a_pattern_that_backtracks_exponentially_elsewhere_runs_in_linear_time():
+    """`(a+)+$` against "aaaa...ab" takes 2^n steps in a backtracking engine (Python's `re` would not
+    return within the test run); RE2 answers at once, also for a pattern read from an imported graph."""
+    text = "a" * 64 + "b"
+    with tf.Graph().as_default() as g:
+        S.regex_full_match(constant([text, "aaa"]), r"(a+)+$", name="match")
+        S.regex_replace(constant([text]), constant(r"(a|aa)+$"), "X", name="replace")
+    with tf.Graph().as_default():
+        match, replace = tf.import_graph_def(g.as_graph_def(), return_elements=["match:0", "replace:0"])
+        with tf.Session() as sess:
+            got_match, got_replace = sess.run([match, replace])
+    assert got_match.tolist() == [False, True]
+    assert got_replace.tolist() == [text.encode()]
+
+
+def test_perl_only_constructs_are_refused_as_re2_refuses_them():
+    for pattern, reason in [(r"(?<=a)b", "invalid perl operator: (?<="), (r"(a)\1", "invalid escape sequence: \\1")]:
+        with tf.Graph().as_default(), pytest.raises(ValueError) as e:
+            S.regex_full_match(constant(["ab"]), pattern)
+        assert str(e.value).startswith(f"Invalid pattern: {pattern}, error: {reason}"), str(e.value)
+
+
+def test_patterns_match_utf8_bytes_as_re2_does():
+    with tf.Graph().as_default(), tf.Session() as sess:
+        x = constant(np.array([b"\xff", "é".encode(), b"a"], dtype=object))
+        assert sess.run(S.regex_full_match(x, ".")).tolist() == [False, True, True]
+        assert sess.run(S.regex_replace(x, "é", "e")).tolist() == [b"\xff", b"e", b"a"]

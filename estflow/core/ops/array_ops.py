@@ -91,7 +91,10 @@ def _shape_from_shape_input(spec: TensorSpec) -> TensorShape:
         return TensorShape([None if v < 0 else v for v in value])
     n = spec.shape.ndims
     if n == 1 and spec.shape.as_tuple()[0] is not None:
-        return TensorShape([None] * spec.shape.as_tuple()[0])
+        rank = spec.shape.as_tuple()[0]
+        if rank > 254:  # TF's limit on a shape's rank (a shape read from a file may claim anything)
+            raise ValueError(f"Shape must have at most 254 dimensions, but the shape argument has {rank} elements")
+        return TensorShape([None] * rank)
     return TensorShape(None)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from estflow.core import dtypes, row_rules
 from estflow.core.graph import Tensor, get_default_graph
+from estflow.core.lazy_constant import LazyConstant, value_of
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_conversion_registry import _conversion_functions
 from estflow.core.tensor_shape import TensorShape, as_shape
@@ -13,13 +14,20 @@ from estflow.core.tensor_util import to_numpy
 
 
 def _infer_const(*, value, dtype):
+    if type(value) is LazyConstant:  # an imported constant not expanded yet: no value to fold
+        return TensorSpec(value.shape, dtype)
     return TensorSpec(value.shape, dtype, value)
+
+
+def _const_kernel(xp, value, dtype):
+    value = value_of(value)  # a LazyConstant expands here, when a plan first needs it
+    return xp.asarray(value) if dtype != dtypes.string else value
 
 
 register(OpDef(
     "Const",
     infer=_infer_const,
-    kernel=lambda xp, value, dtype: xp.asarray(value) if dtype != dtypes.string else value,
+    kernel=_const_kernel,
     attrs={"value": REQUIRED, "dtype": REQUIRED},
     differentiable=False,
     output_names=("output: dtype",), attr_types={"value": "tensor", "dtype": "type"}, row_wise=row_rules.invariant,

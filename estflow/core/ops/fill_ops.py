@@ -6,6 +6,7 @@ import numpy as np
 
 from estflow.core import dtypes, row_rules
 from estflow.core.graph import Tensor, name_scope
+from estflow.core.lazy_constant import check_large_allocation
 from estflow.core.ops.array_ops import (
     _cast,
     _check_int,
@@ -67,6 +68,7 @@ def _fill_kernel(xp, dims, value):
     for i, d in enumerate(target):
         if d < 0:
             raise _invalid(f"dims[{i}] = {d} must be nonnegative.")
+    check_large_allocation(target, value.dtype, "Fill's output")  # dims read from a file may ask for anything
     return xp.full(target, value, dtype=value.dtype)
 
 

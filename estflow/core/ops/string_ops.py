@@ -487,91 +487,52 @@ def length(input, name=None, unit="BYTE"):  # noqa: A002 - TF's argument name
 
 
 # ---- regular expressions ----------------------------------------------------------------
-_POSIX_CLASSES = {
-    "alnum": "0-9A-Za-z", "alpha": "A-Za-z", "ascii": "\\x00-\\x7f", "blank": "\\t ", "cntrl": "\\x00-\\x1f\\x7f",
-    "digit": "0-9", "graph": "!-~", "lower": "a-z", "print": " -~", "punct": "!-/:-@\\[-`{-~",
-    "space": "\\t\\n\\v\\f\\r ", "upper": "A-Z", "word": "0-9A-Za-z_", "xdigit": "0-9A-Fa-f",
-}
+# Patterns run on RE2 itself (the `google-re2` binding), as in TensorFlow: RE2 matches in time
+# linear in the text, so a pattern read from an imported graph (`(a+)+$`) cannot hang a run the
+# way a backtracking engine would, and RE2's syntax (`\\z`, `[[:alpha:]]`, `\\Q...\\E`, UTF-8 on
+# the raw bytes) needs no translation.
+@functools.cache
+def _re2():
+    """The RE2 binding and its options, loaded on the first regex (keeps the engine's first use fast)."""
+    import re2  # noqa: PLC0415 - deferred: only graphs with regex ops need it (1.5 ms to load)
 
-
-def _re2_to_python(pattern: str) -> str:
-    """Translate the RE2 constructs Python's `re` spells differently or lacks."""
-    multiline = re.match(r"\(\?[a-zA-Z]*m", pattern) is not None
-    out, i, in_class = [], 0, False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\" and i + 1 < len(pattern):
-            nxt = pattern[i + 1]
-            if nxt == "Q":  # \Q...\E: a literal run
-                end = pattern.find("\\E", i + 2)
-                end = len(pattern) if end < 0 else end
-                out.append(re.escape(pattern[i + 2:end]))
-                i = end + 2
-                continue
-            out.append("\\Z" if nxt == "z" and not in_class else pattern[i:i + 2])
-            i += 2
-            continue
-        if in_class:
-            m = re.match(r"\[:(\^?)(\w+):\]", pattern[i:])
-            if m and m.group(2) in _POSIX_CLASSES and not m.group(1):
-                out.append(_POSIX_CLASSES[m.group(2)])
-                i += m.end()
-                continue
-            if c == "]" and out and out[-1] not in ("[", "[^"):
-                in_class = False
-        elif c == "[":
-            in_class = True
-            if pattern.startswith("[^", i):
-                out.append("[^")
-                i += 2
-                continue
-        elif c == "$" and not multiline:  # RE2's $ is the end of the text, never before a final newline
-            out.append("\\Z")
-            i += 1
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
+    options = re2.Options()
+    options.log_errors = False  # the error reaches the caller as InvalidArgumentError instead
+    return re2, options
 
 
 @functools.lru_cache(maxsize=256)
 def _compile(pattern: bytes):
-    text = pattern.decode("utf-8", errors="surrogateescape")
+    re2, options = _re2()
     try:
-        return re.compile(_re2_to_python(text))
-    except re.error as e:
-        raise _invalid(f"Invalid pattern: {text}, error: {e}") from None
+        return re2.compile(pattern, options)
+    except re2.error as e:
+        reason = e.args[0] if e.args else e
+        reason = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+        text = pattern.decode("utf-8", errors="replace")
+        raise _invalid(f"Invalid pattern: {text}, error: {reason}") from None
 
 
 def _parse_rewrite(rewrite: bytes, groups: int):
-    """RE2 rewrite text as parts: str literals and int group numbers; None when RE2 would refuse it."""
-    text = rewrite.decode("utf-8", errors="surrogateescape")
+    """RE2 rewrite text as parts: bytes literals and int group numbers; None when RE2 would refuse it."""
     parts, i = [], 0
-    while i < len(text):
-        c = text[i]
-        if c != "\\":
+    while i < len(rewrite):
+        c = rewrite[i:i + 1]
+        if c != b"\\":
             parts.append(c)
             i += 1
             continue
-        nxt = text[i + 1] if i + 1 < len(text) else ""
-        if nxt.isdigit() and nxt.isascii():
+        nxt = rewrite[i + 1:i + 2]
+        if nxt.isdigit():
             if int(nxt) > groups:
                 return None
             parts.append(int(nxt))
-        elif nxt == "\\":
-            parts.append("\\")
+        elif nxt == b"\\":
+            parts.append(b"\\")
         else:
             return None
         i += 2
     return parts
-
-
-def _decode(s: bytes) -> str:
-    return s.decode("utf-8", errors="surrogateescape")
-
-
-def _encode(s: str) -> bytes:
-    return s.encode("utf-8", errors="surrogateescape")
 
 
 def _regex_replace(x, pattern: bytes, rewrite: bytes, replace_global: bool):
@@ -581,10 +542,10 @@ def _regex_replace(x, pattern: bytes, rewrite: bytes, replace_global: bool):
         return x.copy()
 
     def substitute(m):
-        return "".join(p if isinstance(p, str) else (m.group(p) or "") for p in parts)
+        return b"".join(p if isinstance(p, bytes) else (m.group(p) or b"") for p in parts)
 
     count = 0 if replace_global else 1
-    return _map(lambda s: _encode(regex.sub(substitute, _decode(s), count=count)), x)
+    return _map(lambda s: regex.sub(substitute, s, count=count), x)
 
 
 def _scalar_string(x, what: str) -> bytes:
@@ -648,7 +609,7 @@ register(OpDef(
 
 def _full_match(x, pattern: bytes):
     regex = _compile(pattern)
-    return _map(lambda s: regex.fullmatch(_decode(s)) is not None, x, bool)
+    return _map(lambda s: regex.fullmatch(s) is not None, x, bool)
 
 
 register(OpDef(
