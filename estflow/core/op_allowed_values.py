@@ -342,6 +342,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'half', 'bfloat16', 'float', 'double',
         ),
     },
+    'EmptyTensorList': {
+        'shape_type': (
+            'int32', 'int64',
+        ),
+    },
     'Erf': {
         'T': (
             'bfloat16', 'half', 'float', 'double',
@@ -1015,6 +1020,36 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         'Tindices': (
             'int32', 'int64',
+        ),
+    },
+    'SparseCross': {
+        'sparse_types': (
+            'int64', 'string',
+        ),
+        'dense_types': (
+            'int64', 'string',
+        ),
+        'out_type': (
+            'int64', 'string',
+        ),
+        'internal_type': (
+            'int64', 'string',
+        ),
+    },
+    'SparseCrossHashed': {
+        'sparse_types': (
+            'int64', 'string',
+        ),
+        'dense_types': (
+            'int64', 'string',
+        ),
+    },
+    'SparseCrossV2': {
+        'sparse_types': (
+            'int64', 'string',
+        ),
+        'dense_types': (
+            'int64', 'string',
         ),
     },
     'SparseSegmentMean': {

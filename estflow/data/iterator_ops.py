@@ -166,7 +166,7 @@ def _values(tensors, inputs) -> dict:
 
 # ---- ops -----------------------------------------------------------------------------------------------
 def _handle_spec(*inputs, **_):
-    return TensorSpec([], dtypes.string)
+    return TensorSpec([], dtypes.resource)  # TF's iterator handle: a resource naming session state
 
 
 def _resource_name(op: Operation) -> bytes:
@@ -278,7 +278,7 @@ register(OpDef(
 def _from_string_handle_infer(handle, *, output_types, output_shapes):
     if handle.dtype != dtypes.string or handle.shape.ndims not in (None, 0):
         raise ValueError(f"string_handle must be a scalar string tensor, got {handle.dtype.name} {handle.shape}")
-    return TensorSpec([], dtypes.string)
+    return TensorSpec([], dtypes.resource)
 
 
 register(OpDef(
