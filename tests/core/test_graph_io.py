@@ -996,3 +996,15 @@ def test_read_graph_def_of_a_damaged_file_names_it(g, tmp_path):
     open(path, "wb").write(bytes(data))
     with pytest.raises(ValueError, match=r"Cannot parse file .*graph\.pb as a GraphDef: not a binary one"):
         graph_io.read_graph_def(path)
+
+
+def test_graphs_estflow_builds_import_back(g):
+    """The checks refuse what TF refuses, never a graph estflow itself wrote: iterators (whose handles
+    estflow keeps as host objects), variables, list ops, strings."""
+    x = tf.data.Dataset.from_tensor_slices(np.arange(6, dtype=np.float32)).batch(2)
+    batch = tf.data.make_one_shot_iterator(x).get_next()
+    v = tf.Variable(np.ones(2, np.float32), name="v")
+    tf.add_n([batch, v, batch], name="total")
+    tf.strings.regex_full_match(tf.as_string(batch), "[0-9.]+", name="digits")
+    with Graph().as_default():
+        graph_io.import_graph_def(g.as_graph_def())

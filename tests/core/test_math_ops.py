@@ -330,8 +330,8 @@ INT_CASES = [
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.int8])
 @pytest.mark.parametrize("label,build,ref", INT_CASES, ids=[c[0] for c in INT_CASES])
 def test_integer_case(label, build, ref, dtype):
-    if label == "pow" and dtype == np.int8:
-        pytest.skip("TF's Pow has no int8 kernel")
+    if label in ("pow", "truncatemod", "squared_difference") and dtype == np.int8:
+        pytest.skip(f"TF's {label} takes no int8")
     x, y = INT_X.astype(dtype), INT_Y.astype(dtype)
     g = tf.Graph()
     with g.as_default():
@@ -812,3 +812,14 @@ def _assert_same_on_gpu(on_gpu, cpu, gpu, label):
         np.testing.assert_array_equal(on_gpu, cpu, err_msg=label)
     else:
         np.testing.assert_allclose(on_gpu, cpu, rtol=2e-3 if cpu.dtype == np.float16 else 1e-5, err_msg=label)
+
+
+def test_binary_ops_take_only_the_dtypes_tensorflow_allows():
+    """A graph TF would refuse (TruncateMod of int8, SquaredDifference of uint16) can't be built either, so every graph
+    estflow builds imports back (GraphDef import checks TF's allowed values)."""
+    with tf.Graph().as_default():
+        with pytest.raises(TypeError, match="DataType int8 not in list of allowed values"):
+            m.truncatemod(constant([1], tf.int8), constant([1], tf.int8))
+        with pytest.raises(TypeError, match="DataType uint16 not in list of allowed values"):
+            m.squared_difference(constant([1], tf.uint16), constant([1], tf.uint16))
+        assert m.add(constant([1], tf.uint16), constant([1], tf.uint16)).dtype == tf.uint16  # AddV2 takes it

@@ -17,6 +17,8 @@ from estflow.core import dtypes, row_rules
 from estflow.core import errors as _errors
 from estflow.core.graph import Tensor, _graph_of
 from estflow.core.indexed_slices import IndexedSlices
+from estflow.core.lazy_constant import datatype_string
+from estflow.core.op_allowed_values import ALLOWED
 from estflow.core.ops.constant_op import constant, convert_to_tensor
 from estflow.core.registry import OpDef, TensorSpec, apply_op, broadcast_shapes, register
 from estflow.core.tensor_shape import TensorShape
@@ -289,6 +291,15 @@ _BINARY = [
     ("SquaredDifference", _NUMERIC, _squared_difference_kernel, _squared_difference_grad),
     ("Atan2", _FLOATS, _arith("arctan2"), _atan2_grad),
 ]
+
+
+def _within_tf(name: str, allowed: tuple) -> tuple:
+    """The dtypes of `allowed` that TF allows for op `name`'s T: a graph TF would refuse can't be built."""
+    tf_names = ALLOWED.get(name, {}).get("T")
+    return allowed if tf_names is None else tuple(d for d in allowed if datatype_string(d.as_datatype_enum) in tf_names)
+
+
+_BINARY = [(name, _within_tf(name, allowed), kernel, grad) for name, allowed, kernel, grad in _BINARY]
 for _name, _allowed, _kernel, _grad in _BINARY:
     register(OpDef(_name, infer=_infer_binary(_allowed), kernel=_kernel, grad=_grad, same_dtype="all",
                    forwards_input=_name in _FORWARDING,
