@@ -213,3 +213,56 @@ def test_input_layer_on_the_gpu_keeps_string_ops_on_the_cpu(gpu, capsys):
         t.dtype == tf.string for t in list(op.inputs) + list(op.outputs))]
     assert string_ops and all(placed[name].endswith("device:CPU:0") for name in string_ops)
     assert placed[out.op.name].endswith("device:GPU:0")
+
+
+# ---- interop: real TensorFlow runs the feature transforms estflow wrote -------------------------
+_TF_RUNS_COLUMNS = """
+import json, sys
+import numpy as np
+import tensorflow.compat.v1 as tf
+tf.disable_eager_execution()
+prefix = sys.argv[1]
+with tf.Session() as sess:
+    tf.train.import_meta_graph(prefix + ".meta").restore(sess, prefix)
+    sess.run(tf.tables_initializer())
+    feed = {"age:0": [[25.0], [47.0], [70.0]], "education:0": [["Masters"], ["HS-grad"], ["Unknown"]],
+            "occupation:0": [["Sales"], ["Tech-support"], [""]]}
+    deep, wide = sess.run(["deep:0", "wide:0"], feed)
+print(json.dumps({"deep": deep.tolist(), "wide": wide.tolist()}))
+"""
+
+
+@pytest.mark.interop
+def test_tensorflow_runs_the_feature_columns_estflow_wrote(tmp_path, tf_python):
+    """Vocabulary tables, FarmHash buckets, a cross, buckets and an embedding, written by estflow as a
+    meta graph and checkpoint: TensorFlow imports them and computes the same inputs and logits."""
+    from tests.interop import run_tensorflow
+
+    fc = tf.feature_column
+    g = tf.Graph()
+    with g.as_default():
+        features = {"age": tf.placeholder(tf.float32, [None, 1], name="age"),
+                    "education": tf.placeholder(tf.string, [None, 1], name="education"),
+                    "occupation": tf.placeholder(tf.string, [None, 1], name="occupation")}
+        age = fc.numeric_column("age")
+        education = fc.categorical_column_with_vocabulary_list("education", ["Bachelors", "HS-grad", "Masters"],
+                                                               num_oov_buckets=1)
+        occupation = fc.categorical_column_with_hash_bucket("occupation", 100)
+        deep = fc.input_layer(features, [age, fc.indicator_column(education), fc.embedding_column(occupation, 4)])
+        wide = fc.linear_model(features, [fc.bucketized_column(age, [30, 50]), education,
+                                          fc.crossed_column(["education", "occupation"], 50)])
+        tf.identity(deep, name="deep")
+        tf.identity(wide, name="wide")
+        saver = tf.train.Saver()
+        feed = {features["age"]: [[25.0], [47.0], [70.0]],
+                features["education"]: [["Masters"], ["HS-grad"], ["Unknown"]],
+                features["occupation"]: [["Sales"], ["Tech-support"], [""]]}
+        with tf.Session() as sess:
+            sess.run([tf.global_variables_initializer(), tf.tables_initializer()])
+            for v in tf.trainable_variables():  # weights that make every column count in the logits
+                sess.run(v.assign(tf.random_uniform(v.shape, seed=len(v.name))))
+            ours = sess.run({"deep": deep, "wide": wide}, feed)
+            prefix = saver.save(sess, str(tmp_path / "columns.ckpt"))
+    theirs = run_tensorflow(tf_python, _TF_RUNS_COLUMNS, prefix)
+    np.testing.assert_allclose(theirs["deep"], ours["deep"], rtol=1e-6)
+    np.testing.assert_allclose(theirs["wide"], ours["wide"], rtol=1e-6)
