@@ -304,10 +304,33 @@ def _fingerprints(values: np.ndarray) -> np.ndarray:
     return values.astype(np.int64, copy=False).view(np.uint64)
 
 
+_row_indices: dict = {}  # batch size -> the read-only [[0, 0], [1, 0], ...] of a one-per-row cross
+
+
+def _one_per_row_cross(dense: list, batch: int, hash_key: int, num_buckets: int):
+    """SparseCross of dense [batch, 1] inputs (crossed_column over single-valued features): cross i
+    is row i's values folded in order, the whole batch at once (the usual feature-column case)."""
+    h = hash_key & ((1 << 64) - 1)
+    for x in dense:
+        h = hashing.fingerprint_cat64(h, _fingerprints(x.reshape(-1)))
+    out_indices = _row_indices.get(batch)
+    if out_indices is None:
+        out_indices = np.zeros((batch, 2), dtype=np.int64)
+        out_indices[:, 0] = np.arange(batch, dtype=np.int64)
+        out_indices.flags.writeable = False  # shared by every run of this batch size
+        if len(_row_indices) >= 16:
+            _row_indices.clear()
+        _row_indices[batch] = out_indices
+    modulus = np.uint64(num_buckets) if num_buckets > 0 else _INT64_MAX
+    return out_indices, (h % modulus).astype(np.int64), np.array([batch, 1 if batch else 0], dtype=np.int64)
+
+
 def _sparse_cross_kernel(xp, *inputs, N, hashed_output, num_buckets, hash_key, sparse_types,  # noqa: N803
                          dense_types, out_type, internal_type):
     indices, values, shapes, dense = _cross_inputs(inputs, N)
     batch = _validate(indices, values, shapes, dense, internal_type)
+    if not N and dense and out_type != dtypes.string and all(x.shape[1] == 1 for x in dense):
+        return _one_per_row_cross(dense, batch, int(hash_key), int(num_buckets))
     cols = _columns(indices, values, shapes, dense, batch)
     out_indices, out_shape, positions = _product(cols, batch)
     if out_type == dtypes.string:  # TF picks the kernel by out_type; `hashed_output` only documents it

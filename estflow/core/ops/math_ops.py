@@ -18,7 +18,7 @@ from estflow.core import errors as _errors
 from estflow.core.graph import Tensor, _graph_of
 from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.ops.constant_op import constant, convert_to_tensor
-from estflow.core.registry import OpDef, TensorSpec, apply_op, broadcast_shapes, register
+from estflow.core.registry import Fusion, OpDef, TensorSpec, apply_op, broadcast_shapes, register
 from estflow.core.tensor_shape import TensorShape
 
 # ---- TF's type constraints -----------------------------------------------------------------------
@@ -270,6 +270,55 @@ def _no_grad_2(op, grad):
     return None, None
 
 
+def _const_is(t: Tensor, value) -> bool:
+    v = t._const_value
+    return v is not None and np.ndim(v) == 0 and v == value
+
+
+def _fuse_masked_gather(op):
+    """Mul(GatherV2(params, Maximum(ids, 0), 0), ExpandDims(Cast(GreaterEqual(ids, 0)), -1)) as one step.
+
+    This is how feature columns sum one weight (or embedding row) per example with negative
+    ids (out of vocabulary) adding nothing: six kernels, of which the plan runs one doing the
+    same numpy operations, so the values are those of the six ops. Bad ids raise through
+    GatherV2's own kernel, with its message.
+    """
+    rows, mask = op._inputs
+    gather, expand = rows._op, mask._op
+    if gather._type != "GatherV2" or expand._type != "ExpandDims" or gather._attrs.get("batch_dims", 0) != 0:
+        return None
+    params, safe, axis = gather._inputs
+    cast_t, dim = expand._inputs
+    maximum, cast = safe._op, cast_t._op
+    if maximum._type != "Maximum" or cast._type != "Cast" or cast._inputs[0]._op._type != "GreaterEqual":
+        return None
+    ge = cast._inputs[0]._op
+    ids, zero = maximum._inputs
+    ids_again, zero_again = ge._inputs
+    if ids_again is not ids or not (_const_is(zero, 0) and _const_is(zero_again, 0) and _const_is(axis, 0)):
+        return None
+    if ids.shape.ndims is None or not (_const_is(dim, -1) or _const_is(dim, ids.shape.ndims)):
+        return None
+    if cast._attrs.get("DstT") != rows.dtype or ids.dtype not in (dtypes.int32, dtypes.int64):
+        return None
+    if any(len(t._consumers) != 1 for t in (rows, mask, safe, cast_t, cast._inputs[0])):
+        return None
+    if any(o._control_inputs for o in (gather, expand, maximum, cast, ge)):
+        return None
+    gather_kernel, gather_attrs = gather._op_def.kernel, gather._attrs
+    np_dtype = rows.dtype.as_numpy_dtype
+
+    def kernel(xp, table, x):
+        present = x >= 0
+        safe_ids = xp.maximum(x, 0)
+        if safe_ids.size and (table.ndim == 0 or int(safe_ids.max()) >= table.shape[0]):
+            gather_kernel(xp, table, safe_ids, np.int32(0), **gather_attrs)  # raises GatherV2's error
+        picked = xp.take(table, safe_ids, axis=0)
+        return picked * present.astype(np_dtype)[..., None]
+
+    return Fusion((params, ids), kernel, (rows, mask, safe, cast_t, cast._inputs[0]))
+
+
 _BINARY = [
     # name, allowed dtypes, kernel, gradient
     ("AddV2", _NUMERIC, _forwarding("add"), _add_grad),
@@ -291,7 +340,7 @@ _BINARY = [
 ]
 for _name, _allowed, _kernel, _grad in _BINARY:
     register(OpDef(_name, infer=_infer_binary(_allowed), kernel=_kernel, grad=_grad, same_dtype="all",
-                   forwards_input=_name in _FORWARDING,
+                   forwards_input=_name in _FORWARDING, fuse=_fuse_masked_gather if _name == "Mul" else None,
                    input_names=("y: T", "x: T") if _name == "Atan2" else ("x: T", "y: T"), output_names=("z: T",),
                    attr_types={"T": "type"}, row_wise=row_rules.elementwise))
 
