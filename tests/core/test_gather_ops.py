@@ -154,6 +154,14 @@ def test_bucketize_edges_exact():
         bucketize(x, [2, 0])
 
 
+def test_bucketize_counts_denormal_inputs_as_zero():
+    # TF runs with denormals flushed to zero: -1e-40 meets a boundary at 0 as 0 does; others are unaffected.
+    x = constant([1e-40, -1e-40, -1e-30, 0.5, float("nan")], dtype=tf.float32)
+    with tf.Session() as sess:
+        assert sess.run(bucketize(x, [0.0, 1.0])).tolist() == [1, 1, 0, 1, 2]
+        assert sess.run(bucketize(x, [-1.0, 1.0])).tolist() == [1, 1, 1, 1, 2]
+
+
 def test_boolean_mask_errors():
     with pytest.raises(ValueError, match="mask cannot be scalar"):
         boolean_mask(constant([1, 2]), True)

@@ -92,6 +92,10 @@ def _concat_kernel(xp, *arrays, N):  # noqa: N803 - TF's attr name
     if not -n <= axis < n:
         raise _invalid(f"ConcatOp : Expected concatenating dimensions in the range [{-n}, {n}), but got {axis}")
     axis %= n
+    try:  # the usual case: numpy agrees, and only a refusal needs TF's message
+        return xp.concatenate(values, axis=axis)
+    except ValueError:
+        pass
     for i, v in enumerate(values[1:], 1):
         if v.ndim != n:
             raise _invalid(f"ConcatOp : Ranks of all input tensors should match: shape[0] = "

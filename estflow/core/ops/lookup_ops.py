@@ -23,6 +23,7 @@ a graph that holds them without importing the Python table classes (library/look
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 
@@ -116,7 +117,11 @@ class HashTable:
                 found = [get(k, d) for k, d in zip(keys.reshape(-1).tolist(), fallback, strict=True)]
             else:
                 d, get = default.item(), self.mapping.get
-                found = [get(k, d) for k in keys.reshape(-1).tolist()]
+                flat = keys.reshape(-1).tolist()
+                if self.value_dtype != dtypes.string:  # numbers straight into the array: no list between
+                    return np.fromiter(map(get, flat, itertools.repeat(d)), dtype=self.value_dtype.as_numpy_dtype,
+                                       count=len(flat)).reshape(keys.shape)
+                found = [get(k, d) for k in flat]
             return self._values_array(found).reshape(keys.shape)
         flat = keys.reshape(-1)
         table_keys, table_values = self._sorted_keys, self._sorted_values
