@@ -245,3 +245,44 @@ def test_a_hash_key_above_int64_is_kept_as_its_uint64_bits():
     assert got.values.tolist() == [_cat64(2**64 - 3, fp) % (2**63 - 1)]
     node = tf.get_default_graph().as_graph_def().node[-1]
     assert node.op == "SparseCross" and node.attr["hash_key"].i == -3
+
+
+@pytest.mark.usefixtures("g")
+def test_one_value_per_row_crosses_give_the_same_ids_from_the_memo_and_from_the_folding(monkeypatch):
+    ints = tf.placeholder(tf.int64, [None, 1])
+    words = tf.placeholder(tf.string, [None, 1])
+    cross = tf.sparse.cross_hashed([ints, words], num_buckets=97, hash_key=11)
+    rng = np.random.default_rng(3)
+    ns = rng.integers(-3, 4, size=300)
+    ws = np.array([str(v).encode() for v in rng.integers(0, 5, size=300)], dtype=object)
+    fp = {w: int(hashing.fingerprint64([w])[0]) for w in set(ws.tolist())}
+    expected = [_cat64(_cat64(11, int(n) & (2**64 - 1)), fp[w]) % 97 for n, w in zip(ns, ws, strict=True)]
+    hash_ops._cross_memos.clear()
+    with tf.Session() as sess:
+        for rows in (40, 40, 300, 7):  # a batch seen, the same batch from the memo, a large batch, a new one
+            got = sess.run(cross, {ints: ns[:rows, None], words: ws[:rows, None]})
+            assert got.values.tolist() == expected[:rows]
+            assert got.indices.tolist() == [[i, 0] for i in range(rows)] and got.dense_shape.tolist() == [rows, 1]
+        assert len(hash_ops._cross_memos[(11, 97)]) <= 40 + 7
+        # an int and its decimal text are different values: b"3" crossed is not 3 crossed
+        text = sess.run(tf.sparse.cross_hashed([tf.constant([[b"3"]]), words], num_buckets=97, hash_key=11),
+                        {words: ws[:1, None]})
+        fp_3 = int(hashing.fingerprint64([b"3"])[0])
+        assert text.values.tolist() == [_cat64(_cat64(11, fp_3), fp[ws[0]]) % 97]
+        monkeypatch.setattr(hash_ops, "_CROSS_MEMO_LIMIT", 0)  # a full memo: the folding answers alone
+        hash_ops._cross_memos.clear()
+        assert sess.run(cross, {ints: ns[:9, None], words: ws[:9, None]}).values.tolist() == expected[:9]
+        assert hash_ops._cross_memos[(11, 97)] == {}
+
+
+def test_fingerprints_from_the_memo_equal_fresh_ones(monkeypatch):
+    words = [b"", b"a", b"occupation", b"text", bytes(range(200))]
+    fresh = hashing.fingerprint64(words)
+    assert hashing.fingerprint64(words).tolist() == fresh.tolist()  # now from the memo
+    assert hashing.fingerprint64(words[::-1]).tolist() == fresh.tolist()[::-1]
+    assert hashing.fingerprint64([]).tolist() == []
+    monkeypatch.setattr(hashing, "_memo", {})
+    monkeypatch.setattr(hashing, "_MEMO_LIMIT", 2)  # room for two: the rest is hashed every time
+    assert hashing.fingerprint64(words).tolist() == fresh.tolist()
+    assert len(hashing._memo) == 2
+    assert hashing.fingerprint64(words).tolist() == fresh.tolist()

@@ -305,14 +305,46 @@ def _fingerprints(values: np.ndarray) -> np.ndarray:
 
 
 _row_indices: dict = {}  # batch size -> the read-only [[0, 0], [1, 0], ...] of a one-per-row cross
+_SMALL_BATCH = 256  # rows: up to here a cross is looked up per row in a memo (numpy calls cost more than rows)
+_CROSS_MEMO_LIMIT = 1 << 14  # remembered crosses per (hash_key, num_buckets)
+_cross_memos: dict = {}  # (hash_key, num_buckets) -> {row's values: bucket}
+
+
+def _folded_ids(dense: list, hash_key: int, num_buckets: int) -> np.ndarray:
+    h = hash_key & ((1 << 64) - 1)
+    for x in dense:
+        h = hashing.fingerprint_cat64(h, _fingerprints(x.reshape(-1)))
+    modulus = np.uint64(num_buckets) if num_buckets > 0 else _INT64_MAX
+    return (h % modulus).astype(np.int64)
+
+
+def _memo_ids(dense: list, batch: int, hash_key: int, num_buckets: int) -> np.ndarray:
+    """`_folded_ids` through a memo of each row's values: a small batch of values seen before costs
+    one dict lookup per row instead of a dozen numpy calls per input. The values are the memo's
+    keys as they are (bytes or int), so the ids are exactly those the folding gives."""
+    memo = _cross_memos.get((hash_key, num_buckets))
+    if memo is None:
+        if len(_cross_memos) >= 64:
+            _cross_memos.clear()
+        memo = _cross_memos[(hash_key, num_buckets)] = {}
+    rows = list(zip(*[x.reshape(-1).tolist() for x in dense]))
+    try:
+        return np.fromiter(map(memo.__getitem__, rows), dtype=np.int64, count=batch)
+    except KeyError:
+        pass
+    ids = _folded_ids(dense, hash_key, num_buckets)
+    if len(memo) + batch <= _CROSS_MEMO_LIMIT:
+        memo.update(zip(rows, ids.tolist()))
+    return ids
 
 
 def _one_per_row_cross(dense: list, batch: int, hash_key: int, num_buckets: int):
     """SparseCross of dense [batch, 1] inputs (crossed_column over single-valued features): cross i
     is row i's values folded in order, the whole batch at once (the usual feature-column case)."""
-    h = hash_key & ((1 << 64) - 1)
-    for x in dense:
-        h = hashing.fingerprint_cat64(h, _fingerprints(x.reshape(-1)))
+    if batch <= _SMALL_BATCH:
+        ids = _memo_ids(dense, batch, hash_key, num_buckets)
+    else:
+        ids = _folded_ids(dense, hash_key, num_buckets)
     out_indices = _row_indices.get(batch)
     if out_indices is None:
         out_indices = np.zeros((batch, 2), dtype=np.int64)
@@ -321,8 +353,7 @@ def _one_per_row_cross(dense: list, batch: int, hash_key: int, num_buckets: int)
         if len(_row_indices) >= 16:
             _row_indices.clear()
         _row_indices[batch] = out_indices
-    modulus = np.uint64(num_buckets) if num_buckets > 0 else _INT64_MAX
-    return out_indices, (h % modulus).astype(np.int64), np.array([batch, 1 if batch else 0], dtype=np.int64)
+    return out_indices, ids, np.array([batch, 1 if batch else 0], dtype=np.int64)
 
 
 def _sparse_cross_kernel(xp, *inputs, N, hashed_output, num_buckets, hash_key, sparse_types,  # noqa: N803
