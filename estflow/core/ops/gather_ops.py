@@ -484,18 +484,32 @@ def _infer_bucketize(x, *, boundaries):
     return TensorSpec(x.shape, dtypes.int32)
 
 
+_BUCKET_EDGES: dict = {}  # (boundaries, float64 input) -> (numpy edges, tiny, a boundary near 0)
+
+
 def _bucketize_kernel(xp, x, boundaries):
     # Bucket i holds boundaries[i-1] <= x < boundaries[i]: the number of boundaries <= x. TF keeps the
     # boundaries as float32 attrs and runs with denormals as zero: a float64 input meets the float32-rounded
     # boundary, an integer is compared as a float32, a denormal input counts as 0.
-    edges = xp.asarray(list(boundaries), dtype="float32")
-    if x.dtype == xp.float64:
-        values, edges = x, edges.astype("float64")
-    else:
-        values = x.astype("float32")
+    wide = x.dtype == xp.float64
+    key = (tuple(boundaries), wide)
+    found = _BUCKET_EDGES.get(key) if xp is np else None  # device arrays belong to one device: not kept
+    if found is None:
+        edges = xp.asarray(list(boundaries), dtype="float32")
+        if wide:
+            edges = edges.astype("float64")
+        tiny = float(np.finfo("float64" if wide else "float32").tiny)
+        # Only a boundary within a denormal of 0 can tell a denormal input from 0.
+        near_zero = bool(((edges > -tiny) & (edges <= tiny)).any())
+        found = (edges, tiny, near_zero)
+        if xp is np:
+            if len(_BUCKET_EDGES) >= 64:
+                _BUCKET_EDGES.clear()
+            _BUCKET_EDGES[key] = found
+    edges, tiny, near_zero = found
+    values = x if wide else x.astype("float32", copy=False)
     out = xp.searchsorted(edges, values, side="right").astype("int32")
-    tiny = xp.finfo(values.dtype).tiny
-    if bool(((edges > -tiny) & (edges <= tiny)).any()):  # a denormal input may land beside a boundary near 0
+    if near_zero:
         out[xp.abs(values) < tiny] = xp.searchsorted(edges, xp.zeros(1, values.dtype), side="right")
     return out
 

@@ -62,6 +62,7 @@ class HashTable:
         self.initialized = False
         self.lock = threading.Lock()
         self.mapping: dict = {}
+        self.accepted: set = set()  # (keys' numpy dtype, default's numpy dtype) that Find checked
         self._sorted_keys = self._sorted_values = None  # numeric keys: looked up by binary search
 
     def size(self) -> int:
@@ -421,7 +422,10 @@ def _make_find(op, ctx):
 
     def find(handle, keys, default_value):
         table = _table(state, handle)
-        _check_types(table, keys, _array_dtype(default_value))
+        signature = (keys.dtype, default_value.dtype)
+        if signature not in table.accepted:  # the dtypes decide: checked once per pair
+            _check_types(table, keys, _array_dtype(default_value))
+            table.accepted.add(signature)
         if default_value.ndim != 0 and default_value.shape != keys.shape:
             raise _invalid(f"Expected shape [] or {_dims(keys.shape)} for default value, got "
                            f"{_dims(default_value.shape)}")

@@ -309,12 +309,19 @@ def _fuse_masked_gather(op):
     np_dtype = rows.dtype.as_numpy_dtype
 
     def kernel(xp, table, x):
-        present = x >= 0
         safe_ids = xp.maximum(x, 0)
-        if safe_ids.size and (table.ndim == 0 or int(safe_ids.max()) >= table.shape[0]):
-            gather_kernel(xp, table, safe_ids, np.int32(0), **gather_attrs)  # raises GatherV2's error
-        picked = xp.take(table, safe_ids, axis=0)
-        return picked * present.astype(np_dtype)[..., None]
+        if xp is np and table.ndim:
+            try:  # ids >= 0 here: numpy's take refuses exactly the ids GatherV2 refuses
+                picked = np.take(table, safe_ids, axis=0)
+            except IndexError:
+                picked = None
+        else:
+            picked = None
+            if not safe_ids.size or (table.ndim and int(safe_ids.max()) < table.shape[0]):
+                picked = xp.take(table, safe_ids, axis=0)
+        if picked is None:  # GatherV2's own kernel: raises its error for these ids
+            picked = gather_kernel(xp, table, safe_ids, np.int32(0), **gather_attrs)
+        return picked * (x >= 0).astype(np_dtype)[..., None]
 
     return Fusion((params, ids), kernel, (rows, mask, safe, cast_t, cast._inputs[0]))
 
