@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from estflow.core import dtypes, row_rules
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.array_ops import (
@@ -13,6 +15,7 @@ from estflow.core.ops.array_ops import (
     _const_int_tensor,
     _const_list,
     _contains_tensor,
+    _expand_dims_kernel,
     _fmt,
     _host_int,
     _host_ints,
@@ -24,7 +27,7 @@ from estflow.core.ops.array_ops import (
     shape,
 )
 from estflow.core.ops.fill_ops import zeros_like
-from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
+from estflow.core.registry import REQUIRED, Fusion, OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import Dimension, TensorShape, dimension_value
 
 
@@ -127,8 +130,36 @@ def _concat_grad(op, grad):
     return list(parts) + [None]
 
 
+def _fuse_expanded_inputs(op):
+    """ConcatV2 of ExpandDims(x, constant) inputs as one step (input_layer joins its rank-1 numeric
+    columns this way): the step reshapes each such input with ExpandDims' own kernel and
+    concatenates with ConcatV2's, so values and errors are the unfused ops'. An ExpandDims whose
+    result has another reader, or that waits on a control input, stays a step of its own."""
+    values, axis = op._inputs[:-1], op._inputs[-1]
+    inputs, dims, skipped = [], [], []
+    for t in values:
+        src = t._op
+        dim = src._inputs[1]._const_value if src._type == "ExpandDims" else None
+        if dim is None or len(t._consumers) != 1 or src._control_inputs:
+            inputs.append(t)
+            dims.append(None)
+        else:
+            inputs.append(src._inputs[0])
+            dims.append(np.asarray(dim))
+            skipped.append(t)
+    if not skipped:
+        return None
+    n = op._attrs["N"]
+
+    def kernel(xp, *arrays):
+        parts = [a if d is None else _expand_dims_kernel(xp, a, d) for a, d in zip(arrays[:-1], dims, strict=True)]
+        return _concat_kernel(xp, *parts, arrays[-1], N=n)
+
+    return Fusion((*inputs, axis), kernel, tuple(skipped))
+
+
 register(OpDef("ConcatV2", infer=_infer_concat, kernel=_concat_kernel, grad=_concat_grad,
-               attrs={"N": REQUIRED}, same_dtype="all_but_last", broadcasts=False,
+               attrs={"N": REQUIRED}, fuse=_fuse_expanded_inputs, same_dtype="all_but_last", broadcasts=False,
                input_names=("values: N * T", "axis: Tidx"), output_names=("output: T",),
                attr_types={"N": "int >= 2", "T": "type", "Tidx": "type = int32"},
                row_wise=row_rules.concat))
