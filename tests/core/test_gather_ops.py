@@ -177,3 +177,15 @@ def test_sequence_mask_default_maxlen_and_dtype():
     assert y.dtype == tf.float32
     with tf.Session() as sess:
         np.testing.assert_array_equal(sess.run(y, {n: [2, 0]}), [[1, 1], [0, 0]])
+
+
+def test_one_hot_values_keep_their_signs_and_dtypes():
+    ids = constant([0, 2, -1, 5], dtype=tf.int64)
+    with tf.Session() as sess:
+        plain = sess.run(one_hot(ids, 3))
+        negative_off = sess.run(one_hot(ids, 3, on_value=1.0, off_value=-0.0))
+        ints = sess.run(one_hot(ids, 3, dtype=tf.int32))
+    np.testing.assert_array_equal(plain, [[1, 0, 0], [0, 0, 1], [0, 0, 0], [0, 0, 0]])
+    assert plain.dtype == np.float32 and not np.signbit(plain).any()
+    assert np.signbit(negative_off).sum() == 10  # every off value is -0.0, as TF fills it
+    assert ints.dtype == np.int32 and ints.tolist() == plain.astype(np.int32).tolist()

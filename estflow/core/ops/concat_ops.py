@@ -151,8 +151,17 @@ def _fuse_expanded_inputs(op):
         return None
     n = op._attrs["N"]
 
+    single = {id(d): int(d.reshape(-1)[0]) for d in dims if d is not None and d.size == 1}
+
+    def expand(xp, a, d):
+        i = single.get(id(d))  # ExpandDims' kernel's result, without converting `d` each run
+        if i is not None and -a.ndim - 1 <= i <= a.ndim:
+            i = i if i >= 0 else a.ndim + 1 + i
+            return a.reshape(a.shape[:i] + (1,) + a.shape[i:])
+        return _expand_dims_kernel(xp, a, d)  # its errors
+
     def kernel(xp, *arrays):
-        parts = [a if d is None else _expand_dims_kernel(xp, a, d) for a, d in zip(arrays[:-1], dims, strict=True)]
+        parts = [a if d is None else expand(xp, a, d) for a, d in zip(arrays[:-1], dims, strict=True)]
         return _concat_kernel(xp, *parts, arrays[-1], N=n)
 
     return Fusion((*inputs, axis), kernel, tuple(skipped))

@@ -434,7 +434,10 @@ def _one_hot_kernel(xp, indices, depth, on_value, off_value, axis):
     if axis < -1 or axis > n:
         raise _invalid(f"Expected axis to be -1 or between [0, {n + 1}).  But received: {axis}")
     hot = indices[..., None] == xp.arange(d, dtype=indices.dtype)
-    out = xp.where(hot, on_value, off_value).astype(on_value.dtype, copy=False)
+    if xp is np and on_value.dtype.kind == "f" and on_value == 1 and off_value == 0 and not np.signbit(off_value):
+        out = hot.astype(on_value.dtype)  # 1.0 and +0.0 (feature columns' indicators): the mask's own values
+    else:
+        out = xp.where(hot, on_value, off_value).astype(on_value.dtype, copy=False)
     return out if axis == -1 else xp.moveaxis(out, -1, axis)
 
 
