@@ -860,3 +860,16 @@ def test_masked_gather_fusion_needs_the_exact_pattern():
     keep = cast_ops.cast(comparison_ops.greater_equal(ids, constant(0, tf.int64)), dtypes.float32)
     assert mul((rows * tf.expand_dims(keep, -1)).op) is None  # Maximum(ids, 1): another computation
     assert mul((constant(2.0) * constant(3.0)).op) is None
+
+
+def test_masked_gather_of_variable_weights_reads_the_variable_in_its_own_step():
+    weights = tf.Variable(np.array([[1.0], [-2.0]], np.float32), name="w")
+    ids = placeholder(tf.int64, [None])
+    out = _masked_gather(weights, ids)
+    fusion = registered_ops()["Mul"].fuse(out.op)
+    assert fusion.inputs[0].op.type == "VariableV2" and weights.value() in fusion.skipped
+    with tf.Session() as sess:
+        sess.run(weights.initializer)
+        np.testing.assert_array_equal(sess.run(out, {ids: [1, -1, 0]}), [[-2.0], [-0.0], [1.0]])
+        plan = Compiler(sess).compile([out], [ids])
+        assert [step[5].type for step in plan.steps] == ["VariableV2", "Mul"]

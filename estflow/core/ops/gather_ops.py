@@ -37,7 +37,7 @@ from estflow.core.ops.concat_ops import concat, stack
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.ops.fill_ops import _all_axes, range_
 from estflow.core.ops.manipulation_ops import transpose
-from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
+from estflow.core.registry import REQUIRED, Fusion, OpDef, TensorSpec, apply_op, register, variable_behind_read
 from estflow.core.tensor_shape import TensorShape
 from estflow.core.tensor_util import infer_dtype as _infer_dtype
 
@@ -176,8 +176,22 @@ def _dense_grad(grad):
     return convert_to_tensor(grad)
 
 
+def _fuse_variable_read(op):
+    """GatherV2 of a variable's `read` (embedding and linear weights) reads the variable itself."""
+    params, indices, axis = op._inputs
+    variable = variable_behind_read(params)
+    if variable is None:
+        return None
+    batch_dims = op._attrs.get("batch_dims", 0)
+
+    def kernel(xp, table, ids, a):
+        return _gather_kernel(xp, table, ids, a, batch_dims)
+
+    return Fusion((variable, indices, axis), kernel, (params,))
+
+
 register(OpDef("GatherV2", infer=_infer_gather, kernel=_gather_kernel, grad=_gather_grad,
-               attrs={"batch_dims": 0}, broadcasts=False,
+               attrs={"batch_dims": 0}, broadcasts=False, fuse=_fuse_variable_read,
                input_names=("params: Tparams", "indices: Tindices", "axis: Taxis"), output_names=("output: Tparams",),
                attr_types={"batch_dims": "int", "Tparams": "type", "Tindices": "type", "Taxis": "type"}))
 

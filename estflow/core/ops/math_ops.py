@@ -18,7 +18,15 @@ from estflow.core import errors as _errors
 from estflow.core.graph import Tensor, _graph_of
 from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.ops.constant_op import constant, convert_to_tensor
-from estflow.core.registry import Fusion, OpDef, TensorSpec, apply_op, broadcast_shapes, register
+from estflow.core.registry import (
+    Fusion,
+    OpDef,
+    TensorSpec,
+    apply_op,
+    broadcast_shapes,
+    register,
+    variable_behind_read,
+)
 from estflow.core.tensor_shape import TensorShape
 
 # ---- TF's type constraints -----------------------------------------------------------------------
@@ -323,7 +331,11 @@ def _fuse_masked_gather(op):
             picked = gather_kernel(xp, table, safe_ids, np.int32(0), **gather_attrs)
         return picked * (x >= 0).astype(np_dtype)[..., None]
 
-    return Fusion((params, ids), kernel, (rows, mask, safe, cast_t, cast._inputs[0]))
+    skipped = (rows, mask, safe, cast_t, cast._inputs[0])
+    variable = variable_behind_read(params)  # a variable's weights: read where the step consumes them
+    if variable is not None:
+        return Fusion((variable, ids), kernel, (*skipped, params))
+    return Fusion((params, ids), kernel, skipped)
 
 
 _BINARY = [
