@@ -648,6 +648,11 @@ def _infer_squeeze(x, *, squeeze_dims):
 
 
 def _squeeze_kernel(xp, x, squeeze_dims):
+    if len(squeeze_dims) == 1:  # one named axis of size 1 (the usual case): drop it at once
+        d = squeeze_dims[0]
+        if -x.ndim <= d < x.ndim and x.shape[d] == 1:
+            d %= x.ndim
+            return x.reshape(x.shape[:d] + x.shape[d + 1:])
     try:
         keep = _squeeze_axes(x.shape, list(squeeze_dims))
     except ValueError as e:
