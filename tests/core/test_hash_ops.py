@@ -11,6 +11,7 @@ import pytest
 import estflow as tf
 from estflow.core import errors, hashing
 from estflow.core.ops import hash_ops
+from estflow.core.plan import Compiler
 from tests import FIXTURES
 from tests.core.test_hashing import _cat64  # FingerprintCat64 in Python integers
 
@@ -286,3 +287,29 @@ def test_fingerprints_from_the_memo_equal_fresh_ones(monkeypatch):
     assert hashing.fingerprint64(words).tolist() == fresh.tolist()
     assert len(hashing._memo) == 2
     assert hashing.fingerprint64(words).tolist() == fresh.tolist()
+
+
+@pytest.mark.usefixtures("g")
+def test_crosses_of_expanded_features_run_without_the_expand_steps():
+    a = tf.placeholder(tf.string, [None])
+    b = tf.placeholder(tf.string, [None])
+    shared_a = tf.expand_dims(a, -1)
+    pair = tf.sparse.cross_hashed([shared_a, tf.expand_dims(b, 1)], num_buckets=50)
+    single = tf.sparse.cross_hashed([shared_a], num_buckets=50)
+    fusion = pair.values.op._op_def.fuse(pair.values.op)
+    assert fusion is not None and fusion.inputs == (a, b)
+    av, bv = np.array([b"x", b"y"], dtype=object), np.array([b"u", b"v"], dtype=object)
+    fp = {s: int(hashing.fingerprint64([s])[0]) for s in (b"x", b"y", b"u", b"v")}
+    key = hash_ops.DEFAULT_HASH_KEY
+    with tf.Session() as sess:
+        got_pair, got_single = sess.run([pair, single], {a: av, b: bv})
+        assert got_pair.values.tolist() == [_cat64(_cat64(key, fp[x]), fp[y]) % 50 for x, y in [(b"x", b"u"),
+                                                                                                  (b"y", b"v")]]
+        assert got_single.values.tolist() == [_cat64(key, fp[x]) % 50 for x in (b"x", b"y")]
+        assert got_pair.indices.tolist() == [[0, 0], [1, 0]]
+        plan = Compiler(sess).compile([pair.values, single.values], [a, b])
+        assert sorted(step[5].type for step in plan.steps) == ["SparseCross", "SparseCross"]
+        fed = sess.run(single, {a: av, shared_a: [[b"y"], [b"y"]]})  # a fed expand: the ops as written
+        assert fed.values.tolist() == [_cat64(key, fp[b"y"]) % 50] * 2
+    tf.identity(shared_a)  # another reader: the expand stays a step, the other input is still taken
+    assert pair.values.op._op_def.fuse(pair.values.op).inputs == (shared_a, b)

@@ -598,6 +598,20 @@ def _expand_dims_kernel(xp, x, axis):
     return x.reshape(x.shape[:d] + (1,) + x.shape[d:])  # a view, as xp.expand_dims gives, without its checks
 
 
+def expander(dim):
+    """ExpandDims' kernel for one constant `dim` (a fusion's): `fn(xp, x)`, converting `dim` once."""
+    dim = np.asarray(dim)
+    i = int(dim.reshape(-1)[0]) if dim.size == 1 else None
+
+    def expand(xp, x):
+        if i is not None and -x.ndim - 1 <= i <= x.ndim:
+            d = i if i >= 0 else x.ndim + 1 + i
+            return x.reshape(x.shape[:d] + (1,) + x.shape[d:])
+        return _expand_dims_kernel(xp, x, dim)  # its errors
+
+    return expand
+
+
 register(OpDef("ExpandDims", infer=_infer_expand_dims, kernel=_expand_dims_kernel, aliases_input=True,
                grad=lambda op, g: (reshape(g, shape(op.inputs[0])), None),
                input_names=("input: T", "dim: Tdim"), output_names=("output: T",),

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
-
 from estflow.core import dtypes, row_rules
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.array_ops import (
@@ -15,13 +13,13 @@ from estflow.core.ops.array_ops import (
     _const_int_tensor,
     _const_list,
     _contains_tensor,
-    _expand_dims_kernel,
     _fmt,
     _host_int,
     _host_ints,
     _ints,
     _invalid,
     _to_tensor,
+    expander,
     identity,
     rank,
     shape,
@@ -132,8 +130,8 @@ def _concat_grad(op, grad):
 
 def _fuse_expanded_inputs(op):
     """ConcatV2 of ExpandDims(x, constant) inputs as one step (input_layer joins its rank-1 numeric
-    columns this way): the step reshapes each such input with ExpandDims' own kernel and
-    concatenates with ConcatV2's, so values and errors are the unfused ops'. An ExpandDims whose
+    columns this way): the step reshapes each such input as ExpandDims does (its kernel for a bad
+    dim) and concatenates with ConcatV2's kernel, so values and errors are the unfused ops'. An ExpandDims whose
     result has another reader, or that waits on a control input, stays a step of its own."""
     values, axis = op._inputs[:-1], op._inputs[-1]
     inputs, dims, skipped = [], [], []
@@ -145,23 +143,14 @@ def _fuse_expanded_inputs(op):
             dims.append(None)
         else:
             inputs.append(src._inputs[0])
-            dims.append(np.asarray(dim))
+            dims.append(expander(dim))
             skipped.append(t)
     if not skipped:
         return None
     n = op._attrs["N"]
 
-    single = {id(d): int(d.reshape(-1)[0]) for d in dims if d is not None and d.size == 1}
-
-    def expand(xp, a, d):
-        i = single.get(id(d))  # ExpandDims' kernel's result, without converting `d` each run
-        if i is not None and -a.ndim - 1 <= i <= a.ndim:
-            i = i if i >= 0 else a.ndim + 1 + i
-            return a.reshape(a.shape[:i] + (1,) + a.shape[i:])
-        return _expand_dims_kernel(xp, a, d)  # its errors
-
     def kernel(xp, *arrays):
-        parts = [a if d is None else expand(xp, a, d) for a, d in zip(arrays[:-1], dims, strict=True)]
+        parts = [a if d is None else d(xp, a) for a, d in zip(arrays[:-1], dims, strict=True)]
         return _concat_kernel(xp, *parts, arrays[-1], N=n)
 
     return Fusion((*inputs, axis), kernel, tuple(skipped))

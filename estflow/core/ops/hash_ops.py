@@ -25,9 +25,10 @@ import numpy as np
 
 from estflow.core import dtypes, errors, hashing, row_rules
 from estflow.core.graph import Tensor
+from estflow.core.ops.array_ops import expander
 from estflow.core.ops.cast_ops import cast
 from estflow.core.ops.constant_op import convert_to_tensor
-from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
+from estflow.core.registry import REQUIRED, Fusion, OpDef, TensorSpec, apply_op, register
 from estflow.core.sparse_tensor import SparseTensor, SparseTensorValue
 
 DEFAULT_HASH_KEY = 0xDECAFCAFFE  # TF's _DEFAULT_HASH_KEY for crosses
@@ -433,11 +434,41 @@ _CROSS_OUT = ("output_indices: int64", "output_values: {}", "output_shape: int64
 _CROSS_LISTS = {"N": "int >= 0", "sparse_types": "list(type) >= 0", "dense_types": "list(type) >= 0"}
 _CROSS_ATTRS = {"N": REQUIRED, "sparse_types": REQUIRED, "dense_types": REQUIRED}
 
+def _fuse_expanded_dense(op):
+    """SparseCross of dense inputs made by ExpandDims(x, constant) (crossed_column's rank-1 features)
+    as one step: the step reshapes each x as ExpandDims does and runs the cross's kernel. An
+    ExpandDims shared by several such crosses is skipped by all of them (a reshape is a view: each
+    makes its own), one with any other reader, or a control input, stays a step of its own."""
+    if op._attrs["N"] != 0:
+        return None
+    inputs, expands, skipped = [], [], []
+    for t in op._inputs:
+        src = t._op
+        dim = src._inputs[1]._const_value if src._type == "ExpandDims" else None
+        if dim is None or src._control_inputs or any(c._type != "SparseCross" or c._attrs["N"] != 0
+                                                     for c in t._consumers):
+            inputs.append(t)
+            expands.append(None)
+        else:
+            inputs.append(src._inputs[0])
+            expands.append(expander(dim))
+            skipped.append(t)
+    if not skipped:
+        return None
+    attrs = dict(op._attrs)
+
+    def kernel(xp, *arrays):
+        parts = [a if e is None else e(xp, a) for a, e in zip(arrays, expands, strict=True)]
+        return _sparse_cross_kernel(xp, *parts, **attrs)
+
+    return Fusion(tuple(inputs), kernel, tuple(skipped))
+
+
 register(OpDef(
     "SparseCross", infer=_cross_infer(None), kernel=_sparse_cross_kernel,
     attrs={**_CROSS_ATTRS, "hashed_output": REQUIRED, "num_buckets": REQUIRED, "hash_key": REQUIRED,
            "out_type": REQUIRED, "internal_type": REQUIRED},
-    cpu_only=True, differentiable=False, broadcasts=False,
+    cpu_only=True, differentiable=False, broadcasts=False, fuse=_fuse_expanded_dense,
     input_names=_CROSS_ARGS, output_names=(_CROSS_OUT[0], _CROSS_OUT[1].format("out_type"), _CROSS_OUT[2]),
     attr_types={**_CROSS_LISTS, "hashed_output": "bool", "num_buckets": "int >= 0", "hash_key": "int",
                 "out_type": "type", "internal_type": "type"},
