@@ -6,6 +6,7 @@ Also the composed `tf.boolean_mask` and `tf.sequence_mask`.
 from __future__ import annotations
 
 import collections
+import math
 
 import numpy as np
 
@@ -440,6 +441,10 @@ def _infer_one_hot(indices, depth, on_value, off_value, *, axis):
     return TensorSpec(list(dims[:a]) + [d] + list(dims[a:]), on_value.dtype)
 
 
+def _is_plus_zero(v: float) -> bool:
+    return v == 0.0 and math.copysign(1.0, v) > 0
+
+
 def _one_hot_kernel(xp, indices, depth, on_value, off_value, axis):
     d = _host_int(depth)
     if d < 0:
@@ -448,7 +453,7 @@ def _one_hot_kernel(xp, indices, depth, on_value, off_value, axis):
     if axis < -1 or axis > n:
         raise _invalid(f"Expected axis to be -1 or between [0, {n + 1}).  But received: {axis}")
     hot = indices[..., None] == xp.arange(d, dtype=indices.dtype)
-    if xp is np and on_value.dtype.kind == "f" and on_value == 1 and off_value == 0 and not np.signbit(off_value):
+    if xp is np and on_value.dtype.kind == "f" and on_value.item() == 1.0 and _is_plus_zero(off_value.item()):
         out = hot.astype(on_value.dtype)  # 1.0 and +0.0 (feature columns' indicators): the mask's own values
     else:
         out = xp.where(hot, on_value, off_value).astype(on_value.dtype, copy=False)

@@ -456,9 +456,17 @@ def _fuse_expanded_dense(op):
     if not skipped:
         return None
     attrs = dict(op._attrs)
+    hashed = attrs["out_type"] != dtypes.string
+    strings = attrs["internal_type"] == dtypes.string
+    hash_key, num_buckets = int(attrs["hash_key"]), int(attrs["num_buckets"])
 
     def kernel(xp, *arrays):
         parts = [a if e is None else e(xp, a) for a, e in zip(arrays, expands, strict=True)]
+        if hashed:  # what _validate accepts and the kernel sends to _one_per_row_cross, checked at once
+            batch = parts[0].shape[0]
+            if all(p.ndim == 2 and p.shape[1] == 1 and p.shape[0] == batch and (not strings or p.dtype == object)
+                   for p in parts):
+                return _one_per_row_cross(parts, batch, hash_key, num_buckets)
         return _sparse_cross_kernel(xp, *parts, **attrs)
 
     return Fusion(tuple(inputs), kernel, tuple(skipped))
