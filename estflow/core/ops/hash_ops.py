@@ -328,14 +328,14 @@ def _memo_ids(dense: list, batch: int, hash_key: int, num_buckets: int) -> np.nd
         if len(_cross_memos) >= 64:
             _cross_memos.clear()
         memo = _cross_memos[(hash_key, num_buckets)] = {}
-    rows = list(zip(*[x.reshape(-1).tolist() for x in dense]))
+    columns = [x.reshape(-1).tolist() for x in dense]
     try:
-        return np.fromiter(map(memo.__getitem__, rows), dtype=np.int64, count=batch)
+        return np.fromiter(map(memo.__getitem__, zip(*columns)), dtype=np.int64, count=batch)
     except KeyError:
         pass
     ids = _folded_ids(dense, hash_key, num_buckets)
     if len(memo) + batch <= _CROSS_MEMO_LIMIT:
-        memo.update(zip(rows, ids.tolist()))
+        memo.update(zip(zip(*columns), ids.tolist()))
     return ids
 
 
