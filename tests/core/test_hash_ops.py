@@ -313,3 +313,13 @@ def test_crosses_of_expanded_features_run_without_the_expand_steps():
         assert fed.values.tolist() == [_cat64(key, fp[b"y"]) % 50] * 2
     tf.identity(shared_a)  # another reader: the expand stays a step, the other input is still taken
     assert pair.values.op._op_def.fuse(pair.values.op).inputs == (shared_a, b)
+
+
+@pytest.mark.usefixtures("g")
+def test_fetched_cross_indices_are_the_callers_to_change():
+    words = tf.placeholder(tf.string, [None, 1])
+    cross = tf.sparse.cross_hashed([words, words], num_buckets=10)
+    with tf.Session() as sess:
+        first = sess.run(cross, {words: [[b"a"], [b"b"]]})
+        first.indices[0, 0] = 7  # a fetched array is the caller's: writing it changes no later run
+        assert sess.run(cross, {words: [[b"a"], [b"b"]]}).indices.tolist() == [[0, 0], [1, 0]]

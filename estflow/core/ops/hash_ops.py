@@ -305,7 +305,7 @@ def _fingerprints(values: np.ndarray) -> np.ndarray:
     return values.astype(np.int64, copy=False).view(np.uint64)
 
 
-_row_indices: dict = {}  # batch size -> the read-only [[0, 0], [1, 0], ...] of a one-per-row cross
+_row_indices: dict = {}  # batch size -> [[0, 0], [1, 0], ...] of a one-per-row cross (copied out)
 _SMALL_BATCH = 256  # rows: up to here a cross is looked up per row in a memo (numpy calls cost more than rows)
 _CROSS_MEMO_LIMIT = 1 << 14  # remembered crosses per (hash_key, num_buckets)
 _cross_memos: dict = {}  # (hash_key, num_buckets) -> {row's values: bucket}
@@ -350,11 +350,10 @@ def _one_per_row_cross(dense: list, batch: int, hash_key: int, num_buckets: int)
     if out_indices is None:
         out_indices = np.zeros((batch, 2), dtype=np.int64)
         out_indices[:, 0] = np.arange(batch, dtype=np.int64)
-        out_indices.flags.writeable = False  # shared by every run of this batch size
         if len(_row_indices) >= 16:
             _row_indices.clear()
         _row_indices[batch] = out_indices
-    return out_indices, ids, np.array([batch, 1 if batch else 0], dtype=np.int64)
+    return out_indices.copy(), ids, np.array([batch, 1 if batch else 0], dtype=np.int64)  # a fetch may be written
 
 
 def _sparse_cross_kernel(xp, *inputs, N, hashed_output, num_buckets, hash_key, sparse_types,  # noqa: N803
