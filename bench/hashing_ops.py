@@ -8,7 +8,8 @@ one `Session.run` with the strings fed:
   - vocabulary: `index_table_from_tensor(100 words, num_oov_buckets=1).lookup(x)`;
   - cross: `tf.sparse.cross_hashed([x, y], 1000)` of two [n, 1] string columns.
 The numpy baselines compute the same ids in the same process without a graph: FarmHash
-Fingerprint64 per string (the same C binding) and uint64 modulo; a dict lookup with the
+Fingerprint64 per string (the same C binding, without the memo of seen strings that
+estflow's kernel keeps) and uint64 modulo; a dict lookup with the
 hash bucket for misses; FingerprintCat64 folding in numpy uint64.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import farmhash
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,8 +38,13 @@ def _strings(rng, n: int, distinct: int) -> np.ndarray:
     return out
 
 
+def _fingerprint64(strings: list) -> np.ndarray:
+    # The C binding per string, no memo: estflow's kernel remembers strings it has seen, the baseline doesn't.
+    return np.fromiter(map(farmhash.fingerprint64, strings), dtype=np.uint64, count=len(strings))
+
+
 def _numpy_bucket(x: np.ndarray, buckets: int) -> np.ndarray:
-    return (hashing.fingerprint64(x.tolist()) % np.uint64(buckets)).astype(np.int64)
+    return (_fingerprint64(x.tolist()) % np.uint64(buckets)).astype(np.int64)
 
 
 def _numpy_vocab(x: np.ndarray, index: dict) -> np.ndarray:
@@ -51,7 +58,7 @@ def _numpy_vocab(x: np.ndarray, index: dict) -> np.ndarray:
 def _numpy_cross(x: np.ndarray, y: np.ndarray, buckets: int) -> np.ndarray:
     h = np.full(x.shape[0], KEY, dtype=np.uint64)
     for column in (x, y):
-        h = hashing.fingerprint_cat64(h, hashing.fingerprint64(column.tolist()))
+        h = hashing.fingerprint_cat64(h, _fingerprint64(column.tolist()))
     return (h % np.uint64(buckets)).astype(np.int64)
 
 

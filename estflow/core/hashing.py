@@ -2,8 +2,13 @@
 
 - `fingerprint64`: FarmHash's Fingerprint64 (farmhashna::Hash64), TF's `Fingerprint64`, used by
   `StringToHashBucketFast`, crosses and vocabulary tables' out-of-vocabulary buckets. It comes
-  from the `pyfarmhash` binding (Google's C++ FarmHash): one C call per string is as cheap as a
-  dict lookup, so deduplicating a batch first would only add work.
+  from the `pyfarmhash` binding (Google's C++ FarmHash). Feature values repeat (a few hundred
+  occupations, countries...), so each distinct string is hashed once: a bounded memo maps the
+  strings seen to their fingerprints, and a batch whose strings are all known is one dict
+  lookup each (about half the cost of hashing them again, and a value two crosses share is
+  fingerprinted once). A batch with unseen strings is hashed directly; its strings join the
+  memo while it has room (`_MEMO_LIMIT` entries), so high-cardinality features cost no more
+  than before.
 - `siphash24`: SipHash-2-4 keyed by two uint64 words, TF's `StrongKeyedHash`.
 - `legacy_hash64`: TF's `Hash64` (a MurmurHash64A variant seeded with 0xDECAFCAFFE), used by the
   legacy `StringToHashBucket`.
@@ -18,6 +23,8 @@ long string does not cost a numpy pass per word for a single row.
 
 from __future__ import annotations
 
+import itertools
+
 import farmhash
 import numpy as np
 
@@ -27,28 +34,50 @@ _VECTOR_LIMIT = 4096  # bytes: longer strings take the scalar path
 LEGACY_SEED = 0xDECAFCAFFE  # TF's Hash64(data, n) default seed
 _M = 0xC6A4A7935BD1E995  # MurmurHash64A's multiplier, also FingerprintCat64's
 _U_M = np.uint64(_M)
+_A_M = np.array(_M, dtype=np.uint64)
+_A_47 = np.array(47, dtype=np.uint64)
 _U_47 = np.uint64(47)
 _U_56 = np.uint64(56)
 _U_255 = np.uint64(0xFF)
 
 
+_MEMO_LIMIT = 1 << 15  # distinct strings remembered: a few MB at most
+_memo: dict = {}  # string -> its Fingerprint64 (a pure function of the bytes: safe to share)
+
+
 def fingerprint64(strings: list) -> np.ndarray:
     """FarmHash Fingerprint64 of each bytes object, as a uint64 array."""
-    return np.fromiter(map(farmhash.fingerprint64, strings), dtype=np.uint64, count=len(strings))
+    n = len(strings)
+    memo = _memo
+    try:  # every string seen before: the common case for categorical features
+        return np.fromiter(map(memo.__getitem__, strings), dtype=np.uint64, count=n)
+    except KeyError:
+        pass
+    out = np.fromiter(map(farmhash.fingerprint64, strings), dtype=np.uint64, count=n)
+    room = _MEMO_LIMIT - len(memo)
+    if room > 0:
+        pairs = zip(strings, out.tolist())
+        memo.update(pairs if n <= room else itertools.islice(pairs, room))
+    return out
 
 
-def fingerprint_cat64(fp1: np.ndarray, fp2: np.ndarray) -> np.ndarray:
-    """TF's FingerprintCat64(fp1, fp2) elementwise over uint64 arrays (wrapping arithmetic)."""
-    result = fp1 ^ _U_M
-    mixed = fp2 * _U_M  # new arrays: the in-place steps below never touch the inputs
-    mixed ^= mixed >> _U_47
-    mixed *= _U_M
-    result ^= mixed
-    result *= _U_M
-    result ^= result >> _U_47
-    result *= _U_M
-    result ^= result >> _U_47
-    return result
+def fingerprint_cat64(fp1, fp2: np.ndarray) -> np.ndarray:
+    """TF's FingerprintCat64(fp1, fp2) elementwise over uint64 arrays (wrapping arithmetic); `fp1`
+    may be one uint64 for every element (a cross's hash key)."""
+    m, s47 = _A_M, _A_47  # 0-d arrays: numpy takes them faster than numpy scalars
+    mixed = np.multiply(fp2, m)  # new arrays: the in-place steps below never touch the inputs
+    mixed ^= mixed >> s47
+    mixed *= m
+    if isinstance(fp1, np.ndarray) and fp1.ndim:
+        mixed ^= fp1
+        mixed ^= m
+    else:
+        mixed ^= np.uint64(fp1) ^ _U_M
+    mixed *= m
+    mixed ^= mixed >> s47
+    mixed *= m
+    mixed ^= mixed >> s47
+    return mixed
 
 
 def _words(strings: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

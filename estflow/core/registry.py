@@ -320,6 +320,17 @@ class Fusion(NamedTuple):
     skipped: tuple  # the tensors between `inputs` and the op that the fused step does not compute
 
 
+def variable_behind_read(t):
+    """The variable's own tensor when `t` is TF1's `<variable>/read` (Identity of a variable) with no
+    other reader and no control input, else None. The read hands the variable's value on unchanged,
+    so a fusion may take the variable itself (the plan reads it where consumed) and skip the read."""
+    op = t._op
+    if op._type != "Identity" or len(t._consumers) != 1 or op._control_inputs:
+        return None
+    source = op._inputs[0]
+    return source if source._op._op_def.is_variable else None
+
+
 _REGISTRY: dict[str, OpDef] = {}
 
 

@@ -9,6 +9,8 @@ graph I/O and checkpoints use it without reaching the op modules.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from estflow.core import dtypes
@@ -25,6 +27,9 @@ def to_string_array(value) -> np.ndarray:
     """An object array of `bytes` (TF's string tensors); `str` is UTF-8 encoded."""
     if isinstance(value, np.ndarray) and value.dtype.kind == "S":
         return value.astype(object)
+    if type(value) is np.ndarray and value.dtype == object and value.ndim:  # a fed batch: bytes already?
+        if operator.countOf(map(type, value.ravel().tolist()), bytes) == value.size:
+            return value.copy()
     arr = np.array(value, dtype=object)
     if arr.ndim == 0:
         return np.array(_encode(arr.item()), dtype=object)

@@ -753,3 +753,26 @@ def test_reduce_to_shape_fusion_yields_to_a_fed_intermediate():
         np.testing.assert_array_equal(fed, np.full((1, 3), 7.0))
         with pytest.raises(tf.errors.InvalidArgumentError, match="Incompatible shapes: \\[2,3\\] vs. \\[4,3\\]"):
             sess.run(out, {x: np.zeros((2, 3)), grad: np.ones((4, 3))})
+
+
+# ---- ConcatV2's compile-time fusion: inputs made by ExpandDims (input_layer's numeric columns) -------------
+def test_concat_of_expanded_inputs_runs_as_one_step_with_the_unfused_result():
+    a = placeholder(tf.float32, [None])
+    b = placeholder(tf.float32, [None])
+    m = placeholder(tf.float32, [None, 2])
+    out = concat_ops.concat([A.expand_dims(a, -1), m, A.expand_dims(b, 1)], axis=1)
+    fusion = registered_ops()["ConcatV2"].fuse(out.op)
+    assert fusion is not None and fusion.inputs[:3] == (a, m, b)
+    av, bv, mv = np.array([1, 2], np.float32), np.array([3, 4], np.float32), np.array([[5, 6], [7, 8]], np.float32)
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(out, {a: av, b: bv, m: mv}), [[1, 5, 6, 3], [2, 7, 8, 4]])
+        with pytest.raises(errors.InvalidArgumentError, match="ConcatOp : Dimensions of inputs should match"):
+            sess.run(out, {a: av, b: np.ones(3, np.float32), m: mv})
+        plan = Compiler(sess).compile([out], [a, b, m])
+        assert [step[5].type for step in plan.steps] == ["ConcatV2"]
+        expanded = out.op.inputs[0]  # fed: the plan runs the ops as written
+        got = sess.run(out, {expanded: [[9], [9]], b: bv, m: mv})
+        np.testing.assert_array_equal(got, [[9, 5, 6, 3], [9, 7, 8, 4]])
+    shared = A.expand_dims(a, -1)
+    both = concat_ops.concat([shared, shared * 2.0], axis=1)  # a second reader: ExpandDims stays a step
+    assert registered_ops()["ConcatV2"].fuse(both.op) is None

@@ -26,6 +26,7 @@ from estflow.core.ops.gather_ops import (
     where,
 )
 from estflow.core.ops.reduction_ops import reduce_sum
+from estflow.core.plan import Compiler
 from estflow.core.registry import registered_ops
 
 
@@ -154,6 +155,14 @@ def test_bucketize_edges_exact():
         bucketize(x, [2, 0])
 
 
+def test_bucketize_counts_denormal_inputs_as_zero():
+    # TF runs with denormals flushed to zero: -1e-40 meets a boundary at 0 as 0 does; others are unaffected.
+    x = constant([1e-40, -1e-40, -1e-30, 0.5, float("nan")], dtype=tf.float32)
+    with tf.Session() as sess:
+        assert sess.run(bucketize(x, [0.0, 1.0])).tolist() == [1, 1, 0, 1, 2]
+        assert sess.run(bucketize(x, [-1.0, 1.0])).tolist() == [1, 1, 1, 1, 2]
+
+
 def test_boolean_mask_errors():
     with pytest.raises(ValueError, match="mask cannot be scalar"):
         boolean_mask(constant([1, 2]), True)
@@ -169,3 +178,34 @@ def test_sequence_mask_default_maxlen_and_dtype():
     assert y.dtype == tf.float32
     with tf.Session() as sess:
         np.testing.assert_array_equal(sess.run(y, {n: [2, 0]}), [[1, 1], [0, 0]])
+
+
+def test_one_hot_values_keep_their_signs_and_dtypes():
+    ids = constant([0, 2, -1, 5], dtype=tf.int64)
+    with tf.Session() as sess:
+        plain = sess.run(one_hot(ids, 3))
+        negative_off = sess.run(one_hot(ids, 3, on_value=1.0, off_value=-0.0))
+        ints = sess.run(one_hot(ids, 3, dtype=tf.int32))
+    np.testing.assert_array_equal(plain, [[1, 0, 0], [0, 0, 1], [0, 0, 0], [0, 0, 0]])
+    assert plain.dtype == np.float32 and not np.signbit(plain).any()
+    assert np.signbit(negative_off).sum() == 10  # every off value is -0.0, as TF fills it
+    assert ints.dtype == np.int32 and ints.tolist() == plain.astype(np.int32).tolist()
+
+
+def test_gather_of_a_variable_read_reads_the_variable_in_its_own_step():
+    weights = tf.Variable(np.arange(6, dtype=np.float32).reshape(3, 2), name="w")
+    ids = placeholder(tf.int64, [None])
+    out = gather(weights, ids)
+    fusion = registered_ops()["GatherV2"].fuse(out.op)
+    assert fusion is not None and fusion.inputs[0].op.type == "VariableV2" and fusion.skipped == (out.op.inputs[0],)
+    with tf.Session() as sess:
+        sess.run(weights.initializer)
+        np.testing.assert_array_equal(sess.run(out, {ids: [2, 0]}), [[4, 5], [0, 1]])
+        with pytest.raises(errors.InvalidArgumentError, match=r"indices\[0\] = 3 is not in \[0, 3\)"):
+            sess.run(out, {ids: [3]})
+        plan = Compiler(sess).compile([out], [ids])
+        assert [step[5].type for step in plan.steps] == ["VariableV2", "GatherV2"]  # no Identity step
+        read = out.op.inputs[0]
+        np.testing.assert_array_equal(sess.run(out, {ids: [1], read: np.ones((3, 2), np.float32)}), [[1, 1]])
+    tf.identity(out.op.inputs[0])  # a second reader of the read: it stays a step
+    assert registered_ops()["GatherV2"].fuse(out.op) is None

@@ -11,6 +11,7 @@ import pytest
 import estflow as tf
 from estflow.core import errors, hashing
 from estflow.core.ops import hash_ops
+from estflow.core.plan import Compiler
 from tests import FIXTURES
 from tests.core.test_hashing import _cat64  # FingerprintCat64 in Python integers
 
@@ -245,3 +246,80 @@ def test_a_hash_key_above_int64_is_kept_as_its_uint64_bits():
     assert got.values.tolist() == [_cat64(2**64 - 3, fp) % (2**63 - 1)]
     node = tf.get_default_graph().as_graph_def().node[-1]
     assert node.op == "SparseCross" and node.attr["hash_key"].i == -3
+
+
+@pytest.mark.usefixtures("g")
+def test_one_value_per_row_crosses_give_the_same_ids_from_the_memo_and_from_the_folding(monkeypatch):
+    ints = tf.placeholder(tf.int64, [None, 1])
+    words = tf.placeholder(tf.string, [None, 1])
+    cross = tf.sparse.cross_hashed([ints, words], num_buckets=97, hash_key=11)
+    rng = np.random.default_rng(3)
+    ns = rng.integers(-3, 4, size=300)
+    ws = np.array([str(v).encode() for v in rng.integers(0, 5, size=300)], dtype=object)
+    fp = {w: int(hashing.fingerprint64([w])[0]) for w in set(ws.tolist())}
+    expected = [_cat64(_cat64(11, int(n) & (2**64 - 1)), fp[w]) % 97 for n, w in zip(ns, ws, strict=True)]
+    hash_ops._cross_memos.clear()
+    with tf.Session() as sess:
+        for rows in (40, 40, 300, 7):  # a batch seen, the same batch from the memo, a large batch, a new one
+            got = sess.run(cross, {ints: ns[:rows, None], words: ws[:rows, None]})
+            assert got.values.tolist() == expected[:rows]
+            assert got.indices.tolist() == [[i, 0] for i in range(rows)] and got.dense_shape.tolist() == [rows, 1]
+        assert len(hash_ops._cross_memos[(11, 97)]) <= 40 + 7
+        # an int and its decimal text are different values: b"3" crossed is not 3 crossed
+        text = sess.run(tf.sparse.cross_hashed([tf.constant([[b"3"]]), words], num_buckets=97, hash_key=11),
+                        {words: ws[:1, None]})
+        fp_3 = int(hashing.fingerprint64([b"3"])[0])
+        assert text.values.tolist() == [_cat64(_cat64(11, fp_3), fp[ws[0]]) % 97]
+        monkeypatch.setattr(hash_ops, "_CROSS_MEMO_LIMIT", 0)  # a full memo: the folding answers alone
+        hash_ops._cross_memos.clear()
+        assert sess.run(cross, {ints: ns[:9, None], words: ws[:9, None]}).values.tolist() == expected[:9]
+        assert hash_ops._cross_memos[(11, 97)] == {}
+
+
+def test_fingerprints_from_the_memo_equal_fresh_ones(monkeypatch):
+    words = [b"", b"a", b"occupation", b"text", bytes(range(200))]
+    fresh = hashing.fingerprint64(words)
+    assert hashing.fingerprint64(words).tolist() == fresh.tolist()  # now from the memo
+    assert hashing.fingerprint64(words[::-1]).tolist() == fresh.tolist()[::-1]
+    assert hashing.fingerprint64([]).tolist() == []
+    monkeypatch.setattr(hashing, "_memo", {})
+    monkeypatch.setattr(hashing, "_MEMO_LIMIT", 2)  # room for two: the rest is hashed every time
+    assert hashing.fingerprint64(words).tolist() == fresh.tolist()
+    assert len(hashing._memo) == 2
+    assert hashing.fingerprint64(words).tolist() == fresh.tolist()
+
+
+@pytest.mark.usefixtures("g")
+def test_crosses_of_expanded_features_run_without_the_expand_steps():
+    a = tf.placeholder(tf.string, [None])
+    b = tf.placeholder(tf.string, [None])
+    shared_a = tf.expand_dims(a, -1)
+    pair = tf.sparse.cross_hashed([shared_a, tf.expand_dims(b, 1)], num_buckets=50)
+    single = tf.sparse.cross_hashed([shared_a], num_buckets=50)
+    fusion = pair.values.op._op_def.fuse(pair.values.op)
+    assert fusion is not None and fusion.inputs == (a, b)
+    av, bv = np.array([b"x", b"y"], dtype=object), np.array([b"u", b"v"], dtype=object)
+    fp = {s: int(hashing.fingerprint64([s])[0]) for s in (b"x", b"y", b"u", b"v")}
+    key = hash_ops.DEFAULT_HASH_KEY
+    with tf.Session() as sess:
+        got_pair, got_single = sess.run([pair, single], {a: av, b: bv})
+        assert got_pair.values.tolist() == [_cat64(_cat64(key, fp[x]), fp[y]) % 50 for x, y in [(b"x", b"u"),
+                                                                                                  (b"y", b"v")]]
+        assert got_single.values.tolist() == [_cat64(key, fp[x]) % 50 for x in (b"x", b"y")]
+        assert got_pair.indices.tolist() == [[0, 0], [1, 0]]
+        plan = Compiler(sess).compile([pair.values, single.values], [a, b])
+        assert sorted(step[5].type for step in plan.steps) == ["SparseCross", "SparseCross"]
+        fed = sess.run(single, {a: av, shared_a: [[b"y"], [b"y"]]})  # a fed expand: the ops as written
+        assert fed.values.tolist() == [_cat64(key, fp[b"y"]) % 50] * 2
+    tf.identity(shared_a)  # another reader: the expand stays a step, the other input is still taken
+    assert pair.values.op._op_def.fuse(pair.values.op).inputs == (shared_a, b)
+
+
+@pytest.mark.usefixtures("g")
+def test_fetched_cross_indices_are_the_callers_to_change():
+    words = tf.placeholder(tf.string, [None, 1])
+    cross = tf.sparse.cross_hashed([words, words], num_buckets=10)
+    with tf.Session() as sess:
+        first = sess.run(cross, {words: [[b"a"], [b"b"]]})
+        first.indices[0, 0] = 7  # a fetched array is the caller's: writing it changes no later run
+        assert sess.run(cross, {words: [[b"a"], [b"b"]]}).indices.tolist() == [[0, 0], [1, 0]]

@@ -24,6 +24,7 @@ from estflow.core.gradients import gradients
 from estflow.core.ops import cast_ops, comparison_ops, matmul_ops, reduction_ops, unary_ops
 from estflow.core.ops import math_ops as m
 from estflow.core.ops.constant_op import constant, placeholder
+from estflow.core.plan import Compiler
 from estflow.core.registry import apply_op, registered_ops
 from tests.core import cupy_standin
 from tests.core.gradient_check import check_gradient
@@ -823,3 +824,63 @@ def test_binary_ops_take_only_the_dtypes_tensorflow_allows():
         with pytest.raises(TypeError, match="DataType uint16 not in list of allowed values"):
             m.squared_difference(constant([1], tf.uint16), constant([1], tf.uint16))
         assert m.add(constant([1], tf.uint16), constant([1], tf.uint16)).dtype == tf.uint16  # AddV2 takes it
+
+
+# ---- Mul's compile-time fusion: a gather masked by ids >= 0 (feature columns' weighted sums) ----------------
+def _masked_gather(table, ids):
+    zero = constant(0, ids.dtype)
+    rows = apply_op("GatherV2", table, m.maximum(ids, zero), constant(0, dtypes.int32), batch_dims=0)
+    keep = cast_ops.cast(comparison_ops.greater_equal(ids, constant(0, ids.dtype)), dtypes.float32)
+    return rows * tf.expand_dims(keep, -1)
+
+
+def test_masked_gather_runs_as_one_plan_step_with_the_unfused_result():
+    table = constant(np.arange(12, dtype=np.float32).reshape(4, 3) - 5.0)
+    ids = placeholder(tf.int64, [None])
+    out = _masked_gather(table, ids)
+    fusion = registered_ops()["Mul"].fuse(out.op)
+    assert fusion is not None and fusion.inputs == (table, ids)
+    want_table = np.arange(12, dtype=np.float32).reshape(4, 3) - 5.0
+    with tf.Session() as sess:
+        for v in ([0, 3, -1, 2], [-1], []):
+            v = np.asarray(v, np.int64)
+            want = want_table[np.maximum(v, 0)] * (v >= 0).astype(np.float32)[:, None]
+            got = sess.run(out, {ids: v})
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(want))  # -5 * 0 stays -0, as Mul gives
+            assert got.dtype == np.float32 and got.shape == want.shape
+        with pytest.raises(errors.InvalidArgumentError, match=r"indices\[1\] = 4 is not in \[0, 4\)"):
+            sess.run(out, {ids: np.array([0, 4], np.int64)})
+        plan = Compiler(sess).compile([out], [ids])
+        assert [step[5].type for step in plan.steps] == ["Mul"]
+        rows = out.op.inputs[0]  # a fed intermediate: the plan runs the ops as written
+        fed = sess.run(out, {ids: np.array([1, -1], np.int64), rows: np.ones((2, 3), np.float32)})
+        np.testing.assert_array_equal(fed, [[1, 1, 1], [0, 0, 0]])
+
+
+def test_masked_gather_fusion_needs_the_exact_pattern():
+    table = constant(np.ones((4, 3), np.float32))
+    ids = placeholder(tf.int64, [None])
+    mul = registered_ops()["Mul"].fuse
+    shared = _masked_gather(table, ids)
+    assert mul(shared.op) is not None
+    tf.identity(shared.op.inputs[0])  # the gathered rows have a second reader: nothing to skip
+    assert mul(shared.op) is None
+    rows = apply_op("GatherV2", table, m.maximum(ids, constant(1, tf.int64)), constant(0, dtypes.int32),
+                    batch_dims=0)
+    keep = cast_ops.cast(comparison_ops.greater_equal(ids, constant(0, tf.int64)), dtypes.float32)
+    assert mul((rows * tf.expand_dims(keep, -1)).op) is None  # Maximum(ids, 1): another computation
+    assert mul((constant(2.0) * constant(3.0)).op) is None
+
+
+def test_masked_gather_of_variable_weights_reads_the_variable_in_its_own_step():
+    weights = tf.Variable(np.array([[1.0], [-2.0]], np.float32), name="w")
+    ids = placeholder(tf.int64, [None])
+    out = _masked_gather(weights, ids)
+    fusion = registered_ops()["Mul"].fuse(out.op)
+    assert fusion.inputs[0].op.type == "VariableV2" and weights.value() in fusion.skipped
+    with tf.Session() as sess:
+        sess.run(weights.initializer)
+        np.testing.assert_array_equal(sess.run(out, {ids: [1, -1, 0]}), [[-2.0], [-0.0], [1.0]])
+        plan = Compiler(sess).compile([out], [ids])
+        assert [step[5].type for step in plan.steps] == ["VariableV2", "Mul"]

@@ -319,6 +319,24 @@ def test_bias_add_runtime_channel_mismatch():
             sess.run(y, {x: np.ones((2, 3)), b: np.ones(4)})
 
 
+def test_bias_add_of_a_variable_read_reads_the_variable_and_trains_it():
+    with tf.Graph().as_default():
+        x = placeholder(tf.float32, [None, None])
+        b = tf.Variable(np.array([1.0, -1.0], np.float32), name="b")
+        y = nn.bias_add(x, b)
+        fusion = registered_ops()["BiasAdd"].fuse(y.op)
+        assert fusion.inputs[1].op.type == "VariableV2" and fusion.skipped == (y.op.inputs[1],)
+        step = tf.train.GradientDescentOptimizer(0.5).minimize(tf.reduce_sum(y))
+        with tf.Session() as sess:
+            sess.run(b.initializer)
+            np.testing.assert_array_equal(sess.run(y, {x: np.zeros((1, 2))}), [[1.0, -1.0]])
+            before, _ = sess.run([y, step], {x: np.zeros((3, 2))})  # read before the write, as TF1's plan
+            np.testing.assert_array_equal(before, [[1.0, -1.0]] * 3)
+            np.testing.assert_array_equal(sess.run(y, {x: np.zeros((1, 2))}), [[-0.5, -2.5]])
+            with pytest.raises(errors.InvalidArgumentError, match="as many biases"):
+                sess.run(y, {x: np.ones((2, 3))})
+
+
 def test_grad_op_shapes_must_match():
     with tf.Graph().as_default(), pytest.raises(ValueError, match="ReluGrad"):
         apply_op("ReluGrad", constant(np.ones((2, 3))), constant(np.ones((2, 4))))

@@ -45,3 +45,15 @@ def test_constant_value_as_shape_reads_what_is_known_at_build_time():
         assert constant_value_as_shape(tf.shape(x)).as_list() == [None, 3]
         n = tf.placeholder(tf.int32, [])
         assert constant_value_as_shape(tf.stack([n, 4])).as_list() == [None, 4]
+
+
+def test_to_string_array_copies_a_batch_of_bytes_and_converts_a_mixed_one():
+    fed = np.array([[b"a", b"bc"], [b"", b"d"]], dtype=object)
+    out = to_string_array(fed[:, ::-1])  # a strided view: the copy is laid out afresh
+    assert out.tolist() == [[b"bc", b"a"], [b"d", b""]] and out.flags.c_contiguous
+    assert not np.shares_memory(out, fed)
+    out[0, 0] = b"changed"
+    assert fed[0, 1] == b"bc"
+    mixed = to_string_array(np.array([b"x", "y", "é"], dtype=object))
+    assert mixed.tolist() == [b"x", b"y", "é".encode()]
+    assert to_string_array(np.empty((0, 2), dtype=object)).shape == (0, 2)

@@ -601,6 +601,20 @@ def _expand_dims_kernel(xp, x, axis):
     return x.reshape(x.shape[:d] + (1,) + x.shape[d:])  # a view, as xp.expand_dims gives, without its checks
 
 
+def expander(dim):
+    """ExpandDims' kernel for one constant `dim` (a fusion's): `fn(xp, x)`, converting `dim` once."""
+    dim = np.asarray(dim)
+    i = int(dim.reshape(-1)[0]) if dim.size == 1 else None
+
+    def expand(xp, x):
+        if i is not None and -x.ndim - 1 <= i <= x.ndim:
+            d = i if i >= 0 else x.ndim + 1 + i
+            return x.reshape(x.shape[:d] + (1,) + x.shape[d:])
+        return _expand_dims_kernel(xp, x, dim)  # its errors
+
+    return expand
+
+
 register(OpDef("ExpandDims", infer=_infer_expand_dims, kernel=_expand_dims_kernel, aliases_input=True,
                grad=lambda op, g: (reshape(g, shape(op.inputs[0])), None),
                input_names=("input: T", "dim: Tdim"), output_names=("output: T",),
@@ -651,6 +665,11 @@ def _infer_squeeze(x, *, squeeze_dims):
 
 
 def _squeeze_kernel(xp, x, squeeze_dims):
+    if len(squeeze_dims) == 1:  # one named axis of size 1 (the usual case): drop it at once
+        d = squeeze_dims[0]
+        if -x.ndim <= d < x.ndim and x.shape[d] == 1:
+            d %= x.ndim
+            return x.reshape(x.shape[:d] + x.shape[d + 1:])
     try:
         keep = _squeeze_axes(x.shape, list(squeeze_dims))
     except ValueError as e:

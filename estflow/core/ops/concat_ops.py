@@ -19,12 +19,13 @@ from estflow.core.ops.array_ops import (
     _ints,
     _invalid,
     _to_tensor,
+    expander,
     identity,
     rank,
     shape,
 )
 from estflow.core.ops.fill_ops import zeros_like
-from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
+from estflow.core.registry import REQUIRED, Fusion, OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import Dimension, TensorShape, dimension_value
 
 
@@ -92,6 +93,10 @@ def _concat_kernel(xp, *arrays, N):  # noqa: N803 - TF's attr name
     if not -n <= axis < n:
         raise _invalid(f"ConcatOp : Expected concatenating dimensions in the range [{-n}, {n}), but got {axis}")
     axis %= n
+    try:  # the usual case: numpy agrees, and only a refusal needs TF's message
+        return xp.concatenate(values, axis=axis)
+    except ValueError:
+        pass
     for i, v in enumerate(values[1:], 1):
         if v.ndim != n:
             raise _invalid(f"ConcatOp : Ranks of all input tensors should match: shape[0] = "
@@ -123,8 +128,36 @@ def _concat_grad(op, grad):
     return list(parts) + [None]
 
 
+def _fuse_expanded_inputs(op):
+    """ConcatV2 of ExpandDims(x, constant) inputs as one step (input_layer joins its rank-1 numeric
+    columns this way): the step reshapes each such input as ExpandDims does (its kernel for a bad
+    dim) and concatenates with ConcatV2's kernel, so values and errors are the unfused ops'. An ExpandDims whose
+    result has another reader, or that waits on a control input, stays a step of its own."""
+    values, axis = op._inputs[:-1], op._inputs[-1]
+    inputs, dims, skipped = [], [], []
+    for t in values:
+        src = t._op
+        dim = src._inputs[1]._const_value if src._type == "ExpandDims" else None
+        if dim is None or len(t._consumers) != 1 or src._control_inputs:
+            inputs.append(t)
+            dims.append(None)
+        else:
+            inputs.append(src._inputs[0])
+            dims.append(expander(dim))
+            skipped.append(t)
+    if not skipped:
+        return None
+    n = op._attrs["N"]
+
+    def kernel(xp, *arrays):
+        parts = [a if d is None else d(xp, a) for a, d in zip(arrays[:-1], dims, strict=True)]
+        return _concat_kernel(xp, *parts, arrays[-1], N=n)
+
+    return Fusion((*inputs, axis), kernel, tuple(skipped))
+
+
 register(OpDef("ConcatV2", infer=_infer_concat, kernel=_concat_kernel, grad=_concat_grad,
-               attrs={"N": REQUIRED}, same_dtype="all_but_last", broadcasts=False,
+               attrs={"N": REQUIRED}, fuse=_fuse_expanded_inputs, same_dtype="all_but_last", broadcasts=False,
                input_names=("values: N * T", "axis: Tidx"), output_names=("output: T",),
                attr_types={"N": "int >= 2", "T": "type", "Tidx": "type = int32"},
                row_wise=row_rules.concat))

@@ -6,6 +6,7 @@ Also the composed `tf.boolean_mask` and `tf.sequence_mask`.
 from __future__ import annotations
 
 import collections
+import math
 
 import numpy as np
 
@@ -37,7 +38,7 @@ from estflow.core.ops.concat_ops import concat, stack
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.ops.fill_ops import _all_axes, range_
 from estflow.core.ops.manipulation_ops import transpose
-from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
+from estflow.core.registry import REQUIRED, Fusion, OpDef, TensorSpec, apply_op, register, variable_behind_read
 from estflow.core.tensor_shape import TensorShape
 from estflow.core.tensor_util import infer_dtype as _infer_dtype
 
@@ -94,6 +95,11 @@ def _gather_kernel(xp, params, indices, axis, batch_dims):
         raise _invalid(f"Expected axis in the range [{-n}, {n}), but got {a}")
     a %= n
     bd = batch_dims + indices.ndim if batch_dims < 0 else batch_dims
+    if bd == 0 and xp is np and indices.size and int(indices.min()) >= 0:
+        try:  # numpy's take refuses the ids past the end itself: one reduction instead of two
+            return np.take(params, indices, axis=a)
+        except IndexError:
+            pass
     _check_gather_bounds(xp, indices, params.shape[a])
     if bd == 0:
         return xp.take(params, indices, axis=a)
@@ -171,8 +177,22 @@ def _dense_grad(grad):
     return convert_to_tensor(grad)
 
 
+def _fuse_variable_read(op):
+    """GatherV2 of a variable's `read` (embedding and linear weights) reads the variable itself."""
+    params, indices, axis = op._inputs
+    variable = variable_behind_read(params)
+    if variable is None:
+        return None
+    batch_dims = op._attrs.get("batch_dims", 0)
+
+    def kernel(xp, table, ids, a):
+        return _gather_kernel(xp, table, ids, a, batch_dims)
+
+    return Fusion((variable, indices, axis), kernel, (params,))
+
+
 register(OpDef("GatherV2", infer=_infer_gather, kernel=_gather_kernel, grad=_gather_grad,
-               attrs={"batch_dims": 0}, broadcasts=False,
+               attrs={"batch_dims": 0}, broadcasts=False, fuse=_fuse_variable_read,
                input_names=("params: Tparams", "indices: Tindices", "axis: Taxis"), output_names=("output: Tparams",),
                attr_types={"batch_dims": "int", "Tparams": "type", "Tindices": "type", "Taxis": "type"}))
 
@@ -421,6 +441,10 @@ def _infer_one_hot(indices, depth, on_value, off_value, *, axis):
     return TensorSpec(list(dims[:a]) + [d] + list(dims[a:]), on_value.dtype)
 
 
+def _is_plus_zero(v: float) -> bool:
+    return v == 0.0 and math.copysign(1.0, v) > 0
+
+
 def _one_hot_kernel(xp, indices, depth, on_value, off_value, axis):
     d = _host_int(depth)
     if d < 0:
@@ -429,7 +453,10 @@ def _one_hot_kernel(xp, indices, depth, on_value, off_value, axis):
     if axis < -1 or axis > n:
         raise _invalid(f"Expected axis to be -1 or between [0, {n + 1}).  But received: {axis}")
     hot = indices[..., None] == xp.arange(d, dtype=indices.dtype)
-    out = xp.where(hot, on_value, off_value).astype(on_value.dtype, copy=False)
+    if xp is np and on_value.dtype.kind == "f" and on_value.item() == 1.0 and _is_plus_zero(off_value.item()):
+        out = hot.astype(on_value.dtype)  # 1.0 and +0.0 (feature columns' indicators): the mask's own values
+    else:
+        out = xp.where(hot, on_value, off_value).astype(on_value.dtype, copy=False)
     return out if axis == -1 else xp.moveaxis(out, -1, axis)
 
 
@@ -484,17 +511,34 @@ def _infer_bucketize(x, *, boundaries):
     return TensorSpec(x.shape, dtypes.int32)
 
 
+_BUCKET_EDGES: dict = {}  # (boundaries, float64 input) -> (numpy edges, tiny, a boundary near 0)
+
+
 def _bucketize_kernel(xp, x, boundaries):
     # Bucket i holds boundaries[i-1] <= x < boundaries[i]: the number of boundaries <= x. TF keeps the
     # boundaries as float32 attrs and runs with denormals as zero: a float64 input meets the float32-rounded
     # boundary, an integer is compared as a float32, a denormal input counts as 0.
-    edges = xp.asarray(list(boundaries), dtype="float32")
-    if x.dtype == xp.float64:
-        values, edges = x, edges.astype("float64")
-    else:
-        values = x.astype("float32")
-    values = xp.where(xp.abs(values) < xp.finfo(values.dtype).tiny, values.dtype.type(0), values)
-    return xp.searchsorted(edges, values, side="right").astype("int32")
+    wide = x.dtype == xp.float64
+    key = (tuple(boundaries), wide)
+    found = _BUCKET_EDGES.get(key) if xp is np else None  # device arrays belong to one device: not kept
+    if found is None:
+        edges = xp.asarray(list(boundaries), dtype="float32")
+        if wide:
+            edges = edges.astype("float64")
+        tiny = float(np.finfo("float64" if wide else "float32").tiny)
+        # Only a boundary within a denormal of 0 can tell a denormal input from 0.
+        near_zero = bool(((edges > -tiny) & (edges <= tiny)).any())
+        found = (edges, tiny, near_zero)
+        if xp is np:
+            if len(_BUCKET_EDGES) >= 64:
+                _BUCKET_EDGES.clear()
+            _BUCKET_EDGES[key] = found
+    edges, tiny, near_zero = found
+    values = x if wide else x.astype("float32", copy=False)
+    out = xp.searchsorted(edges, values, side="right").astype("int32")
+    if near_zero:
+        out[xp.abs(values) < tiny] = xp.searchsorted(edges, xp.zeros(1, values.dtype), side="right")
+    return out
 
 
 register(OpDef("Bucketize", infer=_infer_bucketize, kernel=_bucketize_kernel, grad=None, differentiable=False,

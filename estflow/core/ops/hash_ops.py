@@ -25,9 +25,10 @@ import numpy as np
 
 from estflow.core import dtypes, errors, hashing, row_rules
 from estflow.core.graph import Tensor
+from estflow.core.ops.array_ops import expander
 from estflow.core.ops.cast_ops import cast
 from estflow.core.ops.constant_op import convert_to_tensor
-from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
+from estflow.core.registry import REQUIRED, Fusion, OpDef, TensorSpec, apply_op, register
 from estflow.core.sparse_tensor import SparseTensor, SparseTensorValue
 
 DEFAULT_HASH_KEY = 0xDECAFCAFFE  # TF's _DEFAULT_HASH_KEY for crosses
@@ -304,10 +305,63 @@ def _fingerprints(values: np.ndarray) -> np.ndarray:
     return values.astype(np.int64, copy=False).view(np.uint64)
 
 
+_row_indices: dict = {}  # batch size -> [[0, 0], [1, 0], ...] of a one-per-row cross (copied out)
+_SMALL_BATCH = 256  # rows: up to here a cross is looked up per row in a memo (numpy calls cost more than rows)
+_CROSS_MEMO_LIMIT = 1 << 14  # remembered crosses per (hash_key, num_buckets)
+_cross_memos: dict = {}  # (hash_key, num_buckets) -> {row's values: bucket}
+
+
+def _folded_ids(dense: list, hash_key: int, num_buckets: int) -> np.ndarray:
+    h = hash_key & ((1 << 64) - 1)
+    for x in dense:
+        h = hashing.fingerprint_cat64(h, _fingerprints(x.reshape(-1)))
+    modulus = np.uint64(num_buckets) if num_buckets > 0 else _INT64_MAX
+    return (h % modulus).astype(np.int64)
+
+
+def _memo_ids(dense: list, batch: int, hash_key: int, num_buckets: int) -> np.ndarray:
+    """`_folded_ids` through a memo of each row's values: a small batch of values seen before costs
+    one dict lookup per row instead of a dozen numpy calls per input. The values are the memo's
+    keys as they are (bytes or int), so the ids are exactly those the folding gives."""
+    memo = _cross_memos.get((hash_key, num_buckets))
+    if memo is None:
+        if len(_cross_memos) >= 64:
+            _cross_memos.clear()
+        memo = _cross_memos[(hash_key, num_buckets)] = {}
+    columns = [x.reshape(-1).tolist() for x in dense]
+    try:
+        return np.fromiter(map(memo.__getitem__, zip(*columns)), dtype=np.int64, count=batch)
+    except KeyError:
+        pass
+    ids = _folded_ids(dense, hash_key, num_buckets)
+    if len(memo) + batch <= _CROSS_MEMO_LIMIT:
+        memo.update(zip(zip(*columns), ids.tolist()))
+    return ids
+
+
+def _one_per_row_cross(dense: list, batch: int, hash_key: int, num_buckets: int):
+    """SparseCross of dense [batch, 1] inputs (crossed_column over single-valued features): cross i
+    is row i's values folded in order, the whole batch at once (the usual feature-column case)."""
+    if batch <= _SMALL_BATCH:
+        ids = _memo_ids(dense, batch, hash_key, num_buckets)
+    else:
+        ids = _folded_ids(dense, hash_key, num_buckets)
+    out_indices = _row_indices.get(batch)
+    if out_indices is None:
+        out_indices = np.zeros((batch, 2), dtype=np.int64)
+        out_indices[:, 0] = np.arange(batch, dtype=np.int64)
+        if len(_row_indices) >= 16:
+            _row_indices.clear()
+        _row_indices[batch] = out_indices
+    return out_indices.copy(), ids, np.array([batch, 1 if batch else 0], dtype=np.int64)  # a fetch may be written
+
+
 def _sparse_cross_kernel(xp, *inputs, N, hashed_output, num_buckets, hash_key, sparse_types,  # noqa: N803
                          dense_types, out_type, internal_type):
     indices, values, shapes, dense = _cross_inputs(inputs, N)
     batch = _validate(indices, values, shapes, dense, internal_type)
+    if not N and dense and out_type != dtypes.string and all(x.shape[1] == 1 for x in dense):
+        return _one_per_row_cross(dense, batch, int(hash_key), int(num_buckets))
     cols = _columns(indices, values, shapes, dense, batch)
     out_indices, out_shape, positions = _product(cols, batch)
     if out_type == dtypes.string:  # TF picks the kernel by out_type; `hashed_output` only documents it
@@ -379,11 +433,49 @@ _CROSS_OUT = ("output_indices: int64", "output_values: {}", "output_shape: int64
 _CROSS_LISTS = {"N": "int >= 0", "sparse_types": "list(type) >= 0", "dense_types": "list(type) >= 0"}
 _CROSS_ATTRS = {"N": REQUIRED, "sparse_types": REQUIRED, "dense_types": REQUIRED}
 
+def _fuse_expanded_dense(op):
+    """SparseCross of dense inputs made by ExpandDims(x, constant) (crossed_column's rank-1 features)
+    as one step: the step reshapes each x as ExpandDims does and runs the cross's kernel. An
+    ExpandDims shared by several such crosses is skipped by all of them (a reshape is a view: each
+    makes its own), one with any other reader, or a control input, stays a step of its own."""
+    if op._attrs["N"] != 0:
+        return None
+    inputs, expands, skipped = [], [], []
+    for t in op._inputs:
+        src = t._op
+        dim = src._inputs[1]._const_value if src._type == "ExpandDims" else None
+        if dim is None or src._control_inputs or any(c._type != "SparseCross" or c._attrs["N"] != 0
+                                                     for c in t._consumers):
+            inputs.append(t)
+            expands.append(None)
+        else:
+            inputs.append(src._inputs[0])
+            expands.append(expander(dim))
+            skipped.append(t)
+    if not skipped:
+        return None
+    attrs = dict(op._attrs)
+    hashed = attrs["out_type"] != dtypes.string
+    strings = attrs["internal_type"] == dtypes.string
+    hash_key, num_buckets = int(attrs["hash_key"]), int(attrs["num_buckets"])
+
+    def kernel(xp, *arrays):
+        parts = [a if e is None else e(xp, a) for a, e in zip(arrays, expands, strict=True)]
+        if hashed:  # what _validate accepts and the kernel sends to _one_per_row_cross, checked at once
+            batch = parts[0].shape[0]
+            if all(p.ndim == 2 and p.shape[1] == 1 and p.shape[0] == batch and (not strings or p.dtype == object)
+                   for p in parts):
+                return _one_per_row_cross(parts, batch, hash_key, num_buckets)
+        return _sparse_cross_kernel(xp, *parts, **attrs)
+
+    return Fusion(tuple(inputs), kernel, tuple(skipped))
+
+
 register(OpDef(
     "SparseCross", infer=_cross_infer(None), kernel=_sparse_cross_kernel,
     attrs={**_CROSS_ATTRS, "hashed_output": REQUIRED, "num_buckets": REQUIRED, "hash_key": REQUIRED,
            "out_type": REQUIRED, "internal_type": REQUIRED},
-    cpu_only=True, differentiable=False, broadcasts=False,
+    cpu_only=True, differentiable=False, broadcasts=False, fuse=_fuse_expanded_dense,
     input_names=_CROSS_ARGS, output_names=(_CROSS_OUT[0], _CROSS_OUT[1].format("out_type"), _CROSS_OUT[2]),
     attr_types={**_CROSS_LISTS, "hashed_output": "bool", "num_buckets": "int >= 0", "hash_key": "int",
                 "out_type": "type", "internal_type": "type"},

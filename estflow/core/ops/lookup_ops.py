@@ -23,6 +23,7 @@ a graph that holds them without importing the Python table classes (library/look
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 
@@ -61,6 +62,7 @@ class HashTable:
         self.initialized = False
         self.lock = threading.Lock()
         self.mapping: dict = {}
+        self.accepted: set = set()  # (keys' numpy dtype, default's numpy dtype) that Find checked
         self._sorted_keys = self._sorted_values = None  # numeric keys: looked up by binary search
 
     def size(self) -> int:
@@ -116,7 +118,11 @@ class HashTable:
                 found = [get(k, d) for k, d in zip(keys.reshape(-1).tolist(), fallback, strict=True)]
             else:
                 d, get = default.item(), self.mapping.get
-                found = [get(k, d) for k in keys.reshape(-1).tolist()]
+                flat = keys.reshape(-1).tolist()
+                if self.value_dtype != dtypes.string:  # numbers straight into the array: no list between
+                    return np.fromiter(map(get, flat, itertools.repeat(d)), dtype=self.value_dtype.as_numpy_dtype,
+                                       count=len(flat)).reshape(keys.shape)
+                found = [get(k, d) for k in flat]
             return self._values_array(found).reshape(keys.shape)
         flat = keys.reshape(-1)
         table_keys, table_values = self._sorted_keys, self._sorted_values
@@ -416,7 +422,10 @@ def _make_find(op, ctx):
 
     def find(handle, keys, default_value):
         table = _table(state, handle)
-        _check_types(table, keys, _array_dtype(default_value))
+        signature = (keys.dtype, default_value.dtype)
+        if signature not in table.accepted:  # the dtypes decide: checked once per pair
+            _check_types(table, keys, _array_dtype(default_value))
+            table.accepted.add(signature)
         if default_value.ndim != 0 and default_value.shape != keys.shape:
             raise _invalid(f"Expected shape [] or {_dims(keys.shape)} for default value, got "
                            f"{_dims(default_value.shape)}")

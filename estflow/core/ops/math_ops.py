@@ -20,7 +20,15 @@ from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.lazy_constant import datatype_string
 from estflow.core.op_allowed_values import ALLOWED
 from estflow.core.ops.constant_op import constant, convert_to_tensor
-from estflow.core.registry import OpDef, TensorSpec, apply_op, broadcast_shapes, register
+from estflow.core.registry import (
+    Fusion,
+    OpDef,
+    TensorSpec,
+    apply_op,
+    broadcast_shapes,
+    register,
+    variable_behind_read,
+)
 from estflow.core.tensor_shape import TensorShape
 
 # ---- TF's type constraints -----------------------------------------------------------------------
@@ -272,6 +280,66 @@ def _no_grad_2(op, grad):
     return None, None
 
 
+def _const_is(t: Tensor, value) -> bool:
+    v = t._const_value
+    return v is not None and np.ndim(v) == 0 and v == value
+
+
+def _fuse_masked_gather(op):
+    """Mul(GatherV2(params, Maximum(ids, 0), 0), ExpandDims(Cast(GreaterEqual(ids, 0)), -1)) as one step.
+
+    This is how feature columns sum one weight (or embedding row) per example with negative
+    ids (out of vocabulary) adding nothing: six kernels, of which the plan runs one doing the
+    same numpy operations, so the values are those of the six ops. Bad ids raise through
+    GatherV2's own kernel, with its message.
+    """
+    rows, mask = op._inputs
+    gather, expand = rows._op, mask._op
+    if gather._type != "GatherV2" or expand._type != "ExpandDims" or gather._attrs.get("batch_dims", 0) != 0:
+        return None
+    params, safe, axis = gather._inputs
+    cast_t, dim = expand._inputs
+    maximum, cast = safe._op, cast_t._op
+    if maximum._type != "Maximum" or cast._type != "Cast" or cast._inputs[0]._op._type != "GreaterEqual":
+        return None
+    ge = cast._inputs[0]._op
+    ids, zero = maximum._inputs
+    ids_again, zero_again = ge._inputs
+    if ids_again is not ids or not (_const_is(zero, 0) and _const_is(zero_again, 0) and _const_is(axis, 0)):
+        return None
+    if ids.shape.ndims is None or not (_const_is(dim, -1) or _const_is(dim, ids.shape.ndims)):
+        return None
+    if cast._attrs.get("DstT") != rows.dtype or ids.dtype not in (dtypes.int32, dtypes.int64):
+        return None
+    if any(len(t._consumers) != 1 for t in (rows, mask, safe, cast_t, cast._inputs[0])):
+        return None
+    if any(o._control_inputs for o in (gather, expand, maximum, cast, ge)):
+        return None
+    gather_kernel, gather_attrs = gather._op_def.kernel, gather._attrs
+    np_dtype = rows.dtype.as_numpy_dtype
+
+    def kernel(xp, table, x):
+        safe_ids = xp.maximum(x, 0)
+        if xp is np and table.ndim:
+            try:  # ids >= 0 here: numpy's take refuses exactly the ids GatherV2 refuses
+                picked = np.take(table, safe_ids, axis=0)
+            except IndexError:
+                picked = None
+        else:
+            picked = None
+            if not safe_ids.size or (table.ndim and int(safe_ids.max()) < table.shape[0]):
+                picked = xp.take(table, safe_ids, axis=0)
+        if picked is None:  # GatherV2's own kernel: raises its error for these ids
+            picked = gather_kernel(xp, table, safe_ids, np.int32(0), **gather_attrs)
+        return picked * (x >= 0).astype(np_dtype)[..., None]
+
+    skipped = (rows, mask, safe, cast_t, cast._inputs[0])
+    variable = variable_behind_read(params)  # a variable's weights: read where the step consumes them
+    if variable is not None:
+        return Fusion((variable, ids), kernel, (*skipped, params))
+    return Fusion((params, ids), kernel, skipped)
+
+
 _BINARY = [
     # name, allowed dtypes, kernel, gradient
     ("AddV2", _NUMERIC, _forwarding("add"), _add_grad),
@@ -302,7 +370,7 @@ def _within_tf(name: str, allowed: tuple) -> tuple:
 _BINARY = [(name, _within_tf(name, allowed), kernel, grad) for name, allowed, kernel, grad in _BINARY]
 for _name, _allowed, _kernel, _grad in _BINARY:
     register(OpDef(_name, infer=_infer_binary(_allowed), kernel=_kernel, grad=_grad, same_dtype="all",
-                   forwards_input=_name in _FORWARDING,
+                   forwards_input=_name in _FORWARDING, fuse=_fuse_masked_gather if _name == "Mul" else None,
                    input_names=("y: T", "x: T") if _name == "Atan2" else ("x: T", "y: T"), output_names=("z: T",),
                    attr_types={"T": "type"}, row_wise=row_rules.elementwise))
 

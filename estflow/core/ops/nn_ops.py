@@ -11,7 +11,7 @@ from __future__ import annotations
 from estflow.core import dtypes, errors
 from estflow.core.graph import _graph_of
 from estflow.core.ops.constant_op import constant, convert_to_tensor
-from estflow.core.registry import OpDef, TensorSpec, apply_op, register
+from estflow.core.registry import Fusion, OpDef, TensorSpec, apply_op, register, variable_behind_read
 
 _FLOATS = (dtypes.float16, dtypes.float32, dtypes.float64)
 _INTS = (dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64, dtypes.uint8, dtypes.uint16, dtypes.uint32,
@@ -323,8 +323,22 @@ def _bias_add_grad_grad(op, grad):
     return (apply_op("AddV2", _zeros_like(x), grad, name="add"),)
 
 
+def _fuse_bias_read(op):
+    """BiasAdd of a variable's `read` (linear_model's bias) reads the variable itself."""
+    value, bias = op._inputs
+    variable = variable_behind_read(bias)
+    if variable is None:
+        return None
+    data_format = op._attrs.get("data_format", "NHWC")
+
+    def kernel(xp, x, b):
+        return _bias_add_kernel(xp, x, b, data_format)
+
+    return Fusion((value, variable), kernel, (bias,))
+
+
 register(OpDef("BiasAdd", infer=_infer_bias_add, kernel=_bias_add_kernel, grad=_bias_add_grad,
-               attrs={"data_format": "NHWC"}, same_dtype="all", broadcasts=False,
+               attrs={"data_format": "NHWC"}, same_dtype="all", broadcasts=False, fuse=_fuse_bias_read,
                input_names=("value: T", "bias: T"), output_names=("output: T",),
                attr_types={"T": "type", "data_format": "string"}))
 register(OpDef("BiasAddGrad", infer=_infer_bias_add_grad, kernel=_bias_add_grad_kernel, grad=_bias_add_grad_grad,
