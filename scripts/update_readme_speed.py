@@ -103,6 +103,11 @@ def summary(benchmarks: str) -> str:
         f"{say(column(csv, 'estflow rows/s'), ' rows/s')}, {say(column(csv, 'estflow / baseline'))} the speed of "
         "`pd.read_csv`",
     ]
+    columns = table(s["Feature columns"])
+    parts.append("`input_layer` + `linear_model` over the census tutorial's feature columns cost "
+                 f"{say(column(row(columns, '40'), 'estflow / numpy'))} (batch 40) and "
+                 f"{say(column(row(columns, '1024'), 'estflow / numpy'))} (batch 1024) the time of plain numpy "
+                 "doing the same transforms")
     parts.append(f"`import estflow` takes {say(column(ours_import, 'seconds'), ' s')} "
                  f"(`import numpy`: {say(column(numpy_import, 'seconds'), ' s')}; the engine loads on first use)")
     text = ("`BENCHMARKS.md` has the figures and the commands that produced them (`bench/`; "
