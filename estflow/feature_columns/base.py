@@ -25,6 +25,7 @@ from estflow.core.ops import (
 )
 from estflow.core.ops.constant_op import constant
 from estflow.core.sparse_tensor import SparseTensor, convert_to_tensor_or_sparse_tensor
+from estflow.library.parsing_config import VarLenFeature
 
 
 class FeatureColumn:
@@ -79,6 +80,21 @@ class CategoricalColumn(FeatureColumn):
     def _get_dense_ids(self, inputs: LazyBuilder):
         """The ids as a `DenseIds` where the input is dense, else None (the sparse path)."""
         return None
+
+
+class KeyedCategoricalColumn(CategoricalColumn):
+    """A categorical column over one feature `key` of variable length (`dtype`, parsed as a VarLenFeature)."""
+
+    __slots__ = ()
+    _shareable_transform = True  # a pure function of its features: shared across calls (LazyBuilder)
+
+    @property
+    def name(self) -> str:
+        return self.key
+
+    @property
+    def _parse_example_spec(self) -> dict:
+        return {self.key: VarLenFeature(self.dtype)}
 
 
 def id_weight_pair(column, inputs: LazyBuilder):

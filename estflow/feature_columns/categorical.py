@@ -20,6 +20,7 @@ from estflow.core.sparse_tensor import SparseTensor, convert_to_tensor_or_sparse
 from estflow.feature_columns.base import (
     CategoricalColumn,
     DenseIds,
+    KeyedCategoricalColumn,
     LazyBuilder,
     assert_key_is_string,
     assert_string_or_int,
@@ -33,20 +34,12 @@ from estflow.feature_columns.base import (
 from estflow.library.parsing_config import VarLenFeature
 
 
-class IdentityCategoricalColumn(CategoricalColumn, collections.namedtuple(
+class IdentityCategoricalColumn(KeyedCategoricalColumn, collections.namedtuple(
         "IdentityCategoricalColumn", ("key", "number_buckets", "default_value"))):
     """Integer ids used as they are; see `categorical_column_with_identity`."""
 
     __slots__ = ()
-    _shareable_transform = True  # a pure function of its features: shared across calls (LazyBuilder)
-
-    @property
-    def name(self) -> str:
-        return self.key
-
-    @property
-    def _parse_example_spec(self) -> dict:
-        return {self.key: VarLenFeature(dtypes.int64)}
+    dtype = dtypes.int64  # the ids' dtype in a tf.Example (a VarLenFeature)
 
     @property
     def _num_buckets(self) -> int:
@@ -111,20 +104,11 @@ def categorical_column_with_identity(key, num_buckets, default_value=None) -> Id
     return IdentityCategoricalColumn(key, num_buckets, default_value)
 
 
-class HashedCategoricalColumn(CategoricalColumn, collections.namedtuple(
+class HashedCategoricalColumn(KeyedCategoricalColumn, collections.namedtuple(
         "HashedCategoricalColumn", ("key", "hash_bucket_size", "dtype"))):
     """Strings or integers hashed into buckets; see `categorical_column_with_hash_bucket`."""
 
     __slots__ = ()
-    _shareable_transform = True  # a pure function of its features: shared across calls (LazyBuilder)
-
-    @property
-    def name(self) -> str:
-        return self.key
-
-    @property
-    def _parse_example_spec(self) -> dict:
-        return {self.key: VarLenFeature(self.dtype)}
 
     @property
     def _num_buckets(self) -> int:

@@ -10,8 +10,8 @@ from estflow.core import dtypes
 from estflow.core.ops import cast_ops
 from estflow.data import gfile
 from estflow.feature_columns.base import (
-    CategoricalColumn,
     DenseIds,
+    KeyedCategoricalColumn,
     LazyBuilder,
     assert_key_is_string,
     assert_string_or_int,
@@ -23,22 +23,12 @@ from estflow.feature_columns.base import (
     to_sparse_input_and_drop_ignore_values,
 )
 from estflow.library import lookup_ops
-from estflow.library.parsing_config import VarLenFeature
 
 
-class _VocabularyColumn(CategoricalColumn):
+class _VocabularyColumn(KeyedCategoricalColumn):
     """What both vocabulary columns share: a table lookup of dense or sparse keys."""
 
     __slots__ = ()
-    _shareable_transform = True  # a pure function of its features: shared across calls (LazyBuilder)
-
-    @property
-    def name(self) -> str:
-        return self.key
-
-    @property
-    def _parse_example_spec(self) -> dict:
-        return {self.key: VarLenFeature(self.dtype)}
 
     def _table(self, key_dtype):
         raise NotImplementedError
