@@ -19,6 +19,7 @@ from estflow import initializers as initializers
 from estflow import io as io
 from estflow import layers as layers
 from estflow import linalg as linalg
+from estflow import logging as logging
 from estflow import lookup as lookup
 from estflow import losses as losses
 from estflow import metrics as metrics
