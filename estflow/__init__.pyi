@@ -8,6 +8,7 @@
 This module only re-exports; the code lives in the subpackages.
 """
 
+from estflow import app as app
 from estflow import compat as compat
 from estflow import contrib as contrib
 from estflow import data as data
@@ -15,6 +16,7 @@ from estflow import dtypes as dtypes
 from estflow import errors as errors
 from estflow import estimator as estimator
 from estflow import feature_column as feature_column
+from estflow import flags as flags
 from estflow import initializers as initializers
 from estflow import io as io
 from estflow import layers as layers
