@@ -31,6 +31,7 @@ from estflow import random as random
 from estflow import sparse as sparse
 from estflow import strings as strings
 from estflow import summary as summary
+from estflow import test as test
 from estflow import train as train
 from estflow.core.default_session import get_default_session as get_default_session
 from estflow.core.dtypes import DType as DType
