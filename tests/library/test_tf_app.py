@@ -19,6 +19,8 @@ PROGRAM = textwrap.dedent('''
 
 
     def main(argv):
+        tf.logging.set_verbosity(tf.logging.INFO)
+        tf.logging.info("training for %d steps", FLAGS.train_steps)
         print("argv", argv[1:])
         print("flags", FLAGS.model_dir, FLAGS.train_steps, FLAGS.learning_rate, FLAGS.verbose)
         with tf.Session() as sess:
@@ -42,6 +44,9 @@ def test_run_parses_flags_calls_main_and_exits_with_its_value(tmp_path):
     out = _run_program(tmp_path, "--train_steps=12", "--learning_rate", "0.5", "--verbose", "--model_dir=/x", "extra")
     assert out.stdout.splitlines() == ["argv ['extra']", "flags /x 12 0.5 True", "sum 13"], out.stderr
     assert out.returncode == 12 % 7
+    # under app.run, absl's handler on the root logger writes the record once, naming the caller (as in TF1)
+    logged = [line for line in out.stderr.splitlines() if "training for" in line]
+    assert len(logged) == 1 and logged[0].startswith("I") and logged[0].endswith("prog.py:14] training for 12 steps")
 
 
 def test_defaults_and_a_zero_exit(tmp_path):
