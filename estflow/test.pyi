@@ -4,6 +4,7 @@ import unittest.mock as mock
 
 from estflow.library.gradient_checker import compute_gradient as compute_gradient
 from estflow.library.gradient_checker import compute_gradient_error as compute_gradient_error
+from estflow.library.graph_def_equality import assert_equal_graph_def as assert_equal_graph_def
 from estflow.library.tf_testing import TestCase as TestCase
 from estflow.library.tf_testing import get_temp_dir as get_temp_dir
 from estflow.library.tf_testing import gpu_device_name as gpu_device_name
