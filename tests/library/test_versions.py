@@ -60,3 +60,10 @@ def test_reading_the_version_loads_no_engine():
     versions, modules = json.loads(out.stdout)
     assert versions[0] == "1.15.0"
     assert modules == ["estflow", "estflow._lazy", "estflow.library", "estflow.library.versions"]
+
+
+def test_a_star_import_leaves_the_importers_own_version_alone():
+    namespace = {"__version__": "7.0"}
+    exec("from estflow import *", namespace)  # noqa: S102 - the star import a TF1 script might do
+    assert namespace["__version__"] == "7.0" and "__estflow_version__" not in namespace
+    assert namespace["VERSION"] == "1.15.0"
