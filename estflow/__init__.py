@@ -5,10 +5,10 @@
     with tf.Session() as sess:
         print(sess.run(a + b, feed_dict={b: 4.0}))   # 7.0
 
-This module only re-exports; the code lives in the subpackages.
+This module only re-exports; the code lives in the subpackages. `estflow.__version__` is
+the TF1 API level estflow implements ("1.15.0", as TF1 programs compare it); estflow's own
+release is `estflow.__estflow_version__` (also `tf.version.ESTFLOW_VERSION`).
 """
-
-__version__ = "0.1.0.dev0"
 
 from estflow import _lazy
 

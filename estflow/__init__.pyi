@@ -8,6 +8,7 @@
 This module only re-exports; the code lives in the subpackages.
 """
 
+from estflow import app as app
 from estflow import compat as compat
 from estflow import contrib as contrib
 from estflow import data as data
@@ -15,10 +16,12 @@ from estflow import dtypes as dtypes
 from estflow import errors as errors
 from estflow import estimator as estimator
 from estflow import feature_column as feature_column
+from estflow import flags as flags
 from estflow import initializers as initializers
 from estflow import io as io
 from estflow import layers as layers
 from estflow import linalg as linalg
+from estflow import logging as logging
 from estflow import lookup as lookup
 from estflow import losses as losses
 from estflow import metrics as metrics
@@ -28,7 +31,9 @@ from estflow import random as random
 from estflow import sparse as sparse
 from estflow import strings as strings
 from estflow import summary as summary
+from estflow import test as test
 from estflow import train as train
+from estflow import version as version
 from estflow.core.default_session import get_default_session as get_default_session
 from estflow.core.dtypes import DType as DType
 from estflow.core.dtypes import as_dtype as as_dtype
@@ -69,6 +74,8 @@ from estflow.core.graph import get_collection_ref as get_collection_ref
 from estflow.core.graph import get_default_graph as get_default_graph
 from estflow.core.graph import name_scope as name_scope
 from estflow.core.graph import reset_default_graph as reset_default_graph
+from estflow.core.graph_io import GRAPH_DEF_VERSION as GRAPH_DEF_VERSION
+from estflow.core.graph_io import GRAPH_DEF_VERSION_MIN_CONSUMER as GRAPH_DEF_VERSION_MIN_CONSUMER
 from estflow.core.graph_io import import_graph_def as import_graph_def
 from estflow.core.graph_io import make_ndarray as make_ndarray
 from estflow.core.graph_io import make_tensor_proto as make_tensor_proto
@@ -346,6 +353,15 @@ from estflow.library.parsing_config import VarLenFeature as VarLenFeature
 from estflow.library.parsing_ops import parse_example as parse_example
 from estflow.library.parsing_ops import parse_single_example as parse_single_example
 from estflow.library.parsing_ops import parse_single_sequence_example as parse_single_sequence_example
+from estflow.library.versions import COMPILER_VERSION as COMPILER_VERSION
+from estflow.library.versions import CXX11_ABI_FLAG as CXX11_ABI_FLAG
+from estflow.library.versions import CXX_VERSION as CXX_VERSION
+from estflow.library.versions import ESTFLOW_VERSION as __estflow_version__
+from estflow.library.versions import GIT_VERSION as GIT_VERSION
+from estflow.library.versions import GRAPH_DEF_VERSION_MIN_PRODUCER as GRAPH_DEF_VERSION_MIN_PRODUCER
+from estflow.library.versions import MONOLITHIC_BUILD as MONOLITHIC_BUILD
+from estflow.library.versions import VERSION as VERSION
+from estflow.library.versions import VERSION as __version__
 from estflow.training.clip_ops import clip_by_average_norm as clip_by_average_norm
 from estflow.training.clip_ops import clip_by_global_norm as clip_by_global_norm
 from estflow.training.clip_ops import clip_by_norm as clip_by_norm

@@ -79,4 +79,5 @@ def attach_stub(module_name: str, filename: str):
     def __dir__() -> list[str]:  # PEP 562
         return sorted(set(vars(sys.modules[module_name])) | set(names))
 
-    return __getattr__, __dir__, list(public if public is not None else names)
+    # `__all__` leaves out underscored names (`__version__`): `from estflow import *` must not set the importer's
+    return __getattr__, __dir__, list(public if public is not None else [n for n in names if not n.startswith("_")])

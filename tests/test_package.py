@@ -19,7 +19,7 @@ def _fresh_process(code):
 def test_version_is_pep440():
     pep440 = (r"^([1-9][0-9]*!)?(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*((a|b|rc)(0|[1-9][0-9]*))?"
               r"(\.post(0|[1-9][0-9]*))?(\.dev(0|[1-9][0-9]*))?$")
-    assert re.match(pep440, estflow.__version__)
+    assert re.match(pep440, estflow.__version__) and re.match(pep440, estflow.__estflow_version__)
 
 
 @pytest.mark.usefixtures("g")

@@ -75,6 +75,8 @@ ALLOWED = {
                                "produce",
     "TFRecordOptions.__init__:input_buffer_size": "TF's read buffer size: the records are the same",
     "TFRecordOptions.__init__:output_buffer_size": "TF's write buffer size: the file is the same",
+    # ---- tf.test -------------------------------------------------------------------------------------
+    "is_gpu_available:cuda_only": "estflow's only GPUs are CUDA devices (through cupy): the answer is the same",
     # ---- files and errors ---------------------------------------------------------------------------
     "FileWriter.__init__:session": "TF1 then writes through summary ops in that session; estflow writes the same "
                                    "event file from Python",
