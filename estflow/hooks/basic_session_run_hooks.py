@@ -23,6 +23,7 @@ from estflow.core import errors
 from estflow.core.graph import GraphKeys, Operation, Tensor, get_default_graph
 from estflow.core.graph_io import UnexportableGraphError, write_graph
 from estflow.core.protos import config_pb2, event_pb2, summary_pb2
+from estflow.core.variables import Variable
 from estflow.hooks.session_run_hook import SessionRunArgs, SessionRunHook
 from estflow.python.client import timeline
 from estflow.summary.writer import FileWriterCache
@@ -127,10 +128,17 @@ def _as_graph_element(obj):
 
 
 def _global_step_read(hook_name: str):
+    """What a hook fetches for "the step this run started from".
+
+    TF1 fetches the cached read `global_step/add:0`, which this creates too (Estimator graphs
+    depend on it). estflow fetches the variable itself: under its reads-before-writes rule a
+    fetched variable is the value the run found, the same number, without the read's cond.
+    """
     read = training_util._get_or_create_global_step_read()
     if read is None:
         raise RuntimeError(f"Global step should be created to use {hook_name}.")
-    return read
+    step = training_util.get_global_step()
+    return step if isinstance(step, Variable) else read
 
 
 class LoggingTensorHook(SessionRunHook):
