@@ -320,3 +320,15 @@ def test_never_trigger_timer():
     timer = hooks_lib.NeverTriggerTimer()
     assert not timer.should_trigger_for_step(0)
     assert timer.update_last_triggered_step(0) == (None, None) and timer.last_triggered_step() is None
+
+
+def test_logging_tensor_hook_takes_a_list_and_refuses_an_ambiguous_name(g, caplog):
+    step, loss, train = _model(g)
+    values, index = tf.nn.top_k(tf.constant([1.0, 3.0]), k=1, name="top")
+    caplog.set_level(logging.INFO, logger="tensorflow")
+    hook = tf.train.LoggingTensorHook([loss, "top:1"], every_n_iter=1)
+    with tf.train.MonitoredSession(hooks=[hook]) as sess:
+        sess.run(train)
+    assert f"{loss} = 0.0, top:1 = [1]" in _tensorflow_messages(caplog)  # a tensor is its own tag, as in TF1
+    with pytest.raises(ValueError, match="ambiguous"):
+        tf.train.LoggingTensorHook(["top"], every_n_iter=1).begin()

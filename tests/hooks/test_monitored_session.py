@@ -247,3 +247,84 @@ def test_the_same_ops_in_a_plain_session_loop_give_the_same_weight(g):
         for _ in range(20):
             plain.run(train)
         assert np.isclose(plain.run(w), hooked)
+
+
+def test_model_dir_files_and_events_are_laid_out_as_tf_lays_them_out(g, tmp_path):
+    # TF 2.15's own run: RunConfig(save_checkpoints_steps=10, save_summary_steps=5, log_step_count_steps=10),
+    # 20 steps (../shared/golden/estimator_model_dir/manifest.json, variant v1).
+    from tests import SHARED_GOLDEN  # imported here: only this test reads the golden files
+
+    manifest_path = SHARED_GOLDEN / "estimator_model_dir" / "manifest.json"
+    if not manifest_path.exists():
+        pytest.skip("needs ../shared/golden/estimator_model_dir")
+    golden = __import__("json").loads(manifest_path.read_text())["variants"]["v1"]
+    _linear(g)
+    d = str(tmp_path)
+    with tf.train.MonitoredTrainingSession(checkpoint_dir=d, save_checkpoint_steps=10, save_summaries_steps=5,
+                                           log_step_count_steps=10,
+                                           hooks=[tf.train.StopAtStepHook(num_steps=20)]) as sess:
+        while not sess.should_stop():
+            sess.run(g.get_operation_by_name("GradientDescent"))
+    tf.summary.FileWriterCache.get(d).flush()
+    names = sorted(os.listdir(d))
+    events_name = next(n for n in names if n.startswith("events.out.tfevents."))
+    assert [n.replace(events_name, "events.out.tfevents.<time>.<hostname>") for n in names] == \
+        sorted(f["path"] for f in golden["files_after_train"])
+    # The Estimator's own Saver writes relative paths; the Scaffold's default Saver, as TF1's, absolute ones.
+    assert (tmp_path / "checkpoint").read_text().replace(d + os.sep, "") == golden["checkpoint_file_text"]
+
+    def outline(events):
+        """(kind, step) of each event; a summary event by its tags' kind (model summaries or global_step/sec)."""
+        out = []
+        for kind, step, tags in events:
+            if kind == "summary":
+                kind = "steps/sec" if tags == ["global_step/sec"] else "model summaries"
+            out.append((kind, step))
+        return out
+
+    ours = [(e.WhichOneof("what"), e.step, [v.tag for v in e.summary.value])
+            for e in tf.train.summary_iterator(os.path.join(d, events_name))]
+    theirs = [(e["what"], e["step"], [v["tag"] for v in e.get("values", [])])
+              for e in golden["event_files"]["events.out.tfevents.<time>.<hostname>"]["events"]]
+    assert outline(ours) == outline(theirs)
+
+
+def test_coordinator_stops_threads_and_reraises_their_error():
+    import threading  # only this test starts threads
+
+    coord = tf.train.Coordinator()
+    seen = []
+
+    def worker():
+        with coord.stop_on_exception():
+            while not coord.should_stop():
+                seen.append(1)
+                raise ValueError("worker failed")
+
+    threads = [threading.Thread(target=worker)]
+    threads[0].start()
+    assert coord.wait_for_stop(5.0)
+    with pytest.raises(ValueError, match="worker failed"):
+        coord.join(threads, stop_grace_period_secs=5)
+    assert coord.joined and seen == [1]
+    coord.clear_stop()
+    assert not coord.should_stop()
+    coord.request_stop(errors.OutOfRangeError(None, None, "end of input"))  # a clean stop: nothing to re-raise
+    coord.join([])
+    coord.raise_requested_exception()
+
+
+def test_tensorboard_reads_the_training_events(g, tmp_path):
+    loader = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    _linear(g)
+    with tf.train.MonitoredTrainingSession(checkpoint_dir=str(tmp_path), save_summaries_steps=2,
+                                           log_step_count_steps=2,
+                                           hooks=[tf.train.StopAtStepHook(last_step=6)]) as sess:
+        while not sess.should_stop():
+            sess.run(g.get_operation_by_name("GradientDescent"))
+    tf.summary.FileWriterCache.get(str(tmp_path)).flush()
+    acc = loader.EventAccumulator(str(tmp_path))
+    acc.Reload()
+    assert [e.step for e in acc.Scalars("loss")] == [1, 3, 5]
+    assert [e.step for e in acc.Scalars("global_step/sec")] == [3, 5]
+    assert acc.Graph().node and acc.MetaGraph().graph_def.node
