@@ -358,6 +358,7 @@ class StepCounterHook(SessionRunHook):
         self._summary_writer = summary_writer
         self._output_dir = output_dir
         self._last_global_step = None
+        self._stalled_warnings = 0
         self._steps_per_run = 1
 
     def begin(self) -> None:
@@ -385,10 +386,12 @@ class StepCounterHook(SessionRunHook):
                 elapsed_time, elapsed_steps = self._timer.update_last_triggered_step(global_step)
                 if elapsed_time is not None:
                     self._log_and_record(elapsed_steps, elapsed_time, global_step)
-        if stale_global_step == self._last_global_step:
-            _logger.log(logging.DEBUG, "It seems that global step (tf.train.get_global_step) has not been increased. "
-                        "Current value (could be stable): %s vs previous value: %s.", stale_global_step,
-                        self._last_global_step)
+        if stale_global_step == self._last_global_step and self._stalled_warnings < 5:  # TF1's log_first_n(5)
+            self._stalled_warnings += 1
+            _logger.warning("It seems that global step (tf.train.get_global_step) has not been increased. Current "
+                            "value (could be stable): %s vs previous value: %s. You could increase the global step "
+                            "by passing tf.train.get_global_step() to Optimizer.apply_gradients or "
+                            "Optimizer.minimize.", stale_global_step, self._last_global_step)
         self._last_global_step = stale_global_step
 
 

@@ -332,3 +332,12 @@ def test_logging_tensor_hook_takes_a_list_and_refuses_an_ambiguous_name(g, caplo
     assert f"{loss} = 0.0, top:1 = [1]" in _tensorflow_messages(caplog)  # a tensor is its own tag, as in TF1
     with pytest.raises(ValueError, match="ambiguous"):
         tf.train.LoggingTensorHook(["top"], every_n_iter=1).begin()
+
+
+def test_step_counter_hook_warns_five_times_when_the_step_stalls(g, caplog):
+    step = tf.train.get_or_create_global_step()
+    caplog.set_level(logging.WARNING, logger="tensorflow")
+    with tf.train.MonitoredSession(hooks=[tf.train.StepCounterHook(every_n_steps=1)]) as sess:
+        for _ in range(8):
+            sess.run(step)
+    assert sum("has not been increased" in m for m in _tensorflow_messages(caplog)) == 5

@@ -103,3 +103,9 @@ def test_session_run_args_default_to_no_feed_and_no_options():
     assert not context.stop_requested
     context.request_stop()
     assert context.stop_requested and context.original_args is args
+
+
+def test_tf_estimator_reexports_the_hooks_as_tf1_does():
+    for name in ["SessionRunHook", "SessionRunArgs", "SessionRunContext", "SessionRunValues", "LoggingTensorHook",
+                 "StopAtStepHook", "CheckpointSaverHook", "CheckpointSaverListener", "SecondOrStepTimer"]:
+        assert getattr(tf.estimator, name) is getattr(tf.train, name)
