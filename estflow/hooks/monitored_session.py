@@ -367,7 +367,8 @@ class SessionManager:
         deadline = time.time() + max_wait_secs
         while True:
             sess = Session(master, graph=self._graph, config=config)
-            is_ready, not_ready_msg = self._try_run_local_init_op(sess)
+            not_ready_msg = None
+            is_ready, not_ready_local_msg = self._try_run_local_init_op(sess)
             if is_ready:
                 is_ready, not_ready_msg = self._model_ready(sess)
                 if is_ready:
@@ -377,8 +378,8 @@ class SessionManager:
             if remaining < 0:
                 raise errors.DeadlineExceededError(None, None,
                                                    f"Session was not ready after waiting {max_wait_secs} secs.")
-            _logger.info("Waiting for model to be ready.  Ready_for_local_init_op:  %s, ready: %s", not_ready_msg,
-                         not_ready_msg)
+            _logger.info("Waiting for model to be ready.  Ready_for_local_init_op:  %s, ready: %s",
+                         not_ready_local_msg, not_ready_msg)
             time.sleep(min(self._recovery_wait_secs, max(remaining, 0)))
 
     def _try_run_local_init_op(self, sess, feed_dict=None):

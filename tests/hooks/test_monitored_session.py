@@ -328,3 +328,18 @@ def test_tensorboard_reads_the_training_events(g, tmp_path):
     assert [e.step for e in acc.Scalars("loss")] == [1, 3, 5]
     assert [e.step for e in acc.Scalars("global_step/sec")] == [3, 5]
     assert acc.Graph().node and acc.MetaGraph().graph_def.node
+
+
+def test_wait_for_session_logs_what_is_not_ready_and_retries(g, caplog, monkeypatch):
+    _linear(g)
+    scaffold = tf.train.Scaffold().finalize()
+    manager = tf.train.SessionManager(local_init_op=scaffold.local_init_op, ready_op=scaffold.ready_op,
+                                      ready_for_local_init_op=scaffold.ready_for_local_init_op,
+                                      recovery_wait_secs=0)
+    sleeps = []
+    monkeypatch.setattr(__import__("time"), "sleep", sleeps.append)
+    caplog.set_level(logging.INFO, logger="tensorflow")
+    with pytest.raises(errors.DeadlineExceededError):
+        manager.wait_for_session("", max_wait_secs=0.05)
+    waiting = [m for m in caplog.messages if m.startswith("Waiting for model to be ready")]
+    assert waiting and "Variables not initialized: global_step, w" in waiting[0] and sleeps
