@@ -2,6 +2,7 @@
 for now this namespace holds the input functions of `tf.estimator.inputs` and TF1's hooks
 (`tf.estimator.LoggingTensorHook` is `tf.train.LoggingTensorHook`)."""
 
+from estflow import _estimator_experimental as experimental
 from estflow import _estimator_inputs as inputs
 from estflow.hooks.basic_session_run_hooks import CheckpointSaverHook as CheckpointSaverHook
 from estflow.hooks.basic_session_run_hooks import CheckpointSaverListener as CheckpointSaverListener
