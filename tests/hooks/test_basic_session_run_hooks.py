@@ -92,10 +92,10 @@ def test_stop_at_step_hook_counts_num_steps_from_the_restored_step(g, tmp_path):
     assert last == 7
 
 
-def test_global_step_hooks_need_a_global_step(g):
+def test_global_step_hooks_need_a_global_step(g, tmp_path):
     tf.constant(1)
     for hook in [tf.train.StopAtStepHook(num_steps=1), tf.train.StepCounterHook(),
-                 tf.train.CheckpointSaverHook("unused", save_steps=1)]:
+                 tf.train.CheckpointSaverHook(str(tmp_path), save_steps=1)]:
         with pytest.raises(RuntimeError, match="Global step should be created"):
             hook.begin()
 
