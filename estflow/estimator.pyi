@@ -1,4 +1,23 @@
 """`tf.estimator` (re-exports only). The Estimator layer comes with `estflow/estimators/`;
-for now this namespace holds the input functions of `tf.estimator.inputs`."""
+for now this namespace holds the input functions of `tf.estimator.inputs` and TF1's hooks
+(`tf.estimator.LoggingTensorHook` is `tf.train.LoggingTensorHook`)."""
 
+from estflow import _estimator_experimental as experimental
 from estflow import _estimator_inputs as inputs
+from estflow.hooks.basic_session_run_hooks import CheckpointSaverHook as CheckpointSaverHook
+from estflow.hooks.basic_session_run_hooks import CheckpointSaverListener as CheckpointSaverListener
+from estflow.hooks.basic_session_run_hooks import FeedFnHook as FeedFnHook
+from estflow.hooks.basic_session_run_hooks import FinalOpsHook as FinalOpsHook
+from estflow.hooks.basic_session_run_hooks import GlobalStepWaiterHook as GlobalStepWaiterHook
+from estflow.hooks.basic_session_run_hooks import LoggingTensorHook as LoggingTensorHook
+from estflow.hooks.basic_session_run_hooks import NanLossDuringTrainingError as NanLossDuringTrainingError
+from estflow.hooks.basic_session_run_hooks import NanTensorHook as NanTensorHook
+from estflow.hooks.basic_session_run_hooks import ProfilerHook as ProfilerHook
+from estflow.hooks.basic_session_run_hooks import SecondOrStepTimer as SecondOrStepTimer
+from estflow.hooks.basic_session_run_hooks import StepCounterHook as StepCounterHook
+from estflow.hooks.basic_session_run_hooks import StopAtStepHook as StopAtStepHook
+from estflow.hooks.basic_session_run_hooks import SummarySaverHook as SummarySaverHook
+from estflow.hooks.session_run_hook import SessionRunArgs as SessionRunArgs
+from estflow.hooks.session_run_hook import SessionRunContext as SessionRunContext
+from estflow.hooks.session_run_hook import SessionRunHook as SessionRunHook
+from estflow.hooks.session_run_hook import SessionRunValues as SessionRunValues

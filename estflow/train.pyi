@@ -12,6 +12,32 @@ from estflow.core.protos.feature_pb2 import Features as Features
 from estflow.core.protos.feature_pb2 import FloatList as FloatList
 from estflow.core.protos.feature_pb2 import Int64List as Int64List
 from estflow.core.protos.saver_pb2 import SaverDef as SaverDef
+from estflow.hooks.basic_session_run_hooks import CheckpointSaverHook as CheckpointSaverHook
+from estflow.hooks.basic_session_run_hooks import CheckpointSaverListener as CheckpointSaverListener
+from estflow.hooks.basic_session_run_hooks import FeedFnHook as FeedFnHook
+from estflow.hooks.basic_session_run_hooks import FinalOpsHook as FinalOpsHook
+from estflow.hooks.basic_session_run_hooks import GlobalStepWaiterHook as GlobalStepWaiterHook
+from estflow.hooks.basic_session_run_hooks import LoggingTensorHook as LoggingTensorHook
+from estflow.hooks.basic_session_run_hooks import NanLossDuringTrainingError as NanLossDuringTrainingError
+from estflow.hooks.basic_session_run_hooks import NanTensorHook as NanTensorHook
+from estflow.hooks.basic_session_run_hooks import ProfilerHook as ProfilerHook
+from estflow.hooks.basic_session_run_hooks import SecondOrStepTimer as SecondOrStepTimer
+from estflow.hooks.basic_session_run_hooks import StepCounterHook as StepCounterHook
+from estflow.hooks.basic_session_run_hooks import StopAtStepHook as StopAtStepHook
+from estflow.hooks.basic_session_run_hooks import SummarySaverHook as SummarySaverHook
+from estflow.hooks.monitored_session import ChiefSessionCreator as ChiefSessionCreator
+from estflow.hooks.monitored_session import Coordinator as Coordinator
+from estflow.hooks.monitored_session import MonitoredSession as MonitoredSession
+from estflow.hooks.monitored_session import MonitoredTrainingSession as MonitoredTrainingSession
+from estflow.hooks.monitored_session import Scaffold as Scaffold
+from estflow.hooks.monitored_session import SessionCreator as SessionCreator
+from estflow.hooks.monitored_session import SessionManager as SessionManager
+from estflow.hooks.monitored_session import SingularMonitoredSession as SingularMonitoredSession
+from estflow.hooks.monitored_session import WorkerSessionCreator as WorkerSessionCreator
+from estflow.hooks.session_run_hook import SessionRunArgs as SessionRunArgs
+from estflow.hooks.session_run_hook import SessionRunContext as SessionRunContext
+from estflow.hooks.session_run_hook import SessionRunHook as SessionRunHook
+from estflow.hooks.session_run_hook import SessionRunValues as SessionRunValues
 from estflow.training.adadelta import AdadeltaOptimizer as AdadeltaOptimizer
 from estflow.training.adagrad import AdagradOptimizer as AdagradOptimizer
 from estflow.training.adagrad_da import AdagradDAOptimizer as AdagradDAOptimizer
@@ -56,11 +82,16 @@ from estflow.training.training_util import get_or_create_global_step as get_or_c
 from estflow.training.training_util import global_step as global_step
 
 __all__ = [
-    "AdadeltaOptimizer", "AdagradDAOptimizer", "AdagradOptimizer", "AdamOptimizer", "BytesList", "CheckpointState",
-    "Example", "Feature", "FeatureList", "FeatureLists", "Features", "FloatList", "FtrlOptimizer",
-    "GradientDescentOptimizer", "Int64List", "MomentumOptimizer", "NewCheckpointReader", "Optimizer",
-    "ProximalAdagradOptimizer", "ProximalGradientDescentOptimizer", "RMSPropOptimizer", "Saver", "SaverDef",
-    "SequenceExample", "assert_global_step", "checkpoint_exists", "cosine_decay", "cosine_decay_restarts",
+    "AdadeltaOptimizer", "AdagradDAOptimizer", "AdagradOptimizer", "AdamOptimizer", "BytesList",
+    "CheckpointSaverHook", "CheckpointSaverListener", "CheckpointState", "ChiefSessionCreator", "Coordinator",
+    "Example", "Feature", "FeatureList", "FeatureLists", "Features", "FeedFnHook", "FinalOpsHook", "FloatList",
+    "FtrlOptimizer", "GlobalStepWaiterHook", "GradientDescentOptimizer", "Int64List", "LoggingTensorHook",
+    "MomentumOptimizer", "MonitoredSession", "MonitoredTrainingSession", "NanLossDuringTrainingError",
+    "NanTensorHook", "NewCheckpointReader", "Optimizer", "ProfilerHook", "ProximalAdagradOptimizer",
+    "ProximalGradientDescentOptimizer", "RMSPropOptimizer", "Saver", "SaverDef", "Scaffold", "SecondOrStepTimer",
+    "SequenceExample", "SessionCreator", "SessionManager", "SessionRunArgs", "SessionRunContext", "SessionRunHook",
+    "SessionRunValues", "SingularMonitoredSession", "StepCounterHook", "StopAtStepHook", "SummarySaverHook",
+    "WorkerSessionCreator", "assert_global_step", "checkpoint_exists", "cosine_decay", "cosine_decay_restarts",
     "create_global_step", "exponential_decay", "export_meta_graph", "generate_checkpoint_state_proto",
     "get_checkpoint_mtimes", "get_checkpoint_state", "get_global_step", "get_or_create_global_step", "global_step",
     "import_meta_graph", "init_from_checkpoint", "inverse_time_decay", "latest_checkpoint", "linear_cosine_decay",

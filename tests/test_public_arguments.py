@@ -55,6 +55,15 @@ ALLOWED = {
                          "the same",
     "while_loop:swap_memory": "moves GPU tensors kept for the gradient to host memory: memory only",
     "moments:shift": "unused in TF1 too ('Not used in the current implementation')",
+    # ---- session hooks -----------------------------------------------------------------------------
+    "*.before_run:run_context": "a SessionRunHook method's TF1 signature: hooks that do not stop the loop "
+                                "have no use for the context",
+    "*.after_run:run_context": "a SessionRunHook method's TF1 signature (see before_run)",
+    "SessionRunHook.after_run:run_values": "the base hook's no-op: subclasses read the values",
+    "*.after_create_session:coord": "a SessionRunHook method's TF1 signature: estflow's hooks start no threads",
+    "SessionRunHook.after_create_session:session": "the base hook's no-op: subclasses read the session",
+    "*.end:session": "a SessionRunHook method's TF1 signature: hooks with nothing to run at the end ignore it",
+    "CheckpointSaverListener.*:*": "the base listener's no-op methods: subclasses read their arguments",
     # ---- layers -------------------------------------------------------------------------------------
     "Layer.build:input_shape": "the base class's hook: subclasses that create variables read it",
     "Layer.call:kwargs": "the base class's identity hook: subclasses take their own keyword arguments",

@@ -20,9 +20,11 @@ import threading
 import time
 
 from estflow.core import errors
+from estflow.core.graph import get_default_graph
 from estflow.core.graph_io import graph_to_graph_def
 from estflow.core.protos import event_pb2, summary_pb2
 from estflow.core.record_io import encode_record
+from estflow.training import meta_graph
 
 _SENTINEL = object()
 _UIDS = itertools.count(1)  # process-local writer numbers for unique file names
@@ -149,6 +151,10 @@ class FileWriter:
         self._seen_summary_tags: set = set()
         if graph is not None or graph_def is not None:
             self.add_graph(graph, graph_def=graph_def)
+            # TF1 also writes the meta graph when the writer is given a graph (TensorBoard reads both).
+            if graph is not None:
+                graph_def = graph_to_graph_def(graph, add_shapes=True, strict=False)
+            self.add_meta_graph(meta_graph.create_meta_graph_def(graph_def=graph_def, graph=graph))
 
     def get_logdir(self) -> str:
         return self.event_writer.get_logdir()
@@ -228,7 +234,8 @@ class FileWriterCache:
             key = os.path.abspath(str(logdir))
             writer = FileWriterCache._cache.get(key)
             if writer is None:
-                writer = FileWriterCache._cache[key] = FileWriter(logdir)
+                # As TF1's: the default graph goes in first (graph and meta graph events).
+                writer = FileWriterCache._cache[key] = FileWriter(logdir, graph=get_default_graph())
             return writer
 
     @staticmethod

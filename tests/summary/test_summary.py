@@ -489,15 +489,18 @@ def test_filewriter_all_add_methods_and_summary_iterator(tmp_path):
     (f,) = _event_files(tmp_path)
     events = list(tf.summary.summary_iterator(str(f)))
     kinds = [e.WhichOneof("what") for e in events]
-    assert kinds == ["file_version", "graph_def", "summary", "summary", "meta_graph_def", "session_log",
-                     "file_version"]
+    # A writer given a graph writes its graph and meta graph first, as TF1's.
+    assert kinds == ["file_version", "graph_def", "meta_graph_def", "summary", "summary", "meta_graph_def",
+                     "session_log", "file_version"]
     gd = tf.GraphDef.FromString(events[1].graph_def)
     assert "x" in [n.name for n in gd.node]
-    assert (events[2].step, events[2].summary.value[0].tag, events[2].summary.value[0].simple_value) == (3, "loss", 0.5)
-    assert (events[3].step, events[3].summary.value[0].simple_value) == (4, -3.0)
-    assert tf.MetaGraphDef.FromString(events[4].meta_graph_def).graph_def.node
-    assert events[5].session_log.status == tf.SessionLog.START and events[5].step == 6
-    assert events[6].step == 7 and events[6].wall_time == 123.0
+    assert [n.name for n in tf.MetaGraphDef.FromString(events[2].meta_graph_def).graph_def.node] == \
+        [n.name for n in gd.node]
+    assert (events[3].step, events[3].summary.value[0].tag, events[3].summary.value[0].simple_value) == (3, "loss", 0.5)
+    assert (events[4].step, events[4].summary.value[0].simple_value) == (4, -3.0)
+    assert tf.MetaGraphDef.FromString(events[5].meta_graph_def).graph_def.node
+    assert events[6].session_log.status == tf.SessionLog.START and events[6].step == 6
+    assert events[7].step == 7 and events[7].wall_time == 123.0
 
 
 @pytest.mark.usefixtures("g")
