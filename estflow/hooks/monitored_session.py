@@ -420,7 +420,16 @@ class SessionCreator:
     """Makes a `Session` for a monitored session."""
 
     def create_session(self):
-        raise NotImplementedError("create_session is not implemented for {self}.")
+        raise NotImplementedError(f"create_session is not implemented for {self}.")
+
+    def _get_session_manager(self) -> SessionManager:
+        """The SessionManager of the creator's scaffold (a creator sets `_scaffold` and `_session_manager`)."""
+        if self._session_manager is None:
+            self._session_manager = SessionManager(
+                local_init_op=self._scaffold.local_init_op, local_init_feed_dict=self._scaffold.local_init_feed_dict,
+                ready_for_local_init_op=self._scaffold.ready_for_local_init_op, ready_op=self._scaffold.ready_op,
+                graph=get_default_graph())
+        return self._session_manager
 
 
 class ChiefSessionCreator(SessionCreator):
@@ -434,14 +443,6 @@ class ChiefSessionCreator(SessionCreator):
         self._session_manager = None
         self._master = master
         self._config = config
-
-    def _get_session_manager(self) -> SessionManager:
-        if self._session_manager is None:
-            self._session_manager = SessionManager(
-                local_init_op=self._scaffold.local_init_op, local_init_feed_dict=self._scaffold.local_init_feed_dict,
-                ready_for_local_init_op=self._scaffold.ready_for_local_init_op, ready_op=self._scaffold.ready_op,
-                graph=get_default_graph())
-        return self._session_manager
 
     def create_session(self):
         self._scaffold.finalize()
@@ -461,14 +462,6 @@ class WorkerSessionCreator(SessionCreator):
         self._master = master
         self._config = config
         self._max_wait_secs = max_wait_secs
-
-    def _get_session_manager(self) -> SessionManager:
-        if self._session_manager is None:
-            self._session_manager = SessionManager(
-                local_init_op=self._scaffold.local_init_op, local_init_feed_dict=self._scaffold.local_init_feed_dict,
-                ready_for_local_init_op=self._scaffold.ready_for_local_init_op, ready_op=self._scaffold.ready_op,
-                graph=get_default_graph())
-        return self._session_manager
 
     def create_session(self):
         self._scaffold.finalize()

@@ -343,3 +343,11 @@ def test_wait_for_session_logs_what_is_not_ready_and_retries(g, caplog, monkeypa
         manager.wait_for_session("", max_wait_secs=0.05)
     waiting = [m for m in caplog.messages if m.startswith("Waiting for model to be ready")]
     assert waiting and "Variables not initialized: global_step, w" in waiting[0] and sleeps
+
+
+def test_a_session_creator_without_create_session_names_itself():
+    """The base SessionCreator's error names the creator (its message once lacked the f-string)."""
+    from estflow.hooks.monitored_session import SessionCreator
+
+    with pytest.raises(NotImplementedError, match="create_session is not implemented for <.*SessionCreator object"):
+        SessionCreator().create_session()
