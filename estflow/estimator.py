@@ -1,5 +1,5 @@
-"""`tf.estimator` (re-exports only). The Estimator layer comes with `estflow/estimators/`;
-for now this namespace holds the input functions of `tf.estimator.inputs`."""
+"""`tf.estimator` (re-exports only): the Estimator layer of `estflow/estimators/`, the input
+functions of `tf.estimator.inputs` and TF1's hooks."""
 
 from estflow import _lazy
 

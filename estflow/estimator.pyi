@@ -1,9 +1,13 @@
-"""`tf.estimator` (re-exports only). The Estimator layer comes with `estflow/estimators/`;
-for now this namespace holds the input functions of `tf.estimator.inputs` and TF1's hooks
+"""`tf.estimator` (re-exports only): the Estimator layer of `estflow/estimators/`, the input
+functions of `tf.estimator.inputs` and TF1's hooks
 (`tf.estimator.LoggingTensorHook` is `tf.train.LoggingTensorHook`)."""
 
 from estflow import _estimator_experimental as experimental
 from estflow import _estimator_inputs as inputs
+from estflow.estimators.estimator import Estimator as Estimator
+from estflow.estimators.mode_keys import ModeKeys as ModeKeys
+from estflow.estimators.model_fn import EstimatorSpec as EstimatorSpec
+from estflow.estimators.run_config import RunConfig as RunConfig
 from estflow.hooks.basic_session_run_hooks import CheckpointSaverHook as CheckpointSaverHook
 from estflow.hooks.basic_session_run_hooks import CheckpointSaverListener as CheckpointSaverListener
 from estflow.hooks.basic_session_run_hooks import FeedFnHook as FeedFnHook

@@ -1,0 +1,130 @@
+"""`tf.estimator.RunConfig`: where and how an Estimator trains (TF1's arguments and defaults).
+
+    config = tf.estimator.RunConfig(model_dir="/tmp/m", save_checkpoints_steps=100)
+    config = config.replace(keep_checkpoint_max=2)
+
+Immutable: every property is read-only and `replace()` returns a new RunConfig. The
+`TF_CONFIG` environment variable is not parsed yet: `cluster_spec` is empty, the task is the
+chief (`task_type="worker"`, `task_id=0`), one worker replica and no ps replica.
+"""
+
+from __future__ import annotations
+
+_DEFAULT = object()
+
+_REPLACEABLE = ("model_dir", "tf_random_seed", "save_summary_steps", "save_checkpoints_steps",
+                "save_checkpoints_secs", "session_config", "keep_checkpoint_max", "keep_checkpoint_every_n_hours",
+                "log_step_count_steps", "train_distribute", "device_fn", "protocol", "eval_distribute",
+                "experimental_distribute", "experimental_max_worker_delay_secs", "session_creation_timeout_secs")
+
+
+def _check_non_negative(name, value, kind=(int,)) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(f"RunConfig {name} must be a number or None, got {type(value).__name__} {value!r}.")
+    if value < 0:
+        raise ValueError(f"RunConfig {name} must be >= 0, got {value}.")
+
+
+class RunConfig:
+    """The run settings of an Estimator; TF1's defaults (summaries every 100 steps, a checkpoint every 600 s)."""
+
+    def __init__(self, model_dir=None, tf_random_seed=None, save_summary_steps=100,
+                 save_checkpoints_steps=_DEFAULT, save_checkpoints_secs=_DEFAULT, session_config=None,
+                 keep_checkpoint_max=5, keep_checkpoint_every_n_hours=10000, log_step_count_steps=100,
+                 train_distribute=None, device_fn=None, protocol=None, eval_distribute=None,
+                 experimental_distribute=None, experimental_max_worker_delay_secs=None,
+                 session_creation_timeout_secs=7200):
+        if save_checkpoints_steps is _DEFAULT and save_checkpoints_secs is _DEFAULT:
+            save_checkpoints_steps, save_checkpoints_secs = None, 600
+        elif save_checkpoints_steps is _DEFAULT:
+            save_checkpoints_steps = None
+        elif save_checkpoints_secs is _DEFAULT:
+            save_checkpoints_secs = None
+        if save_checkpoints_steps is not None and save_checkpoints_secs is not None:
+            raise ValueError("Can not specify both save_checkpoints_steps and save_checkpoints_secs. "
+                             "Pass one of them (the other None).")
+        if model_dir is not None and not isinstance(model_dir, str):
+            model_dir = str(model_dir)
+        if model_dir == "":
+            raise ValueError("model_dir should be non-empty; pass None for a temporary directory.")
+        for name, value in (("save_summary_steps", save_summary_steps),
+                            ("save_checkpoints_steps", save_checkpoints_steps),
+                            ("keep_checkpoint_max", keep_checkpoint_max),
+                            ("log_step_count_steps", log_step_count_steps)):
+            _check_non_negative(name, value)
+        for name, value in (("save_checkpoints_secs", save_checkpoints_secs),
+                            ("keep_checkpoint_every_n_hours", keep_checkpoint_every_n_hours)):
+            _check_non_negative(name, value, (int, float))
+        if tf_random_seed is not None and (isinstance(tf_random_seed, bool) or not isinstance(tf_random_seed, int)):
+            raise TypeError(f"RunConfig tf_random_seed must be an int or None, got {tf_random_seed!r}.")
+        if device_fn is not None and not callable(device_fn):
+            raise TypeError(f"RunConfig device_fn must be callable (op -> device string), got {device_fn!r}.")
+        self._values = {
+            "model_dir": model_dir, "tf_random_seed": tf_random_seed, "save_summary_steps": save_summary_steps,
+            "save_checkpoints_steps": save_checkpoints_steps, "save_checkpoints_secs": save_checkpoints_secs,
+            "session_config": session_config, "keep_checkpoint_max": keep_checkpoint_max,
+            "keep_checkpoint_every_n_hours": keep_checkpoint_every_n_hours,
+            "log_step_count_steps": log_step_count_steps, "train_distribute": train_distribute,
+            "device_fn": device_fn, "protocol": protocol, "eval_distribute": eval_distribute,
+            "experimental_distribute": experimental_distribute,
+            "experimental_max_worker_delay_secs": experimental_max_worker_delay_secs,
+            "session_creation_timeout_secs": session_creation_timeout_secs,
+        }
+
+    def replace(self, **kwargs) -> RunConfig:
+        """A new RunConfig with the given properties changed: `config.replace(save_summary_steps=10)`."""
+        unknown = sorted(set(kwargs) - set(_REPLACEABLE))
+        if unknown:
+            raise ValueError(f"RunConfig.replace() got unknown or unreplaceable properties {unknown}; "
+                             f"replaceable are {list(_REPLACEABLE)}.")
+        values = dict(self._values)
+        # One of the two checkpoint triggers replaced means the other one is off, as in TF1.
+        if kwargs.get("save_checkpoints_steps") is not None and "save_checkpoints_secs" not in kwargs:
+            values["save_checkpoints_secs"] = None
+        if kwargs.get("save_checkpoints_secs") is not None and "save_checkpoints_steps" not in kwargs:
+            values["save_checkpoints_steps"] = None
+        values.update(kwargs)
+        return RunConfig(**values)
+
+    def __setattr__(self, name, value):
+        if name != "_values" or "_values" in self.__dict__:
+            raise AttributeError(f"RunConfig is immutable; use config.replace({name}=...) for a changed copy.")
+        object.__setattr__(self, name, value)
+
+    def __repr__(self) -> str:
+        return "RunConfig(" + ", ".join(f"{k}={v!r}" for k, v in self._values.items()) + ")"
+
+    def __eq__(self, other):
+        return isinstance(other, RunConfig) and self._values == other._values
+
+    __hash__ = None
+
+    model_dir = property(lambda self: self._values["model_dir"])
+    tf_random_seed = property(lambda self: self._values["tf_random_seed"])
+    save_summary_steps = property(lambda self: self._values["save_summary_steps"])
+    save_checkpoints_steps = property(lambda self: self._values["save_checkpoints_steps"])
+    save_checkpoints_secs = property(lambda self: self._values["save_checkpoints_secs"])
+    session_config = property(lambda self: self._values["session_config"])
+    keep_checkpoint_max = property(lambda self: self._values["keep_checkpoint_max"])
+    keep_checkpoint_every_n_hours = property(lambda self: self._values["keep_checkpoint_every_n_hours"])
+    log_step_count_steps = property(lambda self: self._values["log_step_count_steps"])
+    train_distribute = property(lambda self: self._values["train_distribute"])
+    eval_distribute = property(lambda self: self._values["eval_distribute"])
+    device_fn = property(lambda self: self._values["device_fn"])
+    protocol = property(lambda self: self._values["protocol"])
+    experimental_distribute = property(lambda self: self._values["experimental_distribute"])
+    experimental_max_worker_delay_secs = property(lambda self: self._values["experimental_max_worker_delay_secs"])
+    session_creation_timeout_secs = property(lambda self: self._values["session_creation_timeout_secs"])
+    # The single-process values until TF_CONFIG is parsed (a later issue).
+    cluster_spec = property(lambda self: {})
+    task_type = property(lambda self: "worker")
+    task_id = property(lambda self: 0)
+    is_chief = property(lambda self: True)
+    master = property(lambda self: "")
+    evaluation_master = property(lambda self: "")
+    num_ps_replicas = property(lambda self: 0)
+    num_worker_replicas = property(lambda self: 1)
+    global_id_in_cluster = property(lambda self: 0)
+    service = property(lambda self: None)

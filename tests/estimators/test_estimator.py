@@ -1,0 +1,213 @@
+"""Estimator: the contract (train, evaluate, predict, resume, restore), steps/max_steps, model_dir layout."""
+
+import logging
+import os
+
+import numpy as np
+import pytest
+
+import estflow as tf
+from estflow.estimators.estimator import Estimator
+
+_RNG = np.random.RandomState(0)
+X = _RNG.rand(64, 2).astype(np.float32)
+Y = (X @ np.array([[2.0], [-1.0]], np.float32) + 0.5).astype(np.float32)
+
+
+def linear_model_fn(features, labels, mode, params):
+    """y = x W + b, trained by gradient descent on the mean squared error."""
+    pred = tf.layers.dense(features["x"], 1, name="linear")
+    if mode == tf.estimator.ModeKeys.PREDICT:
+        return tf.estimator.EstimatorSpec(mode, predictions={"y": pred, "double": pred * 2.0})
+    loss = tf.losses.mean_squared_error(labels, pred)
+    train_op = tf.train.GradientDescentOptimizer(params["lr"]).minimize(loss, global_step=tf.train.get_global_step())
+    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op,
+                                      eval_metric_ops={"mae": tf.metrics.mean_absolute_error(labels, pred)})
+
+
+def train_input(num_epochs=None):
+    return tf.estimator.inputs.numpy_input_fn({"x": X}, Y, batch_size=16, num_epochs=num_epochs, shuffle=True)
+
+
+def eval_input():
+    return tf.estimator.inputs.numpy_input_fn({"x": X}, Y, batch_size=16, shuffle=False)
+
+
+def predict_input():
+    return tf.estimator.inputs.numpy_input_fn({"x": X[:5]}, batch_size=2, shuffle=False)
+
+
+@pytest.fixture
+def est(tmp_path):
+    return tf.estimator.Estimator(linear_model_fn, model_dir=str(tmp_path / "m"), params={"lr": 0.5})
+
+
+def test_contract_train_evaluate_predict_resume_restore(est):
+    assert est.train(train_input(), steps=100) is est
+    assert est.latest_checkpoint().endswith("model.ckpt-100")
+    assert est.get_variable_value("global_step") == 100
+    assert sorted(est.get_variable_names()) == ["global_step", "linear/bias", "linear/kernel"]
+    np.testing.assert_allclose(est.get_variable_value("linear/kernel"), [[2.0], [-1.0]], atol=2e-2)
+
+    metrics = est.evaluate(eval_input())
+    assert set(metrics) == {"loss", "mae", "global_step"}
+    assert metrics["global_step"] == 100 and metrics["loss"] < 1e-3 and metrics["mae"] < 3e-2
+
+    predictions = list(est.predict(predict_input()))
+    assert len(predictions) == 5 and set(predictions[0]) == {"y", "double"}
+    np.testing.assert_allclose(np.stack([p["y"] for p in predictions]), Y[:5], atol=1e-2)
+    np.testing.assert_allclose(predictions[2]["double"], 2 * predictions[2]["y"], rtol=1e-6)
+
+    est.train(train_input(), steps=20)  # resume: the global step continues from the checkpoint
+    assert est.get_variable_value("global_step") == 120
+
+    restored = tf.estimator.Estimator(linear_model_fn, model_dir=est.model_dir, params={"lr": 0.5})
+    again = list(restored.predict(predict_input()))
+    np.testing.assert_allclose(np.stack([p["y"] for p in again]),
+                               np.stack([p["y"] for p in est.predict(predict_input())]))
+
+
+def test_max_steps_stops_at_the_total_and_a_reached_max_steps_does_nothing(est, caplog):
+    est.train(train_input(), max_steps=30)
+    assert est.get_variable_value("global_step") == 30
+    before = est.get_variable_value("linear/kernel")
+    with caplog.at_level(logging.INFO, logger="tensorflow"):
+        est.train(train_input(), max_steps=30)
+    assert "Skipping training since max_steps has already saved." in caplog.text
+    np.testing.assert_array_equal(est.get_variable_value("linear/kernel"), before)
+    est.train(train_input(), max_steps=45)
+    assert est.get_variable_value("global_step") == 45
+
+
+def test_train_ends_with_the_input_and_logs_tf1s_lines(est, caplog):
+    with caplog.at_level(logging.INFO, logger="tensorflow"):
+        est.train(train_input(num_epochs=2))  # 64 rows, batch 16, 2 epochs: 8 steps
+    assert est.get_variable_value("global_step") == 8
+    assert "loss = " in caplog.text and ", step = 0" in caplog.text
+    assert "Saving checkpoints for 8 into" in caplog.text
+    assert "Loss for final step:" in caplog.text
+
+
+def test_steps_arguments_are_checked(est):
+    with pytest.raises(ValueError, match="Can not provide both steps and max_steps"):
+        est.train(train_input(), steps=1, max_steps=2)
+    with pytest.raises(ValueError, match="steps > 0"):
+        est.train(train_input(), steps=0)
+    with pytest.raises(ValueError, match="max_steps > 0"):
+        est.train(train_input(), max_steps=-1)
+    with pytest.raises(TypeError, match="SessionRunHook"):
+        est.train(train_input(), steps=1, hooks=[object()])
+
+
+def test_model_dir_layout_and_eval_events(tmp_path):
+    est = Estimator(linear_model_fn, params={"lr": 0.5},
+                    config=tf.estimator.RunConfig(model_dir=str(tmp_path), log_step_count_steps=4))
+    est.train(train_input(), steps=10)
+    est.evaluate(eval_input(), name="holdout", steps=2)
+    est.evaluate(eval_input())
+    files = os.listdir(est.model_dir)
+    assert "checkpoint" in files and "model.ckpt-10.index" in files
+    assert any(f.startswith("events.out.tfevents.") for f in files)
+    # relative paths in the checkpoint state, as TF's Estimator Saver writes them
+    assert 'model_checkpoint_path: "model.ckpt-10"' in open(os.path.join(est.model_dir, "checkpoint")).read()
+    from tensorboard.backend.event_processing import event_accumulator  # optional package, imported where used
+    for sub in ("eval", "eval_holdout"):
+        acc = event_accumulator.EventAccumulator(os.path.join(est.model_dir, sub))
+        acc.Reload()
+        assert {"loss", "mae"} <= set(acc.Tags()["scalars"])
+        assert acc.Scalars("loss")[0].step == 10
+    train_acc = event_accumulator.EventAccumulator(est.model_dir)
+    train_acc.Reload()
+    assert {"loss", "global_step/sec"} <= set(train_acc.Tags()["scalars"])
+
+
+def test_evaluate_steps_and_checkpoint_path(est):
+    est.train(train_input(), steps=5)
+    first = est.latest_checkpoint()
+    est.train(train_input(), steps=5)
+    assert est.evaluate(eval_input(), checkpoint_path=first)["global_step"] == 5
+    assert est.evaluate(eval_input(), steps=1)["global_step"] == 10
+
+
+def test_predict_keys_batches_and_checkpoint_path(est):
+    est.train(train_input(), steps=5)
+    only = list(est.predict(predict_input(), predict_keys=["y"]))
+    assert all(set(p) == {"y"} for p in only)
+    batches = list(est.predict(predict_input(), yield_single_examples=False))
+    assert [b["y"].shape for b in batches] == [(2, 1), (2, 1), (1, 1)]
+    with pytest.raises(ValueError, match="nope"):
+        list(est.predict(predict_input(), predict_keys=["nope"]))
+
+
+def test_model_fn_called_with_only_declared_args_and_input_fn_forms(tmp_path):
+    seen = {}
+
+    def model_fn(features, mode, config):
+        seen["mode"], seen["config"] = mode, config
+        w = tf.get_variable("w", [], initializer=tf.zeros_initializer())
+        pred = features * w
+        loss = tf.reduce_mean(tf.square(pred - 1.0))
+        train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=tf.train.get_global_step())
+        return tf.estimator.EstimatorSpec(mode, predictions=pred, loss=loss, train_op=train_op)
+
+    est = tf.estimator.Estimator(model_fn, model_dir=str(tmp_path))
+    est.train(lambda: tf.data.Dataset.from_tensor_slices(np.ones(8, np.float32)).batch(4), max_steps=100)
+    assert seen == {"mode": "train", "config": est.config}
+    assert est.get_variable_value("global_step") == 2  # the Dataset ended after 2 batches
+
+    def input_fn(params, mode):
+        assert params == {} and mode == "infer"
+        return tf.data.Dataset.from_tensor_slices(np.array([1.0, 2.0], np.float32)).batch(2)
+
+    assert list(est.predict(input_fn)) == pytest.approx([v * est.get_variable_value("w") for v in (1.0, 2.0)])
+
+
+def test_constructor_checks_and_temporary_model_dir(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        est = Estimator(linear_model_fn, params={"lr": 0.1})
+    assert os.path.isdir(est.model_dir) and est.model_dir in caplog.text
+    assert est.config.model_dir == est.model_dir and est.params == {"lr": 0.1}
+    assert est.model_fn is linear_model_fn
+    with pytest.raises(ValueError, match="model_dir are set both"):
+        Estimator(linear_model_fn, model_dir=str(tmp_path / "a"),
+                  config=tf.estimator.RunConfig(model_dir=str(tmp_path / "b")))
+    with pytest.raises(ValueError, match="not expected args"):
+        Estimator(lambda features, labels, bogus: None)
+    with pytest.raises(ValueError, match="does not include params"):
+        Estimator(lambda features, labels, mode: None, params={"a": 1})
+    with pytest.raises(ValueError, match="RunConfig"):
+        Estimator(linear_model_fn, config={"model_dir": "x"})
+
+
+def test_model_fn_returning_a_dict_says_what_to_return(tmp_path):
+    est = Estimator(lambda features, labels: {"loss": features}, model_dir=str(tmp_path))
+    with pytest.raises(TypeError, match=r"model_fn must return an EstimatorSpec, got dict\. Build one with"):
+        est.train(lambda: (tf.constant([1.0]), tf.constant([1.0])), steps=1)
+
+
+def test_warm_start_from_another_model_dir(est, tmp_path):
+    est.train(train_input(), steps=50)
+    warm = Estimator(linear_model_fn, model_dir=str(tmp_path / "warm"), params={"lr": 0.0},
+                     warm_start_from=est.model_dir)
+    warm.train(train_input(), steps=1)
+    np.testing.assert_allclose(warm.get_variable_value("linear/kernel"), est.get_variable_value("linear/kernel"))
+    assert warm.get_variable_value("global_step") == 1
+
+
+def test_saving_listeners_are_called(est):
+    calls = []
+
+    class Listener(tf.estimator.CheckpointSaverListener):
+        def after_save(self, session, global_step_value):
+            calls.append(global_step_value)
+
+    est.train(train_input(), steps=3, saving_listeners=[Listener()])
+    assert calls[-1] == 3
+
+
+def test_evaluate_without_checkpoint_runs_initialization(est, caplog):
+    with caplog.at_level(logging.INFO, logger="tensorflow"):
+        metrics = est.evaluate(eval_input())
+    assert "Could not find trained model" in caplog.text and metrics["global_step"] == 0
+    with pytest.raises(ValueError, match="Could not find trained model"):
+        est.get_variable_names()
