@@ -15,9 +15,11 @@ alone, or a Dataset of either), `model_fn(...)` called with only the arguments i
 MonitoredTrainingSession with the RunConfig's checkpoint and summary settings, a
 StopAtStepHook for `steps`/`max_steps`, a NanTensorHook and TF1's "loss = ..., step = ..."
 log line; its Saver keeps `keep_checkpoint_max` checkpoints with relative paths, as TF's.
-Evaluation restores the latest (or the given) checkpoint, runs the metric update ops until
-the input ends or `steps` batches, and writes the metrics to `model_dir/eval` (or
-`eval_<name>`) as events at the checkpoint's global step.
+Interrupting `train()` (KeyboardInterrupt) saves a checkpoint at the current step before
+re-raising (TF1 loses the steps since the last save). Evaluation restores the latest (or the
+given) checkpoint, runs the metric update ops until the input ends or `steps` batches, and
+writes the metrics to `model_dir/eval` (or `eval_<name>`) as events at the checkpoint's
+global step.
 """
 
 from __future__ import annotations
@@ -295,9 +297,22 @@ class Estimator:
                     hooks=worker_hooks, chief_only_hooks=chief_hooks, save_checkpoint_secs=0,
                     save_summaries_steps=config.save_summary_steps, config=self._session_config(),
                     log_step_count_steps=config.log_step_count_steps) as session:
-                while not session.should_stop():
-                    _, loss = session.run([spec.train_op, spec.loss])
+                try:
+                    while not session.should_stop():
+                        _, loss = session.run([spec.train_op, spec.loss])
+                except KeyboardInterrupt:
+                    self._save_on_interrupt(session, scaffold, global_step)
+                    raise
         return loss
+
+    def _save_on_interrupt(self, session, scaffold, global_step) -> None:
+        """Ctrl-C during train(): a checkpoint at the current step, so train() resumes where it stopped."""
+        def step_fn(step_context):
+            return step_context.session
+        raw = session.run_step_fn(step_fn)
+        step = int(raw.run(global_step))
+        path = scaffold.saver.save(raw, os.path.join(self._model_dir, "model.ckpt"), global_step=step)
+        _logger.info("Training interrupted: saved checkpoint for step %d into %s.", step, path)
 
     def _training_scaffold(self, scaffold, graph) -> Scaffold:
         """The model's Scaffold with TF's Estimator Saver (relative paths, keep_checkpoint_max) and warm start."""

@@ -211,3 +211,65 @@ def test_evaluate_without_checkpoint_runs_initialization(est, caplog):
     assert "Could not find trained model" in caplog.text and metrics["global_step"] == 0
     with pytest.raises(ValueError, match="Could not find trained model"):
         est.get_variable_names()
+
+
+def test_keyboard_interrupt_saves_the_current_step_and_training_resumes_from_it(est):
+    class Interrupt(tf.train.SessionRunHook):
+        def __init__(self):
+            self.runs = 0
+
+        def after_run(self, run_context, run_values):
+            self.runs += 1
+            if self.runs == 7:
+                raise KeyboardInterrupt
+
+    est.train(train_input(), steps=3)
+    kernel_at_3 = est.get_variable_value("linear/kernel")
+    with pytest.raises(KeyboardInterrupt):
+        est.train(train_input(), steps=100, hooks=[Interrupt()])
+    assert est.latest_checkpoint().endswith("model.ckpt-10")
+    assert not np.allclose(est.get_variable_value("linear/kernel"), kernel_at_3)  # the 7 new steps were saved
+    est.train(train_input(), steps=5)
+    assert est.get_variable_value("global_step") == 15
+
+
+def test_same_tf_random_seed_gives_the_same_model(tmp_path):
+    def make(sub):
+        return Estimator(linear_model_fn, params={"lr": 0.1},
+                         config=tf.estimator.RunConfig(model_dir=str(tmp_path / sub), tf_random_seed=7))
+
+    a, b = make("a"), make("b")
+    a.train(eval_input(), steps=3)
+    b.train(eval_input(), steps=3)
+    np.testing.assert_array_equal(a.get_variable_value("linear/kernel"), b.get_variable_value("linear/kernel"))
+
+
+def test_user_hooks_run_in_evaluate_and_predict(est):
+    est.train(train_input(), steps=2)
+
+    class Recorder(tf.train.SessionRunHook):
+        def __init__(self):
+            self.calls = []
+
+        def begin(self):
+            self.calls.append("begin")
+
+        def after_create_session(self, session, coord):
+            self.calls.append("after_create_session")
+
+        def before_run(self, run_context):
+            self.calls.append("before_run")
+
+        def after_run(self, run_context, run_values):
+            self.calls.append("after_run")
+
+        def end(self, session):
+            self.calls.append("end")
+
+    evaluating, predicting = Recorder(), Recorder()
+    est.evaluate(eval_input(), hooks=[evaluating])  # 64 rows, batch 16: 4 update runs
+    # the fifth before_run is the run that meets the end of the input (OutOfRangeError), as in TF1
+    assert evaluating.calls == (["begin", "after_create_session"] + ["before_run", "after_run"] * 4
+                                + ["before_run", "end"])
+    list(est.predict(predict_input(), hooks=[predicting]))  # 5 rows, batch 2: 3 runs
+    assert predicting.calls[:2] == ["begin", "after_create_session"] and predicting.calls.count("after_run") == 3
