@@ -258,6 +258,10 @@ class Estimator:
             if max_steps <= start_step:
                 _logger.info("Skipping training since max_steps has already saved.")
                 return self
+        if self._config.cluster_spec:
+            raise NotImplementedError(
+                f"TF_CONFIG describes a cluster ({sorted(self._config.cluster_spec)}), but distributed training is "
+                f"not supported yet. Unset TF_CONFIG to train in this process.")
         hooks = _check_hooks(hooks, "hooks")
         saving_listeners = list(saving_listeners or [])
         if steps is not None or max_steps is not None:
@@ -293,7 +297,7 @@ class Estimator:
                                      "hooks. Give the listeners to that hook instead.")
             loss = None
             with MonitoredTrainingSession(
-                    master=config.master, is_chief=True, checkpoint_dir=self._model_dir, scaffold=scaffold,
+                    master="", is_chief=True, checkpoint_dir=self._model_dir, scaffold=scaffold,
                     hooks=worker_hooks, chief_only_hooks=chief_hooks, save_checkpoint_secs=0,
                     save_summaries_steps=config.save_summary_steps, config=self._session_config(),
                     log_step_count_steps=config.log_step_count_steps) as session:
@@ -380,7 +384,7 @@ class Estimator:
                                                                 final_hook]
             _logger.info("Starting evaluation")
             creator = ChiefSessionCreator(scaffold=spec.scaffold, checkpoint_filename_with_path=checkpoint_path,
-                                          master=self._config.evaluation_master, config=self._session_config())
+                                          master="", config=self._session_config())
             with MonitoredSession(session_creator=creator, hooks=all_hooks) as session:
                 if checkpoint_path:
                     _logger.info("Restoring parameters from %s", checkpoint_path)
@@ -411,7 +415,7 @@ class Estimator:
             spec = self._call_model_fn(features, None, ModeKeys.PREDICT)
             predictions = _extract_keys(spec.predictions, predict_keys)
             creator = ChiefSessionCreator(scaffold=spec.scaffold, checkpoint_filename_with_path=checkpoint_path,
-                                          master=self._config.master, config=self._session_config())
+                                          master="", config=self._session_config())
             with MonitoredSession(session_creator=creator,
                                   hooks=hooks + list(spec.prediction_hooks)) as session:
                 while not session.should_stop():
