@@ -150,7 +150,13 @@ class Estimator:
 
     model_dir = property(lambda self: self._model_dir)
     config = property(lambda self: self._config)
-    model_fn = property(lambda self: self._model_fn)
+
+    @property
+    def model_fn(self):
+        """TF1's public model_fn: `(features, labels, mode, config)` calling the user's with its own args + params."""
+        def public_model_fn(features, labels, mode, config):
+            return self._call_model_fn(features, labels, mode, config)
+        return public_model_fn
 
     @property
     def params(self) -> dict:
@@ -213,7 +219,7 @@ class Estimator:
             return result[0], result[1]
         return result, None
 
-    def _call_model_fn(self, features, labels, mode) -> EstimatorSpec:
+    def _call_model_fn(self, features, labels, mode, config=None) -> EstimatorSpec:
         args = _fn_args(self._model_fn)
         kwargs = {}
         if "labels" in args:
@@ -226,7 +232,7 @@ class Estimator:
         if "params" in args:
             kwargs["params"] = self.params
         if "config" in args:
-            kwargs["config"] = self._config
+            kwargs["config"] = config if config is not None else self._config
         _logger.info("Calling model_fn.")
         spec = check_spec(self._model_fn(features=features, **kwargs), mode)
         _logger.info("Done calling model_fn.")
@@ -414,6 +420,9 @@ class Estimator:
             features, _ = self._features_and_labels(input_fn, ModeKeys.PREDICT)
             spec = self._call_model_fn(features, None, ModeKeys.PREDICT)
             predictions = _extract_keys(spec.predictions, predict_keys)
+            if not _input_can_end(graph):
+                _logger.warning("Input graph does not use tf.data.Dataset or contain a QueueRunner. That means "
+                                "predict yields forever. This is probably a mistake.")
             creator = ChiefSessionCreator(scaffold=spec.scaffold, checkpoint_filename_with_path=checkpoint_path,
                                           master="", config=self._session_config())
             with MonitoredSession(session_creator=creator,
@@ -429,6 +438,50 @@ class Estimator:
                     length = _batch_length(batch)
                     for i in range(length):
                         yield {key: value[i] for key, value in batch.items()}
+
+
+_ENDING_OPS = {"OneShotIterator", "Iterator", "IteratorV2", "IteratorGetNext", "MakeIterator",
+               "AnonymousIterator", "AnonymousIteratorV2", "QueueDequeueV2", "QueueDequeueManyV2",
+               "QueueDequeueUpToV2"}
+
+
+def _input_can_end(graph) -> bool:
+    """Whether the graph reads an input that can end (a tf.data iterator or a queue), as TF1 checks."""
+    if graph.get_collection(GraphKeys.QUEUE_RUNNERS):
+        return True
+    return any(op.type in _ENDING_OPS for op in graph.get_operations())
+
+
+def add_metrics(estimator, metric_fn):
+    """A new Estimator on the same model_dir whose evaluation adds `metric_fn`'s metrics (TF1's add_metrics).
+
+        def my_auc(labels, predictions):
+            return {"auc": tf.metrics.auc(labels, predictions["logistic"])}
+        estimator = tf.estimator.add_metrics(estimator, my_auc)
+
+    `metric_fn` may declare `features`, `labels`, `predictions` and `config` and returns a dict of
+    name -> (value_op, update_op).
+    """
+    allowed = ("features", "labels", "predictions", "config")
+    unknown = [a for a in _fn_args(metric_fn) if a not in allowed]
+    if unknown:
+        raise ValueError(f"metric_fn ({metric_fn}) has following not expected args: {unknown}. It may declare only "
+                         f"{list(allowed)}.")
+    base_model_fn = estimator.model_fn
+
+    def new_model_fn(features, labels, mode, config):
+        spec = base_model_fn(features, labels, mode, config)
+        if mode != ModeKeys.EVAL:
+            return spec
+        available = {"features": features, "labels": labels, "predictions": spec.predictions, "config": config}
+        new_metrics = metric_fn(**{a: available[a] for a in _fn_args(metric_fn)})
+        if not isinstance(new_metrics, dict):
+            raise TypeError(f"metric_fn must return a dict of name -> (value_op, update_op), got "
+                            f"{type(new_metrics).__name__}.")
+        return spec._replace(eval_metric_ops={**spec.eval_metric_ops, **new_metrics})
+
+    return Estimator(new_model_fn, model_dir=estimator.model_dir, config=estimator.config,
+                     warm_start_from=estimator._warm_start_from)
 
 
 def _check_hooks(hooks, what) -> list:

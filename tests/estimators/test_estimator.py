@@ -1,5 +1,6 @@
 """Estimator: the contract (train, evaluate, predict, resume, restore), steps/max_steps, model_dir layout."""
 
+import inspect
 import logging
 import os
 
@@ -21,7 +22,7 @@ def linear_model_fn(features, labels, mode, params):
         return tf.estimator.EstimatorSpec(mode, predictions={"y": pred, "double": pred * 2.0})
     loss = tf.losses.mean_squared_error(labels, pred)
     train_op = tf.train.GradientDescentOptimizer(params["lr"]).minimize(loss, global_step=tf.train.get_global_step())
-    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op,
+    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op, predictions={"y": pred},
                                       eval_metric_ops={"mae": tf.metrics.mean_absolute_error(labels, pred)})
 
 
@@ -167,7 +168,7 @@ def test_constructor_checks_and_temporary_model_dir(tmp_path, caplog):
         est = Estimator(linear_model_fn, params={"lr": 0.1})
     assert os.path.isdir(est.model_dir) and est.model_dir in caplog.text
     assert est.config.model_dir == est.model_dir and est.params == {"lr": 0.1}
-    assert est.model_fn is linear_model_fn
+    assert list(inspect.signature(est.model_fn).parameters) == ["features", "labels", "mode", "config"]
     with pytest.raises(ValueError, match="model_dir are set both"):
         Estimator(linear_model_fn, model_dir=str(tmp_path / "a"),
                   config=tf.estimator.RunConfig(model_dir=str(tmp_path / "b")))
@@ -273,3 +274,29 @@ def test_user_hooks_run_in_evaluate_and_predict(est):
                                 + ["before_run", "end"])
     list(est.predict(predict_input(), hooks=[predicting]))  # 5 rows, batch 2: 3 runs
     assert predicting.calls[:2] == ["begin", "after_create_session"] and predicting.calls.count("after_run") == 3
+
+
+def test_add_metrics_adds_to_evaluation_only(est):
+    est.train(train_input(), steps=20)
+
+    def metric_fn(labels, predictions):
+        return {"rmse": tf.metrics.root_mean_squared_error(labels, predictions["y"])}
+
+    extended = tf.estimator.add_metrics(est, metric_fn)
+    assert extended.model_dir == est.model_dir
+    metrics = extended.evaluate(eval_input())
+    assert set(metrics) == {"loss", "mae", "rmse", "global_step"}
+    assert metrics["rmse"] == pytest.approx(np.sqrt(metrics["loss"]), rel=1e-4)
+    with pytest.raises(ValueError, match="not expected args"):
+        tf.estimator.add_metrics(est, lambda labels, logits: {})
+
+
+def test_predict_warns_when_the_input_never_ends(est, caplog):
+    est.train(train_input(), steps=1)
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        first = next(iter(est.predict(lambda: {"x": tf.constant(X[:2])})))
+    assert "predict yields forever" in caplog.text and first["y"].shape == (1,)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        list(est.predict(predict_input()))
+    assert "predict yields forever" not in caplog.text
