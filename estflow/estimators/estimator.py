@@ -32,6 +32,7 @@ import tempfile
 import numpy as np
 
 from estflow.core.graph import Graph, GraphKeys
+from estflow.core.graph_io import make_tensor_proto
 from estflow.core.ops.control_flow_ops import group
 from estflow.core.protos import summary_pb2
 from estflow.core.random_seed import set_random_seed
@@ -284,11 +285,10 @@ class Estimator:
             spec = self._call_model_fn(features, labels, ModeKeys.TRAIN)
             summary_lib.scalar("loss", spec.loss)
             scaffold = self._training_scaffold(spec.scaffold, graph)
-            worker_hooks = list(hooks) + list(spec.training_hooks) + [
-                hooks_lib.NanTensorHook(spec.loss),
-                hooks_lib.LoggingTensorHook({"loss": spec.loss, "step": global_step},
-                                            every_n_iter=config.log_step_count_steps or 100),
-            ]
+            worker_hooks = list(hooks) + list(spec.training_hooks) + [hooks_lib.NanTensorHook(spec.loss)]
+            if config.log_step_count_steps is not None:
+                worker_hooks.append(hooks_lib.LoggingTensorHook({"loss": spec.loss, "step": global_step},
+                                                                every_n_iter=config.log_step_count_steps))
             chief_hooks = list(spec.training_chief_hooks)
             if config.save_checkpoints_secs or config.save_checkpoints_steps or saving_listeners:
                 if not any(isinstance(h, hooks_lib.CheckpointSaverHook) for h in worker_hooks + chief_hooks):
@@ -400,7 +400,7 @@ class Estimator:
         _logger.info("Finished evaluation")
         _logger.info("Saving dict for global step %d: %s", results[GLOBAL_STEP_KEY],
                      ", ".join(f"{k} = {results[k]}" for k in sorted(results)))
-        _write_eval_summary(output_dir, results)
+        _write_eval_summary(output_dir, results, checkpoint_path)
         return results
 
     # --- predict -----------------------------------------------------------------------
@@ -525,8 +525,9 @@ def _scalar(value):
     return array.item() if array.ndim == 0 else array
 
 
-def _write_eval_summary(output_dir, results) -> None:
-    """The scalar metrics as one Summary at the evaluated global step, in `output_dir` (TF1's eval events)."""
+def _write_eval_summary(output_dir, results, checkpoint_path=None) -> None:
+    """The scalar metrics as one Summary at the evaluated global step, in `output_dir` (TF1's eval events),
+    then the evaluated checkpoint's path as a string tensor summary `checkpoint_path`, as TF 1.15 writes it."""
     summary = summary_pb2.Summary()
     for key, value in results.items():
         if key == GLOBAL_STEP_KEY:
@@ -535,6 +536,11 @@ def _write_eval_summary(output_dir, results) -> None:
         if array.ndim == 0 and np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_:
             summary.value.add(tag=key, simple_value=float(array))
     writer = FileWriterCache.get(output_dir)
-    writer.add_summary(summary, int(results[GLOBAL_STEP_KEY]))
+    step = int(results[GLOBAL_STEP_KEY])
+    writer.add_summary(summary, step)
+    if checkpoint_path:
+        path_summary = summary_pb2.Summary()
+        path_summary.value.add(tag="checkpoint_path", tensor=make_tensor_proto(checkpoint_path))
+        writer.add_summary(path_summary, step)
     writer.flush()
 

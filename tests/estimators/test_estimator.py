@@ -1,6 +1,7 @@
 """Estimator: the contract (train, evaluate, predict, resume, restore), steps/max_steps, model_dir layout."""
 
 import inspect
+import json
 import logging
 import os
 
@@ -117,6 +118,9 @@ def test_model_dir_layout_and_eval_events(tmp_path):
         acc.Reload()
         assert {"loss", "mae"} <= set(acc.Tags()["scalars"])
         assert acc.Scalars("loss")[0].step == 10
+        [path_event] = acc.Tensors("checkpoint_path")  # TF 1.15 records the evaluated checkpoint
+        assert path_event.step == 10
+        assert path_event.tensor_proto.string_val[0].decode().endswith("model.ckpt-10")
     train_acc = event_accumulator.EventAccumulator(est.model_dir)
     train_acc.Reload()
     assert {"loss", "global_step/sec"} <= set(train_acc.Tags()["scalars"])
@@ -300,3 +304,49 @@ def test_predict_warns_when_the_input_never_ends(est, caplog):
     with caplog.at_level(logging.WARNING, logger="tensorflow"):
         list(est.predict(predict_input()))
     assert "predict yields forever" not in caplog.text
+
+
+def test_model_dir_matches_tf_golden_layout(tmp_path):
+    """The golden model_dir (TF 2.15.1's v1 DNNClassifier, same RunConfig and steps): the same files,
+    checkpoint state, and summary steps. graph.pbtxt and model.ckpt-N.meta are left out: a graph fed by a
+    tf.data pipeline cannot be written as a GraphDef yet (README, Differences)."""
+    from tests import SHARED  # the shared golden files, only needed here
+    manifest_path = SHARED / "golden" / "estimator_model_dir" / "manifest.json"
+    if not manifest_path.exists():
+        pytest.skip(f"golden files absent: {manifest_path}")
+    golden = json.loads(manifest_path.read_text())["variants"]["v1"]
+
+    def model_fn(features, labels, mode):
+        logits = tf.layers.dense(features["x"], 3)
+        loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+        train_op = tf.train.AdagradOptimizer(0.1).minimize(loss, global_step=tf.train.get_global_step())
+        return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+    config = tf.estimator.RunConfig(model_dir=str(tmp_path), save_checkpoints_steps=10, save_summary_steps=5,
+                                    log_step_count_steps=10, tf_random_seed=1)
+    est = Estimator(model_fn, config=config)
+    x, y = _RNG.rand(40, 2).astype(np.float32), _RNG.randint(0, 3, 40).astype(np.int32)
+    est.train(lambda: tf.data.Dataset.from_tensor_slices(({"x": x}, y)).repeat().batch(8), steps=20)
+    est.evaluate(lambda: tf.data.Dataset.from_tensor_slices(({"x": x}, y)).batch(10))
+
+    def normalized(relpath):
+        head, name = os.path.split(relpath)
+        return os.path.join(head, "events.out.tfevents.<time>.<hostname>") if "tfevents" in name else relpath
+
+    ours = sorted(normalized(os.path.relpath(os.path.join(root, f), tmp_path))
+                  for root, _, files in os.walk(tmp_path) for f in files)
+    theirs = sorted(f["path"] for f in golden["files_after_evaluate"]
+                    if f["path"] != "graph.pbtxt" and not f["path"].endswith(".meta"))
+    assert ours == theirs
+    assert (tmp_path / "checkpoint").read_text() == golden["checkpoint_file_text"]
+    from tensorboard.backend.event_processing import event_accumulator  # optional package, imported where used
+    train_events = event_accumulator.EventAccumulator(str(tmp_path))
+    train_events.Reload()
+    golden_steps = golden["event_files"]["events.out.tfevents.<time>.<hostname>"]["tag_steps"]
+    for tag in ("loss", "global_step/sec"):
+        assert [e.step for e in train_events.Scalars(tag)] == golden_steps[tag]
+    eval_events = event_accumulator.EventAccumulator(str(tmp_path / "eval"))
+    eval_events.Reload()
+    golden_eval = golden["event_files"]["eval/events.out.tfevents.<time>.<hostname>"]["tag_steps"]
+    assert [e.step for e in eval_events.Scalars("loss")] == golden_eval["loss"]
+    assert [e.step for e in eval_events.Tensors("checkpoint_path")] == golden_eval["checkpoint_path"]
