@@ -24,9 +24,11 @@ global step.
 
 from __future__ import annotations
 
+import collections
 import inspect
 import logging
 import os
+import re
 import tempfile
 
 import numpy as np
@@ -36,7 +38,7 @@ from estflow.core.graph_io import make_tensor_proto
 from estflow.core.ops.control_flow_ops import group
 from estflow.core.protos import summary_pb2
 from estflow.core.random_seed import set_random_seed
-from estflow.core.variables import trainable_variables
+from estflow.core.variables import global_variables, trainable_variables
 from estflow.data.dataset_ops import Dataset
 from estflow.data.iterator_ops import make_one_shot_iterator
 from estflow.estimators.mode_keys import ModeKeys
@@ -119,6 +121,46 @@ class _ProgressHook(SessionRunHook):
             _logger.info("Evaluation [%d/%d]", self._count, self._num_evals)
 
 
+class WarmStartSettings(collections.namedtuple("WarmStartSettings", [
+        "ckpt_to_initialize_from", "vars_to_warm_start", "var_name_to_vocab_info", "var_name_to_prev_var_name"])):
+    """Which variables `Estimator(warm_start_from=...)` initializes from another checkpoint (TF1's).
+
+        ws = tf.estimator.WarmStartSettings("/tmp/old_model", vars_to_warm_start="dense/.*",
+                                            var_name_to_prev_var_name={"dense/kernel": "old/kernel"})
+
+    `vars_to_warm_start`: a regex over the trainable variables (default ".*"), or a list of regexes
+    or Variables over all global variables, or None for none. Vocabulary remapping
+    (`var_name_to_vocab_info`) is not supported yet.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, ckpt_to_initialize_from, vars_to_warm_start=".*", var_name_to_vocab_info=None,
+                var_name_to_prev_var_name=None):
+        if not ckpt_to_initialize_from:
+            raise ValueError("WarmStartSettings needs ckpt_to_initialize_from: a checkpoint path or a model_dir.")
+        if var_name_to_vocab_info:
+            raise NotImplementedError("WarmStartSettings var_name_to_vocab_info (vocabulary remapping) is not "
+                                      "supported yet; warm-start those variables without a vocabulary change.")
+        return super().__new__(cls, os.fspath(ckpt_to_initialize_from), vars_to_warm_start,
+                               var_name_to_vocab_info, var_name_to_prev_var_name)
+
+    def variables_to_warm_start(self) -> list:
+        """The variables of the default graph these settings choose."""
+        spec = self.vars_to_warm_start
+        if spec is None:
+            return []
+        if isinstance(spec, str):
+            return [v for v in trainable_variables() if re.match(spec, v.op.name)]
+        chosen = []
+        for item in spec:
+            if isinstance(item, str):
+                chosen.extend(v for v in global_variables() if re.match(item, v.op.name) and v not in chosen)
+            elif item not in chosen:
+                chosen.append(item)
+        return chosen
+
+
 class Estimator:
     """Trains, evaluates and predicts with a `model_fn`; checkpoints and events go to `model_dir`."""
 
@@ -140,14 +182,16 @@ class Estimator:
             config = config.replace(model_dir=model_dir)
         _logger.info("Using config: %s", config)
         _check_model_fn(model_fn, params)
-        if warm_start_from is not None and not isinstance(warm_start_from, (str, os.PathLike)):
-            raise TypeError(f"warm_start_from must be a checkpoint path or a model_dir (str), got "
-                            f"{type(warm_start_from).__name__}.")
+        if isinstance(warm_start_from, (str, os.PathLike)):
+            warm_start_from = WarmStartSettings(os.fspath(warm_start_from))
+        elif warm_start_from is not None and not isinstance(warm_start_from, WarmStartSettings):
+            raise TypeError(f"warm_start_from must be a checkpoint path, a model_dir or a "
+                            f"tf.estimator.WarmStartSettings, got {type(warm_start_from).__name__}.")
         self._model_fn = model_fn
         self._model_dir = model_dir
         self._config = config
         self._params = dict(params or {})
-        self._warm_start_from = os.fspath(warm_start_from) if warm_start_from is not None else None
+        self._warm_start_from = warm_start_from
 
     model_dir = property(lambda self: self._model_dir)
     config = property(lambda self: self._config)
@@ -340,19 +384,31 @@ class Estimator:
         return Scaffold(saver=saver, init_fn=init_fn, copy_from_scaffold=scaffold)
 
     def _warm_start_init_fn(self):
-        """Restore the trainable variables found in warm_start_from when no checkpoint of model_dir is restored."""
-        path = self._warm_start_from
+        """Restore the chosen variables from the warm-start checkpoint when no checkpoint of model_dir is restored."""
+        settings = self._warm_start_from
+        path = settings.ckpt_to_initialize_from
         if os.path.isdir(path):
             path = checkpoint_management.latest_checkpoint(path)
             if not path:
-                raise ValueError(f"warm_start_from {self._warm_start_from!r} is a directory without checkpoint.")
-        names = {name for name, _ in checkpoint_utils.list_variables(path)}
-        to_restore = [v for v in trainable_variables() if v.op.name in names]
-        if not to_restore:
-            raise ValueError(f"warm_start_from {path!r} holds none of the model's trainable variables "
-                             f"{[v.op.name for v in trainable_variables()]}.")
-        warm_saver = Saver(var_list=to_restore)
-        _logger.info("Warm-starting from: %s (%d variables)", path, len(to_restore))
+                raise ValueError(f"warm_start_from {settings.ckpt_to_initialize_from!r} is a directory without "
+                                 f"checkpoint.")
+        in_checkpoint = {name for name, _ in checkpoint_utils.list_variables(path)}
+        chosen = settings.variables_to_warm_start()
+        renames = settings.var_name_to_prev_var_name or {}
+        mapping = {}
+        for variable in chosen:
+            name = variable.op.name
+            previous = renames.get(name, name)
+            if previous not in in_checkpoint:
+                if name in renames:
+                    raise ValueError(f"warm start: {previous!r} (for {name!r}) is not in checkpoint {path}.")
+                continue
+            mapping[previous] = variable
+        if not mapping:
+            raise ValueError(f"warm_start_from {path!r} holds none of the variables to warm-start "
+                             f"{[v.op.name for v in chosen]}.")
+        warm_saver = Saver(var_list=mapping)
+        _logger.info("Warm-starting from: %s (%d variables)", path, len(mapping))
 
         def init_fn(scaffold, session):
             warm_saver.restore(session, path)

@@ -350,3 +350,27 @@ def test_model_dir_matches_tf_golden_layout(tmp_path):
     golden_eval = golden["event_files"]["eval/events.out.tfevents.<time>.<hostname>"]["tag_steps"]
     assert [e.step for e in eval_events.Scalars("loss")] == golden_eval["loss"]
     assert [e.step for e in eval_events.Tensors("checkpoint_path")] == golden_eval["checkpoint_path"]
+
+
+def test_warm_start_settings_choose_and_rename_variables(est, tmp_path):
+    est.train(train_input(), steps=50)
+    only_kernel = tf.estimator.WarmStartSettings(est.model_dir, vars_to_warm_start="linear/kernel")
+    warm = Estimator(linear_model_fn, model_dir=str(tmp_path / "k"), params={"lr": 0.0}, warm_start_from=only_kernel)
+    warm.train(train_input(), steps=1)
+    np.testing.assert_allclose(warm.get_variable_value("linear/kernel"), est.get_variable_value("linear/kernel"))
+    np.testing.assert_array_equal(warm.get_variable_value("linear/bias"), [0.0])  # not warm-started
+
+    def renamed_model_fn(features, labels, mode):
+        pred = tf.layers.dense(features["x"], 1, name="renamed")
+        loss = tf.losses.mean_squared_error(labels, pred)
+        return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.train.get_global_step().assign_add(1))
+
+    settings = tf.estimator.WarmStartSettings(est.model_dir, vars_to_warm_start=["renamed/bias"],
+                                              var_name_to_prev_var_name={"renamed/bias": "linear/bias"})
+    moved = Estimator(renamed_model_fn, model_dir=str(tmp_path / "r"), warm_start_from=settings)
+    moved.train(train_input(), steps=1)
+    np.testing.assert_allclose(moved.get_variable_value("renamed/bias"), est.get_variable_value("linear/bias"))
+    with pytest.raises(NotImplementedError, match="vocabulary remapping"):
+        tf.estimator.WarmStartSettings(est.model_dir, var_name_to_vocab_info={"a": object()})
+    with pytest.raises(TypeError, match="WarmStartSettings"):
+        Estimator(linear_model_fn, warm_start_from=3)
