@@ -5,6 +5,8 @@ functions of `tf.estimator.inputs` and TF1's hooks
 from estflow import _estimator_experimental as experimental
 from estflow import _estimator_inputs as inputs
 from estflow.estimators.estimator import Estimator as Estimator
+from estflow.estimators.estimator import WarmStartSettings as WarmStartSettings
+from estflow.estimators.estimator import add_metrics as add_metrics
 from estflow.estimators.mode_keys import ModeKeys as ModeKeys
 from estflow.estimators.model_fn import EstimatorSpec as EstimatorSpec
 from estflow.estimators.run_config import RunConfig as RunConfig

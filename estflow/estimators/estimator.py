@@ -15,25 +15,30 @@ alone, or a Dataset of either), `model_fn(...)` called with only the arguments i
 MonitoredTrainingSession with the RunConfig's checkpoint and summary settings, a
 StopAtStepHook for `steps`/`max_steps`, a NanTensorHook and TF1's "loss = ..., step = ..."
 log line; its Saver keeps `keep_checkpoint_max` checkpoints with relative paths, as TF's.
-Evaluation restores the latest (or the given) checkpoint, runs the metric update ops until
-the input ends or `steps` batches, and writes the metrics to `model_dir/eval` (or
-`eval_<name>`) as events at the checkpoint's global step.
+Interrupting `train()` (KeyboardInterrupt) saves a checkpoint at the current step before
+re-raising (TF1 loses the steps since the last save). Evaluation restores the latest (or the
+given) checkpoint, runs the metric update ops until the input ends or `steps` batches, and
+writes the metrics to `model_dir/eval` (or `eval_<name>`) as events at the checkpoint's
+global step.
 """
 
 from __future__ import annotations
 
+import collections
 import inspect
 import logging
 import os
+import re
 import tempfile
 
 import numpy as np
 
 from estflow.core.graph import Graph, GraphKeys
+from estflow.core.graph_io import make_tensor_proto
 from estflow.core.ops.control_flow_ops import group
 from estflow.core.protos import summary_pb2
 from estflow.core.random_seed import set_random_seed
-from estflow.core.variables import trainable_variables
+from estflow.core.variables import global_variables, trainable_variables
 from estflow.data.dataset_ops import Dataset
 from estflow.data.iterator_ops import make_one_shot_iterator
 from estflow.estimators.mode_keys import ModeKeys
@@ -116,6 +121,46 @@ class _ProgressHook(SessionRunHook):
             _logger.info("Evaluation [%d/%d]", self._count, self._num_evals)
 
 
+class WarmStartSettings(collections.namedtuple("WarmStartSettings", [
+        "ckpt_to_initialize_from", "vars_to_warm_start", "var_name_to_vocab_info", "var_name_to_prev_var_name"])):
+    """Which variables `Estimator(warm_start_from=...)` initializes from another checkpoint (TF1's).
+
+        ws = tf.estimator.WarmStartSettings("/tmp/old_model", vars_to_warm_start="dense/.*",
+                                            var_name_to_prev_var_name={"dense/kernel": "old/kernel"})
+
+    `vars_to_warm_start`: a regex over the trainable variables (default ".*"), or a list of regexes
+    or Variables over all global variables, or None for none. Vocabulary remapping
+    (`var_name_to_vocab_info`) is not supported yet.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, ckpt_to_initialize_from, vars_to_warm_start=".*", var_name_to_vocab_info=None,
+                var_name_to_prev_var_name=None):
+        if not ckpt_to_initialize_from:
+            raise ValueError("WarmStartSettings needs ckpt_to_initialize_from: a checkpoint path or a model_dir.")
+        if var_name_to_vocab_info:
+            raise NotImplementedError("WarmStartSettings var_name_to_vocab_info (vocabulary remapping) is not "
+                                      "supported yet; warm-start those variables without a vocabulary change.")
+        return super().__new__(cls, os.fspath(ckpt_to_initialize_from), vars_to_warm_start,
+                               var_name_to_vocab_info, var_name_to_prev_var_name)
+
+    def variables_to_warm_start(self) -> list:
+        """The variables of the default graph these settings choose."""
+        spec = self.vars_to_warm_start
+        if spec is None:
+            return []
+        if isinstance(spec, str):
+            return [v for v in trainable_variables() if re.match(spec, v.op.name)]
+        chosen = []
+        for item in spec:
+            if isinstance(item, str):
+                chosen.extend(v for v in global_variables() if re.match(item, v.op.name) and v not in chosen)
+            elif item not in chosen:
+                chosen.append(item)
+        return chosen
+
+
 class Estimator:
     """Trains, evaluates and predicts with a `model_fn`; checkpoints and events go to `model_dir`."""
 
@@ -137,18 +182,26 @@ class Estimator:
             config = config.replace(model_dir=model_dir)
         _logger.info("Using config: %s", config)
         _check_model_fn(model_fn, params)
-        if warm_start_from is not None and not isinstance(warm_start_from, (str, os.PathLike)):
-            raise TypeError(f"warm_start_from must be a checkpoint path or a model_dir (str), got "
-                            f"{type(warm_start_from).__name__}.")
+        if isinstance(warm_start_from, (str, os.PathLike)):
+            warm_start_from = WarmStartSettings(os.fspath(warm_start_from))
+        elif warm_start_from is not None and not isinstance(warm_start_from, WarmStartSettings):
+            raise TypeError(f"warm_start_from must be a checkpoint path, a model_dir or a "
+                            f"tf.estimator.WarmStartSettings, got {type(warm_start_from).__name__}.")
         self._model_fn = model_fn
         self._model_dir = model_dir
         self._config = config
         self._params = dict(params or {})
-        self._warm_start_from = os.fspath(warm_start_from) if warm_start_from is not None else None
+        self._warm_start_from = warm_start_from
 
     model_dir = property(lambda self: self._model_dir)
     config = property(lambda self: self._config)
-    model_fn = property(lambda self: self._model_fn)
+
+    @property
+    def model_fn(self):
+        """TF1's public model_fn: `(features, labels, mode, config)` calling the user's with its own args + params."""
+        def public_model_fn(features, labels, mode, config):
+            return self._call_model_fn(features, labels, mode, config)
+        return public_model_fn
 
     @property
     def params(self) -> dict:
@@ -211,7 +264,7 @@ class Estimator:
             return result[0], result[1]
         return result, None
 
-    def _call_model_fn(self, features, labels, mode) -> EstimatorSpec:
+    def _call_model_fn(self, features, labels, mode, config=None) -> EstimatorSpec:
         args = _fn_args(self._model_fn)
         kwargs = {}
         if "labels" in args:
@@ -224,7 +277,7 @@ class Estimator:
         if "params" in args:
             kwargs["params"] = self.params
         if "config" in args:
-            kwargs["config"] = self._config
+            kwargs["config"] = config if config is not None else self._config
         _logger.info("Calling model_fn.")
         spec = check_spec(self._model_fn(features=features, **kwargs), mode)
         _logger.info("Done calling model_fn.")
@@ -256,6 +309,10 @@ class Estimator:
             if max_steps <= start_step:
                 _logger.info("Skipping training since max_steps has already saved.")
                 return self
+        if self._config.cluster_spec:
+            raise NotImplementedError(
+                f"TF_CONFIG describes a cluster ({sorted(self._config.cluster_spec)}), but distributed training is "
+                f"not supported yet. Unset TF_CONFIG to train in this process.")
         hooks = _check_hooks(hooks, "hooks")
         saving_listeners = list(saving_listeners or [])
         if steps is not None or max_steps is not None:
@@ -272,11 +329,10 @@ class Estimator:
             spec = self._call_model_fn(features, labels, ModeKeys.TRAIN)
             summary_lib.scalar("loss", spec.loss)
             scaffold = self._training_scaffold(spec.scaffold, graph)
-            worker_hooks = list(hooks) + list(spec.training_hooks) + [
-                hooks_lib.NanTensorHook(spec.loss),
-                hooks_lib.LoggingTensorHook({"loss": spec.loss, "step": global_step},
-                                            every_n_iter=config.log_step_count_steps or 100),
-            ]
+            worker_hooks = list(hooks) + list(spec.training_hooks) + [hooks_lib.NanTensorHook(spec.loss)]
+            if config.log_step_count_steps is not None:
+                worker_hooks.append(hooks_lib.LoggingTensorHook({"loss": spec.loss, "step": global_step},
+                                                                every_n_iter=config.log_step_count_steps))
             chief_hooks = list(spec.training_chief_hooks)
             if config.save_checkpoints_secs or config.save_checkpoints_steps or saving_listeners:
                 if not any(isinstance(h, hooks_lib.CheckpointSaverHook) for h in worker_hooks + chief_hooks):
@@ -291,13 +347,26 @@ class Estimator:
                                      "hooks. Give the listeners to that hook instead.")
             loss = None
             with MonitoredTrainingSession(
-                    master=config.master, is_chief=True, checkpoint_dir=self._model_dir, scaffold=scaffold,
+                    master="", is_chief=True, checkpoint_dir=self._model_dir, scaffold=scaffold,
                     hooks=worker_hooks, chief_only_hooks=chief_hooks, save_checkpoint_secs=0,
                     save_summaries_steps=config.save_summary_steps, config=self._session_config(),
                     log_step_count_steps=config.log_step_count_steps) as session:
-                while not session.should_stop():
-                    _, loss = session.run([spec.train_op, spec.loss])
+                try:
+                    while not session.should_stop():
+                        _, loss = session.run([spec.train_op, spec.loss])
+                except KeyboardInterrupt:
+                    self._save_on_interrupt(session, scaffold, global_step)
+                    raise
         return loss
+
+    def _save_on_interrupt(self, session, scaffold, global_step) -> None:
+        """Ctrl-C during train(): a checkpoint at the current step, so train() resumes where it stopped."""
+        def step_fn(step_context):
+            return step_context.session
+        raw = session.run_step_fn(step_fn)
+        step = int(raw.run(global_step))
+        path = scaffold.saver.save(raw, os.path.join(self._model_dir, "model.ckpt"), global_step=step)
+        _logger.info("Training interrupted: saved checkpoint for step %d into %s.", step, path)
 
     def _training_scaffold(self, scaffold, graph) -> Scaffold:
         """The model's Scaffold with TF's Estimator Saver (relative paths, keep_checkpoint_max) and warm start."""
@@ -315,19 +384,31 @@ class Estimator:
         return Scaffold(saver=saver, init_fn=init_fn, copy_from_scaffold=scaffold)
 
     def _warm_start_init_fn(self):
-        """Restore the trainable variables found in warm_start_from when no checkpoint of model_dir is restored."""
-        path = self._warm_start_from
+        """Restore the chosen variables from the warm-start checkpoint when no checkpoint of model_dir is restored."""
+        settings = self._warm_start_from
+        path = settings.ckpt_to_initialize_from
         if os.path.isdir(path):
             path = checkpoint_management.latest_checkpoint(path)
             if not path:
-                raise ValueError(f"warm_start_from {self._warm_start_from!r} is a directory without checkpoint.")
-        names = {name for name, _ in checkpoint_utils.list_variables(path)}
-        to_restore = [v for v in trainable_variables() if v.op.name in names]
-        if not to_restore:
-            raise ValueError(f"warm_start_from {path!r} holds none of the model's trainable variables "
-                             f"{[v.op.name for v in trainable_variables()]}.")
-        warm_saver = Saver(var_list=to_restore)
-        _logger.info("Warm-starting from: %s (%d variables)", path, len(to_restore))
+                raise ValueError(f"warm_start_from {settings.ckpt_to_initialize_from!r} is a directory without "
+                                 f"checkpoint.")
+        in_checkpoint = {name for name, _ in checkpoint_utils.list_variables(path)}
+        chosen = settings.variables_to_warm_start()
+        renames = settings.var_name_to_prev_var_name or {}
+        mapping = {}
+        for variable in chosen:
+            name = variable.op.name
+            previous = renames.get(name, name)
+            if previous not in in_checkpoint:
+                if name in renames:
+                    raise ValueError(f"warm start: {previous!r} (for {name!r}) is not in checkpoint {path}.")
+                continue
+            mapping[previous] = variable
+        if not mapping:
+            raise ValueError(f"warm_start_from {path!r} holds none of the variables to warm-start "
+                             f"{[v.op.name for v in chosen]}.")
+        warm_saver = Saver(var_list=mapping)
+        _logger.info("Warm-starting from: %s (%d variables)", path, len(mapping))
 
         def init_fn(scaffold, session):
             warm_saver.restore(session, path)
@@ -365,7 +446,7 @@ class Estimator:
                                                                 final_hook]
             _logger.info("Starting evaluation")
             creator = ChiefSessionCreator(scaffold=spec.scaffold, checkpoint_filename_with_path=checkpoint_path,
-                                          master=self._config.evaluation_master, config=self._session_config())
+                                          master="", config=self._session_config())
             with MonitoredSession(session_creator=creator, hooks=all_hooks) as session:
                 if checkpoint_path:
                     _logger.info("Restoring parameters from %s", checkpoint_path)
@@ -375,7 +456,7 @@ class Estimator:
         _logger.info("Finished evaluation")
         _logger.info("Saving dict for global step %d: %s", results[GLOBAL_STEP_KEY],
                      ", ".join(f"{k} = {results[k]}" for k in sorted(results)))
-        _write_eval_summary(output_dir, results)
+        _write_eval_summary(output_dir, results, checkpoint_path)
         return results
 
     # --- predict -----------------------------------------------------------------------
@@ -395,8 +476,11 @@ class Estimator:
             features, _ = self._features_and_labels(input_fn, ModeKeys.PREDICT)
             spec = self._call_model_fn(features, None, ModeKeys.PREDICT)
             predictions = _extract_keys(spec.predictions, predict_keys)
+            if not _input_can_end(graph):
+                _logger.warning("Input graph does not use tf.data.Dataset or contain a QueueRunner. That means "
+                                "predict yields forever. This is probably a mistake.")
             creator = ChiefSessionCreator(scaffold=spec.scaffold, checkpoint_filename_with_path=checkpoint_path,
-                                          master=self._config.master, config=self._session_config())
+                                          master="", config=self._session_config())
             with MonitoredSession(session_creator=creator,
                                   hooks=hooks + list(spec.prediction_hooks)) as session:
                 while not session.should_stop():
@@ -410,6 +494,50 @@ class Estimator:
                     length = _batch_length(batch)
                     for i in range(length):
                         yield {key: value[i] for key, value in batch.items()}
+
+
+_ENDING_OPS = {"OneShotIterator", "Iterator", "IteratorV2", "IteratorGetNext", "MakeIterator",
+               "AnonymousIterator", "AnonymousIteratorV2", "QueueDequeueV2", "QueueDequeueManyV2",
+               "QueueDequeueUpToV2"}
+
+
+def _input_can_end(graph) -> bool:
+    """Whether the graph reads an input that can end (a tf.data iterator or a queue), as TF1 checks."""
+    if graph.get_collection(GraphKeys.QUEUE_RUNNERS):
+        return True
+    return any(op.type in _ENDING_OPS for op in graph.get_operations())
+
+
+def add_metrics(estimator, metric_fn):
+    """A new Estimator on the same model_dir whose evaluation adds `metric_fn`'s metrics (TF1's add_metrics).
+
+        def my_auc(labels, predictions):
+            return {"auc": tf.metrics.auc(labels, predictions["logistic"])}
+        estimator = tf.estimator.add_metrics(estimator, my_auc)
+
+    `metric_fn` may declare `features`, `labels`, `predictions` and `config` and returns a dict of
+    name -> (value_op, update_op).
+    """
+    allowed = ("features", "labels", "predictions", "config")
+    unknown = [a for a in _fn_args(metric_fn) if a not in allowed]
+    if unknown:
+        raise ValueError(f"metric_fn ({metric_fn}) has following not expected args: {unknown}. It may declare only "
+                         f"{list(allowed)}.")
+    base_model_fn = estimator.model_fn
+
+    def new_model_fn(features, labels, mode, config):
+        spec = base_model_fn(features, labels, mode, config)
+        if mode != ModeKeys.EVAL:
+            return spec
+        available = {"features": features, "labels": labels, "predictions": spec.predictions, "config": config}
+        new_metrics = metric_fn(**{a: available[a] for a in _fn_args(metric_fn)})
+        if not isinstance(new_metrics, dict):
+            raise TypeError(f"metric_fn must return a dict of name -> (value_op, update_op), got "
+                            f"{type(new_metrics).__name__}.")
+        return spec._replace(eval_metric_ops={**spec.eval_metric_ops, **new_metrics})
+
+    return Estimator(new_model_fn, model_dir=estimator.model_dir, config=estimator.config,
+                     warm_start_from=estimator._warm_start_from)
 
 
 def _check_hooks(hooks, what) -> list:
@@ -453,8 +581,9 @@ def _scalar(value):
     return array.item() if array.ndim == 0 else array
 
 
-def _write_eval_summary(output_dir, results) -> None:
-    """The scalar metrics as one Summary at the evaluated global step, in `output_dir` (TF1's eval events)."""
+def _write_eval_summary(output_dir, results, checkpoint_path=None) -> None:
+    """The scalar metrics as one Summary at the evaluated global step, in `output_dir` (TF1's eval events),
+    then the evaluated checkpoint's path as a string tensor summary `checkpoint_path`, as TF 1.15 writes it."""
     summary = summary_pb2.Summary()
     for key, value in results.items():
         if key == GLOBAL_STEP_KEY:
@@ -463,6 +592,11 @@ def _write_eval_summary(output_dir, results) -> None:
         if array.ndim == 0 and np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_:
             summary.value.add(tag=key, simple_value=float(array))
     writer = FileWriterCache.get(output_dir)
-    writer.add_summary(summary, int(results[GLOBAL_STEP_KEY]))
+    step = int(results[GLOBAL_STEP_KEY])
+    writer.add_summary(summary, step)
+    if checkpoint_path:
+        path_summary = summary_pb2.Summary()
+        path_summary.value.add(tag="checkpoint_path", tensor=make_tensor_proto(checkpoint_path))
+        writer.add_summary(path_summary, step)
     writer.flush()
 
