@@ -36,13 +36,14 @@ def _tensorflow_messages(caplog):
     return [r.getMessage() for r in caplog.records if r.name == "tensorflow"]
 
 
-def test_second_or_step_timer_triggers_by_steps():
+def test_second_or_step_timer_triggers_by_steps(monkeypatch):
+    clock = _Clock(monkeypatch)  # a fake clock: the elapsed seconds are exact, not measured
     timer = tf.train.SecondOrStepTimer(every_steps=3)
     assert timer.should_trigger_for_step(0)
     assert timer.update_last_triggered_step(0) == (None, None)
     assert [timer.should_trigger_for_step(s) for s in range(0, 5)] == [False, False, False, True, True]
-    elapsed_secs, elapsed_steps = timer.update_last_triggered_step(4)
-    assert elapsed_steps == 4 and elapsed_secs >= 0 and timer.last_triggered_step() == 4
+    clock.advance(2.5)
+    assert timer.update_last_triggered_step(4) == (2.5, 4) and timer.last_triggered_step() == 4
     timer.reset()
     assert timer.should_trigger_for_step(4) and timer.last_triggered_step() is None
 
