@@ -82,6 +82,23 @@ class CategoricalColumn(FeatureColumn):
         return None
 
 
+class DenseOfCategoricalColumn(DenseColumn):
+    """A dense column over `categorical_column` (indicator, embedding): its name is the categorical
+    column's plus `_name_suffix`, and it parses and transforms what that column does."""
+
+    __slots__ = ()
+    _shareable_transform = True  # a pure function of its features: shared across calls (LazyBuilder)
+    _name_suffix = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.categorical_column.name}{self._name_suffix}"
+
+    @property
+    def _parse_example_spec(self) -> dict:
+        return self.categorical_column._parse_example_spec
+
+
 class KeyedCategoricalColumn(CategoricalColumn):
     """A categorical column over one feature `key` of variable length (`dtype`, parsed as a VarLenFeature)."""
 

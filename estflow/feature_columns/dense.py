@@ -22,7 +22,13 @@ from estflow.core.ops import (
 from estflow.core.ops.constant_op import constant
 from estflow.core.tensor_shape import TensorShape
 from estflow.core.variable_scope import get_variable
-from estflow.feature_columns.base import CategoricalColumn, DenseColumn, DenseIds, LazyBuilder, cast_sparse_values
+from estflow.feature_columns.base import (
+    CategoricalColumn,
+    DenseIds,
+    DenseOfCategoricalColumn,
+    LazyBuilder,
+    cast_sparse_values,
+)
 from estflow.feature_columns.categorical import WeightedCategoricalColumn
 from estflow.library import embedding_ops
 from estflow.training import checkpoint_utils
@@ -30,19 +36,11 @@ from estflow.training import checkpoint_utils
 _COMBINERS = ("mean", "sqrtn", "sum")
 
 
-class IndicatorColumn(DenseColumn, collections.namedtuple("IndicatorColumn", ("categorical_column",))):
+class IndicatorColumn(DenseOfCategoricalColumn, collections.namedtuple("IndicatorColumn", ("categorical_column",))):
     """A multi-hot (or summed-weight) vector of a categorical column; see `indicator_column`."""
 
     __slots__ = ()
-    _shareable_transform = True  # a pure function of its features: shared across calls (LazyBuilder)
-
-    @property
-    def name(self) -> str:
-        return f"{self.categorical_column.name}_indicator"
-
-    @property
-    def _parse_example_spec(self) -> dict:
-        return self.categorical_column._parse_example_spec
+    _name_suffix = "_indicator"
 
     @property
     def _variable_shape(self) -> TensorShape:
@@ -181,21 +179,13 @@ def _lookup(column, embedding_weights, inputs):
                                                       name=f"{column.name}_weights", max_norm=column.max_norm)
 
 
-class EmbeddingColumn(DenseColumn, collections.namedtuple("EmbeddingColumn", (
+class EmbeddingColumn(DenseOfCategoricalColumn, collections.namedtuple("EmbeddingColumn", (
         "categorical_column", "dimension", "combiner", "initializer", "ckpt_to_load_from", "tensor_name_in_ckpt",
         "max_norm", "trainable", "use_safe_embedding_lookup"))):
     """A learned dense embedding of a categorical column; see `embedding_column`."""
 
     __slots__ = ()
-    _shareable_transform = True  # a pure function of its features: shared across calls (LazyBuilder)
-
-    @property
-    def name(self) -> str:
-        return f"{self.categorical_column.name}_embedding"
-
-    @property
-    def _parse_example_spec(self) -> dict:
-        return self.categorical_column._parse_example_spec
+    _name_suffix = "_embedding"
 
     @property
     def _variable_shape(self) -> TensorShape:
@@ -234,25 +224,17 @@ def embedding_column(categorical_column, dimension, combiner="mean", initializer
                            tensor_name_in_ckpt, max_norm, trainable, use_safe_embedding_lookup)
 
 
-class SharedEmbeddingColumn(DenseColumn, collections.namedtuple("SharedEmbeddingColumn", (
+class SharedEmbeddingColumn(DenseOfCategoricalColumn, collections.namedtuple("SharedEmbeddingColumn", (
         "categorical_column", "dimension", "combiner", "initializer", "shared_embedding_collection_name",
         "ckpt_to_load_from", "tensor_name_in_ckpt", "max_norm", "trainable", "use_safe_embedding_lookup"))):
     """An embedding whose table is shared with other columns; see `shared_embedding_columns`."""
 
     __slots__ = ()
-    _shareable_transform = True  # a pure function of its features: shared across calls (LazyBuilder)
-
-    @property
-    def name(self) -> str:
-        return f"{self.categorical_column.name}_shared_embedding"
+    _name_suffix = "_shared_embedding"
 
     @property
     def _var_scope_name(self) -> str:
         return self.shared_embedding_collection_name
-
-    @property
-    def _parse_example_spec(self) -> dict:
-        return self.categorical_column._parse_example_spec
 
     @property
     def _variable_shape(self) -> TensorShape:
