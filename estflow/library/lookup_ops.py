@@ -100,8 +100,8 @@ def _refuse_anonymous(experimental_is_anonymous) -> None:
                          "supported in estflow; leave it False: the table then lives as long as the session.")
 
 
-class LookupInterface:
-    """A lookup table: `lookup(keys)` maps keys of `key_dtype` to values of `value_dtype`."""
+class _KeyValueDtypes:
+    """The key and value dtypes of a table or of what fills it."""
 
     def __init__(self, key_dtype, value_dtype):
         self._key_dtype = dtypes.as_dtype(key_dtype)
@@ -114,6 +114,10 @@ class LookupInterface:
     @property
     def value_dtype(self):
         return self._value_dtype
+
+
+class LookupInterface(_KeyValueDtypes):
+    """A lookup table: `lookup(keys)` maps keys of `key_dtype` to values of `value_dtype`."""
 
     @property
     def name(self):
@@ -257,20 +261,8 @@ class HashTable(StaticHashTable):
         return self.initializer
 
 
-class TableInitializerBase:
+class TableInitializerBase(_KeyValueDtypes):
     """What fills a table: its key and value dtypes and `initialize(table)` -> the init op."""
-
-    def __init__(self, key_dtype, value_dtype):
-        self._key_dtype = dtypes.as_dtype(key_dtype)
-        self._value_dtype = dtypes.as_dtype(value_dtype)
-
-    @property
-    def key_dtype(self):
-        return self._key_dtype
-
-    @property
-    def value_dtype(self):
-        return self._value_dtype
 
     def initialize(self, table):
         raise NotImplementedError
