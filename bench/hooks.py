@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness  # noqa: E402
 import _report  # noqa: E402
-from train_step import NumpyMLP, init_params  # noqa: E402
+from train_step import NumpyMLP, mlp_loss  # noqa: E402
 
 import estflow as tf  # noqa: E402
 
@@ -31,15 +31,7 @@ BATCH = 32
 def _graph():
     g = tf.Graph()
     with g.as_default():
-        x = tf.placeholder(tf.float32, shape=[None, 100], name="x")
-        y = tf.placeholder(tf.float32, shape=[None, 1], name="y")
-        variables = [tf.Variable(p) for p in init_params()]
-        h = x
-        for i in range(3):
-            h = tf.matmul(h, variables[2 * i]) + variables[2 * i + 1]
-            if i < 2:
-                h = tf.nn.relu(h)
-        loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=h))
+        x, y, loss = mlp_loss()  # the model of bench/train_step.py
         tf.summary.scalar("loss", loss)
         step = tf.train.get_or_create_global_step()
         train_op = tf.train.GradientDescentOptimizer(0.01).minimize(loss, global_step=step)

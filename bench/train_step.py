@@ -39,18 +39,23 @@ def init_params(seed=0):
     return params
 
 
+def mlp_loss():
+    """Placeholders x [batch, 100], y [batch, 1] and the MLP's sigmoid cross-entropy, in the default graph."""
+    x = tf.placeholder(tf.float32, shape=[None, 100], name="x")
+    y = tf.placeholder(tf.float32, shape=[None, 1], name="y")
+    variables = [tf.Variable(p) for p in init_params()]
+    h = x
+    for i in range(3):
+        h = tf.matmul(h, variables[2 * i]) + variables[2 * i + 1]
+        if i < 2:
+            h = tf.nn.relu(h)
+    return x, y, tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=h))
+
+
 def build_estflow(optimizer: str):
     g = tf.Graph()
     with g.as_default():
-        x = tf.placeholder(tf.float32, shape=[None, 100], name="x")
-        y = tf.placeholder(tf.float32, shape=[None, 1], name="y")
-        variables = [tf.Variable(p) for p in init_params()]
-        h = x
-        for i in range(3):
-            h = tf.matmul(h, variables[2 * i]) + variables[2 * i + 1]
-            if i < 2:
-                h = tf.nn.relu(h)
-        loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=h))
+        x, y, loss = mlp_loss()
         opt = tf.train.GradientDescentOptimizer(0.01) if optimizer == "sgd" else tf.train.AdamOptimizer()
         train_op = opt.minimize(loss)
         init = tf.global_variables_initializer()
