@@ -141,7 +141,8 @@ class Tensor:
     def __repr__(self):
         return f"<tf.Tensor '{self.name}' shape={self._shape} dtype={self._dtype.name}>"
 
-    __str__ = __repr__
+    def __str__(self):  # TF1's print(tensor): Tensor("add:0", shape=(), dtype=int32)
+        return f'Tensor("{self.name}", shape={self._shape}, dtype={self._dtype.name})'
 
     def _as_node_def_input(self) -> str:
         return self._op._name if self._value_index == 0 else f"{self._op._name}:{self._value_index}"

@@ -238,6 +238,8 @@ class BaseSession:
             key = fetches if isinstance(fetches, (Tensor, Operation, str)) else (_structure_key(fetches), ())
         plan = self._cache.get(key)
         if plan is None:
+            if not self._graph._ops:
+                raise RuntimeError("The Session graph is empty.  Add operations to the graph before calling run().")
             try:
                 plan = self._compile(fetches, feed_keys, feed_dict)
             except Exception as exc:

@@ -23,6 +23,14 @@ def g():
         yield graph
 
 
+def test_print_and_repr_of_a_tensor_are_tf1s(g):
+    a = add(constant(1), constant(2))
+    assert str(a) == 'Tensor("Add:0", shape=(), dtype=int32)'
+    assert repr(a) == "<tf.Tensor 'Add:0' shape=() dtype=int32>"
+    assert str(placeholder(tf.float32, [None, 3])) == 'Tensor("Placeholder:0", shape=(?, 3), dtype=float32)'
+    assert str(placeholder(tf.float32)) == 'Tensor("Placeholder_1:0", shape=<unknown>, dtype=float32)'
+
+
 def test_op_names_are_made_unique_like_tf1(g):
     a = add(1, 2)
     b = add(1, 2)

@@ -49,6 +49,7 @@ def test_fetching_an_operation_returns_none(g):
 
 
 def test_bad_fetches(g):
+    constant(0.0)  # on an empty graph, run() raises TF1's "graph is empty" first
     with tf.Session() as sess:
         with pytest.raises(TypeError, match="Fetch argument None has invalid type"):
             sess.run(None)
@@ -178,6 +179,14 @@ def test_closed_session_raises_runtime_error(g):
     sess.close()
     with pytest.raises(RuntimeError, match="closed Session"):
         sess.run(a)
+
+
+def test_session_on_an_empty_graph_raises_tf1s_runtime_error(g):
+    with tf.Session() as sess:
+        with pytest.raises(RuntimeError, match="The Session graph is empty.  Add operations to the graph"):
+            sess.run([])
+        constant(1.0)
+        assert sess.run([]) == []  # once the graph has a node, an empty fetch list is fine
 
 
 def test_default_session_eval_and_run(g):
@@ -405,6 +414,7 @@ def test_partial_run_after_close_is_a_runtime_error(g):
 
 
 def test_invalid_fetch_message_names_the_type(g):
+    constant(0.0)
     with tf.Session() as sess:
         with pytest.raises(TypeError, match="Can not convert a int into a Tensor"):
             sess.run(3)
