@@ -274,6 +274,73 @@ def _parsing():
                                                                                          dtype=object)}
 
 
+def _resource_variables_and_tf2_ops():
+    """What TensorFlow 2 writes into graphs and SavedModels: resource variables, ParseExampleV2, If."""
+    handle = apply_op("VarHandleOp", name="rv", dtype=tf.float32, shape=[3], shared_name="rv")
+    apply_op("AssignVariableOp", handle, tf.constant([1.0, 2.0, 3.0]), name="rv_init")
+    bump = apply_op("AssignAddVariableOp", handle, tf.constant([0.5, 0.5, 0.5]), name="rv_bump")
+    with tf.control_dependencies([bump]):
+        bump = apply_op("AssignSubVariableOp", handle, tf.constant([0.25, 0.0, 0.0]), name="rv_dip")
+    with tf.control_dependencies([bump]):
+        bumped = apply_op("ReadVariableOp", handle, name="rv_read", dtype=tf.float32)
+    gathered = apply_op("ResourceGather", handle, tf.constant([2, 0]), name="rv_gather", dtype=tf.float32)
+    known = apply_op("VarIsInitializedOp", handle, name="rv_known")
+    shape = apply_op("VariableShape", handle, name="rv_shape")
+    serialized = tf.placeholder(tf.string, [None], name="serialized_v2")
+    parsed = apply_op("ParseExampleV2", serialized, tf.constant([], tf.string), tf.constant(["a"]),
+                      tf.constant(["b"]), tf.constant([], tf.string), tf.constant([0.0]), name="parse_v2",
+                      num_sparse=1, sparse_types=[tf.int64], Tdense=[tf.float32], dense_shapes=[[1]],
+                      ragged_value_types=[], ragged_split_types=[])
+    pred = tf.placeholder(tf.bool, [], name="pred")
+    x = tf.placeholder(tf.float32, [2], name="if_x")
+    (chosen,) = tf.import_graph_def(_if_graph_def("StatelessIf"), input_map={"pred:0": pred, "x:0": x},
+                                    return_elements=["if:0"], name="tf2")
+    (taken,) = tf.import_graph_def(_if_graph_def("If"), input_map={"pred:0": tf.logical_not(pred), "x:0": x},
+                                   return_elements=["if:0"], name="tf2_stateful")
+    example = tf.train.Example(features=tf.train.Features(feature={
+        "a": tf.train.Feature(int64_list=tf.train.Int64List(value=[4, 5])),
+        "b": tf.train.Feature(float_list=tf.train.FloatList(value=[1.5]))})).SerializeToString()
+    return [bumped, gathered, known, shape, *parsed, chosen, taken], {
+        serialized: np.array([example, example], dtype=object), pred: False, x: _f32(1.0, 2.0)}
+
+
+def _if_graph_def(op_type: str):
+    from google.protobuf import text_format  # noqa: PLC0415 - only this recipe parses a text GraphDef
+
+    from estflow.core.protos import graph_pb2  # noqa: PLC0415 - as above
+    return text_format.Parse(IF_GRAPH_DEF.replace('op: "StatelessIf"', f'op: "{op_type}"'), graph_pb2.GraphDef())
+
+
+# A TF2 `tf.cond` as TensorFlow writes it: then doubles x, else adds one.
+IF_GRAPH_DEF = """
+node { name: "pred" op: "Placeholder" attr { key: "dtype" value { type: DT_BOOL } } }
+node { name: "x" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } } }
+node { name: "if" op: "StatelessIf" input: "pred" input: "x"
+       attr { key: "Tcond" value { type: DT_BOOL } }
+       attr { key: "Tin" value { list { type: DT_FLOAT } } }
+       attr { key: "Tout" value { list { type: DT_FLOAT } } }
+       attr { key: "then_branch" value { func { name: "cond_true_1" } } }
+       attr { key: "else_branch" value { func { name: "cond_false_2" } } }
+       attr { key: "output_shapes" value { list { shape { unknown_rank: true } } } } }
+library {
+  function {
+    signature { name: "cond_true_1" input_arg { name: "x" type: DT_FLOAT } output_arg { name: "mul" type: DT_FLOAT } }
+    node_def { name: "two" op: "Const" attr { key: "dtype" value { type: DT_FLOAT } }
+               attr { key: "value" value { tensor { dtype: DT_FLOAT tensor_shape {} float_val: 2.0 } } } }
+    node_def { name: "m" op: "Mul" input: "x" input: "two:output:0" attr { key: "T" value { type: DT_FLOAT } } }
+    ret { key: "mul" value: "m:z:0" }
+  }
+  function {
+    signature { name: "cond_false_2" input_arg { name: "x" type: DT_FLOAT } output_arg { name: "add" type: DT_FLOAT } }
+    node_def { name: "one" op: "Const" attr { key: "dtype" value { type: DT_FLOAT } }
+               attr { key: "value" value { tensor { dtype: DT_FLOAT tensor_shape {} float_val: 1.0 } } } }
+    node_def { name: "a" op: "AddV2" input: "x" input: "one:output:0" attr { key: "T" value { type: DT_FLOAT } } }
+    ret { key: "add" value: "a:z:0" }
+  }
+}
+"""
+
+
 def _hashing_and_tables():
     words = tf.placeholder(tf.string, [None], name="words")
     ids = tf.placeholder(tf.int64, [None], name="ids")
@@ -315,6 +382,7 @@ RECIPES = [
     Recipe("sparse gradients", _sparse_gradients),
     Recipe("parsing", _parsing),
     Recipe("hashing, crosses and lookup tables", _hashing_and_tables, setup=("init",)),
+    Recipe("resource variables, ParseExampleV2, If", _resource_variables_and_tf2_ops, setup=("rv_init",)),
 ]
 
 

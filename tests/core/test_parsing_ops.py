@@ -195,3 +195,54 @@ def test_decode_raw_errors():
                                         "of float", decode_raw(x, tf.float32), {x: [b"abcde"]})
     with pytest.raises(TypeError, match="out_type"):
         decode_raw(x, tf.string)
+
+
+# ---- ParseExampleV2 (TF 2's parse op: keys as tensors, scalar or vector input) ----------------------
+def _example_v2(a, b):
+    feature = {"a": tf.train.Feature(int64_list=tf.train.Int64List(value=a))}
+    if b:  # an empty `b` leaves the feature out
+        feature["b"] = tf.train.Feature(float_list=tf.train.FloatList(value=b))
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def _parse_v2(serialized, dense_default=(0.0,), ragged=()):
+    from estflow.core.registry import apply_op  # noqa: PLC0415 - the raw op, as TF2's graphs hold it
+    return apply_op("ParseExampleV2", serialized, tf.constant([], tf.string), tf.constant(["a"]), tf.constant(["b"]),
+                    tf.constant(list(ragged), tf.string), tf.constant(list(dense_default)), num_sparse=1,
+                    sparse_types=[tf.int64], Tdense=[tf.float32], dense_shapes=[[1]], ragged_value_types=[],
+                    ragged_split_types=[])
+
+
+def test_parse_example_v2_parses_a_batch_like_parse_example():
+    serialized = tf.placeholder(tf.string, [None])
+    indices, values, shape, dense = _parse_v2(serialized)
+    assert dense.shape.as_list() == [None, 1]
+    with tf.Session() as sess:
+        batch = [_example_v2([4, 5], [1.5]), _example_v2([6], [])]
+        got = sess.run([indices, values, shape, dense], {serialized: batch})
+    np.testing.assert_array_equal(got[0], [[0, 0], [0, 1], [1, 0]])
+    np.testing.assert_array_equal(got[1], [4, 5, 6])
+    np.testing.assert_array_equal(got[2], [2, 2])
+    np.testing.assert_array_equal(got[3], [[1.5], [0.0]])  # the default fills the missing feature
+
+
+def test_parse_example_v2_of_a_scalar_drops_the_batch_dimension():
+    serialized = tf.placeholder(tf.string, [])
+    indices, values, shape, dense = _parse_v2(serialized)
+    assert dense.shape.as_list() == [1]
+    with tf.Session() as sess:
+        got = sess.run([indices, values, shape, dense], {serialized: _example_v2([4, 5], [2.5])})
+    np.testing.assert_array_equal(got[0], [[0], [1]])
+    np.testing.assert_array_equal(got[2], [2])
+    np.testing.assert_array_equal(got[3], [2.5])
+
+
+def test_parse_example_v2_refuses_ragged_keys_and_missing_required_features():
+    serialized = tf.placeholder(tf.string, [None])
+    required = _parse_v2(serialized, dense_default=())
+    ragged = _parse_v2(serialized, ragged=("r",))
+    with tf.Session() as sess:
+        with pytest.raises(errors.InvalidArgumentError, match="ragged features are not supported"):
+            sess.run(ragged[3], {serialized: [_example_v2([1], [1.0])]})
+        with pytest.raises(errors.InvalidArgumentError, match="Feature: b .* is required but could not be found"):
+            sess.run(required[3], {serialized: [_example_v2([1], [])]})

@@ -310,6 +310,80 @@ register(OpDef(
 ))
 
 
+# ---- ParseExampleV2 -------------------------------------------------------------------------------
+# TF 2's form (what `tf.io.parse_example` writes since TF 1.15 and what SavedModels exported by
+# TensorFlow hold): the keys are 1-D string tensors, not attrs or lists, `serialized` may be a
+# scalar (one example) or a vector, and ragged features have outputs of their own (estflow
+# refuses ragged keys: ragged tensors are out of its scope).
+def _parse_example_v2_infer(serialized, names, sparse_keys, dense_keys, ragged_keys, *defaults, Tdense, num_sparse,  # noqa: N803
+                            sparse_types, ragged_value_types, ragged_split_types, dense_shapes):
+    _check_string(serialized, "serialized")
+    for spec, param in ((sparse_keys, "sparse_keys"), (dense_keys, "dense_keys"), (ragged_keys, "ragged_keys")):
+        _check_string(spec, param)
+        _check_rank(spec, 1)
+    sparse_types = _check_types(sparse_types, "sparse_types")
+    dense_types = _check_types(Tdense, "Tdense")
+    if ragged_value_types or ragged_split_types:
+        raise ValueError("ParseExampleV2 with ragged features is not supported by estflow (ragged tensors are out "
+                         "of its scope): parse them as sparse features (tf.io.VarLenFeature) instead.")
+    if len(defaults) != len(dense_types) or len(dense_shapes) != len(dense_types) or len(sparse_types) != num_sparse:
+        raise ValueError(f"ParseExampleV2 got {len(defaults)} dense defaults for Tdense of length {len(dense_types)} "
+                         f"and {len(sparse_types)} sparse types for num_sparse={num_sparse}")
+    rank = serialized.shape.ndims
+    if rank is not None and rank > 1:
+        raise ValueError(f"Shape must be at most rank 1 but is rank {rank}")
+    prefix = [] if rank == 0 else [serialized.shape.as_tuple()[0] if rank == 1 else None]
+    return (_sparse_specs(num_sparse, len(prefix), sparse_types)
+            + [_dense_spec(prefix, s, t) for s, t in zip(dense_shapes, dense_types)])
+
+
+def _parse_example_v2_kernel(xp, serialized, names, sparse_keys, dense_keys, ragged_keys, *defaults, Tdense,  # noqa: N803
+                             num_sparse, sparse_types, ragged_value_types, ragged_split_types, dense_shapes):
+    if ragged_keys.size:
+        raise _invalid("ParseExampleV2: ragged features are not supported by estflow")
+    if sparse_keys.size != num_sparse or dense_keys.size != len(Tdense):
+        raise _invalid(f"Expected {num_sparse} sparse keys and {len(Tdense)} dense keys, got {sparse_keys.size} and "
+                       f"{dense_keys.size}")
+    if serialized.ndim > 1:
+        raise _invalid(f"Expected serialized to be a scalar or vector, got shape: {_dims(serialized.shape)}")
+    scalar = serialized.ndim == 0
+    batch = serialized.reshape(-1)
+    if names.size and names.size != batch.size:
+        raise _invalid(f"Expected len(names) == len(serialized), got names of shape {_dims(names.shape)} for "
+                       f"serialized of shape {_dims(serialized.shape)}")
+    sparse = [_example.SparseSpec(_key(k), dtypes.as_dtype(t)) for k, t in zip(sparse_keys.tolist(), sparse_types)]
+    dense = []
+    for d, (key, dtype, shape, default) in enumerate(zip(dense_keys.tolist(), Tdense, dense_shapes, defaults)):
+        shape = _shape_tuple(shape)
+        default = _dense_default(default, dtype, shape, d)
+        dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype), shape, default))
+    names = names.reshape(-1).tolist() if names.size else None
+    sparse_out, dense_out = _example.parse_examples(batch.tolist(), names, sparse, dense)
+    if scalar:  # one example: drop the batch dimension, as TF's kernel does for a scalar input
+        sparse_out = [(idx[:, 1:], vals, shp[1:]) for idx, vals, shp in sparse_out]
+        dense_out = [v[0] for v in dense_out]
+    return _kernel_outputs(_flatten_sparse(sparse_out) + dense_out)
+
+
+register(OpDef(
+    "ParseExampleV2",
+    infer=_parse_example_v2_infer,
+    kernel=_parse_example_v2_kernel,
+    attrs={"Tdense": REQUIRED, "num_sparse": REQUIRED, "sparse_types": REQUIRED, "ragged_value_types": REQUIRED,
+           "ragged_split_types": REQUIRED, "dense_shapes": REQUIRED},
+    cpu_only=True,
+    differentiable=False,
+    input_names=("serialized: string", "names: string", "sparse_keys: string", "dense_keys: string",
+                 "ragged_keys: string", "dense_defaults: Tdense"),
+    output_names=("sparse_indices: num_sparse * int64", "sparse_values: sparse_types",
+                  "sparse_shapes: num_sparse * int64", "dense_values: Tdense", "ragged_values: ragged_value_types",
+                  "ragged_row_splits: ragged_split_types"),
+    attr_types={"Tdense": "list(type) >= 0", "num_sparse": "int >= 0", "sparse_types": "list(type) >= 0",
+                "ragged_value_types": "list(type) >= 0", "ragged_split_types": "list(type) >= 0",
+                "dense_shapes": "list(shape) >= 0"},
+))
+
+
 # ---- ParseSingleExample ---------------------------------------------------------------------------
 def _parse_single_example_infer(serialized, *defaults, num_sparse, sparse_keys, dense_keys, sparse_types, Tdense,  # noqa: N803
                                 dense_shapes):
