@@ -71,8 +71,9 @@ def test_from_estimator_matches_predict(tmp_path):
 
     est = tf.estimator.Estimator(model_fn, model_dir=str(tmp_path / "model"))
     est.train(lambda: ({"x": tf.constant([1.0, 2.0])}, tf.constant([2.0, 3.0])), steps=3)
-    receiver = tf.estimator.export.build_raw_serving_input_receiver_fn(
-        {"x": tf.placeholder(tf.float32, [None], name="x")})
+    with tf.Graph().as_default():
+        receiver = tf.estimator.export.build_raw_serving_input_receiver_fn(
+            {"x": tf.placeholder(tf.float32, [None], name="x")})
     predict = tf.contrib.predictor.from_estimator(est, receiver)
     expected = [p["y"] for p in est.predict(tf.estimator.inputs.numpy_input_fn(
         {"x": np.array([0.5, 4.0], np.float32)}, shuffle=False))]
