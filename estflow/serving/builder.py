@@ -13,7 +13,8 @@
 
 Everything is written to a temporary folder beside `export_dir` and renamed into place by
 `save()`, so a crash leaves no half model at `export_dir` (TF1 writes in place; the
-temporary is named `<export_dir>.tmp<host>-<pid>-<random>`). `export_dir` must not exist
+temporary is named `<export_dir>.tmp<host>-<pid>-<random>`, and a builder dropped without
+`save()` removes it). `export_dir` must not exist
 or be empty. A graph that holds Python objects (a py_func, a tf.data pipeline fed by a
 Python generator) has no GraphDef form and is refused with the op's name.
 """
@@ -69,8 +70,8 @@ def _asset_path_from_tensor(path_tensor) -> bytes:
     if path_tensor.dtype != dtypes.string:
         raise TypeError("Asset path tensor must be of dtype string.")
     value = path_tensor.op.get_attr("value")
-    values = getattr(value, "string_val", None)
-    if values is None:  # estflow keeps Const values as arrays
+    values = getattr(value, "string_val", None)  # a TensorProto
+    if values is None:  # an array, as estflow's Const holds its value
         values = list(getattr(value, "flat", [value]))
     if len(values) != 1:
         raise TypeError("Asset path tensor must be a scalar.")

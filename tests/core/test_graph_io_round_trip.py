@@ -324,6 +324,8 @@ def _resource_variables_if_and_parse_v2():
                  else_branch=branches[1], output_shapes=[tf.TensorShape([2])])
     taken = apply_op("If", flag, x, name="if", **attrs)
     stateless = apply_op("StatelessIf", tf.logical_not(flag), x, name="stateless_if", **attrs)
+    by_size = apply_op("If", tf.constant([0.0]), x, name="if_nonempty", **dict(attrs, Tcond=tf.float32))
+    by_string = apply_op("If", tf.constant(""), x, name="if_string", **dict(attrs, Tcond=tf.string))
     example = tf.train.Example(features=tf.train.Features(feature={
         "a": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"p", b"q"])),
         "b": tf.train.Feature(float_list=tf.train.FloatList(value=[1.5]))})).SerializeToString()
@@ -331,7 +333,8 @@ def _resource_variables_if_and_parse_v2():
                       tf.constant(["a"]), tf.constant(["b"]), tf.constant([], tf.string), tf.constant([0.0]),
                       name="parse_v2", num_sparse=1, sparse_types=[tf.string], Tdense=[tf.float32],
                       dense_shapes=[tf.TensorShape([1])], ragged_value_types=[], ragged_split_types=[])
-    return [read, gathered, ready, _flat(taken), _flat(stateless), _flat(parsed)], {x: _f32(1.0, 2.0), flag: True}
+    return ([read, gathered, ready, _flat(taken), _flat(stateless), _flat(by_size), _flat(by_string), _flat(parsed)],
+            {x: _f32(1.0, 2.0), flag: True})
 
 
 RECIPES = [

@@ -178,6 +178,16 @@ def _if_infer(cond, *inputs, Tout, output_shapes, **_):  # noqa: N803
     return [TensorSpec(s, t) for s, t in zip(shapes, Tout)]
 
 
+def _truth(cond) -> bool:
+    """TF's rule for If's `cond`: a non-scalar is true when non-empty, a string when non-empty, a number when
+    non-zero."""
+    cond = np.asarray(cond)
+    if cond.ndim:
+        return cond.size > 0
+    value = cond.item()
+    return len(value) > 0 if isinstance(value, (bytes, str)) else bool(value)
+
+
 def _make_if(op, ctx):
     compiler = _plan.Compiler(ctx.session)
     branches = []
@@ -188,7 +198,7 @@ def _make_if(op, ctx):
     then_plan, else_plan = branches
 
     def run_if(cond, *inputs):
-        sub, n_args = then_plan if bool(np.asarray(cond).any() if np.asarray(cond).ndim else cond) else else_plan
+        sub, n_args = then_plan if _truth(cond) else else_plan
         slots = sub(sub.base(()), inputs[:n_args])
         return [slots[s] for s in sub.fetch_slots]
     return run_if
