@@ -509,6 +509,12 @@ class Estimator:
         return export_lib.export_savedmodel(self, export_dir_base, serving_input_receiver_fn, assets_extra,
                                             as_text, checkpoint_path, strip_default_attrs)
 
+    def experimental_export_all_saved_models(self, export_dir_base, input_receiver_fn_map, assets_extra=None,
+                                             as_text=False, checkpoint_path=None):
+        """One SavedModel with a MetaGraphDef per mode of `input_receiver_fn_map` ({ModeKeys.X: receiver_fn})."""
+        return export_lib.experimental_export_all_saved_models(self, export_dir_base, input_receiver_fn_map,
+                                                               assets_extra, as_text, checkpoint_path)
+
 
 _ENDING_OPS = {"OneShotIterator", "Iterator", "IteratorV2", "IteratorGetNext", "MakeIterator",
                "AnonymousIterator", "AnonymousIteratorV2", "QueueDequeueV2", "QueueDequeueManyV2",

@@ -20,6 +20,11 @@ classifier exported with a raw receiver: TF1 then writes no `serving_default` at
 and TF Serving's default requests fail) gets the `predict` signature, or a predict
 signature of its predictions, as `serving_default`; a warning says so.
 
+`experimental_mode=ModeKeys.TRAIN` / `EVAL` (or `experimental_export_all_saved_models` with
+several modes) exports the training or evaluation graph instead, tagged "train" / "eval",
+fed by a `SupervisedInputReceiver` (`tf.estimator.experimental.build_raw_supervised_input_receiver_fn`),
+with one `train` / `eval` signature of the loss, predictions and metrics.
+
 Like TF1, `export_saved_model` returns the export folder as bytes.
 """
 
@@ -128,6 +133,45 @@ class TensorServingInputReceiver(collections.namedtuple(
                                receiver_tensors_alternatives=receiver.receiver_tensors_alternatives)
 
 
+class SupervisedInputReceiver(collections.namedtuple(
+        "SupervisedInputReceiver", ["features", "labels", "receiver_tensors"])):
+    """What an input receiver fn returns for a TRAIN or EVAL export: features, labels and the tensors a
+    request feeds (default: the features and labels themselves, as TF1 does)."""
+
+    def __new__(cls, features, labels, receiver_tensors=None):
+        features = wrap_and_check_input_tensors(features, "feature") if isinstance(features, dict) else features
+        if not isinstance(features, dict):
+            _check_tensor(features, None)
+        if isinstance(labels, dict):
+            labels = wrap_and_check_input_tensors(labels, "label")
+        else:
+            _check_tensor(labels, None, error_label="label")
+        if receiver_tensors is None:
+            receiver_tensors = {}
+            for part, default in ((features, SINGLE_FEATURE_DEFAULT_NAME), (labels, SINGLE_LABEL_DEFAULT_NAME)):
+                receiver_tensors.update(part if isinstance(part, dict) else {default: part})
+        receiver_tensors = _wrap_and_check_receiver_tensors(receiver_tensors)
+        return super().__new__(cls, features=features, labels=labels, receiver_tensors=receiver_tensors)
+
+
+def build_raw_supervised_input_receiver_fn(features, labels, default_batch_size=None):
+    """An input receiver fn for TRAIN/EVAL exports feeding raw features and labels (placeholders like
+    the given tensors, batch dimension `default_batch_size`); `tf.estimator.experimental`'s."""
+    feature_keys = list(features) if isinstance(features, dict) else [SINGLE_RECEIVER_DEFAULT_NAME]
+    label_keys = list(labels) if isinstance(labels, dict) else [SINGLE_LABEL_DEFAULT_NAME]
+    overlap = set(feature_keys) & set(label_keys)
+    if overlap:
+        raise ValueError(f"Features and labels must have distinct keys. Found overlapping keys: {overlap}")
+
+    def supervised_input_receiver_fn():
+        def placeholders(tensors):
+            if isinstance(tensors, dict):
+                return _placeholders_from_receiver_tensors_dict(tensors, default_batch_size)
+            return _placeholder_from_tensor(tensors, default_batch_size)
+        return SupervisedInputReceiver(placeholders(features), placeholders(labels))
+    return supervised_input_receiver_fn
+
+
 def build_parsing_serving_input_receiver_fn(feature_spec, default_batch_size=None):
     """A serving_input_receiver_fn taking serialized tf.Example protos (`input_example_tensor`, fed
     as `examples`) and parsing them with `feature_spec` (what classify/regress signatures need)."""
@@ -180,6 +224,22 @@ def get_export_outputs(export_outputs, predictions) -> dict:
         if not isinstance(value, export_output_lib.ExportOutput):
             raise TypeError(f"Values in export_outputs must be ExportOutput objects. Given: {export_outputs}")
     return _maybe_add_default_serving_output(dict(export_outputs))
+
+
+SIGNATURE_KEY_MAP = {ModeKeys.PREDICT: signature_constants.DEFAULT_SERVING_SIGNATURE_DEF_KEY,
+                     ModeKeys.TRAIN: "train", ModeKeys.EVAL: "eval"}
+
+
+def export_outputs_for_mode(mode, serving_export_outputs=None, predictions=None, loss=None, metrics=None) -> dict:
+    """The export outputs of `mode`: the serving ones for PREDICT, one TrainOutput / EvalOutput otherwise."""
+    if mode not in SIGNATURE_KEY_MAP:
+        raise ValueError(f"Export output type not found for mode: {mode}. Expected one of: "
+                         f"{list(SIGNATURE_KEY_MAP)}.\nOne likely error is that V1 Estimator Modekeys were somehow "
+                         f"passed to this function. Please ensure that you are using the new ModeKeys.")
+    if mode == ModeKeys.PREDICT:
+        return get_export_outputs(serving_export_outputs, predictions)
+    output = export_output_lib.TrainOutput if mode == ModeKeys.TRAIN else export_output_lib.EvalOutput
+    return {SIGNATURE_KEY_MAP[mode]: output(loss=loss, predictions=predictions, metrics=metrics)}
 
 
 def build_all_signature_defs(receiver_tensors, export_outputs, receiver_tensors_alternatives=None,
@@ -276,16 +336,22 @@ def _add_meta_graph_for_mode(estimator, builder, receiver_fn, checkpoint_path, m
     with estimator._new_graph().as_default() as graph:
         training_util.get_or_create_global_step(graph)
         receiver = receiver_fn()
-        if not isinstance(receiver, (ServingInputReceiver, TensorServingInputReceiver)):
-            raise TypeError(f"serving_input_receiver_fn must return a tf.estimator.export.ServingInputReceiver, "
-                            f"got {type(receiver).__name__}.")
+        wanted = (ServingInputReceiver, TensorServingInputReceiver) if mode == ModeKeys.PREDICT else \
+            (SupervisedInputReceiver,)
+        if not isinstance(receiver, wanted):
+            raise TypeError(f"The input receiver fn of mode {mode!r} must return a {wanted[0].__name__}, got "
+                            f"{type(receiver).__name__}.")
         spec = estimator._call_model_fn(receiver.features, getattr(receiver, "labels", None), mode,
                                         estimator.config)
-        export_outputs = get_export_outputs(spec.export_outputs, spec.predictions)
+        export_outputs = export_outputs_for_mode(mode, spec.export_outputs, spec.predictions, spec.loss,
+                                                 spec.eval_metric_ops)
         signature_def_map = build_all_signature_defs(receiver.receiver_tensors, export_outputs,
-                                                     receiver.receiver_tensors_alternatives,
+                                                     getattr(receiver, "receiver_tensors_alternatives", None),
                                                      serving_only=(mode == ModeKeys.PREDICT))
-        _ensure_serving_default(signature_def_map, receiver.receiver_tensors, spec.predictions)
+        if mode == ModeKeys.PREDICT:
+            _ensure_serving_default(signature_def_map, receiver.receiver_tensors, spec.predictions)
+        if mode == ModeKeys.TRAIN and spec.train_op is not None:
+            graph.add_to_collection(constants.TRAIN_OP_KEY, spec.train_op)  # as TF1's builder records it
         scaffold = spec.scaffold or Scaffold()
         local_init_op = scaffold.local_init_op
         if local_init_op is None:
@@ -310,12 +376,13 @@ def _add_meta_graph_for_mode(estimator, builder, receiver_fn, checkpoint_path, m
 
 def export_all_saved_models(estimator, export_dir_base, input_receiver_fn_map, assets_extra=None, as_text=False,
                             checkpoint_path=None, strip_default_attrs=True) -> bytes:
-    """Write one SavedModel with a MetaGraphDef per mode in `input_receiver_fn_map` (PREDICT only here)."""
-    unsupported = set(input_receiver_fn_map) - {ModeKeys.PREDICT}
-    if unsupported:
-        raise NotImplementedError(f"estflow exports the PREDICT (serving) graph only; modes {sorted(unsupported)} "
-                                  f"are not supported.")
-    if not input_receiver_fn_map.get(ModeKeys.PREDICT):
+    """Write one SavedModel with a MetaGraphDef per mode in `input_receiver_fn_map` (TRAIN, EVAL, PREDICT:
+    tagged "train", "eval", "serve"; the first one written saves the variables)."""
+    unknown = set(input_receiver_fn_map) - set(SIGNATURE_KEY_MAP)
+    if unknown:
+        raise ValueError(f"Unknown modes in input_receiver_fn_map: {sorted(unknown)}; use tf.estimator.ModeKeys.")
+    modes = [m for m in (ModeKeys.TRAIN, ModeKeys.EVAL, ModeKeys.PREDICT) if input_receiver_fn_map.get(m)]
+    if not modes:
         raise ValueError(f"No valid modes for exporting found. Got {list(input_receiver_fn_map)}.")
     if not checkpoint_path:
         checkpoint_path = estimator.latest_checkpoint()
@@ -326,8 +393,9 @@ def export_all_saved_models(estimator, export_dir_base, input_receiver_fn_map, a
     export_dir = os.fsdecode(get_timestamped_export_dir(export_dir_base))
     builder = SavedModelBuilder(export_dir)
     try:
-        _add_meta_graph_for_mode(estimator, builder, input_receiver_fn_map[ModeKeys.PREDICT], checkpoint_path,
-                                 ModeKeys.PREDICT, strip_default_attrs)
+        for i, mode in enumerate(modes):
+            _add_meta_graph_for_mode(estimator, builder, input_receiver_fn_map[mode], checkpoint_path, mode,
+                                     strip_default_attrs, save_variables=(i == 0))
         if assets_extra:
             _copy_assets_extra(assets_extra, builder._stage())
         builder.save(as_text)
@@ -336,6 +404,13 @@ def export_all_saved_models(estimator, export_dir_base, input_receiver_fn_map, a
         raise
     _logger.info("Exported SavedModel to %s", export_dir)
     return os.fsencode(export_dir)
+
+
+def experimental_export_all_saved_models(estimator, export_dir_base, input_receiver_fn_map, assets_extra=None,
+                                         as_text=False, checkpoint_path=None) -> bytes:
+    """`Estimator.experimental_export_all_saved_models`: one SavedModel with a MetaGraphDef per mode."""
+    return export_all_saved_models(estimator, export_dir_base, input_receiver_fn_map, assets_extra=assets_extra,
+                                   as_text=as_text, checkpoint_path=checkpoint_path, strip_default_attrs=True)
 
 
 def export_saved_model(estimator, export_dir_base, serving_input_receiver_fn, assets_extra=None, as_text=False,

@@ -141,8 +141,10 @@ def test_export_errors_leave_no_version_folder(trained, tmp_path):
     untrained = tf.estimator.Estimator(_model_fn, model_dir=str(tmp_path / "empty"))
     with pytest.raises(ValueError, match="Couldn't find trained model at"):
         untrained.export_saved_model(str(tmp_path / "export"), _parsing_fn())
-    with pytest.raises(NotImplementedError, match="PREDICT"):
+    with pytest.raises(TypeError, match="mode 'train' must return a SupervisedInputReceiver"):
         est.export_saved_model(str(tmp_path / "export"), _parsing_fn(), experimental_mode="train")
+    with pytest.raises(ValueError, match="Unknown modes"):
+        est.experimental_export_all_saved_models(str(tmp_path / "export"), {"serve": _parsing_fn()})
 
 
 def test_receivers_check_their_tensors(g):
@@ -221,3 +223,39 @@ def test_a_killed_export_leaves_no_version_and_the_next_one_cleans_up(trained, t
     assert ".tmp" in left and not loader.maybe_saved_model_directory(str(base / left))
     path = est.export_saved_model(str(base), _parsing_fn())
     assert os.listdir(base) == [os.path.basename(path.decode())]
+
+
+def test_train_eval_and_predict_graphs_in_one_saved_model(trained, tmp_path):
+    est, expected = trained
+    with tf.Graph().as_default():
+        supervised = tf.estimator.experimental.build_raw_supervised_input_receiver_fn(
+            {"x": tf.placeholder(tf.float32, [None, 3], name="x")}, tf.placeholder(tf.int64, [None, 1], name="y"))
+    with pytest.raises(ValueError, match="distinct keys"):
+        tf.estimator.experimental.build_raw_supervised_input_receiver_fn({"label": _X}, _Y)
+    path = est.experimental_export_all_saved_models(str(tmp_path / "export"), {
+        tf.estimator.ModeKeys.TRAIN: supervised, tf.estimator.ModeKeys.EVAL: supervised,
+        tf.estimator.ModeKeys.PREDICT: _parsing_fn()})
+    loaded = {}
+    for tags in (["train"], ["eval"], ["serve"]):
+        with tf.Graph().as_default() as graph, tf.Session() as sess:
+            meta = tf.saved_model.loader.load(sess, tags, path)
+            loaded[tags[0]] = meta
+            if tags == ["eval"]:
+                sig = meta.signature_def["eval"]
+                assert sig.method_name == "tensorflow/supervised/eval"
+                assert set(sig.inputs) == {"x", "label"} and "loss" in sig.outputs
+                loss = sess.run(sig.outputs["loss"].name, {sig.inputs["x"].name: _X, sig.inputs["label"].name: _Y})
+                assert np.isfinite(loss) and loss > 0
+            if tags == ["train"]:
+                assert meta.signature_def["train"].method_name == "tensorflow/supervised/training"
+                train_op = graph.get_collection("saved_model_train_op")[0]
+                feed = {"x:0": _X, "y:0": _Y}
+                before = sess.run("logits/kernel:0")
+                sess.run(train_op, feed)
+                assert not np.array_equal(before, sess.run("logits/kernel:0"))
+    assert set(loaded["serve"].signature_def) == {"serving_default", "predict"}
+    receiver = tf.estimator.experimental.build_raw_supervised_input_receiver_fn
+    with tf.Graph().as_default():
+        r = receiver(tf.placeholder(tf.float32, [None, 3], name="x"), tf.placeholder(tf.int64, [None], name="y"),
+                     default_batch_size=4)()
+        assert set(r.receiver_tensors) == {"feature", "label"} and r.features.shape.as_list() == [4, 3]
