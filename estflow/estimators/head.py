@@ -406,13 +406,10 @@ class RegressionHeadWithMeanSquaredErrorLoss(_Head):
         return {summary_key(self._name, key): value for key, value in metric_ops.items()}
 
 
-# ---- TF1's factory functions (tf.contrib.estimator.*_head) -------------------------------------------
-def binary_classification_head(weight_column=None, thresholds=None, label_vocabulary=None,
-                               loss_reduction=Reduction.SUM, loss_fn=None, name=None):
-    """A head for binary classification, as `tf.contrib.estimator.binary_classification_head`.
-
-        head = tf.contrib.estimator.binary_classification_head(thresholds=[0.3, 0.7])
-    """
+# ---- TF1's factories (canned/head.py's private names: the canned estimators build their heads with them) ----
+def _binary_logistic_head_with_sigmoid_cross_entropy_loss(weight_column=None, thresholds=None, label_vocabulary=None,
+                                                          loss_reduction=Reduction.SUM, loss_fn=None, name=None):
+    """A binary classification head with TF1's checks; the loss defaults to SUM, as in canned estimators."""
     thresholds = tuple(thresholds) if thresholds else ()
     checks.validate_label_vocabulary(label_vocabulary, error=TypeError, what="a list or tuple")
     for threshold in thresholds:
@@ -426,9 +423,9 @@ def binary_classification_head(weight_column=None, thresholds=None, label_vocabu
                                                          loss_reduction=loss_reduction, loss_fn=loss_fn, name=name)
 
 
-def multi_class_head(n_classes, weight_column=None, label_vocabulary=None, loss_reduction=Reduction.SUM,
-                     loss_fn=None, name=None):
-    """A head for classification into `n_classes` > 2 classes, as `tf.contrib.estimator.multi_class_head`."""
+def _multi_class_head_with_softmax_cross_entropy_loss(n_classes, weight_column=None, label_vocabulary=None,
+                                                      loss_reduction=Reduction.SUM, loss_fn=None, name=None):
+    """A head for `n_classes` > 2 classes with TF1's checks; the loss defaults to SUM."""
     checks.validate_label_vocabulary(label_vocabulary)
     checks.validate_loss_reduction(loss_reduction)
     if loss_fn:
@@ -438,9 +435,9 @@ def multi_class_head(n_classes, weight_column=None, label_vocabulary=None, loss_
                                                      loss_reduction=loss_reduction, loss_fn=loss_fn, name=name)
 
 
-def regression_head(weight_column=None, label_dimension=1, loss_reduction=Reduction.SUM, loss_fn=None,
-                    inverse_link_fn=None, name=None):
-    """A head for regression with squared error, as `tf.contrib.estimator.regression_head`."""
+def _regression_head(weight_column=None, label_dimension=1, loss_reduction=Reduction.SUM, loss_fn=None,
+                     inverse_link_fn=None, name=None):
+    """A squared-error regression head with TF1's checks; the loss defaults to SUM."""
     checks.validate_loss_reduction(loss_reduction)
     if loss_fn:
         checks.validate_loss_fn_args(loss_fn)
@@ -449,34 +446,10 @@ def regression_head(weight_column=None, label_dimension=1, loss_reduction=Reduct
                                                   inverse_link_fn=inverse_link_fn, name=name)
 
 
-def poisson_regression_head(weight_column=None, label_dimension=1, loss_reduction=Reduction.SUM,
-                            compute_full_loss=True, name=None):
-    """Regression of counts: Poisson loss on log-rate logits, predictions exp(logits)
-    (`tf.contrib.estimator.poisson_regression_head`)."""
-
-    def loss_fn(labels, logits):
-        return nn_impl.log_poisson_loss(targets=labels, log_input=logits, compute_full_loss=compute_full_loss)
-
-    return regression_head(weight_column=weight_column, label_dimension=label_dimension,
-                           loss_reduction=loss_reduction, loss_fn=loss_fn, inverse_link_fn=unary_ops.exp, name=name)
-
-
-def logistic_regression_head(weight_column=None, loss_reduction=Reduction.SUM, name=None):
-    """Regression of values in [0, 1] with sigmoid cross entropy, predictions sigmoid(logits)
-    (`tf.contrib.estimator.logistic_regression_head`); labels outside [0, 1] fail the step."""
-
-    def loss_fn(labels, logits):
-        labels = checks.assert_in_unit_interval(labels)
-        return nn_impl.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
-
-    return regression_head(weight_column=weight_column, label_dimension=1, loss_reduction=loss_reduction,
-                           loss_fn=loss_fn, inverse_link_fn=unary_ops.sigmoid, name=name)
-
-
-def binary_or_multi_class_head(n_classes, weight_column=None, label_vocabulary=None, loss_reduction=Reduction.SUM):
+def _binary_logistic_or_multi_class_head(n_classes, weight_column, label_vocabulary, loss_reduction):
     """The head canned classifiers use: binary for `n_classes == 2`, multi-class otherwise."""
     if n_classes == 2:
-        return binary_classification_head(weight_column=weight_column, label_vocabulary=label_vocabulary,
-                                          loss_reduction=loss_reduction)
-    return multi_class_head(n_classes, weight_column=weight_column, label_vocabulary=label_vocabulary,
-                            loss_reduction=loss_reduction)
+        return _binary_logistic_head_with_sigmoid_cross_entropy_loss(
+            weight_column=weight_column, label_vocabulary=label_vocabulary, loss_reduction=loss_reduction)
+    return _multi_class_head_with_softmax_cross_entropy_loss(
+        n_classes, weight_column=weight_column, label_vocabulary=label_vocabulary, loss_reduction=loss_reduction)

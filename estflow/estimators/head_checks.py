@@ -236,3 +236,18 @@ def assert_in_unit_interval(labels: Tensor) -> Tensor:
              "Suggested Fix: scale the labels into [0, 1] in your input_fn."], summarize=10, name="assert_range")
         with control_dependencies([check]):
             return array_ops.identity(labels)
+
+
+def assert_multi_hot(labels: Tensor) -> Tensor:
+    """`labels`, read only after checking each is 0 or 1 (a multi-hot indicator)."""
+    with name_scope(None, "assert_range", [labels]):
+        zero, one = cast_ops.cast(0, labels.dtype), cast_ops.cast(1, labels.dtype)
+        bad = comparison_ops.logical_and(comparison_ops.not_equal(labels, zero), comparison_ops.not_equal(labels, one))
+        check = control_flow_ops.Assert(
+            unary_ops.logical_not(reduction_ops.reduce_any(bad)),
+            ["labels must be an integer indicator Tensor with values in [0, 1]; got these values:",
+             gather_ops.boolean_mask(labels, bad),
+             "Suggested Fix: feed multi-hot labels (1 where the class applies), or a SparseTensor of class ids."],
+            summarize=10, name="assert_multi_hot")
+        with control_dependencies([check]):
+            return array_ops.identity(labels)

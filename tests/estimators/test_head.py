@@ -8,9 +8,16 @@ import pytest
 
 import estflow as tf
 from estflow.core import errors
+from estflow.estimators import contrib_head
 from estflow.estimators import head as head_lib
 from estflow.estimators.metric_keys import MetricKeys
 from estflow.estimators.prediction_keys import PredictionKeys
+
+# TF1's canned heads (loss reduced by SUM); tf.contrib.estimator's factories default to SUM_OVER_BATCH_SIZE.
+binary_head = head_lib._binary_logistic_head_with_sigmoid_cross_entropy_loss
+multi_class_head = head_lib._multi_class_head_with_softmax_cross_entropy_loss
+regression_head = head_lib._regression_head
+SUM = tf.losses.Reduction.SUM
 
 CLASS_KEYS = {"logits", "probabilities", "class_ids", "classes", "all_class_ids", "all_classes"}
 
@@ -59,7 +66,7 @@ def test_key_constants_are_tf1s():
 
 @pytest.mark.usefixtures("g")
 def test_binary_head_predictions_match_tf1s_formulas():
-    spec = _spec(head_lib.binary_classification_head(), "infer", BINARY_LOGITS)
+    spec = _spec(binary_head(), "infer", BINARY_LOGITS)
     assert set(spec.predictions) == CLASS_KEYS | {"logistic"}
     with _session() as sess:
         out = sess.run(spec.predictions)
@@ -75,7 +82,7 @@ def test_binary_head_predictions_match_tf1s_formulas():
 
 @pytest.mark.usefixtures("g")
 def test_multi_class_head_predictions_with_label_vocabulary():
-    head = head_lib.multi_class_head(3, label_vocabulary=["a", "b", "c"])
+    head = multi_class_head(3, label_vocabulary=["a", "b", "c"])
     spec = _spec(head, "infer", [[1.0, 2.0, 0.0], [0.0, 0.0, 3.0]])
     assert set(spec.predictions) == CLASS_KEYS and head.logits_dimension == 3
     with _session() as sess:
@@ -87,8 +94,8 @@ def test_multi_class_head_predictions_with_label_vocabulary():
 
 @pytest.mark.usefixtures("g")
 def test_regression_head_predictions_and_inverse_link():
-    assert set(_spec(head_lib.regression_head(), "infer", [[1.0]]).predictions) == {"predictions"}
-    spec = _spec(head_lib.poisson_regression_head(), "infer", [[0.0], [1.0]])
+    assert set(_spec(regression_head(), "infer", [[1.0]]).predictions) == {"predictions"}
+    spec = _spec(contrib_head.poisson_regression_head(loss_reduction=SUM), "infer", [[0.0], [1.0]])
     assert set(spec.predictions) == {"predictions", "logits"}
     with _session() as sess:
         np.testing.assert_allclose(sess.run(spec.predictions["predictions"]), np.exp([[0.0], [1.0]]), rtol=1e-6)
@@ -97,7 +104,7 @@ def test_regression_head_predictions_and_inverse_link():
 # ---- losses (SUM reduction, weights) ----------------------------------------------------------------
 @pytest.mark.usefixtures("g")
 def test_binary_loss_is_the_weighted_sum_and_average_loss_divides_by_the_weights():
-    head = head_lib.binary_classification_head(weight_column="w")
+    head = binary_head(weight_column="w")
     spec = _spec(head, "train", BINARY_LOGITS, BINARY_LABELS, {"w": WEIGHTS})
     per_example = _sigmoid_xent(BINARY_LABELS, BINARY_LOGITS)[:, 0]
     with _session() as sess:
@@ -119,7 +126,7 @@ def test_multi_class_loss_and_other_reductions():
              tf.losses.Reduction.SUM_OVER_BATCH_SIZE: np.sum(per_example * weights) / 3,
              tf.losses.Reduction.MEAN: np.sum(per_example * weights) / weights.sum()}
     for reduction, expected in cases.items():
-        head = head_lib.multi_class_head(3, weight_column="w", loss_reduction=reduction)
+        head = multi_class_head(3, weight_column="w", loss_reduction=reduction)
         spec = _spec(head, "train", logits, labels, {"w": weights})
         with _session() as sess:
             assert sess.run(spec.loss) == pytest.approx(expected, rel=1e-6), reduction
@@ -130,7 +137,7 @@ def test_regression_loss_with_label_dimension_and_per_logit_weights():
     logits = np.array([[-1.0, 1.0], [2.0, 0.0]], np.float32)
     labels = np.array([[0.0, 1.0], [1.0, 3.0]], np.float32)
     weights = np.array([[1.0, 2.0], [0.5, 0.0]], np.float32)
-    head = head_lib.regression_head(weight_column=tf.feature_column.numeric_column("w", shape=(2,)), label_dimension=2)
+    head = regression_head(weight_column=tf.feature_column.numeric_column("w", shape=(2,)), label_dimension=2)
     spec = _spec(head, "eval", logits, labels, {"w": weights})
     loss, metrics = _evaluate(spec)
     assert loss == pytest.approx(np.sum((logits - labels) ** 2 * weights))
@@ -143,16 +150,17 @@ def test_regression_loss_with_label_dimension_and_per_logit_weights():
 def test_poisson_and_logistic_regression_losses():
     logits = np.array([[0.5], [-1.0]], np.float32)
     labels = np.array([[2.0], [0.0]], np.float32)
-    spec = _spec(head_lib.poisson_regression_head(), "train", logits, labels)
+    spec = _spec(contrib_head.poisson_regression_head(loss_reduction=SUM), "train", logits, labels)
     stirling = np.where(labels > 1, labels * np.log(np.maximum(labels, 1)) - labels
                         + 0.5 * np.log(2 * np.pi * np.maximum(labels, 1)), 0)
     with _session() as sess:
         assert sess.run(spec.loss) == pytest.approx(np.sum(np.exp(logits) - labels * logits + stirling), rel=1e-5)
-    spec = _spec(head_lib.logistic_regression_head(), "train", logits, np.array([[0.25], [1.0]], np.float32))
+    logistic_head = contrib_head.logistic_regression_head(loss_reduction=SUM)
+    spec = _spec(logistic_head, "train", logits, np.array([[0.25], [1.0]], np.float32))
     with _session() as sess:
         expected = np.sum(_sigmoid_xent(np.array([[0.25], [1.0]]), logits))
         assert sess.run(spec.loss) == pytest.approx(expected, rel=1e-5)
-    spec = _spec(head_lib.logistic_regression_head(), "train", logits, np.array([[1.5], [0.0]], np.float32))
+    spec = _spec(logistic_head, "train", logits, np.array([[1.5], [0.0]], np.float32))
     with _session() as sess, pytest.raises(errors.InvalidArgumentError, match=r"Labels must be in range \[0, 1\]"):
         sess.run(spec.loss)
 
@@ -162,22 +170,22 @@ def test_custom_loss_fn_and_regularization_losses():
     def loss_fn(labels, logits):
         return tf.abs(labels - logits)
 
-    head = head_lib.regression_head(loss_fn=loss_fn)
+    head = regression_head(loss_fn=loss_fn)
     spec = _spec(head, "eval", [[1.0], [3.0]], np.array([[0.0], [0.0]], np.float32),
                  regularization_losses=[tf.constant(0.5)])
     loss, metrics = _evaluate(spec)
     assert loss == pytest.approx(4.5)
     assert metrics["regularization_loss"] == pytest.approx(0.5) and metrics["average_loss"] == pytest.approx(2.0)
     with pytest.raises(ValueError, match="loss_fn must contain argument: labels"):
-        head_lib.regression_head(loss_fn=lambda logits: logits)
+        regression_head(loss_fn=lambda logits: logits)
     with pytest.raises(ValueError, match="unexpected args"):
-        head_lib.regression_head(loss_fn=lambda labels, logits, mode: logits)
+        regression_head(loss_fn=lambda labels, logits, mode: logits)
 
 
 # ---- metrics ----------------------------------------------------------------------------------------
 @pytest.mark.usefixtures("g")
 def test_binary_metric_keys_and_values_against_numpy():
-    head = head_lib.binary_classification_head(weight_column="w", thresholds=[0.3, 0.7])
+    head = binary_head(weight_column="w", thresholds=[0.3, 0.7])
     loss, metrics = _evaluate(_spec(head, "eval", BINARY_LOGITS, BINARY_LABELS, {"w": WEIGHTS}))
     keys = {"average_loss", "accuracy", "precision", "recall", "prediction/mean", "label/mean", "accuracy_baseline",
             "auc", "auc_precision_recall"}
@@ -201,7 +209,7 @@ def test_binary_metric_keys_and_values_against_numpy():
 
 @pytest.mark.usefixtures("g")
 def test_named_head_suffixes_its_metric_keys():
-    head = head_lib.multi_class_head(3, name="task")
+    head = multi_class_head(3, name="task")
     _, metrics = _evaluate(_spec(head, "eval", [[1.0, 2.0, 0.0]], [[1]]))
     assert set(metrics) == {"average_loss/task", "accuracy/task"} and head.name == "task"
 
@@ -254,11 +262,11 @@ def test_losses_metrics_and_prediction_keys_match_tensorflow_heads(tf_python):
             features = {"w": np.array(weights, np.float32)} if weights is not None else {}
             wc = "w" if weights is not None else None
             if kind == "binary":
-                head = head_lib.binary_classification_head(weight_column=wc, thresholds=[0.3, 0.7])
+                head = binary_head(weight_column=wc, thresholds=[0.3, 0.7])
             elif kind == "multi":
-                head = head_lib.multi_class_head(3, weight_column=wc)
+                head = multi_class_head(3, weight_column=wc)
             else:
-                head = head_lib.regression_head(weight_column=wc, label_dimension=np.array(logits).shape[-1])
+                head = regression_head(weight_column=wc, label_dimension=np.array(logits).shape[-1])
             spec = _spec(head, "eval", logits, np.array(labels), features)
             loss, metrics = _evaluate(spec)
         assert sorted(spec.predictions) == expected["predictions"], kind
@@ -271,15 +279,15 @@ def test_losses_metrics_and_prediction_keys_match_tensorflow_heads(tf_python):
 # ---- errors -----------------------------------------------------------------------------------------
 @pytest.mark.usefixtures("g")
 def test_label_ids_beyond_n_classes_name_the_labels_and_the_fix():
-    spec = _spec(head_lib.multi_class_head(3), "train", [[1.0, 2.0, 0.0], [0.0, 0.0, 3.0]], [[1], [7]])
+    spec = _spec(multi_class_head(3), "train", [[1.0, 2.0, 0.0], [0.0, 0.0, 3.0]], [[1], [7]])
     with _session() as sess, pytest.raises(errors.InvalidArgumentError) as info:
         sess.run(spec.loss)
     assert "Label IDs must < n_classes (n_classes=3)" in str(info.value) and "[7]" in str(info.value)
     assert "Suggested Fix" in str(info.value)
-    spec = _spec(head_lib.binary_classification_head(), "train", [[1.0], [0.0]], [[1], [2]])
+    spec = _spec(binary_head(), "train", [[1.0], [0.0]], [[1], [2]])
     with _session() as sess, pytest.raises(errors.InvalidArgumentError, match="Label IDs must < n_classes"):
         sess.run(spec.loss)
-    spec = _spec(head_lib.multi_class_head(3), "train", [[1.0, 2.0, 0.0]], [[-1]])
+    spec = _spec(multi_class_head(3), "train", [[1.0, 2.0, 0.0]], [[-1]])
     with _session() as sess, pytest.raises(errors.InvalidArgumentError, match="negative"):
         sess.run(spec.loss)
 
@@ -287,10 +295,10 @@ def test_label_ids_beyond_n_classes_name_the_labels_and_the_fix():
 @pytest.mark.usefixtures("g")
 def test_string_labels_need_a_label_vocabulary_and_must_be_in_it():
     with pytest.raises(ValueError, match="label_vocabulary"):
-        _spec(head_lib.multi_class_head(3), "train", [[1.0, 2.0, 0.0]], [["b"]])
+        _spec(multi_class_head(3), "train", [[1.0, 2.0, 0.0]], [["b"]])
     with pytest.raises(ValueError, match="label_vocabulary"):
-        _spec(head_lib.binary_classification_head(), "train", [[1.0]], [["yes"]])
-    head = head_lib.binary_classification_head(label_vocabulary=["no", "yes"])
+        _spec(binary_head(), "train", [[1.0]], [["yes"]])
+    head = binary_head(label_vocabulary=["no", "yes"])
     with pytest.raises(ValueError, match="should be string if there is a vocabulary"):
         _spec(head, "train", [[1.0]], [[1]])
     spec = _spec(head, "train", [[1.0], [0.0]], [["yes"], ["maybe"]])
@@ -306,32 +314,32 @@ def test_string_labels_need_a_label_vocabulary_and_must_be_in_it():
 @pytest.mark.usefixtures("g")
 def test_shape_errors_say_what_to_fix():
     with pytest.raises(ValueError, match="Mismatched label shape. Expected labels dimension=1.  Received 3"):
-        _spec(head_lib.multi_class_head(3), "train", [[1.0, 2.0, 0.0]], [[1, 0, 0]])
+        _spec(multi_class_head(3), "train", [[1.0, 2.0, 0.0]], [[1, 0, 0]])
     with pytest.raises(ValueError, match=r"logits shape must be \[D0, D1, ... DN, logits_dimension=3\]"):
-        _spec(head_lib.multi_class_head(3), "train", [[1.0, 2.0]], [[1]])
+        _spec(multi_class_head(3), "train", [[1.0, 2.0]], [[1]])
     with pytest.raises(ValueError, match="You must provide a labels Tensor"):
-        _spec(head_lib.regression_head(), "train", [[1.0]])
+        _spec(regression_head(), "train", [[1.0]])
     with pytest.raises(ValueError, match="weights shape must be"):
-        _spec(head_lib.regression_head(weight_column="w"), "train", [[1.0], [2.0]], [[1.0], [2.0]],
+        _spec(regression_head(weight_column="w"), "train", [[1.0], [2.0]], [[1.0], [2.0]],
               {"w": np.ones((2, 1, 1), np.float32)})
 
 
 def test_constructor_errors():
     with pytest.raises(ValueError, match="n_classes must be > 2"):
-        head_lib.multi_class_head(2)
+        multi_class_head(2)
     with pytest.raises(ValueError, match=r"thresholds not in \(0, 1\)"):
-        head_lib.binary_classification_head(thresholds=[0.5, 1.0])
+        binary_head(thresholds=[0.5, 1.0])
     with pytest.raises(ValueError, match="Invalid loss_reduction"):
-        head_lib.regression_head(loss_reduction=tf.losses.Reduction.NONE)
+        regression_head(loss_reduction=tf.losses.Reduction.NONE)
     with pytest.raises(TypeError, match="label_vocabulary should be a list or tuple"):
-        head_lib.binary_classification_head(label_vocabulary="ab")
+        binary_head(label_vocabulary="ab")
     with pytest.raises(ValueError, match="Invalid label_dimension"):
-        head_lib.regression_head(label_dimension=0)
+        regression_head(label_dimension=0)
 
 
 @pytest.mark.usefixtures("g")
 def test_train_needs_exactly_one_of_optimizer_and_train_op_fn():
-    head = head_lib.regression_head()
+    head = regression_head()
     with pytest.raises(ValueError, match="cannot both be None"):
         _spec(head, "train", [[1.0]], [[1.0]], train_op_fn=None)
     with pytest.raises(ValueError, match="cannot both be set"):
@@ -344,7 +352,7 @@ def test_optimizer_minimizes_the_sum_and_update_ops_run_with_train_op():
     counter = tf.Variable(0, name="counter")
     tf.add_to_collection(tf.GraphKeys.UPDATE_OPS, tf.assign_add(counter, 1))
     tf.train.get_or_create_global_step()
-    head = head_lib.regression_head()
+    head = regression_head()
     spec = head.create_estimator_spec(features={}, mode="train", logits=tf.tile(x, [2, 1]),
                                       labels=tf.constant([[1.0], [3.0]]),
                                       optimizer=tf.train.GradientDescentOptimizer(0.1))
@@ -360,7 +368,7 @@ def test_optimizer_minimizes_the_sum_and_update_ops_run_with_train_op():
 def test_export_outputs_are_tf1s():
     from estflow.estimators import export_output  # noqa: PLC0415 - kept beside the only test that needs it
 
-    spec = _spec(head_lib.binary_classification_head(label_vocabulary=["no", "yes"]), "infer", BINARY_LOGITS)
+    spec = _spec(binary_head(label_vocabulary=["no", "yes"]), "infer", BINARY_LOGITS)
     outputs = spec.export_outputs
     assert set(outputs) == {"serving_default", "classification", "regression", "predict"}
     assert outputs["serving_default"] is outputs["classification"]
@@ -371,12 +379,74 @@ def test_export_outputs_are_tf1s():
     with _session() as sess:
         np.testing.assert_array_equal(sess.run(outputs["classification"].classes), [[b"no", b"yes"]] * 4)
 
-    spec = _spec(head_lib.multi_class_head(3), "infer", [[1.0, 2.0, 0.0]])
+    spec = _spec(multi_class_head(3), "infer", [[1.0, 2.0, 0.0]])
     assert set(spec.export_outputs) == {"serving_default", "classification", "predict"}
     with _session() as sess:
         np.testing.assert_array_equal(sess.run(spec.export_outputs["classification"].classes), [[b"0", b"1", b"2"]])
 
-    spec = _spec(head_lib.regression_head(), "infer", [[1.0]])
+    spec = _spec(regression_head(), "infer", [[1.0]])
     assert set(spec.export_outputs) == {"serving_default", "regression", "predict"}
     assert isinstance(spec.export_outputs["serving_default"], export_output.RegressionOutput)
     assert spec.export_outputs["regression"].value is spec.predictions["predictions"]
+
+
+# ---- tf.contrib.estimator's factories -----------------------------------------------------------------
+@pytest.mark.usefixtures("g")
+def test_contrib_factories_default_to_sum_over_batch_size():
+    per_example = _sigmoid_xent(BINARY_LABELS, BINARY_LOGITS)[:, 0]
+    spec = _spec(tf.contrib.estimator.binary_classification_head(weight_column="w"), "train", BINARY_LOGITS,
+                 BINARY_LABELS, {"w": WEIGHTS})
+    with _session() as sess:
+        assert sess.run(spec.loss) == pytest.approx(np.sum(per_example * WEIGHTS) / 4, rel=1e-6)
+    spec = _spec(tf.contrib.estimator.regression_head(), "train", [[1.0], [3.0]], [[0.0], [0.0]])
+    with _session() as sess:
+        assert sess.run(spec.loss) == pytest.approx(5.0)
+    assert tf.contrib.estimator.multi_class_head(4).logits_dimension == 4
+
+
+# ---- multi-label ------------------------------------------------------------------------------------
+ML_LOGITS = np.array([[-1.0, 1.0, 0.5], [2.0, -0.5, 0.0]], np.float32)
+ML_LABELS = np.array([[0, 1, 1], [1, 0, 0]], np.int64)
+
+
+@pytest.mark.usefixtures("g")
+def test_multi_label_loss_is_the_class_mean_of_sigmoid_cross_entropy():
+    head = tf.contrib.estimator.multi_label_head(3, weight_column="w", loss_reduction=SUM, thresholds=[0.5],
+                                                 classes_for_class_based_metrics=[1])
+    weights = np.array([2.0, 0.5], np.float32)
+    spec = _spec(head, "eval", ML_LOGITS, ML_LABELS, {"w": weights})
+    assert set(spec.predictions) == {"logits", "probabilities"}
+    loss, metrics = _evaluate(spec)
+    per_example = _sigmoid_xent(ML_LABELS, ML_LOGITS).mean(axis=1)
+    assert loss == pytest.approx(np.sum(per_example * weights), rel=1e-6)
+    assert metrics["average_loss"] == pytest.approx(np.sum(per_example * weights) / weights.sum(), rel=1e-6)
+    assert set(metrics) == {"average_loss", "auc", "auc_precision_recall", "accuracy/positive_threshold_0.5",
+                            "precision/positive_threshold_0.5", "recall/positive_threshold_0.5",
+                            "probability_mean/class1", "auc/class1", "auc_precision_recall/class1"}
+    hits = ((_sigmoid(ML_LOGITS) >= 0.5) == ML_LABELS) * weights[:, None]
+    assert metrics["accuracy/positive_threshold_0.5"] == pytest.approx(hits.sum() / (3 * weights.sum()))
+    assert metrics["probability_mean/class1"] == pytest.approx(
+        np.sum(_sigmoid(ML_LOGITS[:, 1]) * weights) / weights.sum(), rel=1e-6)
+
+
+@pytest.mark.usefixtures("g")
+def test_multi_label_sparse_and_string_labels():
+    head = tf.contrib.estimator.multi_label_head(3, label_vocabulary=["a", "b", "c"], loss_reduction=SUM)
+    labels = tf.SparseTensor(indices=[[0, 0], [0, 1], [1, 0]], values=["b", "c", "a"], dense_shape=[2, 2])
+    spec = head.create_estimator_spec(features={}, mode="train", logits=tf.constant(ML_LOGITS), labels=labels,
+                                      train_op_fn=lambda loss: tf.no_op())
+    with _session() as sess:
+        assert sess.run(spec.loss) == pytest.approx(np.sum(_sigmoid_xent(ML_LABELS, ML_LOGITS).mean(axis=1)), rel=1e-6)
+    bad = tf.SparseTensor(indices=[[0, 0], [1, 0]], values=["b", "zebra"], dense_shape=[2, 1])
+    spec = head.create_estimator_spec(features={}, mode="train", logits=tf.constant(ML_LOGITS), labels=bad,
+                                      train_op_fn=lambda loss: tf.no_op())
+    with _session() as sess, pytest.raises(errors.InvalidArgumentError, match="zebra"):
+        sess.run(spec.loss)
+    head = tf.contrib.estimator.multi_label_head(3)
+    spec = _spec(head, "train", ML_LOGITS, np.array([[0, 2, 1], [1, 0, 0]], np.int64))
+    with _session() as sess, pytest.raises(errors.InvalidArgumentError, match="indicator"):
+        sess.run(spec.loss)
+    with pytest.raises(ValueError, match="Length of label_vocabulary must be n_classes"):
+        tf.contrib.estimator.multi_label_head(3, label_vocabulary=["a", "b"])
+    with pytest.raises(ValueError, match="n_classes must be > 1"):
+        tf.contrib.estimator.multi_label_head(1)
