@@ -165,3 +165,51 @@ def test_weight_column_must_be_a_string_or_numeric_column(tmp_path):
         "w", num_buckets=3))
     with pytest.raises(TypeError, match="Weight column must be either a string or _NumericColumn"):
         est.train(_train_fn(X[:4], np.zeros((4, 1), np.float32), weights=np.ones(4, np.int64)), steps=1)
+
+
+def _examples(values):
+    out = []
+    for value in values:
+        example = tf.train.Example()
+        example.features.feature["x"].float_list.value.append(float(value))
+        out.append(example.SerializeToString())
+    return out
+
+
+def test_exported_classifier_serves_tf1s_signatures(tmp_path):
+    vocabulary = ["cat", "dog", "emu"]
+    y = np.array(["dog", "emu", "dog", "cat"], dtype=object)
+    est = BaselineClassifier(model_dir=str(tmp_path / "model"), n_classes=3, label_vocabulary=vocabulary)
+    est.train(_train_fn(X[:4], y, batch_size=4), steps=20)
+    expected = next(est.predict(_predict_fn(X[:1])))
+    receiver = tf.estimator.export.build_parsing_serving_input_receiver_fn({"x": tf.FixedLenFeature([1], tf.float32)})
+    path = est.export_saved_model(str(tmp_path / "export"), receiver)
+    with tf.Graph().as_default(), tf.Session() as sess:
+        signatures = tf.saved_model.loader.load(sess, ["serve"], path).signature_def
+        assert set(signatures) == {"serving_default", "classification", "predict"}
+        classify = signatures["classification"]
+        assert classify.method_name == "tensorflow/serving/classify"
+        feed = {classify.inputs["inputs"].name: _examples([0.5, 2.0])}
+        scores, classes = sess.run([classify.outputs["scores"].name, classify.outputs["classes"].name], feed)
+        predict = signatures["predict"]
+        assert {"logits", "probabilities", "class_ids", "classes", "all_class_ids", "all_classes"} == \
+            set(predict.outputs)
+        class_ids = sess.run(predict.outputs["class_ids"].name, {predict.inputs["examples"].name: _examples([1.0])})
+    np.testing.assert_allclose(scores, [expected["probabilities"]] * 2, rtol=1e-6)
+    np.testing.assert_array_equal(classes, [[b"cat", b"dog", b"emu"]] * 2)
+    assert class_ids.tolist() == [[1]]
+
+
+def test_exported_regressor_serves_the_regression_signature(tmp_path):
+    y = np.full((4, 1), 2.5, np.float32)
+    est = BaselineRegressor(model_dir=str(tmp_path / "model"), optimizer=tf.train.GradientDescentOptimizer(0.1))
+    est.train(_train_fn(X[:4], y, batch_size=4), steps=30)
+    receiver = tf.estimator.export.build_parsing_serving_input_receiver_fn({"x": tf.FixedLenFeature([1], tf.float32)})
+    path = est.export_saved_model(str(tmp_path / "export"), receiver)
+    with tf.Graph().as_default(), tf.Session() as sess:
+        signatures = tf.saved_model.loader.load(sess, ["serve"], path).signature_def
+        assert set(signatures) == {"serving_default", "regression", "predict"}
+        regress = signatures["regression"]
+        assert regress.method_name == "tensorflow/serving/regress"
+        outputs = sess.run(regress.outputs["outputs"].name, {regress.inputs["inputs"].name: _examples([0.0, 1.0])})
+    np.testing.assert_allclose(outputs.ravel(), est.get_variable_value("baseline/bias")[0], rtol=1e-6)
