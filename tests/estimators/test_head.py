@@ -214,6 +214,18 @@ def test_named_head_suffixes_its_metric_keys():
     assert set(metrics) == {"average_loss/task", "accuracy/task"} and head.name == "task"
 
 
+@pytest.mark.usefixtures("g")
+def test_named_head_suffixes_its_summaries_and_scopes_its_ops():
+    head = regression_head(name="price")
+    spec = _spec(head, "train", [[1.0], [3.0]], [[0.0], [0.0]], regularization_losses=[tf.constant(0.5)])
+    with _session() as sess:
+        summaries = tf.Summary.FromString(sess.run(tf.summary.merge_all()))
+    values = {v.tag: v.simple_value for v in summaries.value}
+    assert values == {"loss/price": pytest.approx(10.5), "average_loss/price": pytest.approx(5.0),
+                      "regularization_loss/price": pytest.approx(0.5)}
+    assert spec.loss.op.name.startswith("price/")
+
+
 _TF_HEADS = """
 import json, sys
 import numpy as np
