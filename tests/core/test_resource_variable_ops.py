@@ -136,7 +136,7 @@ def _named_handle(name="v", shape=(2,)):
 
 def test_read_assign_initialized_and_copy_on_write(g):
     h = _named_handle()
-    assign = apply_op("AssignVariableOp", h, tf.constant([1.0, 2.0]), dtype=tf.float32)
+    assign = apply_op("AssignVariableOp", h, tf.constant([1.0, 2.0]))
     read = apply_op("ReadVariableOp", h, dtype=tf.float32)
     ready = apply_op("VarIsInitializedOp", h)
     with tf.Session() as sess:
@@ -146,7 +146,7 @@ def test_read_assign_initialized_and_copy_on_write(g):
         sess.run(assign)
         before = sess.run(read)
         assert sess.run(ready)
-        sess.run(apply_op("AssignVariableOp", h, tf.constant([5.0, 6.0]), dtype=tf.float32))
+        sess.run(apply_op("AssignVariableOp", h, tf.constant([5.0, 6.0])))
         np.testing.assert_array_equal(before, [1.0, 2.0])  # an earlier read is never changed by a later write
         np.testing.assert_array_equal(sess.run(read), [5.0, 6.0])
     with tf.Session() as other:  # each session has its own variables
@@ -156,16 +156,14 @@ def test_read_assign_initialized_and_copy_on_write(g):
 def test_assign_validates_shape_when_asked(g):
     h = _named_handle()
     with tf.Session() as sess:
-        sess.run(apply_op("AssignVariableOp", h, tf.constant([1.0, 2.0]), dtype=tf.float32))
+        sess.run(apply_op("AssignVariableOp", h, tf.constant([1.0, 2.0])))
         with pytest.raises(tf.errors.InvalidArgumentError, match="wrong shape. Expected \\[2\\] got \\[3\\]"):
-            sess.run(apply_op("AssignVariableOp", h, tf.constant([1.0, 2.0, 3.0]), dtype=tf.float32,
-                              validate_shape=True))
+            sess.run(apply_op("AssignVariableOp", h, tf.constant([1.0, 2.0, 3.0]), validate_shape=True))
 
 
 def test_resource_gather(g):
     h = _named_handle("table", (3, 2))
-    init = apply_op("AssignVariableOp", h, tf.constant(np.arange(6, dtype=np.float32).reshape(3, 2)),
-                    dtype=tf.float32)
+    init = apply_op("AssignVariableOp", h, tf.constant(np.arange(6, dtype=np.float32).reshape(3, 2)))
     ids = tf.placeholder(tf.int64, [None])
     gathered = apply_op("ResourceGather", h, ids, dtype=tf.float32)
     with tf.Session() as sess:
