@@ -4,6 +4,9 @@ functions of `tf.estimator.inputs` and TF1's hooks
 
 from estflow import _estimator_experimental as experimental
 from estflow import _estimator_inputs as inputs
+from estflow.estimators.baseline import BaselineClassifier as BaselineClassifier
+from estflow.estimators.baseline import BaselineEstimator as BaselineEstimator
+from estflow.estimators.baseline import BaselineRegressor as BaselineRegressor
 from estflow.estimators.dnn import DNNClassifier as DNNClassifier
 from estflow.estimators.dnn import DNNEstimator as DNNEstimator
 from estflow.estimators.dnn import DNNRegressor as DNNRegressor
