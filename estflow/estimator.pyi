@@ -21,9 +21,9 @@ from estflow.estimators.linear import LinearEstimator as LinearEstimator
 from estflow.estimators.linear import LinearRegressor as LinearRegressor
 from estflow.estimators.mode_keys import ModeKeys as ModeKeys
 from estflow.estimators.model_fn import EstimatorSpec as EstimatorSpec
-from estflow.estimators.run_config import RunConfig as RunConfig
 from estflow.estimators.parsing_utils import classifier_parse_example_spec as classifier_parse_example_spec
 from estflow.estimators.parsing_utils import regressor_parse_example_spec as regressor_parse_example_spec
+from estflow.estimators.run_config import RunConfig as RunConfig
 from estflow.hooks.basic_session_run_hooks import CheckpointSaverHook as CheckpointSaverHook
 from estflow.hooks.basic_session_run_hooks import CheckpointSaverListener as CheckpointSaverListener
 from estflow.hooks.basic_session_run_hooks import FeedFnHook as FeedFnHook

@@ -21,7 +21,8 @@ from estflow.estimators.mode_keys import ModeKeys
 from estflow.estimators.optimizers import get_optimizer_instance
 from estflow.feature_columns.input_layer import input_layer
 from estflow.library import nn_impl
-from estflow.library.layers.core import dense, dropout as dropout_layer
+from estflow.library.layers.core import dense
+from estflow.library.layers.core import dropout as dropout_layer
 from estflow.library.layers.normalization import batch_normalization
 from estflow.library.losses_impl import Reduction
 from estflow.summary import summary

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 
-from estflow.core.graph import Tensor
 from estflow.core import dtypes
+from estflow.core.graph import Tensor
 from estflow.core.ops import array_ops, cast_ops, math_ops
 from estflow.core.variable_scope import variable_scope
 from estflow.estimators import head as head_lib
