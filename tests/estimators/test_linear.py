@@ -8,6 +8,7 @@ import pytest
 
 import estflow as tf
 from estflow.estimators import linear
+from estflow.estimators.optimizers import get_optimizer_instance
 from tests.estimators import canned_contract as cc
 
 
@@ -155,9 +156,7 @@ def test_default_learning_rates_are_tf1s():
     columns = [tf.feature_column.numeric_column(f"c{i}") for i in range(50)]
     assert linear._default_optimizer(columns)._learning_rate == pytest.approx(1 / math.sqrt(50))
     assert linear._default_optimizer(columns[:4])._learning_rate == pytest.approx(0.2)
-    # optimizer="Ftrl" (the default argument) is FtrlOptimizer(0.2), as TF1's get_optimizer_instance builds it
-    opt = tf.estimator.LinearClassifier  # noqa: F841 - the constructor's default is the string
-    from estflow.estimators.optimizers import get_optimizer_instance
+    # optimizer="Ftrl" (the constructor's default) is FtrlOptimizer(0.2), as TF1's get_optimizer_instance builds it
     ftrl = get_optimizer_instance("Ftrl", learning_rate=linear.LEARNING_RATE)
     assert isinstance(ftrl, tf.train.FtrlOptimizer) and ftrl._learning_rate == 0.2
 
