@@ -55,7 +55,7 @@ def test_variable_names_are_tf1s(tmp_path):
 
 
 def test_golden_dnn_classifier_variables(tmp_path):
-    # ../shared/golden/estimator_model_dir: TF's DNNClassifier(hidden_units=[3, 3], numeric_column("x", (2,)), 3 classes)
+    # ../shared/golden/estimator_model_dir: TF's DNNClassifier([3, 3], numeric_column("x", (2,)), 3 classes)
     path = SHARED_GOLDEN / "estimator_model_dir" / "manifest.json"
     if not path.exists():
         pytest.skip("golden estimator_model_dir absent")
