@@ -254,16 +254,8 @@ def test_warm_start_settings_choose_variables(tmp_path):
     assert np.abs(est.get_variable_value("linear/linear_model/x/weights")).max() < 1e-20  # zeros, not warm-started
 
 
-def test_parse_example_specs():
-    x, color = cc.columns()
-    spec = tf.estimator.classifier_parse_example_spec([x, color], label_key="y", label_dtype=tf.string,
-                                                       weight_column="w")
-    assert set(spec) == {"x", "color", "y", "w"}
-    assert spec["y"] == tf.io.FixedLenFeature((1,), tf.string)
-    assert spec["w"] == tf.io.FixedLenFeature((1,), tf.float32)
-    spec = tf.estimator.regressor_parse_example_spec([x], label_key="price", label_dimension=2)
-    assert spec["price"] == tf.io.FixedLenFeature((2,), tf.float32)
-    with pytest.raises(ValueError, match="label should not be used as feature"):
-        tf.estimator.classifier_parse_example_spec([x], label_key="x")
-    with pytest.raises(ValueError, match="weight_column should not be used as feature"):
-        tf.estimator.classifier_parse_example_spec([x], label_key="y", weight_column="x")
+def test_optimizer_none_uses_the_column_count_rule(tmp_path):
+    features, labels = cc.data("binary")
+    est = tf.estimator.LinearClassifier(list(cc.columns()), model_dir=str(tmp_path), optimizer=None)
+    est.train(cc.input_fn(features, labels), steps=2)
+    assert "linear/linear_model/x/weights/Ftrl" in est.get_variable_names()
