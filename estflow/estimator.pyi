@@ -3,6 +3,7 @@ functions of `tf.estimator.inputs` and TF1's hooks
 (`tf.estimator.LoggingTensorHook` is `tf.train.LoggingTensorHook`)."""
 
 from estflow import _estimator_experimental as experimental
+from estflow import _estimator_export as export
 from estflow import _estimator_inputs as inputs
 from estflow.estimators.baseline import BaselineClassifier as BaselineClassifier
 from estflow.estimators.baseline import BaselineEstimator as BaselineEstimator
@@ -16,11 +17,23 @@ from estflow.estimators.dnn_linear_combined import DNNLinearCombinedRegressor as
 from estflow.estimators.estimator import Estimator as Estimator
 from estflow.estimators.estimator import WarmStartSettings as WarmStartSettings
 from estflow.estimators.estimator import add_metrics as add_metrics
+from estflow.estimators.exporter import BestExporter as BestExporter
+from estflow.estimators.exporter import Exporter as Exporter
+from estflow.estimators.exporter import FinalExporter as FinalExporter
+from estflow.estimators.exporter import LatestExporter as LatestExporter
+from estflow.estimators.head_v2 import BinaryClassHead as BinaryClassHead
+from estflow.estimators.head_v2 import Head as Head
+from estflow.estimators.head_v2 import LogisticRegressionHead as LogisticRegressionHead
+from estflow.estimators.head_v2 import MultiClassHead as MultiClassHead
+from estflow.estimators.head_v2 import MultiLabelHead as MultiLabelHead
+from estflow.estimators.head_v2 import PoissonRegressionHead as PoissonRegressionHead
+from estflow.estimators.head_v2 import RegressionHead as RegressionHead
 from estflow.estimators.linear import LinearClassifier as LinearClassifier
 from estflow.estimators.linear import LinearEstimator as LinearEstimator
 from estflow.estimators.linear import LinearRegressor as LinearRegressor
 from estflow.estimators.mode_keys import ModeKeys as ModeKeys
 from estflow.estimators.model_fn import EstimatorSpec as EstimatorSpec
+from estflow.estimators.multi_head import MultiHead as MultiHead
 from estflow.estimators.parsing_utils import classifier_parse_example_spec as classifier_parse_example_spec
 from estflow.estimators.parsing_utils import regressor_parse_example_spec as regressor_parse_example_spec
 from estflow.estimators.run_config import RunConfig as RunConfig
