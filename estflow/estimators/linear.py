@@ -45,7 +45,7 @@ def fraction_of_zero(variables) -> Tensor:
     zeros, total = [], []
     for variable in variables:
         size = variable.shape.num_elements()
-        zeros.append(float(size) * nn_impl.zero_fraction(variable))
+        zeros.append(math_ops.multiply(nn_impl.zero_fraction(variable), float(size)))
         total.append(size)
     if not total or sum(total) == 0:
         return cast_ops.cast(0.0, dtypes.float32)

@@ -298,3 +298,11 @@ def test_real_tensorflow_serves_an_exported_linear_classifier(tmp_path, tf_pytho
     theirs = run_tensorflow(tf_python, _TF_SERVES, export_dir.decode(), tmp_path / "data.npz")
     assert theirs["signatures"] == ["classification", "predict", "regression", "serving_default"]  # golden's
     np.testing.assert_allclose(np.array(theirs["probabilities"]), np.array(ours), rtol=1e-5, atol=1e-6)
+
+
+def test_fraction_of_zero_counts_over_all_weights(g):
+    a, b = tf.Variable([[0.0, 1.0], [0.0, 0.0]]), tf.Variable([2.0, 0.0])
+    fraction = linear.fraction_of_zero([a, b])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(fraction) == pytest.approx(4 / 6)
