@@ -186,12 +186,27 @@ def _checked(ok: Tensor, value: Tensor, failure_data, name: str) -> Tensor:
     return control_flow_ops.cond(ok, lambda: array_ops.identity(value), fail, name=f"{name}_cond")
 
 
+def _check_known_label_ids(label_ids: Tensor, n_classes: int, raw_labels: Tensor | None) -> None:
+    """Labels known while the graph is built (constants) are checked then, before any training step."""
+    if raw_labels is not None:  # ids from a vocabulary lookup are known only when the step runs
+        return
+    values = label_ids._const_value
+    if values is None:
+        return
+    outside = sorted({v.item() for v in values.ravel() if v < 0 or v > n_classes - 1})
+    if outside:
+        raise ValueError(f"Label IDs must < n_classes (n_classes={n_classes}), but these labels are outside "
+                         f"[0, {n_classes}): {outside}. Suggested Fix: set n_classes to more than the largest label "
+                         f"id, or map your labels into [0, {n_classes}).")
+
+
 def assert_label_ids_in_range(label_ids: Tensor, n_classes: int, raw_labels: Tensor | None = None) -> Tensor:
     """`label_ids`, read only after checking each lies in [0, n_classes).
 
     The failing step's InvalidArgumentError lists the offending labels. With `raw_labels` (the
     strings a vocabulary lookup mapped to -1) a negative id means "not in label_vocabulary".
     """
+    _check_known_label_ids(label_ids, n_classes, raw_labels)
     with name_scope(None, "assert_range", [label_ids]):
         zero, top = cast_ops.cast(0, label_ids.dtype), cast_ops.cast(n_classes - 1, label_ids.dtype)
         if raw_labels is not None:

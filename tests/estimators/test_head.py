@@ -214,6 +214,18 @@ def test_named_head_suffixes_its_metric_keys():
     assert set(metrics) == {"average_loss/task", "accuracy/task"} and head.name == "task"
 
 
+@pytest.mark.usefixtures("g")
+def test_named_head_suffixes_its_summaries_and_scopes_its_ops():
+    head = regression_head(name="price")
+    spec = _spec(head, "train", [[1.0], [3.0]], [[0.0], [0.0]], regularization_losses=[tf.constant(0.5)])
+    with _session() as sess:
+        summaries = tf.Summary.FromString(sess.run(tf.summary.merge_all()))
+    values = {v.tag: v.simple_value for v in summaries.value}
+    assert values == {"loss/price": pytest.approx(10.5), "average_loss/price": pytest.approx(5.0),
+                      "regularization_loss/price": pytest.approx(0.5)}
+    assert spec.loss.op.name.startswith("price/")
+
+
 _TF_HEADS = """
 import json, sys
 import numpy as np
@@ -279,17 +291,32 @@ def test_losses_metrics_and_prediction_keys_match_tensorflow_heads(tf_python):
 # ---- errors -----------------------------------------------------------------------------------------
 @pytest.mark.usefixtures("g")
 def test_label_ids_beyond_n_classes_name_the_labels_and_the_fix():
-    spec = _spec(multi_class_head(3), "train", [[1.0, 2.0, 0.0], [0.0, 0.0, 3.0]], [[1], [7]])
-    with _session() as sess, pytest.raises(errors.InvalidArgumentError) as info:
-        sess.run(spec.loss)
-    assert "Label IDs must < n_classes (n_classes=3)" in str(info.value) and "[7]" in str(info.value)
-    assert "Suggested Fix" in str(info.value)
-    spec = _spec(binary_head(), "train", [[1.0], [0.0]], [[1], [2]])
+    labels = tf.placeholder(tf.int64, [None, 1])
+    gs = tf.train.get_or_create_global_step()
+    head = multi_class_head(3)
+    spec = head.create_estimator_spec(features={}, mode="train", logits=tf.constant([[1.0, 2.0, 0.0]] * 2),
+                                      labels=labels, train_op_fn=lambda loss: tf.assign_add(gs, 1))
+    with _session() as sess:
+        assert sess.run(spec.loss, {labels: [[1], [2]]}) > 0
+        with pytest.raises(errors.InvalidArgumentError) as info:
+            sess.run(spec.loss, {labels: [[1], [7]]})
+        assert "Label IDs must < n_classes (n_classes=3)" in str(info.value) and "[7]" in str(info.value)
+        assert "Suggested Fix" in str(info.value)
+        with pytest.raises(errors.InvalidArgumentError, match=r"outside \[0, 3\):.*\[-1\]"):
+            sess.run(spec.loss, {labels: [[-1], [0]]})
+    binary_labels = tf.placeholder(tf.int64, [None, 1])
+    spec = binary_head().create_estimator_spec(features={}, mode="train", logits=tf.constant([[1.0], [0.0]]),
+                                               labels=binary_labels, train_op_fn=lambda loss: tf.no_op())
     with _session() as sess, pytest.raises(errors.InvalidArgumentError, match="Label IDs must < n_classes"):
-        sess.run(spec.loss)
-    spec = _spec(multi_class_head(3), "train", [[1.0, 2.0, 0.0]], [[-1]])
-    with _session() as sess, pytest.raises(errors.InvalidArgumentError, match=r"outside \[0, 3\):.*\[-1\]"):
-        sess.run(spec.loss)
+        sess.run(spec.loss, {binary_labels: [[1], [2]]})
+
+
+@pytest.mark.usefixtures("g")
+def test_label_ids_known_while_building_are_checked_before_training():
+    with pytest.raises(ValueError, match=r"outside \[0, 3\): \[5, 7\]. Suggested Fix"):
+        _spec(multi_class_head(3), "train", [[1.0, 2.0, 0.0]] * 3, [[1], [7], [5]])
+    with pytest.raises(ValueError, match=r"n_classes=2.*\[2.0\]"):
+        _spec(binary_head(), "train", [[1.0], [0.0]], [[1], [2]])
 
 
 @pytest.mark.usefixtures("g")
