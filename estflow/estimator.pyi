@@ -10,6 +10,9 @@ from estflow.estimators.estimator import add_metrics as add_metrics
 from estflow.estimators.mode_keys import ModeKeys as ModeKeys
 from estflow.estimators.model_fn import EstimatorSpec as EstimatorSpec
 from estflow.estimators.run_config import RunConfig as RunConfig
+from estflow.estimators.training import EvalSpec as EvalSpec
+from estflow.estimators.training import TrainSpec as TrainSpec
+from estflow.estimators.training import train_and_evaluate as train_and_evaluate
 from estflow.hooks.basic_session_run_hooks import CheckpointSaverHook as CheckpointSaverHook
 from estflow.hooks.basic_session_run_hooks import CheckpointSaverListener as CheckpointSaverListener
 from estflow.hooks.basic_session_run_hooks import FeedFnHook as FeedFnHook
