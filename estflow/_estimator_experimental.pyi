@@ -1,5 +1,9 @@
-"""`tf.estimator.experimental`: early-stopping hooks (re-exports only)."""
+"""`tf.estimator.experimental`: early-stopping hooks, InMemoryEvaluatorHook (re-exports only)."""
 
+from estflow.estimators.in_memory_evaluator import InMemoryEvaluatorHook as InMemoryEvaluatorHook
+from estflow.estimators.in_memory_evaluator import (
+    make_stop_at_checkpoint_step_hook as make_stop_at_checkpoint_step_hook,
+)
 from estflow.hooks.early_stopping import make_early_stopping_hook as make_early_stopping_hook
 from estflow.hooks.early_stopping import stop_if_higher_hook as stop_if_higher_hook
 from estflow.hooks.early_stopping import stop_if_lower_hook as stop_if_lower_hook

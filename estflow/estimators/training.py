@@ -138,7 +138,7 @@ def _refuse_distributed(config) -> None:
         pass
     raise NotImplementedError(
         f"train_and_evaluate: TF_CONFIG describes a distributed run (task {config.task_type!r} {config.task_id} "
-        f"of cluster {dict(cluster) if cluster else described}), but distributed training and evaluation are not "
+        f"of cluster {cluster.as_dict() if cluster else described}), but distributed training and evaluation are not "
         f"supported yet. Unset TF_CONFIG (or give it no \"cluster\") to train and evaluate in this process.")
 
 

@@ -137,3 +137,11 @@ def test_distributed_tf_config_is_refused(tmp_path, monkeypatch):
         tf.estimator.train_and_evaluate(est, tf.estimator.TrainSpec(train_input(), max_steps=5),
                                         tf.estimator.EvalSpec(eval_input()))
     assert not os.path.exists(os.path.join(est.model_dir, "checkpoint"))
+
+
+def test_evaluate_returns_numpy_scalars_of_the_metrics_dtypes_as_tf1(tmp_path):
+    est = _estimator(tmp_path)
+    est.train(train_input(), steps=2)
+    metrics = est.evaluate(eval_input())
+    assert type(metrics["loss"]) is np.float32 and type(metrics["mae"]) is np.float32
+    assert type(metrics["global_step"]) is np.int64
