@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pytest
+from google.protobuf import text_format
 
 import estflow as tf
 from estflow.estimators.estimator import Estimator
@@ -308,8 +309,9 @@ def test_predict_warns_when_the_input_never_ends(est, caplog):
 
 def test_model_dir_matches_tf_golden_layout(tmp_path):
     """The golden model_dir (TF 2.15.1's v1 DNNClassifier, same RunConfig and steps): the same files,
-    checkpoint state, and summary steps. graph.pbtxt and model.ckpt-N.meta are left out: a graph fed by a
-    tf.data pipeline cannot be written as a GraphDef yet (README, Differences)."""
+    checkpoint state, and summary steps. model.ckpt-N.meta is left out: a graph fed by a tf.data pipeline
+    built in Python cannot be written as a GraphDef that re-imports (README, Differences); graph.pbtxt is
+    written with the pipeline noted on its iterator node."""
     from tests import SHARED  # the shared golden files, only needed here
     manifest_path = SHARED / "golden" / "estimator_model_dir" / "manifest.json"
     if not manifest_path.exists():
@@ -335,9 +337,14 @@ def test_model_dir_matches_tf_golden_layout(tmp_path):
 
     ours = sorted(normalized(os.path.relpath(os.path.join(root, f), tmp_path))
                   for root, _, files in os.walk(tmp_path) for f in files)
-    theirs = sorted(f["path"] for f in golden["files_after_evaluate"]
-                    if f["path"] != "graph.pbtxt" and not f["path"].endswith(".meta"))
+    theirs = sorted(f["path"] for f in golden["files_after_evaluate"] if not f["path"].endswith(".meta"))
     assert ours == theirs
+    graph_def = text_format.Parse((tmp_path / "graph.pbtxt").read_text(), tf.GraphDef())
+    nodes = {node.name: node for node in graph_def.node}
+    # TF's holds the pipeline as Dataset ops (TensorSliceDataset, ..., MakeIterator); ours notes it on the iterator.
+    [iterator] = [node for node in graph_def.node if node.op == "OneShotIterator"]
+    assert b"Python objects" in iterator.attr["_estflow_unencodable_attr"].list.s[0]
+    assert {"global_step", "dense/kernel", "dense/bias"} <= set(nodes)
     assert (tmp_path / "checkpoint").read_text() == golden["checkpoint_file_text"]
     from tensorboard.backend.event_processing import event_accumulator  # optional package, imported where used
     train_events = event_accumulator.EventAccumulator(str(tmp_path))
@@ -374,3 +381,26 @@ def test_warm_start_settings_choose_and_rename_variables(est, tmp_path):
         tf.estimator.WarmStartSettings(est.model_dir, var_name_to_vocab_info={"a": object()})
     with pytest.raises(TypeError, match="WarmStartSettings"):
         Estimator(linear_model_fn, warm_start_from=3)
+
+
+def test_the_models_own_summaries_and_graph_reach_tensorboard(tmp_path):
+    def model_fn(features, labels, mode):
+        pred = tf.layers.dense(features["x"], 1, name="linear")
+        loss = tf.losses.mean_squared_error(labels, pred)
+        tf.summary.scalar("mean_prediction", tf.reduce_mean(pred))
+        tf.summary.histogram("predictions", pred)
+        train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=tf.train.get_global_step())
+        return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+    config = tf.estimator.RunConfig(model_dir=str(tmp_path), save_summary_steps=3, log_step_count_steps=5)
+    Estimator(model_fn, config=config).train(train_input(), steps=10)
+    from tensorboard.backend.event_processing import event_accumulator  # optional package, imported where used
+    events = event_accumulator.EventAccumulator(str(tmp_path), size_guidance={"histograms": 0, "scalars": 0})
+    events.Reload()
+    assert [e.step for e in events.Scalars("mean_prediction")] == [1, 4, 7, 10]
+    assert [e.step for e in events.Scalars("loss")] == [1, 4, 7, 10]
+    assert [e.step for e in events.Histograms("predictions")] == [1, 4, 7, 10]
+    assert [e.step for e in events.Scalars("global_step/sec")] == [6]
+    graph = events.Graph()  # the graph event TensorBoard draws
+    assert {"linear/kernel", "global_step"} <= {node.name for node in graph.node}
+    assert events.MetaGraph().saver_def.filename_tensor_name
