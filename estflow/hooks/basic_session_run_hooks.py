@@ -21,7 +21,7 @@ import numpy as np
 
 from estflow.core import errors
 from estflow.core.graph import GraphKeys, Operation, Tensor, get_default_graph
-from estflow.core.graph_io import UnexportableGraphError, write_graph
+from estflow.core.graph_io import UnexportableGraphError, graph_to_graph_def, write_graph
 from estflow.core.protos import config_pb2, event_pb2, summary_pb2
 from estflow.core.variables import Variable
 from estflow.hooks.session_run_hook import SessionRunArgs, SessionRunHook
@@ -133,12 +133,14 @@ def _global_step_read(hook_name: str):
     TF1 fetches the cached read `global_step/add:0`, which this creates too (Estimator graphs
     depend on it). estflow fetches the variable itself: under its reads-before-writes rule a
     fetched variable is the value the run found, the same number, without the read's cond.
+    It is fetched as its graph element (the tensor a fetch of the Variable resolves to), which
+    the session keys its compiled runs by directly, every step.
     """
     read = training_util._get_or_create_global_step_read()
     if read is None:
         raise RuntimeError(f"Global step should be created to use {hook_name}.")
     step = training_util.get_global_step()
-    return step if isinstance(step, Variable) else read
+    return step._as_graph_element() if isinstance(step, Variable) else read
 
 
 class LoggingTensorHook(SessionRunHook):
@@ -285,13 +287,17 @@ class CheckpointSaverHook(SessionRunHook):
             graph = get_default_graph()
             try:
                 graph_def = graph.as_graph_def(add_shapes=True)
-            except UnexportableGraphError as exc:  # a Python input pipeline has no GraphDef form
-                _logger.warning("graph.pbtxt not written: %s", exc)
-            else:
-                write_graph(graph_def, self._checkpoint_dir, "graph.pbtxt")
-                self._summary_writer.add_graph(None, graph_def=graph_def)
-                self._summary_writer.add_meta_graph(meta_graph.create_meta_graph_def(
-                    graph_def=graph_def, saver_def=self._get_saver().saver_def, graph=graph))
+            except UnexportableGraphError as exc:
+                # A tf.data pipeline built in Python has no GraphDef form. TF's graph.pbtxt holds the pipeline
+                # as Dataset ops (TensorSliceDataset, BatchDatasetV2, ..., MakeIterator); this one keeps the
+                # iterator node and notes the left-out pipeline in its `_estflow_unencodable_attr` attr, so
+                # TensorBoard still draws the model. Only the .meta files (meant for re-import) are left out.
+                _logger.info("graph.pbtxt written without the Python tf.data pipeline: %s", exc)
+                graph_def = graph_to_graph_def(graph, add_shapes=True, strict=False)
+            write_graph(graph_def, self._checkpoint_dir, "graph.pbtxt")
+            self._summary_writer.add_graph(None, graph_def=graph_def)
+            self._summary_writer.add_meta_graph(meta_graph.create_meta_graph_def(
+                graph_def=graph_def, saver_def=self._get_saver().saver_def, graph=graph))
         # The state at `global_step`, before any step of this session.
         self._save(session, global_step)
         self._timer.update_last_triggered_step(global_step)
