@@ -9,9 +9,11 @@
     est.evaluate(eval_input_fn)             # {"loss": ..., "global_step": ..., <eval_metric_ops>}
     for p in est.predict(predict_input_fn): ...
 
-Each call builds a fresh graph: the global step, `input_fn()` (features and labels, features
+Each call builds a graph: the global step, `input_fn()` (features and labels, features
 alone, or a Dataset of either), `model_fn(...)` called with only the arguments it declares
-(`features, labels, mode, params, config`), then a monitored session. Training runs a
+(`features, labels, mode, params, config`), then a monitored session. A repeated `evaluate()`
+or `predict()` reuses the previous call's graph and checkpoint values when its input, params,
+mode and checkpoint are unchanged (estflow/estimators/graph_cache.py says what is compared). Training runs a
 MonitoredTrainingSession with the RunConfig's checkpoint and summary settings, a
 StopAtStepHook for `steps`/`max_steps`, a NanTensorHook and TF1's "loss = ..., step = ..."
 log line; its Saver keeps `keep_checkpoint_max` checkpoints with relative paths, as TF's.
@@ -475,9 +477,7 @@ class Estimator:
             if fingerprint is not None and built.cacheable and params is not None:
                 built.fingerprint, built.params, built.predict_keys = fingerprint, params, predict_keys
                 built.feed_op = group(*built.assigns.values())
-                self._graph_cache[mode] = built
-            else:
-                self._graph_cache.pop(mode, None)
+                self._graph_cache[mode] = built  # one graph per mode: the newest replaces the previous one
         return built
 
     def _build_graph(self, graph, features, labels, mode, predict_keys) -> _BuiltGraph:
@@ -535,7 +535,7 @@ class Estimator:
                                        master="", config=self._session_config())
         feed_dict = {built.placeholders[name]: value for name, value in values.items()}
 
-        def feed_variables(scaffold, session):
+        def feed_variables(_scaffold, session):
             session.run(feed_op, feed_dict=feed_dict)
         scaffold = Scaffold(init_fn=feed_variables, copy_from_scaffold=built.spec.scaffold)
         return ChiefSessionCreator(scaffold=scaffold, master="", config=self._session_config())

@@ -18,6 +18,10 @@ Rebuilt instead of reused: another mode or `predict_keys`, changed `params` (com
 user hooks or hooks from the EstimatorSpec (their `begin()` may add ops), a Scaffold with its own
 saver or init_fn, partitioned variables or other saveables, anything in the input that cannot be
 compared by content (the call then simply builds a fresh graph, as TF does).
+
+`model_fn` is taken to build the same graph from the same features, labels, mode, params and
+config (TF's contract): a model_fn that reads other global state that changed between calls
+needs a new Estimator, or hooks passed to the call, to be rebuilt.
 """
 
 from __future__ import annotations

@@ -217,13 +217,14 @@ class StopAtStepHook(SessionRunHook):
 
     def begin(self) -> None:
         self._global_step_tensor = _global_step_read("StopAtStepHook")
+        self._request = SessionRunArgs(self._global_step_tensor)  # the same every step (immutable)
 
     def after_create_session(self, session, coord) -> None:
         if self._last_step is None:
             self._last_step = int(session.run(self._global_step_tensor)) + self._num_steps
 
     def before_run(self, run_context):
-        return SessionRunArgs(self._global_step_tensor)
+        return self._request
 
     def after_run(self, run_context, run_values) -> None:
         # The fetched value is the step before this run's increment; confirm with a fresh read.
@@ -277,6 +278,7 @@ class CheckpointSaverHook(SessionRunHook):
     def begin(self) -> None:
         self._summary_writer = FileWriterCache.get(self._checkpoint_dir)
         self._global_step_tensor = _global_step_read("CheckpointSaverHook")
+        self._request = SessionRunArgs(self._global_step_tensor)
         for listener in self._listeners:
             listener.begin()
 
@@ -303,7 +305,7 @@ class CheckpointSaverHook(SessionRunHook):
         self._timer.update_last_triggered_step(global_step)
 
     def before_run(self, run_context):
-        return SessionRunArgs(self._global_step_tensor)
+        return self._request
 
     def after_run(self, run_context, run_values) -> None:
         if self._timer.should_trigger_for_step(run_values.results + self._steps_per_run):
@@ -372,9 +374,10 @@ class StepCounterHook(SessionRunHook):
             self._summary_writer = FileWriterCache.get(self._output_dir)
         self._global_step_tensor = _global_step_read("StepCounterHook")
         self._summary_tag = training_util.get_global_step().op.name + "/sec"
+        self._request = SessionRunArgs(self._global_step_tensor)
 
     def before_run(self, run_context):
-        return SessionRunArgs(self._global_step_tensor)
+        return self._request
 
     def _log_and_record(self, elapsed_steps, elapsed_time, global_step) -> None:
         steps_per_sec = elapsed_steps / elapsed_time if elapsed_time > 0 else float("inf")
@@ -415,8 +418,11 @@ class NanTensorHook(SessionRunHook):
         self._loss_tensor = loss_tensor
         self._fail_on_nan_loss = fail_on_nan_loss
 
+    def begin(self) -> None:
+        self._request = SessionRunArgs(self._loss_tensor)
+
     def before_run(self, run_context):
-        return SessionRunArgs(self._loss_tensor)
+        return self._request
 
     def after_run(self, run_context, run_values) -> None:
         if np.isnan(run_values.results):
@@ -450,14 +456,16 @@ class SummarySaverHook(SessionRunHook):
             self._summary_writer = FileWriterCache.get(self._output_dir)
         self._next_step = None
         self._global_step_tensor = _global_step_read("SummarySaver")
+        self._step_request = SessionRunArgs({"global_step": self._global_step_tensor})  # most steps' request
 
     def before_run(self, run_context):
         self._request_summary = self._next_step is None or self._timer.should_trigger_for_step(self._next_step)
+        if not self._request_summary:
+            return self._step_request
         requests = {"global_step": self._global_step_tensor}
-        if self._request_summary:
-            summary_op = self._get_summary_op()
-            if summary_op is not None:
-                requests["summary"] = summary_op
+        summary_op = self._get_summary_op()
+        if summary_op is not None:
+            requests["summary"] = summary_op
         return SessionRunArgs(requests)
 
     def after_run(self, run_context, run_values) -> None:

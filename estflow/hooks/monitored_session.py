@@ -549,11 +549,15 @@ class _MonitoredSession:
                 raise
 
     def _hooked_run(self, fetches, feed_dict, options, run_metadata):
-        if self.should_stop():
+        if (self._should_stop or self._stop_requested_in_step_fn or self._tf_sess is None
+                or self._coord.should_stop()):  # should_stop(), inlined: this runs every step
             raise RuntimeError("Run called even after should_stop requested.")
         sess = self._tf_sess
         run_context = SessionRunContext(original_args=SessionRunArgs(fetches, feed_dict), session=sess)
-        hook_fetches = {}
+        # One flat fetch list, the caller's fetches first, then each hook's in hook order: the session keys
+        # and unpacks a flat list faster than a dict keyed by hook, and this runs every step.
+        run_fetches = [fetches]
+        positions = []  # where each hook's results are in the outputs; 0: the hook fetched nothing
         hook_feeds = None
         run_options = config_pb2.RunOptions()
         if options is not None:
@@ -561,9 +565,13 @@ class _MonitoredSession:
         for hook in self._hooks:
             request = hook.before_run(run_context)
             if request is None:
+                positions.append(0)
                 continue
             if request.fetches is not None:
-                hook_fetches[hook] = request.fetches
+                run_fetches.append(request.fetches)
+                positions.append(len(run_fetches) - 1)
+            else:
+                positions.append(0)
             if request.feed_dict:
                 if hook_feeds is None:
                     hook_feeds = {}
@@ -581,12 +589,11 @@ class _MonitoredSession:
                 feed_dict = hook_feeds
         if run_metadata is None:
             run_metadata = config_pb2.RunMetadata()
-        outputs = sess.run([fetches, hook_fetches], feed_dict=feed_dict, options=run_options,
-                           run_metadata=run_metadata)
-        hook_results = outputs[1]
-        for hook in self._hooks:
-            hook.after_run(run_context, SessionRunValues(results=hook_results.get(hook), options=run_options,
-                                                         run_metadata=run_metadata))
+        outputs = sess.run(run_fetches, feed_dict=feed_dict, options=run_options, run_metadata=run_metadata)
+        for hook, position in zip(self._hooks, positions):
+            # SessionRunValues(results, options, run_metadata), built without the namedtuple's Python __new__.
+            hook.after_run(run_context, tuple.__new__(SessionRunValues, (outputs[position] if position else None,
+                                                                         run_options, run_metadata)))
         self._should_stop = self._should_stop or run_context.stop_requested
         return outputs[0]
 

@@ -124,6 +124,8 @@ def test_params_mode_predict_keys_and_hooks_rebuild(est, counts):
     est.evaluate(eval_input(), hooks=[Hook()])
     est.evaluate(eval_input(), hooks=[Hook()])
     assert counts.model_fn_calls["eval"] == 3 and counts.saver_restores == 2
+    est.evaluate(eval_input())  # the cached graph stays valid beside calls with hooks
+    assert counts.model_fn_calls["eval"] == 3
 
 
 def test_a_new_or_rewritten_checkpoint_is_read_but_the_graph_is_kept(est, counts, tmp_path):
