@@ -381,3 +381,27 @@ def test_each_hook_gets_its_own_results_and_none_when_it_fetched_nothing(g):
     assert seen[0][1] is None and seen[2][1] is None
     assert seen[1][1] == {"step": 0, "pair": [0.0, 6.0]} and seen[4][1] == seen[1][1]
     assert seen[3][1] == pytest.approx(36.0)
+
+
+def test_hooks_see_empty_options_on_plain_steps_even_after_one_wrote_into_them(g):
+    _, _, loss, train = _linear(g)
+    seen = []
+
+    class Scribbler(tf.train.SessionRunHook):
+        def after_run(self, run_context, run_values):
+            seen.append((run_values.options.ByteSize(), run_values.run_metadata.ByteSize()))
+            run_values.options.timeout_in_ms = 5
+            run_values.run_metadata.step_stats.dev_stats.add(device="x")
+
+    class Tracer(tf.train.SessionRunHook):
+        def before_run(self, run_context):
+            return tf.train.SessionRunArgs(None, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE))
+
+    with tf.train.MonitoredSession(hooks=[Scribbler()]) as session:
+        for _ in range(3):
+            session.run(train)
+    assert seen == [(0, 0)] * 3
+    seen.clear()
+    with tf.train.MonitoredSession(hooks=[Scribbler(), Tracer()]) as session:
+        session.run(train)
+    assert seen[0][0] > 0 and seen[0][1] > 0  # the traced step's own options and metadata
