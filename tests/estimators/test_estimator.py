@@ -404,3 +404,42 @@ def test_the_models_own_summaries_and_graph_reach_tensorboard(tmp_path):
     graph = events.Graph()  # the graph event TensorBoard draws
     assert {"linear/kernel", "global_step"} <= {node.name for node in graph.node}
     assert events.MetaGraph().saver_def.filename_tensor_name
+
+
+_TF_READS_MODEL_DIR = """
+import json, os, sys
+import tensorflow as tf
+from google.protobuf import text_format
+model_dir = sys.argv[1]
+path = tf.train.latest_checkpoint(model_dir)
+reader = tf.train.load_checkpoint(path)
+graph_def = text_format.Parse(open(os.path.join(model_dir, "graph.pbtxt")).read(), tf.compat.v1.GraphDef())
+graphs, scalars = 0, {}
+for name in sorted(os.listdir(model_dir)):
+    if name.startswith("events.out.tfevents."):
+        for event in tf.compat.v1.train.summary_iterator(os.path.join(model_dir, name)):
+            if event.HasField("graph_def"):
+                tf.compat.v1.GraphDef.FromString(event.graph_def)
+                graphs += 1
+            for value in event.summary.value:
+                scalars.setdefault(value.tag, []).append(event.step)
+print(json.dumps({"checkpoint": os.path.basename(path), "step": int(reader.get_tensor("global_step")),
+                  "kernel": reader.get_tensor("linear/kernel").tolist(),
+                  "nodes": sorted(node.name for node in graph_def.node), "graphs": graphs, "scalars": scalars}))
+"""
+
+
+@pytest.mark.interop
+def test_tensorflow_reads_the_model_dir(tmp_path, tf_python):
+    """Real TF finds the latest checkpoint, reads its variables, parses graph.pbtxt and the events' graph."""
+    from tests.interop import run_tensorflow  # needs TF in its own environment, only here
+
+    config = tf.estimator.RunConfig(model_dir=str(tmp_path), save_summary_steps=5, log_step_count_steps=5)
+    est = Estimator(linear_model_fn, params={"lr": 0.5}, config=config)
+    est.train(train_input(), steps=12)
+    theirs = run_tensorflow(tf_python, _TF_READS_MODEL_DIR, tmp_path)
+    assert theirs["checkpoint"] == "model.ckpt-12" and theirs["step"] == 12
+    np.testing.assert_array_equal(theirs["kernel"], est.get_variable_value("linear/kernel"))
+    assert {"global_step", "linear/kernel", "OneShotIterator"} <= set(theirs["nodes"])
+    assert theirs["graphs"] == 2  # as TF's: the FileWriter's own and CheckpointSaverHook's
+    assert theirs["scalars"]["loss"] == [1, 6, 11] and theirs["scalars"]["global_step/sec"] == [6, 11]
