@@ -72,16 +72,22 @@ def _check_exporters(exporters) -> tuple:
     return exporters
 
 
-class TrainSpec(collections.namedtuple("TrainSpec", ["input_fn", "max_steps", "hooks"])):
-    """The training half of `train_and_evaluate`: input_fn, the total `max_steps` (None: until the input ends)."""
+class TrainSpec(collections.namedtuple("TrainSpec", ["input_fn", "max_steps", "hooks", "saving_listeners"])):
+    """The training half of `train_and_evaluate`: input_fn, the total `max_steps` (None: until the input ends),
+    hooks, and CheckpointSaverListeners called around each save before the evaluation's (TF 2.x's addition)."""
 
     __slots__ = ()
 
-    def __new__(cls, input_fn, max_steps=None, hooks=()):
+    def __new__(cls, input_fn, max_steps=None, hooks=(), saving_listeners=()):
         _check_input_fn(input_fn)
         if max_steps is not None and max_steps <= 0:
             raise ValueError(f"Must specify max_steps > 0, given: {max_steps}")
-        return super().__new__(cls, input_fn, max_steps, _check_hooks(hooks))
+        saving_listeners = tuple(saving_listeners or ())
+        for listener in saving_listeners:
+            if not isinstance(listener, CheckpointSaverListener):
+                raise TypeError(f"All saving_listeners must be `CheckpointSaverListener` instances, given: "
+                                f"{listener!r}")
+        return super().__new__(cls, input_fn, max_steps, _check_hooks(hooks), saving_listeners)
 
 
 class EvalSpec(collections.namedtuple("EvalSpec", ["input_fn", "steps", "name", "hooks", "exporters",
@@ -203,5 +209,5 @@ def _run_local(estimator, train_spec, eval_spec):
                  "save_checkpoints_secs %s.", config.save_checkpoints_steps, config.save_checkpoints_secs)
     listener = _EvaluateAfterSave(estimator, eval_spec, train_spec.max_steps)
     estimator.train(input_fn=train_spec.input_fn, max_steps=train_spec.max_steps, hooks=list(train_spec.hooks),
-                    saving_listeners=[listener])
+                    saving_listeners=[*train_spec.saving_listeners, listener])
     return listener.eval_result, listener.export_results

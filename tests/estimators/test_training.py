@@ -35,8 +35,10 @@ def test_specs_check_their_arguments_as_tf1():
         tf.estimator.TrainSpec(train_input(), max_steps=0)
     with pytest.raises(TypeError, match="All hooks must be SessionRunHook instances"):
         tf.estimator.TrainSpec(train_input(), hooks=["not a hook"])
+    with pytest.raises(TypeError, match="All saving_listeners must be `CheckpointSaverListener` instances"):
+        tf.estimator.TrainSpec(train_input(), saving_listeners=[object()])
     spec = tf.estimator.TrainSpec(train_input())
-    assert spec.max_steps is None and spec.hooks == ()
+    assert spec.max_steps is None and spec.hooks == () and spec.saving_listeners == ()
 
     with pytest.raises(ValueError, match="Must specify steps > 0, given: -1"):
         tf.estimator.EvalSpec(eval_input(), steps=-1)
@@ -74,16 +76,22 @@ def test_local_mode_evaluates_after_checkpoints_and_at_the_end_and_calls_exporte
     est = _estimator(tmp_path, save_checkpoints_steps=20)
     exporter = RecordingExporter("latest")
     evaluated_steps = []
+    saves = []
+
+    class Listener(tf.train.CheckpointSaverListener):
+        def after_save(self, session, global_step_value):
+            saves.append((global_step_value, len(exporter.calls)))  # called before the evaluation's listener
 
     class RecordSteps(tf.train.SessionRunHook):
         def end(self, session):
             evaluated_steps.append(int(session.run(tf.train.get_global_step())))
 
     metrics, exports = tf.estimator.train_and_evaluate(
-        est, tf.estimator.TrainSpec(train_input(), max_steps=50),
+        est, tf.estimator.TrainSpec(train_input(), max_steps=50, saving_listeners=[Listener()]),
         tf.estimator.EvalSpec(eval_input(), steps=None, throttle_secs=0, exporters=[exporter], hooks=[RecordSteps()]))
     # Checkpoints at 0 (session start, not evaluated), 20, 40 and 50 (the end).
     assert evaluated_steps == [20, 40, 50]
+    assert saves == [(0, 0), (20, 0), (40, 1), (50, 2)]
     assert metrics["global_step"] == 50 and set(metrics) == {"loss", "mae", "global_step"}
     assert metrics["loss"] == pytest.approx(est.evaluate(eval_input())["loss"])
     assert exports == [os.path.join(est.model_dir, "export", "latest", "50")]
@@ -96,7 +104,13 @@ def test_local_mode_evaluates_after_checkpoints_and_at_the_end_and_calls_exporte
 
 
 def test_throttle_secs_skips_evaluations_but_the_end_is_evaluated(tmp_path):
-    est = _estimator(tmp_path, save_checkpoints_steps=10)
+    model_fn_modes = []
+
+    def model_fn(features, labels, mode, params):
+        model_fn_modes.append(mode)
+        return linear_model_fn(features, labels, mode, params)
+    est = tf.estimator.Estimator(model_fn, model_dir=str(tmp_path / "m"), params={"lr": 0.5},
+                                 config=tf.estimator.RunConfig(save_checkpoints_steps=10))
     exporter = RecordingExporter("e")
     metrics, exports = tf.estimator.train_and_evaluate(
         est, tf.estimator.TrainSpec(train_input(), max_steps=40),
@@ -105,6 +119,8 @@ def test_throttle_secs_skips_evaluations_but_the_end_is_evaluated(tmp_path):
     assert [call[3]["global_step"] for call in exporter.calls] == [10, 40]
     assert metrics["global_step"] == 40 and len(exports) == 1
     assert os.path.isdir(os.path.join(est.model_dir, "eval_named"))
+    # One evaluation graph, reused by both evaluations (each reads its own checkpoint's values).
+    assert model_fn_modes == ["train", "eval"]
 
 
 def test_reached_max_steps_returns_none_as_tf(tmp_path):
