@@ -17,7 +17,8 @@ file. Each call still:
 Rebuilt instead of reused: another mode or `predict_keys`, changed `params` (compared by value),
 user hooks or hooks from the EstimatorSpec (their `begin()` may add ops), a Scaffold with its own
 saver or init_fn, partitioned variables or other saveables, anything in the input that cannot be
-compared by content (the call then simply builds a fresh graph, as TF does).
+compared by content or holds over 200,000 Python values (a numpy array counts as one): the call
+then simply builds a fresh graph, as TF does.
 
 `model_fn` is taken to build the same graph from the same features, labels, mode, params and
 config (TF's contract): a model_fn that reads other global state that changed between calls
@@ -45,9 +46,9 @@ class Unfingerprintable(Exception):
 def graph_fingerprint(graph, returned) -> str | None:
     """A digest of every op of `graph` (type, name, inputs, device, attrs by content) and of `returned`,
     or None when something in them cannot be compared by content."""
-    digest = hashlib.blake2b(digest_size=20)
+    digest = hashlib.sha256()  # hardware-accelerated on most CPUs: the input arrays are hashed on every call
     seen: dict[int, int] = {}
-    keep_alive: list = []  # ids in `seen` stay unique while the digest is computed
+    keep_alive: list = [0]  # a visit count, then the objects whose ids are in `seen` (kept alive: ids stay unique)
     try:
         for op in graph.get_operations():
             _feed(digest, (op.type, op.name, [t.name for t in op.inputs], [c.name for c in op.control_inputs],
@@ -64,9 +65,15 @@ def graph_fingerprint(graph, returned) -> str | None:
 _ATOMS = (type(None), bool, int, float, complex, str, bytes)
 
 
+_MAX_ITEMS = 200_000  # Python-level values compared per call; past it the call just builds (as TF does)
+
+
 def _feed(digest, value, seen, keep_alive, depth) -> None:
     if depth > 64:
         raise Unfingerprintable("too deep")
+    keep_alive[0] += 1  # keep_alive[0] counts the values visited
+    if keep_alive[0] > _MAX_ITEMS:
+        raise Unfingerprintable("too many Python values (a numpy array counts as one)")
     update = digest.update
     if type(value) in _ATOMS:
         update(f"{type(value).__name__}:{value!r};".encode())

@@ -181,3 +181,11 @@ def test_fingerprint_compares_by_content():
     assert graph_cache.graph_fingerprint(graph, Opaque()) is not None
     assert graph_cache.snapshot({"a": [1]}) == {"a": [1]}
     assert graph_cache.snapshot({"a": np.arange(3)}) is None  # not comparable with ==: never cached
+
+
+def test_an_input_too_big_to_compare_is_simply_rebuilt(monkeypatch):
+    monkeypatch.setattr(graph_cache, "_MAX_ITEMS", 50)
+    graph = tf.Graph()
+    assert graph_cache.graph_fingerprint(graph, [str(i) for i in range(10)]) is not None
+    assert graph_cache.graph_fingerprint(graph, [str(i) for i in range(100)]) is None
+    assert graph_cache.graph_fingerprint(graph, np.arange(10**6)) is not None  # an array is one value
