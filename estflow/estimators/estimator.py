@@ -472,7 +472,7 @@ class Estimator:
                     and cached.predict_keys == predict_keys and graph_cache.same_snapshot(cached.params, self._params)):
                 _logger.info("Reusing the %s graph of the previous call (same input_fn, params and model_fn).", mode)
                 return cached
-            built = self._build_graph(graph, features, labels, mode, predict_keys)
+            built = self._build_graph(graph, features, labels, mode, predict_keys, with_assigns=fingerprint is not None)
             params = graph_cache.snapshot(self._params)
             if fingerprint is not None and built.cacheable and params is not None:
                 built.fingerprint, built.params, built.predict_keys = fingerprint, params, predict_keys
@@ -480,8 +480,9 @@ class Estimator:
                 self._graph_cache[mode] = built  # one graph per mode: the newest replaces the previous one
         return built
 
-    def _build_graph(self, graph, features, labels, mode, predict_keys) -> _BuiltGraph:
-        """model_fn's ops for `mode` over the features of `graph`, the fetches, and one assign per variable."""
+    def _build_graph(self, graph, features, labels, mode, predict_keys, with_assigns=True) -> _BuiltGraph:
+        """model_fn's ops for `mode` over the features of `graph`, the fetches, and (`with_assigns`: for a graph
+        to cache, or InMemoryEvaluatorHook's) one assign per variable from a placeholder of its value."""
         built = _BuiltGraph(graph)
         global_step = training_util.get_global_step(graph)
         spec = built.spec = self._call_model_fn(features, labels, mode)
@@ -499,7 +500,7 @@ class Estimator:
             if not _input_can_end(graph):
                 _logger.warning("Input graph does not use tf.data.Dataset or contain a QueueRunner. That means "
                                 "predict yields forever. This is probably a mistake.")
-        variables = graph_cache.cacheable_variables(graph, spec.scaffold)
+        variables = graph_cache.cacheable_variables(graph, spec.scaffold) if with_assigns else None
         if variables is not None:
             # One placeholder and assign per variable: a later call (or InMemoryEvaluatorHook) sets the values
             # without a checkpoint restore.

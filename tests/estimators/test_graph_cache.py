@@ -120,7 +120,8 @@ def test_params_mode_predict_keys_and_hooks_rebuild(est, counts):
     assert counts.model_fn_calls["infer"] == builds + 1
 
     class Hook(tf.train.SessionRunHook):
-        pass
+        def begin(self):  # a graph that is not cached gets no placeholders for cached values
+            assert not [op for op in tf.get_default_graph().get_operations() if op.name.startswith("cached_value/")]
     est.evaluate(eval_input(), hooks=[Hook()])
     est.evaluate(eval_input(), hooks=[Hook()])
     assert counts.model_fn_calls["eval"] == 3 and counts.saver_restores == 2
