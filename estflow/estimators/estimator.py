@@ -13,8 +13,8 @@ Each call builds a graph: the global step, `input_fn()` (features and labels, fe
 alone, or a Dataset of either), `model_fn(...)` called with only the arguments it declares
 (`features, labels, mode, params, config`), then a monitored session. A repeated `evaluate()`
 or `predict()` reuses the previous call's graph and checkpoint values when its input, params,
-mode and checkpoint are unchanged (estflow/estimators/graph_cache.py says what is compared). Training runs a
-MonitoredTrainingSession with the RunConfig's checkpoint and summary settings, a
+mode and checkpoint are unchanged (estflow/estimators/graph_cache.py says what is compared).
+Training runs a MonitoredTrainingSession with the RunConfig's checkpoint and summary settings, a
 StopAtStepHook for `steps`/`max_steps`, a NanTensorHook and TF1's "loss = ..., step = ..."
 log line; its Saver keeps `keep_checkpoint_max` checkpoints with relative paths, as TF's.
 Interrupting `train()` (KeyboardInterrupt) saves a checkpoint at the current step before
