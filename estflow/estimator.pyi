@@ -37,6 +37,9 @@ from estflow.estimators.multi_head import MultiHead as MultiHead
 from estflow.estimators.parsing_utils import classifier_parse_example_spec as classifier_parse_example_spec
 from estflow.estimators.parsing_utils import regressor_parse_example_spec as regressor_parse_example_spec
 from estflow.estimators.run_config import RunConfig as RunConfig
+from estflow.estimators.training import EvalSpec as EvalSpec
+from estflow.estimators.training import TrainSpec as TrainSpec
+from estflow.estimators.training import train_and_evaluate as train_and_evaluate
 from estflow.hooks.basic_session_run_hooks import CheckpointSaverHook as CheckpointSaverHook
 from estflow.hooks.basic_session_run_hooks import CheckpointSaverListener as CheckpointSaverListener
 from estflow.hooks.basic_session_run_hooks import FeedFnHook as FeedFnHook

@@ -74,6 +74,7 @@ from estflow.training.rmsprop import RMSPropOptimizer as RMSPropOptimizer
 from estflow.training.saver import Saver as Saver
 from estflow.training.saver import export_meta_graph as export_meta_graph
 from estflow.training.saver import import_meta_graph as import_meta_graph
+from estflow.training.server_lib import ClusterSpec as ClusterSpec
 from estflow.training.summary_iterator import summary_iterator as summary_iterator
 from estflow.training.training_util import assert_global_step as assert_global_step
 from estflow.training.training_util import create_global_step as create_global_step

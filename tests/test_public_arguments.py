@@ -60,6 +60,7 @@ ALLOWED = {
                                 "have no use for the context",
     "*.after_run:run_context": "a SessionRunHook method's TF1 signature (see before_run)",
     "SessionRunHook.after_run:run_values": "the base hook's no-op: subclasses read the values",
+    "InMemoryEvaluatorHook.after_run:run_values": "counts training iterations, as TF's: no values requested",
     "*.after_create_session:coord": "a SessionRunHook method's TF1 signature: estflow's hooks start no threads",
     "SessionRunHook.after_create_session:session": "the base hook's no-op: subclasses read the session",
     "*.end:session": "a SessionRunHook method's TF1 signature: hooks with nothing to run at the end ignore it",

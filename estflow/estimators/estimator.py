@@ -9,10 +9,12 @@
     est.evaluate(eval_input_fn)             # {"loss": ..., "global_step": ..., <eval_metric_ops>}
     for p in est.predict(predict_input_fn): ...
 
-Each call builds a fresh graph: the global step, `input_fn()` (features and labels, features
+Each call builds a graph: the global step, `input_fn()` (features and labels, features
 alone, or a Dataset of either), `model_fn(...)` called with only the arguments it declares
-(`features, labels, mode, params, config`), then a monitored session. Training runs a
-MonitoredTrainingSession with the RunConfig's checkpoint and summary settings, a
+(`features, labels, mode, params, config`), then a monitored session. A repeated `evaluate()`
+or `predict()` reuses the previous call's graph and checkpoint values when its input, params,
+mode and checkpoint are unchanged (estflow/estimators/graph_cache.py says what is compared).
+Training runs a MonitoredTrainingSession with the RunConfig's checkpoint and summary settings, a
 StopAtStepHook for `steps`/`max_steps`, a NanTensorHook and TF1's "loss = ..., step = ..."
 log line; its Saver keeps `keep_checkpoint_max` checkpoints with relative paths, as TF's.
 Interrupting `train()` (KeyboardInterrupt) saves a checkpoint at the current step before
@@ -35,6 +37,7 @@ import numpy as np
 
 from estflow.core.graph import Graph, GraphKeys
 from estflow.core.graph_io import make_tensor_proto
+from estflow.core.ops import constant_op
 from estflow.core.ops.control_flow_ops import group
 from estflow.core.protos import summary_pb2
 from estflow.core.random_seed import set_random_seed
@@ -42,6 +45,7 @@ from estflow.core.variables import global_variables, trainable_variables
 from estflow.data.dataset_ops import Dataset
 from estflow.data.iterator_ops import make_one_shot_iterator
 from estflow.estimators import export as export_lib
+from estflow.estimators import graph_cache
 from estflow.estimators.mode_keys import ModeKeys
 from estflow.estimators.model_fn import EstimatorSpec, check_spec
 from estflow.estimators.run_config import RunConfig
@@ -312,8 +316,8 @@ class Estimator:
                 return self
         if self._config.cluster_spec:
             raise NotImplementedError(
-                f"TF_CONFIG describes a cluster ({sorted(self._config.cluster_spec)}), but distributed training is "
-                f"not supported yet. Unset TF_CONFIG to train in this process.")
+                f"TF_CONFIG describes a cluster ({sorted(self._config.cluster_spec.jobs)}), but distributed training "
+                f"is not supported yet. Unset TF_CONFIG to train in this process.")
         hooks = _check_hooks(hooks, "hooks")
         saving_listeners = list(saving_listeners or [])
         if steps is not None or max_steps is not None:
@@ -328,7 +332,9 @@ class Estimator:
             global_step = training_util.get_or_create_global_step(graph)
             features, labels = self._features_and_labels(input_fn, ModeKeys.TRAIN)
             spec = self._call_model_fn(features, labels, ModeKeys.TRAIN)
-            summary_lib.scalar("loss", spec.loss)
+            # TF1 adds a `loss` summary only when the model_fn (a canned head) has not written one.
+            if not any(s.op.name == "loss" for s in graph.get_collection(GraphKeys.SUMMARIES)):
+                summary_lib.scalar("loss", spec.loss)
             scaffold = self._training_scaffold(spec.scaffold, graph)
             worker_hooks = list(hooks) + list(spec.training_hooks) + [hooks_lib.NanTensorHook(spec.loss)]
             if config.log_step_count_steps is not None:
@@ -418,7 +424,10 @@ class Estimator:
     # --- evaluate ----------------------------------------------------------------------
 
     def evaluate(self, input_fn, steps=None, hooks=None, checkpoint_path=None, name=None) -> dict:
-        """Metrics of the latest (or given) checkpoint over `steps` batches or the whole input."""
+        """Metrics of the latest (or given) checkpoint over `steps` batches or the whole input.
+
+        A repeated call reuses the previous call's graph and checkpoint values when nothing they depend on
+        changed (see estflow/estimators/graph_cache.py for what is compared)."""
         if steps is not None and steps <= 0:
             raise ValueError(f"Must specify steps > 0, given: {steps}")
         if name is not None and not isinstance(name, str):
@@ -430,40 +439,118 @@ class Estimator:
                 _logger.info("Could not find trained model in model_dir: %s, running initialization to evaluate.",
                              self._model_dir)
         output_dir = os.path.join(self._model_dir, "eval" if not name else "eval_" + name)
-        with self._new_graph().as_default() as graph, graph.device(self._config.device_fn):
-            global_step = training_util.get_or_create_global_step(graph)
-            features, labels = self._features_and_labels(input_fn, ModeKeys.EVAL)
-            spec = self._call_model_fn(features, labels, ModeKeys.EVAL)
-            if LOSS_METRIC_KEY in spec.eval_metric_ops:
-                raise ValueError('Metric with name "loss" is not allowed, because Estimator already defines a '
-                                 "default metric with the same name. Rename yours.")
-            metrics = dict(spec.eval_metric_ops)
-            metrics[LOSS_METRIC_KEY] = metrics_impl.mean(spec.loss)
-            update_op = group(*[update for _, update in metrics.values()])
-            final_ops = {key: value for key, (value, _) in metrics.items()}
-            final_ops[GLOBAL_STEP_KEY] = global_step
-            final_hook = hooks_lib.FinalOpsHook(final_ops)
-            all_hooks = hooks + list(spec.evaluation_hooks) + [_StopAfterNEvalsHook(steps), _ProgressHook(steps),
-                                                                final_hook]
-            _logger.info("Starting evaluation")
-            creator = ChiefSessionCreator(scaffold=spec.scaffold, checkpoint_filename_with_path=checkpoint_path,
-                                          master="", config=self._session_config())
+        built = self._graph_for(ModeKeys.EVAL, input_fn, None, cache=not hooks)
+        values = self._cached_checkpoint_values(built, checkpoint_path)
+        return self._run_evaluation(built, hooks, steps, checkpoint_path, values, built.feed_op, output_dir)
+
+    def _run_evaluation(self, built, hooks, steps, checkpoint_path, values, feed_op, output_dir) -> dict:
+        """Run the update ops of an evaluation graph over the input; log and write the metrics; return them."""
+        final_hook = hooks_lib.FinalOpsHook(built.fetches)
+        all_hooks = hooks + list(built.spec.evaluation_hooks) + [_StopAfterNEvalsHook(steps), _ProgressHook(steps),
+                                                                 final_hook]
+        _logger.info("Starting evaluation")
+        with built.graph.as_default():
+            creator = self._session_creator(built, checkpoint_path, values, feed_op)
             with MonitoredSession(session_creator=creator, hooks=all_hooks) as session:
-                if checkpoint_path:
-                    _logger.info("Restoring parameters from %s", checkpoint_path)
                 while not session.should_stop():
-                    session.run(update_op)
-            results = {key: _scalar(value) for key, value in final_hook.final_ops_values.items()}
+                    session.run(built.update_op)
+        results = {key: _scalar(value) for key, value in final_hook.final_ops_values.items()}
         _logger.info("Finished evaluation")
         _logger.info("Saving dict for global step %d: %s", results[GLOBAL_STEP_KEY],
                      ", ".join(f"{k} = {results[k]}" for k in sorted(results)))
         _write_eval_summary(output_dir, results, checkpoint_path)
         return results
 
+    # --- the graphs of evaluate and predict, kept between calls -------------------------
+
+    def _graph_for(self, mode, input_fn, predict_keys, cache):
+        """The evaluation or prediction graph of `input_fn`: the cached one when it is still valid, else a new one."""
+        cached = self.__dict__.setdefault("_graph_cache", {}).get(mode)
+        graph = self._new_graph()
+        with graph.as_default(), graph.device(self._config.device_fn):
+            training_util.get_or_create_global_step(graph)
+            features, labels = self._features_and_labels(input_fn, mode)
+            fingerprint = graph_cache.graph_fingerprint(graph, (features, labels)) if cache else None
+            if (fingerprint is not None and cached is not None and cached.fingerprint == fingerprint
+                    and cached.predict_keys == predict_keys and graph_cache.same_snapshot(cached.params, self._params)):
+                _logger.info("Reusing the %s graph of the previous call (same input_fn, params and model_fn).", mode)
+                return cached
+            built = self._build_graph(graph, features, labels, mode, predict_keys, with_assigns=fingerprint is not None)
+            params = graph_cache.snapshot(self._params)
+            if fingerprint is not None and built.cacheable and params is not None:
+                built.fingerprint, built.params, built.predict_keys = fingerprint, params, predict_keys
+                built.feed_op = group(*built.assigns.values())
+                self._graph_cache[mode] = built  # one graph per mode: the newest replaces the previous one
+        return built
+
+    def _build_graph(self, graph, features, labels, mode, predict_keys, with_assigns=True) -> _BuiltGraph:
+        """model_fn's ops for `mode` over the features of `graph`, the fetches, and (`with_assigns`: for a graph
+        to cache, or InMemoryEvaluatorHook's) one assign per variable from a placeholder of its value."""
+        built = _BuiltGraph(graph)
+        global_step = training_util.get_global_step(graph)
+        spec = built.spec = self._call_model_fn(features, labels, mode)
+        if mode == ModeKeys.EVAL:
+            if LOSS_METRIC_KEY in spec.eval_metric_ops:
+                raise ValueError('Metric with name "loss" is not allowed, because Estimator already defines a '
+                                 "default metric with the same name. Rename yours.")
+            metrics = dict(spec.eval_metric_ops)
+            metrics[LOSS_METRIC_KEY] = metrics_impl.mean(spec.loss)
+            built.update_op = group(*[update for _, update in metrics.values()])
+            built.fetches = {key: value for key, (value, _) in metrics.items()}
+            built.fetches[GLOBAL_STEP_KEY] = global_step
+        else:
+            built.fetches = _extract_keys(spec.predictions, predict_keys)
+            if not _input_can_end(graph):
+                _logger.warning("Input graph does not use tf.data.Dataset or contain a QueueRunner. That means "
+                                "predict yields forever. This is probably a mistake.")
+        variables = graph_cache.cacheable_variables(graph, spec.scaffold) if with_assigns else None
+        if variables is not None:
+            # One placeholder and assign per variable: a later call (or InMemoryEvaluatorHook) sets the values
+            # without a checkpoint restore.
+            for variable in variables:
+                name = variable.op.name
+                placeholder = constant_op.placeholder(variable.dtype.base_dtype, variable.shape,
+                                                      name=f"cached_value/{name}")
+                built.placeholders[name] = placeholder
+                built.assigns[name] = variable.assign(placeholder, read_value=False)
+        built.cacheable = (variables is not None and not spec.evaluation_hooks and not spec.prediction_hooks)
+        return built
+
+    def _cached_checkpoint_values(self, built, checkpoint_path):
+        """The variable values of `checkpoint_path` for a cached graph, read once per checkpoint file; None: restore."""
+        if built.feed_op is None or not checkpoint_path:
+            return None
+        signature = graph_cache.checkpoint_signature(checkpoint_path)
+        if built.values_signature != signature:
+            values = graph_cache.read_checkpoint_values(checkpoint_path, list(built.assigns))
+            if values is None:
+                return None
+            values = {name: graph_cache.frozen(value) for name, value in values.items()}
+            built.values, built.values_signature = values, signature
+        _logger.info("Restoring parameters from %s (values cached in memory)", checkpoint_path)
+        return built.values
+
+    def _session_creator(self, built, checkpoint_path, values, feed_op):
+        """Restore `checkpoint_path` through the Saver, or set the variables to `values` through `feed_op`."""
+        if values is None:
+            if checkpoint_path:
+                _logger.info("Restoring parameters from %s", checkpoint_path)
+            return ChiefSessionCreator(scaffold=built.spec.scaffold, checkpoint_filename_with_path=checkpoint_path,
+                                       master="", config=self._session_config())
+        feed_dict = {built.placeholders[name]: value for name, value in values.items()}
+
+        def feed_variables(_scaffold, session):
+            session.run(feed_op, feed_dict=feed_dict)
+        scaffold = Scaffold(init_fn=feed_variables, copy_from_scaffold=built.spec.scaffold)
+        return ChiefSessionCreator(scaffold=scaffold, master="", config=self._session_config())
+
     # --- predict -----------------------------------------------------------------------
 
     def predict(self, input_fn, predict_keys=None, hooks=None, checkpoint_path=None, yield_single_examples=True):
-        """Yield the predictions of the latest (or given) checkpoint, one example (or one batch) at a time."""
+        """Yield the predictions of the latest (or given) checkpoint, one example (or one batch) at a time.
+
+        A repeated call reuses the previous call's graph and checkpoint values when nothing they depend on
+        changed (see estflow/estimators/graph_cache.py for what is compared)."""
         hooks = _check_hooks(hooks, "hooks")
         if checkpoint_path is None:
             checkpoint_path = self.latest_checkpoint()
@@ -472,20 +559,15 @@ class Estimator:
                              self._model_dir)
         if isinstance(predict_keys, str):
             predict_keys = [predict_keys]
-        with self._new_graph().as_default() as graph, graph.device(self._config.device_fn):
-            training_util.get_or_create_global_step(graph)
-            features, _ = self._features_and_labels(input_fn, ModeKeys.PREDICT)
-            spec = self._call_model_fn(features, None, ModeKeys.PREDICT)
-            predictions = _extract_keys(spec.predictions, predict_keys)
-            if not _input_can_end(graph):
-                _logger.warning("Input graph does not use tf.data.Dataset or contain a QueueRunner. That means "
-                                "predict yields forever. This is probably a mistake.")
-            creator = ChiefSessionCreator(scaffold=spec.scaffold, checkpoint_filename_with_path=checkpoint_path,
-                                          master="", config=self._session_config())
+        predict_keys = tuple(predict_keys) if predict_keys else None
+        built = self._graph_for(ModeKeys.PREDICT, input_fn, predict_keys, cache=not hooks)
+        values = self._cached_checkpoint_values(built, checkpoint_path)
+        with built.graph.as_default():
+            creator = self._session_creator(built, checkpoint_path, values, built.feed_op)
             with MonitoredSession(session_creator=creator,
-                                  hooks=hooks + list(spec.prediction_hooks)) as session:
+                                  hooks=hooks + list(built.spec.prediction_hooks)) as session:
                 while not session.should_stop():
-                    batch = session.run(predictions)
+                    batch = session.run(built.fetches)
                     if not yield_single_examples:
                         yield batch
                         continue
@@ -514,6 +596,22 @@ class Estimator:
         """One SavedModel with a MetaGraphDef per mode of `input_receiver_fn_map` ({ModeKeys.X: receiver_fn})."""
         return export_lib.experimental_export_all_saved_models(self, export_dir_base, input_receiver_fn_map,
                                                                assets_extra, as_text, checkpoint_path)
+
+
+class _BuiltGraph:
+    """An evaluation or prediction graph and what running it needs; cached between calls when `cacheable`."""
+
+    def __init__(self, graph):
+        self.graph = graph
+        self.spec = None
+        self.fetches = None
+        self.update_op = None
+        self.placeholders = {}  # variable name -> placeholder of its value
+        self.assigns = {}  # variable name -> its Assign from the placeholder
+        self.cacheable = False
+        self.feed_op = None  # all assigns, once the graph is cached
+        self.fingerprint = self.params = self.predict_keys = None
+        self.values = self.values_signature = None  # the checkpoint values last read, and their files' signature
 
 
 _ENDING_OPS = {"OneShotIterator", "Iterator", "IteratorV2", "IteratorGetNext", "MakeIterator",
@@ -597,8 +695,10 @@ def _batch_length(batch: dict) -> int:
 
 
 def _scalar(value):
+    """A fetched metric as TF1's evaluate() returns it: a numpy scalar of the metric's dtype (np.float32 for
+    tf.metrics.mean, np.int64 for global_step), or the array."""
     array = np.asarray(value)
-    return array.item() if array.ndim == 0 else array
+    return array[()] if array.ndim == 0 else array
 
 
 def _write_eval_summary(output_dir, results, checkpoint_path=None) -> None:

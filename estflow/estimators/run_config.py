@@ -12,14 +12,16 @@ Immutable: every property is read-only and `replace()` returns a new RunConfig. 
 gives `task_type="worker"`, `task_id=0`, `is_chief=False`, `num_ps_replicas=1`,
 `num_worker_replicas=2` (chief and workers), `master="grpc://h1:2222"`, `global_id_in_cluster=1`
 (chief first, then the other jobs by name, ps last). Without a cluster the task is the local
-chief (worker 0, one worker replica, no ps). `cluster_spec` is the cluster as a dict of job name
--> addresses (TF's `ClusterSpec.as_dict()`); distributed training itself comes later.
+chief (worker 0, one worker replica, no ps). `cluster_spec` is the cluster as a `tf.train.ClusterSpec`
+(empty without a cluster and for the evaluator, as TF's); distributed training itself comes later.
 """
 
 from __future__ import annotations
 
 import json
 import os
+
+from estflow.training.server_lib import ClusterSpec
 
 _DEFAULT = object()
 
@@ -199,7 +201,7 @@ class RunConfig:
     experimental_max_worker_delay_secs = property(lambda self: self._values["experimental_max_worker_delay_secs"])
     session_creation_timeout_secs = property(lambda self: self._values["session_creation_timeout_secs"])
     # From TF_CONFIG (see the module docstring).
-    cluster_spec = property(lambda self: dict(self._distributed["cluster_spec"]))
+    cluster_spec = property(lambda self: ClusterSpec(self._distributed["cluster_spec"]))
     task_type = property(lambda self: self._distributed["task_type"])
     task_id = property(lambda self: self._distributed["task_id"])
     is_chief = property(lambda self: self._distributed["is_chief"])

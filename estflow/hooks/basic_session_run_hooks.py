@@ -21,7 +21,7 @@ import numpy as np
 
 from estflow.core import errors
 from estflow.core.graph import GraphKeys, Operation, Tensor, get_default_graph
-from estflow.core.graph_io import UnexportableGraphError, write_graph
+from estflow.core.graph_io import UnexportableGraphError, graph_to_graph_def, write_graph
 from estflow.core.protos import config_pb2, event_pb2, summary_pb2
 from estflow.core.variables import Variable
 from estflow.hooks.session_run_hook import SessionRunArgs, SessionRunHook
@@ -133,12 +133,14 @@ def _global_step_read(hook_name: str):
     TF1 fetches the cached read `global_step/add:0`, which this creates too (Estimator graphs
     depend on it). estflow fetches the variable itself: under its reads-before-writes rule a
     fetched variable is the value the run found, the same number, without the read's cond.
+    It is fetched as its graph element (the tensor a fetch of the Variable resolves to), which
+    the session keys its compiled runs by directly, every step.
     """
     read = training_util._get_or_create_global_step_read()
     if read is None:
         raise RuntimeError(f"Global step should be created to use {hook_name}.")
     step = training_util.get_global_step()
-    return step if isinstance(step, Variable) else read
+    return step._as_graph_element() if isinstance(step, Variable) else read
 
 
 class LoggingTensorHook(SessionRunHook):
@@ -215,13 +217,14 @@ class StopAtStepHook(SessionRunHook):
 
     def begin(self) -> None:
         self._global_step_tensor = _global_step_read("StopAtStepHook")
+        self._request = SessionRunArgs(self._global_step_tensor)  # the same every step (immutable)
 
     def after_create_session(self, session, coord) -> None:
         if self._last_step is None:
             self._last_step = int(session.run(self._global_step_tensor)) + self._num_steps
 
     def before_run(self, run_context):
-        return SessionRunArgs(self._global_step_tensor)
+        return self._request
 
     def after_run(self, run_context, run_values) -> None:
         # The fetched value is the step before this run's increment; confirm with a fresh read.
@@ -275,6 +278,7 @@ class CheckpointSaverHook(SessionRunHook):
     def begin(self) -> None:
         self._summary_writer = FileWriterCache.get(self._checkpoint_dir)
         self._global_step_tensor = _global_step_read("CheckpointSaverHook")
+        self._request = SessionRunArgs(self._global_step_tensor)
         for listener in self._listeners:
             listener.begin()
 
@@ -285,19 +289,23 @@ class CheckpointSaverHook(SessionRunHook):
             graph = get_default_graph()
             try:
                 graph_def = graph.as_graph_def(add_shapes=True)
-            except UnexportableGraphError as exc:  # a Python input pipeline has no GraphDef form
-                _logger.warning("graph.pbtxt not written: %s", exc)
-            else:
-                write_graph(graph_def, self._checkpoint_dir, "graph.pbtxt")
-                self._summary_writer.add_graph(None, graph_def=graph_def)
-                self._summary_writer.add_meta_graph(meta_graph.create_meta_graph_def(
-                    graph_def=graph_def, saver_def=self._get_saver().saver_def, graph=graph))
+            except UnexportableGraphError as exc:
+                # A tf.data pipeline built in Python has no GraphDef form. TF's graph.pbtxt holds the pipeline
+                # as Dataset ops (TensorSliceDataset, BatchDatasetV2, ..., MakeIterator); this one keeps the
+                # iterator node and notes the left-out pipeline in its `_estflow_unencodable_attr` attr, so
+                # TensorBoard still draws the model. Only the .meta files (meant for re-import) are left out.
+                _logger.info("graph.pbtxt written without the Python tf.data pipeline: %s", exc)
+                graph_def = graph_to_graph_def(graph, add_shapes=True, strict=False)
+            write_graph(graph_def, self._checkpoint_dir, "graph.pbtxt")
+            self._summary_writer.add_graph(None, graph_def=graph_def)
+            self._summary_writer.add_meta_graph(meta_graph.create_meta_graph_def(
+                graph_def=graph_def, saver_def=self._get_saver().saver_def, graph=graph))
         # The state at `global_step`, before any step of this session.
         self._save(session, global_step)
         self._timer.update_last_triggered_step(global_step)
 
     def before_run(self, run_context):
-        return SessionRunArgs(self._global_step_tensor)
+        return self._request
 
     def after_run(self, run_context, run_values) -> None:
         if self._timer.should_trigger_for_step(run_values.results + self._steps_per_run):
@@ -366,9 +374,10 @@ class StepCounterHook(SessionRunHook):
             self._summary_writer = FileWriterCache.get(self._output_dir)
         self._global_step_tensor = _global_step_read("StepCounterHook")
         self._summary_tag = training_util.get_global_step().op.name + "/sec"
+        self._request = SessionRunArgs(self._global_step_tensor)
 
     def before_run(self, run_context):
-        return SessionRunArgs(self._global_step_tensor)
+        return self._request
 
     def _log_and_record(self, elapsed_steps, elapsed_time, global_step) -> None:
         steps_per_sec = elapsed_steps / elapsed_time if elapsed_time > 0 else float("inf")
@@ -409,8 +418,11 @@ class NanTensorHook(SessionRunHook):
         self._loss_tensor = loss_tensor
         self._fail_on_nan_loss = fail_on_nan_loss
 
+    def begin(self) -> None:
+        self._request = SessionRunArgs(self._loss_tensor)
+
     def before_run(self, run_context):
-        return SessionRunArgs(self._loss_tensor)
+        return self._request
 
     def after_run(self, run_context, run_values) -> None:
         if np.isnan(run_values.results):
@@ -444,14 +456,16 @@ class SummarySaverHook(SessionRunHook):
             self._summary_writer = FileWriterCache.get(self._output_dir)
         self._next_step = None
         self._global_step_tensor = _global_step_read("SummarySaver")
+        self._step_request = SessionRunArgs({"global_step": self._global_step_tensor})  # most steps' request
 
     def before_run(self, run_context):
         self._request_summary = self._next_step is None or self._timer.should_trigger_for_step(self._next_step)
+        if not self._request_summary:
+            return self._step_request
         requests = {"global_step": self._global_step_tensor}
-        if self._request_summary:
-            summary_op = self._get_summary_op()
-            if summary_op is not None:
-                requests["summary"] = summary_op
+        summary_op = self._get_summary_op()
+        if summary_op is not None:
+            requests["summary"] = summary_op
         return SessionRunArgs(requests)
 
     def after_run(self, run_context, run_values) -> None:

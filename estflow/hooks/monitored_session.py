@@ -512,6 +512,10 @@ class _MonitoredSession:
         self._coord = None
         self._should_stop = False
         self._stop_requested_in_step_fn = False
+        # The empty RunOptions / RunMetadata hooks see on steps nobody asked options for (most steps):
+        # reused while they stay empty, instead of two new protos per step.
+        self._idle_options = config_pb2.RunOptions()
+        self._idle_metadata = config_pb2.RunMetadata()
         self._create_session()
 
     def _create_session(self) -> None:
@@ -549,27 +553,38 @@ class _MonitoredSession:
                 raise
 
     def _hooked_run(self, fetches, feed_dict, options, run_metadata):
-        if self.should_stop():
+        if (self._should_stop or self._stop_requested_in_step_fn or self._tf_sess is None
+                or self._coord.should_stop()):  # should_stop(), inlined: this runs every step
             raise RuntimeError("Run called even after should_stop requested.")
         sess = self._tf_sess
         run_context = SessionRunContext(original_args=SessionRunArgs(fetches, feed_dict), session=sess)
-        hook_fetches = {}
+        # One flat fetch list, the caller's fetches first, then each hook's in hook order: the session keys
+        # and unpacks a flat list faster than a dict keyed by hook, and this runs every step.
+        run_fetches = [fetches]
+        positions = []  # where each hook's results are in the outputs; 0: the hook fetched nothing
         hook_feeds = None
-        run_options = config_pb2.RunOptions()
+        run_options = None  # a RunOptions once the caller or a hook gives options
         if options is not None:
+            run_options = config_pb2.RunOptions()
             run_options.CopyFrom(options)
         for hook in self._hooks:
             request = hook.before_run(run_context)
             if request is None:
+                positions.append(0)
                 continue
             if request.fetches is not None:
-                hook_fetches[hook] = request.fetches
+                run_fetches.append(request.fetches)
+                positions.append(len(run_fetches) - 1)
+            else:
+                positions.append(0)
             if request.feed_dict:
                 if hook_feeds is None:
                     hook_feeds = {}
                 _raise_if_feeds_intersect(hook_feeds, request.feed_dict, "Same tensor is fed by two hooks.")
                 hook_feeds.update(request.feed_dict)
             if request.options:
+                if run_options is None:
+                    run_options = config_pb2.RunOptions()
                 _merge_run_options(run_options, request.options)
         if hook_feeds:
             if feed_dict:
@@ -579,14 +594,21 @@ class _MonitoredSession:
                 feed_dict = merged
             else:
                 feed_dict = hook_feeds
-        if run_metadata is None:
-            run_metadata = config_pb2.RunMetadata()
-        outputs = sess.run([fetches, hook_fetches], feed_dict=feed_dict, options=run_options,
-                           run_metadata=run_metadata)
-        hook_results = outputs[1]
-        for hook in self._hooks:
-            hook.after_run(run_context, SessionRunValues(results=hook_results.get(hook), options=run_options,
-                                                         run_metadata=run_metadata))
+        if run_options is None and run_metadata is None:
+            outputs = sess.run(run_fetches, feed_dict=feed_dict)
+            if self._idle_options.ByteSize() or self._idle_metadata.ByteSize():  # a hook wrote into them
+                self._idle_options, self._idle_metadata = config_pb2.RunOptions(), config_pb2.RunMetadata()
+            run_options, run_metadata = self._idle_options, self._idle_metadata
+        else:
+            if run_options is None:
+                run_options = config_pb2.RunOptions()
+            if run_metadata is None:
+                run_metadata = config_pb2.RunMetadata()
+            outputs = sess.run(run_fetches, feed_dict=feed_dict, options=run_options, run_metadata=run_metadata)
+        for hook, position in zip(self._hooks, positions):
+            # SessionRunValues(results, options, run_metadata), built without the namedtuple's Python __new__.
+            hook.after_run(run_context, tuple.__new__(SessionRunValues, (outputs[position] if position else None,
+                                                                         run_options, run_metadata)))
         self._should_stop = self._should_stop or run_context.stop_requested
         return outputs[0]
 

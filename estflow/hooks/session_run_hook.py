@@ -51,13 +51,11 @@ class SessionRunHook:
         """Called once at the end of the session (also when the input ran out)."""
 
 
-class SessionRunArgs(collections.namedtuple("SessionRunArgs", ["fetches", "feed_dict", "options"])):
+class SessionRunArgs(collections.namedtuple("SessionRunArgs", ["fetches", "feed_dict", "options"],
+                                            defaults=(None, None))):
     """What a hook adds to a run: `fetches` (any nest), `feed_dict`, `options` (a RunOptions)."""
 
     __slots__ = ()
-
-    def __new__(cls, fetches, feed_dict=None, options=None):
-        return super().__new__(cls, fetches, feed_dict, options)
 
 
 class SessionRunContext:

@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pytest
+from google.protobuf import text_format
 
 import estflow as tf
 from estflow.estimators.estimator import Estimator
@@ -308,8 +309,9 @@ def test_predict_warns_when_the_input_never_ends(est, caplog):
 
 def test_model_dir_matches_tf_golden_layout(tmp_path):
     """The golden model_dir (TF 2.15.1's v1 DNNClassifier, same RunConfig and steps): the same files,
-    checkpoint state, and summary steps. graph.pbtxt and model.ckpt-N.meta are left out: a graph fed by a
-    tf.data pipeline cannot be written as a GraphDef yet (README, Differences)."""
+    checkpoint state, and summary steps. model.ckpt-N.meta is left out: a graph fed by a tf.data pipeline
+    built in Python cannot be written as a GraphDef that re-imports (README, Differences); graph.pbtxt is
+    written with the pipeline noted on its iterator node."""
     from tests import SHARED  # the shared golden files, only needed here
     manifest_path = SHARED / "golden" / "estimator_model_dir" / "manifest.json"
     if not manifest_path.exists():
@@ -335,9 +337,14 @@ def test_model_dir_matches_tf_golden_layout(tmp_path):
 
     ours = sorted(normalized(os.path.relpath(os.path.join(root, f), tmp_path))
                   for root, _, files in os.walk(tmp_path) for f in files)
-    theirs = sorted(f["path"] for f in golden["files_after_evaluate"]
-                    if f["path"] != "graph.pbtxt" and not f["path"].endswith(".meta"))
+    theirs = sorted(f["path"] for f in golden["files_after_evaluate"] if not f["path"].endswith(".meta"))
     assert ours == theirs
+    graph_def = text_format.Parse((tmp_path / "graph.pbtxt").read_text(), tf.GraphDef())
+    nodes = {node.name: node for node in graph_def.node}
+    # TF's holds the pipeline as Dataset ops (TensorSliceDataset, ..., MakeIterator); ours notes it on the iterator.
+    [iterator] = [node for node in graph_def.node if node.op == "OneShotIterator"]
+    assert b"Python objects" in iterator.attr["_estflow_unencodable_attr"].list.s[0]
+    assert {"global_step", "dense/kernel", "dense/bias"} <= set(nodes)
     assert (tmp_path / "checkpoint").read_text() == golden["checkpoint_file_text"]
     from tensorboard.backend.event_processing import event_accumulator  # optional package, imported where used
     train_events = event_accumulator.EventAccumulator(str(tmp_path))
@@ -374,3 +381,84 @@ def test_warm_start_settings_choose_and_rename_variables(est, tmp_path):
         tf.estimator.WarmStartSettings(est.model_dir, var_name_to_vocab_info={"a": object()})
     with pytest.raises(TypeError, match="WarmStartSettings"):
         Estimator(linear_model_fn, warm_start_from=3)
+
+
+def test_the_models_own_summaries_and_graph_reach_tensorboard(tmp_path):
+    def model_fn(features, labels, mode):
+        pred = tf.layers.dense(features["x"], 1, name="linear")
+        loss = tf.losses.mean_squared_error(labels, pred)
+        tf.summary.scalar("mean_prediction", tf.reduce_mean(pred))
+        tf.summary.histogram("predictions", pred)
+        train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=tf.train.get_global_step())
+        return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+    config = tf.estimator.RunConfig(model_dir=str(tmp_path), save_summary_steps=3, log_step_count_steps=5)
+    Estimator(model_fn, config=config).train(train_input(), steps=10)
+    from tensorboard.backend.event_processing import event_accumulator  # optional package, imported where used
+    events = event_accumulator.EventAccumulator(str(tmp_path), size_guidance={"histograms": 0, "scalars": 0})
+    events.Reload()
+    assert [e.step for e in events.Scalars("mean_prediction")] == [1, 4, 7, 10]
+    assert [e.step for e in events.Scalars("loss")] == [1, 4, 7, 10]
+    assert [e.step for e in events.Histograms("predictions")] == [1, 4, 7, 10]
+    assert [e.step for e in events.Scalars("global_step/sec")] == [6]
+    graph = events.Graph()  # the graph event TensorBoard draws
+    assert {"linear/kernel", "global_step"} <= {node.name for node in graph.node}
+    assert events.MetaGraph().saver_def.filename_tensor_name
+
+
+def test_a_loss_summary_of_the_model_fn_is_not_written_twice(tmp_path):
+    """TF1 adds its `loss` summary only when the model_fn (a canned head, say) wrote none: one tag, no `loss_1`."""
+    def model_fn(features, labels, mode):
+        pred = tf.layers.dense(features["x"], 1, name="linear")
+        loss = tf.losses.mean_squared_error(labels, pred)
+        tf.summary.scalar("loss", loss)
+        train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=tf.train.get_global_step())
+        return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+    config = tf.estimator.RunConfig(model_dir=str(tmp_path), save_summary_steps=3)
+    Estimator(model_fn, config=config).train(train_input(), steps=4)
+    from tensorboard.backend.event_processing import event_accumulator  # optional package, imported where used
+    events = event_accumulator.EventAccumulator(str(tmp_path), size_guidance={"scalars": 0})
+    events.Reload()
+    tags = events.Tags()["scalars"]
+    assert "loss" in tags and not any(t.startswith("loss_") for t in tags)
+    assert [e.step for e in events.Scalars("loss")] == [1, 4]
+
+
+_TF_READS_MODEL_DIR = """
+import json, os, sys
+import tensorflow as tf
+from google.protobuf import text_format
+model_dir = sys.argv[1]
+path = tf.train.latest_checkpoint(model_dir)
+reader = tf.train.load_checkpoint(path)
+graph_def = text_format.Parse(open(os.path.join(model_dir, "graph.pbtxt")).read(), tf.compat.v1.GraphDef())
+graphs, scalars = 0, {}
+for name in sorted(os.listdir(model_dir)):
+    if name.startswith("events.out.tfevents."):
+        for event in tf.compat.v1.train.summary_iterator(os.path.join(model_dir, name)):
+            if event.HasField("graph_def"):
+                tf.compat.v1.GraphDef.FromString(event.graph_def)
+                graphs += 1
+            for value in event.summary.value:
+                scalars.setdefault(value.tag, []).append(event.step)
+print(json.dumps({"checkpoint": os.path.basename(path), "step": int(reader.get_tensor("global_step")),
+                  "kernel": reader.get_tensor("linear/kernel").tolist(),
+                  "nodes": sorted(node.name for node in graph_def.node), "graphs": graphs, "scalars": scalars}))
+"""
+
+
+@pytest.mark.interop
+def test_tensorflow_reads_the_model_dir(tmp_path, tf_python):
+    """Real TF finds the latest checkpoint, reads its variables, parses graph.pbtxt and the events' graph."""
+    from tests.interop import run_tensorflow  # needs TF in its own environment, only here
+
+    config = tf.estimator.RunConfig(model_dir=str(tmp_path), save_summary_steps=5, log_step_count_steps=5)
+    est = Estimator(linear_model_fn, params={"lr": 0.5}, config=config)
+    est.train(train_input(), steps=12)
+    theirs = run_tensorflow(tf_python, _TF_READS_MODEL_DIR, tmp_path)
+    assert theirs["checkpoint"] == "model.ckpt-12" and theirs["step"] == 12
+    np.testing.assert_array_equal(theirs["kernel"], est.get_variable_value("linear/kernel"))
+    assert {"global_step", "linear/kernel", "OneShotIterator"} <= set(theirs["nodes"])
+    assert theirs["graphs"] == 2  # as TF's: the FileWriter's own and CheckpointSaverHook's
+    assert theirs["scalars"]["loss"] == [1, 6, 11] and theirs["scalars"]["global_step/sec"] == [6, 11]

@@ -59,7 +59,7 @@ CLUSTER = {"chief": ["h0:2222"], "worker": ["h1:2222", "h2:2222"], "ps": ["h3:22
 
 def test_tf_config_worker(monkeypatch):
     config = _with_tf_config(monkeypatch, {"cluster": CLUSTER, "task": {"type": "worker", "index": 1}})
-    assert config.cluster_spec == CLUSTER
+    assert config.cluster_spec.as_dict() == CLUSTER and isinstance(config.cluster_spec, tf.train.ClusterSpec)
     assert (config.task_type, config.task_id, config.is_chief) == ("worker", 1, False)
     assert (config.num_ps_replicas, config.num_worker_replicas) == (1, 3)
     assert config.master == "grpc://h2:2222" and config.global_id_in_cluster == 2

@@ -351,3 +351,57 @@ def test_a_session_creator_without_create_session_names_itself():
 
     with pytest.raises(NotImplementedError, match="create_session is not implemented for <.*SessionCreator object"):
         SessionCreator().create_session()
+
+
+def test_each_hook_gets_its_own_results_and_none_when_it_fetched_nothing(g):
+    step, w, loss, train = _linear(g)
+    x = tf.placeholder(tf.float32, [])
+    seen = []
+
+    class Fetching(tf.train.SessionRunHook):
+        def __init__(self, name, fetches, feed=None):
+            self.name, self.fetches, self.feed = name, fetches, feed
+
+        def before_run(self, run_context):
+            if self.fetches is None and self.feed is None:
+                return None
+            return tf.train.SessionRunArgs(self.fetches, feed_dict=self.feed)
+
+        def after_run(self, run_context, run_values):
+            assert isinstance(run_values, tf.train.SessionRunValues)
+            assert isinstance(run_values.options, tf.RunOptions)
+            seen.append((self.name, run_values.results))
+
+    hooks = [Fetching("nothing", None), Fetching("dict", {"step": step, "pair": [w, x * 2.0]}),
+             Fetching("feed only", None, {x: 3.0}), Fetching("tensor", loss)]
+    hooks.append(hooks[1])  # the same hook twice: called twice, each time with its results
+    with tf.train.MonitoredSession(hooks=hooks) as session:
+        assert session.run(loss) == pytest.approx(36.0)
+    assert [name for name, _ in seen] == ["nothing", "dict", "feed only", "tensor", "dict"]
+    assert seen[0][1] is None and seen[2][1] is None
+    assert seen[1][1] == {"step": 0, "pair": [0.0, 6.0]} and seen[4][1] == seen[1][1]
+    assert seen[3][1] == pytest.approx(36.0)
+
+
+def test_hooks_see_empty_options_on_plain_steps_even_after_one_wrote_into_them(g):
+    _, _, loss, train = _linear(g)
+    seen = []
+
+    class Scribbler(tf.train.SessionRunHook):
+        def after_run(self, run_context, run_values):
+            seen.append((run_values.options.ByteSize(), run_values.run_metadata.ByteSize()))
+            run_values.options.timeout_in_ms = 5
+            run_values.run_metadata.step_stats.dev_stats.add(device="x")
+
+    class Tracer(tf.train.SessionRunHook):
+        def before_run(self, run_context):
+            return tf.train.SessionRunArgs(None, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE))
+
+    with tf.train.MonitoredSession(hooks=[Scribbler()]) as session:
+        for _ in range(3):
+            session.run(train)
+    assert seen == [(0, 0)] * 3
+    seen.clear()
+    with tf.train.MonitoredSession(hooks=[Scribbler(), Tracer()]) as session:
+        session.run(train)
+    assert seen[0][0] > 0 and seen[0][1] > 0  # the traced step's own options and metadata
