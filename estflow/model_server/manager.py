@@ -178,6 +178,15 @@ class ServableManager:
             self._unload(model, vs)
 
     def _load(self, model: _Model, vs: VersionState) -> None:
+        try:
+            if self._load_version(model, vs):
+                self._reconcile(model)  # unloads the versions this one replaces
+        finally:
+            with self._lock:
+                self._loads_pending -= 1
+                self._idle.notify_all()
+
+    def _load_version(self, model: _Model, vs: VersionState) -> bool:
         path = os.path.join(model.config.base_path, str(vs.version))
         name = model.config.name
         servable = None
@@ -195,25 +204,21 @@ class ServableManager:
             with self._lock:
                 vs.error = errors.ServingError(err.code, err.message)
                 vs.state = END
-                self._loads_pending -= 1
-                self._idle.notify_all()
-            return
+            return False
         with self._lock:
-            if self._models.get(name) is not model or self._stop.is_set():
-                stale = True
-            else:
-                stale = False
+            stale = self._models.get(name) is not model or self._stop.is_set()
+            if not stale:
                 vs.servable = servable
                 vs.state = AVAILABLE
                 model.available[vs.version] = servable
                 model.latest = model.available[max(model.available)]
-            self._loads_pending -= 1
-            self._idle.notify_all()
         if stale:
             servable.close()
-            return
+            with self._lock:
+                vs.state = END
+            return False
         _log.info("Successfully loaded servable version {name: %s version: %d}", name, vs.version)
-        self._reconcile(model)
+        return True
 
     def _unload(self, model: _Model, vs: VersionState) -> None:
         with self._lock:
@@ -243,7 +248,7 @@ class ServableManager:
                 _log.exception("Polling the model base paths failed")
 
     def wait_until_idle(self, timeout: float | None = None) -> bool:
-        """Wait until no load is in progress; False on timeout."""
+        """Wait until no load is in progress (nor the unloads a finished load starts); False on timeout."""
         with self._idle:
             return self._idle.wait_for(lambda: self._loads_pending == 0, timeout)
 

@@ -5,6 +5,8 @@ Version `v` adds `v` to every numeric output, so a response says which version a
 wraps them as the server's Servable (used where a test needs a loader it controls).
 """
 
+import os
+
 import numpy as np
 
 import estflow as tf
@@ -78,3 +80,18 @@ def example(x) -> example_pb2.Example:
     ex = example_pb2.Example()
     ex.features.feature["x"].float_list.value.extend([float(v) for v in x])
     return ex
+
+
+def save(path: str, version: int, broken: bool = False) -> None:
+    """A version folder at `path`; `broken`: one whose load fails."""
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "saved_model.pb"), "wb") as f:
+        f.write(b"not a SavedModel" if broken else b"")
+
+
+def loader(name: str, version: int, path: str) -> Servable:
+    """Loads what `save` wrote."""
+    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+        if f.read():
+            raise ValueError(f"SavedModel file does not exist or is corrupt at: {path}")
+    return servable(name, version)
