@@ -21,6 +21,7 @@ from google.protobuf import text_format
 
 from estflow.model_server import errors, warmup
 from estflow.model_server.protos import get_model_status_pb2, model_server_config_pb2
+from estflow.model_server.servable import Servable
 
 State = get_model_status_pb2.ModelVersionStatus
 START, LOADING, AVAILABLE, UNLOADING, END = State.START, State.LOADING, State.AVAILABLE, State.UNLOADING, State.END
@@ -87,10 +88,8 @@ def aspired_versions(config, found: list[int]) -> list[int]:
     return list(found[-n:])
 
 
-def _default_loader(name, version, path):
-    # The servable module needs the SavedModel loader; imported where models are loaded.
-    from estflow.model_server.servable import Servable
-
+def load_servable(name, version, path):
+    """Load the SavedModel version at `path` as a Servable (the manager's default loader)."""
     return Servable.load(name, version, path)
 
 
@@ -103,7 +102,7 @@ class ServableManager:
 
     def __init__(self, config: model_server_config_pb2.ModelServerConfig, poll_wait_seconds: float = 1.0,
                  loader=None, batcher_factory=None, num_load_threads: int = 2, enable_warmup: bool = True):
-        self._loader = loader or _default_loader
+        self._loader = loader or load_servable
         self._batcher_factory = batcher_factory
         self._poll_wait = poll_wait_seconds
         self._enable_warmup = enable_warmup

@@ -22,13 +22,15 @@ from estflow.core.protos import example_pb2
 from estflow.core.session import Session
 from estflow.model_server import errors
 from estflow.model_server.protos import classification_pb2, regression_pb2
+from estflow.serving import loader, signature_constants, tag_constants
 
-DEFAULT_SIGNATURE = "serving_default"
-PREDICT_METHOD = "tensorflow/serving/predict"
-CLASSIFY_METHOD = "tensorflow/serving/classify"
-REGRESS_METHOD = "tensorflow/serving/regress"
-CLASSIFY_INPUTS, CLASSIFY_CLASSES, CLASSIFY_SCORES = "inputs", "classes", "scores"
-REGRESS_INPUTS, REGRESS_OUTPUTS = "inputs", "outputs"
+DEFAULT_SIGNATURE = signature_constants.DEFAULT_SERVING_SIGNATURE_DEF_KEY
+PREDICT_METHOD = signature_constants.PREDICT_METHOD_NAME
+CLASSIFY_METHOD = signature_constants.CLASSIFY_METHOD_NAME
+REGRESS_METHOD = signature_constants.REGRESS_METHOD_NAME
+CLASSIFY_CLASSES = signature_constants.CLASSIFY_OUTPUT_CLASSES
+CLASSIFY_SCORES = signature_constants.CLASSIFY_OUTPUT_SCORES
+REGRESS_OUTPUTS = signature_constants.REGRESS_OUTPUTS
 
 
 def _invalid(message: str) -> errors.ServingError:
@@ -147,10 +149,8 @@ class Servable:
         self._closed = False
 
     @classmethod
-    def load(cls, name: str, version: int, path: str, tags=("serve",)) -> Servable:
+    def load(cls, name: str, version: int, path: str, tags=(tag_constants.SERVING,)) -> Servable:
         """Load the SavedModel at `path` (its MetaGraphDef with `tags`) into a fresh graph and session."""
-        from estflow.serving import loader  # estflow.serving is imported only by a server that loads models
-
         graph = Graph()
         session = Session(graph=graph)
         try:

@@ -60,7 +60,7 @@ def start_server():
         kwargs.setdefault("host", "127.0.0.1")
         kwargs.setdefault("file_system_poll_wait_seconds", 0)
         kwargs.setdefault("shutdown_grace_seconds", 5)
-        server = ModelServer(ServerOptions(**kwargs), loader=loader or models.loader)
+        server = ModelServer(ServerOptions(**kwargs), loader=loader)
         servers.append(server)
         return server.start(load_timeout=60)
 

@@ -33,7 +33,7 @@ def _signature(inputs, outputs, method):
 
 def build_graph(version: int):
     """The ops and the {key: SignatureDef} of the test model, in the default graph."""
-    bias = float(version)
+    bias = tf.Variable(float(version), name="bias")  # restored from the SavedModel's checkpoint
     x = tf.placeholder(tf.float32, [None, 2], name="x")
     y = tf.reduce_sum(x * WEIGHTS, axis=1) + bias
     double = tf.identity(x * 2.0 + bias, name="double")
@@ -57,14 +57,17 @@ def build_graph(version: int):
 
 
 def build(version: int):
-    """(graph, session, MetaGraphDef) of the test model."""
+    """(graph, session, MetaGraphDef) of the test model, in memory."""
     graph = tf.Graph()
     with graph.as_default():
         signatures = build_graph(version)
+        init = tf.global_variables_initializer()
     meta = meta_graph_pb2.MetaGraphDef()
     for key, sig in signatures.items():
         meta.signature_def[key].CopyFrom(sig)
-    return graph, tf.Session(graph=graph), meta
+    session = tf.Session(graph=graph)
+    session.run(init)
+    return graph, session, meta
 
 
 def servable(name: str = "m", version: int = 1) -> Servable:
@@ -83,15 +86,18 @@ def example(x) -> example_pb2.Example:
 
 
 def save(path: str, version: int, broken: bool = False) -> None:
-    """A version folder at `path`; `broken`: one whose load fails."""
-    os.makedirs(path, exist_ok=True)
-    with open(os.path.join(path, "saved_model.pb"), "wb") as f:
-        f.write(b"not a SavedModel" if broken else b"")
-
-
-def loader(name: str, version: int, path: str) -> Servable:
-    """Loads what `save` wrote."""
-    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
-        if f.read():
-            raise ValueError(f"SavedModel file does not exist or is corrupt at: {path}")
-    return servable(name, version)
+    """A SavedModel of the test model at `path` (SavedModelBuilder); `broken`: a folder whose load fails."""
+    if broken:
+        os.makedirs(path, exist_ok=True)
+        with open(os.path.join(path, "saved_model.pb"), "wb") as f:
+            f.write(b"not a SavedModel")
+        return
+    graph = tf.Graph()
+    with graph.as_default():
+        signatures = build_graph(version)
+        with tf.Session(graph=graph) as sess:
+            sess.run(tf.global_variables_initializer())
+            builder = tf.saved_model.builder.SavedModelBuilder(path)
+            builder.add_meta_graph_and_variables(sess, [tf.saved_model.tag_constants.SERVING],
+                                                 signature_def_map=signatures)
+            builder.save()

@@ -13,13 +13,13 @@ from estflow.model_server import errors
 from estflow.model_server.manager import (
     ServableManager,
     aspired_versions,
+    load_servable,
     parse_model_server_config,
     single_model_config,
     version_folders,
 )
 from estflow.model_server.protos import get_model_status_pb2, prediction_log_pb2
 from estflow.model_server.warmup import warmup_path
-from tests.model_server import models
 from tests.model_server.conftest import Rest, write_versions
 
 AVAILABLE = get_model_status_pb2.ModelVersionStatus.AVAILABLE
@@ -55,7 +55,7 @@ def _status(manager, name="m"):
 def test_broken_new_version_keeps_the_old_one_serving(tmp_path):
     base = str(tmp_path / "m")
     write_versions(base, [1])
-    manager = ServableManager(single_model_config("m", base), poll_wait_seconds=0, loader=models.loader)
+    manager = ServableManager(single_model_config("m", base), poll_wait_seconds=0, )
     try:
         assert manager.wait_until_idle(30)
         write_versions(base, [2], broken=[2])
@@ -82,7 +82,7 @@ def test_broken_new_version_keeps_the_old_one_serving(tmp_path):
 def test_unload_waits_for_requests_in_flight(tmp_path):
     base = str(tmp_path / "m")
     write_versions(base, [1])
-    manager = ServableManager(single_model_config("m", base), poll_wait_seconds=0, loader=models.loader)
+    manager = ServableManager(single_model_config("m", base), poll_wait_seconds=0, )
     try:
         assert manager.wait_until_idle(30)
         held = manager.acquire("m")
@@ -115,7 +115,7 @@ def test_version_swap_under_load_fails_no_request(tmp_path, start_server):
 
     def slow_loader(name, version, path):
         time.sleep(0.3)  # a load that takes a while: requests keep arriving meanwhile
-        return models.loader(name, version, path)
+        return load_servable(name, version, path)
 
     server = start_server(model_name="m", model_base_path=base, file_system_poll_wait_seconds=0.05,
                           loader=slow_loader)
@@ -182,7 +182,7 @@ def test_warmup_requests_run_before_the_version_serves(tmp_path):
     runs = []
 
     def counting_loader(name, version, path):
-        servable = models.loader(name, version, path)
+        servable = load_servable(name, version, path)
         original = servable.run_direct
         servable.run_direct = lambda *a: (runs.append(a[2]), original(*a))[1]
         return servable
@@ -200,7 +200,7 @@ def test_failing_warmup_fails_the_load(tmp_path):
     base = str(tmp_path / "m")
     write_versions(base, [1])
     _warmup_file(os.path.join(base, "1"), [_predict_request(alias="nope")])
-    manager = ServableManager(single_model_config("m", base), poll_wait_seconds=0, loader=models.loader)
+    manager = ServableManager(single_model_config("m", base), poll_wait_seconds=0, )
     try:
         assert manager.wait_until_idle(30)
         (status,) = manager.version_status("m")
