@@ -166,6 +166,10 @@ class Servable:
     def set_batcher(self, batcher) -> None:
         self._batcher = batcher
 
+    @property
+    def batching(self) -> bool:
+        return self._batcher is not None
+
     def acquire(self) -> bool:
         with self._cv:
             if self._closed:
