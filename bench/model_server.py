@@ -236,7 +236,7 @@ def measure(args) -> dict:
     request.model_spec.name = "mlp"
     request.inputs["x"].CopyFrom(make_tensor_proto(x))
     w = _weights()
-    out = {"numpy_forward_us": _report.per_call_us(lambda: _numpy_forward(x, w), number=2000) }
+    out = {"numpy_forward_us": _report.per_call_us(lambda: _numpy_forward(x, w), number=2000)}
     with tempfile.TemporaryDirectory() as d:
         base = os.path.join(d, "mlp")
         _export(base)
@@ -290,7 +290,8 @@ def report(runs: list[dict], args) -> str:
         f"{f(runs, 'rest_batched_rps_32', '{:,.0f}')} |",
         f"| gRPC (grpcio) | {f(runs, 'grpc_p50_us', '{:.0f}')} | {f(runs, 'grpc_p99_us', '{:.0f}')} | "
         f"{f(runs, 'grpc_rps_4', '{:,.0f}')} | {f(runs, 'grpc_rps_32', '{:,.0f}')} |",
-        f"| HTTP floor (stdlib, no model) | {f(runs, 'floor_p50_us', '{:.0f}')} | {f(runs, 'floor_p99_us', '{:.0f}')} | "
+        f"| HTTP floor (stdlib, no model) | {f(runs, 'floor_p50_us', '{:.0f}')} | "
+        f"{f(runs, 'floor_p99_us', '{:.0f}')} | "
         f"{f(runs, 'floor_rps_4', '{:,.0f}')} | {f(runs, 'floor_rps_32', '{:,.0f}')} |",
         "| TF 2.15 behind a stdlib HTTP server (ANCHORS) | 900-980 | 1,300-1,500 | about 1,000-1,070 | - |",
         "",

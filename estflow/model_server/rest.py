@@ -156,9 +156,10 @@ class RestApp:
                 method = CLASSIFY_METHOD if api == "classify" else REGRESS_METHOD
                 sig, feeds, fetches = servable.prepare_examples(signature_name, inp, method)
                 n = next(iter(feeds.values())).shape[0]
-            if self._active == 1 and not servable.batching:
-                # Alone on the server: the session runs right here, no thread hop (the lowest latency). With
-                # other requests in flight it runs on the thread pool (or the batcher), in parallel with them.
+            if self._active == 1 and not servable.batching and _quick(servable, feeds):
+                # Alone on the server, a run known to be quick (under 1 ms, small inputs) runs right here: no
+                # thread hop, the lowest latency. Otherwise it runs on the thread pool (or the batcher), in
+                # parallel with other requests and under --rest_api_timeout_in_ms.
                 outputs = servable.run_direct(sig.key, feeds, fetches)
             else:
                 future = servable.submit(sig.key, feeds, fetches, self.executor)
@@ -210,6 +211,17 @@ class RestApp:
                "metadata": {"signature_def": json_format.MessageToDict(
                    sigs, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)}}
         return json_api.dumps(doc)
+
+
+_QUICK_RUN_SECONDS = 1e-3
+_QUICK_FEED_BYTES = 1 << 16
+
+
+def _quick(servable, feeds: dict) -> bool:
+    recent = servable.recent_run_seconds
+    if recent is None or recent > _QUICK_RUN_SECONDS:
+        return False
+    return sum(a.nbytes for a in feeds.values()) <= _QUICK_FEED_BYTES
 
 
 def _version(text: str) -> int:

@@ -257,12 +257,16 @@ def options_from_argv(argv=None) -> ServerOptions:
         num_load_threads=ns.num_load_threads, host=ns.host, max_request_bytes=ns.max_request_bytes)
 
 
-def serve(options: ServerOptions, ready=None) -> int:
-    """Run a server until SIGTERM / SIGINT; `ready(server)` is called once its ports are open."""
+def serve(options: ServerOptions, ready=None, stop: threading.Event | None = None) -> int:
+    """Run a server until SIGTERM / SIGINT (or `stop` is set); `ready(server)` is called once its ports are open.
+
+    With `--model_config_file_poll_wait_seconds` > 0 the config file is read again that often and the
+    models it lists are served (added, dropped, policies and labels changed), as TF Serving.
+    """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = ModelServer(options).start()
-    stop = threading.Event()
+    stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
