@@ -2,16 +2,18 @@
 
     python bench/model_server.py [--processes 3] [--requests 2000] [--write]
 
-The served model is an MLP SavedModel (`[1, 100] -> 64 relu -> 64 relu -> 1 sigmoid`,
-variables restored from its checkpoint) written by SavedModelBuilder. Each server runs in
+The served models are written by SavedModelBuilder and served together (`--model_config_file`):
+an MLP (`[1, 100] -> 64 relu -> 64 relu -> 1 sigmoid`, `:predict`) and a wide-and-deep-like
+classifier on serialized tf.Examples (parse_example, hashed embeddings, an MLP; `:classify`
+with one JSON example per request, the shape of TF Serving's usual census example). Each server runs in
 its own process (`python -m estflow.model_server`), the clients in the benchmark process:
 - latency: one keep-alive client, one example per request, sequential; p50 and p99 over
   `--requests` requests (REST: `{"instances": [...]}` over HTTP/1.1; gRPC: Predict with a
   grpcio stub);
 - throughput: 4 and 32 clients with one request outstanding each (REST: asyncio
   connections; gRPC: futures), `--requests` requests in all, requests per second;
-- batching: the same 32-client REST load against a server started with
-  `--enable_batching` (max_batch_size 32, batch_timeout_micros 500, one batch thread).
+- batching: the same REST loads against a server started with `--enable_batching`
+  (max_batch_size 32, batch_timeout_micros 500, one batch thread).
 The baseline, measured in the same run with the same clients, is the HTTP floor: Python's
 stdlib ThreadingHTTPServer (keep-alive, TCP_NODELAY) answering a fixed JSON body with no
 model, the same kind of server `../shared/ANCHORS.md` measured TF 2.15 behind (TF-backed:
@@ -97,6 +99,41 @@ def _export(base: str) -> None:
             builder.save()
 
 
+CATEGORICAL = ("education", "occupation", "workclass")
+
+
+def _export_census(base: str) -> None:
+    """A wide-and-deep-like classifier on serialized tf.Examples (parse_example, hashed embeddings, MLP)."""
+    import estflow as tf  # the benchmark process builds the model; the server process only loads it
+
+    rng = np.random.default_rng(2)
+    g = tf.Graph()
+    with g.as_default():
+        serialized = tf.placeholder(tf.string, [None], name="input_example_tensor")
+        spec = {"age": tf.FixedLenFeature([1], tf.float32), "hours": tf.FixedLenFeature([1], tf.float32)}
+        spec.update({name: tf.FixedLenFeature([1], tf.string) for name in CATEGORICAL})
+        features = tf.parse_example(serialized, spec)
+        parts = [features["age"] / 100.0, features["hours"] / 100.0]
+        for name in CATEGORICAL:
+            ids = tf.string_to_hash_bucket_fast(tf.reshape(features[name], [-1]), 100)
+            parts.append(tf.gather(tf.Variable(rng.standard_normal((100, 8)).astype(np.float32)), ids))
+        h = tf.concat(parts, axis=1)
+        width = 2 + 8 * len(CATEGORICAL)
+        for n in (64, 32):
+            h = tf.nn.relu(tf.matmul(h, tf.Variable(rng.standard_normal((width, n)).astype(np.float32) * 0.1)))
+            width = n
+        logit = tf.matmul(h, tf.Variable(rng.standard_normal((width, 1)).astype(np.float32)))
+        p = tf.sigmoid(logit)
+        scores = tf.concat([1.0 - p, p], axis=1)
+        classes = tf.tile(tf.constant([["<=50K", ">50K"]]), tf.stack([tf.shape(p)[0], 1]))
+        sig = tf.saved_model.signature_def_utils.classification_signature_def(serialized, classes, scores)
+        with tf.Session(graph=g) as sess:
+            sess.run(tf.global_variables_initializer())
+            builder = tf.saved_model.builder.SavedModelBuilder(os.path.join(base, "1"))
+            builder.add_meta_graph_and_variables(sess, ["serve"], signature_def_map={"serving_default": sig})
+            builder.save()
+
+
 def _numpy_forward(x, w):
     h = np.maximum(x @ w[0] + w[1], 0)
     h = np.maximum(h @ w[2] + w[3], 0)
@@ -116,9 +153,9 @@ def _wait_http(port: int, proc, timeout=120.0) -> None:
     raise RuntimeError("server did not start")
 
 
-def _start_server(base: str, batching_file: str | None = None):
+def _start_server(config_file: str, batching_file: str | None = None):
     rest, grpc_port = _free_port(), _free_port()
-    cmd = [sys.executable, "-m", "estflow.model_server", "--model_name=mlp", f"--model_base_path={base}",
+    cmd = [sys.executable, "-m", "estflow.model_server", f"--model_config_file={config_file}",
            f"--port={grpc_port}", f"--rest_api_port={rest}", "--host=127.0.0.1", "--file_system_poll_wait_seconds=0"]
     if batching_file:
         cmd += ["--enable_batching", f"--batching_parameters_file={batching_file}"]
@@ -232,14 +269,21 @@ def measure(args) -> dict:
     n = args.requests
     x = np.random.default_rng(1).standard_normal((1, FEATURES)).astype(np.float32)
     body = json.dumps({"instances": x.tolist()}).encode()
+    census = json.dumps({"examples": [{"age": [39.0], "hours": [40.0], "education": ["Bachelors"],
+                                       "occupation": ["Adm-clerical"], "workclass": ["State-gov"]}]}).encode()
     request = predict_pb2.PredictRequest()
     request.model_spec.name = "mlp"
     request.inputs["x"].CopyFrom(make_tensor_proto(x))
     w = _weights()
     out = {"numpy_forward_us": _report.per_call_us(lambda: _numpy_forward(x, w), number=2000)}
     with tempfile.TemporaryDirectory() as d:
-        base = os.path.join(d, "mlp")
-        _export(base)
+        _export(os.path.join(d, "mlp"))
+        _export_census(os.path.join(d, "census"))
+        config = os.path.join(d, "models.config")
+        with open(config, "w") as f:
+            f.write("model_config_list {\n" + "".join(
+                f'  config {{ name: "{m}" base_path: "{os.path.join(d, m)}" model_platform: "tensorflow" }}\n'
+                for m in ("mlp", "census")) + "}\n")
         params = os.path.join(d, "batching.config")
         with open(params, "w") as f:
             f.write("max_batch_size { value: 32 }\nbatch_timeout_micros { value: 500 }\n"
@@ -247,10 +291,10 @@ def measure(args) -> dict:
         floor_port = _free_port()
         floor = subprocess.Popen([sys.executable, "-c", _FLOOR_SERVER, str(floor_port)])
         _wait_http(floor_port, floor)
-        server, rest, grpc_port = _start_server(base)
+        server, rest, grpc_port = _start_server(config)
+        mlp, classify = "/v1/models/mlp:predict", "/v1/models/census:classify"
         try:
-            path = "/v1/models/mlp:predict"
-            for name, port, p in (("floor", floor_port, "/"), ("rest", rest, path)):
+            for name, port, p in (("floor", floor_port, "/"), ("rest", rest, mlp)):
                 lat = np.array(_latency_rest(port, p, body, n)) * 1e6
                 out[f"{name}_p50_us"], out[f"{name}_p99_us"] = float(np.median(lat)), float(np.percentile(lat, 99))
                 for clients in (4, 32):
@@ -259,12 +303,17 @@ def measure(args) -> dict:
             out["grpc_p50_us"], out["grpc_p99_us"] = float(np.median(lat)), float(np.percentile(lat, 99))
             for clients in (4, 32):
                 out[f"grpc_rps_{clients}"] = _grpc_load(grpc_port, request, clients, n)
+            lat = np.array(_latency_rest(rest, classify, census, n)) * 1e6
+            out["census_p50_us"], out["census_p99_us"] = float(np.median(lat)), float(np.percentile(lat, 99))
+            for clients in (4, 32):
+                out[f"census_rps_{clients}"] = _rest_load(rest, classify, census, clients, n)
         finally:
             _stop(server)
-        batched, rest_b, _ = _start_server(base, params)
+        batched, rest_b, _ = _start_server(config, params)
         try:
-            out["rest_batched_rps_32"] = _rest_load(rest_b, path, body, 32, n)
-            out["rest_batched_rps_4"] = _rest_load(rest_b, path, body, 4, n)
+            for clients in (4, 32):
+                out[f"census_batched_rps_{clients}"] = _rest_load(rest_b, classify, census, clients, n)
+                out[f"rest_batched_rps_{clients}"] = _rest_load(rest_b, mlp, body, clients, n)
         finally:
             _stop(batched)
             _stop(floor)
@@ -277,7 +326,9 @@ def report(runs: list[dict], args) -> str:
         f"Measured by `python bench/model_server.py` on {_harness.machine()}: {len(runs)} fresh processes, each "
         f"starting its servers (`python -m estflow.model_server`, one process each) and timing {args.requests} "
         "requests per figure from clients in the benchmark process; each cell is the median over the processes "
-        "with their range. The model: an MLP SavedModel ([1, 100] -> 64 relu -> 64 relu -> 1). The floor is "
+        "with their range. The models: an MLP SavedModel ([1, 100] -> 64 relu -> 64 relu -> 1, `:predict`) and a "
+        "wide-and-deep-like classifier on serialized tf.Examples (parse_example of 5 features, 3 hashed "
+        "embeddings, 64 -> 32 -> 1, `:classify` with one JSON example). The floor is "
         "Python's stdlib HTTP server answering a fixed body with no model (keep-alive, TCP_NODELAY), measured by "
         "the same clients in the same process; TF 2.15 figures are from `../shared/ANCHORS.md` (a stdlib HTTP "
         "server around a TF SavedModel on the same kind of machine).",
@@ -288,6 +339,11 @@ def report(runs: list[dict], args) -> str:
         f"{f(runs, 'rest_rps_4', '{:,.0f}')} | {f(runs, 'rest_rps_32', '{:,.0f}')} |",
         f"| REST, batching on | - | - | {f(runs, 'rest_batched_rps_4', '{:,.0f}')} | "
         f"{f(runs, 'rest_batched_rps_32', '{:,.0f}')} |",
+        f"| REST `:classify`, examples model | {f(runs, 'census_p50_us', '{:.0f}')} | "
+        f"{f(runs, 'census_p99_us', '{:.0f}')} | {f(runs, 'census_rps_4', '{:,.0f}')} | "
+        f"{f(runs, 'census_rps_32', '{:,.0f}')} |",
+        f"| REST `:classify`, examples model, batching on | - | - | {f(runs, 'census_batched_rps_4', '{:,.0f}')} | "
+        f"{f(runs, 'census_batched_rps_32', '{:,.0f}')} |",
         f"| gRPC (grpcio) | {f(runs, 'grpc_p50_us', '{:.0f}')} | {f(runs, 'grpc_p99_us', '{:.0f}')} | "
         f"{f(runs, 'grpc_rps_4', '{:,.0f}')} | {f(runs, 'grpc_rps_32', '{:,.0f}')} |",
         f"| HTTP floor (stdlib, no model) | {f(runs, 'floor_p50_us', '{:.0f}')} | "
@@ -298,7 +354,8 @@ def report(runs: list[dict], args) -> str:
         f"REST p50 / floor p50: {r(runs, 'rest_p50_us', 'floor_p50_us')} (TF 2.15: 0.90-0.98 ms / 285 us, "
         f"3.2-3.4x; target: REST p50 under 0.5 ms). REST requests/s at 32 clients / floor's: "
         f"{r(runs, 'rest_rps_32', 'floor_rps_32')} (TF 2.15: about 0.3x; target: 2x TF's requests/s). "
-        f"Batching on / off at 32 clients: {r(runs, 'rest_batched_rps_32', 'rest_rps_32')} (target >= 2x). "
+        f"Batching on / off at 32 clients: MLP {r(runs, 'rest_batched_rps_32', 'rest_rps_32')}, examples model "
+        f"{r(runs, 'census_batched_rps_32', 'census_rps_32')} (target >= 2x). "
         f"numpy's forward pass of the same MLP on one example: {f(runs, 'numpy_forward_us', '{:.1f}')} us.",
     ]
     return "\n".join(lines)
