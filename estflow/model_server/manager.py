@@ -309,6 +309,8 @@ class ServableManager:
                 states = [model.versions[version]]
             else:
                 states = sorted(model.versions.values(), key=lambda s: -s.version)
+                if not states:
+                    raise errors.ServingError(errors.NOT_FOUND, f"Could not find any versions of model {name}")
             out = []
             for vs in states:
                 status = get_model_status_pb2.ModelVersionStatus(version=vs.version, state=vs.state)

@@ -115,9 +115,13 @@ class ModelServer:
         threads = opts.rest_api_num_threads or 4 * _cpus()
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rest-api")
         core = ServingCore(self.manager)
-        self._start_grpc(core)
-        if opts.rest_api_port is not None:
-            self._start_rest(core, metrics_path)
+        try:
+            self._start_grpc(core)
+            if opts.rest_api_port is not None:
+                self._start_rest(core, metrics_path)
+        except BaseException:
+            self.stop(grace=0)  # a port that cannot be bound: nothing is left running
+            raise
         return self
 
     def _start_grpc(self, core) -> None:
@@ -265,11 +269,11 @@ def serve(options: ServerOptions, ready=None, stop: threading.Event | None = Non
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = ModelServer(options).start()
     stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
+    if threading.current_thread() is threading.main_thread():  # before the ports open: a SIGTERM is never lost
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
+    server = ModelServer(options).start()
     if ready is not None:
         ready(server)
     reload_wait = options.model_config_file_poll_wait_seconds

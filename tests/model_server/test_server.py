@@ -114,3 +114,13 @@ def test_flags_as_tf_serving():
     assert defaults.rest_api_timeout_in_ms == 30000 and defaults.file_system_poll_wait_seconds == 1
     with pytest.raises(ValueError, match="model_base_path"):
         defaults.model_server_config()
+
+
+def test_a_port_in_use_fails_start_and_leaves_nothing_running(tmp_path, start_server):
+    write_versions(str(tmp_path / "m"), [1])
+    first = start_server(model_name="m", model_base_path=str(tmp_path / "m"))
+    with pytest.raises(OSError):
+        start_server(model_name="m", model_base_path=str(tmp_path / "m"), rest_api_port=first.rest_api_port)
+    rest = Rest(first.rest_api_port)
+    assert rest.post("/v1/models/m:predict", {"instances": [[1.0, 2.0]]})[0] == 200
+    rest.close()
