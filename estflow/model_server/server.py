@@ -52,6 +52,9 @@ class ServerOptions:
     monitoring_config_file: str = ""
     enable_model_warmup: bool = True
     num_load_threads: int = 0  # 0: 2 loader threads
+    max_num_load_retries: int = 5
+    load_retry_interval_micros: int = 60_000_000
+    grpc_socket_path: str = ""  # also serve gRPC on this UNIX socket
     host: str = "0.0.0.0"
     max_request_bytes: int = 64 << 20  # REST bodies and gRPC messages, larger ones are refused
     shutdown_grace_seconds: float = 30.0
@@ -109,7 +112,9 @@ class ModelServer:
         self.manager = ServableManager(opts.model_server_config(), poll_wait_seconds=opts.file_system_poll_wait_seconds,
                                        loader=self._loader, batcher_factory=batcher_factory,
                                        num_load_threads=opts.num_load_threads or 2,
-                                       enable_warmup=opts.enable_model_warmup)
+                                       enable_warmup=opts.enable_model_warmup,
+                                       max_num_load_retries=opts.max_num_load_retries,
+                                       load_retry_interval_seconds=opts.load_retry_interval_micros / 1e6)
         self.manager.wait_until_idle(load_timeout)  # TF Serving opens its ports after the initial loads
         self.manager.start()
         threads = opts.rest_api_num_threads or 4 * _cpus()
@@ -140,6 +145,8 @@ class ModelServer:
         port = self._grpc.add_insecure_port(f"{opts.host}:{opts.port}")
         if not port:
             raise OSError(f"could not bind the gRPC server to {opts.host}:{opts.port}")
+        if opts.grpc_socket_path and not self._grpc.add_insecure_port(f"unix:{opts.grpc_socket_path}"):
+            raise OSError(f"could not bind the gRPC server to unix:{opts.grpc_socket_path}")
         self._grpc.start()
         self.grpc_port = port
         _log.info("Running gRPC ModelServer at %s:%d ...", opts.host, port)
@@ -243,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="Replay assets.extra/tf_serving_warmup_requests before serving a version")
     add("--grpc_max_threads", type=int, default=4 * _cpus(), help="Max gRPC server threads")
     add("--num_load_threads", type=int, default=0, help="Threads loading versions (0: 2)")
+    add("--max_num_load_retries", type=int, default=5,
+        help="maximum number of times it retries loading a model after the first failure")
+    add("--load_retry_interval_micros", type=int, default=60_000_000,
+        help="The interval, in microseconds, between each servable load retry.")
+    add("--grpc_socket_path", default="", help="If non-empty, listen to a UNIX socket for gRPC API on the given path.")
     add("--host", default="0.0.0.0", help="Address both servers bind (estflow)")
     add("--max_request_bytes", type=int, default=64 << 20, help="Largest REST body / gRPC message accepted (estflow)")
     return p
@@ -258,7 +270,9 @@ def options_from_argv(argv=None) -> ServerOptions:
         batching_parameters_file=ns.batching_parameters_file, rest_api_num_threads=ns.rest_api_num_threads,
         rest_api_timeout_in_ms=ns.rest_api_timeout_in_ms, grpc_max_threads=ns.grpc_max_threads,
         monitoring_config_file=ns.monitoring_config_file, enable_model_warmup=ns.enable_model_warmup,
-        num_load_threads=ns.num_load_threads, host=ns.host, max_request_bytes=ns.max_request_bytes)
+        num_load_threads=ns.num_load_threads, host=ns.host, max_request_bytes=ns.max_request_bytes,
+        max_num_load_retries=ns.max_num_load_retries, load_retry_interval_micros=ns.load_retry_interval_micros,
+        grpc_socket_path=ns.grpc_socket_path)
 
 
 def serve(options: ServerOptions, ready=None, stop: threading.Event | None = None) -> int:
