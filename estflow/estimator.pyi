@@ -3,10 +3,15 @@ functions of `tf.estimator.inputs` and TF1's hooks
 (`tf.estimator.LoggingTensorHook` is `tf.train.LoggingTensorHook`)."""
 
 from estflow import _estimator_experimental as experimental
+from estflow import _estimator_export as export
 from estflow import _estimator_inputs as inputs
 from estflow.estimators.estimator import Estimator as Estimator
 from estflow.estimators.estimator import WarmStartSettings as WarmStartSettings
 from estflow.estimators.estimator import add_metrics as add_metrics
+from estflow.estimators.exporter import BestExporter as BestExporter
+from estflow.estimators.exporter import Exporter as Exporter
+from estflow.estimators.exporter import FinalExporter as FinalExporter
+from estflow.estimators.exporter import LatestExporter as LatestExporter
 from estflow.estimators.mode_keys import ModeKeys as ModeKeys
 from estflow.estimators.model_fn import EstimatorSpec as EstimatorSpec
 from estflow.estimators.run_config import RunConfig as RunConfig
