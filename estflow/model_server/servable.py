@@ -19,7 +19,7 @@ import numpy as np
 from estflow.core import dtypes as _dtypes
 from estflow.core.graph import Graph
 from estflow.core.graph_io import make_ndarray, make_tensor_proto
-from estflow.core.protos import example_pb2
+from estflow.core.protos import example_pb2, tensor_pb2, tensor_shape_pb2
 from estflow.core.session import Session
 from estflow.model_server import errors
 from estflow.model_server.protos import classification_pb2, regression_pb2
@@ -250,7 +250,7 @@ class Servable:
         feeds = {}
         for alias, proto in request.inputs.items():
             try:
-                feeds[alias] = make_ndarray(proto)
+                feeds[alias] = tensor_to_array(proto)
             except Exception as e:  # noqa: BLE001 - a malformed TensorProto is the client's error
                 raise _invalid(f"input {alias}: {e}") from None
         return self.prepare_predict(request.model_spec.signature_name, feeds, list(request.output_filter))
@@ -320,4 +320,34 @@ class Servable:
         return result
 
     def outputs_to_protos(self, outputs: dict) -> dict:
-        return {alias: make_tensor_proto(arr) for alias, arr in outputs.items()}
+        return {alias: array_to_tensor(arr) for alias, arr in outputs.items()}
+
+
+_NUMERIC_KINDS = "biuf"
+
+
+def tensor_to_array(proto) -> np.ndarray:
+    """A request TensorProto as an array: numeric `tensor_content` read in place, anything else by make_ndarray."""
+    content = proto.tensor_content
+    if content:
+        dtype = _dtypes.as_dtype(proto.dtype)
+        np_dtype = np.dtype(dtype.as_numpy_dtype)
+        if np_dtype.kind in _NUMERIC_KINDS:
+            shape = [d.size for d in proto.tensor_shape.dim]
+            count = int(np.prod(shape, dtype=np.int64))
+            if count * np_dtype.itemsize != len(content):
+                raise ValueError(f"tensor_content holds {len(content)} bytes, not the {count * np_dtype.itemsize} "
+                                 f"of a {dtype.name} tensor of shape {shape}")
+            # a read-only view of the request's bytes: kernels never write their inputs
+            return np.frombuffer(content, dtype=np_dtype.newbyteorder("<")).reshape(shape)
+    return make_ndarray(proto)
+
+
+def array_to_tensor(arr: np.ndarray):
+    """An output array as a TensorProto: numeric ones as little-endian `tensor_content`, others by make_tensor_proto."""
+    if arr.dtype.kind in _NUMERIC_KINDS and arr.dtype != np.float16 and arr.size > 1:
+        proto = tensor_pb2.TensorProto(dtype=_dtypes.as_dtype(arr.dtype).as_datatype_enum,
+                                       tensor_content=np.ascontiguousarray(arr, arr.dtype.newbyteorder("<")).tobytes())
+        proto.tensor_shape.dim.extend(tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in arr.shape)
+        return proto
+    return make_tensor_proto(arr)

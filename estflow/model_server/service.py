@@ -31,7 +31,10 @@ def _fill_spec(spec, servable, signature_name: str | None) -> None:
 
 def predict_on(servable, request, executor=None) -> predict_pb2.PredictResponse:
     sig, feeds, fetches = servable.predict_proto(request)
-    outputs = servable.submit(sig.key, feeds, fetches, executor).result()
+    if servable.batching or executor is not None:
+        outputs = servable.submit(sig.key, feeds, fetches, executor).result()
+    else:
+        outputs = servable.run_direct(sig.key, feeds, fetches)
     response = predict_pb2.PredictResponse()
     for alias, proto in servable.outputs_to_protos(outputs).items():
         response.outputs[alias].CopyFrom(proto)

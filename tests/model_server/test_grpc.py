@@ -17,6 +17,7 @@ from estflow.model_server.protos import (
     prediction_service_pb2_grpc,
     regression_pb2,
 )
+from estflow.model_server.servable import array_to_tensor, tensor_to_array
 from tests.model_server.conftest import write_versions
 from tests.model_server.models import example, expected_y
 
@@ -201,3 +202,17 @@ def test_grpc_on_a_unix_socket(tmp_path, start_server):
         response = prediction_service_pb2_grpc.PredictionServiceStub(channel).Predict(
             _predict_request([[1.0, 2.0]]), timeout=30)
     assert make_ndarray(response.outputs["y"]).tolist() == [6.0]
+
+
+@pytest.mark.parametrize("value", [np.arange(6, dtype=np.float32).reshape(2, 3), np.array([[True, False]]),
+                                   np.array([1, -2, 3], np.int64), np.array(7.5, np.float64),
+                                   np.array([b"a", b"bc"], dtype=object), np.zeros([0, 2], np.float32)])
+def test_tensor_protos_round_trip_as_tensorflow_reads_them(value):
+    proto = array_to_tensor(value)
+    for back in (tensor_to_array(proto), make_ndarray(proto)):
+        assert back.dtype == value.dtype and back.shape == value.shape
+        assert back.tolist() == value.tolist()
+    short = make_tensor_proto(np.ones([2, 2], np.float32))
+    short.tensor_content = short.tensor_content[:-1]
+    with pytest.raises(ValueError, match="bytes"):
+        tensor_to_array(short)
