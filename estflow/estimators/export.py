@@ -7,7 +7,8 @@
 The export rebuilds the model in PREDICT mode on the receiver's features, restores the
 latest (or given) checkpoint, and writes a SavedModel tagged "serve" to
 `<export_dir_base>/<unix timestamp>/` through a temporary folder renamed into place (a
-crash leaves no version folder). Signatures are named as TF1 names them: one per entry
+crash leaves no version folder, and the next export removes the temporary folder a killed
+one left). Signatures are named as TF1 names them: one per entry
 of the model_fn's `export_outputs` (a single one is also `serving_default`), or a
 `serving_default` predict signature of `predictions` when there are none. Each
 receiver alternative adds `<receiver name>:<output key>` signatures; signatures that
@@ -30,7 +31,7 @@ import os
 import shutil
 import time
 
-from estflow.core import errors
+from estflow.core import errors, file_io
 from estflow.core.graph import GraphKeys, Tensor
 from estflow.core.ops.constant_op import placeholder
 from estflow.core.session import Session
@@ -250,6 +251,13 @@ def _staging_exists(path: str) -> bool:
         return False
 
 
+def _remove_stale_staging(export_dir_base) -> None:
+    """Delete the temporary folders that exports killed mid-write (their process gone) left in export_dir_base."""
+    for path in file_io.stale_temporaries(os.fsdecode(export_dir_base), lambda target: target.isdigit()):
+        _logger.info("Removing %s, left by an export that was killed before it finished.", path)
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def _copy_assets_extra(assets_extra, target_dir) -> None:
     extra_dir = os.path.join(target_dir, constants.EXTRA_ASSETS_DIRECTORY)
     for dest_relative, source in assets_extra.items():
@@ -314,6 +322,7 @@ def export_all_saved_models(estimator, export_dir_base, input_receiver_fn_map, a
     if not checkpoint_path:
         raise ValueError(f"Couldn't find trained model at {estimator.model_dir}.")
     checkpoint_path = os.fspath(checkpoint_path)
+    _remove_stale_staging(export_dir_base)
     export_dir = os.fsdecode(get_timestamped_export_dir(export_dir_base))
     builder = SavedModelBuilder(export_dir)
     try:

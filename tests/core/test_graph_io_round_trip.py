@@ -22,6 +22,7 @@ import pytest
 
 import estflow as tf
 from estflow.core import registry
+from estflow.core.func_graph import FuncGraph
 from estflow.core.graph import Operation, Tensor
 from estflow.core.ops import hash_ops
 from estflow.core.registry import apply_op
@@ -303,8 +304,6 @@ def _hashing_and_tables():
 def _resource_variables_if_and_parse_v2():
     """What TF 2.x writes into TF1-style graphs (a SavedModel of its Estimator): resource variables,
     the functional If/StatelessIf and ParseExampleV2."""
-    from estflow.core.func_graph import FuncGraph  # noqa: PLC0415 - the test builds function graphs by hand
-
     x = tf.placeholder(tf.float32, [2], name="x")
     flag = tf.placeholder(tf.bool, [], name="flag")
     handle = apply_op("VarHandleOp", name="v", dtype=tf.float32, shape=tf.TensorShape([3, 2]), shared_name="v")

@@ -1,6 +1,8 @@
 """Estimator export: receivers, signatures as TF names them, export -> load -> identical predictions."""
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ import estflow as tf
 from estflow.core.protos import example_pb2
 from estflow.estimators import export as export_lib
 from estflow.serving import loader
+from tests import REPO
 
 _X = np.random.RandomState(0).randn(64, 3).astype(np.float32)
 _Y = (_X @ np.array([[1.0], [-2.0], [0.5]], np.float32) > 0).astype(np.int64)
@@ -193,3 +196,28 @@ def test_timestamped_dirs_retry(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="Failed to obtain a unique export directory name after 10 attempts"):
         export_lib.get_timestamped_export_dir(str(tmp_path))
     assert loader.maybe_saved_model_directory(str(tmp_path)) is False
+
+
+_KILLED = """
+import os, sys
+import estflow as tf
+from estflow.serving import builder as builder_lib
+from tests.estimators.test_export import _model_fn, _parsing_fn
+def killed(self, as_text=False):
+    os._exit(5)
+builder_lib.SavedModelBuilder.save = killed
+est = tf.estimator.Estimator(_model_fn, model_dir=sys.argv[1])
+est.export_saved_model(sys.argv[2], _parsing_fn())
+"""
+
+
+def test_a_killed_export_leaves_no_version_and_the_next_one_cleans_up(trained, tmp_path):
+    est, _ = trained
+    base = tmp_path / "export"
+    proc = subprocess.run([sys.executable, "-c", _KILLED, est.model_dir, str(base)], cwd=REPO, capture_output=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 5, proc.stderr.decode()[-2000:]
+    (left,) = os.listdir(base)
+    assert ".tmp" in left and not loader.maybe_saved_model_directory(str(base / left))
+    path = est.export_saved_model(str(base), _parsing_fn())
+    assert os.listdir(base) == [os.path.basename(path.decode())]
