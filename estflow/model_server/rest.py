@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import zlib
 
 from google.protobuf import json_format
 
@@ -91,7 +92,24 @@ class RestApp:
                     f"Request body exceeds the limit of {self.max_request_bytes} bytes"))
             chunks.append(chunk)
             if not message.get("more_body", False):
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                return self._decoded(scope, body)
+
+    def _decoded(self, scope, body: bytes) -> bytes:
+        """A gzip body (Content-Encoding: gzip, as TF Serving's HTTP server takes it) inflated, within the limit."""
+        for name, value in scope["headers"]:
+            if name == b"content-encoding" and value.strip().lower() == b"gzip":
+                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                try:
+                    out = inflater.decompress(body, self.max_request_bytes + 1)
+                except zlib.error as e:
+                    raise errors.ServingError(errors.INVALID_ARGUMENT,
+                                              f"Failed to decompress the gzip body: {e}") from None
+                if len(out) > self.max_request_bytes:
+                    raise _Response(413, json_api.error_body(
+                        f"Decompressed request body exceeds the limit of {self.max_request_bytes} bytes"))
+                return out
+        return body
 
     async def _handle(self, scope, receive):
         method, path = scope["method"], scope["path"]

@@ -1,6 +1,7 @@
 """TF Serving's REST API over real loopback sockets: every endpoint, every error, the server answering after."""
 
 import base64
+import gzip
 import json
 import shutil
 import socket
@@ -278,3 +279,19 @@ def test_garbage_bytes_on_the_socket_leave_the_server_serving(served):
         s.sendall(b"\x00\xffNOT HTTP AT ALL\r\n\r\n")
         s.recv(1024)
     assert rest.post("/v1/models/m:predict", {"instances": [[1.0, 2.0]]})[0] == 200
+
+
+def test_gzip_request_bodies(tmp_path, start_server):
+    write_versions(str(tmp_path / "m"), [1])
+    server = start_server(model_name="m", model_base_path=str(tmp_path / "m"), max_request_bytes=2000)
+    rest = Rest(server.rest_api_port)
+    body = gzip.compress(json.dumps({"instances": [[1.0, 2.0]]}).encode())
+    assert rest.post("/v1/models/m:predict", body, headers={"Content-Encoding": "gzip"}) == (
+        200, {"predictions": [{"double": [3.0, 5.0], "y": 6.0}]})
+    status, doc = rest.post("/v1/models/m:predict", b"not gzip", headers={"Content-Encoding": "gzip"})
+    assert status == 400 and "decompress" in doc["error"]
+    bomb = gzip.compress(json.dumps({"instances": [[1.0, 2.0]] * 2000}).encode())
+    assert len(bomb) < 2000
+    status, doc = rest.post("/v1/models/m:predict", bomb, headers={"Content-Encoding": "gzip"})
+    assert status == 413 and "Decompressed" in doc["error"]
+    rest.close()
