@@ -6,7 +6,8 @@ the CLI offers whichever of them this install has. A canned estimator gets its f
 columns (`feature_columns`, or `linear_feature_columns` / `dnn_feature_columns` for the
 DNNLinearCombined pair), `config` (the RunConfig) and `[estimator.params]` as keyword
 arguments. A factory is called with the arguments it declares among `feature_columns`,
-`columns` ({name: column}), `config`, `model_dir` and `params`, and returns an Estimator.
+`linear_feature_columns`, `dnn_feature_columns`, `columns` ({name: column}), `config`,
+`model_dir` and `params`, and returns an Estimator.
 """
 
 from __future__ import annotations
@@ -77,25 +78,37 @@ def run_config(config: Config) -> RunConfig:
 
 
 def feature_columns(config: Config) -> dict:
-    """The keyword arguments of feature columns the estimator takes."""
+    """The feature columns the estimator takes, by keyword, and {name: column} under "columns"."""
     built = build_columns(config)
     est = config.estimator
-    if est.name.startswith("DNNLinearCombined"):
-        if not est.linear_feature_columns and not est.dnn_feature_columns:
-            raise ConfigError(f"{est.name} needs estimator.linear_feature_columns and/or "
-                              f"estimator.dnn_feature_columns (feature names)")
-        return {"linear_feature_columns": pick(built, est.linear_feature_columns),
-                "dnn_feature_columns": pick(built, est.dnn_feature_columns)}
-    if est.linear_feature_columns or est.dnn_feature_columns:
+    wide_deep = bool(est.linear_feature_columns or est.dnn_feature_columns)
+    combined = est.name.startswith("DNNLinearCombined")
+    if combined and not wide_deep:
+        raise ConfigError(f"{est.name} needs estimator.linear_feature_columns and/or "
+                          f"estimator.dnn_feature_columns (feature names)")
+    if est.name and not combined and wide_deep:
         raise ConfigError("estimator.linear_feature_columns / dnn_feature_columns are for DNNLinearCombined*; "
                           "use estimator.feature_columns")
-    return {"feature_columns": pick(built, est.feature_columns) if est.feature_columns else top_level(config, built),
-            "columns": built}
+    out = {"columns": built}
+    if wide_deep:
+        out["linear_feature_columns"] = pick(built, est.linear_feature_columns)
+        out["dnn_feature_columns"] = pick(built, est.dnn_feature_columns)
+    if est.feature_columns or not wide_deep:
+        out["feature_columns"] = pick(built, est.feature_columns) if est.feature_columns else top_level(config,
+                                                                                                         built)
+    return out
+
+
+_COLUMN_ARGS = ("feature_columns", "linear_feature_columns", "dnn_feature_columns")
 
 
 def all_columns(kwargs: dict) -> list:
-    return [c for key in ("feature_columns", "linear_feature_columns", "dnn_feature_columns")
-            for c in kwargs.get(key, [])]
+    """Every column of `feature_columns(...)`'s lists, each once."""
+    seen = []
+    for column in (c for key in _COLUMN_ARGS for c in kwargs.get(key, [])):
+        if not any(column is other for other in seen):
+            seen.append(column)
+    return seen
 
 
 def build_estimator(config: Config, columns: dict, factory_spec: str = "") -> Estimator:
@@ -105,8 +118,10 @@ def build_estimator(config: Config, columns: dict, factory_spec: str = "") -> Es
     config_run = run_config(config)
     if spec:
         factory = load_factory(spec, config)
-        offered = {"feature_columns": columns.get("feature_columns", all_columns(columns)),
-                   "columns": columns.get("columns", {}), "config": config_run,
+        offered = {"feature_columns": columns.get("feature_columns") or all_columns(columns),
+                   "linear_feature_columns": columns.get("linear_feature_columns", []),
+                   "dnn_feature_columns": columns.get("dnn_feature_columns", []),
+                   "columns": columns["columns"], "config": config_run,
                    "model_dir": config_run.model_dir, "params": dict(est.params)}
         try:
             parameters = inspect.signature(factory).parameters

@@ -1,8 +1,9 @@
 """Feature columns from the config's [[features]] tables.
 
 Each table is one column, built in order, so a `source` (bucketized, embedding, indicator)
-or a crossed `keys` entry may name a feature defined above it; any other crossed key is a
-raw input column. A column's dtype comes from `dtype` in its table, else from
+or a crossed `keys` entry may name a feature defined above it (a bucketized or crossed
+feature is crossed as a column, any other as its raw input key); any other crossed key is
+a raw input column. A column's dtype comes from `dtype` in its table, else from
 `data.types` of its key ("int" -> int64, "string" -> string, "float" -> float32).
 """
 
@@ -26,13 +27,39 @@ def _dtype(config: Config, feature: dict, default=None):
     return _DTYPES[kind]
 
 
+def _normalizer(name: str, normalize):
+    """`normalize = [mean, stddev]`: the column feeds (x - mean) / stddev, in the graph (so exports keep it)."""
+    if normalize is None:
+        return None
+    if (not isinstance(normalize, list) or len(normalize) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in normalize)
+            or normalize[1] <= 0):
+        raise ConfigError(f"normalize of feature {name!r} must be [mean, stddev] with stddev > 0, "
+                          f"got {normalize!r}")
+    mean, stddev = float(normalize[0]), float(normalize[1])
+    return lambda x: (x - mean) / stddev
+
+
+def _cross_key(config: Config, name: str, built: dict):
+    """A crossed key: a bucketized or crossed feature's column, else a raw input key (TF crosses raw strings).
+
+    A feature of another type that a cross names contributes its input key, as TF's census
+    tutorial crosses "education" and "occupation" (hashing before crossing is refused by TF).
+    """
+    for feature in config.features:
+        if feature_name(feature) == name and name in built:
+            return built[name] if feature["type"] in ("bucketized", "crossed") else feature["key"]
+    return name
+
+
 def _build(config: Config, feature: dict, built: dict):
     kind = feature["type"]
     name = feature_name(feature)
     if kind == "numeric":
         shape = feature.get("shape", 1)
         return numeric.numeric_column(feature["key"], shape=tuple(shape) if isinstance(shape, list) else (shape,),
-                                      default_value=feature.get("default_value"))
+                                      default_value=feature.get("default_value"),
+                                      normalizer_fn=_normalizer(name, feature.get("normalize")))
     if kind == "bucketized":
         return numeric.bucketized_column(built[feature["source"]], [float(b) for b in feature["boundaries"]])
     if kind == "vocabulary_list":
@@ -51,7 +78,7 @@ def _build(config: Config, feature: dict, built: dict):
         return categorical.categorical_column_with_identity(feature["key"], feature["num_buckets"],
                                                             default_value=feature.get("default_value"))
     if kind == "crossed":
-        keys = [built.get(key, key) for key in feature["keys"]]
+        keys = [_cross_key(config, key, built) for key in feature["keys"]]
         return crossed.crossed_column(keys, feature["hash_bucket_size"])
     source = built[feature["source"]]
     if not isinstance(source, CategoricalColumn):

@@ -46,7 +46,7 @@ FORMATS = ("csv", "parquet", "tfrecord")
 TYPES = ("float", "int", "string")
 FEATURE_TYPES = {
     # type -> (required keys, optional keys)
-    "numeric": (("key",), ("shape", "default_value", "dtype")),
+    "numeric": (("key",), ("shape", "default_value", "dtype", "normalize")),
     "bucketized": (("source", "boundaries"), ()),
     "vocabulary_list": (("key", "vocabulary"), ("num_oov_buckets", "default_value", "dtype")),
     "vocabulary_file": (("key", "vocabulary_file"), ("vocabulary_size", "num_oov_buckets", "default_value",

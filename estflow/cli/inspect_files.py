@@ -16,7 +16,7 @@ import numpy as np
 
 from estflow.core import dtypes
 from estflow.core.graph_io import make_ndarray
-from estflow.core.protos import example_pb2, saved_model_pb2
+from estflow.core.protos import example_pb2, saved_model_pb2, types_pb2
 from estflow.data.tfrecord import tf_record_iterator
 from estflow.training import checkpoint_management
 from estflow.training.checkpoint_utils import NewCheckpointReader
@@ -148,15 +148,19 @@ def read_saved_model(path: str):
 def _shape_text(info) -> str:
     if info.tensor_shape.unknown_rank:
         return "unknown_rank"
-    return "(" + ", ".join(str(d.size) for d in info.tensor_shape.dim) + ("," if len(info.tensor_shape.dim) == 1
-                                                                          else "") + ")"
+    return "(" + ", ".join(str(d.size) for d in info.tensor_shape.dim) + ")"
 
 
 def _dtype_text(enum: int) -> str:
     try:
-        return "DT_" + dtypes.as_dtype(enum).name.upper()
-    except (TypeError, ValueError, KeyError):
+        return types_pb2.DataType.Name(enum)
+    except ValueError:
         return f"DT_{enum}"
+
+
+def _op_types(meta) -> list[str]:
+    """The op types of a meta graph's nodes (saved_model_cli leaves the function library's out)."""
+    return sorted({node.op for node in meta.graph_def.node})
 
 
 def _tensor_info_lines(kind: str, mapping) -> list[str]:
@@ -170,7 +174,7 @@ def _tensor_info_lines(kind: str, mapping) -> list[str]:
 
 
 def saved_model_show(path: str) -> str:
-    """Every tag set's signatures, in `saved_model_cli show --all`'s layout."""
+    """Every tag set's signatures and op types, in `saved_model_cli show --all`'s layout (ops sorted)."""
     model = read_saved_model(path)
     lines = []
     for meta in model.meta_graphs:
@@ -182,4 +186,7 @@ def saved_model_show(path: str) -> str:
             lines += _tensor_info_lines("input", signature.inputs)
             lines += _tensor_info_lines("output", signature.outputs)
             lines.append(f"  Method name is: {signature.method_name}")
-    return "\n".join(lines).lstrip("\n") + "\n"
+        ops = ", ".join(repr(op) for op in _op_types(meta))
+        lines.append(f"The MetaGraph with tag set {list(meta.meta_info_def.tags)} contains the following ops: "
+                     f"{{{ops}}}")
+    return "\n".join(lines) + "\n"

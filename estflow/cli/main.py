@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import sys
 import tempfile
 import traceback
@@ -28,6 +29,7 @@ import click
 
 from estflow.cli import config as config_lib
 from estflow.cli import inspect_files
+from estflow.cli import quickstart as quickstart_data
 from estflow.cli.build import all_columns, build_estimator, feature_columns
 from estflow.cli.data import DataError, load_examples
 from estflow.cli.progress import CountHook, Progress, ProgressHook
@@ -143,6 +145,13 @@ def _resume_command(config_path, overrides) -> str:
 @config_options
 def train(config, config_path, overrides):
     """Train the estimator of CONFIG on data.train; resumes from model_dir's latest checkpoint."""
+    step, loss, latest = run_train(config, _resume_command(config_path, overrides))
+    loss_text = f", loss {loss:.4g}" if loss is not None else ""
+    click.echo(f"Trained to step {step}{loss_text}; checkpoint {latest}")
+
+
+def run_train(config, resume_command: str):
+    """Train as `estflow train` does: (global step, running loss, latest checkpoint)."""
     config_lib.require(config, "data.train", "data.label")
     estimator, examples = _model(config, True, "train")
     settings = config.train
@@ -166,13 +175,11 @@ def train(config, config_path, overrides):
         progress.close()
         step = _global_step(estimator.model_dir)
         click.echo(f"Training interrupted at step {step}; the checkpoint is in {estimator.model_dir}. "
-                   f"Resume with: {_resume_command(config_path, overrides)}", err=True)
+                   f"Resume with: {resume_command}", err=True)
         sys.exit(EXIT_INTERRUPTED)
     progress.close()
-    step = _global_step(estimator.model_dir)
-    loss = f", loss {hook.running_loss:.4g}" if hook.running_loss is not None else ""
-    latest = checkpoint_management.latest_checkpoint(estimator.model_dir)
-    click.echo(f"Trained to step {step}{loss}; checkpoint {latest}")
+    return (_global_step(estimator.model_dir), hook.running_loss,
+            checkpoint_management.latest_checkpoint(estimator.model_dir))
 
 
 def _global_step(model_dir) -> int:
@@ -211,6 +218,20 @@ def _json_ready(value):
               help="How to print the metrics.")
 def evaluate(config, config_path, overrides, checkpoint, output_format):
     """Evaluate the latest checkpoint of CONFIG's model_dir on data.eval and print the metrics."""
+    metrics = run_evaluate(config, config_path, checkpoint)
+    if output_format == "json":
+        click.echo(json.dumps(_json_ready(metrics), sort_keys=True))
+        return
+    click.echo(metrics_table(metrics))
+
+
+def metrics_table(metrics: dict) -> str:
+    width = max(len(k) for k in metrics)
+    return "\n".join(f"{key:<{width}}  {_format_metric(_json_ready(metrics[key]))}" for key in sorted(metrics))
+
+
+def run_evaluate(config, config_path: str, checkpoint=None) -> dict:
+    """Evaluate as `estflow evaluate` does: the metrics dict."""
     config_lib.require(config, "data.eval", "data.label")
     estimator, examples = _model(config, True, "eval")
     checkpoint = checkpoint or checkpoint_management.latest_checkpoint(estimator.model_dir)
@@ -223,12 +244,7 @@ def evaluate(config, config_path, overrides, checkpoint, output_format):
                                  steps=settings.steps, hooks=[CountHook(progress)], checkpoint_path=checkpoint,
                                  name=settings.name or None)
     progress.close()
-    if output_format == "json":
-        click.echo(json.dumps(_json_ready(metrics), sort_keys=True))
-        return
-    width = max(len(k) for k in metrics)
-    for key in sorted(metrics):
-        click.echo(f"{key:<{width}}  {_format_metric(_json_ready(metrics[key]))}")
+    return metrics
 
 
 def _flat_row(prediction: dict) -> dict:
@@ -272,21 +288,9 @@ def predict(config, config_path, overrides, inputs, output, output_format, check
     """Predict the examples of data.predict (or --input) with the latest checkpoint; CSV or JSON lines out."""
     if inputs:
         config.data.predict = [os.path.abspath(p) for p in inputs]
-    estimator, examples = _model(config, False, "predict")
-    checkpoint = checkpoint or checkpoint_management.latest_checkpoint(estimator.model_dir)
-    if not checkpoint:
-        raise DataError(f"no checkpoint in {estimator.model_dir}; run `estflow train {config_path}` first")
     fmt = _output_format(output, output_format)
-    progress = Progress("predict", examples.num_examples, unit="example")
-    predictions = estimator.predict(examples.input_fn(config.predict.batch_size, 1,
-                                                      compression=config.data.compression),
-                                    predict_keys=config.predict.keys or None, checkpoint_path=checkpoint)
-    rows = []
-    for prediction in predictions:
-        rows.append(_flat_row(prediction) if fmt == "csv" else _json_ready(prediction))
-        progress.update(len(rows))
-    progress.close()
-    text = _render(rows, fmt)
+    rows = run_predict(config, config_path, checkpoint)
+    text = _render([_flat_row(row) if fmt == "csv" else row for row in rows], fmt)
     if output == "-":
         click.echo(text, nl=False)
         return
@@ -295,6 +299,24 @@ def predict(config, config_path, overrides, inputs, output, output_format, check
         f.write(text)
     os.replace(f.name, output)
     click.echo(f"Wrote {len(rows)} predictions to {output}", err=True)
+
+
+def run_predict(config, config_path: str, checkpoint=None) -> list[dict]:
+    """Predict as `estflow predict` does: one JSON-ready dict per example."""
+    estimator, examples = _model(config, False, "predict")
+    checkpoint = checkpoint or checkpoint_management.latest_checkpoint(estimator.model_dir)
+    if not checkpoint:
+        raise DataError(f"no checkpoint in {estimator.model_dir}; run `estflow train {config_path}` first")
+    progress = Progress("predict", examples.num_examples, unit="example")
+    predictions = estimator.predict(examples.input_fn(config.predict.batch_size, 1,
+                                                      compression=config.data.compression),
+                                    predict_keys=config.predict.keys or None, checkpoint_path=checkpoint)
+    rows = []
+    for prediction in predictions:
+        rows.append(_json_ready(prediction))
+        progress.update(len(rows))
+    progress.close()
+    return rows
 
 
 def _render(rows: list, fmt: str) -> str:
@@ -308,6 +330,62 @@ def _render(rows: list, fmt: str) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
+
+
+# --- quickstart --------------------------------------------------------------------------
+
+QUICKSTART_FILES = ("data", "model", "export", "census.toml")
+
+
+@cli.command()
+@click.option("--dir", "folder", default="estflow-quickstart", show_default=True, type=click.Path(file_okay=False),
+              help="Where to write the data, config, model and export.")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier quickstart's files in --dir.")
+@click.option("--rows", default=4000, show_default=True, type=click.IntRange(min=100),
+              help="Training examples to generate (evaluation: a quarter as many).")
+@click.option("--epochs", default=3, show_default=True, type=click.IntRange(min=1), help="Passes over the data.")
+@click.option("--estimator", "factory", default="", metavar="MODULE:FUNCTION",
+              help="Train your own Estimator instead of the wide & deep DNNLinearCombinedClassifier.")
+@verbose_option
+def quickstart(folder, overwrite, rows, epochs, factory):
+    """The whole cycle on a built-in census-like dataset: data, train, evaluate, predict, export, serve.
+
+    Offline and in well under a minute: writes a synthetic table and a config to --dir, trains a wide & deep
+    model, evaluates it, predicts a few rows, and says where every file is and how to rerun each step.
+    """
+    folder = os.path.abspath(folder)
+    existing = [name for name in QUICKSTART_FILES if os.path.exists(os.path.join(folder, name))]
+    if existing and not overwrite:
+        raise click.UsageError(f"{folder} already holds a quickstart ({', '.join(existing)}); "
+                               f"pass --overwrite or another --dir")
+    for name in existing:
+        path = os.path.join(folder, name)
+        shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+    config_path = os.path.join(folder, "census.toml")
+    paths = quickstart_data.write_dataset(os.path.join(folder, "data"), rows, max(rows // 4, 50))
+    with open(config_path, "w") as f:
+        f.write(quickstart_data.config_text())
+    overrides = [f"train.epochs={epochs}"]
+    config = config_lib.load(config_path, overrides)
+    if factory:
+        config.estimator.factory, config.estimator.name = factory, ""
+    say = functools.partial(click.echo, err=False)
+    say(f"1. Data: {rows} training, {max(rows // 4, 50)} evaluation rows of a census-like table in "
+        f"{os.path.dirname(paths['train'])}")
+    say(f"2. Config: {config_path}")
+    step, loss, checkpoint = run_train(config, _resume_command(config_path, overrides))
+    say(f"3. Trained {config.estimator.name or config.estimator.factory} to step {step} "
+        f"(loss {loss:.4g}); checkpoint {checkpoint}")
+    metrics = run_evaluate(config, config_path)
+    say("4. Evaluated on data/eval.csv:")
+    say("   " + metrics_table(metrics).replace("\n", "\n   "))
+    predictions = run_predict(config, config_path)
+    say(f"5. Predicted data/predict.csv: {len(predictions)} rows, the first: {json.dumps(predictions[0])}")
+    say("\nRerun any step on these files:")
+    for command in ("train", "evaluate", "predict"):
+        say(f"   estflow {command} {config_path}")
+    say(f"   estflow inspect checkpoint {config.path(config.run.model_dir)}")
+    say(f"   estflow inspect events {config.path(config.run.model_dir)}")
 
 
 # --- inspect -----------------------------------------------------------------------------

@@ -2,12 +2,13 @@
 
 `ProgressHook` is a SessionRunHook: each step it fetches the global step and the loss the
 Estimator trains (the tensor its "loss" scalar summary reads), and shows the running loss,
-speed and ETA. Without a terminal (a pipe, a CI log) it writes one line about every tenth
-of the run instead, so logs stay readable.
+speed and ETA. Without a terminal (a pipe, a CI log) it writes a line at most every tenth
+of the run and every second, and always the last one, so logs stay readable.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 import time
@@ -17,6 +18,8 @@ from tqdm import tqdm
 from estflow.core.graph import GraphKeys, get_default_graph
 from estflow.hooks.session_run_hook import SessionRunArgs, SessionRunHook
 from estflow.training import training_util
+
+_LINE_SECONDS = 1.0  # without a terminal: at most a line a second (and the last one)
 
 
 def interactive(stream=None) -> bool:
@@ -51,6 +54,7 @@ class Progress:
         self.count = 0
         self.first: tuple[int, float] | None = None
         self._next_line = self._line_every()
+        self._last_line = -math.inf
         self.values: dict = {}
 
     def _line_every(self) -> int:
@@ -66,8 +70,10 @@ class Progress:
             if values:
                 self.bar.set_postfix({k: f"{v:.4g}" for k, v in values.items()}, refresh=False)
             self.bar.update(delta)
-        elif self.count >= self._next_line or (self.total and self.count >= self.total):
+        elif self.count >= self._next_line and (self.total is None or self.count >= self.total or (
+                time.monotonic() - self._last_line >= _LINE_SECONDS)):
             self._next_line = self.count + self._line_every()
+            self._last_line = time.monotonic()
             self.stream.write(self.line() + "\n")
             self.stream.flush()
 

@@ -20,7 +20,7 @@ def _files(folder):
 
 @pytest.mark.parametrize("command", [[], ["train"], ["evaluate"], ["predict"], ["inspect"], ["inspect", "checkpoint"],
                                      ["inspect", "events"], ["inspect", "tfrecord"], ["inspect", "saved-model"],
-                                     ])
+                                     ["quickstart"]])
 def test_help_everywhere(command):
     result = invoke(*command, "--help")
     assert result.exit_code == 0
