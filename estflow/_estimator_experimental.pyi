@@ -1,5 +1,8 @@
 """`tf.estimator.experimental`: early-stopping hooks (re-exports only)."""
 
+from estflow.estimators.dnn import dnn_logit_fn_builder as dnn_logit_fn_builder
+from estflow.estimators.linear import linear_logit_fn_builder as linear_logit_fn_builder
+from estflow.estimators.logit_fn import call_logit_fn as call_logit_fn
 from estflow.hooks.early_stopping import make_early_stopping_hook as make_early_stopping_hook
 from estflow.hooks.early_stopping import stop_if_higher_hook as stop_if_higher_hook
 from estflow.hooks.early_stopping import stop_if_lower_hook as stop_if_lower_hook

@@ -4,11 +4,25 @@ functions of `tf.estimator.inputs` and TF1's hooks
 
 from estflow import _estimator_experimental as experimental
 from estflow import _estimator_inputs as inputs
+from estflow.estimators.baseline import BaselineClassifier as BaselineClassifier
+from estflow.estimators.baseline import BaselineEstimator as BaselineEstimator
+from estflow.estimators.baseline import BaselineRegressor as BaselineRegressor
+from estflow.estimators.dnn import DNNClassifier as DNNClassifier
+from estflow.estimators.dnn import DNNEstimator as DNNEstimator
+from estflow.estimators.dnn import DNNRegressor as DNNRegressor
+from estflow.estimators.dnn_linear_combined import DNNLinearCombinedClassifier as DNNLinearCombinedClassifier
+from estflow.estimators.dnn_linear_combined import DNNLinearCombinedEstimator as DNNLinearCombinedEstimator
+from estflow.estimators.dnn_linear_combined import DNNLinearCombinedRegressor as DNNLinearCombinedRegressor
 from estflow.estimators.estimator import Estimator as Estimator
 from estflow.estimators.estimator import WarmStartSettings as WarmStartSettings
 from estflow.estimators.estimator import add_metrics as add_metrics
+from estflow.estimators.linear import LinearClassifier as LinearClassifier
+from estflow.estimators.linear import LinearEstimator as LinearEstimator
+from estflow.estimators.linear import LinearRegressor as LinearRegressor
 from estflow.estimators.mode_keys import ModeKeys as ModeKeys
 from estflow.estimators.model_fn import EstimatorSpec as EstimatorSpec
+from estflow.estimators.parsing_utils import classifier_parse_example_spec as classifier_parse_example_spec
+from estflow.estimators.parsing_utils import regressor_parse_example_spec as regressor_parse_example_spec
 from estflow.estimators.run_config import RunConfig as RunConfig
 from estflow.hooks.basic_session_run_hooks import CheckpointSaverHook as CheckpointSaverHook
 from estflow.hooks.basic_session_run_hooks import CheckpointSaverListener as CheckpointSaverListener
