@@ -140,7 +140,8 @@ def build_estimator(config: Config, columns: dict, factory_spec: str = "") -> Es
         raise ConfigError("no estimator: write estimator.name = \"DNNClassifier\" (or another canned estimator) "
                           "or estimator.factory = \"module:function\", or pass --estimator module:function")
     cls = canned_class(est.name)
-    kwargs = {k: v for k, v in columns.items() if k != "columns"}
+    accepted = inspect.signature(cls).parameters  # Baseline* take no feature columns
+    kwargs = {k: v for k, v in columns.items() if k != "columns" and k in accepted}
     try:
         return cls(**kwargs, config=config_run, **est.params)
     except TypeError as e:

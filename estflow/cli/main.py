@@ -343,7 +343,7 @@ QUICKSTART_FILES = ("data", "model", "export", "census.toml")
 @click.option("--overwrite", is_flag=True, help="Replace an earlier quickstart's files in --dir.")
 @click.option("--rows", default=4000, show_default=True, type=click.IntRange(min=100),
               help="Training examples to generate (evaluation: a quarter as many).")
-@click.option("--epochs", default=3, show_default=True, type=click.IntRange(min=1), help="Passes over the data.")
+@click.option("--epochs", default=5, show_default=True, type=click.IntRange(min=1), help="Passes over the data.")
 @click.option("--estimator", "factory", default="", metavar="MODULE:FUNCTION",
               help="Train your own Estimator instead of the wide & deep DNNLinearCombinedClassifier.")
 @verbose_option

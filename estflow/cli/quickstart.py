@@ -179,6 +179,7 @@ dnn_feature_columns = ["age", "education_num", "hours_per_week", "capital_gain",
 
 [estimator.params]
 dnn_hidden_units = [32, 16]
+dnn_optimizer = "Adam"
 
 [run]
 model_dir = "model"
@@ -188,7 +189,7 @@ log_step_count_steps = 1000
 
 [train]
 batch_size = 40
-epochs = 3
+epochs = 5
 
 [eval]
 batch_size = 500

@@ -181,3 +181,45 @@ def test_subprocess_end_to_end(project):
     assert code == 1 and err.strip().startswith("error: ") and len(err.strip().splitlines()) == 1
     code, out, err = run_estflow("train", "nope.toml", cwd=project)
     assert code == 2 and "config file nope.toml does not exist" in err
+
+
+CANNED = """
+[[features]]
+type = "indicator"
+source = "color"
+"""
+
+
+@pytest.mark.parametrize("name, extra", [
+    ("LinearClassifier", []),
+    ("DNNClassifier", ['estimator.feature_columns=["age", "color_indicator"]', "estimator.params.hidden_units=[4]",
+                       'estimator.params.optimizer="Adam"']),
+    ("DNNLinearCombinedClassifier", ['estimator.linear_feature_columns=["color"]',
+                                     'estimator.dnn_feature_columns=["age"]', "estimator.params.dnn_hidden_units=[4]"]),
+    ("LinearRegressor", []),
+    ("BaselineClassifier", []),
+])
+def test_canned_estimators_by_name(project, name, extra):
+    config = project / "config.toml"
+    config.write_text(config.read_text().replace('factory = "tests.cli.user_model:make_estimator"', "")
+                      .replace("learning_rate = 0.5", "") + CANNED)
+    sets = [arg for override in [f"estimator.name={name}", *extra] for arg in ("--set", override)]
+    result = invoke("train", config, *sets)
+    assert result.exit_code == 0, result.stderr
+    assert f"Training {name} on 100 examples" in result.stderr and "Trained to step 20" in result.stdout
+    metrics = json.loads(invoke("evaluate", config, "--format", "json", *sets).stdout)
+    assert metrics["global_step"] == 20
+    assert ("average_loss" in metrics) and (("accuracy" in metrics) == name.endswith("Classifier"))
+    rows = [json.loads(line) for line in invoke("predict", config, *sets).stdout.splitlines()]
+    assert len(rows) == 50
+    assert ("class_ids" if name.endswith("Classifier") else "predictions") in rows[0]
+
+
+def test_canned_params_errors_are_one_line(project):
+    config = project / "config.toml"
+    config.write_text(config.read_text().replace('factory = "tests.cli.user_model:make_estimator"',
+                                                 'name = "DNNClassifier"').replace("learning_rate = 0.5", ""))
+    result = invoke("train", config, "--set", "estimator.params.hidden_units=[]")
+    assert result.exit_code != 0 and len(result.stderr.strip().splitlines()) == 1
+    assert "hidden_units" in result.stderr
+    assert not (project / "model").exists()
