@@ -28,6 +28,7 @@ from estflow import metrics as metrics
 from estflow import nn as nn
 from estflow import python_io as python_io
 from estflow import random as random
+from estflow import saved_model as saved_model
 from estflow import sparse as sparse
 from estflow import strings as strings
 from estflow import summary as summary

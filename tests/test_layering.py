@@ -17,8 +17,8 @@ import pytest
 from estflow import _lazy
 
 ROOT = Path(__file__).resolve().parent.parent / "estflow"
-LAYERS = ["core", "library", "training", "data", "summary", "serving", "feature_columns", "hooks", "estimators",
-          "distribute", "cli"]
+LAYERS = ["core", "library", "training", "data", "summary", "serving", "model_server", "feature_columns", "hooks",
+          "estimators", "distribute", "cli"]
 
 
 def _module_name(path: Path, root: Path = ROOT) -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import os
 
-from google.protobuf import text_format
+from google.protobuf import any_pb2, text_format
 from google.protobuf.message import DecodeError
 
 from estflow.core import graph_io, op_def_io, registry
@@ -147,6 +147,8 @@ def _scoped_graph_def(graph_def, export_scope, clear_devices):
 def _kind_of(item) -> str:
     if isinstance(item, (str, bytes)):
         return "bytes_list"
+    if isinstance(item, any_pb2.Any):  # SavedModel assets (AssetFileDef packed in Any), as TF writes them
+        return "any_list"
     if isinstance(item, bool) or not isinstance(item, (int, float)):
         return "node_list"
     return "int64_list" if isinstance(item, int) else "float_list"
