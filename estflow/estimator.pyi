@@ -3,6 +3,7 @@ functions of `tf.estimator.inputs` and TF1's hooks
 (`tf.estimator.LoggingTensorHook` is `tf.train.LoggingTensorHook`)."""
 
 from estflow import _estimator_experimental as experimental
+from estflow import _estimator_export as export
 from estflow import _estimator_inputs as inputs
 from estflow.estimators.baseline import BaselineClassifier as BaselineClassifier
 from estflow.estimators.baseline import BaselineEstimator as BaselineEstimator
@@ -16,6 +17,10 @@ from estflow.estimators.dnn_linear_combined import DNNLinearCombinedRegressor as
 from estflow.estimators.estimator import Estimator as Estimator
 from estflow.estimators.estimator import WarmStartSettings as WarmStartSettings
 from estflow.estimators.estimator import add_metrics as add_metrics
+from estflow.estimators.exporter import BestExporter as BestExporter
+from estflow.estimators.exporter import Exporter as Exporter
+from estflow.estimators.exporter import FinalExporter as FinalExporter
+from estflow.estimators.exporter import LatestExporter as LatestExporter
 from estflow.estimators.linear import LinearClassifier as LinearClassifier
 from estflow.estimators.linear import LinearEstimator as LinearEstimator
 from estflow.estimators.linear import LinearRegressor as LinearRegressor

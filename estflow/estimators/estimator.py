@@ -41,6 +41,7 @@ from estflow.core.random_seed import set_random_seed
 from estflow.core.variables import global_variables, trainable_variables
 from estflow.data.dataset_ops import Dataset
 from estflow.data.iterator_ops import make_one_shot_iterator
+from estflow.estimators import export as export_lib
 from estflow.estimators.mode_keys import ModeKeys
 from estflow.estimators.model_fn import EstimatorSpec, check_spec
 from estflow.estimators.run_config import RunConfig
@@ -494,6 +495,19 @@ class Estimator:
                     length = _batch_length(batch)
                     for i in range(length):
                         yield {key: value[i] for key, value in batch.items()}
+
+    # --- export (the work is in estflow/estimators/export.py) ---------------------------
+    def export_saved_model(self, export_dir_base, serving_input_receiver_fn, assets_extra=None, as_text=False,
+                           checkpoint_path=None, experimental_mode=ModeKeys.PREDICT):
+        """Export the model as a SavedModel in `<export_dir_base>/<timestamp>/`; returns that path (bytes)."""
+        return export_lib.export_saved_model(self, export_dir_base, serving_input_receiver_fn, assets_extra,
+                                             as_text, checkpoint_path, experimental_mode)
+
+    def export_savedmodel(self, export_dir_base, serving_input_receiver_fn, assets_extra=None, as_text=False,
+                          checkpoint_path=None, strip_default_attrs=False):
+        """TF1's older `export_saved_model` (keeps default attrs unless `strip_default_attrs`)."""
+        return export_lib.export_savedmodel(self, export_dir_base, serving_input_receiver_fn, assets_extra,
+                                            as_text, checkpoint_path, strip_default_attrs)
 
 
 _ENDING_OPS = {"OneShotIterator", "Iterator", "IteratorV2", "IteratorGetNext", "MakeIterator",

@@ -30,6 +30,7 @@ class ExportOutput(abc.ABC):
     @abc.abstractmethod
     def as_signature_def(self, receiver_tensors):
         """The SignatureDef of this output, given the serving input receiver's {name: Tensor}."""
+        raise NotImplementedError
 
     def _check_output_key(self, key, error_label):
         if isinstance(key, tuple):  # multi-head models name outputs by tuples of head names

@@ -94,7 +94,7 @@ class SavedModelBuilder:
     """Builds a SavedModel: one set of variables, one or more MetaGraphDefs told apart by tags."""
 
     def __init__(self, export_dir):
-        self._export_dir = os.fspath(export_dir)
+        self._export_dir = os.fsdecode(export_dir)
         if os.path.exists(self._export_dir) and (not os.path.isdir(self._export_dir)
                                                  or os.listdir(self._export_dir)):
             raise AssertionError(f"Export directory already exists, and isn't empty. Please choose a different "

@@ -41,7 +41,7 @@ def parse_saved_model(export_dir) -> saved_model_pb2.SavedModel:
 
     OSError when neither file exists; DataLossError when the file doesn't parse or holds no MetaGraphDef.
     """
-    export_dir = os.fspath(export_dir)
+    export_dir = os.fsdecode(export_dir)
     path_pb = os.path.join(export_dir, constants.SAVED_MODEL_FILENAME_PB)
     path_pbtxt = os.path.join(export_dir, constants.SAVED_MODEL_FILENAME_PBTXT)
     saved_model = saved_model_pb2.SavedModel()
@@ -71,7 +71,7 @@ def parse_saved_model(export_dir) -> saved_model_pb2.SavedModel:
 
 def maybe_saved_model_directory(export_dir) -> bool:
     """Whether `export_dir` holds a saved_model.pb or saved_model.pbtxt."""
-    export_dir = os.fspath(export_dir)
+    export_dir = os.fsdecode(export_dir)
     return (os.path.isfile(os.path.join(export_dir, constants.SAVED_MODEL_FILENAME_PBTXT))
             or os.path.isfile(os.path.join(export_dir, constants.SAVED_MODEL_FILENAME_PB)))
 
@@ -80,7 +80,7 @@ contains_saved_model = maybe_saved_model_directory
 
 
 def get_variables_path(export_dir) -> str:
-    return os.path.join(os.fspath(export_dir), constants.VARIABLES_DIRECTORY, constants.VARIABLES_FILENAME)
+    return os.path.join(os.fsdecode(export_dir), constants.VARIABLES_DIRECTORY, constants.VARIABLES_FILENAME)
 
 
 def check_ops_registered(meta_graph_def, where: str = "") -> None:
@@ -113,7 +113,7 @@ def get_asset_tensors(export_dir, meta_graph_def_to_load, import_scope=None) -> 
                 raise errors.DataLossError(None, None, f"Collection {constants.ASSETS_KEY} holds a "
                                                        f"{packed.type_url}, not an AssetFileDef.")
             asset_protos.append(proto)
-    assets_dir = os.path.join(os.fspath(export_dir), constants.ASSETS_DIRECTORY)
+    assets_dir = os.path.join(os.fsdecode(export_dir), constants.ASSETS_DIRECTORY)
     out = {}
     for proto in asset_protos:
         name = proto.tensor_info.name
@@ -156,7 +156,7 @@ class SavedModelLoader:
     """Loads a SavedModel step by step (`load_graph`, `restore_variables`, `run_init_ops`) or at once (`load`)."""
 
     def __init__(self, export_dir):
-        self._export_dir = os.fspath(export_dir)
+        self._export_dir = os.fsdecode(export_dir)
         self._variables_path = get_variables_path(self._export_dir)
         self._saved_model = parse_saved_model(self._export_dir)
 
