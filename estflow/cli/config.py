@@ -122,8 +122,15 @@ class PredictConfig:
 
 
 @dataclass
+class ExportConfig:
+    """[export]: where `estflow export` writes SavedModels and what their serving input is."""
+    dir: str = "export"  # SavedModels go to <dir>/<timestamp>/
+    receiver: str = "raw"  # "raw": one input per feature (REST rows); "parsing": serialized tf.Example
+
+
+@dataclass
 class Config:
-    """The whole file: [data], [[features]], [estimator], [run], [train], [eval], [predict]."""
+    """The whole file: [data], [[features]], [estimator], [run], [train], [eval], [predict], [export]."""
     data: DataConfig = field(default_factory=DataConfig)
     features: list[dict[str, typing.Any]] = field(default_factory=list)
     estimator: EstimatorConfig = field(default_factory=EstimatorConfig)
@@ -131,6 +138,7 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     predict: PredictConfig = field(default_factory=PredictConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
     base_dir: str = field(default=".", repr=False, compare=False)  # relative paths are read from here
 
     def path(self, value: str) -> str:
@@ -333,6 +341,9 @@ def validate(config: Config) -> None:
             if value is not None and (value <= 0 if positive else value < 0):
                 raise ConfigError(f"{section}.{key} must be {'positive' if positive else 'non-negative'}, "
                                   f"got {value}")
+    if config.export.receiver not in ("raw", "parsing"):
+        raise ConfigError(f"export.receiver must be \"raw\" (one input per feature) or \"parsing\" "
+                          f"(serialized tf.Example), got {config.export.receiver!r}")
     if config.run.save_checkpoints_steps is not None and config.run.save_checkpoints_secs is not None:
         raise ConfigError("run.save_checkpoints_steps and run.save_checkpoints_secs are both set; keep one")
 

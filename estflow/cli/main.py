@@ -28,8 +28,10 @@ import traceback
 import click
 
 from estflow.cli import config as config_lib
+from estflow.cli import export as export_lib
 from estflow.cli import inspect_files
 from estflow.cli import quickstart as quickstart_data
+from estflow.cli import serve as serve_lib
 from estflow.cli.build import all_columns, build_estimator, feature_columns
 from estflow.cli.data import DataError, load_examples
 from estflow.cli.progress import CountHook, Progress, ProgressHook
@@ -332,9 +334,53 @@ def _render(rows: list, fmt: str) -> str:
     return out.getvalue()
 
 
+# --- export ------------------------------------------------------------------------------
+
+@cli.command("export")
+@config_options
+@click.option("--export-dir", default=None, help="Where SavedModels go, in <dir>/<timestamp>/ (default: export.dir).")
+@click.option("--receiver", type=click.Choice(["raw", "parsing"]), default=None,
+              help="Serving input: raw (one input per feature, for REST rows) or parsing (serialized tf.Example); "
+                   "default: export.receiver.")
+@click.option("--checkpoint", default=None, help="A checkpoint prefix to export (default: model_dir's latest).")
+def export_command(config, config_path, overrides, export_dir, receiver, checkpoint):
+    """Export the latest checkpoint of CONFIG's model as a SavedModel, for `estflow serve`."""
+    path = run_export(config, config_path, export_dir, receiver, checkpoint)
+    click.echo(path)
+
+
+def run_export(config, config_path: str, export_dir=None, receiver=None, checkpoint=None) -> str:
+    """Export as `estflow export` does: the new SavedModel's folder."""
+    config_lib.require(config, "run.model_dir")
+    columns = feature_columns(config)
+    estimator = build_estimator(config, columns)
+    checkpoint = checkpoint or checkpoint_management.latest_checkpoint(estimator.model_dir)
+    if not checkpoint:
+        raise DataError(f"no checkpoint in {estimator.model_dir}; run `estflow train {config_path}` first")
+    spec = make_parse_example_spec(all_columns(columns))
+    receiver_fn = export_lib.serving_input_receiver_fn(spec, receiver or config.export.receiver)
+    base = config.path(export_dir or config.export.dir) if not (export_dir and os.path.isabs(export_dir)) \
+        else export_dir
+    path = estimator.export_saved_model(base, receiver_fn, checkpoint_path=checkpoint)
+    return os.fsdecode(path)
+
+
+# --- serve -------------------------------------------------------------------------------
+
+@cli.command(add_help_option=False, context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                                      "help_option_names": []})
+@click.argument("flags", nargs=-1, type=click.UNPROCESSED)
+def serve(flags):
+    """Serve SavedModels over TensorFlow Serving's REST and gRPC APIs (TF Serving's flags; --help lists them).
+
+    estflow serve --model_name=census --model_base_path=export --rest_api_port=8501 --port=8500
+    """
+    sys.exit(serve_lib.run_server(list(flags)))
+
+
 # --- quickstart --------------------------------------------------------------------------
 
-QUICKSTART_FILES = ("data", "model", "export", "census.toml")
+QUICKSTART_FILES = ("data", "model", "export", "census.toml")  # what --overwrite replaces
 
 
 @cli.command()
@@ -351,7 +397,8 @@ def quickstart(folder, overwrite, rows, epochs, factory):
     """The whole cycle on a built-in census-like dataset: data, train, evaluate, predict, export, serve.
 
     Offline and in well under a minute: writes a synthetic table and a config to --dir, trains a wide & deep
-    model, evaluates it, predicts a few rows, and says where every file is and how to rerun each step.
+    model, evaluates it, predicts a few rows, exports a SavedModel, serves it on a free loopback port and
+    answers one REST request, then says where every file is and how to rerun each step.
     """
     folder = os.path.abspath(folder)
     existing = [name for name in QUICKSTART_FILES if os.path.exists(os.path.join(folder, name))]
@@ -381,11 +428,35 @@ def quickstart(folder, overwrite, rows, epochs, factory):
     say("   " + metrics_table(metrics).replace("\n", "\n   "))
     predictions = run_predict(config, config_path)
     say(f"5. Predicted data/predict.csv: {len(predictions)} rows, the first: {json.dumps(predictions[0])}")
+    export_dir = run_export(config, config_path)
+    say(f"6. Exported a SavedModel to {export_dir}")
+    instances = _rest_instances(paths["predict"], config, 2)
+    url, response = serve_lib.serve_once("census", os.path.dirname(export_dir), instances)
+    say(f"7. Served it on {url.split('/v1/')[0]} and POSTed {{\"instances\": [2 rows of data/predict.csv]}} to "
+        f"{url}:")
+    for index, prediction in enumerate(response.get("predictions", [])):
+        say(f"   row {index + 1}: {json.dumps(_headline(prediction))}")
     say("\nRerun any step on these files:")
-    for command in ("train", "evaluate", "predict"):
+    for command in ("train", "evaluate", "predict", "export"):
         say(f"   estflow {command} {config_path}")
+    say(f"   estflow serve --model_name=census --model_base_path={os.path.dirname(export_dir)} --rest_api_port=8501")
+    say(f"   estflow inspect saved-model {export_dir}")
     say(f"   estflow inspect checkpoint {config.path(config.run.model_dir)}")
     say(f"   estflow inspect events {config.path(config.run.model_dir)}")
+
+
+def _headline(prediction: dict) -> dict:
+    """The keys a reader looks at first (a classifier's class and probability), else all of them."""
+    keys = [k for k in ("classes", "logistic", "probabilities", "predictions") if k in prediction]
+    return {k: prediction[k] for k in keys} if keys else prediction
+
+
+def _rest_instances(path: str, config, count: int) -> list[dict]:
+    """The first `count` rows of a CSV as TF Serving REST instances, typed by data.types."""
+    convert = {"float": float, "int": int, "string": str}
+    with open(path, newline="") as f:
+        rows = [row for _, row in zip(range(count), csv.DictReader(f))]
+    return [{key: convert[config.data.types.get(key, "string")](value) for key, value in row.items()} for row in rows]
 
 
 # --- inspect -----------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import csv
 import json
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from estflow.cli import quickstart
@@ -47,8 +48,15 @@ def test_quickstart_end_to_end(tmp_path):
     assert _metric(out, "auc") > 0.85
     first = json.loads(out.split("the first: ")[1].splitlines()[0])
     assert {"logistic", "class_ids", "probabilities"} <= set(first)
+    assert f"6. Exported a SavedModel to {folder / 'export'}" in out
+    served = out.split("7. Served it on http://127.0.0.1:")[1].splitlines()
+    assert served[0].endswith("/v1/models/census:predict:")
+    row1 = json.loads(served[1].split("row 1: ")[1])
+    assert row1["classes"] == first["classes"] and row1["logistic"][0] == pytest.approx(first["logistic"][0], rel=1e-6)
     assert f"estflow train {folder / 'census.toml'}" in out
+    assert f"estflow serve --model_name=census --model_base_path={folder / 'export'}" in out
     assert (folder / "model" / "checkpoint").exists() and (folder / "data" / "eval.csv").exists()
+    assert len(list((folder / "export").iterdir())) == 1
 
     again = CliRunner().invoke(cli, ["quickstart", "--dir", str(folder)])
     assert again.exit_code == 2 and "already holds a quickstart" in again.stderr and "--overwrite" in again.stderr
@@ -66,6 +74,7 @@ def test_quickstart_with_a_users_estimator(tmp_path):
     assert _metric(result.stdout, "accuracy") > 0.83  # base rate about 0.78
 
 
+@pytest.mark.slow
 def test_quickstart_subprocess(tmp_path):
     code, out, err = run_estflow("quickstart", "--dir", "qs", "--rows", "400", "--epochs", "1", "--estimator", FACTORY,
                                  cwd=tmp_path)
