@@ -3,8 +3,8 @@
 Each function returns plain rows or text, so the command only formats them:
 checkpoint variables as `inspect_checkpoint` lists them, event-file scalars as a table,
 TFRecord `tf.train.Example`s as JSON, and SavedModel signatures in `saved_model_cli show
---all`'s layout (read from `saved_model.pb` itself; running a signature needs the
-SavedModel loader).
+--all`'s layout (read from `saved_model.pb` itself) and `saved_model_cli run`'s outputs of
+one signature (through the SavedModel loader).
 """
 
 from __future__ import annotations
@@ -15,9 +15,12 @@ import os
 import numpy as np
 
 from estflow.core import dtypes
+from estflow.core.graph import Graph
 from estflow.core.graph_io import make_ndarray
 from estflow.core.protos import example_pb2, saved_model_pb2, types_pb2
+from estflow.core.session import Session
 from estflow.data.tfrecord import tf_record_iterator
+from estflow.serving import loader
 from estflow.training import checkpoint_management
 from estflow.training.checkpoint_utils import NewCheckpointReader
 from estflow.training.summary_iterator import summary_iterator
@@ -190,3 +193,42 @@ def saved_model_show(path: str) -> str:
         lines.append(f"The MetaGraph with tag set {list(meta.meta_info_def.tags)} contains the following ops: "
                      f"{{{ops}}}")
     return "\n".join(lines) + "\n"
+
+
+def saved_model_run(path: str, signature: str, inputs: dict, tag_set: str = "serve") -> dict:
+    """Run one signature of a SavedModel on `inputs` ({input key: nested list}): {output key: array}.
+
+    As `saved_model_cli run --dir PATH --tag_set serve --signature_def NAME --input_exprs ...`.
+    """
+    tags = [t for t in tag_set.split(",") if t]
+    model = read_saved_model(path)
+    meta = next((m for m in model.meta_graphs if sorted(m.meta_info_def.tags) == sorted(tags)), None)
+    if meta is None:
+        raise InspectError(f"{path} has no MetaGraphDef with tag-set '{tag_set}'; it has "
+                           f"{', '.join(repr(','.join(m.meta_info_def.tags)) for m in model.meta_graphs)}")
+    if signature not in meta.signature_def:
+        raise InspectError(f"{path} has no signature_def {signature!r}; it has {', '.join(sorted(meta.signature_def))}")
+    definition = meta.signature_def[signature]
+    missing = sorted(set(definition.inputs) - set(inputs))
+    unknown = sorted(set(inputs) - set(definition.inputs))
+    if missing or unknown:
+        raise InspectError(f"signature_def {signature!r} takes inputs {', '.join(sorted(definition.inputs))}; "
+                           + (f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"))
+    graph = Graph()
+    with Session(graph=graph) as session:
+        loader.load(session, tags, path)
+        feeds = {}
+        for key, info in definition.inputs.items():
+            dtype = dtypes.as_dtype(info.dtype)
+            value = inputs[key]
+            feeds[info.name] = (np.array([v.encode() if isinstance(v, str) else v for v in _flat(value)],
+                                         dtype=object).reshape(np.shape(value)) if dtype == dtypes.string
+                                else np.asarray(value, dtype=dtype.as_numpy_dtype))
+        fetches = {key: info.name for key, info in definition.outputs.items()}
+        return session.run(fetches, feed_dict=feeds)
+
+
+def _flat(value):
+    if isinstance(value, list):
+        return [v for item in value for v in _flat(item)]
+    return [value]

@@ -526,10 +526,27 @@ def inspect_tfrecord(path, limit, compression):
 
 @inspect.command("saved-model")
 @click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.option("--run", "inputs", default=None, metavar="JSON",
+              help='Run a signature on these inputs instead, e.g. --run \'{"age": [39.0], "color": ["red"]}\' '
+                   "(as saved_model_cli run); prints its outputs as JSON.")
+@click.option("--signature-def", "signature", default="serving_default", show_default=True,
+              help="The signature --run runs.")
+@click.option("--tag-set", default="serve", show_default=True, help="The MetaGraphDef's tags, comma-separated.")
 @verbose_option
-def inspect_saved_model(path):
-    """Signatures of a SavedModel, in `saved_model_cli show --all`'s layout."""
-    click.echo(inspect_files.saved_model_show(path), nl=False)
+def inspect_saved_model(path, inputs, signature, tag_set):
+    """Signatures of a SavedModel, in `saved_model_cli show --all`'s layout; --run runs one on given inputs."""
+    if inputs is None:
+        click.echo(inspect_files.saved_model_show(path), nl=False)
+        return
+    try:
+        values = json.loads(inputs)
+    except json.JSONDecodeError as e:
+        raise config_lib.ConfigError(f"--run takes a JSON object of input lists, e.g. '{{\"age\": [39.0]}}': {e}") \
+            from None
+    if not isinstance(values, dict):
+        raise config_lib.ConfigError("--run takes a JSON object {input key: [values]}")
+    outputs = inspect_files.saved_model_run(path, signature, values, tag_set)
+    click.echo(json.dumps({key: _json_ready(value) for key, value in sorted(outputs.items())}))
 
 
 def main(argv=None) -> int:

@@ -127,3 +127,28 @@ def test_serve_subprocess_answers_rest_and_stops_on_sigint(trained):
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
+
+
+def test_inspect_saved_model_run_matches_local_predictions(trained):
+    export_dir = invoke("export", trained / "config.toml").stdout.strip()
+    local = json.loads(invoke("predict", trained / "config.toml").stdout.splitlines()[0])
+    age, color, _ = (trained / "eval.csv").read_text().splitlines()[1].split(",")
+    result = invoke("inspect", "saved-model", export_dir, "--run", json.dumps({"age": [float(age)], "color": [color]}))
+    assert result.exit_code == 0, result.stderr
+    outputs = json.loads(result.stdout)
+    assert set(outputs) == {"logistic", "class_ids"}
+    assert outputs["class_ids"] == [local["class_ids"]]
+    assert outputs["logistic"][0][0] == pytest.approx(local["logistic"][0], rel=1e-6)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--run", '{"age": [1.0]}'], "takes inputs age, color; missing color"),
+    (["--run", '{"age": [1.0], "color": ["red"], "zip": [1]}'], "unknown zip"),
+    (["--run", '{"age": [1.0], "color": ["red"]}', "--signature-def", "nope"], "has no signature_def 'nope'"),
+    (["--run", '{"age": [1.0], "color": ["red"]}', "--tag-set", "train"], "has no MetaGraphDef with tag-set 'train'"),
+    (["--run", "[1, 2"], "--run takes a JSON object"),
+])
+def test_inspect_saved_model_run_errors(trained, args, message):
+    export_dir = invoke("export", trained / "config.toml").stdout.strip()
+    result = invoke("inspect", "saved-model", export_dir, *args)
+    assert result.exit_code in (1, 2) and message in result.stderr and len(result.stderr.splitlines()) == 1
