@@ -37,6 +37,7 @@ from estflow.cli.data import DataError, load_examples
 from estflow.cli.progress import CountHook, Progress, ProgressHook
 from estflow.core import errors
 from estflow.feature_columns.input_layer import make_parse_example_spec
+from estflow.library.versions import ESTFLOW_VERSION
 from estflow.training import checkpoint_management
 from estflow.training.checkpoint_utils import load_variable
 
@@ -122,7 +123,7 @@ def config_options(fn):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @verbose_option
-@click.version_option(package_name="estflow", prog_name="estflow")
+@click.version_option(version=ESTFLOW_VERSION, prog_name="estflow")
 def cli():
     """estflow: train, evaluate, predict, export and serve TF1-style Estimators from a TOML config.
 

@@ -2,11 +2,14 @@
 
 import json
 import os
+import tomllib
 
 import pytest
 from click.testing import CliRunner
 
 from estflow.cli.main import cli, main
+from estflow.library.versions import ESTFLOW_VERSION
+from tests import REPO
 from tests.cli.conftest import run_estflow
 
 
@@ -224,3 +227,10 @@ def test_canned_params_errors_are_one_line(project):
     assert result.exit_code != 0 and len(result.stderr.strip().splitlines()) == 1
     assert "hidden_units" in result.stderr
     assert not (project / "model").exists()
+
+
+def test_version_and_the_console_script():
+    assert invoke("--version").stdout == f"estflow, version {ESTFLOW_VERSION}\n"
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    module, _, function = scripts["estflow"].partition(":")
+    assert (module, function) == ("estflow.cli.main", "main")
