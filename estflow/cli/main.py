@@ -428,7 +428,7 @@ def quickstart(folder, overwrite, rows, epochs, factory):
     say("4. Evaluated on data/eval.csv:")
     say("   " + metrics_table(metrics).replace("\n", "\n   "))
     predictions = run_predict(config, config_path)
-    say(f"5. Predicted data/predict.csv: {len(predictions)} rows, the first: {json.dumps(predictions[0])}")
+    say(f"5. Predicted data/predict.csv: {len(predictions)} rows, the first: {json.dumps(_headline(predictions[0]))}")
     export_dir = run_export(config, config_path)
     say(f"6. Exported a SavedModel to {export_dir}")
     instances = _rest_instances(paths["predict"], config, 2)

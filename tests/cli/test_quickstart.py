@@ -47,7 +47,7 @@ def test_quickstart_end_to_end(tmp_path):
     assert _metric(out, "accuracy") > _metric(out, "accuracy_baseline") + 0.05
     assert _metric(out, "auc") > 0.85
     first = json.loads(out.split("the first: ")[1].splitlines()[0])
-    assert {"logistic", "class_ids", "probabilities"} <= set(first)
+    assert set(first) == {"classes", "logistic", "probabilities"}
     assert f"6. Exported a SavedModel to {folder / 'export'}" in out
     served = out.split("7. Served it on http://127.0.0.1:")[1].splitlines()
     assert served[0].endswith("/v1/models/census:predict:")
