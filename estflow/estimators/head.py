@@ -84,7 +84,10 @@ class _Head:
         raise NotImplementedError
 
     def create_loss(self, features, mode, logits, labels) -> LossSpec:
-        """The `LossSpec` of `logits` against `labels` (framework code; users call create_estimator_spec)."""
+        """The `LossSpec` of `logits` against `labels` (framework code; users call create_estimator_spec).
+
+        The canned heads ignore `mode`, as TF1's do; it is there for heads whose loss depends on it.
+        """
         raise NotImplementedError
 
     def _predictions(self, logits):
@@ -108,8 +111,21 @@ class _Head:
         """The `EstimatorSpec` of this head for `mode`.
 
         TRAIN needs exactly one of `optimizer` (`minimize(loss, global_step)`) and `train_op_fn`
-        (loss -> train_op); `regularization_losses` are added to the training loss.
+        (loss -> train_op); `regularization_losses` are added to the training loss. The ops in
+        the UPDATE_OPS collection (batch norm's moving averages) run with the train_op.
         """
+
+        def make_train_op(loss):
+            train_op = _train_op(loss, optimizer, train_op_fn)
+            update_ops = get_collection(GraphKeys.UPDATE_OPS)
+            return control_flow_ops.group(train_op, *update_ops) if update_ops else train_op
+
+        return self._estimator_spec(features, mode, logits, labels, make_train_op, regularization_losses,
+                                    average_loss_summary=True)
+
+    def _estimator_spec(self, features, mode, logits, labels, make_train_op, regularization_losses,
+                        average_loss_summary):
+        """Predictions, then (not in PREDICT) the loss, then the metrics (EVAL) or train_op and summaries."""
         with name_scope(self._name, "head"):
             logits = checks.check_logits_final_dim(logits, self.logits_dimension)
             with name_scope(None, "predictions", [logits]):
@@ -132,20 +148,9 @@ class _Head:
                             regularization_loss, name=MetricKeys.LOSS_REGULARIZATION)
                 return EstimatorSpec(mode=ModeKeys.EVAL, predictions=predictions, loss=loss,
                                      eval_metric_ops=metric_ops)
-            if optimizer is not None:
-                if train_op_fn is not None:
-                    raise ValueError("train_op_fn and optimizer cannot both be set. Pass one of them.")
-                train_op = optimizer.minimize(loss, global_step=training_util.get_global_step())
-            elif train_op_fn is not None:
-                train_op = train_op_fn(loss)
-            else:
-                raise ValueError("train_op_fn and optimizer cannot both be None. In TRAIN mode pass "
-                                 "optimizer=tf.train.AdagradOptimizer(...) or train_op_fn=lambda loss: ...")
-            update_ops = get_collection(GraphKeys.UPDATE_OPS)
-            if update_ops:
-                train_op = control_flow_ops.group(train_op, *update_ops)
+            train_op = make_train_op(loss)
             mean_loss = None
-            if self._loss_reduction == Reduction.SUM:
+            if average_loss_summary and self._loss_reduction == Reduction.SUM:
                 example_weight_sum = reduction_ops.reduce_sum(
                     loss_spec.weights * fill_ops.ones_like(loss_spec.unreduced_loss))
                 mean_loss = math_ops.div(loss_spec.training_loss, example_weight_sum)
@@ -155,6 +160,18 @@ class _Head:
         if regularization_loss is not None:
             summary_lib.scalar(summary_key(self._name, MetricKeys.LOSS_REGULARIZATION), regularization_loss)
         return EstimatorSpec(mode=ModeKeys.TRAIN, predictions=predictions, loss=loss, train_op=train_op)
+
+
+def _train_op(loss, optimizer, train_op_fn):
+    """`optimizer.minimize(loss, global_step)` or `train_op_fn(loss)`: exactly one of them is given."""
+    if optimizer is not None:
+        if train_op_fn is not None:
+            raise ValueError("train_op_fn and optimizer cannot both be set. Pass one of them.")
+        return optimizer.minimize(loss, global_step=training_util.get_global_step())
+    if train_op_fn is not None:
+        return train_op_fn(loss)
+    raise ValueError("train_op_fn and optimizer cannot both be None. In TRAIN mode pass "
+                     "optimizer=tf.train.AdagradOptimizer(...) or train_op_fn=lambda loss: ...")
 
 
 # ---- classification helpers ------------------------------------------------------------------------

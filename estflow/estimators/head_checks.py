@@ -171,6 +171,21 @@ def get_weights_and_check_match_logits(features, weight_column, logits: Tensor, 
             return array_ops.identity(weights, name=scope)
 
 
+def _checked(ok: Tensor, value: Tensor, failure_data, name: str) -> Tensor:
+    """`value` when `ok` holds; otherwise an Assert fails the step with `failure_data()`.
+
+    The data naming the culprits (a boolean_mask of the labels) is built inside the untaken
+    branch of a cond, so a passing step pays only for the comparison, not for the message.
+    """
+
+    def fail():
+        check = control_flow_ops.Assert(ok, failure_data(), summarize=10, name=name)
+        with control_dependencies([check]):
+            return array_ops.identity(value)
+
+    return control_flow_ops.cond(ok, lambda: array_ops.identity(value), fail, name=f"{name}_cond")
+
+
 def assert_label_ids_in_range(label_ids: Tensor, n_classes: int, raw_labels: Tensor | None = None) -> Tensor:
     """`label_ids`, read only after checking each lies in [0, n_classes).
 
@@ -178,30 +193,22 @@ def assert_label_ids_in_range(label_ids: Tensor, n_classes: int, raw_labels: Ten
     strings a vocabulary lookup mapped to -1) a negative id means "not in label_vocabulary".
     """
     with name_scope(None, "assert_range", [label_ids]):
-        top = cast_ops.cast(n_classes - 1, label_ids.dtype)
-        too_big = comparison_ops.greater(label_ids, top)
-        negative = comparison_ops.less(label_ids, cast_ops.cast(0, label_ids.dtype))
-        checks = [control_flow_ops.Assert(
-            unary_ops.logical_not(reduction_ops.reduce_any(too_big)),
-            [f"Label IDs must < n_classes (n_classes={n_classes}), but these labels are >= {n_classes}:",
-             gather_ops.boolean_mask(label_ids, too_big),
-             f"Suggested Fix: set n_classes to more than the largest label id, or map your labels into "
-             f"[0, {n_classes}) in your input_fn."], summarize=10, name="assert_less_equal")]
+        zero, top = cast_ops.cast(0, label_ids.dtype), cast_ops.cast(n_classes - 1, label_ids.dtype)
         if raw_labels is not None:
-            checks.append(control_flow_ops.Assert(
-                unary_ops.logical_not(reduction_ops.reduce_any(negative)),
-                ["Labels must be in label_vocabulary; these labels are not:",
-                 gather_ops.boolean_mask(raw_labels, negative),
-                 "Suggested Fix: add them to label_vocabulary, or fix the label values in your input_fn."],
-                summarize=10, name="assert_in_vocabulary"))
-        else:
-            checks.append(control_flow_ops.Assert(
-                unary_ops.logical_not(reduction_ops.reduce_any(negative)),
-                ["Label IDs must >= 0, but these labels are negative:", gather_ops.boolean_mask(label_ids, negative),
-                 f"Suggested Fix: map your labels into [0, {n_classes}) in your input_fn."],
-                summarize=10, name="assert_non_negative"))
-        with control_dependencies(checks):
-            return array_ops.identity(label_ids)
+            missing = comparison_ops.less(label_ids, zero)
+            label_ids = _checked(unary_ops.logical_not(reduction_ops.reduce_any(missing)), label_ids, lambda: [
+                "Labels must be in label_vocabulary; these labels are not:",
+                gather_ops.boolean_mask(raw_labels, missing),
+                "Suggested Fix: add them to label_vocabulary, or fix the label values in your input_fn."],
+                name="assert_in_vocabulary")
+        outside = comparison_ops.logical_or(comparison_ops.greater(label_ids, top),
+                                            comparison_ops.less(label_ids, zero))
+        ok = unary_ops.logical_not(reduction_ops.reduce_any(outside))
+        return _checked(ok, label_ids, lambda: [
+            f"Label IDs must < n_classes (n_classes={n_classes}), but these labels are outside [0, {n_classes}):",
+            gather_ops.boolean_mask(label_ids, outside),
+            f"Suggested Fix: set n_classes to more than the largest label id, or map your labels into "
+            f"[0, {n_classes}) in your input_fn."], name="assert_less_equal")
 
 
 def call_loss_fn(loss_fn, labels: Tensor, logits: Tensor, features, expected_loss_dim=1) -> Tensor:
@@ -230,12 +237,9 @@ def assert_in_unit_interval(labels: Tensor) -> Tensor:
     with name_scope(None, "labels", [labels]):
         outside = comparison_ops.logical_or(comparison_ops.less(labels, cast_ops.cast(0.0, labels.dtype)),
                                             comparison_ops.greater(labels, cast_ops.cast(1.0, labels.dtype)))
-        check = control_flow_ops.Assert(
-            unary_ops.logical_not(reduction_ops.reduce_any(outside)),
-            ["Labels must be in range [0, 1]; these labels are not:", gather_ops.boolean_mask(labels, outside),
-             "Suggested Fix: scale the labels into [0, 1] in your input_fn."], summarize=10, name="assert_range")
-        with control_dependencies([check]):
-            return array_ops.identity(labels)
+        return _checked(unary_ops.logical_not(reduction_ops.reduce_any(outside)), labels, lambda: [
+            "Labels must be in range [0, 1]; these labels are not:", gather_ops.boolean_mask(labels, outside),
+            "Suggested Fix: scale the labels into [0, 1] in your input_fn."], name="assert_range")
 
 
 def assert_multi_hot(labels: Tensor) -> Tensor:
@@ -243,11 +247,8 @@ def assert_multi_hot(labels: Tensor) -> Tensor:
     with name_scope(None, "assert_range", [labels]):
         zero, one = cast_ops.cast(0, labels.dtype), cast_ops.cast(1, labels.dtype)
         bad = comparison_ops.logical_and(comparison_ops.not_equal(labels, zero), comparison_ops.not_equal(labels, one))
-        check = control_flow_ops.Assert(
-            unary_ops.logical_not(reduction_ops.reduce_any(bad)),
-            ["labels must be an integer indicator Tensor with values in [0, 1]; got these values:",
-             gather_ops.boolean_mask(labels, bad),
-             "Suggested Fix: feed multi-hot labels (1 where the class applies), or a SparseTensor of class ids."],
-            summarize=10, name="assert_multi_hot")
-        with control_dependencies([check]):
-            return array_ops.identity(labels)
+        return _checked(unary_ops.logical_not(reduction_ops.reduce_any(bad)), labels, lambda: [
+            "labels must be an integer indicator Tensor with values in [0, 1]; got these values:",
+            gather_ops.boolean_mask(labels, bad),
+            "Suggested Fix: feed multi-hot labels (1 where the class applies), or a SparseTensor of class ids."],
+            name="assert_multi_hot")

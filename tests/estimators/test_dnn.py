@@ -118,20 +118,6 @@ def test_layer_summaries_are_tf1s(g):
                     "dnn/dnn/logits/activation", "dnn/dnn/logits/fraction_of_zero_values"]
 
 
-def test_call_logit_fn_passes_the_declared_arguments(g):
-    seen = {}
-
-    def logit_fn(features, mode, params):
-        seen.update(mode=mode, params=params)
-        return features["x"]
-
-    x = tf.constant([[1.0]])
-    out = tf.estimator.experimental.call_logit_fn(logit_fn, {"x": x}, "train", {"p": 1}, None)
-    assert out is x and seen == {"mode": "train", "params": {"p": 1}}
-    with pytest.raises(ValueError, match="logit_fn should return a Tensor or a dictionary"):
-        tf.estimator.experimental.call_logit_fn(lambda features: 3, {}, "train", None, None)
-
-
 @pytest.mark.parametrize("hidden_units, match", [
     ([], "hidden_units is empty"),
     (None, "hidden_units must be a list"),

@@ -130,3 +130,46 @@ def test_warm_start(tmp_path):
     est.train(cc.input_fn(features, labels), steps=1)
     for name in ("linear/linear_model/color/weights", "dnn/hiddenlayer_0/kernel"):
         np.testing.assert_allclose(est.get_variable_value(name), source.get_variable_value(name))
+
+
+_TF_PREDICTS = r"""
+import json, sys
+import numpy as np
+import tensorflow.compat.v1 as tf
+tf.disable_v2_behavior()
+model_dir, data = sys.argv[1], np.load(sys.argv[2], allow_pickle=True)
+fc = tf.feature_column
+color = fc.categorical_column_with_vocabulary_list("color", ["red", "green", "blue"])
+city = fc.categorical_column_with_hash_bucket("city", 10)
+wide = [color, city, fc.crossed_column([color, "city"], 20)]
+deep = [fc.numeric_column("x", shape=(2,)), fc.embedding_column(city, 3), fc.indicator_column(color)]
+est = tf.estimator.DNNLinearCombinedClassifier(model_dir=model_dir, linear_feature_columns=wide,
+                                               dnn_feature_columns=deep, dnn_hidden_units=[5, 4], n_classes=3)
+features = {k: data[k] for k in ("x", "color", "city")}
+input_fn = lambda: tf.data.Dataset.from_tensor_slices(features).batch(8)
+probabilities = [p["probabilities"].tolist() for p in est.predict(input_fn)]
+print(json.dumps({"probabilities": probabilities, "variables": sorted(est.get_variable_names())}))
+"""
+
+
+@pytest.mark.interop
+def test_real_tensorflow_predicts_from_an_estflow_model_dir(tmp_path, tf_python):
+    # The same estimator in TF 1.x restores estflow's checkpoint by TF1's variable names and predicts the same.
+    from tests.interop import run_tensorflow  # the interop helper runs only with real TensorFlow present
+
+    fc = tf.feature_column
+    color = fc.categorical_column_with_vocabulary_list("color", cc.COLORS)
+    city = fc.categorical_column_with_hash_bucket("city", 10)
+    wide = [color, city, fc.crossed_column([color, "city"], 20)]
+    deep = [fc.numeric_column("x", shape=(2,)), fc.embedding_column(city, 3), fc.indicator_column(color)]
+    features, labels = cc.data("multi", n=40)
+    features = {"x": features["x"], "color": features["color"],
+                "city": np.array([f"c{i % 7}".encode() for i in range(40)], dtype=object)}
+    est = tf.estimator.DNNLinearCombinedClassifier(model_dir=str(tmp_path / "model"), linear_feature_columns=wide,
+                                                   dnn_feature_columns=deep, dnn_hidden_units=[5, 4], n_classes=3)
+    est.train(cc.input_fn(features, labels, batch=8), steps=20)
+    ours = [p["probabilities"] for p in est.predict(cc.predict_fn(features, batch=8))]
+    np.savez(tmp_path / "data.npz", **features)
+    theirs = run_tensorflow(tf_python, _TF_PREDICTS, tmp_path / "model", tmp_path / "data.npz")
+    assert theirs["variables"] == est.get_variable_names()
+    np.testing.assert_allclose(np.array(theirs["probabilities"]), np.array(ours), rtol=1e-5, atol=1e-6)

@@ -254,16 +254,47 @@ def test_warm_start_settings_choose_variables(tmp_path):
     assert np.abs(est.get_variable_value("linear/linear_model/x/weights")).max() < 1e-20  # zeros, not warm-started
 
 
-def test_parse_example_specs():
-    x, color = cc.columns()
-    spec = tf.estimator.classifier_parse_example_spec([x, color], label_key="y", label_dtype=tf.string,
-                                                       weight_column="w")
-    assert set(spec) == {"x", "color", "y", "w"}
-    assert spec["y"] == tf.io.FixedLenFeature((1,), tf.string)
-    assert spec["w"] == tf.io.FixedLenFeature((1,), tf.float32)
-    spec = tf.estimator.regressor_parse_example_spec([x], label_key="price", label_dimension=2)
-    assert spec["price"] == tf.io.FixedLenFeature((2,), tf.float32)
-    with pytest.raises(ValueError, match="label should not be used as feature"):
-        tf.estimator.classifier_parse_example_spec([x], label_key="x")
-    with pytest.raises(ValueError, match="weight_column should not be used as feature"):
-        tf.estimator.classifier_parse_example_spec([x], label_key="y", weight_column="x")
+def test_optimizer_none_uses_the_column_count_rule(tmp_path):
+    features, labels = cc.data("binary")
+    est = tf.estimator.LinearClassifier(list(cc.columns()), model_dir=str(tmp_path), optimizer=None)
+    est.train(cc.input_fn(features, labels), steps=2)
+    assert "linear/linear_model/x/weights/Ftrl" in est.get_variable_names()
+
+
+_TF_SERVES = r"""
+import json, sys
+import numpy as np
+import tensorflow.compat.v1 as tf
+tf.disable_v2_behavior()
+export_dir, data = sys.argv[1], np.load(sys.argv[2], allow_pickle=True)
+examples = []
+for x, color in zip(data["x"], data["color"]):
+    feature = {"x": tf.train.Feature(float_list=tf.train.FloatList(value=[float(x[0])])),
+               "color": tf.train.Feature(bytes_list=tf.train.BytesList(value=[color]))}
+    examples.append(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+with tf.Session(graph=tf.Graph()) as sess:
+    meta = tf.saved_model.loader.load(sess, ["serve"], export_dir)
+    signature = meta.signature_def["predict"]
+    out = sess.run(signature.outputs["probabilities"].name, {signature.inputs["examples"].name: examples})
+print(json.dumps({"signatures": sorted(meta.signature_def), "probabilities": out.tolist()}))
+"""
+
+
+@pytest.mark.interop
+def test_real_tensorflow_serves_an_exported_linear_classifier(tmp_path, tf_python):
+    from tests.interop import run_tensorflow  # the interop helper runs only with real TensorFlow present
+
+    columns = [tf.feature_column.numeric_column("x"),
+               tf.feature_column.categorical_column_with_vocabulary_list("color", cc.COLORS)]
+    features, labels = cc.data("binary", n=32)
+    features = {"x": features["x"][:, :1], "color": features["color"]}
+    est = tf.estimator.LinearClassifier(columns, model_dir=str(tmp_path / "model"))
+    est.train(cc.input_fn(features, labels, batch=16), steps=9)
+    spec = tf.feature_column.make_parse_example_spec(columns)
+    export_dir = est.export_saved_model(str(tmp_path / "export"),
+                                        tf.estimator.export.build_parsing_serving_input_receiver_fn(spec))
+    ours = [p["probabilities"] for p in est.predict(cc.predict_fn(features, batch=16))]
+    np.savez(tmp_path / "data.npz", **features)
+    theirs = run_tensorflow(tf_python, _TF_SERVES, export_dir.decode(), tmp_path / "data.npz")
+    assert theirs["signatures"] == ["classification", "predict", "regression", "serving_default"]  # golden's
+    np.testing.assert_allclose(np.array(theirs["probabilities"]), np.array(ours), rtol=1e-5, atol=1e-6)
