@@ -2,5 +2,6 @@
 
 from estflow.contrib import estimator as estimator
 from estflow.contrib import lookup as lookup
+from estflow.contrib import predictor as predictor
 
-__all__ = ["estimator", "lookup"]
+__all__ = ["estimator", "lookup", "predictor"]

@@ -28,6 +28,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     parsing_ops,
     random_ops,
     reduction_ops,
+    resource_variable_ops,
     segment_ops,
     slicing_ops,
     sparse_concat_ops,

@@ -625,6 +625,20 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'float', 'int64', 'string',
         ),
     },
+    'ParseExampleV2': {
+        'Tdense': (
+            'float', 'int64', 'string',
+        ),
+        'sparse_types': (
+            'float', 'int64', 'string',
+        ),
+        'ragged_value_types': (
+            'float', 'int64', 'string',
+        ),
+        'ragged_split_types': (
+            'int32', 'int64',
+        ),
+    },
     'ParseSingleExample': {
         'sparse_types': (
             'float', 'int64', 'string',
@@ -732,6 +746,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     },
     'Reshape': {
         'Tshape': (
+            'int32', 'int64',
+        ),
+    },
+    'ResourceGather': {
+        'Tindices': (
             'int32', 'int64',
         ),
     },

@@ -17,6 +17,7 @@ import binascii
 import json
 
 import numpy as np
+import orjson
 
 from estflow.core import dtypes as _dtypes
 from estflow.core.protos import example_pb2, feature_pb2
@@ -41,9 +42,12 @@ def _invalid(message: str) -> errors.ServingError:
 def loads(body: bytes):
     """The request's JSON document; a parse error is INVALID_ARGUMENT, as TF Serving's."""
     try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise _invalid(f"JSON Parse error: {e}") from None
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        try:  # NaN and Infinity literals, which TF Serving's parser reads too
+            doc = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise _invalid(f"JSON Parse error: {e}") from None
     if not isinstance(doc, dict):
         raise _invalid("JSON Value: the request body must be a JSON object.")
     return doc
@@ -203,10 +207,16 @@ _B64 = np.frompyfunc(_b64_of, 1, 1)
 _UTF8 = np.frompyfunc(_utf8_of, 1, 1)
 
 
-def jsonable(arr: np.ndarray, alias: str):
-    """An output array as JSON values: numbers, bools, strings, {"b64"} for `*_bytes` aliases."""
+def jsonable(arr: np.ndarray, alias: str, native: bool = False):
+    """An output array as JSON values: numbers, bools, strings, {"b64"} for `*_bytes` aliases.
+
+    `native`: numeric arrays stay arrays (C-contiguous) for orjson to write, which writes
+    float32 by its shortest decimal too.
+    """
     arr = np.asarray(arr)
     kind = arr.dtype.kind
+    if native and (kind in "iub" or (kind == "f" and arr.dtype.itemsize >= 4)):
+        return np.ascontiguousarray(arr)
     if kind == "f":
         if arr.dtype.itemsize <= 4:
             return _float32_list(arr)
@@ -222,13 +232,13 @@ def jsonable(arr: np.ndarray, alias: str):
     raise errors.ServingError(errors.INTERNAL, f"Tensor name: {alias}: unsupported output dtype {arr.dtype}.")
 
 
-def predict_response(outputs: dict, fmt: str) -> dict:
+def predict_response(outputs: dict, fmt: str, native: bool = False) -> dict:
     """The response document for predict outputs {alias: array}, in the request's format."""
     if fmt == COLUMNAR:
         if len(outputs) == 1:
             (alias, arr), = outputs.items()
-            return {"outputs": jsonable(arr, alias)}
-        return {"outputs": {k: jsonable(v, k) for k, v in outputs.items()}}
+            return {"outputs": jsonable(arr, alias, native)}
+        return {"outputs": {k: jsonable(v, k, native) for k, v in outputs.items()}}
     batch = None
     for alias, arr in outputs.items():
         if np.ndim(arr) == 0:
@@ -240,13 +250,24 @@ def predict_response(outputs: dict, fmt: str) -> dict:
             raise _invalid(f"Tensor name: {alias} has inconsistent batch size: {arr.shape[0]} expecting: {batch}")
     if len(outputs) == 1:
         (alias, arr), = outputs.items()
-        return {"predictions": jsonable(arr, alias)}
-    columns = {k: jsonable(v, k) for k, v in outputs.items()}
+        return {"predictions": jsonable(arr, alias, native)}
+    columns = {k: jsonable(v, k, native) for k, v in outputs.items()}
     return {"predictions": [{k: col[i] for k, col in columns.items()} for i in range(batch or 0)]}
 
 
+def predict_response_bytes(outputs: dict, fmt: str) -> bytes:
+    """The response body: written by orjson, or by `json` when a float is NaN or infinite (orjson writes null)."""
+    finite = all(np.isfinite(a).all() for a in outputs.values() if a.dtype.kind == "f")
+    if finite:
+        return orjson.dumps(predict_response(outputs, fmt, native=True), option=orjson.OPT_SERIALIZE_NUMPY)
+    return json.dumps(predict_response(outputs, fmt), separators=(",", ":")).encode("utf-8")
+
+
 def dumps(doc) -> bytes:
-    return json.dumps(doc, separators=(",", ":")).encode("utf-8")
+    try:
+        return orjson.dumps(doc)
+    except (TypeError, ValueError):
+        return json.dumps(doc, separators=(",", ":")).encode("utf-8")
 
 
 def error_body(message: str) -> bytes:

@@ -7,7 +7,8 @@ version is loaded (and warmed up) on a loader thread while the old ones keep ser
 takes traffic once AVAILABLE, and only then are versions no longer aspired unloaded, each
 after the requests it is running finish (TF Serving's availability-preserving policy). A
 version that fails to load ends in state END with its error in the model status, and the
-versions already serving stay.
+versions already serving stay; its load is tried again at later polls, at most
+`max_num_load_retries` times, `load_retry_interval` apart (TF Serving's defaults: 5, 60 s).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from google.protobuf import text_format
@@ -32,13 +34,15 @@ _log = logging.getLogger("estflow.model_server")
 class VersionState:
     """What the manager knows of one version: its state, its load error, its servable once loaded."""
 
-    __slots__ = ("version", "state", "error", "servable")
+    __slots__ = ("version", "state", "error", "servable", "attempts", "failed_at")
 
     def __init__(self, version: int):
         self.version = version
         self.state = START
         self.error: errors.ServingError | None = None
         self.servable = None
+        self.attempts = 0
+        self.failed_at = 0.0
 
 
 class _Model:
@@ -101,11 +105,14 @@ class ServableManager:
     """
 
     def __init__(self, config: model_server_config_pb2.ModelServerConfig, poll_wait_seconds: float = 1.0,
-                 loader=None, batcher_factory=None, num_load_threads: int = 2, enable_warmup: bool = True):
+                 loader=None, batcher_factory=None, num_load_threads: int = 2, enable_warmup: bool = True,
+                 max_num_load_retries: int = 5, load_retry_interval_seconds: float = 60.0):
         self._loader = loader or load_servable
         self._batcher_factory = batcher_factory
         self._poll_wait = poll_wait_seconds
         self._enable_warmup = enable_warmup
+        self._max_retries = max_num_load_retries
+        self._retry_interval = load_retry_interval_seconds
         self._lock = threading.RLock()
         self._models: dict[str, _Model] = {}
         self._pool = ThreadPoolExecutor(max_workers=num_load_threads, thread_name_prefix="servable-loader")
@@ -160,11 +167,16 @@ class ServableManager:
         aspired = set(aspired_versions(model.config, found))
         to_unload = []
         with self._lock:
+            now = time.monotonic()
             for v in sorted(aspired):
                 vs = model.versions.get(v)
-                if vs is None or (vs.state == END and vs.error is None):
-                    vs = model.versions[v] = VersionState(v)
+                retry = (vs is not None and vs.state == END and vs.error is not None
+                         and vs.attempts <= self._max_retries and now - vs.failed_at >= self._retry_interval)
+                if vs is None or (vs.state == END and vs.error is None) or retry:
+                    if not retry:
+                        vs = model.versions[v] = VersionState(v)
                     vs.state = LOADING
+                    vs.attempts += 1
                     self._loads_pending += 1
                     self._pool.submit(self._load, model, vs)
             settled = all(model.versions[v].state in (AVAILABLE, END) for v in aspired)
@@ -203,11 +215,13 @@ class ServableManager:
             with self._lock:
                 vs.error = errors.ServingError(err.code, err.message)
                 vs.state = END
+                vs.failed_at = time.monotonic()
             return False
         with self._lock:
             stale = self._models.get(name) is not model or self._stop.is_set()
             if not stale:
                 vs.servable = servable
+                vs.error = None  # a retry that succeeded
                 vs.state = AVAILABLE
                 model.available[vs.version] = servable
                 model.latest = model.available[max(model.available)]
@@ -309,6 +323,8 @@ class ServableManager:
                 states = [model.versions[version]]
             else:
                 states = sorted(model.versions.values(), key=lambda s: -s.version)
+                if not states:
+                    raise errors.ServingError(errors.NOT_FOUND, f"Could not find any versions of model {name}")
             out = []
             for vs in states:
                 status = get_model_status_pb2.ModelVersionStatus(version=vs.version, state=vs.state)

@@ -11,6 +11,7 @@ so an unload waits for them before the session is closed.
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future
 
 import numpy as np
@@ -142,6 +143,7 @@ class Servable:
         self.meta_graph_def = meta_graph_def
         self.signatures = {key: Signature(graph, key, sig) for key, sig in meta_graph_def.signature_def.items()}
         self._fetch_cache: dict = {}
+        self.recent_run_seconds: float | None = None  # a moving average of run_direct's time; None: never run
         self._batcher = None
         self._executor = None
         self._inflight = 0
@@ -165,6 +167,10 @@ class Servable:
 
     def set_batcher(self, batcher) -> None:
         self._batcher = batcher
+
+    @property
+    def batching(self) -> bool:
+        return self._batcher is not None
 
     def acquire(self) -> bool:
         with self._cv:
@@ -206,10 +212,14 @@ class Servable:
             fetches = [sig.outputs[a] for a in fetch_aliases]
             self._fetch_cache[(signature_key, fetch_aliases)] = fetches
         feed_dict = {sig.inputs[alias].tensor: arr for alias, arr in feeds.items()}
+        start = time.perf_counter()
         try:
             values = self.session.run(fetches, feed_dict=feed_dict)
         except BaseException as e:  # noqa: BLE001 - reported with its TF error code
             raise errors.from_exception(e) from None
+        took = time.perf_counter() - start
+        last = self.recent_run_seconds
+        self.recent_run_seconds = took if last is None else 0.8 * last + 0.2 * took
         return dict(zip(fetch_aliases, (np.asarray(v) for v in values)))
 
     def submit(self, signature_key: str, feeds: dict, fetch_aliases: tuple, executor=None) -> Future:

@@ -52,6 +52,9 @@ class ServerOptions:
     monitoring_config_file: str = ""
     enable_model_warmup: bool = True
     num_load_threads: int = 0  # 0: 2 loader threads
+    max_num_load_retries: int = 5
+    load_retry_interval_micros: int = 60_000_000
+    grpc_socket_path: str = ""  # also serve gRPC on this UNIX socket
     host: str = "0.0.0.0"
     max_request_bytes: int = 64 << 20  # REST bodies and gRPC messages, larger ones are refused
     shutdown_grace_seconds: float = 30.0
@@ -109,15 +112,21 @@ class ModelServer:
         self.manager = ServableManager(opts.model_server_config(), poll_wait_seconds=opts.file_system_poll_wait_seconds,
                                        loader=self._loader, batcher_factory=batcher_factory,
                                        num_load_threads=opts.num_load_threads or 2,
-                                       enable_warmup=opts.enable_model_warmup)
+                                       enable_warmup=opts.enable_model_warmup,
+                                       max_num_load_retries=opts.max_num_load_retries,
+                                       load_retry_interval_seconds=opts.load_retry_interval_micros / 1e6)
         self.manager.wait_until_idle(load_timeout)  # TF Serving opens its ports after the initial loads
         self.manager.start()
         threads = opts.rest_api_num_threads or 4 * _cpus()
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rest-api")
         core = ServingCore(self.manager)
-        self._start_grpc(core)
-        if opts.rest_api_port is not None:
-            self._start_rest(core, metrics_path)
+        try:
+            self._start_grpc(core)
+            if opts.rest_api_port is not None:
+                self._start_rest(core, metrics_path)
+        except BaseException:
+            self.stop(grace=0)  # a port that cannot be bound: nothing is left running
+            raise
         return self
 
     def _start_grpc(self, core) -> None:
@@ -136,6 +145,8 @@ class ModelServer:
         port = self._grpc.add_insecure_port(f"{opts.host}:{opts.port}")
         if not port:
             raise OSError(f"could not bind the gRPC server to {opts.host}:{opts.port}")
+        if opts.grpc_socket_path and not self._grpc.add_insecure_port(f"unix:{opts.grpc_socket_path}"):
+            raise OSError(f"could not bind the gRPC server to unix:{opts.grpc_socket_path}")
         self._grpc.start()
         self.grpc_port = port
         _log.info("Running gRPC ModelServer at %s:%d ...", opts.host, port)
@@ -239,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="Replay assets.extra/tf_serving_warmup_requests before serving a version")
     add("--grpc_max_threads", type=int, default=4 * _cpus(), help="Max gRPC server threads")
     add("--num_load_threads", type=int, default=0, help="Threads loading versions (0: 2)")
+    add("--max_num_load_retries", type=int, default=5,
+        help="maximum number of times it retries loading a model after the first failure")
+    add("--load_retry_interval_micros", type=int, default=60_000_000,
+        help="The interval, in microseconds, between each servable load retry.")
+    add("--grpc_socket_path", default="", help="If non-empty, listen to a UNIX socket for gRPC API on the given path.")
     add("--host", default="0.0.0.0", help="Address both servers bind (estflow)")
     add("--max_request_bytes", type=int, default=64 << 20, help="Largest REST body / gRPC message accepted (estflow)")
     return p
@@ -254,18 +270,24 @@ def options_from_argv(argv=None) -> ServerOptions:
         batching_parameters_file=ns.batching_parameters_file, rest_api_num_threads=ns.rest_api_num_threads,
         rest_api_timeout_in_ms=ns.rest_api_timeout_in_ms, grpc_max_threads=ns.grpc_max_threads,
         monitoring_config_file=ns.monitoring_config_file, enable_model_warmup=ns.enable_model_warmup,
-        num_load_threads=ns.num_load_threads, host=ns.host, max_request_bytes=ns.max_request_bytes)
+        num_load_threads=ns.num_load_threads, host=ns.host, max_request_bytes=ns.max_request_bytes,
+        max_num_load_retries=ns.max_num_load_retries, load_retry_interval_micros=ns.load_retry_interval_micros,
+        grpc_socket_path=ns.grpc_socket_path)
 
 
-def serve(options: ServerOptions, ready=None) -> int:
-    """Run a server until SIGTERM / SIGINT; `ready(server)` is called once its ports are open."""
+def serve(options: ServerOptions, ready=None, stop: threading.Event | None = None) -> int:
+    """Run a server until SIGTERM / SIGINT (or `stop` is set); `ready(server)` is called once its ports are open.
+
+    With `--model_config_file_poll_wait_seconds` > 0 the config file is read again that often and the
+    models it lists are served (added, dropped, policies and labels changed), as TF Serving.
+    """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = ModelServer(options).start()
-    stop = threading.Event()
-    if threading.current_thread() is threading.main_thread():
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():  # before the ports open: a SIGTERM is never lost
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
+    server = ModelServer(options).start()
     if ready is not None:
         ready(server)
     reload_wait = options.model_config_file_poll_wait_seconds

@@ -300,6 +300,41 @@ def _hashing_and_tables():
                                                          ids: np.array([3, 7, 9], np.int64)}
 
 
+def _resource_variables_if_and_parse_v2():
+    """What TF 2.x writes into TF1-style graphs (a SavedModel of its Estimator): resource variables,
+    the functional If/StatelessIf and ParseExampleV2."""
+    from estflow.core.func_graph import FuncGraph  # noqa: PLC0415 - the test builds function graphs by hand
+
+    x = tf.placeholder(tf.float32, [2], name="x")
+    flag = tf.placeholder(tf.bool, [], name="flag")
+    handle = apply_op("VarHandleOp", name="v", dtype=tf.float32, shape=tf.TensorShape([3, 2]), shared_name="v")
+    init = apply_op("AssignVariableOp", handle, tf.constant(np.arange(6, dtype=np.float32).reshape(3, 2)),
+                    dtype=tf.float32)
+    tf.group(init, name="rv_init")
+    read = apply_op("ReadVariableOp", handle, dtype=tf.float32)
+    gathered = apply_op("ResourceGather", handle, tf.constant([2, 0], tf.int64), dtype=tf.float32)
+    ready = apply_op("VarIsInitializedOp", handle)
+    branches = []
+    for name, factor in (("then_fn", 2.0), ("else_fn", -1.0)):
+        fg = FuncGraph(name, outer_graph=tf.get_default_graph())
+        with fg.as_default():
+            arg = fg.add_input(tf.float32, [2], "a")
+            fg.outputs = [arg * factor]
+        branches.append(fg)
+    attrs = dict(Tcond=tf.bool, Tin=[tf.float32], Tout=[tf.float32], then_branch=branches[0],
+                 else_branch=branches[1], output_shapes=[tf.TensorShape([2])])
+    taken = apply_op("If", flag, x, name="if", **attrs)
+    stateless = apply_op("StatelessIf", tf.logical_not(flag), x, name="stateless_if", **attrs)
+    example = tf.train.Example(features=tf.train.Features(feature={
+        "a": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"p", b"q"])),
+        "b": tf.train.Feature(float_list=tf.train.FloatList(value=[1.5]))})).SerializeToString()
+    parsed = apply_op("ParseExampleV2", tf.constant([example, example]), tf.constant([], tf.string),
+                      tf.constant(["a"]), tf.constant(["b"]), tf.constant([], tf.string), tf.constant([0.0]),
+                      name="parse_v2", num_sparse=1, sparse_types=[tf.string], Tdense=[tf.float32],
+                      dense_shapes=[tf.TensorShape([1])], ragged_value_types=[], ragged_split_types=[])
+    return [read, gathered, ready, _flat(taken), _flat(stateless), _flat(parsed)], {x: _f32(1.0, 2.0), flag: True}
+
+
 RECIPES = [
     Recipe("variables, Adam, report_uninitialized_variables", _variables, setup=("init",)),
     Recipe("every optimizer, dense and sparse", _optimizers, setup=("init",)),
@@ -315,6 +350,7 @@ RECIPES = [
     Recipe("sparse gradients", _sparse_gradients),
     Recipe("parsing", _parsing),
     Recipe("hashing, crosses and lookup tables", _hashing_and_tables, setup=("init",)),
+    Recipe("resource variables, If, ParseExampleV2", _resource_variables_if_and_parse_v2, setup=("rv_init",)),
 ]
 
 

@@ -78,8 +78,9 @@ def test_parsing_export_signatures_and_predictions(trained, tmp_path):
 
 def test_raw_receiver_gets_a_serving_default(trained, tmp_path):
     est, expected = trained
-    fn = tf.estimator.export.build_raw_serving_input_receiver_fn(
-        {"x": tf.placeholder(tf.float32, [None, 3], name="x")})
+    with tf.Graph().as_default():  # the user's placeholder lives in a graph of its own: its name is kept
+        fn = tf.estimator.export.build_raw_serving_input_receiver_fn(
+            {"x": tf.placeholder(tf.float32, [None, 3], name="x")})
     path = est.export_savedmodel(str(tmp_path / "export"), fn)
     with tf.Graph().as_default(), tf.Session() as sess:
         meta = tf.saved_model.loader.load(sess, ["serve"], path)

@@ -191,3 +191,13 @@ def test_reload_config_adds_a_model(tmp_path, stubs, served):
     result = predict.Predict(_predict_request([[1.0, 2.0]], name="other"), timeout=30)
     assert result.model_spec.version.value == 5
     assert make_ndarray(result.outputs["y"]).tolist() == [10.0]
+
+
+def test_grpc_on_a_unix_socket(tmp_path, start_server):
+    write_versions(str(tmp_path / "m"), [1])
+    path = tmp_path / "grpc.sock"
+    start_server(model_name="m", model_base_path=str(tmp_path / "m"), grpc_socket_path=str(path))
+    with grpc.insecure_channel(f"unix:{path}") as channel:
+        response = prediction_service_pb2_grpc.PredictionServiceStub(channel).Predict(
+            _predict_request([[1.0, 2.0]]), timeout=30)
+    assert make_ndarray(response.outputs["y"]).tolist() == [6.0]

@@ -170,7 +170,7 @@ def test_no_version_available_answers_503(tmp_path, start_server):
     rest = Rest(server.rest_api_port)
     status, doc = rest.post("/v1/models/m:predict", {"instances": [[1.0, 2.0]]})
     assert status == 503 and "no version is available" in doc["error"]
-    assert rest.get("/v1/models/m") == (200, {"model_version_status": []})
+    assert rest.get("/v1/models/m") == (404, {"error": "Could not find any versions of model m"})
     rest.close()
 
 

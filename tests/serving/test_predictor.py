@@ -1,0 +1,82 @@
+"""tf.contrib.predictor: a SavedModel or an Estimator as a dict -> dict callable."""
+
+import numpy as np
+import pytest
+
+import estflow as tf
+
+
+def _save(export_dir):
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 2], name="x")
+        words = tf.placeholder(tf.string, [None], name="words")
+        w = tf.get_variable("w", initializer=tf.constant([[1.0], [2.0]]))
+        y = tf.matmul(x, w, name="y")
+        length = tf.strings.length(words, name="length")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            b = tf.saved_model.builder.SavedModelBuilder(export_dir)
+            sigs = {
+                "serving_default": tf.saved_model.predict_signature_def({"x": x}, {"y": y}),
+                "both": tf.saved_model.predict_signature_def({"x": x, "words": words}, {"y": y, "n": length}),
+            }
+            b.add_meta_graph_and_variables(sess, ["serve"], signature_def_map=sigs)
+            b.save()
+
+
+def test_from_saved_model(tmp_path):
+    _save(str(tmp_path / "m"))
+    predict = tf.contrib.predictor.from_saved_model(str(tmp_path / "m"))
+    out = predict({"x": np.array([[1.0, 1.0]], np.float32)})
+    assert set(out) == {"y"}
+    np.testing.assert_allclose(out["y"], [[3.0]])
+    out2 = predict({"x": [[2.0, 0.0], [0.0, 1.0]]})  # lists are converted; the plan is reused
+    np.testing.assert_allclose(out2["y"], [[2.0], [2.0]])
+    assert out["y"] is not out2["y"]
+    assert predict.graph.finalized and set(predict.feed_tensors) == {"x"}
+    assert "feed tensors ['x']" in repr(predict)
+    with pytest.raises(ValueError, match="Unrecognized input key: z"):
+        predict({"z": [[1.0, 1.0]]})
+    with pytest.raises(ValueError, match="Cannot feed value of shape"):
+        predict({"x": [1.0, 1.0]})
+
+
+def test_signature_choice_and_tags(tmp_path):
+    _save(str(tmp_path / "m"))
+    both = tf.contrib.predictor.from_saved_model(str(tmp_path / "m"), signature_def_key="both", tags="serve")
+    out = both({"words": [b"abc", b"de"], "x": [[1.0, 0.0], [0.0, 0.0]]})
+    np.testing.assert_array_equal(out["n"], [3, 2])
+    out = both({"x": [[1.0, 0.0]], "words": [b"a"]})  # another key order: its own plan
+    np.testing.assert_array_equal(out["n"], [1])
+    with pytest.raises(ValueError, match='Got signature_def_key "nope". Available signatures are'):
+        tf.contrib.predictor.from_saved_model(str(tmp_path / "m"), signature_def_key="nope")
+    named = tf.contrib.predictor.from_saved_model(str(tmp_path / "m"), input_names={"a": "x:0"},
+                                                  output_names={"b": "y:0"})
+    np.testing.assert_allclose(named({"a": [[0.0, 1.0]]})["b"], [[2.0]])
+    with pytest.raises(ValueError, match="both be specified"):
+        tf.contrib.predictor.from_saved_model(str(tmp_path / "m"), input_names={"a": "x:0"})
+    with pytest.raises(RuntimeError, match="could not be found"):
+        tf.contrib.predictor.from_saved_model(str(tmp_path / "m"), tags=["train"])
+
+
+def test_from_estimator_matches_predict(tmp_path):
+    def model_fn(features, labels, mode):
+        w = tf.get_variable("w", initializer=tf.constant(3.0))
+        y = features["x"] * w + 1.0
+        if mode == tf.estimator.ModeKeys.PREDICT:
+            return tf.estimator.EstimatorSpec(mode, predictions={"y": y})
+        loss = tf.reduce_mean(tf.square(labels - y))
+        train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=tf.train.get_global_step())
+        return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+    est = tf.estimator.Estimator(model_fn, model_dir=str(tmp_path / "model"))
+    est.train(lambda: ({"x": tf.constant([1.0, 2.0])}, tf.constant([2.0, 3.0])), steps=3)
+    with tf.Graph().as_default():
+        receiver = tf.estimator.export.build_raw_serving_input_receiver_fn(
+            {"x": tf.placeholder(tf.float32, [None], name="x")})
+    predict = tf.contrib.predictor.from_estimator(est, receiver)
+    expected = [p["y"] for p in est.predict(tf.estimator.inputs.numpy_input_fn(
+        {"x": np.array([0.5, 4.0], np.float32)}, shuffle=False))]
+    np.testing.assert_array_equal(predict({"x": [0.5, 4.0]})["y"], expected)
+    with pytest.raises(KeyError, match="output_key must be one of"):
+        tf.contrib.predictor.from_estimator(est, receiver, output_key="missing")
