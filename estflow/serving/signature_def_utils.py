@@ -15,6 +15,10 @@ from estflow.core.graph import Tensor
 from estflow.core.protos import meta_graph_pb2, types_pb2
 from estflow.serving import signature_constants as sc
 from estflow.serving import utils
+from estflow.serving.method_name_updater import MethodNameUpdater
+
+__all__ = ["MethodNameUpdater", "build_signature_def", "classification_signature_def", "is_valid_signature",
+           "predict_signature_def", "regression_signature_def"]
 
 
 def build_signature_def(inputs=None, outputs=None, method_name=None) -> meta_graph_pb2.SignatureDef:

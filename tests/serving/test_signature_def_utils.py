@@ -1,5 +1,7 @@
 """Signature builders and their checks, against TF1's protos and messages."""
 
+import os
+
 import pytest
 
 import estflow as tf
@@ -101,3 +103,29 @@ def test_build_signature_def_copies_infos(tensors):
     info.name = "changed:0"
     assert sig.inputs["a"].name == "input_example_tensor:0" and sig.method_name == "m"
     assert isinstance(sig, meta_graph_pb2.SignatureDef)
+
+
+def test_method_name_updater(tmp_path):
+    export_dir = tmp_path / "m"
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None], name="x")
+        v = tf.get_variable("v", initializer=tf.constant(2.0))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            tf.saved_model.simple_save(sess, str(export_dir), {"x": x}, {"y": x * v})
+    updater = tf.saved_model.signature_def_utils.MethodNameUpdater(str(export_dir))
+    with pytest.raises(ValueError, match="`signature_key` must be defined"):
+        updater.replace_method_name("", "m")
+    with pytest.raises(ValueError, match="does not have a signature_def with key: 'nope'"):
+        updater.replace_method_name("nope", "m", tags="serve")
+    with pytest.raises(ValueError, match="could not be found in SavedModel"):
+        updater.replace_method_name("serving_default", "m", tags=["train"])
+    updater.replace_method_name("serving_default", "tensorflow/serving/regress", tags="serve")
+    updater.save(str(tmp_path / "copy"))
+    updater.save()
+    with tf.Graph().as_default(), tf.Session() as sess:
+        meta = tf.saved_model.loader.load(sess, ["serve"], str(export_dir))
+        assert meta.signature_def["serving_default"].method_name == "tensorflow/serving/regress"
+    copy = tf.saved_model.loader.SavedModelLoader(str(tmp_path / "copy")).get_meta_graph_def_from_tags(["serve"])
+    assert copy.signature_def["serving_default"].method_name == "tensorflow/serving/regress"
+    assert os.listdir(tmp_path / "copy") == ["saved_model.pb"]  # only the graph: variables stay where they were
