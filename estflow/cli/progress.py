@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import sys
 import time
 
@@ -49,8 +50,10 @@ class Progress:
     def __init__(self, what: str, total: int | None, unit: str = "step", stream=None, bar: bool | None = None):
         self.what, self.total, self.unit = what, total, unit
         self.stream = stream or sys.stderr
-        self.bar = tqdm(total=total, desc=what, unit=unit, file=self.stream, dynamic_ncols=True) if (
-            interactive(self.stream) if bar is None else bar) else None
+        # a terminal that reports no size (0 x 0, some ptys) would hide the bar: fall back to 100 x 20
+        size = shutil.get_terminal_size((100, 20))
+        self.bar = tqdm(total=total, desc=what, unit=unit, file=self.stream, ncols=size.columns,
+                        nrows=size.lines) if (interactive(self.stream) if bar is None else bar) else None
         self.count = 0
         self.first: tuple[int, float] | None = None
         self._next_line = self._line_every()

@@ -1,6 +1,8 @@
 import io
+import os
 
 import numpy as np
+import pytest
 
 import estflow as tf
 from estflow.cli import progress as progress_lib
@@ -85,3 +87,26 @@ def test_count_hook_counts_evaluation_batches():
     estimator.evaluate(tf.estimator.inputs.numpy_input_fn({"x": x}, x, batch_size=2, shuffle=False),
                        hooks=[CountHook(progress)])
     assert progress.count == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_a_bar_on_a_terminal_that_reports_no_size():
+    # some ptys (containers, CI) report 0 x 0: tqdm alone would then print an empty bar
+    master, slave = os.openpty()
+    with os.fdopen(slave, "w", encoding="utf-8") as stream:
+        progress = Progress("train", 4, stream=stream)
+        for step in range(1, 5):
+            progress.update(step, loss=0.5)
+        progress.close()
+    written = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the pty is drained once its other end is closed
+            break
+        if not chunk:
+            break
+        written += chunk
+    os.close(master)
+    text = written.decode("utf-8", errors="replace")
+    assert "train: 100%" in text and "4/4" in text and "loss=0.5" in text
