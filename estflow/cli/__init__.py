@@ -1,0 +1,1 @@
+"""The `estflow` command line (click): train, evaluate, predict, export, serve, inspect, quickstart."""
