@@ -1,5 +1,7 @@
 """`tf.contrib`: the parts of TF1's contrib that TF1 programs still use (re-exports only)."""
 
+from estflow.contrib import framework as framework
+from estflow.contrib import layers as layers
 from estflow.contrib import lookup as lookup
 
-__all__ = ["lookup"]
+__all__ = ["framework", "layers", "lookup"]

@@ -119,3 +119,39 @@ def test_conv_layer_errors(g):
         tf.layers.conv2d(tf.zeros([4, 4, 3]), 2, 3)
     with pytest.raises(ValueError, match="kernel_size"):
         tf.layers.Conv2D(2, (3, 3, 3))
+
+
+def _bars(n, rng):
+    """8x8 images of one horizontal (label 0) or vertical (label 1) bar, plus noise."""
+    labels = rng.integers(0, 2, n)
+    images = rng.normal(0, 0.3, (n, 8, 8, 1)).astype(np.float32)
+    where = rng.integers(1, 7, n)
+    for i, (label, k) in enumerate(zip(labels, where)):
+        if label == 0:
+            images[i, k, 1:7, 0] += 1.0
+        else:
+            images[i, 1:7, k, 0] += 1.0
+    return images, labels.astype(np.int32)
+
+
+def test_a_small_cnn_learns_to_tell_horizontal_from_vertical_bars(g):
+    rng = np.random.default_rng(42)
+    tf.set_random_seed(1)
+    x = tf.placeholder(tf.float32, [None, 8, 8, 1])
+    y = tf.placeholder(tf.int32, [None])
+    h = tf.layers.conv2d(x, 8, 3, padding="same", activation=tf.nn.relu)
+    h = tf.layers.max_pooling2d(h, 2, 2)
+    h = tf.layers.conv2d(h, 8, 3, activation=tf.nn.relu)
+    logits = tf.layers.dense(tf.layers.flatten(h), 2)
+    loss = tf.losses.sparse_softmax_cross_entropy(y, logits)
+    train_op = tf.train.AdamOptimizer(0.01).minimize(loss)
+    accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1, output_type=tf.int32), y), tf.float32))
+    test_x, test_y = _bars(200, rng)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        before = sess.run(accuracy, {x: test_x, y: test_y})
+        for _ in range(150):
+            batch_x, batch_y = _bars(32, rng)
+            sess.run(train_op, {x: batch_x, y: batch_y})
+        after, final_loss = sess.run([accuracy, loss], {x: test_x, y: test_y})
+    assert before < 0.8 and after > 0.95, (before, after, final_loss)
