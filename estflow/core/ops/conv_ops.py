@@ -84,24 +84,32 @@ def _tap_slices(tap, geo, strides, dilations):
         slice(o * d, o * d + s * (out - 1) + 1, s) for o, (out, _, _), s, d in zip(tap, geo, strides, dilations))
 
 
-def patches(xp, x, ksize, strides, dilations, geo, pad_value=0):
-    """im2col: x (N, *spatial, C) -> (N, *out, taps, C), one strided slice per kernel tap."""
+def tap_views(xp, x, ksize, strides, dilations, geo, pad_value=0):
+    """One strided view per kernel tap of the padded x (N, *spatial, C), each (N, *out, C), in tap order."""
     if any(b or a for _, b, a in geo):
         widths = [(0, 0)] + [(b, a) for _, b, a in geo] + [(0, 0)]
         x = xp.pad(x, widths, mode="constant", constant_values=pad_value)
-    cols = [x[_tap_slices(tap, geo, strides, dilations)] for tap in _taps(ksize)]
-    return xp.stack(cols, axis=-2)
+    return [x[_tap_slices(tap, geo, strides, dilations)] for tap in _taps(ksize)]
+
+
+def patches(xp, x, ksize, strides, dilations, geo, pad_value=0):
+    """im2col: x (N, *spatial, C) -> (N, *out, taps, C), one strided slice per kernel tap."""
+    return xp.stack(tap_views(xp, x, ksize, strides, dilations, geo, pad_value), axis=-2)
+
+
+def scatter_taps(xp, tap_values, input_shape, ksize, strides, dilations, geo, dtype):
+    """The adjoint of `tap_views`: adds `tap_values(j)` (N, *out, C) back onto tap j's input positions."""
+    padded = [input_shape[0]] + [n + b + a for n, (_, b, a) in zip(input_shape[1:-1], geo)] + [input_shape[-1]]
+    out = xp.zeros(padded, dtype=dtype)
+    for j, tap in enumerate(_taps(ksize)):
+        out[_tap_slices(tap, geo, strides, dilations)] += tap_values(j)
+    crop = (slice(None),) + tuple(slice(b, b + n) for n, (_, b, _) in zip(input_shape[1:-1], geo))
+    return out[crop]
 
 
 def col2im(xp, cols, input_shape, ksize, strides, dilations, geo):
     """The adjoint of `patches` (pad 0): sums each tap's values back onto the input positions."""
-    padded = [input_shape[0]] + [n + b + a for n, (_, b, a) in zip(input_shape[1:-1], geo)] + [input_shape[-1]]
-    out = xp.zeros(padded, dtype=cols.dtype)
-    for j, tap in enumerate(_taps(ksize)):
-        key = _tap_slices(tap, geo, strides, dilations)
-        out[key] += cols[..., j, :]
-    crop = (slice(None),) + tuple(slice(b, b + n) for n, (_, b, _) in zip(input_shape[1:-1], geo))
-    return out[crop]
+    return scatter_taps(xp, lambda j: cols[..., j, :], input_shape, ksize, strides, dilations, geo, cols.dtype)
 
 
 def to_channels_last(xp, x, data_format):

@@ -16,15 +16,15 @@ from estflow.core.ops.array_ops import shape as _shape
 from estflow.core.ops.conv_ops import (
     check_dtype,
     check_format_lists,
-    col2im,
     from_channels_last,
     geometry,
     normalize_list,
     out_size,
-    patches,
+    scatter_taps,
     shape_channels_last,
     shape_in_format,
     spatial_of,
+    tap_views,
     to_channels_last,
 )
 from estflow.core.ops.fill_ops import zeros_like
@@ -49,10 +49,12 @@ def _pool_geometry(in_last, ksize, strides, padding, data_format, explicit_paddi
                     padding, explicit)
 
 
-def _windows(xp, x_last, ksize, strides, geo, data_format, pad_value):
+# NOTE: pools never build the (N, *out, taps, C) im2col array: a reduction over the taps runs as one
+# elementwise pass per tap over output-sized views, which reads the input once and copies nothing.
+def _views(xp, x_last, ksize, strides, geo, data_format, pad_value):
     nd = x_last.ndim - 2
-    return patches(xp, x_last, spatial_of(ksize, data_format), spatial_of(strides, data_format), [1] * nd, geo,
-                   pad_value)
+    return tap_views(xp, x_last, spatial_of(ksize, data_format), spatial_of(strides, data_format), [1] * nd, geo,
+                     pad_value)
 
 
 def _lowest(xp, dtype):
@@ -60,14 +62,29 @@ def _lowest(xp, dtype):
 
 
 def _first_max(xp, x_last, ksize, strides, geo, data_format):
-    """The windows and the tap index of each window's first maximum: (N, *out, taps, C), (N, *out, C)."""
-    cols = _windows(xp, x_last, ksize, strides, geo, data_format, _lowest(xp, x_last.dtype))
-    return cols, xp.argmax(cols, axis=-2)
+    """Each window's maximum and the tap index of its first maximum (TF's choice on ties): (N, *out, C) each."""
+    views = _views(xp, x_last, ksize, strides, geo, data_format, _lowest(xp, x_last.dtype))
+    best = views[0]
+    first = xp.zeros(best.shape, dtype=xp.int64)
+    for j, view in enumerate(views[1:], 1):
+        better = view > best
+        best = xp.where(better, view, best)
+        first = xp.where(better, j, first)
+    return best, first
 
 
-def _col2im_pool(xp, cols, in_last, ksize, strides, geo, data_format):
+def _pool_sum(xp, x_last, ksize, strides, geo, data_format):
+    views = _views(xp, x_last, ksize, strides, geo, data_format, 0)
+    total = views[0].copy()
+    for view in views[1:]:
+        total += view
+    return total
+
+
+def _scatter_pool(xp, tap_values, in_last, ksize, strides, geo, data_format, dtype):
     nd = len(in_last) - 2
-    return col2im(xp, cols, in_last, spatial_of(ksize, data_format), spatial_of(strides, data_format), [1] * nd, geo)
+    return scatter_taps(xp, tap_values, in_last, spatial_of(ksize, data_format), spatial_of(strides, data_format),
+                        [1] * nd, geo, dtype)
 
 
 def _pool_infer(nd, allowed):
@@ -99,8 +116,11 @@ def _pool_attrs(op):
 def _max_pool_kernel(xp, input, ksize, strides, padding, data_format, explicit_paddings=()):
     x = to_channels_last(xp, input, data_format)
     geo = _pool_geometry(list(x.shape), ksize, strides, padding, data_format, explicit_paddings)
-    cols = _windows(xp, x, ksize, strides, geo, data_format, _lowest(xp, x.dtype))
-    return from_channels_last(xp, cols.max(axis=-2), data_format)
+    views = _views(xp, x, ksize, strides, geo, data_format, _lowest(xp, x.dtype))
+    out = views[0].copy()
+    for view in views[1:]:
+        xp.maximum(out, view, out=out)
+    return from_channels_last(xp, out, data_format)
 
 
 def _max_pool_grad_kernel(xp, orig_input, orig_output, grad, ksize, strides, padding, data_format,
@@ -109,10 +129,11 @@ def _max_pool_grad_kernel(xp, orig_input, orig_output, grad, ksize, strides, pad
     dy = to_channels_last(xp, grad, data_format)
     in_last = [int(d) for d in x.shape]
     geo = _pool_geometry(in_last, ksize, strides, padding, data_format, explicit_paddings)
-    cols, first = _first_max(xp, x, ksize, strides, geo, data_format)
-    taps = xp.arange(int(cols.shape[-2])).reshape((-1, 1))
-    routed = xp.where(taps == first[..., None, :], dy[..., None, :], xp.zeros((), dtype=dy.dtype))
-    return from_channels_last(xp, _col2im_pool(xp, routed, in_last, ksize, strides, geo, data_format), data_format)
+    _, first = _first_max(xp, x, ksize, strides, geo, data_format)
+    zero = xp.zeros((), dtype=dy.dtype)
+    dx = _scatter_pool(xp, lambda j: xp.where(first == j, dy, zero), in_last, ksize, strides, geo, data_format,
+                       dy.dtype)
+    return from_channels_last(xp, dx, data_format)
 
 
 def _max_pool_grad_grad_kernel(xp, orig_input, orig_output, grad, ksize, strides, padding, data_format):
@@ -121,9 +142,11 @@ def _max_pool_grad_grad_kernel(xp, orig_input, orig_output, grad, ksize, strides
     g = to_channels_last(xp, grad, data_format)
     geo = _pool_geometry(list(x.shape), ksize, strides, padding, data_format)
     _, first = _first_max(xp, x, ksize, strides, geo, data_format)
-    gcols = _windows(xp, g, ksize, strides, geo, data_format, 0)
-    picked = xp.take_along_axis(gcols, first[..., None, :], axis=-2)[..., 0, :]
-    return from_channels_last(xp, picked, data_format)
+    views = _views(xp, g, ksize, strides, geo, data_format, 0)
+    picked = views[0]
+    for j, view in enumerate(views[1:], 1):
+        picked = xp.where(first == j, view, picked)
+    return from_channels_last(xp, xp.ascontiguousarray(picked), data_format)
 
 
 def _grad_infer(allowed, like_index):
@@ -239,14 +262,14 @@ register(OpDef("MaxPoolGradV2", infer=lambda x, y, g, k, s, **_: _grad_infer(_RE
 def _window_counts(xp, in_last, ksize, strides, geo, data_format, dtype):
     """How many real (unpadded) input elements each window covers: (1, *out, 1)."""
     ones = xp.ones([1] + list(in_last[1:-1]) + [1], dtype=dtype)
-    return _windows(xp, ones, ksize, strides, geo, data_format, 0).sum(axis=-2)
+    return _pool_sum(xp, ones, ksize, strides, geo, data_format)
 
 
 def _avg_pool_kernel(xp, value, ksize, strides, padding, data_format):
     x = to_channels_last(xp, value, data_format)
     in_last = [int(d) for d in x.shape]
     geo = _pool_geometry(in_last, ksize, strides, padding, data_format)
-    total = _windows(xp, x, ksize, strides, geo, data_format, 0).sum(axis=-2)
+    total = _pool_sum(xp, x, ksize, strides, geo, data_format)
     counts = _window_counts(xp, in_last, ksize, strides, geo, data_format, x.dtype)
     return from_channels_last(xp, (total / counts).astype(value.dtype, copy=False), data_format)
 
@@ -256,12 +279,8 @@ def _avg_pool_grad_kernel(xp, orig_input_shape, grad, ksize, strides, padding, d
     dy = to_channels_last(xp, grad, data_format)
     geo = _pool_geometry(in_last, ksize, strides, padding, data_format)
     counts = _window_counts(xp, in_last, ksize, strides, geo, data_format, dy.dtype)
-    taps = 1
-    for k in spatial_of(ksize, data_format):
-        taps *= int(k)
     share = dy / counts
-    cols = xp.broadcast_to(share[..., None, :], share.shape[:-1] + (taps, share.shape[-1]))
-    dx = _col2im_pool(xp, cols, in_last, ksize, strides, geo, data_format)
+    dx = _scatter_pool(xp, lambda j: share, in_last, ksize, strides, geo, data_format, dy.dtype)
     return from_channels_last(xp, dx.astype(grad.dtype, copy=False), data_format)
 
 
@@ -309,7 +328,7 @@ def _argmax_flat(xp, x, ksize, strides, padding, include_batch_in_index):
     """Output, and the index ((b * H + y) * W + x) * C + c of its first maximum (b only if asked)."""
     in_last = [int(d) for d in x.shape]
     geo = _pool_geometry(in_last, ksize, strides, padding, "NHWC")
-    cols, first = _first_max(xp, x, ksize, strides, geo, "NHWC")
+    best, first = _first_max(xp, x, ksize, strides, geo, "NHWC")
     n, height, width, channels = in_last
     kw = int(ksize[2])
     (out_h, top, _), (out_w, left, _) = geo
@@ -319,7 +338,7 @@ def _argmax_flat(xp, x, ksize, strides, padding, include_batch_in_index):
     index = ((oy + ky) * width + (ox + kx)) * channels + xp.arange(channels).reshape((1, 1, 1, -1))
     if include_batch_in_index:
         index = index + xp.arange(n).reshape((-1, 1, 1, 1)) * (height * width * channels)
-    return xp.take_along_axis(cols, first[..., None, :], axis=-2)[..., 0, :], index
+    return xp.ascontiguousarray(best), index
 
 
 def _max_pool_with_argmax_infer(input, *, ksize, strides, padding, Targmax, include_batch_in_index):
