@@ -139,6 +139,7 @@ from estflow.core.ops.control_flow_ops import smart_cond as smart_cond
 from estflow.core.ops.control_flow_ops import tuple as tuple  # noqa: A004 - TF's public name
 from estflow.core.ops.control_flow_ops import while_loop as while_loop
 from estflow.core.ops.control_flow_ops import with_dependencies as with_dependencies
+from estflow.core.ops.conv_ops import extract_image_patches as extract_image_patches
 from estflow.core.ops.fill_ops import fill as fill
 from estflow.core.ops.fill_ops import lin_space as lin_space
 from estflow.core.ops.fill_ops import linspace as linspace
@@ -225,6 +226,12 @@ from estflow.core.ops.segment_ops import unsorted_segment_sum as unsorted_segmen
 from estflow.core.ops.slicing_ops import newaxis as newaxis
 from estflow.core.ops.slicing_ops import slice as slice
 from estflow.core.ops.slicing_ops import strided_slice as strided_slice
+from estflow.core.ops.space_batch_ops import batch_to_space as batch_to_space
+from estflow.core.ops.space_batch_ops import batch_to_space_nd as batch_to_space_nd
+from estflow.core.ops.space_batch_ops import depth_to_space as depth_to_space
+from estflow.core.ops.space_batch_ops import space_to_batch as space_to_batch
+from estflow.core.ops.space_batch_ops import space_to_batch_nd as space_to_batch_nd
+from estflow.core.ops.space_batch_ops import space_to_depth as space_to_depth
 from estflow.core.ops.sparse_concat_ops import sparse_concat as sparse_concat
 from estflow.core.ops.sparse_concat_ops import sparse_merge as sparse_merge
 from estflow.core.ops.sparse_concat_ops import sparse_to_indicator as sparse_to_indicator

@@ -4,6 +4,7 @@ from estflow.core.ops.conv_ops import conv2d as conv2d
 from estflow.core.ops.conv_ops import conv2d_backprop_filter as conv2d_backprop_filter
 from estflow.core.ops.conv_ops import conv2d_backprop_input as conv2d_backprop_input
 from estflow.core.ops.conv_ops import conv3d as conv3d
+from estflow.core.ops.conv_ops import conv3d_backprop_filter_v2 as conv3d_backprop_filter
 from estflow.core.ops.conv_ops import conv3d_backprop_filter_v2 as conv3d_backprop_filter_v2
 from estflow.core.ops.conv_ops import depthwise_conv2d_native as depthwise_conv2d_native
 from estflow.core.ops.conv_ops import depthwise_conv2d_native_backprop_filter as depthwise_conv2d_backprop_filter
@@ -33,6 +34,9 @@ from estflow.core.ops.pooling_ops import local_response_normalization as lrn
 from estflow.core.ops.pooling_ops import max_pool as max_pool
 from estflow.core.ops.pooling_ops import max_pool3d as max_pool3d
 from estflow.core.ops.pooling_ops import max_pool_with_argmax as max_pool_with_argmax
+from estflow.core.ops.space_batch_ops import depth_to_space as depth_to_space
+from estflow.core.ops.space_batch_ops import space_to_batch as space_to_batch
+from estflow.core.ops.space_batch_ops import space_to_depth as space_to_depth
 from estflow.core.ops.unary_ops import sigmoid as sigmoid
 from estflow.core.ops.unary_ops import tanh as tanh
 from estflow.library.embedding_ops import embedding_lookup as embedding_lookup
@@ -89,4 +93,6 @@ __all__ = [
     "depthwise_conv2d_native_backprop_filter", "depthwise_conv2d_native_backprop_input",
     "local_response_normalization", "lrn", "max_pool", "max_pool1d", "max_pool2d", "max_pool3d", "max_pool_v2",
     "max_pool_with_argmax", "pool", "separable_conv2d",
+    "depth_to_space", "space_to_batch", "space_to_depth",
+    "conv3d_backprop_filter",
 ]

@@ -32,6 +32,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     reduction_ops,
     segment_ops,
     slicing_ops,
+    space_batch_ops,
     sparse_concat_ops,
     sparse_math_ops,
     sparse_ops,

@@ -244,6 +244,14 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'uint64', 'complex64', 'complex128',
         ),
     },
+    'BatchToSpaceND': {
+        'Tblock_shape': (
+            'int32', 'int64',
+        ),
+        'Tcrops': (
+            'int32', 'int64',
+        ),
+    },
     'BiasAdd': {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
@@ -424,6 +432,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'complex128', 'bool', 'bfloat16',
         ),
     },
+    'DepthToSpace': {
+        'data_format': (
+            'NHWC', 'NCHW', 'NCHW_VECT_C',
+        ),
+    },
     'DepthwiseConv2dNative': {
         'T': (
             'half', 'bfloat16', 'float', 'double',
@@ -516,6 +529,15 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     'Expm1': {
         'T': (
             'bfloat16', 'half', 'float', 'double', 'complex64', 'complex128',
+        ),
+    },
+    'ExtractImagePatches': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16',
+            'uint32', 'uint64', 'complex64', 'complex128', 'bool',
+        ),
+        'padding': (
+            'SAME', 'VALID',
         ),
     },
     'Fill': {
@@ -1203,6 +1225,19 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     'SoftsignGrad': {
         'T': (
             'half', 'bfloat16', 'float', 'double',
+        ),
+    },
+    'SpaceToBatchND': {
+        'Tblock_shape': (
+            'int32', 'int64',
+        ),
+        'Tpaddings': (
+            'int32', 'int64',
+        ),
+    },
+    'SpaceToDepth': {
+        'data_format': (
+            'NHWC', 'NCHW', 'NCHW_VECT_C',
         ),
     },
     'SparseAdd': {

@@ -320,9 +320,76 @@ def _pooled_pick(x, g, ksize, strides, padding):
     return out
 
 
+def ref_space_to_depth(x, b):
+    n, h, w, c = x.shape
+    out = np.empty((n, h // b, w // b, b * b * c))
+    for i, j, bi, bj in itertools.product(range(h // b), range(w // b), range(b), range(b)):
+        out[:, i, j, (bi * b + bj) * c:(bi * b + bj + 1) * c] = x[:, i * b + bi, j * b + bj, :]
+    return out
+
+
+def ref_depth_to_space(x, b):
+    n, h, w, c = x.shape
+    out = np.empty((n, h * b, w * b, c // (b * b)))
+    k = c // (b * b)
+    for i, j, bi, bj in itertools.product(range(h), range(w), range(b), range(b)):
+        out[:, i * b + bi, j * b + bj, :] = x[:, i, j, (bi * b + bj) * k:(bi * b + bj + 1) * k]
+    return out
+
+
+def ref_space_to_batch(x, blocks, pads):
+    padded = np.pad(x, [(0, 0)] + [tuple(p) for p in pads] + [(0, 0)] * (x.ndim - 1 - len(blocks)))
+    n = x.shape[0]
+    b1, b2 = blocks
+    out = np.empty((n * b1 * b2, padded.shape[1] // b1, padded.shape[2] // b2) + padded.shape[3:])
+    for bi, bj in itertools.product(range(b1), range(b2)):
+        out[(bi * b2 + bj) * n:(bi * b2 + bj + 1) * n] = padded[:, bi::b1, bj::b2]
+    return out
+
+
+def ref_batch_to_space(x, blocks, crops):
+    b1, b2 = blocks
+    n = x.shape[0] // (b1 * b2)
+    full = np.empty((n, x.shape[1] * b1, x.shape[2] * b2) + x.shape[3:])
+    for bi, bj in itertools.product(range(b1), range(b2)):
+        full[:, bi::b1, bj::b2] = x[(bi * b2 + bj) * n:(bi * b2 + bj + 1) * n]
+    (t, bo), (le, ri) = crops
+    return full[:, t:full.shape[1] - bo, le:full.shape[2] - ri]
+
+
 _max_pool_vjp = next(c for c in CASES if c.label == "MaxPoolGrad SAME").ref  # (x, dy) -> dx, 2x2 SAME s2
 
+def ref_extract_patches(x, k, s, r, padding):
+    items = list(_windows(x, k, s, r, padding))
+    geo = items[0][3]
+    flat = np.stack([padded[key].reshape(x.shape[0], -1) for _, key, padded, _ in items], 1)
+    return flat.reshape(x.shape[0], geo[0][0], geo[1][0], -1)
+
+
 CASES += [
+    Case("extract_image_patches SAME",
+         lambda x: tf.extract_image_patches(x, [1, 3, 2, 1], [1, 2, 1, 1], [1, 1, 1, 1], "SAME"),
+         lambda x: ref_extract_patches(x, [3, 2], [2, 1], [1, 1], "SAME"), [((2, 5, 4, 3),)]),
+    Case("extract_image_patches VALID rates",
+         lambda x: tf.extract_image_patches(x, [1, 2, 2, 1], [1, 1, 2, 1], [1, 2, 1, 1], "VALID"),
+         lambda x: ref_extract_patches(x, [2, 2], [1, 2], [2, 1], "VALID"), [((1, 6, 5, 2),)]),
+    Case("conv3d_backprop_filter (TF 2.15's compat.v1: the V2 op, filter sizes)",
+         lambda x, dy: tf.nn.conv3d_backprop_filter(x, [2, 2, 2, 2, 2], dy, [1, 1, 1, 1, 1], "VALID"),
+         lambda x, dy: ref_conv_grads(x, np.zeros((2, 2, 2, 2, 2)), dy, [1, 1, 1], "VALID")[1],
+         [((1, 3, 3, 3, 2), (1, 2, 2, 2, 2))]),
+    Case("space_to_depth", lambda x: tf.space_to_depth(x, 2), lambda x: ref_space_to_depth(x, 2), [((2, 4, 6, 3),)]),
+    Case("space_to_depth NCHW", lambda x: tf.space_to_depth(x, 2, data_format="NCHW"),
+         nchw(lambda x: ref_space_to_depth(x, 2)), [((2, 3, 4, 6),)]),
+    Case("depth_to_space", lambda x: tf.depth_to_space(x, 2), lambda x: ref_depth_to_space(x, 2), [((2, 2, 3, 8),)]),
+    Case("depth_to_space NCHW", lambda x: tf.depth_to_space(x, 3, data_format="NCHW"),
+         nchw(lambda x: ref_depth_to_space(x, 3)), [((1, 18, 2, 2),)]),
+    Case("space_to_batch_nd", lambda x: tf.space_to_batch_nd(x, [2, 3], [[1, 1], [2, 1]]),
+         lambda x: ref_space_to_batch(x, [2, 3], [[1, 1], [2, 1]]), [((2, 4, 3, 2),)]),
+    Case("batch_to_space_nd", lambda x: tf.batch_to_space_nd(x, [2, 2], [[1, 0], [0, 1]]),
+         lambda x: ref_batch_to_space(x, [2, 2], [[1, 0], [0, 1]]), [((8, 3, 2, 2),)]),
+    Case("space_to_batch v1 and batch_to_space v1",
+         lambda x: tf.batch_to_space(tf.space_to_batch(x, [[0, 1], [1, 0]], block_size=2) * 2.0, [[0, 1], [1, 0]], 2),
+         lambda x: 2.0 * x, [((2, 5, 3, 2),)]),
     Case("max_pool_with_argmax", lambda x: tf.nn.max_pool_with_argmax(x, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")[0],
          lambda x: ref_pool(x, [2, 2], [2, 2], "SAME", np.nanmax), [((2, 5, 4, 3),)], "distinct"),
     Case("MaxPoolGradWithArgmax",

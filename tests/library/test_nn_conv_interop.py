@@ -38,6 +38,15 @@ CASES = [
     ("lrn", "tf.nn.lrn(a, 2, 1.5, 0.3, 0.75)", [(2, 3, 3, 7)]),
     ("max_pool_with_argmax", "tf.nn.max_pool_with_argmax(a, [1, 2, 2, 1], [1, 2, 2, 1], 'SAME')[0]",
      [(2, 5, 4, 3)]),
+    ("space_to_depth", "tf.space_to_depth(a, 2)", [(2, 4, 6, 3)]),
+    ("depth_to_space", "tf.depth_to_space(a, 2)", [(2, 2, 3, 8)]),
+    ("space_to_batch_nd", "tf.space_to_batch_nd(a, [2, 3], [[1, 1], [2, 1]])", [(2, 4, 3, 2)]),
+    ("batch_to_space_nd", "tf.batch_to_space_nd(a, [2, 2], [[1, 0], [0, 1]])", [(8, 3, 2, 2)]),
+    ("space_to_batch v1", "tf.space_to_batch(a, [[0, 1], [1, 0]], 2)", [(2, 5, 3, 2)]),
+    ("extract_image_patches", "tf.extract_image_patches(a, [1, 3, 2, 1], [1, 2, 1, 1], [1, 1, 2, 1], 'SAME')",
+     [(2, 5, 6, 3)]),
+    ("conv3d_backprop_filter", "tf.nn.conv3d_backprop_filter(a, [2, 2, 2, 2, 3], b, [1] * 5, 'VALID')",
+     [(1, 3, 4, 3, 2), (1, 2, 3, 2, 3)]),
 ]
 
 TF_CODE = """

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 
 from estflow.core import dtypes
+from estflow.core.ops import array_ops, concat_ops, gather_ops, manipulation_ops
 from estflow.core.ops.array_ops import shape as _shape
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, get_op_def, register
 from estflow.core.tensor_shape import TensorShape
@@ -423,6 +424,56 @@ register(OpDef(_DW + "BackpropFilter", infer=_backprop_infer(2, _FLOATS, 1), ker
 
 
 # ================================================================================================
+# ExtractImagePatches: the im2col array itself, (N, rows, cols, kr * kc * C)
+# ================================================================================================
+def _extract_infer(images, *, ksizes, strides, rates, padding):
+    check_format_lists(2, "NHWC", ksizes=ksizes, strides=strides, rates=rates)
+    if images.shape.ndims is not None and images.shape.ndims != 4:
+        raise ValueError(f"Shape must be rank 4 but is rank {images.shape.ndims}")
+    n, h, w, c = images.shape.as_tuple() or (None,) * 4
+    rows = out_size(h, ksizes[1], strides[1], rates[1], padding)
+    cols = out_size(w, ksizes[2], strides[2], rates[2], padding)
+    depth = None if c is None else ksizes[1] * ksizes[2] * c
+    return TensorSpec(TensorShape([n, rows, cols, depth]), images.dtype)
+
+
+def _extract_kernel(xp, images, ksizes, strides, rates, padding):
+    ksize, stride, rate = list(ksizes[1:3]), list(strides[1:3]), list(rates[1:3])
+    geo = geometry([int(d) for d in images.shape[1:3]], ksize, stride, rate, padding)
+    cols = patches(xp, images, ksize, stride, rate, geo)
+    lead = tuple(int(d) for d in cols.shape[:3])
+    return cols.reshape(lead + (int(cols.shape[3]) * int(cols.shape[4]),))
+
+
+def _extract_grad(op, grad):
+    """As a depthwise convolution with one-hot filters: output channel k*C + c of the patches is tap k
+    of channel c, so the gradient is DepthwiseConv2dNativeBackpropInput after reordering (k, c) to (c, k)."""
+    images = op.inputs[0]
+    channels = images.shape.as_tuple()[-1] if images.shape.ndims else None
+    if channels is None:
+        raise LookupError("The gradient of ExtractImagePatches needs the images' channel count known at graph "
+                          "build time.")
+    ksizes, rates = op.get_attr("ksizes"), op.get_attr("rates")
+    taps = ksizes[1] * ksizes[2]
+    eye = gather_ops.one_hot(list(range(taps)), taps, dtype=grad.dtype)
+    filters = manipulation_ops.tile(array_ops.reshape(eye, [ksizes[1], ksizes[2], 1, taps]), [1, 1, channels, 1])
+    lead = _shape(grad)[:3]
+    split = array_ops.reshape(grad, concat_ops.concat([lead, [taps, channels]], 0))
+    per_channel = array_ops.reshape(manipulation_ops.transpose(split, [0, 1, 2, 4, 3]),
+                                    concat_ops.concat([lead, [channels * taps]], 0))
+    return apply_op(_DW + "BackpropInput", _shape(images), filters, per_channel, name=_DW + "BackpropInput",
+                    strides=list(op.get_attr("strides")), padding=op.get_attr("padding"), explicit_paddings=[],
+                    data_format="NHWC", dilations=list(rates))
+
+
+register(OpDef("ExtractImagePatches", infer=_extract_infer, kernel=_extract_kernel, grad=_extract_grad,
+               attrs={"ksizes": REQUIRED, "strides": REQUIRED, "rates": REQUIRED, "padding": REQUIRED},
+               input_names=("images: T",), output_names=("patches: T",),
+               attr_types={"ksizes": "list(int) >= 4", "strides": "list(int) >= 4", "rates": "list(int) >= 4",
+                           "T": "type", "padding": "string"}))
+
+
+# ================================================================================================
 # The op-level TF1 functions (tf.nn.conv2d, ...); composed ones live in library/nn_conv.py
 # ================================================================================================
 def normalize_list(value, ndims: int, name: str, data_format: str) -> list:
@@ -547,3 +598,13 @@ def depthwise_conv2d_native_backprop_filter(input, filter_sizes, out_backprop, s
     return apply_op(_DW + "BackpropFilter", input, filter_sizes, out_backprop, name=name or _DW + "BackpropFilter",
                     strides=list(strides), padding=padding, explicit_paddings=explicit, data_format=data_format,
                     dilations=list(dilations))
+
+
+def extract_image_patches(images, ksizes=None, strides=None, rates=None, padding=None, name=None, sizes=None):
+    """Each ksizes window of NHWC `images` flattened into depth, as `tf.extract_image_patches`.
+
+        patches = tf.extract_image_patches(images, [1, 3, 3, 1], [1, 1, 1, 1], [1, 1, 1, 1], "SAME")
+    """
+    ksizes = sizes if ksizes is None else ksizes
+    return apply_op("ExtractImagePatches", images, name=name or "ExtractImagePatches", ksizes=list(ksizes),
+                    strides=list(strides), rates=list(rates), padding=padding.upper())

@@ -19,6 +19,7 @@ from estflow.core.ops.concat_ops import stack as stack
 from estflow.core.ops.concat_ops import unstack as unstack
 from estflow.core.ops.constant_op import placeholder as placeholder
 from estflow.core.ops.constant_op import placeholder_with_default as placeholder_with_default
+from estflow.core.ops.conv_ops import extract_image_patches as extract_image_patches
 from estflow.core.ops.fill_ops import fill as fill
 from estflow.core.ops.fill_ops import ones as ones
 from estflow.core.ops.fill_ops import ones_like as ones_like
@@ -47,6 +48,12 @@ from estflow.core.ops.manipulation_ops import transpose as transpose
 from estflow.core.ops.slicing_ops import newaxis as newaxis
 from estflow.core.ops.slicing_ops import slice as slice
 from estflow.core.ops.slicing_ops import strided_slice as strided_slice
+from estflow.core.ops.space_batch_ops import batch_to_space as batch_to_space
+from estflow.core.ops.space_batch_ops import batch_to_space_nd as batch_to_space_nd
+from estflow.core.ops.space_batch_ops import depth_to_space as depth_to_space
+from estflow.core.ops.space_batch_ops import space_to_batch as space_to_batch
+from estflow.core.ops.space_batch_ops import space_to_batch_nd as space_to_batch_nd
+from estflow.core.ops.space_batch_ops import space_to_depth as space_to_depth
 
 __all__ = [
     "boolean_mask", "broadcast_static_shape", "broadcast_to", "check_numerics", "concat", "diag", "diag_part",
@@ -55,4 +62,7 @@ __all__ = [
     "placeholder", "placeholder_with_default", "rank", "reshape", "reverse", "reverse_v2", "scatter_nd",
     "sequence_mask", "shape", "shape_n", "size", "slice", "split", "squeeze", "stack", "stop_gradient",
     "strided_slice", "tile", "transpose", "unique", "unstack", "where", "where_v2", "zeros", "zeros_like",
+    "batch_to_space", "batch_to_space_nd", "depth_to_space", "space_to_batch", "space_to_batch_nd",
+    "space_to_depth",
+    "extract_image_patches",
 ]
