@@ -17,6 +17,7 @@ from estflow.library.contrib_layers import embed_sequence as embed_sequence
 from estflow.library.contrib_layers import flatten as flatten
 from estflow.library.contrib_layers import fully_connected as fully_connected
 from estflow.library.contrib_layers import fully_connected as linear
+from estflow.library.contrib_layers import layer_norm as layer_norm
 from estflow.library.contrib_layers import max_pool2d as max_pool2d
 from estflow.library.contrib_layers import one_hot_encoding as one_hot_encoding
 from estflow.library.contrib_layers import repeat as repeat
@@ -39,4 +40,5 @@ __all__ = [
     "l2_regularizer", "linear", "max_pool2d", "one_hot_encoding", "repeat", "separable_conv2d",
     "separable_convolution2d", "stack", "sum_regularizer", "variance_scaling_initializer", "xavier_initializer",
     "xavier_initializer_conv2d",
+    "layer_norm",
 ]

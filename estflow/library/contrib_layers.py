@@ -25,14 +25,14 @@ from estflow.core.graph import (
     name_scope,
 )
 from estflow.core.graph import device as graph_device
-from estflow.core.init_ops import Initializer, Zeros, _compute_fans
+from estflow.core.init_ops import Initializer, Ones, Zeros, _compute_fans
 from estflow.core.ops import array_ops, concat_ops, conv_ops, gather_ops, matmul_ops, nn_ops, pooling_ops, random_ops
 from estflow.core.ops.cast_ops import cast
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.tensor_shape import TensorShape
 from estflow.core.variable_scope import VariableScope, get_variable, variable_scope
 from estflow.core.variables import Variable
-from estflow.library import embedding_ops, nn_conv
+from estflow.library import embedding_ops, nn_conv, nn_impl
 from estflow.library.arg_scope import add_arg_scope
 from estflow.library.layers.convolutional import deconv_output_length, normalize_tuple
 from estflow.library.layers.core import Dropout
@@ -615,6 +615,45 @@ def bias_add(inputs, activation_fn=None, initializer=_ZEROS, regularizer=None, r
                                 regularizer=regularizer, trainable=trainable,
                                 collections=_collections_for(variables_collections, "biases"))
         outputs = nn_ops.bias_add(inputs, biases, data_format=data_format)
+        if activation_fn is not None:
+            outputs = activation_fn(outputs)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+@add_arg_scope
+def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None, variables_collections=None,
+               outputs_collections=None, trainable=True, begin_norm_axis=1, begin_params_axis=-1, scope=None):
+    """Normalize over the axes from `begin_norm_axis` on, then `gamma * x + beta`, as
+    `tf.contrib.layers.layer_norm` (variables `LayerNorm/beta`, `LayerNorm/gamma`; epsilon 1e-12).
+
+        h = layers.layer_norm(h)      # per example, over all but the batch axis
+    """
+    with variable_scope(scope, default_name="LayerNorm", values=[inputs], reuse=reuse) as sc:
+        inputs = convert_to_tensor(inputs)
+        rank = inputs.shape.ndims
+        if rank is None:
+            raise ValueError(f"Inputs {inputs.name} has undefined rank.")
+        if begin_norm_axis < 0:
+            begin_norm_axis = rank + begin_norm_axis
+        if begin_params_axis >= rank or begin_norm_axis >= rank:
+            raise ValueError(f"begin_params_axis ({begin_params_axis}) and begin_norm_axis ({begin_norm_axis}) "
+                             f"must be < rank(inputs) ({rank})")
+        params_shape = inputs.shape[begin_params_axis:]
+        if not params_shape.is_fully_defined():
+            raise ValueError(f"Inputs {inputs.name}: shape(inputs)[{begin_params_axis}:] is not fully defined: "
+                             f"{inputs.shape}")
+        dtype = inputs.dtype.base_dtype
+        beta = gamma = None
+        if center:
+            beta = model_variable("beta", shape=params_shape, dtype=dtype, initializer=_ZEROS, trainable=trainable,
+                                  collections=_collections_for(variables_collections, "beta"))
+        if scale:
+            gamma = model_variable("gamma", shape=params_shape, dtype=dtype, initializer=Ones(), trainable=trainable,
+                                   collections=_collections_for(variables_collections, "gamma"))
+        mean, variance = nn_impl.moments(inputs, list(range(begin_norm_axis, rank)), keep_dims=True)
+        outputs = nn_impl.batch_normalization(inputs, mean, variance, offset=beta, scale=gamma,
+                                              variance_epsilon=1e-12)
+        outputs.set_shape(inputs.shape)
         if activation_fn is not None:
             outputs = activation_fn(outputs)
         return collect_named_outputs(outputs_collections, sc.name, outputs)

@@ -144,3 +144,19 @@ def test_framework_variable_helpers(g):
         framework.get_unique_variable("nothing")
     step = framework.get_or_create_global_step()
     assert framework.get_global_step() is step and step.op.name == "global_step"
+
+
+def test_layer_norm_normalizes_each_example_and_names_its_variables(g):
+    x_val = RNG.standard_normal((3, 4, 5)).astype(np.float32) * 3 + 2
+    y = layers.layer_norm(tf.constant(x_val))
+    y_last = layers.layer_norm(tf.constant(x_val), begin_norm_axis=-1, center=False, scope="ln")
+    assert [v.op.name for v in tf.global_variables()] == ["LayerNorm/beta", "LayerNorm/gamma", "ln/gamma"]
+    assert tf.global_variables()[0].shape.as_list() == [5]
+    y_val, last_val = _run([y, y_last])
+    mean = x_val.mean(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(y_val, (x_val - mean) / x_val.std(axis=(1, 2), keepdims=True), rtol=1e-4,
+                               atol=1e-4)
+    np.testing.assert_allclose(last_val, (x_val - x_val.mean(-1, keepdims=True)) / x_val.std(-1, keepdims=True),
+                               rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="must be < rank"):
+        layers.layer_norm(tf.constant(x_val), begin_norm_axis=3)
