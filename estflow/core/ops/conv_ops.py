@@ -95,7 +95,10 @@ def tap_views(xp, x, ksize, strides, dilations, geo, pad_value=0):
 
 def patches(xp, x, ksize, strides, dilations, geo, pad_value=0):
     """im2col: x (N, *spatial, C) -> (N, *out, taps, C), one strided slice per kernel tap."""
-    return xp.stack(tap_views(xp, x, ksize, strides, dilations, geo, pad_value), axis=-2)
+    views = tap_views(xp, x, ksize, strides, dilations, geo, pad_value)
+    if len(views) == 1:  # a 1x1 kernel: the input itself (a view, no copy when the stride is 1)
+        return views[0][..., None, :]
+    return xp.stack(views, axis=-2)
 
 
 def scatter_taps(xp, tap_values, input_shape, ksize, strides, dilations, geo, dtype):
