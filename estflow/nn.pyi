@@ -29,6 +29,8 @@ from estflow.core.ops.nn_ops import softplus as softplus
 from estflow.core.ops.nn_ops import softsign as softsign
 from estflow.core.ops.pooling_ops import avg_pool as avg_pool
 from estflow.core.ops.pooling_ops import avg_pool3d as avg_pool3d
+from estflow.core.ops.pooling_ops import dilation2d as dilation2d
+from estflow.core.ops.pooling_ops import erosion2d as erosion2d
 from estflow.core.ops.pooling_ops import local_response_normalization as local_response_normalization
 from estflow.core.ops.pooling_ops import local_response_normalization as lrn
 from estflow.core.ops.pooling_ops import max_pool as max_pool
@@ -95,4 +97,5 @@ __all__ = [
     "max_pool_with_argmax", "pool", "separable_conv2d",
     "depth_to_space", "space_to_batch", "space_to_depth",
     "conv3d_backprop_filter",
+    "dilation2d", "erosion2d",
 ]

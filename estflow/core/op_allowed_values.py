@@ -480,6 +480,33 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'bfloat16', 'half', 'float', 'double', 'int32', 'int64', 'complex64', 'complex128',
         ),
     },
+    'Dilation2D': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'padding': (
+            'SAME', 'VALID',
+        ),
+    },
+    'Dilation2DBackpropFilter': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'padding': (
+            'SAME', 'VALID',
+        ),
+    },
+    'Dilation2DBackpropInput': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'padding': (
+            'SAME', 'VALID',
+        ),
+    },
     'Div': {
         'T': (
             'bfloat16', 'half', 'float', 'double', 'uint8', 'int8', 'uint16', 'int16', 'int32', 'uint32',

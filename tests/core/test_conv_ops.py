@@ -124,7 +124,7 @@ class Case:
     build: Callable
     ref: Callable
     shapes: list
-    domain: str = "any"
+    domain: str | tuple = "any"  # one for all inputs, or one per input
     dtype: type = np.float64  # the dtype of round-trip graphs (TF allows only float for some ops)
     grad_rtol: float = 1e-5
     grad: bool = True  # False: TF registers no gradient for the op (LRNGrad)
@@ -132,9 +132,12 @@ class Case:
     def inputs(self, shapes, rng, dtype=None):
         dtype = dtype or self.dtype
         out = []
-        for shape in shapes:
-            if self.domain == "distinct":  # max pooling: no ties, gaps wider than the finite difference
+        domains = self.domain if isinstance(self.domain, tuple) else (self.domain,) * len(shapes)
+        for shape, domain in zip(shapes, domains, strict=True):
+            if domain == "distinct":  # max pooling: no ties, gaps wider than the finite difference
                 values = rng.permutation(int(np.prod(shape))).reshape(shape) * 0.1 - 1.0
+            elif domain == "small_distinct":  # added to "distinct" values: sums stay distinct (dilation)
+                values = rng.permutation(int(np.prod(shape))).reshape(shape) * 0.002
             else:
                 values = rng.standard_normal(shape)
             out.append(np.asarray(values).astype(dtype))
@@ -366,7 +369,52 @@ def ref_extract_patches(x, k, s, r, padding):
     return flat.reshape(x.shape[0], geo[0][0], geo[1][0], -1)
 
 
+def ref_dilation(x, f, s, r, padding):
+    out = None
+    for pos, key, padded, geo in _windows(x, f.shape[:2], s, r, padding, fill=-np.inf):
+        if out is None:
+            out = np.zeros((x.shape[0],) + tuple(o for o, _, _ in geo) + (x.shape[-1],))
+        out[(slice(None),) + pos] = (padded[key] + f).max(axis=(1, 2))
+    return out
+
+
+def ref_dilation_grads(x, f, dy, s, r, padding):
+    """(d<dilation(x, f), dy>/dx, .../df): each output's gradient to its window's first maximum."""
+    dx_padded, df = None, np.zeros_like(f)
+    for pos, key, padded, geo in _windows(x, f.shape[:2], s, r, padding, fill=-np.inf):  # noqa: B007 - geo: after
+        if dx_padded is None:
+            dx_padded = np.zeros_like(padded)
+        window = padded[key] + f  # (N, kh, kw, C)
+        flat = window.reshape(x.shape[0], -1, x.shape[-1])
+        hot = np.zeros_like(flat)
+        np.put_along_axis(hot, np.argmax(flat, axis=1)[:, None, :], 1.0, axis=1)
+        routed = (hot * dy[(slice(None),) + pos][:, None, :]).reshape(window.shape)
+        dx_padded[key] += routed
+        df += routed.sum(0)
+    crop = (slice(None),) + tuple(slice(b, b + n) for n, (_, b, _) in zip(x.shape[1:-1], geo))
+    return dx_padded[crop], df
+
+
 CASES += [
+    Case("dilation2d SAME", lambda x, f: tf.nn.dilation2d(x, f, [1, 2, 1, 1], [1, 1, 2, 1], "SAME"),
+         lambda x, f: ref_dilation(x, f, [2, 1], [1, 2], "SAME"), [((2, 5, 6, 3), (2, 3, 3))],
+         ("distinct", "small_distinct")),
+    Case("dilation2d VALID", lambda x, f: tf.nn.dilation2d(x, f, [1, 1, 1, 1], [1, 1, 1, 1], "VALID"),
+         lambda x, f: ref_dilation(x, f, [1, 1], [1, 1], "VALID"), [((1, 4, 5, 2), (3, 2, 2))],
+         ("distinct", "small_distinct")),
+    Case("erosion2d SAME", lambda x, f: tf.nn.erosion2d(x, f, [1, 1, 1, 1], [1, 1, 1, 1], "SAME"),
+         lambda x, f: -ref_dilation(-x, f[::-1, ::-1], [1, 1], [1, 1], "SAME"), [((2, 4, 4, 2), (2, 2, 2))],
+         ("distinct", "small_distinct")),
+    Case("Dilation2DBackpropInput",
+         lambda x, f, dy: apply_op("Dilation2DBackpropInput", x, f, dy, strides=[1, 2, 1, 1], rates=[1, 1, 2, 1],
+                                   padding="SAME"),
+         lambda x, f, dy: ref_dilation_grads(x, f, dy, [2, 1], [1, 2], "SAME")[0],
+         [((2, 5, 6, 3), (2, 3, 3), (2, 3, 6, 3))], ("distinct", "small_distinct", "any"), grad=False),
+    Case("Dilation2DBackpropFilter",
+         lambda x, f, dy: apply_op("Dilation2DBackpropFilter", x, f, dy, strides=[1, 2, 1, 1], rates=[1, 1, 2, 1],
+                                   padding="SAME"),
+         lambda x, f, dy: ref_dilation_grads(x, f, dy, [2, 1], [1, 2], "SAME")[1],
+         [((2, 5, 6, 3), (2, 3, 3), (2, 3, 6, 3))], ("distinct", "small_distinct", "any"), grad=False),
     Case("extract_image_patches SAME",
          lambda x: tf.extract_image_patches(x, [1, 3, 2, 1], [1, 2, 1, 1], [1, 1, 1, 1], "SAME"),
          lambda x: ref_extract_patches(x, [3, 2], [2, 1], [1, 1], "SAME"), [((2, 5, 4, 3),)]),

@@ -88,7 +88,7 @@ def _table_recipes() -> list[Recipe]:
                                     arrays, getattr(case, "grad", True)))
     for case in test_conv_ops.CASES:  # gradients only in float64 (TF's MaxPool3D and LRN take float32 only)
         arrays = case.inputs(case.shapes[0], rng)
-        recipes.append(_case_recipe(f"conv {case.label}", case.build, arrays, case.dtype == np.float64))
+        recipes.append(_case_recipe(f"conv {case.label}", case.build, arrays, case.grad and case.dtype == np.float64))
     x, y = test_math_ops.INT_X.astype(np.int32), test_math_ops.INT_Y.astype(np.int32)
     for label, build, _ in test_math_ops.INT_CASES:
         recipes.append(_case_recipe(f"int {label}", build, [x, y], False))

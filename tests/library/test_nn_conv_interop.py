@@ -45,6 +45,8 @@ CASES = [
     ("space_to_batch v1", "tf.space_to_batch(a, [[0, 1], [1, 0]], 2)", [(2, 5, 3, 2)]),
     ("extract_image_patches", "tf.extract_image_patches(a, [1, 3, 2, 1], [1, 2, 1, 1], [1, 1, 2, 1], 'SAME')",
      [(2, 5, 6, 3)]),
+    ("dilation2d", "tf.nn.dilation2d(a, b, [1, 2, 1, 1], [1, 1, 2, 1], 'SAME')", [(2, 5, 6, 3), (2, 3, 3)]),
+    ("erosion2d", "tf.nn.erosion2d(a, b, [1, 1, 1, 1], [1, 2, 1, 1], 'VALID')", [(1, 6, 5, 2), (2, 2, 2)]),
     ("conv3d_backprop_filter", "tf.nn.conv3d_backprop_filter(a, [2, 2, 2, 2, 3], b, [1] * 5, 'VALID')",
      [(1, 3, 4, 3, 2), (1, 2, 3, 2, 3)]),
 ]

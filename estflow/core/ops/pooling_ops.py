@@ -10,8 +10,8 @@ AvgPool divides by the number of real (unpadded) elements of each window, as TF 
 from __future__ import annotations
 
 from estflow.core import dtypes
-from estflow.core.graph import Tensor
-from estflow.core.ops import scatter_kernels
+from estflow.core.graph import Tensor, name_scope
+from estflow.core.ops import manipulation_ops, scatter_kernels
 from estflow.core.ops.array_ops import shape as _shape
 from estflow.core.ops.conv_ops import (
     check_dtype,
@@ -28,6 +28,7 @@ from estflow.core.ops.conv_ops import (
     to_channels_last,
 )
 from estflow.core.ops.fill_ops import zeros_like
+from estflow.core.ops.unary_ops import negative
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, get_op_def, register
 from estflow.core.tensor_shape import TensorShape
 
@@ -548,3 +549,110 @@ def local_response_normalization(input, depth_radius=5, bias=1, alpha=1, beta=0.
     return apply_op("LRN", input, name=name or "LRN", depth_radius=int(depth_radius), bias=float(bias),
                     alpha=float(alpha), beta=float(beta))
 
+
+
+# ================================================================================================
+# Dilation2D (grayscale morphological dilation) and its backprops; erosion2d is its dual
+# ================================================================================================
+def _dilation_max(xp, input, filter, strides, rates, padding):
+    """Geometry, each window's max of input + filter over real (unpadded) positions, and its first tap."""
+    ksize = [int(filter.shape[0]), int(filter.shape[1])]
+    stride, rate = list(strides[1:3]), list(rates[1:3])
+    geo = geometry([int(d) for d in input.shape[1:3]], ksize, stride, rate, padding)
+    views = tap_views(xp, input, ksize, stride, rate, geo, 0)
+    real = tap_views(xp, xp.ones((1, int(input.shape[1]), int(input.shape[2]), 1), dtype=bool), ksize, stride, rate,
+                     geo, False)
+    lowest = xp.asarray(_lowest(xp, input.dtype), dtype=input.dtype)
+    best = first = None
+    for j, (view, inside) in enumerate(zip(views, real)):
+        candidate = xp.where(inside, view + filter[j // ksize[1], j % ksize[1]], lowest)
+        if best is None:
+            best, first = candidate, xp.zeros(candidate.shape, dtype=xp.int64)
+            continue
+        better = candidate > best
+        best = xp.where(better, candidate, best)
+        first = xp.where(better, j, first)
+    return geo, ksize, best, first
+
+
+def _dilation_kernel(xp, input, filter, strides, rates, padding):
+    return xp.ascontiguousarray(_dilation_max(xp, input, filter, strides, rates, padding)[2]).astype(input.dtype,
+                                                                                                      copy=False)
+
+
+def _dilation_backprop_input_kernel(xp, input, filter, out_backprop, strides, rates, padding):
+    geo, ksize, _, first = _dilation_max(xp, input, filter, strides, rates, padding)
+    zero = xp.zeros((), dtype=out_backprop.dtype)
+    return scatter_taps(xp, lambda j: xp.where(first == j, out_backprop, zero), [int(d) for d in input.shape], ksize,
+                        list(strides[1:3]), list(rates[1:3]), geo, out_backprop.dtype)
+
+
+def _dilation_backprop_filter_kernel(xp, input, filter, out_backprop, strides, rates, padding):
+    _, ksize, _, first = _dilation_max(xp, input, filter, strides, rates, padding)
+    zero = xp.zeros((), dtype=out_backprop.dtype)
+    per_tap = [xp.where(first == j, out_backprop, zero).sum(axis=(0, 1, 2)) for j in range(ksize[0] * ksize[1])]
+    return xp.stack(per_tap).reshape(filter.shape).astype(out_backprop.dtype, copy=False)
+
+
+def _dilation_infer(input, filter, *, strides, rates, padding):
+    check_dtype(input, _REAL, "input")
+    check_format_lists(2, "NHWC", strides=strides, rates=rates)
+    for spec, rank in ((input, 4), (filter, 3)):
+        if spec.shape.ndims is not None and spec.shape.ndims != rank:
+            raise ValueError(f"Shape must be rank {rank} but is rank {spec.shape.ndims}")
+    n, h, w, c = input.shape.as_tuple() or (None,) * 4
+    kh, kw, fc = filter.shape.as_tuple() or (None,) * 3
+    if c is not None and fc is not None and c != fc:
+        raise ValueError(f"Dimensions must be equal, but are {c} and {fc}")
+    rows = None if kh is None else out_size(h, kh, strides[1], rates[1], padding)
+    cols = None if kw is None else out_size(w, kw, strides[2], rates[2], padding)
+    return TensorSpec(TensorShape([n, rows, cols, c if c is not None else fc]), input.dtype)
+
+
+def _dilation_backprop_infer(like):
+    def infer(input, filter, out_backprop, **_):
+        check_dtype(input, _REAL, "input")
+        return TensorSpec((input, filter)[like].shape, input.dtype)
+
+    return infer
+
+
+def _dilation_grad(op, g):
+    x, f = op.inputs
+    attrs = {k: op.get_attr(k) for k in ("strides", "rates", "padding")}
+    return (apply_op("Dilation2DBackpropInput", x, f, g, name="Dilation2DBackpropInput", **attrs),
+            apply_op("Dilation2DBackpropFilter", x, f, g, name="Dilation2DBackpropFilter", **attrs))
+
+
+_DILATION_ATTRS = {"strides": REQUIRED, "rates": REQUIRED, "padding": REQUIRED}
+_DILATION_TYPES = {"T": "type", "strides": "list(int) >= 4", "rates": "list(int) >= 4", "padding": "string"}
+register(OpDef("Dilation2D", infer=_dilation_infer, kernel=_dilation_kernel, grad=_dilation_grad,
+               attrs=dict(_DILATION_ATTRS), same_dtype="all", broadcasts=False,
+               input_names=("input: T", "filter: T"), output_names=("output: T",),
+               attr_types=dict(_DILATION_TYPES)))
+# NOTE: TF registers no gradient for the two backprop ops; estflow declares the same gap (tests/core/test_registry.py).
+register(OpDef("Dilation2DBackpropInput", infer=_dilation_backprop_infer(0), kernel=_dilation_backprop_input_kernel,
+               grad=None, attrs=dict(_DILATION_ATTRS), same_dtype="all", broadcasts=False,
+               input_names=("input: T", "filter: T", "out_backprop: T"), output_names=("in_backprop: T",),
+               attr_types=dict(_DILATION_TYPES)))
+register(OpDef("Dilation2DBackpropFilter", infer=_dilation_backprop_infer(1), kernel=_dilation_backprop_filter_kernel,
+               grad=None, attrs=dict(_DILATION_ATTRS), same_dtype="all", broadcasts=False,
+               input_names=("input: T", "filter: T", "out_backprop: T"), output_names=("filter_backprop: T",),
+               attr_types=dict(_DILATION_TYPES)))
+
+
+def dilation2d(input, filter=None, strides=None, rates=None, padding=None, name=None, filters=None,  # noqa: A002
+               dilations=None):
+    """Grayscale dilation: max over each window of input + filter, as TF1's `tf.nn.dilation2d`."""
+    filter = filters if filter is None else filter
+    rates = dilations if rates is None else rates
+    return apply_op("Dilation2D", input, filter, name=name or "Dilation2D", strides=list(strides), rates=list(rates),
+                    padding=padding.upper())
+
+
+def erosion2d(value, kernel, strides, rates, padding, name=None):
+    """Grayscale erosion: min over each window of value - kernel, as `tf.nn.erosion2d` (dilation's dual)."""
+    with name_scope(name, "erosion2d", [value, kernel]) as scope:
+        flipped = manipulation_ops.reverse(kernel, [0, 1])
+        return negative(apply_op("Dilation2D", negative(value), flipped, name=scope, strides=list(strides),
+                                 rates=list(rates), padding=padding.upper()))
