@@ -353,6 +353,7 @@ from estflow.data.structure import TensorSpec as TensorSpec
 from estflow.library.confusion_matrix import confusion_matrix as confusion_matrix
 from estflow.library.lookup_ops import initialize_all_tables as initialize_all_tables
 from estflow.library.lookup_ops import tables_initializer as tables_initializer
+from estflow.library.nn_conv import required_space_to_batch_paddings as required_space_to_batch_paddings
 from estflow.library.parsing_config import FixedLenFeature as FixedLenFeature
 from estflow.library.parsing_config import FixedLenSequenceFeature as FixedLenSequenceFeature
 from estflow.library.parsing_config import SparseFeature as SparseFeature

@@ -61,6 +61,7 @@ from estflow.library.nn_conv import max_pool2d as max_pool2d
 from estflow.library.nn_conv import max_pool_v2 as max_pool_v2
 from estflow.library.nn_conv import pool as pool
 from estflow.library.nn_conv import separable_conv2d as separable_conv2d
+from estflow.library.nn_conv import with_space_to_batch as with_space_to_batch
 from estflow.library.nn_impl import batch_normalization as batch_normalization
 from estflow.library.nn_impl import dropout as dropout
 from estflow.library.nn_impl import fused_batch_norm as fused_batch_norm
@@ -98,4 +99,5 @@ __all__ = [
     "depth_to_space", "space_to_batch", "space_to_depth",
     "conv3d_backprop_filter",
     "dilation2d", "erosion2d",
+    "with_space_to_batch",
 ]

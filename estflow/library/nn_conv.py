@@ -7,11 +7,14 @@ transposed convolution is the backprop-input op of the forward one.
 
 from __future__ import annotations
 
+from estflow.core import dtypes
 from estflow.core.graph import _graph_of
 from estflow.core.ops import conv_ops, pooling_ops
 from estflow.core.ops.array_ops import expand_dims, squeeze
+from estflow.core.ops.array_ops import shape as array_shape
 from estflow.core.ops.concat_ops import concat, stack
 from estflow.core.ops.constant_op import convert_to_tensor
+from estflow.core.ops.math_ops import floormod
 from estflow.core.registry import apply_op
 
 
@@ -273,3 +276,61 @@ def pool(input, window_shape, pooling_type, padding, dilation_rate=None, strides
         return fn(input, window_shape, strides, padding, data_format=data_format,
                   name=scope.rstrip("/").split("/")[-1])
 
+
+
+# ---- space-to-batch helpers -----------------------------------------------------------------------------
+def required_space_to_batch_paddings(input_shape, block_shape, base_paddings=None, name=None):
+    """(paddings, crops) that make `input_shape` (+ base_paddings) divisible by `block_shape`, as
+    `tf.required_space_to_batch_paddings`: the extra padding goes at the end and is cropped back."""
+    with _Scoped(name, "required_space_to_batch_paddings", [input_shape, block_shape]):
+        input_shape = convert_to_tensor(input_shape, dtype=dtypes.int32, name="input_shape")
+        block_shape = convert_to_tensor(block_shape, dtype=dtypes.int32, name="block_shape")
+        if base_paddings is None:
+            n = block_shape.shape.as_tuple()[0]
+            base_paddings = [[0, 0]] * n
+        base = convert_to_tensor(base_paddings, dtype=dtypes.int32, name="base_paddings")
+        pad_start, orig_pad_end = base[:, 0], base[:, 1]
+        full = input_shape + pad_start + orig_pad_end
+        pad_end_extra = floormod(block_shape - floormod(full, block_shape), block_shape)
+        paddings = stack([pad_start, orig_pad_end + pad_end_extra], axis=1, name="paddings")
+        crops = stack([pad_end_extra * 0, pad_end_extra], axis=1, name="crops")
+        return paddings, crops
+
+
+def with_space_to_batch(input, dilation_rate, padding, op, filter_shape=None, spatial_dims=None,  # noqa: A002
+                        data_format=None):
+    """Run `op(converted_input, num_spatial_dims, "VALID")` on space_to_batch_nd(input) and undo it after,
+    which turns a dilated operation into a plain one, as `tf.nn.with_space_to_batch`.
+
+    With every rate 1, `op(input, num_spatial_dims, padding)` runs directly. SAME padding needs `filter_shape`.
+    """
+    input = convert_to_tensor(input, name="input")
+    rates = [int(r) for r in (dilation_rate if isinstance(dilation_rate, (list, tuple)) else [dilation_rate])]
+    num_spatial = len(rates)
+    if spatial_dims is None:
+        first = data_format is not None and data_format.startswith("NC")
+        spatial_dims = list(range(2, num_spatial + 2)) if first else list(range(1, num_spatial + 1))
+    spatial_dims = sorted(int(d) for d in spatial_dims)
+    if spatial_dims != list(range(spatial_dims[0], spatial_dims[0] + num_spatial)):
+        raise ValueError("spatial_dims must be a contiguous range of dimensions")
+    if padding not in ("SAME", "VALID"):
+        raise ValueError(f"Invalid padding method {padding!r}")
+    if all(r == 1 for r in rates):
+        return op(input, num_spatial, padding)
+    if spatial_dims[0] != 1:
+        raise ValueError("estflow's with_space_to_batch supports spatial dims starting at 1 (channels-last) when "
+                         "dilation_rate > 1.")
+    if padding == "SAME":
+        if filter_shape is None:
+            raise ValueError("filter_shape must be specified for SAME padding")
+        totals = [(int(k) - 1) * r for k, r in zip(filter_shape, rates)]
+        base = [[t // 2, t - t // 2] for t in totals]
+    else:
+        base = [[0, 0]] * num_spatial
+    spatial_shape = array_shape(input)[1:1 + num_spatial]
+    paddings, crops = required_space_to_batch_paddings(spatial_shape, rates, base)
+    converted = apply_op("SpaceToBatchND", input, convert_to_tensor(rates, dtype=dtypes.int32), paddings,
+                         name="SpaceToBatchND")
+    result = op(converted, num_spatial, "VALID")
+    return apply_op("BatchToSpaceND", result, convert_to_tensor(rates, dtype=dtypes.int32), crops,
+                    name="BatchToSpaceND")

@@ -123,3 +123,28 @@ def test_conv2d_takes_explicit_padding_and_checks_it(g):
     np.testing.assert_allclose(_run(y), ref_conv(x, w, [1, 1], [(1, 0), (0, 1)]), rtol=1e-10)
     with pytest.raises(ValueError, match="batch and channel"):
         tf.nn.conv2d(tf.constant(x), tf.constant(w), 1, [[1, 0], [1, 0], [0, 1], [0, 0]])
+
+
+def test_required_space_to_batch_paddings(g):
+    paddings, crops = tf.required_space_to_batch_paddings([5, 7], [2, 3], [[1, 0], [2, 2]])
+    p, c = _run([paddings, crops])
+    assert p.tolist() == [[1, 0], [2, 3]] and c.tolist() == [[0, 0], [0, 1]]  # 5+1 = 6; 7+4 = 11 -> 12
+    p0, c0 = _run(list(tf.required_space_to_batch_paddings([4, 4], [2, 2])))
+    assert p0.tolist() == [[0, 0], [0, 0]] and c0.tolist() == [[0, 0], [0, 0]]
+
+
+def test_with_space_to_batch_turns_a_dilated_convolution_into_a_plain_one(g):
+    x = RNG.standard_normal((2, 9, 8, 2))
+    w = RNG.standard_normal((3, 2, 2, 3))
+
+    def plain_conv(converted, num_spatial_dims, padding):
+        assert num_spatial_dims == 2
+        return tf.nn.conv2d(converted, tf.constant(w), [1, 1, 1, 1], padding)
+
+    for padding in ("SAME", "VALID"):
+        y = tf.nn.with_space_to_batch(tf.constant(x), [2, 3], padding, plain_conv, filter_shape=[3, 2])
+        np.testing.assert_allclose(_run(y), ref_conv(x, w, [1, 1], padding, [2, 3]), rtol=1e-10, atol=1e-12)
+    direct = tf.nn.with_space_to_batch(tf.constant(x), [1, 1], "SAME", plain_conv)
+    assert direct.op.type == "Conv2D"
+    with pytest.raises(ValueError, match="filter_shape"):
+        tf.nn.with_space_to_batch(tf.constant(x), [2, 2], "SAME", plain_conv)

@@ -47,6 +47,8 @@ CASES = [
      [(2, 5, 6, 3)]),
     ("dilation2d", "tf.nn.dilation2d(a, b, [1, 2, 1, 1], [1, 1, 2, 1], 'SAME')", [(2, 5, 6, 3), (2, 3, 3)]),
     ("erosion2d", "tf.nn.erosion2d(a, b, [1, 1, 1, 1], [1, 2, 1, 1], 'VALID')", [(1, 6, 5, 2), (2, 2, 2)]),
+    ("with_space_to_batch", "tf.nn.with_space_to_batch(a, [2, 3], 'SAME', "
+     "lambda c, n, p: tf.nn.conv2d(c, b, [1, 1, 1, 1], p), filter_shape=[3, 2])", [(1, 7, 6, 2), (3, 2, 2, 2)]),
     ("conv3d_backprop_filter", "tf.nn.conv3d_backprop_filter(a, [2, 2, 2, 2, 3], b, [1] * 5, 'VALID')",
      [(1, 3, 4, 3, 2), (1, 2, 3, 2, 3)]),
 ]
@@ -64,7 +66,7 @@ for label, expr, arrays in cases:
         values = [tf.constant(np.array(a, np.float32)) for a in arrays]
         a = values[0]
         b = values[1] if len(values) > 1 else None
-        y = eval(expr)
+        y = eval(expr, {"tf": tf, "a": a, "b": b})
         w = tf.constant(np.linspace(-1, 1, int(np.prod(y.shape.as_list()))).reshape(y.shape.as_list()), tf.float32)
         grads = tf.gradients(tf.reduce_sum(y * w), values)
         with tf.Session() as sess:
@@ -84,9 +86,8 @@ def test_values_and_gradients_match_tensorflow(tf_python, tmp_path):
         g = tf.Graph()
         with g.as_default():
             values = [tf.constant(np.array(a, np.float32)) for a in arrays]
-            a = values[0]  # noqa: F841 - read by eval(expr)
-            b = values[1] if len(values) > 1 else None  # noqa: F841 - read by eval(expr)
-            y = eval(expr)  # noqa: S307 - the table's own expressions
+            scope = {"tf": tf, "a": values[0], "b": values[1] if len(values) > 1 else None}
+            y = eval(expr, scope)  # noqa: S307 - the table's own expressions
             n = int(np.prod(y.shape.as_list()))
             w = tf.constant(np.linspace(-1, 1, n).reshape(y.shape.as_list()), tf.float32)
             grads = tf.gradients(tf.reduce_sum(y * w), values)
