@@ -140,6 +140,7 @@ from estflow.core.ops.control_flow_ops import tuple as tuple  # noqa: A004 - TF'
 from estflow.core.ops.control_flow_ops import while_loop as while_loop
 from estflow.core.ops.control_flow_ops import with_dependencies as with_dependencies
 from estflow.core.ops.conv_ops import extract_image_patches as extract_image_patches
+from estflow.core.ops.conv_ops import extract_volume_patches as extract_volume_patches
 from estflow.core.ops.fill_ops import fill as fill
 from estflow.core.ops.fill_ops import lin_space as lin_space
 from estflow.core.ops.fill_ops import linspace as linspace

@@ -567,6 +567,15 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'SAME', 'VALID',
         ),
     },
+    'ExtractVolumePatches': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'padding': (
+            'SAME', 'VALID',
+        ),
+    },
     'Fill': {
         'index_type': (
             'int32', 'int64',

@@ -395,6 +395,13 @@ def ref_dilation_grads(x, f, dy, s, r, padding):
     return dx_padded[crop], df
 
 
+def ref_extract_volume(x, k, s, padding):
+    items = list(_windows(x, k, s, [1, 1, 1], padding))
+    geo = items[0][3]
+    flat = np.stack([padded[key].reshape(x.shape[0], -1) for _, key, padded, _ in items], 1)
+    return flat.reshape(x.shape[0], geo[0][0], geo[1][0], geo[2][0], -1)
+
+
 CASES += [
     Case("dilation2d SAME", lambda x, f: tf.nn.dilation2d(x, f, [1, 2, 1, 1], [1, 1, 2, 1], "SAME"),
          lambda x, f: ref_dilation(x, f, [2, 1], [1, 2], "SAME"), [((2, 5, 6, 3), (2, 3, 3))],
@@ -421,6 +428,9 @@ CASES += [
     Case("extract_image_patches VALID rates",
          lambda x: tf.extract_image_patches(x, [1, 2, 2, 1], [1, 1, 2, 1], [1, 2, 1, 1], "VALID"),
          lambda x: ref_extract_patches(x, [2, 2], [1, 2], [2, 1], "VALID"), [((1, 6, 5, 2),)]),
+    Case("extract_volume_patches SAME",
+         lambda x: tf.extract_volume_patches(x, [1, 2, 3, 2, 1], [1, 1, 2, 2, 1], "SAME"),
+         lambda x: ref_extract_volume(x, [2, 3, 2], [1, 2, 2], "SAME"), [((1, 3, 5, 4, 2),)]),
     Case("conv3d_backprop_filter (TF 2.15's compat.v1: the V2 op, filter sizes)",
          lambda x, dy: tf.nn.conv3d_backprop_filter(x, [2, 2, 2, 2, 2], dy, [1, 1, 1, 1, 1], "VALID"),
          lambda x, dy: ref_conv_grads(x, np.zeros((2, 2, 2, 2, 2)), dy, [1, 1, 1], "VALID")[1],

@@ -49,6 +49,8 @@ CASES = [
     ("erosion2d", "tf.nn.erosion2d(a, b, [1, 1, 1, 1], [1, 2, 1, 1], 'VALID')", [(1, 6, 5, 2), (2, 2, 2)]),
     ("with_space_to_batch", "tf.nn.with_space_to_batch(a, [2, 3], 'SAME', "
      "lambda c, n, p: tf.nn.conv2d(c, b, [1, 1, 1, 1], p), filter_shape=[3, 2])", [(1, 7, 6, 2), (3, 2, 2, 2)]),
+    ("extract_volume_patches", "tf.extract_volume_patches(a, [1, 2, 3, 2, 1], [1, 1, 2, 2, 1], 'SAME')",
+     [(1, 3, 5, 4, 2)]),
     ("conv3d_backprop_filter", "tf.nn.conv3d_backprop_filter(a, [2, 2, 2, 2, 3], b, [1] * 5, 'VALID')",
      [(1, 3, 4, 3, 2), (1, 2, 3, 2, 3)]),
 ]

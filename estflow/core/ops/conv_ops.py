@@ -476,6 +476,48 @@ register(OpDef("ExtractImagePatches", infer=_extract_infer, kernel=_extract_kern
                            "T": "type", "padding": "string"}))
 
 
+def _extract_volume_infer(input, *, ksizes, strides, padding):
+    check_format_lists(3, "NDHWC", ksizes=ksizes, strides=strides)
+    if input.shape.ndims is not None and input.shape.ndims != 5:
+        raise ValueError(f"Shape must be rank 5 but is rank {input.shape.ndims}")
+    dims = input.shape.as_tuple() or (None,) * 5
+    out = [out_size(dims[1 + i], ksizes[1 + i], strides[1 + i], 1, padding) for i in range(3)]
+    depth = None if dims[4] is None else ksizes[1] * ksizes[2] * ksizes[3] * dims[4]
+    return TensorSpec(TensorShape([dims[0]] + out + [depth]), input.dtype)
+
+
+def _extract_volume_kernel(xp, input, ksizes, strides, padding):
+    ksize, stride = list(ksizes[1:4]), list(strides[1:4])
+    geo = geometry([int(d) for d in input.shape[1:4]], ksize, stride, [1, 1, 1], padding)
+    cols = patches(xp, input, ksize, stride, [1, 1, 1], geo)
+    lead = tuple(int(d) for d in cols.shape[:4])
+    return cols.reshape(lead + (int(cols.shape[4]) * int(cols.shape[5]),))
+
+
+def _extract_volume_grad(op, grad):
+    """The patches are a Conv3D with the one-hot filter eye(taps * C) reshaped to (kd, kh, kw, C, taps * C)
+    (output channel k * C + c is tap k of channel c), so the gradient is that Conv3D's backprop."""
+    x = op.inputs[0]
+    channels = x.shape.as_tuple()[-1] if x.shape.ndims else None
+    if channels is None:
+        raise LookupError("The gradient of ExtractVolumePatches needs the input's channel count known at graph "
+                          "build time.")
+    ksizes = op.get_attr("ksizes")
+    width = ksizes[1] * ksizes[2] * ksizes[3] * channels
+    eye = gather_ops.one_hot(list(range(width)), width, dtype=grad.dtype)
+    filters = array_ops.reshape(eye, [ksizes[1], ksizes[2], ksizes[3], channels, width])
+    return apply_op("Conv3DBackpropInputV2", _shape(x), filters, grad, name="Conv3DBackpropInputV2",
+                    strides=list(op.get_attr("strides")), padding=op.get_attr("padding"), data_format="NDHWC",
+                    dilations=[1, 1, 1, 1, 1])
+
+
+register(OpDef("ExtractVolumePatches", infer=_extract_volume_infer, kernel=_extract_volume_kernel,
+               grad=_extract_volume_grad, attrs={"ksizes": REQUIRED, "strides": REQUIRED, "padding": REQUIRED},
+               input_names=("input: T",), output_names=("patches: T",),
+               attr_types={"ksizes": "list(int) >= 5", "strides": "list(int) >= 5", "T": "type",
+                           "padding": "string"}))
+
+
 # ================================================================================================
 # The op-level TF1 functions (tf.nn.conv2d, ...); composed ones live in library/nn_conv.py
 # ================================================================================================
@@ -611,3 +653,9 @@ def extract_image_patches(images, ksizes=None, strides=None, rates=None, padding
     ksizes = sizes if ksizes is None else ksizes
     return apply_op("ExtractImagePatches", images, name=name or "ExtractImagePatches", ksizes=list(ksizes),
                     strides=list(strides), rates=list(rates), padding=padding.upper())
+
+
+def extract_volume_patches(input, ksizes, strides, padding, name=None):  # noqa: A002 - TF's argument name
+    """Each ksizes window of NDHWC `input` flattened into depth, as `tf.extract_volume_patches`."""
+    return apply_op("ExtractVolumePatches", input, name=name or "ExtractVolumePatches", ksizes=list(ksizes),
+                    strides=list(strides), padding=padding.upper())
