@@ -140,6 +140,8 @@ from estflow.core.ops.control_flow_ops import smart_cond as smart_cond
 from estflow.core.ops.control_flow_ops import tuple as tuple  # noqa: A004 - TF's public name
 from estflow.core.ops.control_flow_ops import while_loop as while_loop
 from estflow.core.ops.control_flow_ops import with_dependencies as with_dependencies
+from estflow.core.ops.conv_ops import extract_image_patches as extract_image_patches
+from estflow.core.ops.conv_ops import extract_volume_patches as extract_volume_patches
 from estflow.core.ops.fill_ops import fill as fill
 from estflow.core.ops.fill_ops import lin_space as lin_space
 from estflow.core.ops.fill_ops import linspace as linspace
@@ -226,6 +228,12 @@ from estflow.core.ops.segment_ops import unsorted_segment_sum as unsorted_segmen
 from estflow.core.ops.slicing_ops import newaxis as newaxis
 from estflow.core.ops.slicing_ops import slice as slice
 from estflow.core.ops.slicing_ops import strided_slice as strided_slice
+from estflow.core.ops.space_batch_ops import batch_to_space as batch_to_space
+from estflow.core.ops.space_batch_ops import batch_to_space_nd as batch_to_space_nd
+from estflow.core.ops.space_batch_ops import depth_to_space as depth_to_space
+from estflow.core.ops.space_batch_ops import space_to_batch as space_to_batch
+from estflow.core.ops.space_batch_ops import space_to_batch_nd as space_to_batch_nd
+from estflow.core.ops.space_batch_ops import space_to_depth as space_to_depth
 from estflow.core.ops.sparse_concat_ops import sparse_concat as sparse_concat
 from estflow.core.ops.sparse_concat_ops import sparse_merge as sparse_merge
 from estflow.core.ops.sparse_concat_ops import sparse_to_indicator as sparse_to_indicator
@@ -347,6 +355,7 @@ from estflow.data.structure import TensorSpec as TensorSpec
 from estflow.library.confusion_matrix import confusion_matrix as confusion_matrix
 from estflow.library.lookup_ops import initialize_all_tables as initialize_all_tables
 from estflow.library.lookup_ops import tables_initializer as tables_initializer
+from estflow.library.nn_conv import required_space_to_batch_paddings as required_space_to_batch_paddings
 from estflow.library.parsing_config import FixedLenFeature as FixedLenFeature
 from estflow.library.parsing_config import FixedLenSequenceFeature as FixedLenSequenceFeature
 from estflow.library.parsing_config import SparseFeature as SparseFeature

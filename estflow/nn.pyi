@@ -1,5 +1,16 @@
 """`tf.nn`: activations, losses, normalization, dropout and embedding lookups (re-exports only)."""
 
+from estflow.core.ops.conv_ops import conv2d as conv2d
+from estflow.core.ops.conv_ops import conv2d_backprop_filter as conv2d_backprop_filter
+from estflow.core.ops.conv_ops import conv2d_backprop_input as conv2d_backprop_input
+from estflow.core.ops.conv_ops import conv3d as conv3d
+from estflow.core.ops.conv_ops import conv3d_backprop_filter_v2 as conv3d_backprop_filter
+from estflow.core.ops.conv_ops import conv3d_backprop_filter_v2 as conv3d_backprop_filter_v2
+from estflow.core.ops.conv_ops import depthwise_conv2d_native as depthwise_conv2d_native
+from estflow.core.ops.conv_ops import depthwise_conv2d_native_backprop_filter as depthwise_conv2d_backprop_filter
+from estflow.core.ops.conv_ops import depthwise_conv2d_native_backprop_filter as depthwise_conv2d_native_backprop_filter
+from estflow.core.ops.conv_ops import depthwise_conv2d_native_backprop_input as depthwise_conv2d_backprop_input
+from estflow.core.ops.conv_ops import depthwise_conv2d_native_backprop_input as depthwise_conv2d_native_backprop_input
 from estflow.core.ops.gather_ops import top_k as top_k
 from estflow.core.ops.nn_loss_ops import compute_accidental_hits as compute_accidental_hits
 from estflow.core.ops.nn_loss_ops import in_top_k as in_top_k
@@ -16,11 +27,41 @@ from estflow.core.ops.nn_ops import selu as selu
 from estflow.core.ops.nn_ops import softmax as softmax
 from estflow.core.ops.nn_ops import softplus as softplus
 from estflow.core.ops.nn_ops import softsign as softsign
+from estflow.core.ops.pooling_ops import avg_pool as avg_pool
+from estflow.core.ops.pooling_ops import avg_pool3d as avg_pool3d
+from estflow.core.ops.pooling_ops import dilation2d as dilation2d
+from estflow.core.ops.pooling_ops import erosion2d as erosion2d
+from estflow.core.ops.pooling_ops import local_response_normalization as local_response_normalization
+from estflow.core.ops.pooling_ops import local_response_normalization as lrn
+from estflow.core.ops.pooling_ops import max_pool as max_pool
+from estflow.core.ops.pooling_ops import max_pool3d as max_pool3d
+from estflow.core.ops.pooling_ops import max_pool_with_argmax as max_pool_with_argmax
+from estflow.core.ops.space_batch_ops import depth_to_space as depth_to_space
+from estflow.core.ops.space_batch_ops import space_to_batch as space_to_batch
+from estflow.core.ops.space_batch_ops import space_to_depth as space_to_depth
 from estflow.core.ops.unary_ops import sigmoid as sigmoid
 from estflow.core.ops.unary_ops import tanh as tanh
 from estflow.library.embedding_ops import embedding_lookup as embedding_lookup
 from estflow.library.embedding_ops import embedding_lookup_sparse as embedding_lookup_sparse
 from estflow.library.embedding_ops import safe_embedding_lookup_sparse as safe_embedding_lookup_sparse
+from estflow.library.nn_conv import atrous_conv2d as atrous_conv2d
+from estflow.library.nn_conv import atrous_conv2d_transpose as atrous_conv2d_transpose
+from estflow.library.nn_conv import avg_pool1d as avg_pool1d
+from estflow.library.nn_conv import avg_pool2d as avg_pool2d
+from estflow.library.nn_conv import avg_pool_v2 as avg_pool_v2
+from estflow.library.nn_conv import conv1d as conv1d
+from estflow.library.nn_conv import conv1d_transpose as conv1d_transpose
+from estflow.library.nn_conv import conv2d_transpose as conv2d_transpose
+from estflow.library.nn_conv import conv3d_transpose as conv3d_transpose
+from estflow.library.nn_conv import conv_transpose as conv_transpose
+from estflow.library.nn_conv import convolution as convolution
+from estflow.library.nn_conv import depthwise_conv2d as depthwise_conv2d
+from estflow.library.nn_conv import max_pool1d as max_pool1d
+from estflow.library.nn_conv import max_pool2d as max_pool2d
+from estflow.library.nn_conv import max_pool_v2 as max_pool_v2
+from estflow.library.nn_conv import pool as pool
+from estflow.library.nn_conv import separable_conv2d as separable_conv2d
+from estflow.library.nn_conv import with_space_to_batch as with_space_to_batch
 from estflow.library.nn_impl import batch_normalization as batch_normalization
 from estflow.library.nn_impl import dropout as dropout
 from estflow.library.nn_impl import fused_batch_norm as fused_batch_norm
@@ -48,4 +89,15 @@ __all__ = [
     "softmax_cross_entropy_with_logits_v2", "softplus", "softsign", "sparse_softmax_cross_entropy_with_logits",
     "tanh", "top_k", "uniform_candidate_sampler", "weighted_cross_entropy_with_logits", "weighted_moments",
     "xw_plus_b", "zero_fraction",
+    "atrous_conv2d", "atrous_conv2d_transpose", "avg_pool", "avg_pool1d", "avg_pool2d", "avg_pool3d", "avg_pool_v2",
+    "conv1d", "conv1d_transpose", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input", "conv2d_transpose",
+    "conv3d", "conv3d_backprop_filter_v2", "conv3d_transpose", "conv_transpose", "convolution", "depthwise_conv2d",
+    "depthwise_conv2d_backprop_filter", "depthwise_conv2d_backprop_input", "depthwise_conv2d_native",
+    "depthwise_conv2d_native_backprop_filter", "depthwise_conv2d_native_backprop_input",
+    "local_response_normalization", "lrn", "max_pool", "max_pool1d", "max_pool2d", "max_pool3d", "max_pool_v2",
+    "max_pool_with_argmax", "pool", "separable_conv2d",
+    "depth_to_space", "space_to_batch", "space_to_depth",
+    "conv3d_backprop_filter",
+    "dilation2d", "erosion2d",
+    "with_space_to_batch",
 ]

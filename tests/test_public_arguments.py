@@ -76,6 +76,9 @@ ALLOWED = {
     "Layer.add_update:inputs": "kept for Keras' get_updates_for, which estflow's layers do not have; UPDATE_OPS "
                                "gets the updates either way, as in TF1",
     "BatchNormalization.__init__:renorm_clipping": "used only with renorm=True, which build() refuses",
+    "batch_norm:fused": "contrib's choice of TF's fused kernel: the same values, and estflow has one kernel",
+    "embed_sequence:unique": "TF looks each distinct id up once: the embeddings returned are the same",
+    "local_variable:use_resource": "one kind of variable (see Variable.__init__:use_resource)",
     "BatchNormalization.__init__:renorm_momentum": "used only with renorm=True, which build() refuses",
     # ---- input pipelines ----------------------------------------------------------------------------
     "numpy_input_fn:queue_capacity": "TF1's shuffling queue size: estflow shuffles each epoch with a full "

@@ -189,6 +189,50 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'bfloat16', 'half', 'float', 'double', 'complex64', 'complex128',
         ),
     },
+    'AvgPool': {
+        'padding': (
+            'SAME', 'VALID',
+        ),
+        'data_format': (
+            'NHWC', 'NCHW',
+        ),
+        'T': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+    },
+    'AvgPool3D': {
+        'padding': (
+            'SAME', 'VALID',
+        ),
+        'data_format': (
+            'NDHWC', 'NCDHW',
+        ),
+        'T': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+    },
+    'AvgPool3DGrad': {
+        'padding': (
+            'SAME', 'VALID',
+        ),
+        'data_format': (
+            'NDHWC', 'NCDHW',
+        ),
+        'T': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+    },
+    'AvgPoolGrad': {
+        'padding': (
+            'SAME', 'VALID',
+        ),
+        'data_format': (
+            'NHWC', 'NCHW',
+        ),
+        'T': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+    },
     'BatchMatMul': {
         'T': (
             'bfloat16', 'half', 'float', 'double', 'int32', 'int64', 'complex64', 'complex128',
@@ -198,6 +242,14 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         'T': (
             'bfloat16', 'half', 'float', 'double', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32',
             'uint64', 'complex64', 'complex128',
+        ),
+    },
+    'BatchToSpaceND': {
+        'Tblock_shape': (
+            'int32', 'int64',
+        ),
+        'Tcrops': (
+            'int32', 'int64',
         ),
     },
     'BiasAdd': {
@@ -272,6 +324,75 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'Conv2D': {
+        'T': (
+            'half', 'bfloat16', 'float', 'double', 'int32',
+        ),
+        'padding': (
+            'SAME', 'VALID', 'EXPLICIT',
+        ),
+        'data_format': (
+            'NHWC', 'NCHW',
+        ),
+    },
+    'Conv2DBackpropFilter': {
+        'T': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+        'padding': (
+            'SAME', 'VALID', 'EXPLICIT',
+        ),
+        'data_format': (
+            'NHWC', 'NCHW',
+        ),
+    },
+    'Conv2DBackpropInput': {
+        'T': (
+            'half', 'bfloat16', 'float', 'double', 'int32',
+        ),
+        'padding': (
+            'SAME', 'VALID', 'EXPLICIT',
+        ),
+        'data_format': (
+            'NHWC', 'NCHW',
+        ),
+    },
+    'Conv3D': {
+        'T': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+        'padding': (
+            'SAME', 'VALID',
+        ),
+        'data_format': (
+            'NDHWC', 'NCDHW',
+        ),
+    },
+    'Conv3DBackpropFilterV2': {
+        'T': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+        'padding': (
+            'SAME', 'VALID',
+        ),
+        'data_format': (
+            'NDHWC', 'NCDHW',
+        ),
+    },
+    'Conv3DBackpropInputV2': {
+        'T': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+        'padding': (
+            'SAME', 'VALID',
+        ),
+        'data_format': (
+            'NDHWC', 'NCDHW',
+        ),
+        'Tshape': (
+            'int32', 'int64',
+        ),
+    },
     'Cos': {
         'T': (
             'bfloat16', 'half', 'float', 'double', 'complex64', 'complex128',
@@ -311,6 +432,44 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'complex128', 'bool', 'bfloat16',
         ),
     },
+    'DepthToSpace': {
+        'data_format': (
+            'NHWC', 'NCHW', 'NCHW_VECT_C',
+        ),
+    },
+    'DepthwiseConv2dNative': {
+        'T': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+        'padding': (
+            'SAME', 'VALID', 'EXPLICIT',
+        ),
+        'data_format': (
+            'NHWC', 'NCHW',
+        ),
+    },
+    'DepthwiseConv2dNativeBackpropFilter': {
+        'T': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+        'padding': (
+            'SAME', 'VALID', 'EXPLICIT',
+        ),
+        'data_format': (
+            'NHWC', 'NCHW',
+        ),
+    },
+    'DepthwiseConv2dNativeBackpropInput': {
+        'T': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+        'padding': (
+            'SAME', 'VALID', 'EXPLICIT',
+        ),
+        'data_format': (
+            'NHWC', 'NCHW',
+        ),
+    },
     'Diag': {
         'T': (
             'bfloat16', 'half', 'float', 'double', 'int32', 'int64', 'complex64', 'complex128',
@@ -319,6 +478,33 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     'DiagPart': {
         'T': (
             'bfloat16', 'half', 'float', 'double', 'int32', 'int64', 'complex64', 'complex128',
+        ),
+    },
+    'Dilation2D': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'padding': (
+            'SAME', 'VALID',
+        ),
+    },
+    'Dilation2DBackpropFilter': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'padding': (
+            'SAME', 'VALID',
+        ),
+    },
+    'Dilation2DBackpropInput': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'padding': (
+            'SAME', 'VALID',
         ),
     },
     'Div': {
@@ -370,6 +556,24 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     'Expm1': {
         'T': (
             'bfloat16', 'half', 'float', 'double', 'complex64', 'complex128',
+        ),
+    },
+    'ExtractImagePatches': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16',
+            'uint32', 'uint64', 'complex64', 'complex128', 'bool',
+        ),
+        'padding': (
+            'SAME', 'VALID',
+        ),
+    },
+    'ExtractVolumePatches': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'padding': (
+            'SAME', 'VALID',
         ),
     },
     'Fill': {
@@ -470,6 +674,16 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'half', 'bfloat16', 'float', 'double',
         ),
     },
+    'LRN': {
+        'T': (
+            'half', 'bfloat16', 'float',
+        ),
+    },
+    'LRNGrad': {
+        'T': (
+            'half', 'bfloat16', 'float',
+        ),
+    },
     'LeakyRelu': {
         'T': (
             'half', 'bfloat16', 'float', 'double',
@@ -528,6 +742,139 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         'Tidx': (
             'int32', 'int64',
+        ),
+    },
+    'MaxPool': {
+        'T': (
+            'half', 'bfloat16', 'float', 'double', 'int32', 'int64', 'uint8', 'int16', 'int8', 'uint16',
+            'qint8',
+        ),
+        'padding': (
+            'SAME', 'VALID', 'EXPLICIT',
+        ),
+        'data_format': (
+            'NHWC', 'NCHW', 'NCHW_VECT_C',
+        ),
+    },
+    'MaxPool3D': {
+        'padding': (
+            'SAME', 'VALID',
+        ),
+        'data_format': (
+            'NDHWC', 'NCDHW',
+        ),
+        'T': (
+            'half', 'bfloat16', 'float',
+        ),
+    },
+    'MaxPool3DGrad': {
+        'padding': (
+            'SAME', 'VALID',
+        ),
+        'data_format': (
+            'NDHWC', 'NCDHW',
+        ),
+        'T': (
+            'half', 'bfloat16', 'float',
+        ),
+        'TInput': (
+            'half', 'bfloat16', 'float',
+        ),
+    },
+    'MaxPool3DGradGrad': {
+        'padding': (
+            'SAME', 'VALID',
+        ),
+        'data_format': (
+            'NDHWC', 'NCDHW',
+        ),
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+    },
+    'MaxPoolGrad': {
+        'padding': (
+            'SAME', 'VALID', 'EXPLICIT',
+        ),
+        'data_format': (
+            'NHWC', 'NCHW',
+        ),
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+    },
+    'MaxPoolGradGrad': {
+        'padding': (
+            'SAME', 'VALID',
+        ),
+        'data_format': (
+            'NHWC', 'NCHW',
+        ),
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+    },
+    'MaxPoolGradGradWithArgmax': {
+        'padding': (
+            'SAME', 'VALID',
+        ),
+        'Targmax': (
+            'int32', 'int64',
+        ),
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+    },
+    'MaxPoolGradV2': {
+        'padding': (
+            'SAME', 'VALID',
+        ),
+        'data_format': (
+            'NHWC', 'NCHW',
+        ),
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+    },
+    'MaxPoolGradWithArgmax': {
+        'padding': (
+            'SAME', 'VALID',
+        ),
+        'Targmax': (
+            'int32', 'int64',
+        ),
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+    },
+    'MaxPoolV2': {
+        'T': (
+            'half', 'bfloat16', 'float', 'double', 'int32', 'int64', 'uint8', 'int16', 'int8', 'uint16',
+            'qint8',
+        ),
+        'padding': (
+            'SAME', 'VALID',
+        ),
+        'data_format': (
+            'NHWC', 'NCHW', 'NCHW_VECT_C',
+        ),
+    },
+    'MaxPoolWithArgmax': {
+        'Targmax': (
+            'int32', 'int64',
+        ),
+        'padding': (
+            'SAME', 'VALID',
+        ),
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
         ),
     },
     'Maximum': {
@@ -933,6 +1280,19 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     'SoftsignGrad': {
         'T': (
             'half', 'bfloat16', 'float', 'double',
+        ),
+    },
+    'SpaceToBatchND': {
+        'Tblock_shape': (
+            'int32', 'int64',
+        ),
+        'Tpaddings': (
+            'int32', 'int64',
+        ),
+    },
+    'SpaceToDepth': {
+        'data_format': (
+            'NHWC', 'NCHW', 'NCHW_VECT_C',
         ),
     },
     'SparseAdd': {

@@ -388,7 +388,7 @@ def _op_types_of(build):
 
 def test_every_op_is_cpu_only_or_runs_on_the_strict_standin():
     """Each op type not declared cpu_only has a case run on /gpu:0 by a `gpu`-fixture test."""
-    from tests.core import test_array_ops, test_math_ops, test_nn_loss_ops, test_nn_ops
+    from tests.core import test_array_ops, test_conv_ops, test_math_ops, test_nn_loss_ops, test_nn_ops
     from tests.training import test_optimizers
 
     covered = set()
@@ -403,6 +403,9 @@ def test_every_op_is_cpu_only_or_runs_on_the_strict_standin():
         covered.add(param.values[0])
     for param in test_nn_ops.PARAMS:  # test_value_on_gpu
         y, _, _ = test_nn_ops._run(*param.values, np.float64)
+        covered |= {op.type for op in y.graph.get_operations()}
+    for case in test_conv_ops.CASES:  # test_value_on_gpu
+        y, _, _ = test_conv_ops._run(case, np.float32)
         covered |= {op.type for op in y.graph.get_operations()}
     for _label, build, _ref, kind in test_nn_loss_ops.CASES:  # test_value_on_gpu
         y, _ = test_nn_loss_ops._run(build, test_nn_loss_ops._inputs(kind, np.random.default_rng(0)))

@@ -26,7 +26,7 @@ from estflow.core.graph import Operation, Tensor
 from estflow.core.ops import hash_ops
 from estflow.core.registry import apply_op
 from estflow.core.sparse_tensor import SparseTensor
-from tests.core import test_array_ops, test_math_ops, test_nn_ops, test_sparse_ops, test_string_ops
+from tests.core import test_array_ops, test_conv_ops, test_math_ops, test_nn_ops, test_sparse_ops, test_string_ops
 
 
 @dataclasses.dataclass
@@ -86,6 +86,9 @@ def _table_recipes() -> list[Recipe]:
         arrays = case.inputs(case.shapes[0], rng)
         recipes.append(_case_recipe(f"math/nn {case.label}", case.build if hasattr(case, "build") else case.fn,
                                     arrays, getattr(case, "grad", True)))
+    for case in test_conv_ops.CASES:  # gradients only in float64 (TF's MaxPool3D and LRN take float32 only)
+        arrays = case.inputs(case.shapes[0], rng)
+        recipes.append(_case_recipe(f"conv {case.label}", case.build, arrays, case.grad and case.dtype == np.float64))
     x, y = test_math_ops.INT_X.astype(np.int32), test_math_ops.INT_Y.astype(np.int32)
     for label, build, _ in test_math_ops.INT_CASES:
         recipes.append(_case_recipe(f"int {label}", build, [x, y], False))

@@ -20,6 +20,7 @@ NO_GRADIENT_RULE = {
     "TruncateDiv", "TruncateMod",  # TF registers no gradient for these either
     "SparseConcat",  # TF1 has no gradient for SparseConcat
     "SparseSegmentSumGrad", "SparseSegmentMeanGrad", "SparseSegmentSqrtNGrad",  # gradient ops (no 2nd order)
+    "LRNGrad", "Dilation2DBackpropInput", "Dilation2DBackpropFilter",  # TF registers no gradient for these either
     "ComplexAbs",  # TF has one (through a Complex op, which estflow lacks): a known gap
 }
 

@@ -1,0 +1,5 @@
+"""TF1's `tensorflow.python.util.nest`: nested structures flattened and rebuilt (re-exports only)."""
+
+from estflow import _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)
