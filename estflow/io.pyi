@@ -1,5 +1,6 @@
 """`tf.io`: record files, parsing and file access (re-exports only)."""
 
+from estflow.core.graph_io import write_graph as write_graph
 from estflow.core.ops.parsing_ops import decode_csv as decode_csv
 from estflow.core.ops.parsing_ops import decode_raw as decode_raw
 from estflow.data import gfile as gfile
@@ -18,5 +19,5 @@ from estflow.library.parsing_ops import parse_single_sequence_example as parse_s
 __all__ = [
     "FixedLenFeature", "FixedLenSequenceFeature", "SparseFeature", "TFRecordCompressionType", "TFRecordOptions",
     "TFRecordWriter", "VarLenFeature", "decode_csv", "decode_raw", "gfile", "parse_example", "parse_single_example",
-    "parse_single_sequence_example", "tf_record_iterator",
+    "parse_single_sequence_example", "tf_record_iterator", "write_graph",
 ]
