@@ -38,6 +38,7 @@ from estflow.hooks.session_run_hook import SessionRunArgs as SessionRunArgs
 from estflow.hooks.session_run_hook import SessionRunContext as SessionRunContext
 from estflow.hooks.session_run_hook import SessionRunHook as SessionRunHook
 from estflow.hooks.session_run_hook import SessionRunValues as SessionRunValues
+from estflow.library.input_files import match_filenames_once as match_filenames_once
 from estflow.training.adadelta import AdadeltaOptimizer as AdadeltaOptimizer
 from estflow.training.adagrad import AdagradOptimizer as AdagradOptimizer
 from estflow.training.adagrad_da import AdagradDAOptimizer as AdagradDAOptimizer
@@ -62,7 +63,9 @@ from estflow.training.learning_rate_decay import exponential_decay as exponentia
 from estflow.training.learning_rate_decay import inverse_time_decay as inverse_time_decay
 from estflow.training.learning_rate_decay import linear_cosine_decay as linear_cosine_decay
 from estflow.training.learning_rate_decay import natural_exp_decay as natural_exp_decay
+from estflow.training.learning_rate_decay import noisy_linear_cosine_decay as noisy_linear_cosine_decay
 from estflow.training.learning_rate_decay import piecewise_constant as piecewise_constant
+from estflow.training.learning_rate_decay import piecewise_constant as piecewise_constant_decay
 from estflow.training.learning_rate_decay import polynomial_decay as polynomial_decay
 from estflow.training.momentum import MomentumOptimizer as MomentumOptimizer
 from estflow.training.optimizer import Optimizer as Optimizer
@@ -95,6 +98,8 @@ __all__ = [
     "create_global_step", "exponential_decay", "export_meta_graph", "generate_checkpoint_state_proto",
     "get_checkpoint_mtimes", "get_checkpoint_state", "get_global_step", "get_or_create_global_step", "global_step",
     "import_meta_graph", "init_from_checkpoint", "inverse_time_decay", "latest_checkpoint", "linear_cosine_decay",
-    "list_variables", "load_checkpoint", "load_variable", "natural_exp_decay", "piecewise_constant",
+    "list_variables", "load_checkpoint", "load_variable", "match_filenames_once", "natural_exp_decay",
+    "noisy_linear_cosine_decay",
+    "piecewise_constant", "piecewise_constant_decay",
     "polynomial_decay", "remove_checkpoint", "summary_iterator", "update_checkpoint_state", "write_graph",
 ]

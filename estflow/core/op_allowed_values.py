@@ -243,6 +243,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'bfloat16', 'half', 'float', 'double',
         ),
     },
+    'Cholesky': {
+        'T': (
+            'double', 'float', 'half', 'complex64', 'complex128',
+        ),
+    },
     'ClipByValue': {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
@@ -510,6 +515,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'bfloat16', 'half', 'float', 'double', 'complex64', 'complex128',
         ),
     },
+    'LogMatrixDeterminant': {
+        'T': (
+            'half', 'float', 'double', 'complex64', 'complex128',
+        ),
+    },
     'LogSoftmax': {
         'T': (
             'half', 'bfloat16', 'float', 'double',
@@ -519,6 +529,26 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         'T': (
             'bfloat16', 'half', 'float', 'double', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64',
             'complex64', 'complex128',
+        ),
+    },
+    'MatrixDeterminant': {
+        'T': (
+            'half', 'float', 'double', 'complex64', 'complex128',
+        ),
+    },
+    'MatrixInverse': {
+        'T': (
+            'double', 'float', 'half', 'complex64', 'complex128',
+        ),
+    },
+    'MatrixSolve': {
+        'T': (
+            'double', 'float', 'half', 'complex64', 'complex128',
+        ),
+    },
+    'MatrixTriangularSolve': {
+        'T': (
+            'bfloat16', 'double', 'float', 'half', 'complex64', 'complex128',
         ),
     },
     'Max': {
@@ -834,6 +864,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         'Tindices': (
             'int32', 'int64',
+        ),
+    },
+    'SelfAdjointEigV2': {
+        'T': (
+            'double', 'float', 'half', 'complex64', 'complex128',
         ),
     },
     'Selu': {
@@ -1251,6 +1286,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         'Tidx': (
             'int32', 'int64',
+        ),
+    },
+    'Svd': {
+        'T': (
+            'double', 'float', 'half', 'complex64', 'complex128',
         ),
     },
     'Tan': {

@@ -71,6 +71,11 @@ class GradientTape:
                            "optimizer.compute_gradients(loss) on the graph.")
 
 
+def is_symbolic_tensor(tensor) -> bool:
+    """True for a graph tensor (every estflow Tensor is one), as `tf.is_symbolic_tensor`."""
+    return isinstance(tensor, Tensor)
+
+
 def get_static_value(tensor, partial=False):
     """The value of `tensor` if it is known while the graph is built (constants and what folds
     from them), else None, as `tf.get_static_value`. Non-tensors come back as numpy arrays.

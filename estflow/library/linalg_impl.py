@@ -24,6 +24,7 @@ from estflow.core.ops import (
     fill_ops,
     manipulation_ops,
     matmul_ops,
+    matrix_ops,
     reduction_ops,
     unary_ops,
 )
@@ -55,19 +56,7 @@ def _shape_arg(dims):
     return concat_ops.stack([convert_to_tensor(d, dtype=dtypes.int32) for d in dims])
 
 
-def _index_grid(rows, columns):
-    """(row index [rows, 1], column index [1, columns]) int32 tensors for masks over a matrix."""
-    row = array_ops.expand_dims(fill_ops.range_(rows), 1)
-    column = array_ops.expand_dims(fill_ops.range_(columns), 0)
-    return row, column
-
-
-def _diagonal_mask(rows, columns):
-    row, column = _index_grid(rows, columns)
-    return comparison_ops.equal(row, column)
-
-
-# ---- eye and the batched diagonals --------------------------------------------------------------
+# ---- eye and the batched diagonals (the masks live in core/ops/matrix_ops.py) ---------------------------
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name=None):
     """An identity matrix (`num_rows` x `num_columns`, batched by `batch_shape`), as `tf.eye`.
 
@@ -76,7 +65,7 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name
     """
     with name_scope(name, "eye", [num_rows, num_columns, batch_shape]):
         columns = num_rows if num_columns is None else num_columns
-        matrix = cast_ops.cast(_diagonal_mask(num_rows, columns), dtypes.as_dtype(dtype))
+        matrix = cast_ops.cast(matrix_ops.diagonal_mask(num_rows, columns), dtypes.as_dtype(dtype))
         if batch_shape is None:
             return matrix
         batch = list(batch_shape) if not isinstance(batch_shape, Tensor) else batch_shape
@@ -86,61 +75,10 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name
         return manipulation_ops.broadcast_to(matrix, target)
 
 
-def matrix_band_part(input, num_lower, num_upper, name=None):  # noqa: A002 - TF's argument name
-    """`input` with everything outside a band around the diagonal zeroed, as `tf.linalg.band_part`.
-
-    `num_lower` sub-diagonals and `num_upper` super-diagonals are kept; a negative count keeps
-    the whole triangle: `band_part(x, 0, -1)` is the upper triangle, `band_part(x, 0, 0)` the diagonal.
-    """
-    with name_scope(name, "MatrixBandPart", [input, num_lower, num_upper]):
-        x = convert_to_tensor(input, name="input")
-        *_, rows, columns = _dims(x)
-        row, column = _index_grid(rows, columns)
-        lower = convert_to_tensor(num_lower, dtype=dtypes.int32, name="num_lower")
-        upper = convert_to_tensor(num_upper, dtype=dtypes.int32, name="num_upper")
-        keep_lower = comparison_ops.logical_or(comparison_ops.less(lower, 0), (row - column) <= lower)
-        keep_upper = comparison_ops.logical_or(comparison_ops.less(upper, 0), (column - row) <= upper)
-        mask = comparison_ops.logical_and(keep_lower, keep_upper)
-        return comparison_ops.where_v2(mask, x, fill_ops.zeros_like(x))
-
-
-def matrix_diag(diagonal, name="diag"):
-    """Batched diagonal matrices: [..., n] -> [..., n, n] with `diagonal` on the diagonal, as `tf.linalg.diag`."""
-    with name_scope(name, "MatrixDiag", [diagonal]):
-        d = convert_to_tensor(diagonal, name="diagonal")
-        n = _dims(d)[-1]
-        full = array_ops.expand_dims(d, -1)
-        return comparison_ops.where_v2(_diagonal_mask(n, n), full, fill_ops.zeros_like(full))
-
-
-def matrix_diag_part(input, name="diag_part"):  # noqa: A002 - TF's argument name
-    """The diagonals of the inner-most matrices: [..., m, n] -> [..., min(m, n)], as `tf.linalg.diag_part`."""
-    with name_scope(name, "MatrixDiagPart", [input]):
-        x = convert_to_tensor(input, name="input")
-        *_, rows, columns = _dims(x)
-        kept = comparison_ops.where_v2(_diagonal_mask(rows, columns), x, fill_ops.zeros_like(x))
-        if isinstance(rows, int) and isinstance(columns, int):
-            return reduction_ops.reduce_sum(kept, axis=-1 if rows <= columns else -2)
-        k = reduction_ops.reduce_min(concat_ops.stack([rows, columns]))
-        return reduction_ops.reduce_sum(kept, axis=-1)[..., :k]
-
-
-def matrix_set_diag(input, diagonal, name="set_diag"):  # noqa: A002 - TF's argument name
-    """`input` with the diagonals of its inner-most matrices replaced by `diagonal`, as `tf.linalg.set_diag`."""
-    with name_scope(name, "MatrixSetDiag", [input, diagonal]):
-        x = convert_to_tensor(input, name="input")
-        d = convert_to_tensor(diagonal, name="diagonal", dtype=x.dtype)
-        *_, rows, columns = _dims(x)
-        # [..., m, 1] picks entry i of the diagonal for row i; [..., 1, n] picks entry j for column j
-        tall = isinstance(rows, int) and isinstance(columns, int) and rows > columns
-        spread = array_ops.expand_dims(d, -2 if tall else -1)
-        return comparison_ops.where_v2(_diagonal_mask(rows, columns), spread, x)
-
-
 def trace(x, name=None):
     """The sum of the diagonal of each inner-most matrix of `x`, as `tf.linalg.trace`."""
     with name_scope(name, "Trace", [x]):
-        return reduction_ops.reduce_sum(matrix_diag_part(convert_to_tensor(x, name="x")), axis=-1)
+        return reduction_ops.reduce_sum(matrix_ops.matrix_diag_part(convert_to_tensor(x, name="x")), axis=-1)
 
 
 def adjoint(matrix, name=None):
@@ -168,6 +106,91 @@ def cross(a, b, name=None):
         a0, a1, a2 = (a[..., i] for i in range(3))
         b0, b1, b2 = (b[..., i] for i in range(3))
         return concat_ops.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+
+
+# ---- solvers and decompositions built on core/ops/matrix_ops.py ------------------------------------------
+def logdet(matrix, name=None):
+    """log(det(matrix)) of Hermitian positive definite matrices, as 2 * sum(log(diag(cholesky))):
+    `tf.linalg.logdet`."""
+    with name_scope(name, "logdet", [matrix]):
+        chol = matrix_ops.cholesky(convert_to_tensor(matrix, name="matrix"))
+        # NOTE: the diagonal of a Cholesky factor is real and positive (its imaginary parts are zero)
+        return 2.0 * reduction_ops.reduce_sum(unary_ops.log(matrix_ops.matrix_diag_part(chol)), axis=[-1])
+
+
+def cholesky_solve(chol, rhs, name=None):
+    """X with A X = rhs given A's Cholesky factor `chol`: two triangular solves, as `tf.cholesky_solve`."""
+    with name_scope(name, "cholesky_solve", [chol, rhs]):
+        y = matrix_ops.matrix_triangular_solve(chol, rhs, lower=True, adjoint=False)
+        return matrix_ops.matrix_triangular_solve(chol, y, lower=True, adjoint=True)
+
+
+def matrix_solve_ls(matrix, rhs, l2_regularizer=0.0, fast=True, name=None):
+    """Least-squares solutions of matrix @ X = rhs (minimizing ||matrix X - rhs||^2 + l2 ||X||^2), as
+    `tf.matrix_solve_ls` / `tf.linalg.lstsq` with TF's fast path: the regularized normal equations,
+    solved by Cholesky (`fast=False`, TF's complete orthogonal decomposition, is refused)."""
+    if not fast:
+        raise NotImplementedError("matrix_solve_ls(fast=False) is not supported by estflow; the default fast=True "
+                                  "solves the same problem when the matrix has full rank")
+    with name_scope(name, "matrix_solve_ls", [matrix, rhs, l2_regularizer]):
+        a = convert_to_tensor(matrix, name="matrix")
+        b = convert_to_tensor(rhs, name="rhs", dtype=a.dtype)
+        rows, columns = a.shape.as_tuple()[-2:] if a.shape.ndims else (None, None)
+        l2 = convert_to_tensor(l2_regularizer, dtype=a.dtype, name="l2_regularizer")
+        if rows is not None and columns is not None and rows < columns:  # underdetermined: the minimum-norm X
+            gram = matmul_ops.matmul(a, a, adjoint_b=True)
+            gram = gram + l2 * cast_ops.cast(matrix_ops.diagonal_mask(rows, rows), a.dtype)
+            return matmul_ops.matmul(a, cholesky_solve(matrix_ops.cholesky(gram), b), adjoint_a=True)
+        gram = matmul_ops.matmul(a, a, adjoint_a=True)
+        n = columns if columns is not None else array_ops.shape(a)[-1]
+        gram = gram + l2 * cast_ops.cast(matrix_ops.diagonal_mask(n, n), a.dtype)
+        return cholesky_solve(matrix_ops.cholesky(gram), matmul_ops.matmul(a, b, adjoint_a=True))
+
+
+def _default_tolerance(s, a):
+    """TF's (and numpy's) cutoff for small singular values: max(m, n) * eps * max(s)."""
+    rows, columns = _dims(a)[-2:]
+    largest = cast_ops.cast(reduction_ops.reduce_max(concat_ops.stack([rows, columns])), s.dtype) \
+        if not (isinstance(rows, int) and isinstance(columns, int)) else float(max(rows, columns))
+    eps = float(np.finfo(s.dtype.as_numpy_dtype).eps)
+    return largest * eps * reduction_ops.reduce_max(s, axis=-1, keepdims=True)
+
+
+def pinv(a, rcond=None, validate_args=False, name=None):
+    """The Moore-Penrose pseudo-inverse from the SVD, singular values below `rcond` * max(s) dropped,
+    as `tf.linalg.pinv`."""
+    with name_scope(name, "pinv", [a, rcond]):
+        a = convert_to_tensor(a, name="a")
+        if validate_args and not a.dtype.is_floating:
+            raise TypeError(f"pinv needs a floating matrix, got {a.dtype.name}")
+        s, u, v = matrix_ops.svd(a)
+        if rcond is None:
+            cutoff = _default_tolerance(s, a)
+        else:
+            cutoff = convert_to_tensor(rcond, dtype=s.dtype) * reduction_ops.reduce_max(s, axis=-1, keepdims=True)
+        kept = comparison_ops.greater(s, cutoff)
+        safe = comparison_ops.where_v2(kept, s, fill_ops.ones_like(s))
+        inverse = comparison_ops.where_v2(kept, 1 / safe, fill_ops.zeros_like(s))
+        return matmul_ops.matmul(v * array_ops.expand_dims(inverse, -2), u, adjoint_b=True)
+
+
+def matrix_rank(a, tol=None, validate_args=False, name=None):
+    """The number of singular values above `tol` (default max(m, n) * eps * max(s)), as `tf.linalg.matrix_rank`."""
+    with name_scope(name, "matrix_rank", [a, tol]):
+        a = convert_to_tensor(a, name="a")
+        if validate_args and not a.dtype.is_floating:
+            raise TypeError(f"matrix_rank needs a floating matrix, got {a.dtype.name}")
+        s = matrix_ops.svd(a, compute_uv=False)
+        cutoff = _default_tolerance(s, a) if tol is None else convert_to_tensor(tol, dtype=s.dtype)
+        return reduction_ops.reduce_sum(cast_ops.cast(comparison_ops.greater(s, cutoff), dtypes.int64), axis=-1)
+
+
+def normalize(tensor, ord="euclidean", axis=None, name=None):  # noqa: A002 - TF's argument name
+    """(tensor / norm, norm) with the norm kept over `axis`, as `tf.linalg.normalize`."""
+    with name_scope(name, "normalize", [tensor]):
+        tensor = convert_to_tensor(tensor, name="tensor")
+        magnitude = norm(tensor, ord=ord, axis=axis, keepdims=True)
+        return tensor / magnitude, magnitude
 
 
 # ---- norm -----------------------------------------------------------------------------------------

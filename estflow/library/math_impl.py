@@ -11,6 +11,7 @@ from estflow.core import dtypes
 from estflow.core.graph import name_scope
 from estflow.core.ops import (
     array_ops,
+    cast_ops,
     comparison_ops,
     concat_ops,
     fill_ops,
@@ -217,3 +218,13 @@ def unsorted_segment_sqrt_n(data, segment_ids, num_segments, name=None):
         data = convert_to_tensor(data, name="data")
         total = segment_ops.unsorted_segment_sum(data, segment_ids, num_segments)
         return total / unary_ops.sqrt(_unsorted_counts(data, segment_ids, num_segments))
+
+
+def to_complex64(x, name="ToComplex64"):
+    """`x` cast to complex64, as TF1's `tf.to_complex64`."""
+    return cast_ops.cast(x, dtypes.complex64, name=name)
+
+
+def to_complex128(x, name="ToComplex128"):
+    """`x` cast to complex128, as TF1's `tf.to_complex128`."""
+    return cast_ops.cast(x, dtypes.complex128, name=name)

@@ -16,6 +16,7 @@ from estflow.core.ops import (
     fill_ops,
     gather_ops,
     linalg_ops,
+    matrix_ops,
     nn_loss_ops,
     random_ops,
     reduction_ops,
@@ -309,6 +310,15 @@ def _random(f):
             random_ops.multinomial(f(np.array([[0.0, 1.0, 2.0]], np.float32)), 6, seed=6)]
 
 
+def _matrices(f):
+    a = f(np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]]))
+    rhs = f(np.array([[1.0], [2.0], [3.0]]))
+    return [matrix_ops.cholesky(a), matrix_ops.matrix_determinant(a), *matrix_ops.log_matrix_determinant(a),
+            matrix_ops.matrix_inverse(a), matrix_ops.matrix_solve(a, rhs),
+            matrix_ops.matrix_triangular_solve(a, rhs), *matrix_ops.self_adjoint_eig(a),
+            *matrix_ops.svd_op(a)]
+
+
 GPU_CASES = [
     *[(f"{op}-{np.dtype(d).name}", _scatter_case(op, d))
       for op in ("ScatterUpdate", "ScatterAdd", "ScatterSub", "ScatterMul", "ScatterDiv", "ScatterMax", "ScatterMin")
@@ -318,6 +328,7 @@ GPU_CASES = [
     ("gradient_ops", _gradient_ops),
     ("misc", _misc),
     ("random", _random),
+    ("matrices", _matrices),
 ]
 
 

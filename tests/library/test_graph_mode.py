@@ -1,5 +1,7 @@
 """Execution-mode queries and switches (estflow/library/graph_mode.py): estflow always builds graphs."""
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -47,3 +49,12 @@ def test_init_scope_leaves_control_dependencies_and_function_graphs():
 
     tf.while_loop(lambda i: i < 3, body, [tf.constant(0)])
     assert lifted[0].graph is tf.get_default_graph()
+
+
+@pytest.mark.usefixtures("g")
+def test_is_symbolic_tensor_and_small_aliases():
+    assert tf.is_symbolic_tensor(tf.constant(1.0)) and not tf.is_symbolic_tensor(np.float32(1.0))
+    assert tf.OpError is tf.errors.OpError and tf.NoGradient is tf.no_gradient
+    assert tf.initialize_variables is tf.variables_initializer
+    assert tf.initialize_local_variables is tf.local_variables_initializer
+    assert isinstance(tf.get_logger(), logging.Logger)

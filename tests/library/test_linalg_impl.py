@@ -114,3 +114,43 @@ def test_bad_arguments_raise_tf1_errors():
 ])
 def test_gradients_match_central_differences(build, shapes):
     check_gradient(build, [RNG.standard_normal(s) for s in shapes])
+
+
+SQUARE = RNG.standard_normal((2, 3, 3))
+SPD = SQUARE @ SQUARE.transpose(0, 2, 1) + 3 * np.eye(3)
+TALL = RNG.standard_normal((5, 3))
+RHS = RNG.standard_normal((5, 2))
+
+
+@pytest.mark.usefixtures("g")
+@pytest.mark.parametrize("build, expected", [
+    (lambda: tf.linalg.logdet(SPD), np.linalg.slogdet(SPD)[1]),
+    (lambda: tf.cholesky_solve(np.linalg.cholesky(SPD), B[:, :3, :]), np.linalg.solve(SPD, B[:, :3, :])),
+    (lambda: tf.matrix_solve_ls(TALL, RHS), np.linalg.lstsq(TALL, RHS, rcond=None)[0]),
+    (lambda: tf.linalg.lstsq(TALL.T, RHS[:3]), np.linalg.pinv(TALL.T) @ RHS[:3]),  # minimum norm
+    (lambda: tf.matrix_solve_ls(TALL, RHS, l2_regularizer=0.5),
+     np.linalg.solve(TALL.T @ TALL + 0.5 * np.eye(3), TALL.T @ RHS)),
+    (lambda: tf.linalg.pinv(TALL), np.linalg.pinv(TALL)),
+    (lambda: tf.linalg.pinv(np.diag([1.0, 1e-20])), np.diag([1.0, 0.0])),
+    (lambda: tf.linalg.matrix_rank(np.outer([1.0, 2.0], [3.0, 4.0, 5.0])), 1),
+    (lambda: tf.linalg.matrix_rank(SPD), [3, 3]),
+    (lambda: tf.linalg.normalize(V)[0], V / np.linalg.norm(V)),
+    (lambda: tf.linalg.normalize(A, axis=1)[1], np.linalg.norm(A, axis=1, keepdims=True)),
+])
+def test_solver_composites(build, expected):
+    np.testing.assert_allclose(_run(build()), expected, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.usefixtures("g")
+def test_solver_composites_refuse_what_they_do_not_do():
+    with pytest.raises(NotImplementedError, match="fast=False"):
+        tf.matrix_solve_ls(TALL, RHS, fast=False)
+
+
+@pytest.mark.parametrize("build, shapes", [
+    (lambda x: tf.linalg.logdet(tf.matmul(x, x, transpose_b=True) + 3.0 * tf.eye(3, dtype=tf.float64)), [(3, 3)]),
+    (lambda a, b: tf.matrix_solve_ls(a, b), [(5, 3), (5, 2)]),
+    (lambda x: tf.linalg.pinv(x), [(4, 3)]),
+])
+def test_solver_composite_gradients(build, shapes):
+    check_gradient(build, [RNG.standard_normal(s) for s in shapes], rtol=1e-4, atol=1e-6)

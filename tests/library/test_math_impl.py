@@ -82,3 +82,11 @@ def test_bad_arguments():
 ])
 def test_gradients_match_central_differences(build, shapes):
     check_gradient(build, [RNG.standard_normal(s) for s in shapes])
+
+
+@pytest.mark.usefixtures("g")
+def test_to_complex():
+    c64 = tf.to_complex64([1.0, 2.0])
+    assert c64.dtype == tf.complex64 and c64.op.name == "ToComplex64"
+    assert tf.to_complex128(1.0).dtype == tf.complex128
+    np.testing.assert_array_equal(_run(c64), [1 + 0j, 2 + 0j])
