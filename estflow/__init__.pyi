@@ -251,6 +251,12 @@ from estflow.core.ops.segment_ops import sparse_segment_mean as sparse_segment_m
 from estflow.core.ops.segment_ops import sparse_segment_sqrt_n as sparse_segment_sqrt_n
 from estflow.core.ops.segment_ops import sparse_segment_sum as sparse_segment_sum
 from estflow.core.ops.segment_ops import unsorted_segment_sum as unsorted_segment_sum
+from estflow.core.ops.segment_reduce_ops import segment_max as segment_max
+from estflow.core.ops.segment_reduce_ops import segment_min as segment_min
+from estflow.core.ops.segment_reduce_ops import segment_prod as segment_prod
+from estflow.core.ops.segment_reduce_ops import unsorted_segment_max as unsorted_segment_max
+from estflow.core.ops.segment_reduce_ops import unsorted_segment_min as unsorted_segment_min
+from estflow.core.ops.segment_reduce_ops import unsorted_segment_prod as unsorted_segment_prod
 from estflow.core.ops.slicing_ops import newaxis as newaxis
 from estflow.core.ops.slicing_ops import slice as slice
 from estflow.core.ops.slicing_ops import strided_slice as strided_slice
@@ -471,3 +477,4 @@ from estflow.training.clip_ops import clip_by_average_norm as clip_by_average_no
 from estflow.training.clip_ops import clip_by_global_norm as clip_by_global_norm
 from estflow.training.clip_ops import clip_by_norm as clip_by_norm
 from estflow.training.clip_ops import global_norm as global_norm
+from estflow.training.moving_averages import moving_average_variables as moving_average_variables

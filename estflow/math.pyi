@@ -48,6 +48,12 @@ from estflow.core.ops.reduction_ops import reduce_prod as reduce_prod
 from estflow.core.ops.reduction_ops import reduce_sum as reduce_sum
 from estflow.core.ops.segment_ops import segment_sum as segment_sum
 from estflow.core.ops.segment_ops import unsorted_segment_sum as unsorted_segment_sum
+from estflow.core.ops.segment_reduce_ops import segment_max as segment_max
+from estflow.core.ops.segment_reduce_ops import segment_min as segment_min
+from estflow.core.ops.segment_reduce_ops import segment_prod as segment_prod
+from estflow.core.ops.segment_reduce_ops import unsorted_segment_max as unsorted_segment_max
+from estflow.core.ops.segment_reduce_ops import unsorted_segment_min as unsorted_segment_min
+from estflow.core.ops.segment_reduce_ops import unsorted_segment_prod as unsorted_segment_prod
 from estflow.core.ops.unary_ops import abs as abs
 from estflow.core.ops.unary_ops import acos as acos
 from estflow.core.ops.unary_ops import acosh as acosh

@@ -68,6 +68,7 @@ from estflow.training.learning_rate_decay import piecewise_constant as piecewise
 from estflow.training.learning_rate_decay import piecewise_constant as piecewise_constant_decay
 from estflow.training.learning_rate_decay import polynomial_decay as polynomial_decay
 from estflow.training.momentum import MomentumOptimizer as MomentumOptimizer
+from estflow.training.moving_averages import ExponentialMovingAverage as ExponentialMovingAverage
 from estflow.training.optimizer import Optimizer as Optimizer
 from estflow.training.proximal_adagrad import ProximalAdagradOptimizer as ProximalAdagradOptimizer
 from estflow.training.proximal_gradient_descent import (
@@ -86,7 +87,8 @@ from estflow.training.training_util import global_step as global_step
 
 __all__ = [
     "AdadeltaOptimizer", "AdagradDAOptimizer", "AdagradOptimizer", "AdamOptimizer", "BytesList",
-    "CheckpointSaverHook", "CheckpointSaverListener", "CheckpointState", "ChiefSessionCreator", "Coordinator",
+    "CheckpointSaverHook", "CheckpointSaverListener", "ExponentialMovingAverage", "CheckpointState",
+    "ChiefSessionCreator", "Coordinator",
     "Example", "Feature", "FeatureList", "FeatureLists", "Features", "FeedFnHook", "FinalOpsHook", "FloatList",
     "FtrlOptimizer", "GlobalStepWaiterHook", "GradientDescentOptimizer", "Int64List", "LoggingTensorHook",
     "MomentumOptimizer", "MonitoredSession", "MonitoredTrainingSession", "NanLossDuringTrainingError",

@@ -33,6 +33,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     reduction_ops,
     script_ops,
     segment_ops,
+    segment_reduce_ops,
     slicing_ops,
     sparse_concat_ops,
     sparse_math_ops,

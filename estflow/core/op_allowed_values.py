@@ -857,6 +857,33 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'SegmentMax': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'Tindices': (
+            'int32', 'int64',
+        ),
+    },
+    'SegmentMin': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'Tindices': (
+            'int32', 'int64',
+        ),
+    },
+    'SegmentProd': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+        'Tindices': (
+            'int32', 'int64',
+        ),
+    },
     'SegmentSum': {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
@@ -1346,6 +1373,42 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     },
     'Unique': {
         'out_idx': (
+            'int32', 'int64',
+        ),
+    },
+    'UnsortedSegmentMax': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'Tindices': (
+            'int32', 'int64',
+        ),
+        'Tnumsegments': (
+            'int32', 'int64',
+        ),
+    },
+    'UnsortedSegmentMin': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'Tindices': (
+            'int32', 'int64',
+        ),
+        'Tnumsegments': (
+            'int32', 'int64',
+        ),
+    },
+    'UnsortedSegmentProd': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+        'Tindices': (
+            'int32', 'int64',
+        ),
+        'Tnumsegments': (
             'int32', 'int64',
         ),
     },

@@ -22,6 +22,7 @@ from estflow.core.ops import (
     reduction_ops,
     scatter_kernels,
     segment_ops,
+    segment_reduce_ops,
     slicing_ops,
     sparse_math_ops,
     string_ops,
@@ -319,6 +320,16 @@ def _matrices(f):
             *matrix_ops.svd_op(a)]
 
 
+def _segment_reductions(f):
+    data = f(np.array([[1.0, 5.0], [3.0, 2.0], [4.0, 4.0], [0.0, 7.0]], np.float32))
+    ids = f(np.array([0, 0, 2, 2], np.int32))
+    loose = f(np.array([1, -1, 1, 0], np.int64))
+    return [segment_reduce_ops.segment_max(data, ids), segment_reduce_ops.segment_min(data, ids),
+            segment_reduce_ops.segment_prod(data, ids), segment_reduce_ops.unsorted_segment_max(data, loose, 3),
+            segment_reduce_ops.unsorted_segment_min(data, loose, 3),
+            segment_reduce_ops.unsorted_segment_prod(data, loose, 3)]
+
+
 GPU_CASES = [
     *[(f"{op}-{np.dtype(d).name}", _scatter_case(op, d))
       for op in ("ScatterUpdate", "ScatterAdd", "ScatterSub", "ScatterMul", "ScatterDiv", "ScatterMax", "ScatterMin")
@@ -329,6 +340,7 @@ GPU_CASES = [
     ("misc", _misc),
     ("random", _random),
     ("matrices", _matrices),
+    ("segment_reductions", _segment_reductions),
 ]
 
 

@@ -237,6 +237,15 @@ def _files_and_serialized_values():
     return [names, contents, encoded, decoded, parsed], {pattern: os.path.join(directory, "a.*")}
 
 
+def _segment_reductions():
+    data = tf.placeholder(tf.float32, [4, 2], name="data")
+    ids = tf.constant([0, 0, 1, 1])
+    loose = tf.constant([1, -1, 1, 0])
+    return [tf.math.segment_max(data, ids), tf.math.segment_min(data, ids), tf.math.segment_prod(data, ids),
+            tf.math.unsorted_segment_max(data, loose, 2), tf.math.unsorted_segment_min(data, loose, 2),
+            tf.math.unsorted_segment_prod(data, loose, 3)], {data: np.arange(8, dtype=np.float32).reshape(4, 2)}
+
+
 def _stateless_while():
     x = tf.placeholder(tf.float32, [2], name="x")
     loop = tf.while_loop(lambda i, y: i < 4, lambda i, y: (i + 1, y * 1.5), [0, x])[1].op
@@ -349,6 +358,7 @@ RECIPES = [
     Recipe("Print", _printing),
     Recipe("matrix decompositions and solvers", _matrices),
     Recipe("files, base64 and serialized tensors", _files_and_serialized_values),
+    Recipe("segment max, min and prod", _segment_reductions),
     Recipe("iterator handles", _iterator_handles, fails=("next:0",)),
     Recipe("math leftovers", _math_leftovers),
     Recipe("sparse gradients", _sparse_gradients),
