@@ -145,6 +145,7 @@ from estflow.core.ops.control_flow_ops import smart_cond as smart_cond
 from estflow.core.ops.control_flow_ops import tuple as tuple  # noqa: A004 - TF's public name
 from estflow.core.ops.control_flow_ops import while_loop as while_loop
 from estflow.core.ops.control_flow_ops import with_dependencies as with_dependencies
+from estflow.core.ops.ensure_shape_ops import ensure_shape as ensure_shape
 from estflow.core.ops.file_string_ops import decode_base64 as decode_base64
 from estflow.core.ops.file_string_ops import encode_base64 as encode_base64
 from estflow.core.ops.file_string_ops import matching_files as matching_files
@@ -381,11 +382,18 @@ from estflow.data import gfile as gfile
 from estflow.data.structure import SparseTensorSpec as SparseTensorSpec
 from estflow.data.structure import TensorSpec as TensorSpec
 from estflow.library.array_composites import argsort as argsort
+from estflow.library.array_composites import batch_gather as batch_gather
+from estflow.library.array_composites import broadcast_dynamic_shape as broadcast_dynamic_shape
+from estflow.library.array_composites import convert_to_tensor_or_indexed_slices as convert_to_tensor_or_indexed_slices
 from estflow.library.array_composites import dynamic_partition as dynamic_partition
+from estflow.library.array_composites import histogram_fixed_width as histogram_fixed_width
+from estflow.library.array_composites import histogram_fixed_width_bins as histogram_fixed_width_bins
 from estflow.library.array_composites import random_crop as random_crop
 from estflow.library.array_composites import repeat as repeat
+from estflow.library.array_composites import reverse_sequence as reverse_sequence
 from estflow.library.array_composites import roll as roll
 from estflow.library.array_composites import searchsorted as searchsorted
+from estflow.library.array_composites import setdiff1d as setdiff1d
 from estflow.library.array_composites import sort as sort
 from estflow.library.array_composites import tensor_scatter_nd_add as tensor_scatter_add
 from estflow.library.array_composites import tensor_scatter_nd_add as tensor_scatter_nd_add
@@ -394,6 +402,7 @@ from estflow.library.array_composites import tensor_scatter_nd_sub as tensor_sca
 from estflow.library.array_composites import tensor_scatter_nd_update as tensor_scatter_nd_update
 from estflow.library.array_composites import tensor_scatter_nd_update as tensor_scatter_update
 from estflow.library.array_composites import unique_with_counts as unique_with_counts
+from estflow.library.array_composites import unravel_index as unravel_index
 from estflow.library.check_ops import add_check_numerics_ops as add_check_numerics_ops
 from estflow.library.check_ops import assert_equal as assert_equal
 from estflow.library.check_ops import assert_greater as assert_greater
@@ -424,6 +433,10 @@ from estflow.library.functional_ops import foldr as foldr
 from estflow.library.functional_ops import map_fn as map_fn
 from estflow.library.functional_ops import scan as scan
 from estflow.library.functional_ops import switch_case as switch_case
+from estflow.library.gradient_utils import UnconnectedGradients as UnconnectedGradients
+from estflow.library.gradient_utils import custom_gradient as custom_gradient
+from estflow.library.gradient_utils import grad_pass_through as grad_pass_through
+from estflow.library.gradient_utils import hessians as hessians
 from estflow.library.graph_mode import GradientTape as GradientTape
 from estflow.library.graph_mode import disable_eager_execution as disable_eager_execution
 from estflow.library.graph_mode import disable_resource_variables as disable_resource_variables
@@ -436,6 +449,8 @@ from estflow.library.graph_mode import get_static_value as get_static_value
 from estflow.library.graph_mode import init_scope as init_scope
 from estflow.library.graph_mode import is_symbolic_tensor as is_symbolic_tensor
 from estflow.library.graph_mode import resource_variables_enabled as resource_variables_enabled
+from estflow.library.legacy_scopes import op_scope as op_scope
+from estflow.library.legacy_scopes import variable_op_scope as variable_op_scope
 from estflow.library.linalg_impl import cholesky_solve as cholesky_solve
 from estflow.library.linalg_impl import cross as cross
 from estflow.library.linalg_impl import einsum as einsum

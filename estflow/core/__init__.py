@@ -13,6 +13,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     concat_ops,
     constant_op,
     control_flow_ops,
+    ensure_shape_ops,
     file_string_ops,
     fill_ops,
     functional_ops,

@@ -12,10 +12,12 @@ import collections
 
 from estflow.core import dtypes
 from estflow.core.graph import Tensor, name_scope
+from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.ops import (
     array_ops,
     cast_ops,
     comparison_ops,
+    concat_ops,
     control_flow_ops,
     fill_ops,
     gather_ops,
@@ -25,6 +27,7 @@ from estflow.core.ops import (
     reduction_ops,
     segment_ops,
     slicing_ops,
+    unary_ops,
 )
 from estflow.core.ops.constant_op import convert_to_tensor
 
@@ -206,3 +209,116 @@ def random_crop(value, size, seed=None, name=None):
         offset = math_ops.floormod(random_ops.random_uniform(array_ops.shape(shape), dtype=dtypes.int32,
                                                              maxval=dtypes.int32.max, seed=seed), limit)
         return slicing_ops.slice(value, offset, size)
+
+
+# ---- smaller TF1 array helpers -----------------------------------------------------------------------------
+def batch_gather(params, indices, name=None):
+    """params[b..., indices[b..., j]] for each batch prefix b, as TF1's `tf.batch_gather`."""
+    with name_scope(name, "BatchGather", [params, indices]):
+        indices = convert_to_tensor(indices, name="indices")
+        if indices.shape.ndims is None:
+            raise ValueError("batch_gather does not allow indices with unknown shape.")
+        return gather_ops.gather(params, indices, batch_dims=indices.shape.ndims - 1)
+
+
+SetDiff = collections.namedtuple("ListDiff", ["out", "idx"])
+
+
+def setdiff1d(x, y, index_dtype=dtypes.int32, name=None):
+    """(out, idx): the values of 1-D `x` not in `y`, in x's order, and their positions in x, as `tf.setdiff1d`."""
+    with name_scope(name, "ListDiff", [x, y]):
+        x = convert_to_tensor(x, name="x")
+        y = convert_to_tensor(y, name="y", dtype=x.dtype)
+        absent = reduction_ops.reduce_all(
+            comparison_ops.not_equal(array_ops.expand_dims(x, 1), array_ops.expand_dims(y, 0)), axis=1)
+        positions = fill_ops.range_(array_ops.size(x, out_type=dtypes.as_dtype(index_dtype)))
+        return SetDiff(gather_ops.boolean_mask(x, absent), gather_ops.boolean_mask(positions, absent))
+
+
+def unravel_index(indices, dims, name=None):
+    """The coordinates in an array of shape `dims` of flat `indices` ([len(dims)] or [len(dims), n]), as
+    `tf.unravel_index`."""
+    with name_scope(name, "UnravelIndex", [indices, dims]):
+        indices = convert_to_tensor(indices, name="indices")
+        dims = convert_to_tensor(dims, name="dims", dtype=indices.dtype)
+        strides = reduction_ops.cumprod(dims, exclusive=True, reverse=True)
+        flat = array_ops.expand_dims(indices, 0) if indices.shape.ndims else indices
+        shaped = strides if indices.shape.ndims == 0 else array_ops.expand_dims(strides, 1)
+        sizes = dims if indices.shape.ndims == 0 else array_ops.expand_dims(dims, 1)
+        return math_ops.floormod(math_ops.floordiv(flat, shaped), sizes)
+
+
+def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None, name=None, seq_dim=None,  # noqa: A002
+                     batch_dim=None):
+    """Each batch entry's first seq_lengths[b] elements along `seq_axis` reversed, the rest kept, as
+    `tf.reverse_sequence` (`seq_dim`/`batch_dim` are TF1's older names)."""
+    seq_axis = seq_dim if seq_axis is None else seq_axis
+    batch_axis = (0 if batch_dim is None else batch_dim) if batch_axis is None else batch_axis
+    if seq_axis is None:
+        raise ValueError("reverse_sequence needs seq_axis")
+    with name_scope(name, "ReverseSequence", [input, seq_lengths]):
+        x = convert_to_tensor(input, name="input")
+        rank = x.shape.ndims
+        if rank is None:
+            raise ValueError("reverse_sequence needs an input of known rank")
+        seq_axis, batch_axis = seq_axis % rank, batch_axis % rank
+        if seq_axis == batch_axis:
+            raise ValueError(f"seq_axis and batch_axis must differ, both are {seq_axis}")
+        perm = [batch_axis, seq_axis] + [i for i in range(rank) if i not in (batch_axis, seq_axis)]
+        moved = manipulation_ops.transpose(x, perm)
+        lengths = cast_ops.cast(convert_to_tensor(seq_lengths, name="seq_lengths"), dtypes.int32)
+        steps = array_ops.expand_dims(fill_ops.range_(array_ops.shape(moved)[1]), 0)
+        ends = array_ops.expand_dims(lengths, 1)
+        source = comparison_ops.where_v2(steps < ends, ends - 1 - steps, steps + 0 * ends)
+        gathered = gather_ops.gather(moved, source, axis=1, batch_dims=1)
+        inverse = [perm.index(i) for i in range(rank)]
+        return manipulation_ops.transpose(gathered, inverse)
+
+
+def histogram_fixed_width_bins(values, value_range, nbins=100, dtype=dtypes.int32, name=None):
+    """The bin (0..nbins-1) of each value over [value_range[0], value_range[1]) in `nbins` equal bins,
+    values outside going to the end bins, as `tf.histogram_fixed_width_bins`."""
+    with name_scope(name, "histogram_fixed_width_bins", [values, value_range, nbins]):
+        values = convert_to_tensor(values, name="values")
+        value_range = convert_to_tensor(value_range, name="value_range", dtype=values.dtype)
+        nbins = convert_to_tensor(nbins, dtype=dtypes.int32, name="nbins")
+        scaled = (values - value_range[0]) / (value_range[1] - value_range[0])
+        bins = cast_ops.cast(unary_ops.floor(scaled * cast_ops.cast(nbins, scaled.dtype)), dtypes.int32)
+        return cast_ops.cast(comparison_ops.clip_by_value(bins, 0, nbins - 1), dtypes.as_dtype(dtype))
+
+
+def histogram_fixed_width(values, value_range, nbins=100, dtype=dtypes.int32, name=None):
+    """How many values fall in each of `nbins` equal bins over `value_range` (outliers in the end bins),
+    as `tf.histogram_fixed_width`."""
+    with name_scope(name, "histogram_fixed_width", [values, value_range, nbins]):
+        bins = histogram_fixed_width_bins(values, value_range, nbins, dtypes.int32)
+        flat = array_ops.reshape(bins, [-1])
+        counts = segment_ops.unsorted_segment_sum(fill_ops.ones_like(flat), flat,
+                                                  convert_to_tensor(nbins, dtype=dtypes.int32))
+        return cast_ops.cast(counts, dtypes.as_dtype(dtype))
+
+
+def broadcast_dynamic_shape(shape_x, shape_y):
+    """The shape two shapes broadcast to, as a tensor, as `tf.broadcast_dynamic_shape`; InvalidArgumentError
+    at run time when they are incompatible."""
+    with name_scope(None, "BroadcastArgs", [shape_x, shape_y]):
+        x = convert_to_tensor(shape_x, name="shape_x")
+        y = convert_to_tensor(shape_y, name="shape_y", dtype=x.dtype)
+        longest = math_ops.maximum(array_ops.size(x), array_ops.size(y))
+        x = concat_ops.concat([fill_ops.ones(array_ops.reshape(longest - array_ops.size(x), [1]), x.dtype), x], 0)
+        y = concat_ops.concat([fill_ops.ones(array_ops.reshape(longest - array_ops.size(y), [1]), y.dtype), y], 0)
+        ok = reduction_ops.reduce_all(comparison_ops.logical_or(
+            comparison_ops.logical_or(comparison_ops.equal(x, 1), comparison_ops.equal(y, 1)),
+            comparison_ops.equal(x, y)))
+        check = control_flow_ops.Assert(ok, ["Incompatible shapes:", x, y], summarize=100)
+        return control_flow_ops.with_dependencies([check], comparison_ops.where_v2(comparison_ops.equal(x, 1), y, x))
+
+
+def convert_to_tensor_or_indexed_slices(value, dtype=None, name=None):
+    """IndexedSlices as they are (dtype checked), anything else through `tf.convert_to_tensor`."""
+    if isinstance(value, IndexedSlices):
+        if dtype is not None and dtypes.as_dtype(dtype) != value.dtype:
+            raise ValueError(f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} for IndexedSlices "
+                             f"with dtype {value.dtype.name}")
+        return value
+    return convert_to_tensor(value, dtype=dtype, name=name)

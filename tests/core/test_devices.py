@@ -13,6 +13,7 @@ import estflow as tf
 from estflow.core import devices, variables
 from estflow.core.devices import DeviceSpec, canonical_device, device_kind, merge_device
 from estflow.core.ops import (
+    ensure_shape_ops,
     fill_ops,
     gather_ops,
     linalg_ops,
@@ -341,6 +342,7 @@ GPU_CASES = [
     ("random", _random),
     ("matrices", _matrices),
     ("segment_reductions", _segment_reductions),
+    ("ensure_shape", lambda f: [ensure_shape_ops.ensure_shape(f(np.ones((2, 3), np.float32)), [None, 3])]),
 ]
 
 

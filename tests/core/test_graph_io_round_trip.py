@@ -205,7 +205,8 @@ def _control_flow():
 def _printing():
     x = tf.placeholder(tf.float32, [3], name="x")
     printed = tf.Print(x, [x, tf.shape(x)], message="x: ", first_n=1, summarize=2)
-    return [printed], {x: _f32(0.5, -1.0, 2.0)}
+    ensured = tf.ensure_shape(tf.placeholder_with_default(x, [None]), [3])
+    return [printed, ensured], {x: _f32(0.5, -1.0, 2.0)}
 
 
 def _matrices():
@@ -355,7 +356,7 @@ RECIPES = [
     Recipe("save and restore, sharded", _save_restore, setup=("init",)),
     Recipe("cond, while_loop and its gradient, Assert", _control_flow, setup=("init",)),
     Recipe("TF's StatelessWhile", _stateless_while),
-    Recipe("Print", _printing),
+    Recipe("Print and EnsureShape", _printing),
     Recipe("matrix decompositions and solvers", _matrices),
     Recipe("files, base64 and serialized tensors", _files_and_serialized_values),
     Recipe("segment max, min and prod", _segment_reductions),

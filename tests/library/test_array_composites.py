@@ -85,3 +85,41 @@ def test_bad_arguments():
 ])
 def test_gradients(build, shapes):
     check_gradient(build, [np.random.default_rng(2).standard_normal(s) for s in shapes])
+
+
+@pytest.mark.usefixtures("g")
+@pytest.mark.parametrize("build, expected", [
+    (lambda: tf.batch_gather([[1, 2, 3], [4, 5, 6]], [[2, 0], [1, 1]]), [[3, 1], [5, 5]]),
+    (lambda: tf.setdiff1d([1, 2, 3, 4, 5, 6], [1, 3, 5]).out, [2, 4, 6]),
+    (lambda: tf.setdiff1d([1, 2, 3, 4, 5, 6], [1, 3, 5]).idx, [1, 3, 5]),
+    (lambda: tf.unravel_index([22, 41, 37], [7, 6]), np.array(np.unravel_index([22, 41, 37], (7, 6)))),
+    (lambda: tf.unravel_index(1621, [6, 7, 8, 9]), np.array(np.unravel_index(1621, (6, 7, 8, 9)))),
+    (lambda: tf.reverse_sequence(np.arange(24).reshape(2, 4, 3), [2, 3], seq_axis=1, batch_axis=0)[:, :, 0],
+     [[3, 0, 6, 9], [18, 15, 12, 21]]),
+    (lambda: tf.reverse_sequence(np.arange(8).reshape(4, 2), [1, 4], seq_dim=0, batch_dim=1),
+     [[0, 7], [2, 5], [4, 3], [6, 1]]),
+    (lambda: tf.histogram_fixed_width([-1.0, 0.0, 1.5, 2.0, 5.0, 15], [0.0, 5.0], nbins=5), [2, 1, 1, 0, 2]),
+    (lambda: tf.histogram_fixed_width_bins([-1.0, 0.0, 1.5, 2.0, 5.0, 15], [0.0, 5.0], nbins=5),
+     [0, 0, 1, 2, 4, 4]),
+    (lambda: tf.broadcast_dynamic_shape([2, 1, 3], [4, 1]), [2, 4, 3]),
+])
+def test_small_helpers(build, expected):
+    np.testing.assert_array_equal(_run(build()), expected)
+
+
+@pytest.mark.usefixtures("g")
+def test_small_helper_errors_and_slices():
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Incompatible shapes"):
+        _run(tf.broadcast_dynamic_shape([2, 3], [4]))
+    slices = tf.IndexedSlices(tf.constant([[1.0]]), tf.constant([0]), tf.constant([3, 1]))
+    assert tf.convert_to_tensor_or_indexed_slices(slices) is slices
+    with pytest.raises(ValueError, match="requested dtype"):
+        tf.convert_to_tensor_or_indexed_slices(slices, tf.int32)
+    assert tf.convert_to_tensor_or_indexed_slices([1, 2]).dtype == tf.int32
+    with pytest.raises(ValueError, match="must differ"):
+        tf.reverse_sequence(np.zeros((2, 2)), [1, 1], seq_axis=0, batch_axis=0)
+
+
+def test_reverse_sequence_gradient():
+    check_gradient(lambda x: tf.reverse_sequence(x, [2, 3], seq_axis=1, batch_axis=0),
+                   [np.random.default_rng(5).standard_normal((2, 3, 2))])

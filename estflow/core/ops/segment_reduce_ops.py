@@ -33,13 +33,14 @@ from estflow.core.registry import OpDef, apply_op, register
 
 _REAL = (dtypes.float16, dtypes.float32, dtypes.float64, dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64,
          dtypes.uint8, dtypes.uint16, dtypes.uint32, dtypes.uint64)
+_NUMBERS = _REAL + (dtypes.complex64, dtypes.complex128)
 
 
-def _real_only(infer):
+def _checked(infer, allowed, kinds: str):
     def checked(data, *rest):
-        if data.dtype not in _REAL:
+        if data.dtype not in allowed:
             raise TypeError(f"Value passed to parameter 'data' has DataType {data.dtype.name} not in list of allowed "
-                            "values: real number types")
+                            f"values: {kinds}")
         return infer(data, *rest)
 
     return checked
@@ -185,10 +186,10 @@ _UNSORTED = {"input_names": ("data: T", "segment_ids: Tindices", "num_segments: 
 for _kind, _name, _sorted_grad, _unsorted_grad in (("maximum", "Max", _sorted_extreme_grad, _unsorted_extreme_grad),
                                                    ("minimum", "Min", _sorted_extreme_grad, _unsorted_extreme_grad),
                                                    ("multiply", "Prod", _sorted_prod_grad, _unsorted_prod_grad)):
-    _check = _real_only if _kind != "multiply" else (lambda infer: infer)
-    register(OpDef(f"Segment{_name}", infer=_check(_segment_sum_infer), kernel=_sorted_kernel(_kind),
-                   grad=_sorted_grad, **_SORTED))
-    register(OpDef(f"UnsortedSegment{_name}", infer=_check(_unsorted_segment_sum_infer),
+    _allowed, _kinds = (_REAL, "real number types") if _kind != "multiply" else (_NUMBERS, "number types")
+    register(OpDef(f"Segment{_name}", infer=_checked(_segment_sum_infer, _allowed, _kinds),
+                   kernel=_sorted_kernel(_kind), grad=_sorted_grad, **_SORTED))
+    register(OpDef(f"UnsortedSegment{_name}", infer=_checked(_unsorted_segment_sum_infer, _allowed, _kinds),
                    kernel=_unsorted_kernel(_kind), grad=_unsorted_grad, **_UNSORTED))
 
 
