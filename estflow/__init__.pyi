@@ -176,6 +176,7 @@ from estflow.core.ops.linalg_ops import diag as diag
 from estflow.core.ops.linalg_ops import diag_part as diag_part
 from estflow.core.ops.linalg_ops import qr as qr
 from estflow.core.ops.logging_ops import Print as Print
+from estflow.core.ops.logging_ops import print_v2 as print  # noqa: A004 - TF's public name
 from estflow.core.ops.manipulation_ops import broadcast_static_shape as broadcast_static_shape
 from estflow.core.ops.manipulation_ops import broadcast_to as broadcast_to
 from estflow.core.ops.manipulation_ops import invert_permutation as invert_permutation
@@ -224,6 +225,8 @@ from estflow.core.ops.matrix_ops import self_adjoint_eigvals as self_adjoint_eig
 from estflow.core.ops.matrix_ops import svd as svd
 from estflow.core.ops.parsing_ops import decode_csv as decode_csv
 from estflow.core.ops.parsing_ops import decode_raw as decode_raw
+from estflow.core.ops.random_distribution_ops import random_gamma as random_gamma
+from estflow.core.ops.random_distribution_ops import random_poisson as random_poisson
 from estflow.core.ops.random_ops import multinomial as multinomial
 from estflow.core.ops.random_ops import random_normal as random_normal
 from estflow.core.ops.random_ops import random_shuffle as random_shuffle

@@ -30,6 +30,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     nn_loss_ops,
     nn_ops,
     parsing_ops,
+    random_distribution_ops,
     random_ops,
     reduction_ops,
     script_ops,

@@ -696,6 +696,25 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'double', 'float', 'half', 'complex64', 'complex128',
         ),
     },
+    'RandomGamma': {
+        'S': (
+            'int32', 'int64',
+        ),
+        'T': (
+            'half', 'float', 'double',
+        ),
+    },
+    'RandomPoissonV2': {
+        'S': (
+            'int32', 'int64',
+        ),
+        'R': (
+            'half', 'float', 'double', 'int32', 'int64',
+        ),
+        'dtype': (
+            'half', 'float', 'double', 'int32', 'int64',
+        ),
+    },
     'RandomStandardNormal': {
         'dtype': (
             'half', 'bfloat16', 'float', 'double',

@@ -19,6 +19,7 @@ from estflow.core.ops import (
     linalg_ops,
     matrix_ops,
     nn_loss_ops,
+    random_distribution_ops,
     random_ops,
     reduction_ops,
     scatter_kernels,
@@ -342,6 +343,8 @@ GPU_CASES = [
     ("random", _random),
     ("matrices", _matrices),
     ("segment_reductions", _segment_reductions),
+    ("gamma_poisson", lambda f: [random_distribution_ops.random_gamma([3], f(np.float32([0.5, 2.0])), seed=1),
+                                 random_distribution_ops.random_poisson(f(np.float32([1.0, 4.0])), [3], seed=2)]),
     ("ensure_shape", lambda f: [ensure_shape_ops.ensure_shape(f(np.ones((2, 3), np.float32)), [None, 3])]),
 ]
 

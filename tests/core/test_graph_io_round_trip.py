@@ -206,7 +206,9 @@ def _printing():
     x = tf.placeholder(tf.float32, [3], name="x")
     printed = tf.Print(x, [x, tf.shape(x)], message="x: ", first_n=1, summarize=2)
     ensured = tf.ensure_shape(tf.placeholder_with_default(x, [None]), [3])
-    return [printed, ensured], {x: _f32(0.5, -1.0, 2.0)}
+    formatted = tf.strings.format("x = {}", [x], summarize=1)
+    print_op = tf.print("x:", x, output_stream="stdout")
+    return [printed, ensured, formatted, print_op], {x: _f32(0.5, -1.0, 2.0)}
 
 
 def _matrices():
@@ -245,6 +247,13 @@ def _segment_reductions():
     return [tf.math.segment_max(data, ids), tf.math.segment_min(data, ids), tf.math.segment_prod(data, ids),
             tf.math.unsorted_segment_max(data, loose, 2), tf.math.unsorted_segment_min(data, loose, 2),
             tf.math.unsorted_segment_prod(data, loose, 3)], {data: np.arange(8, dtype=np.float32).reshape(4, 2)}
+
+
+def _gamma_and_poisson():
+    alpha = tf.placeholder(tf.float32, [2], name="alpha")
+    return [tf.random_gamma([3], alpha, seed=1), tf.random_gamma([2], 2.0, beta=alpha, dtype=tf.float32, seed=2),
+            tf.random_poisson(alpha, [4], seed=3), tf.random_poisson(alpha, [2], dtype=tf.int32, seed=4)], \
+        {alpha: _f32(0.5, 3.0)}
 
 
 def _stateless_while():
@@ -356,10 +365,11 @@ RECIPES = [
     Recipe("save and restore, sharded", _save_restore, setup=("init",)),
     Recipe("cond, while_loop and its gradient, Assert", _control_flow, setup=("init",)),
     Recipe("TF's StatelessWhile", _stateless_while),
-    Recipe("Print and EnsureShape", _printing),
+    Recipe("Print, print, strings.format and EnsureShape", _printing),
     Recipe("matrix decompositions and solvers", _matrices),
     Recipe("files, base64 and serialized tensors", _files_and_serialized_values),
     Recipe("segment max, min and prod", _segment_reductions),
+    Recipe("gamma and Poisson samples", _gamma_and_poisson),
     Recipe("iterator handles", _iterator_handles, fails=("next:0",)),
     Recipe("math leftovers", _math_leftovers),
     Recipe("sparse gradients", _sparse_gradients),
