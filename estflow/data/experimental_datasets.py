@@ -1,4 +1,4 @@
-"""`tf.data.experimental` datasets: scan, take_while, unique, and choosing among datasets.
+"""`tf.data.experimental` datasets: scan, take_while, unique, group_by_window, and choosing among datasets.
 
 Each follows TF's dataset kernel of the same name: `scan` threads a state through the
 elements, `take_while` stops at the first element its predicate rejects, `unique` drops
@@ -16,7 +16,7 @@ from estflow.core.graph import Tensor
 from estflow.core.random_seed import get_seed
 from estflow.core.sparse_tensor import SparseTensor
 from estflow.data import structure
-from estflow.data.dataset_ops import Dataset
+from estflow.data.dataset_ops import Dataset, int_argument, runtime_int
 from estflow.data.runtime import ElementError
 from estflow.data.tracing import StructuredFunction
 from estflow.data.transformations import _UnaryDataset
@@ -270,3 +270,87 @@ class SampleFromDatasetsDataset(_DirectedInterleaveDataset):
                 live[index] = 0.0
                 continue
             yield element
+
+
+# ---- group_by_window --------------------------------------------------------------------------------------
+class _WindowSource(Dataset):
+    """The dataset `reduce_func` receives: the elements of one window, handed in at run time."""
+
+    def __init__(self, element_spec):
+        self._spec = element_spec
+
+    def _elements(self, env):
+        return iter(env.node_state[id(self)][1])
+
+
+class GroupByWindowDataset(_UnaryDataset):
+    """`group_by_window(key_func, reduce_func, window_size)`: elements grouped by key; each full window
+    (and, at the end, each partial one, in order of first appearance) becomes reduce_func(key, window)."""
+
+    def __init__(self, input_dataset, key_func, reduce_func, window_size=None, window_size_func=None):
+        super().__init__(input_dataset)
+        if (window_size is None) == (window_size_func is None):
+            raise ValueError("Either the `window_size` argument or the `window_size_func` argument must be "
+                             "specified.")
+        key_spec = structure.TensorSpec([], dtypes.int64)
+        self._key_fn = StructuredFunction(key_func, "group_by_window", input_dataset.element_spec)
+        spec = self._key_fn.output_spec
+        if not isinstance(spec, structure.TensorSpec) or spec.dtype != dtypes.int64 or \
+                spec.shape.ndims not in (None, 0):
+            raise ValueError(f"`key_func` must return a single tf.int64 scalar tensor. Got type={spec}.")
+        self._window = _WindowSource(input_dataset.element_spec)
+        window = self._window
+        self._reduce_fn = StructuredFunction(lambda key: reduce_func(key, window), "group_by_window",
+                                             key_spec, returns_dataset=True)
+        self._spec = self._reduce_fn.output_spec
+        self._size_fn = None
+        self._window_size = None
+        if window_size_func is not None:
+            self._size_fn = StructuredFunction(window_size_func, "group_by_window", key_spec)
+            size_spec = self._size_fn.output_spec
+            if not isinstance(size_spec, structure.TensorSpec) or size_spec.dtype != dtypes.int64:
+                raise ValueError(f"`window_size_func` must return a single tf.int64 scalar tensor. Got {size_spec}.")
+        else:
+            self._window_size = int_argument(window_size, "window_size")
+
+    def _functions(self):
+        return tuple(f for f in (self._key_fn, self._reduce_fn, self._size_fn) if f is not None)
+
+    def _own_tensors(self):
+        return [self._window_size] if isinstance(self._window_size, Tensor) else []
+
+    def _chunk_mode(self, env):
+        return 0
+
+    def _reduce(self, env, reduce_fn, key, elements):
+        values = reduce_fn.raw([np.int64(key)])
+        child = env.child(dict(zip(self._reduce_fn.inner_tensors, values, strict=False)))
+        child.node_state[id(self._window)] = (self._window, list(elements))
+        self._reduce_fn.dataset._check_all(child)
+        return self._reduce_fn.dataset._elements(child)
+
+    def _elements(self, env):
+        key_fn = env.bind(self._key_fn)
+        reduce_fn = env.bind(self._reduce_fn)
+        size_fn = env.bind(self._size_fn) if self._size_fn is not None else None
+        fixed = None if size_fn is not None else runtime_int(env, self._window_size)
+        windows: dict = {}
+        for element in self._input._elements(env):
+            if element.__class__ is ElementError:
+                yield element
+                continue
+            try:
+                key = int(np.asarray(key_fn(element)[0]))
+                size = fixed if size_fn is None else int(np.asarray(size_fn([np.int64(key)])[0]))
+            except errors.OpError as e:
+                yield ElementError(e)
+                continue
+            if size <= 0:
+                raise errors.InvalidArgumentError(None, None, f"Window size must be greater than zero, but got {size}.")
+            window = windows.setdefault(key, [])
+            window.append(element)
+            if len(window) >= size:
+                del windows[key]
+                yield from self._reduce(env, reduce_fn, key, window)
+        for key, window in list(windows.items()):
+            yield from self._reduce(env, reduce_fn, key, window)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from estflow.core import dtypes
-from estflow.core.ops import cast_ops
+from estflow.core.graph import control_dependencies
+from estflow.core.ops import cast_ops, comparison_ops, concat_ops, control_flow_ops, gather_ops, reduction_ops
+from estflow.core.ops.constant_op import convert_to_tensor
+from estflow.core.tensor_shape import TensorShape
 from estflow.data import structure
 from estflow.data.dataset_ops import AUTOTUNE, Dataset
 from estflow.data.experimental_datasets import (
     ChooseFromDatasetsDataset,
+    GroupByWindowDataset,
     SampleFromDatasetsDataset,
     ScanDataset,
     TakeWhileDataset,
@@ -167,3 +171,78 @@ def make_batched_features_dataset(file_pattern, batch_size, features, reader=Non
     if label_key is not None:
         dataset = dataset.map(lambda parsed: (parsed, parsed.pop(label_key)))
     return dataset.prefetch(AUTOTUNE if prefetch_buffer_size is None else prefetch_buffer_size)
+
+
+# ---- grouping and bucketing -------------------------------------------------------------------------------------
+def group_by_window(key_func, reduce_func, window_size=None, window_size_func=None):
+    """Elements grouped by key_func(element) (an int64 scalar); every `window_size` elements of one key (or
+    window_size_func(key)) go to reduce_func(key, window_dataset), whose datasets are concatenated, as
+    `tf.data.experimental.group_by_window`. Partial windows are reduced when the input ends."""
+    return lambda dataset: GroupByWindowDataset(dataset, key_func, reduce_func, window_size, window_size_func)
+
+
+def _padded_shapes(shapes, none_filler):
+    """Each static shape with its unknown dims padded to the longest (-1), or to `none_filler` (an int64
+    tensor: the shape becomes a tensor too)."""
+    def fill(shape):
+        shape = shape if isinstance(shape, TensorShape) else TensorShape(shape)
+        if shape.ndims is None:
+            raise ValueError("bucket_by_sequence_length needs elements of known rank to pad them")
+        if none_filler is None:
+            return [-1 if d is None else d for d in shape.as_list()]
+        if not shape.ndims:
+            return convert_to_tensor(np.zeros([0], np.int64))
+        return concat_ops.stack([none_filler if d is None else convert_to_tensor(np.int64(d))
+                                 for d in shape.as_list()])
+
+    return structure.map_structure(fill, shapes)
+
+
+def bucket_by_sequence_length(element_length_func, bucket_boundaries, bucket_batch_sizes, padded_shapes=None,
+                              padding_values=None, pad_to_bucket_boundary=False, no_padding=False,
+                              drop_remainder=False):
+    """Elements batched with others of similar length, as `tf.data.experimental.bucket_by_sequence_length`.
+
+    element_length_func(element) picks the bucket: [-inf, b0), [b0, b1), ..., [b_last, inf); each bucket
+    is batched with its own size from `bucket_batch_sizes` (one more than the boundaries) and padded
+    to its batch's longest element (or, with `pad_to_bucket_boundary`, to the bucket's boundary - 1).
+
+        ds.apply(tf.data.experimental.bucket_by_sequence_length(
+            lambda tokens: tf.size(tokens), [10, 20], [32, 16, 8]))
+    """
+    if len(bucket_batch_sizes) != len(bucket_boundaries) + 1:
+        raise ValueError(f"len(bucket_batch_sizes) must equal len(bucket_boundaries) + 1 but "
+                         f"len(bucket_batch_sizes)={len(bucket_batch_sizes)} and "
+                         f"len(bucket_boundaries)={len(bucket_boundaries)}")
+    boundaries = [int(b) for b in bucket_boundaries]
+    if boundaries != sorted(boundaries):
+        raise ValueError("bucket_boundaries must be sorted ascending")
+    lows = [int(np.iinfo(np.int32).min)] + boundaries
+    highs = boundaries + [int(np.iinfo(np.int32).max)]
+
+    def element_to_bucket_id(*args):
+        length = cast_ops.cast(element_length_func(*args), dtypes.int64)
+        fits = comparison_ops.logical_and(comparison_ops.less_equal(np.int64(lows), length),
+                                          comparison_ops.less(length, np.int64(highs)))
+        return reduction_ops.reduce_min(gather_ops.where(fits))
+
+    def window_size_fn(bucket_id):
+        return gather_ops.gather(np.int64(bucket_batch_sizes), bucket_id)
+
+    def batching_fn(bucket_id, grouped):
+        batch_size = window_size_fn(bucket_id)
+        if no_padding:
+            return grouped.batch(batch_size, drop_remainder=drop_remainder)
+        none_filler = None
+        if pad_to_bucket_boundary:
+            check = control_flow_ops.Assert(
+                comparison_ops.less(bucket_id, np.int64(len(bucket_batch_sizes) - 1)),
+                ["When pad_to_bucket_boundary=True, elements must have length < max(bucket_boundaries)."])
+            with control_dependencies([check]):
+                none_filler = gather_ops.gather(np.int64(boundaries), bucket_id) - 1
+        shapes = padded_shapes if padded_shapes is not None else structure.output_shapes(grouped.element_spec)
+        if padded_shapes is None or none_filler is not None:
+            shapes = _padded_shapes(shapes, none_filler)
+        return grouped.padded_batch(batch_size, shapes, padding_values, drop_remainder=drop_remainder)
+
+    return group_by_window(element_to_bucket_id, batching_fn, window_size_func=window_size_fn)

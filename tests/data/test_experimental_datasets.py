@@ -145,3 +145,35 @@ def test_make_batched_features_dataset(tmp_path):
     assert set(counts) == {1, 2, 3, 4, 5} and all(3 <= n <= 5 for n in counts.values())
     with pytest.raises(ValueError, match="must be one of the `features` keys"):
         X.make_batched_features_dataset(str(tmp_path / "*.tfrecord"), 2, features, label_key="z")
+
+
+def test_group_by_window():
+    ds = D.range(10).apply(X.group_by_window(lambda x: x % 2, lambda key, window: window.batch(3), window_size=3))
+    assert outcomes(ds) == [[0, 2, 4], [1, 3, 5], [6, 8], [7, 9]]  # partial windows at the end
+    sums = D.range(10).apply(X.group_by_window(
+        lambda x: x % 3, lambda key, window: window.batch(10).map(lambda b: (key, tf.reduce_sum(b))),
+        window_size_func=lambda key: key + 2))
+    assert outcomes(sums) == [[0, 3], [1, 12], [0, 15], [2, 15]]
+    with pytest.raises(ValueError, match="Either the `window_size` argument or the `window_size_func`"):
+        D.range(3).apply(X.group_by_window(lambda x: x, lambda k, w: w))
+    with pytest.raises(ValueError, match="tf.int64 scalar"):
+        D.range(3).apply(X.group_by_window(lambda x: tf.cast(x, tf.int32), lambda k, w: w, window_size=2))
+
+
+def _sequences():
+    rows = [[1], [2, 2], [3, 3, 3], [4, 4, 4, 4], [5] * 5, [6] * 6, [7] * 7]
+    return D.from_generator(lambda: iter(rows), tf.int64, tf.TensorShape([None]))
+
+
+def test_bucket_by_sequence_length():
+    batches = outcomes(_sequences().apply(X.bucket_by_sequence_length(lambda x: tf.size(x), [3, 5], [2, 2, 2])))
+    assert batches == [[[1, 0], [2, 2]], [[3, 3, 3, 0], [4, 4, 4, 4]], [[5, 5, 5, 5, 5, 0], [6, 6, 6, 6, 6, 6]],
+                       [[7] * 7]]
+    to_boundary = outcomes(_sequences().apply(X.bucket_by_sequence_length(
+        lambda x: tf.size(x), [3, 8], [2, 2, 2], pad_to_bucket_boundary=True)))
+    assert [np.array(b).shape for b in to_boundary] == [(2, 2), (2, 7), (2, 7), (1, 7)]
+    unpadded = outcomes(D.from_tensor_slices(np.arange(6)).apply(X.bucket_by_sequence_length(
+        lambda x: x, [3], [2, 3], no_padding=True, drop_remainder=True)))
+    assert unpadded == [[0, 1], [3, 4, 5]]  # bucket 0 keeps [2] back: dropped remainder
+    with pytest.raises(ValueError, match="len\\(bucket_batch_sizes\\) must equal"):
+        X.bucket_by_sequence_length(lambda x: x, [3], [2])
