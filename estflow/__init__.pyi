@@ -480,6 +480,13 @@ from estflow.library.parsing_config import VarLenFeature as VarLenFeature
 from estflow.library.parsing_ops import parse_example as parse_example
 from estflow.library.parsing_ops import parse_single_example as parse_single_example
 from estflow.library.parsing_ops import parse_single_sequence_example as parse_single_sequence_example
+from estflow.library.sparse_composites import mask as sparse_mask
+from estflow.library.sparse_composites import reduce_sum as sparse_reduce_sum
+from estflow.library.sparse_composites import reset_shape as sparse_reset_shape
+from estflow.library.sparse_composites import slice as sparse_slice
+from estflow.library.sparse_composites import softmax as sparse_softmax
+from estflow.library.sparse_composites import split as sparse_split
+from estflow.library.sparse_composites import transpose as sparse_transpose
 from estflow.library.template import make_template as make_template
 from estflow.library.tf_logging import get_logger as get_logger
 from estflow.library.versions import COMPILER_VERSION as COMPILER_VERSION
