@@ -386,8 +386,11 @@ from estflow.data.structure import SparseTensorSpec as SparseTensorSpec
 from estflow.data.structure import TensorSpec as TensorSpec
 from estflow.library.array_composites import argsort as argsort
 from estflow.library.array_composites import batch_gather as batch_gather
+from estflow.library.array_composites import batch_to_space as batch_to_space
+from estflow.library.array_composites import batch_to_space_nd as batch_to_space_nd
 from estflow.library.array_composites import broadcast_dynamic_shape as broadcast_dynamic_shape
 from estflow.library.array_composites import convert_to_tensor_or_indexed_slices as convert_to_tensor_or_indexed_slices
+from estflow.library.array_composites import depth_to_space as depth_to_space
 from estflow.library.array_composites import dynamic_partition as dynamic_partition
 from estflow.library.array_composites import histogram_fixed_width as histogram_fixed_width
 from estflow.library.array_composites import histogram_fixed_width_bins as histogram_fixed_width_bins
@@ -398,6 +401,9 @@ from estflow.library.array_composites import roll as roll
 from estflow.library.array_composites import searchsorted as searchsorted
 from estflow.library.array_composites import setdiff1d as setdiff1d
 from estflow.library.array_composites import sort as sort
+from estflow.library.array_composites import space_to_batch as space_to_batch
+from estflow.library.array_composites import space_to_batch_nd as space_to_batch_nd
+from estflow.library.array_composites import space_to_depth as space_to_depth
 from estflow.library.array_composites import tensor_scatter_nd_add as tensor_scatter_add
 from estflow.library.array_composites import tensor_scatter_nd_add as tensor_scatter_nd_add
 from estflow.library.array_composites import tensor_scatter_nd_sub as tensor_scatter_nd_sub

@@ -322,3 +322,118 @@ def convert_to_tensor_or_indexed_slices(value, dtype=None, name=None):
                              f"with dtype {value.dtype.name}")
         return value
     return convert_to_tensor(value, dtype=dtype, name=name)
+
+
+# ---- space <-> depth and space <-> batch (TF's SpaceToDepth, SpaceToBatchND, ... as reshapes and transposes) ----
+def _block_layout(input, data_format):  # noqa: A002 - TF's argument name
+    x = convert_to_tensor(input, name="input")
+    if data_format not in ("NHWC", "NCHW"):
+        raise ValueError(f"data_format must be 'NHWC' or 'NCHW', got {data_format!r}")
+    if x.shape.ndims not in (None, 4):
+        raise ValueError(f"input must be 4-dimensional, got shape {x.shape}")
+    return manipulation_ops.transpose(x, [0, 2, 3, 1]) if data_format == "NCHW" else x
+
+
+def _back(x, data_format):
+    return manipulation_ops.transpose(x, [0, 3, 1, 2]) if data_format == "NCHW" else x
+
+
+def space_to_depth(input, block_size, name=None, data_format="NHWC"):  # noqa: A002 - TF's argument name
+    """Each block_size x block_size spatial block moved into the depth dimension, as `tf.space_to_depth`."""
+    with name_scope(name, "SpaceToDepth", [input]):
+        x = _block_layout(input, data_format)
+        b = int(block_size)
+        if b < 2:
+            raise ValueError(f"block_size must be at least 2, got {b}")
+        shape = array_ops.shape(x)
+        n, h, w, c = shape[0], shape[1], shape[2], shape[3]
+        blocks = array_ops.reshape(x, concat_ops.stack([n, h // b, b, w // b, b, c]))
+        moved = manipulation_ops.transpose(blocks, [0, 1, 3, 2, 4, 5])
+        out = array_ops.reshape(moved, concat_ops.stack([n, h // b, w // b, c * b * b]))
+        return _back(out, data_format)
+
+
+def depth_to_space(input, block_size, name=None, data_format="NHWC"):  # noqa: A002 - TF's argument name
+    """The depth dimension spread into block_size x block_size spatial blocks, as `tf.depth_to_space`."""
+    with name_scope(name, "DepthToSpace", [input]):
+        x = _block_layout(input, data_format)
+        b = int(block_size)
+        if b < 2:
+            raise ValueError(f"block_size must be at least 2, got {b}")
+        shape = array_ops.shape(x)
+        n, h, w, c = shape[0], shape[1], shape[2], shape[3]
+        blocks = array_ops.reshape(x, concat_ops.stack([n, h, w, b, b, c // (b * b)]))
+        moved = manipulation_ops.transpose(blocks, [0, 1, 3, 2, 4, 5])
+        out = array_ops.reshape(moved, concat_ops.stack([n, h * b, w * b, c // (b * b)]))
+        return _back(out, data_format)
+
+
+def space_to_batch_nd(input, block_shape, paddings, name=None):  # noqa: A002 - TF's argument name
+    """The spatial dims (after the batch dim) padded and cut into `block_shape` blocks moved into the batch
+    dim, as `tf.space_to_batch_nd`."""
+    with name_scope(name, "SpaceToBatchND", [input, block_shape, paddings]):
+        x = convert_to_tensor(input, name="input")
+        blocks = [int(v) for v in (block_shape.tolist() if hasattr(block_shape, "tolist") else block_shape)]
+        m = len(blocks)
+        padded = manipulation_ops.pad(x, concat_ops.concat([
+            [[0, 0]], cast_ops.cast(convert_to_tensor(paddings), dtypes.int32),
+            fill_ops.zeros(concat_ops.stack([array_ops.rank(x) - 1 - m, 2]), dtypes.int32)], 0))
+        shape = array_ops.shape(padded)
+        batch, rest = shape[0], shape[1 + m:]
+        split = [batch]
+        for i, b in enumerate(blocks):
+            split += [shape[1 + i] // b, b]
+        reshaped = array_ops.reshape(padded, concat_ops.concat([concat_ops.stack(split), rest], 0))
+        rank = x.shape.ndims
+        if rank is None:
+            raise ValueError("space_to_batch_nd needs an input of known rank")
+        perm = [2 + 2 * i for i in range(m)] + [0] + [1 + 2 * i for i in range(m)] + \
+            list(range(1 + 2 * m, rank + m))
+        moved = manipulation_ops.transpose(reshaped, perm)
+        outer = [batch * reduction_ops.reduce_prod(convert_to_tensor(blocks, dtype=dtypes.int32))] + \
+            [shape[1 + i] // b for i, b in enumerate(blocks)]
+        return array_ops.reshape(moved, concat_ops.concat([concat_ops.stack(outer), rest], 0))
+
+
+def batch_to_space_nd(input, block_shape, crops, name=None):  # noqa: A002 - TF's argument name
+    """The inverse of `space_to_batch_nd`: blocks moved back from the batch dim, then cropped, as
+    `tf.batch_to_space_nd`."""
+    with name_scope(name, "BatchToSpaceND", [input, block_shape, crops]):
+        x = convert_to_tensor(input, name="input")
+        blocks = [int(v) for v in (block_shape.tolist() if hasattr(block_shape, "tolist") else block_shape)]
+        m = len(blocks)
+        rank = x.shape.ndims
+        if rank is None:
+            raise ValueError("batch_to_space_nd needs an input of known rank")
+        shape = array_ops.shape(x)
+        prod = 1
+        for b in blocks:
+            prod *= b
+        batch = shape[0] // prod
+        reshaped = array_ops.reshape(x, concat_ops.concat([convert_to_tensor(blocks, dtype=dtypes.int32),
+                                                           concat_ops.stack([batch]), shape[1:]], 0))
+        perm = [m]
+        for i in range(m):
+            perm += [m + 1 + i, i]
+        perm += list(range(2 * m + 1, rank + m))
+        moved = manipulation_ops.transpose(reshaped, perm)
+        spatial = [shape[1 + i] * b for i, b in enumerate(blocks)]
+        merged = array_ops.reshape(moved, concat_ops.concat([concat_ops.stack([batch] + spatial), shape[1 + m:]], 0))
+        crops = cast_ops.cast(convert_to_tensor(crops, name="crops"), dtypes.int32)
+        begin = concat_ops.concat([[0], crops[:, 0], fill_ops.zeros(concat_ops.stack([rank - 1 - m]), dtypes.int32)], 0)
+        end_spatial = concat_ops.stack(spatial) - crops[:, 1]
+        size = concat_ops.concat([concat_ops.stack([batch]), end_spatial - crops[:, 0],
+                                  fill_ops.fill(concat_ops.stack([rank - 1 - m]), -1)], 0)
+        return slicing_ops.slice(merged, begin, size)
+
+
+def space_to_batch(input, paddings, block_size=None, name=None, block_shape=None):  # noqa: A002
+    """TF1's 4-D `tf.space_to_batch`: `space_to_batch_nd` with a square block of `block_size`."""
+    block_size = block_shape if block_size is None else block_size
+    return space_to_batch_nd(input, [int(block_size)] * 2, paddings, name=name or "SpaceToBatch")
+
+
+def batch_to_space(input, crops, block_size, name=None, block_shape=None):  # noqa: A002
+    """TF1's 4-D `tf.batch_to_space`: `batch_to_space_nd` with a square block of `block_size`."""
+    block_size = block_shape if block_size is None else block_size
+    return batch_to_space_nd(input, [int(block_size)] * 2, crops, name=name or "BatchToSpace")
