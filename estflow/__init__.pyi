@@ -487,6 +487,8 @@ from estflow.library.parsing_ops import parse_example as parse_example
 from estflow.library.parsing_ops import parse_single_example as parse_single_example
 from estflow.library.parsing_ops import parse_single_sequence_example as parse_single_sequence_example
 from estflow.library.sparse_composites import mask as sparse_mask
+from estflow.library.sparse_composites import maximum as sparse_maximum
+from estflow.library.sparse_composites import minimum as sparse_minimum
 from estflow.library.sparse_composites import reduce_sum as sparse_reduce_sum
 from estflow.library.sparse_composites import reset_shape as sparse_reset_shape
 from estflow.library.sparse_composites import slice as sparse_slice

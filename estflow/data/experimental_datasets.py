@@ -354,3 +354,82 @@ class GroupByWindowDataset(_UnaryDataset):
                 yield from self._reduce(env, reduce_fn, key, window)
         for key, window in list(windows.items()):
             yield from self._reduce(env, reduce_fn, key, window)
+
+
+# ---- group_by_reducer -----------------------------------------------------------------------------------------
+class Reducer:
+    """How `group_by_reducer` folds a group: init_func(key) -> state, reduce_func(state, element) -> state,
+    finalize_func(state) -> output element, as `tf.data.experimental.Reducer`."""
+
+    def __init__(self, init_func, reduce_func, finalize_func):
+        self._init_func = init_func
+        self._reduce_func = reduce_func
+        self._finalize_func = finalize_func
+
+    @property
+    def init_func(self):
+        return self._init_func
+
+    @property
+    def reduce_func(self):
+        return self._reduce_func
+
+    @property
+    def finalize_func(self):
+        return self._finalize_func
+
+
+class GroupByReducerDataset(_UnaryDataset):
+    """`group_by_reducer(key_func, reducer)`: one output per key, its group folded by the reducer, emitted
+    when the input ends (keys in order of first appearance)."""
+
+    def __init__(self, input_dataset, key_func, reducer):
+        super().__init__(input_dataset)
+        key_spec = structure.TensorSpec([], dtypes.int64)
+        self._key_fn = StructuredFunction(key_func, "group_by_reducer", input_dataset.element_spec)
+        spec = self._key_fn.output_spec
+        if not isinstance(spec, structure.TensorSpec) or spec.dtype != dtypes.int64 or \
+                spec.shape.ndims not in (None, 0):
+            raise ValueError(f"`key_func` must return a single tf.int64 scalar tensor. Got type={spec}.")
+        self._init_fn = StructuredFunction(reducer.init_func, "group_by_reducer", key_spec)
+        state_spec = self._init_fn.output_spec
+        for _ in range(2):  # as scan: retrace once with the state shapes relaxed to what reduce_func returns
+            self._reduce_fn = StructuredFunction(reducer.reduce_func, "group_by_reducer",
+                                                 (state_spec, input_dataset.element_spec))
+            old, new = structure.flatten(state_spec), structure.flatten(self._reduce_fn.output_spec)
+            if len(old) != len(new) or any(a.dtype != b.dtype for a, b in zip(old, new, strict=True)):
+                raise TypeError(f"The element types for the new state must match the initial state. Expected "
+                                f"{state_spec}; got {self._reduce_fn.output_spec}.")
+            relaxed = [structure.TensorSpec(structure.most_specific_compatible_shape(a.shape, b.shape), a.dtype)
+                       for a, b in zip(old, new, strict=True)]
+            if all(r.shape.as_tuple() == a.shape.as_tuple() for r, a in zip(relaxed, old, strict=True)):
+                break
+            state_spec = structure.pack_sequence_as(state_spec, relaxed) if structure.is_nested(state_spec) \
+                else relaxed[0]
+        self._finalize_fn = StructuredFunction(reducer.finalize_func, "group_by_reducer", state_spec)
+        self._spec = self._finalize_fn.output_spec
+
+    def _functions(self):
+        return (self._key_fn, self._init_fn, self._reduce_fn, self._finalize_fn)
+
+    def _chunk_mode(self, env):
+        return 0
+
+    def _elements(self, env):
+        key_fn, init_fn = env.bind(self._key_fn), env.bind(self._init_fn)
+        reduce_fn, finalize_fn = env.bind(self._reduce_fn), env.bind(self._finalize_fn)
+        states: dict = {}
+        for element in self._input._elements(env):
+            if element.__class__ is ElementError:
+                yield element
+                continue
+            try:
+                key = int(np.asarray(key_fn(element)[0]))
+                state = states.get(key)
+                if state is None:
+                    state = [np.asarray(v) for v in init_fn([np.int64(key)])]
+                states[key] = [np.asarray(v) for v in reduce_fn(state + element)]
+            except errors.OpError as e:
+                yield ElementError(e)
+        for state in states.values():
+            yield finalize_fn(state)

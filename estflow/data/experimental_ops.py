@@ -13,6 +13,7 @@ from estflow.data import structure
 from estflow.data.dataset_ops import AUTOTUNE, Dataset
 from estflow.data.experimental_datasets import (
     ChooseFromDatasetsDataset,
+    GroupByReducerDataset,
     GroupByWindowDataset,
     SampleFromDatasetsDataset,
     ScanDataset,
@@ -246,3 +247,22 @@ def bucket_by_sequence_length(element_length_func, bucket_boundaries, bucket_bat
         return grouped.padded_batch(batch_size, shapes, padding_values, drop_remainder=drop_remainder)
 
     return group_by_window(element_to_bucket_id, batching_fn, window_size_func=window_size_fn)
+
+
+def get_structure(dataset_or_iterator):
+    """The element structure (TensorSpecs) of a Dataset or an Iterator, as `tf.data.experimental.get_structure`."""
+    try:
+        return dataset_or_iterator.element_spec
+    except AttributeError:
+        raise TypeError(f"Invalid `dataset_or_iterator`. `dataset_or_iterator` must be a `tf.data.Dataset` or "
+                        f"`tf.data.Iterator` object, but got {type(dataset_or_iterator)}.") from None
+
+
+def group_by_reducer(key_func, reducer):
+    """One element per key_func(element) (an int64 scalar): its elements folded by `reducer` (a Reducer),
+    emitted when the input ends, as `tf.data.experimental.group_by_reducer`.
+
+        counts = ds.apply(tf.data.experimental.group_by_reducer(
+            lambda x: x % 2, tf.data.experimental.Reducer(lambda k: np.int64(0), lambda n, x: n + 1, lambda n: n)))
+    """
+    return lambda dataset: GroupByReducerDataset(dataset, key_func, reducer)

@@ -187,3 +187,28 @@ def mask(a, mask_indices, name=None):
     with name_scope(name, "sparse_mask", [a, mask_indices]):
         kept_indices, positions = setdiff1d(a.indices, cast_ops.cast(mask_indices, a.indices.dtype))
         return IndexedSlices(gather_ops.gather(a.values, positions), kept_indices, a.dense_shape)
+
+
+def _elementwise_extreme(sp_a, sp_b, combine, name, default_name):
+    a, b = _sparse(sp_a), _sparse(sp_b)
+    with name_scope(name, default_name, [a.indices, a.values, b.indices, b.values]):
+        dense_a, dense_b = sparse_tensor_to_dense(a), sparse_tensor_to_dense(b)
+        present = comparison_ops.logical_or(
+            sparse_tensor_to_dense(SparseTensor(a.indices, fill_ops.ones_like(a.values, dtype=dtypes.bool),
+                                                a.dense_shape), default_value=False),
+            sparse_tensor_to_dense(SparseTensor(b.indices, fill_ops.ones_like(b.values, dtype=dtypes.bool),
+                                                b.dense_shape), default_value=False))
+        indices = gather_ops.where(present)
+        return SparseTensor(indices, gather_ops.gather_nd(combine(dense_a, dense_b), indices), a.dense_shape)
+
+
+def maximum(sp_a, sp_b, name=None):
+    """The element-wise maximum of two SparseTensors of one shape, absent entries counting as zero, over
+    the union of their indices, as `tf.sparse.maximum`."""
+    return _elementwise_extreme(sp_a, sp_b, math_ops.maximum, name, "SparseSparseMaximum")
+
+
+def minimum(sp_a, sp_b, name=None):
+    """The element-wise minimum of two SparseTensors of one shape, absent entries counting as zero, over
+    the union of their indices, as `tf.sparse.minimum`."""
+    return _elementwise_extreme(sp_a, sp_b, math_ops.minimum, name, "SparseSparseMinimum")

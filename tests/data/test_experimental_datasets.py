@@ -177,3 +177,25 @@ def test_bucket_by_sequence_length():
     assert unpadded == [[0, 1], [3, 4, 5]]  # bucket 0 keeps [2] back: dropped remainder
     with pytest.raises(ValueError, match="len\\(bucket_batch_sizes\\) must equal"):
         X.bucket_by_sequence_length(lambda x: x, [3], [2])
+
+
+def test_get_structure():
+    ds = D.from_tensor_slices(({"a": [1, 2]}, [1.0, 2.0]))
+    assert X.get_structure(ds) == ds.element_spec
+    assert X.get_structure(tf.data.make_one_shot_iterator(ds)) == ds.element_spec
+    with pytest.raises(TypeError, match="dataset_or_iterator"):
+        X.get_structure(3)
+
+
+def test_group_by_reducer():
+    summing = X.Reducer(lambda key: np.int64(0), lambda total, x: total + x, lambda total: total)
+    assert outcomes(D.range(10).apply(X.group_by_reducer(lambda x: x % 3, summing))) == [18, 12, 15]
+    growing = X.Reducer(lambda key: (key, np.zeros([0], np.int64)),
+                        lambda state, x: (state[0], tf.concat([state[1], [x]], 0)),
+                        lambda key, seen: (key, tf.size(seen)))
+    assert outcomes(D.range(7).apply(X.group_by_reducer(lambda x: x % 2, growing))) == [[0, 4], [1, 3]]
+    assert summing.init_func is not None and summing.finalize_func(3) == 3
+    with pytest.raises(TypeError, match="must match the initial state"):
+        D.range(3).apply(X.group_by_reducer(lambda x: x, X.Reducer(lambda k: np.int64(0),
+                                                                   lambda s, x: tf.cast(x, tf.float32),
+                                                                   lambda s: s)))

@@ -73,3 +73,13 @@ def test_softmax_gradient():
         return tf.sparse.softmax(sp).values
 
     check_gradient(build, [np.array([0.5, -1.0, 2.0, 0.3])])
+
+
+@pytest.mark.usefixtures("g")
+def test_maximum_and_minimum_over_the_union_of_indices():
+    a = tf.SparseTensor([[0, 0], [1, 1]], [-1.0, 4.0], [2, 2])
+    b = tf.SparseTensor([[0, 0], [0, 1]], [-3.0, 2.0], [2, 2])
+    high, low = _run([tf.sparse.maximum(a, b), tf.sparse_minimum(a, b)])
+    assert high.indices.tolist() == [[0, 0], [0, 1], [1, 1]] and high.values.tolist() == [-1.0, 2.0, 4.0]
+    assert low.values.tolist() == [-3.0, 0.0, 0.0]  # absent entries count as zero
+    assert tf.sparse_maximum is tf.sparse.maximum
