@@ -1,5 +1,13 @@
 """`tf.io`: record files, parsing and file access (re-exports only)."""
 
+from estflow.core.graph_io import write_graph as write_graph
+from estflow.core.ops.file_string_ops import decode_base64 as decode_base64
+from estflow.core.ops.file_string_ops import encode_base64 as encode_base64
+from estflow.core.ops.file_string_ops import matching_files as matching_files
+from estflow.core.ops.file_string_ops import parse_tensor as parse_tensor
+from estflow.core.ops.file_string_ops import read_file as read_file
+from estflow.core.ops.file_string_ops import serialize_tensor as serialize_tensor
+from estflow.core.ops.file_string_ops import write_file as write_file
 from estflow.core.ops.parsing_ops import decode_csv as decode_csv
 from estflow.core.ops.parsing_ops import decode_raw as decode_raw
 from estflow.data import gfile as gfile
@@ -7,6 +15,7 @@ from estflow.data.tfrecord import TFRecordCompressionType as TFRecordCompression
 from estflow.data.tfrecord import TFRecordOptions as TFRecordOptions
 from estflow.data.tfrecord import TFRecordWriter as TFRecordWriter
 from estflow.data.tfrecord import tf_record_iterator as tf_record_iterator
+from estflow.library.input_files import match_filenames_once as match_filenames_once
 from estflow.library.parsing_config import FixedLenFeature as FixedLenFeature
 from estflow.library.parsing_config import FixedLenSequenceFeature as FixedLenSequenceFeature
 from estflow.library.parsing_config import SparseFeature as SparseFeature
@@ -18,5 +27,7 @@ from estflow.library.parsing_ops import parse_single_sequence_example as parse_s
 __all__ = [
     "FixedLenFeature", "FixedLenSequenceFeature", "SparseFeature", "TFRecordCompressionType", "TFRecordOptions",
     "TFRecordWriter", "VarLenFeature", "decode_csv", "decode_raw", "gfile", "parse_example", "parse_single_example",
-    "parse_single_sequence_example", "tf_record_iterator",
+    "parse_single_sequence_example", "tf_record_iterator", "write_graph",
+    "decode_base64", "encode_base64", "match_filenames_once", "matching_files", "parse_tensor", "read_file",
+    "serialize_tensor", "write_file",
 ]

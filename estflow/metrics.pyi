@@ -1,5 +1,12 @@
 """`tf.metrics` (TF1's `tf.compat.v1.metrics`): streaming metrics returning (value, update_op) (re-exports only)."""
 
+from estflow.library.metrics_at_k import average_precision_at_k as average_precision_at_k
+from estflow.library.metrics_at_k import average_precision_at_k as sparse_average_precision_at_k
+from estflow.library.metrics_at_k import precision_at_k as precision_at_k
+from estflow.library.metrics_at_k import precision_at_k as sparse_precision_at_k
+from estflow.library.metrics_at_k import precision_at_top_k as precision_at_top_k
+from estflow.library.metrics_at_k import recall_at_k as recall_at_k
+from estflow.library.metrics_at_k import recall_at_top_k as recall_at_top_k
 from estflow.library.metrics_impl import accuracy as accuracy
 from estflow.library.metrics_impl import false_negatives as false_negatives
 from estflow.library.metrics_impl import false_positives as false_positives
@@ -28,10 +35,11 @@ from estflow.library.metrics_thresholds import true_negatives_at_thresholds as t
 from estflow.library.metrics_thresholds import true_positives_at_thresholds as true_positives_at_thresholds
 
 __all__ = [
-    "accuracy", "auc", "false_negatives", "false_negatives_at_thresholds", "false_positives",
-    "false_positives_at_thresholds", "mean", "mean_absolute_error", "mean_cosine_distance", "mean_iou",
-    "mean_per_class_accuracy", "mean_relative_error", "mean_squared_error", "mean_tensor", "percentage_below",
-    "precision", "precision_at_thresholds", "recall", "recall_at_thresholds", "root_mean_squared_error",
-    "sensitivity_at_specificity", "specificity_at_sensitivity", "true_negatives", "true_negatives_at_thresholds",
-    "true_positives", "true_positives_at_thresholds",
+    "accuracy", "auc", "average_precision_at_k", "false_negatives", "false_negatives_at_thresholds",
+    "false_positives", "false_positives_at_thresholds", "mean", "mean_absolute_error", "mean_cosine_distance",
+    "mean_iou", "mean_per_class_accuracy", "mean_relative_error", "mean_squared_error", "mean_tensor",
+    "percentage_below", "precision", "precision_at_k", "precision_at_thresholds", "precision_at_top_k", "recall",
+    "recall_at_k", "recall_at_thresholds", "recall_at_top_k", "root_mean_squared_error", "sensitivity_at_specificity",
+    "sparse_average_precision_at_k", "sparse_precision_at_k", "specificity_at_sensitivity", "true_negatives",
+    "true_negatives_at_thresholds", "true_positives", "true_positives_at_thresholds",
 ]

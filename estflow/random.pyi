@@ -1,5 +1,9 @@
 """`tf.random`: random tensors and seeds (re-exports only)."""
 
+from estflow.core.ops.nn_loss_ops import log_uniform_candidate_sampler as log_uniform_candidate_sampler
+from estflow.core.ops.nn_loss_ops import uniform_candidate_sampler as uniform_candidate_sampler
+from estflow.core.ops.random_distribution_ops import random_gamma as gamma
+from estflow.core.ops.random_distribution_ops import random_poisson as poisson
 from estflow.core.ops.random_ops import categorical as categorical
 from estflow.core.ops.random_ops import multinomial as multinomial
 from estflow.core.ops.random_ops import random_normal as normal

@@ -19,9 +19,22 @@ from estflow.core.ops.sparse_ops import sparse_tensor_to_dense as to_dense
 from estflow.core.sparse_tensor import SparseTensor as SparseTensor
 from estflow.core.sparse_tensor import SparseTensorValue as SparseTensorValue
 from estflow.core.sparse_tensor import sparse_placeholder as placeholder
+from estflow.library.sparse_composites import expand_dims as expand_dims
+from estflow.library.sparse_composites import eye as eye
+from estflow.library.sparse_composites import from_dense as from_dense
+from estflow.library.sparse_composites import mask as mask
+from estflow.library.sparse_composites import maximum as maximum
+from estflow.library.sparse_composites import minimum as minimum
+from estflow.library.sparse_composites import reduce_sum as reduce_sum
+from estflow.library.sparse_composites import reset_shape as reset_shape
+from estflow.library.sparse_composites import slice as slice  # noqa: A004 - TF's public name
+from estflow.library.sparse_composites import softmax as softmax
+from estflow.library.sparse_composites import split as split
+from estflow.library.sparse_composites import transpose as transpose
 
 __all__ = [
-    "SparseTensor", "SparseTensorValue", "add", "concat", "cross", "cross_hashed", "fill_empty_rows", "matmul",
-    "merge", "placeholder", "reorder", "reshape", "retain", "segment_mean", "segment_sqrt_n", "segment_sum",
-    "sparse_dense_matmul", "to_dense", "to_indicator",
+    "add", "concat", "cross", "cross_hashed", "expand_dims", "eye", "fill_empty_rows", "from_dense", "mask",
+    "maximum", "minimum", "matmul", "merge", "placeholder", "reduce_sum", "reorder", "reset_shape", "reshape",
+    "retain", "segment_mean", "segment_sqrt_n", "segment_sum", "slice", "softmax", "sparse_dense_matmul",
+    "SparseTensor", "SparseTensorValue", "split", "to_dense", "to_indicator", "transpose",
 ]

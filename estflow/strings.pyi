@@ -3,6 +3,7 @@
 from estflow.core.ops.hash_ops import to_hash_bucket as to_hash_bucket
 from estflow.core.ops.hash_ops import to_hash_bucket_fast as to_hash_bucket_fast
 from estflow.core.ops.hash_ops import to_hash_bucket_strong as to_hash_bucket_strong
+from estflow.core.ops.logging_ops import string_format as format  # noqa: A004 - TF's public name
 from estflow.core.ops.string_ops import as_string as as_string
 from estflow.core.ops.string_ops import join as join
 from estflow.core.ops.string_ops import length as length
@@ -17,6 +18,6 @@ from estflow.core.ops.string_ops import to_number as to_number
 from estflow.core.ops.string_ops import upper as upper
 
 __all__ = [
-    "as_string", "join", "length", "lower", "reduce_join", "regex_full_match", "regex_replace", "split", "strip",
-    "substr", "to_hash_bucket", "to_hash_bucket_fast", "to_hash_bucket_strong", "to_number", "upper",
+    "as_string", "format", "join", "length", "lower", "reduce_join", "regex_full_match", "regex_replace", "split",
+    "strip", "substr", "to_hash_bucket", "to_hash_bucket_fast", "to_hash_bucket_strong", "to_number", "upper",
 ]

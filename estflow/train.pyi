@@ -38,6 +38,7 @@ from estflow.hooks.session_run_hook import SessionRunArgs as SessionRunArgs
 from estflow.hooks.session_run_hook import SessionRunContext as SessionRunContext
 from estflow.hooks.session_run_hook import SessionRunHook as SessionRunHook
 from estflow.hooks.session_run_hook import SessionRunValues as SessionRunValues
+from estflow.library.input_files import match_filenames_once as match_filenames_once
 from estflow.training.adadelta import AdadeltaOptimizer as AdadeltaOptimizer
 from estflow.training.adagrad import AdagradOptimizer as AdagradOptimizer
 from estflow.training.adagrad_da import AdagradDAOptimizer as AdagradDAOptimizer
@@ -62,9 +63,12 @@ from estflow.training.learning_rate_decay import exponential_decay as exponentia
 from estflow.training.learning_rate_decay import inverse_time_decay as inverse_time_decay
 from estflow.training.learning_rate_decay import linear_cosine_decay as linear_cosine_decay
 from estflow.training.learning_rate_decay import natural_exp_decay as natural_exp_decay
+from estflow.training.learning_rate_decay import noisy_linear_cosine_decay as noisy_linear_cosine_decay
 from estflow.training.learning_rate_decay import piecewise_constant as piecewise_constant
+from estflow.training.learning_rate_decay import piecewise_constant as piecewise_constant_decay
 from estflow.training.learning_rate_decay import polynomial_decay as polynomial_decay
 from estflow.training.momentum import MomentumOptimizer as MomentumOptimizer
+from estflow.training.moving_averages import ExponentialMovingAverage as ExponentialMovingAverage
 from estflow.training.optimizer import Optimizer as Optimizer
 from estflow.training.proximal_adagrad import ProximalAdagradOptimizer as ProximalAdagradOptimizer
 from estflow.training.proximal_gradient_descent import (
@@ -84,7 +88,8 @@ from estflow.training.training_util import global_step as global_step
 
 __all__ = [
     "AdadeltaOptimizer", "AdagradDAOptimizer", "AdagradOptimizer", "AdamOptimizer", "BytesList",
-    "CheckpointSaverHook", "CheckpointSaverListener", "CheckpointState", "ChiefSessionCreator", "Coordinator",
+    "CheckpointSaverHook", "CheckpointSaverListener", "ExponentialMovingAverage", "CheckpointState",
+    "ChiefSessionCreator", "Coordinator",
     "Example", "Feature", "FeatureList", "FeatureLists", "Features", "FeedFnHook", "FinalOpsHook", "FloatList",
     "FtrlOptimizer", "GlobalStepWaiterHook", "GradientDescentOptimizer", "Int64List", "LoggingTensorHook",
     "MomentumOptimizer", "MonitoredSession", "MonitoredTrainingSession", "NanLossDuringTrainingError",
@@ -96,6 +101,8 @@ __all__ = [
     "create_global_step", "exponential_decay", "export_meta_graph", "generate_checkpoint_state_proto",
     "get_checkpoint_mtimes", "get_checkpoint_state", "get_global_step", "get_or_create_global_step", "global_step",
     "import_meta_graph", "init_from_checkpoint", "inverse_time_decay", "latest_checkpoint", "linear_cosine_decay",
-    "list_variables", "load_checkpoint", "load_variable", "natural_exp_decay", "piecewise_constant",
+    "list_variables", "load_checkpoint", "load_variable", "match_filenames_once", "natural_exp_decay",
+    "noisy_linear_cosine_decay",
+    "piecewise_constant", "piecewise_constant_decay",
     "polynomial_decay", "remove_checkpoint", "summary_iterator", "update_checkpoint_state", "write_graph",
 ]

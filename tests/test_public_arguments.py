@@ -34,6 +34,16 @@ ROOT = Path(estflow.__file__).resolve().parent
 ALLOWED = {
     # ---- the graph and the session -------------------------------------------------------------
     "import_graph_def:op_dict": "deprecated and unused in TF1 too",
+    "parallel_interleave:sloppy": "allows TF an out-of-order interleave; estflow's deterministic order is "
+                                   "one it allows",
+    "parallel_interleave:buffer_output_elements": "sizes TF's per-thread buffers; no element changes",
+    "parallel_interleave:prefetch_input_elements": "sizes TF's input prefetching; no element changes",
+    "prefetch_to_device:device": "where TF stages elements; estflow hands them to the ops that read them",
+    "copy_to_device:target_device": "estflow places element values where the ops that read them run",
+    "copy_to_device:source_device": "estflow places element values where the ops that read them run",
+    "make_batched_features_dataset:sloppy_ordering": "allows TF an out-of-order read; estflow's order is "
+                                                     "deterministic, one of those it allows",
+    "get_static_value:partial": "estflow knows a value whole or not at all, so a partial value is never returned",
     "import_graph_def:producer_op_list": "TF1 uses it to drop default-valued attrs its OpDefs lack; estflow "
                                          "reads only the attrs its OpDefs declare, so it cannot change the import",
     "gradients:gate_gradients": "orders computation against thread races in TF1; estflow runs a step's ops "

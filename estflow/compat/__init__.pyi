@@ -7,5 +7,11 @@ from estflow.library.compat import as_bytes as as_bytes
 from estflow.library.compat import as_str as as_str
 from estflow.library.compat import as_str_any as as_str_any
 from estflow.library.compat import as_text as as_text
+from estflow.library.compat import bytes_or_text_types as bytes_or_text_types
+from estflow.library.compat import complex_types as complex_types
+from estflow.library.compat import integral_types as integral_types
+from estflow.library.compat import path_to_str as path_to_str
+from estflow.library.compat import real_types as real_types
 
-__all__ = ["as_bytes", "as_str", "as_str_any", "as_text", "dimension_at_index", "dimension_value", "v1"]
+__all__ = ["as_bytes", "as_str", "as_str_any", "as_text", "bytes_or_text_types", "complex_types", "dimension_at_index",
+           "dimension_value", "integral_types", "path_to_str", "real_types", "v1"]

@@ -467,7 +467,9 @@ class Graph:
 
     @contextlib.contextmanager
     def device(self, device_name_or_function):
-        """Place ops created inside on a device ('/cpu:0', '/gpu:1', a function of the op)."""
+        """Place ops created inside on a device ('/cpu:0', '/gpu:1', a tf.DeviceSpec, a function of the op)."""
+        if hasattr(device_name_or_function, "to_string"):  # a tf.DeviceSpec
+            device_name_or_function = device_name_or_function.to_string()
         self._device_stack.append(device_name_or_function)
         try:
             yield

@@ -295,6 +295,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'bfloat16', 'half', 'float', 'double',
         ),
     },
+    'Cholesky': {
+        'T': (
+            'double', 'float', 'half', 'complex64', 'complex128',
+        ),
+    },
     'ClipByValue': {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
@@ -724,6 +729,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'bfloat16', 'half', 'float', 'double', 'complex64', 'complex128',
         ),
     },
+    'LogMatrixDeterminant': {
+        'T': (
+            'half', 'float', 'double', 'complex64', 'complex128',
+        ),
+    },
     'LogSoftmax': {
         'T': (
             'half', 'bfloat16', 'float', 'double',
@@ -733,6 +743,26 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         'T': (
             'bfloat16', 'half', 'float', 'double', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64',
             'complex64', 'complex128',
+        ),
+    },
+    'MatrixDeterminant': {
+        'T': (
+            'half', 'float', 'double', 'complex64', 'complex128',
+        ),
+    },
+    'MatrixInverse': {
+        'T': (
+            'double', 'float', 'half', 'complex64', 'complex128',
+        ),
+    },
+    'MatrixSolve': {
+        'T': (
+            'double', 'float', 'half', 'complex64', 'complex128',
+        ),
+    },
+    'MatrixTriangularSolve': {
+        'T': (
+            'bfloat16', 'double', 'float', 'half', 'complex64', 'complex128',
         ),
     },
     'Max': {
@@ -1027,6 +1057,25 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'double', 'float', 'half', 'complex64', 'complex128',
         ),
     },
+    'RandomGamma': {
+        'S': (
+            'int32', 'int64',
+        ),
+        'T': (
+            'half', 'float', 'double',
+        ),
+    },
+    'RandomPoissonV2': {
+        'S': (
+            'int32', 'int64',
+        ),
+        'R': (
+            'half', 'float', 'double', 'int32', 'int64',
+        ),
+        'dtype': (
+            'half', 'float', 'double', 'int32', 'int64',
+        ),
+    },
     'RandomStandardNormal': {
         'dtype': (
             'half', 'bfloat16', 'float', 'double',
@@ -1193,6 +1242,33 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'SegmentMax': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'Tindices': (
+            'int32', 'int64',
+        ),
+    },
+    'SegmentMin': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'Tindices': (
+            'int32', 'int64',
+        ),
+    },
+    'SegmentProd': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+        'Tindices': (
+            'int32', 'int64',
+        ),
+    },
     'SegmentSum': {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
@@ -1200,6 +1276,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         'Tindices': (
             'int32', 'int64',
+        ),
+    },
+    'SelfAdjointEigV2': {
+        'T': (
+            'double', 'float', 'half', 'complex64', 'complex128',
         ),
     },
     'Selu': {
@@ -1632,6 +1713,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'Svd': {
+        'T': (
+            'double', 'float', 'half', 'complex64', 'complex128',
+        ),
+    },
     'Tan': {
         'T': (
             'bfloat16', 'half', 'float', 'double', 'complex64', 'complex128',
@@ -1685,6 +1771,42 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     },
     'Unique': {
         'out_idx': (
+            'int32', 'int64',
+        ),
+    },
+    'UnsortedSegmentMax': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'Tindices': (
+            'int32', 'int64',
+        ),
+        'Tnumsegments': (
+            'int32', 'int64',
+        ),
+    },
+    'UnsortedSegmentMin': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'Tindices': (
+            'int32', 'int64',
+        ),
+        'Tnumsegments': (
+            'int32', 'int64',
+        ),
+    },
+    'UnsortedSegmentProd': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+        'Tindices': (
+            'int32', 'int64',
+        ),
+        'Tnumsegments': (
             'int32', 'int64',
         ),
     },

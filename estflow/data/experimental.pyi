@@ -4,15 +4,38 @@ from estflow.data.csv_dataset import CsvDataset as CsvDataset
 from estflow.data.csv_dataset import make_csv_dataset as make_csv_dataset
 from estflow.data.dataset_ops import AUTOTUNE as AUTOTUNE
 from estflow.data.error_ops import ignore_errors as ignore_errors
+from estflow.data.experimental_datasets import Reducer as Reducer
+from estflow.data.experimental_ops import INFINITE_CARDINALITY as INFINITE_CARDINALITY
+from estflow.data.experimental_ops import UNKNOWN_CARDINALITY as UNKNOWN_CARDINALITY
+from estflow.data.experimental_ops import Counter as Counter
+from estflow.data.experimental_ops import bucket_by_sequence_length as bucket_by_sequence_length
+from estflow.data.experimental_ops import choose_from_datasets as choose_from_datasets
+from estflow.data.experimental_ops import copy_to_device as copy_to_device
 from estflow.data.experimental_ops import enumerate_dataset as enumerate_dataset
+from estflow.data.experimental_ops import get_structure as get_structure
+from estflow.data.experimental_ops import group_by_reducer as group_by_reducer
+from estflow.data.experimental_ops import group_by_window as group_by_window
+from estflow.data.experimental_ops import make_batched_features_dataset as make_batched_features_dataset
 from estflow.data.experimental_ops import map_and_batch as map_and_batch
+from estflow.data.experimental_ops import parallel_interleave as parallel_interleave
+from estflow.data.experimental_ops import parse_example_dataset as parse_example_dataset
+from estflow.data.experimental_ops import prefetch_to_device as prefetch_to_device
+from estflow.data.experimental_ops import sample_from_datasets as sample_from_datasets
+from estflow.data.experimental_ops import scan as scan
 from estflow.data.experimental_ops import shuffle_and_repeat as shuffle_and_repeat
+from estflow.data.experimental_ops import take_while as take_while
 from estflow.data.experimental_ops import unbatch as unbatch
+from estflow.data.experimental_ops import unique as unique
 from estflow.data.options import OptimizationOptions as OptimizationOptions
 from estflow.data.options import ThreadingOptions as ThreadingOptions
+from estflow.data.structure import SparseTensorSpec as SparseTensorStructure
+from estflow.data.structure import TensorSpec as TensorStructure
 
 __all__ = [
-    "CsvDataset", "make_csv_dataset",
-    "AUTOTUNE", "OptimizationOptions", "ThreadingOptions", "enumerate_dataset", "ignore_errors", "map_and_batch",
-    "shuffle_and_repeat", "unbatch",
+    "CsvDataset", "make_csv_dataset", "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Counter",
+    "OptimizationOptions", "SparseTensorStructure", "TensorStructure", "ThreadingOptions",
+    "bucket_by_sequence_length", "choose_from_datasets", "copy_to_device", "enumerate_dataset", "get_structure",
+    "group_by_window", "ignore_errors", "make_batched_features_dataset", "map_and_batch", "parallel_interleave",
+    "parse_example_dataset", "prefetch_to_device", "sample_from_datasets", "scan", "shuffle_and_repeat", "take_while",
+    "unbatch", "unique",
 ]

@@ -1,6 +1,11 @@
-"""Text and bytes conversions of `tf.compat` (`as_bytes`, `as_text`, `as_str`)."""
+"""Text and bytes conversions of `tf.compat` (`as_bytes`, `as_text`, `as_str`), its type groups and `path_to_str`."""
 
 from __future__ import annotations
+
+import numbers
+import os
+
+import numpy as np
 
 
 def as_bytes(bytes_or_text, encoding="utf-8") -> bytes:
@@ -28,3 +33,15 @@ as_str = as_text
 
 def as_str_any(value) -> str:
     return as_text(value) if isinstance(value, (bytes, bytearray)) else str(value)
+
+
+# The type groups `tf.compat` names, as TF defines them (numpy scalar types count).
+bytes_or_text_types = (bytes, str)
+integral_types = (numbers.Integral, np.integer)
+real_types = (numbers.Real, np.integer, np.floating)
+complex_types = (numbers.Complex, np.number)
+
+
+def path_to_str(path):
+    """A path-like object as its string (os.fspath); anything else unchanged, as `tf.compat.path_to_str`."""
+    return os.fspath(path) if hasattr(path, "__fspath__") else path

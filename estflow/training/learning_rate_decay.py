@@ -18,7 +18,7 @@ import math
 
 from estflow.core import dtypes
 from estflow.core.graph import name_scope
-from estflow.core.ops import cast_ops, comparison_ops, math_ops, unary_ops
+from estflow.core.ops import cast_ops, comparison_ops, math_ops, random_ops, unary_ops
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.registry import apply_op
 
@@ -192,3 +192,23 @@ def linear_cosine_decay(learning_rate, global_step, decay_steps, num_periods=0.5
         cosine_decayed = 0.5 * (1.0 + unary_ops.cos(math.pi * fraction))
         linear_cosine_decayed = (alpha + linear_decayed) * cosine_decayed + beta
         return apply_op("Mul", learning_rate, linear_cosine_decayed, name=scope)
+
+
+def noisy_linear_cosine_decay(learning_rate, global_step, decay_steps, initial_variance=1.0, variance_decay=0.55,
+                              num_periods=0.5, alpha=0.0, beta=0.001, name=None):
+    """linear_cosine_decay with Gaussian noise of variance initial_variance / (1 + step) ** variance_decay
+    added to the linear part, as TF1's `tf.train.noisy_linear_cosine_decay` (fresh noise each run)."""
+    _require_step(global_step, "noisy_linear_cosine_decay")
+    with name_scope(name, "NoisyLinearCosineDecay", [learning_rate, global_step]) as scope:
+        learning_rate, step, decay_steps = _start(learning_rate, global_step, decay_steps)
+        dtype = learning_rate.dtype
+        initial_variance, variance_decay, num_periods, alpha, beta = (
+            cast_ops.cast(v, dtype) for v in (initial_variance, variance_decay, num_periods, alpha, beta))
+        step = math_ops.minimum(step, decay_steps)
+        linear_decayed = (decay_steps - step) / decay_steps
+        variance = initial_variance / math_ops.pow(1.0 + step, variance_decay)
+        noise = random_ops.random_normal(linear_decayed.shape, stddev=unary_ops.sqrt(variance), dtype=dtype)
+        noisy_linear_decayed = alpha + linear_decayed + noise
+        fraction = 2.0 * num_periods * (step / decay_steps)
+        cosine_decayed = 0.5 * (1.0 + unary_ops.cos(math.pi * fraction))
+        return apply_op("Mul", learning_rate, noisy_linear_decayed * cosine_decayed + beta, name=scope)

@@ -13,14 +13,18 @@ import estflow as tf
 from estflow.core import devices, variables
 from estflow.core.devices import DeviceSpec, canonical_device, device_kind, merge_device
 from estflow.core.ops import (
+    ensure_shape_ops,
     fill_ops,
     gather_ops,
     linalg_ops,
+    matrix_ops,
     nn_loss_ops,
+    random_distribution_ops,
     random_ops,
     reduction_ops,
     scatter_kernels,
     segment_ops,
+    segment_reduce_ops,
     slicing_ops,
     sparse_math_ops,
     string_ops,
@@ -309,6 +313,25 @@ def _random(f):
             random_ops.multinomial(f(np.array([[0.0, 1.0, 2.0]], np.float32)), 6, seed=6)]
 
 
+def _matrices(f):
+    a = f(np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]]))
+    rhs = f(np.array([[1.0], [2.0], [3.0]]))
+    return [matrix_ops.cholesky(a), matrix_ops.matrix_determinant(a), *matrix_ops.log_matrix_determinant(a),
+            matrix_ops.matrix_inverse(a), matrix_ops.matrix_solve(a, rhs),
+            matrix_ops.matrix_triangular_solve(a, rhs), *matrix_ops.self_adjoint_eig(a),
+            *matrix_ops.svd_op(a)]
+
+
+def _segment_reductions(f):
+    data = f(np.array([[1.0, 5.0], [3.0, 2.0], [4.0, 4.0], [0.0, 7.0]], np.float32))
+    ids = f(np.array([0, 0, 2, 2], np.int32))
+    loose = f(np.array([1, -1, 1, 0], np.int64))
+    return [segment_reduce_ops.segment_max(data, ids), segment_reduce_ops.segment_min(data, ids),
+            segment_reduce_ops.segment_prod(data, ids), segment_reduce_ops.unsorted_segment_max(data, loose, 3),
+            segment_reduce_ops.unsorted_segment_min(data, loose, 3),
+            segment_reduce_ops.unsorted_segment_prod(data, loose, 3)]
+
+
 GPU_CASES = [
     *[(f"{op}-{np.dtype(d).name}", _scatter_case(op, d))
       for op in ("ScatterUpdate", "ScatterAdd", "ScatterSub", "ScatterMul", "ScatterDiv", "ScatterMax", "ScatterMin")
@@ -318,6 +341,11 @@ GPU_CASES = [
     ("gradient_ops", _gradient_ops),
     ("misc", _misc),
     ("random", _random),
+    ("matrices", _matrices),
+    ("segment_reductions", _segment_reductions),
+    ("gamma_poisson", lambda f: [random_distribution_ops.random_gamma([3], f(np.float32([0.5, 2.0])), seed=1),
+                                 random_distribution_ops.random_poisson(f(np.float32([1.0, 4.0])), [3], seed=2)]),
+    ("ensure_shape", lambda f: [ensure_shape_ops.ensure_shape(f(np.ones((2, 3), np.float32)), [None, 3])]),
 ]
 
 

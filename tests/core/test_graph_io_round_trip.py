@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -204,6 +205,60 @@ def _control_flow():
     return [y, ref_read, i, z, dz, checked, prevented], {x: _f32(0.5, -1.0, 2.0)}
 
 
+def _printing():
+    x = tf.placeholder(tf.float32, [3], name="x")
+    printed = tf.Print(x, [x, tf.shape(x)], message="x: ", first_n=1, summarize=2)
+    ensured = tf.ensure_shape(tf.placeholder_with_default(x, [None]), [3])
+    formatted = tf.strings.format("x = {}", [x], summarize=1)
+    print_op = tf.print("x:", x, output_stream="stdout")
+    return [printed, ensured, formatted, print_op], {x: _f32(0.5, -1.0, 2.0)}
+
+
+def _matrices():
+    a = tf.placeholder(tf.float64, [2, 3, 3], name="a")
+    rhs = tf.placeholder(tf.float64, [2, 3, 2], name="rhs")
+    spd = tf.matmul(a, a, transpose_b=True) + 3.0 * tf.eye(3, dtype=tf.float64)
+    sign, log_abs = tf.linalg.slogdet(spd)
+    e, v = tf.self_adjoint_eig(spd)
+    s, u, w = tf.svd(a)
+    outs = [tf.cholesky(spd), tf.matrix_determinant(a), sign, log_abs, tf.matrix_inverse(spd, adjoint=True),
+            tf.matrix_solve(spd, rhs), tf.matrix_triangular_solve(spd, rhs, lower=False), e, tf.abs(v), s,
+            tf.svd(a, compute_uv=False), tf.abs(u), tf.abs(w)]
+    rng = np.random.default_rng(0)
+    return outs, {a: rng.standard_normal((2, 3, 3)), rhs: rng.standard_normal((2, 3, 2))}
+
+
+def _files_and_serialized_values():
+    directory = tempfile.mkdtemp()
+    with open(os.path.join(directory, "a.txt"), "wb") as f:
+        f.write(b"file contents")
+    pattern = tf.placeholder(tf.string, [], name="pattern")
+    names = tf.io.matching_files(pattern)
+    contents = tf.io.read_file(names[0])
+    written = tf.io.write_file(os.path.join(directory, "b.txt"), contents)
+    with tf.control_dependencies([written]):
+        encoded = tf.io.encode_base64(contents, pad=True)
+    decoded = tf.io.decode_base64(encoded)
+    parsed = tf.io.parse_tensor(tf.io.serialize_tensor(tf.constant([[1.5, 2.0]])), tf.float32)
+    return [names, contents, encoded, decoded, parsed], {pattern: os.path.join(directory, "a.*")}
+
+
+def _segment_reductions():
+    data = tf.placeholder(tf.float32, [4, 2], name="data")
+    ids = tf.constant([0, 0, 1, 1])
+    loose = tf.constant([1, -1, 1, 0])
+    return [tf.math.segment_max(data, ids), tf.math.segment_min(data, ids), tf.math.segment_prod(data, ids),
+            tf.math.unsorted_segment_max(data, loose, 2), tf.math.unsorted_segment_min(data, loose, 2),
+            tf.math.unsorted_segment_prod(data, loose, 3)], {data: np.arange(8, dtype=np.float32).reshape(4, 2)}
+
+
+def _gamma_and_poisson():
+    alpha = tf.placeholder(tf.float32, [2], name="alpha")
+    return [tf.random_gamma([3], alpha, seed=1), tf.random_gamma([2], 2.0, beta=alpha, dtype=tf.float32, seed=2),
+            tf.random_poisson(alpha, [4], seed=3), tf.random_poisson(alpha, [2], dtype=tf.int32, seed=4)], \
+        {alpha: _f32(0.5, 3.0)}
+
+
 def _stateless_while():
     x = tf.placeholder(tf.float32, [2], name="x")
     loop = tf.while_loop(lambda i, y: i < 4, lambda i, y: (i + 1, y * 1.5), [0, x])[1].op
@@ -380,6 +435,11 @@ RECIPES = [
     Recipe("save and restore, sharded", _save_restore, setup=("init",)),
     Recipe("cond, while_loop and its gradient, Assert", _control_flow, setup=("init",)),
     Recipe("TF's StatelessWhile", _stateless_while),
+    Recipe("Print, print, strings.format and EnsureShape", _printing),
+    Recipe("matrix decompositions and solvers", _matrices),
+    Recipe("files, base64 and serialized tensors", _files_and_serialized_values),
+    Recipe("segment max, min and prod", _segment_reductions),
+    Recipe("gamma and Poisson samples", _gamma_and_poisson),
     Recipe("iterator handles", _iterator_handles, fails=("next:0",)),
     Recipe("math leftovers", _math_leftovers),
     Recipe("sparse gradients", _sparse_gradients),
@@ -451,6 +511,10 @@ NOT_ROUND_TRIPPABLE = {
     "OneShotIterator": _PYTHON_PIPELINE,
     "ReduceDataset": _PYTHON_PIPELINE,
 }
+_PYTHON_FUNCTION = ("runs a Python function of this process, which no GraphDef can hold: exporting raises "
+                    "UnexportableGraphError (tests/core/test_script_ops.py)")
+NOT_ROUND_TRIPPABLE.update({"PyFunc": _PYTHON_FUNCTION, "PyFuncStateless": _PYTHON_FUNCTION,
+                            "EagerPyFunc": _PYTHON_FUNCTION})
 
 
 def _defined_by_estflow(op_def) -> bool:

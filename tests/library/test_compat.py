@@ -1,5 +1,8 @@
 """`tf.compat` text conversions (estflow/library/compat.py) and `tf.compat.v1` as the top level."""
 
+import pathlib
+
+import numpy as np
 import pytest
 
 import estflow as tf
@@ -21,3 +24,11 @@ def test_other_types_are_refused(fn):
 def test_compat_v1_is_the_top_level():
     assert tf.compat.v1 is tf
     assert tf.compat.v1.placeholder is tf.placeholder
+
+
+def test_type_groups_and_path_to_str():
+    assert isinstance(b"x", tf.compat.bytes_or_text_types) and isinstance("x", tf.compat.bytes_or_text_types)
+    assert isinstance(np.int64(1), tf.compat.integral_types) and not isinstance(1.5, tf.compat.integral_types)
+    assert isinstance(np.float32(1), tf.compat.real_types) and isinstance(1, tf.compat.real_types)
+    assert isinstance(1j, tf.compat.complex_types) and not isinstance("1", tf.compat.complex_types)
+    assert tf.compat.path_to_str(pathlib.Path("/tmp/x")) == "/tmp/x" and tf.compat.path_to_str(3) == 3

@@ -189,3 +189,22 @@ def test_float64_learning_rate_and_int32_step():
 def test_global_step_is_required(fn, args):
     with pytest.raises(ValueError, match=f"global_step is required for {fn.__name__}"):
         fn(0.1, None, *args)
+
+
+@pytest.mark.usefixtures("g")
+def test_noisy_linear_cosine_decay_is_linear_cosine_decay_plus_shrinking_noise():
+    step = tf.placeholder(tf.int64, [])
+    noisy = tf.train.noisy_linear_cosine_decay(0.1, step, 100, initial_variance=1.0, variance_decay=0.55)
+    plain = tf.train.linear_cosine_decay(0.1, step, 100)
+    assert noisy.op.name == "NoisyLinearCosineDecay" and noisy.dtype == tf.float32
+    with tf.Session() as sess:
+        for at in (0, 50, 99):
+            runs = np.array([sess.run([noisy, plain], {step: at}) for _ in range(400)])
+            cosine = 0.5 * (1 + np.cos(np.pi * at / 100))
+            noise = (runs[:, 0] - runs[:, 1]) / (0.1 * cosine)  # the noise term, back out of the formula
+            expected_std = np.sqrt(1.0 / (1 + at) ** 0.55)
+            assert abs(noise.std() - expected_std) < 0.2 * expected_std
+            assert abs(noise.mean()) < 0.25 * expected_std
+        end = sess.run(noisy, {step: 100})
+        np.testing.assert_allclose(end, 0.1 * 0.001, rtol=1e-4)  # cosine reaches 0: only beta is left
+    assert tf.train.piecewise_constant_decay is tf.train.piecewise_constant

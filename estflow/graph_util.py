@@ -1,0 +1,5 @@
+"""`tf.graph_util`: freezing and trimming GraphDefs (re-exports only)."""
+
+from estflow import _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)
