@@ -1,5 +1,6 @@
 """`tf.nn`: activations, losses, normalization, dropout and embedding lookups (re-exports only)."""
 
+from estflow import _nn_rnn_cell as rnn_cell
 from estflow.core.ops.gather_ops import top_k as top_k
 from estflow.core.ops.nn_loss_ops import compute_accidental_hits as compute_accidental_hits
 from estflow.core.ops.nn_loss_ops import in_top_k as in_top_k
@@ -36,6 +37,10 @@ from estflow.library.nn_impl import weighted_cross_entropy_with_logits as weight
 from estflow.library.nn_impl import weighted_moments as weighted_moments
 from estflow.library.nn_impl import xw_plus_b as xw_plus_b
 from estflow.library.nn_impl import zero_fraction as zero_fraction
+from estflow.library.rnn import bidirectional_dynamic_rnn as bidirectional_dynamic_rnn
+from estflow.library.rnn import dynamic_rnn as dynamic_rnn
+from estflow.library.rnn import static_bidirectional_rnn as static_bidirectional_rnn
+from estflow.library.rnn import static_rnn as static_rnn
 from estflow.library.sampled_losses import nce_loss as nce_loss
 from estflow.library.sampled_losses import sampled_softmax_loss as sampled_softmax_loss
 
@@ -48,4 +53,5 @@ __all__ = [
     "softmax_cross_entropy_with_logits_v2", "softplus", "softsign", "sparse_softmax_cross_entropy_with_logits",
     "tanh", "top_k", "uniform_candidate_sampler", "weighted_cross_entropy_with_logits", "weighted_moments",
     "xw_plus_b", "zero_fraction",
+    "bidirectional_dynamic_rnn", "dynamic_rnn", "rnn_cell", "static_bidirectional_rnn", "static_rnn",
 ]
