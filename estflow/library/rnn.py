@@ -133,7 +133,7 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations, swap_mem
                 time_steps:
             raise ValueError("Time steps is not the same for all the elements in the input in a batch.")
     step_shapes = pack_sequence_as(inputs, [s[1:] for s in shapes])
-    _build_cell(cell, step_shapes)
+    _build_cell(cell, step_shapes, flat_input[0].dtype)
     batch_size = _batch_size(flat_input, 1)
 
     output_sizes = _flatten_sizes(cell.output_size)

@@ -112,6 +112,9 @@ class RNNCell(Layer):
 
     def __call__(self, inputs, state, scope=None):
         """(output, new_state) for one step; variables in `scope` or the cell's default scope."""
+        # Layer keeps the reuse scope it first entered, and with it that call's graph; a cell runs in
+        # a new loop-body graph each dynamic_rnn, so it opens its scope afresh each call.
+        self._always_reuse_scope = None
         if scope is not None:
             with variable_scope(scope) as vs:
                 return super().__call__(inputs, state, scope=vs)
@@ -148,7 +151,7 @@ class RNNCell(Layer):
             return _zero_state_tensors(self.state_size, batch_size, dtypes.as_dtype(dtype))
 
     # -- variables before a loop ---------------------------------------------------------------
-    def _build_for(self, inputs_shape) -> None:
+    def _build_for(self, inputs_shape, dtype) -> None:
         """Create the variables as the first `__call__` would, without building the step's ops.
 
         `dynamic_rnn` calls the cell inside a while loop's body graph, where variables cannot be
@@ -157,6 +160,8 @@ class RNNCell(Layer):
         self._set_scope(None)
         if self.built:
             return
+        if self._dtype is None:  # as the first call: the inputs' dtype
+            self._dtype = dtypes.as_dtype(dtype)
         with variable_scope(self._scope, reuse=self._reuse, auxiliary_name_scope=False) as scope:
             with name_scope(scope.original_name_scope):
                 self.build(inputs_shape)
@@ -334,15 +339,17 @@ class LSTMCell(LayerRNNCell):
         i, j, f, o = concat_ops.split(lstm_matrix, 4, axis=1)
         sigmoid = unary_ops.sigmoid
         forget_bias = constant(self._forget_bias, dtype=f.dtype)
+        # `tensor * variable`, not `variable * tensor`: inside dynamic_rnn's loop body the tensor's
+        # operator converts (and captures) the variable, the variable's would not.
         if self._use_peepholes:
-            c = (sigmoid(f + forget_bias + self._w_f_diag * c_prev) * c_prev
-                 + sigmoid(i + self._w_i_diag * c_prev) * self._activation(j))
+            c = (sigmoid(f + forget_bias + c_prev * self._w_f_diag) * c_prev
+                 + sigmoid(i + c_prev * self._w_i_diag) * self._activation(j))
         else:
             c = sigmoid(f + forget_bias) * c_prev + sigmoid(i) * self._activation(j)
         if self._cell_clip is not None:
             c = comparison_ops.clip_by_value(c, -self._cell_clip, self._cell_clip)
         if self._use_peepholes:
-            m = sigmoid(o + self._w_o_diag * c) * self._activation(c)
+            m = sigmoid(o + c * self._w_o_diag) * self._activation(c)
         else:
             m = sigmoid(o) * self._activation(c)
         if self._num_proj is not None:
@@ -390,7 +397,7 @@ class MultiRNNCell(RNNCell):
         shape = TensorShape(inputs_shape)
         for i, cell in enumerate(self._cells):
             with variable_scope(f"cell_{i}"):
-                _build_cell(cell, shape)
+                _build_cell(cell, shape, self._dtype)
             shape = TensorShape([shape[0]]).concatenate(TensorShape(_as_list(cell.output_size)))
         self.built = True
 
@@ -428,10 +435,10 @@ class MultiRNNCell(RNNCell):
         return cur_inp, new_states
 
 
-def _build_cell(cell, inputs_shape) -> None:
+def _build_cell(cell, inputs_shape, dtype) -> None:
     """Create `cell`'s variables (in the current scopes) before it is called inside a loop."""
     if isinstance(cell, RNNCell):
-        cell._build_for(inputs_shape)
+        cell._build_for(inputs_shape, dtype)
 
 
 class _RNNCellWrapper(RNNCell):
@@ -451,8 +458,8 @@ class _RNNCellWrapper(RNNCell):
         with name_scope(type(self).__name__ + "ZeroState"):
             return self.cell.zero_state(batch_size, dtype)
 
-    def _build_for(self, inputs_shape) -> None:
-        _build_cell(self.cell, inputs_shape)
+    def _build_for(self, inputs_shape, dtype) -> None:
+        _build_cell(self.cell, inputs_shape, dtype)
         self.built = True
 
     trainable_weights = property(lambda self: self.cell.trainable_weights)
