@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import numbers
+import warnings
 
 from estflow.core import dtypes
 from estflow.core.func_graph import assert_same_structure
@@ -129,9 +130,6 @@ class RNNCell(Layer):
     def output_size(self):
         """An int or TensorShape: the size of the output."""
         raise NotImplementedError("Abstract method")
-
-    def build(self, inputs_shape) -> None:
-        self.built = True
 
     def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
         if inputs is not None:
@@ -370,7 +368,6 @@ class MultiRNNCell(RNNCell):
         if not is_sequence(cells):
             raise TypeError(f"cells must be a list or tuple, but saw: {cells}.")
         if len(set(id(c) for c in cells)) < len(cells):
-            import warnings  # only on this misuse: the module is not needed otherwise
             warnings.warn("At least two cells provided to MultiRNNCell are the same object and will share "
                           "weights.", stacklevel=2)
         self._cells = list(cells)

@@ -1,5 +1,9 @@
 """dynamic_rnn, static_rnn and the bidirectional forms (estflow/library/rnn.py)."""
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -229,3 +233,48 @@ def test_an_lstm_learns_the_parity_of_a_short_bit_sequence():
                 sess.run(train, {x: bits[batch, :, None], y: labels[batch]})
             acc = sess.run(accuracy, {x: bits[:, :, None], y: labels})
     assert acc > 0.95
+
+
+# ---- interop: real TensorFlow's RNNs give the same names and values ---------------------------------
+_RNN_PROGRAM = '''
+import json
+import numpy as np
+{import_line}
+x = np.random.RandomState(0).randn(3, 5, 2).astype(np.float32)
+lengths = np.array([5, 2, 4], np.int32)
+with tf.Graph().as_default():
+    fw = tf.nn.rnn_cell.MultiRNNCell([tf.nn.rnn_cell.LSTMCell(4, use_peepholes=True, num_proj=3, cell_clip=0.8),
+                                      tf.nn.rnn_cell.GRUCell(3)])
+    bw = tf.nn.rnn_cell.BasicLSTMCell(2, forget_bias=0.5)
+    (of, ob), (sf, sb) = tf.nn.bidirectional_dynamic_rnn(fw, bw, x, sequence_length=lengths, dtype=tf.float32)
+    so, ss = tf.nn.static_rnn(tf.nn.rnn_cell.BasicRNNCell(3), tf.unstack(x, axis=1), dtype=tf.float32, scope="s")
+    loss = tf.reduce_sum(of * of) + tf.reduce_sum(ob) + tf.reduce_sum(so[-1])
+    grads = tf.gradients(loss, tf.trainable_variables())
+    names = [v.op.name for v in tf.global_variables()]
+    shapes = [v.shape.as_list() for v in tf.global_variables()]
+    with tf.Session() as sess:
+        rng = np.random.RandomState(1)
+        for v in tf.global_variables():
+            sess.run(v.assign(rng.uniform(-0.7, 0.7, v.shape.as_list()).astype(np.float32)))
+        res = sess.run({{"of": of, "ob": ob, "sb_c": sb.c, "sf1": sf[1], "so": so, "grads": grads}})
+print(json.dumps({{"names": names, "shapes": shapes, **{{k: np.asarray(v).tolist() if k != "grads" else
+                                                         [g.tolist() for g in v] for k, v in res.items()}}}}))
+'''
+
+
+@pytest.mark.interop
+def test_tensorflow_builds_the_same_variables_outputs_and_gradients(tf_python):
+    from tests.interop import run_tensorflow  # as the other interop tests: only where real TF runs
+
+    theirs = run_tensorflow(tf_python, _RNN_PROGRAM.format(
+        import_line="import tensorflow.compat.v1 as tf; tf.disable_v2_behavior()"))
+    proc = subprocess.run([sys.executable, "-c", _RNN_PROGRAM.format(import_line="import estflow as tf")],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ours = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert ours["names"] == theirs["names"]
+    assert ours["shapes"] == theirs["shapes"]
+    for key in ("of", "ob", "sb_c", "sf1", "so"):
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-5, atol=1e-6, err_msg=key)
+    for mine, real in zip(ours["grads"], theirs["grads"], strict=True):
+        np.testing.assert_allclose(mine, real, rtol=1e-4, atol=1e-5)

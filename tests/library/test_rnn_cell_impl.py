@@ -263,3 +263,16 @@ def test_contrib_rnn_aliases_the_cells():
     assert tf.contrib.rnn.LSTMCell is tf.nn.rnn_cell.LSTMCell
     assert tf.contrib.rnn.static_rnn is tf.nn.static_rnn
     assert tf.nn.rnn_cell.LSTMStateTuple(1, 2).h == 2
+
+
+def test_get_initial_state_takes_the_batch_size_and_dtype_from_the_inputs():
+    with tf.Graph().as_default():
+        cell = tf.nn.rnn_cell.BasicLSTMCell(3)
+        x = tf.placeholder(tf.float64, [None, 2])
+        state = cell.get_initial_state(inputs=x)
+        assert state.c.dtype == tf.float64 and state.h.shape.as_list() == [None, 3]
+        assert cell.get_initial_state(batch_size=4, dtype=tf.float32).c.shape.as_list() == [4, 3]
+        with pytest.raises(ValueError, match="batch_size and dtype cannot be None"):
+            cell.get_initial_state(batch_size=4)
+        with tf.Session() as sess:
+            assert sess.run(state.c, {x: np.ones((2, 2))}).shape == (2, 3)
