@@ -41,6 +41,7 @@ from estflow.library.rnn import bidirectional_dynamic_rnn as bidirectional_dynam
 from estflow.library.rnn import dynamic_rnn as dynamic_rnn
 from estflow.library.rnn import static_bidirectional_rnn as static_bidirectional_rnn
 from estflow.library.rnn import static_rnn as static_rnn
+from estflow.library.rnn import static_state_saving_rnn as static_state_saving_rnn
 from estflow.library.sampled_losses import nce_loss as nce_loss
 from estflow.library.sampled_losses import sampled_softmax_loss as sampled_softmax_loss
 
@@ -54,4 +55,5 @@ __all__ = [
     "tanh", "top_k", "uniform_candidate_sampler", "weighted_cross_entropy_with_logits", "weighted_moments",
     "xw_plus_b", "zero_fraction",
     "bidirectional_dynamic_rnn", "dynamic_rnn", "rnn_cell", "static_bidirectional_rnn", "static_rnn",
+    "static_state_saving_rnn",
 ]

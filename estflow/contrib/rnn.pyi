@@ -2,6 +2,7 @@
 
 from estflow.library.rnn import static_bidirectional_rnn as static_bidirectional_rnn
 from estflow.library.rnn import static_rnn as static_rnn
+from estflow.library.rnn import static_state_saving_rnn as static_state_saving_rnn
 from estflow.library.rnn_cell_impl import BasicLSTMCell as BasicLSTMCell
 from estflow.library.rnn_cell_impl import BasicRNNCell as BasicRNNCell
 from estflow.library.rnn_cell_impl import DeviceWrapper as DeviceWrapper
@@ -17,4 +18,5 @@ from estflow.library.rnn_cell_impl import RNNCell as RNNCell
 __all__ = [
     "BasicLSTMCell", "BasicRNNCell", "DeviceWrapper", "DropoutWrapper", "GRUCell", "LSTMCell", "LSTMStateTuple",
     "LayerRNNCell", "MultiRNNCell", "RNNCell", "ResidualWrapper", "static_bidirectional_rnn", "static_rnn",
+    "static_state_saving_rnn",
 ]

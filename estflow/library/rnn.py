@@ -14,7 +14,7 @@ the longest sequence (the outputs past it are zeros), as in TF1.
 from __future__ import annotations
 
 from estflow.core import dtypes
-from estflow.core.graph import Tensor
+from estflow.core.graph import Tensor, control_dependencies
 from estflow.core.nest import flatten, is_sequence, map_structure, pack_sequence_as
 from estflow.core.ops import (
     array_ops,
@@ -308,3 +308,33 @@ def _reverse_list(inputs, lengths):
         stacked = concat_ops.stack([convert_to_tensor(step[k]) for step in flat], axis=0)
         columns.append(concat_ops.unstack(_reverse_sequences(stacked, lengths, 0, 1), axis=0))
     return [pack_sequence_as(inputs[i], [col[i] for col in columns]) for i in range(len(inputs))]
+
+
+def static_state_saving_rnn(cell, inputs, state_saver, state_name, sequence_length=None, scope=None):
+    """`static_rnn` whose state starts at `state_saver.state(name)` and is saved with `state_saver.save_state`.
+
+    `state_name` has the structure of `cell.state_size` (one name per state tensor). The last
+    output and the final state depend on the saves, so fetching either saves the state.
+    """
+    state_size = cell.state_size
+    state_is_tuple = is_sequence(state_size)
+    if state_is_tuple != is_sequence(state_name):
+        raise ValueError(f"state_name should be the same type as cell.state_size.  state_name: {state_name}, "
+                         f"cell.state_size: {state_size}")
+    if state_is_tuple:
+        names, sizes = flatten(state_name), _flatten_sizes(state_size)
+        if len(names) != len(sizes):
+            raise ValueError(f"#elems(state_name) != #elems(state_size): {len(names)} vs. {len(sizes)}")
+        initial_state = pack_sequence_as(state_size, [state_saver.state(n) for n in names])
+    else:
+        names = [state_name]
+        initial_state = state_saver.state(state_name)
+    outputs, state = static_rnn(cell, inputs, initial_state=initial_state, sequence_length=sequence_length,
+                                scope=scope)
+    flat_state = flatten(state)
+    saves = [state_saver.save_state(n, s) for n, s in zip(names, flat_state, strict=True)]
+    with control_dependencies(saves):
+        last = outputs[-1]
+        outputs[-1] = pack_sequence_as(last, [array_ops.identity(o) for o in flatten(last)])
+        state = pack_sequence_as(state, [array_ops.identity(s) for s in flat_state])
+    return outputs, state

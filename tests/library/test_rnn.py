@@ -235,6 +235,41 @@ def test_an_lstm_learns_the_parity_of_a_short_bit_sequence():
     assert acc > 0.95
 
 
+class _VariableStateSaver:
+    """A state saver (as TF1's SequenceQueueingStateSaver) keeping each named state in a variable."""
+
+    def __init__(self, sizes, batch):
+        self.variables = {name: tf.Variable(tf.zeros([batch, size]), name=name) for name, size in sizes.items()}
+
+    def state(self, name):
+        return self.variables[name].value()
+
+    def save_state(self, name, value):
+        return self.variables[name].assign(value)
+
+
+def test_static_state_saving_rnn_carries_the_state_from_one_run_to_the_next():
+    with tf.Graph().as_default():
+        saver = _VariableStateSaver({"c": 3, "h": 3}, batch=3)
+        cell = tf.nn.rnn_cell.BasicLSTMCell(3)
+        inputs = tf.unstack(tf.constant(X[:, :3]), axis=1)
+        outputs, state = tf.nn.static_state_saving_rnn(cell, inputs, saver, ("c", "h"))
+        assert isinstance(state, tf.nn.rnn_cell.LSTMStateTuple)
+        whole, _ = tf.nn.static_rnn(cell, tf.unstack(tf.constant(np.concatenate([X[:, :3], X[:, :3]], 1)), axis=1),
+                                    dtype=tf.float32)
+        with pytest.raises(ValueError, match="same type as cell.state_size"):
+            tf.nn.static_state_saving_rnn(cell, inputs, saver, "c")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            first = sess.run(outputs[-1])
+            second = sess.run(outputs[-1])  # starts where the first run ended
+            saved_h = sess.run(saver.variables["h"])
+            w = sess.run(whole)
+    np.testing.assert_allclose(first, w[2], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(second, w[5], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(saved_h, second, rtol=1e-6)
+
+
 # ---- interop: real TensorFlow's RNNs give the same names and values ---------------------------------
 _RNN_PROGRAM = '''
 import json
