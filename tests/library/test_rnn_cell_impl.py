@@ -276,3 +276,23 @@ def test_get_initial_state_takes_the_batch_size_and_dtype_from_the_inputs():
             cell.get_initial_state(batch_size=4)
         with tf.Session() as sess:
             assert sess.run(state.c, {x: np.ones((2, 2))}).shape == (2, 3)
+
+
+def test_dropout_inside_dynamic_rnn_draws_new_masks_each_step_and_the_gradient_uses_the_same_ones():
+    # A linear cell with zero bias: the outputs are linear in `a`, so d sum(outputs) / da = sum(outputs) / a
+    # exactly when the gradient sees the masks the forward pass drew.
+    with tf.Graph().as_default():
+        a = tf.Variable(2.0)
+        x = a * tf.constant(np.random.RandomState(2).rand(3, 6, 2).astype(np.float32))
+        cell = tf.nn.rnn_cell.DropoutWrapper(tf.nn.rnn_cell.BasicRNNCell(40, activation=tf.identity),
+                                             input_keep_prob=0.7, output_keep_prob=0.5, state_keep_prob=0.8)
+        outputs, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+        total = tf.reduce_sum(outputs)
+        (grad,) = tf.gradients(total, [a])
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            o, t, g = sess.run([outputs, total, grad])
+    dropped = (o == 0).mean(axis=(0, 2))
+    assert ((0.3 < dropped) & (dropped < 0.7)).all()
+    assert (o[:, 0] == 0).tolist() != (o[:, 1] == 0).tolist()  # a new mask each step
+    np.testing.assert_allclose(g, t / 2.0, rtol=1e-4)
