@@ -20,7 +20,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 SCRIPTS = ["import_time.py", "session_overhead.py", "train_step.py", "checkpoint_io.py", "input_pipeline.py",
-           "dataset_map_batch.py", "hashing_ops.py", "feature_columns.py", "hooks.py", "estimator.py"]
+           "dataset_map_batch.py", "hashing_ops.py", "feature_columns.py", "hooks.py", "estimator.py", "rnn_step.py"]
 
 
 def main() -> int:
