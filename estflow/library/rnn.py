@@ -14,6 +14,7 @@ the longest sequence (the outputs past it are zeros), as in TF1.
 from __future__ import annotations
 
 from estflow.core import dtypes
+from estflow.core import variable_scope as variable_scope_module
 from estflow.core.graph import Tensor, control_dependencies
 from estflow.core.nest import flatten, is_sequence, map_structure, pack_sequence_as
 from estflow.core.ops import (
@@ -30,8 +31,8 @@ from estflow.core.ops import (
 )
 from estflow.core.ops.constant_op import constant, convert_to_tensor
 from estflow.core.tensor_shape import TensorShape, dimension_value
-from estflow.core.variable_scope import variable_scope
-from estflow.library.rnn_cell_impl import _as_list, _build_cell, _flatten_sizes, _map_sizes
+from estflow.core.variable_scope import get_variable_scope, variable_scope
+from estflow.library.rnn_cell_impl import _as_list, _build_cell, _builds_all_variables, _flatten_sizes, _map_sizes
 
 
 def _check_cell(cell) -> None:
@@ -133,7 +134,15 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations, swap_mem
                 time_steps:
             raise ValueError("Time steps is not the same for all the elements in the input in a batch.")
     step_shapes = pack_sequence_as(inputs, [s[1:] for s in shapes])
-    _build_cell(cell, step_shapes, flat_input[0].dtype)
+    all_built = _builds_all_variables(cell)
+    if all_built:
+        _build_cell(cell, step_shapes, flat_input[0].dtype)
+    else:
+        # A user's cell may create variables in `call`, and the loop body cannot: one call out here creates
+        # them (its ops never run unless fetched), and the loop reuses them, as static_rnn's later steps do.
+        cell(pack_sequence_as(inputs, [_step_input(x, 0, s) for x, s in zip(flat_input, shapes, strict=True)]),
+             initial_state)
+        get_variable_scope().reuse_variables()
     batch_size = _batch_size(flat_input, 1)
 
     output_sizes = _flatten_sizes(cell.output_size)
@@ -152,8 +161,14 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations, swap_mem
     else:
         loop_bound = time_steps
 
+    outer_store = variable_scope_module._get_default_variable_store()
+
     def body(t, state, accs):
         step = [_step_input(x, t, s) for x, s in zip(flat_input, shapes, strict=True)]
+        if not all_built:
+            # The body is a function graph with a variable store of its own; a user's cell that calls
+            # tf.get_variable in `call` must find the variables the call above created in the caller's graph.
+            variable_scope_module._graph_state().store = outer_store
         output, new_state = cell(pack_sequence_as(inputs, step), state)
         flat_out = flatten(output)
         for o, shape in zip(flat_out, out_shapes, strict=True):

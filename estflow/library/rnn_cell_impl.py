@@ -432,6 +432,16 @@ class MultiRNNCell(RNNCell):
         return cur_inp, new_states
 
 
+def _builds_all_variables(cell) -> bool:
+    """Whether `_build_cell` creates every variable of `cell`: true of this module's cells (and wrappers or
+    stacks of them); a user's cell may call `tf.get_variable` in `call`, which only a call outside the loop can do."""
+    if isinstance(cell, MultiRNNCell):
+        return all(_builds_all_variables(c) for c in cell._cells)
+    if isinstance(cell, _RNNCellWrapper):
+        return _builds_all_variables(cell.cell)
+    return type(cell).__module__ == __name__
+
+
 def _build_cell(cell, inputs_shape, dtype) -> None:
     """Create `cell`'s variables (in the current scopes) before it is called inside a loop."""
     if isinstance(cell, RNNCell):

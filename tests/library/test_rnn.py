@@ -235,6 +235,36 @@ def test_an_lstm_learns_the_parity_of_a_short_bit_sequence():
     assert acc > 0.95
 
 
+class GetVariableCell(tf.nn.rnn_cell.RNNCell):
+    """A TF1-style user cell: its variable comes from tf.get_variable inside `call`."""
+
+    state_size = 3
+    output_size = 3
+
+    def call(self, inputs, state):
+        w = tf.get_variable("w", [2 + 3, 3])
+        out = tf.tanh(tf.matmul(tf.concat([inputs, state], 1), w))
+        return out, out
+
+
+def test_dynamic_rnn_runs_a_user_cell_that_creates_variables_in_call():
+    with tf.Graph().as_default():
+        outputs, state = tf.nn.dynamic_rnn(GetVariableCell(), tf.constant(X), sequence_length=LENGTHS,
+                                           dtype=tf.float32)
+        assert [v.op.name for v in tf.global_variables()] == ["rnn/get_variable_cell/w"]
+        (grad,) = tf.gradients(tf.reduce_sum(outputs), tf.trainable_variables())
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            w, out, g = sess.run([tf.global_variables()[0], outputs, grad])
+    h = np.zeros((3, 3))
+    for t in range(6):
+        new_h = np.tanh(np.concatenate([X[:, t], h], 1) @ w)
+        live = (t < LENGTHS)[:, None]
+        np.testing.assert_allclose(out[:, t], np.where(live, new_h, 0), rtol=1e-5, atol=1e-6)
+        h = np.where(live, new_h, h)
+    assert g.shape == (5, 3) and np.abs(g).sum() > 0
+
+
 class _VariableStateSaver:
     """A state saver (as TF1's SequenceQueueingStateSaver) keeping each named state in a variable."""
 
