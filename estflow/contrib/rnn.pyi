@@ -1,5 +1,6 @@
 """`tf.contrib.rnn`: TF1's RNN cells, wrappers and the static RNN drivers (re-exports only)."""
 
+from estflow.library.rnn import stack_bidirectional_dynamic_rnn as stack_bidirectional_dynamic_rnn
 from estflow.library.rnn import static_bidirectional_rnn as static_bidirectional_rnn
 from estflow.library.rnn import static_rnn as static_rnn
 from estflow.library.rnn import static_state_saving_rnn as static_state_saving_rnn
@@ -18,5 +19,5 @@ from estflow.library.rnn_cell_impl import RNNCell as RNNCell
 __all__ = [
     "BasicLSTMCell", "BasicRNNCell", "DeviceWrapper", "DropoutWrapper", "GRUCell", "LSTMCell", "LSTMStateTuple",
     "LayerRNNCell", "MultiRNNCell", "RNNCell", "ResidualWrapper", "static_bidirectional_rnn", "static_rnn",
-    "static_state_saving_rnn",
+    "stack_bidirectional_dynamic_rnn", "static_state_saving_rnn",
 ]

@@ -353,3 +353,42 @@ def static_state_saving_rnn(cell, inputs, state_saver, state_name, sequence_leng
         outputs[-1] = pack_sequence_as(last, [array_ops.identity(o) for o in flatten(last)])
         state = pack_sequence_as(state, [array_ops.identity(s) for s in flat_state])
     return outputs, state
+
+
+def stack_bidirectional_dynamic_rnn(cells_fw, cells_bw, inputs, initial_states_fw=None, initial_states_bw=None,
+                                    dtype=None, sequence_length=None, parallel_iterations=None, time_major=False,
+                                    scope=None, swap_memory=False):
+    """Layers of `bidirectional_dynamic_rnn` (tf.contrib.rnn): (outputs, states_fw, states_bw).
+
+    Each layer's input is the previous layer's forward and backward outputs concatenated on the
+    depth axis; layer i's variables are in `<scope>/cell_<i>/bidirectional_rnn/{fw,bw}`
+    (scope default "stack_bidirectional_rnn"). The states are tuples with one entry per layer.
+    """
+    if not cells_fw:
+        raise ValueError("Must specify at least one fw cell for BidirectionalRNN.")
+    if not cells_bw:
+        raise ValueError("Must specify at least one bw cell for BidirectionalRNN.")
+    if not isinstance(cells_fw, list):
+        raise ValueError("cells_fw must be a list of RNNCells (one per layer).")
+    if not isinstance(cells_bw, list):
+        raise ValueError("cells_bw must be a list of RNNCells (one per layer).")
+    if len(cells_fw) != len(cells_bw):
+        raise ValueError("Forward and Backward cells must have the same depth.")
+    for states, cells, which in ((initial_states_fw, cells_fw, "fw"), (initial_states_bw, cells_bw, "bw")):
+        if states is not None and (not isinstance(states, list) or len(states) != len(cells)):
+            raise ValueError(f"initial_states_{which} must be a list of state tensors (one per layer).")
+    states_fw, states_bw = [], []
+    prev_layer = inputs
+    with variable_scope(scope or "stack_bidirectional_rnn"):
+        for i, (cell_fw, cell_bw) in enumerate(zip(cells_fw, cells_bw, strict=True)):
+            with variable_scope(f"cell_{i}"):
+                outputs, (state_fw, state_bw) = bidirectional_dynamic_rnn(
+                    cell_fw, cell_bw, prev_layer,
+                    initial_state_fw=initial_states_fw[i] if initial_states_fw else None,
+                    initial_state_bw=initial_states_bw[i] if initial_states_bw else None,
+                    sequence_length=sequence_length, parallel_iterations=parallel_iterations, dtype=dtype,
+                    swap_memory=swap_memory, time_major=time_major)
+                prev_layer = concat_ops.concat(outputs, 2)
+            states_fw.append(state_fw)
+            states_bw.append(state_bw)
+    return prev_layer, tuple(states_fw), tuple(states_bw)

@@ -235,6 +235,31 @@ def test_an_lstm_learns_the_parity_of_a_short_bit_sequence():
     assert acc > 0.95
 
 
+def test_stack_bidirectional_dynamic_rnn_feeds_each_layer_both_directions():
+    with tf.Graph().as_default():
+        fws = [tf.nn.rnn_cell.GRUCell(3), tf.nn.rnn_cell.GRUCell(2)]
+        bws = [tf.nn.rnn_cell.GRUCell(3), tf.nn.rnn_cell.GRUCell(2)]
+        x = tf.constant(X)
+        outputs, states_fw, states_bw = tf.contrib.rnn.stack_bidirectional_dynamic_rnn(
+            fws, bws, x, sequence_length=LENGTHS, dtype=tf.float32)
+        names = [v.op.name for v in tf.global_variables()]
+        assert names[0] == "stack_bidirectional_rnn/cell_0/bidirectional_rnn/fw/gru_cell/gates/kernel"
+        assert "stack_bidirectional_rnn/cell_1/bidirectional_rnn/bw/gru_cell/candidate/bias" in names
+        assert outputs.shape.as_list() == [3, 6, 4] and len(states_fw) == 2 and len(states_bw) == 2
+        # The same cells, composed by hand (their variables exist: the second use reuses them).
+        (a, b), _ = tf.nn.bidirectional_dynamic_rnn(fws[0], bws[0], x, sequence_length=LENGTHS, dtype=tf.float32,
+                                                    scope="again_0")
+        (c, d), _ = tf.nn.bidirectional_dynamic_rnn(fws[1], bws[1], tf.concat([a, b], 2), sequence_length=LENGTHS,
+                                                    dtype=tf.float32, scope="again_1")
+        assert len(tf.global_variables()) == len(names)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            got, want = sess.run([outputs, tf.concat([c, d], 2)])
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="same depth"):
+        tf.contrib.rnn.stack_bidirectional_dynamic_rnn(fws, bws[:1], X, dtype=tf.float32)
+
+
 class GetVariableCell(tf.nn.rnn_cell.RNNCell):
     """A TF1-style user cell: its variable comes from tf.get_variable inside `call`."""
 
