@@ -10,6 +10,7 @@ from estflow.library.rnn_cell_impl import DeviceWrapper as DeviceWrapper
 from estflow.library.rnn_cell_impl import DropoutWrapper as DropoutWrapper
 from estflow.library.rnn_cell_impl import GRUCell as GRUCell
 from estflow.library.rnn_cell_impl import LayerRNNCell as LayerRNNCell
+from estflow.library.rnn_cell_impl import LSTMBlockCell as LSTMBlockCell
 from estflow.library.rnn_cell_impl import LSTMCell as LSTMCell
 from estflow.library.rnn_cell_impl import LSTMStateTuple as LSTMStateTuple
 from estflow.library.rnn_cell_impl import MultiRNNCell as MultiRNNCell
@@ -17,7 +18,7 @@ from estflow.library.rnn_cell_impl import ResidualWrapper as ResidualWrapper
 from estflow.library.rnn_cell_impl import RNNCell as RNNCell
 
 __all__ = [
-    "BasicLSTMCell", "BasicRNNCell", "DeviceWrapper", "DropoutWrapper", "GRUCell", "LSTMCell", "LSTMStateTuple",
-    "LayerRNNCell", "MultiRNNCell", "RNNCell", "ResidualWrapper", "static_bidirectional_rnn", "static_rnn",
-    "stack_bidirectional_dynamic_rnn", "static_state_saving_rnn",
+    "BasicLSTMCell", "BasicRNNCell", "DeviceWrapper", "DropoutWrapper", "GRUCell", "LSTMBlockCell", "LSTMCell",
+    "LSTMStateTuple", "LayerRNNCell", "MultiRNNCell", "RNNCell", "ResidualWrapper", "stack_bidirectional_dynamic_rnn",
+    "static_bidirectional_rnn", "static_rnn", "static_state_saving_rnn",
 ]

@@ -613,3 +613,16 @@ class DeviceWrapper(_RNNCellWrapper):
     def _call_wrapped_cell(self, inputs, state, cell_call_fn):
         with device(self._device):
             return cell_call_fn(inputs, state)
+
+
+class LSTMBlockCell(LSTMCell):
+    """tf.contrib.rnn's fused LSTM cell: LSTMCell's math and variables (`lstm_cell/kernel`, `bias`, `w_*_diag`).
+
+    TF1 runs it as one kernel (LSTMBlockCell op); estflow builds the same formula from ops, so
+    outputs, gradients and checkpoints agree with a TF1 program that uses it.
+    """
+
+    def __init__(self, num_units, forget_bias=1.0, cell_clip=None, use_peephole=False, dtype=None, reuse=None,
+                 name="lstm_cell"):
+        super().__init__(num_units, use_peepholes=use_peephole, cell_clip=cell_clip, forget_bias=forget_bias,
+                         reuse=reuse, name=name, dtype=dtype)

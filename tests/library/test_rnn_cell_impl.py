@@ -296,3 +296,16 @@ def test_dropout_inside_dynamic_rnn_draws_new_masks_each_step_and_the_gradient_u
     assert ((0.3 < dropped) & (dropped < 0.7)).all()
     assert (o[:, 0] == 0).tolist() != (o[:, 1] == 0).tolist()  # a new mask each step
     np.testing.assert_allclose(g, t / 2.0, rtol=1e-4)
+
+
+def test_lstm_block_cell_is_the_peephole_lstm_under_lstm_cell():
+    block = tf.contrib.rnn.LSTMBlockCell(4, forget_bias=0.3, cell_clip=0.5, use_peephole=True)
+    out, state, v = _run_cell(block, X, tf.nn.rnn_cell.LSTMStateTuple(C4, H4))
+    assert sorted(v) == ["rnn/lstm_cell/bias", "rnn/lstm_cell/kernel", "rnn/lstm_cell/w_f_diag",
+                         "rnn/lstm_cell/w_i_diag", "rnn/lstm_cell/w_o_diag"]
+    p = "rnn/lstm_cell/"
+    i, j, f, o = np.split(np.concatenate([X, H4], 1) @ v[p + "kernel"] + v[p + "bias"], 4, axis=1)
+    c = np.clip(_sigmoid(f + 0.3 + v[p + "w_f_diag"] * C4) * C4 + _sigmoid(i + v[p + "w_i_diag"] * C4) * np.tanh(j),
+                -0.5, 0.5)
+    np.testing.assert_allclose(state.c, c, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out, _sigmoid(o + v[p + "w_o_diag"] * c) * np.tanh(c), rtol=1e-5, atol=1e-6)
