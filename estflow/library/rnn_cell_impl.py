@@ -25,7 +25,7 @@ from estflow.core import dtypes
 from estflow.core.func_graph import assert_same_structure
 from estflow.core.graph import Tensor, device, name_scope
 from estflow.core.init_ops import constant_initializer, zeros_initializer
-from estflow.core.nest import flatten, is_sequence, map_structure, pack_sequence_as
+from estflow.core.nest import children, flatten, is_sequence, map_structure, pack_sequence_as
 from estflow.core.ops import (
     array_ops,
     cast_ops,
@@ -534,50 +534,57 @@ class DropoutWrapper(_RNNCellWrapper):
             raise ValueError(f"Parameter {name} must be between 0 and 1: {p}")
         return p
 
-    def _variational(self, values, noise, keep_prob, shallow_filter=None):
+    def _variational(self, values, noise, keep_prob, keep_flags):
         def drop(v, n):
             keep = convert_to_tensor(keep_prob, dtype=v.dtype)
             binary = unary_ops.floor(keep + n)
             return v / keep * binary
         flat_v, flat_n = flatten(values), flatten(noise)
-        if shallow_filter is None:
-            return pack_sequence_as(values, [drop(v, n) for v, n in zip(flat_v, flat_n, strict=True)])
-        keep_flags = flatten(shallow_filter)
         return pack_sequence_as(values, [drop(v, n) if k else v
                                          for v, n, k in zip(flat_v, flat_n, keep_flags, strict=True)])
 
-    def _dropout(self, values, salt, keep_prob, kind, shallow_filter=None):
+    def _dropout(self, values, salt, keep_prob, kind, keep_flags=None):
+        """Dropout on each leaf of `values` whose entry in `keep_flags` (one bool per leaf; default all) is true."""
+        flat = flatten(values)
+        keep_flags = [True] * len(flat) if keep_flags is None else keep_flags
         if self._variational_recurrent:
             noise = {"input": self._recurrent_input_noise, "state": self._recurrent_state_noise,
                      "output": self._recurrent_output_noise}[kind]
-            return self._variational(values, noise, keep_prob, shallow_filter)
+            return self._variational(values, noise, keep_prob, keep_flags)
         seed = None if self._seed is None else self._seed + salt
-        flat = flatten(values)
-        keep = flatten(shallow_filter) if shallow_filter is not None else [True] * len(flat)
         return pack_sequence_as(values, [nn_impl.dropout(v, keep_prob=keep_prob, seed=seed) if k else v
-                                         for v, k in zip(flat, keep, strict=True)])
+                                         for v, k in zip(flat, keep_flags, strict=True)])
 
-    def _state_filter(self, state):
+    def _state_flags(self, state) -> list:
+        """One bool per state tensor: whether dropout applies (TF1's traversal of dropout_state_filter_visitor).
+
+        The visitor sees each substructure from the top: True on a tuple goes on into its parts,
+        False leaves the whole substructure alone, and a structure of bools (LSTMStateTuple(c=False,
+        h=True)) decides for each part.
+        """
+        def expand(flags, sub):
+            if isinstance(flags, bool):
+                return [flags] * len(flatten(sub))
+            if not is_sequence(flags) or len(children(flags)) != len(children(sub)):
+                raise ValueError(f"dropout_state_filter_visitor returned {flags!r}; expected a bool or a "
+                                 f"structure of bools matching {sub!r}")
+            return [f for fc, sc in zip(children(flags), children(sub), strict=True) for f in expand(fc, sc)]
+
         def visit(sub):
-            flag = self._dropout_state_filter(sub)
-            if isinstance(sub, LSTMStateTuple) and isinstance(flag, LSTMStateTuple):
-                return flag
-            if is_sequence(sub) and not isinstance(sub, LSTMStateTuple) and flag is True:
-                return pack_sequence_as(sub, [visit(s) for s in sub]) if isinstance(sub, tuple) else flag
-            if isinstance(flag, bool):
-                return pack_sequence_as(sub, [flag] * len(flatten(sub))) if is_sequence(sub) else flag
-            raise ValueError(f"dropout_state_filter_visitor returned {flag!r}; expected a bool or a structure "
-                             "of bools matching the substate")
-        filt = visit(state)
-        assert_same_structure(state, filt)
-        return filt
+            flags = self._dropout_state_filter(sub)
+            if isinstance(flags, bool):
+                if flags and is_sequence(sub):
+                    return [f for child in children(sub) for f in visit(child)]
+                return [flags] * len(flatten(sub))
+            return expand(flags, sub)
+        return visit(state)
 
     def _call_wrapped_cell(self, inputs, state, cell_call_fn):
         if _should_dropout(self._input_keep_prob):
             inputs = self._dropout(inputs, 0, self._input_keep_prob, "input")
         output, new_state = cell_call_fn(inputs, state)
         if _should_dropout(self._state_keep_prob):
-            new_state = self._dropout(new_state, 1, self._state_keep_prob, "state", self._state_filter(new_state))
+            new_state = self._dropout(new_state, 1, self._state_keep_prob, "state", self._state_flags(new_state))
         if _should_dropout(self._output_keep_prob):
             output = self._dropout(output, 2, self._output_keep_prob, "output")
         return output, new_state

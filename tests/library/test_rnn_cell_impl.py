@@ -309,3 +309,23 @@ def test_lstm_block_cell_is_the_peephole_lstm_under_lstm_cell():
                 -0.5, 0.5)
     np.testing.assert_allclose(state.c, c, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(out, _sigmoid(o + v[p + "w_o_diag"] * c) * np.tanh(c), rtol=1e-5, atol=1e-6)
+
+
+def test_dropout_wrapper_around_a_stack_filters_each_lstm_state_and_takes_a_custom_visitor():
+    with tf.Graph().as_default():
+        tf.set_random_seed(1)
+        cells = [tf.nn.rnn_cell.DropoutWrapper(tf.nn.rnn_cell.LSTMCell(30), output_keep_prob=0.5) for _ in range(2)]
+        multi = tf.nn.rnn_cell.DropoutWrapper(tf.nn.rnn_cell.MultiRNNCell(cells), state_keep_prob=0.5)
+        _, state = tf.nn.dynamic_rnn(multi, tf.ones([4, 3, 2]), dtype=tf.float32)
+        assert [v.op.name for v in tf.global_variables()][:2] == ["rnn/multi_rnn_cell/cell_0/lstm_cell/kernel",
+                                                                  "rnn/multi_rnn_cell/cell_0/lstm_cell/bias"]
+        only_first = tf.nn.rnn_cell.DropoutWrapper(
+            tf.nn.rnn_cell.MultiRNNCell([tf.nn.rnn_cell.GRUCell(30), tf.nn.rnn_cell.GRUCell(30)]), state_keep_prob=0.5,
+            dropout_state_filter_visitor=lambda s: (True, False) if isinstance(s, tuple) else True)
+        _, state2 = tf.nn.dynamic_rnn(only_first, tf.ones([4, 3, 2]), dtype=tf.float32, scope="second")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            s, s2 = sess.run([state, state2])
+    for layer in s:
+        assert (layer.c == 0).mean() < 0.05 and 0.2 < (layer.h == 0).mean() < 0.8
+    assert 0.2 < (s2[0] == 0).mean() < 0.8 and (s2[1] == 0).mean() < 0.05
