@@ -119,12 +119,11 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations, swap_mem
     flat_input = flatten(inputs)
     shapes = [x.shape for x in flat_input]
     for s in shapes:
-        if s.ndims is None or s.ndims < 2:
+        if s.ndims is not None and s.ndims < 2:
+            raise ValueError(f"Expected inputs of rank at least 2 ([time, batch, ...]), saw shape {s}")
+        if s.ndims is None or not s[2:].is_fully_defined():
             raise ValueError("Input size (depth of inputs) must be accessible via shape inference, but saw value "
-                             "None." if s.ndims is None else f"Expected inputs of rank at least 2, saw {s}")
-        if dimension_value(s[2:].num_elements()) is None and s.ndims > 2 and not s[2:].is_fully_defined():
-            raise ValueError("Input size (depth of inputs) must be accessible via shape inference, but saw "
-                             f"value None (shape {s}).")
+                             f"None (inputs of shape {s}).")
     time_steps = dimension_value(shapes[0][0])
     if time_steps is None:
         time_steps = array_ops.shape(flat_input[0])[0]
@@ -147,12 +146,10 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations, swap_mem
 
     output_sizes = _flatten_sizes(cell.output_size)
     out_shapes = flatten(_output_shapes(cell, batch_static))
-    def empty(size):
-        return fill_ops.zeros(_time_batch_shape(0, batch_size, size), dtype=dtype)
-    accumulators = [empty(s) for s in output_sizes]
+    # Each step's outputs are appended to a [time so far, batch, depth] accumulator per output.
+    accumulators = [fill_ops.zeros(_time_batch_shape(0, batch_size, s), dtype=dtype) for s in output_sizes]
     acc_invariants = [TensorShape([None]).concatenate(s) for s in out_shapes]
-    state_invariants = [TensorShape([dimension_value(t.shape[0]) if t.shape.ndims else None]).concatenate(t.shape[1:])
-                        if t.shape.ndims else t.shape for t in flatten(initial_state)]
+    state_invariants = [convert_to_tensor(t).shape for t in flatten(initial_state)]
 
     time = constant(0, dtype=dtypes.int32, name="time")
     if sequence_length is not None:

@@ -137,6 +137,10 @@ def test_dynamic_rnn_scope_and_argument_errors():
             tf.nn.dynamic_rnn(cell, tf.constant(X))
         with pytest.raises(ValueError, match="sequence_length must be a vector"):
             tf.nn.dynamic_rnn(cell, tf.constant(X), sequence_length=[[1]], dtype=tf.float32)
+        with pytest.raises(ValueError, match="depth of inputs"):
+            tf.nn.dynamic_rnn(cell, tf.placeholder(tf.float32, [3, 6, None]), dtype=tf.float32)
+        with pytest.raises(ValueError, match="rank at least 2"):
+            tf.nn.dynamic_rnn(cell, tf.placeholder(tf.float32, [3]), dtype=tf.float32)
         with pytest.raises(TypeError, match="RNNCell"):
             tf.nn.dynamic_rnn(lambda x: x, tf.constant(X), dtype=tf.float32)
         tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(2), tf.constant(X), dtype=tf.float32, scope="encoder",
