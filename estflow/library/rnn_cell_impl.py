@@ -177,8 +177,21 @@ def _input_depth(inputs_shape, cls) -> int:
     return depth
 
 
+_ACTIVATIONS = {"tanh": unary_ops.tanh, "sigmoid": unary_ops.sigmoid, "relu": nn_ops.relu, "relu6": nn_ops.relu6,
+                "elu": nn_ops.elu, "selu": nn_ops.selu, "softplus": nn_ops.softplus, "softsign": nn_ops.softsign,
+                "linear": lambda x: x}
+
+
 def _activation(activation):
-    return activation or unary_ops.tanh
+    """The cell's activation: a callable, a Keras name ("relu", as TF 1.15 takes), or None for tanh."""
+    if activation is None:
+        return unary_ops.tanh
+    if isinstance(activation, str):
+        try:
+            return _ACTIVATIONS[activation]
+        except KeyError:
+            raise ValueError(f"Unknown activation function: {activation}") from None
+    return activation
 
 
 class BasicRNNCell(LayerRNNCell):

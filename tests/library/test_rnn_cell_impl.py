@@ -329,3 +329,16 @@ def test_dropout_wrapper_around_a_stack_filters_each_lstm_state_and_takes_a_cust
     for layer in s:
         assert (layer.c == 0).mean() < 0.05 and 0.2 < (layer.h == 0).mean() < 0.8
     assert 0.2 < (s2[0] == 0).mean() < 0.8 and (s2[1] == 0).mean() < 0.05
+
+
+def test_activation_by_name_or_callable():
+    out, _, v = _run_cell(tf.nn.rnn_cell.BasicRNNCell(4, activation="relu"), X, H4)
+    want = np.maximum(np.concatenate([X, H4], 1) @ v["rnn/basic_rnn_cell/kernel"] + v["rnn/basic_rnn_cell/bias"], 0)
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-6)
+    out, _, v = _run_cell(tf.nn.rnn_cell.GRUCell(4, activation=tf.nn.relu), X, H4)
+    p = "rnn/gru_cell/"
+    r, u = np.split(_sigmoid(np.concatenate([X, H4], 1) @ v[p + "gates/kernel"] + v[p + "gates/bias"]), 2, 1)
+    cand = np.maximum(np.concatenate([X, r * H4], 1) @ v[p + "candidate/kernel"] + v[p + "candidate/bias"], 0)
+    np.testing.assert_allclose(out, u * H4 + (1 - u) * cand, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="Unknown activation function: nope"):
+        tf.nn.rnn_cell.BasicLSTMCell(2, activation="nope")
