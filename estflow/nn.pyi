@@ -1,5 +1,6 @@
 """`tf.nn`: activations, losses, normalization, dropout and embedding lookups (re-exports only)."""
 
+from estflow import _nn_rnn_cell as rnn_cell
 from estflow.core.ops.conv_ops import conv2d as conv2d
 from estflow.core.ops.conv_ops import conv2d_backprop_filter as conv2d_backprop_filter
 from estflow.core.ops.conv_ops import conv2d_backprop_input as conv2d_backprop_input
@@ -77,6 +78,11 @@ from estflow.library.nn_impl import weighted_cross_entropy_with_logits as weight
 from estflow.library.nn_impl import weighted_moments as weighted_moments
 from estflow.library.nn_impl import xw_plus_b as xw_plus_b
 from estflow.library.nn_impl import zero_fraction as zero_fraction
+from estflow.library.rnn import bidirectional_dynamic_rnn as bidirectional_dynamic_rnn
+from estflow.library.rnn import dynamic_rnn as dynamic_rnn
+from estflow.library.rnn import static_bidirectional_rnn as static_bidirectional_rnn
+from estflow.library.rnn import static_rnn as static_rnn
+from estflow.library.rnn import static_state_saving_rnn as static_state_saving_rnn
 from estflow.library.sampled_losses import nce_loss as nce_loss
 from estflow.library.sampled_losses import sampled_softmax_loss as sampled_softmax_loss
 
@@ -100,4 +106,6 @@ __all__ = [
     "conv3d_backprop_filter",
     "dilation2d", "erosion2d",
     "with_space_to_batch",
+    "bidirectional_dynamic_rnn", "dynamic_rnn", "rnn_cell", "static_bidirectional_rnn", "static_rnn",
+    "static_state_saving_rnn",
 ]

@@ -5,5 +5,6 @@ from estflow.contrib import framework as framework
 from estflow.contrib import layers as layers
 from estflow.contrib import lookup as lookup
 from estflow.contrib import predictor as predictor
+from estflow.contrib import rnn as rnn
 
-__all__ = ["estimator", "framework", "layers", "lookup", "predictor"]
+__all__ = ["estimator", "framework", "layers", "lookup", "predictor", "rnn"]

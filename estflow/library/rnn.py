@@ -1,0 +1,393 @@
+"""TF1's RNN drivers: `dynamic_rnn`, `static_rnn`, and their bidirectional forms (`tf.nn.*`).
+
+`dynamic_rnn` runs the cell in a `tf.while_loop` over the time steps, so a graph serves any
+sequence length and gradients flow back through time (the while loop's gradient). The cell's
+variables are created before the loop, in the scope TF1 gives them (`rnn/basic_lstm_cell/kernel`):
+the loop body is a function graph and reuses them. Each step's output is appended to a
+`[time, batch, depth]` accumulator that the loop carries; appending copies it, so that copying
+grows with the square of the sequence length (a few hundred steps cost about twice the per-step
+time of twenty). TF1 writes to a TensorArray instead, which would make it linear.
+
+With `sequence_length`, each sequence stops at its length: from step `sequence_length[b]` on,
+row b's output is zero and its state is the state at its last step, and the loop stops after
+the longest sequence (the outputs past it are zeros), as in TF1.
+"""
+
+from __future__ import annotations
+
+from estflow.core import dtypes
+from estflow.core import variable_scope as variable_scope_module
+from estflow.core.graph import Tensor, control_dependencies
+from estflow.core.nest import flatten, is_sequence, map_structure, pack_sequence_as
+from estflow.core.ops import (
+    array_ops,
+    cast_ops,
+    comparison_ops,
+    concat_ops,
+    control_flow_ops,
+    fill_ops,
+    gather_ops,
+    manipulation_ops,
+    math_ops,
+    reduction_ops,
+)
+from estflow.core.ops.constant_op import constant, convert_to_tensor
+from estflow.core.tensor_shape import TensorShape, dimension_value
+from estflow.core.variable_scope import get_variable_scope, variable_scope
+from estflow.library.rnn_cell_impl import _as_list, _build_cell, _builds_all_variables, _flatten_sizes, _map_sizes
+
+
+def _check_cell(cell) -> None:
+    if not (callable(cell) and hasattr(cell, "state_size") and hasattr(cell, "output_size")):
+        raise TypeError(f"cell must be an instance of RNNCell, saw: {type(cell).__name__}")
+
+
+def _transpose_batch_time(x: Tensor) -> Tensor:
+    """[batch, time, ...] <-> [time, batch, ...]."""
+    ndims = x.shape.ndims
+    if ndims is not None and ndims < 2:
+        raise ValueError(f"Expected input tensor {x} to have rank at least 2")
+    if ndims is None:
+        raise ValueError(f"Expected input tensor {x} to have a known rank")
+    return manipulation_ops.transpose(x, [1, 0, *range(2, ndims)])
+
+
+def _batch_size(flat_input, batch_axis) -> Tensor | int:
+    for x in flat_input:
+        size = dimension_value(x.shape[batch_axis]) if x.shape.ndims is not None else None
+        if size is not None:
+            return size
+    return array_ops.shape(flat_input[0])[batch_axis]
+
+
+def _initial_state(cell, initial_state, batch_size, dtype):
+    if initial_state is not None:
+        return initial_state
+    if not dtype:
+        raise ValueError("If there is no initial_state, you must give a dtype.")
+    return cell.zero_state(batch_size, dtype)
+
+
+def _check_sequence_length(sequence_length):
+    if sequence_length is None:
+        return None
+    sequence_length = cast_ops.cast(convert_to_tensor(sequence_length), dtypes.int32)
+    if sequence_length.shape.ndims not in (None, 1):
+        raise ValueError(f"sequence_length must be a vector of length batch_size, but saw shape: "
+                         f"{sequence_length.shape}")
+    return array_ops.identity(sequence_length, name="sequence_length")
+
+
+def _output_shapes(cell, batch_static):
+    return _map_sizes(lambda s: TensorShape([batch_static]).concatenate(TensorShape(_as_list(s))), cell.output_size)
+
+
+def _masked(copy, new, old):
+    """Rows where `copy` is true keep `old`; others take `new` (TF1's _rnn_step without conditionals)."""
+    return map_structure(lambda n, o: comparison_ops.where(copy, o, n) if isinstance(n, Tensor) else n, new, old)
+
+
+def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=None, parallel_iterations=None,
+                swap_memory=False, time_major=False, scope=None):
+    """Run `cell` over the time steps of `inputs`: (outputs, final_state).
+
+        cell = tf.nn.rnn_cell.BasicLSTMCell(64)
+        outputs, state = tf.nn.dynamic_rnn(cell, x, sequence_length=lengths, dtype=tf.float32)
+
+    `inputs` is `[batch, time, ...]` (`[time, batch, ...]` with `time_major=True`), or a
+    nested structure of such tensors; `outputs` has the same major axis order and the cell's
+    output_size as its depth. The state starts at `initial_state`, or the cell's zero state
+    of `dtype`. Variables go in `scope` (default "rnn"). `parallel_iterations` and
+    `swap_memory` go to the while loop; neither changes a value.
+    """
+    _check_cell(cell)
+    with variable_scope(scope or "rnn"):
+        flat_input = [convert_to_tensor(x) for x in flatten(inputs)]
+        if not time_major:
+            flat_input = [_transpose_batch_time(x) for x in flat_input]
+        parallel_iterations = parallel_iterations or 32
+        sequence_length = _check_sequence_length(sequence_length)
+        batch_size = _batch_size(flat_input, 1)
+        state = _initial_state(cell, initial_state, batch_size, dtype)
+        outputs, final_state = _dynamic_rnn_loop(cell, pack_sequence_as(inputs, flat_input), state,
+                                                 parallel_iterations, swap_memory, sequence_length,
+                                                 dtype or flatten(state)[0].dtype)
+        if not time_major:
+            outputs = map_structure(_transpose_batch_time, outputs)
+        return outputs, final_state
+
+
+def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations, swap_memory, sequence_length, dtype):
+    flat_input = flatten(inputs)
+    shapes = [x.shape for x in flat_input]
+    for s in shapes:
+        if s.ndims is not None and s.ndims < 2:
+            raise ValueError(f"Expected inputs of rank at least 2 ([time, batch, ...]), saw shape {s}")
+        if s.ndims is None or not s[2:].is_fully_defined():
+            raise ValueError("Input size (depth of inputs) must be accessible via shape inference, but saw value "
+                             f"None (inputs of shape {s}).")
+    time_steps = dimension_value(shapes[0][0])
+    if time_steps is None:
+        time_steps = array_ops.shape(flat_input[0])[0]
+    batch_static = dimension_value(shapes[0][1])
+    for s in shapes[1:]:
+        if dimension_value(s[0]) is not None and not isinstance(time_steps, Tensor) and dimension_value(s[0]) != \
+                time_steps:
+            raise ValueError("Time steps is not the same for all the elements in the input in a batch.")
+    step_shapes = pack_sequence_as(inputs, [s[1:] for s in shapes])
+    all_built = _builds_all_variables(cell)
+    if all_built:
+        _build_cell(cell, step_shapes, flat_input[0].dtype)
+    else:
+        # A user's cell may create variables in `call`, and the loop body cannot: one call out here creates
+        # them (its ops never run unless fetched), and the loop reuses them, as static_rnn's later steps do.
+        cell(pack_sequence_as(inputs, [_step_input(x, 0, s) for x, s in zip(flat_input, shapes, strict=True)]),
+             initial_state)
+        get_variable_scope().reuse_variables()
+    batch_size = _batch_size(flat_input, 1)
+
+    output_sizes = _flatten_sizes(cell.output_size)
+    out_shapes = flatten(_output_shapes(cell, batch_static))
+    # Each step's outputs are appended to a [time so far, batch, depth] accumulator per output.
+    accumulators = [fill_ops.zeros(_time_batch_shape(0, batch_size, s), dtype=dtype) for s in output_sizes]
+    acc_invariants = [TensorShape([None]).concatenate(s) for s in out_shapes]
+    state_invariants = [convert_to_tensor(t).shape for t in flatten(initial_state)]
+
+    time = constant(0, dtype=dtypes.int32, name="time")
+    if sequence_length is not None:
+        max_len = reduction_ops.reduce_max(sequence_length)
+        loop_bound = math_ops.minimum(time_steps, math_ops.maximum(1, max_len))
+    else:
+        loop_bound = time_steps
+
+    outer_store = variable_scope_module._get_default_variable_store()
+
+    def body(t, state, accs):
+        step = [_step_input(x, t, s) for x, s in zip(flat_input, shapes, strict=True)]
+        if not all_built:
+            # The body is a function graph with a variable store of its own; a user's cell that calls
+            # tf.get_variable in `call` must find the variables the call above created in the caller's graph.
+            variable_scope_module._graph_state().store = outer_store
+        output, new_state = cell(pack_sequence_as(inputs, step), state)
+        flat_out = flatten(output)
+        for o, shape in zip(flat_out, out_shapes, strict=True):
+            o.set_shape(shape)
+        if sequence_length is not None:
+            copy = comparison_ops.greater_equal(t, sequence_length)
+            flat_out = [comparison_ops.where(copy, fill_ops.zeros_like(o), o) for o in flat_out]
+            new_state = _masked(copy, new_state, state)
+        accs = [concat_ops.concat([a, array_ops.expand_dims(o, 0)], 0) for a, o in zip(accs, flat_out, strict=True)]
+        return t + 1, new_state, accs
+
+    _, final_state, accs = control_flow_ops.while_loop(
+        lambda t, *_: comparison_ops.less(t, loop_bound), body, (time, initial_state, accumulators),
+        shape_invariants=(TensorShape([]), pack_sequence_as(initial_state, state_invariants), acc_invariants),
+        parallel_iterations=parallel_iterations, swap_memory=swap_memory, maximum_iterations=time_steps)
+    if sequence_length is not None:  # the steps past the longest sequence: zeros
+        accs = [concat_ops.concat([a, fill_ops.zeros(_time_batch_shape(time_steps - loop_bound, batch_size, s),
+                                                     dtype=dtype)], 0)
+                for a, s in zip(accs, output_sizes, strict=True)]
+    static_t = None if isinstance(time_steps, Tensor) else time_steps
+    for a, shape in zip(accs, out_shapes, strict=True):
+        a.set_shape(TensorShape([static_t]).concatenate(shape))
+    return pack_sequence_as(cell.output_size, accs) if is_sequence(cell.output_size) else accs[0], final_state
+
+
+def _time_batch_shape(time, batch_size, size):
+    parts = [time, batch_size, *_as_list(size)]
+    if not any(isinstance(p, Tensor) for p in parts):
+        return [int(p) for p in parts]
+    return concat_ops.stack([cast_ops.cast(p, dtypes.int32) if isinstance(p, Tensor) else
+                             constant(int(p), dtype=dtypes.int32) for p in parts])
+
+
+def _step_input(x, t, shape):
+    step = gather_ops.gather(x, t)
+    step.set_shape(shape[1:])
+    return step
+
+
+def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=None, scope=None):
+    """Run `cell` over a Python list of `[batch, depth]` inputs, one call per step: (outputs list, final state).
+
+    The same cell variables serve every step; with `sequence_length`, outputs past a
+    sequence's length are zero and its state is copied through, as in `dynamic_rnn`.
+    """
+    _check_cell(cell)
+    if not is_sequence(inputs):
+        raise TypeError("inputs must be a sequence")
+    if not inputs:
+        raise ValueError("inputs must not be empty")
+    outputs = []
+    with variable_scope(scope or "rnn") as varscope:
+        first = [convert_to_tensor(x) for x in flatten(inputs[0])]
+        for x in first:
+            if x.shape.ndims is not None and x.shape.ndims < 2:
+                raise ValueError(f"Expected inputs of rank at least 2, saw {x.shape}")
+        batch_size = _batch_size(first, 0)
+        state = _initial_state(cell, initial_state, batch_size, dtype)
+        sequence_length = _check_sequence_length(sequence_length)
+        for time, input_ in enumerate(inputs):
+            if time > 0:
+                varscope.reuse_variables()
+            output, new_state = cell(input_, state)
+            if sequence_length is not None:
+                copy = comparison_ops.greater_equal(constant(time, dtype=dtypes.int32), sequence_length)
+                output = map_structure(lambda o: comparison_ops.where(copy, fill_ops.zeros_like(o), o), output)
+                new_state = _masked(copy, new_state, state)
+            state = new_state
+            outputs.append(output)
+        return outputs, state
+
+
+def _reverse_sequences(x, lengths, seq_axis, batch_axis):
+    """Reverse each batch row's first `lengths[b]` steps along `seq_axis` (TF's reverse_sequence)."""
+    if lengths is None:
+        return manipulation_ops.reverse(x, [seq_axis])
+    if seq_axis == 1:  # batch-major: work time-major
+        return _transpose_batch_time(_reverse_sequences(_transpose_batch_time(x), lengths, 0, 1))
+    steps = array_ops.shape(x)[0]
+    t = array_ops.expand_dims(fill_ops.range_(steps), 1)  # [T, 1]
+    lengths = array_ops.expand_dims(cast_ops.cast(lengths, dtypes.int32), 0)  # [1, B]
+    source = comparison_ops.where_v2(comparison_ops.less(t, lengths), lengths - 1 - t, t)  # [T, B]
+    batch = fill_ops.zeros_like(source) + array_ops.expand_dims(fill_ops.range_(array_ops.shape(x)[1]), 0)
+    out = gather_ops.gather_nd(x, concat_ops.stack([source, batch], axis=2))
+    out.set_shape(x.shape)
+    return out
+
+
+def bidirectional_dynamic_rnn(cell_fw, cell_bw, inputs, sequence_length=None, initial_state_fw=None,
+                              initial_state_bw=None, dtype=None, parallel_iterations=None, swap_memory=False,
+                              time_major=False, scope=None):
+    """A forward and a backward `dynamic_rnn`: ((output_fw, output_bw), (output_state_fw, output_state_bw)).
+
+    The backward cell reads each sequence reversed within its `sequence_length`, and its
+    outputs are reversed back, so both outputs line up with `inputs` in time. Variables go in
+    `scope` (default "bidirectional_rnn") under "fw" and "bw".
+    """
+    _check_cell(cell_fw)
+    _check_cell(cell_bw)
+    with variable_scope(scope or "bidirectional_rnn"):
+        with variable_scope("fw") as fw_scope:
+            output_fw, output_state_fw = dynamic_rnn(
+                cell_fw, inputs, sequence_length=sequence_length, initial_state=initial_state_fw, dtype=dtype,
+                parallel_iterations=parallel_iterations, swap_memory=swap_memory, time_major=time_major,
+                scope=fw_scope)
+        time_axis, batch_axis = (0, 1) if time_major else (1, 0)
+        with variable_scope("bw") as bw_scope:
+            inputs_reverse = map_structure(
+                lambda x: _reverse_sequences(convert_to_tensor(x), sequence_length, time_axis, batch_axis), inputs)
+            tmp, output_state_bw = dynamic_rnn(
+                cell_bw, inputs_reverse, sequence_length=sequence_length, initial_state=initial_state_bw,
+                dtype=dtype, parallel_iterations=parallel_iterations, swap_memory=swap_memory,
+                time_major=time_major, scope=bw_scope)
+        output_bw = map_structure(lambda x: _reverse_sequences(x, sequence_length, time_axis, batch_axis), tmp)
+    return (output_fw, output_bw), (output_state_fw, output_state_bw)
+
+
+def static_bidirectional_rnn(cell_fw, cell_bw, inputs, initial_state_fw=None, initial_state_bw=None, dtype=None,
+                             sequence_length=None, scope=None):
+    """A forward and a backward `static_rnn`: (outputs, output_state_fw, output_state_bw).
+
+    Each output is the depth concatenation of the forward and backward outputs at that step.
+    """
+    _check_cell(cell_fw)
+    _check_cell(cell_bw)
+    if not is_sequence(inputs):
+        raise TypeError("inputs must be a sequence")
+    if not inputs:
+        raise ValueError("inputs must not be empty")
+    with variable_scope(scope or "bidirectional_rnn"):
+        with variable_scope("fw") as fw_scope:
+            output_fw, output_state_fw = static_rnn(cell_fw, inputs, initial_state_fw, dtype, sequence_length,
+                                                    scope=fw_scope)
+        with variable_scope("bw") as bw_scope:
+            reversed_inputs = _reverse_list(inputs, sequence_length)
+            tmp, output_state_bw = static_rnn(cell_bw, reversed_inputs, initial_state_bw, dtype, sequence_length,
+                                              scope=bw_scope)
+    output_bw = _reverse_list(tmp, sequence_length)
+    flat_fw = [flatten(o) for o in output_fw]
+    flat_bw = [flatten(o) for o in output_bw]
+    outputs = [pack_sequence_as(output_fw[0], [concat_ops.concat([f, b], 1) for f, b in zip(fw, bw, strict=True)])
+               for fw, bw in zip(flat_fw, flat_bw, strict=True)]
+    return outputs, output_state_fw, output_state_bw
+
+
+def _reverse_list(inputs, lengths):
+    if lengths is None:
+        return list(reversed(inputs))
+    flat = [flatten(x) for x in inputs]
+    columns = []
+    for k in range(len(flat[0])):
+        stacked = concat_ops.stack([convert_to_tensor(step[k]) for step in flat], axis=0)
+        columns.append(concat_ops.unstack(_reverse_sequences(stacked, lengths, 0, 1), axis=0))
+    return [pack_sequence_as(inputs[i], [col[i] for col in columns]) for i in range(len(inputs))]
+
+
+def static_state_saving_rnn(cell, inputs, state_saver, state_name, sequence_length=None, scope=None):
+    """`static_rnn` whose state starts at `state_saver.state(name)` and is saved with `state_saver.save_state`.
+
+    `state_name` has the structure of `cell.state_size` (one name per state tensor). The last
+    output and the final state depend on the saves, so fetching either saves the state.
+    """
+    state_size = cell.state_size
+    state_is_tuple = is_sequence(state_size)
+    if state_is_tuple != is_sequence(state_name):
+        raise ValueError(f"state_name should be the same type as cell.state_size.  state_name: {state_name}, "
+                         f"cell.state_size: {state_size}")
+    if state_is_tuple:
+        names, sizes = flatten(state_name), _flatten_sizes(state_size)
+        if len(names) != len(sizes):
+            raise ValueError(f"#elems(state_name) != #elems(state_size): {len(names)} vs. {len(sizes)}")
+        initial_state = pack_sequence_as(state_size, [state_saver.state(n) for n in names])
+    else:
+        names = [state_name]
+        initial_state = state_saver.state(state_name)
+    outputs, state = static_rnn(cell, inputs, initial_state=initial_state, sequence_length=sequence_length,
+                                scope=scope)
+    flat_state = flatten(state)
+    saves = [state_saver.save_state(n, s) for n, s in zip(names, flat_state, strict=True)]
+    with control_dependencies(saves):
+        last = outputs[-1]
+        outputs[-1] = pack_sequence_as(last, [array_ops.identity(o) for o in flatten(last)])
+        state = pack_sequence_as(state, [array_ops.identity(s) for s in flat_state])
+    return outputs, state
+
+
+def stack_bidirectional_dynamic_rnn(cells_fw, cells_bw, inputs, initial_states_fw=None, initial_states_bw=None,
+                                    dtype=None, sequence_length=None, parallel_iterations=None, time_major=False,
+                                    scope=None, swap_memory=False):
+    """Layers of `bidirectional_dynamic_rnn` (tf.contrib.rnn): (outputs, states_fw, states_bw).
+
+    Each layer's input is the previous layer's forward and backward outputs concatenated on the
+    depth axis; layer i's variables are in `<scope>/cell_<i>/bidirectional_rnn/{fw,bw}`
+    (scope default "stack_bidirectional_rnn"). The states are tuples with one entry per layer.
+    """
+    if not cells_fw:
+        raise ValueError("Must specify at least one fw cell for BidirectionalRNN.")
+    if not cells_bw:
+        raise ValueError("Must specify at least one bw cell for BidirectionalRNN.")
+    if not isinstance(cells_fw, list):
+        raise ValueError("cells_fw must be a list of RNNCells (one per layer).")
+    if not isinstance(cells_bw, list):
+        raise ValueError("cells_bw must be a list of RNNCells (one per layer).")
+    if len(cells_fw) != len(cells_bw):
+        raise ValueError("Forward and Backward cells must have the same depth.")
+    for states, cells, which in ((initial_states_fw, cells_fw, "fw"), (initial_states_bw, cells_bw, "bw")):
+        if states is not None and (not isinstance(states, list) or len(states) != len(cells)):
+            raise ValueError(f"initial_states_{which} must be a list of state tensors (one per layer).")
+    states_fw, states_bw = [], []
+    prev_layer = inputs
+    with variable_scope(scope or "stack_bidirectional_rnn"):
+        for i, (cell_fw, cell_bw) in enumerate(zip(cells_fw, cells_bw, strict=True)):
+            with variable_scope(f"cell_{i}"):
+                outputs, (state_fw, state_bw) = bidirectional_dynamic_rnn(
+                    cell_fw, cell_bw, prev_layer,
+                    initial_state_fw=initial_states_fw[i] if initial_states_fw else None,
+                    initial_state_bw=initial_states_bw[i] if initial_states_bw else None,
+                    sequence_length=sequence_length, parallel_iterations=parallel_iterations, dtype=dtype,
+                    swap_memory=swap_memory, time_major=time_major)
+                prev_layer = concat_ops.concat(outputs, 2)
+            states_fw.append(state_fw)
+            states_bw.append(state_bw)
+    return prev_layer, tuple(states_fw), tuple(states_bw)
