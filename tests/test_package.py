@@ -37,6 +37,8 @@ def test_project_files():
     assert 'pip install -q -e ".[test]" && python -m pytest -q' in readme and "pip install -q -e \".[test]\" && " \
         "python -m pytest -q" in ci.read_text()
     assert "python examples/first_programs.py" in readme
+    first_command = readme.split("```bash\n", 1)[1].split("```", 1)[0]
+    assert first_command.strip().endswith('pip install -e ".[serving]" && estflow quickstart')  # the main job
 
 
 @pytest.mark.usefixtures("g")
