@@ -344,6 +344,15 @@ from estflow.data import gfile as gfile
 from estflow.data.structure import SparseTensorSpec as SparseTensorSpec
 from estflow.data.structure import TensorSpec as TensorSpec
 from estflow.library.confusion_matrix import confusion_matrix as confusion_matrix
+from estflow.library.data_flow_ops import FIFOQueue as FIFOQueue
+from estflow.library.data_flow_ops import PaddingFIFOQueue as PaddingFIFOQueue
+from estflow.library.data_flow_ops import QueueBase as QueueBase
+from estflow.library.data_flow_ops import RandomShuffleQueue as RandomShuffleQueue
+from estflow.library.io_ops import FixedLengthRecordReader as FixedLengthRecordReader
+from estflow.library.io_ops import ReaderBase as ReaderBase
+from estflow.library.io_ops import TextLineReader as TextLineReader
+from estflow.library.io_ops import TFRecordReader as TFRecordReader
+from estflow.library.io_ops import WholeFileReader as WholeFileReader
 from estflow.library.lookup_ops import initialize_all_tables as initialize_all_tables
 from estflow.library.lookup_ops import tables_initializer as tables_initializer
 from estflow.library.parsing_config import FixedLenFeature as FixedLenFeature

@@ -7,6 +7,9 @@ from estflow.data.tfrecord import TFRecordCompressionType as TFRecordCompression
 from estflow.data.tfrecord import TFRecordOptions as TFRecordOptions
 from estflow.data.tfrecord import TFRecordWriter as TFRecordWriter
 from estflow.data.tfrecord import tf_record_iterator as tf_record_iterator
+from estflow.library.data_flow_ops import PaddingFIFOQueue as PaddingFIFOQueue
+from estflow.library.data_flow_ops import QueueBase as QueueBase
+from estflow.library.data_flow_ops import RandomShuffleQueue as RandomShuffleQueue
 from estflow.library.parsing_config import FixedLenFeature as FixedLenFeature
 from estflow.library.parsing_config import FixedLenSequenceFeature as FixedLenSequenceFeature
 from estflow.library.parsing_config import SparseFeature as SparseFeature
@@ -19,4 +22,5 @@ __all__ = [
     "FixedLenFeature", "FixedLenSequenceFeature", "SparseFeature", "TFRecordCompressionType", "TFRecordOptions",
     "TFRecordWriter", "VarLenFeature", "decode_csv", "decode_raw", "gfile", "parse_example", "parse_single_example",
     "parse_single_sequence_example", "tf_record_iterator",
+    "PaddingFIFOQueue", "QueueBase", "RandomShuffleQueue",
 ]

@@ -26,6 +26,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     nn_loss_ops,
     nn_ops,
     parsing_ops,
+    queue_ops,
     random_ops,
     reduction_ops,
     resource_variable_ops,
