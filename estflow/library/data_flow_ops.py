@@ -219,9 +219,11 @@ class RandomShuffleQueue(QueueBase):
 
 
 def _normalize_shapes(shapes, n):
-    if isinstance(shapes, TensorShape) or (isinstance(shapes, (list, tuple)) and n == 1 and
-                                           (not shapes or not isinstance(shapes[0], (list, tuple, TensorShape)))):
-        return [TensorShape(shapes)]
+    """TF's _as_shape_list: one shape (a TensorShape, or a list of ints and None) or a list of shapes."""
+    if isinstance(shapes, TensorShape):
+        return [shapes]
+    if not isinstance(shapes, (list, tuple)):
+        raise TypeError(f"Shapes must be a TensorShape or a list or tuple of TensorShapes, got {shapes!r}")
+    if all(s is None or isinstance(s, int) for s in shapes):
+        shapes = [shapes]
     return [TensorShape(s) for s in shapes]
-
-
