@@ -32,9 +32,10 @@ class QueueRunner:
 
     def __init__(self, queue=None, enqueue_ops=None, close_op=None, cancel_op=None,
                  queue_closed_exception_types=None, queue_runner_def=None, import_scope=None):
-        if queue_runner_def is not None:
-            raise NotImplementedError("QueueRunner from a QueueRunnerDef is not supported by estflow: build the "
-                                      "QueueRunner from the queue and its enqueue ops.")
+        if queue_runner_def is not None or import_scope is not None:
+            raise NotImplementedError("QueueRunner from a QueueRunnerDef (queue_runner_def, import_scope) is not "
+                                      "supported by estflow: build the QueueRunner from the queue and its enqueue "
+                                      "ops.")
         if queue is None or not enqueue_ops:
             raise ValueError("Either queue_runner_def or queue and enqueue_ops must be specified.")
         self._queue = queue
