@@ -75,7 +75,7 @@ def input_producer(input_tensor, element_shape=None, num_epochs=None, shuffle=Tr
         enq = q.enqueue_many([input_tensor])
         add_queue_runner(QueueRunner(q, [enq], cancel_op=cancel_op))
         if summary_name is not None:
-            _scalar_summary(f"queue/{q.name}/{summary_name}",
+            _scalar_summary(summary_name,
                             multiply(cast(q.size(), _dtypes.float32), np.float32(1.0 / capacity)))
         return q
 

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 import estflow as tf
+from estflow.core.protos import graph_pb2
+from tests.interop import run_tensorflow
 
 TIMEOUT = 20.0
 
@@ -280,3 +282,39 @@ def test_tfrecord_fixed_length_and_whole_file_readers(tmp_path):
         assert sess.run(wkey) == str(fixed).encode()
     assert k.tolist() == [f"{rec}:0".encode(), f"{rec}:19".encode()]  # byte offsets: 12 + 3 + 4 after the first
     assert fk.tolist() == [f"{fixed}:{i}".encode() for i in range(3)]
+
+
+_TF_QUEUE_GRAPH = """
+import json, sys
+import tensorflow.compat.v1 as tf
+tf.disable_v2_behavior()
+q = tf.FIFOQueue(10, [tf.int32, tf.string], shapes=[[2], []])
+q.enqueue_many([[[1, 2], [3, 4]], ["a", "b"]])
+q.dequeue_many(2, name="deq")
+tf.PaddingFIFOQueue(5, [tf.int32], shapes=[[None]])
+tf.TextLineReader(skip_header_lines=1).read(tf.FIFOQueue(2, tf.string, name="files"))
+tf.FixedLengthRecordReader(4), tf.TFRecordReader(), tf.WholeFileReader()
+tf.Variable(0, name="v").count_up_to(3)
+tf.train.string_input_producer(["x"], num_epochs=1)
+tf.train.shuffle_batch([tf.constant(1)], 4, 10, 2)
+with open(sys.argv[1], "wb") as f:
+    f.write(tf.get_default_graph().as_graph_def().SerializeToString())
+print(json.dumps(sorted({n.op for n in tf.get_default_graph().as_graph_def().node})))
+"""
+
+
+@pytest.mark.interop
+def test_tensorflows_queue_graph_imports_and_runs(tf_python, tmp_path):
+    path = tmp_path / "queues.pb"
+    op_types = run_tensorflow(tf_python, _TF_QUEUE_GRAPH, path)
+    assert {"FIFOQueueV2", "QueueDequeueManyV2", "TextLineReaderV2", "ReaderReadV2", "CountUpTo"} <= set(op_types)
+    graph_def = graph_pb2.GraphDef()
+    graph_def.ParseFromString(path.read_bytes())
+    with tf.Graph().as_default():
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session() as sess:
+            sess.run("fifo_queue_EnqueueMany")
+            ints, strings = sess.run(["deq:0", "deq:1"])
+            sess.run("v/Assign")
+            counts = [sess.run("CountUpTo:0") for _ in range(3)]
+    assert ints.tolist() == [[1, 2], [3, 4]] and strings.tolist() == [b"a", b"b"] and counts == [0, 1, 2]
