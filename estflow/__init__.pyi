@@ -439,6 +439,10 @@ from estflow.library.check_ops import assert_variables_initialized as assert_var
 from estflow.library.check_ops import is_numeric_tensor as is_numeric_tensor
 from estflow.library.check_ops import verify_tensor_all_finite as verify_tensor_all_finite
 from estflow.library.confusion_matrix import confusion_matrix as confusion_matrix
+from estflow.library.data_flow_ops import FIFOQueue as FIFOQueue
+from estflow.library.data_flow_ops import PaddingFIFOQueue as PaddingFIFOQueue
+from estflow.library.data_flow_ops import QueueBase as QueueBase
+from estflow.library.data_flow_ops import RandomShuffleQueue as RandomShuffleQueue
 from estflow.library.device_spec import DeviceSpec as DeviceSpec
 from estflow.library.functional_ops import foldl as foldl
 from estflow.library.functional_ops import foldr as foldr
@@ -461,6 +465,11 @@ from estflow.library.graph_mode import get_static_value as get_static_value
 from estflow.library.graph_mode import init_scope as init_scope
 from estflow.library.graph_mode import is_symbolic_tensor as is_symbolic_tensor
 from estflow.library.graph_mode import resource_variables_enabled as resource_variables_enabled
+from estflow.library.io_ops import FixedLengthRecordReader as FixedLengthRecordReader
+from estflow.library.io_ops import ReaderBase as ReaderBase
+from estflow.library.io_ops import TextLineReader as TextLineReader
+from estflow.library.io_ops import TFRecordReader as TFRecordReader
+from estflow.library.io_ops import WholeFileReader as WholeFileReader
 from estflow.library.legacy_scopes import op_scope as op_scope
 from estflow.library.legacy_scopes import variable_op_scope as variable_op_scope
 from estflow.library.linalg_impl import cholesky_solve as cholesky_solve

@@ -15,6 +15,9 @@ from estflow.data.tfrecord import TFRecordCompressionType as TFRecordCompression
 from estflow.data.tfrecord import TFRecordOptions as TFRecordOptions
 from estflow.data.tfrecord import TFRecordWriter as TFRecordWriter
 from estflow.data.tfrecord import tf_record_iterator as tf_record_iterator
+from estflow.library.data_flow_ops import PaddingFIFOQueue as PaddingFIFOQueue
+from estflow.library.data_flow_ops import QueueBase as QueueBase
+from estflow.library.data_flow_ops import RandomShuffleQueue as RandomShuffleQueue
 from estflow.library.input_files import match_filenames_once as match_filenames_once
 from estflow.library.parsing_config import FixedLenFeature as FixedLenFeature
 from estflow.library.parsing_config import FixedLenSequenceFeature as FixedLenSequenceFeature
@@ -30,4 +33,6 @@ __all__ = [
     "parse_single_sequence_example", "tf_record_iterator", "write_graph",
     "decode_base64", "encode_base64", "match_filenames_once", "matching_files", "parse_tensor", "read_file",
     "serialize_tensor", "write_file",
+    "parse_single_sequence_example", "tf_record_iterator",
+    "PaddingFIFOQueue", "QueueBase", "RandomShuffleQueue",
 ]

@@ -38,7 +38,23 @@ from estflow.hooks.session_run_hook import SessionRunArgs as SessionRunArgs
 from estflow.hooks.session_run_hook import SessionRunContext as SessionRunContext
 from estflow.hooks.session_run_hook import SessionRunHook as SessionRunHook
 from estflow.hooks.session_run_hook import SessionRunValues as SessionRunValues
+from estflow.library.input import batch as batch
+from estflow.library.input import batch_join as batch_join
+from estflow.library.input import input_producer as input_producer
+from estflow.library.input import limit_epochs as limit_epochs
+from estflow.library.input import maybe_batch as maybe_batch
+from estflow.library.input import maybe_batch_join as maybe_batch_join
+from estflow.library.input import maybe_shuffle_batch as maybe_shuffle_batch
+from estflow.library.input import maybe_shuffle_batch_join as maybe_shuffle_batch_join
+from estflow.library.input import range_input_producer as range_input_producer
+from estflow.library.input import shuffle_batch as shuffle_batch
+from estflow.library.input import shuffle_batch_join as shuffle_batch_join
+from estflow.library.input import slice_input_producer as slice_input_producer
+from estflow.library.input import string_input_producer as string_input_producer
 from estflow.library.input_files import match_filenames_once as match_filenames_once
+from estflow.library.queue_runner_impl import QueueRunner as QueueRunner
+from estflow.library.queue_runner_impl import add_queue_runner as add_queue_runner
+from estflow.library.queue_runner_impl import start_queue_runners as start_queue_runners
 from estflow.training.adadelta import AdadeltaOptimizer as AdadeltaOptimizer
 from estflow.training.adagrad import AdagradOptimizer as AdagradOptimizer
 from estflow.training.adagrad_da import AdagradDAOptimizer as AdagradDAOptimizer
@@ -105,4 +121,7 @@ __all__ = [
     "noisy_linear_cosine_decay",
     "piecewise_constant", "piecewise_constant_decay",
     "polynomial_decay", "remove_checkpoint", "summary_iterator", "update_checkpoint_state", "write_graph",
+    "QueueRunner", "add_queue_runner", "batch", "batch_join", "input_producer", "limit_epochs", "maybe_batch",
+    "maybe_batch_join", "maybe_shuffle_batch", "maybe_shuffle_batch_join", "range_input_producer", "shuffle_batch",
+    "shuffle_batch_join", "slice_input_producer", "start_queue_runners", "string_input_producer",
 ]

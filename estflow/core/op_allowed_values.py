@@ -408,6 +408,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'bfloat16', 'half', 'float', 'double', 'complex64', 'complex128',
         ),
     },
+    'CountUpTo': {
+        'T': (
+            'int32', 'int64',
+        ),
+    },
     'Cumprod': {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',

@@ -8,6 +8,7 @@ arrays the session owns; `Session.run` copies any fetched value that may alias t
 from __future__ import annotations
 
 import enum
+import threading
 
 import numpy as np
 
@@ -165,6 +166,38 @@ for _name, _ufunc in (("AssignAdd", "add"), ("AssignSub", "subtract")):
                    same_dtype="all", ref_inputs=(0,), differentiable=False,
                    input_names=("ref: Ref(T)", "value: T"), output_names=("output_ref: Ref(T)",),
                    attr_types={"T": "type", "use_locking": "bool"}, writes_refs=True))
+
+
+_COUNT_UP_TO_LOCK = threading.Lock()  # CountUpTo is atomic across the threads running it (QueueRunners)
+
+
+def _make_count_up_to(op, ctx):
+    store, name, limit = ctx.variables, _variable_name(op), int(op._attrs["limit"])
+
+    def count_up_to():
+        with _COUNT_UP_TO_LOCK:
+            cur = _stored(store, name, lambda v: v)
+            before = cur.copy()
+            if int(before) >= limit:
+                raise errors.OutOfRangeError(None, None, f"Reached limit of {limit}")
+            cur += 1
+        return before
+
+    return count_up_to
+
+
+def _infer_count_up_to(ref, *, limit):
+    if ref.dtype not in (dtypes.int32, dtypes.int64):
+        raise TypeError(f"Value for attr 'T' of {ref.dtype.name} is not in the list of allowed values: int32, int64")
+    if ref.shape.ndims not in (None, 0):
+        raise ValueError(f"Shape must be rank 0 but is rank {ref.shape.ndims}")
+    return TensorSpec([], ref.dtype)
+
+
+register(OpDef("CountUpTo", infer=_infer_count_up_to, make_kernel=_make_count_up_to, attrs={"limit": REQUIRED},
+               ref_inputs=(0,), differentiable=False, cpu_only=True,
+               input_names=("ref: Ref(T)",), output_names=("output: T",),
+               attr_types={"limit": "int", "T": "type"}, writes_refs=True))
 
 
 def _make_scatter(kind):
@@ -456,7 +489,8 @@ class Variable:
         return self._scatter("ScatterSub", sparse_delta, use_locking, name)
 
     def count_up_to(self, limit):
-        raise NotImplementedError("count_up_to is deprecated in TF1 and not provided by estflow.")
+        """Increments the variable until it reaches `limit` (then OutOfRangeError); returns the old value."""
+        return apply_op("CountUpTo", self._variable, name="CountUpTo", limit=int(limit))
 
     def to_proto(self, export_scope=None):
         def strip(n):

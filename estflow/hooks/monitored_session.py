@@ -43,6 +43,7 @@ from estflow.core.variables import (
 from estflow.hooks import basic_session_run_hooks as hooks_lib
 from estflow.hooks.session_run_hook import SessionRunArgs, SessionRunContext, SessionRunValues
 from estflow.library.lookup_ops import tables_initializer
+from estflow.library.queue_runner_impl import start_queue_runners
 from estflow.summary.summary import merge_all
 from estflow.training import checkpoint_management
 from estflow.training.saver import Saver
@@ -521,6 +522,8 @@ class _MonitoredSession:
     def _create_session(self) -> None:
         self._tf_sess = self._session_creator.create_session()
         self._coord = Coordinator()
+        if self._tf_sess.graph.get_collection(GraphKeys.QUEUE_RUNNERS):  # as TF1: before the hooks see the session
+            start_queue_runners(sess=self._tf_sess, coord=self._coord)
         for hook in self._hooks:
             hook.after_create_session(self._tf_sess, self._coord)
 

@@ -425,6 +425,59 @@ def _hashing_and_tables():
                                                          ids: np.array([3, 7, 9], np.int64)}
 
 
+def _queues_and_readers():
+    """Queues, readers and CountUpTo: the setup fills the queues; each fetch runs after the one before."""
+    folder = tempfile.mkdtemp()
+    with tf.python_io.TFRecordWriter(folder + "/r.tfrecord") as w:
+        for record in (b"first", b"second"):
+            w.write(record)
+    with open(folder + "/t.csv", "wb") as f:
+        f.write(b"head\n1,2\n3,4\n")
+    with open(folder + "/f.bin", "wb") as f:
+        f.write(b"HHabcdefF")
+    fifo = tf.FIFOQueue(5, [tf.int32, tf.string], shapes=[[2], []], name="fifo")
+    padding = tf.PaddingFIFOQueue(4, [tf.int64], shapes=[[None]], name="padding")
+    shuffle = tf.RandomShuffleQueue(8, 0, [tf.float32], shapes=[[]], seed=3, name="shuffle")
+    names = {kind: tf.FIFOQueue(4, [tf.string], shapes=[[]], name=f"{kind}_files") for kind in ("rec", "txt", "fix",
+                                                                                                "whole")}
+    files = {"rec": "r.tfrecord", "txt": "t.csv", "fix": "f.bin", "whole": "t.csv"}
+    setup = [fifo.enqueue_many([[[1, 2], [3, 4], [5, 6]], ["a", "b", "c"]])]
+    with tf.control_dependencies([padding.enqueue([[1, 2, 3]])]):
+        setup.append(padding.enqueue([[4]]))
+    with tf.control_dependencies([shuffle.enqueue_many([[1.0, 2.0, 3.0, 4.0]])]):
+        setup.append(shuffle.close())
+    for kind, q in names.items():
+        with tf.control_dependencies([q.enqueue([folder + "/" + files[kind]])]):
+            setup.append(q.close())
+    tf.group(*setup, name="queue_setup")
+    readers = {"rec": tf.TFRecordReader(), "txt": tf.TextLineReader(skip_header_lines=1),
+               "fix": tf.FixedLengthRecordReader(3, header_bytes=2, footer_bytes=1), "whole": tf.WholeFileReader()}
+    counter = tf.Variable(np.int64(0), name="counter")
+    out = []
+
+    def after(make):
+        with tf.control_dependencies([t for t in _flat(out[-1:]) if t is not None]):
+            result = make()
+        out.append(result)
+
+    out.append(fifo.dequeue())
+    after(lambda: fifo.dequeue_many(2))
+    after(fifo.size)
+    after(fifo.close)
+    after(fifo.is_closed)
+    after(lambda: padding.dequeue_many(2))
+    after(lambda: shuffle.dequeue_up_to(3))
+    after(lambda: readers["rec"].read(names["rec"]))
+    after(lambda: readers["txt"].read_up_to(names["txt"], 5))
+    after(lambda: readers["fix"].read_up_to(names["fix"], 4))
+    after(lambda: readers["whole"].read(names["whole"]))
+    after(lambda: [readers["txt"].num_records_produced(), readers["txt"].num_work_units_completed()])
+    after(readers["txt"].reset)
+    after(readers["txt"].num_records_produced)
+    after(lambda: counter.count_up_to(3))
+    return out, {}
+
+
 RECIPES = [
     Recipe("variables, Adam, report_uninitialized_variables", _variables, setup=("init",)),
     Recipe("every optimizer, dense and sparse", _optimizers, setup=("init",)),
@@ -446,6 +499,7 @@ RECIPES = [
     Recipe("parsing", _parsing),
     Recipe("hashing, crosses and lookup tables", _hashing_and_tables, setup=("init",)),
     Recipe("resource variables, ParseExampleV2, If", _resource_variables_and_tf2_ops, setup=("rv_init",)),
+    Recipe("queues, readers and CountUpTo", _queues_and_readers, setup=("init", "queue_setup")),
 ]
 
 
