@@ -70,7 +70,8 @@ class Coordinator:
         with self._lock:
             if self._joined:
                 return
-            if ex is not None and self._exc_info_to_raise is None:
+            # TF1: only the exception that requests the stop is reported; one after it is not.
+            if ex is not None and self._exc_info_to_raise is None and not self._stop_event.is_set():
                 if isinstance(ex, tuple):
                     exc_info = ex
                 else:

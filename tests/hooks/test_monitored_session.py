@@ -314,6 +314,20 @@ def test_coordinator_stops_threads_and_reraises_their_error():
     coord.raise_requested_exception()
 
 
+def test_coordinator_reports_only_the_exception_that_requested_the_stop():
+    """TF1: after a clean stop, a thread failing on its way out (a closed session) is not re-raised by join()."""
+    coord = tf.train.Coordinator()
+    coord.request_stop()
+    coord.request_stop(errors.CancelledError(None, None, "session closed"))
+    coord.request_stop(ValueError("late failure"))
+    coord.join([])  # nothing raised
+    coord.clear_stop()
+    coord.request_stop(ValueError("first"))
+    coord.request_stop(ValueError("second"))
+    with pytest.raises(ValueError, match="first"):
+        coord.join([])
+
+
 def test_tensorboard_reads_the_training_events(g, tmp_path):
     loader = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
     _linear(g)
