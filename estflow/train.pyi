@@ -81,6 +81,8 @@ from estflow.training.training_util import create_global_step as create_global_s
 from estflow.training.training_util import get_global_step as get_global_step
 from estflow.training.training_util import get_or_create_global_step as get_or_create_global_step
 from estflow.training.training_util import global_step as global_step
+from estflow.training.warm_starting_util import VocabInfo as VocabInfo
+from estflow.training.warm_starting_util import warm_start as warm_start
 
 __all__ = [
     "AdadeltaOptimizer", "AdagradDAOptimizer", "AdagradOptimizer", "AdamOptimizer", "BytesList",
@@ -98,4 +100,5 @@ __all__ = [
     "import_meta_graph", "init_from_checkpoint", "inverse_time_decay", "latest_checkpoint", "linear_cosine_decay",
     "list_variables", "load_checkpoint", "load_variable", "natural_exp_decay", "piecewise_constant",
     "polynomial_decay", "remove_checkpoint", "summary_iterator", "update_checkpoint_state", "write_graph",
+    "VocabInfo", "warm_start",
 ]
