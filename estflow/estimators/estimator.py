@@ -169,8 +169,8 @@ class Estimator:
             config = config.replace(model_dir=model_dir)
         _logger.info("Using config: %s", config)
         _check_model_fn(model_fn, params)
-        if isinstance(warm_start_from, (str, os.PathLike)):
-            warm_start_from = WarmStartSettings(os.fspath(warm_start_from))
+        if isinstance(warm_start_from, (str, bytes, os.PathLike)):  # export_saved_model returns bytes, as TF's
+            warm_start_from = WarmStartSettings(os.fsdecode(warm_start_from))
         elif warm_start_from is not None and not isinstance(warm_start_from, WarmStartSettings):
             raise TypeError(f"warm_start_from must be a checkpoint path, a model_dir or a "
                             f"tf.estimator.WarmStartSettings, got {type(warm_start_from).__name__}.")
