@@ -83,7 +83,8 @@ def test_dnn_classifier_remaps_its_embedding_and_copies_its_hidden_layers(tmp_pa
     expected = np.stack([old_embedding[1], np.full(3, 0.25), old_embedding[0], np.full(3, 0.25)])
     np.testing.assert_allclose(est.get_variable_value(EMBEDDING), expected, atol=1e-20)
     for name in ("dnn/hiddenlayer_0/kernel", "dnn/hiddenlayer_0/bias", "dnn/logits/kernel", "dnn/logits/bias"):
-        np.testing.assert_allclose(est.get_variable_value(name), source.get_variable_value(name))
+        # atol: a dead unit's zero bias may move by lr * gradient = 1e-30 * g once the new rows revive it
+        np.testing.assert_allclose(est.get_variable_value(name), source.get_variable_value(name), atol=1e-20)
 
 
 def test_warm_start_is_applied_once_and_says_so_on_later_calls(tmp_path, caplog):
