@@ -597,13 +597,15 @@ class Saver:
         if not checkpoint_management.checkpoint_exists_internal(save_path):
             raise ValueError(f"The passed save_path is not a valid checkpoint: {save_path}")
         _logger.info("Restoring parameters from %s", save_path)
+        feeds = {self.saver_def.filename_tensor_name: save_path}
         try:
-            sess.run(self.saver_def.restore_op_name, {self.saver_def.filename_tensor_name: save_path})
-        except errors.NotFoundError as err:
-            feeds = _tf_partitioned_slot_feeds(sess.graph, self.saver_def.restore_op_name, save_path)
-            if feeds is None:
-                raise _wrap_restore_error(err, "a Variable name or other graph key that is missing") from None
-            sess.run(self.saver_def.restore_op_name, {self.saver_def.filename_tensor_name: save_path, **feeds})
+            try:
+                sess.run(self.saver_def.restore_op_name, feeds)
+            except errors.NotFoundError as err:
+                aliased = _tf_partitioned_slot_feeds(sess.graph, self.saver_def.restore_op_name, save_path)
+                if aliased is None:
+                    raise _wrap_restore_error(err, "a Variable name or other graph key that is missing") from None
+                sess.run(self.saver_def.restore_op_name, {**feeds, **aliased})
         except errors.InvalidArgumentError as err:
             raise _wrap_restore_error(err, "a mismatch between the current graph and the graph") from None
 
