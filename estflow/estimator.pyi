@@ -57,3 +57,4 @@ from estflow.hooks.session_run_hook import SessionRunArgs as SessionRunArgs
 from estflow.hooks.session_run_hook import SessionRunContext as SessionRunContext
 from estflow.hooks.session_run_hook import SessionRunHook as SessionRunHook
 from estflow.hooks.session_run_hook import SessionRunValues as SessionRunValues
+from estflow.training.warm_starting_util import VocabInfo as VocabInfo

@@ -101,6 +101,8 @@ from estflow.training.training_util import create_global_step as create_global_s
 from estflow.training.training_util import get_global_step as get_global_step
 from estflow.training.training_util import get_or_create_global_step as get_or_create_global_step
 from estflow.training.training_util import global_step as global_step
+from estflow.training.warm_starting_util import VocabInfo as VocabInfo
+from estflow.training.warm_starting_util import warm_start as warm_start
 
 __all__ = [
     "AdadeltaOptimizer", "AdagradDAOptimizer", "AdagradOptimizer", "AdamOptimizer", "BytesList",
@@ -124,4 +126,5 @@ __all__ = [
     "QueueRunner", "add_queue_runner", "batch", "batch_join", "input_producer", "limit_epochs", "maybe_batch",
     "maybe_batch_join", "maybe_shuffle_batch", "maybe_shuffle_batch_join", "range_input_producer", "shuffle_batch",
     "shuffle_batch_join", "slice_input_producer", "start_queue_runners", "string_input_producer",
+    "VocabInfo", "warm_start",
 ]

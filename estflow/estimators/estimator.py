@@ -30,7 +30,6 @@ import collections
 import inspect
 import logging
 import os
-import re
 import tempfile
 
 import numpy as np
@@ -41,7 +40,6 @@ from estflow.core.ops import constant_op
 from estflow.core.ops.control_flow_ops import group
 from estflow.core.protos import summary_pb2
 from estflow.core.random_seed import set_random_seed
-from estflow.core.variables import global_variables, trainable_variables
 from estflow.data.dataset_ops import Dataset
 from estflow.data.iterator_ops import make_one_shot_iterator
 from estflow.estimators import export as export_lib
@@ -60,7 +58,7 @@ from estflow.hooks.session_run_hook import SessionRunArgs, SessionRunHook
 from estflow.library import metrics_impl
 from estflow.summary import summary as summary_lib
 from estflow.summary.writer import FileWriterCache
-from estflow.training import checkpoint_management, checkpoint_utils, training_util
+from estflow.training import checkpoint_management, checkpoint_utils, training_util, warm_starting_util
 from estflow.training.saver import Saver
 
 _logger = logging.getLogger("tensorflow")
@@ -131,11 +129,12 @@ class WarmStartSettings(collections.namedtuple("WarmStartSettings", [
     """Which variables `Estimator(warm_start_from=...)` initializes from another checkpoint (TF1's).
 
         ws = tf.estimator.WarmStartSettings("/tmp/old_model", vars_to_warm_start="dense/.*",
-                                            var_name_to_prev_var_name={"dense/kernel": "old/kernel"})
+                                            var_name_to_prev_var_name={"dense/kernel": "old/kernel"},
+                                            var_name_to_vocab_info={"input_layer/x_embedding/embedding_weights":
+                                                                    tf.estimator.VocabInfo(...)})
 
-    `vars_to_warm_start`: a regex over the trainable variables (default ".*"), or a list of regexes
-    or Variables over all global variables, or None for none. Vocabulary remapping
-    (`var_name_to_vocab_info`) is not supported yet.
+    The arguments of `tf.train.warm_start` (estflow/training/warm_starting_util.py says what each
+    means); applied only while model_dir holds no checkpoint, so a later train() resumes instead.
     """
 
     __slots__ = ()
@@ -143,27 +142,10 @@ class WarmStartSettings(collections.namedtuple("WarmStartSettings", [
     def __new__(cls, ckpt_to_initialize_from, vars_to_warm_start=".*", var_name_to_vocab_info=None,
                 var_name_to_prev_var_name=None):
         if not ckpt_to_initialize_from:
-            raise ValueError("WarmStartSettings needs ckpt_to_initialize_from: a checkpoint path or a model_dir.")
-        if var_name_to_vocab_info:
-            raise NotImplementedError("WarmStartSettings var_name_to_vocab_info (vocabulary remapping) is not "
-                                      "supported yet; warm-start those variables without a vocabulary change.")
+            raise ValueError("WarmStartSettings needs ckpt_to_initialize_from: a checkpoint path, a model_dir or a "
+                             "SavedModel directory.")
         return super().__new__(cls, os.fspath(ckpt_to_initialize_from), vars_to_warm_start,
                                var_name_to_vocab_info, var_name_to_prev_var_name)
-
-    def variables_to_warm_start(self) -> list:
-        """The variables of the default graph these settings choose."""
-        spec = self.vars_to_warm_start
-        if spec is None:
-            return []
-        if isinstance(spec, str):
-            return [v for v in trainable_variables() if re.match(spec, v.op.name)]
-        chosen = []
-        for item in spec:
-            if isinstance(item, str):
-                chosen.extend(v for v in global_variables() if re.match(item, v.op.name) and v not in chosen)
-            elif item not in chosen:
-                chosen.append(item)
-        return chosen
 
 
 class Estimator:
@@ -187,8 +169,8 @@ class Estimator:
             config = config.replace(model_dir=model_dir)
         _logger.info("Using config: %s", config)
         _check_model_fn(model_fn, params)
-        if isinstance(warm_start_from, (str, os.PathLike)):
-            warm_start_from = WarmStartSettings(os.fspath(warm_start_from))
+        if isinstance(warm_start_from, (str, bytes, os.PathLike)):  # export_saved_model returns bytes, as TF's
+            warm_start_from = WarmStartSettings(os.fsdecode(warm_start_from))
         elif warm_start_from is not None and not isinstance(warm_start_from, WarmStartSettings):
             raise TypeError(f"warm_start_from must be a checkpoint path, a model_dir or a "
                             f"tf.estimator.WarmStartSettings, got {type(warm_start_from).__name__}.")
@@ -383,43 +365,21 @@ class Estimator:
                           keep_checkpoint_every_n_hours=self._config.keep_checkpoint_every_n_hours,
                           defer_build=True, save_relative_paths=True)
             graph.add_to_collection(GraphKeys.SAVERS, saver)
-        init_fn = None
         if self._warm_start_from is not None:
-            init_fn = self._warm_start_init_fn()
-        if saver is scaffold.saver and init_fn is None:
+            self._warm_start()
+        if saver is scaffold.saver:
             return scaffold
-        return Scaffold(saver=saver, init_fn=init_fn, copy_from_scaffold=scaffold)
+        return Scaffold(saver=saver, copy_from_scaffold=scaffold)
 
-    def _warm_start_init_fn(self):
-        """Restore the chosen variables from the warm-start checkpoint when no checkpoint of model_dir is restored."""
-        settings = self._warm_start_from
-        path = settings.ckpt_to_initialize_from
-        if os.path.isdir(path):
-            path = checkpoint_management.latest_checkpoint(path)
-            if not path:
-                raise ValueError(f"warm_start_from {settings.ckpt_to_initialize_from!r} is a directory without "
-                                 f"checkpoint.")
-        in_checkpoint = {name for name, _ in checkpoint_utils.list_variables(path)}
-        chosen = settings.variables_to_warm_start()
-        renames = settings.var_name_to_prev_var_name or {}
-        mapping = {}
-        for variable in chosen:
-            name = variable.op.name
-            previous = renames.get(name, name)
-            if previous not in in_checkpoint:
-                if name in renames:
-                    raise ValueError(f"warm start: {previous!r} (for {name!r}) is not in checkpoint {path}.")
-                continue
-            mapping[previous] = variable
-        if not mapping:
-            raise ValueError(f"warm_start_from {path!r} holds none of the variables to warm-start "
-                             f"{[v.op.name for v in chosen]}.")
-        warm_saver = Saver(var_list=mapping)
-        _logger.info("Warm-starting from: %s (%d variables)", path, len(mapping))
-
-        def init_fn(scaffold, session):
-            warm_saver.restore(session, path)
-        return init_fn
+    def _warm_start(self) -> None:
+        """TF1's warm start (initializers from the other checkpoint), only while model_dir holds no checkpoint."""
+        existing = self.latest_checkpoint()
+        if existing:
+            _logger.info("Not warm-starting from %s: training resumes from %s.",
+                         self._warm_start_from.ckpt_to_initialize_from, existing)
+            return
+        _logger.info("Warm-starting with WarmStartSettings: %s", self._warm_start_from)
+        warm_starting_util.warm_start(*self._warm_start_from)
 
     # --- evaluate ----------------------------------------------------------------------
 

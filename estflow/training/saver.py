@@ -30,7 +30,7 @@ import time
 
 import numpy as np
 
-from estflow.core import dtypes, errors, graph_io
+from estflow.core import checkpoint_bundle, dtypes, errors, graph_io
 from estflow.core.graph import GraphKeys, Operation, Tensor, get_default_graph
 from estflow.core.ops import io_ops
 from estflow.core.ops.constant_op import constant
@@ -280,6 +280,76 @@ def _refuse_debug_info(save_debug_info) -> None:
 
 
 # ---- the Saver ------------------------------------------------------------------------------------
+def _tf_partitioned_slot_key(name: str, keys) -> str | None:
+    """The key TF1 saved slot `name` under when its variable was partitioned, or None.
+
+    TF1's slot_creator names the slots of a partitioned variable by slicing the primary's name
+    length off the slot's name; when the slot sits under a doubled name scope (the DNN
+    estimators' `dnn/`), the cut lands inside `part_0` and the checkpoint key becomes
+    `dnn/hiddenlayer_0/kernel/t_0/Adagrad` for estflow's `dnn/hiddenlayer_0/kernel/Adagrad`.
+    The middle component is a tail of `part_<i>` ("t_0", "part_0", "_0", ...); one match only.
+    """
+    head, _, slot = name.rpartition("/")
+    if not head:
+        return None
+    found = []
+    for key in keys:
+        if key.startswith(head + "/") and key.endswith("/" + slot) and len(key) > len(head) + len(slot) + 2:
+            middle = key[len(head) + 1:-len(slot) - 1]
+            letters = middle.rstrip("0123456789")
+            if "/" not in middle and letters != middle and "part_".endswith(letters):
+                found.append(key)
+    return found[0] if len(found) == 1 else None
+
+
+def _tf_partitioned_slot_feeds(graph, restore_op_name, save_path) -> dict | None:
+    """Values for the restore ops' outputs when the checkpoint holds TF1's partitioned-slot names.
+
+    Only when every key a RestoreV2 op misses has exactly one such alias (same dtype); else None
+    and the NotFoundError stands. The fed values replace the ops' reads: nothing is added to the
+    (possibly finalized) graph and what estflow writes is unchanged.
+    """
+    try:
+        pending = [graph.as_graph_element(restore_op_name)]
+    except (KeyError, ValueError):
+        return None
+    pending = [p.op if isinstance(p, Tensor) else p for p in pending]
+    seen, restores = set(), []
+    while pending:
+        op = pending.pop()
+        if id(op) in seen:
+            continue
+        seen.add(id(op))
+        if op.type == "RestoreV2":
+            restores.append(op)
+            continue
+        pending.extend(t.op for t in op.inputs)
+        pending.extend(op.control_inputs)
+    feeds, aliases = {}, []
+    with checkpoint_bundle.BundleReader(save_path) as reader:
+        keys = reader.shapes()
+        for op in restores:
+            names_op = op.inputs[1].op
+            if names_op.type != "Const":
+                return None
+            names = [n.decode("utf-8") if isinstance(n, bytes) else str(n)
+                     for n in np.asarray(names_op.get_attr("value")).reshape(-1)]
+            if all(n in keys for n in names):
+                continue
+            for name, output in zip(names, op.outputs, strict=True):
+                key = name if name in keys else _tf_partitioned_slot_key(name, keys)
+                if key is None or reader.dtype_of(key) != output.dtype.base_dtype:
+                    return None
+                if key != name:
+                    aliases.append(f"{name} <- {key}")
+                feeds[output] = reader.get_tensor(key)
+    if not aliases:
+        return None
+    _logger.info("Restored %d optimizer slots saved under TF1's partitioned-variable names: %s", len(aliases),
+                 ", ".join(aliases))
+    return feeds
+
+
 class Saver:
     """Saves and restores variables (`tf.train.Saver`); see the module docstring.
 
@@ -527,10 +597,15 @@ class Saver:
         if not checkpoint_management.checkpoint_exists_internal(save_path):
             raise ValueError(f"The passed save_path is not a valid checkpoint: {save_path}")
         _logger.info("Restoring parameters from %s", save_path)
+        feeds = {self.saver_def.filename_tensor_name: save_path}
         try:
-            sess.run(self.saver_def.restore_op_name, {self.saver_def.filename_tensor_name: save_path})
-        except errors.NotFoundError as err:
-            raise _wrap_restore_error(err, "a Variable name or other graph key that is missing") from None
+            try:
+                sess.run(self.saver_def.restore_op_name, feeds)
+            except errors.NotFoundError as err:
+                aliased = _tf_partitioned_slot_feeds(sess.graph, self.saver_def.restore_op_name, save_path)
+                if aliased is None:
+                    raise _wrap_restore_error(err, "a Variable name or other graph key that is missing") from None
+                sess.run(self.saver_def.restore_op_name, {**feeds, **aliased})
         except errors.InvalidArgumentError as err:
             raise _wrap_restore_error(err, "a mismatch between the current graph and the graph") from None
 

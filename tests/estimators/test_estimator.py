@@ -377,8 +377,6 @@ def test_warm_start_settings_choose_and_rename_variables(est, tmp_path):
     moved = Estimator(renamed_model_fn, model_dir=str(tmp_path / "r"), warm_start_from=settings)
     moved.train(train_input(), steps=1)
     np.testing.assert_allclose(moved.get_variable_value("renamed/bias"), est.get_variable_value("linear/bias"))
-    with pytest.raises(NotImplementedError, match="vocabulary remapping"):
-        tf.estimator.WarmStartSettings(est.model_dir, var_name_to_vocab_info={"a": object()})
     with pytest.raises(TypeError, match="WarmStartSettings"):
         Estimator(linear_model_fn, warm_start_from=3)
 
