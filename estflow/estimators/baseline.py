@@ -18,45 +18,15 @@ from estflow.core.ops import array_ops, cast_ops, comparison_ops, concat_ops, co
 from estflow.core.sparse_tensor import SparseTensor
 from estflow.core.variable_scope import get_variable, variable_scope
 from estflow.estimators import head as head_lib
+from estflow.estimators import optimizers
 from estflow.estimators.estimator import Estimator
 from estflow.feature_columns.numeric import NumericColumn
 from estflow.library.losses_impl import Reduction
 from estflow.training import training_util
-from estflow.training.adagrad import AdagradOptimizer
-from estflow.training.adam import AdamOptimizer
-from estflow.training.ftrl import FtrlOptimizer
-from estflow.training.gradient_descent import GradientDescentOptimizer
-from estflow.training.optimizer import Optimizer
-from estflow.training.rmsprop import RMSPropOptimizer
 
 _LEARNING_RATE = 0.3
 
 # The canned estimators' optimizer names (TF1's `canned/optimizers.py`).
-_OPTIMIZER_CLS_NAMES = {
-    "Adagrad": AdagradOptimizer,
-    "Adam": AdamOptimizer,
-    "Ftrl": FtrlOptimizer,
-    "RMSProp": RMSPropOptimizer,
-    "SGD": GradientDescentOptimizer,
-}
-
-
-def _get_optimizer_instance(opt, learning_rate) -> Optimizer:
-    """An Optimizer from a name (built with `learning_rate`), an instance, or a callable returning one."""
-    if isinstance(opt, str):
-        if opt not in _OPTIMIZER_CLS_NAMES:
-            raise ValueError(f"Unsupported optimizer name: {opt}. Supported names are: "
-                             f"{tuple(sorted(_OPTIMIZER_CLS_NAMES))} (or pass a tf.train.Optimizer instance, or a "
-                             f"callable returning one).")
-        return _OPTIMIZER_CLS_NAMES[opt](learning_rate=learning_rate)
-    if callable(opt) and not isinstance(opt, Optimizer):
-        opt = opt()
-    if not isinstance(opt, Optimizer):
-        raise ValueError(f"The given object is not an Optimizer instance. Given: {opt!r}. Pass a name such as "
-                         f"'Ftrl', a tf.train.Optimizer, or a callable returning one.")
-    return opt
-
-
 def _weight_column_key(weight_column):
     if weight_column is None or isinstance(weight_column, str):
         return weight_column
@@ -103,7 +73,7 @@ def _baseline_model_fn(features, labels, mode, head, optimizer, weight_column=No
     logits = baseline_logits(features, head.logits_dimension, weight_column)
 
     def train_op_fn(loss):
-        opt = _get_optimizer_instance(optimizer, learning_rate=_LEARNING_RATE)
+        opt = optimizers.get_optimizer_instance(optimizer, learning_rate=_LEARNING_RATE)
         return opt.minimize(loss, global_step=training_util.get_global_step())
 
     return head.create_estimator_spec(features=features, mode=mode, logits=logits, labels=labels,
