@@ -1229,8 +1229,13 @@ def test_tensorflow_resumes_a_saved_training_graph(tmp_path, tf_python):
             ours, kernel = sess.run([loss, "dense/kernel:0"], feed)
             sess.run(merged, feed)
             prefix = saver.save(sess, str(tmp_path / "model.ckpt"), global_step=3)
+            sess.run(train_op, feed)  # the step TF is about to take from the checkpoint
+            ours_after = sess.run(loss, feed)
     assert merged.op.name == "Merge/MergeSummary"
     theirs = run_tensorflow(tf_python, _TF_RESUMES, prefix)
     np.testing.assert_allclose(theirs["loss"], ours, rtol=1e-5)
     np.testing.assert_allclose(theirs["w"], kernel, rtol=1e-6)
-    assert theirs["after"] < theirs["loss"] and theirs["summary_bytes"] > 0
+    # TF's Adam step from the restored slots lands where estflow's does (the initial weights are random, so
+    # whether one step of lr 0.1 lowers the loss is not a given; that both agree is)
+    np.testing.assert_allclose(theirs["after"], ours_after, rtol=1e-4)
+    assert theirs["summary_bytes"] > 0
