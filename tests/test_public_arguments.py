@@ -64,6 +64,9 @@ ALLOWED = {
     "SessionRunHook.after_create_session:session": "the base hook's no-op: subclasses read the session",
     "*.end:session": "a SessionRunHook method's TF1 signature: hooks with nothing to run at the end ignore it",
     "CheckpointSaverListener.*:*": "the base listener's no-op methods: subclasses read their arguments",
+    # ---- heads --------------------------------------------------------------------------------------
+    "*Head*.create_loss:mode": "the `_Head.create_loss` signature: TF1's canned heads ignore the mode too (their "
+                               "loss is the same in TRAIN and EVAL); custom heads may read it",
     # ---- layers -------------------------------------------------------------------------------------
     "Layer.build:input_shape": "the base class's hook: subclasses that create variables read it",
     "Layer.call:kwargs": "the base class's identity hook: subclasses take their own keyword arguments",

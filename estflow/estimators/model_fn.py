@@ -64,8 +64,9 @@ def _validate_predictions(predictions):
     if isinstance(predictions, dict):
         out = {}
         for key, value in predictions.items():
-            if not isinstance(key, str):
-                raise TypeError(f"EstimatorSpec predictions keys must be strings, got {key!r}.")
+            # tf.estimator.MultiHead keys its predictions by (head_name, prediction_key), as TF does.
+            if not (isinstance(key, str) or (isinstance(key, tuple) and all(isinstance(k, str) for k in key))):
+                raise TypeError(f"EstimatorSpec predictions keys must be strings (or tuples of strings), got {key!r}.")
             out[key] = _as_tensor(value, f"predictions[{key!r}]")
             _check_graph(out[key], f"predictions[{key!r}]")
         return out

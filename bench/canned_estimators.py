@@ -1,0 +1,195 @@
+"""Canned estimators on Adult census (issue 12): training, evaluate and predict speed beside TF 2.15's.
+
+    python bench/canned_estimators.py [--processes 3] [--quick] [--write]
+
+Models: LinearClassifier (the tutorial's wide columns), DNNClassifier [100, 75, 50, 25] (deep
+columns) and DNNLinearCombinedClassifier (both), built by examples/census_wide_deep.py. Inputs,
+each as TF was measured with (../shared/ANCHORS.md): the tutorial's TextLineDataset -> map(decode_csv)
+-> batch ("per line"), TextLineDataset -> batch -> map(decode_csv) ("batch first"), and
+`tf.estimator.inputs.pandas_input_fn` over a DataFrame read with pandas. Training examples/s is
+taken by difference of two `train()` calls on fresh model_dirs (a short and a long one), so
+graph building, session start and checkpoints cancel out. Beside it, in the same process, a
+hand-written numpy training step of the DNN's math (dense [batch, 51] input, 4 relu layers,
+sigmoid cross entropy, Adagrad) gives the numpy floor. `evaluate()` is timed on the whole of
+adult.test (16,281 rows, batch 40); `predict()` examples/s over adult.test, first and second call.
+Needs ../shared/data/adult/census_data.
+"""
+
+from __future__ import annotations
+
+import logging
+import runpy
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness  # noqa: E402
+
+import estflow as tf  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO.parent / "shared" / "data" / "adult" / "census_data"
+MODELS = ["wide", "deep", "wide_deep"]
+NAMES = {"wide": "LinearClassifier", "deep": "DNNClassifier", "wide_deep": "wide & deep"}
+INPUTS = ["per_line", "batch_first", "pandas"]
+INPUT_NAMES = {"per_line": "TextLineDataset, decode per line", "batch_first": "TextLineDataset, batch then decode",
+               "pandas": "pandas_input_fn"}
+# TensorFlow 2.15 on the anchor machine (../shared/ANCHORS.md), examples/s
+TF = {("per_line", 40): "11-17k", ("per_line", 256): "11-17k", ("pandas", 40): "7.6-16.8k",
+      ("batch_first", 40, "wide"): "33k", ("batch_first", 40, "deep"): "26k", ("batch_first", 40, "wide_deep"): "27k",
+      ("batch_first", 256, "wide"): "~98k", ("batch_first", 256, "deep"): "~99k",
+      ("batch_first", 256, "wide_deep"): "~63k"}
+
+
+def _census():
+    return runpy.run_path(str(REPO / "examples" / "census_wide_deep.py"), run_name="census")
+
+
+def _input_fns(census, batch):
+    columns, defaults = census["CSV_COLUMNS"], census["CSV_COLUMN_DEFAULTS"]
+    train_file = str(DATA / "adult.data")
+
+    def batch_first():
+        def parse(lines):
+            fields = tf.decode_csv(lines, record_defaults=defaults)
+            features = dict(zip(columns, fields))
+            labels = features.pop("income_bracket")
+            return features, tf.reshape(tf.equal(labels, ">50K"), [-1, 1])
+        dataset = tf.data.TextLineDataset(train_file).shuffle(32561, seed=1).repeat()
+        return dataset.batch(batch).map(parse)
+
+    frame = _frame(census, train_file)
+    labels = frame.pop("income_bracket") == ">50K"
+    return {
+        "per_line": lambda: census["input_fn"](train_file, None, True, batch, None, 1),
+        "batch_first": batch_first,
+        "pandas": tf.estimator.inputs.pandas_input_fn(x=frame, y=labels, batch_size=batch, num_epochs=None,
+                                                       shuffle=True),
+    }
+
+
+def _frame(census, path):
+    import pandas as pd  # only the pandas input needs it; estflow's own import stays pandas-free
+
+    frame = pd.read_csv(path, names=census["CSV_COLUMNS"], header=None)
+    for name, default in zip(census["CSV_COLUMNS"], census["CSV_COLUMN_DEFAULTS"]):
+        if isinstance(default[0], int):
+            frame[name] = frame[name].astype(np.int32)
+    return frame
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _train_rate(census, root, model_type, input_fn, batch, short, long) -> float:
+    def run(steps, name):
+        est = census["build_estimator"](f"{root}/{name}", model_type, 1)
+        return _timed(lambda: est.train(input_fn, steps=steps))
+
+    run(short, f"{model_type}-warm")
+    t_short = run(short, f"{model_type}-short")
+    t_long = run(long, f"{model_type}-long")
+    return (long - short) * batch / max(t_long - t_short, 1e-9)
+
+
+def _numpy_dnn_rate(batch, steps) -> float:
+    """Examples/s of a hand-written numpy train step of the DNN's math (Adagrad, SUM sigmoid CE)."""
+    rng = np.random.default_rng(0)
+    sizes = [51, 100, 75, 50, 25, 1]
+    weights = [rng.uniform(-0.1, 0.1, (a, b)).astype(np.float32) for a, b in zip(sizes, sizes[1:])]
+    biases = [np.zeros(b, np.float32) for b in sizes[1:]]
+    accums = [np.full_like(w, 0.1) for w in weights] + [np.full_like(b, 0.1) for b in biases]
+    x = rng.random((batch, 51), dtype=np.float32)
+    y = (rng.random((batch, 1)) > 0.7).astype(np.float32)
+
+    def step():
+        acts = [x]
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            z = acts[-1] @ w + b
+            acts.append(np.maximum(z, 0) if i < len(weights) - 1 else z)
+        grad = 1 / (1 + np.exp(-acts[-1])) - y
+        for i in reversed(range(len(weights))):
+            gw, gb = acts[i].T @ grad, grad.sum(axis=0)
+            if i:
+                grad = (grad @ weights[i].T) * (acts[i] > 0)
+            for param, g, acc in ((weights[i], gw, accums[i]), (biases[i], gb, accums[len(weights) + i])):
+                acc += g * g
+                param -= 0.05 * g / np.sqrt(acc)
+
+    for _ in range(20):
+        step()
+    return steps * batch / _timed(lambda: [step() for _ in range(steps)])
+
+
+def measure(args) -> dict:
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("estflow").setLevel(logging.ERROR)
+    census = _census()
+    out: dict = {}
+    batches = (40,) if args.quick else (40, 256)
+    with tempfile.TemporaryDirectory() as root:
+        for batch in batches:
+            short, long = (20, 120) if args.quick else ((50, 650) if batch == 40 else (20, 140))
+            fns = _input_fns(census, batch)
+            for model_type in MODELS:
+                for name in INPUTS:
+                    out[f"{model_type}/{name}/{batch}"] = _train_rate(census, f"{root}/{batch}-{name}", model_type,
+                                                                      fns[name], batch, short, long)
+            out[f"numpy_dnn/{batch}"] = _numpy_dnn_rate(batch, 200)
+        test_file = str(DATA / "adult.test")
+        for model_type in MODELS:
+            est = census["build_estimator"](f"{root}/40-per_line/{model_type}-long", model_type, 1)
+            out[f"{model_type}/evaluate_s"] = _timed(
+                lambda est=est: est.evaluate(lambda: census["input_fn"](test_file, 1, False, 40)))
+            rows = 16281
+
+            def predict(est=est):
+                return sum(1 for _ in est.predict(lambda: census["input_fn"](test_file, 1, False, 256)))
+            out[f"{model_type}/predict_first"] = rows / _timed(predict)
+            out[f"{model_type}/predict_second"] = rows / _timed(predict)
+    return out
+
+
+def report(runs: list[dict], args) -> str:
+    f, r = _harness.figure, _harness.ratio
+    batches = (40,) if args.quick else (40, 256)
+    lines = [
+        f"Measured by `python bench/canned_estimators.py` on {_harness.machine()}, {len(runs)} fresh processes;",
+        "training examples/s by difference of two `train()` calls (fixed costs cancel), median (range).",
+        "TF 2.15 figures are ../shared/ANCHORS.md's (another run on the anchor machine: compare ratios).",
+        "",
+        "| model | input | batch | estflow examples/s | TF 2.15 | numpy DNN step / this |",
+        "|---|---|---|---|---|---|",
+    ]
+    for batch in batches:
+        for model_type in MODELS:
+            for name in INPUTS:
+                key = f"{model_type}/{name}/{batch}"
+                tf_figure = TF.get((name, batch, model_type)) or TF.get((name, batch), "-")
+                floor = r(runs, f"numpy_dnn/{batch}", key) if model_type == "deep" else ""
+                lines.append(f"| {NAMES[model_type]} | {INPUT_NAMES[name]} | {batch} | {f(runs, key, '{:,.0f}')} | "
+                             f"{tf_figure} | {floor} |")
+    lines += ["", "| model | `evaluate()` on adult.test, s (TF 2-3 s) | `predict()` examples/s, first call "
+              "(TF 6-10k) | second call (TF 13-26k) |", "|---|---|---|---|"]
+    for model_type in MODELS:
+        lines.append(f"| {NAMES[model_type]} | {f(runs, f'{model_type}/evaluate_s', '{:.2f}')} | "
+                     f"{f(runs, f'{model_type}/predict_first', '{:,.0f}')} | "
+                     f"{f(runs, f'{model_type}/predict_second', '{:,.0f}')} |")
+    return "\n".join(lines)
+
+
+def _extra(parser) -> None:
+    parser.add_argument("--quick", action="store_true", help="batch 40 only, fewer steps (a check that it runs)")
+
+
+if __name__ == "__main__":
+    if not DATA.exists():
+        raise SystemExit(f"census data absent: {DATA}")
+    _harness.main(__file__, "Canned estimators (Adult census)", measure, report, _extra)
