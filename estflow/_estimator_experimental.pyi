@@ -1,7 +1,7 @@
 """`tf.estimator.experimental`: early-stopping hooks (re-exports only)."""
 
-from estflow.estimators.export import build_raw_supervised_input_receiver_fn as build_raw_supervised_input_receiver_fn
 from estflow.estimators.dnn import dnn_logit_fn_builder as dnn_logit_fn_builder
+from estflow.estimators.export import build_raw_supervised_input_receiver_fn as build_raw_supervised_input_receiver_fn
 from estflow.estimators.linear import linear_logit_fn_builder as linear_logit_fn_builder
 from estflow.estimators.logit_fn import call_logit_fn as call_logit_fn
 from estflow.hooks.early_stopping import make_early_stopping_hook as make_early_stopping_hook

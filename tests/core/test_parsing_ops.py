@@ -195,3 +195,35 @@ def test_decode_raw_errors():
                                         "of float", decode_raw(x, tf.float32), {x: [b"abcde"]})
     with pytest.raises(TypeError, match="out_type"):
         decode_raw(x, tf.string)
+
+
+def test_parse_example_builds_its_specs_once_for_constant_keys_and_defaults():
+    from estflow.core.ops import parsing_ops  # the spec cache is internal to the kernel's module
+
+    def arrays(default, writeable):
+        out = (np.array(b"age", dtype=object), np.array([default], np.float32))
+        for a in out:
+            a.flags.writeable = writeable
+        return out
+
+    attrs = ([], [tf.float32], [[1]])
+    constant_rest = arrays(1.5, False)
+    first = parsing_ops._parse_example_specs(constant_rest, 0, 1, *attrs)
+    assert parsing_ops._parse_example_specs(constant_rest, 0, 1, *attrs) is first  # the plan's constants: cached
+    assert first[1][0].key == "age" and first[1][0].default.tolist() == [1.5]
+    fed = arrays(2.5, True)  # values that may change between runs are read every time
+    assert parsing_ops._parse_example_specs(fed, 0, 1, *attrs)[1][0].default.tolist() == [2.5]
+    fed[1][0] = 3.5
+    assert parsing_ops._parse_example_specs(fed, 0, 1, *attrs)[1][0].default.tolist() == [3.5]
+    # Through a session: the same results on every run.
+    with tf.Graph().as_default(), tf.Session() as sess:
+        s = tf.placeholder(tf.string, [None])
+        out = tf.parse_example(s, {"age": tf.FixedLenFeature([], tf.float32, default_value=-1.0),
+                                   "tag": tf.VarLenFeature(tf.string)})
+        e = tf.train.Example(features=tf.train.Features(feature={
+            "age": tf.train.Feature(float_list=tf.train.FloatList(value=[4.0])),
+            "tag": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"a", b"b"]))})).SerializeToString()
+        for batch in ([e], [e, b""], [e]):
+            got = sess.run(out, {s: batch})
+            np.testing.assert_array_equal(got["age"], [4.0, -1.0][:len(batch)])
+            assert got["tag"].values.tolist() == [b"a", b"b"]
