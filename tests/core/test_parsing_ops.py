@@ -227,3 +227,43 @@ def test_parse_example_builds_its_specs_once_for_constant_keys_and_defaults():
             got = sess.run(out, {s: batch})
             np.testing.assert_array_equal(got["age"], [4.0, -1.0][:len(batch)])
             assert got["tag"].values.tolist() == [b"a", b"b"]
+
+
+def test_parsing_one_example_gives_the_row_a_batch_gives_it():
+    spec = {"f": tf.FixedLenFeature([], tf.float32, default_value=-1.0),
+            "pair": tf.FixedLenFeature([2], tf.int64, default_value=[7, 8]),
+            "word": tf.FixedLenFeature([1], tf.string, default_value=b"none"),
+            "tags": tf.VarLenFeature(tf.string), "ids": tf.VarLenFeature(tf.int64)}
+
+    def example(**features):
+        feature = {}
+        for k, v in features.items():
+            if isinstance(v[0], float):
+                feature[k] = tf.train.Feature(float_list=tf.train.FloatList(value=v))
+            elif isinstance(v[0], int):
+                feature[k] = tf.train.Feature(int64_list=tf.train.Int64List(value=v))
+            else:
+                feature[k] = tf.train.Feature(bytes_list=tf.train.BytesList(value=v))
+        return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+    records = [example(f=[1.5], pair=[1, 2], word=[b"w"], tags=[b"a", b"b", b"c"], ids=[4]), example(),
+               example(f=[2.5], tags=[b"x"]), example(pair=[3, 4], ids=[1, 2])]
+    with tf.Graph().as_default(), tf.Session() as sess:
+        s = tf.placeholder(tf.string, [None])
+        out = tf.parse_example(s, spec)
+        batch = sess.run(out, {s: records})
+        for i, record in enumerate(records):
+            one = sess.run(out, {s: [record]})
+            for k in ("f", "pair", "word"):
+                assert one[k].dtype == batch[k].dtype and one[k].shape == (1,) + batch[k].shape[1:]
+                np.testing.assert_array_equal(one[k][0], batch[k][i])
+            for k in ("tags", "ids"):
+                rows = batch[k].indices[:, 0] == i
+                np.testing.assert_array_equal(one[k].values, batch[k].values[rows])
+                np.testing.assert_array_equal(one[k].indices[:, 1], batch[k].indices[rows, 1])
+                assert one[k].indices.dtype == np.int64 and one[k].indices.shape == (rows.sum(), 2)
+                assert not one[k].indices[:, 0].any() and one[k].dense_shape.tolist() == [1, rows.sum()]
+        # A feature of the wrong type or size is TF's error for one example as for a batch.
+        for bad in (example(f=[1, 2]), example(pair=[1]), example(f=[1.0, 2.0])):
+            with pytest.raises(tf.errors.InvalidArgumentError):
+                sess.run(out, {s: [bad]})
