@@ -95,7 +95,8 @@ def _gather_kernel(xp, params, indices, axis, batch_dims):
         raise _invalid(f"Expected axis in the range [{-n}, {n}), but got {a}")
     a %= n
     bd = batch_dims + indices.ndim if batch_dims < 0 else batch_dims
-    if bd == 0 and xp is np and indices.size and int(indices.min()) >= 0:
+    if bd == 0 and xp is np and indices.size and (min(indices.ravel().tolist()) if indices.size <= 8
+                                                  else int(indices.min())) >= 0:  # a few ids: no reduction
         try:  # numpy's take refuses the ids past the end itself: one reduction instead of two
             return np.take(params, indices, axis=a)
         except IndexError:
