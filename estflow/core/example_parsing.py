@@ -54,11 +54,18 @@ def _debug_shape(shape) -> str:
 
 def _array(values: list, dtype, shape) -> np.ndarray:
     """Values gathered in a list as an array of `dtype` (strings: an object array of bytes)."""
-    if dtype == dtypes.string:
+    if dtype is dtypes.string or dtype == dtypes.string:
         out = np.empty(len(values), dtype=object)
         out[:] = values
         return out.reshape(shape)
+    np_dtype = _NUMPY_TYPES.get(dtype)
+    if np_dtype is not None and values.__class__ is list:
+        # fromiter: a quarter of asarray's time on a list of Python numbers, and the same values.
+        return np.fromiter(values, dtype=np_dtype, count=len(values)).reshape(shape)
     return np.asarray(values, dtype=dtype.as_numpy_dtype).reshape(shape)
+
+
+_NUMPY_TYPES = {dtypes.float32: np.dtype(np.float32), dtypes.int64: np.dtype(np.int64)}
 
 
 def _parse(cls, serialized: bytes):
@@ -77,6 +84,11 @@ def _elements(shape) -> int:
 
 def _sparse_outputs(values: list, counts: list, dtype, batch: int):
     """(indices [N, 2], values [N], dense_shape [2]) of a [batch, max count] SparseTensor."""
+    if batch == 1:  # one Example (serving): row 0, columns 0..n-1
+        total = counts[0]
+        indices = np.zeros((total, 2), np.int64)
+        indices[:, 1] = np.arange(total, dtype=np.int64)
+        return indices, _array(values, dtype, (total,)), np.array([1, total], dtype=np.int64)
     counts = np.asarray(counts, dtype=np.int64)
     total = int(counts.sum())
     rows = np.repeat(np.arange(batch, dtype=np.int64), counts)
@@ -116,7 +128,10 @@ def parse_examples_fast(serialized: list, sparse: list, dense: list):
 
 
 def _values_getter(dtype):
-    return operator.attrgetter(_LIST_FIELD[dtype] + ".value")
+    return _GETTERS[dtype]
+
+
+_GETTERS = {dtype: operator.attrgetter(field + ".value") for dtype, field in _LIST_FIELD.items()}
 
 
 def _kind_is_absent_or(feature, field) -> bool:
@@ -136,7 +151,14 @@ def _sparse_column(maps: list, spec: SparseSpec):
 
 
 def _dense_column(maps: list, spec: DenseSpec) -> np.ndarray:
-    getter, field = _values_getter(spec.dtype), _LIST_FIELD[spec.dtype]
+    getter = _GETTERS[spec.dtype]
+    if len(maps) == 1 and (not spec.shape or spec.shape[0] != -1):  # one Example (serving) holding the feature
+        feature = maps[0].get(spec.key)
+        if feature is not None:
+            values = getter(feature)
+            if values and len(values) == _elements(spec.shape):  # non-empty: the field of spec's type is set
+                return _array(list(values), spec.dtype, (1, *spec.shape))
+    field = _LIST_FIELD[spec.dtype]
     batch = len(maps)
     features = [m.get(spec.key) for m in maps]
     lists = [() if f is None else getter(f) for f in features]

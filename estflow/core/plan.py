@@ -161,7 +161,7 @@ class Plan:
     """A compiled (fetches, feeds) signature: steps over a slot array, a prefilled template, fetch modes."""
 
     __slots__ = ("steps", "template", "feeds", "feed_components", "fetch_modes", "rebuild", "dead_aware",
-                 "slot_of", "n_slots", "trace_info")
+                 "slot_of", "n_slots", "trace_info", "passed")
 
     def execute(self, feed_values):
         slots = self.template.copy()
@@ -380,6 +380,8 @@ class _Build:
         self.writes: dict[Operation, int] = {}  # variable -> how many writes of it are placed so far
         self.done: dict[Operation, int] = {}
         self.pure_kernels = False  # whether a step runs an OpDef's `kernel` (math that may warn)
+        # Ops that run no step (OpDef.passes_input): (the step they follow or None, trace info, slot).
+        self.passed: list[tuple] = []
 
     def new_slot(self, placement, value=None) -> int:
         self.template.append(value)
@@ -432,6 +434,7 @@ class Compiler:
         `feed_placement`: the device fed values live on (a While's loop variables: the While's device).
         """
         fed_set = set(fed)
+        self._fetched = {e for e in elements if isinstance(e, Tensor)}
         self._fusions = {}  # op -> registry.Fusion the plan runs instead of the op's own inputs
         order = schedule(self._prune(elements, fed_set), fed_set, self._fusions)
         region, waited = dead_region(order, fed_set, self._fusions)
@@ -453,6 +456,8 @@ class Compiler:
         plan = Plan()
         plan.steps = _layout(steps, keep) if b.pure_kernels else _LoudSteps(_layout(steps, keep))
         plan.trace_info = [st.trace for st in steps]
+        index = {id(st): i for i, st in enumerate(steps)}
+        plan.passed = [(-1 if st is None else index[id(st)], trace, slot) for st, trace, slot in b.passed]
         plan.template = b.template
         plan.feeds = feeds
         plan.dead_aware = bool(region)
@@ -488,6 +493,13 @@ class Compiler:
         fusion = self._fusions.get(op)
         ref = () if fusion is not None else op_def.ref_inputs
         in_slots = [self._input_slot(b, t, placement, op, fed_set) for t in self._value_inputs(op)]
+        # Control inputs gate the value (it never folds past them): such an Identity keeps its step.
+        if (op_def.passes_input and not guarded and fusion is None and not op._control_inputs
+                and outs[0] not in self._fetched):
+            b.slot_of[outs[0]] = in_slots[0]  # the value is the input's: its consumers read that slot
+            b.passed.append((b.steps[-1] if b.steps else None, (op.name, _label(op), _device_name(placement)),
+                             in_slots[0]))
+            return
         fn = functools.partial(fusion.kernel, xp) if fusion is not None else self._kernel(op, xp, placement)
         out_slots = []
         for t in outs:

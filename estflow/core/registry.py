@@ -102,6 +102,9 @@ class OpDef:
     # TF's op forwards a ref (RefSwitch, RefIdentity) that its consumers dereference; estflow reads the
     # variable when the op runs, so the plan runs it after the writes its consumers wait for.
     forwards_ref: bool = False
+    # The output is the input itself, unchanged (Identity, StopGradient): outside a cond branch the plan
+    # gives the output the input's slot and runs no step (a fetched output keeps its step).
+    passes_input: bool = False
     # Compile-time fusion: fuse(op) -> Fusion | None. A plan may run the op as one step,
     # Fusion.kernel(xp, *Fusion.inputs), instead of running the ops between those tensors and the op
     # (grappler-style; the graph keeps TF's ops). The plan declines when a tensor in Fusion.skipped is fed.

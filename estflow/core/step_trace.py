@@ -20,24 +20,28 @@ def run_traced(plan: Plan, feed_values, step_stats) -> list:
     slots = plan.template.copy()
     for spec, value in zip(plan.feeds, feed_values):
         slots[spec.slot] = spec.convert(value)
-    execute_traced(plan.steps, slots, plan.trace_info, step_stats)
+    execute_traced(plan.steps, slots, plan.trace_info, step_stats, plan.passed)
     return slots
 
 
-def execute_traced(steps, slots, trace_info, step_stats) -> None:
+def execute_traced(steps, slots, trace_info, step_stats, passed=()) -> None:
     """Run the steps one at a time, recording TF's NodeExecStats for each into `step_stats`.
 
     `trace_info` holds (node name, timeline label, device) per step. Times are wall
     clock microseconds (and nanoseconds) since the epoch, as TF records them; each step is
-    one op on its device's single stream (thread 0).
+    one op on its device's single stream (thread 0). `passed` lists the ops that run no step
+    (an Identity's output has its input's slot) as (index of the step they follow or -1, trace
+    info, slot): each is recorded where it would have run, taking no time.
     """
     epoch_ns = time.time_ns()
     base_ns = time.perf_counter_ns()
     by_device: dict = {}  # device -> its DeviceStepStats
-    for step, (name, label, device) in zip(steps, trace_info):
-        start = time.perf_counter_ns()
-        execute((step,), slots)
-        end = time.perf_counter_ns()
+    after: dict = {}
+    for i, trace, slot in passed:
+        after.setdefault(i, []).append((trace, slot))
+
+    def record(trace, start, end, outs):
+        name, label, device = trace
         dev = by_device.get(device)
         if dev is None:
             dev = by_device[device] = step_stats.dev_stats.add(device=device)
@@ -50,9 +54,20 @@ def execute_traced(steps, slots, trace_info, step_stats) -> None:
         stats.op_start_rel_nanos, stats.op_start_rel_micros = 0, 0
         stats.op_end_rel_nanos, stats.op_end_rel_micros = rel_ns, rel_ns // 1000
         stats.all_end_rel_nanos, stats.all_end_rel_micros = rel_ns, rel_ns // 1000
+        for i, value in enumerate(outs):
+            _describe_output(stats, i, value, device)
+
+    for trace, slot in after.get(-1, ()):
+        now = time.perf_counter_ns()
+        record(trace, now, now, (slots[slot],))
+    for index, (step, trace) in enumerate(zip(steps, trace_info)):
+        start = time.perf_counter_ns()
+        execute((step,), slots)
+        end = time.perf_counter_ns()
         out = step[3]
-        for i, s in enumerate((out,) if out.__class__ is int else out):
-            _describe_output(stats, i, slots[s], device)
+        record(trace, start, end, [slots[s] for s in ((out,) if out.__class__ is int else out)])
+        for passed_trace, slot in after.get(index, ()):
+            record(passed_trace, end, end, (slots[slot],))
 
 
 def _describe_output(stats, index: int, value, device: str) -> None:

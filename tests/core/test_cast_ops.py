@@ -60,3 +60,19 @@ def test_cast_gradient():
         assert g32.dtype == tf.float32
         np.testing.assert_array_equal(_run(g32, {x: [1, 2]}), [3, 3])
         assert gi is None
+
+
+def test_casts_between_real_types_give_numpys_values_and_fresh_arrays():
+    values = {np.bool_: [True, False], np.int32: [-3, 7], np.int64: [2 ** 40, -1], np.float32: [-2.7, 3.5e9],
+              np.float64: [1e300, -0.5], np.uint8: [0, 255]}
+    with tf.Graph().as_default(), tf.Session() as sess:
+        for src, vals in values.items():
+            x = placeholder(tf.as_dtype(src), [2])
+            for dst in (tf.bool, tf.int32, tf.int64, tf.float32, tf.float64, tf.uint8):
+                v = np.array(vals, src)
+                with np.errstate(all="ignore"):
+                    want = v.astype(dst.as_numpy_dtype)
+                got = sess.run(cast(x, dst), {x: v})
+                assert got.dtype == want.dtype
+                np.testing.assert_array_equal(got, want)
+                assert not np.shares_memory(got, v)

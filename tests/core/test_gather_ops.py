@@ -209,3 +209,23 @@ def test_gather_of_a_variable_read_reads_the_variable_in_its_own_step():
         np.testing.assert_array_equal(sess.run(out, {ids: [1], read: np.ones((3, 2), np.float32)}), [[1, 1]])
     tf.identity(out.op.inputs[0])  # a second reader of the read: it stays a step
     assert registered_ops()["GatherV2"].fuse(out.op) is None
+
+
+def test_unique_of_a_few_ids_matches_the_general_path():
+    from estflow.core.ops import gather_ops  # the threshold of the small-input path is internal
+
+    rng = np.random.default_rng(5)
+    cases = [rng.integers(-3, 4, n).astype(dt) for n in (1, 2, 5, 31, 32, 33, 40) for dt in (np.int32, np.int64)]
+    cases += [np.array([True, False, True]), rng.choice(np.array([b"a", b"bb", b""], dtype=object), 7),
+              np.array([7], np.uint8)]
+    for x in cases:
+        y, idx = gather_ops._unique_kernel(np, x, tf.int64)
+        _, first = np.unique(x, return_index=True)
+        want = x[np.sort(first)]
+        assert y.dtype == x.dtype and idx.dtype == np.int64
+        assert y.tolist() == want.tolist() and x.tolist() == y[idx].tolist()
+    y, idx = gather_ops._unique_kernel(np, np.array([b"b", b"a", b"b"], dtype=object), tf.int32)
+    assert y.tolist() == [b"b", b"a"] and idx.tolist() == [0, 1, 0] and idx.dtype == np.int32
+    # Floats keep np.unique's equality: nan once, -0.0 equal to 0.0.
+    y, idx = gather_ops._unique_kernel(np, np.array([np.nan, 0.0, -0.0, np.nan], np.float32), tf.int32)
+    assert y.size == 2 and idx.tolist() == [0, 1, 1, 0]

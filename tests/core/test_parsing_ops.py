@@ -246,3 +246,73 @@ def test_parse_example_v2_refuses_ragged_keys_and_missing_required_features():
             sess.run(ragged[3], {serialized: [_example_v2([1], [1.0])]})
         with pytest.raises(errors.InvalidArgumentError, match="Feature: b .* is required but could not be found"):
             sess.run(required[3], {serialized: [_example_v2([1], [])]})
+def test_parse_example_builds_its_specs_once_for_constant_keys_and_defaults():
+    from estflow.core.ops import parsing_ops  # the spec cache is internal to the kernel's module
+
+    def arrays(default, writeable):
+        out = (np.array(b"age", dtype=object), np.array([default], np.float32))
+        for a in out:
+            a.flags.writeable = writeable
+        return out
+
+    attrs = ([], [tf.float32], [[1]])
+    constant_rest = arrays(1.5, False)
+    first = parsing_ops._parse_example_specs(constant_rest, 0, 1, *attrs)
+    assert parsing_ops._parse_example_specs(constant_rest, 0, 1, *attrs) is first  # the plan's constants: cached
+    assert first[1][0].key == "age" and first[1][0].default.tolist() == [1.5]
+    fed = arrays(2.5, True)  # values that may change between runs are read every time
+    assert parsing_ops._parse_example_specs(fed, 0, 1, *attrs)[1][0].default.tolist() == [2.5]
+    fed[1][0] = 3.5
+    assert parsing_ops._parse_example_specs(fed, 0, 1, *attrs)[1][0].default.tolist() == [3.5]
+    # Through a session: the same results on every run.
+    with tf.Graph().as_default(), tf.Session() as sess:
+        s = tf.placeholder(tf.string, [None])
+        out = tf.parse_example(s, {"age": tf.FixedLenFeature([], tf.float32, default_value=-1.0),
+                                   "tag": tf.VarLenFeature(tf.string)})
+        e = tf.train.Example(features=tf.train.Features(feature={
+            "age": tf.train.Feature(float_list=tf.train.FloatList(value=[4.0])),
+            "tag": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"a", b"b"]))})).SerializeToString()
+        for batch in ([e], [e, b""], [e]):
+            got = sess.run(out, {s: batch})
+            np.testing.assert_array_equal(got["age"], [4.0, -1.0][:len(batch)])
+            assert got["tag"].values.tolist() == [b"a", b"b"]
+
+
+def test_parsing_one_example_gives_the_row_a_batch_gives_it():
+    spec = {"f": tf.FixedLenFeature([], tf.float32, default_value=-1.0),
+            "pair": tf.FixedLenFeature([2], tf.int64, default_value=[7, 8]),
+            "word": tf.FixedLenFeature([1], tf.string, default_value=b"none"),
+            "tags": tf.VarLenFeature(tf.string), "ids": tf.VarLenFeature(tf.int64)}
+
+    def example(**features):
+        feature = {}
+        for k, v in features.items():
+            if isinstance(v[0], float):
+                feature[k] = tf.train.Feature(float_list=tf.train.FloatList(value=v))
+            elif isinstance(v[0], int):
+                feature[k] = tf.train.Feature(int64_list=tf.train.Int64List(value=v))
+            else:
+                feature[k] = tf.train.Feature(bytes_list=tf.train.BytesList(value=v))
+        return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+    records = [example(f=[1.5], pair=[1, 2], word=[b"w"], tags=[b"a", b"b", b"c"], ids=[4]), example(),
+               example(f=[2.5], tags=[b"x"]), example(pair=[3, 4], ids=[1, 2])]
+    with tf.Graph().as_default(), tf.Session() as sess:
+        s = tf.placeholder(tf.string, [None])
+        out = tf.parse_example(s, spec)
+        batch = sess.run(out, {s: records})
+        for i, record in enumerate(records):
+            one = sess.run(out, {s: [record]})
+            for k in ("f", "pair", "word"):
+                assert one[k].dtype == batch[k].dtype and one[k].shape == (1,) + batch[k].shape[1:]
+                np.testing.assert_array_equal(one[k][0], batch[k][i])
+            for k in ("tags", "ids"):
+                rows = batch[k].indices[:, 0] == i
+                np.testing.assert_array_equal(one[k].values, batch[k].values[rows])
+                np.testing.assert_array_equal(one[k].indices[:, 1], batch[k].indices[rows, 1])
+                assert one[k].indices.dtype == np.int64 and one[k].indices.shape == (rows.sum(), 2)
+                assert not one[k].indices[:, 0].any() and one[k].dense_shape.tolist() == [1, rows.sum()]
+        # A feature of the wrong type or size is TF's error for one example as for a batch.
+        for bad in (example(f=[1, 2]), example(pair=[1]), example(f=[1.0, 2.0])):
+            with pytest.raises(tf.errors.InvalidArgumentError):
+                sess.run(out, {s: [bad]})

@@ -114,3 +114,55 @@ def test_plans_of_stateful_steps_only_skip_the_floating_point_state(g):
         assert isinstance(_compile(sess, [inc], []).steps, plan_module._LoudSteps)
         assert not isinstance(_compile(sess, [y], []).steps, plan_module._LoudSteps)
         assert sess.run(inc) == 2.0
+
+
+# ---- ops that pass their input through run no step ------------------------------------------------------------
+def test_identity_and_stop_gradient_run_no_step_and_give_the_same_values(g):
+    x = tf.placeholder(tf.float32, [None, 3])
+    v = tf.Variable(np.ones((3, 2), np.float32), name="v")
+    h = tf.identity(tf.matmul(tf.identity(x), v), name="h")  # v's value goes through v/read, an Identity
+    y = tf.nn.relu(tf.stop_gradient(h) - 1.0, name="y")
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        plan = _compile(sess, [y], [x])
+        assert not {st[5].type for st in plan.steps} & {"Identity", "StopGradient"}
+        assert {name for _, (name, _, _), _ in plan.passed} == {"Identity", "v/read", "h", "StopGradient"}
+        xv = np.arange(6, dtype=np.float32).reshape(2, 3)
+        np.testing.assert_array_equal(sess.run(y, {x: xv}), np.maximum(xv @ np.ones((3, 2), np.float32) - 1.0, 0.0))
+        # A fetched Identity keeps its step: two fetches never return one array.
+        hv, yv = sess.run([h, y], {x: xv})
+        assert hv is not yv and not np.shares_memory(hv, yv)
+        assert any(st[5].name == "h" for st in _compile(sess, [h, y], [x]).steps)
+        # A traced run still lists them, where they would have run, with their outputs.
+        md = tf.RunMetadata()
+        sess.run(y, {x: xv}, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE), run_metadata=md)
+        names = [n.node_name for n in md.step_stats.dev_stats[0].node_stats]
+        assert names.index("v") < names.index("v/read") < names.index("MatMul") < names.index("h") < names.index("y")
+        read = md.step_stats.dev_stats[0].node_stats[names.index("v/read")]
+        assert [d.size for d in read.output[0].tensor_description.shape.dim] == [3, 2]
+
+
+def test_a_passed_through_variable_read_sees_writes_as_its_step_did(g):
+    v = tf.Variable(1.0, name="v")
+    before = tf.identity(v)
+    with tf.control_dependencies([before]):
+        inc = tf.assign_add(v, 2.0)
+    with tf.control_dependencies([inc]):
+        after = tf.identity(v.read_value()) * 1.0
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        b, _, a = sess.run([before * 1.0, inc, after])
+        assert (b, a) == (1.0, 3.0)
+        assert sess.run(v) == 3.0
+
+
+def test_an_identity_behind_control_inputs_keeps_its_step_and_its_constant_never_folds_past_them(g):
+    check = tf.Assert(tf.constant(False), ["never"])
+    with tf.control_dependencies([check]):
+        gated = tf.identity(tf.constant([1.0, 2.0]))
+    y = gated * 2.0
+    with tf.Session() as sess:
+        plan = _compile(sess, [y], [])
+        assert any(st[5] is gated.op for st in plan.steps)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="never"):
+            sess.run(y)

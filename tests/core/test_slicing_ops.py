@@ -175,3 +175,25 @@ def test_getitem_strided_slice():
         assert t.shape.as_list() == list(want.shape)
         np.testing.assert_array_equal(got, want)
     assert tf.newaxis is None
+
+
+# ---- the index of a slice is worked out once per input shape ----------------------------------------------------
+def test_slices_with_constant_specs_follow_the_fed_shape_from_run_to_run():
+    with tf.Graph().as_default():
+        x = placeholder(tf.float32, [None, None])
+        a = x[1:, ::-1]
+        b = x[-1]
+        c = tf.slice(x, [0, 1], [-1, 1])
+        with tf.Session() as sess:
+            for shape in ((3, 4), (5, 2), (3, 4), (2, 3), (5, 2)):  # shapes recur and change between runs
+                v = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+                got = sess.run([a, b, c], {x: v})
+                for g, want in zip(got, (v[1:, ::-1], v[-1], v[:, 1:2]), strict=True):
+                    assert g.shape == want.shape
+                    np.testing.assert_array_equal(g, want)
+            # A shape the cached specs do not fit still raises TF's errors, every time.
+            for _ in range(2):
+                with pytest.raises(errors.InvalidArgumentError):
+                    sess.run(b, {x: np.zeros((0, 3), np.float32)})
+                with pytest.raises(errors.InvalidArgumentError):
+                    sess.run(c, {x: np.zeros((3, 1), np.float32)})

@@ -53,6 +53,8 @@ def _invalid(message: str) -> errors.InvalidArgumentError:
 
 def _host_ints(a) -> list[int]:
     """A small integer array (shape, axes, sizes) as Python ints; copies from the GPU."""
+    if a.__class__ is np.ndarray and a.dtype.kind in "iu":  # the usual case: tolist gives Python ints
+        return a.ravel().tolist()
     if hasattr(a, "reshape"):
         a = a.reshape(-1)
     v = a.tolist() if hasattr(a, "tolist") else a
@@ -131,6 +133,7 @@ def _identity_grad(op, grad):
 
 
 register(OpDef("Identity", infer=infer_same, kernel=lambda xp, x: x, grad=_identity_grad, aliases_input=True,
+               passes_input=True,
                input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type"},
                row_wise=row_rules.elementwise))
 
@@ -142,7 +145,7 @@ def identity(input, name=None):  # noqa: A002 - TF's argument name
 
 # ---- StopGradient, PreventGradient, CheckNumerics, Snapshot, IdentityN -------------------------------------
 register(OpDef("StopGradient", infer=infer_same, kernel=lambda xp, x: x, grad=None, differentiable=False,
-               aliases_input=True,
+               aliases_input=True, passes_input=True,
                input_names=("input: T",), output_names=("output: T",), attr_types={"T": "type"},
                row_wise=row_rules.elementwise))
 

@@ -23,7 +23,33 @@ def _cast_infer(x, *, DstT, Truncate):  # noqa: N803 - TF's attr names
 _CPP_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half"}  # TF's DataTypeString
 
 
+# DstT -> its numpy dtype when it is a real number type (bool, ints, floats), else None.
+_REAL_TARGETS: dict = {}
+
+
+def _real_target(dst_t):
+    try:
+        return _REAL_TARGETS[dst_t]
+    except KeyError:
+        pass
+    dst = dtypes.as_dtype(dst_t)
+    np_dt = None
+    if dst != dtypes.string and not dst.is_complex:
+        try:
+            np_dt = np.dtype(dst.as_numpy_dtype)
+        except TypeError:
+            np_dt = None
+        if np_dt is not None and np_dt.kind not in "biuf":
+            np_dt = None
+    _REAL_TARGETS[dst_t] = np_dt
+    return np_dt
+
+
 def _cast_kernel(xp, x, DstT, Truncate):  # noqa: N803 - TF's attr names
+    if xp is np and x.__class__ is np.ndarray and x.dtype.kind in "biuf":  # real to real on the host
+        np_dt = _real_target(DstT)
+        if np_dt is not None:
+            return x.astype(np_dt)
     dst = dtypes.as_dtype(DstT)
     src_kind = getattr(x, "dtype", np.dtype(object)).kind
     if (dst == dtypes.string) != (src_kind in "OSU"):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from estflow.core import dtypes, row_rules
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.array_ops import (
@@ -199,7 +201,16 @@ def _pack_kernel(xp, *values, N, axis):  # noqa: N803 - TF's attr name
         if v.shape != values[0].shape:
             raise _invalid(f"Shapes of all inputs must match: values[0].shape = {_fmt(values[0].shape)} != "
                            f"values[{i}].shape = {_fmt(v.shape)}")
+    first = values[0]
+    if xp is np and first.__class__ is np.ndarray and not first.ndim and first.dtype.kind in _NUMERIC_KINDS:
+        # Scalars (shape arithmetic): one array built from them, a tenth of np.stack's cost.
+        out = np.array(values)
+        if out.dtype == first.dtype:
+            return out
     return xp.stack(values, axis=axis)
+
+
+_NUMERIC_KINDS = frozenset("biufc")
 
 
 register(OpDef("Pack", infer=_infer_pack, kernel=_pack_kernel,

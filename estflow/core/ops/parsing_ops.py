@@ -274,20 +274,40 @@ def _parse_example_infer(serialized, names, *rest, Nsparse, Ndense, sparse_types
             + [_dense_spec([batch], s, t) for s, t in zip(dense_shapes, dense_types)])
 
 
+# The keys and defaults of a plan's ParseExample are constants of its template, the same read-only arrays on
+# every run: their specs are built once. (the arrays and attrs, by identity) -> (held objects, specs).
+_SPECS_CACHE: dict = {}
+
+
+def _parse_example_specs(rest, Nsparse, Ndense, sparse_types, Tdense, dense_shapes):  # noqa: N803
+    held = (*rest, sparse_types, Tdense, dense_shapes)
+    key = tuple(map(id, held))
+    hit = _SPECS_CACHE.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], held, strict=True)):
+        return hit[1]
+    sparse_keys, dense_keys = rest[:Nsparse], rest[Nsparse:Nsparse + Ndense]
+    defaults = rest[Nsparse + Ndense:]
+    sparse = [_example.SparseSpec(_key(k), dtypes.as_dtype(t)) for k, t in zip(sparse_keys, sparse_types)]
+    dense = []
+    for d, (k, dtype, shape, default) in enumerate(zip(dense_keys, Tdense, dense_shapes, defaults)):
+        shape = _shape_tuple(shape)
+        dense.append(_example.DenseSpec(_key(k), dtypes.as_dtype(dtype), shape,
+                                        _dense_default(default, dtype, shape, d)))
+    specs = (sparse, dense)
+    if all(type(a) is np.ndarray and not a.flags.writeable for a in rest):  # constants: they cannot change
+        if len(_SPECS_CACHE) >= 256:  # never grow without bound
+            _SPECS_CACHE.clear()
+        _SPECS_CACHE[key] = (held, specs)
+    return specs
+
+
 def _parse_example_kernel(xp, serialized, names, *rest, Nsparse, Ndense, sparse_types, Tdense, dense_shapes):  # noqa: N803
     if serialized.ndim != 1:
         raise _invalid(f"Expected serialized to be a vector, got shape: {_dims(serialized.shape)}")
     if names.size and (names.ndim != 1 or names.size != serialized.size):
         raise _invalid(f"Expected len(names) == len(serialized), got names of shape {_dims(names.shape)} for "
                        f"serialized of shape {_dims(serialized.shape)}")
-    sparse_keys, dense_keys = rest[:Nsparse], rest[Nsparse:Nsparse + Ndense]
-    defaults = rest[Nsparse + Ndense:]
-    sparse = [_example.SparseSpec(_key(k), dtypes.as_dtype(t)) for k, t in zip(sparse_keys, sparse_types)]
-    dense = []
-    for d, (key, dtype, shape, default) in enumerate(zip(dense_keys, Tdense, dense_shapes, defaults)):
-        shape = _shape_tuple(shape)
-        dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype), shape,
-                                        _dense_default(default, dtype, shape, d)))
+    sparse, dense = _parse_example_specs(rest, Nsparse, Ndense, sparse_types, Tdense, dense_shapes)
     names = names.reshape(-1).tolist() if names.size else None
     sparse_out, dense_out = _example.parse_examples(serialized.tolist(), names, sparse, dense)
     return _kernel_outputs(_flatten_sparse(sparse_out) + dense_out)

@@ -79,7 +79,25 @@ def _infer_slice(x, begin, size):
     return TensorSpec(_slice_bounds(dims, b, s), x.dtype)
 
 
+# (shape, begin, size) -> numpy index, as for StridedSlice below.
+_SLICE_INDEX_CACHE: dict = {}
+
+
 def _slice_kernel(xp, x, begin, size):
+    if begin.__class__ is size.__class__ is np.ndarray and xp is np:
+        key = (x.shape, begin.dtype.char, begin.tobytes(), size.dtype.char, size.tobytes())
+        index = _SLICE_INDEX_CACHE.get(key)
+        if index is None:
+            index = _slice_index(x, begin, size)
+            if len(_SLICE_INDEX_CACHE) >= 4096:  # never grow without bound
+                _SLICE_INDEX_CACHE.clear()
+            _SLICE_INDEX_CACHE[key] = index
+        return x[index]
+    return x[_slice_index(x, begin, size)]
+
+
+def _slice_index(x, begin, size) -> tuple:
+    """The numpy index equal to Slice(x, begin, size), after TF's checks (InvalidArgumentError)."""
     b, s = _host_ints(begin), _host_ints(size)
     if len(b) != x.ndim or len(s) != x.ndim:
         raise _invalid(f"Expected begin and size arguments to be 1-D tensors of size {x.ndim}, but got shapes "
@@ -88,7 +106,7 @@ def _slice_kernel(xp, x, begin, size):
         sizes = _slice_bounds(x.shape, b, s)
     except ValueError as e:
         raise _invalid(str(e)) from None
-    return x[tuple(builtins.slice(bi, bi + si) for bi, si in zip(b, sizes, strict=False))]
+    return tuple(builtins.slice(bi, bi + si) for bi, si in zip(b, sizes, strict=False))
 
 
 def _slice_grad(op, grad):
@@ -249,8 +267,25 @@ def _strided_index(shape, begin, end, strides, masks):
     return tuple(index)
 
 
+# (shape, begin, end, strides, masks) -> numpy index: a plan slices the same shapes with the same constant
+# specs on every run, and working the index out again costs ten times the slicing.
+_STRIDED_INDEX_CACHE: dict = {}
+
+
 def _strided_slice_kernel(xp, x, begin, end, strides, **attrs):
-    return x[_strided_index(x.shape, begin, end, strides, _masks(attrs))]
+    masks = (attrs["begin_mask"], attrs["end_mask"], attrs["ellipsis_mask"], attrs["new_axis_mask"],
+             attrs["shrink_axis_mask"])  # as _masks, written out: this runs on every call
+    if begin.__class__ is end.__class__ is strides.__class__ is np.ndarray and xp is np:
+        key = (x.shape, begin.dtype.char, begin.tobytes(), end.dtype.char, end.tobytes(), strides.dtype.char,
+               strides.tobytes(), masks)
+        index = _STRIDED_INDEX_CACHE.get(key)
+        if index is None:
+            index = _strided_index(x.shape, begin, end, strides, masks)
+            if len(_STRIDED_INDEX_CACHE) >= 4096:  # never grow without bound
+                _STRIDED_INDEX_CACHE.clear()
+            _STRIDED_INDEX_CACHE[key] = index
+        return x[index]
+    return x[_strided_index(x.shape, begin, end, strides, masks)]
 
 
 def _strided_slice_grad(op, grad):

@@ -11,6 +11,8 @@ string values, so they run on the CPU (`cpu_only`), as most of TF's kernels for 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from estflow.core import dtypes, errors
@@ -35,7 +37,18 @@ def _dims(shape) -> str:
 
 def _host_ints(a) -> list[int]:
     """A small integer array (a dense shape) as Python ints; copies from the GPU."""
+    if a.__class__ is np.ndarray and a.dtype.kind in "iu":  # the usual case: tolist gives Python ints
+        return a.ravel().tolist()
     return [int(d) for d in a.reshape(-1).tolist()]
+
+
+def _int64_prod(dims) -> int:
+    """The product of a few ints as np.prod(dims, dtype=np.int64) gives it (wrapping past int64)."""
+    n = math.prod(dims)
+    return n if -_INT64_LIMIT <= n < _INT64_LIMIT else int(np.prod(dims, dtype=np.int64))
+
+
+_INT64_LIMIT = 2 ** 63
 
 
 def _rank(spec: TensorSpec, rank: int) -> None:
@@ -296,7 +309,7 @@ def _sparse_reshape_kernel(xp, indices, shape, new_shape):
     if new_shape.ndim != 1:
         raise _invalid(f"Target shape should be a vector but received shape {_dims(new_shape.shape)}")
     in_shape = _host_ints(shape)
-    dense_size = int(np.prod(in_shape, dtype=np.int64))
+    dense_size = _int64_prod(in_shape)
     out_shape, product, unknown = [], 1, -1
     for d, size in enumerate(_host_ints(new_shape)):
         if size == -1:
@@ -319,7 +332,7 @@ def _sparse_reshape_kernel(xp, indices, shape, new_shape):
                            f"shape requires a multiple of {product}. input_shape={_dims(in_shape)} "
                            f"output_shape={_dims(out_shape)}")
         out_shape[unknown] = missing
-    if int(np.prod(out_shape, dtype=np.int64)) != dense_size:
+    if _int64_prod(out_shape) != dense_size:
         raise _invalid(f"Input to reshape is a tensor with {dense_size} dense values, but the requested shape has "
                        f"{int(np.prod(out_shape, dtype=np.int64))}. input_shape={_dims(in_shape)} "
                        f"output_shape={_dims(out_shape)}")
