@@ -286,7 +286,7 @@ def _parse_example_kernel(xp, serialized, names, *rest, Nsparse, Ndense, sparse_
     dense = []
     for d, (key, dtype, shape, default) in enumerate(zip(dense_keys, Tdense, dense_shapes, defaults)):
         shape = _shape_tuple(shape)
-        dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype), shape,
+        dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype).base_dtype, shape,
                                         _dense_default(default, dtype, shape, d)))
     names = names.reshape(-1).tolist() if names.size else None
     sparse_out, dense_out = _example.parse_examples(serialized.tolist(), names, sparse, dense)
@@ -356,7 +356,7 @@ def _parse_example_v2_kernel(xp, serialized, names, sparse_keys, dense_keys, rag
     for d, (key, dtype, shape, default) in enumerate(zip(dense_keys.tolist(), Tdense, dense_shapes, defaults)):
         shape = _shape_tuple(shape)
         default = _dense_default(default, dtype, shape, d)
-        dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype), shape, default))
+        dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype).base_dtype, shape, default))
     names = names.reshape(-1).tolist() if names.size else None
     sparse_out, dense_out = _example.parse_examples(batch.tolist(), names, sparse, dense)
     if scalar:  # one example: drop the batch dimension, as TF's kernel does for a scalar input
@@ -406,7 +406,7 @@ def _parse_single_example_kernel(xp, serialized, *defaults, num_sparse, sparse_k
     dense = []
     for d, (key, dtype, shape, default) in enumerate(zip(dense_keys, Tdense, dense_shapes, defaults)):
         shape = _shape_tuple(shape)
-        dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype), shape,
+        dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype).base_dtype, shape,
                                         _dense_default(default, dtype, shape, d, check_padding=False)))
     if rows:
         return _kernel_outputs(_parse_single_examples_as_rows(serialized.tolist(), dense))
@@ -498,7 +498,7 @@ def _parse_sequence_kernel(xp, serialized, missing_empty, *rest, **a):
         if default.size and default.shape != shape:
             raise _invalid(f"def_value[{d}].shape() == {_dims(default.shape)} != context_dense_shapes_[{d}] == "
                            f"{_example._debug_shape(shape)}")
-        context_dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype), shape, default))
+        context_dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype).base_dtype, shape, default))
     list_sparse = [_example.SparseSpec(_key(k), dtypes.as_dtype(t))
                    for k, t in zip(l_sparse_keys, a["feature_list_sparse_types"])]
     list_dense = [_example.DenseSpec(_key(k), dtypes.as_dtype(t), _shape_tuple(s), None)
