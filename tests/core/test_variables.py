@@ -615,6 +615,10 @@ out = {{
 opt = tf.train.MomentumOptimizer(0.1, 0.9)
 opt.minimize(tf.reduce_sum(v * v))
 out["slot"] = opt.get_slot(v, "momentum").dtype.name
+# The other small differences TF1 programs print: a tensor, and the op merge_all creates.
+out["print"] = str(tf.add(tf.constant(1), tf.constant(2)))
+tf.summary.scalar("loss", tf.reduce_sum(v))
+out["merge_all"] = tf.summary.merge_all().name
 print(json.dumps(out))
 """
 
@@ -626,4 +630,6 @@ def test_ref_dtypes_match_tensorflow(tf_python):
     ours = run_tensorflow(sys.executable, _REF_DTYPE_PROGRAM.format(prelude=(
         "import estflow as tf\nfrom estflow.core import dtypes")))
     assert theirs["repr"] == "<tf.Variable 'Variable:0' shape=(2,) dtype=float32_ref>"
+    assert re.fullmatch(r'Tensor\("Add(_\d+)?:0", shape=\(\), dtype=int32\)', theirs["print"]), theirs["print"]
+    assert theirs["merge_all"] == "Merge/MergeSummary:0"
     assert ours == theirs
