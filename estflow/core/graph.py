@@ -82,7 +82,7 @@ class Tensor:
         # `_dtype` is the value type everything inside estflow works with; `_ref_dtype` is TF1's
         # reference dtype (`float32_ref`) of an output its op declares `Ref(T)` (VariableV2, Assign...),
         # which only the public `dtype` shows.
-        self._dtype = _dtypes.as_dtype(dtype).base_dtype
+        self._dtype = _dtypes.as_dtype(dtype)._base
         self._ref_dtype = None
         self._shape = shape if isinstance(shape, TensorShape) else TensorShape(shape)
         self._const_value = None

@@ -48,7 +48,7 @@ class TensorSpec:
 
     def __init__(self, shape, dtype, value=None):
         object.__setattr__(self, "shape", as_shape(shape))
-        object.__setattr__(self, "dtype", _dtypes.as_dtype(dtype).base_dtype)
+        object.__setattr__(self, "dtype", _dtypes.as_dtype(dtype)._base)
         object.__setattr__(self, "value", value)
 
     @property

@@ -633,3 +633,26 @@ def test_ref_dtypes_match_tensorflow(tf_python):
     assert re.fullmatch(r'Tensor\("Add(_\d+)?:0", shape=\(\), dtype=int32\)', theirs["print"]), theirs["print"]
     assert theirs["merge_all"] == "Merge/MergeSummary:0"
     assert ours == theirs
+
+
+def test_ref_tensors_feed_ops_as_their_values(graph, sess):
+    """A ref-typed tensor (`v._ref()`, `tf.assign`'s output) is read where an op takes a value, as in TF1."""
+    v = Variable([1.0, 2.0], name="v")
+    c = Variable(3, name="c")
+    r, cr = v._ref(), c._ref()
+    loop = tf.while_loop(lambda i: i < 10, lambda i: i + 1, [cr])
+    outs = {
+        "grad": tf.gradients(tf.reduce_sum(r * r), [r])[0], "cond": tf.cond(cr > 1, lambda: r, lambda: v.value()),
+        "range": tf.range(cr), "loop": loop, "div": cr / 2, "cast": tf.cast(cr, tf.float32),
+        "stack": tf.stack([r, v]), "fill": tf.fill([cr], 1.0),
+    }
+    assert loop.dtype is tf.int32 and outs["div"].dtype is tf.float64 and outs["stack"].dtype is tf.float32
+    sess.run(tf.global_variables_initializer())
+    got = sess.run(outs)
+    np.testing.assert_array_equal(got["grad"], [2.0, 4.0])
+    np.testing.assert_array_equal(got["cond"], [1.0, 2.0])
+    np.testing.assert_array_equal(got["range"], [0, 1, 2])
+    assert got["loop"] == 10 and got["div"] == 1.5 and got["cast"] == 3.0
+    np.testing.assert_array_equal(got["fill"], [1.0, 1.0, 1.0])
+    added = tf.assign_add(c, 1)
+    assert added.dtype is dtypes.int32_ref and sess.run(added * 2) == 8

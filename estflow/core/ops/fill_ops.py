@@ -216,7 +216,7 @@ def range_(start, limit=None, delta=1, dtype=None, name="range"):
                        for v, n in zip(values, ("start", "limit", "delta"), strict=False)]
             tensors = [_cast(t, dtype) for t in tensors]
         else:
-            kinds = [v.dtype if isinstance(v, Tensor) else _infer_dtype(v) for v in values]
+            kinds = [v.dtype.base_dtype if isinstance(v, Tensor) else _infer_dtype(v) for v in values]
             for k in kinds:
                 if k not in _RANGE_TYPES:
                     raise TypeError(f"tf.range arguments must be int32, int64, float32 or float64, got {k.name}")
