@@ -17,18 +17,24 @@ _pybool = builtins.bool  # `bool` below is TF's public dtype name
 class DType:
     """A tensor element type, as `tf.DType`."""
 
-    __slots__ = ("_name", "_enum", "_np")
+    __slots__ = ("_name", "_enum", "_np", "_base", "_ref")
 
-    def __init__(self, name: str, enum: int, np_type):
+    def __init__(self, name: str, enum: int, np_type, base: DType | None = None):
         self._name = name
         self._enum = enum
         self._np = np_type
+        # TF1's reference dtypes (`float32_ref`, enum + 100): the dtype of a variable and of the
+        # ops that output a reference to it. `_base` is the value type; `_ref` the reference type.
+        self._base = self if base is None else base
+        self._ref = None if base is None else self
 
     name = property(lambda self: self._name)
     as_datatype_enum = property(lambda self: self._enum)
     as_numpy_dtype = property(lambda self: self._np)
-    base_dtype = property(lambda self: self)
-    real_dtype = property(lambda self: {complex64: float32, complex128: float64}.get(self, self))
+    base_dtype = property(lambda self: self._base)
+    real_dtype = property(lambda self: {complex64: float32, complex128: float64}.get(self._base, self._base))
+    _is_ref_dtype = property(lambda self: self._base is not self)
+    _as_ref = property(lambda self: self._ref)
 
     @property
     def is_floating(self) -> bool:
@@ -79,7 +85,9 @@ class DType:
         raise TypeError(f"Cannot find maximum value of {self._name}.")
 
     def is_compatible_with(self, other) -> bool:
-        return self == as_dtype(other)
+        """TF's rule: a value type accepts its reference type; a reference type only itself."""
+        other = as_dtype(other)
+        return self is other or self is other._base
 
     def __eq__(self, other) -> bool:
         if other is self:
@@ -104,6 +112,15 @@ class DType:
         return as_dtype, (self._name,)
 
 
+def _make_ref(base: DType) -> DType:
+    ref = DType(base.name + "_ref", base.as_datatype_enum + _REF_OFFSET, base.as_numpy_dtype, base)
+    base._ref = ref
+    return ref
+
+
+_REF_OFFSET = 100  # TF's DataType enum: DT_FLOAT_REF = DT_FLOAT + 100
+
+
 float16 = DType("float16", 19, np.float16)
 half = float16
 float32 = DType("float32", 1, np.float32)
@@ -124,8 +141,6 @@ uint64 = DType("uint64", 23, np.uint64)
 # A resource handle (a lookup table's `table_handle`): a host object naming session state. It
 # has no numpy type of its own, so numpy arrays never convert to it (it stays out of _BY_NP).
 resource = DType("resource", 20, object)
-# Reference dtypes exist in TF1 graphs read from disk; estflow maps them to the base type.
-_REF_OFFSET = 100
 
 ALL_DTYPES = (
     float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
@@ -143,17 +158,44 @@ _BY_NAME["variant"] = variant
 _BY_ENUM[variant.as_datatype_enum] = variant
 _BY_NP[np.dtype("U")] = string
 
+# TF1's reference dtypes, named as `tensorflow.python.framework.dtypes` names them (TF1 does not
+# export them at the top level); `as_dtype` accepts them by object, name and enum.
+float16_ref = _make_ref(float16)
+half_ref = float16_ref
+float32_ref = _make_ref(float32)
+float64_ref = _make_ref(float64)
+double_ref = float64_ref
+int32_ref = _make_ref(int32)
+uint8_ref = _make_ref(uint8)
+int16_ref = _make_ref(int16)
+int8_ref = _make_ref(int8)
+string_ref = _make_ref(string)
+complex64_ref = _make_ref(complex64)
+int64_ref = _make_ref(int64)
+bool_ref = _make_ref(bool)
+uint16_ref = _make_ref(uint16)
+complex128_ref = _make_ref(complex128)
+uint32_ref = _make_ref(uint32)
+uint64_ref = _make_ref(uint64)
+resource_ref = _make_ref(resource)
+variant_ref = _make_ref(variant)
+for _d in list(_BY_ENUM.values()):
+    _BY_NAME[_d._ref.name] = _BY_ENUM[_d._ref.as_datatype_enum] = _d._ref
+for _alias in ("half", "double", "float", "int"):
+    _BY_NAME[_alias + "_ref"] = _BY_NAME[_alias]._ref
+del _d, _alias
+
 
 def as_dtype(type_value) -> DType:
     """Convert a DType, numpy type, name or DataType enum number to a `DType`."""
     if isinstance(type_value, DType):
         return type_value
     if isinstance(type_value, str):
-        d = _BY_NAME.get(type_value.removesuffix("_ref"))
+        d = _BY_NAME.get(type_value)
         if d is not None:
             return d
     elif type(type_value) is int:
-        d = _BY_ENUM.get(type_value if type_value < _REF_OFFSET else type_value - _REF_OFFSET)
+        d = _BY_ENUM.get(type_value)
         if d is not None:
             return d
     if type_value is bytes or type_value is str:

@@ -161,7 +161,7 @@ class FunctionLibraryBuilder:
             if t.op in arg_of:
                 raise ValueError(f"Function '{fg.name}' lists input {t.name} twice.")
             arg_of[t.op] = _arg_name(t.op.name, used)
-            sig.input_arg.add(name=arg_of[t.op], type=t.dtype.as_datatype_enum)
+            sig.input_arg.add(name=arg_of[t.op], type=t._dtype.as_datatype_enum)
             fdef.arg_attr[i].attr["_output_shapes"].list.shape.add().CopyFrom(graph_io.shape_to_proto(t.shape))
         fdef.attr["_input_shapes"].list.SetInParent()
         fdef.attr["_input_shapes"].list.shape.extend(graph_io.shape_to_proto(t.shape) for t in fg.inputs)
@@ -188,7 +188,7 @@ class FunctionLibraryBuilder:
             fdef.node_def.append(graph_io._node_def(op, self.add_shapes, self.strict, self, ref, where, op_name))
         for i, t in enumerate(fg.outputs):
             name = _arg_name(f"output_{i}", used)
-            sig.output_arg.add(name=name, type=t.dtype.as_datatype_enum)
+            sig.output_arg.add(name=name, type=t._dtype.as_datatype_enum)
             fdef.ret[name] = ref(t)
         sig.is_stateful = stateful
         return fdef, ref

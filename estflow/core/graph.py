@@ -69,7 +69,8 @@ class GraphKeys:
 class Tensor:
     """One output of an `Operation`: a symbolic handle to a value computed in a session."""
 
-    __slots__ = ("_op", "_value_index", "_dtype", "_shape", "_const_value", "_consumers", "__weakref__")
+    __slots__ = ("_op", "_value_index", "_dtype", "_ref_dtype", "_shape", "_const_value", "_consumers",
+                 "__weakref__")
 
     # numpy must defer to Tensor's reflected operators (np.float32(2) * t builds an op).
     __array_priority__ = 100
@@ -78,14 +79,18 @@ class Tensor:
     def __init__(self, op: Operation, value_index: int, dtype, shape):
         self._op = op
         self._value_index = value_index
-        self._dtype = _dtypes.as_dtype(dtype)
+        # `_dtype` is the value type everything inside estflow works with; `_ref_dtype` is TF1's
+        # reference dtype (`float32_ref`) of an output its op declares `Ref(T)` (VariableV2, Assign...),
+        # which only the public `dtype` shows.
+        self._dtype = _dtypes.as_dtype(dtype)._base
+        self._ref_dtype = None
         self._shape = shape if isinstance(shape, TensorShape) else TensorShape(shape)
         self._const_value = None
         self._consumers: list[Operation] = []
 
     op = property(lambda self: self._op)
     value_index = property(lambda self: self._value_index)
-    dtype = property(lambda self: self._dtype)
+    dtype = property(lambda self: self._ref_dtype or self._dtype)
     graph = property(lambda self: self._op._graph)
     name = property(lambda self: f"{self._op._name}:{self._value_index}")
     device = property(lambda self: self._op._device)
@@ -139,10 +144,10 @@ class Tensor:
         return self is not other
 
     def __repr__(self):
-        return f"<tf.Tensor '{self.name}' shape={self._shape} dtype={self._dtype.name}>"
+        return f"<tf.Tensor '{self.name}' shape={self._shape} dtype={self.dtype.name}>"
 
     def __str__(self):  # TF1's print(tensor): Tensor("add:0", shape=(), dtype=int32)
-        return f'Tensor("{self.name}", shape={self._shape}, dtype={self._dtype.name})'
+        return f'Tensor("{self.name}", shape={self._shape}, dtype={self.dtype.name})'
 
     def _as_node_def_input(self) -> str:
         return self._op._name if self._value_index == 0 else f"{self._op._name}:{self._value_index}"
@@ -178,6 +183,11 @@ class Operation:
         self._outputs = tuple(Tensor(self, i, s.dtype, s.shape) for i, s in enumerate(specs))
         for t, s in zip(self._outputs, specs):
             t._const_value = s.value
+        if op_def is not None and op_def.ref_outputs:
+            for i in op_def.ref_outputs:
+                if i < len(self._outputs):
+                    t = self._outputs[i]
+                    t._ref_dtype = t._dtype._as_ref
 
     graph = property(lambda self: self._graph)
     name = property(lambda self: self._name)

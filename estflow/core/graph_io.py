@@ -149,7 +149,7 @@ def make_tensor_proto(values, dtype=None, shape=None, verify_shape=False, allow_
         proto = tensor_pb2.TensorProto()
         proto.CopyFrom(values.proto)
         return proto
-    dtype = None if dtype is None else _dtypes.as_dtype(dtype)
+    dtype = None if dtype is None else _dtypes.as_dtype(dtype).base_dtype
     nparray = _to_array(values, dtype)
     if dtype is None:
         dtype = _dtypes.as_dtype(nparray.dtype) if nparray.dtype != object else _dtypes.string
@@ -261,7 +261,7 @@ def _attr_kind(v) -> str:
 
 def _scalar_to_field(kind: str, v):
     if kind == "type":
-        return _dtypes.as_dtype(v).as_datatype_enum
+        return _dtypes.as_dtype(v).base_dtype.as_datatype_enum  # no NodeDef attr holds a ref type
     if kind == "b":
         return bool(v)
     if kind == "i":
@@ -344,7 +344,7 @@ def _from_list(lv: attr_value_pb2.AttrValue.ListValue) -> tuple:
         if kind == "b":
             return tuple(bool(x) for x in items)
         if kind == "type":
-            return tuple(_dtypes.as_dtype(int(x)) for x in items)
+            return tuple(_dtypes.as_dtype(int(x)).base_dtype for x in items)
         if kind == "shape":
             return tuple(shape_from_proto(x) for x in items)
         if kind == "tensor":
@@ -388,7 +388,7 @@ def attr_from_proto(attr_value: attr_value_pb2.AttrValue):
     if which == "b":
         return bool(attr_value.b)
     if which == "type":
-        return _dtypes.as_dtype(int(attr_value.type))
+        return _dtypes.as_dtype(int(attr_value.type)).base_dtype
     if which == "shape":
         return shape_from_proto(attr_value.shape)
     if which == "tensor":

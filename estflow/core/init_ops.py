@@ -23,7 +23,7 @@ from estflow.core.tensor_shape import TensorShape
 
 
 def _assert_float_dtype(dtype) -> dtypes.DType:
-    dtype = dtypes.as_dtype(dtype)
+    dtype = dtypes.as_dtype(dtype).base_dtype
     if not dtype.is_floating:
         raise ValueError(f"Expected floating point type, got {dtype.name}.")
     return dtype
@@ -83,7 +83,7 @@ class Zeros(Initializer):
     """All zeros (`False` for bool, `""` for strings), as `tf.zeros_initializer`."""
 
     def __init__(self, dtype=dtypes.float32):
-        self.dtype = dtypes.as_dtype(dtype)
+        self.dtype = dtypes.as_dtype(dtype).base_dtype
 
     def __call__(self, shape, dtype=None, partition_info=None):
         return fill_ops.zeros(shape, dtype if dtype is not None else self.dtype)
@@ -96,7 +96,7 @@ class Ones(Initializer):
     """All ones, as `tf.ones_initializer`."""
 
     def __init__(self, dtype=dtypes.float32):
-        self.dtype = dtypes.as_dtype(dtype)
+        self.dtype = dtypes.as_dtype(dtype).base_dtype
 
     def __call__(self, shape, dtype=None, partition_info=None):
         return fill_ops.ones(shape, dtype if dtype is not None else self.dtype)
@@ -120,7 +120,7 @@ class Constant(Initializer):
             raise TypeError(f"Invalid type for initial value: {type(value)} (expected Python scalar, list or "
                             f"tuple of values, or numpy.ndarray).")
         self.value = value
-        self.dtype = dtypes.as_dtype(dtype)
+        self.dtype = dtypes.as_dtype(dtype).base_dtype
         self._verify_shape = verify_shape
 
     def __call__(self, shape, dtype=None, partition_info=None, verify_shape=None):
@@ -140,7 +140,7 @@ class RandomUniform(Initializer):
         self.minval = minval
         self.maxval = maxval
         self.seed = seed
-        self.dtype = dtypes.as_dtype(dtype)
+        self.dtype = dtypes.as_dtype(dtype).base_dtype
 
     def __call__(self, shape, dtype=None, partition_info=None):
         return random_ops.random_uniform(shape, self.minval, self.maxval, dtype if dtype is not None else self.dtype,

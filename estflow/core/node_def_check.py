@@ -345,8 +345,8 @@ def check_input_dtypes(node, op_def: OpDef, inputs: list, full_name: str) -> Non
     if expected is None:
         return
     for i, (t, enum) in enumerate(zip(inputs, expected)):
-        if enum is not None and t.dtype.as_datatype_enum != enum:
-            _fail(f"Input {i} of node {full_name} was passed {datatype_string(t.dtype.as_datatype_enum)} from "
+        if enum is not None and t._dtype.as_datatype_enum != enum:  # a ref input reads as its value type
+            _fail(f"Input {i} of node {full_name} was passed {datatype_string(t._dtype.as_datatype_enum)} from "
                   f"{t.name} incompatible with expected {datatype_string(enum)}.")
 
 
@@ -421,7 +421,7 @@ def check_graph_input_dtypes(nodes, op_defs: dict, by_name: dict, mapped: dict, 
             src, index, _ = parse_input(inp)
             tensor = mapped.get(f"{src}:{index}")
             if tensor is not None:
-                got, where = tensor.dtype.as_datatype_enum, tensor.name
+                got, where = tensor._dtype.as_datatype_enum, tensor.name
             elif _own_arguments(op_defs[src]):
                 continue
             else:

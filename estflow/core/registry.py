@@ -48,7 +48,7 @@ class TensorSpec:
 
     def __init__(self, shape, dtype, value=None):
         object.__setattr__(self, "shape", as_shape(shape))
-        object.__setattr__(self, "dtype", _dtypes.as_dtype(dtype))
+        object.__setattr__(self, "dtype", _dtypes.as_dtype(dtype)._base)
         object.__setattr__(self, "value", value)
 
     @property
@@ -128,6 +128,14 @@ class OpDef:
         return tuple(ArgDef.parse(s, self.attr_types) for s in self.output_names)
 
     @functools.cached_property
+    def ref_outputs(self) -> tuple[int, ...]:
+        """The outputs TF declares `Ref(T)`: their tensors show TF1's reference dtype."""
+        args = self.output_args
+        if any(a.number_attr or a.type_list_attr for a in args):
+            return ()
+        return tuple(i for i, a in enumerate(args) if a.is_ref)
+
+    @functools.cached_property
     def attr_defs(self) -> dict[str, AttrDef]:
         """Every TF attr of the op, by name (types from `attr_types`, defaults from `attrs`)."""
         allowed = ALLOWED.get(self.name, {})  # TF's allowed values (GraphDef import checks them)
@@ -187,9 +195,9 @@ class OpDef:
                 if a.number_attr and a.number_attr not in out:
                     out[a.number_attr] = n
                 if a.type_attr and part and a.type_attr not in out:
-                    out[a.type_attr] = part[0].dtype
+                    out[a.type_attr] = part[0]._dtype
                 if a.type_list_attr and a.type_list_attr not in out:
-                    out[a.type_list_attr] = tuple(t.dtype for t in part)
+                    out[a.type_list_attr] = tuple(t._dtype for t in part)
         return {k: v for k, v in out.items() if op._attrs.get(k) is None}
 
     def output_arg_ref(self, index: int, n_outputs: int, attrs: dict) -> tuple[str, int]:
@@ -227,6 +235,13 @@ class OpDef:
         if unknown:
             raise TypeError(f"Op '{self.name}' got unexpected attrs {sorted(unknown)}; "
                             f"it takes {sorted(self.attrs)}.")
+        for key, value in out.items():
+            # A type attr never holds a reference dtype (TF's op_def_library takes `.base_dtype`).
+            if type(value) is _dtypes.DType:
+                if value._is_ref_dtype:
+                    out[key] = value.base_dtype
+            elif type(value) in (list, tuple) and value and type(value[0]) is _dtypes.DType:
+                out[key] = type(value)(v.base_dtype for v in value)
         return out
 
 
@@ -394,18 +409,18 @@ def _convert_inputs(op_def: OpDef, op_type: str, inputs: list, g, names) -> None
         target = None
         for i in group:
             if isinstance(inputs[i], Tensor):
-                target = inputs[i].dtype
+                target = inputs[i]._dtype
                 break
         if target is None:  # no tensor in the group: convert the first, the rest follow it
             first = group[0]
             inputs[first] = convert.convert_to_tensor(inputs[first], graph=g, name=const_name(first))
-            target = inputs[first].dtype
+            target = inputs[first]._dtype
         for i in group:
             x = inputs[i]
             if isinstance(x, Tensor):
-                if x.dtype != target:
+                if x._dtype is not target:
                     raise TypeError(
-                        f"Input {i} of '{op_type}' Op has type {x.dtype.name} that does not match type "
+                        f"Input {i} of '{op_type}' Op has type {x._dtype.name} that does not match type "
                         f"{target.name} of input {group[0]}. Cast one of them with tf.cast first."
                     )
             else:

@@ -135,7 +135,7 @@ def is_sparse(x) -> bool:
 def convert_to_tensor_or_sparse_tensor(value, dtype=None, name=None):
     """`value` as a SparseTensor (from a SparseTensorValue) or a Tensor, as TF1's function of that name."""
     if dtype is not None:
-        dtype = dtypes.as_dtype(dtype)
+        dtype = dtypes.as_dtype(dtype).base_dtype
     if isinstance(value, SparseTensorValue):
         value = SparseTensor.from_value(value)
     if isinstance(value, SparseTensor):

@@ -113,7 +113,7 @@ def to_numpy(value, dtype: dtypes.DType | None = None) -> np.ndarray:
     """`value` as a numpy array of `dtype` (inferred as TF1 does when None)."""
     if dtype is None:
         dtype = infer_dtype(value)
-    dtype = dtypes.as_dtype(dtype)
+    dtype = dtypes.as_dtype(dtype).base_dtype
     if dtype == dtypes.string:
         return to_string_array(value)
     np_type = dtype.as_numpy_dtype

@@ -145,7 +145,7 @@ class _VariableStore:
         if custom_getter is not None and not callable(custom_getter):
             raise ValueError(f"Passed a custom_getter which is not callable: {custom_getter}")
         if dtype is not None:
-            dtype = dtypes.as_dtype(dtype)
+            dtype = dtypes.as_dtype(dtype).base_dtype
 
         def true_getter(name, shape=None, dtype=dtypes.float32, initializer=None, regularizer=None, reuse=None,
                         trainable=None, collections=None, caching_device=None, partitioner=None,
@@ -373,7 +373,7 @@ class VariableScope:
         with name_scope(None):
             if dtype is not None and initializer is not None and not callable(initializer):
                 init_dtype = _value_dtype(initializer)
-                if init_dtype != dtypes.as_dtype(dtype):
+                if init_dtype != dtypes.as_dtype(dtype).base_dtype:
                     raise ValueError(f"Initializer type '{init_dtype.name}' and explicit dtype "
                                      f"'{dtypes.as_dtype(dtype).name}' don't match.")
             if initializer is None:

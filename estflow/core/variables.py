@@ -519,7 +519,7 @@ class Variable:
         return Variable(variable_def=variable_def, import_scope=import_scope)
 
     def __repr__(self):
-        return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}_ref>"
+        return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
 
     def __hash__(self):
         return id(self)
@@ -556,9 +556,10 @@ _install_variable_operators()
 
 def _variable_to_tensor(v, dtype=None, name=None, as_ref=False):
     t = v._variable if as_ref else v._snapshot
-    if dtype is not None and not dtypes.as_dtype(dtype) == t.dtype:
+    # TF1's RefVariable: a requested dtype must accept the variable's (`float32` or `float32_ref`).
+    if dtype is not None and not dtypes.as_dtype(dtype).is_compatible_with(v.dtype):
         raise ValueError(f"Incompatible type conversion requested to type '{dtypes.as_dtype(dtype).name}' for "
-                         f"variable of type '{t.dtype.name}_ref'")
+                         f"variable of type '{v.dtype.name}'")
     return t
 
 

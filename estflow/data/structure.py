@@ -88,7 +88,7 @@ class TensorSpec:
 
     def __init__(self, shape, dtype=dtypes.float32, name=None):
         self._shape = as_shape(shape)
-        self._dtype = dtypes.as_dtype(dtype)
+        self._dtype = dtypes.as_dtype(dtype).base_dtype
         self._name = name
 
     shape = property(lambda self: self._shape)
@@ -132,7 +132,7 @@ class SparseTensorSpec:
 
     def __init__(self, shape=None, dtype=dtypes.float32):
         self._shape = as_shape(shape)
-        self._dtype = dtypes.as_dtype(dtype)
+        self._dtype = dtypes.as_dtype(dtype).base_dtype
 
     shape = property(lambda self: self._shape)
     dtype = property(lambda self: self._dtype)

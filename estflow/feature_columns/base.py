@@ -308,7 +308,7 @@ def assert_key_is_string(key) -> None:
 
 
 def assert_string_or_int(dtype, prefix: str) -> None:
-    dtype = dtypes.as_dtype(dtype)
+    dtype = dtypes.as_dtype(dtype).base_dtype
     if dtype != dtypes.string and not dtype.is_integer:
         raise ValueError(f"{prefix} dtype must be string or integer. dtype: {dtype}.")
 

@@ -148,7 +148,7 @@ def categorical_column_with_hash_bucket(key, hash_bucket_size, dtype=dtypes.stri
         raise ValueError(f"hash_bucket_size must be at least 1. hash_bucket_size: {hash_bucket_size}, key: {key}")
     assert_key_is_string(key)
     assert_string_or_int(dtype, prefix=f"column_name: {key}")
-    return HashedCategoricalColumn(key, hash_bucket_size, dtypes.as_dtype(dtype))
+    return HashedCategoricalColumn(key, hash_bucket_size, dtypes.as_dtype(dtype).base_dtype)
 
 
 class WeightedCategoricalColumn(CategoricalColumn, collections.namedtuple(
@@ -224,4 +224,4 @@ def weighted_categorical_column(categorical_column, weight_feature_key, dtype=dt
     if not isinstance(categorical_column, CategoricalColumn):
         raise ValueError(f"categorical_column must be a categorical column (categorical_column_with_*). Given: "
                          f"{categorical_column}")
-    return WeightedCategoricalColumn(categorical_column, weight_feature_key, dtypes.as_dtype(dtype))
+    return WeightedCategoricalColumn(categorical_column, weight_feature_key, dtypes.as_dtype(dtype).base_dtype)

@@ -116,7 +116,7 @@ def numeric_column(key, shape=(1,), default_value=None, dtype=dtypes.float32, no
         tf.feature_column.input_layer({"price": [[1.0], [5.0]]}, [price])    # [[-1.], [1.]]
     """
     shape = _check_shape(shape, key)
-    dtype = dtypes.as_dtype(dtype)
+    dtype = dtypes.as_dtype(dtype).base_dtype
     if not (dtype.is_integer or dtype.is_floating):
         raise ValueError(f"dtype must be convertible to float. dtype: {dtype}, key: {key}")
     default_value = _check_default_value(shape, default_value, dtype, key)

@@ -109,8 +109,8 @@ def categorical_column_with_vocabulary_list(key, vocabulary_list, dtype=None, de
         raise ValueError(f"dtype {dtype} and vocabulary dtype {vocabulary_dtype} do not match, column_name: {key}")
     assert_string_or_int(dtype, prefix=f"column_name: {key}")
     assert_key_is_string(key)
-    return VocabularyListCategoricalColumn(key, tuple(vocabulary_list), dtypes.as_dtype(dtype), default_value,
-                                           num_oov_buckets)
+    return VocabularyListCategoricalColumn(key, tuple(vocabulary_list), dtypes.as_dtype(dtype).base_dtype,
+                                           default_value, num_oov_buckets)
 
 
 class VocabularyFileCategoricalColumn(_VocabularyColumn, collections.namedtuple(
@@ -161,5 +161,6 @@ def categorical_column_with_vocabulary_file(key, vocabulary_file, vocabulary_siz
     assert_string_or_int(dtype, prefix=f"column_name: {key}")
     assert_key_is_string(key)
     return VocabularyFileCategoricalColumn(key, vocabulary_file, vocabulary_size,
-                                           0 if num_oov_buckets is None else num_oov_buckets, dtypes.as_dtype(dtype),
+                                           0 if num_oov_buckets is None else num_oov_buckets,
+                                           dtypes.as_dtype(dtype).base_dtype,
                                            -1 if default_value is None else default_value)

@@ -95,7 +95,7 @@ def confusion_matrix(labels, predictions, num_classes=None, weights=None, dtype=
             predictions = _checked(predictions, comparison_ops.less(predictions, num_classes_int64),
                                    "`predictions` out of bound")
             num_classes = num_classes_int64
-        dtype = dtypes.as_dtype(dtype)
+        dtype = dtypes.as_dtype(dtype).base_dtype
         if weights is not None:
             weights = convert_to_tensor(weights, name="weights")
             predictions.shape.assert_is_compatible_with(weights.shape)

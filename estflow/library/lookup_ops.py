@@ -602,7 +602,7 @@ def index_table_from_tensor(vocabulary_list, num_oov_buckets=0, default_value=-1
         raise ValueError("`vocabulary_list` must be specified.")
     if num_oov_buckets < 0:
         raise ValueError(f"`num_oov_buckets` must be greater or equal than 0, got {num_oov_buckets}.")
-    dtype = dtypes.as_dtype(dtype)
+    dtype = dtypes.as_dtype(dtype).base_dtype
     if not dtype.is_integer and dtype != dtypes.string:
         raise TypeError("`dtype` must either be integer or string.")
     with _lifted(), name_scope(name, "string_to_index"):

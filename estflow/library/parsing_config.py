@@ -80,7 +80,7 @@ _ALLOWED_DTYPES = (dtypes.float32, dtypes.int64, dtypes.string)
 
 
 def _check_dtype(dtype, key):
-    dtype = dtypes.as_dtype(dtype)
+    dtype = dtypes.as_dtype(dtype).base_dtype
     if dtype not in _ALLOWED_DTYPES:
         raise ValueError(f"Feature {key} has dtype {dtype.name}; Examples hold only float32 (FloatList), int64 "
                          "(Int64List) and string (BytesList) values.")

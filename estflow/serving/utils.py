@@ -26,7 +26,7 @@ def build_tensor_info(tensor) -> meta_graph_pb2.TensorInfo:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"build_tensor_info expects a Tensor or SparseTensor, got {type(tensor).__name__} "
                         f"{tensor!r}.")
-    return meta_graph_pb2.TensorInfo(name=tensor.name, dtype=tensor.dtype.as_datatype_enum,
+    return meta_graph_pb2.TensorInfo(name=tensor.name, dtype=tensor.dtype.base_dtype.as_datatype_enum,
                                      tensor_shape=tensor.get_shape().as_proto())
 
 

@@ -51,7 +51,7 @@ class SaveSpec:
         self.tensor = tensor
         self.slice_spec = slice_spec
         self.name = name
-        self.dtype = dtypes.as_dtype(dtype) if dtype is not None else tensor.dtype
+        self.dtype = dtypes.as_dtype(dtype if dtype is not None else tensor.dtype).base_dtype
         self.device = device if device is not None else getattr(tensor, "device", "")
 
 

@@ -28,7 +28,8 @@ def test_tf_datatype_enum_numbers(name, enum):
     d = dtypes.as_dtype(name)
     assert d.as_datatype_enum == enum
     assert dtypes.as_dtype(enum) is d
-    assert dtypes.as_dtype(enum + 100) is d  # reference types read back as their base
+    assert dtypes.as_dtype(enum + 100) is d._as_ref  # TF1's reference types: DT_FLOAT_REF = 101
+    assert d._as_ref.base_dtype is d and d._as_ref.as_datatype_enum == enum + 100
 
 
 def test_as_dtype_accepts_python_and_numpy_types():
@@ -36,7 +37,7 @@ def test_as_dtype_accepts_python_and_numpy_types():
     assert dtypes.as_dtype(np.dtype("int64")) is tf.int64
     assert dtypes.as_dtype(bool) is dtypes.bool
     assert dtypes.as_dtype(bytes) is dtypes.string
-    assert dtypes.as_dtype("float32_ref") is tf.float32
+    assert dtypes.as_dtype("float32_ref") is dtypes.float32_ref
     with pytest.raises(TypeError, match="Cannot convert"):
         dtypes.as_dtype("float33")
 
@@ -123,6 +124,43 @@ def test_dtype_properties_as_a_tf1_program():
 def test_dtype_ref_base_dtype():
     v = tf.Variable(1.0)
     assert v.dtype.base_dtype is tf.float32
+
+
+def test_ref_dtypes_as_tf1():
+    """TF1's reference dtypes: a variable's type (`float32_ref`), apart from its value type."""
+    ref = dtypes.float32_ref
+    assert ref.name == "float32_ref" and repr(ref) == "tf.float32_ref" and str(ref) == "tf.float32_ref"
+    assert ref.as_datatype_enum == 101 and ref._is_ref_dtype and not tf.float32._is_ref_dtype
+    assert ref.base_dtype is tf.float32 and tf.float32._as_ref is ref and ref._as_ref is ref
+    assert dtypes.as_dtype(ref) is ref and dtypes.as_dtype("float32_ref") is ref and dtypes.as_dtype(101) is ref
+    assert dtypes.as_dtype("float_ref") is ref and dtypes.double_ref is dtypes.float64_ref
+    assert dtypes.as_dtype(np.float32) is tf.float32  # numpy types are never references
+    # Equality and hashing by enum, as TF's: a ref type is not its value type.
+    assert ref != tf.float32 and tf.float32 != ref and ref == "float32_ref" and ref != np.float32
+    assert ref == dtypes.as_dtype(101) and len({ref, tf.float32, dtypes.float32_ref}) == 2
+    # TF's is_compatible_with: a value type accepts its reference type, not the other way round.
+    assert tf.float32.is_compatible_with(ref) and ref.is_compatible_with(ref)
+    assert not ref.is_compatible_with(tf.float32) and not tf.float64.is_compatible_with(ref)
+    # Properties follow the value type.
+    assert ref.is_floating and ref.as_numpy_dtype is np.float32 and ref.size == 4 and ref.max == tf.float32.max
+    assert dtypes.int32_ref.is_integer and dtypes.int32_ref.min == -(2**31)
+    assert dtypes.complex64_ref.real_dtype is tf.float32
+    assert dtypes.string_ref.name == "string_ref" and dtypes.bool_ref.base_dtype is dtypes.bool
+    assert pickle.loads(pickle.dumps(ref)) is ref
+
+
+def test_ref_dtypes_stay_out_of_tf1s_public_names():
+    """TF1 exports no `*_ref` name (tf1_api.txt lists none): they live in the dtypes module only."""
+    import estflow.dtypes
+
+    for name in ("float32_ref", "int32_ref"):
+        assert not hasattr(tf, name) and not hasattr(estflow.dtypes, name)
+        assert hasattr(dtypes, name)
+    golden = Path(__file__).resolve().parents[2] / ".." / "shared" / "golden" / "api" / "tf1_api.txt"
+    if golden.exists():
+        names = set(golden.read_text().split())
+        assert "float32" in names and "dtypes.float32" in names
+        assert not names & {"float32_ref", "dtypes.float32_ref", "int32_ref", "dtypes.int32_ref"}
 
 
 @pytest.mark.usefixtures("g")

@@ -194,6 +194,7 @@ def test_attr_details():
     assert list(graph_io.attr_to_proto([1, 2.5]).list.f) == [1.0, 2.5]
     ref = attr_value_pb2.AttrValue(type=types_pb2.DT_FLOAT_REF)
     assert graph_io.attr_from_proto(ref) == dtypes.float32
+    assert graph_io.attr_to_proto(dtypes.float32_ref).type == types_pb2.DT_FLOAT  # no NodeDef holds a ref type
     assert graph_io.attr_to_proto(TensorShape(None)).shape.unknown_rank
     assert [d.size for d in graph_io.attr_to_proto(TensorShape([None, 3])).shape.dim] == [-1, 3]
     with pytest.raises(TypeError, match="AttrValue"):
@@ -1010,3 +1011,46 @@ def test_graphs_estflow_builds_import_back(g):
     tf.strings.regex_full_match(tf.as_string(batch), "[0-9.]+", name="digits")
     with Graph().as_default():
         graph_io.import_graph_def(g.as_graph_def())
+
+
+def _build_ref_variable_graphs():
+    """Variables, their updates, optimizer slots and a Saver: every op with a `Ref(T)` output."""
+    g = Graph()
+    with g.as_default():
+        x = placeholder(tf.float32, [None, 2], name="x")
+        w = tf.Variable(tf.zeros([2, 1]), name="w")
+        b = tf.get_variable("b", [1], dtype=tf.float64, initializer=tf.zeros_initializer())
+        step = tf.train.get_or_create_global_step()
+        loss = tf.reduce_sum(tf.matmul(x, w)) + tf.cast(tf.reduce_sum(b), tf.float32)
+        tf.train.MomentumOptimizer(0.1, 0.9).minimize(loss, global_step=step)
+        c = tf.Variable([1, 2, 3], name="counter")
+        c.assign_add([1, 1, 1])
+        tf.scatter_update(c, [0], [7])
+        tf.identity(w.initialized_value(), name="init_w")
+        tf.cond(tf.constant(True), lambda: c.read_value(), lambda: c + 1)
+        tf.train.Saver()
+    meta = tf.train.export_meta_graph(graph=g)
+    meta.ClearField("meta_info_def")
+    return g, meta
+
+
+def test_ref_dtypes_leave_the_written_graph_unchanged():
+    """Variables show TF1's `float32_ref` since ref dtypes came in; the MetaGraphDef (GraphDef, type
+    attrs, collections, SaverDef) is the one estflow wrote before them, byte for byte in text form
+    (tests/fixtures/graphs/ref_variables_meta_graph.pbtxt was written by the code before that change)."""
+    g, meta = _build_ref_variable_graphs()
+    assert g.get_tensor_by_name("w:0").dtype == dtypes.float32_ref
+    assert g.get_tensor_by_name("b:0").dtype == dtypes.float64_ref
+    path = os.path.join(os.path.dirname(__file__), "..", "fixtures", "graphs", "ref_variables_meta_graph.pbtxt")
+    expected = text_format.Parse(open(path).read(), meta_graph_pb2.MetaGraphDef())
+    assert meta == expected
+    for node in meta.graph_def.node:  # no reference type reaches a NodeDef (TF writes none either)
+        for key, value in node.attr.items():
+            assert value.type < 100 and all(t < 100 for t in value.list.type), (node.name, key)
+    # Read back, the graph shows the same ref dtypes where TF's op declares `Ref(T)`.
+    with Graph().as_default() as g2:
+        tf.train.import_meta_graph(meta)
+        assert g2.get_tensor_by_name("w:0").dtype == dtypes.float32_ref
+        assert g2.get_tensor_by_name("w/read:0").dtype == tf.float32
+        assert g2.get_tensor_by_name("AssignAdd:0").dtype == dtypes.int32_ref
+        assert [v.dtype for v in tf.global_variables()][:2] == [dtypes.float32_ref, dtypes.float64_ref]

@@ -289,7 +289,7 @@ def test_dtype_mismatch_on_reuse(graph):
     get_variable("v", [1])
     with variable_scope("", reuse=True):
         with pytest.raises(ValueError, match=re.escape(
-                "Trying to share variable v, but specified dtype int32 and found dtype float32.")):
+                "Trying to share variable v, but specified dtype int32 and found dtype float32_ref.")):
             get_variable("v", [1], dtype=tf.int32)
 
 
@@ -343,7 +343,7 @@ def test_scope_dtype_is_inherited(graph):
     with variable_scope("d", dtype=tf.float64):
         with variable_scope("e"):
             v = get_variable("v", [1])
-    assert v.dtype == tf.float64
+    assert v.dtype.base_dtype == tf.float64
     assert run(graph, v).dtype == np.float64
 
 
@@ -368,9 +368,9 @@ def test_initializer_values(graph):
     a = get_variable("a", initializer=[1.0, 2.0])
     b = get_variable("b", initializer=np.arange(6, dtype=np.int64).reshape(2, 3))
     c = get_variable("c", initializer=constant([[5]]))
-    assert a.shape.as_list() == [2] and a.dtype == tf.float32
-    assert b.shape.as_list() == [2, 3] and b.dtype == tf.int64
-    assert c.shape.as_list() == [1, 1] and c.dtype == tf.int32
+    assert a.shape.as_list() == [2] and a.dtype.base_dtype == tf.float32
+    assert b.shape.as_list() == [2, 3] and b.dtype.base_dtype == tf.int64
+    assert c.shape.as_list() == [1, 1] and c.dtype.base_dtype == tf.int32
     av, bv, cv = run(graph, [a, b, c])
     assert av.tolist() == [1.0, 2.0] and bv.sum() == 15 and cv.tolist() == [[5]]
 
@@ -507,7 +507,7 @@ def test_variable_scope_object_defaults(graph):
     assert isinstance(scope.initializer, init_ops.Zeros) and scope.dtype == tf.float64
     with variable_scope(scope):
         v = get_variable("v", [1])
-    assert v.name == "x/v:0" and v.dtype == tf.float64
+    assert v.name == "x/v:0" and v.dtype.base_dtype == tf.float64
 
 
 @pytest.mark.usefixtures("g")

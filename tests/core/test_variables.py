@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import numpy as np
 import pytest
 
 import estflow as tf
-from estflow.core import errors, variables
+from estflow.core import dtypes, errors, variables
 from estflow.core.graph import GraphKeys, Operation, name_scope
 from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.ops.constant_op import constant, convert_to_tensor, placeholder
 from estflow.core.variables import Variable
+from tests.interop import run_tensorflow
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def sess(graph):
 def test_variable_ops_and_names(graph):
     w = Variable(np.zeros((3, 1), np.float32), name="W")
     assert w.name == "W:0" and w.op.name == "W" and w.op.type == "VariableV2"
-    assert w.shape.as_list() == [3, 1] and w.dtype == tf.float32
+    assert w.shape.as_list() == [3, 1] and w.dtype == dtypes.float32_ref and w.dtype.base_dtype == tf.float32
     assert w.initializer.name == "W/Assign" and w.initializer.type == "Assign"
     assert w.value().name == "W/read:0"
     assert w.initial_value.name == "W/initial_value:0"
@@ -54,14 +56,14 @@ def test_callable_initial_value_builds_under_initializer(graph, sess):
     v = Variable(lambda: constant([1.0, 2.0]), name="v")
     assert v.initial_value.op.name == "v/Initializer/Const"
     u = Variable(lambda: [3, 4], name="u", dtype=tf.float64)
-    assert u.initial_value.op.name == "u/Initializer/initial_value" and u.dtype == tf.float64
+    assert u.initial_value.op.name == "u/Initializer/initial_value" and u.dtype == dtypes.float64_ref
     sess.run([v.initializer, u.initializer])
     assert sess.run(v).tolist() == [1.0, 2.0] and sess.run(u).tolist() == [3.0, 4.0]
 
 
 def test_initial_value_dtype_conversion(graph):
-    assert Variable([1, 2], dtype=tf.float32).dtype == tf.float32
-    assert Variable([1, 2]).dtype == tf.int32
+    assert Variable([1, 2], dtype=tf.float32).dtype == dtypes.float32_ref
+    assert Variable([1, 2]).dtype == dtypes.int32_ref
     with pytest.raises(ValueError, match="Tensor conversion requested dtype float64 for Tensor with dtype float32"):
         Variable(constant(1.0), dtype=tf.float64)
 
@@ -519,3 +521,138 @@ def _check_scatter(fn, ref, dtype, device):
             got = s.run(out)
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+
+
+# ---- TF1's reference dtypes ---------------------------------------------------------------------
+def test_variable_dtype_is_tf1s_ref_dtype(graph):
+    v = Variable([1.0, 2.0])
+    assert repr(v) == "<tf.Variable 'Variable:0' shape=(2,) dtype=float32_ref>"
+    assert v.dtype is dtypes.float32_ref and str(v.dtype) == "tf.float32_ref" and v.dtype.name == "float32_ref"
+    assert v.dtype.base_dtype == tf.float32 and v.dtype._is_ref_dtype and v.dtype != tf.float32
+    assert v.dtype == tf.float32._as_ref and tf.as_dtype(v.dtype) is v.dtype
+    # The VariableV2 output and the ops TF declares `Ref(T)` (Assign*, Scatter*) are references ...
+    assert v._ref().dtype is dtypes.float32_ref and v.op.outputs[0].dtype is dtypes.float32_ref
+    assert v.assign([3.0, 4.0]).dtype is dtypes.float32_ref and v.assign_sub([1.0, 1.0]).dtype is dtypes.float32_ref
+    assert v.scatter_add(IndexedSlices(constant([1.0]), constant([0]))).dtype is dtypes.float32_ref
+    assert v.initializer.outputs[0].dtype is dtypes.float32_ref
+    # ... and everything that reads the value is of the value type.
+    for t in (v.value(), v.read_value(), tf.identity(v), v + 1, -v, v * v, tf.reduce_sum(v), v[0],
+              convert_to_tensor(v), v.initialized_value(), tf.identity(v.assign([1.0, 1.0]))):
+        assert t.dtype is tf.float32, t
+    assert str(v.value()) == 'Tensor("Variable/read:0", shape=(2,), dtype=float32)'
+    assert str(v._ref()) == 'Tensor("Variable:0", shape=(2,), dtype=float32_ref)'
+    assert Variable(1, dtype=tf.int64).dtype is dtypes.int64_ref and Variable(["a"]).dtype is dtypes.string_ref
+
+
+def test_ref_dtypes_never_reach_node_defs(graph):
+    v = Variable([1.0, 2.0], name="v")
+    v.assign_add([1.0, 1.0], name="add")
+    tf.identity(v, name="id")
+    attrs = {op.name: {k: a.type for k, a in op.node_def.attr.items() if a.type}
+             for op in graph.get_operations()}
+    assert attrs["v"] == {"dtype": 1} and attrs["add"] == {"T": 1} and attrs["id"] == {"T": 1}
+    assert attrs["v/Assign"] == {"T": 1} and attrs["v/read"] == {"T": 1}
+    # A ref dtype given as an attr is written as its value type, as TF's op_def_library does.
+    p = placeholder(v.dtype, [2], name="p")
+    assert p.dtype is tf.float32 and p.op.node_def.attr["dtype"].type == 1
+
+
+def test_apis_taking_a_dtype_accept_a_variables_ref_dtype(graph, sess):
+    """TF1 programs pass `var.dtype` where a dtype goes: each API takes the value type."""
+    v = Variable([1.0, 2.0], name="v")
+    i = Variable([1, 2], name="i")
+    made = {
+        "zeros": tf.zeros([2], v.dtype), "ones": tf.ones([2], dtype=v.dtype), "fill": tf.fill([2], 1.0),
+        "cast": tf.cast(i, v.dtype), "cast_same": tf.cast(v, v.dtype), "saturate": tf.saturate_cast(i, v.dtype),
+        "placeholder_with_default": tf.placeholder_with_default(tf.zeros([2], v.dtype), [2]),
+        "constant": tf.constant([1, 2], dtype=v.dtype), "convert": convert_to_tensor([1, 2], dtype=v.dtype),
+        "convert_var": convert_to_tensor(v, dtype=v.dtype), "convert_var_base": convert_to_tensor(v, tf.float32),
+        "zeros_like": tf.zeros_like(v, dtype=v.dtype), "ones_like": tf.ones_like(i, dtype=v.dtype),
+        "glorot": tf.glorot_uniform_initializer(seed=1)([2], dtype=v.dtype),
+        "constant_init": tf.constant_initializer(1.0)([2], dtype=v.dtype),
+        "truncated": tf.truncated_normal_initializer(seed=1)([2], dtype=v.dtype),
+        "zeros_init": tf.zeros_initializer()([2], dtype=v.dtype),
+        "random_normal": tf.random_normal([2], dtype=v.dtype, seed=1),
+        "random_uniform": tf.random_uniform([2], dtype=v.dtype, seed=1),
+        "one_hot": tf.one_hot([1, 0], 2, dtype=v.dtype), "range": tf.cast(tf.range(2, dtype=i.dtype), tf.float32),
+        "get_variable": tf.get_variable("g", [2], dtype=v.dtype, initializer=tf.ones_initializer()).value(),
+        "variable": Variable([5, 6], dtype=v.dtype).value(),
+    }
+    for key, t in made.items():
+        assert t.dtype is tf.float32, key
+    assert tf.get_variable("h", [2], dtype=v.dtype).dtype is dtypes.float32_ref
+    assert tf.sparse_placeholder(v.dtype).dtype is tf.float32
+    sess.run(tf.global_variables_initializer())
+    out = sess.run(made)
+    assert all(a.dtype == np.float32 for a in out.values())
+    np.testing.assert_array_equal(out["cast"], [1.0, 2.0])
+    np.testing.assert_array_equal(out["variable"], [5.0, 6.0])
+    with pytest.raises(ValueError, match="Incompatible type conversion requested to type 'int32_ref' for variable "
+                                         "of type 'float32_ref'"):
+        convert_to_tensor(v, dtype=i.dtype)
+
+
+# The same TF1 program under real TensorFlow and estflow (`{prelude}` imports `tf` and `dtypes`).
+_REF_DTYPE_PROGRAM = """
+import json
+{prelude}
+v = tf.Variable([1.0, 2.0])
+c = tf.Variable(0, name="c")
+a = v.assign([3.0, 4.0])
+out = {{
+    "repr": repr(v), "dtype": v.dtype.name, "enum": v.dtype.as_datatype_enum, "eq_base": v.dtype == tf.float32,
+    "base": v.dtype.base_dtype.name, "is_ref": v.dtype._is_ref_dtype, "value": v.value().dtype.name,
+    "read_value": v.read_value().dtype.name, "identity": tf.identity(v).dtype.name, "add": (v + 1).dtype.name,
+    "ref": v._ref().dtype.name, "op_out": v.op.outputs[0].dtype.name, "assign": a.dtype.name,
+    "assign_add": tf.assign_add(c, 1).dtype.name, "str_ref": str(v._ref()), "str_value": str(v.value()),
+    "node_dtype": v.op.node_def.attr["dtype"].type, "assign_T": a.op.node_def.attr["T"].type,
+    "compat": [tf.float32.is_compatible_with(dtypes.float32_ref), dtypes.float32_ref.is_compatible_with(tf.float32)],
+    "as_dtype_101": tf.as_dtype(101).name, "as_ref": tf.float32._as_ref.name,
+    "top_level": hasattr(tf, "float32_ref"), "ns": hasattr(tf.dtypes, "float32_ref"),
+    "zeros": tf.zeros([2], v.dtype).dtype.name, "cast": tf.cast(c, v.dtype).dtype.name,
+    "placeholder": tf.placeholder(v.dtype).dtype.name,
+}}
+opt = tf.train.MomentumOptimizer(0.1, 0.9)
+opt.minimize(tf.reduce_sum(v * v))
+out["slot"] = opt.get_slot(v, "momentum").dtype.name
+# The other small differences TF1 programs print: a tensor, and the op merge_all creates.
+out["print"] = str(tf.add(tf.constant(1), tf.constant(2)))
+tf.summary.scalar("loss", tf.reduce_sum(v))
+out["merge_all"] = tf.summary.merge_all().name
+print(json.dumps(out))
+"""
+
+
+def test_ref_dtypes_match_tensorflow(tf_python):
+    theirs = run_tensorflow(tf_python, _REF_DTYPE_PROGRAM.format(prelude=(
+        "import tensorflow.compat.v1 as tf\nfrom tensorflow.python.framework import dtypes\n"
+        "tf.disable_eager_execution()\ntf.disable_resource_variables()")))
+    ours = run_tensorflow(sys.executable, _REF_DTYPE_PROGRAM.format(prelude=(
+        "import estflow as tf\nfrom estflow.core import dtypes")))
+    assert theirs["repr"] == "<tf.Variable 'Variable:0' shape=(2,) dtype=float32_ref>"
+    assert re.fullmatch(r'Tensor\("Add(_\d+)?:0", shape=\(\), dtype=int32\)', theirs["print"]), theirs["print"]
+    assert theirs["merge_all"] == "Merge/MergeSummary:0"
+    assert ours == theirs
+
+
+def test_ref_tensors_feed_ops_as_their_values(graph, sess):
+    """A ref-typed tensor (`v._ref()`, `tf.assign`'s output) is read where an op takes a value, as in TF1."""
+    v = Variable([1.0, 2.0], name="v")
+    c = Variable(3, name="c")
+    r, cr = v._ref(), c._ref()
+    loop = tf.while_loop(lambda i: i < 10, lambda i: i + 1, [cr])
+    outs = {
+        "grad": tf.gradients(tf.reduce_sum(r * r), [r])[0], "cond": tf.cond(cr > 1, lambda: r, lambda: v.value()),
+        "range": tf.range(cr), "loop": loop, "div": cr / 2, "cast": tf.cast(cr, tf.float32),
+        "stack": tf.stack([r, v]), "fill": tf.fill([cr], 1.0),
+    }
+    assert loop.dtype is tf.int32 and outs["div"].dtype is tf.float64 and outs["stack"].dtype is tf.float32
+    sess.run(tf.global_variables_initializer())
+    got = sess.run(outs)
+    np.testing.assert_array_equal(got["grad"], [2.0, 4.0])
+    np.testing.assert_array_equal(got["cond"], [1.0, 2.0])
+    np.testing.assert_array_equal(got["range"], [0, 1, 2])
+    assert got["loop"] == 10 and got["div"] == 1.5 and got["cast"] == 3.0
+    np.testing.assert_array_equal(got["fill"], [1.0, 1.0, 1.0])
+    added = tf.assign_add(c, 1)
+    assert added.dtype is dtypes.int32_ref and sess.run(added * 2) == 8

@@ -364,7 +364,7 @@ def test_slot_variable_names_match_tf1(name):
         assert slot.op.name == var_name
         assert slot.name == var_name + ":0"
         assert slot.trainable is False
-        assert slot.shape.as_list() == [2, 3] and slot.dtype == tf.float32
+        assert slot.shape.as_list() == [2, 3] and slot.dtype.base_dtype == tf.float32 and slot.dtype._is_ref_dtype
         assert slot in global_variables() and slot not in trainable_variables()
     assert sorted(v.op.name for v in opt.variables()) == sorted(list(slots.values()) + non_slots)
     assert opt.get_slot(w, "no_such_slot") is None
@@ -592,7 +592,7 @@ def test_raw_op_functions_and_attrs():
     w = Variable(np.ones(3, np.float32), name="w")
     out = training_ops.apply_gradient_descent(w, 0.5, constant(np.ones(3, np.float32)))
     assert out.op.type == "ApplyGradientDescent" and out.op.get_attr("use_locking") is False
-    assert out.shape.as_list() == [3] and out.dtype == tf.float32
+    assert out.shape.as_list() == [3] and out.dtype == tf.float32._as_ref  # TF: `out: Ref(T)`
     acc = Variable(np.ones(3, np.float32), name="acc")
     mom = training_ops.apply_momentum(w, acc, 0.1, constant(np.ones(3, np.float32)), 0.9, use_nesterov=True)
     assert mom.op.get_attr("use_nesterov") is True

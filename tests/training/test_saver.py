@@ -1239,3 +1239,26 @@ def test_tensorflow_resumes_a_saved_training_graph(tmp_path, tf_python):
     # whether one step of lr 0.1 lowers the loss is not a given; that both agree is)
     np.testing.assert_allclose(theirs["after"], ours_after, rtol=1e-4)
     assert theirs["summary_bytes"] > 0
+
+
+def test_checkpoints_hold_the_value_types_of_ref_typed_variables(tmp_path):
+    """A variable's dtype is `float32_ref` (TF1); its checkpoint entry is `float32`, as TF writes it, and
+    a Saver given the variables' ref tensors or a SaveSpec with a ref dtype writes the same."""
+    with Graph().as_default():
+        w = Variable(np.ones(3, np.float32), name="w")
+        n = Variable(np.int64(7), name="n")
+        assert w.dtype is dtypes.float32_ref and n.dtype is dtypes.int64_ref
+        saver = Saver({"w": w._ref(), "n": n})
+        with Session() as sess:
+            sess.run(global_variables_initializer())
+            path = saver.save(sess, str(tmp_path / "model"))
+    reader = tf.train.NewCheckpointReader(path)
+    assert reader.get_variable_to_dtype_map() == {"w": tf.float32, "n": tf.int64}
+    assert all(not d._is_ref_dtype for d in reader.get_variable_to_dtype_map().values())
+    entries = checkpoint_bundle.BundleReader(path)
+    assert entries.dtype_of("w").as_datatype_enum == 1 and entries.dtype_of("n").as_datatype_enum == 9
+    with Graph().as_default():
+        w2 = Variable(np.zeros(3, np.float32), name="w")
+        with Session() as sess:
+            Saver({"w": w2}).restore(sess, path)
+            np.testing.assert_array_equal(sess.run(w2), np.ones(3, np.float32))

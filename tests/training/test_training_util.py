@@ -24,7 +24,7 @@ def graph():
 def test_create_global_step(graph):
     step = training_util.create_global_step()
     assert step.name == "global_step:0" and step.op.name == "global_step"
-    assert step.dtype == tf.int64 and step.shape.as_list() == []
+    assert step.dtype == tf.int64._as_ref and step.shape.as_list() == []
     assert not step.trainable and trainable_variables() == []
     assert global_variables() == [step]
     assert graph.get_collection(GraphKeys.GLOBAL_STEP) == [step]

@@ -90,14 +90,14 @@ def cast(x, dtype, name=None):
     Floats become integers by truncation toward zero; nonzero becomes True; strings can
     only be cast to strings (use `tf.strings` ops to parse or format).
     """
-    base = dtypes.as_dtype(dtype)
+    base = dtypes.as_dtype(dtype).base_dtype
     if isinstance(x, Tensor) and x.dtype == base:
         return x
     if isinstance(x, IndexedSlices):
         return type(x)(cast(x.values, base, name=name), x.indices, x.dense_shape)
     with _scope(name, "Cast", [x]) as scope:
         x = convert_to_tensor(x, name="x")
-        if x.dtype != base:
+        if x.dtype.base_dtype != base:  # TF1: a reference of that type is returned as it is
             x = apply_op("Cast", x, name=scope, DstT=base, Truncate=False)
         return x
 
@@ -126,7 +126,7 @@ def saturate_cast(value, dtype, name=None):
     """Cast to `dtype`, first clamping values to its range, as `tf.saturate_cast`."""
     with _scope(name, "saturate_cast", [value]) as scope:
         value = convert_to_tensor(value, name="value")
-        dtype = dtypes.as_dtype(dtype)
+        dtype = dtypes.as_dtype(dtype).base_dtype
         if value.dtype.min < dtype.min:
             value = maximum(value, convert_to_tensor(dtype.min, dtype=value.dtype, name="min"))
         if value.dtype.max > dtype.max:

@@ -40,7 +40,7 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False) ->
         c = tf.constant([[1., 2.], [3., 4.]])
         z = tf.constant(0, shape=[2, 3])   # filled out to the shape
     """
-    dtype = None if dtype is None else dtypes.as_dtype(dtype)
+    dtype = None if dtype is None else dtypes.as_dtype(dtype).base_dtype
     arr = to_numpy(value, dtype)
     if dtype is None:
         dtype = dtypes.as_dtype(arr.dtype) if arr.dtype != object else dtypes.string
@@ -72,7 +72,9 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, dtype_
                       as_ref=False) -> Tensor:
     """`value` as a Tensor: tensors pass through (dtype checked), others become constants."""
     if isinstance(value, Tensor):
-        if dtype is not None and value.dtype != dtype:
+        # A reference tensor converts to its value type (TF1's `float32` accepts `float32_ref`); estflow
+        # also takes a requested reference type for a value of its type (estflow code passes `x.dtype`).
+        if dtype is not None and value.dtype != dtype and dtypes.as_dtype(dtype).base_dtype is not value._dtype:
             raise ValueError(f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} for Tensor "
                              f"with dtype {value.dtype.name}: {value!r}")
         return value
@@ -159,7 +161,7 @@ def placeholder(dtype, shape=None, name=None) -> Tensor:
         sess.run(y, feed_dict={x: batch})
     """
     shape = None if shape is None else as_shape(shape)
-    return apply_op("Placeholder", name=name or "Placeholder", dtype=dtypes.as_dtype(dtype),
+    return apply_op("Placeholder", name=name or "Placeholder", dtype=dtypes.as_dtype(dtype).base_dtype,
                     shape=shape)
 
 

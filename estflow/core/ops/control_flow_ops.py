@@ -493,7 +493,7 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
         if not res_t:
             raise ValueError("true_fn and false_fn must return at least one result.")
         for x, y in zip(res_t, res_f, strict=False):
-            if x.dtype != y.dtype:
+            if x.dtype.base_dtype != y.dtype.base_dtype:  # TF1's cond: a ref output matches its value type
                 raise ValueError(f"Outputs of true_fn and false_fn must have the same type: "
                                  f"{x.dtype.name}, {y.dtype.name}")
         merged = []

@@ -103,7 +103,7 @@ def _one_of(dtype):
 
 
 def _filled(shape, value, dtype, name, default_name):
-    dtype = dtypes.as_dtype(dtype)
+    dtype = dtypes.as_dtype(dtype).base_dtype
     with name_scope(name, default_name, [shape] if isinstance(shape, Tensor) else None) as scope:
         if not isinstance(shape, Tensor):
             try:
@@ -121,12 +121,12 @@ def _filled(shape, value, dtype, name, default_name):
 
 def zeros(shape, dtype=dtypes.float32, name=None):
     """A tensor of `shape` with all elements zero, as `tf.zeros`."""
-    return _filled(shape, _zero_of(dtypes.as_dtype(dtype)), dtype, name, "zeros")
+    return _filled(shape, _zero_of(dtypes.as_dtype(dtype).base_dtype), dtype, name, "zeros")
 
 
 def ones(shape, dtype=dtypes.float32, name=None):
     """A tensor of `shape` with all elements one, as `tf.ones`."""
-    return _filled(shape, _one_of(dtypes.as_dtype(dtype)), dtype, name, "ones")
+    return _filled(shape, _one_of(dtypes.as_dtype(dtype).base_dtype), dtype, name, "ones")
 
 
 def zeros_like(tensor, dtype=None, name=None, optimize=True):
@@ -135,7 +135,7 @@ def zeros_like(tensor, dtype=None, name=None, optimize=True):
         tensor = _to_tensor(tensor, name="tensor")
         if optimize and tensor.shape.is_fully_defined():
             return zeros(tensor.shape, dtype=dtype or tensor.dtype, name=scope)
-        if dtype is not None and dtypes.as_dtype(dtype) != tensor.dtype:
+        if dtype is not None and dtypes.as_dtype(dtype).base_dtype != tensor.dtype:
             return zeros(shape(tensor), dtype=dtype, name=scope)
         return apply_op("ZerosLike", tensor, name=scope)
 
@@ -211,12 +211,12 @@ def range_(start, limit=None, delta=1, dtype=None, name="range"):
     values = [start, limit, delta]
     with name_scope(name, "Range", [v for v in values if isinstance(v, Tensor)] or None) as scope:
         if dtype is not None:
-            dtype = dtypes.as_dtype(dtype)
+            dtype = dtypes.as_dtype(dtype).base_dtype
             tensors = [_to_tensor(v, dtype=dtype, name=n) if not isinstance(v, Tensor) else v
                        for v, n in zip(values, ("start", "limit", "delta"), strict=False)]
             tensors = [_cast(t, dtype) for t in tensors]
         else:
-            kinds = [v.dtype if isinstance(v, Tensor) else _infer_dtype(v) for v in values]
+            kinds = [v.dtype.base_dtype if isinstance(v, Tensor) else _infer_dtype(v) for v in values]
             for k in kinds:
                 if k not in _RANGE_TYPES:
                     raise TypeError(f"tf.range arguments must be int32, int64, float32 or float64, got {k.name}")

@@ -491,7 +491,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
 
     vals = [v for v in (indices, depth, on_value, off_value) if isinstance(v, Tensor)]
     with name_scope(name, "one_hot", vals or None) as scope:
-        dtype = None if dtype is None else dtypes.as_dtype(dtype)
+        dtype = None if dtype is None else dtypes.as_dtype(dtype).base_dtype
         on_exists, off_exists = on_value is not None, off_value is not None
         on_dtype = dtype_of(on_value) if on_exists else None
         off_dtype = dtype_of(off_value) if off_exists else None
@@ -619,6 +619,6 @@ def sequence_mask(lengths, maxlen=None, dtype=dtypes.bool, name=None):
                               name="Range")
         matrix = _cast(expand_dims(lengths, -1), maxlen.dtype)
         result = apply_op("Less", row_vector, matrix, name="Less")
-        if dtype is None or result.dtype == dtypes.as_dtype(dtype):
+        if dtype is None or result.dtype == dtypes.as_dtype(dtype).base_dtype:
             return result
         return _cast(result, dtype)

@@ -432,7 +432,7 @@ def _convert_pair(x, y, x_name="x", y_name="y"):
 
 
 def _same_dtype_check(x: Tensor, y: Tensor) -> None:
-    if x.dtype != y.dtype:
+    if x._dtype is not y._dtype:  # TF1 compares the value types (`x.dtype.base_dtype`)
         raise TypeError(f"x and y must have the same dtype, got {x.dtype!r} != {y.dtype!r}")
 
 
@@ -485,9 +485,9 @@ def truediv(x, y, name=None):
         x = convert_to_tensor(x, name="x")
         y = convert_to_tensor(y, name="y")
         _same_dtype_check(x, y)
-        if x.dtype not in _TRUEDIV_TABLE:
+        if x._dtype not in _TRUEDIV_TABLE:
             raise TypeError(f"Invalid dtype {x.dtype!r} in __truediv__")
-        target = _TRUEDIV_TABLE[x.dtype]
+        target = _TRUEDIV_TABLE[x._dtype]
         if target is not None:
             from estflow.core.ops.cast_ops import cast  # lazy: cast_ops imports this module
 

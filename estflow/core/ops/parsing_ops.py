@@ -291,7 +291,7 @@ def _parse_example_specs(rest, Nsparse, Ndense, sparse_types, Tdense, dense_shap
     dense = []
     for d, (k, dtype, shape, default) in enumerate(zip(dense_keys, Tdense, dense_shapes, defaults)):
         shape = _shape_tuple(shape)
-        dense.append(_example.DenseSpec(_key(k), dtypes.as_dtype(dtype), shape,
+        dense.append(_example.DenseSpec(_key(k), dtypes.as_dtype(dtype).base_dtype, shape,
                                         _dense_default(default, dtype, shape, d)))
     specs = (sparse, dense)
     if all(type(a) is np.ndarray and not a.flags.writeable for a in rest):  # constants: they cannot change
@@ -376,7 +376,7 @@ def _parse_example_v2_kernel(xp, serialized, names, sparse_keys, dense_keys, rag
     for d, (key, dtype, shape, default) in enumerate(zip(dense_keys.tolist(), Tdense, dense_shapes, defaults)):
         shape = _shape_tuple(shape)
         default = _dense_default(default, dtype, shape, d)
-        dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype), shape, default))
+        dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype).base_dtype, shape, default))
     names = names.reshape(-1).tolist() if names.size else None
     sparse_out, dense_out = _example.parse_examples(batch.tolist(), names, sparse, dense)
     if scalar:  # one example: drop the batch dimension, as TF's kernel does for a scalar input
@@ -426,7 +426,7 @@ def _parse_single_example_kernel(xp, serialized, *defaults, num_sparse, sparse_k
     dense = []
     for d, (key, dtype, shape, default) in enumerate(zip(dense_keys, Tdense, dense_shapes, defaults)):
         shape = _shape_tuple(shape)
-        dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype), shape,
+        dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype).base_dtype, shape,
                                         _dense_default(default, dtype, shape, d, check_padding=False)))
     if rows:
         return _kernel_outputs(_parse_single_examples_as_rows(serialized.tolist(), dense))
@@ -518,7 +518,7 @@ def _parse_sequence_kernel(xp, serialized, missing_empty, *rest, **a):
         if default.size and default.shape != shape:
             raise _invalid(f"def_value[{d}].shape() == {_dims(default.shape)} != context_dense_shapes_[{d}] == "
                            f"{_example._debug_shape(shape)}")
-        context_dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype), shape, default))
+        context_dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype).base_dtype, shape, default))
     list_sparse = [_example.SparseSpec(_key(k), dtypes.as_dtype(t))
                    for k, t in zip(l_sparse_keys, a["feature_list_sparse_types"])]
     list_dense = [_example.DenseSpec(_key(k), dtypes.as_dtype(t), _shape_tuple(s), None)

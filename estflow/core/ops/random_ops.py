@@ -97,7 +97,7 @@ def _shape_from_spec(spec: TensorSpec) -> TensorShape:
 
 
 def _check_float(dtype, op_type):
-    dtype = dtypes.as_dtype(dtype)
+    dtype = dtypes.as_dtype(dtype).base_dtype
     if dtype not in _FLOATS:
         raise TypeError(f"Value passed to parameter 'dtype' has DataType {dtype.name} not in list of allowed "
                         f"values: float16, float32, float64 (op '{op_type}')")
@@ -293,7 +293,7 @@ def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None
         w = tf.random_uniform([784, 10], -0.1, 0.1, seed=1)
         dice = tf.random_uniform([5], 1, 7, dtype=tf.int32)
     """
-    dtype = dtypes.as_dtype(dtype)
+    dtype = dtypes.as_dtype(dtype).base_dtype
     if dtype not in _FLOATS + (dtypes.int32, dtypes.int64):
         raise ValueError(f"Invalid dtype {dtype!r}: random_uniform draws float16, float32, float64, int32 "
                          f"or int64 values.")
@@ -318,7 +318,7 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, 
 
         noise = tf.random_normal(tf.shape(x), stddev=0.1, seed=7)
     """
-    dtype = dtypes.as_dtype(dtype)
+    dtype = dtypes.as_dtype(dtype).base_dtype
     with name_scope(name, "random_normal", [shape, mean, stddev]) as scope:
         shape = _shape_tensor(shape)
         mean = convert_to_tensor(mean, dtype=dtype, name="mean")
@@ -333,7 +333,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
 
         w = tf.truncated_normal([128, 64], stddev=0.05)
     """
-    dtype = dtypes.as_dtype(dtype)
+    dtype = dtypes.as_dtype(dtype).base_dtype
     with name_scope(name, "truncated_normal", [shape, mean, stddev]) as scope:
         shape = _shape_tensor(shape)
         mean = convert_to_tensor(mean, dtype=dtype, name="mean")

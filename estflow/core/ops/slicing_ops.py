@@ -361,7 +361,7 @@ def _check_index(idx) -> None:
         return
     dtype = getattr(idx, "dtype", None)
     try:
-        ok = dtype is not None and dtypes.as_dtype(dtype) in _INDEX_TYPES
+        ok = dtype is not None and dtypes.as_dtype(dtype).base_dtype in _INDEX_TYPES
     except TypeError:
         ok = False
     dims = getattr(idx, "shape", None)

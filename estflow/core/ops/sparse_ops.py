@@ -211,7 +211,7 @@ def sparse_to_dense(sparse_indices, output_shape, sparse_values, default_value=0
 
 
 def _zero(dtype) -> Tensor:
-    dtype = dtypes.as_dtype(dtype)
+    dtype = dtypes.as_dtype(dtype).base_dtype
     return constant(b"" if dtype == dtypes.string else np.zeros((), dtype.as_numpy_dtype), dtype=dtype)
 
 

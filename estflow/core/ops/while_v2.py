@@ -330,7 +330,7 @@ def _shape_invariants(structure, shape_invariants, loop_tensors):
 
 def _check_body_outputs(loop_tensors, outs, invariants):
     for t, out, shape in zip(loop_tensors, outs, invariants, strict=False):
-        if out.dtype != t.dtype:
+        if out.dtype.base_dtype != t.dtype.base_dtype:  # a ref loop var (a variable's) enters as its value
             raise TypeError(f"Loop var {t.name} enters the loop with type {t.dtype} but has type {out.dtype} after "
                             f"1 iteration. {t.name} type should remain constant.")
         if not _shape_less_than_or_equal(out.shape, shape):

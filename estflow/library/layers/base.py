@@ -90,7 +90,7 @@ class Layer:
                 raise TypeError(f"Keyword argument not understood: {key!r} (layer {type(self).__name__}).")
         self.trainable = trainable
         self.built = False
-        self._dtype = None if dtype is None else dtypes.as_dtype(dtype)
+        self._dtype = None if dtype is None else dtypes.as_dtype(dtype).base_dtype
         self._activity_regularizer = kwargs.get("activity_regularizer")
         self._reuse = kwargs.get("_reuse")
         self._trainable_weights: list = []
