@@ -209,3 +209,20 @@ def test_gather_of_a_variable_read_reads_the_variable_in_its_own_step():
         np.testing.assert_array_equal(sess.run(out, {ids: [1], read: np.ones((3, 2), np.float32)}), [[1, 1]])
     tf.identity(out.op.inputs[0])  # a second reader of the read: it stays a step
     assert registered_ops()["GatherV2"].fuse(out.op) is None
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.int16])
+@pytest.mark.parametrize("out_idx", [tf.int32, tf.int64])
+def test_unique_small_integer_path_equals_the_sorting_path(dtype, out_idx, monkeypatch):
+    from estflow.core.ops import gather_ops  # the module's kernel and threshold, patched below
+
+    rng = np.random.default_rng(7)
+    cases = [rng.integers(0, 20, n).astype(dtype) for n in (1, 2, 5, 40, 128)] + [np.array([3, 3, 3], dtype)]
+    small = [gather_ops._unique_kernel(np, x, out_idx) for x in cases]
+    monkeypatch.setattr(gather_ops, "_SMALL_UNIQUE", 0)  # every input through np.unique
+    for x, (y, idx) in zip(cases, small):
+        ref_y, ref_idx = gather_ops._unique_kernel(np, x, out_idx)
+        assert y.dtype == ref_y.dtype and idx.dtype == ref_idx.dtype == out_idx.as_numpy_dtype
+        np.testing.assert_array_equal(y, ref_y)
+        np.testing.assert_array_equal(idx, ref_idx)
+        np.testing.assert_array_equal(y[idx], x)

@@ -175,3 +175,18 @@ def test_getitem_strided_slice():
         assert t.shape.as_list() == list(want.shape)
         np.testing.assert_array_equal(got, want)
     assert tf.newaxis is None
+
+
+def test_strided_index_cache_gives_the_uncached_index_and_still_raises():
+    from estflow.core.ops import slicing_ops  # the index helpers themselves
+
+    masks = (0, 0, 0, 0, 1)
+    args = ((4, 5), np.array([1, 0]), np.array([3, 5]), np.array([1, 2]), masks)
+    first = slicing_ops._strided_index(*args)
+    assert first == slicing_ops._strided_index(*args)
+    assert first == slicing_ops._strided_index_uncached((4, 5), [1, 0], [3, 5], [1, 2], masks)
+    x = np.arange(20).reshape(4, 5)
+    np.testing.assert_array_equal(x[first], x[1, 0:5:2])
+    for _ in range(2):  # an invalid spec is never remembered
+        with pytest.raises(errors.InvalidArgumentError):
+            slicing_ops._strided_index((4, 5), np.array([0]), np.array([1, 2]), np.array([1, 1]), masks)

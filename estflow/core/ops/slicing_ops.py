@@ -227,6 +227,24 @@ def _infer_strided_slice(x, begin, end, strides, **attrs):
 def _strided_index(shape, begin, end, strides, masks):
     """The numpy index tuple equal to a strided slice, after TF's checks (InvalidArgumentError)."""
     b, e, s = _host_ints(begin), _host_ints(end), _host_ints(strides)
+    key = (tuple(shape), tuple(b), tuple(e), tuple(s), masks)
+    index = _INDEX_CACHE.get(key)
+    if index is not None:
+        return index
+    index = _strided_index_uncached(shape, b, e, s, masks)
+    if len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:
+        _INDEX_CACHE.clear()
+    _INDEX_CACHE[key] = index
+    return index
+
+
+# Steps slice the same shapes with the same constants every run: their numpy index tuples are
+# remembered (only valid ones; a failing spec raises every time), keyed by everything they depend on.
+_INDEX_CACHE: dict = {}
+_INDEX_CACHE_SIZE = 4096
+
+
+def _strided_index_uncached(shape, b, e, s, masks):
     if not len(b) == len(e) == len(s):
         raise _invalid(f"Expected begin, end, and strides to be 1D equal size tensors, but got shapes "
                        f"[{len(b)}], [{len(e)}], and [{len(s)}] instead.")
