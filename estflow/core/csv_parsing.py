@@ -119,11 +119,15 @@ def extract_fields(record: bytes, fmt: CsvFormat) -> list[bytes]:
 
 def column_array(values: list, dtype) -> np.ndarray:
     if dtype == dtypes.string:
-        out = np.empty(len(values), dtype=object)
-        out[:] = values
-        return out
+        return _object_array(values)
     with np.errstate(over="ignore"):
         return np.array(values, dtype=dtype.as_numpy_dtype)
+
+
+def _object_array(values: list) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def fast_columns(lines: list, ncols: int, fmt: CsvFormat):
@@ -152,23 +156,35 @@ def fast_columns(lines: list, ncols: int, fmt: CsvFormat):
 
 def convert_fast(column: list, dtype, default, fmt: CsvFormat, may_have_underscore: bool):
     """A column converted in bulk, or None when any field needs TF's exact per-record treatment."""
-    na = fmt.na_value
+    with np.errstate(over="ignore"):
+        return _convert_fast(column, _column_kind(dtype), default, fmt.na_value, may_have_underscore)
+
+
+def _column_kind(dtype):
+    """(is_string, converter, numpy dtype) of an output type: looked up once per column, not per field."""
+    if dtype == dtypes.string:
+        return True, None, None
+    return False, int if dtype.is_integer else float, dtype.as_numpy_dtype
+
+
+def _convert_fast(column: list, kind, default, na: bytes, may_have_underscore: bool):
+    """`convert_fast` with the type looked up (`_column_kind`); the caller holds np.errstate(over="ignore")."""
     missing = b"" in column or (na and na in column)
     if missing and default is None:
         return None
-    if dtype == dtypes.string:
+    is_string, convert, np_dtype = kind
+    if is_string:
         if missing:
             column = [default if (x == b"" or x == na) else x for x in column]
-        return column_array(column, dtype)
+        return _object_array(column)
     if may_have_underscore and b"_" in b"".join(column):
         return None  # Python's int()/float() accept digit separators; TF's parsers do not
-    convert = int if dtype.is_integer else float
     try:
         if missing:
             values = [default if (x == b"" or x == na) else convert(x) for x in column]
         else:
             values = list(map(convert, column))
-        return column_array(values, dtype)
+        return np.array(values, dtype=np_dtype)
     except (ValueError, OverflowError):
         return None
 
@@ -180,7 +196,10 @@ def decode_csv_lines(lines: list, defaults: list, out_types, fmt: CsvFormat) -> 
         columns, blob = fast_columns(lines, ncols, fmt)
         if columns is not None:
             underscore = b"_" in blob
-            out = [convert_fast(col, t, d, fmt, underscore) for col, t, d in zip(columns, out_types, defaults)]
+            na = fmt.na_value
+            with np.errstate(over="ignore"):  # once for every column
+                out = [_convert_fast(col, _column_kind(t), d, na, underscore)
+                       for col, t, d in zip(columns, out_types, defaults)]
             if all(o is not None for o in out):
                 return out
     return decode_csv_exact(lines, defaults, out_types, fmt)

@@ -174,16 +174,19 @@ def get_weights_and_check_match_logits(features, weight_column, logits: Tensor, 
 def _checked(ok: Tensor, value: Tensor, failure_data, name: str) -> Tensor:
     """`value` when `ok` holds; otherwise an Assert fails the step with `failure_data()`.
 
-    The data naming the culprits (a boolean_mask of the labels) is built inside the untaken
-    branch of a cond, so a passing step pays only for the comparison, not for the message.
+    No cond: a cond would put every op that reads the checked labels (the loss, its
+    gradients, the optimizer's updates) downstream of a Switch, where each step pays for
+    dead-value bookkeeping. The data naming the culprits is two small ops (`_culprits`)
+    that yield an empty vector on a passing step.
     """
+    check = control_flow_ops.Assert(ok, failure_data(), summarize=10, name=name)
+    with control_dependencies([check]):
+        return array_ops.identity(value)
 
-    def fail():
-        check = control_flow_ops.Assert(ok, failure_data(), summarize=10, name=name)
-        with control_dependencies([check]):
-            return array_ops.identity(value)
 
-    return control_flow_ops.cond(ok, lambda: array_ops.identity(value), fail, name=f"{name}_cond")
+def _culprits(values: Tensor, mask: Tensor) -> Tensor:
+    """The entries of `values` where `mask` holds, in row-major order (`boolean_mask` of a same-shaped mask)."""
+    return gather_ops.gather_nd(values, gather_ops.where(mask))
 
 
 def _check_known_label_ids(label_ids: Tensor, n_classes: int, raw_labels: Tensor | None) -> None:
@@ -213,7 +216,7 @@ def assert_label_ids_in_range(label_ids: Tensor, n_classes: int, raw_labels: Ten
             missing = comparison_ops.less(label_ids, zero)
             label_ids = _checked(unary_ops.logical_not(reduction_ops.reduce_any(missing)), label_ids, lambda: [
                 "Labels must be in label_vocabulary; these labels are not:",
-                gather_ops.boolean_mask(raw_labels, missing),
+                _culprits(raw_labels, missing),
                 "Suggested Fix: add them to label_vocabulary, or fix the label values in your input_fn."],
                 name="assert_in_vocabulary")
         outside = comparison_ops.logical_or(comparison_ops.greater(label_ids, top),
@@ -221,7 +224,7 @@ def assert_label_ids_in_range(label_ids: Tensor, n_classes: int, raw_labels: Ten
         ok = unary_ops.logical_not(reduction_ops.reduce_any(outside))
         return _checked(ok, label_ids, lambda: [
             f"Label IDs must < n_classes (n_classes={n_classes}), but these labels are outside [0, {n_classes}):",
-            gather_ops.boolean_mask(label_ids, outside),
+            _culprits(label_ids, outside),
             f"Suggested Fix: set n_classes to more than the largest label id, or map your labels into "
             f"[0, {n_classes}) in your input_fn."], name="assert_less_equal")
 
@@ -253,7 +256,7 @@ def assert_in_unit_interval(labels: Tensor) -> Tensor:
         outside = comparison_ops.logical_or(comparison_ops.less(labels, cast_ops.cast(0.0, labels.dtype)),
                                             comparison_ops.greater(labels, cast_ops.cast(1.0, labels.dtype)))
         return _checked(unary_ops.logical_not(reduction_ops.reduce_any(outside)), labels, lambda: [
-            "Labels must be in range [0, 1]; these labels are not:", gather_ops.boolean_mask(labels, outside),
+            "Labels must be in range [0, 1]; these labels are not:", _culprits(labels, outside),
             "Suggested Fix: scale the labels into [0, 1] in your input_fn."], name="assert_range")
 
 
@@ -264,6 +267,6 @@ def assert_multi_hot(labels: Tensor) -> Tensor:
         bad = comparison_ops.logical_and(comparison_ops.not_equal(labels, zero), comparison_ops.not_equal(labels, one))
         return _checked(unary_ops.logical_not(reduction_ops.reduce_any(bad)), labels, lambda: [
             "labels must be an integer indicator Tensor with values in [0, 1]; got these values:",
-            gather_ops.boolean_mask(labels, bad),
+            _culprits(labels, bad),
             "Suggested Fix: feed multi-hot labels (1 where the class applies), or a SparseTensor of class ids."],
             name="assert_multi_hot")

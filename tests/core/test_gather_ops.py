@@ -229,3 +229,18 @@ def test_unique_of_a_few_ids_matches_the_general_path():
     # Floats keep np.unique's equality: nan once, -0.0 equal to 0.0.
     y, idx = gather_ops._unique_kernel(np, np.array([np.nan, 0.0, -0.0, np.nan], np.float32), tf.int32)
     assert y.size == 2 and idx.tolist() == [0, 1, 1, 0]
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.int16])
+@pytest.mark.parametrize("out_idx", [tf.int32, tf.int64])
+def test_unique_small_integer_path_equals_the_sorting_path(dtype, out_idx, monkeypatch):
+    from estflow.core.ops import gather_ops  # the module's kernel and threshold, patched below
+
+    rng = np.random.default_rng(7)
+    cases = [rng.integers(0, 20, n).astype(dtype) for n in (1, 2, 5, 40, 128)] + [np.array([3, 3, 3], dtype)]
+    small = [gather_ops._unique_kernel(np, x, out_idx) for x in cases]
+    monkeypatch.setattr(gather_ops, "_SMALL_UNIQUE", 0)  # every input through np.unique
+    for x, (y, idx) in zip(cases, small):
+        ref_y, ref_idx = gather_ops._unique_kernel(np, x, out_idx)
+        assert y.dtype == ref_y.dtype and idx.dtype == ref_idx.dtype == out_idx.as_numpy_dtype
+        np.testing.assert_array_equal(y, ref_y)
+        np.testing.assert_array_equal(idx, ref_idx)
+        np.testing.assert_array_equal(y[idx], x)

@@ -38,3 +38,17 @@ def test_sparse_gradient_is_indexed_slices_with_the_dense_values():
                 want, got, rows = sess.run([dense, tf.convert_to_tensor(sparse), sparse.indices])
             np.testing.assert_allclose(got, want, rtol=1e-6, err_msg=op_type)
             assert sorted(rows.tolist()) == [0, 1, 2, 4]  # each looked-up row once
+
+
+def test_unsorted_segment_sum_in_range_path_equals_per_element_sums():
+    from estflow.core.ops.segment_ops import _unsorted_segment_sum_kernel  # the kernel itself, fed numpy
+
+    rng = np.random.default_rng(3)
+    data = rng.normal(size=(40, 3)).astype(np.float32)
+    for ids in (rng.integers(0, 7, 40), np.full(40, 2), rng.integers(-2, 7, 40)):
+        expect = np.zeros((7, 3), np.float32)
+        for i, s in enumerate(ids):  # one add per row, in order: numpy's add.at, TF's CPU loop
+            if s >= 0:
+                expect[s] += data[i]
+        got = _unsorted_segment_sum_kernel(np, data, ids.astype(np.int64), np.int32(7))
+        assert got.tobytes() == expect.tobytes()

@@ -45,3 +45,54 @@ def test_ftrl_multiply_linear_by_lr_matches_tensorflow(multiply_linear_by_lr, v2
     for value, want in zip(got, TF_FTRL[(multiply_linear_by_lr, v2)], strict=True):
         np.testing.assert_allclose(value, np.float32(want), rtol=2e-6, atol=1e-7)
 
+
+
+def _run_sparse(op_name, indices, grad, rows=6):
+    g = tf.Graph()
+    with g.as_default():
+        rng = np.random.default_rng(5)
+        n_refs = 3 if "ftrl" in op_name else 2
+        slots = [Variable(np.abs(rng.normal(size=(rows, 2))).astype(np.float32) + 0.1, name=f"s{i}")
+                 for i in range(n_refs)]
+        fn = getattr(training_ops, op_name)
+        if "ftrl" in op_name:
+            step = fn(*slots, constant(grad), constant(indices), 0.5, 0.05, 0.1, -0.5)
+        else:
+            step = fn(*slots, 0.5, constant(grad), constant(indices))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            before = sess.run(slots)
+            sess.run(step)
+            return before, sess.run(slots)
+
+
+@pytest.mark.parametrize("op_name", ["sparse_apply_ftrl", "sparse_apply_adagrad"])
+@pytest.mark.parametrize("indices", [[4, 0, 2], [3, 1, 3, 5, 3, 1], [2, 2]])
+def test_sparse_apply_equals_the_dense_rule_applied_occurrence_by_occurrence(op_name, indices, monkeypatch):
+    """Distinct or repeated indices, through the set check or the sorting one: each occurrence is
+    one dense update of its row, in order (TF's CPU loop), to the bit."""
+    from estflow.core.ops import scatter_kernels  # its threshold, patched to force the sorting route
+
+    grad = np.random.default_rng(len(indices)).normal(size=(len(indices), 2)).astype(np.float32)
+    indices = np.array(indices, np.int64)
+    before, fast = _run_sparse(op_name, indices, grad)
+    monkeypatch.setattr(scatter_kernels, "_SMALL_DISTINCT", 0)
+    _, sorted_route = _run_sparse(op_name, indices, grad)
+    update = training_ops._ftrl if "ftrl" in op_name else training_ops._adagrad
+    expect = [b.copy() for b in before]
+    for i, row in enumerate(indices):
+        refs = [e[row:row + 1].copy() for e in expect]
+        if "ftrl" in op_name:
+            update(np, *refs, grad[i:i + 1], np.float32(0.5), np.float32(0.05), np.float32(0.1), np.float32(-0.5),
+                   multiply_linear_by_lr=False)
+        else:
+            update(np, *refs, np.float32(0.5), grad[i:i + 1], update_slots=True)
+        for e, r in zip(expect, refs):
+            e[row:row + 1] = r
+    for got, alt, want in zip(fast, sorted_route, expect, strict=True):
+        assert got.tobytes() == want.tobytes() == alt.tobytes()
+
+
+def test_sparse_apply_out_of_range_index_still_names_it():
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Index 9 at offset 1 in indices is out of range"):
+        _run_sparse("sparse_apply_adagrad", np.array([1, 9], np.int64), np.ones((2, 2), np.float32))

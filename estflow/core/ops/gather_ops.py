@@ -333,7 +333,21 @@ def _infer_unique(x, *, out_idx):
     return [TensorSpec([None], x.dtype), TensorSpec(dims if dims is not None else [None], out_idx)]
 
 
-_SMALL_UNIQUE = 32
+_SMALL_UNIQUE = 128  # below this many integers a dict pass beats np.unique's sorts (a sparse step's ids)
+
+
+def _unique_small(x, idx_dtype):
+    """`_unique_kernel` for a short integer vector: one dict pass, the same values and ids."""
+    seen: dict = {}
+    first = []
+    idx = []
+    for i, v in enumerate(x.tolist()):
+        j = seen.get(v)
+        if j is None:
+            j = seen[v] = len(first)
+            first.append(i)
+        idx.append(j)
+    return x[first], np.array(idx, dtype=idx_dtype)
 
 
 def _unique_kernel(xp, x, out_idx):
@@ -342,18 +356,9 @@ def _unique_kernel(xp, x, out_idx):
     if x.size == 0:
         return x[:0], xp.zeros((0,), dtype=out_idx.as_numpy_dtype)
     if x.size <= _SMALL_UNIQUE and xp is np and x.dtype.kind in "biuOS":
-        # A few ids (one example's): a dict in order of first appearance, a tenth of np.unique's cost. Only
-        # for types whose == is np.unique's equality (floats differ on nan and -0.0).
-        seen: dict = {}
-        first = []
-        idx = []
-        for i, v in enumerate(x.tolist()):
-            j = seen.get(v)
-            if j is None:
-                j = seen[v] = len(first)
-                first.append(i)
-            idx.append(j)
-        return x[first], np.array(idx, dtype=out_idx.as_numpy_dtype)
+        # A few ids (one example's, a sparse step's): a dict in order of first appearance beats np.unique's
+        # sorts. Only for types whose == is np.unique's equality (floats differ on nan and -0.0).
+        return _unique_small(x, out_idx.as_numpy_dtype)
     values, first, inverse = xp.unique(x, return_index=True, return_inverse=True)
     order = xp.argsort(first)  # unique values in order of first appearance, as TF
     rank_of = xp.empty_like(order)

@@ -29,6 +29,7 @@ _WIDER = {np.dtype("float16"): np.dtype("float32"), np.dtype("int8"): np.dtype("
           np.dtype("int16"): np.dtype("int32"), np.dtype("uint8"): np.dtype("uint32"),
           np.dtype("uint16"): np.dtype("uint32"), np.dtype("bool"): np.dtype("uint32")}
 _SIGN_BIT = np.uint64(1 << 63)
+_SMALL_DISTINCT = 512  # up to this many indices a set of the Python ints tells "all distinct" fastest
 
 
 def scatter_add(xp, out, index, updates) -> None:
@@ -78,6 +79,8 @@ def occurrence_waves(xp, indices):
     n = indices.shape[0]
     if n < 2:
         return None
+    if xp is np and n <= _SMALL_DISTINCT and len(set(indices.tolist())) == n:
+        return None  # the common case (deduplicated ids), found without the sorts below
     # (index, position) as one int64 key: distinct keys, so any sort gives the stable order
     # (cupy's argsort takes no `kind`, cupy/_sorting/sort.py).
     key = indices.astype(np.int64)

@@ -101,8 +101,12 @@ def _unsorted_segment_sum_kernel(xp, data, segment_ids, num_segments):
     out = xp.zeros((rows,) + inner, dtype=data.dtype)
     if ids.size == 0:
         return out
+    low, high = int(ids.min()), int(ids.max())
+    if low >= 0 and high < rows:  # every id in range (the usual case): no masks to build
+        scatter_kernels.scatter_add(xp, out, ids, data.reshape((ids.size,) + inner))
+        return out
     bad = ids >= rows
-    if bool(bad.any()):
+    if high >= rows:
         i = int(bad.argmax())
         where = [int(v) for v in np.unravel_index(i, segment_ids.shape)]
         raise _invalid(f"segment_ids{_dims(where)} = {int(ids[i])} is out of range [0, {rows})")

@@ -256,7 +256,7 @@ def _check_sparse(var, slots, slot_labels, grad, indices):
     if grad.ndim < 1 or grad.shape[0] != indices.shape[0]:
         raise errors.InvalidArgumentError(None, None,
                                           "grad must be the same size as indices in the first dimension.")
-    if indices.size:
+    if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= var.shape[0]):  # two reductions
         bad = (indices < 0) | (indices >= var.shape[0])
         if bool(bad.any()):
             offset = int(bad.nonzero()[0][0])
