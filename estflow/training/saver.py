@@ -381,6 +381,7 @@ class Saver:
         self._pad_step_number = pad_step_number
         self._filename = filename
         self._last_checkpoints: list[tuple[str, float]] = []
+        self._warned_unexportable = False  # the ".meta left out" warning is given once per Saver
         self._checkpoints_to_be_deleted: list[tuple[str, float]] = []
         self._save_relative_paths = save_relative_paths
         self._next_checkpoint_time = None
@@ -560,8 +561,11 @@ class Saver:
                 except graph_io.UnexportableGraphError as exc:
                     # The checkpoint itself is complete; a training loop must not stop because its input
                     # pipeline (Python objects) has no GraphDef form. Only the .meta file is left out.
-                    _logger.warning("Checkpoint %s saved without its %s file: %s", model_checkpoint_path or
-                                    checkpoint_file, meta_graph_suffix, exc)
+                    # Warned once per Saver (an Estimator saves every few hundred steps); later saves log at INFO.
+                    log = _logger.info if self._warned_unexportable else _logger.warning
+                    self._warned_unexportable = True
+                    log("Checkpoint %s saved without its %s file: %s", model_checkpoint_path or checkpoint_file,
+                        meta_graph_suffix, exc)
         if model_checkpoint_path is not None and write_state:
             # Last: until this rename, the state file names the previous (complete) checkpoint.
             self._record_last_checkpoint(model_checkpoint_path)

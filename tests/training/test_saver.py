@@ -1172,9 +1172,14 @@ def test_save_with_a_python_input_pipeline_keeps_the_checkpoint_and_skips_the_me
             assert sess.run(total) == 4.0
             with caplog.at_level("WARNING", logger="estflow"):
                 path = saver.save(sess, str(tmp_path / "model"), global_step=1)
+            with caplog.at_level("INFO", logger="estflow"):
+                again = saver.save(sess, str(tmp_path / "model"), global_step=2)
     assert os.path.exists(path + ".index") and not os.path.exists(path + ".meta")
     assert "saved without its meta file" in caplog.text and "Dataset op 'OneShotIterator'" in caplog.text
-    assert tf.train.latest_checkpoint(str(tmp_path)) == path
+    assert tf.train.latest_checkpoint(str(tmp_path)) == again
+    # One warning per Saver: the second save says the same at INFO, not again as a warning.
+    said = [r for r in caplog.records if "saved without its meta file" in r.getMessage()]
+    assert [r.levelname for r in said] == ["WARNING", "INFO"]
 
 
 # ---- interop: real TensorFlow reads what the Saver writes ---------------------------------------
