@@ -87,7 +87,8 @@ def _unsorted_segment_sum_infer(data, segment_ids, num_segments):
     return TensorSpec([rows, *d[len(s):]], data.dtype)
 
 
-def _unsorted_segment_sum_kernel(xp, data, segment_ids, num_segments):
+def _unsorted_segment_args(data, segment_ids, num_segments):
+    """TF's checks of an UnsortedSegment* kernel's inputs: (rows, flat ids, the trailing dims of data)."""
     if num_segments.ndim != 0:
         raise _invalid(f"num_segments should be a scalar, not shape {_dims(num_segments.shape)}")
     if data.shape[:segment_ids.ndim] != segment_ids.shape:
@@ -96,8 +97,20 @@ def _unsorted_segment_sum_kernel(xp, data, segment_ids, num_segments):
     rows = int(num_segments)
     if rows < 0:
         raise _invalid(f"Input num_segments == {rows} must not be negative.")
-    ids = segment_ids.reshape(-1)
-    inner = data.shape[segment_ids.ndim:]
+    return rows, segment_ids.reshape(-1), data.shape[segment_ids.ndim:]
+
+
+def _check_ids_below(ids, rows: int, segment_ids) -> None:
+    """An id at or past `rows` is an error naming it and where it is; negative ids are dropped, as TF documents."""
+    bad = ids >= rows
+    if bool(bad.any()):
+        i = int(bad.argmax())
+        where = [int(v) for v in np.unravel_index(i, segment_ids.shape)]
+        raise _invalid(f"segment_ids{_dims(where)} = {int(ids[i])} is out of range [0, {rows})")
+
+
+def _unsorted_segment_sum_kernel(xp, data, segment_ids, num_segments):
+    rows, ids, inner = _unsorted_segment_args(data, segment_ids, num_segments)
     out = xp.zeros((rows,) + inner, dtype=data.dtype)
     if ids.size == 0:
         return out
@@ -105,14 +118,21 @@ def _unsorted_segment_sum_kernel(xp, data, segment_ids, num_segments):
     if low >= 0 and high < rows:  # every id in range (the usual case): no masks to build
         scatter_kernels.scatter_add(xp, out, ids, data.reshape((ids.size,) + inner))
         return out
-    bad = ids >= rows
     if high >= rows:
-        i = int(bad.argmax())
-        where = [int(v) for v in np.unravel_index(i, segment_ids.shape)]
-        raise _invalid(f"segment_ids{_dims(where)} = {int(ids[i])} is out of range [0, {rows})")
+        _check_ids_below(ids, rows, segment_ids)
     keep = ids >= 0  # negative ids are dropped, as TF documents
     scatter_kernels.scatter_add(xp, out, ids[keep], data.reshape((ids.size,) + inner)[keep])
     return out
+
+
+def _trailing(mask, like):
+    """`mask` (shaped like the segment ids) reshaped to broadcast against `like` (ids' shape + more dims)."""
+    if like.shape.ndims is not None and mask.shape.ndims is not None:
+        for _ in range(like.shape.ndims - mask.shape.ndims):
+            mask = array_ops.expand_dims(mask, -1)
+        return mask
+    ones = fill_ops.ones(array_ops.reshape(array_ops.rank(like) - array_ops.rank(mask), [1]), dtypes.int32)
+    return array_ops.reshape(mask, concat_ops.concat([array_ops.shape(mask), ones], 0))
 
 
 def _unsorted_segment_sum_grad(op, grad):
@@ -120,16 +140,7 @@ def _unsorted_segment_sum_grad(op, grad):
     ids = op.inputs[1]
     clipped = math_ops.maximum(ids, fill_ops.zeros_like(ids))
     gathered = apply_op("GatherV2", grad, clipped, np.int32(0), batch_dims=0, name="GatherV2")
-    keep = cast_ops.cast(comparison_ops.greater_equal(ids, 0), gathered.dtype)
-    extra = None
-    if gathered.shape.ndims is not None and ids.shape.ndims is not None:
-        extra = gathered.shape.ndims - ids.shape.ndims
-    if extra is not None:
-        for _ in range(extra):
-            keep = array_ops.expand_dims(keep, -1)
-    else:
-        ones = fill_ops.ones(array_ops.reshape(array_ops.rank(gathered) - array_ops.rank(ids), [1]), dtypes.int32)
-        keep = array_ops.reshape(keep, concat_ops.concat([array_ops.shape(ids), ones], 0))
+    keep = _trailing(cast_ops.cast(comparison_ops.greater_equal(ids, 0), gathered.dtype), gathered)
     # NOTE: a mask product rather than a select: gradients are finite, and it needs no broadcast Select.
     return gathered * keep, None, None
 

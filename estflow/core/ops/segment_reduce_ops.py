@@ -13,10 +13,8 @@ import numpy as np
 
 from estflow.core import dtypes
 from estflow.core.ops import (
-    array_ops,
     cast_ops,
     comparison_ops,
-    concat_ops,
     fill_ops,
     gather_ops,
     math_ops,
@@ -24,11 +22,14 @@ from estflow.core.ops import (
     segment_ops,
 )
 from estflow.core.ops.segment_ops import (
+    _check_ids_below,
     _check_sorted_segments,
     _segment_sum_infer,
+    _trailing,
+    _unsorted_segment_args,
     _unsorted_segment_sum_infer,
 )
-from estflow.core.ops.sparse_ops import _dims, _invalid
+from estflow.core.ops.sparse_ops import _invalid
 from estflow.core.registry import OpDef, apply_op, register
 
 _REAL = (dtypes.float16, dtypes.float32, dtypes.float64, dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64,
@@ -82,24 +83,12 @@ def _sorted_kernel(kind: str):
 
 def _unsorted_kernel(kind: str):
     def kernel(xp, data, segment_ids, num_segments):
-        if num_segments.ndim != 0:
-            raise _invalid(f"num_segments should be a scalar, not shape {_dims(num_segments.shape)}")
-        if data.shape[:segment_ids.ndim] != segment_ids.shape:
-            raise _invalid(f"data.shape = {_dims(data.shape)} does not start with segment_ids.shape = "
-                           f"{_dims(segment_ids.shape)}")
-        rows = int(num_segments)
-        if rows < 0:
-            raise _invalid(f"Input num_segments == {rows} must not be negative.")
-        ids = segment_ids.reshape(-1)
-        inner = data.shape[segment_ids.ndim:]
+        rows, ids, inner = _unsorted_segment_args(data, segment_ids, num_segments)
         start = 1 if kind == "multiply" else _limit(data.dtype, kind)
         out = xp.full((rows,) + inner, start, dtype=data.dtype)
         if ids.size == 0:
             return out
-        bad = ids >= rows
-        if bool(bad.any()):
-            i = int(bad.argmax())
-            raise _invalid(f"segment_ids[{i}] = {int(ids[i])} is out of range [0, {rows})")
+        _check_ids_below(ids, rows, segment_ids)
         keep = ids >= 0  # negative ids are dropped
         _combine(xp, out, ids[keep], data.reshape((ids.size,) + inner)[keep], kind)
         return out
@@ -108,18 +97,6 @@ def _unsorted_kernel(kind: str):
 
 
 # ---- gradients (TF's math_grad.py) ---------------------------------------------------------------------
-def _trailing(mask, like):
-    """`mask` (shaped like the segment ids) reshaped to broadcast against `like` (ids' shape + more dims)."""
-    extra = like.shape.ndims - mask.shape.ndims if like.shape.ndims is not None and mask.shape.ndims is not None \
-        else None
-    if extra is not None:
-        for _ in range(extra):
-            mask = array_ops.expand_dims(mask, -1)
-        return mask
-    ones = fill_ops.ones(array_ops.reshape(array_ops.rank(like) - array_ops.rank(mask), [1]), dtypes.int32)
-    return array_ops.reshape(mask, concat_ops.concat([array_ops.shape(mask), ones], 0))
-
-
 def _gather_drop_negatives(params, ids):
     """params gathered at ids, rows of negative ids zero (TF's _GatherDropNegatives): (values, kept mask)."""
     clipped = math_ops.maximum(ids, fill_ops.zeros_like(ids))
