@@ -19,7 +19,7 @@ from estflow.data import structure
 from estflow.data.dataset_ops import Dataset, int_argument, runtime_int
 from estflow.data.runtime import ElementError
 from estflow.data.tracing import StructuredFunction
-from estflow.data.transformations import _UnaryDataset
+from estflow.data.transformations import _is_scalar_of, _UnaryDataset
 
 
 def _dense_value(env, component):
@@ -92,8 +92,7 @@ class TakeWhileDataset(_UnaryDataset):
         super().__init__(input_dataset)
         self._fn = StructuredFunction(predicate, "take_while", input_dataset.element_spec)
         spec = self._fn.output_spec
-        if not isinstance(spec, structure.TensorSpec) or spec.dtype != dtypes.bool or \
-                spec.shape.ndims not in (None, 0):
+        if not _is_scalar_of(spec, dtypes.bool):
             raise ValueError(f"`predicate` return type must be convertible to a scalar boolean tensor. Was {spec}.")
 
     def _functions(self):
@@ -295,8 +294,7 @@ class GroupByWindowDataset(_UnaryDataset):
         key_spec = structure.TensorSpec([], dtypes.int64)
         self._key_fn = StructuredFunction(key_func, "group_by_window", input_dataset.element_spec)
         spec = self._key_fn.output_spec
-        if not isinstance(spec, structure.TensorSpec) or spec.dtype != dtypes.int64 or \
-                spec.shape.ndims not in (None, 0):
+        if not _is_scalar_of(spec, dtypes.int64):
             raise ValueError(f"`key_func` must return a single tf.int64 scalar tensor. Got type={spec}.")
         self._window = _WindowSource(input_dataset.element_spec)
         window = self._window
@@ -388,8 +386,7 @@ class GroupByReducerDataset(_UnaryDataset):
         key_spec = structure.TensorSpec([], dtypes.int64)
         self._key_fn = StructuredFunction(key_func, "group_by_reducer", input_dataset.element_spec)
         spec = self._key_fn.output_spec
-        if not isinstance(spec, structure.TensorSpec) or spec.dtype != dtypes.int64 or \
-                spec.shape.ndims not in (None, 0):
+        if not _is_scalar_of(spec, dtypes.int64):
             raise ValueError(f"`key_func` must return a single tf.int64 scalar tensor. Got type={spec}.")
         self._init_fn = StructuredFunction(reducer.init_func, "group_by_reducer", key_spec)
         state_spec = self._init_fn.output_spec

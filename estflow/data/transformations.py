@@ -122,6 +122,11 @@ class MapDataset(_RowFunctionDataset):
                 yield out
 
 
+def _is_scalar_of(spec, dtype) -> bool:
+    """Whether a traced function's output spec is one scalar tensor of `dtype` (a predicate's, a key's)."""
+    return isinstance(spec, structure.TensorSpec) and spec.dtype == dtype and spec.shape.ndims in (None, 0)
+
+
 class FilterDataset(_RowFunctionDataset):
     """`Dataset.filter`: the elements whose predicate is True (an element it fails on: its error)."""
 
@@ -129,10 +134,8 @@ class FilterDataset(_RowFunctionDataset):
         super().__init__(input_dataset)
         self._fn = StructuredFunction(predicate, "filter", input_dataset.element_spec)
         spec = self._fn.output_spec
-        if not isinstance(spec, structure.TensorSpec) or spec.dtype != dtypes.bool or \
-                spec.shape.ndims not in (None, 0):
+        if not _is_scalar_of(spec, dtypes.bool):
             raise ValueError(f"`predicate` return type must be convertible to a scalar boolean tensor. Was {spec}.")
-
 
     def _elements(self, env):
         if self._chunk_mode(env) == 2:
