@@ -33,6 +33,49 @@ def _cpus() -> int:
     return os.cpu_count() or 1
 
 
+_blas_lock = threading.Lock()
+_blas_users = 0  # started servers in this process
+_blas_limiter = None  # threadpoolctl's limiter while _blas_users > 0
+
+
+def _limit_blas_threads(threads: int) -> bool:
+    """Cap the BLAS library's threads per call (TF Serving's `--tensorflow_intra_op_parallelism`).
+
+    The server runs requests in parallel on its thread pools (TF Serving's inter-op parallelism);
+    OpenBLAS's own threads on top of that oversubscribe the cores, and concurrent matmuls from
+    several request threads then spin on each other: an image-sized MLP served 280 single-row
+    requests/s from 8 threads with OpenBLAS's default threading and 7,100 with one BLAS thread
+    per call on 2 cores. 0 (the default) means one thread per call. BLAS has no per-thread
+    setting, so the limit is process-wide: set by the first server started in the process (a
+    later one sets its own value) and lifted when the last one stops (`_release_blas_threads`).
+    Returns whether this server took part (False where threadpoolctl, from the `serving` extra, is absent).
+    """
+    global _blas_users, _blas_limiter
+    try:
+        import threadpoolctl  # optional (the `serving` extra): only the server limits BLAS threads
+    except ImportError:
+        _log.warning("threadpoolctl is not installed: BLAS keeps its default threads, which oversubscribe the "
+                     "cores under concurrent requests; pip install 'estflow[serving]'")
+        return False
+    with _blas_lock:
+        if _blas_limiter is None:
+            _blas_limiter = threadpoolctl.ThreadpoolController()
+            _blas_limiter = _blas_limiter.limit(limits=threads or 1, user_api="blas")
+        else:
+            threadpoolctl.threadpool_limits(limits=threads or 1, user_api="blas")
+        _blas_users += 1
+    return True
+
+
+def _release_blas_threads() -> None:
+    global _blas_users, _blas_limiter
+    with _blas_lock:
+        _blas_users -= 1
+        if _blas_users == 0 and _blas_limiter is not None:
+            _blas_limiter.restore_original_limits()
+            _blas_limiter = None
+
+
 @dataclass
 class ServerOptions:
     """TF Serving's model server flags. `rest_api_port=None` disables REST; 0 picks a free port (gRPC too)."""
@@ -49,6 +92,7 @@ class ServerOptions:
     rest_api_num_threads: int = 0  # 0: 4 x the number of CPUs, as TF Serving
     rest_api_timeout_in_ms: int = 30000
     grpc_max_threads: int = 0  # 0: 4 x the number of CPUs
+    tensorflow_intra_op_parallelism: int = 0  # BLAS threads per session run; 0: one (see _limit_blas_threads)
     monitoring_config_file: str = ""
     enable_model_warmup: bool = True
     num_load_threads: int = 0  # 0: 2 loader threads
@@ -100,6 +144,7 @@ class ModelServer:
         self._rest_thread: threading.Thread | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._stopped = threading.Event()
+        self._blas_limited = False
 
     def start(self, load_timeout: float | None = None) -> ModelServer:
         opts = self.options
@@ -120,6 +165,7 @@ class ModelServer:
         threads = opts.rest_api_num_threads or 4 * _cpus()
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rest-api")
         core = ServingCore(self.manager)
+        self._blas_limited = _limit_blas_threads(opts.tensorflow_intra_op_parallelism)
         try:
             self._start_grpc(core)
             if opts.rest_api_port is not None:
@@ -204,6 +250,9 @@ class ModelServer:
             self._executor.shutdown(wait=True)
         if self.manager is not None:
             self.manager.stop()
+        if self._blas_limited:
+            _release_blas_threads()
+            self._blas_limited = False
         self._stopped.set()
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -248,6 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--monitoring_config_file", default="", help="Text proto of MonitoringConfig (Prometheus export)")
     add("--enable_model_warmup", type=_bool, nargs="?", const=True, default=True,
         help="Replay assets.extra/tf_serving_warmup_requests before serving a version")
+    add("--tensorflow_intra_op_parallelism", type=int, default=0,
+        help="Number of threads to use to parallelize the execution of an individual op (here: BLAS threads "
+             "per session run). 0: one, as requests already run in parallel.")
     add("--grpc_max_threads", type=int, default=4 * _cpus(), help="Max gRPC server threads")
     add("--num_load_threads", type=int, default=0, help="Threads loading versions (0: 2)")
     add("--max_num_load_retries", type=int, default=5,
@@ -272,7 +324,7 @@ def options_from_argv(argv=None) -> ServerOptions:
         monitoring_config_file=ns.monitoring_config_file, enable_model_warmup=ns.enable_model_warmup,
         num_load_threads=ns.num_load_threads, host=ns.host, max_request_bytes=ns.max_request_bytes,
         max_num_load_retries=ns.max_num_load_retries, load_retry_interval_micros=ns.load_retry_interval_micros,
-        grpc_socket_path=ns.grpc_socket_path)
+        grpc_socket_path=ns.grpc_socket_path, tensorflow_intra_op_parallelism=ns.tensorflow_intra_op_parallelism)
 
 
 def serve(options: ServerOptions, ready=None, stop: threading.Event | None = None) -> int:

@@ -124,3 +124,38 @@ def test_a_port_in_use_fails_start_and_leaves_nothing_running(tmp_path, start_se
     rest = Rest(first.rest_api_port)
     assert rest.post("/v1/models/m:predict", {"instances": [[1.0, 2.0]]})[0] == 200
     rest.close()
+
+
+def _blas_threads():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    pools = threadpoolctl.threadpool_info()
+    blas = [p["num_threads"] for p in pools if p["user_api"] == "blas"]
+    if not blas:
+        pytest.skip("numpy's BLAS is not visible to threadpoolctl")
+    return blas
+
+
+def test_blas_runs_one_thread_per_request_while_serving_and_is_restored_after(tmp_path, start_server):
+    # Concurrent requests each calling a multi-threaded BLAS oversubscribe the cores (OpenBLAS's threads
+    # spin on each other): the server runs BLAS single-threaded per call, as TF Serving's intra-op default.
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    write_versions(str(tmp_path / "m"), [1])
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+        server = start_server(model_name="m", model_base_path=str(tmp_path / "m"))
+        assert set(_blas_threads()) == {1}
+        rest = Rest(server.rest_api_port)
+        assert rest.post("/v1/models/m:predict", {"instances": [[1.0, 2.0]]})[0] == 200
+        rest.close()
+        server.stop()
+        assert _blas_threads() == before
+
+
+def test_intra_op_parallelism_flag_sets_the_blas_threads(tmp_path, start_server):
+    assert options_from_argv([]).tensorflow_intra_op_parallelism == 0
+    assert options_from_argv(["--tensorflow_intra_op_parallelism=2"]).tensorflow_intra_op_parallelism == 2
+    _blas_threads()
+    write_versions(str(tmp_path / "m"), [1])
+    server = start_server(model_name="m", model_base_path=str(tmp_path / "m"), tensorflow_intra_op_parallelism=2)
+    assert set(_blas_threads()) == {2}
+    server.stop()
