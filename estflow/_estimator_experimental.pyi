@@ -1,4 +1,4 @@
-"""`tf.estimator.experimental`: early-stopping hooks, InMemoryEvaluatorHook (re-exports only)."""
+"""`tf.estimator.experimental`: early-stopping hooks, InMemoryEvaluatorHook, KMeans (re-exports only)."""
 
 from estflow.estimators.dnn import dnn_logit_fn_builder as dnn_logit_fn_builder
 from estflow.estimators.export import build_raw_supervised_input_receiver_fn as build_raw_supervised_input_receiver_fn
@@ -6,6 +6,7 @@ from estflow.estimators.in_memory_evaluator import InMemoryEvaluatorHook as InMe
 from estflow.estimators.in_memory_evaluator import (
     make_stop_at_checkpoint_step_hook as make_stop_at_checkpoint_step_hook,
 )
+from estflow.estimators.kmeans import KMeans as KMeans
 from estflow.estimators.linear import linear_logit_fn_builder as linear_logit_fn_builder
 from estflow.estimators.logit_fn import call_logit_fn as call_logit_fn
 from estflow.hooks.early_stopping import make_early_stopping_hook as make_early_stopping_hook

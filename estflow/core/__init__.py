@@ -9,6 +9,7 @@ from estflow.core import variables as _variables  # noqa: F401 - registers Varia
 from estflow.core.ops import (  # noqa: F401 - imported to register every op type under core/ops/
     array_ops,
     cast_ops,
+    clustering_ops,
     comparison_ops,
     concat_ops,
     constant_op,
