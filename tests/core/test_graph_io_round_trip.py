@@ -24,7 +24,7 @@ import pytest
 import estflow as tf
 from estflow.core import registry
 from estflow.core.graph import Operation, Tensor
-from estflow.core.ops import hash_ops
+from estflow.core.ops import clustering_ops, hash_ops
 from estflow.core.registry import apply_op
 from estflow.core.sparse_tensor import SparseTensor
 from tests.core import test_array_ops, test_conv_ops, test_math_ops, test_nn_ops, test_sparse_ops, test_string_ops
@@ -478,6 +478,14 @@ def _queues_and_readers():
     return out, {}
 
 
+def _clustering():
+    points = np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32)
+    idx, dist = clustering_ops.nearest_neighbors(points, points[:3], 2)
+    seeds = clustering_ops.kmeans_plus_plus_initialization(points, 3, 5, -1)
+    chain = clustering_ops.kmc2_chain_initialization([0.5, 2.0, 1.0], 3)
+    return [idx, dist, seeds, chain], {}
+
+
 RECIPES = [
     Recipe("variables, Adam, report_uninitialized_variables", _variables, setup=("init",)),
     Recipe("every optimizer, dense and sparse", _optimizers, setup=("init",)),
@@ -500,6 +508,7 @@ RECIPES = [
     Recipe("hashing, crosses and lookup tables", _hashing_and_tables, setup=("init",)),
     Recipe("resource variables, ParseExampleV2, If", _resource_variables_and_tf2_ops, setup=("rv_init",)),
     Recipe("queues, readers and CountUpTo", _queues_and_readers, setup=("init", "queue_setup")),
+    Recipe("k-means clustering ops", _clustering),
 ]
 
 

@@ -1,5 +1,7 @@
 """tf.estimator.experimental.KMeans (estflow/estimators/kmeans.py) against TF 2.15.1's numbers."""
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -125,3 +127,37 @@ def test_export_serves_the_cluster_index(tmp_path):
     out = predict({"points": PTS[:5]})
     centers = km.cluster_centers()
     np.testing.assert_array_equal(out["output"], ((PTS[:5, None, :] - centers[None]) ** 2).sum(-1).argmin(1))
+
+
+_TF_CONTINUES = r"""
+import json, sys
+import numpy as np
+import tensorflow.compat.v1 as tf
+tf.disable_v2_behavior()
+model_dir, data = sys.argv[1], np.load(sys.argv[2])
+pts = data["pts"]
+km = tf.estimator.experimental.KMeans(num_clusters=3, initial_clusters=data["init"], use_mini_batch=False,
+                                      model_dir=model_dir)
+restored = km.cluster_centers().tolist()
+indices = [int(i) for i in km.predict_cluster_index(
+    lambda: tf.train.limit_epochs(tf.convert_to_tensor(pts), num_epochs=1))]
+km.train(lambda: tf.train.limit_epochs(tf.convert_to_tensor(pts), num_epochs=1))
+print(json.dumps({"restored": restored, "indices": indices, "after": km.cluster_centers().tolist()}))
+"""
+
+
+@pytest.mark.interop
+def test_real_tensorflow_restores_and_continues_an_estflow_kmeans_model_dir(tmp_path, tf_python):
+    from tests.interop import run_tensorflow  # the interop helper runs only with real TensorFlow present
+
+    init = PTS[:3].copy()
+    km = KMeans(num_clusters=3, initial_clusters=init, use_mini_batch=False, model_dir=str(tmp_path / "m"))
+    km.train(_input_fn)
+    ours = km.cluster_centers()
+    np.savez(tmp_path / "data.npz", pts=PTS, init=init)
+    shutil.copytree(tmp_path / "m", tmp_path / "tf")  # TF trains on in its own copy
+    theirs = run_tensorflow(tf_python, _TF_CONTINUES, tmp_path / "tf", tmp_path / "data.npz")
+    np.testing.assert_allclose(theirs["restored"], ours, rtol=1e-6)
+    assert theirs["indices"] == [int(i) for i in km.predict_cluster_index(_input_fn)]
+    km.train(_input_fn)  # one more Lloyd iteration here gives what TF's gave
+    np.testing.assert_allclose(theirs["after"], km.cluster_centers(), rtol=1e-5, atol=1e-6)
