@@ -6,6 +6,9 @@ from estflow.core.ops.linalg_ops import qr as qr
 from estflow.core.ops.manipulation_ops import matrix_transpose as matrix_transpose
 from estflow.core.ops.manipulation_ops import matrix_transpose as transpose
 from estflow.core.ops.matmul_ops import matmul as matmul
+from estflow.core.ops.matrix_function_ops import lu as lu
+from estflow.core.ops.matrix_function_ops import matrix_logarithm as logm
+from estflow.core.ops.matrix_function_ops import matrix_square_root as sqrtm
 from estflow.core.ops.matrix_ops import cholesky as cholesky
 from estflow.core.ops.matrix_ops import log_matrix_determinant as slogdet
 from estflow.core.ops.matrix_ops import matrix_band_part as band_part
@@ -33,5 +36,12 @@ from estflow.library.linalg_impl import normalize as normalize
 from estflow.library.linalg_impl import pinv as pinv
 from estflow.library.linalg_impl import tensordot as tensordot
 from estflow.library.linalg_impl import trace as trace
+from estflow.library.linalg_matrix_functions import eigh_tridiagonal as eigh_tridiagonal
+from estflow.library.linalg_matrix_functions import lu_matrix_inverse as lu_matrix_inverse
+from estflow.library.linalg_matrix_functions import lu_reconstruct as lu_reconstruct
+from estflow.library.linalg_matrix_functions import lu_solve as lu_solve
+from estflow.library.linalg_matrix_functions import matrix_exponential as expm
+from estflow.library.linalg_matrix_functions import tridiagonal_matmul as tridiagonal_matmul
+from estflow.library.linalg_matrix_functions import tridiagonal_solve as tridiagonal_solve
 from estflow.library.nn_impl import l2_normalize as l2_normalize
 from estflow.training.clip_ops import global_norm as global_norm
