@@ -181,7 +181,7 @@ def _check_lu_args(lower_upper, validate_args):
 
 
 # ---- tridiagonal formats --------------------------------------------------------------------------------
-def _matrix_to_compact(matrix):
+def tridiagonal_compact_from_matrix(matrix):
     """[..., M, M] -> the [..., 3, M] compact diagonals (super left-aligned, sub right-aligned)."""
     m1, m2 = matrix.shape.as_tuple()[-1], matrix.shape.as_tuple()[-2]
     if m1 is not None and m2 is not None and m1 != m2:
@@ -208,7 +208,7 @@ def tridiagonal_matmul(diagonals, rhs, diagonals_format="compact", name=None):
         elif diagonals_format == "sequence":
             superdiag, maindiag, subdiag = (convert_to_tensor(d) for d in diagonals)
         elif diagonals_format == "matrix":
-            compact = _matrix_to_compact(convert_to_tensor(diagonals, name="diagonals"))
+            compact = tridiagonal_compact_from_matrix(convert_to_tensor(diagonals, name="diagonals"))
             superdiag, maindiag, subdiag = compact[..., 0, :], compact[..., 1, :], compact[..., 2, :]
         else:
             raise ValueError(f"Unrecognized diagonals_format: {diagonals_format}")
@@ -236,7 +236,7 @@ def tridiagonal_solve(diagonals, rhs, diagonals_format="compact", transpose_rhs=
                 raise ValueError("Expected diagonals to be a sequence of length 3.")
             diagonals = concat_ops.stack([convert_to_tensor(d) for d in diagonals], axis=-2)
         elif diagonals_format == "matrix":
-            diagonals = _matrix_to_compact(convert_to_tensor(diagonals, name="diagonals"))
+            diagonals = tridiagonal_compact_from_matrix(convert_to_tensor(diagonals, name="diagonals"))
         else:
             raise ValueError(f"Unrecognized diagonals_format: {diagonals_format}")
         rhs = convert_to_tensor(rhs, name="rhs", dtype=diagonals.dtype)
