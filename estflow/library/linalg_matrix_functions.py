@@ -31,6 +31,7 @@ from estflow.core.ops import (
     while_v2,
 )
 from estflow.core.ops.constant_op import constant, convert_to_tensor
+from estflow.library import check_ops
 
 # ---- expm ------------------------------------------------------------------------------------------
 # The numerators' coefficients b_0.. of the [m/m] Pade approximants of exp (Higham 2005).
@@ -144,7 +145,7 @@ def lu_solve(lower_upper, perm, rhs, validate_args=False, name=None):
     with name_scope(name or "lu_solve", "lu_solve", [lower_upper, perm, rhs]):
         lower_upper = convert_to_tensor(lower_upper, name="lower_upper")
         rhs = convert_to_tensor(rhs, name="rhs", dtype=lower_upper.dtype)
-        _check_lu_args(lower_upper, validate_args)
+        lower_upper = _check_lu_args(lower_upper, validate_args)
         permuted = matmul_ops.matmul(_permutation_matrix(perm, lower_upper.dtype), rhs)
         lower_solved = matrix_ops.matrix_triangular_solve(_unit_lower(lower_upper), permuted, lower=True)
         return matrix_ops.matrix_triangular_solve(lower_upper, lower_solved, lower=False)
@@ -154,7 +155,7 @@ def lu_matrix_inverse(lower_upper, perm, validate_args=False, name=None):
     """The inverse of A from `lower_upper, perm = tf.linalg.lu(A)`, as `tf.linalg.lu_matrix_inverse`."""
     with name_scope(name or "lu_matrix_inverse", "lu_matrix_inverse", [lower_upper, perm]):
         lower_upper = convert_to_tensor(lower_upper, name="lower_upper")
-        _check_lu_args(lower_upper, validate_args)
+        lower_upper = _check_lu_args(lower_upper, validate_args)
         eye = matrix_ops._eye_like(lower_upper)
         return lu_solve(lower_upper, perm, eye, validate_args=False)
 
@@ -163,21 +164,30 @@ def lu_reconstruct(lower_upper, perm, validate_args=False, name=None):
     """A again from `lower_upper, perm = tf.linalg.lu(A)`, as `tf.linalg.lu_reconstruct`."""
     with name_scope(name or "lu_reconstruct", "lu_reconstruct", [lower_upper, perm]):
         lower_upper = convert_to_tensor(lower_upper, name="lower_upper")
-        _check_lu_args(lower_upper, validate_args)
+        lower_upper = _check_lu_args(lower_upper, validate_args)
         upper = matrix_ops.matrix_band_part(lower_upper, 0, -1)
         product = matmul_ops.matmul(_unit_lower(lower_upper), upper)
         return matmul_ops.matmul(_permutation_matrix(perm, lower_upper.dtype), product, transpose_a=True)
 
 
 def _check_lu_args(lower_upper, validate_args):
-    """TF's static checks of lower_upper (validate_args adds none beyond them in a graph)."""
+    """lower_upper after TF's checks: static shapes always; with `validate_args`, run-time
+    assertions of what the static shape leaves open (rank at least 2, square)."""
     dims = lower_upper.shape.as_tuple()
-    if dims is None:
-        return
-    if len(dims) < 2:
-        raise ValueError(f"Input `lower_upper` must have at least 2 dimensions; found {len(dims)}.")
-    if dims[-2] is not None and dims[-1] is not None and dims[-2] != dims[-1]:
-        raise ValueError(f"Input `lower_upper` must be a square matrix; found shape {list(dims)}.")
+    if dims is not None:
+        if len(dims) < 2:
+            raise ValueError(f"Input `lower_upper` must have at least 2 dimensions; found {len(dims)}.")
+        if dims[-2] is not None and dims[-1] is not None and dims[-2] != dims[-1]:
+            raise ValueError(f"Input `lower_upper` must be a square matrix; found shape {list(dims)}.")
+    if not validate_args or (dims is not None and None not in dims[-2:]):
+        return lower_upper
+    assertions = [check_ops.assert_rank_at_least(lower_upper, 2,
+                                                 message="Input `lower_upper` must have at least 2 dimensions.")]
+    if dims is None or None in dims[-2:]:
+        shape = array_ops.shape(lower_upper)
+        assertions.append(check_ops.assert_equal(shape[-2], shape[-1],
+                                                 message="Input `lower_upper` must be a square matrix."))
+    return control_flow_ops.with_dependencies(assertions, lower_upper)
 
 
 # ---- tridiagonal formats --------------------------------------------------------------------------------
@@ -266,9 +276,9 @@ def _solve_compact(diagonals, rhs, transpose_rhs, conjugate_rhs, partial_pivotin
 
 # ---- eigh_tridiagonal ---------------------------------------------------------------------------------------
 def eigh_tridiagonal(alpha, beta, eigvals_only=True, select="a", select_range=None, tol=None, name=None):
-    """Eigenvalues (ascending) and, with `eigvals_only=False`, eigenvectors (columns) of the real
-    symmetric tridiagonal matrix with diagonal `alpha` [n] and off-diagonal `beta` [n - 1], as
-    `tf.linalg.eigh_tridiagonal`.
+    """Eigenvalues (ascending) and, with `eigvals_only=False`, eigenvectors (columns) of the
+    self-adjoint tridiagonal matrix with diagonal `alpha` [n] and superdiagonal `beta` [n - 1] (the
+    subdiagonal is its conjugate), as `tf.linalg.eigh_tridiagonal`; eigenvalues are real.
 
     `select`: 'a' all, 'v' the eigenvalues in the half-open interval (lo, hi] of `select_range`,
     'i' those of indices lo..hi (inclusive). estflow solves the dense symmetric problem (to full
@@ -277,9 +287,6 @@ def eigh_tridiagonal(alpha, beta, eigvals_only=True, select="a", select_range=No
     with name_scope(name, "eigh_tridiagonal", [alpha, beta]):
         alpha = convert_to_tensor(alpha, name="alpha")
         beta = convert_to_tensor(beta, name="beta", dtype=alpha.dtype)
-        if alpha.dtype.is_complex:
-            raise NotImplementedError("estflow's tf.linalg.eigh_tridiagonal supports real matrices only "
-                                      "(estflow has no tf.math.real for complex results yet)")
         if alpha.shape.ndims is not None and alpha.shape.ndims != 1:
             raise ValueError("Only rank-1 tensors are supported for alpha")
         if select not in ("a", "v", "i"):
@@ -287,12 +294,16 @@ def eigh_tridiagonal(alpha, beta, eigvals_only=True, select="a", select_range=No
         if select in ("v", "i") and select_range is None:
             raise ValueError(f"select_range must be given when select={select!r}")
         off_diagonal = manipulation_ops.pad(beta, [[0, 1]])
-        matrix = matrix_ops.matrix_diag(alpha) + _shifted_diag(off_diagonal, 1) + _shifted_diag(off_diagonal, -1)
+        below = unary_ops.conj(off_diagonal) if alpha.dtype.is_complex else off_diagonal
+        # beta on the superdiagonal, its conjugate below: the Hermitian matrix TF's algorithm solves
+        matrix = matrix_ops.matrix_diag(alpha) + _shifted_diag(off_diagonal, 1) + _shifted_diag(below, -1)
         if eigvals_only:
             values = matrix_ops.self_adjoint_eigvals(matrix)
             vectors = None
         else:
             values, vectors = matrix_ops.self_adjoint_eig(matrix)
+        if values.dtype.is_complex:  # a Hermitian matrix's eigenvalues are real: TF returns the real dtype
+            values = cast_ops.cast(values, values.dtype.real_dtype)
         if select == "i":
             lo, hi = select_range
             values = values[lo:hi + 1]

@@ -71,6 +71,11 @@ def test_lu_helpers_invert_reconstruct_and_solve():
     np.testing.assert_allclose(solved, np.linalg.solve(A, RHS), atol=1e-10)
     with pytest.raises(ValueError, match="must be a square matrix"):
         tf.linalg.lu_reconstruct(tf.zeros([3, 4]), [0, 1, 2])
+    unknown = tf.placeholder(tf.float64, [None, None])
+    checked = tf.linalg.lu_reconstruct(unknown, [0, 1, 2], validate_args=True)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must be a square matrix"):
+        _run(checked, {unknown: np.ones((3, 4))})
+    np.testing.assert_allclose(_run(checked, {unknown: np.eye(3)}), np.eye(3))
 
 
 def test_lu_solve_gradient_reaches_the_factors_and_the_rhs():
@@ -136,6 +141,14 @@ def test_eigh_tridiagonal_selects_as_tf():
     np.testing.assert_allclose(dense @ vectors, vectors * values, atol=1e-12)
     with pytest.raises(ValueError, match="Invalid select"):
         tf.linalg.eigh_tridiagonal(alpha, beta, select="x")
+    # complex Hermitian: TF 2.15.1's eigenvalues (float64) for these
+    alpha, beta = np.array([1.0, 2.0, 3.0], np.complex128), np.array([1.0 + 1j, 0.5 - 2j])
+    values = _run(tf.linalg.eigh_tridiagonal(alpha, beta))
+    assert values.dtype == np.float64
+    np.testing.assert_allclose(values, [-0.52143853, 1.68535873, 4.8360798], rtol=1e-7)
+    values, vectors = _run(tf.linalg.eigh_tridiagonal(alpha, beta, eigvals_only=False))
+    dense = np.diag(alpha) + np.diag(beta, 1) + np.diag(np.conj(beta), -1)
+    np.testing.assert_allclose(dense @ vectors, vectors * values, atol=1e-12)
 
 
 _TF_CODE = """
