@@ -28,7 +28,7 @@ from estflow.core.ops import (
 )
 from estflow.core.ops.constant_op import constant, convert_to_tensor
 from estflow.core.tensor_shape import TensorShape, dimension_value
-from estflow.library import linalg_impl, linalg_matrix_functions
+from estflow.library import check_ops, linalg_impl, linalg_matrix_functions
 from estflow.library.linear_operator import RULES, LinearOperator
 
 _FLOATING = (dtypes.float16, dtypes.float32, dtypes.float64, dtypes.complex64, dtypes.complex128)
@@ -348,6 +348,17 @@ class _BaseLinearOperatorCirculant(LinearOperator):
             z = array_ops.expand_dims(self._complex_spectrum(), -1)
             kernel = array_ops.squeeze(self._transform(z, inverse=True), axis=[-1])
             return self._as_dtype(kernel)
+
+    def assert_hermitian_spectrum(self, name="assert_hermitian_spectrum"):
+        """An op that fails at run time unless the convolution kernel is real (to eps * N), that is,
+        unless the spectrum is Hermitian, as TF's."""
+        with self._scope(name):
+            kernel = self.convolution_kernel()
+            imaginary = cast_ops.cast(kernel * constant(-1j, kernel.dtype), kernel.dtype.real_dtype) \
+                if kernel.dtype.is_complex else fill_ops.zeros_like(kernel)
+            limit = float(np.finfo(self.dtype.real_dtype.as_numpy_dtype).eps) * self._size()
+            return check_ops.assert_less(unary_ops.abs(imaginary), constant(limit, imaginary.dtype),
+                                         message="Spectrum was not Hermitian")
 
     def _with_spectrum(self, spectrum, **hints):
         return type(self)(spectrum, input_output_dtype=self.dtype, is_square=True, **hints)

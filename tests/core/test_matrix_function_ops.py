@@ -64,6 +64,11 @@ def test_sqrtm_gives_the_principal_root_or_nan_as_tf():
     out = _run(tf.linalg.sqrtm(SPD.astype(np.float32)))
     assert out.dtype == np.float32
     np.testing.assert_allclose(out @ out, SPD, rtol=1e-4)
+    q, _ = np.linalg.qr(RNG.standard_normal((5, 5)))
+    ill = q @ np.diag([1e-9, 1e-6, 1e-3, 1.0, 10.0]) @ q.T  # condition 1e10: the iteration stalls near the root
+    root = _run(tf.linalg.sqrtm(ill))
+    assert np.isfinite(root).all()
+    np.testing.assert_allclose(root @ root, ill, atol=1e-9)
     complex_root = _run(tf.linalg.sqrtm(SPD.astype(np.complex128) + 1j * np.eye(4)))
     np.testing.assert_allclose(complex_root @ complex_root, SPD + 1j * np.eye(4), atol=1e-10)
 

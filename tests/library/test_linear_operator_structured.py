@@ -52,6 +52,9 @@ def test_dense_forms_are_tfs():
     np.testing.assert_allclose(_run(two_d.to_dense()), [[2.5, -0.5, -1, 0], [-0.5, 2.5, 0, -1], [-1, 0, 2.5, -0.5],
                                                         [0, -1, -0.5, 2.5]], atol=1e-6)
     assert two_d.block_shape.as_list() == [2, 2] and two_d.block_depth == 2
+    _run(L.LinearOperatorCirculant(tf.constant(np.fft.fft([1.0, 2.0, 3.0]))).assert_hermitian_spectrum())
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Spectrum was not Hermitian"):
+        _run(L.LinearOperatorCirculant(tf.constant([1.0 + 1j, 2.0, 3.0])).assert_hermitian_spectrum())
 
 
 @pytest.mark.usefixtures("g")
