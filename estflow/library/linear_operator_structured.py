@@ -369,7 +369,7 @@ class LinearOperatorCirculant(_BaseLinearOperatorCirculant):
     first column), as `tf.linalg.LinearOperatorCirculant`; `input_output_dtype` (default
     complex64) is the dtype of its arguments and results (real ones keep the real part).
 
-        spectrum = tf.cast(tf.signal.fft(tf.cast([1., 2., 3.], tf.complex64)), tf.complex64)
+        spectrum = tf.constant(np.fft.fft([1.0, 2.0, 3.0]), tf.complex64)
         tf.linalg.LinearOperatorCirculant(spectrum, input_output_dtype=tf.float32).to_dense()
         # [[1, 3, 2], [2, 1, 3], [3, 2, 1]]
     """
