@@ -214,6 +214,7 @@ from estflow.core.ops.math_ops import truediv as truediv
 from estflow.core.ops.math_ops import truncatediv as truncatediv
 from estflow.core.ops.math_ops import truncatemod as truncatemod
 from estflow.core.ops.matmul_ops import matmul as matmul
+from estflow.core.ops.matrix_function_ops import matrix_square_root as matrix_square_root
 from estflow.core.ops.matrix_ops import cholesky as cholesky
 from estflow.core.ops.matrix_ops import matrix_band_part as matrix_band_part
 from estflow.core.ops.matrix_ops import matrix_determinant as matrix_determinant

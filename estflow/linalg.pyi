@@ -6,6 +6,9 @@ from estflow.core.ops.linalg_ops import qr as qr
 from estflow.core.ops.manipulation_ops import matrix_transpose as matrix_transpose
 from estflow.core.ops.manipulation_ops import matrix_transpose as transpose
 from estflow.core.ops.matmul_ops import matmul as matmul
+from estflow.core.ops.matrix_function_ops import lu as lu
+from estflow.core.ops.matrix_function_ops import matrix_logarithm as logm
+from estflow.core.ops.matrix_function_ops import matrix_square_root as sqrtm
 from estflow.core.ops.matrix_ops import cholesky as cholesky
 from estflow.core.ops.matrix_ops import log_matrix_determinant as slogdet
 from estflow.core.ops.matrix_ops import matrix_band_part as band_part
@@ -33,5 +36,35 @@ from estflow.library.linalg_impl import normalize as normalize
 from estflow.library.linalg_impl import pinv as pinv
 from estflow.library.linalg_impl import tensordot as tensordot
 from estflow.library.linalg_impl import trace as trace
+from estflow.library.linalg_matrix_functions import eigh_tridiagonal as eigh_tridiagonal
+from estflow.library.linalg_matrix_functions import lu_matrix_inverse as lu_matrix_inverse
+from estflow.library.linalg_matrix_functions import lu_reconstruct as lu_reconstruct
+from estflow.library.linalg_matrix_functions import lu_solve as lu_solve
+from estflow.library.linalg_matrix_functions import matrix_exponential as expm
+from estflow.library.linalg_matrix_functions import tridiagonal_matmul as tridiagonal_matmul
+from estflow.library.linalg_matrix_functions import tridiagonal_solve as tridiagonal_solve
+from estflow.library.linear_operator import LinearOperator as LinearOperator
+from estflow.library.linear_operator_basic import LinearOperatorDiag as LinearOperatorDiag
+from estflow.library.linear_operator_basic import LinearOperatorFullMatrix as LinearOperatorFullMatrix
+from estflow.library.linear_operator_basic import LinearOperatorHouseholder as LinearOperatorHouseholder
+from estflow.library.linear_operator_basic import LinearOperatorIdentity as LinearOperatorIdentity
+from estflow.library.linear_operator_basic import LinearOperatorLowerTriangular as LinearOperatorLowerTriangular
+from estflow.library.linear_operator_basic import LinearOperatorPermutation as LinearOperatorPermutation
+from estflow.library.linear_operator_basic import LinearOperatorScaledIdentity as LinearOperatorScaledIdentity
+from estflow.library.linear_operator_basic import LinearOperatorZeros as LinearOperatorZeros
+from estflow.library.linear_operator_block import LinearOperatorBlockDiag as LinearOperatorBlockDiag
+from estflow.library.linear_operator_block import (
+    LinearOperatorBlockLowerTriangular as LinearOperatorBlockLowerTriangular,
+)
+from estflow.library.linear_operator_composite import LinearOperatorAdjoint as LinearOperatorAdjoint
+from estflow.library.linear_operator_composite import LinearOperatorComposition as LinearOperatorComposition
+from estflow.library.linear_operator_composite import LinearOperatorInversion as LinearOperatorInversion
+from estflow.library.linear_operator_composite import LinearOperatorKronecker as LinearOperatorKronecker
+from estflow.library.linear_operator_composite import LinearOperatorLowRankUpdate as LinearOperatorLowRankUpdate
+from estflow.library.linear_operator_structured import LinearOperatorCirculant as LinearOperatorCirculant
+from estflow.library.linear_operator_structured import LinearOperatorCirculant2D as LinearOperatorCirculant2D
+from estflow.library.linear_operator_structured import LinearOperatorCirculant3D as LinearOperatorCirculant3D
+from estflow.library.linear_operator_structured import LinearOperatorToeplitz as LinearOperatorToeplitz
+from estflow.library.linear_operator_structured import LinearOperatorTridiag as LinearOperatorTridiag
 from estflow.library.nn_impl import l2_normalize as l2_normalize
 from estflow.training.clip_ops import global_norm as global_norm

@@ -58,6 +58,8 @@ ALLOWED = {
                                  "estflow has no partitioned variables",
     # ---- ops ----------------------------------------------------------------------------------------
     "gather:validate_indices": "deprecated no-op in TF1: indices are always checked",
+    "eigh_tridiagonal:tol": "the tolerance of TF's bisection; estflow solves the dense symmetric problem to full "
+                            "precision, within any tol",
     "embedding_lookup:validate_indices": "deprecated in TF1: ids are always checked",
     "matmul:a_is_sparse": "an algorithm hint for mostly-zero inputs: the product is the same",
     "matmul:b_is_sparse": "an algorithm hint for mostly-zero inputs: the product is the same",

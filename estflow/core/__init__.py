@@ -28,6 +28,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     manipulation_ops,
     math_ops,
     matmul_ops,
+    matrix_function_ops,
     matrix_ops,
     nn_loss_ops,
     nn_ops,

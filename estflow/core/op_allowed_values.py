@@ -744,6 +744,14 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'half', 'bfloat16', 'float', 'double',
         ),
     },
+    'Lu': {
+        'T': (
+            'double', 'float', 'half', 'complex64', 'complex128',
+        ),
+        'output_idx_type': (
+            'int32', 'int64',
+        ),
+    },
     'MatMul': {
         'T': (
             'bfloat16', 'half', 'float', 'double', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64',
@@ -760,7 +768,17 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'double', 'float', 'half', 'complex64', 'complex128',
         ),
     },
+    'MatrixLogarithm': {
+        'T': (
+            'complex64', 'complex128',
+        ),
+    },
     'MatrixSolve': {
+        'T': (
+            'double', 'float', 'half', 'complex64', 'complex128',
+        ),
+    },
+    'MatrixSquareRoot': {
         'T': (
             'double', 'float', 'half', 'complex64', 'complex128',
         ),
@@ -1753,6 +1771,16 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     'Transpose': {
         'Tperm': (
             'int32', 'int64',
+        ),
+    },
+    'TridiagonalMatMul': {
+        'T': (
+            'double', 'float', 'complex64', 'complex128',
+        ),
+    },
+    'TridiagonalSolve': {
+        'T': (
+            'double', 'float', 'complex64', 'complex128',
         ),
     },
     'TruncateDiv': {

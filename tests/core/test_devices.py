@@ -17,6 +17,7 @@ from estflow.core.ops import (
     fill_ops,
     gather_ops,
     linalg_ops,
+    matrix_function_ops,
     matrix_ops,
     nn_loss_ops,
     random_distribution_ops,
@@ -322,6 +323,17 @@ def _matrices(f):
             *matrix_ops.svd_op(a)]
 
 
+def _matrix_functions(f):
+    a = f(np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]]))
+    diags = f(np.array([[1.0, 2.0, 0.0], [0.5, 4.0, 1.0], [0.0, 3.0, 2.0]]))
+    rhs = f(np.array([[1.0], [2.0], [3.0]]))
+    rows = [diags[i:i + 1] for i in range(3)]
+    return [matrix_function_ops.matrix_square_root(a), *matrix_function_ops.lu(a),
+            matrix_function_ops.matrix_logarithm(f(np.array([[2.0, 1.0], [0.5, 3.0]], np.complex128))),
+            matrix_function_ops.tridiagonal_mat_mul(*rows, rhs), matrix_function_ops.tridiagonal_solve_op(diags, rhs),
+            matrix_function_ops.tridiagonal_solve_op(diags, rhs, partial_pivoting=False)]
+
+
 def _segment_reductions(f):
     data = f(np.array([[1.0, 5.0], [3.0, 2.0], [4.0, 4.0], [0.0, 7.0]], np.float32))
     ids = f(np.array([0, 0, 2, 2], np.int32))
@@ -342,6 +354,7 @@ GPU_CASES = [
     ("misc", _misc),
     ("random", _random),
     ("matrices", _matrices),
+    ("matrix_functions", _matrix_functions),
     ("segment_reductions", _segment_reductions),
     ("gamma_poisson", lambda f: [random_distribution_ops.random_gamma([3], f(np.float32([0.5, 2.0])), seed=1),
                                  random_distribution_ops.random_poisson(f(np.float32([1.0, 4.0])), [3], seed=2)]),

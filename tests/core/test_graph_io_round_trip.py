@@ -228,6 +228,20 @@ def _matrices():
     return outs, {a: rng.standard_normal((2, 3, 3)), rhs: rng.standard_normal((2, 3, 2))}
 
 
+def _matrix_functions():
+    a = tf.placeholder(tf.float64, [2, 3, 3], name="a")
+    diags = tf.placeholder(tf.float64, [2, 3, 4], name="diags")
+    rhs = tf.placeholder(tf.float64, [2, 4, 2], name="rhs")
+    spd = tf.matmul(a, a, transpose_b=True) + 3.0 * tf.eye(3, dtype=tf.float64)
+    lu, p = tf.linalg.lu(a)
+    outs = [tf.linalg.sqrtm(spd), lu, p, tf.linalg.logm(tf.constant([[2.0 + 0j, 1.0], [0.5, 3.0]])),
+            tf.linalg.tridiagonal_matmul(diags, rhs), tf.linalg.tridiagonal_solve(diags, rhs),
+            tf.linalg.tridiagonal_solve(diags, rhs, partial_pivoting=False, perturb_singular=False)]
+    rng = np.random.default_rng(0)
+    return outs, {a: rng.standard_normal((2, 3, 3)), diags: rng.standard_normal((2, 3, 4)) + [[0], [4], [0]],
+                  rhs: rng.standard_normal((2, 4, 2))}
+
+
 def _files_and_serialized_values():
     directory = tempfile.mkdtemp()
     with open(os.path.join(directory, "a.txt"), "wb") as f:
@@ -498,6 +512,7 @@ RECIPES = [
     Recipe("TF's StatelessWhile", _stateless_while),
     Recipe("Print, print, strings.format and EnsureShape", _printing),
     Recipe("matrix decompositions and solvers", _matrices),
+    Recipe("matrix functions, LU and tridiagonal solvers", _matrix_functions),
     Recipe("files, base64 and serialized tensors", _files_and_serialized_values),
     Recipe("segment max, min and prod", _segment_reductions),
     Recipe("gamma and Poisson samples", _gamma_and_poisson),

@@ -17,6 +17,7 @@ from tests.core.gradient_check import check_gradient
 # Ops that, as in TensorFlow, have no gradient rule yet are differentiable in principle:
 # tf.gradients raises LookupError naming them rather than silently passing no gradient.
 NO_GRADIENT_RULE = {
+    "Lu", "MatrixLogarithm",  # TF registers no gradient for these either
     "TruncateDiv", "TruncateMod",  # TF registers no gradient for these either
     "SparseConcat",  # TF1 has no gradient for SparseConcat
     "SparseSegmentSumGrad", "SparseSegmentMeanGrad", "SparseSegmentSqrtNGrad",  # gradient ops (no 2nd order)
