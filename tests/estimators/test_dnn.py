@@ -155,8 +155,10 @@ def test_dnn_estimator_with_a_head(tmp_path):
     head = tf.contrib.estimator.multi_label_head(n_classes=2)
     features, _ = cc.data("binary")
     labels = np.stack([features["x"][:, 0] > 0, features["x"][:, 1] > 0], axis=1).astype(np.int64)
+    # Seeded: an unseeded start ended below the bar once in many runs.
     est = tf.estimator.DNNEstimator(head, HIDDEN, cc.dense_columns(), model_dir=str(tmp_path),
-                                    optimizer=tf.train.AdamOptimizer(0.05))
+                                    optimizer=tf.train.AdamOptimizer(0.05),
+                                    config=tf.estimator.RunConfig(tf_random_seed=1))
     est.train(cc.input_fn(features, labels), steps=100)
     metrics = est.evaluate(cc.input_fn(features, labels, epochs=1, shuffle=False))
     assert metrics["auc"] > 0.9
