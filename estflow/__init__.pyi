@@ -164,6 +164,8 @@ from estflow.core.ops.fill_ops import ones_like as ones_like
 from estflow.core.ops.fill_ops import range_ as range  # noqa: A004 - TF's public name
 from estflow.core.ops.fill_ops import zeros as zeros
 from estflow.core.ops.fill_ops import zeros_like as zeros_like
+from estflow.core.ops.fingerprint_ops import fingerprint as fingerprint
+from estflow.core.ops.fingerprint_ops import timestamp as timestamp
 from estflow.core.ops.gather_ops import boolean_mask as boolean_mask
 from estflow.core.ops.gather_ops import gather as gather
 from estflow.core.ops.gather_ops import gather_nd as gather_nd

@@ -17,6 +17,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     ensure_shape_ops,
     file_string_ops,
     fill_ops,
+    fingerprint_ops,
     functional_ops,
     gather_ops,
     hash_ops,
@@ -49,4 +50,5 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     summary_ops,
     training_ops,
     unary_ops,
+    unicode_ops,
 )

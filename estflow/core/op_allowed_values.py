@@ -1690,6 +1690,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'BYTE', 'UTF8_CHAR',
         ),
     },
+    'StringNGrams': {
+        'Tsplits': (
+            'int32', 'int64',
+        ),
+    },
     'StringToNumber': {
         'out_type': (
             'float', 'double', 'int32', 'int64',
@@ -1774,8 +1779,35 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'UnicodeEncode': {
+        'errors': (
+            'ignore', 'replace', 'strict',
+        ),
+        'output_encoding': (
+            'UTF-8', 'UTF-16-BE', 'UTF-32-BE',
+        ),
+        'Tsplits': (
+            'int32', 'int64',
+        ),
+    },
+    'UnicodeTranscode': {
+        'output_encoding': (
+            'UTF-8', 'UTF-16-BE', 'UTF-32-BE',
+        ),
+        'errors': (
+            'strict', 'replace', 'ignore',
+        ),
+    },
     'Unique': {
         'out_idx': (
+            'int32', 'int64',
+        ),
+    },
+    'UnsortedSegmentJoin': {
+        'Tindices': (
+            'int32', 'int64',
+        ),
+        'Tnumsegments': (
             'int32', 'int64',
         ),
     },

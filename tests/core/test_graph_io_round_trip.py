@@ -478,6 +478,18 @@ def _queues_and_readers():
     return out, {}
 
 
+def _unicode_ngrams_and_fingerprints():
+    """tests/core/test_unicode_ops.py and test_fingerprint_ops.py: strings in, strings and bytes out."""
+    words = tf.placeholder(tf.string, [None, None], name="words")
+    points = tf.placeholder(tf.int32, [None, None], name="points")
+    out = [tf.strings.ngrams(words, [1, 2], pad_values="<>"), tf.strings.unicode_encode(points, "UTF-16-BE"),
+           tf.strings.unicode_script(points), tf.strings.unicode_transcode(words, "UTF-8", "UTF-32-BE"),
+           tf.strings.unsorted_segment_join(words, [1, 0], 3, separator="."), tf.fingerprint(words),
+           tf.timestamp() > 0]
+    return out, {words: np.array([["a", "b"], ["\xe9", "\xff"]], dtype=object),
+                 points: np.array([[65, 0x416], [-1, 0x1F600]], np.int32)}
+
+
 RECIPES = [
     Recipe("variables, Adam, report_uninitialized_variables", _variables, setup=("init",)),
     Recipe("every optimizer, dense and sparse", _optimizers, setup=("init",)),
@@ -500,6 +512,7 @@ RECIPES = [
     Recipe("hashing, crosses and lookup tables", _hashing_and_tables, setup=("init",)),
     Recipe("resource variables, ParseExampleV2, If", _resource_variables_and_tf2_ops, setup=("rv_init",)),
     Recipe("queues, readers and CountUpTo", _queues_and_readers, setup=("init", "queue_setup")),
+    Recipe("unicode, n-grams and fingerprints", _unicode_ngrams_and_fingerprints),
 ]
 
 
