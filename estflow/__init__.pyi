@@ -443,6 +443,7 @@ from estflow.library.check_ops import verify_tensor_all_finite as verify_tensor_
 from estflow.library.confusion_matrix import confusion_matrix as confusion_matrix
 from estflow.library.data_flow_ops import FIFOQueue as FIFOQueue
 from estflow.library.data_flow_ops import PaddingFIFOQueue as PaddingFIFOQueue
+from estflow.library.data_flow_ops import PriorityQueue as PriorityQueue
 from estflow.library.data_flow_ops import QueueBase as QueueBase
 from estflow.library.data_flow_ops import RandomShuffleQueue as RandomShuffleQueue
 from estflow.library.device_spec import DeviceSpec as DeviceSpec

@@ -16,6 +16,7 @@ from estflow.data.tfrecord import TFRecordOptions as TFRecordOptions
 from estflow.data.tfrecord import TFRecordWriter as TFRecordWriter
 from estflow.data.tfrecord import tf_record_iterator as tf_record_iterator
 from estflow.library.data_flow_ops import PaddingFIFOQueue as PaddingFIFOQueue
+from estflow.library.data_flow_ops import PriorityQueue as PriorityQueue
 from estflow.library.data_flow_ops import QueueBase as QueueBase
 from estflow.library.data_flow_ops import RandomShuffleQueue as RandomShuffleQueue
 from estflow.library.input_files import match_filenames_once as match_filenames_once
@@ -35,4 +36,5 @@ __all__ = [
     "serialize_tensor", "write_file",
     "parse_single_sequence_example", "tf_record_iterator",
     "PaddingFIFOQueue", "QueueBase", "RandomShuffleQueue",
+    "PriorityQueue",
 ]

@@ -486,6 +486,9 @@ def _unicode_ngrams_and_fingerprints():
            tf.strings.unicode_script(points), tf.strings.unicode_transcode(words, "UTF-8", "UTF-32-BE"),
            tf.strings.unsorted_segment_join(words, [1, 0], 3, separator="."), tf.fingerprint(words),
            tf.timestamp() > 0]
+    queue = tf.PriorityQueue(3, [tf.string], shapes=[[]], name="priorities")
+    with tf.control_dependencies([queue.enqueue_many([[2, 1], ["b", "a"]])]):
+        out.append(queue.dequeue())
     return out, {words: np.array([["a", "b"], ["\xe9", "\xff"]], dtype=object),
                  points: np.array([[65, 0x416], [-1, 0x1F600]], np.int32)}
 
@@ -512,7 +515,7 @@ RECIPES = [
     Recipe("hashing, crosses and lookup tables", _hashing_and_tables, setup=("init",)),
     Recipe("resource variables, ParseExampleV2, If", _resource_variables_and_tf2_ops, setup=("rv_init",)),
     Recipe("queues, readers and CountUpTo", _queues_and_readers, setup=("init", "queue_setup")),
-    Recipe("unicode, n-grams and fingerprints", _unicode_ngrams_and_fingerprints),
+    Recipe("unicode, n-grams, fingerprints, PriorityQueue", _unicode_ngrams_and_fingerprints),
 ]
 
 
