@@ -266,6 +266,11 @@ from estflow.core.ops.segment_reduce_ops import segment_prod as segment_prod
 from estflow.core.ops.segment_reduce_ops import unsorted_segment_max as unsorted_segment_max
 from estflow.core.ops.segment_reduce_ops import unsorted_segment_min as unsorted_segment_min
 from estflow.core.ops.segment_reduce_ops import unsorted_segment_prod as unsorted_segment_prod
+from estflow.core.ops.serialization_ops import decode_compressed as decode_compressed
+from estflow.core.ops.serialization_ops import decode_json_example as decode_json_example
+from estflow.core.ops.serialization_ops import deserialize_many_sparse as deserialize_many_sparse
+from estflow.core.ops.serialization_ops import serialize_many_sparse as serialize_many_sparse
+from estflow.core.ops.serialization_ops import serialize_sparse as serialize_sparse
 from estflow.core.ops.slicing_ops import newaxis as newaxis
 from estflow.core.ops.slicing_ops import slice as slice
 from estflow.core.ops.slicing_ops import strided_slice as strided_slice

@@ -10,6 +10,11 @@ from estflow.core.ops.file_string_ops import serialize_tensor as serialize_tenso
 from estflow.core.ops.file_string_ops import write_file as write_file
 from estflow.core.ops.parsing_ops import decode_csv as decode_csv
 from estflow.core.ops.parsing_ops import decode_raw as decode_raw
+from estflow.core.ops.serialization_ops import decode_compressed as decode_compressed
+from estflow.core.ops.serialization_ops import decode_json_example as decode_json_example
+from estflow.core.ops.serialization_ops import deserialize_many_sparse as deserialize_many_sparse
+from estflow.core.ops.serialization_ops import serialize_many_sparse as serialize_many_sparse
+from estflow.core.ops.serialization_ops import serialize_sparse as serialize_sparse
 from estflow.data import gfile as gfile
 from estflow.data.tfrecord import TFRecordCompressionType as TFRecordCompressionType
 from estflow.data.tfrecord import TFRecordOptions as TFRecordOptions
@@ -37,4 +42,9 @@ __all__ = [
     "parse_single_sequence_example", "tf_record_iterator",
     "PaddingFIFOQueue", "QueueBase", "RandomShuffleQueue",
     "PriorityQueue",
+    "decode_compressed",
+    "decode_json_example",
+    "deserialize_many_sparse",
+    "serialize_many_sparse",
+    "serialize_sparse",
 ]

@@ -1298,6 +1298,16 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'half', 'bfloat16', 'float', 'double',
         ),
     },
+    'SerializeManySparse': {
+        'out_type': (
+            'string', 'variant',
+        ),
+    },
+    'SerializeSparse': {
+        'out_type': (
+            'string', 'variant',
+        ),
+    },
     'Shape': {
         'out_type': (
             'int32', 'int64',

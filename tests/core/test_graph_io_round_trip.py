@@ -15,6 +15,7 @@ import dataclasses
 import json
 import os
 import tempfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -489,6 +490,11 @@ def _unicode_ngrams_and_fingerprints():
     queue = tf.PriorityQueue(3, [tf.string], shapes=[[]], name="priorities")
     with tf.control_dependencies([queue.enqueue_many([[2, 1], ["b", "a"]])]):
         out.append(queue.dequeue())
+    sparse = tf.SparseTensor([[0, 1], [2, 0]], words[0], [3, 2])
+    out += [tf.io.deserialize_many_sparse(tf.io.serialize_many_sparse(sparse), tf.string),
+            tf.io.serialize_sparse(sparse),
+            tf.io.decode_compressed(tf.io.decode_compressed([zlib.compress(b"x")]), "ZLIB"),
+            tf.io.decode_json_example(['{"features": {}}'])]
     return out, {words: np.array([["a", "b"], ["\xe9", "\xff"]], dtype=object),
                  points: np.array([[65, 0x416], [-1, 0x1F600]], np.int32)}
 
@@ -515,7 +521,7 @@ RECIPES = [
     Recipe("hashing, crosses and lookup tables", _hashing_and_tables, setup=("init",)),
     Recipe("resource variables, ParseExampleV2, If", _resource_variables_and_tf2_ops, setup=("rv_init",)),
     Recipe("queues, readers and CountUpTo", _queues_and_readers, setup=("init", "queue_setup")),
-    Recipe("unicode, n-grams, fingerprints, PriorityQueue", _unicode_ngrams_and_fingerprints),
+    Recipe("unicode, n-grams, fingerprints, PriorityQueue, serialized values", _unicode_ngrams_and_fingerprints),
 ]
 
 
