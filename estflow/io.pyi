@@ -8,6 +8,16 @@ from estflow.core.ops.file_string_ops import parse_tensor as parse_tensor
 from estflow.core.ops.file_string_ops import read_file as read_file
 from estflow.core.ops.file_string_ops import serialize_tensor as serialize_tensor
 from estflow.core.ops.file_string_ops import write_file as write_file
+from estflow.core.ops.image_ops import decode_and_crop_jpeg as decode_and_crop_jpeg
+from estflow.core.ops.image_ops import decode_bmp as decode_bmp
+from estflow.core.ops.image_ops import decode_gif as decode_gif
+from estflow.core.ops.image_ops import decode_image as decode_image
+from estflow.core.ops.image_ops import decode_jpeg as decode_jpeg
+from estflow.core.ops.image_ops import decode_png as decode_png
+from estflow.core.ops.image_ops import encode_jpeg as encode_jpeg
+from estflow.core.ops.image_ops import encode_png as encode_png
+from estflow.core.ops.image_ops import extract_jpeg_shape as extract_jpeg_shape
+from estflow.core.ops.image_ops import is_jpeg as is_jpeg
 from estflow.core.ops.parsing_ops import decode_csv as decode_csv
 from estflow.core.ops.parsing_ops import decode_raw as decode_raw
 from estflow.core.ops.serialization_ops import decode_compressed as decode_compressed
@@ -47,4 +57,14 @@ __all__ = [
     "deserialize_many_sparse",
     "serialize_many_sparse",
     "serialize_sparse",
+    "decode_and_crop_jpeg",
+    "decode_bmp",
+    "decode_gif",
+    "decode_image",
+    "decode_jpeg",
+    "decode_png",
+    "encode_jpeg",
+    "encode_png",
+    "extract_jpeg_shape",
+    "is_jpeg",
 ]

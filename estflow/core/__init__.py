@@ -21,6 +21,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     functional_ops,
     gather_ops,
     hash_ops,
+    image_ops,
     io_ops,
     linalg_ops,
     logging_ops,

@@ -436,6 +436,16 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'float', 'double', 'int32', 'int64', 'string',
         ),
     },
+    'DecodeImage': {
+        'dtype': (
+            'uint8', 'uint16', 'float',
+        ),
+    },
+    'DecodePng': {
+        'dtype': (
+            'uint8', 'uint16',
+        ),
+    },
     'DecodeRaw': {
         'out_type': (
             'half', 'float', 'double', 'int32', 'uint16', 'uint8', 'int16', 'int8', 'int64', 'complex64',
@@ -543,6 +553,19 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'EncodeJpeg': {
+        'format': (
+            '', 'grayscale', 'rgb',
+        ),
+        'density_unit': (
+            'in', 'cm',
+        ),
+    },
+    'EncodePng': {
+        'T': (
+            'uint8', 'uint16',
+        ),
+    },
     'Erf': {
         'T': (
             'bfloat16', 'half', 'float', 'double',
@@ -575,6 +598,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         'padding': (
             'SAME', 'VALID',
+        ),
+    },
+    'ExtractJpegShape': {
+        'output_type': (
+            'int32', 'int64',
         ),
     },
     'ExtractVolumePatches': {

@@ -28,6 +28,7 @@ from estflow.core.graph import Operation, Tensor
 from estflow.core.ops import hash_ops
 from estflow.core.registry import apply_op
 from estflow.core.sparse_tensor import SparseTensor
+from tests import FIXTURES
 from tests.core import test_array_ops, test_conv_ops, test_math_ops, test_nn_ops, test_sparse_ops, test_string_ops
 
 
@@ -499,6 +500,17 @@ def _unicode_ngrams_and_fingerprints():
                  points: np.array([[65, 0x416], [-1, 0x1F600]], np.int32)}
 
 
+def _image_codecs():
+    """tests/core/test_image_ops.py: PNG, JPEG, GIF and BMP encoded and decoded."""
+    images = FIXTURES / "iox" / "images"
+    png_bytes = tf.io.encode_png(tf.constant(np.arange(24, dtype=np.uint8).reshape(2, 4, 3)))
+    jpeg = tf.io.encode_jpeg(tf.constant(np.full((8, 8, 3), 100, np.uint8)), quality=90)
+    gif, bmp = (images / "still.gif").read_bytes(), (images / "rgb24.bmp").read_bytes()
+    return [tf.io.decode_png(png_bytes), tf.io.decode_image(png_bytes, dtype=tf.float32), tf.io.decode_jpeg(jpeg),
+            tf.io.decode_and_crop_jpeg(jpeg, [0, 0, 4, 4]), tf.io.extract_jpeg_shape(jpeg), tf.io.decode_gif(gif),
+            tf.io.decode_bmp(bmp), tf.io.is_jpeg(jpeg)], {}
+
+
 RECIPES = [
     Recipe("variables, Adam, report_uninitialized_variables", _variables, setup=("init",)),
     Recipe("every optimizer, dense and sparse", _optimizers, setup=("init",)),
@@ -522,6 +534,7 @@ RECIPES = [
     Recipe("resource variables, ParseExampleV2, If", _resource_variables_and_tf2_ops, setup=("rv_init",)),
     Recipe("queues, readers and CountUpTo", _queues_and_readers, setup=("init", "queue_setup")),
     Recipe("unicode, n-grams, fingerprints, PriorityQueue, serialized values", _unicode_ngrams_and_fingerprints),
+    Recipe("image codecs", _image_codecs),
 ]
 
 
