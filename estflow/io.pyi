@@ -20,6 +20,8 @@ from estflow.core.ops.image_ops import extract_jpeg_shape as extract_jpeg_shape
 from estflow.core.ops.image_ops import is_jpeg as is_jpeg
 from estflow.core.ops.parsing_ops import decode_csv as decode_csv
 from estflow.core.ops.parsing_ops import decode_raw as decode_raw
+from estflow.core.ops.proto_ops import decode_proto as decode_proto
+from estflow.core.ops.proto_ops import encode_proto as encode_proto
 from estflow.core.ops.serialization_ops import decode_compressed as decode_compressed
 from estflow.core.ops.serialization_ops import decode_json_example as decode_json_example
 from estflow.core.ops.serialization_ops import deserialize_many_sparse as deserialize_many_sparse
@@ -67,4 +69,6 @@ __all__ = [
     "encode_png",
     "extract_jpeg_shape",
     "is_jpeg",
+    "decode_proto",
+    "encode_proto",
 ]

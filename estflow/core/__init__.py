@@ -34,6 +34,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     nn_ops,
     parsing_ops,
     pooling_ops,
+    proto_ops,
     queue_ops,
     random_distribution_ops,
     random_ops,

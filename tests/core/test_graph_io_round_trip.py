@@ -511,6 +511,14 @@ def _image_codecs():
             tf.io.decode_bmp(bmp), tf.io.is_jpeg(jpeg)], {}
 
 
+def _protos():
+    """tests/core/test_proto_ops.py: fields of serialized protos in and out."""
+    encoded = tf.io.encode_proto([[1, 1]], [[[2.5]], [["loss"]]], ["simple_value", "tag"], "tensorflow.Summary.Value")
+    sizes, values = tf.io.decode_proto(encoded, "tensorflow.Summary.Value", ["tag", "simple_value"],
+                                       [tf.string, tf.float64])
+    return [encoded, sizes, values], {}
+
+
 RECIPES = [
     Recipe("variables, Adam, report_uninitialized_variables", _variables, setup=("init",)),
     Recipe("every optimizer, dense and sparse", _optimizers, setup=("init",)),
@@ -535,6 +543,7 @@ RECIPES = [
     Recipe("queues, readers and CountUpTo", _queues_and_readers, setup=("init", "queue_setup")),
     Recipe("unicode, n-grams, fingerprints, PriorityQueue, serialized values", _unicode_ngrams_and_fingerprints),
     Recipe("image codecs", _image_codecs),
+    Recipe("decode_proto and encode_proto", _protos),
 ]
 
 
