@@ -42,6 +42,7 @@ from estflow.library.parsing_config import FixedLenSequenceFeature as FixedLenSe
 from estflow.library.parsing_config import SparseFeature as SparseFeature
 from estflow.library.parsing_config import VarLenFeature as VarLenFeature
 from estflow.library.parsing_ops import parse_example as parse_example
+from estflow.library.parsing_ops import parse_sequence_example as parse_sequence_example
 from estflow.library.parsing_ops import parse_single_example as parse_single_example
 from estflow.library.parsing_ops import parse_single_sequence_example as parse_single_sequence_example
 
@@ -71,4 +72,5 @@ __all__ = [
     "is_jpeg",
     "decode_proto",
     "encode_proto",
+    "parse_sequence_example",
 ]

@@ -43,6 +43,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     script_ops,
     segment_ops,
     segment_reduce_ops,
+    sequence_parsing_ops,
     serialization_ops,
     slicing_ops,
     space_batch_ops,

@@ -1049,6 +1049,32 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'ParseSequenceExampleV2': {
+        'Tcontext_dense': (
+            'float', 'int64', 'string',
+        ),
+        'context_sparse_types': (
+            'float', 'int64', 'string',
+        ),
+        'context_ragged_value_types': (
+            'float', 'int64', 'string',
+        ),
+        'context_ragged_split_types': (
+            'int32', 'int64',
+        ),
+        'feature_list_dense_types': (
+            'float', 'int64', 'string',
+        ),
+        'feature_list_sparse_types': (
+            'float', 'int64', 'string',
+        ),
+        'feature_list_ragged_value_types': (
+            'float', 'int64', 'string',
+        ),
+        'feature_list_ragged_split_types': (
+            'int32', 'int64',
+        ),
+    },
     'ParseSingleExample': {
         'sparse_types': (
             'float', 'int64', 'string',

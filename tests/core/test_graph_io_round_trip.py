@@ -519,6 +519,15 @@ def _protos():
     return [encoded, sizes, values], {}
 
 
+def _sequence_examples():
+    """tests/core/test_sequence_parsing_ops.py: a batch of SequenceExamples."""
+    from tests.core.test_sequence_parsing_ops import CONTEXT, RECORDS  # noqa: PLC0415 - the recipe's data
+
+    sequence = {"tok": tf.io.FixedLenSequenceFeature([], tf.int64), "var": tf.io.VarLenFeature(tf.float32)}
+    parsed = tf.io.parse_sequence_example(RECORDS, CONTEXT, sequence)
+    return [value for outputs in parsed for value in outputs.values()], {}
+
+
 RECIPES = [
     Recipe("variables, Adam, report_uninitialized_variables", _variables, setup=("init",)),
     Recipe("every optimizer, dense and sparse", _optimizers, setup=("init",)),
@@ -544,6 +553,7 @@ RECIPES = [
     Recipe("unicode, n-grams, fingerprints, PriorityQueue, serialized values", _unicode_ngrams_and_fingerprints),
     Recipe("image codecs", _image_codecs),
     Recipe("decode_proto and encode_proto", _protos),
+    Recipe("parse_sequence_example", _sequence_examples),
 ]
 
 
