@@ -164,6 +164,8 @@ from estflow.core.ops.fill_ops import ones_like as ones_like
 from estflow.core.ops.fill_ops import range_ as range  # noqa: A004 - TF's public name
 from estflow.core.ops.fill_ops import zeros as zeros
 from estflow.core.ops.fill_ops import zeros_like as zeros_like
+from estflow.core.ops.fingerprint_ops import fingerprint as fingerprint
+from estflow.core.ops.fingerprint_ops import timestamp as timestamp
 from estflow.core.ops.gather_ops import boolean_mask as boolean_mask
 from estflow.core.ops.gather_ops import gather as gather
 from estflow.core.ops.gather_ops import gather_nd as gather_nd
@@ -265,6 +267,11 @@ from estflow.core.ops.segment_reduce_ops import segment_prod as segment_prod
 from estflow.core.ops.segment_reduce_ops import unsorted_segment_max as unsorted_segment_max
 from estflow.core.ops.segment_reduce_ops import unsorted_segment_min as unsorted_segment_min
 from estflow.core.ops.segment_reduce_ops import unsorted_segment_prod as unsorted_segment_prod
+from estflow.core.ops.serialization_ops import decode_compressed as decode_compressed
+from estflow.core.ops.serialization_ops import decode_json_example as decode_json_example
+from estflow.core.ops.serialization_ops import deserialize_many_sparse as deserialize_many_sparse
+from estflow.core.ops.serialization_ops import serialize_many_sparse as serialize_many_sparse
+from estflow.core.ops.serialization_ops import serialize_sparse as serialize_sparse
 from estflow.core.ops.slicing_ops import newaxis as newaxis
 from estflow.core.ops.slicing_ops import slice as slice
 from estflow.core.ops.slicing_ops import strided_slice as strided_slice
@@ -442,6 +449,7 @@ from estflow.library.check_ops import verify_tensor_all_finite as verify_tensor_
 from estflow.library.confusion_matrix import confusion_matrix as confusion_matrix
 from estflow.library.data_flow_ops import FIFOQueue as FIFOQueue
 from estflow.library.data_flow_ops import PaddingFIFOQueue as PaddingFIFOQueue
+from estflow.library.data_flow_ops import PriorityQueue as PriorityQueue
 from estflow.library.data_flow_ops import QueueBase as QueueBase
 from estflow.library.data_flow_ops import RandomShuffleQueue as RandomShuffleQueue
 from estflow.library.device_spec import DeviceSpec as DeviceSpec

@@ -16,8 +16,18 @@ from estflow.core.ops.string_ops import strip as strip
 from estflow.core.ops.string_ops import substr as substr
 from estflow.core.ops.string_ops import to_number as to_number
 from estflow.core.ops.string_ops import upper as upper
+from estflow.core.ops.unicode_ops import ngrams as ngrams
+from estflow.core.ops.unicode_ops import unicode_encode as unicode_encode
+from estflow.core.ops.unicode_ops import unicode_script as unicode_script
+from estflow.core.ops.unicode_ops import unicode_transcode as unicode_transcode
+from estflow.core.ops.unicode_ops import unsorted_segment_join as unsorted_segment_join
 
 __all__ = [
     "as_string", "format", "join", "length", "lower", "reduce_join", "regex_full_match", "regex_replace", "split",
     "strip", "substr", "to_hash_bucket", "to_hash_bucket_fast", "to_hash_bucket_strong", "to_number", "upper",
+    "ngrams",
+    "unicode_encode",
+    "unicode_script",
+    "unicode_transcode",
+    "unsorted_segment_join",
 ]

@@ -436,6 +436,16 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'float', 'double', 'int32', 'int64', 'string',
         ),
     },
+    'DecodeImage': {
+        'dtype': (
+            'uint8', 'uint16', 'float',
+        ),
+    },
+    'DecodePng': {
+        'dtype': (
+            'uint8', 'uint16',
+        ),
+    },
     'DecodeRaw': {
         'out_type': (
             'half', 'float', 'double', 'int32', 'uint16', 'uint8', 'int16', 'int8', 'int64', 'complex64',
@@ -543,6 +553,19 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'EncodeJpeg': {
+        'format': (
+            '', 'grayscale', 'rgb',
+        ),
+        'density_unit': (
+            'in', 'cm',
+        ),
+    },
+    'EncodePng': {
+        'T': (
+            'uint8', 'uint16',
+        ),
+    },
     'Erf': {
         'T': (
             'bfloat16', 'half', 'float', 'double',
@@ -575,6 +598,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         'padding': (
             'SAME', 'VALID',
+        ),
+    },
+    'ExtractJpegShape': {
+        'output_type': (
+            'int32', 'int64',
         ),
     },
     'ExtractVolumePatches': {
@@ -1039,6 +1067,32 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'ParseSequenceExampleV2': {
+        'Tcontext_dense': (
+            'float', 'int64', 'string',
+        ),
+        'context_sparse_types': (
+            'float', 'int64', 'string',
+        ),
+        'context_ragged_value_types': (
+            'float', 'int64', 'string',
+        ),
+        'context_ragged_split_types': (
+            'int32', 'int64',
+        ),
+        'feature_list_dense_types': (
+            'float', 'int64', 'string',
+        ),
+        'feature_list_sparse_types': (
+            'float', 'int64', 'string',
+        ),
+        'feature_list_ragged_value_types': (
+            'float', 'int64', 'string',
+        ),
+        'feature_list_ragged_split_types': (
+            'int32', 'int64',
+        ),
+    },
     'ParseSingleExample': {
         'sparse_types': (
             'float', 'int64', 'string',
@@ -1314,6 +1368,16 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     'SeluGrad': {
         'T': (
             'half', 'bfloat16', 'float', 'double',
+        ),
+    },
+    'SerializeManySparse': {
+        'out_type': (
+            'string', 'variant',
+        ),
+    },
+    'SerializeSparse': {
+        'out_type': (
+            'string', 'variant',
         ),
     },
     'Shape': {
@@ -1708,6 +1772,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'BYTE', 'UTF8_CHAR',
         ),
     },
+    'StringNGrams': {
+        'Tsplits': (
+            'int32', 'int64',
+        ),
+    },
     'StringToNumber': {
         'out_type': (
             'float', 'double', 'int32', 'int64',
@@ -1802,8 +1871,35 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'UnicodeEncode': {
+        'errors': (
+            'ignore', 'replace', 'strict',
+        ),
+        'output_encoding': (
+            'UTF-8', 'UTF-16-BE', 'UTF-32-BE',
+        ),
+        'Tsplits': (
+            'int32', 'int64',
+        ),
+    },
+    'UnicodeTranscode': {
+        'output_encoding': (
+            'UTF-8', 'UTF-16-BE', 'UTF-32-BE',
+        ),
+        'errors': (
+            'strict', 'replace', 'ignore',
+        ),
+    },
     'Unique': {
         'out_idx': (
+            'int32', 'int64',
+        ),
+    },
+    'UnsortedSegmentJoin': {
+        'Tindices': (
+            'int32', 'int64',
+        ),
+        'Tnumsegments': (
             'int32', 'int64',
         ),
     },

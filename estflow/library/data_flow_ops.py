@@ -1,4 +1,5 @@
-"""TF1's queues: `tf.QueueBase`, `tf.FIFOQueue`, `tf.RandomShuffleQueue`, `tf.PaddingFIFOQueue`.
+"""TF1's queues: `tf.QueueBase`, `tf.FIFOQueue`, `tf.RandomShuffleQueue`, `tf.PaddingFIFOQueue`,
+`tf.PriorityQueue`.
 
     q = tf.FIFOQueue(capacity=10, dtypes=[tf.float32, tf.int32], shapes=[[2], []])
     enq = q.enqueue_many([x, y]);  x_batch, y_batch = q.dequeue_many(4)
@@ -216,6 +217,29 @@ class RandomShuffleQueue(QueueBase):
                        capacity=int(capacity), min_after_dequeue=int(min_after_dequeue), seed=int(seed1),
                        seed2=int(seed2), shared_name=shared_name or "")
         super().__init__(dtypes, shapes, names, ref)
+
+
+class PriorityQueue(QueueBase):
+    """A queue that dequeues elements by priority, smallest first.
+
+    Each element leads with its priority, an int64 scalar, before the components `types` names;
+    `shapes` (required, fully defined) gives the shapes of those components.
+
+        q = tf.PriorityQueue(10, [tf.string], shapes=[[]])
+        q.enqueue_many([[3, 1], ["c", "a"]]);  priority, value = q.dequeue()   # 1, b"a"
+    """
+
+    def __init__(self, capacity, types, shapes=None, names=None, shared_name=None, name="priority_queue"):
+        name = name or "priority_queue"
+        types = [_dtypes.as_dtype(d) for d in _as_list(types)]
+        if shapes is None:
+            raise TypeError("Expected list for 'shapes' argument to 'priority_queue_v2' Op, not None.")
+        shapes = _normalize_shapes(shapes, len(types)) if len(shapes) else []
+        if not all(s.is_fully_defined() for s in shapes):
+            raise ValueError(f"All shapes must be fully defined: {shapes}")
+        ref = apply_op("PriorityQueueV2", name=name, component_types=tuple(types), shapes=tuple(shapes),
+                       capacity=int(capacity), shared_name=shared_name or "")
+        super().__init__([_dtypes.int64, *types], [TensorShape([]), *shapes] if shapes else None, names, ref)
 
 
 def _normalize_shapes(shapes, n):

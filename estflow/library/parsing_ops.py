@@ -144,3 +144,60 @@ def parse_single_sequence_example(serialized, context_features=None, sequence_fe
     l_sparse, l_dense = _split_outputs(rest, n_ls)
     return (dict(zip(context.sparse_keys + context.dense_keys, c_sparse + c_dense)),
             dict(zip(lists.sparse_keys + lists.dense_keys, l_sparse + l_dense)))
+
+
+def parse_sequence_example(serialized, context_features=None, sequence_features=None, example_names=None,
+                           name=None):
+    """Parse a batch (a vector) of serialized `tf.train.SequenceExample`s, as `tf.io.parse_sequence_example`.
+
+    Returns `(context, feature_lists, feature_list_lengths)` dicts: context FixedLenFeatures
+    are [batch, *shape] (VarLenFeatures SparseTensors [batch, n]); sequence
+    FixedLenSequenceFeatures are [batch, longest list, *shape], shorter lists padded with 0 or
+    b"", their lengths in `feature_list_lengths`; sequence VarLenFeatures are SparseTensors
+    [batch, step, position]. A scalar `serialized` parses one record, without the batch dimension.
+
+        context, lists, lengths = tf.io.parse_sequence_example(
+            records, {"label": tf.io.FixedLenFeature([], tf.int64)},
+            {"tokens": tf.io.FixedLenSequenceFeature([], tf.int64, allow_missing=True)})
+    """
+    if not (context_features or sequence_features):
+        raise ValueError("Both `context_features` and `sequence_features` argument are None, but at least one "
+                         "should have values.")
+    context = ParseOpParams.from_features(context_features, (VarLenFeature, FixedLenFeature))
+    lists = ParseOpParams.from_features(sequence_features, (VarLenFeature, FixedLenSequenceFeature))
+    for key, value in lists.dense_defaults.items():
+        if value is not None:
+            raise ValueError(f"Value feature_list.dense_defaults[{key}] must be None")
+    with name_scope(name, "ParseSequenceExample", [serialized, example_names]):
+        serialized = convert_to_tensor(serialized, dtype=dtypes.string, name="serialized")
+        if serialized.shape.ndims is not None and serialized.shape.ndims > 1:
+            raise ValueError(f"Input serialized must be a scalar or a vector, got shape {serialized.shape}")
+        debug_name = convert_to_tensor([] if example_names is None else example_names, dtype=dtypes.string,
+                                       name="debug_name")
+
+        def keys(names, label):
+            return convert_to_tensor(list(names), dtype=dtypes.string, name=label)
+
+        outputs = apply_op(
+            "ParseSequenceExampleV2", serialized, debug_name, keys(context.sparse_keys, "context_sparse_keys"),
+            keys(context.dense_keys, "context_dense_keys"), keys([], "context_ragged_keys"),
+            keys(lists.sparse_keys, "feature_list_sparse_keys"), keys(lists.dense_keys, "feature_list_dense_keys"),
+            keys([], "feature_list_ragged_keys"),
+            convert_to_tensor([key in lists.dense_defaults for key in lists.dense_keys], dtype=dtypes.bool,
+                              name="feature_list_dense_missing_assumed_empty"),
+            *context.dense_defaults_vec(), name="ParseSequenceExampleV2",
+            Ncontext_sparse=len(context.sparse_keys), Tcontext_dense=tuple(context.dense_types),
+            context_sparse_types=tuple(context.sparse_types), context_dense_shapes=tuple(context.dense_shapes),
+            Nfeature_list_sparse=len(lists.sparse_keys),
+            Nfeature_list_dense=len(lists.dense_keys), feature_list_dense_types=tuple(lists.dense_types),
+            feature_list_sparse_types=tuple(lists.sparse_types), feature_list_dense_shapes=tuple(lists.dense_shapes))
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    n_cs, n_cd, n_ls, n_ld = len(context.sparse_keys), len(context.dense_keys), len(lists.sparse_keys), \
+        len(lists.dense_keys)
+    c_sparse, rest = _split_outputs(outputs, n_cs)
+    c_dense, rest = rest[:n_cd], rest[n_cd:]
+    l_sparse, rest = _split_outputs(rest, n_ls)
+    l_dense, lengths = rest[:n_ld], rest[n_ld:]
+    return (dict(zip(context.sparse_keys + context.dense_keys, c_sparse + c_dense, strict=True)),
+            dict(zip(lists.sparse_keys + lists.dense_keys, l_sparse + l_dense, strict=True)),
+            dict(zip(lists.dense_keys, lengths, strict=True)))

@@ -15,6 +15,7 @@ import dataclasses
 import json
 import os
 import tempfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from estflow.core.graph import Operation, Tensor
 from estflow.core.ops import clustering_ops, hash_ops
 from estflow.core.registry import apply_op
 from estflow.core.sparse_tensor import SparseTensor
+from tests import FIXTURES
 from tests.core import test_array_ops, test_conv_ops, test_math_ops, test_nn_ops, test_sparse_ops, test_string_ops
 
 
@@ -500,6 +502,54 @@ def _clustering():
     return [idx, dist, seeds, chain], {}
 
 
+def _unicode_ngrams_and_fingerprints():
+    """tests/core/test_unicode_ops.py and test_fingerprint_ops.py: strings in, strings and bytes out."""
+    words = tf.placeholder(tf.string, [None, None], name="words")
+    points = tf.placeholder(tf.int32, [None, None], name="points")
+    out = [tf.strings.ngrams(words, [1, 2], pad_values="<>"), tf.strings.unicode_encode(points, "UTF-16-BE"),
+           tf.strings.unicode_script(points), tf.strings.unicode_transcode(words, "UTF-8", "UTF-32-BE"),
+           tf.strings.unsorted_segment_join(words, [1, 0], 3, separator="."), tf.fingerprint(words),
+           tf.timestamp() > 0]
+    queue = tf.PriorityQueue(3, [tf.string], shapes=[[]], name="priorities")
+    with tf.control_dependencies([queue.enqueue_many([[2, 1], ["b", "a"]])]):
+        out.append(queue.dequeue())
+    sparse = tf.SparseTensor([[0, 1], [2, 0]], words[0], [3, 2])
+    out += [tf.io.deserialize_many_sparse(tf.io.serialize_many_sparse(sparse), tf.string),
+            tf.io.serialize_sparse(sparse),
+            tf.io.decode_compressed(tf.io.decode_compressed([zlib.compress(b"x")]), "ZLIB"),
+            tf.io.decode_json_example(['{"features": {}}'])]
+    return out, {words: np.array([["a", "b"], ["\xe9", "\xff"]], dtype=object),
+                 points: np.array([[65, 0x416], [-1, 0x1F600]], np.int32)}
+
+
+def _image_codecs():
+    """tests/core/test_image_ops.py: PNG, JPEG, GIF and BMP encoded and decoded."""
+    images = FIXTURES / "iox" / "images"
+    png_bytes = tf.io.encode_png(tf.constant(np.arange(24, dtype=np.uint8).reshape(2, 4, 3)))
+    jpeg = tf.io.encode_jpeg(tf.constant(np.full((8, 8, 3), 100, np.uint8)), quality=90)
+    gif, bmp = (images / "still.gif").read_bytes(), (images / "rgb24.bmp").read_bytes()
+    return [tf.io.decode_png(png_bytes), tf.io.decode_image(png_bytes, dtype=tf.float32), tf.io.decode_jpeg(jpeg),
+            tf.io.decode_and_crop_jpeg(jpeg, [0, 0, 4, 4]), tf.io.extract_jpeg_shape(jpeg), tf.io.decode_gif(gif),
+            tf.io.decode_bmp(bmp), tf.io.is_jpeg(jpeg)], {}
+
+
+def _protos():
+    """tests/core/test_proto_ops.py: fields of serialized protos in and out."""
+    encoded = tf.io.encode_proto([[1, 1]], [[[2.5]], [["loss"]]], ["simple_value", "tag"], "tensorflow.Summary.Value")
+    sizes, values = tf.io.decode_proto(encoded, "tensorflow.Summary.Value", ["tag", "simple_value"],
+                                       [tf.string, tf.float64])
+    return [encoded, sizes, values], {}
+
+
+def _sequence_examples():
+    """tests/core/test_sequence_parsing_ops.py: a batch of SequenceExamples."""
+    from tests.core.test_sequence_parsing_ops import CONTEXT, RECORDS  # noqa: PLC0415 - the recipe's data
+
+    sequence = {"tok": tf.io.FixedLenSequenceFeature([], tf.int64), "var": tf.io.VarLenFeature(tf.float32)}
+    parsed = tf.io.parse_sequence_example(RECORDS, CONTEXT, sequence)
+    return [value for outputs in parsed for value in outputs.values()], {}
+
+
 RECIPES = [
     Recipe("variables, Adam, report_uninitialized_variables", _variables, setup=("init",)),
     Recipe("every optimizer, dense and sparse", _optimizers, setup=("init",)),
@@ -524,6 +574,10 @@ RECIPES = [
     Recipe("resource variables, ParseExampleV2, If", _resource_variables_and_tf2_ops, setup=("rv_init",)),
     Recipe("queues, readers and CountUpTo", _queues_and_readers, setup=("init", "queue_setup")),
     Recipe("k-means clustering ops", _clustering),
+    Recipe("unicode, n-grams, fingerprints, PriorityQueue, serialized values", _unicode_ngrams_and_fingerprints),
+    Recipe("image codecs", _image_codecs),
+    Recipe("decode_proto and encode_proto", _protos),
+    Recipe("parse_sequence_example", _sequence_examples),
 ]
 
 

@@ -1,6 +1,6 @@
 """Queue and reader ops, as TF1 registers them: queues and readers live in the session.
 
-    FIFOQueueV2 / RandomShuffleQueueV2 / PaddingFIFOQueueV2 -> handle (a `resource` scalar)
+    FIFOQueueV2 / RandomShuffleQueueV2 / PaddingFIFOQueueV2 / PriorityQueueV2 -> handle (a `resource` scalar)
     QueueEnqueueV2(handle, *components)        one element (waits while the queue is full)
     QueueEnqueueManyV2(handle, *components)    dim 0 of each component splits into elements
     QueueDequeueV2(handle) -> components       one element (waits while the queue is empty)
@@ -16,7 +16,9 @@
 Each session keeps its queues and readers in `ctx.state[("estflow.queue", name)]`: a queue with
 a `shared_name` is shared by the ops that name it, one without is private to its node and named
 as TF's resource manager names it ("_0_fifo_queue": a per-session counter and the node's name),
-which is the name TF's errors print. Queues are thread-safe: QueueRunner threads enqueue while
+which is the name TF's errors print. A PriorityQueue's elements lead with an int64 scalar priority
+(the op's `component_types` leave it out, as TF's do) and leave smallest priority first, ties in
+the order they came (TF leaves the order of ties unspecified). Queues are thread-safe: QueueRunner threads enqueue while
 the main thread dequeues. A blocked op waits on a `threading.Condition` in short slices, so a
 queue's close and the session's close wake it: a dequeue from a closed queue that lacks the
 elements raises `OutOfRangeError`, a cancelled enqueue and every op blocked when the session
@@ -25,6 +27,7 @@ closes raise `CancelledError`.
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import itertools
 import threading
@@ -53,7 +56,7 @@ def _shape_text(shape: TensorShape) -> str:
 
 
 class Queue:
-    """One session's queue: TF's FIFOQueue, RandomShuffleQueue or PaddingFIFOQueue."""
+    """One session's queue: TF's FIFOQueue, RandomShuffleQueue, PaddingFIFOQueue or PriorityQueue."""
 
     def __init__(self, kind: str, name: str, component_types, shapes, capacity: int, min_after_dequeue: int = 0,
                  seed: int = 0, seed2: int = 0):
@@ -63,6 +66,8 @@ class Queue:
         self.capacity = capacity if capacity >= 0 else None
         self.min_after_dequeue = min_after_dequeue
         self.items: list[tuple] = []
+        self.priorities: list[tuple[int, int]] = []  # PriorityQueue: (priority, arrival) of each item, sorted
+        self.arrivals = itertools.count()
         self.closed = False
         self.cancelled = False  # the session closed: every blocked op ends
         self.generation = 0  # counts close(cancel_pending_enqueues=True): blocked enqueues end
@@ -130,8 +135,17 @@ class Queue:
                     if self.generation != generation:
                         raise errors.CancelledError(None, None, "Enqueue operation was cancelled")
                     self.cond.wait(_WAIT_SLICE)
-                self.items.append(row)
+                self._insert(row)
                 self.cond.notify_all()
+
+    def _insert(self, row: tuple) -> None:
+        if self.kind != "PriorityQueue":
+            self.items.append(row)
+            return
+        key = (int(row[0]), next(self.arrivals))
+        at = bisect.bisect(self.priorities, key)
+        self.priorities.insert(at, key)
+        self.items.insert(at, row)
 
     def _available(self, n: int, up_to: bool) -> bool:
         size = len(self.items)
@@ -145,7 +159,7 @@ class Queue:
         count = 1 if n is None else n
         if count < 0:
             raise _invalid(f"Number of elements requested must be >= 0, got {count}")
-        if up_to and self.kind != "RandomShuffleQueue" and not self.kind.endswith("FIFOQueue"):
+        if up_to and self.kind not in ("RandomShuffleQueue", "PriorityQueue") and not self.kind.endswith("FIFOQueue"):
             raise errors.UnimplementedError(None, None, f"{self} does not support DequeueUpTo")
         with self.cond:
             while True:
@@ -166,6 +180,7 @@ class Queue:
                     taken.append(self.items.pop())
             else:
                 taken, self.items = self.items[:take], self.items[take:]
+                del self.priorities[:take]
             self.cond.notify_all()
         if n is None:
             return list(taken[0])
@@ -294,6 +309,24 @@ for _kind in ("FIFOQueue", "PaddingFIFOQueue"):
         f"{_kind}V2", infer=_handle_infer, make_kernel=_make_queue(_kind), attrs=dict(_QUEUE_ATTRS), stateful=True,
         cpu_only=True, differentiable=False, output_names=("handle: resource",), attr_types=dict(_QUEUE_ATTR_TYPES),
     ))
+
+def _make_priority_queue(op, ctx):
+    attrs = op._attrs
+    types = (dtypes.int64, *attrs["component_types"])  # TF's kernel adds the priority component
+    shapes = [TensorShape([]), *(TensorShape(s) for s in attrs["shapes"])] if attrs["shapes"] else \
+        [TensorShape(None)] * len(types)
+    if attrs["shapes"] and len(shapes) != len(types):
+        raise _invalid(f"All shapes must be fully defined or empty: {len(shapes) - 1} shapes for "
+                       f"{len(types) - 1} components")
+    return _make_resource(op, ctx, lambda name: Queue("PriorityQueue", name, types, shapes, int(attrs["capacity"])))
+
+
+register(OpDef(
+    "PriorityQueueV2", infer=_handle_infer, make_kernel=_make_priority_queue,
+    attrs={**_QUEUE_ATTRS, "component_types": (), "shapes": REQUIRED}, stateful=True, cpu_only=True,
+    differentiable=False, output_names=("handle: resource",),
+    attr_types={**_QUEUE_ATTR_TYPES, "component_types": "list(type) >= 0"},
+))
 
 register(OpDef(
     "RandomShuffleQueueV2", infer=_handle_infer, make_kernel=_make_queue("RandomShuffleQueue"),
