@@ -164,7 +164,8 @@ class SparseTensorSpec(TypeSpec):
         return hash((type(self), self._shape, self._dtype))
 
     def __repr__(self):
-        return f"SparseTensorSpec({self._shape}, tf.{self._dtype.name})"
+        shape = "TensorShape(None)" if self._shape.ndims is None else f"TensorShape({self._shape.as_list()})"
+        return f"SparseTensorSpec({shape}, tf.{self._dtype.name})"  # TF's form
 
 
 def is_sparse(spec) -> bool:

@@ -35,6 +35,8 @@ def test_every_spec_is_a_type_spec_with_tfs_aliases():
     assert tf.data.DatasetSpec(tf.TensorSpec([])).value_type is tf.data.Dataset
     assert repr(tf.IndexedSlicesSpec([None, 3], tf.float32)) == (
         "IndexedSlicesSpec(TensorShape([None, 3]), tf.float32, tf.int64, None, TensorShape([None]))")
+    assert repr(tf.SparseTensorSpec([2, None], tf.float32)) == "SparseTensorSpec(TensorShape([2, None]), tf.float32)"
+    assert repr(tf.SparseTensorSpec()) == "SparseTensorSpec(TensorShape(None), tf.float32)"
     assert repr(tf.data.DatasetSpec(tf.TensorSpec([], tf.int64))) == (
         "DatasetSpec(TensorSpec(shape=(), dtype=tf.int64, name=None), TensorShape([]))")
     ds = tf.data.Dataset.range(3)
