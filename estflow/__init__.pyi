@@ -399,8 +399,12 @@ from estflow.core.variables import trainable_variables as trainable_variables
 from estflow.core.variables import variables_initializer as initialize_variables
 from estflow.core.variables import variables_initializer as variables_initializer
 from estflow.data import gfile as gfile
+from estflow.data.optional_ops import OptionalSpec as OptionalSpec
+from estflow.data.specs import IndexedSlicesSpec as IndexedSlicesSpec
+from estflow.data.specs import type_spec_from_value as type_spec_from_value
 from estflow.data.structure import SparseTensorSpec as SparseTensorSpec
 from estflow.data.structure import TensorSpec as TensorSpec
+from estflow.data.type_spec import TypeSpec as TypeSpec
 from estflow.library.array_composites import argsort as argsort
 from estflow.library.array_composites import batch_gather as batch_gather
 from estflow.library.array_composites import broadcast_dynamic_shape as broadcast_dynamic_shape

@@ -24,6 +24,7 @@ from estflow.library.layers.core import Flatten as Flatten
 from estflow.library.layers.core import dense as dense
 from estflow.library.layers.core import dropout as dropout
 from estflow.library.layers.core import flatten as flatten
+from estflow.library.layers.input_spec import InputSpec as InputSpec
 from estflow.library.layers.normalization import BatchNormalization as BatchNormalization
 from estflow.library.layers.normalization import batch_normalization as batch_normalization
 from estflow.library.layers.pooling import AveragePooling1D as AveragePooling1D
@@ -51,4 +52,5 @@ __all__ = [
     "Conv3DTranspose", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "SeparableConv1D", "SeparableConv2D",
     "average_pooling1d", "average_pooling2d", "average_pooling3d", "conv1d", "conv2d", "conv2d_transpose", "conv3d",
     "conv3d_transpose", "max_pooling1d", "max_pooling2d", "max_pooling3d", "separable_conv1d", "separable_conv2d",
+    "InputSpec",
 ]

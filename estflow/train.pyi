@@ -38,6 +38,9 @@ from estflow.hooks.session_run_hook import SessionRunArgs as SessionRunArgs
 from estflow.hooks.session_run_hook import SessionRunContext as SessionRunContext
 from estflow.hooks.session_run_hook import SessionRunHook as SessionRunHook
 from estflow.hooks.session_run_hook import SessionRunValues as SessionRunValues
+from estflow.hooks.supervisor import LooperThread as LooperThread
+from estflow.hooks.supervisor import Supervisor as Supervisor
+from estflow.hooks.supervisor import basic_train_loop as basic_train_loop
 from estflow.library.input import batch as batch
 from estflow.library.input import batch_join as batch_join
 from estflow.library.input import input_producer as input_producer
@@ -71,6 +74,7 @@ from estflow.training.checkpoint_utils import init_from_checkpoint as init_from_
 from estflow.training.checkpoint_utils import list_variables as list_variables
 from estflow.training.checkpoint_utils import load_checkpoint as load_checkpoint
 from estflow.training.checkpoint_utils import load_variable as load_variable
+from estflow.training.checkpoint_wait import checkpoints_iterator as checkpoints_iterator
 from estflow.training.ftrl import FtrlOptimizer as FtrlOptimizer
 from estflow.training.gradient_descent import GradientDescentOptimizer as GradientDescentOptimizer
 from estflow.training.learning_rate_decay import cosine_decay as cosine_decay
@@ -127,4 +131,5 @@ __all__ = [
     "maybe_batch_join", "maybe_shuffle_batch", "maybe_shuffle_batch_join", "range_input_producer", "shuffle_batch",
     "shuffle_batch_join", "slice_input_producer", "start_queue_runners", "string_input_producer",
     "VocabInfo", "warm_start",
+    "LooperThread", "Supervisor", "basic_train_loop", "checkpoints_iterator",
 ]

@@ -39,6 +39,12 @@ ALLOWED = {
     "parallel_interleave:buffer_output_elements": "sizes TF's per-thread buffers; no element changes",
     "parallel_interleave:prefetch_input_elements": "sizes TF's input prefetching; no element changes",
     "prefetch_to_device:device": "where TF stages elements; estflow hands them to the ops that read them",
+    "from_list:name": "names TF's tf.data op; estflow's pipeline stages are not graph nodes",
+    "CheckpointInputPipelineHook.after_create_session:session": "as TF's: the restore waits for the first step",
+    "with_eager_op_as_function:only_as_function": "unused in TF 2.15 too (the decorator returns the class)",
+    "initialize:graph": "read once a default tf.contrib.summary writer exists, which estflow has none of (as TF1 "
+                        "without one: RuntimeError)",
+    "initialize:session": "read once a default tf.contrib.summary writer exists (see initialize:graph)",
     "copy_to_device:target_device": "estflow places element values where the ops that read them run",
     "copy_to_device:source_device": "estflow places element values where the ops that read them run",
     "make_batched_features_dataset:sloppy_ordering": "allows TF an out-of-order read; estflow's order is "

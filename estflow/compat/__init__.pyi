@@ -12,6 +12,9 @@ from estflow.library.compat import complex_types as complex_types
 from estflow.library.compat import integral_types as integral_types
 from estflow.library.compat import path_to_str as path_to_str
 from estflow.library.compat import real_types as real_types
+from estflow.library.forward_compat import forward_compatibility_horizon as forward_compatibility_horizon
+from estflow.library.forward_compat import forward_compatible as forward_compatible
 
 __all__ = ["as_bytes", "as_str", "as_str_any", "as_text", "bytes_or_text_types", "complex_types", "dimension_at_index",
-           "dimension_value", "integral_types", "path_to_str", "real_types", "v1"]
+           "dimension_value", "integral_types", "path_to_str", "real_types", "v1",
+           "forward_compatibility_horizon", "forward_compatible"]

@@ -8,7 +8,7 @@ from estflow.core import dtypes, errors
 from estflow.core.graph import Tensor
 from estflow.core.tensor_shape import TensorShape, as_shape
 from estflow.data import runtime, structure
-from estflow.data.dataset_ops import int_argument, runtime_int, static_int
+from estflow.data.dataset_ops import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, int_argument, runtime_int, static_int
 from estflow.data.runtime import ElementError
 from estflow.data.transformations import MapDataset, _UnaryDataset
 
@@ -36,6 +36,12 @@ class _BatchBase(_UnaryDataset):
 
     def _check(self, env):
         self._size(env)
+
+    def _cardinality(self, env):
+        n, size = self._input._cardinality(env), self._size(env)
+        if n in (INFINITE_CARDINALITY, UNKNOWN_CARDINALITY):
+            return n
+        return n // size + (0 if n % size == 0 or self._drop_remainder else 1)
 
     def _chunk_mode(self, env):
         return 0

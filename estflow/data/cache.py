@@ -30,6 +30,8 @@ _FORMAT = "estflow-dataset-cache-v1"
 class CacheDataset(_UnaryDataset):
     """`Dataset.cache(filename="")`."""
 
+    _cardinality = _UnaryDataset._input_cardinality
+
     def __init__(self, input_dataset, filename=""):
         super().__init__(input_dataset)
         self._filename = os.fspath(filename) if filename is not None else ""
@@ -52,21 +54,26 @@ class CacheDataset(_UnaryDataset):
         other = "chunks" if kind == "elements" else "elements"
         if other in cached:
             return _convert(cached[other], kind)
-        if self._filename and os.path.exists(self._filename + ".index"):
-            stored_kind, items = _read(self._filename)
+        filename = self._file(env)
+        if filename and os.path.exists(filename + ".index"):
+            stored_kind, items = _read(filename)
             cached[stored_kind] = items
             return iter(items) if stored_kind == kind else _convert(items, kind)
-        return self._record(cached, kind, make())
+        return self._record(cached, kind, make(), filename)
 
-    def _record(self, cached, kind, iterator):
+    def _file(self, env) -> str:
+        """The files' path prefix ("": in memory only)."""
+        return self._filename
+
+    def _record(self, cached, kind, iterator, filename):
         items = []
         for item in iterator:
             if item.__class__ is not ElementError:  # a failed element is passed on, not cached (as TF)
                 items.append(item)
             yield item
         cached[kind] = items
-        if self._filename:
-            _write(self._filename, kind, items)
+        if filename:
+            _write(filename, kind, items)
 
 
 def _convert(items, kind):

@@ -41,6 +41,8 @@ from estflow.data import runtime, structure
 from estflow.data.options import Options
 
 AUTOTUNE = -1
+INFINITE_CARDINALITY = -1  # what TF's `cardinality` reports for an endless dataset
+UNKNOWN_CARDINALITY = -2  # ... and for one whose size it cannot tell
 
 
 class Dataset:
@@ -72,6 +74,10 @@ class Dataset:
 
     def _chunks(self, env, hint: int):
         raise NotImplementedError(f"{type(self).__name__} does not produce chunks")
+
+    def _cardinality(self, env) -> int:
+        """How many elements an instance yields, by TF's rules (a count, INFINITE_ or UNKNOWN_CARDINALITY)."""
+        return UNKNOWN_CARDINALITY
 
     def _all_tensors(self) -> list:
         """Every graph tensor this pipeline reads: the inputs of its iterator's initializer."""
@@ -141,6 +147,29 @@ class Dataset:
 
     def __repr__(self):
         return f"<{type(self).__name__} shapes: {self.output_shapes}, types: {self.output_types}>"
+
+    def as_numpy_iterator(self):
+        """TF's eager-only iteration as numpy values; a TF1 graph raises RuntimeError, as TF does."""
+        raise RuntimeError("`tf.data.Dataset.as_numpy_iterator()` is only supported in eager mode.")
+
+    def cardinality(self):
+        """The number of elements as an int64 scalar tensor (see `tf.data.experimental.cardinality`)."""
+        from estflow.data.dataset_graph_ops import cardinality  # its module builds on this one
+
+        return cardinality(self)
+
+    def assert_cardinality(self, expected_cardinality) -> Dataset:
+        """This dataset, failing when it holds other than `expected_cardinality` elements (see
+        `tf.data.experimental.assert_cardinality`)."""
+        from estflow.data.experimental_transformations import AssertCardinalityDataset  # builds on this module
+
+        return AssertCardinalityDataset(self, expected_cardinality)
+
+    def get_single_element(self, name=None):
+        """The only element as tensors (see `tf.data.experimental.get_single_element`)."""
+        from estflow.data.dataset_graph_ops import single_element  # its module builds on this one
+
+        return single_element(self, name)
 
     # ---- sources -----------------------------------------------------------------------------------
     @staticmethod
@@ -345,6 +374,15 @@ class Dataset:
 
 
 DatasetV1 = Dataset
+
+
+class NumpyIterator:
+    """`tf.data.NumpyIterator`, what TF's `as_numpy_iterator` returns: it iterates a dataset eagerly, which a
+    TF1 graph cannot, so making one raises RuntimeError there, as in TF. Run `get_next()` of
+    `tf.compat.v1.data.make_one_shot_iterator(dataset)` in a session instead."""
+
+    def __init__(self, dataset):
+        self._iterator = iter(dataset)
 
 
 def get_legacy_output_types(dataset):

@@ -30,6 +30,8 @@ def _dense_value(env, component):
 class ScanDataset(_UnaryDataset):
     """`scan(initial_state, scan_func)`: scan_func(state, element) -> (new_state, output element)."""
 
+    _cardinality = _UnaryDataset._input_cardinality
+
     def __init__(self, input_dataset, initial_state, scan_func):
         super().__init__(input_dataset)
         self._initial = [structure.to_component(x) for x in structure.flatten(initial_state)]
@@ -226,7 +228,9 @@ class ChooseFromDatasetsDataset(_DirectedInterleaveDataset):
 
 class SampleFromDatasetsDataset(_DirectedInterleaveDataset):
     """`sample_from_datasets(datasets, weights, seed)`: each element from an input drawn by `weights`;
-    an exhausted input drops out and the others keep their relative weights."""
+    an exhausted input drops out and the others keep their relative weights. `weights` may be a
+    Dataset of weight vectors: each draw then takes the next one (TF's choose_from_datasets over
+    draws by those weights: a draw that names an exhausted input is skipped)."""
 
     def __init__(self, datasets, weights=None, seed=None, stop_on_empty_dataset=False):
         super().__init__(datasets, stop_on_empty_dataset)
@@ -234,9 +238,11 @@ class SampleFromDatasetsDataset(_DirectedInterleaveDataset):
         if weights is None:
             weights = [1.0 / n] * n
         if isinstance(weights, Dataset):
-            raise TypeError("estflow's sample_from_datasets takes fixed weights (a list or a tensor), not a Dataset "
-                            "of weights")
-        if not isinstance(weights, Tensor):
+            spec = weights.element_spec
+            if not isinstance(spec, structure.TensorSpec) or not spec.dtype.is_floating or \
+                    not spec.shape.is_compatible_with([n]):
+                raise TypeError(f"`weights` must be a dataset of float vectors of length {n}, got {spec}.")
+        elif not isinstance(weights, Tensor):
             weights = np.asarray(weights, np.float64)
             if weights.shape != (n,):
                 raise ValueError(f"Invalid `weights`. The shape of `weights` should be compatible with `[num_datasets]`"
@@ -247,12 +253,29 @@ class SampleFromDatasetsDataset(_DirectedInterleaveDataset):
     def _own_tensors(self):
         return [self._weights] if isinstance(self._weights, Tensor) else []
 
+    def _inputs(self):
+        return (*self._datasets, self._weights) if isinstance(self._weights, Dataset) else tuple(self._datasets)
+
+    def _varying_choices(self, env):
+        rng = self._rng(env)
+        for element in self._weights._elements(env):
+            if element.__class__ is ElementError:
+                yield element
+                continue
+            weights = np.asarray(element[0], np.float64).reshape(-1)
+            yield int(rng.choice(len(weights), p=weights / weights.sum()))
+
     def _rng(self, env):
         state = env.state(self, lambda: {"entropy": np.random.SeedSequence().entropy})
         key = [state["entropy"]] if self._seed is None else [self._seed % 2**63, self._seed2 % 2**63]
         return np.random.Generator(np.random.Philox(np.random.SeedSequence(key)))
 
     def _elements(self, env):
+        if isinstance(self._weights, Dataset):
+            return self._interleave(env, self._varying_choices(env))
+        return self._fixed_weights(env)
+
+    def _fixed_weights(self, env):
         weights = np.asarray(env.value(self._weights), np.float64).reshape(-1)
         if weights.size != len(self._datasets) or (weights < 0).any() or not weights.sum() > 0:
             raise errors.InvalidArgumentError(None, None, f"sample_from_datasets needs {len(self._datasets)} "

@@ -10,7 +10,7 @@ from estflow.core.ops import cast_ops, comparison_ops, concat_ops, control_flow_
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.tensor_shape import TensorShape
 from estflow.data import structure
-from estflow.data.dataset_ops import AUTOTUNE, Dataset
+from estflow.data.dataset_ops import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset  # noqa: F401 - re-exported
 from estflow.data.experimental_datasets import (
     ChooseFromDatasetsDataset,
     GroupByReducerDataset,
@@ -21,6 +21,7 @@ from estflow.data.experimental_datasets import (
     UniqueDataset,
 )
 from estflow.data.readers import TFRecordDataset
+from estflow.data.sources import RangeDataset
 from estflow.library.parsing_ops import parse_example
 
 
@@ -53,8 +54,11 @@ def enumerate_dataset(start=0):
 
 
 # ---- constants and sources ------------------------------------------------------------------------
-INFINITE_CARDINALITY = -1  # what TF's `cardinality` reports for an endless dataset
-UNKNOWN_CARDINALITY = -2  # ... and for one whose size it cannot tell
+class _CounterDataset(RangeDataset):
+    """Counter's range: endless in practice, and so to `cardinality`, as TF's (a repeat) is."""
+
+    def _cardinality(self, env):
+        return INFINITE_CARDINALITY
 
 
 def Counter(start=0, step=1, dtype=dtypes.int64):  # noqa: N802 - TF's public name
@@ -62,7 +66,7 @@ def Counter(start=0, step=1, dtype=dtypes.int64):  # noqa: N802 - TF's public na
     # 2**62 elements, or up to int64's end: endless in practice, and a length Python's range can hold
     bounds = np.iinfo(np.int64)
     stop = min(max(start + step * 2**62, int(bounds.min)), int(bounds.max))
-    dataset = Dataset.range(start, stop, step)
+    dataset = _CounterDataset(start, stop, step)
     dtype = dtypes.as_dtype(dtype)
     return dataset if dtype == dtypes.int64 else dataset.map(lambda x: cast_ops.cast(x, dtype))
 

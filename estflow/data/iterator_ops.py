@@ -37,6 +37,7 @@ from estflow.data.sources import GeneratorDataset
 from estflow.data.tracing import StructuredFunction
 
 _STATE = "estflow.data.iterator"
+GLOBAL_ITERATORS = "iterators"  # TF's collection of every iterator's resource (CheckpointInputPipelineHook saves them)
 _NOT_INITIALIZED = ("GetNext() failed because the iterator has not been initialized. Ensure that you have run the "
                     "initializer operation for this iterator before getting the next element.")
 
@@ -104,8 +105,12 @@ def _handle_key(handle) -> bytes:
 class _IteratorState:
     """One iterator's position in one session."""
 
-    def __init__(self, dataset: Dataset, ctx, values: dict):
+    def __init__(self, dataset: Dataset, ctx, values: dict, node_states=None):
+        self.dataset, self.values = dataset, values
+        self.consumed = 0  # next() calls so far: the position iterator_checkpoint.py saves
         self.env = runtime.Env(ctx, values, dataset.options())
+        if node_states:  # a restored iterator's seeds (iterator_checkpoint.py)
+            self.env.node_state.update(node_states)
         dataset._check_all(self.env)
         self.types = _flat_types_shapes(dataset.element_spec)[0]
         self.sparse = [structure.is_sparse(s) for s in dataset._flat_specs()]
@@ -125,8 +130,10 @@ class _IteratorState:
             if self._error is not None:
                 raise self._error()
             try:
+                self.consumed += 1
                 element = next(self._elements)
             except StopIteration:
+                self.consumed -= 1
                 raise errors.OutOfRangeError(None, None, "End of sequence") from None
             except Exception as e:
                 self._error = _repeater(e)
@@ -372,6 +379,7 @@ class Iterator:
         self._initializer = initializer
         self._element_spec = structure.spec_from_legacy(output_types, output_shapes, output_classes)
         self._flat_types, self._flat_shapes = _flat_types_shapes(self._element_spec)
+        iterator_resource.graph.add_to_collection(GLOBAL_ITERATORS, iterator_resource)
 
     @staticmethod
     def from_structure(output_types, output_shapes=None, shared_name=None, output_classes=None) -> Iterator:
@@ -444,25 +452,26 @@ class Iterator:
         """The next element as tensors (with this iterator's static shapes); OutOfRangeError at the end."""
         outputs = apply_op("IteratorGetNext", self._iterator_resource, name=name or "IteratorGetNext",
                            output_types=self._flat_types, output_shapes=self._flat_shapes)
-        if not isinstance(outputs, list):
-            outputs = [outputs]
-        leaves, i = [], 0
-        for spec in structure.flatten(self._element_spec):
-            if structure.is_sparse(spec):
-                st = SparseTensor(outputs[i], outputs[i + 1], outputs[i + 2])
-                st._set_static_shape(spec.shape)
-                leaves.append(st)
-                i += 3
-            else:
-                leaves.append(outputs[i])
-                i += 1
-        if structure.is_nested(self._element_spec):
-            return structure.pack_sequence_as(self._element_spec, leaves)
-        return leaves[0]
+        return pack_flat_outputs(self._element_spec, outputs if isinstance(outputs, list) else [outputs])
 
     def string_handle(self, name=None) -> Tensor:
         """A string naming this iterator, to feed to an iterator made with `from_string_handle`."""
         return apply_op("IteratorToStringHandle", self._iterator_resource, name=name or "IteratorToStringHandle")
+
+
+def pack_flat_outputs(spec, outputs: list):
+    """An element of `spec` from an op's flat outputs (a sparse leaf takes three: indices, values, shape)."""
+    leaves, i = [], 0
+    for leaf in structure.flatten(spec):
+        if structure.is_sparse(leaf):
+            st = SparseTensor(outputs[i], outputs[i + 1], outputs[i + 2])
+            st._set_static_shape(leaf.shape)
+            leaves.append(st)
+            i += 3
+        else:
+            leaves.append(outputs[i])
+            i += 1
+    return structure.pack_sequence_as(spec, leaves) if structure.is_nested(spec) else leaves[0]
 
 
 def make_one_shot_iterator(dataset) -> Iterator:

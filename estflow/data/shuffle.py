@@ -72,6 +72,8 @@ def _drain_order(rng: np.random.Generator, m: int) -> list:
 class ShuffleDataset(_UnaryDataset):
     """`Dataset.shuffle(buffer_size, seed, reshuffle_each_iteration)`."""
 
+    _cardinality = _UnaryDataset._input_cardinality
+
     def __init__(self, input_dataset, buffer_size, seed=None, reshuffle_each_iteration=None):
         super().__init__(input_dataset)
         self._buffer_size = int_argument(buffer_size, "buffer_size")

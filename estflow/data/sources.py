@@ -15,7 +15,7 @@ from estflow.core import dtypes, errors
 from estflow.core.graph import Tensor
 from estflow.core.sparse_tensor import SparseTensor, SparseTensorValue
 from estflow.data import runtime, structure
-from estflow.data.dataset_ops import Dataset, int_argument, runtime_int
+from estflow.data.dataset_ops import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset, int_argument, runtime_int
 from estflow.data.runtime import ElementError
 
 
@@ -57,6 +57,9 @@ class TensorDataset(Dataset):
 
     def _chunks(self, env, hint):
         yield [np.expand_dims(_dense_value(env, c), 0) for c in self._components]
+
+    def _cardinality(self, env):
+        return 1
 
 
 class TensorSliceDataset(Dataset):
@@ -120,6 +123,9 @@ class TensorSliceDataset(Dataset):
         values, n = self._values(env)
         return runtime.rows(values) if n else iter(())
 
+    def _cardinality(self, env):
+        return self._values(env)[1]
+
     def _chunks(self, env, hint):
         values, n = self._values(env)
         for start in range(0, n, hint):
@@ -156,6 +162,9 @@ class RangeDataset(Dataset):
 
     def _elements(self, env):
         return map(lambda i: [np.int64(i)], range(*self._range(env)))
+
+    def _cardinality(self, env):
+        return len(range(*self._range(env)))
 
     def _chunks(self, env, hint):
         start, stop, step = self._range(env)
@@ -334,6 +343,9 @@ class ListFilesDataset(Dataset):
     def _check(self, env):
         self._names(env)
 
+    def _cardinality(self, env):
+        return len(self._names(env))
+
     def _chunk_mode(self, env):
         return 2
 
@@ -360,6 +372,17 @@ class ZipDataset(Dataset):
 
     def _inputs(self):
         return tuple(self._datasets)
+
+    def _cardinality(self, env):
+        # TF: unknown if any input is; else the shortest finite input (infinite when all are).
+        result = INFINITE_CARDINALITY
+        for d in self._datasets:
+            n = d._cardinality(env)
+            if n == UNKNOWN_CARDINALITY:
+                return n
+            if n != INFINITE_CARDINALITY and (result == INFINITE_CARDINALITY or n < result):
+                result = n
+        return result
 
     def _chunk_mode(self, env):
         return min(d._chunk_mode(env) for d in self._datasets)
@@ -431,6 +454,12 @@ class ConcatenateDataset(Dataset):
 
     def _inputs(self):
         return (self._first, self._second)
+
+    def _cardinality(self, env):
+        counts = (self._first._cardinality(env), self._second._cardinality(env))
+        if INFINITE_CARDINALITY in counts:
+            return INFINITE_CARDINALITY
+        return UNKNOWN_CARDINALITY if UNKNOWN_CARDINALITY in counts else sum(counts)
 
     def _chunk_mode(self, env):
         return min(self._first._chunk_mode(env), self._second._chunk_mode(env))

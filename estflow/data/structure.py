@@ -23,6 +23,7 @@ from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.sparse_tensor import SparseTensor, SparseTensorValue
 from estflow.core.tensor_shape import TensorShape, as_shape
 from estflow.core.tensor_util import to_numpy, to_string_array
+from estflow.data.type_spec import TypeSpec
 
 
 # ---- nest (lists are leaves) -----------------------------------------------------------------------
@@ -76,7 +77,7 @@ def flatten_up_to(shallow, value) -> list:
 
 
 # ---- specs ------------------------------------------------------------------------------------------
-class TensorSpec:
+class TensorSpec(TypeSpec):
     """The type of a dense tensor: static shape and dtype, as `tf.TensorSpec`.
 
         spec = tf.TensorSpec([None, 3], tf.float32)
@@ -112,6 +113,9 @@ class TensorSpec:
     def _with_shape(self, shape) -> TensorSpec:
         return TensorSpec(shape, self._dtype)
 
+    def _serialize(self) -> tuple:
+        return (self._shape, self._dtype, self._name)
+
     def __eq__(self, other):
         return type(other) is type(self) and self._shape == other._shape and self._dtype == other._dtype \
             and self._name == other._name
@@ -124,7 +128,7 @@ class TensorSpec:
         return f"TensorSpec(shape={dims!r}, dtype=tf.{self._dtype.name}, name={self._name!r})"
 
 
-class SparseTensorSpec:
+class SparseTensorSpec(TypeSpec):
     """The type of a `SparseTensor`: static dense shape and dtype, as `tf.SparseTensorSpec`."""
 
     __slots__ = ("_shape", "_dtype")
@@ -138,11 +142,20 @@ class SparseTensorSpec:
     dtype = property(lambda self: self._dtype)
 
     def is_compatible_with(self, other) -> bool:
+        if isinstance(other, SparseTensorValue):
+            other = spec_of(other)
         return isinstance(other, (SparseTensorSpec, SparseTensor)) and self._dtype == other.dtype \
             and self._shape.is_compatible_with(other.shape)
 
     def _with_shape(self, shape) -> SparseTensorSpec:
         return SparseTensorSpec(shape, self._dtype)
+
+    def _serialize(self) -> tuple:
+        return (self._shape, self._dtype)
+
+    @classmethod
+    def from_value(cls, value) -> SparseTensorSpec:
+        return cls(value.shape, value.dtype) if isinstance(value, SparseTensor) else spec_of(value)
 
     def __eq__(self, other):
         return type(other) is type(self) and self._shape == other._shape and self._dtype == other._dtype
@@ -151,7 +164,8 @@ class SparseTensorSpec:
         return hash((type(self), self._shape, self._dtype))
 
     def __repr__(self):
-        return f"SparseTensorSpec({self._shape}, tf.{self._dtype.name})"
+        shape = "TensorShape(None)" if self._shape.ndims is None else f"TensorShape({self._shape.as_list()})"
+        return f"SparseTensorSpec({shape}, tf.{self._dtype.name})"  # TF's form
 
 
 def is_sparse(spec) -> bool:

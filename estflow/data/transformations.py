@@ -11,7 +11,14 @@ import numpy as np
 from estflow.core import dtypes, errors
 from estflow.core.graph import Tensor
 from estflow.data import runtime, structure
-from estflow.data.dataset_ops import AUTOTUNE, Dataset, int_argument, runtime_int
+from estflow.data.dataset_ops import (
+    AUTOTUNE,
+    INFINITE_CARDINALITY,
+    UNKNOWN_CARDINALITY,
+    Dataset,
+    int_argument,
+    runtime_int,
+)
 from estflow.data.runtime import ElementError
 from estflow.data.tracing import StructuredFunction
 
@@ -30,6 +37,10 @@ class _UnaryDataset(Dataset):
 
     def _chunk_mode(self, env):
         return self._input._chunk_mode(env)
+
+    def _input_cardinality(self, env) -> int:
+        """For stages that keep every element (prefetch, shuffle, cache...): `_cardinality = _input_cardinality`."""
+        return self._input._cardinality(env)
 
 
 # ---- map / filter ------------------------------------------------------------------------------------
@@ -284,6 +295,14 @@ class RepeatDataset(_UnaryDataset):
     def _own_tensors(self):
         return [self._count] if isinstance(self._count, Tensor) else []
 
+    def _cardinality(self, env):
+        count, n = runtime_int(env, self._count), self._input._cardinality(env)
+        if count < 0:
+            return 0 if n == 0 else INFINITE_CARDINALITY
+        if count == 0:
+            return 0
+        return n if n in (INFINITE_CARDINALITY, UNKNOWN_CARDINALITY) else count * n
+
     def _epochs(self, env, make):
         count = runtime_int(env, self._count)
         epoch = 0
@@ -335,6 +354,14 @@ class TakeDataset(_UnaryDataset):
     def _own_tensors(self):
         return [self._count] if isinstance(self._count, Tensor) else []
 
+    def _cardinality(self, env):
+        count, n = runtime_int(env, self._count), self._input._cardinality(env)
+        if n == UNKNOWN_CARDINALITY:
+            return n
+        if n == INFINITE_CARDINALITY:
+            return count
+        return n if count < 0 else min(n, count)
+
     def _elements(self, env):
         count = runtime_int(env, self._count)
         if count == 0:
@@ -373,6 +400,12 @@ class SkipDataset(_UnaryDataset):
 
     def _own_tensors(self):
         return [self._count] if isinstance(self._count, Tensor) else []
+
+    def _cardinality(self, env):
+        count, n = runtime_int(env, self._count), self._input._cardinality(env)
+        if n in (INFINITE_CARDINALITY, UNKNOWN_CARDINALITY):
+            return n
+        return 0 if count < 0 else max(0, n - count)
 
     def _elements(self, env):
         count = runtime_int(env, self._count)
@@ -431,6 +464,13 @@ class ShardDataset(_UnaryDataset):
     def _check(self, env):
         self._args(env)
 
+    def _cardinality(self, env):
+        num_shards, index = self._args(env)
+        n = self._input._cardinality(env)
+        if n in (INFINITE_CARDINALITY, UNKNOWN_CARDINALITY):
+            return n
+        return n // num_shards + (1 if index < n % num_shards else 0)
+
     def _elements(self, env):
         if self._chunk_mode(env) == 2:
             return self._rows_of_chunks(env)
@@ -468,6 +508,8 @@ _END = object()
 
 class PrefetchDataset(_UnaryDataset):
     """`Dataset.prefetch`: a background thread keeps up to `buffer_size` elements (or chunks) ready."""
+
+    _cardinality = _UnaryDataset._input_cardinality
 
     def __init__(self, input_dataset, buffer_size):
         super().__init__(input_dataset)
@@ -551,6 +593,8 @@ def _background(env, make_iterator, capacity: int):
 
 class OptionsDataset(_UnaryDataset):
     """`Dataset.with_options`: the input unchanged, carrying options."""
+
+    _cardinality = _UnaryDataset._input_cardinality
 
     def __init__(self, input_dataset, options):
         super().__init__(input_dataset)

@@ -15,10 +15,13 @@ from estflow.summary.summary import merge_all as merge_all
 from estflow.summary.summary import scalar as scalar
 from estflow.summary.summary import tensor_summary as tensor_summary
 from estflow.summary.summary import text as text
+from estflow.summary.summary_v2 import all_v2_summary_ops as all_v2_summary_ops
+from estflow.summary.summary_v2 import initialize as initialize
 from estflow.summary.writer import FileWriter as FileWriter
 from estflow.summary.writer import FileWriterCache as FileWriterCache
 from estflow.training.summary_iterator import summary_iterator as summary_iterator
 
 __all__ = ["Event", "SessionLog", "Summary", "SummaryDescription", "SummaryMetadata", "TaggedRunMetadata",
            "FileWriter", "FileWriterCache", "audio", "get_summary_description", "histogram", "image", "merge",
-           "merge_all", "scalar", "summary_iterator", "tensor_summary", "text"]
+           "merge_all", "scalar", "summary_iterator", "tensor_summary", "text",
+           "all_v2_summary_ops", "initialize"]

@@ -293,6 +293,19 @@ def _iterator_handles():
     return [handle], {}
 
 
+def _optionals():
+    from estflow.data.optional_ops import Optional, get_next_as_optional  # registers the Optional ops
+
+    x = tf.placeholder(tf.float32, [2], name="x")
+    full, empty = Optional.from_value((x, tf.constant(3))), Optional.empty(tf.TensorSpec([], tf.int32))
+    it = tf.data.Iterator.from_structure(tf.int64, tf.TensorShape([]))
+    get_next_as_optional(it).has_value(name="next_has_value")  # uninitialized: fails alike in both graphs
+    saveable = tf.data.experimental.make_saveable_from_iterator(it)
+    saveable.restore([saveable.specs[0].tensor], None).name  # noqa: B018 - DeserializeIterator, exported
+    tf.identity(saveable.specs[0].tensor, name="serialized")
+    return [full.has_value(), list(full.get_value()), empty.has_value()], {x: np.float32([1.0, 2.0])}
+
+
 def _math_leftovers():
     x = tf.placeholder(tf.float32, [None, 3], name="x")
     special = tf.placeholder(tf.float32, [3], name="special")
@@ -567,6 +580,7 @@ RECIPES = [
     Recipe("segment max, min and prod", _segment_reductions),
     Recipe("gamma and Poisson samples", _gamma_and_poisson),
     Recipe("iterator handles", _iterator_handles, fails=("next:0",)),
+    Recipe("optionals and iterator states", _optionals, fails=("next_has_value:0", "serialized:0")),
     Recipe("math leftovers", _math_leftovers),
     Recipe("sparse gradients", _sparse_gradients),
     Recipe("parsing", _parsing),
@@ -642,6 +656,10 @@ NOT_ROUND_TRIPPABLE = {
     "MakeIterator": _PYTHON_PIPELINE,
     "OneShotIterator": _PYTHON_PIPELINE,
     "ReduceDataset": _PYTHON_PIPELINE,
+    "DatasetCardinality": _PYTHON_PIPELINE,
+    "DatasetToSingleElement": _PYTHON_PIPELINE,
+    "DatasetToTFRecord": _PYTHON_PIPELINE,
+    "InitializeTableFromDataset": _PYTHON_PIPELINE,
 }
 _PYTHON_FUNCTION = ("runs a Python function of this process, which no GraphDef can hold: exporting raises "
                     "UnexportableGraphError (tests/core/test_script_ops.py)")

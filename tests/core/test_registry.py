@@ -61,6 +61,12 @@ ATTR_DEVIATIONS = {
     ("ReduceDataset", "n_state"): "extra: how many inputs are the initial state (TF derives it from Tstate)",
     ("ReduceDataset", "metadata"): "missing: tf.data's options metadata, not modelled",
     ("ReduceDataset", "use_inter_op_parallelism"): "missing: estflow runs dataset functions inline",
+    ("DatasetCardinality", "dataset"): "extra: the dataset object it counts (estflow has no dataset variant tensors)",
+    ("DatasetToSingleElement", "dataset"): "extra: the dataset object it reads (no dataset variant tensors)",
+    ("DatasetToTFRecord", "dataset"): "extra: the dataset object it writes (no dataset variant tensors)",
+    ("InitializeTableFromDataset", "dataset"): "extra: the dataset object it reads (no dataset variant tensors)",
+    ("SerializeIterator", "outputs"): "a string, not a variant: estflow's iterator state (elements read, seeds) "
+                                      "is JSON a checkpoint bundle stores as a string tensor",
 }
 
 

@@ -26,6 +26,7 @@ from estflow.core.ops import array_ops, cast_ops
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.variable_scope import get_variable, variable_scope
 from estflow.core.variables import Variable, global_variables, validate_synchronization_aggregation_trainable
+from estflow.library.layers.input_spec import assert_input_compatibility
 
 _layer_name_uids: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # graph -> {base name: count}
 
@@ -83,6 +84,7 @@ class Layer:
     """
 
     _ALLOWED_KWARGS = ("_scope", "_reuse", "activity_regularizer", "input_shape", "batch_input_shape", "batch_size")
+    input_spec = None  # an InputSpec (or a list, one per input) that each call checks its inputs against
 
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
         for key in kwargs:
@@ -247,6 +249,8 @@ class Layer:
             self._current_scope = scope
             with name_scope(scope.original_name_scope):
                 inputs = _convert_inputs(inputs)
+                if self.input_spec is not None:
+                    assert_input_compatibility(self.input_spec, _flatten(inputs), self._name)
                 if not self.built:
                     first = _flatten(inputs)[0]
                     if self._dtype is None and isinstance(first, Tensor):
