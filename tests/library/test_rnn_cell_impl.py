@@ -280,8 +280,11 @@ def test_get_initial_state_takes_the_batch_size_and_dtype_from_the_inputs():
 
 def test_dropout_inside_dynamic_rnn_draws_new_masks_each_step_and_the_gradient_uses_the_same_ones():
     # A linear cell with zero bias: the outputs are linear in `a`, so d sum(outputs) / da = sum(outputs) / a
-    # exactly when the gradient sees the masks the forward pass drew.
+    # exactly when the gradient sees the masks the forward pass drew. Seeded: with both inputs of a row
+    # dropped at the first step (p = 0.09 each) its outputs are all zero, so unseeded runs failed the
+    # fraction check now and then.
     with tf.Graph().as_default():
+        tf.set_random_seed(3)
         a = tf.Variable(2.0)
         x = a * tf.constant(np.random.RandomState(2).rand(3, 6, 2).astype(np.float32))
         cell = tf.nn.rnn_cell.DropoutWrapper(tf.nn.rnn_cell.BasicRNNCell(40, activation=tf.identity),
