@@ -148,6 +148,9 @@ from estflow.core.ops.control_flow_ops import while_loop as while_loop
 from estflow.core.ops.control_flow_ops import with_dependencies as with_dependencies
 from estflow.core.ops.conv_ops import extract_image_patches as extract_image_patches
 from estflow.core.ops.conv_ops import extract_volume_patches as extract_volume_patches
+from estflow.core.ops.conv_v2_ops import conv as conv
+from estflow.core.ops.conv_v2_ops import conv2d_backprop_filter_v2 as conv2d_backprop_filter_v2
+from estflow.core.ops.conv_v2_ops import conv2d_backprop_input_v2 as conv2d_backprop_input_v2
 from estflow.core.ops.ensure_shape_ops import ensure_shape as ensure_shape
 from estflow.core.ops.file_string_ops import decode_base64 as decode_base64
 from estflow.core.ops.file_string_ops import encode_base64 as encode_base64
@@ -175,6 +178,8 @@ from estflow.core.ops.gather_ops import where as where
 from estflow.core.ops.hash_ops import string_to_hash_bucket as string_to_hash_bucket
 from estflow.core.ops.hash_ops import string_to_hash_bucket_fast as string_to_hash_bucket_fast
 from estflow.core.ops.hash_ops import string_to_hash_bucket_strong as string_to_hash_bucket_strong
+from estflow.core.ops.hint_ops import guarantee_const as guarantee_const
+from estflow.core.ops.hint_ops import sparse_matmul as sparse_matmul
 from estflow.core.ops.linalg_ops import diag as diag
 from estflow.core.ops.linalg_ops import diag_part as diag_part
 from estflow.core.ops.linalg_ops import qr as qr
@@ -284,6 +289,12 @@ from estflow.core.ops.sparse_ops import sparse_reshape as sparse_reshape
 from estflow.core.ops.sparse_ops import sparse_retain as sparse_retain
 from estflow.core.ops.sparse_ops import sparse_tensor_to_dense as sparse_tensor_to_dense
 from estflow.core.ops.sparse_ops import sparse_to_dense as sparse_to_dense
+from estflow.core.ops.sparse_reduce_ops import sparse_reduce_max as sparse_reduce_max
+from estflow.core.ops.sparse_reduce_ops import sparse_reduce_max_sparse as sparse_reduce_max_sparse
+from estflow.core.ops.sparse_reduce_ops import sparse_reduce_sum_sparse as sparse_reduce_sum_sparse
+from estflow.core.ops.stitch_ops import dynamic_stitch as dynamic_stitch
+from estflow.core.ops.stitch_ops import tensor_scatter_nd_max as tensor_scatter_nd_max
+from estflow.core.ops.stitch_ops import tensor_scatter_nd_min as tensor_scatter_nd_min
 from estflow.core.ops.string_ops import as_string as as_string
 from estflow.core.ops.string_ops import reduce_join as reduce_join
 from estflow.core.ops.string_ops import regex_replace as regex_replace
@@ -357,6 +368,11 @@ from estflow.core.tensor_shape import Dimension as Dimension
 from estflow.core.tensor_shape import TensorShape as TensorShape
 from estflow.core.tensor_shape import dimension_at_index as dimension_at_index
 from estflow.core.tensor_shape import dimension_value as dimension_value
+from estflow.core.variable_nd_updates import batch_scatter_update as batch_scatter_update
+from estflow.core.variable_nd_updates import count_up_to as count_up_to
+from estflow.core.variable_nd_updates import scatter_nd_add as scatter_nd_add
+from estflow.core.variable_nd_updates import scatter_nd_sub as scatter_nd_sub
+from estflow.core.variable_nd_updates import scatter_nd_update as scatter_nd_update
 from estflow.core.variable_scope import AUTO_REUSE as AUTO_REUSE
 from estflow.core.variable_scope import VariableScope as VariableScope
 from estflow.core.variable_scope import get_local_variable as get_local_variable

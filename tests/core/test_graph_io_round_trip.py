@@ -28,6 +28,7 @@ from estflow.core.ops import hash_ops
 from estflow.core.registry import apply_op
 from estflow.core.sparse_tensor import SparseTensor
 from tests.core import test_array_ops, test_conv_ops, test_math_ops, test_nn_ops, test_sparse_ops, test_string_ops
+from tests.core.test_stitch_ops import round_trip_build as stitch_round_trip
 
 
 @dataclasses.dataclass
@@ -500,6 +501,7 @@ RECIPES = [
     Recipe("hashing, crosses and lookup tables", _hashing_and_tables, setup=("init",)),
     Recipe("resource variables, ParseExampleV2, If", _resource_variables_and_tf2_ops, setup=("rv_init",)),
     Recipe("queues, readers and CountUpTo", _queues_and_readers, setup=("init", "queue_setup")),
+    Recipe("stitch, scatter_nd, sparse reductions and counts, conv v2", stitch_round_trip, setup=("init",)),
 ]
 
 
