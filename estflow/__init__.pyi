@@ -357,6 +357,9 @@ from estflow.core.random_seed import get_seed as get_seed
 from estflow.core.random_seed import set_random_seed as set_random_seed
 from estflow.core.session import InteractiveSession as InteractiveSession
 from estflow.core.session import Session as Session
+from estflow.core.session_handles import delete_session_tensor as delete_session_tensor
+from estflow.core.session_handles import get_session_handle as get_session_handle
+from estflow.core.session_handles import get_session_tensor as get_session_tensor
 from estflow.core.sparse_tensor import SparseTensor as SparseTensor
 from estflow.core.sparse_tensor import SparseTensorValue as SparseTensorValue
 from estflow.core.sparse_tensor import convert_to_tensor_or_sparse_tensor as convert_to_tensor_or_sparse_tensor
@@ -409,6 +412,9 @@ from estflow.core.variables import variables_initializer as variables_initialize
 from estflow.data import gfile as gfile
 from estflow.data.structure import SparseTensorSpec as SparseTensorSpec
 from estflow.data.structure import TensorSpec as TensorSpec
+from estflow.library.accumulators import ConditionalAccumulator as ConditionalAccumulator
+from estflow.library.accumulators import ConditionalAccumulatorBase as ConditionalAccumulatorBase
+from estflow.library.accumulators import SparseConditionalAccumulator as SparseConditionalAccumulator
 from estflow.library.array_composites import argsort as argsort
 from estflow.library.array_composites import batch_gather as batch_gather
 from estflow.library.array_composites import broadcast_dynamic_shape as broadcast_dynamic_shape
@@ -481,6 +487,7 @@ from estflow.library.graph_mode import get_static_value as get_static_value
 from estflow.library.graph_mode import init_scope as init_scope
 from estflow.library.graph_mode import is_symbolic_tensor as is_symbolic_tensor
 from estflow.library.graph_mode import resource_variables_enabled as resource_variables_enabled
+from estflow.library.identity_reader import IdentityReader as IdentityReader
 from estflow.library.io_ops import FixedLengthRecordReader as FixedLengthRecordReader
 from estflow.library.io_ops import ReaderBase as ReaderBase
 from estflow.library.io_ops import TextLineReader as TextLineReader

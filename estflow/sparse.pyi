@@ -23,6 +23,7 @@ from estflow.core.ops.sparse_reduce_ops import sparse_reduce_sum_sparse as reduc
 from estflow.core.sparse_tensor import SparseTensor as SparseTensor
 from estflow.core.sparse_tensor import SparseTensorValue as SparseTensorValue
 from estflow.core.sparse_tensor import sparse_placeholder as placeholder
+from estflow.library.accumulators import SparseConditionalAccumulator as SparseConditionalAccumulator
 from estflow.library.sparse_composites import expand_dims as expand_dims
 from estflow.library.sparse_composites import eye as eye
 from estflow.library.sparse_composites import from_dense as from_dense

@@ -5,9 +5,11 @@ the variable ops), so a graph built or a GraphDef imported always finds the whol
 """
 
 from estflow.core import gradients as _gradients  # noqa: F401 - registers SumToShape
+from estflow.core import session_handles as _session_handles  # noqa: F401 - registers GetSessionHandle, ...
 from estflow.core import variable_nd_updates as _variable_nd_updates  # noqa: F401 - registers ScatterNdUpdate, ...
 from estflow.core import variables as _variables  # noqa: F401 - registers VariableV2, Assign, Scatter*, ...
 from estflow.core.ops import (  # noqa: F401 - imported to register every op type under core/ops/
+    accumulator_ops,
     array_ops,
     cast_ops,
     comparison_ops,
@@ -23,6 +25,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     gather_ops,
     hash_ops,
     hint_ops,
+    identity_reader_ops,
     io_ops,
     linalg_ops,
     logging_ops,

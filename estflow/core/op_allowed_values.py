@@ -1191,6 +1191,27 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'ResourceAccumulatorApplyGradient': {
+        'dtype': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+    },
+    'ResourceAccumulatorTakeGradient': {
+        'dtype': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+    },
+    'ResourceConditionalAccumulator': {
+        'dtype': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+        'reduction_type': (
+            'MEAN', 'SUM',
+        ),
+    },
     'ResourceGather': {
         'Tindices': (
             'int32', 'int64',
@@ -1445,6 +1466,18 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'NHWC', 'NCHW', 'NCHW_VECT_C',
         ),
     },
+    'SparseAccumulatorApplyGradient': {
+        'dtype': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+    },
+    'SparseAccumulatorTakeGradient': {
+        'dtype': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+    },
     'SparseAdd': {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
@@ -1549,6 +1582,15 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         'Tindices': (
             'int32', 'int64',
+        ),
+    },
+    'SparseConditionalAccumulator': {
+        'dtype': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+        'reduction_type': (
+            'MEAN', 'SUM',
         ),
     },
     'SparseCountSparseOutput': {

@@ -29,6 +29,7 @@ from estflow.core.registry import apply_op
 from estflow.core.sparse_tensor import SparseTensor
 from tests.core import test_array_ops, test_conv_ops, test_math_ops, test_nn_ops, test_sparse_ops, test_string_ops
 from tests.core.test_stitch_ops import round_trip_build as stitch_round_trip
+from tests.library.test_accumulators import round_trip_build as accumulator_round_trip
 
 
 @dataclasses.dataclass
@@ -502,6 +503,7 @@ RECIPES = [
     Recipe("resource variables, ParseExampleV2, If", _resource_variables_and_tf2_ops, setup=("rv_init",)),
     Recipe("queues, readers and CountUpTo", _queues_and_readers, setup=("init", "queue_setup")),
     Recipe("stitch, scatter_nd, sparse reductions and counts, conv v2", stitch_round_trip, setup=("init",)),
+    Recipe("accumulators, session handles, IdentityReader", accumulator_round_trip, setup=("queue_setup",)),
 ]
 
 
