@@ -86,6 +86,8 @@ from estflow.core.graph_io import GRAPH_DEF_VERSION_MIN_CONSUMER as GRAPH_DEF_VE
 from estflow.core.graph_io import import_graph_def as import_graph_def
 from estflow.core.graph_io import make_ndarray as make_ndarray
 from estflow.core.graph_io import make_tensor_proto as make_tensor_proto
+from estflow.core.graph_scopes import container as container
+from estflow.core.graph_scopes import variable_creator_scope as variable_creator_scope
 from estflow.core.indexed_slices import IndexedSlices as IndexedSlices
 from estflow.core.indexed_slices import IndexedSlicesValue as IndexedSlicesValue
 from estflow.core.init_ops import constant_initializer as constant_initializer
@@ -339,15 +341,19 @@ from estflow.core.ops.unary_ops import square as square
 from estflow.core.ops.unary_ops import tan as tan
 from estflow.core.ops.unary_ops import tanh as tanh
 from estflow.core.protos.attr_value_pb2 import AttrValue as AttrValue
+from estflow.core.protos.attr_value_pb2 import NameAttrList as NameAttrList
 from estflow.core.protos.config_pb2 import ConfigProto as ConfigProto
 from estflow.core.protos.config_pb2 import GPUOptions as GPUOptions
 from estflow.core.protos.config_pb2 import GraphOptions as GraphOptions
+from estflow.core.protos.config_pb2 import OptimizerOptions as OptimizerOptions
 from estflow.core.protos.config_pb2 import RunMetadata as RunMetadata
 from estflow.core.protos.config_pb2 import RunOptions as RunOptions
 from estflow.core.protos.event_pb2 import Event as Event
+from estflow.core.protos.event_pb2 import LogMessage as LogMessage
 from estflow.core.protos.event_pb2 import SessionLog as SessionLog
 from estflow.core.protos.graph_pb2 import GraphDef as GraphDef
 from estflow.core.protos.meta_graph_pb2 import MetaGraphDef as MetaGraphDef
+from estflow.core.protos.meta_graph_pb2 import TensorInfo as TensorInfo
 from estflow.core.protos.node_def_pb2 import NodeDef as NodeDef
 from estflow.core.protos.summary_pb2 import HistogramProto as HistogramProto
 from estflow.core.protos.summary_pb2 import Summary as Summary
@@ -514,6 +520,7 @@ from estflow.library.math_impl import to_complex64 as to_complex64
 from estflow.library.math_impl import to_complex128 as to_complex128
 from estflow.library.math_impl import unsorted_segment_mean as unsorted_segment_mean
 from estflow.library.math_impl import unsorted_segment_sqrt_n as unsorted_segment_sqrt_n
+from estflow.library.module import Module as Module
 from estflow.library.nn_conv import required_space_to_batch_paddings as required_space_to_batch_paddings
 from estflow.library.parsing_config import FixedLenFeature as FixedLenFeature
 from estflow.library.parsing_config import FixedLenSequenceFeature as FixedLenSequenceFeature
