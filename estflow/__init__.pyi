@@ -340,6 +340,10 @@ from estflow.core.ops.unary_ops import sqrt as sqrt
 from estflow.core.ops.unary_ops import square as square
 from estflow.core.ops.unary_ops import tan as tan
 from estflow.core.ops.unary_ops import tanh as tanh
+from estflow.core.partitioned_variable_creation import create_partitioned_variables as create_partitioned_variables
+from estflow.core.partitioned_variables import fixed_size_partitioner as fixed_size_partitioner
+from estflow.core.partitioned_variables import min_max_variable_partitioner as min_max_variable_partitioner
+from estflow.core.partitioned_variables import variable_axis_size_partitioner as variable_axis_size_partitioner
 from estflow.core.protos.attr_value_pb2 import AttrValue as AttrValue
 from estflow.core.protos.attr_value_pb2 import NameAttrList as NameAttrList
 from estflow.core.protos.config_pb2 import ConfigProto as ConfigProto
