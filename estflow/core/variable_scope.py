@@ -159,9 +159,6 @@ class _VariableStore:
             if partitioner is not None and not is_scalar:
                 if not callable(partitioner):
                     raise ValueError(f"Partitioner must be callable, but received: {partitioner}")
-                if shape is None and initializer is not None and not callable(initializer):
-                    initializer = convert_to_tensor(initializer, dtype=dtype)  # a value gives the shape
-                    shape = initializer.shape
                 partitions = _partitions(partitioner, name, shape, dtype)
                 if any(p > 1 for p in partitions) or name in self._partitioned:
                     return self._get_partitioned_variable(

@@ -29,7 +29,7 @@ def test_partitioners_compute_tfs_lists():
 
 
 def test_get_variable_with_a_partitioner_makes_parts_with_slice_info(g):
-    w = tf.get_variable("w", initializer=FULL, partitioner=tf.fixed_size_partitioner(2))
+    w = tf.get_variable("w", [5, 3], initializer=FULL, partitioner=tf.fixed_size_partitioner(2))
     assert isinstance(w, PartitionedVariable) and len(w) == 2 and w.get_shape().as_list() == [5, 3]
     parts = list(w)
     assert [v.name for v in parts] == ["w/part_0:0", "w/part_1:0"]
@@ -50,6 +50,11 @@ def test_get_variable_with_a_partitioner_makes_parts_with_slice_info(g):
         np.testing.assert_array_equal(sess.run(whole), FULL)
         sess.run(w.assign(FULL * 2))
         np.testing.assert_array_equal(sess.run(w.as_tensor()), FULL * 2)
+
+
+def test_a_partitioned_variable_needs_its_shape_as_in_tf(g):
+    with pytest.raises(ValueError, match="must be fully defined"):
+        tf.get_variable("w", initializer=FULL, partitioner=tf.fixed_size_partitioner(2))
 
 
 def test_variable_scope_partitioner_and_initializers_see_the_full_shape(g):
@@ -78,7 +83,7 @@ def test_create_partitioned_variables(g):
 @pytest.mark.parametrize("strategy", ["mod", "div"])
 def test_embedding_lookup_over_the_parts_and_training_updates_each(g, strategy):
     table = np.arange(20, dtype=np.float32).reshape(10, 2)
-    emb = tf.get_variable("emb", initializer=table, partitioner=tf.fixed_size_partitioner(3))
+    emb = tf.get_variable("emb", [10, 2], initializer=table, partitioner=tf.fixed_size_partitioner(3))
     ids = tf.constant([0, 4, 9, 4])
     rows = tf.nn.embedding_lookup(emb, ids, partition_strategy=strategy)
     train = tf.train.GradientDescentOptimizer(1.0).minimize(tf.reduce_sum(rows))
@@ -97,7 +102,7 @@ def test_embedding_lookup_over_the_parts_and_training_updates_each(g, strategy):
 
 
 def test_saver_writes_one_full_tensor_and_restores_the_parts(g, tmp_path):
-    w = tf.get_variable("w", initializer=FULL, partitioner=tf.fixed_size_partitioner(2))
+    w = tf.get_variable("w", [5, 3], initializer=FULL, partitioner=tf.fixed_size_partitioner(2))
     saver = tf.train.Saver()
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
@@ -139,7 +144,7 @@ print(json.dumps({"value": value.tolist(), "shapes": reader.get_variable_to_shap
 
 @pytest.mark.interop
 def test_tensorflow_restores_the_checkpoint_into_its_partitioned_variable(g, tmp_path, tf_python):
-    w = tf.get_variable("w", initializer=FULL, partitioner=tf.fixed_size_partitioner(2))
+    w = tf.get_variable("w", [5, 3], initializer=FULL, partitioner=tf.fixed_size_partitioner(2))
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         path = tf.train.Saver().save(sess, str(tmp_path / "model.ckpt"))
@@ -149,7 +154,7 @@ def test_tensorflow_restores_the_checkpoint_into_its_partitioned_variable(g, tmp
 
 
 def test_optimizer_slots_of_the_parts_are_saved_whole(g, tmp_path):
-    w = tf.get_variable("w", initializer=FULL, partitioner=tf.fixed_size_partitioner(2))
+    w = tf.get_variable("w", [5, 3], initializer=FULL, partitioner=tf.fixed_size_partitioner(2))
     train = tf.train.AdamOptimizer(0.1).minimize(tf.reduce_sum(tf.convert_to_tensor(w)))
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
