@@ -14,6 +14,19 @@ from estflow.feature_columns.input_layer import make_parse_example_spec as make_
 from estflow.feature_columns.linear_model import linear_model as linear_model
 from estflow.feature_columns.numeric import bucketized_column as bucketized_column
 from estflow.feature_columns.numeric import numeric_column as numeric_column
+from estflow.feature_columns.sequence import (
+    sequence_categorical_column_with_hash_bucket as sequence_categorical_column_with_hash_bucket,
+)
+from estflow.feature_columns.sequence import (
+    sequence_categorical_column_with_identity as sequence_categorical_column_with_identity,
+)
+from estflow.feature_columns.sequence import (
+    sequence_categorical_column_with_vocabulary_file as sequence_categorical_column_with_vocabulary_file,
+)
+from estflow.feature_columns.sequence import (
+    sequence_categorical_column_with_vocabulary_list as sequence_categorical_column_with_vocabulary_list,
+)
+from estflow.feature_columns.sequence import sequence_numeric_column as sequence_numeric_column
 from estflow.feature_columns.vocabulary import (
     categorical_column_with_vocabulary_file as categorical_column_with_vocabulary_file,
 )

@@ -16,9 +16,14 @@ from estflow.core.ops.sparse_ops import sparse_reorder as reorder
 from estflow.core.ops.sparse_ops import sparse_reshape as reshape
 from estflow.core.ops.sparse_ops import sparse_retain as retain
 from estflow.core.ops.sparse_ops import sparse_tensor_to_dense as to_dense
+from estflow.core.ops.sparse_reduce_ops import sparse_bincount as bincount
+from estflow.core.ops.sparse_reduce_ops import sparse_reduce_max as reduce_max
+from estflow.core.ops.sparse_reduce_ops import sparse_reduce_max_sparse as reduce_max_sparse
+from estflow.core.ops.sparse_reduce_ops import sparse_reduce_sum_sparse as reduce_sum_sparse
 from estflow.core.sparse_tensor import SparseTensor as SparseTensor
 from estflow.core.sparse_tensor import SparseTensorValue as SparseTensorValue
 from estflow.core.sparse_tensor import sparse_placeholder as placeholder
+from estflow.library.accumulators import SparseConditionalAccumulator as SparseConditionalAccumulator
 from estflow.library.sparse_composites import expand_dims as expand_dims
 from estflow.library.sparse_composites import eye as eye
 from estflow.library.sparse_composites import from_dense as from_dense

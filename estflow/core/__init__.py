@@ -5,8 +5,11 @@ the variable ops), so a graph built or a GraphDef imported always finds the whol
 """
 
 from estflow.core import gradients as _gradients  # noqa: F401 - registers SumToShape
+from estflow.core import session_handles as _session_handles  # noqa: F401 - registers GetSessionHandle, ...
+from estflow.core import variable_nd_updates as _variable_nd_updates  # noqa: F401 - registers ScatterNdUpdate, ...
 from estflow.core import variables as _variables  # noqa: F401 - registers VariableV2, Assign, Scatter*, ...
 from estflow.core.ops import (  # noqa: F401 - imported to register every op type under core/ops/
+    accumulator_ops,
     array_ops,
     cast_ops,
     clustering_ops,
@@ -15,6 +18,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     constant_op,
     control_flow_ops,
     conv_ops,
+    conv_v2_ops,
     ensure_shape_ops,
     file_string_ops,
     fill_ops,
@@ -22,6 +26,8 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     functional_ops,
     gather_ops,
     hash_ops,
+    hint_ops,
+    identity_reader_ops,
     image_ops,
     io_ops,
     linalg_ops,
@@ -52,6 +58,8 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     sparse_concat_ops,
     sparse_math_ops,
     sparse_ops,
+    sparse_reduce_ops,
+    stitch_ops,
     string_ops,
     summary_ops,
     training_ops,

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from estflow.core import crc32c, dtypes, errors
+from estflow.core import crc32c, dtypes, errors, tensor_slice_keys
 from estflow.core.file_io import atomic_write, temporary_path
 from estflow.core.protos import tensor_bundle_pb2
 from estflow.core.tensor_util import to_string_array
@@ -450,11 +450,15 @@ class BundleReader:
             raise _data_loss(f"Checkpoint index {path} has no bundle header entry.")
         self._header = tensor_bundle_pb2.BundleHeaderProto()
         self._entries: dict[str, tensor_bundle_pb2.BundleEntryProto] = {}
+        self._slice_entries: dict[bytes, tensor_bundle_pb2.BundleEntryProto] = {}
         try:
             self._header.ParseFromString(items[0][1])
             for key, value in items[1:]:
                 entry = tensor_bundle_pb2.BundleEntryProto()
                 entry.ParseFromString(value)
+                if key.startswith(b"\x00"):  # the data of one slice of a partitioned tensor (tensor_slice_keys)
+                    self._slice_entries[key] = entry
+                    continue
                 self._entries[key.decode("utf-8")] = entry
         except Exception as e:  # noqa: BLE001 - protobuf's DecodeError, a bad utf-8 key
             raise _data_loss(f"Checkpoint index {path} holds an unreadable entry: {e}") from None
@@ -551,10 +555,29 @@ class BundleReader:
         the checkpoint; nothing larger than the entry's bytes in the data file is allocated.
         """
         entry = self.entry(name)
-        dtype = self._dtype_of(name, entry)
         if entry.slices:
-            raise errors.UnimplementedError(None, None, f"Tensor {name} is stored as slices (a partitioned "
-                                                        f"variable); estflow reads whole tensors only.")
+            return self._assembled(name, entry)
+        return self._whole(name, entry)
+
+    def _assembled(self, name: str, entry) -> np.ndarray:
+        """A tensor stored as slices (a partitioned variable, as TF saves it): its slices put together."""
+        dtype = self._dtype_of(name, entry)
+        shape = _shape_of(entry)
+        value = np.empty(shape, dtype=object) if dtype == dtypes.string else \
+            np.zeros(shape, dtype=np.dtype(dtype.as_numpy_dtype))
+        for piece in entry.slices:
+            extents = tensor_slice_keys.extents_of(piece)
+            part = self._slice_entries.get(tensor_slice_keys.slice_key(name, extents))
+            if part is None or len(extents) != len(shape):
+                raise _data_loss(f"Checkpoint {self.prefix} lists a slice {extents} of tensor {name} but holds no "
+                                 f"data for it; the checkpoint is incomplete or corrupted.")
+            where = tuple(slice(0, n) if length == -1 else slice(start, start + length)
+                          for (start, length), n in zip(extents, shape))
+            value[where] = self._whole(name, part)
+        return value
+
+    def _whole(self, name: str, entry) -> np.ndarray:
+        dtype = self._dtype_of(name, entry)
         self._check_entry(name, entry)
         shape = _shape_of(entry)
         count = math.prod(shape)

@@ -282,6 +282,7 @@ class Graph:
         self._building_function = False
         self._gradient_override_map: dict[str, str] = {}
         self._colocation_stack: list = []
+        self._container = ""  # tf.container: the resource container of stateful ops built inside
         self._unfeedable_tensors: set = set()  # prevent_feeding / prevent_fetching (TF1)
         self._unfetchable_ops: set = set()
 
@@ -514,6 +515,21 @@ class Graph:
             self._colocation_stack = saved
 
     @contextlib.contextmanager
+    def container(self, container_name):
+        """Stateful ops built inside (variables, queues, tables, readers) get `container_name` as their
+        `container` attr, unless they name one themselves, as TF1's `Graph.container`.
+
+            with g.container("experiment0"):
+                q = tf.FIFOQueue(10, tf.float32, shared_name="q")   # resource "experiment0/q"
+        """
+        saved = self._container
+        self._container = container_name
+        try:
+            yield self._container
+        finally:
+            self._container = saved
+
+    @contextlib.contextmanager
     def gradient_override_map(self, op_type_map):
         saved = dict(self._gradient_override_map)
         self._gradient_override_map.update(op_type_map)
@@ -579,6 +595,8 @@ class Graph:
                 deps.append(c)
         if self._cond_context is not None:
             deps = self._cond_context.control_inputs_for(inputs, deps)
+        if self._container and op_def is not None and op_def.stateful and attrs.get("container") == "":
+            attrs = {**attrs, "container": self._container}
         op = Operation(self, name, op_type, inputs, specs, attrs, deps, "", op_def)
         op._device = self._current_device(op)
         if self._colocation_stack:

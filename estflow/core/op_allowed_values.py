@@ -329,6 +329,17 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'Conv': {
+        'T': (
+            'half', 'bfloat16', 'float', 'double', 'int32',
+        ),
+        'padding': (
+            'SAME', 'VALID', 'EXPLICIT',
+        ),
+        'data_format': (
+            'CHANNELS_FIRST', 'CHANNELS_LAST',
+        ),
+    },
     'Conv2D': {
         'T': (
             'half', 'bfloat16', 'float', 'double', 'int32',
@@ -351,7 +362,29 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'NHWC', 'NCHW',
         ),
     },
+    'Conv2DBackpropFilterV2': {
+        'T': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+        'padding': (
+            'SAME', 'VALID', 'EXPLICIT',
+        ),
+        'data_format': (
+            'NHWC', 'NCHW',
+        ),
+    },
     'Conv2DBackpropInput': {
+        'T': (
+            'half', 'bfloat16', 'float', 'double', 'int32',
+        ),
+        'padding': (
+            'SAME', 'VALID', 'EXPLICIT',
+        ),
+        'data_format': (
+            'NHWC', 'NCHW',
+        ),
+    },
+    'Conv2DBackpropInputV2': {
         'T': (
             'half', 'bfloat16', 'float', 'double', 'int32',
         ),
@@ -450,6 +483,14 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         'out_type': (
             'half', 'float', 'double', 'int32', 'uint16', 'uint8', 'int16', 'int8', 'int64', 'complex64',
             'complex128', 'bool', 'bfloat16',
+        ),
+    },
+    'DenseCountSparseOutput': {
+        'T': (
+            'int32', 'int64',
+        ),
+        'output_type': (
+            'int32', 'int64', 'float', 'double',
         ),
     },
     'DepthToSpace': {
@@ -1222,6 +1263,27 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'ResourceAccumulatorApplyGradient': {
+        'dtype': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+    },
+    'ResourceAccumulatorTakeGradient': {
+        'dtype': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+    },
+    'ResourceConditionalAccumulator': {
+        'dtype': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+        'reduction_type': (
+            'MEAN', 'SUM',
+        ),
+    },
     'ResourceGather': {
         'Tindices': (
             'int32', 'int64',
@@ -1303,6 +1365,29 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     'ScatterNd': {
         'Tindices': (
             'int16', 'int32', 'int64',
+        ),
+    },
+    'ScatterNdAdd': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+        'Tindices': (
+            'int32', 'int64',
+        ),
+    },
+    'ScatterNdSub': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+        'Tindices': (
+            'int32', 'int64',
+        ),
+    },
+    'ScatterNdUpdate': {
+        'Tindices': (
+            'int32', 'int64',
         ),
     },
     'ScatterSub': {
@@ -1463,6 +1548,18 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'NHWC', 'NCHW', 'NCHW_VECT_C',
         ),
     },
+    'SparseAccumulatorApplyGradient': {
+        'dtype': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+    },
+    'SparseAccumulatorTakeGradient': {
+        'dtype': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+    },
     'SparseAdd': {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
@@ -1569,6 +1666,23 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'SparseConditionalAccumulator': {
+        'dtype': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+        'reduction_type': (
+            'MEAN', 'SUM',
+        ),
+    },
+    'SparseCountSparseOutput': {
+        'T': (
+            'int32', 'int64',
+        ),
+        'output_type': (
+            'int32', 'int64', 'float', 'double',
+        ),
+    },
     'SparseCross': {
         'sparse_types': (
             'int64', 'string',
@@ -1597,6 +1711,32 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         'dense_types': (
             'int64', 'string',
+        ),
+    },
+    'SparseMatMul': {
+        'Ta': (
+            'float', 'bfloat16',
+        ),
+        'Tb': (
+            'float', 'bfloat16',
+        ),
+    },
+    'SparseReduceMax': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+    },
+    'SparseReduceMaxSparse': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+    },
+    'SparseReduceSumSparse': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
+            'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
         ),
     },
     'SparseSegmentMean': {
@@ -1818,6 +1958,16 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     'Tanh': {
         'T': (
             'bfloat16', 'half', 'float', 'double', 'complex64', 'complex128',
+        ),
+    },
+    'TensorScatterMax': {
+        'Tindices': (
+            'int32', 'int64',
+        ),
+    },
+    'TensorScatterMin': {
+        'Tindices': (
+            'int32', 'int64',
         ),
     },
     'Tile': {

@@ -39,13 +39,18 @@ from estflow.core.nest import is_namedtuple
 from estflow.core.plan import Compiler, execute
 from estflow.core.step_trace import run_traced
 
-
 # ---- fetch structures -----------------------------------------------------------------
+# Op types whose fetched value the session wraps, as TF1's session does (GetSessionHandle's string
+# becomes a TensorHandle): op type -> convert(value, tensor, session). Registered by their modules.
+FETCH_CONVERTERS: dict = {}
+
+
 class _FetchBuilder:
     """Flattens nested fetches into unique graph elements and rebuilds results."""
 
-    def __init__(self, graph: Graph):
+    def __init__(self, graph: Graph, session=None):
         self.graph = graph
+        self.session = session
         self.elements: list = []
         self._index: dict = {}
 
@@ -70,6 +75,10 @@ class _FetchBuilder:
             except KeyError as e:
                 raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. ({e.args[0]})") from None
             i = self._element_index(element)
+            convert = FETCH_CONVERTERS.get(element.op.type) if isinstance(element, Tensor) else None
+            if convert is not None:
+                session = self.session
+                return lambda vals: convert(vals[i], element, session)
             return lambda vals: vals[i]
         if hasattr(fetch, "_fetch_components"):
             parts = [self.build(c) for c in fetch._fetch_components()]
@@ -293,7 +302,7 @@ class BaseSession:
                         f"into a Tensor.")
 
     def _compile(self, fetches, feed_keys, feed_dict):
-        builder = _FetchBuilder(self._graph)
+        builder = _FetchBuilder(self._graph, self)
         rebuild = builder.build(fetches)
         fed: list[Tensor] = []
         components = []

@@ -29,6 +29,9 @@ from collections.abc import Sequence
 from estflow.core import dtypes
 from estflow.core.graph import GraphKeys, Tensor, _graph_of, get_default_graph, name_scope
 from estflow.core.init_ops import GlorotUniform, Zeros
+from estflow.core.ops import slicing_ops
+from estflow.core.ops.constant_op import convert_to_tensor
+from estflow.core.partitioned_variables import PartitionedVariable, PartitionInfo, SaveSliceInfo, partition_slices
 from estflow.core.tensor_shape import as_shape
 from estflow.core.tensor_util import to_numpy
 from estflow.core.variables import (
@@ -135,6 +138,7 @@ class _VariableStore:
 
     def __init__(self):
         self._vars: dict[str, Variable] = {}
+        self._partitioned: dict[str, PartitionedVariable] = {}
         self._defined_at: dict[str, list] = {}
 
     def get_variable(self, name, shape=None, dtype=dtypes.float32, initializer=None, regularizer=None, reuse=None,
@@ -155,7 +159,11 @@ class _VariableStore:
             if partitioner is not None and not is_scalar:
                 if not callable(partitioner):
                     raise ValueError(f"Partitioner must be callable, but received: {partitioner}")
-                _check_single_partition(partitioner, name, shape, dtype)
+                partitions = _partitions(partitioner, name, shape, dtype)
+                if any(p > 1 for p in partitions) or name in self._partitioned:
+                    return self._get_partitioned_variable(
+                        name, partitions, shape, dtype, initializer, regularizer, reuse, trainable, collections,
+                        caching_device, validate_shape, constraint)
             if f"{name}/part_0" in self._vars:
                 raise ValueError(f"No partitioner was provided, but a partitioned version of the variable was "
                                  f"found: {name}/part_0. Perhaps a variable of the same name was already created "
@@ -179,6 +187,46 @@ class _VariableStore:
         if _accepts(custom_getter, "constraint"):  # older custom getters predate `constraint`
             kwargs["constraint"] = constraint
         return custom_getter(getter=true_getter, **kwargs)
+
+    def _get_partitioned_variable(self, name, partitions, shape, dtype, initializer, regularizer, reuse, trainable,
+                                  collections, caching_device, validate_shape, constraint) -> PartitionedVariable:
+        """The PartitionedVariable `name`: parts `name/part_<i>` made (or reused) with TF1's split."""
+        shape = as_shape(shape)
+        dtype = dtypes.as_dtype(dtype if dtype is not None else dtypes.float32)
+        found = self._partitioned.get(name)
+        if found is not None:
+            if reuse is False:
+                raise ValueError(f"Partitioned variable with name {name} already exists. Did you mean to set "
+                                 f"reuse=True or reuse=tf.AUTO_REUSE in VarScope?")
+            if not shape.is_compatible_with(found.get_shape()):
+                raise ValueError(f"Trying to reuse partitioned variable {name}, but specified shape {_fmt(shape)} "
+                                 f"and found shape {_fmt(found.get_shape())}.")
+            if found._get_partitions() != list(partitions):
+                raise ValueError(f"Trying to reuse partitioned variable {name}, but specified partitions "
+                                 f"{list(partitions)} and found partitions {found._get_partitions()}.")
+            return found
+        if reuse is True:
+            raise ValueError(f"PartitionedVariable {name} does not exist, or was not created with "
+                             f"tf.get_variable(). Did you mean to set reuse=False or reuse=tf.AUTO_REUSE in VarScope?")
+        if name in self._vars:
+            raise ValueError(f"A partitioner was provided, but an unpartitioned version of the variable was found: "
+                             f"{name}. Perhaps a variable of the same name was already created without "
+                             f"partitioning?")
+        if initializer is None:
+            initializer = _default_initializer(name, dtype)
+        elif inspect.isclass(initializer):
+            initializer = initializer()
+        full = shape.as_list()
+        parts = []
+        for i, (offset, part_shape) in enumerate(partition_slices(full, partitions)):
+            part_init = _part_initializer(initializer, PartitionInfo(full, offset), offset, part_shape)
+            v = self._get_single_variable(f"{name}/part_{i}", part_shape if callable(part_init) else None, dtype,
+                                          part_init, regularizer, reuse, trainable, collections, caching_device,
+                                          validate_shape, constraint)
+            v._save_slice_info = SaveSliceInfo(name, full, offset, part_shape)
+            parts.append(v)
+        partitioned = self._partitioned[name] = PartitionedVariable(name, shape, dtype, parts, partitions)
+        return partitioned
 
     def _get_single_variable(self, name, shape, dtype, initializer, regularizer, reuse, trainable, collections,
                              caching_device, validate_shape, constraint):
@@ -262,22 +310,36 @@ def _default_initializer(name, dtype):
     raise ValueError(f"An initializer for variable {name} of {dtype.name} is required")
 
 
-def _check_single_partition(partitioner, name, shape, dtype) -> None:
-    """Partitioned variables are not implemented: accept only partitioners that do not split."""
+def _partitions(partitioner, name, shape, dtype) -> list[int]:
+    """The partitioner's list for a new variable, checked as TF1 checks it."""
     shape = as_shape(shape)
     if not shape.is_fully_defined():
-        raise ValueError(f"Shape of a new partitioned variable must be fully defined, but instead was {shape}.")
+        raise ValueError(f"Shape of a new partitioned variable ({name}) must be fully defined, but instead was "
+                         f"{shape}.")
     if shape.ndims < 1:
         raise ValueError(f"A partitioned Variable must have rank at least 1, shape: {shape}")
     slicing = partitioner(shape=shape, dtype=dtype)
     if not isinstance(slicing, Sequence) or len(slicing) != shape.ndims:
         raise ValueError(f"Partitioner returned a partition list that does not match the Variable's rank: "
                          f"{slicing} vs. {shape}")
-    if any(int(p) > 1 for p in slicing):
-        raise NotImplementedError(
-            f"Variable {name}: the partitioner asks for {list(slicing)} partitions, but estflow does not implement "
-            f"partitioned variables. Create the variable without a partitioner (variables live in one session, "
-            f"so partitioning brings no benefit here).")
+    if any(int(p) < 1 for p in slicing):
+        raise ValueError(f"Partitioner returned zero partitions for some axes: {slicing}")
+    return [int(p) for p in slicing]
+
+
+def _part_initializer(initializer, partition_info, offset, part_shape):
+    """The initializer of one part: TF's, told the part's `partition_info`, or the part's slice of a value."""
+    if not callable(initializer):  # a value for the full variable: each part takes its slice
+        return slicing_ops.slice(convert_to_tensor(initializer), offset, part_shape)
+    if not _accepts(initializer, "partition_info"):
+        return initializer
+
+    def part_initializer(shape, dtype=None, partition_info=None):
+        del partition_info  # the part's own, given below
+        return initializer(shape, dtype=dtype, partition_info=info)
+
+    info = partition_info
+    return part_initializer
 
 
 # ---- scopes --------------------------------------------------------------------------------------

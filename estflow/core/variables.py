@@ -8,6 +8,7 @@ arrays the session owns; `Session.run` copies any fetched value that may alias t
 from __future__ import annotations
 
 import enum
+import inspect
 import threading
 
 import numpy as np
@@ -330,7 +331,34 @@ def validate_synchronization_aggregation_trainable(synchronization, aggregation,
     return synchronization, aggregation, trainable
 
 
-class Variable:
+class _VariableMeta(type):
+    """Routes `tf.Variable(...)` through the creators of enclosing `tf.variable_creator_scope`s (TF1's
+    VariableMetaclass): each creator gets the next one and the constructor's arguments as keywords."""
+
+    def __call__(cls, *args, **kwargs):
+        stack = getattr(get_default_graph(), "_variable_creator_stack", None)
+        if not stack or cls is not Variable or kwargs.get("variable_def") is not None:
+            return super().__call__(*args, **kwargs)
+        kwargs = {**_VARIABLE_DEFAULTS, **dict(zip(_VARIABLE_ARGS, args)), **kwargs}  # every argument, as TF passes
+
+        def create(**final):
+            return super(_VariableMeta, cls).__call__(**final)
+
+        for creator in stack:  # outermost first: the innermost creator is called first
+            create = _chained(creator, create)
+        return create(**kwargs)
+
+
+def _chained(creator, next_creator):
+    return lambda **kwargs: creator(next_creator, **kwargs)
+
+
+_VARIABLE_ARGS = ("initial_value", "trainable", "collections", "validate_shape", "caching_device", "name",
+                  "variable_def", "dtype", "expected_shape", "import_scope", "constraint", "use_resource",
+                  "synchronization", "aggregation", "shape")
+
+
+class Variable(metaclass=_VariableMeta):
     """A TF1 variable: a VariableV2 op with an initializer and a `read` snapshot.
 
         W = tf.Variable(tf.zeros([3, 1]), name="W")
@@ -552,6 +580,8 @@ def _install_variable_operators():
 
 
 _install_variable_operators()
+_VARIABLE_DEFAULTS = {name: p.default for name, p in inspect.signature(Variable.__init__).parameters.items()
+                      if name != "self"}
 
 
 def _variable_to_tensor(v, dtype=None, name=None, as_ref=False):

@@ -32,6 +32,7 @@ from estflow.core.ops import (
     unary_ops,
 )
 from estflow.core.ops.constant_op import constant, convert_to_tensor
+from estflow.core.partitioned_variables import PartitionedVariable
 from estflow.core.sparse_tensor import SparseTensor
 from estflow.core.tensor_shape import TensorShape
 
@@ -39,6 +40,8 @@ from estflow.core.tensor_shape import TensorShape
 def _as_param_list(params) -> list:
     if params is None:
         raise ValueError("params must be specified")
+    if isinstance(params, PartitionedVariable):  # its parts are the shards, as TF1's lookup takes them
+        return list(params)
     if isinstance(params, (list, tuple)):
         if not params:
             raise ValueError("Need at least one param")
@@ -224,8 +227,8 @@ def safe_embedding_lookup_sparse(embedding_weights, sparse_ids, sparse_weights=N
     """
     if embedding_weights is None:
         raise ValueError(f"Missing embedding_weights {embedding_weights}.")
-    embedding_weights = list(embedding_weights) if isinstance(embedding_weights, (list, tuple)) else [
-        embedding_weights]
+    embedding_weights = list(embedding_weights) if isinstance(embedding_weights, (list, tuple, PartitionedVariable)) \
+        else [embedding_weights]
     if not embedding_weights:
         raise ValueError(f"Missing embedding_weights {embedding_weights}.")
     dtype = sparse_weights.dtype if sparse_weights is not None else None

@@ -28,6 +28,7 @@ from estflow.core.graph import GraphKeys, Operation, Tensor, get_default_graph, 
 from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.ops import array_ops, control_flow_ops, fill_ops, gather_ops
 from estflow.core.ops.constant_op import constant, convert_to_tensor
+from estflow.core.partitioned_variables import SaveSliceInfo
 from estflow.core.registry import apply_op
 from estflow.core.variables import Variable, assign_add, trainable_variables
 
@@ -86,7 +87,15 @@ def _create_slot(primary, initial_value, op_name, validate_shape=True):
     graph = primary.graph
     with graph.as_default(), graph.control_dependencies(None), graph.name_scope(primary.op.name + "/"), \
             graph.colocate_with(primary.op):
-        return Variable(initial_value, trainable=False, name=op_name, validate_shape=validate_shape)
+        slot = Variable(initial_value, trainable=False, name=op_name, validate_shape=validate_shape)
+    info = getattr(primary, "_save_slice_info", None)
+    if info is not None and slot.get_shape().ndims != 0:
+        # A part of a partitioned variable: its slot is the same part of the slot `<full name>/<slot name>`,
+        # so a checkpoint holds each slot whole, as TF1's slot_creator arranges.
+        n = slot.get_shape().ndims
+        slot._save_slice_info = SaveSliceInfo(f"{info.full_name}/{slot.op.name[len(primary.op.name) + 1:]}",
+                                              info.full_shape[:n], info.var_offset[:n], info.var_shape[:n])
+    return slot
 
 
 def _zeros_initial_value(primary, dtype):

@@ -34,6 +34,7 @@ from estflow.core import checkpoint_bundle, dtypes, errors, graph_io
 from estflow.core.graph import GraphKeys, Operation, Tensor, get_default_graph
 from estflow.core.ops import io_ops
 from estflow.core.ops.constant_op import constant
+from estflow.core.partitioned_variables import PartitionedVariable
 from estflow.core.protos import saver_pb2
 from estflow.core.registry import apply_op, registered_ops
 from estflow.core.variables import Variable
@@ -104,12 +105,27 @@ def op_list_to_dict(op_list) -> dict:
         return dict(op_list)
     if not isinstance(op_list, (list, tuple, set)):
         raise TypeError(f"Variables to save should be passed in a dict or a list: {op_list!r}")
-    named = [(var.name if isinstance(var, SaveableObject) else _variable_ref(var).op.name, var) for var in op_list]
+    named = []
+    for var in op_list:
+        if isinstance(var, PartitionedVariable):  # its parts, saved as one tensor under its name
+            named.extend((var.name, part) for part in var)
+        elif isinstance(var, Variable) and var._save_slice_info is not None:
+            named.append((var._save_slice_info.full_name, var))
+        else:
+            named.append((var.name if isinstance(var, SaveableObject) else _variable_ref(var).op.name, var))
     if isinstance(op_list, set):
         named.sort(key=lambda pair: pair[0])
     out = {}
     for name, var in named:
+        sliced = isinstance(var, Variable) and var._save_slice_info is not None
+        if sliced and isinstance(out.get(name, []), list):  # the parts of one partitioned variable
+            if any(part is var for part in out.get(name, [])):
+                raise ValueError(f"At least two variables have the same name: {name}")
+            out.setdefault(name, []).append(var)
+            continue
         if name in out:
+            if sliced or isinstance(out[name], list):
+                raise ValueError(f"Mixing slices and non-slices with the same name: {name}")
             raise ValueError(f"At least two variables have the same name: {name}")
         out[name] = var
     return out
@@ -123,6 +139,11 @@ def validate_and_slice_inputs(names_to_saveables) -> list[SaveableObject]:
     for name, item in sorted(names_to_saveables.items(), key=lambda kv: kv[0]):
         if isinstance(item, SaveableObject):
             saveable = item
+        elif isinstance(item, (list, PartitionedVariable)):
+            # partitioned_saveable builds on this module's SaveableObject: imported when first needed
+            from estflow.training.partitioned_saveable import PartitionedVariableSaveable
+
+            saveable = PartitionedVariableSaveable(list(item), name)
         else:
             saveable = ReferenceVariableSaveable(_variable_ref(item), "", name)
         if id(saveable.op) in seen:

@@ -30,6 +30,8 @@ from estflow.core.registry import apply_op
 from estflow.core.sparse_tensor import SparseTensor
 from tests import FIXTURES
 from tests.core import test_array_ops, test_conv_ops, test_math_ops, test_nn_ops, test_sparse_ops, test_string_ops
+from tests.core.test_stitch_ops import round_trip_build as stitch_round_trip
+from tests.library.test_accumulators import round_trip_build as accumulator_round_trip
 
 
 @dataclasses.dataclass
@@ -592,6 +594,8 @@ RECIPES = [
     Recipe("image codecs", _image_codecs),
     Recipe("decode_proto and encode_proto", _protos),
     Recipe("parse_sequence_example", _sequence_examples),
+    Recipe("stitch, scatter_nd, sparse reductions and counts, conv v2", stitch_round_trip, setup=("init",)),
+    Recipe("accumulators, session handles, IdentityReader", accumulator_round_trip, setup=("queue_setup",)),
 ]
 
 

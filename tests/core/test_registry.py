@@ -23,6 +23,8 @@ NO_GRADIENT_RULE = {
     "SparseSegmentSumGrad", "SparseSegmentMeanGrad", "SparseSegmentSqrtNGrad",  # gradient ops (no 2nd order)
     "LRNGrad", "Dilation2DBackpropInput", "Dilation2DBackpropFilter",  # TF registers no gradient for these either
     "ComplexAbs",  # TF has one (through a Complex op, which estflow lacks): a known gap
+    "Conv", "Conv2DBackpropInputV2", "Conv2DBackpropFilterV2", "GuaranteeConst", "SparseReduceMax",  # nor TF
+    "SparseReduceMaxSparse", "SparseReduceSumSparse", "DenseCountSparseOutput", "SparseCountSparseOutput",  # nor TF
 }
 
 

@@ -490,11 +490,11 @@ def test_partitioner_with_one_partition_makes_a_plain_variable(graph):
     assert v.name == "v:0" and v.shape.as_list() == [4, 2]
 
 
-def test_partitioned_variables_are_not_implemented(graph):
+def test_a_splitting_partitioner_makes_a_partitioned_variable(graph):
     with variable_scope("p", partitioner=lambda shape, dtype: [2, 1]):
-        with pytest.raises(NotImplementedError, match="estflow does not implement partitioned variables"):
-            get_variable("v", [4, 2])
-        get_variable("scalar", [])  # scalars are never partitioned
+        v = get_variable("v", [4, 2])  # parts p/v/part_0 and part_1 (tests/core/test_partitioned_variables.py)
+        assert [part.name for part in v] == ["p/v/part_0:0", "p/v/part_1:0"]
+        assert get_variable("scalar", []).name == "p/scalar:0"  # scalars are never partitioned
     with pytest.raises(ValueError, match="Partitioner must be callable, but received: 2"):
         get_variable("w", [4], partitioner=2)
 
