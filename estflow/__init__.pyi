@@ -284,6 +284,14 @@ from estflow.core.ops.sparse_ops import sparse_reshape as sparse_reshape
 from estflow.core.ops.sparse_ops import sparse_retain as sparse_retain
 from estflow.core.ops.sparse_ops import sparse_tensor_to_dense as sparse_tensor_to_dense
 from estflow.core.ops.sparse_ops import sparse_to_dense as sparse_to_dense
+from estflow.core.ops.special_math_ops import betainc as betainc
+from estflow.core.ops.special_math_ops import digamma as digamma
+from estflow.core.ops.special_math_ops import igamma as igamma
+from estflow.core.ops.special_math_ops import igammac as igammac
+from estflow.core.ops.special_math_ops import lbeta as lbeta
+from estflow.core.ops.special_math_ops import lgamma as lgamma
+from estflow.core.ops.special_math_ops import polygamma as polygamma
+from estflow.core.ops.special_math_ops import zeta as zeta
 from estflow.core.ops.string_ops import as_string as as_string
 from estflow.core.ops.string_ops import reduce_join as reduce_join
 from estflow.core.ops.string_ops import regex_replace as regex_replace

@@ -252,6 +252,31 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'BesselI0': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
+    'BesselI0e': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
+    'BesselI1': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
+    'BesselI1e': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
+    'Betainc': {
+        'T': (
+            'float', 'double',
+        ),
+    },
     'BiasAdd': {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
@@ -490,6 +515,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'bfloat16', 'half', 'float', 'double', 'int32', 'int64', 'complex64', 'complex128',
         ),
     },
+    'Digamma': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
     'Dilation2D': {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
@@ -549,6 +579,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     'Erfc': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
+    'Erfinv': {
         'T': (
             'bfloat16', 'half', 'float', 'double',
         ),
@@ -639,6 +674,21 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'uint32', 'uint64',
         ),
     },
+    'Igamma': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
+    'IgammaGradA': {
+        'T': (
+            'float', 'double',
+        ),
+    },
+    'Igammac': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
     'ImageSummary': {
         'T': (
             'uint8', 'float', 'half', 'double',
@@ -714,6 +764,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
             'uint32', 'uint64',
+        ),
+    },
+    'Lgamma': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
         ),
     },
     'LinSpace': {
@@ -973,9 +1028,19 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'Ndtri': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
     'Neg': {
         'T': (
             'bfloat16', 'half', 'float', 'double', 'int8', 'int16', 'int32', 'int64', 'complex64', 'complex128',
+        ),
+    },
+    'NextAfter': {
+        'T': (
+            'double', 'float',
         ),
     },
     'OneHot': {
@@ -1041,6 +1106,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         'feature_list_sparse_types': (
             'float', 'int64', 'string',
+        ),
+    },
+    'Polygamma': {
+        'T': (
+            'float', 'double',
         ),
     },
     'Pow': {
@@ -1837,6 +1907,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
             'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
             'bool',
+        ),
+    },
+    'Zeta': {
+        'T': (
+            'float', 'double',
         ),
     },
 }

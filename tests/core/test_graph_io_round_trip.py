@@ -27,7 +27,15 @@ from estflow.core.graph import Operation, Tensor
 from estflow.core.ops import hash_ops
 from estflow.core.registry import apply_op
 from estflow.core.sparse_tensor import SparseTensor
-from tests.core import test_array_ops, test_conv_ops, test_math_ops, test_nn_ops, test_sparse_ops, test_string_ops
+from tests.core import (
+    test_array_ops,
+    test_conv_ops,
+    test_math_ops,
+    test_nn_ops,
+    test_sparse_ops,
+    test_special_math_ops,
+    test_string_ops,
+)
 
 
 @dataclasses.dataclass
@@ -500,6 +508,7 @@ RECIPES = [
     Recipe("hashing, crosses and lookup tables", _hashing_and_tables, setup=("init",)),
     Recipe("resource variables, ParseExampleV2, If", _resource_variables_and_tf2_ops, setup=("rv_init",)),
     Recipe("queues, readers and CountUpTo", _queues_and_readers, setup=("init", "queue_setup")),
+    Recipe("special functions and their gradients", test_special_math_ops.round_trip),
 ]
 
 
