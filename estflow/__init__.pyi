@@ -127,6 +127,10 @@ from estflow.core.ops.comparison_ops import logical_or as logical_or
 from estflow.core.ops.comparison_ops import logical_xor as logical_xor
 from estflow.core.ops.comparison_ops import not_equal as not_equal
 from estflow.core.ops.comparison_ops import where_v2 as where_v2
+from estflow.core.ops.complex_ops import angle as angle
+from estflow.core.ops.complex_ops import complex as complex
+from estflow.core.ops.complex_ops import imag as imag
+from estflow.core.ops.complex_ops import real as real
 from estflow.core.ops.concat_ops import concat as concat
 from estflow.core.ops.concat_ops import parallel_stack as parallel_stack
 from estflow.core.ops.concat_ops import split as split

@@ -23,4 +23,5 @@ from estflow.core.dtypes import uint64 as uint64
 from estflow.core.dtypes import variant as variant
 from estflow.core.ops.cast_ops import cast as cast
 from estflow.core.ops.cast_ops import saturate_cast as saturate_cast
+from estflow.core.ops.complex_ops import complex as complex
 from estflow.core.ops.string_ops import as_string as as_string

@@ -9,6 +9,9 @@ from estflow.core.ops.comparison_ops import logical_and as logical_and
 from estflow.core.ops.comparison_ops import logical_or as logical_or
 from estflow.core.ops.comparison_ops import logical_xor as logical_xor
 from estflow.core.ops.comparison_ops import not_equal as not_equal
+from estflow.core.ops.complex_ops import angle as angle
+from estflow.core.ops.complex_ops import imag as imag
+from estflow.core.ops.complex_ops import real as real
 from estflow.core.ops.gather_ops import top_k as top_k
 from estflow.core.ops.manipulation_ops import invert_permutation as invert_permutation
 from estflow.core.ops.math_ops import accumulate_n as accumulate_n

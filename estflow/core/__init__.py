@@ -10,6 +10,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     array_ops,
     cast_ops,
     comparison_ops,
+    complex_ops,
     concat_ops,
     constant_op,
     control_flow_ops,

@@ -45,6 +45,14 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'Angle': {
+        'T': (
+            'complex64', 'complex128',
+        ),
+        'Tout': (
+            'float', 'double',
+        ),
+    },
     'Any': {
         'Tidx': (
             'int32', 'int64',
@@ -329,6 +337,14 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
             'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+    },
+    'Complex': {
+        'T': (
+            'float', 'double',
+        ),
+        'Tout': (
+            'complex64', 'complex128',
         ),
     },
     'ComplexAbs': {
@@ -687,6 +703,14 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     'Igammac': {
         'T': (
             'bfloat16', 'half', 'float', 'double',
+        ),
+    },
+    'Imag': {
+        'T': (
+            'complex64', 'complex128',
+        ),
+        'Tout': (
+            'float', 'double',
         ),
     },
     'ImageSummary': {
@@ -1178,6 +1202,14 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     'Range': {
         'Tidx': (
             'bfloat16', 'half', 'float', 'double', 'int8', 'int16', 'int32', 'int64', 'uint16', 'uint32',
+        ),
+    },
+    'Real': {
+        'T': (
+            'complex64', 'complex128',
+        ),
+        'Tout': (
+            'float', 'double',
         ),
     },
     'RealDiv': {

@@ -29,6 +29,7 @@ from estflow.core.registry import apply_op
 from estflow.core.sparse_tensor import SparseTensor
 from tests.core import (
     test_array_ops,
+    test_complex_ops,
     test_conv_ops,
     test_math_ops,
     test_nn_ops,
@@ -509,6 +510,7 @@ RECIPES = [
     Recipe("resource variables, ParseExampleV2, If", _resource_variables_and_tf2_ops, setup=("rv_init",)),
     Recipe("queues, readers and CountUpTo", _queues_and_readers, setup=("init", "queue_setup")),
     Recipe("special functions and their gradients", test_special_math_ops.round_trip),
+    Recipe("complex numbers and their gradients", test_complex_ops.round_trip),
 ]
 
 

@@ -21,7 +21,6 @@ NO_GRADIENT_RULE = {
     "SparseConcat",  # TF1 has no gradient for SparseConcat
     "SparseSegmentSumGrad", "SparseSegmentMeanGrad", "SparseSegmentSqrtNGrad",  # gradient ops (no 2nd order)
     "LRNGrad", "Dilation2DBackpropInput", "Dilation2DBackpropFilter",  # TF registers no gradient for these either
-    "ComplexAbs",  # TF has one (through a Complex op, which estflow lacks): a known gap
     "IgammaGradA",  # TF registers no gradient for it (igamma's second derivative in a)
 }
 

@@ -272,7 +272,7 @@ def _scoped_unary(op_type, scope_name, doc):
         with _scope(name, scope_name, [x]):
             return apply_op(op_type, convert_to_tensor(x, name="x"), name=op_type)
 
-    fn.__name__ = scope_name
+    fn.__name__ = fn.__qualname__ = scope_name
     fn.__doc__ = doc
     return fn
 
