@@ -153,6 +153,16 @@ from estflow.core.ops.control_flow_ops import with_dependencies as with_dependen
 from estflow.core.ops.conv_ops import extract_image_patches as extract_image_patches
 from estflow.core.ops.conv_ops import extract_volume_patches as extract_volume_patches
 from estflow.core.ops.ensure_shape_ops import ensure_shape as ensure_shape
+from estflow.core.ops.fft_ops import fft as fft
+from estflow.core.ops.fft_ops import fft2d as fft2d
+from estflow.core.ops.fft_ops import fft3d as fft3d
+from estflow.core.ops.fft_ops import fftnd as fftnd
+from estflow.core.ops.fft_ops import ifft as ifft
+from estflow.core.ops.fft_ops import ifft2d as ifft2d
+from estflow.core.ops.fft_ops import ifft3d as ifft3d
+from estflow.core.ops.fft_ops import ifftnd as ifftnd
+from estflow.core.ops.fft_ops import irfftnd as irfftnd
+from estflow.core.ops.fft_ops import rfftnd as rfftnd
 from estflow.core.ops.file_string_ops import decode_base64 as decode_base64
 from estflow.core.ops.file_string_ops import encode_base64 as encode_base64
 from estflow.core.ops.file_string_ops import matching_files as matching_files

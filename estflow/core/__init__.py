@@ -16,6 +16,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     control_flow_ops,
     conv_ops,
     ensure_shape_ops,
+    fft_ops,
     file_string_ops,
     fill_ops,
     functional_ops,

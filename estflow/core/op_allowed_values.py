@@ -637,6 +637,26 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'SAME', 'VALID',
         ),
     },
+    'FFT': {
+        'Tcomplex': (
+            'complex64', 'complex128',
+        ),
+    },
+    'FFT2D': {
+        'Tcomplex': (
+            'complex64', 'complex128',
+        ),
+    },
+    'FFT3D': {
+        'Tcomplex': (
+            'complex64', 'complex128',
+        ),
+    },
+    'FFTND': {
+        'Tcomplex': (
+            'complex64', 'complex128',
+        ),
+    },
     'Fill': {
         'index_type': (
             'int32', 'int64',
@@ -688,6 +708,34 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
             'uint32', 'uint64',
+        ),
+    },
+    'IFFT': {
+        'Tcomplex': (
+            'complex64', 'complex128',
+        ),
+    },
+    'IFFT2D': {
+        'Tcomplex': (
+            'complex64', 'complex128',
+        ),
+    },
+    'IFFT3D': {
+        'Tcomplex': (
+            'complex64', 'complex128',
+        ),
+    },
+    'IFFTND': {
+        'Tcomplex': (
+            'complex64', 'complex128',
+        ),
+    },
+    'IRFFTND': {
+        'Treal': (
+            'float', 'double',
+        ),
+        'Tcomplex': (
+            'complex64', 'complex128',
         ),
     },
     'Igamma': {
@@ -1154,6 +1202,14 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     'Qr': {
         'T': (
             'double', 'float', 'half', 'complex64', 'complex128',
+        ),
+    },
+    'RFFTND': {
+        'Treal': (
+            'float', 'double',
+        ),
+        'Tcomplex': (
+            'complex64', 'complex128',
         ),
     },
     'RandomGamma': {

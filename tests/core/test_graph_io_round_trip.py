@@ -31,6 +31,7 @@ from tests.core import (
     test_array_ops,
     test_complex_ops,
     test_conv_ops,
+    test_fft_ops,
     test_math_ops,
     test_nn_ops,
     test_sparse_ops,
@@ -511,6 +512,7 @@ RECIPES = [
     Recipe("queues, readers and CountUpTo", _queues_and_readers, setup=("init", "queue_setup")),
     Recipe("special functions and their gradients", test_special_math_ops.round_trip),
     Recipe("complex numbers and their gradients", test_complex_ops.round_trip),
+    Recipe("fast Fourier transforms", test_fft_ops.round_trip),
 ]
 
 
