@@ -41,6 +41,7 @@ from estflow import version as version
 from estflow.core.default_session import get_default_session as get_default_session
 from estflow.core.dtypes import DType as DType
 from estflow.core.dtypes import as_dtype as as_dtype
+from estflow.core.dtypes import bfloat16 as bfloat16
 from estflow.core.dtypes import bool as bool  # noqa: A004
 from estflow.core.dtypes import complex64 as complex64
 from estflow.core.dtypes import complex128 as complex128
@@ -110,8 +111,10 @@ from estflow.core.ops.array_ops import shape_n as shape_n
 from estflow.core.ops.array_ops import size as size
 from estflow.core.ops.array_ops import squeeze as squeeze
 from estflow.core.ops.array_ops import stop_gradient as stop_gradient
+from estflow.core.ops.cast_ops import bitcast as bitcast
 from estflow.core.ops.cast_ops import cast as cast
 from estflow.core.ops.cast_ops import saturate_cast as saturate_cast
+from estflow.core.ops.cast_ops import to_bfloat16 as to_bfloat16
 from estflow.core.ops.cast_ops import to_double as to_double
 from estflow.core.ops.cast_ops import to_float as to_float
 from estflow.core.ops.cast_ops import to_int32 as to_int32

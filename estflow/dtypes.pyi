@@ -2,6 +2,7 @@
 
 from estflow.core.dtypes import DType as DType
 from estflow.core.dtypes import as_dtype as as_dtype
+from estflow.core.dtypes import bfloat16 as bfloat16
 from estflow.core.dtypes import bool as bool  # noqa: A004 - TF's public name
 from estflow.core.dtypes import complex64 as complex64
 from estflow.core.dtypes import complex128 as complex128

@@ -303,6 +303,16 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'NHWC', 'NCHW',
         ),
     },
+    'Bitcast': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double', 'int64', 'int32', 'uint8', 'uint16', 'uint32', 'uint64',
+            'int8', 'int16', 'complex64', 'complex128', 'qint8', 'quint8', 'qint16', 'quint16', 'qint32',
+        ),
+        'type': (
+            'bfloat16', 'half', 'float', 'double', 'int64', 'int32', 'uint8', 'uint16', 'uint32', 'uint64',
+            'int8', 'int16', 'complex64', 'complex128', 'qint8', 'quint8', 'qint16', 'quint16', 'qint32',
+        ),
+    },
     'BroadcastGradientArgs': {
         'T': (
             'int32', 'int64',

@@ -30,7 +30,7 @@ from estflow.core.ops import (
     string_ops,
 )
 from estflow.core.registry import apply_op, registered_ops
-from tests.core import cupy_standin, test_complex_ops, test_fft_ops, test_special_math_ops
+from tests.core import cupy_standin, test_cast_ops, test_complex_ops, test_fft_ops, test_special_math_ops
 
 
 @pytest.fixture
@@ -346,6 +346,7 @@ GPU_CASES = [
     ("gamma_poisson", lambda f: [random_distribution_ops.random_gamma([3], f(np.float32([0.5, 2.0])), seed=1),
                                  random_distribution_ops.random_poisson(f(np.float32([1.0, 4.0])), [3], seed=2)]),
     ("ensure_shape", lambda f: [ensure_shape_ops.ensure_shape(f(np.ones((2, 3), np.float32)), [None, 3])]),
+    *test_cast_ops.GPU_CASES,
     *test_complex_ops.GPU_CASES,
     *test_fft_ops.GPU_CASES,
     *test_special_math_ops.GPU_CASES,

@@ -29,6 +29,7 @@ from estflow.core.registry import apply_op
 from estflow.core.sparse_tensor import SparseTensor
 from tests.core import (
     test_array_ops,
+    test_cast_ops,
     test_complex_ops,
     test_conv_ops,
     test_fft_ops,
@@ -513,6 +514,7 @@ RECIPES = [
     Recipe("special functions and their gradients", test_special_math_ops.round_trip),
     Recipe("complex numbers and their gradients", test_complex_ops.round_trip),
     Recipe("fast Fourier transforms", test_fft_ops.round_trip),
+    Recipe("Bitcast and bfloat16 casts", test_cast_ops.round_trip),
 ]
 
 

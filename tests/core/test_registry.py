@@ -23,6 +23,7 @@ NO_GRADIENT_RULE = {
     "LRNGrad", "Dilation2DBackpropInput", "Dilation2DBackpropFilter",  # TF registers no gradient for these either
     "IgammaGradA",  # TF registers no gradient for it (igamma's second derivative in a)
     "FFTND", "IFFTND", "RFFTND", "IRFFTND",  # TF 2.15 registers no gradient for these either
+    "Bitcast",  # TF registers no gradient for it either
 }
 
 
