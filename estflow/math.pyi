@@ -57,6 +57,7 @@ from estflow.core.ops.segment_reduce_ops import segment_prod as segment_prod
 from estflow.core.ops.segment_reduce_ops import unsorted_segment_max as unsorted_segment_max
 from estflow.core.ops.segment_reduce_ops import unsorted_segment_min as unsorted_segment_min
 from estflow.core.ops.segment_reduce_ops import unsorted_segment_prod as unsorted_segment_prod
+from estflow.core.ops.sobol_ops import sobol_sample as sobol_sample
 from estflow.core.ops.special_math_ops import bessel_i0 as bessel_i0
 from estflow.core.ops.special_math_ops import bessel_i0e as bessel_i0e
 from estflow.core.ops.special_math_ops import bessel_i1 as bessel_i1

@@ -43,6 +43,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     segment_ops,
     segment_reduce_ops,
     slicing_ops,
+    sobol_ops,
     space_batch_ops,
     sparse_concat_ops,
     sparse_math_ops,

@@ -1506,6 +1506,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'SobolSample': {
+        'dtype': (
+            'float', 'double',
+        ),
+    },
     'Softmax': {
         'T': (
             'half', 'bfloat16', 'float', 'double',

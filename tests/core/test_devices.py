@@ -30,7 +30,14 @@ from estflow.core.ops import (
     string_ops,
 )
 from estflow.core.registry import apply_op, registered_ops
-from tests.core import cupy_standin, test_cast_ops, test_complex_ops, test_fft_ops, test_special_math_ops
+from tests.core import (
+    cupy_standin,
+    test_cast_ops,
+    test_complex_ops,
+    test_fft_ops,
+    test_sobol_ops,
+    test_special_math_ops,
+)
 
 
 @pytest.fixture
@@ -349,6 +356,7 @@ GPU_CASES = [
     *test_cast_ops.GPU_CASES,
     *test_complex_ops.GPU_CASES,
     *test_fft_ops.GPU_CASES,
+    *test_sobol_ops.GPU_CASES,
     *test_special_math_ops.GPU_CASES,
 ]
 

@@ -35,6 +35,7 @@ from tests.core import (
     test_fft_ops,
     test_math_ops,
     test_nn_ops,
+    test_sobol_ops,
     test_sparse_ops,
     test_special_math_ops,
     test_string_ops,
@@ -515,6 +516,7 @@ RECIPES = [
     Recipe("complex numbers and their gradients", test_complex_ops.round_trip),
     Recipe("fast Fourier transforms", test_fft_ops.round_trip),
     Recipe("Bitcast and bfloat16 casts", test_cast_ops.round_trip),
+    Recipe("the Sobol sequence", test_sobol_ops.round_trip),
 ]
 
 
