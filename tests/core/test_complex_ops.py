@@ -4,6 +4,7 @@ Expected values and gradients are TensorFlow 2.15.1's (copied as constants); the
 real-valued compositions are checked against float64 central differences.
 """
 
+import inspect
 import math
 
 import numpy as np
@@ -108,3 +109,73 @@ def round_trip():
     x = list(feed)[0]
     grads = tf.gradients(tf.reduce_sum(outs[3]) + tf.reduce_sum(outs[4]) + tf.reduce_sum(outs[1]), x)
     return outs + grads, feed
+
+
+# ---- complex numbers through the common ops ----------------------------------------------------------
+CX = np.array([[1 + 2j, -0.5 + 1j], [0.3 - 2j, 2 + 0.1j]])
+CY = np.array([[0.5 - 1j, 2 + 0.2j], [-1 + 1j, 0.7 + 0.7j]])
+
+
+def _complex_terms(tf_module, x, y):
+    """Real-valued functions of complex x and y through the common ops (the same code runs under TF)."""
+    t = tf_module
+    return {
+        "mul": t.abs(x * y), "matmul": t.abs(t.matmul(x, y)), "div": t.abs(x / y), "exp": t.real(t.exp(x)),
+        "square": t.imag(t.square(x)), "conj": t.real(t.conj(x) * y), "sqrt": t.abs(t.sqrt(x)),
+        "log": t.imag(t.log(x)), "sum": t.abs(t.reduce_sum(x * y, 0)), "mean": t.abs(t.reduce_mean(x * y)),
+        "tanh": t.real(t.tanh(x)), "sigmoid": t.imag(t.sigmoid(x)), "reciprocal": t.real(t.reciprocal(x)),
+        "pow": t.abs(t.pow(x, y)), "transpose": t.real(t.transpose(x) * y),
+        "adjoint_matmul": t.abs(t.matmul(x, y, adjoint_a=True)), "sin": t.real(t.sin(x)), "rsqrt": t.abs(t.rsqrt(x)),
+        "neg": t.imag(-x * y),
+    }
+
+
+def test_sigmoid_and_pow_of_complex_numbers_match_tensorflow(g):
+    x, y = tf.constant(CX), tf.constant(CY)
+    np.testing.assert_allclose(_run(tf.sigmoid(x)), 1 / (1 + np.exp(-CX)), rtol=1e-15)
+    terms = _complex_terms(tf, x, y)
+    sigmoid = _run(tf.gradients(tf.reduce_sum(terms["sigmoid"]), x)[0])
+    np.testing.assert_allclose(sigmoid.ravel(), [-0.4207182797053216 + 0.14088880756994154j,
+                                                 0.07880822945256404 + 0.2892285674798869j,
+                                                 0.3497246683898956 + 0.7135780935887658j,
+                                                 -0.00799970524089527 + 0.1047989652224592j], rtol=1e-12)
+    gx, gy = _run(tf.gradients(tf.reduce_sum(terms["pow"]), [x, y]))
+    np.testing.assert_allclose(gx.ravel(), [-1.357351523074554 + 1.8098020307660727j,
+                                            -0.5325745780796168 + 1.3980082674589942j,
+                                            -1.1525743976013108 + 0.8519028156183603j,
+                                            0.5755536780924253 - 0.5207390420836229j], rtol=1e-12)
+    np.testing.assert_allclose(gy.ravel(), [3.6409550028939295 - 5.009299994559496j,
+                                            0.0928442052284005 - 1.6929580011453618j,
+                                            1.4434613564679613 + 2.914307962478021j,
+                                            1.0902343085863995 - 0.07843706872213456j], rtol=1e-12)
+
+
+_TF_COMPLEX_GRADIENTS = r"""
+import json, sys
+import numpy as np
+import tensorflow.compat.v1 as tf
+tf.disable_eager_execution()
+namespace = {"np": np}
+exec(sys.argv[1], namespace)
+x, y = tf.constant(namespace["CX"]), tf.constant(namespace["CY"])
+out = {}
+with tf.Session() as sess:
+    for name, term in namespace["_complex_terms"](tf, x, y).items():
+        grads = sess.run([g for g in tf.gradients(tf.reduce_sum(term), [x, y]) if g is not None])
+        out[name] = [[[v.real, v.imag] for v in np.asarray(g).ravel()] for g in grads]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.interop
+def test_gradients_through_the_common_ops_match_tensorflow(g, tf_python):
+    from tests.interop import run_tensorflow  # only interop tests need the subprocess helper
+
+    source = f"CX = np.{CX!r}\nCY = np.{CY!r}\n" + inspect.getsource(_complex_terms)
+    theirs = run_tensorflow(tf_python, _TF_COMPLEX_GRADIENTS, source)
+    x, y = tf.constant(CX), tf.constant(CY)
+    for name, term in _complex_terms(tf, x, y).items():
+        ours = _run([grad for grad in tf.gradients(tf.reduce_sum(term), [x, y]) if grad is not None])
+        for mine, want in zip(ours, theirs[name], strict=True):
+            want = np.array([complex(r, i) for r, i in want])
+            np.testing.assert_allclose(np.asarray(mine).ravel(), want, rtol=1e-10, atol=1e-14, err_msg=name)
