@@ -1,7 +1,7 @@
 """Special functions: Lgamma, Digamma, Polygamma, Zeta, Igamma(c), Betainc, Bessel I0/I1, Erfinv,
 Ndtri, NextAfter, and the TF1 functions over them (`tf.lgamma`, `tf.math.bessel_i0`, `tf.lbeta`, ...).
 
-The numerics live in `special_kernels` (float64, no scipy); each kernel here casts back to
+The numerics live in `special_kernels` and `bessel_ndtri_kernels` (float64, no scipy); each kernel here casts back to
 the input's dtype. Gradients are TF's formulas (tensorflow/python/ops/math_grad.py).
 """
 
@@ -11,6 +11,7 @@ import math
 
 from estflow.core import errors, row_rules
 from estflow.core.graph import Tensor
+from estflow.core.ops import bessel_ndtri_kernels as bessel_ndtri
 from estflow.core.ops import special_kernels as special
 from estflow.core.ops.comparison_ops import equal, where_v2
 from estflow.core.ops.constant_op import convert_to_tensor
@@ -156,12 +157,12 @@ _UNARY = [
     # name, float64 function, gradient
     ("Lgamma", special.lgamma, _lgamma_grad),
     ("Digamma", special.digamma, _digamma_grad),
-    ("BesselI0", special.bessel_i0, _bessel_i0_grad),
-    ("BesselI0e", special.bessel_i0e, _bessel_i0e_grad),
-    ("BesselI1", special.bessel_i1, _bessel_i1_grad),
-    ("BesselI1e", special.bessel_i1e, _bessel_i1e_grad),
-    ("Erfinv", lambda xp, x: special.erfinv(xp, x, _erf_kernel, _erfc_kernel), _erfinv_grad),
-    ("Ndtri", lambda xp, x: special.ndtri(xp, x, _erfc_kernel), _ndtri_grad),
+    ("BesselI0", bessel_ndtri.bessel_i0, _bessel_i0_grad),
+    ("BesselI0e", bessel_ndtri.bessel_i0e, _bessel_i0e_grad),
+    ("BesselI1", bessel_ndtri.bessel_i1, _bessel_i1_grad),
+    ("BesselI1e", bessel_ndtri.bessel_i1e, _bessel_i1e_grad),
+    ("Erfinv", lambda xp, x: bessel_ndtri.erfinv(xp, x, _erf_kernel, _erfc_kernel), _erfinv_grad),
+    ("Ndtri", lambda xp, x: bessel_ndtri.ndtri(xp, x, _erfc_kernel), _ndtri_grad),
 ]
 for _name, _fn, _grad in _UNARY:
     register(OpDef(_name, infer=_infer_unary(_within_tf(_name, _FLOATS)), kernel=_out(_fn), grad=_grad,
