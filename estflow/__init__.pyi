@@ -41,6 +41,7 @@ from estflow import version as version
 from estflow.core.default_session import get_default_session as get_default_session
 from estflow.core.dtypes import DType as DType
 from estflow.core.dtypes import as_dtype as as_dtype
+from estflow.core.dtypes import bfloat16 as bfloat16
 from estflow.core.dtypes import bool as bool  # noqa: A004
 from estflow.core.dtypes import complex64 as complex64
 from estflow.core.dtypes import complex128 as complex128
@@ -112,8 +113,10 @@ from estflow.core.ops.array_ops import shape_n as shape_n
 from estflow.core.ops.array_ops import size as size
 from estflow.core.ops.array_ops import squeeze as squeeze
 from estflow.core.ops.array_ops import stop_gradient as stop_gradient
+from estflow.core.ops.cast_ops import bitcast as bitcast
 from estflow.core.ops.cast_ops import cast as cast
 from estflow.core.ops.cast_ops import saturate_cast as saturate_cast
+from estflow.core.ops.cast_ops import to_bfloat16 as to_bfloat16
 from estflow.core.ops.cast_ops import to_double as to_double
 from estflow.core.ops.cast_ops import to_float as to_float
 from estflow.core.ops.cast_ops import to_int32 as to_int32
@@ -129,6 +132,10 @@ from estflow.core.ops.comparison_ops import logical_or as logical_or
 from estflow.core.ops.comparison_ops import logical_xor as logical_xor
 from estflow.core.ops.comparison_ops import not_equal as not_equal
 from estflow.core.ops.comparison_ops import where_v2 as where_v2
+from estflow.core.ops.complex_ops import angle as angle
+from estflow.core.ops.complex_ops import complex as complex
+from estflow.core.ops.complex_ops import imag as imag
+from estflow.core.ops.complex_ops import real as real
 from estflow.core.ops.concat_ops import concat as concat
 from estflow.core.ops.concat_ops import parallel_stack as parallel_stack
 from estflow.core.ops.concat_ops import split as split
@@ -154,6 +161,16 @@ from estflow.core.ops.conv_v2_ops import conv as conv
 from estflow.core.ops.conv_v2_ops import conv2d_backprop_filter_v2 as conv2d_backprop_filter_v2
 from estflow.core.ops.conv_v2_ops import conv2d_backprop_input_v2 as conv2d_backprop_input_v2
 from estflow.core.ops.ensure_shape_ops import ensure_shape as ensure_shape
+from estflow.core.ops.fft_ops import fft as fft
+from estflow.core.ops.fft_ops import fft2d as fft2d
+from estflow.core.ops.fft_ops import fft3d as fft3d
+from estflow.core.ops.fft_ops import fftnd as fftnd
+from estflow.core.ops.fft_ops import ifft as ifft
+from estflow.core.ops.fft_ops import ifft2d as ifft2d
+from estflow.core.ops.fft_ops import ifft3d as ifft3d
+from estflow.core.ops.fft_ops import ifftnd as ifftnd
+from estflow.core.ops.fft_ops import irfftnd as irfftnd
+from estflow.core.ops.fft_ops import rfftnd as rfftnd
 from estflow.core.ops.file_string_ops import decode_base64 as decode_base64
 from estflow.core.ops.file_string_ops import encode_base64 as encode_base64
 from estflow.core.ops.file_string_ops import matching_files as matching_files
@@ -302,6 +319,14 @@ from estflow.core.ops.sparse_ops import sparse_to_dense as sparse_to_dense
 from estflow.core.ops.sparse_reduce_ops import sparse_reduce_max as sparse_reduce_max
 from estflow.core.ops.sparse_reduce_ops import sparse_reduce_max_sparse as sparse_reduce_max_sparse
 from estflow.core.ops.sparse_reduce_ops import sparse_reduce_sum_sparse as sparse_reduce_sum_sparse
+from estflow.core.ops.special_math_ops import betainc as betainc
+from estflow.core.ops.special_math_ops import digamma as digamma
+from estflow.core.ops.special_math_ops import igamma as igamma
+from estflow.core.ops.special_math_ops import igammac as igammac
+from estflow.core.ops.special_math_ops import lbeta as lbeta
+from estflow.core.ops.special_math_ops import lgamma as lgamma
+from estflow.core.ops.special_math_ops import polygamma as polygamma
+from estflow.core.ops.special_math_ops import zeta as zeta
 from estflow.core.ops.stitch_ops import dynamic_stitch as dynamic_stitch
 from estflow.core.ops.stitch_ops import tensor_scatter_nd_max as tensor_scatter_nd_max
 from estflow.core.ops.stitch_ops import tensor_scatter_nd_min as tensor_scatter_nd_min

@@ -2,6 +2,7 @@
 
 from estflow.core.dtypes import DType as DType
 from estflow.core.dtypes import as_dtype as as_dtype
+from estflow.core.dtypes import bfloat16 as bfloat16
 from estflow.core.dtypes import bool as bool  # noqa: A004 - TF's public name
 from estflow.core.dtypes import complex64 as complex64
 from estflow.core.dtypes import complex128 as complex128
@@ -23,4 +24,5 @@ from estflow.core.dtypes import uint64 as uint64
 from estflow.core.dtypes import variant as variant
 from estflow.core.ops.cast_ops import cast as cast
 from estflow.core.ops.cast_ops import saturate_cast as saturate_cast
+from estflow.core.ops.complex_ops import complex as complex
 from estflow.core.ops.string_ops import as_string as as_string

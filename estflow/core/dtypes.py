@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 
+import ml_dtypes
 import numpy as np
 
 _pybool = builtins.bool  # `bool` below is TF's public dtype name
@@ -38,7 +39,7 @@ class DType:
 
     @property
     def is_floating(self) -> bool:
-        return self._np in (np.float16, np.float32, np.float64)
+        return self._np in (np.float16, np.float32, np.float64, ml_dtypes.bfloat16)
 
     @property
     def is_integer(self) -> bool:
@@ -122,6 +123,8 @@ _REF_OFFSET = 100  # TF's DataType enum: DT_FLOAT_REF = DT_FLOAT + 100
 
 
 float16 = DType("float16", 19, np.float16)
+# bfloat16 is ml_dtypes's numpy type (as TensorFlow's and JAX's own): 8 exponent bits, 7 mantissa bits.
+bfloat16 = DType("bfloat16", 14, ml_dtypes.bfloat16)
 half = float16
 float32 = DType("float32", 1, np.float32)
 float64 = DType("float64", 2, np.float64)
@@ -144,7 +147,7 @@ resource = DType("resource", 20, object)
 
 ALL_DTYPES = (
     float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
-    bool, string, complex64, complex128,
+    bool, string, complex64, complex128, bfloat16,
 )
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _BY_NAME.update({"half": float16, "double": float64, "float": float32, "int": int32})
@@ -161,6 +164,7 @@ _BY_NP[np.dtype("U")] = string
 # TF1's reference dtypes, named as `tensorflow.python.framework.dtypes` names them (TF1 does not
 # export them at the top level); `as_dtype` accepts them by object, name and enum.
 float16_ref = _make_ref(float16)
+bfloat16_ref = _make_ref(bfloat16)
 half_ref = float16_ref
 float32_ref = _make_ref(float32)
 float64_ref = _make_ref(float64)

@@ -54,7 +54,7 @@ GRAPH_DEF_VERSION_MIN_CONSUMER = 0
 # Element types TensorFlow stores as raw bytes in `tensor_content` (bool and complex use *_val).
 _TENSOR_CONTENT_TYPES = frozenset({
     _dtypes.float16, _dtypes.float32, _dtypes.float64, _dtypes.int8, _dtypes.int16, _dtypes.int32,
-    _dtypes.int64, _dtypes.uint8, _dtypes.uint16, _dtypes.uint32, _dtypes.uint64,
+    _dtypes.int64, _dtypes.uint8, _dtypes.uint16, _dtypes.uint32, _dtypes.uint64, _dtypes.bfloat16,
 })
 _INT_VAL_TYPES = frozenset({_dtypes.int8, _dtypes.int16, _dtypes.int32, _dtypes.uint8, _dtypes.uint16})
 
@@ -109,6 +109,8 @@ def _append_values(proto: tensor_pb2.TensorProto, dtype: _dtypes.DType, flat: np
         proto.string_val.extend(_as_bytes(x) for x in flat)
     elif dtype == _dtypes.float16:
         proto.half_val.extend(flat.astype(np.float16).view(np.uint16).tolist())
+    elif dtype == _dtypes.bfloat16:  # TF keeps bfloat16's 16 bits in half_val too
+        proto.half_val.extend(flat.astype(_dtypes.bfloat16.as_numpy_dtype).view(np.uint16).tolist())
     elif dtype == _dtypes.float32:
         proto.float_val.extend(flat.tolist())
     elif dtype == _dtypes.float64:
@@ -201,8 +203,8 @@ def make_ndarray(tensor: tensor_pb2.TensorProto) -> np.ndarray:
     np_type = np.dtype(dtype.as_numpy_dtype)
     if tensor.tensor_content:
         return np.frombuffer(tensor.tensor_content, dtype=np_type.newbyteorder("<")).astype(np_type).reshape(shape)
-    if dtype == _dtypes.float16:
-        values = np.array(tensor.half_val, dtype=np.int64).astype(np.uint16).view(np.float16)
+    if dtype in (_dtypes.float16, _dtypes.bfloat16):
+        values = np.array(tensor.half_val, dtype=np.int64).astype(np.uint16).view(np_type)
     elif dtype == _dtypes.float32:
         values = np.array(tensor.float_val, dtype=np.float32)
     elif dtype == _dtypes.float64:

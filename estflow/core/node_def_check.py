@@ -50,10 +50,8 @@ _FIELD_OF_DTYPE = {
     _dtypes.int8: "int_val", _dtypes.int16: "int_val", _dtypes.int32: "int_val", _dtypes.uint8: "int_val",
     _dtypes.uint16: "int_val", _dtypes.int64: "int64_val", _dtypes.uint32: "uint32_val",
     _dtypes.uint64: "uint64_val", _dtypes.bool: "bool_val", _dtypes.string: "string_val",
-    _dtypes.complex64: "scomplex_val", _dtypes.complex128: "dcomplex_val",
+    _dtypes.complex64: "scomplex_val", _dtypes.complex128: "dcomplex_val", _dtypes.bfloat16: "half_val",
 }
-if hasattr(_dtypes, "bfloat16"):  # pragma: no cover - estflow has no bfloat16 today
-    _FIELD_OF_DTYPE[_dtypes.bfloat16] = "half_val"
 
 
 def _own_arguments(op_def: OpDef) -> bool:

@@ -45,6 +45,14 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'Angle': {
+        'T': (
+            'complex64', 'complex128',
+        ),
+        'Tout': (
+            'float', 'double',
+        ),
+    },
     'Any': {
         'Tidx': (
             'int32', 'int64',
@@ -252,6 +260,31 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'BesselI0': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
+    'BesselI0e': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
+    'BesselI1': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
+    'BesselI1e': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
+    'Betainc': {
+        'T': (
+            'float', 'double',
+        ),
+    },
     'BiasAdd': {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
@@ -268,6 +301,16 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         'data_format': (
             'NHWC', 'NCHW',
+        ),
+    },
+    'Bitcast': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double', 'int64', 'int32', 'uint8', 'uint16', 'uint32', 'uint64',
+            'int8', 'int16', 'complex64', 'complex128', 'qint8', 'quint8', 'qint16', 'quint16', 'qint32',
+        ),
+        'type': (
+            'bfloat16', 'half', 'float', 'double', 'int64', 'int32', 'uint8', 'uint16', 'uint32', 'uint64',
+            'int8', 'int16', 'complex64', 'complex128', 'qint8', 'quint8', 'qint16', 'quint16', 'qint32',
         ),
     },
     'BroadcastGradientArgs': {
@@ -304,6 +347,14 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
             'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
+        ),
+    },
+    'Complex': {
+        'T': (
+            'float', 'double',
+        ),
+        'Tout': (
+            'complex64', 'complex128',
         ),
     },
     'ComplexAbs': {
@@ -541,6 +592,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'bfloat16', 'half', 'float', 'double', 'int32', 'int64', 'complex64', 'complex128',
         ),
     },
+    'Digamma': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
     'Dilation2D': {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
@@ -617,6 +673,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'bfloat16', 'half', 'float', 'double',
         ),
     },
+    'Erfinv': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
     'Exp': {
         'T': (
             'bfloat16', 'half', 'float', 'double', 'complex64', 'complex128',
@@ -653,6 +714,26 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         'padding': (
             'SAME', 'VALID',
+        ),
+    },
+    'FFT': {
+        'Tcomplex': (
+            'complex64', 'complex128',
+        ),
+    },
+    'FFT2D': {
+        'Tcomplex': (
+            'complex64', 'complex128',
+        ),
+    },
+    'FFT3D': {
+        'Tcomplex': (
+            'complex64', 'complex128',
+        ),
+    },
+    'FFTND': {
+        'Tcomplex': (
+            'complex64', 'complex128',
         ),
     },
     'Fill': {
@@ -706,6 +787,57 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
             'uint32', 'uint64',
+        ),
+    },
+    'IFFT': {
+        'Tcomplex': (
+            'complex64', 'complex128',
+        ),
+    },
+    'IFFT2D': {
+        'Tcomplex': (
+            'complex64', 'complex128',
+        ),
+    },
+    'IFFT3D': {
+        'Tcomplex': (
+            'complex64', 'complex128',
+        ),
+    },
+    'IFFTND': {
+        'Tcomplex': (
+            'complex64', 'complex128',
+        ),
+    },
+    'IRFFTND': {
+        'Treal': (
+            'float', 'double',
+        ),
+        'Tcomplex': (
+            'complex64', 'complex128',
+        ),
+    },
+    'Igamma': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
+    'IgammaGradA': {
+        'T': (
+            'float', 'double',
+        ),
+    },
+    'Igammac': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
+    'Imag': {
+        'T': (
+            'complex64', 'complex128',
+        ),
+        'Tout': (
+            'float', 'double',
         ),
     },
     'ImageSummary': {
@@ -783,6 +915,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
             'uint32', 'uint64',
+        ),
+    },
+    'Lgamma': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
         ),
     },
     'LinSpace': {
@@ -1060,9 +1197,19 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64',
         ),
     },
+    'Ndtri': {
+        'T': (
+            'bfloat16', 'half', 'float', 'double',
+        ),
+    },
     'Neg': {
         'T': (
             'bfloat16', 'half', 'float', 'double', 'int8', 'int16', 'int32', 'int64', 'complex64', 'complex128',
+        ),
+    },
+    'NextAfter': {
+        'T': (
+            'double', 'float',
         ),
     },
     'OneHot': {
@@ -1156,6 +1303,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'float', 'int64', 'string',
         ),
     },
+    'Polygamma': {
+        'T': (
+            'float', 'double',
+        ),
+    },
     'Pow': {
         'T': (
             'bfloat16', 'float', 'half', 'double', 'int8', 'int16', 'int32', 'int64', 'complex64', 'complex128',
@@ -1173,6 +1325,14 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     'Qr': {
         'T': (
             'double', 'float', 'half', 'complex64', 'complex128',
+        ),
+    },
+    'RFFTND': {
+        'Treal': (
+            'float', 'double',
+        ),
+        'Tcomplex': (
+            'complex64', 'complex128',
         ),
     },
     'RandomGamma': {
@@ -1221,6 +1381,14 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     'Range': {
         'Tidx': (
             'bfloat16', 'half', 'float', 'double', 'int8', 'int16', 'int32', 'int64', 'uint16', 'uint32',
+        ),
+    },
+    'Real': {
+        'T': (
+            'complex64', 'complex128',
+        ),
+        'Tout': (
+            'float', 'double',
         ),
     },
     'RealDiv': {
@@ -1503,6 +1671,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     'Slice': {
         'Index': (
             'int32', 'int64',
+        ),
+    },
+    'SobolSample': {
+        'dtype': (
+            'float', 'double',
         ),
     },
     'Softmax': {
@@ -2111,6 +2284,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'complex64', 'int64', 'qint8', 'quint8',
             'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
             'bool',
+        ),
+    },
+    'Zeta': {
+        'T': (
+            'float', 'double',
         ),
     },
 }

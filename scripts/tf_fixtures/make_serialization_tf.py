@@ -5,7 +5,6 @@ import gzip
 import json
 import zlib
 
-import numpy as np
 import tensorflow.compat.v1 as tf
 
 tf.disable_eager_execution()

@@ -1,5 +1,10 @@
 """Writes tests/fixtures/iox/strings_tf.json with real TensorFlow 2.15.1: /tmp/tfvenv/bin/python scripts/tf_fixtures/make_strings_tf.py"""
-import json, base64, numpy as np, tensorflow as tf
+import base64
+import json
+
+import numpy as np
+import tensorflow as tf
+
 out = {}
 def b(x): return base64.b64encode(x).decode()
 def strs(a): return [b(v) for v in np.asarray(a).reshape(-1).tolist()], list(np.asarray(a).shape)

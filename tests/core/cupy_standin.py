@@ -458,6 +458,22 @@ def _linalg_fn(name):
     return call
 
 
+def _fft_namespace():
+    ns = types.SimpleNamespace()
+    for name in ("fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfftn", "irfftn"):
+        setattr(ns, name, _fft_fn(name))
+    return ns
+
+
+def _fft_fn(name):
+    fn = getattr(np.fft, name)
+
+    def call(*args, **kwargs):
+        return _wrap(fn(*_device_args(args, f"fft.{name}"), **_device_kwargs(kwargs, f"fft.{name}")))
+
+    return call
+
+
 def make_module(device_count: int = 1) -> types.ModuleType:
     """A fresh `cupy` module object for the stand-in (install with `install`)."""
     cp = types.ModuleType("cupy")
@@ -475,6 +491,7 @@ def make_module(device_count: int = 1) -> types.ModuleType:
     for name in ("result_type", "can_cast", "common_type", "min_scalar_type"):  # cupy's own take device arrays
         setattr(cp, name, _dtype_query(name))
     cp.linalg = _linalg_namespace()
+    cp.fft = _fft_namespace()
     cp.asnumpy = lambda a, stream=None: a.get() if isinstance(a, ndarray) else np.asarray(a)
     cp.get_array_module = lambda *args: cp if any(isinstance(a, ndarray) for a in args) else np
     cp.cuda = types.SimpleNamespace(

@@ -569,3 +569,55 @@ def test_data_file_that_is_a_device_is_refused(tmp_path):
     os.symlink("/dev/zero", cb.data_filename(prefix))
     with pytest.raises(errors.DataLossError, match="checkpoint data file .* not a regular file"):
         cb.BundleReader(prefix).get_tensor("w")
+
+
+# ---- bfloat16 ------------------------------------------------------------------------------------------
+def test_bfloat16_tensors_are_saved_as_dt_bfloat16(tmp_path):
+    prefix = str(tmp_path / "bf16")
+    value = np.array([1.5, -2.0, 3.140625], dtypes.bfloat16.as_numpy_dtype)
+    cb.write_bundle(prefix, {"w": value})
+    reader = cb.BundleReader(prefix)
+    assert reader.dtype_of("w") is dtypes.bfloat16 and reader.entry("w").dtype == 14  # TF's DT_BFLOAT16
+    back = reader.get_tensor("w")
+    assert back.dtype == value.dtype and back.tolist() == value.tolist()
+    assert cb.read_bundle(prefix)["w"].view(np.uint16).tolist() == [0x3FC0, 0xC000, 0x4049]
+
+
+_TF_BFLOAT16 = r"""
+import json, sys
+import numpy as np
+import tensorflow as tf
+ours, theirs = sys.argv[1], sys.argv[2]
+reader = tf.train.load_checkpoint(ours)
+out = {"dtype": reader.get_variable_to_dtype_map()["w"].name, "w": reader.get_tensor("w").astype(np.float32).tolist()}
+tf.compat.v1.disable_eager_execution()
+with tf.compat.v1.Graph().as_default():
+    tf.compat.v1.get_variable("u", initializer=tf.constant([0.25, 7.0], tf.bfloat16))
+    saver = tf.compat.v1.train.Saver()
+    with tf.compat.v1.Session() as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        saver.save(sess, theirs)
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.interop
+def test_bfloat16_checkpoints_interoperate_with_tensorflow(tmp_path, tf_python):
+    from tests.interop import run_tensorflow  # only interop tests need the subprocess helper
+
+    ours, theirs = str(tmp_path / "ours" / "model"), str(tmp_path / "theirs" / "model")
+    with tf.Graph().as_default():
+        w = tf.get_variable("w", initializer=np.array([1.5, -2.0, 3.14159], dtypes.bfloat16.as_numpy_dtype))
+        assert w.dtype.base_dtype is tf.bfloat16
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            saver.save(sess, ours)
+    result = run_tensorflow(tf_python, _TF_BFLOAT16, ours, theirs)
+    assert result == {"dtype": "bfloat16", "w": [1.5, -2.0, 3.140625]}
+    with tf.Graph().as_default():
+        u = tf.get_variable("u", [2], tf.bfloat16, initializer=tf.zeros_initializer())
+        with tf.Session() as sess:
+            tf.train.Saver().restore(sess, theirs)
+            value = sess.run(u)
+    assert value.dtype == dtypes.bfloat16.as_numpy_dtype and value.tolist() == [0.25, 7.0]

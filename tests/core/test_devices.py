@@ -31,7 +31,14 @@ from estflow.core.ops import (
     string_ops,
 )
 from estflow.core.registry import apply_op, registered_ops
-from tests.core import cupy_standin
+from tests.core import (
+    cupy_standin,
+    test_cast_ops,
+    test_complex_ops,
+    test_fft_ops,
+    test_sobol_ops,
+    test_special_math_ops,
+)
 from tests.core.test_stitch_ops import standin_case as stitch_standin_case
 
 
@@ -361,6 +368,11 @@ GPU_CASES = [
                                  random_distribution_ops.random_poisson(f(np.float32([1.0, 4.0])), [3], seed=2)]),
     ("ensure_shape", lambda f: [ensure_shape_ops.ensure_shape(f(np.ones((2, 3), np.float32)), [None, 3])]),
     ("stitch, scatter_nd, hint and conv v2 ops", stitch_standin_case),
+    *test_cast_ops.GPU_CASES,
+    *test_complex_ops.GPU_CASES,
+    *test_fft_ops.GPU_CASES,
+    *test_sobol_ops.GPU_CASES,
+    *test_special_math_ops.GPU_CASES,
 ]
 
 

@@ -29,7 +29,19 @@ from estflow.core.ops import clustering_ops, hash_ops
 from estflow.core.registry import apply_op
 from estflow.core.sparse_tensor import SparseTensor
 from tests import FIXTURES
-from tests.core import test_array_ops, test_conv_ops, test_math_ops, test_nn_ops, test_sparse_ops, test_string_ops
+from tests.core import (
+    test_array_ops,
+    test_cast_ops,
+    test_complex_ops,
+    test_conv_ops,
+    test_fft_ops,
+    test_math_ops,
+    test_nn_ops,
+    test_sobol_ops,
+    test_sparse_ops,
+    test_special_math_ops,
+    test_string_ops,
+)
 from tests.core.test_stitch_ops import round_trip_build as stitch_round_trip
 from tests.library.test_accumulators import round_trip_build as accumulator_round_trip
 
@@ -596,6 +608,11 @@ RECIPES = [
     Recipe("parse_sequence_example", _sequence_examples),
     Recipe("stitch, scatter_nd, sparse reductions and counts, conv v2", stitch_round_trip, setup=("init",)),
     Recipe("accumulators, session handles, IdentityReader", accumulator_round_trip, setup=("queue_setup",)),
+    Recipe("special functions and their gradients", test_special_math_ops.round_trip),
+    Recipe("complex numbers and their gradients", test_complex_ops.round_trip),
+    Recipe("fast Fourier transforms", test_fft_ops.round_trip),
+    Recipe("Bitcast and bfloat16 casts", test_cast_ops.round_trip),
+    Recipe("the Sobol sequence", test_sobol_ops.round_trip),
 ]
 
 

@@ -608,9 +608,9 @@ NOT_GRADIENT_CHECKED = {
     # TF gives these a None (or zero) gradient: checked exactly above
     "FloorDiv", "Floor", "Ceil", "Round", "Rint", "Sign",
     # TF registers no gradient for these
-    "TruncateDiv", "TruncateMod", "ComplexAbs",
-    # complex-only
-    "Conj",
+    "TruncateDiv", "TruncateMod", "Bitcast",
+    # complex-only (ComplexAbs is gradient-checked in tests/core/test_complex_ops.py)
+    "Conj", "ComplexAbs",
     # the legacy op types exist for GraphDefs written by TF1; same rules as AddV2
     "Add",
 }

@@ -22,9 +22,11 @@ NO_GRADIENT_RULE = {
     "SparseConcat",  # TF1 has no gradient for SparseConcat
     "SparseSegmentSumGrad", "SparseSegmentMeanGrad", "SparseSegmentSqrtNGrad",  # gradient ops (no 2nd order)
     "LRNGrad", "Dilation2DBackpropInput", "Dilation2DBackpropFilter",  # TF registers no gradient for these either
-    "ComplexAbs",  # TF has one (through a Complex op, which estflow lacks): a known gap
     "Conv", "Conv2DBackpropInputV2", "Conv2DBackpropFilterV2", "GuaranteeConst", "SparseReduceMax",  # nor TF
     "SparseReduceMaxSparse", "SparseReduceSumSparse", "DenseCountSparseOutput", "SparseCountSparseOutput",  # nor TF
+    "IgammaGradA",  # TF registers no gradient for it (igamma's second derivative in a)
+    "FFTND", "IFFTND", "RFFTND", "IRFFTND",  # TF 2.15 registers no gradient for these either
+    "Bitcast",  # TF registers no gradient for it either
 }
 
 

@@ -66,7 +66,7 @@ def _cast_kernel(xp, x, DstT, Truncate):  # noqa: N803 - TF's attr names
 def _cast_grad(op, grad):
     src = op.inputs[0].dtype
     dst = op.outputs[0].dtype
-    ok = _FLOAT_COMPLEX
+    ok = _FLOAT_COMPLEX + (dtypes.bfloat16,)
     if src in ok and dst in ok:
         return (cast(grad, src),)
     return (None,)
@@ -112,6 +112,11 @@ def to_double(x, name="ToDouble"):
     return cast(x, dtypes.float64, name=name)
 
 
+def to_bfloat16(x, name="ToBFloat16"):
+    """Cast to bfloat16, as TF1's `tf.to_bfloat16`."""
+    return cast(x, dtypes.bfloat16, name=name)
+
+
 def to_int32(x, name="ToInt32"):
     """Cast to int32, as TF1's `tf.to_int32`."""
     return cast(x, dtypes.int32, name=name)
@@ -132,3 +137,58 @@ def saturate_cast(value, dtype, name=None):
         if value.dtype.max > dtype.max:
             value = minimum(value, convert_to_tensor(dtype.max, dtype=value.dtype, name="max"))
         return cast(value, dtype, name=scope)
+
+
+# ================================================================================================
+# Bitcast
+# ================================================================================================
+_BITCAST_TYPES = (dtypes.bfloat16, dtypes.float16, dtypes.float32, dtypes.float64, dtypes.int64, dtypes.int32,
+                  dtypes.uint8, dtypes.uint16, dtypes.uint32, dtypes.uint64, dtypes.int8, dtypes.int16,
+                  dtypes.complex64, dtypes.complex128)
+
+
+def _bitcast_infer(x, *, type):  # noqa: A002 - TF's attr name
+    for dtype, param in ((x.dtype, "input"), (type, "type")):
+        if dtype not in _BITCAST_TYPES:
+            raise TypeError(f"Value passed to parameter '{param}' has DataType {dtype.name} not in list of allowed "
+                            f"values: {', '.join(d.name for d in _BITCAST_TYPES)}")
+    in_size, out_size = x.dtype.size, type.size
+    dims = x.shape.as_tuple()
+    if dims is None:
+        return TensorSpec(x.shape, type)
+    if in_size > out_size:
+        return TensorSpec(x.shape.concatenate([in_size // out_size]), type)
+    if in_size < out_size:
+        last = dims[-1] if dims else None
+        if last is not None and last != out_size // in_size or not dims:
+            raise ValueError(f"Cannot bitcast from {x.dtype.as_datatype_enum} to {type.as_datatype_enum} due to "
+                             f"shape. {last} does not match {out_size // in_size}")
+        return TensorSpec(x.shape[:-1], type)
+    return TensorSpec(x.shape, type)
+
+
+def _bitcast_kernel(xp, x, type):  # noqa: A002 - TF's attr name
+    out = type.as_numpy_dtype
+    in_size, out_size = x.dtype.itemsize, type.size
+    shape = tuple(x.shape)
+    x = xp.ascontiguousarray(x)  # (numpy's makes a 0-d array 1-d)
+    if in_size > out_size:  # each element becomes a new innermost dimension of in/out elements
+        return x.reshape(shape + (1,)).view(out)
+    if in_size < out_size:
+        if not shape or shape[-1] * in_size != out_size:
+            source = dtypes.as_dtype(x.dtype).as_datatype_enum
+            raise _errors.InvalidArgumentError(None, None, f"Cannot bitcast from {source} to {type.as_datatype_enum}")
+        return x.view(out).reshape(shape[:-1])
+    return x.view(out).reshape(shape)
+
+
+register(OpDef("Bitcast", infer=_bitcast_infer, kernel=_bitcast_kernel, grad=None, attrs={"type": REQUIRED},
+               aliases_input=True, input_names=("input: T",), output_names=("output: type",),
+               attr_types={"T": "type", "type": "type"}))
+
+
+def bitcast(input, type, name=None):  # noqa: A002 - TF's argument names
+    """The same bits read as another dtype, as `tf.bitcast`: a wider input type gains an innermost
+    dimension (float32 -> uint8 adds one of 4), a narrower one loses its innermost dimension, which
+    must hold exactly one output element's bytes."""
+    return apply_op("Bitcast", input, name=name or "Bitcast", type=dtypes.as_dtype(type).base_dtype)

@@ -231,10 +231,12 @@ def _floor_mod_grad(op, grad):
 def _pow_grad(op, grad):
     """TF's rule: d/dy uses log(x) where x > 0 and 0 elsewhere (so x = 0 gives no NaN)."""
     from estflow.core.ops.comparison_ops import greater, not_equal, where_v2  # lazy: they import this module
-    from estflow.core.ops.unary_ops import log  # lazy: unary_ops imports this module
+    from estflow.core.ops.unary_ops import conj, log  # lazy: unary_ops imports this module
 
     x, y = op.inputs
     z = op.outputs[0]
+    if x.dtype.is_complex:  # TF's convention for complex gradients: the conjugate derivative
+        x, y, z = conj(x), conj(y), conj(z)
     gx = multiply(grad, multiply(y, pow(x, subtract(y, constant(np.ones((), y.dtype.as_numpy_dtype))))))
     if x.dtype.is_complex:
         log_x = where_v2(not_equal(x, _zero(x.dtype)), log(x), _zero(x.dtype))

@@ -25,6 +25,7 @@ from estflow.core.ops.math_ops import (
     _ones,
     _plain,
     add,
+    div_no_nan,
     multiply,
     realdiv,
     subtract,
@@ -51,6 +52,8 @@ def _unary(xp_fn):
 
 
 def _sigmoid_kernel(xp, x):
+    if x.dtype.kind == "c":  # no order on complex numbers: the plain formula
+        return 1 / (1 + xp.exp(-x))
     # NOTE: exp(-|x|) never overflows; the two branches are the same function.
     e = xp.exp(-xp.abs(x))
     one = xp.ones_like(e)
@@ -308,7 +311,15 @@ def _complex_abs_infer(x, *, Tout):  # noqa: N803 - TF's attr name
     return TensorSpec(x.shape, Tout)
 
 
-register(OpDef("ComplexAbs", infer=_complex_abs_infer, kernel=lambda xp, x, Tout: xp.abs(x), grad=None,
+def _complex_abs_grad(op, grad):  # TF's: grad * x / |x|, 0 where x == 0 (Complex is complex_ops' op)
+    y = op.outputs[0]
+    x = op.inputs[0]
+    grad_c = apply_op("Complex", grad, apply_op("ZerosLike", grad, name="zeros_like"), Tout=x.dtype)
+    y_c = apply_op("Complex", y, apply_op("ZerosLike", y, name="zeros_like"), Tout=x.dtype)
+    return (div_no_nan(multiply(grad_c, x), y_c),)
+
+
+register(OpDef("ComplexAbs", infer=_complex_abs_infer, kernel=lambda xp, x, Tout: xp.abs(x), grad=_complex_abs_grad,
                attrs={"Tout": dtypes.float32},
                input_names=("x: T",), output_names=("y: Tout",), attr_types={"T": "type = complex64", "Tout": "type"},
                row_wise=row_rules.elementwise))
