@@ -63,6 +63,14 @@ from estflow.library.nn_conv import max_pool_v2 as max_pool_v2
 from estflow.library.nn_conv import pool as pool
 from estflow.library.nn_conv import separable_conv2d as separable_conv2d
 from estflow.library.nn_conv import with_space_to_batch as with_space_to_batch
+from estflow.library.nn_extras import batch_norm_with_global_normalization as batch_norm_with_global_normalization
+from estflow.library.nn_extras import compute_average_loss as compute_average_loss
+from estflow.library.nn_extras import crelu as crelu
+from estflow.library.nn_extras import normalize_moments as normalize_moments
+from estflow.library.nn_extras import scale_regularization_loss as scale_regularization_loss
+from estflow.library.nn_extras import sufficient_statistics as sufficient_statistics
+from estflow.library.nn_extras import swish as silu
+from estflow.library.nn_extras import swish as swish
 from estflow.library.nn_impl import batch_normalization as batch_normalization
 from estflow.library.nn_impl import dropout as dropout
 from estflow.library.nn_impl import fused_batch_norm as fused_batch_norm
@@ -104,6 +112,8 @@ __all__ = [
     "max_pool_with_argmax", "pool", "separable_conv2d",
     "depth_to_space", "space_to_batch", "space_to_depth",
     "conv3d_backprop_filter",
+    "batch_norm_with_global_normalization", "compute_average_loss", "crelu", "normalize_moments",
+    "scale_regularization_loss", "silu", "sufficient_statistics", "swish",
     "dilation2d", "erosion2d",
     "with_space_to_batch",
     "bidirectional_dynamic_rnn", "dynamic_rnn", "rnn_cell", "static_bidirectional_rnn", "static_rnn",
