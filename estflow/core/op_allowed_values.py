@@ -1675,6 +1675,110 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'bfloat16', 'half', 'float', 'double', 'int32', 'int64', 'complex64', 'complex128',
         ),
     },
+    'StatelessMultinomial': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'Tseed': (
+            'int32', 'int64',
+        ),
+        'output_dtype': (
+            'int32', 'int64',
+        ),
+    },
+    'StatelessParameterizedTruncatedNormal': {
+        'S': (
+            'int32', 'int64',
+        ),
+        'Tseed': (
+            'int32', 'int64',
+        ),
+        'dtype': (
+            'half', 'float', 'double',
+        ),
+    },
+    'StatelessRandomBinomial': {
+        'S': (
+            'int32', 'int64',
+        ),
+        'Tseed': (
+            'int32', 'int64',
+        ),
+        'T': (
+            'half', 'float', 'double', 'int32', 'int64',
+        ),
+        'dtype': (
+            'half', 'float', 'double', 'int32', 'int64',
+        ),
+    },
+    'StatelessRandomGammaV3': {
+        'dtype': (
+            'half', 'float', 'double',
+        ),
+        'shape_dtype': (
+            'int32', 'int64',
+        ),
+    },
+    'StatelessRandomGetKeyCounter': {
+        'Tseed': (
+            'int32', 'int64',
+        ),
+    },
+    'StatelessRandomNormalV2': {
+        'dtype': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+        'Tshape': (
+            'int32', 'int64',
+        ),
+    },
+    'StatelessRandomPoisson': {
+        'Rtype': (
+            'half', 'float', 'double', 'int32', 'int64',
+        ),
+        'dtype': (
+            'half', 'float', 'double', 'int32', 'int64',
+        ),
+        'T': (
+            'int32', 'int64',
+        ),
+        'Tseed': (
+            'int32', 'int64',
+        ),
+    },
+    'StatelessRandomUniformFullIntV2': {
+        'dtype': (
+            'int32', 'int64', 'uint32', 'uint64',
+        ),
+        'Tshape': (
+            'int32', 'int64',
+        ),
+    },
+    'StatelessRandomUniformIntV2': {
+        'dtype': (
+            'int32', 'int64', 'uint32', 'uint64',
+        ),
+        'Tshape': (
+            'int32', 'int64',
+        ),
+    },
+    'StatelessRandomUniformV2': {
+        'dtype': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+        'Tshape': (
+            'int32', 'int64',
+        ),
+    },
+    'StatelessTruncatedNormalV2': {
+        'dtype': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+        'Tshape': (
+            'int32', 'int64',
+        ),
+    },
     'StridedSlice': {
         'Index': (
             'int16', 'int32', 'int64',

@@ -27,6 +27,7 @@ from estflow.core.ops import (
     segment_reduce_ops,
     slicing_ops,
     sparse_math_ops,
+    stateless_random_ops,
     string_ops,
 )
 from estflow.core.registry import apply_op, registered_ops
@@ -346,6 +347,13 @@ GPU_CASES = [
     ("gamma_poisson", lambda f: [random_distribution_ops.random_gamma([3], f(np.float32([0.5, 2.0])), seed=1),
                                  random_distribution_ops.random_poisson(f(np.float32([1.0, 4.0])), [3], seed=2)]),
     ("ensure_shape", lambda f: [ensure_shape_ops.ensure_shape(f(np.ones((2, 3), np.float32)), [None, 3])]),
+    ("stateless_random", lambda f: [
+        stateless_random_ops.stateless_random_uniform([5], f([1, 2], np.int32), dtype=tf.float16),
+        stateless_random_ops.stateless_random_normal([3, 2], f([1, 2], np.int64), dtype=tf.float64),
+        stateless_random_ops.stateless_truncated_normal([9], f([3, 4], np.int32)),
+        stateless_random_ops.stateless_random_uniform([4], f([1, 2], np.int32), -3, 8, tf.int64),
+        stateless_random_ops.stateless_random_uniform([3], f([1, 2], np.int32), None, None, tf.uint64),
+        stateless_random_ops.stateless_categorical(f(np.log([[0.2, 0.8], [0.6, 0.4]])), 5, f([7, 8], np.int32))]),
 ]
 
 

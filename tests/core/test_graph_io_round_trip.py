@@ -478,11 +478,23 @@ def _queues_and_readers():
     return out, {}
 
 
+def _stateless_random():
+    seed = tf.placeholder(tf.int64, [2])
+    logits = np.log([[0.2, 0.8], [0.5, 0.5]])
+    return [tf.random.stateless_uniform([3], seed), tf.random.stateless_normal([2, 2], seed, dtype=tf.float64),
+            tf.random.stateless_truncated_normal([5], seed), tf.random.stateless_uniform([4], seed, 1, 9, tf.int64),
+            tf.random.stateless_uniform([2], seed, None, None, tf.uint32),
+            tf.random.stateless_categorical(logits, 4, seed), tf.random.stateless_binomial([3], seed, 5.0, 0.5),
+            tf.random.stateless_gamma([3], seed, 2.0), tf.random.stateless_poisson([3], seed, 2.0),
+            tf.random.stateless_parameterized_truncated_normal([3], seed)], {seed: np.array([3, 4])}
+
+
 RECIPES = [
     Recipe("variables, Adam, report_uninitialized_variables", _variables, setup=("init",)),
     Recipe("every optimizer, dense and sparse", _optimizers, setup=("init",)),
     Recipe("scatter and assign updates", _scatters, setup=("init",)),
     Recipe("seeded random ops", _random),
+    Recipe("stateless random ops", _stateless_random),
     Recipe("candidate samplers", _samplers),
     Recipe("summaries", _summaries),
     Recipe("save and restore, sharded", _save_restore, setup=("init",)),

@@ -1,0 +1,211 @@
+"""Philox4x32-10 and the distributions TensorFlow's stateless random kernels build on it.
+
+TF's stateless ops (`StatelessRandomUniformV2`, ...) turn a seed into a Philox key and
+counter and fill output element groups from consecutive 128-bit counter values, the same
+on every device. This module reproduces that bit for bit, written against `xp` (numpy or
+cupy), so a seed gives TF's own numbers:
+
+- `key_counter_from_seed`: TF's `StatelessRandomGetKeyCounter` scramble of a seed pair.
+- `blocks(xp, key, counter, n)`: the 4 uint32 outputs of Philox at `counter + i`, i < n.
+- `uniform`, `normal`, `truncated_normal`, `uniform_int`, `uniform_full_int`: TF's
+  `random_distributions.h` transforms (mantissa-fill floats, Box-Muller, redraw beyond 2
+  stddevs with 256 reserved samples per output group, modulo ints), laid out as TF's
+  `FillPhiloxRandom` lays out the groups.
+
+Float32 Box-Muller needs `logf`, `sinf` and `cosf`: they are computed in float64 and
+rounded, which gives the correctly rounded value glibc returns.
+"""
+
+from __future__ import annotations
+
+import math
+
+_MASK32 = 0xFFFFFFFF
+_M0, _M1 = 0xD2511F53, 0xCD9E8D57  # Philox4x32 multipliers
+_W0, _W1 = 0x9E3779B9, 0xBB67AE85  # key schedule (Weyl) constants
+_ROUNDS = 10
+_SEED_KEY = (0x3EC8F720, 0x02461E29)  # the fixed key TF scrambles a seed with
+
+PHILOX, THREEFRY, AUTO_SELECT = 1, 2, 3  # TF's RNG algorithm ids (`tf.random.Algorithm`)
+# Philox calls reserved per output group by the distributions that redraw (TF's kReservedSamplesPerOutput).
+RESERVED_SAMPLES_PER_OUTPUT = 256
+
+
+# ---- the block function ------------------------------------------------------------------------
+def _block_int(key, counter) -> list[int]:
+    """Philox4x32-10 on Python ints: 4 uint32 words out."""
+    c0, c1, c2, c3 = counter
+    k0, k1 = key
+    for _ in range(_ROUNDS):
+        p0, p1 = _M0 * c0, _M1 * c2
+        c0, c1, c2, c3 = ((p1 >> 32) ^ c1 ^ k0) & _MASK32, p1 & _MASK32, ((p0 >> 32) ^ c3 ^ k1) & _MASK32, \
+            p0 & _MASK32
+        k0, k1 = (k0 + _W0) & _MASK32, (k1 + _W1) & _MASK32
+    return [c0, c1, c2, c3]
+
+
+def key_counter_from_seed(seed0: int, seed1: int) -> tuple[int, tuple[int, int]]:
+    """(key, (counter low, counter high)) as uint64 ints, as TF's StatelessRandomGetKeyCounter.
+
+    Each seed is read as uint64 (int32 seeds sign-extend); one Philox block of the seed
+    under a fixed key gives the key (words 0, 1) and the counter's high half (words 2, 3).
+    """
+    s0, s1 = seed0 % 2**64, seed1 % 2**64
+    mix = _block_int(_SEED_KEY, (s0 & _MASK32, s0 >> 32, s1 & _MASK32, s1 >> 32))
+    return mix[0] | mix[1] << 32, (0, mix[2] | mix[3] << 32)
+
+
+def blocks(xp, key: int, counter: tuple[int, int], n: int):
+    """uint32 array [n, 4]: Philox at the 128-bit counter + i for i < n, under the uint64 `key`."""
+    return _blocks_at(xp, key, counter, xp.arange(n, dtype=xp.uint64))
+
+
+def skip(counter: tuple[int, int], count: int) -> tuple[int, int]:
+    """The counter advanced by `count` blocks (128-bit addition), as PhiloxRandom::Skip."""
+    value = (counter[0] | counter[1] << 64) + count
+    return value & (2**64 - 1), (value >> 64) & (2**64 - 1)
+
+
+# ---- uint32 words to numbers -----------------------------------------------------------------
+def _float32(xp, words):
+    """TF's Uint32ToFloat: 23 random mantissa bits under exponent 0, minus 1: [0, 1)."""
+    bits = (words & xp.uint32(0x7FFFFF)) | xp.uint32(0x3F800000)
+    return bits.view(xp.float32) - xp.float32(1.0)
+
+
+def _float64(xp, high, low):
+    """TF's Uint64ToDouble: 20 bits of `high` and all of `low` as the mantissa, minus 1: [0, 1)."""
+    bits = ((high & xp.uint32(0xFFFFF)).astype(xp.uint64) << xp.uint64(32)) | low.astype(xp.uint64)
+    return (bits | xp.uint64(1023 << 52)).view(xp.float64) - 1.0
+
+
+def _float16(xp, words):
+    """TF's Uint16ToHalf: the low 10 bits as the mantissa under exponent 0, minus 1."""
+    bits = (words & xp.uint32(0x3FF)) | xp.uint32(15 << 10)
+    return bits.astype(xp.uint16).view(xp.float16) - xp.float16(1.0)
+
+
+def _box_muller_float(xp, x0, x1):
+    """TF's BoxMullerFloat: two float32 normals from two uint32 words each."""
+    u1 = xp.maximum(_float32(xp, x0), xp.float32(1.0e-7))
+    v1 = (_float32(xp, x1).astype(xp.float64) * (2.0 * math.pi)).astype(xp.float32)
+    u2 = xp.sqrt(xp.float32(-2.0) * xp.log(u1.astype(xp.float64)).astype(xp.float32))
+    v1 = v1.astype(xp.float64)
+    return xp.sin(v1).astype(xp.float32) * u2, xp.cos(v1).astype(xp.float32) * u2
+
+
+def _box_muller_double(xp, x0, x1, x2, x3):
+    """TF's BoxMullerDouble: two float64 normals from four uint32 words."""
+    u1 = xp.maximum(_float64(xp, x0, x1), 1.0e-7)
+    v1 = 2 * math.pi * _float64(xp, x2, x3)
+    u2 = xp.sqrt(-2.0 * xp.log(u1))
+    return xp.sin(v1) * u2, xp.cos(v1) * u2
+
+
+def _group_count(size: int, per_group: int) -> int:
+    return -(-size // per_group)
+
+
+def uniform(xp, key, counter, size: int, dtype):
+    """`size` floats in [0, 1) of numpy dtype float16/32/64, as StatelessRandomUniformV2."""
+    if dtype == xp.float64:
+        words = blocks(xp, key, counter, _group_count(size, 2))
+        return _float64(xp, words[:, 0::2], words[:, 1::2]).reshape(-1)[:size]
+    words = blocks(xp, key, counter, _group_count(size, 4)).reshape(-1)[:size]
+    return _float16(xp, words) if dtype == xp.float16 else _float32(xp, words)
+
+
+def normal(xp, key, counter, size: int, dtype):
+    """`size` standard normals of numpy dtype float16/32/64, as StatelessRandomNormalV2."""
+    if dtype == xp.float64:
+        words = blocks(xp, key, counter, _group_count(size, 2))
+        f0, f1 = _box_muller_double(xp, words[:, 0], words[:, 1], words[:, 2], words[:, 3])
+        return xp.stack([f0, f1], axis=1).reshape(-1)[:size]
+    words = blocks(xp, key, counter, _group_count(size, 4))
+    f0, f1 = _box_muller_float(xp, words[:, 0::2], words[:, 1::2])  # pairs (w0, w1) and (w2, w3)
+    out = xp.stack([f0, f1], axis=2).reshape(-1)[:size]
+    return out.astype(xp.float16) if dtype == xp.float16 else out
+
+
+def truncated_normal(xp, key, counter, size: int, dtype):
+    """`size` standard normals redrawn until within 2, as StatelessTruncatedNormalV2.
+
+    Output group g (4 floats, 2 doubles) draws from the block stream starting at counter +
+    g * 256 (float) or g * 128 (double) and keeps its first in-range values in order; the
+    few groups that need more than the blocks drawn at first get more.
+    """
+    per_group = 2 if dtype == xp.float64 else 4
+    reserved = per_group * RESERVED_SAMPLES_PER_OUTPUT // 4
+    groups = _group_count(size, per_group)
+    out = xp.zeros((groups, per_group), xp.float64 if dtype == xp.float64 else xp.float32)
+    pending = xp.arange(groups, dtype=xp.int64)
+    count = 2  # blocks per group in the first pass: enough for nearly every group
+    while int(pending.size):
+        words = _stream(xp, key, counter, pending, reserved, count)  # [groups, blocks, 4]
+        if dtype == xp.float64:
+            f0, f1 = _box_muller_double(xp, words[..., 0], words[..., 1], words[..., 2], words[..., 3])
+            values = xp.stack([f0, f1], axis=2).reshape(len(pending), -1)
+        else:
+            flat = words.reshape(len(pending), -1)
+            f0, f1 = _box_muller_float(xp, flat[:, 0::2], flat[:, 1::2])
+            values = xp.stack([f0, f1], axis=2).reshape(len(pending), -1)
+        keep = xp.abs(values) < 2.0
+        rank = xp.cumsum(keep, axis=1) - 1
+        take = keep & (rank < per_group)
+        rows, cols = xp.nonzero(take)
+        out[pending[rows], rank[rows, cols]] = values[rows, cols]
+        done = xp.sum(take, axis=1) >= per_group
+        pending = pending[~done]
+        count *= 2  # the stragglers redo their stream, twice as long
+    out = out.reshape(-1)[:size]
+    return out.astype(xp.float16) if dtype == xp.float16 else out
+
+
+def _stream(xp, key, counter, groups, reserved, count):
+    """uint32 [len(groups), count, 4]: the first `count` blocks of each group's reserved stream."""
+    n = int(groups.size)
+    starts = groups.astype(xp.uint64) * xp.uint64(reserved)
+    offsets = (starts[:, None] + xp.arange(count, dtype=xp.uint64)[None, :]).reshape(-1)
+    return _blocks_at(xp, key, counter, offsets).reshape(n, count, 4)
+
+
+def _blocks_at(xp, key, counter, offsets):
+    """uint32 [len(offsets), 4]: Philox at counter + offsets[i] (uint64 offsets)."""
+    u64 = xp.uint64
+    lo = offsets + u64(counter[0])
+    hi = (lo < offsets).astype(u64) + u64(counter[1])
+    mask = u64(_MASK32)
+    c0, c1, c2, c3 = lo & mask, lo >> u64(32), hi & mask, hi >> u64(32)
+    k0, k1 = key & _MASK32, key >> 32
+    for _ in range(_ROUNDS):
+        p0, p1 = c0 * u64(_M0), c2 * u64(_M1)
+        c0, c1, c2, c3 = (p1 >> u64(32)) ^ c1 ^ u64(k0), p1 & mask, (p0 >> u64(32)) ^ c3 ^ u64(k1), p0 & mask
+        k0, k1 = (k0 + _W0) & _MASK32, (k1 + _W1) & _MASK32
+    return xp.stack([c0, c1, c2, c3], axis=1).astype(xp.uint32)
+
+
+def uniform_full_int(xp, key, counter, size: int, dtype):
+    """`size` integers over dtype's whole range (int32/int64/uint32/uint64), as StatelessRandomUniformFullIntV2."""
+    if xp.dtype(dtype).itemsize == 8:
+        words = blocks(xp, key, counter, _group_count(size, 2)).reshape(-1)
+        bits = words[0::2].astype(xp.uint64) | (words[1::2].astype(xp.uint64) << xp.uint64(32))
+        return bits[:size].view(dtype)
+    return blocks(xp, key, counter, _group_count(size, 4)).reshape(-1)[:size].view(dtype)
+
+
+def uniform_int(xp, key, counter, size: int, dtype, minval: int, maxval: int):
+    """`size` integers in [minval, maxval) as `minval + bits % (maxval - minval)`, as StatelessRandomUniformIntV2."""
+    wide = xp.dtype(dtype).itemsize == 8
+    bits = uniform_full_int(xp, key, counter, size, xp.uint64 if wide else xp.uint32).astype(xp.uint64)
+    span = (maxval - minval) % (2**64 if wide else 2**32)
+    offset = bits % xp.uint64(span)
+    # minval + offset stays within [minval, maxval): add in the unsigned type, which wraps as TF's does.
+    start = xp.uint64(minval % 2**64)
+    return (offset + start).view(xp.int64).astype(dtype) if wide else \
+        (offset + start).astype(xp.uint32).view(xp.int32).astype(dtype)
+
+
+def rand_doubles(xp, key, counter, count: int):
+    """`count` doubles in [0, 1) as TF's SimplePhilox::RandDouble draws them one after another."""
+    words = blocks(xp, key, counter, _group_count(2 * count, 4)).reshape(-1)[:2 * count]
+    return _float64(xp, words[0::2], words[1::2])
