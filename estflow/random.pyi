@@ -23,5 +23,10 @@ from estflow.core.ops.stateless_random_ops import stateless_random_normal as sta
 from estflow.core.ops.stateless_random_ops import stateless_random_poisson as stateless_poisson
 from estflow.core.ops.stateless_random_ops import stateless_random_uniform as stateless_uniform
 from estflow.core.ops.stateless_random_ops import stateless_truncated_normal as stateless_truncated_normal
+from estflow.core.philox import Algorithm as Algorithm
 from estflow.core.random_seed import get_seed as get_seed
 from estflow.core.random_seed import set_random_seed as set_random_seed
+from estflow.library.stateful_random import Generator as Generator
+from estflow.library.stateful_random import create_rng_state as create_rng_state
+from estflow.library.stateful_random import get_global_generator as get_global_generator
+from estflow.library.stateful_random import set_global_generator as set_global_generator

@@ -5,6 +5,7 @@ the variable ops), so a graph built or a GraphDef imported always finds the whol
 """
 
 from estflow.core import gradients as _gradients  # noqa: F401 - registers SumToShape
+from estflow.core import stateful_random_ops as _stateful_random_ops  # noqa: F401 - registers RngReadAndSkip, ...
 from estflow.core import variables as _variables  # noqa: F401 - registers VariableV2, Assign, Scatter*, ...
 from estflow.core.ops import (  # noqa: F401 - imported to register every op type under core/ops/
     array_ops,

@@ -1675,6 +1675,17 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'bfloat16', 'half', 'float', 'double', 'int32', 'int64', 'complex64', 'complex128',
         ),
     },
+    'StatefulRandomBinomial': {
+        'S': (
+            'int32', 'int64',
+        ),
+        'T': (
+            'half', 'float', 'double', 'int32', 'int64',
+        ),
+        'dtype': (
+            'half', 'float', 'double', 'int32', 'int64',
+        ),
+    },
     'StatelessMultinomial': {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',

@@ -18,6 +18,7 @@ rounded, which gives the correctly rounded value glibc returns.
 
 from __future__ import annotations
 
+import enum
 import math
 
 _MASK32 = 0xFFFFFFFF
@@ -26,7 +27,16 @@ _W0, _W1 = 0x9E3779B9, 0xBB67AE85  # key schedule (Weyl) constants
 _ROUNDS = 10
 _SEED_KEY = (0x3EC8F720, 0x02461E29)  # the fixed key TF scrambles a seed with
 
-PHILOX, THREEFRY, AUTO_SELECT = 1, 2, 3  # TF's RNG algorithm ids (`tf.random.Algorithm`)
+PHILOX, THREEFRY, AUTO_SELECT = 1, 2, 3  # TF's RNG algorithm ids
+
+
+class Algorithm(enum.Enum):
+    """A random number generation algorithm, as `tf.random.Algorithm`: PHILOX, THREEFRY, AUTO_SELECT."""
+
+    PHILOX = PHILOX
+    THREEFRY = THREEFRY
+    AUTO_SELECT = AUTO_SELECT
+
 # Philox calls reserved per output group by the distributions that redraw (TF's kReservedSamplesPerOutput).
 RESERVED_SAMPLES_PER_OUTPUT = 256
 

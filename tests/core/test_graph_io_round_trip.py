@@ -489,12 +489,19 @@ def _stateless_random():
             tf.random.stateless_parameterized_truncated_normal([3], seed)], {seed: np.array([3, 4])}
 
 
+def _generator():
+    gen = tf.random.Generator.from_seed(5)
+    tf.random.Generator.from_non_deterministic_state()  # NonDeterministicInts: built, its state never fetched
+    return [gen.normal([3]), gen.uniform([2], 0, 7, tf.int64), gen.binomial([4], 5.0, 0.5)], {}
+
+
 RECIPES = [
     Recipe("variables, Adam, report_uninitialized_variables", _variables, setup=("init",)),
     Recipe("every optimizer, dense and sparse", _optimizers, setup=("init",)),
     Recipe("scatter and assign updates", _scatters, setup=("init",)),
     Recipe("seeded random ops", _random),
     Recipe("stateless random ops", _stateless_random),
+    Recipe("tf.random.Generator", _generator, setup=("init",)),
     Recipe("candidate samplers", _samplers),
     Recipe("summaries", _summaries),
     Recipe("save and restore, sharded", _save_restore, setup=("init",)),

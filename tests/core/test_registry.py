@@ -60,6 +60,8 @@ ATTR_DEVIATIONS = {
     ("ReduceDataset", "n_state"): "extra: how many inputs are the initial state (TF derives it from Tstate)",
     ("ReduceDataset", "metadata"): "missing: tf.data's options metadata, not modelled",
     ("ReduceDataset", "use_inter_op_parallelism"): "missing: estflow runs dataset functions inline",
+    ("RngReadAndSkip", "inputs"): "Ref(int64) for TF's resource: a Generator's state is a TF1 ref variable",
+    ("StatefulRandomBinomial", "inputs"): "Ref(int64) for TF's resource: a Generator's state is a TF1 ref variable",
 }
 
 

@@ -385,6 +385,23 @@ register(OpDef("StatelessParameterizedTruncatedNormal", infer=_ptn_infer, kernel
                output_names=("output: dtype",), attr_types={"S": "type", "Tseed": "type = int64", "dtype": "type"}))
 
 
+# ---- NonDeterministicInts (the seed of `Generator.from_non_deterministic_state`) -----------------
+def _non_deterministic_infer(shape, *, dtype):
+    return TensorSpec(_shape_from_spec(shape), dtypes.as_dtype(dtype))
+
+
+def _non_deterministic_kernel(xp, shape, dtype):
+    np_dtype = np.dtype(dtype.as_numpy_dtype)
+    bits = np.random.default_rng().integers(0, 2**64, size=_dims(shape), dtype=np.uint64, endpoint=False)
+    return bits.astype(np_dtype) if np_dtype.kind == "f" else bits.view(np.int64).astype(np_dtype)
+
+
+register(OpDef("NonDeterministicInts", infer=_non_deterministic_infer, kernel=_non_deterministic_kernel,
+               attrs={"dtype": dtypes.int64}, stateful=True, cpu_only=True, differentiable=False,
+               input_names=("shape: shape_dtype",), output_names=("output: dtype",),
+               attr_types={"dtype": "type", "shape_dtype": "type = int64"}))
+
+
 # ---- public functions ------------------------------------------------------------------------
 def convert_alg_to_int(alg) -> int | Tensor:
     """An RNG algorithm (name, `tf.random.Algorithm`, int or tensor) as TF's integer id."""
