@@ -1,6 +1,11 @@
 """`tf.nn`: activations, losses, normalization, dropout and embedding lookups (re-exports only)."""
 
 from estflow import _nn_rnn_cell as rnn_cell
+from estflow.core.ops.candidate_sampling_ops import all_candidate_sampler as all_candidate_sampler
+from estflow.core.ops.candidate_sampling_ops import fixed_unigram_candidate_sampler as fixed_unigram_candidate_sampler
+from estflow.core.ops.candidate_sampling_ops import (
+    learned_unigram_candidate_sampler as learned_unigram_candidate_sampler,
+)
 from estflow.core.ops.conv_ops import conv2d as conv2d
 from estflow.core.ops.conv_ops import conv2d_backprop_filter as conv2d_backprop_filter
 from estflow.core.ops.conv_ops import conv2d_backprop_input as conv2d_backprop_input
@@ -114,6 +119,7 @@ __all__ = [
     "conv3d_backprop_filter",
     "batch_norm_with_global_normalization", "compute_average_loss", "crelu", "normalize_moments",
     "scale_regularization_loss", "silu", "sufficient_statistics", "swish",
+    "all_candidate_sampler", "fixed_unigram_candidate_sampler", "learned_unigram_candidate_sampler",
     "dilation2d", "erosion2d",
     "with_space_to_batch",
     "bidirectional_dynamic_rnn", "dynamic_rnn", "rnn_cell", "static_bidirectional_rnn", "static_rnn",

@@ -1,5 +1,10 @@
 """`tf.random`: random tensors and seeds (re-exports only)."""
 
+from estflow.core.ops.candidate_sampling_ops import all_candidate_sampler as all_candidate_sampler
+from estflow.core.ops.candidate_sampling_ops import fixed_unigram_candidate_sampler as fixed_unigram_candidate_sampler
+from estflow.core.ops.candidate_sampling_ops import (
+    learned_unigram_candidate_sampler as learned_unigram_candidate_sampler,
+)
 from estflow.core.ops.nn_loss_ops import log_uniform_candidate_sampler as log_uniform_candidate_sampler
 from estflow.core.ops.nn_loss_ops import uniform_candidate_sampler as uniform_candidate_sampler
 from estflow.core.ops.random_distribution_ops import random_gamma as gamma

@@ -9,6 +9,7 @@ from estflow.core import stateful_random_ops as _stateful_random_ops  # noqa: F4
 from estflow.core import variables as _variables  # noqa: F401 - registers VariableV2, Assign, Scatter*, ...
 from estflow.core.ops import (  # noqa: F401 - imported to register every op type under core/ops/
     array_ops,
+    candidate_sampling_ops,
     cast_ops,
     comparison_ops,
     concat_ops,

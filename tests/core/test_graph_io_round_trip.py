@@ -495,6 +495,13 @@ def _generator():
     return [gen.normal([3]), gen.uniform([2], 0, 7, tf.int64), gen.binomial([4], 5.0, 0.5)], {}
 
 
+def _more_samplers():
+    labels = np.array([[0, 3], [4, 2]], np.int64)
+    return [tf.nn.all_candidate_sampler(labels, 2, 6, True, seed=1)[1],
+            tf.nn.fixed_unigram_candidate_sampler(labels, 2, 3, False, 5, unigrams=[1.0, 2, 3, 4, 5], seed=2)[1],
+            tf.nn.learned_unigram_candidate_sampler(labels, 2, 3, False, 10, seed=3)[1]], {}
+
+
 RECIPES = [
     Recipe("variables, Adam, report_uninitialized_variables", _variables, setup=("init",)),
     Recipe("every optimizer, dense and sparse", _optimizers, setup=("init",)),
@@ -503,6 +510,7 @@ RECIPES = [
     Recipe("stateless random ops", _stateless_random),
     Recipe("tf.random.Generator", _generator, setup=("init",)),
     Recipe("candidate samplers", _samplers),
+    Recipe("all, fixed and learned unigram samplers", _more_samplers),
     Recipe("summaries", _summaries),
     Recipe("save and restore, sharded", _save_restore, setup=("init",)),
     Recipe("cond, while_loop and its gradient, Assert", _control_flow, setup=("init",)),

@@ -335,6 +335,9 @@ def _make_sampler(draw, probability):
             if true_classes.shape[1] != num_true:
                 raise _invalid(f"true_classes must have num_true columns, expected: {true_classes.shape[1]} "
                                f"was: {num_true}")
+            bad = (true_classes < 0) | (true_classes >= range_max)
+            if bad.any():
+                raise _invalid(f"`true_candidate` out of range [0, {range_max}), received {int(true_classes[bad][0])}")
             if unique and num_sampled > range_max:
                 raise _invalid(f"Sampler's range is too small: num_sampled={num_sampled} distinct candidates "
                                f"cannot be drawn from range_max={range_max} classes; lower num_sampled or pass "
