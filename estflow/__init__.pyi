@@ -99,6 +99,7 @@ from estflow.core.init_ops import truncated_normal_initializer as truncated_norm
 from estflow.core.init_ops import uniform_unit_scaling_initializer as uniform_unit_scaling_initializer
 from estflow.core.init_ops import variance_scaling_initializer as variance_scaling_initializer
 from estflow.core.init_ops import zeros_initializer as zeros_initializer
+from estflow.core.ops.approx_topk_ops import approx_top_k as approx_top_k
 from estflow.core.ops.array_ops import check_numerics as check_numerics
 from estflow.core.ops.array_ops import expand_dims as expand_dims
 from estflow.core.ops.array_ops import identity as identity

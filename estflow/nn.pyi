@@ -1,6 +1,8 @@
 """`tf.nn`: activations, losses, normalization, dropout and embedding lookups (re-exports only)."""
 
 from estflow import _nn_rnn_cell as rnn_cell
+from estflow.core.ops.approx_topk_ops import approx_max_k as approx_max_k
+from estflow.core.ops.approx_topk_ops import approx_min_k as approx_min_k
 from estflow.core.ops.candidate_sampling_ops import all_candidate_sampler as all_candidate_sampler
 from estflow.core.ops.candidate_sampling_ops import fixed_unigram_candidate_sampler as fixed_unigram_candidate_sampler
 from estflow.core.ops.candidate_sampling_ops import (
@@ -120,6 +122,7 @@ __all__ = [
     "batch_norm_with_global_normalization", "compute_average_loss", "crelu", "normalize_moments",
     "scale_regularization_loss", "silu", "sufficient_statistics", "swish",
     "all_candidate_sampler", "fixed_unigram_candidate_sampler", "learned_unigram_candidate_sampler",
+    "approx_max_k", "approx_min_k",
     "dilation2d", "erosion2d",
     "with_space_to_batch",
     "bidirectional_dynamic_rnn", "dynamic_rnn", "rnn_cell", "static_bidirectional_rnn", "static_rnn",

@@ -8,6 +8,7 @@ from estflow.core import gradients as _gradients  # noqa: F401 - registers SumTo
 from estflow.core import stateful_random_ops as _stateful_random_ops  # noqa: F401 - registers RngReadAndSkip, ...
 from estflow.core import variables as _variables  # noqa: F401 - registers VariableV2, Assign, Scatter*, ...
 from estflow.core.ops import (  # noqa: F401 - imported to register every op type under core/ops/
+    approx_topk_ops,
     array_ops,
     candidate_sampling_ops,
     cast_ops,

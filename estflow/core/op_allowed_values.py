@@ -122,6 +122,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
         ),
     },
+    'ApproxTopK': {
+        'T': (
+            'half', 'bfloat16', 'float',
+        ),
+    },
     'ArgMax': {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',

@@ -13,6 +13,7 @@ import estflow as tf
 from estflow.core import devices, variables
 from estflow.core.devices import DeviceSpec, canonical_device, device_kind, merge_device
 from estflow.core.ops import (
+    approx_topk_ops,
     ensure_shape_ops,
     fill_ops,
     gather_ops,
@@ -347,6 +348,8 @@ GPU_CASES = [
     ("gamma_poisson", lambda f: [random_distribution_ops.random_gamma([3], f(np.float32([0.5, 2.0])), seed=1),
                                  random_distribution_ops.random_poisson(f(np.float32([1.0, 4.0])), [3], seed=2)]),
     ("ensure_shape", lambda f: [ensure_shape_ops.ensure_shape(f(np.ones((2, 3), np.float32)), [None, 3])]),
+    ("approx_top_k", lambda f: list(approx_topk_ops.approx_top_k(f(np.float32([[3, 1, 3], [0, 2, 1]])), 2, 0,
+                                                                   is_max_k=False))),
     ("stateless_random", lambda f: [
         stateless_random_ops.stateless_random_uniform([5], f([1, 2], np.int32), dtype=tf.float16),
         stateless_random_ops.stateless_random_normal([3, 2], f([1, 2], np.int64), dtype=tf.float64),

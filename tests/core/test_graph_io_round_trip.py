@@ -489,6 +489,13 @@ def _stateless_random():
             tf.random.stateless_parameterized_truncated_normal([3], seed)], {seed: np.array([3, 4])}
 
 
+def _approx_top_k():
+    x = tf.placeholder(tf.float32, [2, 5])
+    values, indices = tf.math.approx_max_k(x, 2)
+    return [values, indices, tf.gradients(tf.reduce_sum(values), x)[0], tf.math.approx_min_k(x, 1, 0)[0]], \
+        {x: np.array([[1.0, 5, 3, 5, 2], [0, -1, 7, 7, 2]], np.float32)}
+
+
 def _generator():
     gen = tf.random.Generator.from_seed(5)
     tf.random.Generator.from_non_deterministic_state()  # NonDeterministicInts: built, its state never fetched
@@ -509,6 +516,7 @@ RECIPES = [
     Recipe("seeded random ops", _random),
     Recipe("stateless random ops", _stateless_random),
     Recipe("tf.random.Generator", _generator, setup=("init",)),
+    Recipe("ApproxTopK and its gradient", _approx_top_k),
     Recipe("candidate samplers", _samplers),
     Recipe("all, fixed and learned unigram samplers", _more_samplers),
     Recipe("summaries", _summaries),
