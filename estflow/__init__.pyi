@@ -231,6 +231,7 @@ from estflow.core.ops.parsing_ops import decode_csv as decode_csv
 from estflow.core.ops.parsing_ops import decode_raw as decode_raw
 from estflow.core.ops.random_distribution_ops import random_gamma as random_gamma
 from estflow.core.ops.random_distribution_ops import random_poisson as random_poisson
+from estflow.core.ops.random_index_shuffle_ops import random_index_shuffle as random_index_shuffle
 from estflow.core.ops.random_ops import multinomial as multinomial
 from estflow.core.ops.random_ops import random_normal as random_normal
 from estflow.core.ops.random_ops import random_shuffle as random_shuffle

@@ -37,6 +37,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     pooling_ops,
     queue_ops,
     random_distribution_ops,
+    random_index_shuffle_ops,
     random_ops,
     reduction_ops,
     resource_variable_ops,

@@ -1075,6 +1075,14 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'half', 'float', 'double',
         ),
     },
+    'RandomIndexShuffle': {
+        'dtype': (
+            'int32', 'uint32', 'int64', 'uint64',
+        ),
+        'Tseed': (
+            'int32', 'uint32', 'int64', 'uint64',
+        ),
+    },
     'RandomPoissonV2': {
         'S': (
             'int32', 'int64',

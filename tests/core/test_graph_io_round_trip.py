@@ -496,6 +496,11 @@ def _approx_top_k():
         {x: np.array([[1.0, 5, 3, 5, 2], [0, -1, 7, 7, 2]], np.float32)}
 
 
+def _index_shuffle():
+    index = tf.placeholder(tf.int64, [None])
+    return [tf.random_index_shuffle(index, [1, 2, 3], np.int64(20))], {index: np.arange(21)}
+
+
 def _generator():
     gen = tf.random.Generator.from_seed(5)
     tf.random.Generator.from_non_deterministic_state()  # NonDeterministicInts: built, its state never fetched
@@ -517,6 +522,7 @@ RECIPES = [
     Recipe("stateless random ops", _stateless_random),
     Recipe("tf.random.Generator", _generator, setup=("init",)),
     Recipe("ApproxTopK and its gradient", _approx_top_k),
+    Recipe("RandomIndexShuffle", _index_shuffle),
     Recipe("candidate samplers", _samplers),
     Recipe("all, fixed and learned unigram samplers", _more_samplers),
     Recipe("summaries", _summaries),
