@@ -47,5 +47,6 @@ def test_op_and_errors():
         tf.random_index_shuffle(3, [1, 2, 3], 10, rounds=5)
     with pytest.raises(ValueError, match="seed must have shape"):
         tf.random_index_shuffle(3, [1, 2], 10)
-    with pytest.raises(TypeError, match="index and max_index"):
-        tf.random_index_shuffle(np.int64(3), [1, 2, 3], 10)
+    assert tf.random_index_shuffle(np.int64(3), [1, 2, 3], 10).dtype == tf.int64  # max_index takes index's dtype
+    with pytest.raises(TypeError):
+        tf.random_index_shuffle(tf.constant(3, tf.int64), [1, 2, 3], tf.constant(10))

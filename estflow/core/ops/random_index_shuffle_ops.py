@@ -108,7 +108,7 @@ def _kernel(xp, index, seed, max_index, rounds):
 
 
 register(OpDef("RandomIndexShuffle", infer=_infer, kernel=_kernel, attrs={"rounds": 4}, cpu_only=True,
-               differentiable=False, input_names=("index: dtype", "seed: Tseed", "max_index: dtype"),
+               same_dtype=(0, 2), differentiable=False, input_names=("index: dtype", "seed: Tseed", "max_index: dtype"),
                output_names=("output: dtype",), attr_types={"rounds": "int", "dtype": "type", "Tseed": "type"}))
 
 
