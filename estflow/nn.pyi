@@ -19,6 +19,8 @@ from estflow.core.ops.conv_ops import depthwise_conv2d_native_backprop_filter as
 from estflow.core.ops.conv_ops import depthwise_conv2d_native_backprop_filter as depthwise_conv2d_native_backprop_filter
 from estflow.core.ops.conv_ops import depthwise_conv2d_native_backprop_input as depthwise_conv2d_backprop_input
 from estflow.core.ops.conv_ops import depthwise_conv2d_native_backprop_input as depthwise_conv2d_native_backprop_input
+from estflow.core.ops.fractional_pool_ops import fractional_avg_pool as fractional_avg_pool
+from estflow.core.ops.fractional_pool_ops import fractional_max_pool as fractional_max_pool
 from estflow.core.ops.gather_ops import top_k as top_k
 from estflow.core.ops.nn_loss_ops import compute_accidental_hits as compute_accidental_hits
 from estflow.core.ops.nn_loss_ops import in_top_k as in_top_k
@@ -122,7 +124,7 @@ __all__ = [
     "batch_norm_with_global_normalization", "compute_average_loss", "crelu", "normalize_moments",
     "scale_regularization_loss", "silu", "sufficient_statistics", "swish",
     "all_candidate_sampler", "fixed_unigram_candidate_sampler", "learned_unigram_candidate_sampler",
-    "approx_max_k", "approx_min_k",
+    "approx_max_k", "approx_min_k", "fractional_avg_pool", "fractional_max_pool",
     "dilation2d", "erosion2d",
     "with_space_to_batch",
     "bidirectional_dynamic_rnn", "dynamic_rnn", "rnn_cell", "static_bidirectional_rnn", "static_rnn",

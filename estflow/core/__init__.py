@@ -20,6 +20,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     ensure_shape_ops,
     file_string_ops,
     fill_ops,
+    fractional_pool_ops,
     functional_ops,
     gather_ops,
     hash_ops,

@@ -613,6 +613,26 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'float', 'double',
         ),
     },
+    'FractionalAvgPool': {
+        'T': (
+            'float', 'double', 'int32', 'int64',
+        ),
+    },
+    'FractionalAvgPoolGrad': {
+        'T': (
+            'float', 'double', 'int32', 'int64',
+        ),
+    },
+    'FractionalMaxPool': {
+        'T': (
+            'float', 'double', 'int32', 'int64',
+        ),
+    },
+    'FractionalMaxPoolGrad': {
+        'T': (
+            'float', 'double', 'int32', 'int64',
+        ),
+    },
     'GatherNd': {
         'Tindices': (
             'int16', 'int32', 'int64',

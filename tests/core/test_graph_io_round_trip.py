@@ -501,6 +501,14 @@ def _index_shuffle():
     return [tf.random_index_shuffle(index, [1, 2, 3], np.int64(20))], {index: np.arange(21)}
 
 
+def _fractional_pools():
+    x = tf.placeholder(tf.float32, [1, 5, 6, 2])
+    outs = [tf.nn.fractional_max_pool(x, [1.0, 1.4, 1.7, 1.0], deterministic=True, seed=1, seed2=2)[0],
+            tf.nn.fractional_avg_pool(x, [1.0, 1.4, 1.7, 1.0], True, True, True, seed=3, seed2=4)[0]]
+    grads = tf.gradients(tf.add_n([tf.reduce_sum(o) for o in outs]), x)
+    return outs + grads, {x: np.arange(60, dtype=np.float32).reshape(1, 5, 6, 2) % 7}
+
+
 def _generator():
     gen = tf.random.Generator.from_seed(5)
     tf.random.Generator.from_non_deterministic_state()  # NonDeterministicInts: built, its state never fetched
@@ -523,6 +531,7 @@ RECIPES = [
     Recipe("tf.random.Generator", _generator, setup=("init",)),
     Recipe("ApproxTopK and its gradient", _approx_top_k),
     Recipe("RandomIndexShuffle", _index_shuffle),
+    Recipe("fractional pools and their gradients", _fractional_pools),
     Recipe("candidate samplers", _samplers),
     Recipe("all, fixed and learned unigram samplers", _more_samplers),
     Recipe("summaries", _summaries),
