@@ -197,10 +197,10 @@ _POOL_TYPES = {"pooling_ratio": "list(float) >= 4", "pseudo_random": "bool", "ov
                "deterministic": "bool", "seed": "int", "seed2": "int", "T": "type"}
 _POOL_OUTPUTS = ("output: T", "row_pooling_sequence: int64", "col_pooling_sequence: int64")
 register(OpDef("FractionalMaxPool", infer=_pool_infer, make_kernel=_make_pool(_max), grad=_max_pool_grad,
-               attrs=dict(_POOL_ATTRS), stateful=True, cpu_only=True, input_names=("value: T",),
+               attrs=dict(_POOL_ATTRS), cpu_only=True, input_names=("value: T",),
                output_names=_POOL_OUTPUTS, attr_types=dict(_POOL_TYPES)))
 register(OpDef("FractionalAvgPool", infer=_pool_infer, make_kernel=_make_pool(_mean), grad=_avg_pool_grad,
-               attrs=dict(_POOL_ATTRS), stateful=True, cpu_only=True, input_names=("value: T",),
+               attrs=dict(_POOL_ATTRS), cpu_only=True, input_names=("value: T",),
                output_names=_POOL_OUTPUTS, attr_types=dict(_POOL_TYPES)))
 # TF registers no gradient for the gradient ops.
 register(OpDef("FractionalMaxPoolGrad", infer=_max_grad_infer, kernel=_max_grad_kernel, attrs={"overlapping": False},
