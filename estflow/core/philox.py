@@ -219,3 +219,80 @@ def rand_doubles(xp, key, counter, count: int):
     """`count` doubles in [0, 1) as TF's SimplePhilox::RandDouble draws them one after another."""
     words = blocks(xp, key, counter, _group_count(2 * count, 4)).reshape(-1)[:2 * count]
     return _float64(xp, words[0::2], words[1::2])
+
+
+def gamma(np_, key, counter, alpha, samples_per_alpha: int):
+    """TF's StatelessRandomGammaV3 draws (float64), laid out `[samples_per_alpha, alpha.size]`.
+
+    Marsaglia and Tsang's method as TF's CPU kernel runs it: output j of alpha i (output
+    index `i * samples_per_alpha + j`) reads the block stream starting at counter + 256 *
+    that index, taking Box-Muller normals and uniform doubles two per block, each pair
+    consumed last-first; alpha < 1 is boosted by `u ** (1 / alpha)`, alpha == 1 is an
+    exponential draw. Vectorized: every pending output advances one proposal per pass.
+    `np_` is numpy (host only).
+    """
+    alpha = np_.asarray(alpha, np_.float64).reshape(-1)
+    num_alphas = alpha.size
+    total = num_alphas * samples_per_alpha
+    out_index = np_.arange(total, dtype=np_.int64)
+    a = alpha[out_index // max(samples_per_alpha, 1)] if total else alpha[:0]
+    result = np_.zeros(total, np_.float64)
+    less_than_one = a < 1
+    d = a + np_.where(less_than_one, 2.0 / 3, -1.0 / 3)
+    c = 1.0 / 3 / np_.sqrt(np_.where(d > 0, d, 1.0))
+    block = out_index.astype(np_.uint64) * np_.uint64(RESERVED_SAMPLES_PER_OUTPUT)  # next block of each stream
+    normals = np_.zeros((total, 2))
+    normal_left = np_.zeros(total, np_.int64)
+    uniforms = np_.zeros((total, 2))
+    uniform_left = np_.zeros(total, np_.int64)
+
+    def next_blocks(rows):
+        words = _blocks_at(np_, key, counter, block[rows])
+        block[rows] += np_.uint64(1)
+        return words
+
+    def uniform(rows):
+        """One uniform double for each of `rows` (their streams advance as TF's UNIFORM macro does)."""
+        empty = rows[uniform_left[rows] == 0]
+        if empty.size:
+            w = next_blocks(empty)
+            uniforms[empty, 0] = _float64(np_, w[:, 0], w[:, 1])
+            uniforms[empty, 1] = _float64(np_, w[:, 2], w[:, 3])
+            uniform_left[empty] = 2
+        uniform_left[rows] -= 1
+        return uniforms[rows, uniform_left[rows]]
+
+    exponential = np_.flatnonzero(a == 1.0)
+    if exponential.size:
+        result[exponential] = -np_.log1p(-uniform(exponential))
+    invalid = np_.flatnonzero(~(a > 0))
+    result[invalid] = np_.nan
+    pending = np_.flatnonzero((a > 0) & (a != 1.0))
+    while pending.size:
+        empty = pending[normal_left[pending] == 0]
+        if empty.size:
+            w = next_blocks(empty)
+            f0, f1 = _box_muller_double(np_, w[:, 0], w[:, 1], w[:, 2], w[:, 3])
+            normals[empty, 0], normals[empty, 1] = f0, f1
+            normal_left[empty] = 2
+        normal_left[pending] -= 1
+        x = normals[pending, normal_left[pending]]
+        v = 1 + c[pending] * x
+        positive = v > 0
+        rows, x, v = pending[positive], x[positive], v[positive] ** 3
+        u = uniform(rows)
+        dd = d[rows]
+        with np_.errstate(divide="ignore", invalid="ignore"):
+            accept = (u < 1 - 0.0331 * (x * x) * (x * x)) | (np_.log(u) < 0.5 * x * x + dd * (1 - v + np_.log(v)))
+        done = rows[accept]
+        res = dd[accept] * v[accept]
+        boost = less_than_one[done]
+        if boost.any():
+            b = uniform(done[boost])
+            res[boost] *= b ** (1 / a[done[boost]])
+        result[done] = res
+        finished = np_.zeros(total, bool)
+        finished[done] = True
+        pending = pending[~finished[pending]]
+    # output index i * samples_per_alpha + j sits at [j, i]
+    return result.reshape(num_alphas, samples_per_alpha).T

@@ -4,15 +4,16 @@ A stateless op's values depend on its `seed` (a shape [2] integer tensor) alone:
 seed gives the same numbers in every session and run. The V2 ops TF 2.15 builds take a
 Philox key and counter made from the seed by `StatelessRandomGetKeyCounter`; uniform,
 normal, truncated normal and integer draws follow TF's kernels bit for bit (core/philox.py),
-as does `stateless_categorical` for batches TF samples in one shard. Binomial, gamma,
-Poisson and the parameterized truncated normal draw TF's distributions from a numpy
-generator seeded by the seed, not TF's exact numbers.
+as do `stateless_categorical` (for batches TF samples in one shard) and `stateless_gamma`.
+Binomial, Poisson and the parameterized truncated normal draw TF's distributions from a
+numpy generator seeded by the seed, not TF's exact numbers.
 """
 
 from __future__ import annotations
 
-# NOTE: binomial, gamma, Poisson and parameterized truncated normal samples come from a numpy
-# Generator on the host (those ops are cpu_only); the Philox ops compute on `xp` on any device.
+# NOTE: binomial, Poisson and parameterized truncated normal samples come from a numpy Generator on the
+# host, and gamma's rejection loop runs on the host too (those ops are cpu_only); the other Philox ops
+# compute on `xp` on any device.
 import numpy as np
 
 from estflow.core import dtypes, errors, philox
@@ -263,9 +264,13 @@ def _gamma_infer(shape, key, counter, alg, alpha):
 def _gamma_kernel(xp, shape, key, counter, alg, alpha):
     dims = _dims(shape)
     key, counter = _key_counter_alg(key, counter, alg)
-    alpha64 = _broadcast_param(alpha, dims, "alpha").astype(np.float64)
-    draws = _host_generator(key, counter).standard_gamma(np.where(alpha64 > 0, alpha64, 1.0))
-    return np.where(alpha64 > 0, draws, np.nan).astype(alpha.dtype)  # TF gives nan for alpha <= 0
+    alpha = np.asarray(alpha)
+    if alpha.ndim > len(dims) or tuple(dims[len(dims) - alpha.ndim:]) != alpha.shape:
+        raise _invalid(f"Shape passed in must end with broadcasted shape: shape {list(dims)}, alpha shape "
+                       f"{list(alpha.shape)}")
+    samples_per_alpha = int(np.prod(dims[:len(dims) - alpha.ndim], dtype=np.int64))
+    draws = philox.gamma(np, key, counter, alpha.astype(np.float64), samples_per_alpha)
+    return draws.reshape(dims).astype(alpha.dtype)  # nan where alpha <= 0, as TF
 
 
 def _poisson_infer(shape, seed, lam, *, dtype):
