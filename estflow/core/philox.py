@@ -11,6 +11,8 @@ cupy), so a seed gives TF's own numbers:
   `random_distributions.h` transforms (mantissa-fill floats, Box-Muller, redraw beyond 2
   stddevs with 256 reserved samples per output group, modulo ints), laid out as TF's
   `FillPhiloxRandom` lays out the groups.
+- `gamma`, `poisson`: TF's rejection samplers (Marsaglia-Tsang; Knuth and Hormann), each
+  output on its own stream 256 blocks apart (host numpy only).
 
 Float32 Box-Muller needs `logf`, `sinf` and `cosf`: they are computed in float64 and
 rounded, which gives the correctly rounded value glibc returns.
@@ -296,3 +298,88 @@ def gamma(np_, key, counter, alpha, samples_per_alpha: int):
         pending = pending[~finished[pending]]
     # output index i * samples_per_alpha + j sits at [j, i]
     return result.reshape(num_alphas, samples_per_alpha).T
+
+
+def _uniform_block(np_, words, ct):
+    """A block's uniforms in compute type `ct`: 4 floats or 2 doubles (TF's UniformDistribution)."""
+    if ct == np_.float32:
+        return _float32(np_, words)
+    return np_.stack([_float64(np_, words[:, 0], words[:, 1]), _float64(np_, words[:, 2], words[:, 3])], axis=1)
+
+
+class _UniformStreams:
+    """Per-output uniform streams read as TF's UNIFORM macro reads them (each block's values last-first)."""
+
+    def __init__(self, np_, key, counter, total: int, ct):
+        self.np, self.key, self.counter, self.ct = np_, key, counter, ct
+        self.per_block = 4 if ct == np_.float32 else 2
+        self.block = np_.arange(total, dtype=np_.uint64) * np_.uint64(RESERVED_SAMPLES_PER_OUTPUT)
+        self.buffer = np_.zeros((total, self.per_block), ct)
+        self.left = np_.zeros(total, np_.int64)
+
+    def draw(self, rows):
+        np_ = self.np
+        empty = rows[self.left[rows] == 0]
+        if empty.size:
+            self.buffer[empty] = _uniform_block(np_, _blocks_at(np_, self.key, self.counter, self.block[empty]),
+                                                self.ct)
+            self.block[empty] += np_.uint64(1)
+            self.left[empty] = self.per_block
+        self.left[rows] -= 1
+        return self.buffer[rows, self.left[rows]]
+
+
+def poisson(np_, key, counter, rate, samples_per_rate: int, ct):
+    """TF's PoissonFunctor draws (as compute type `ct`), laid out `[samples_per_rate, rate.size]`.
+
+    Output j of rate i (index `i * samples_per_rate + j`) reads the stream at counter + 256 *
+    that index: Knuth's product of uniforms for rates below 10, Hormann's transformed
+    rejection above; infinite rates give infinity, negative ones 0 (Knuth's loop stops at once),
+    NaN ones NaN. TF computes in double: pass `ct=numpy.float64`. Host only.
+    """
+    rate = np_.asarray(rate).astype(ct).reshape(-1)
+    num_rates = rate.size
+    total = num_rates * samples_per_rate
+    r = rate[np_.arange(total) // max(samples_per_rate, 1)] if total else rate[:0]
+    result = np_.full(total, np_.nan, np_.float64)
+    streams = _UniformStreams(np_, key, counter, total, ct)
+    one, zero = ct(1), ct(0)
+    # Knuth: the count of uniforms whose running product stays above exp(-rate).
+    pending = np_.flatnonzero(r < ct(10))
+    limit = np_.exp(-r)
+    prod = np_.ones(total, ct)
+    count = np_.zeros(total, ct)
+    while pending.size:
+        prod[pending] = prod[pending] * streams.draw(pending)
+        done = prod[pending] <= limit[pending]
+        result[pending[done]] = count[pending[done]]
+        count[pending[~done]] += one
+        pending = pending[~done]
+    big = np_.flatnonzero(r >= ct(10))
+    infinite = big[np_.isinf(r[big])]
+    result[infinite] = np_.inf
+    pending = big[~np_.isinf(r[big])]
+    log_rate = np_.log(r)
+    b = ct(0.931) + ct(2.53) * np_.sqrt(r)
+    a = ct(-0.059) + ct(0.02483) * b
+    inv_alpha = ct(1.1239) + ct(1.1328) / (b - ct(3.4))
+    while pending.size:
+        u = streams.draw(pending) - ct(0.5)
+        v = streams.draw(pending)
+        aa, bb, rr = a[pending], b[pending], r[pending]
+        u_shifted = ct(0.5) - np_.abs(u)
+        k = np_.floor((ct(2) * aa / u_shifted + bb) * u + rr + ct(0.43))
+        valid = k >= zero
+        quick = valid & (u_shifted >= ct(0.07)) & (v <= ct(0.9277) - ct(3.6224) / (bb - ct(2)))
+        test = valid & ~quick & ~((u_shifted < ct(0.013)) & (v > u_shifted))
+        accept = quick.copy()
+        if test.any():
+            rows = np_.flatnonzero(test)
+            s = np_.log(v[rows] * inv_alpha[pending[rows]] / (aa[rows] / (u_shifted[rows] * u_shifted[rows]) +
+                                                               bb[rows]))
+            lgammas = np_.array([math.lgamma(float(x) + 1) for x in k[rows]]).astype(ct)
+            t = -rr[rows] + k[rows] * log_rate[pending[rows]] - lgammas
+            accept[rows] = s <= t
+        result[pending[accept]] = k[accept]
+        pending = pending[~accept]
+    return result.reshape(num_rates, samples_per_rate).T

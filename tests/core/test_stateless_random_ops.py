@@ -57,6 +57,9 @@ TF_VALUES = {
               [[7464880146280614444, 1591045637757961278], [-1057468755545501549, 2524363516007002203]]),
     "fold": (lambda: tf.random.fold_in([1, 2], 7), [1105988140, 7]),
     "gamma": (lambda: tf.random.stateless_gamma([3], [1, 2], alpha=2.0), [2.8172736, 1.9241365, 3.3360066]),
+    "poisson": (lambda: tf.random.stateless_poisson([5], [1, 2], lam=2.0), [3, 4, 3, 3, 1]),
+    "poisson_rates": (lambda: tf.random.stateless_poisson([200, 3], [3, 4], lam=[0.5, 4.0, 30.0])[:3],
+                      [[3, 4, 29], [1, 3, 28], [0, 3, 33]]),
     "gamma_alphas": (lambda: tf.random.stateless_gamma([500, 4], [3, 4], alpha=[0.3, 1.0, 2.0, 7.5])[:2],
                      [[0.003980346489697695, 0.8742669820785522, 3.552490711212158, 6.0849432945251465],
                       [0.09830193221569061, 0.4597429931163788, 5.064121723175049, 10.15714168548584]]),
@@ -195,10 +198,13 @@ def test_binomial_poisson_gamma_distributions():
     np.testing.assert_allclose(rows.mean(axis=1), [2.0, 2.0], atol=0.08)
     p = run(tf.random.stateless_poisson([20000], [3, 4], lam=4.0))
     assert p.dtype == np.int32 and abs(p.mean() - 4.0) < 0.06 and abs(p.var() - 4.0) < 0.2
-    pf = run(tf.random.stateless_poisson([2], [3, 4], lam=[-1.0, 2.0], dtype=tf.float32))
-    assert np.isnan(pf[0])
-    with pytest.raises(tf.errors.InvalidArgumentError, match="lam"):
-        run(tf.random.stateless_poisson([2], [3, 4], lam=[-1.0, 2.0]))
+    pf = run(tf.random.stateless_poisson([2], [3, 4], lam=[-1.0, np.inf], dtype=tf.float32))
+    assert pf.tolist() == [0.0, np.inf]  # as TF: Knuth's loop stops at once for a negative rate
+    assert np.isnan(run(tf.random.stateless_poisson([1], [3, 4], lam=[np.nan], dtype=tf.float64)))[0]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="NaN"):
+        run(tf.random.stateless_poisson([2], [3, 4], lam=[np.nan, 2.0]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must end with"):
+        run(tf.random.stateless_poisson([2, 3], [3, 4], lam=[1.0, 2.0]))
     gam = run(tf.random.stateless_gamma([20000, 2], [5, 6], alpha=[0.5, 3.0], beta=2.0, dtype=tf.float64))
     np.testing.assert_allclose(gam.mean(axis=0), [0.25, 1.5], rtol=0.04)
     np.testing.assert_allclose(gam.var(axis=0), [0.125, 0.75], rtol=0.08)
@@ -284,6 +290,7 @@ with tf.Session() as s:
             out[f"i_{dt.name}_{tag}"] = tf.random.stateless_uniform([1001], seed, minval=-5, maxval=1000003, dtype=dt)
         out[f"cat_{tag}"] = tf.random.stateless_categorical(np.log([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]]), 50, seed)
         out[f"gamma_{tag}"] = tf.random.stateless_gamma([250, 4], seed, alpha=[0.3, 1.0, 2.0, 7.5])
+        out[f"poisson_{tag}"] = tf.random.stateless_poisson([250, 4], seed, lam=[0.5, 4.0, 30.0, 1e4])
     r = s.run(out)
 print(json.dumps({k: [str(x) for x in v.ravel().tolist()] for k, v in r.items()}))
 """
@@ -306,6 +313,7 @@ def test_thousand_values_equal_tensorflows(tf_python):
             out[f"cat_{tag}"] = tf.random.stateless_categorical(np.log([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]]), 50,
                                                                 seed)
             out[f"gamma_{tag}"] = tf.random.stateless_gamma([250, 4], seed, alpha=[0.3, 1.0, 2.0, 7.5])
+            out[f"poisson_{tag}"] = tf.random.stateless_poisson([250, 4], seed, lam=[0.5, 4.0, 30.0, 1e4])
         got = run(out)
     for key, values in got.items():
         expected = np.array([float(v) for v in want[key]]).astype(values.dtype).reshape(values.shape)

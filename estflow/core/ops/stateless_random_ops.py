@@ -4,15 +4,15 @@ A stateless op's values depend on its `seed` (a shape [2] integer tensor) alone:
 seed gives the same numbers in every session and run. The V2 ops TF 2.15 builds take a
 Philox key and counter made from the seed by `StatelessRandomGetKeyCounter`; uniform,
 normal, truncated normal and integer draws follow TF's kernels bit for bit (core/philox.py),
-as do `stateless_categorical` (for batches TF samples in one shard) and `stateless_gamma`.
-Binomial, Poisson and the parameterized truncated normal draw TF's distributions from a
-numpy generator seeded by the seed, not TF's exact numbers.
+as do `stateless_categorical` (for batches TF samples in one shard), `stateless_gamma` and
+`stateless_poisson`. Binomial and the parameterized truncated normal draw TF's distributions
+from a numpy generator seeded by the seed, not TF's exact numbers.
 """
 
 from __future__ import annotations
 
-# NOTE: binomial, Poisson and parameterized truncated normal samples come from a numpy Generator on the
-# host, and gamma's rejection loop runs on the host too (those ops are cpu_only); the other Philox ops
+# NOTE: binomial and parameterized truncated normal samples come from a numpy Generator on the host,
+# and gamma's and Poisson's rejection loops run on the host too (those ops are cpu_only); the other Philox ops
 # compute on `xp` on any device.
 import numpy as np
 
@@ -283,13 +283,17 @@ def _poisson_infer(shape, seed, lam, *, dtype):
 
 def _poisson_kernel(xp, shape, seed, lam, dtype):
     dims = _dims(shape)
-    lam = _broadcast_param(lam, dims, "lam").astype(np.float64)
-    valid = lam >= 0  # nan compares False
+    lam = np.asarray(lam)
+    if lam.ndim > len(dims) or tuple(dims[len(dims) - lam.ndim:]) != lam.shape:
+        raise _invalid(f"Shape passed in must end with broadcasted shape: shape {list(dims)}, lam shape "
+                       f"{list(lam.shape)}")
     np_dtype = dtype.as_numpy_dtype
-    if np.issubdtype(np_dtype, np.integer) and not valid.all():
-        raise _invalid("lam must be non-negative and not nan for an integer output")
-    draws = _seed_generator(seed).poisson(np.where(valid, lam, 0.0)).astype(np.float64)
-    return np.where(valid, draws, np.nan).astype(np_dtype)
+    if np.issubdtype(np_dtype, np.integer) and np.isnan(lam).any():
+        raise _invalid("lam must not be NaN for an integer output")
+    key, counter = philox.key_counter_from_seed(*_seed_pair(seed))
+    samples_per_rate = int(np.prod(dims[:len(dims) - lam.ndim], dtype=np.int64))
+    draws = philox.poisson(np, key, counter, lam.astype(np.float64), samples_per_rate, np.float64)
+    return draws.reshape(dims).astype(np_dtype)
 
 
 def _ptn_infer(shape, seed, means, stddevs, minvals, maxvals):
