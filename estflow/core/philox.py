@@ -196,19 +196,25 @@ def _blocks_at(xp, key, counter, offsets):
     return xp.stack([c0, c1, c2, c3], axis=1).astype(xp.uint32)
 
 
-def uniform_full_int(xp, key, counter, size: int, dtype):
-    """`size` integers over dtype's whole range (int32/int64/uint32/uint64), as StatelessRandomUniformFullIntV2."""
-    if xp.dtype(dtype).itemsize == 8:
+def _full_int_bits(xp, key, counter, size: int, wide: bool):
+    """`size` raw uint64 (two words each, low first) or uint32 draws."""
+    if wide:
         words = blocks(xp, key, counter, _group_count(size, 2)).reshape(-1)
         bits = words[0::2].astype(xp.uint64) | (words[1::2].astype(xp.uint64) << xp.uint64(32))
-        return bits[:size].view(dtype)
-    return blocks(xp, key, counter, _group_count(size, 4)).reshape(-1)[:size].view(dtype)
+        return bits[:size]
+    return blocks(xp, key, counter, _group_count(size, 4)).reshape(-1)[:size]
+
+
+def uniform_full_int(xp, key, counter, size: int, dtype):
+    """`size` integers over a numpy dtype's whole range (int32/int64/uint32/uint64), as
+    StatelessRandomUniformFullIntV2."""
+    return _full_int_bits(xp, key, counter, size, dtype.itemsize == 8).view(dtype)
 
 
 def uniform_int(xp, key, counter, size: int, dtype, minval: int, maxval: int):
     """`size` integers in [minval, maxval) as `minval + bits % (maxval - minval)`, as StatelessRandomUniformIntV2."""
-    wide = xp.dtype(dtype).itemsize == 8
-    bits = uniform_full_int(xp, key, counter, size, xp.uint64 if wide else xp.uint32).astype(xp.uint64)
+    wide = dtype.itemsize == 8
+    bits = _full_int_bits(xp, key, counter, size, wide).astype(xp.uint64)
     span = (maxval - minval) % (2**64 if wide else 2**32)
     offset = bits % xp.uint64(span)
     # minval + offset stays within [minval, maxval): add in the unsigned type, which wraps as TF's does.

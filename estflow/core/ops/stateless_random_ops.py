@@ -108,7 +108,7 @@ def _float_v2_kernel(draw):
         dims = _dims(shape)
         size = int(np.prod(dims, dtype=np.int64))
         key, counter = _key_counter_alg(key, counter, alg)
-        return draw(xp, key, counter, size, xp.dtype(dtype.as_numpy_dtype)).reshape(dims)
+        return draw(xp, key, counter, size, np.dtype(dtype.as_numpy_dtype)).reshape(dims)
 
     return kernel
 
@@ -143,7 +143,7 @@ def _full_int_v2_kernel(xp, shape, key, counter, alg, dtype):
     dims = _dims(shape)
     key, counter = _key_counter_alg(key, counter, alg)
     size = int(np.prod(dims, dtype=np.int64))
-    return philox.uniform_full_int(xp, key, counter, size, xp.dtype(dtype.as_numpy_dtype)).reshape(dims)
+    return philox.uniform_full_int(xp, key, counter, size, np.dtype(dtype.as_numpy_dtype)).reshape(dims)
 
 
 _V2_INPUTS = ("shape: Tshape", "key: uint64", "counter: uint64", "alg: int32")
