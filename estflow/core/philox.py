@@ -316,10 +316,10 @@ def _uniform_block(np_, words, ct):
 class _UniformStreams:
     """Per-output uniform streams read as TF's UNIFORM macro reads them (each block's values last-first)."""
 
-    def __init__(self, np_, key, counter, total: int, ct):
+    def __init__(self, np_, key, counter, total: int, ct, stride: int = RESERVED_SAMPLES_PER_OUTPUT):
         self.np, self.key, self.counter, self.ct = np_, key, counter, ct
         self.per_block = 4 if ct == np_.float32 else 2
-        self.block = np_.arange(total, dtype=np_.uint64) * np_.uint64(RESERVED_SAMPLES_PER_OUTPUT)
+        self.block = np_.arange(total, dtype=np_.uint64) * np_.uint64(stride)  # output i starts at counter + i * stride
         self.buffer = np_.zeros((total, self.per_block), ct)
         self.left = np_.zeros(total, np_.int64)
 
@@ -389,3 +389,99 @@ def poisson(np_, key, counter, rate, samples_per_rate: int, ct):
         result[pending[accept]] = k[accept]
         pending = pending[~accept]
     return result.reshape(num_rates, samples_per_rate).T
+
+
+_STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983, 0.02079067210376509,
+                  0.0166446911898211, 0.0138761288230707, 0.0118967099458917, 0.0104112652619720,
+                  0.00925546218271273, 0.00833056343336287)  # log(k!) minus Stirling's formula, k = 0..9
+
+
+def _stirling_tail(np_, k):
+    table = np_.asarray(_STIRLING_TAIL)
+    kp1sq = (k + 1) * (k + 1)
+    tail = (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1)
+    return np_.where(k <= 9, table[np_.clip(k, 0, 9).astype(np_.int64)], tail)
+
+
+def _binomial_inversion(np_, streams, rows, count, prob):
+    """Geometric waiting times until they pass `count` (TF's binomial_inversion), for `rows`."""
+    result = np_.zeros(rows.size)
+    geom_sum = np_.zeros(rows.size)
+    hits = np_.zeros(rows.size)
+    log_q = np_.log1p(-prob)
+    pending = np_.arange(rows.size)
+    while pending.size:
+        u = streams.draw(rows[pending])
+        with np_.errstate(divide="ignore"):
+            geom_sum[pending] += np_.ceil(np_.log(u) / log_q[pending])
+        done = geom_sum[pending] > count[pending]
+        result[pending[done]] = hits[pending[done]]
+        hits[pending[~done]] += 1
+        pending = pending[~done]
+    return result
+
+
+def _btrs(np_, streams, rows, count, prob):
+    """Hormann's transformed rejection with squeeze (TF's btrs), for `rows`."""
+    stddev = np_.sqrt(count * prob * (1 - prob))
+    b = 1.15 + 2.53 * stddev
+    a = -0.0873 + 0.0248 * b + 0.01 * prob
+    c = count * prob + 0.5
+    v_r = 0.92 - 4.2 / b
+    r = prob / (1 - prob)
+    alpha = (2.83 + 5.1 / b) * stddev
+    m = np_.floor((count + 1) * prob)
+    result = np_.zeros(rows.size)
+    pending = np_.arange(rows.size)
+    while pending.size:
+        u = streams.draw(rows[pending])
+        v = streams.draw(rows[pending])
+        u = u - 0.5
+        us = 0.5 - np_.abs(u)
+        bb, aa, n = b[pending], a[pending], count[pending]
+        k = np_.floor((2 * aa / us + bb) * u + c[pending])
+        accept = (us >= 0.07) & (v <= v_r[pending])
+        test = ~accept & (k >= 0) & (k <= n)
+        if test.any():
+            i = np_.flatnonzero(test)
+            p_i = pending[i]
+            kk, nn, mm, rr = k[i], n[i], m[p_i], r[p_i]
+            lhs = np_.log(v[i] * alpha[p_i] / (aa[i] / (us[i] * us[i]) + bb[i]))
+            upper = ((mm + 0.5) * np_.log((mm + 1) / (rr * (nn - mm + 1))) + (nn + 1) * np_.log((nn - mm + 1) /
+                     (nn - kk + 1)) + (kk + 0.5) * np_.log(rr * (nn - kk + 1) / (kk + 1)) +
+                     _stirling_tail(np_, mm) + _stirling_tail(np_, nn - mm) - _stirling_tail(np_, kk) -
+                     _stirling_tail(np_, nn - kk))
+            accept[i] = lhs <= upper
+        result[pending[accept]] = k[accept]
+        pending = pending[~accept]
+    return result
+
+
+def binomial(np_, key, counter, counts, probs, samples_per_batch: int):
+    """TF's RandomBinomialFunctor draws (float64), laid out `[samples_per_batch, counts.size]`.
+
+    `counts` and `probs` are the flat per-batch parameters in their own dtype (TF compares
+    `count * prob >= 10` in it). Output j of batch i (index `i * samples_per_batch + j`) reads
+    the stream at counter + 256 * index for BTRS (count * p >= 10) or + 42 * index for
+    inversion; probabilities above 0.5 draw the failures. Host only.
+    """
+    num_batches = counts.size
+    total = num_batches * samples_per_batch
+    batch = np_.arange(total) // max(samples_per_batch, 1)
+    n_t, p_t = counts.reshape(-1)[batch], probs.reshape(-1)[batch]
+    one = p_t.dtype.type(1)
+    flip = p_t > p_t.dtype.type(0.5)
+    q_t = np_.where(flip, one - p_t, p_t)  # in T, as TF's `T(1) - prob`
+    large = (n_t * q_t) >= n_t.dtype.type(10)
+    n, q = n_t.astype(np_.float64), q_t.astype(np_.float64)
+    result = np_.full(total, np_.nan)
+    result[(n <= 0) | (p_t <= 0)] = 0.0
+    result[(n > 0) & (p_t >= one)] = n[(n > 0) & (p_t >= one)]
+    sample = (n > 0) & (p_t > 0) & (p_t < one)
+    for use_btrs, stride, draw in ((True, RESERVED_SAMPLES_PER_OUTPUT, _btrs), (False, 42, _binomial_inversion)):
+        rows = np_.flatnonzero(sample & (large == use_btrs))
+        if rows.size:
+            streams = _UniformStreams(np_, key, counter, total, np_.float64, stride)
+            drawn = draw(np_, streams, rows, n[rows], q[rows])
+            result[rows] = np_.where(flip[rows], n[rows] - drawn, drawn)
+    return result.reshape(num_batches, samples_per_batch).T

@@ -20,6 +20,7 @@ import numpy as np
 
 from estflow.core import dtypes, errors, philox
 from estflow.core.ops.random_ops import _shape_from_spec
+from estflow.core.ops.stateless_random_ops import binomial_draws
 from estflow.core.registry import OpDef, TensorSpec, register
 from estflow.core.variables import _stored, _variable_name
 
@@ -91,19 +92,16 @@ def _make_binomial(op, ctx):
 
     def binomial(algorithm, shape, counts, probs):
         dims = tuple(int(d) for d in np.reshape(shape, -1))
-        size = int(np.prod(dims, dtype=np.int64))
-        state = _read_and_skip(store, name, int(algorithm), size)
+        batch_rank = len(np.broadcast_shapes(np.shape(counts), np.shape(probs)))
+        num_batches = int(np.prod(dims[len(dims) - batch_rank:], dtype=np.int64)) if batch_rank else 1
+        samples_per_batch = int(np.prod(dims[:len(dims) - batch_rank], dtype=np.int64))
+        # TF's reserve for this op: num_batches * 2 * 100 * (samples_per_batch + 3) / 4 draws (each 256 blocks).
+        state = _read_and_skip(store, name, int(algorithm), num_batches * 2 * 100 * (samples_per_batch + 3) // 4)
         key, counter = int(state[2]) % 2**64, (int(state[0]) % 2**64, int(state[1]) % 2**64)
-        gen = np.random.Generator(np.random.Philox(key=[key, counter[1]], counter=[counter[0], 0, 0, 0]))
-        counts = np.broadcast_to(np.asarray(counts, np.float64), dims)
-        probs = np.broadcast_to(np.asarray(probs, np.float64), dims)
-        valid = (counts >= 0) & (probs >= 0) & (probs <= 1)
-        draws = gen.binomial(np.where(valid, counts, 0).astype(np.int64), np.where(valid, probs, 0.0))
-        if np.issubdtype(out_dtype, np.integer):
-            if not valid.all():
-                raise errors.InvalidArgumentError(None, None, "counts must be >= 0 and probs in [0, 1]")
-            return draws.astype(out_dtype)
-        return np.where(valid, draws, np.nan).astype(out_dtype)
+        draws = binomial_draws(shape, key, counter, counts, probs)
+        if np.issubdtype(out_dtype, np.integer) and np.isnan(draws).any():
+            raise errors.InvalidArgumentError(None, None, "counts and probs must not be NaN for an integer output")
+        return draws.astype(out_dtype)
 
     return binomial
 

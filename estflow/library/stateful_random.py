@@ -253,10 +253,8 @@ class Generator:
             return self._stateless("StatelessRandomUniformFullIntV2", shape, name=scope, dtype=dtypes.as_dtype(dtype))
 
     def binomial(self, shape, counts, probs, dtype=dtypes.int32, name=None) -> Tensor:
-        """Binomial(counts, probs) samples (broadcast to `shape`), as `Generator.binomial`.
-
-        The counts follow TF's binomial distribution; they are not TF's exact numbers.
-        """
+        """Binomial(counts, probs) samples (`counts` and `probs` broadcast to `shape`'s trailing
+        dimensions), as `Generator.binomial`: TF's numbers and TF's advance of the state."""
         dtype = dtypes.as_dtype(dtype)
         with name_scope(name, "binomial", [shape, counts, probs]) as scope:
             counts = convert_to_tensor(counts, name="counts")

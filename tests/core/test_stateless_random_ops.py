@@ -57,6 +57,13 @@ TF_VALUES = {
               [[7464880146280614444, 1591045637757961278], [-1057468755545501549, 2524363516007002203]]),
     "fold": (lambda: tf.random.fold_in([1, 2], 7), [1105988140, 7]),
     "gamma": (lambda: tf.random.stateless_gamma([3], [1, 2], alpha=2.0), [2.8172736, 1.9241365, 3.3360066]),
+    "binomial": (lambda: tf.random.stateless_binomial([3], [1, 2], counts=5.0, probs=0.5), [3, 3, 3]),
+    "binomial_params": (lambda: tf.random.stateless_binomial([300, 4], [3, 4], counts=[5.0, 40.0, 100.0, 3.0],
+                                                              probs=[0.3, 0.5, 0.8, 0.95])[:3],
+                        [[3, 12, 81, 3], [3, 20, 87, 3], [0, 20, 77, 3]]),
+    "binomial_bcast": (lambda: tf.random.stateless_binomial([100, 2, 3], [7, 7], counts=[[10.0], [1000.0]],
+                                                             probs=[0.01, 0.5, 0.999], output_dtype=tf.float64)[0],
+                       [[0.0, 6.0, 10.0], [6.0, 494.0, 997.0]]),
     "poisson": (lambda: tf.random.stateless_poisson([5], [1, 2], lam=2.0), [3, 4, 3, 3, 1]),
     "poisson_rates": (lambda: tf.random.stateless_poisson([200, 3], [3, 4], lam=[0.5, 4.0, 30.0])[:3],
                       [[3, 4, 29], [1, 3, 28], [0, 3, 33]]),
@@ -191,11 +198,16 @@ def test_categorical_frequencies_and_edges():
 
 @pytest.mark.usefixtures("g")
 def test_binomial_poisson_gamma_distributions():
-    b = run(tf.random.stateless_binomial([20000], [1, 2], counts=[10.0], probs=0.3))
+    b = run(tf.random.stateless_binomial([20000], [1, 2], counts=10.0, probs=0.3))
     assert b.dtype == np.int32 and b.min() >= 0 and b.max() <= 10 and abs(b.mean() - 3.0) < 0.05
-    rows = run(tf.random.stateless_binomial([2, 5000], [1, 2], counts=[[4.0], [8.0]], probs=[[0.5], [0.25]],
-                                            output_dtype=tf.float32))
-    np.testing.assert_allclose(rows.mean(axis=1), [2.0, 2.0], atol=0.08)
+    columns = run(tf.random.stateless_binomial([5000, 2], [1, 2], counts=[4.0, 8.0], probs=[0.5, 0.25],
+                                               output_dtype=tf.float32))
+    np.testing.assert_allclose(columns.mean(axis=0), [2.0, 2.0], atol=0.08)
+    big = run(tf.random.stateless_binomial([5000, 2], [1, 2], counts=1000.0, probs=[0.3, 0.9]))  # BTRS
+    np.testing.assert_allclose(big.mean(axis=0), [300, 900], rtol=0.01)
+    np.testing.assert_allclose(big.var(axis=0), [210, 90], rtol=0.1)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must end with broadcasted shape"):
+        run(tf.random.stateless_binomial([2, 5], [1, 2], counts=[[4.0], [8.0]], probs=0.5))
     p = run(tf.random.stateless_poisson([20000], [3, 4], lam=4.0))
     assert p.dtype == np.int32 and abs(p.mean() - 4.0) < 0.06 and abs(p.var() - 4.0) < 0.2
     pf = run(tf.random.stateless_poisson([2], [3, 4], lam=[-1.0, np.inf], dtype=tf.float32))
@@ -291,6 +303,8 @@ with tf.Session() as s:
         out[f"cat_{tag}"] = tf.random.stateless_categorical(np.log([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]]), 50, seed)
         out[f"gamma_{tag}"] = tf.random.stateless_gamma([250, 4], seed, alpha=[0.3, 1.0, 2.0, 7.5])
         out[f"poisson_{tag}"] = tf.random.stateless_poisson([250, 4], seed, lam=[0.5, 4.0, 30.0, 1e4])
+        out[f"binomial_{tag}"] = tf.random.stateless_binomial([250, 4], seed, counts=[5.0, 40.0, 1e4, 30.0],
+                                                              probs=[0.3, 0.5, 0.8, 0.95])
     r = s.run(out)
 print(json.dumps({k: [str(x) for x in v.ravel().tolist()] for k, v in r.items()}))
 """
@@ -314,6 +328,8 @@ def test_thousand_values_equal_tensorflows(tf_python):
                                                                 seed)
             out[f"gamma_{tag}"] = tf.random.stateless_gamma([250, 4], seed, alpha=[0.3, 1.0, 2.0, 7.5])
             out[f"poisson_{tag}"] = tf.random.stateless_poisson([250, 4], seed, lam=[0.5, 4.0, 30.0, 1e4])
+            out[f"binomial_{tag}"] = tf.random.stateless_binomial([250, 4], seed, counts=[5.0, 40.0, 1e4, 30.0],
+                                                                  probs=[0.3, 0.5, 0.8, 0.95])
         got = run(out)
     for key, values in got.items():
         expected = np.array([float(v) for v in want[key]]).astype(values.dtype).reshape(values.shape)

@@ -37,6 +37,7 @@ def test_generator_draws_tensorflows_sequence(sess):
     t = gen.truncated_normal([3])
     uf = gen.uniform([3], dtype=tf.float64)
     seeds = gen.make_seeds(2)
+    binomial = gen.binomial([4], counts=5.0, probs=0.5)
     sess.run(tf.global_variables_initializer())
     assert sess.run(gen.state).tolist() == [1234, 0, 0]
     np.testing.assert_array_max_ulp(sess.run(n), np.float32([0.9356609, 1.0854305, -0.93788373]), maxulp=2)
@@ -48,6 +49,8 @@ def test_generator_draws_tensorflows_sequence(sess):
     np.testing.assert_allclose(sess.run(uf), [0.9723333, 0.3131704, 0.45639742], rtol=1e-7)
     assert sess.run(seeds).tolist() == [[5394157901782015838, -1253747224176783485], [0, 0]]
     assert sess.run(gen.state).tolist() == [5586, 0, 0]
+    assert sess.run(binomial).tolist() == [4, 1, 5, 4]
+    assert sess.run(gen.state).tolist() == [95186, 0, 0]  # TF's reserve: 2 * 100 * (4 + 3) / 4 draws
 
 
 def test_each_run_draws_new_values_and_a_new_session_replays(g):
@@ -121,12 +124,12 @@ def test_split_gives_independent_generators(sess):
 def test_binomial_counts(sess):
     gen = tf.random.Generator.from_seed(1)
     b = gen.binomial([20000], counts=10.0, probs=0.25)
-    rows = gen.binomial([2, 4000], counts=[[2.0], [20.0]], probs=0.5, dtype=tf.float32)
+    rows = gen.binomial([4000, 2], counts=[2.0, 20.0], probs=0.5, dtype=tf.float32)
     assert b.op.type == "StatefulRandomBinomial"
     sess.run(tf.global_variables_initializer())
     values = sess.run(b)
     assert values.dtype == np.int32 and values.min() >= 0 and values.max() <= 10 and abs(values.mean() - 2.5) < 0.05
-    np.testing.assert_allclose(sess.run(rows).mean(axis=1), [1.0, 10.0], rtol=0.03)
+    np.testing.assert_allclose(sess.run(rows).mean(axis=0), [1.0, 10.0], rtol=0.03)
     assert sess.run(gen.state)[0] > 1  # the counter moved
 
 

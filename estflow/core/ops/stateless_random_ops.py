@@ -4,15 +4,15 @@ A stateless op's values depend on its `seed` (a shape [2] integer tensor) alone:
 seed gives the same numbers in every session and run. The V2 ops TF 2.15 builds take a
 Philox key and counter made from the seed by `StatelessRandomGetKeyCounter`; uniform,
 normal, truncated normal and integer draws follow TF's kernels bit for bit (core/philox.py),
-as do `stateless_categorical` (for batches TF samples in one shard), `stateless_gamma` and
-`stateless_poisson`. Binomial and the parameterized truncated normal draw TF's distributions
-from a numpy generator seeded by the seed, not TF's exact numbers.
+as do `stateless_categorical` (for batches TF samples in one shard), `stateless_binomial`,
+`stateless_gamma` and `stateless_poisson`. The parameterized truncated normal draws TF's
+distribution from a numpy generator seeded by the seed, not TF's exact numbers.
 """
 
 from __future__ import annotations
 
-# NOTE: binomial and parameterized truncated normal samples come from a numpy Generator on the host,
-# and gamma's and Poisson's rejection loops run on the host too (those ops are cpu_only); the other Philox ops
+# NOTE: parameterized truncated normal samples come from a numpy Generator on the host, and the
+# binomial, gamma and Poisson rejection loops run on the host too (those ops are cpu_only); the other Philox ops
 # compute on `xp` on any device.
 import numpy as np
 
@@ -240,19 +240,31 @@ def _binomial_infer(shape, seed, counts, probs, *, dtype):
     return TensorSpec(_shape_from_spec(shape), dtype)
 
 
-def _binomial_kernel(xp, shape, seed, counts, probs, dtype):
+def binomial_draws(shape, key, counter, counts, probs):
+    """TF's binomial draws for `shape` (float64): counts and probs broadcast against each other, their
+    shape the trailing dimensions of `shape`."""
     dims = _dims(shape)
-    counts = _broadcast_param(counts, dims, "counts").astype(np.float64)
-    probs = _broadcast_param(probs, dims, "probs").astype(np.float64)
-    valid = (counts >= 0) & (probs >= 0) & (probs <= 1) & np.isfinite(counts)
-    draws = _seed_generator(seed).binomial(np.where(valid, counts, 0).astype(np.int64),
-                                           np.where(valid, probs, 0.0)).astype(np.float64)
+    counts, probs = np.asarray(counts), np.asarray(probs)
+    try:
+        batch_shape = np.broadcast_shapes(counts.shape, probs.shape)
+    except ValueError:
+        raise _invalid(f"counts and probs must have compatible batch dimensions: {list(counts.shape)} vs. "
+                       f"{list(probs.shape)}") from None
+    if len(batch_shape) > len(dims) or tuple(dims[len(dims) - len(batch_shape):]) != batch_shape:
+        raise _invalid("Shape passed in must end with broadcasted shape.")
+    samples_per_batch = int(np.prod(dims[:len(dims) - len(batch_shape)], dtype=np.int64))
+    draws = philox.binomial(np, key, counter, np.broadcast_to(counts, batch_shape).reshape(-1),
+                            np.broadcast_to(probs, batch_shape).reshape(-1), samples_per_batch)
+    return draws.reshape(dims)
+
+
+def _binomial_kernel(xp, shape, seed, counts, probs, dtype):
+    key, counter = philox.key_counter_from_seed(*_seed_pair(seed))
+    draws = binomial_draws(shape, key, counter, counts, probs)
     np_dtype = dtype.as_numpy_dtype
-    if np.issubdtype(np_dtype, np.integer):
-        if not valid.all():
-            raise _invalid("counts must be >= 0 and probs in [0, 1] for an integer output")
-        return draws.astype(np_dtype)
-    return np.where(valid, draws, np.nan).astype(np_dtype)  # TF: nan where the parameters are invalid
+    if np.issubdtype(np_dtype, np.integer) and np.isnan(draws).any():
+        raise _invalid("counts and probs must not be NaN for an integer output")
+    return draws.astype(np_dtype)
 
 
 def _gamma_infer(shape, key, counter, alg, alpha):
