@@ -74,7 +74,16 @@ def test_fixed_unigram_frequencies_and_unique_counts():
     sampled, true_count, sampled_count = run(tf.nn.fixed_unigram_candidate_sampler(TRUE, 2, 3, True, 5,
                                                                                    unigrams=[1.0, 1, 3, 1, 6]))
     assert len(set(sampled.tolist())) == 3
-    assert (sampled_count >= _p_times([1, 1, 3, 1, 6], sampled, 3) - 1e-6).all()  # 1 - (1-p)^tries >= p * 3
+    # With unique, each count is 1 - (1 - p) ** tries for the number of draws the sampler took; when the
+    # first 3 draws were distinct (tries == num_sampled) TF's shortcut gives p * 3 instead.
+    p = np.array([1.0, 1, 3, 1, 6]) / 12
+    if np.allclose(sampled_count, p[sampled] * 3):
+        np.testing.assert_allclose(true_count, p[TRUE] * 3, rtol=1e-5)
+    else:
+        tries = int(round(np.log1p(-float(sampled_count[0])) / np.log1p(-p[sampled[0]])))
+        assert tries > 3
+        np.testing.assert_allclose(sampled_count, -np.expm1(tries * np.log1p(-p[sampled])), rtol=1e-5)
+        np.testing.assert_allclose(true_count, -np.expm1(tries * np.log1p(-p[TRUE])), rtol=1e-5)
 
 
 @pytest.mark.usefixtures("g")
