@@ -15,17 +15,17 @@ from estflow.core.ops.random_ops import random_normal as normal
 from estflow.core.ops.random_ops import random_shuffle as shuffle
 from estflow.core.ops.random_ops import random_uniform as uniform
 from estflow.core.ops.random_ops import truncated_normal as truncated_normal
+from estflow.core.ops.stateless_random_distribution_ops import (
+    stateless_parameterized_truncated_normal as stateless_parameterized_truncated_normal,
+)
+from estflow.core.ops.stateless_random_distribution_ops import stateless_random_binomial as stateless_binomial
+from estflow.core.ops.stateless_random_distribution_ops import stateless_random_gamma as stateless_gamma
+from estflow.core.ops.stateless_random_distribution_ops import stateless_random_poisson as stateless_poisson
 from estflow.core.ops.stateless_random_ops import fold_in as fold_in
 from estflow.core.ops.stateless_random_ops import split as split
 from estflow.core.ops.stateless_random_ops import stateless_categorical as stateless_categorical
 from estflow.core.ops.stateless_random_ops import stateless_multinomial as stateless_multinomial
-from estflow.core.ops.stateless_random_ops import (
-    stateless_parameterized_truncated_normal as stateless_parameterized_truncated_normal,
-)
-from estflow.core.ops.stateless_random_ops import stateless_random_binomial as stateless_binomial
-from estflow.core.ops.stateless_random_ops import stateless_random_gamma as stateless_gamma
 from estflow.core.ops.stateless_random_ops import stateless_random_normal as stateless_normal
-from estflow.core.ops.stateless_random_ops import stateless_random_poisson as stateless_poisson
 from estflow.core.ops.stateless_random_ops import stateless_random_uniform as stateless_uniform
 from estflow.core.ops.stateless_random_ops import stateless_truncated_normal as stateless_truncated_normal
 from estflow.core.philox import Algorithm as Algorithm

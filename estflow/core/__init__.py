@@ -50,6 +50,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     sparse_concat_ops,
     sparse_math_ops,
     sparse_ops,
+    stateless_random_distribution_ops,
     stateless_random_ops,
     string_ops,
     summary_ops,

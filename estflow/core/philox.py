@@ -2,8 +2,8 @@
 
 TF's stateless ops (`StatelessRandomUniformV2`, ...) turn a seed into a Philox key and
 counter and fill output element groups from consecutive 128-bit counter values, the same
-on every device. This module reproduces that bit for bit, written against `xp` (numpy or
-cupy), so a seed gives TF's own numbers:
+on every device. This module reproduces it, written against `xp` (numpy or cupy), so a
+seed gives TF's own numbers:
 
 - `key_counter_from_seed`: TF's `StatelessRandomGetKeyCounter` scramble of a seed pair.
 - `blocks(xp, key, counter, n)`: the 4 uint32 outputs of Philox at `counter + i`, i < n.
@@ -11,11 +11,13 @@ cupy), so a seed gives TF's own numbers:
   `random_distributions.h` transforms (mantissa-fill floats, Box-Muller, redraw beyond 2
   stddevs with 256 reserved samples per output group, modulo ints), laid out as TF's
   `FillPhiloxRandom` lays out the groups.
-- `gamma`, `poisson`: TF's rejection samplers (Marsaglia-Tsang; Knuth and Hormann), each
-  output on its own stream 256 blocks apart (host numpy only).
+- `gamma`, `poisson`, `binomial`: TF's rejection samplers (Marsaglia-Tsang; Knuth and
+  Hormann; BTRS and inversion), each output on its own stream (host numpy only).
 
-Float32 Box-Muller needs `logf`, `sinf` and `cosf`: they are computed in float64 and
-rounded, which gives the correctly rounded value glibc returns.
+Box-Muller needs log, sin and cos. TF's kernels call glibc's, which are not correctly rounded
+(about 1% of float32 `logf`/`sinf` results differ from the correctly rounded value in the
+last bit); here float32 ones are computed in float64 and rounded, so a normal draw equals
+TF's or is within 2 ulps of it. Everything else (uniforms, integers, the layout) is exact.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import numpy as np
 
 from estflow.core import dtypes, errors, philox
 from estflow.core.ops.random_ops import _shape_from_spec
-from estflow.core.ops.stateless_random_ops import binomial_draws
+from estflow.core.ops.stateless_random_distribution_ops import binomial_draws
 from estflow.core.registry import OpDef, TensorSpec, register
 from estflow.core.variables import _stored, _variable_name
 

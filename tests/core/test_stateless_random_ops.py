@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import estflow as tf
-from estflow.core.ops import stateless_random_ops
+from estflow.core.ops import stateless_random_distribution_ops, stateless_random_ops
 from tests.interop import run_tensorflow
 
 
@@ -344,6 +344,6 @@ def test_thousand_values_equal_tensorflows(tf_python):
 
 def test_public_names_are_tfs():
     assert tf.random.stateless_uniform is stateless_random_ops.stateless_random_uniform
-    assert tf.random.stateless_binomial is stateless_random_ops.stateless_random_binomial
-    assert tf.random.stateless_gamma is stateless_random_ops.stateless_random_gamma
-    assert tf.random.stateless_poisson is stateless_random_ops.stateless_random_poisson
+    assert tf.random.stateless_binomial is stateless_random_distribution_ops.stateless_random_binomial
+    assert tf.random.stateless_gamma is stateless_random_distribution_ops.stateless_random_gamma
+    assert tf.random.stateless_poisson is stateless_random_distribution_ops.stateless_random_poisson
