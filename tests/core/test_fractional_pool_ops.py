@@ -48,6 +48,35 @@ def test_even_division_is_regular_pooling_and_integers_average_down():
     assert out.dtype == np.int32
 
 
+TF_SEQUENCES = [  # (input shape, pooling_ratio, pseudo_random, (seed, seed2), rows, cols), printed by real TF
+    ((1, 7, 5, 1), [1.0, 1.6, 1.3, 1.0], True, (1, 2),
+     [0, 2, 3, 5, 7],
+     [0, 2, 3, 5]),
+    ((1, 17, 23, 1), [1.0, 1.6, 1.3, 1.0], False, (1, 2),
+     [0, 1, 3, 4, 6, 8, 10, 11, 13, 15, 17],
+     [0, 1, 2, 4, 6, 8, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 22, 23]),
+    ((1, 17, 23, 1), [1.0, 1.44, 1.73, 1.0], False, (5, 0),
+     [0, 1, 3, 4, 6, 8, 9, 10, 12, 14, 15, 17],
+     [0, 2, 4, 6, 7, 9, 11, 13, 15, 16, 18, 19, 21, 23]),
+    ((1, 30, 11, 1), [1.0, 1.7, 1.2, 1.0], True, (-3, 7),
+     [0, 2, 4, 6, 7, 9, 11, 13, 14, 16, 18, 20, 21, 23, 25, 27, 28, 30],
+     [0, 1, 3, 4, 5, 6, 8, 9, 10, 11]),
+    ((1, 9, 9, 1), [1.0, 1.5, 1.5, 1.0], False, (0, 9),
+     [0, 1, 3, 4, 5, 7, 9],
+     [0, 2, 3, 5, 7, 8, 9]),
+]
+
+
+@pytest.mark.usefixtures("g")
+@pytest.mark.parametrize("case", TF_SEQUENCES, ids=[f"{c[1][1]}x{c[1][2]}-{c[2]}" for c in TF_SEQUENCES])
+def test_seeded_windows_are_tensorflows(case):
+    shape, ratio, pseudo_random, (seed, seed2), rows, cols = case
+    _, r, c = tf.nn.fractional_avg_pool(np.zeros(shape, np.float32), ratio, pseudo_random=pseudo_random,
+                                        deterministic=True, seed=seed, seed2=seed2)
+    r, c = run([r, c])
+    assert r.tolist() == rows and c.tolist() == cols
+
+
 def test_deterministic_sequences_repeat_and_random_ones_vary(g):
     fixed = tf.nn.fractional_max_pool(X, [1.0, 1.4, 1.4, 1.0], deterministic=True, seed=3, seed2=4)[1]
     fresh = tf.nn.fractional_max_pool(X, [1.0, 1.4, 1.4, 1.0])[1]
@@ -121,3 +150,9 @@ def test_values_and_gradient_ops_equal_tensorflows_for_its_sequences(tf_python):
                                                     overlapping=overlapping)
             np.testing.assert_allclose(_reference(X, rows, cols, overlapping, reduce), out, rtol=1e-6, err_msg=key)
             np.testing.assert_allclose(run(mine), grad, rtol=1e-6, err_msg=key)
+            pool = tf.nn.fractional_max_pool if key.startswith("max") else tf.nn.fractional_avg_pool
+            ours = pool(x, [1.0, 1.6, 1.3, 1.0], pseudo_random=True, overlapping=overlapping, deterministic=True,
+                        seed=1, seed2=2)
+            value, our_rows, our_cols = run(ours)  # the same seeds give TF's windows, so TF's values
+            assert our_rows.tolist() == rows and our_cols.tolist() == cols, key
+            np.testing.assert_allclose(value, out, rtol=1e-6, err_msg=key)

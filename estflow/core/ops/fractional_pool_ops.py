@@ -5,9 +5,9 @@ dimension is cut into windows of `k` or `k + 1` entries (k = input // output), t
 ones placed at random (`pseudo_random=False`) or along `ceil(alpha * (i + u))` for one
 uniform `u` (`pseudo_random=True`), as TF's GeneratePoolingSequence does. The ops also return
 the two cumulative boundary sequences; with `overlapping`, each window also takes the first
-entry of the next. The boundaries are drawn from the op's per-session stream: new ones every
-run, or the same every run with `deterministic=True` (TF's rule: seeds must then be set, or
-are chosen once per session). They follow TF's distribution, not its exact numbers.
+entry of the next. The boundaries come from TF's seeded Philox generator and shuffle, so
+`deterministic=True` with `seed`/`seed2` gives TF's exact windows (every run); without seeds
+it picks them once per session, and `deterministic=False` draws new seeds every run.
 
 FractionalMaxPoolGrad sends each output's gradient to the first maximum of its window (row-
 major, as TF's kernel scans); FractionalAvgPoolGrad spreads it evenly over the window.
@@ -20,7 +20,7 @@ import math
 # NOTE: host kernels (cpu_only): window boundaries are data-dependent Python loops over numpy arrays.
 import numpy as np
 
-from estflow.core import dtypes, errors
+from estflow.core import dtypes, errors, philox
 from estflow.core.graph import Tensor
 from estflow.core.ops import array_ops
 from estflow.core.ops.random_ops import random_stream
@@ -65,24 +65,38 @@ def _pool_infer(value, *, pooling_ratio, pseudo_random, overlapping, determinist
             TensorSpec(TensorShape([cols]), dtypes.int64)]
 
 
-def _sequence(gen, input_length: int, output_length: int, pseudo_random: bool) -> np.ndarray:
+class _SeededStream:
+    """TF's GuardedPhiloxRandom: Philox keyed by `seed`, its counter's high half `seed2`; each
+    reservation takes whole blocks, one after another."""
+
+    def __init__(self, seed: int, seed2: int):
+        self.key, self.counter = seed % 2**64, (0, seed2 % 2**64)
+
+    def words(self, count: int) -> np.ndarray:
+        blocks = (count + 3) // 4
+        start, self.counter = self.counter, philox.skip(self.counter, blocks)
+        return philox.blocks(np, self.key, start, blocks).reshape(-1)
+
+
+def _sequence(stream: _SeededStream, input_length: int, output_length: int, pseudo_random: bool) -> np.ndarray:
     """TF's GeneratePoolingSequence: cumulative window boundaries, output_length + 1 of them."""
     k = input_length // output_length
     if input_length % output_length == 0:
         diff = np.full(output_length, k, np.int64)
-    elif pseudo_random:
+    elif pseudo_random:  # boundaries at ceil(alpha * (i + u)) for one uniform u
         alpha = input_length / output_length
         max_u = min((k + 2) / alpha - 1, (input_length + 1 - k) / alpha - (output_length - 1))
-        u = gen.random() * max_u
-        cum = np.empty(output_length + 1, np.int64)
-        cum[0], cum[output_length] = 1, input_length + 1
-        for i in range(1, output_length):
-            cum[i] = int(math.ceil(alpha * (i + u)))
-        diff = np.diff(cum)
-    else:
+        words = stream.words(2)
+        u = float(philox._float64(np, words[0:1], words[1:2])[0]) * max_u
+        cum = [1] + [int(math.ceil(alpha * (i + u))) for i in range(1, output_length)] + [input_length + 1]
+        diff = np.diff(np.asarray(cum, np.int64))
+    else:  # the longer windows first, then TF's RandomShuffle: swap(i, i + word % (n - i)) for each i
         diff = np.full(output_length, k, np.int64)
         diff[:input_length % output_length] += 1
-        gen.shuffle(diff)
+        words = stream.words(output_length).tolist()
+        for i in range(output_length - 1):
+            j = i + int(words[i]) % (output_length - i)
+            diff[i], diff[j] = diff[j], diff[i]
     return np.concatenate([[0], np.cumsum(diff)]).astype(np.int64)
 
 
@@ -101,8 +115,9 @@ def _make_pool(reduce):
         deterministic, seed, seed2 = bool(attrs["deterministic"]), int(attrs["seed"]), int(attrs["seed2"])
         if not deterministic and (seed or seed2):
             raise _invalid("Both seed and seed2 should be 0 if deterministic is false.")
-        stream = random_stream(op, ctx)
-        fixed_seed = (seed, seed2) if (seed or seed2) else tuple(int(s) for s in stream.integers(0, 2**62, 2))
+        entropy = random_stream(op, ctx)  # (seed, seed2) are (0, 0) unless deterministic: fresh entropy
+        if deterministic and not (seed or seed2):  # TF picks the seeds once, when the kernel is built
+            seed, seed2 = (int(v) for v in entropy.integers(0, 2**63, 2))
 
         def pool(value):
             value = np.asarray(value)
@@ -114,9 +129,10 @@ def _make_pool(reduce):
                     raise _invalid(f"Pooling ratio is higher than input dimension size for dimension {i}. Input dim "
                                    f"size: {d} pooling ratio: {r}")
                 out_size.append(int(math.floor(d / r)))
-            gen = np.random.default_rng(list(fixed_seed)) if deterministic else stream
-            rows = _sequence(gen, value.shape[1], out_size[1], pseudo_random)
-            cols = _sequence(gen, value.shape[2], out_size[2], pseudo_random)
+            seeds = (seed, seed2) if deterministic else (int(v) for v in entropy.integers(0, 2**63, 2))
+            stream = _SeededStream(*seeds)  # one per run: TF's kernel builds its generator in Compute
+            rows = _sequence(stream, value.shape[1], out_size[1], pseudo_random)
+            cols = _sequence(stream, value.shape[2], out_size[2], pseudo_random)
             out = np.empty((value.shape[0], out_size[1], out_size[2], value.shape[3]), value.dtype)
             for r, (r0, r1) in enumerate(_windows(rows, value.shape[1], overlapping)):
                 for c, (c0, c1) in enumerate(_windows(cols, value.shape[2], overlapping)):
