@@ -90,6 +90,16 @@ def test_from_state_and_copy_and_reset(sess):
         tf.random.Generator(state=[1, 2, 3])
 
 
+def test_a_generator_on_an_existing_state_variable(sess):
+    state = tf.Variable(np.array([1234, 0, 0], np.int64), trainable=False)
+    gen = tf.random.Generator(state=state, alg="philox")
+    assert gen.state is state
+    x = gen.normal([3])
+    sess.run(state.initializer)
+    np.testing.assert_array_max_ulp(sess.run(x), np.float32([0.9356609, 1.0854305, -0.93788373]), maxulp=2)
+    assert sess.run(state).tolist() == [2002, 0, 0]
+
+
 def test_key_counter_constructor_and_key(sess):
     gen = tf.random.Generator.from_key_counter(key=9, counter=[5, 0], alg="philox")
     sess.run(gen.state.initializer)

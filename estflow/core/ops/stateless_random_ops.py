@@ -242,16 +242,17 @@ def convert_alg_to_int(alg) -> int | Tensor:
         canonical = alg.strip().lower().replace("-", "").replace("_", "")
         if canonical in _ALGORITHMS:
             return _ALGORITHMS[canonical]
-        raise ValueError(f"Argument `alg` got unsupported value {alg}. Supported values are "
-                         f"{[a for a in ('philox', 'threefry', 'auto_select')]}.")
+        raise ValueError(f"Argument `alg` got unsupported value {alg}. Supported values are ['philox', "
+                         f"'threefry', 'auto_select'].")
     raise TypeError(f"Can't convert argument `alg` (of value {alg} and type {type(alg)}) to int.")
 
 
 def _key_counter_alg_tensors(seed, alg):
-    """(key, counter, alg) tensors for the V2 ops: TF's StatelessRandomGetKeyCounter of the seed.
+    """(key tensor, counter tensor, alg id or tensor) for the V2 ops: TF's StatelessRandomGetKeyCounter
+    of the seed.
 
-    TF builds the same key and counter for "philox" from Cast/Philox ops in Python; estflow
-    uses the one op for both (the values are equal).
+    For alg="philox" TF builds the same key and counter from Cast and StatelessRandomUniformFullIntV2
+    ops in Python; estflow builds StatelessRandomGetKeyCounter for both (the values are equal).
     """
     alg = convert_alg_to_int("auto_select" if alg is None else alg)
     key, counter = apply_op("StatelessRandomGetKeyCounter", seed, name="StatelessRandomGetKeyCounter")
