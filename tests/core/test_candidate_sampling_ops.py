@@ -141,3 +141,26 @@ def test_op_types_and_shapes():
         sampled, true_count, sampled_count = build()
         assert sampled.op.type == op_type and sampled.op.name == op_type
         assert true_count.shape.as_list() == [None, 1] and sampled_count.dtype == tf.float32
+
+
+def test_seeded_samplers_draw_tensorflows_ids(g):
+    """TF's GuardedPhiloxRandom, SimplePhilox, alias table and weighted pick: the ids real TF 2.15.1 drew,
+    run after run (each run reserves 2048 words per sampled candidate)."""
+    unigrams = [1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    cases = {
+        "fixed": (tf.nn.fixed_unigram_candidate_sampler(TRUE, 2, 4, False, 10, unigrams=unigrams, distortion=0.5,
+                                                        seed=1), [[9, 2, 4, 3], [0, 5, 0, 8], [7, 4, 5, 2]]),
+        "fixed_unique": (tf.nn.fixed_unigram_candidate_sampler(TRUE, 2, 5, True, 10, unigrams=unigrams, seed=3),
+                         [[3, 7, 6, 2, 4], [6, 4, 1, 7, 3]]),
+        "learned": (tf.nn.learned_unigram_candidate_sampler(TRUE, 2, 3, False, 10, seed=1),
+                    [[7, 9, 3], [2, 4, 9], [3, 1, 1]]),
+        "learned_unique": (tf.nn.learned_unigram_candidate_sampler(TRUE, 2, 6, True, 10, seed=4),
+                           [[5, 9, 8, 3, 4, 6], [6, 2, 4, 1, 3, 9]]),
+        "log_uniform": (tf.nn.log_uniform_candidate_sampler(TRUE, 2, 4, False, 10, seed=1),
+                        [[7, 1, 4, 4], [0, 1, 6, 0]]),
+        "uniform": (tf.nn.uniform_candidate_sampler(TRUE, 2, 5, True, 10, seed=2), [[7, 8, 9, 0, 6], [1, 0, 4, 8, 5]]),
+    }
+    for label, (sampler, want) in cases.items():
+        with tf.Session(graph=g) as sess:
+            got = [sess.run(sampler)[0].tolist() for _ in want]
+        assert got == want, label

@@ -18,14 +18,13 @@ the draws the sampler took, `1 - (1 - p) ** num_tries`.
 
 from __future__ import annotations
 
-# NOTE: samples come from the op's per-session numpy Generator (random_ops.random_stream), on the host.
+# NOTE: host kernels (cpu_only): samples come from TF's per-op seeded Philox stream (core/range_samplers.py).
 import numpy as np
 
-from estflow.core import dtypes, errors
+from estflow.core import dtypes, errors, range_samplers
 from estflow.core.graph import Tensor
 from estflow.core.ops.constant_op import convert_to_tensor
-from estflow.core.ops.nn_loss_ops import _check_rank, _expected_count, _merge_dim, _sample
-from estflow.core.ops.random_ops import random_stream
+from estflow.core.ops.nn_loss_ops import _check_rank, _expected_count, _merge_dim, sampler_stream
 from estflow.core.random_seed import get_seed
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 
@@ -62,16 +61,12 @@ def _checked_classes(true_classes, num_true: int, range_max: int):
     return true_classes
 
 
-def _weighted_sampler(gen, probabilities, num_sampled: int, unique: bool):
-    """(candidates, true-count function) drawing ids with the given probabilities."""
+def _draw(sample, probabilities, num_sampled: int, unique: bool):
+    """(candidates, their expected counts, expected-count function) from one run's sampler."""
     if unique and num_sampled > int(np.count_nonzero(probabilities)):
         raise _invalid(f"Cannot draw {num_sampled} distinct candidates: only {np.count_nonzero(probabilities)} ids "
                        f"have a nonzero probability; lower num_sampled or pass unique=False.")
-
-    def draw(gen, n, range_max):
-        return gen.choice(range_max, size=n, p=probabilities).astype(np.int64)
-
-    sampled, num_tries = _sample(gen, draw, num_sampled, unique, len(probabilities))
+    sampled, num_tries = range_samplers.sample_batch(sample, num_sampled, unique)
 
     def expected(classes):
         return _expected_count(probabilities[classes], num_sampled, num_tries).astype(np.float32)
@@ -129,7 +124,7 @@ def _unigram_weights(attrs) -> np.ndarray:
 
 
 def _make_fixed_unigram(op, ctx):
-    gen, attrs = random_stream(op, ctx), op._attrs
+    attrs = op._attrs
     num_true, num_sampled = int(attrs["num_true"]), int(attrs["num_sampled"])
     unique, range_max = bool(attrs["unique"]), int(attrs["range_max"])
     cache = {}
@@ -140,12 +135,14 @@ def _make_fixed_unigram(op, ctx):
             if len(weights) != range_max:
                 raise _invalid(f"range is {range_max} must be equal to weights size  {len(weights)}")
             cache["p"] = weights / weights.sum()
+            cache["alias"] = range_samplers.alias_table(weights.astype(np.float32))
         return cache["p"]
 
     def sampler(true_classes):
         p = probabilities()
         true_classes = _checked_classes(true_classes, num_true, range_max)
-        sampled, sampled_count, expected = _weighted_sampler(gen, p, num_sampled, unique)
+        sample = range_samplers.unigram_sampler(sampler_stream(op, ctx, num_sampled), *cache["alias"])
+        sampled, sampled_count, expected = _draw(sample, p, num_sampled, unique)
         return sampled, expected(true_classes), sampled_count
 
     return sampler
@@ -153,7 +150,7 @@ def _make_fixed_unigram(op, ctx):
 
 # ---- LearnedUnigramCandidateSampler ----------------------------------------------------------------
 def _make_learned_unigram(op, ctx):
-    gen, attrs = random_stream(op, ctx), op._attrs
+    attrs = op._attrs
     num_true, num_sampled = int(attrs["num_true"]), int(attrs["num_sampled"])
     unique, range_max = bool(attrs["unique"]), int(attrs["range_max"])
     key = ("learned_unigram", id(op._graph), op.name)
@@ -163,7 +160,8 @@ def _make_learned_unigram(op, ctx):
 
     def sampler(true_classes):
         true_classes = _checked_classes(true_classes, num_true, range_max)
-        sampled, sampled_count, expected = _weighted_sampler(gen, weights / weights.sum(), num_sampled, unique)
+        sample = range_samplers.weighted_sampler(sampler_stream(op, ctx, num_sampled), weights)
+        sampled, sampled_count, expected = _draw(sample, weights / weights.sum(), num_sampled, unique)
         true_count = expected(true_classes)
         # Then learn from this batch: each true class counts once more (TF caps a count at INT32_MAX).
         np.add.at(weights, true_classes.reshape(-1), 1.0)
