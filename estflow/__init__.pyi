@@ -102,6 +102,7 @@ from estflow.core.init_ops import truncated_normal_initializer as truncated_norm
 from estflow.core.init_ops import uniform_unit_scaling_initializer as uniform_unit_scaling_initializer
 from estflow.core.init_ops import variance_scaling_initializer as variance_scaling_initializer
 from estflow.core.init_ops import zeros_initializer as zeros_initializer
+from estflow.core.ops.approx_topk_ops import approx_top_k as approx_top_k
 from estflow.core.ops.array_ops import check_numerics as check_numerics
 from estflow.core.ops.array_ops import expand_dims as expand_dims
 from estflow.core.ops.array_ops import identity as identity
@@ -257,6 +258,7 @@ from estflow.core.ops.parsing_ops import decode_csv as decode_csv
 from estflow.core.ops.parsing_ops import decode_raw as decode_raw
 from estflow.core.ops.random_distribution_ops import random_gamma as random_gamma
 from estflow.core.ops.random_distribution_ops import random_poisson as random_poisson
+from estflow.core.ops.random_index_shuffle_ops import random_index_shuffle as random_index_shuffle
 from estflow.core.ops.random_ops import multinomial as multinomial
 from estflow.core.ops.random_ops import random_normal as random_normal
 from estflow.core.ops.random_ops import random_shuffle as random_shuffle

@@ -9,6 +9,7 @@ from estflow.core.init_ops import Orthogonal as orthogonal
 from estflow.core.init_ops import RandomNormal as random_normal
 from estflow.core.init_ops import RandomUniform as random_uniform
 from estflow.core.init_ops import TruncatedNormal as truncated_normal
+from estflow.core.init_ops import UniformUnitScaling as uniform_unit_scaling
 from estflow.core.init_ops import VarianceScaling as variance_scaling
 from estflow.core.init_ops import Zeros as zeros
 from estflow.core.init_ops import he_normal as he_normal

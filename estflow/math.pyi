@@ -1,5 +1,7 @@
 """`tf.math`: elementwise math, reductions, segment ops (re-exports only)."""
 
+from estflow.core.ops.approx_topk_ops import approx_max_k as approx_max_k
+from estflow.core.ops.approx_topk_ops import approx_min_k as approx_min_k
 from estflow.core.ops.comparison_ops import equal as equal
 from estflow.core.ops.comparison_ops import greater as greater
 from estflow.core.ops.comparison_ops import greater_equal as greater_equal

@@ -1,6 +1,13 @@
 """`tf.nn`: activations, losses, normalization, dropout and embedding lookups (re-exports only)."""
 
 from estflow import _nn_rnn_cell as rnn_cell
+from estflow.core.ops.approx_topk_ops import approx_max_k as approx_max_k
+from estflow.core.ops.approx_topk_ops import approx_min_k as approx_min_k
+from estflow.core.ops.candidate_sampling_ops import all_candidate_sampler as all_candidate_sampler
+from estflow.core.ops.candidate_sampling_ops import fixed_unigram_candidate_sampler as fixed_unigram_candidate_sampler
+from estflow.core.ops.candidate_sampling_ops import (
+    learned_unigram_candidate_sampler as learned_unigram_candidate_sampler,
+)
 from estflow.core.ops.conv_ops import conv2d as conv2d
 from estflow.core.ops.conv_ops import conv2d_backprop_filter as conv2d_backprop_filter
 from estflow.core.ops.conv_ops import conv2d_backprop_input as conv2d_backprop_input
@@ -12,6 +19,8 @@ from estflow.core.ops.conv_ops import depthwise_conv2d_native_backprop_filter as
 from estflow.core.ops.conv_ops import depthwise_conv2d_native_backprop_filter as depthwise_conv2d_native_backprop_filter
 from estflow.core.ops.conv_ops import depthwise_conv2d_native_backprop_input as depthwise_conv2d_backprop_input
 from estflow.core.ops.conv_ops import depthwise_conv2d_native_backprop_input as depthwise_conv2d_native_backprop_input
+from estflow.core.ops.fractional_pool_ops import fractional_avg_pool as fractional_avg_pool
+from estflow.core.ops.fractional_pool_ops import fractional_max_pool as fractional_max_pool
 from estflow.core.ops.gather_ops import top_k as top_k
 from estflow.core.ops.nn_loss_ops import compute_accidental_hits as compute_accidental_hits
 from estflow.core.ops.nn_loss_ops import in_top_k as in_top_k
@@ -63,6 +72,14 @@ from estflow.library.nn_conv import max_pool_v2 as max_pool_v2
 from estflow.library.nn_conv import pool as pool
 from estflow.library.nn_conv import separable_conv2d as separable_conv2d
 from estflow.library.nn_conv import with_space_to_batch as with_space_to_batch
+from estflow.library.nn_extras import batch_norm_with_global_normalization as batch_norm_with_global_normalization
+from estflow.library.nn_extras import compute_average_loss as compute_average_loss
+from estflow.library.nn_extras import crelu as crelu
+from estflow.library.nn_extras import normalize_moments as normalize_moments
+from estflow.library.nn_extras import scale_regularization_loss as scale_regularization_loss
+from estflow.library.nn_extras import sufficient_statistics as sufficient_statistics
+from estflow.library.nn_extras import swish as silu
+from estflow.library.nn_extras import swish as swish
 from estflow.library.nn_impl import batch_normalization as batch_normalization
 from estflow.library.nn_impl import dropout as dropout
 from estflow.library.nn_impl import fused_batch_norm as fused_batch_norm
@@ -104,6 +121,10 @@ __all__ = [
     "max_pool_with_argmax", "pool", "separable_conv2d",
     "depth_to_space", "space_to_batch", "space_to_depth",
     "conv3d_backprop_filter",
+    "batch_norm_with_global_normalization", "compute_average_loss", "crelu", "normalize_moments",
+    "scale_regularization_loss", "silu", "sufficient_statistics", "swish",
+    "all_candidate_sampler", "fixed_unigram_candidate_sampler", "learned_unigram_candidate_sampler",
+    "approx_max_k", "approx_min_k", "fractional_avg_pool", "fractional_max_pool",
     "dilation2d", "erosion2d",
     "with_space_to_batch",
     "bidirectional_dynamic_rnn", "dynamic_rnn", "rnn_cell", "static_bidirectional_rnn", "static_rnn",

@@ -6,11 +6,14 @@ the variable ops), so a graph built or a GraphDef imported always finds the whol
 
 from estflow.core import gradients as _gradients  # noqa: F401 - registers SumToShape
 from estflow.core import session_handles as _session_handles  # noqa: F401 - registers GetSessionHandle, ...
+from estflow.core import stateful_random_ops as _stateful_random_ops  # noqa: F401 - registers RngReadAndSkip, ...
 from estflow.core import variable_nd_updates as _variable_nd_updates  # noqa: F401 - registers ScatterNdUpdate, ...
 from estflow.core import variables as _variables  # noqa: F401 - registers VariableV2, Assign, Scatter*, ...
 from estflow.core.ops import (  # noqa: F401 - imported to register every op type under core/ops/
     accumulator_ops,
+    approx_topk_ops,
     array_ops,
+    candidate_sampling_ops,
     cast_ops,
     clustering_ops,
     comparison_ops,
@@ -25,6 +28,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     file_string_ops,
     fill_ops,
     fingerprint_ops,
+    fractional_pool_ops,
     functional_ops,
     gather_ops,
     hash_ops,
@@ -47,6 +51,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     proto_ops,
     queue_ops,
     random_distribution_ops,
+    random_index_shuffle_ops,
     random_ops,
     reduction_ops,
     resource_variable_ops,
@@ -63,6 +68,8 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     sparse_ops,
     sparse_reduce_ops,
     special_math_ops,
+    stateless_random_distribution_ops,
+    stateless_random_ops,
     stitch_ops,
     string_ops,
     summary_ops,

@@ -130,6 +130,11 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'qint32', 'bfloat16', 'qint16', 'quint16', 'uint16', 'complex128', 'half', 'uint32', 'uint64',
         ),
     },
+    'ApproxTopK': {
+        'T': (
+            'half', 'bfloat16', 'float',
+        ),
+    },
     'ArgMax': {
         'T': (
             'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
@@ -758,6 +763,26 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'float', 'double',
         ),
     },
+    'FractionalAvgPool': {
+        'T': (
+            'float', 'double', 'int32', 'int64',
+        ),
+    },
+    'FractionalAvgPoolGrad': {
+        'T': (
+            'float', 'double', 'int32', 'int64',
+        ),
+    },
+    'FractionalMaxPool': {
+        'T': (
+            'float', 'double', 'int32', 'int64',
+        ),
+    },
+    'FractionalMaxPoolGrad': {
+        'T': (
+            'float', 'double', 'int32', 'int64',
+        ),
+    },
     'GatherNd': {
         'Tindices': (
             'int16', 'int32', 'int64',
@@ -1341,6 +1366,14 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         'T': (
             'half', 'float', 'double',
+        ),
+    },
+    'RandomIndexShuffle': {
+        'dtype': (
+            'int32', 'uint32', 'int64', 'uint64',
+        ),
+        'Tseed': (
+            'int32', 'uint32', 'int64', 'uint64',
         ),
     },
     'RandomPoissonV2': {
@@ -2068,6 +2101,121 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
     'SquaredDifference': {
         'T': (
             'bfloat16', 'half', 'float', 'double', 'int32', 'int64', 'complex64', 'complex128',
+        ),
+    },
+    'StatefulRandomBinomial': {
+        'S': (
+            'int32', 'int64',
+        ),
+        'T': (
+            'half', 'float', 'double', 'int32', 'int64',
+        ),
+        'dtype': (
+            'half', 'float', 'double', 'int32', 'int64',
+        ),
+    },
+    'StatelessMultinomial': {
+        'T': (
+            'float', 'double', 'int32', 'uint8', 'int16', 'int8', 'int64', 'bfloat16', 'uint16', 'half',
+            'uint32', 'uint64',
+        ),
+        'Tseed': (
+            'int32', 'int64',
+        ),
+        'output_dtype': (
+            'int32', 'int64',
+        ),
+    },
+    'StatelessParameterizedTruncatedNormal': {
+        'S': (
+            'int32', 'int64',
+        ),
+        'Tseed': (
+            'int32', 'int64',
+        ),
+        'dtype': (
+            'half', 'float', 'double',
+        ),
+    },
+    'StatelessRandomBinomial': {
+        'S': (
+            'int32', 'int64',
+        ),
+        'Tseed': (
+            'int32', 'int64',
+        ),
+        'T': (
+            'half', 'float', 'double', 'int32', 'int64',
+        ),
+        'dtype': (
+            'half', 'float', 'double', 'int32', 'int64',
+        ),
+    },
+    'StatelessRandomGammaV3': {
+        'dtype': (
+            'half', 'float', 'double',
+        ),
+        'shape_dtype': (
+            'int32', 'int64',
+        ),
+    },
+    'StatelessRandomGetKeyCounter': {
+        'Tseed': (
+            'int32', 'int64',
+        ),
+    },
+    'StatelessRandomNormalV2': {
+        'dtype': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+        'Tshape': (
+            'int32', 'int64',
+        ),
+    },
+    'StatelessRandomPoisson': {
+        'Rtype': (
+            'half', 'float', 'double', 'int32', 'int64',
+        ),
+        'dtype': (
+            'half', 'float', 'double', 'int32', 'int64',
+        ),
+        'T': (
+            'int32', 'int64',
+        ),
+        'Tseed': (
+            'int32', 'int64',
+        ),
+    },
+    'StatelessRandomUniformFullIntV2': {
+        'dtype': (
+            'int32', 'int64', 'uint32', 'uint64',
+        ),
+        'Tshape': (
+            'int32', 'int64',
+        ),
+    },
+    'StatelessRandomUniformIntV2': {
+        'dtype': (
+            'int32', 'int64', 'uint32', 'uint64',
+        ),
+        'Tshape': (
+            'int32', 'int64',
+        ),
+    },
+    'StatelessRandomUniformV2': {
+        'dtype': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+        'Tshape': (
+            'int32', 'int64',
+        ),
+    },
+    'StatelessTruncatedNormalV2': {
+        'dtype': (
+            'half', 'bfloat16', 'float', 'double',
+        ),
+        'Tshape': (
+            'int32', 'int64',
         ),
     },
     'StridedSlice': {

@@ -13,6 +13,7 @@ import estflow as tf
 from estflow.core import devices, variables
 from estflow.core.devices import DeviceSpec, canonical_device, device_kind, merge_device
 from estflow.core.ops import (
+    approx_topk_ops,
     ensure_shape_ops,
     fill_ops,
     gather_ops,
@@ -28,6 +29,7 @@ from estflow.core.ops import (
     segment_reduce_ops,
     slicing_ops,
     sparse_math_ops,
+    stateless_random_ops,
     string_ops,
 )
 from estflow.core.registry import apply_op, registered_ops
@@ -373,6 +375,15 @@ GPU_CASES = [
     *test_fft_ops.GPU_CASES,
     *test_sobol_ops.GPU_CASES,
     *test_special_math_ops.GPU_CASES,
+    ("approx_top_k", lambda f: list(approx_topk_ops.approx_top_k(f(np.float32([[3, 1, 3], [0, 2, 1]])), 2, 0,
+                                                                   is_max_k=False))),
+    ("stateless_random", lambda f: [
+        stateless_random_ops.stateless_random_uniform([5], f([1, 2], np.int32), dtype=tf.float16),
+        stateless_random_ops.stateless_random_normal([3, 2], f([1, 2], np.int64), dtype=tf.float64),
+        stateless_random_ops.stateless_truncated_normal([9], f([3, 4], np.int32)),
+        stateless_random_ops.stateless_random_uniform([4], f([1, 2], np.int32), -3, 8, tf.int64),
+        stateless_random_ops.stateless_random_uniform([3], f([1, 2], np.int32), None, None, tf.uint64),
+        stateless_random_ops.stateless_categorical(f(np.log([[0.2, 0.8], [0.6, 0.4]])), 5, f([7, 8], np.int32))]),
 ]
 
 

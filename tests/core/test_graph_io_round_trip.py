@@ -577,12 +577,62 @@ def _sequence_examples():
     return [value for outputs in parsed for value in outputs.values()], {}
 
 
+def _stateless_random():
+    seed = tf.placeholder(tf.int64, [2])
+    logits = np.log([[0.2, 0.8], [0.5, 0.5]])
+    return [tf.random.stateless_uniform([3], seed), tf.random.stateless_normal([2, 2], seed, dtype=tf.float64),
+            tf.random.stateless_truncated_normal([5], seed), tf.random.stateless_uniform([4], seed, 1, 9, tf.int64),
+            tf.random.stateless_uniform([2], seed, None, None, tf.uint32),
+            tf.random.stateless_categorical(logits, 4, seed), tf.random.stateless_binomial([3], seed, 5.0, 0.5),
+            tf.random.stateless_gamma([3], seed, 2.0), tf.random.stateless_poisson([3], seed, 2.0),
+            tf.random.stateless_parameterized_truncated_normal([3], seed)], {seed: np.array([3, 4])}
+
+
+def _approx_top_k():
+    x = tf.placeholder(tf.float32, [2, 5])
+    values, indices = tf.math.approx_max_k(x, 2)
+    return [values, indices, tf.gradients(tf.reduce_sum(values), x)[0], tf.math.approx_min_k(x, 1, 0)[0]], \
+        {x: np.array([[1.0, 5, 3, 5, 2], [0, -1, 7, 7, 2]], np.float32)}
+
+
+def _index_shuffle():
+    index = tf.placeholder(tf.int64, [None])
+    return [tf.random_index_shuffle(index, [1, 2, 3], np.int64(20))], {index: np.arange(21)}
+
+
+def _fractional_pools():
+    x = tf.placeholder(tf.float32, [1, 5, 6, 2])
+    outs = [tf.nn.fractional_max_pool(x, [1.0, 1.4, 1.7, 1.0], deterministic=True, seed=1, seed2=2)[0],
+            tf.nn.fractional_avg_pool(x, [1.0, 1.4, 1.7, 1.0], True, True, True, seed=3, seed2=4)[0]]
+    grads = tf.gradients(tf.add_n([tf.reduce_sum(o) for o in outs]), x)
+    return outs + grads, {x: np.arange(60, dtype=np.float32).reshape(1, 5, 6, 2) % 7}
+
+
+def _generator():
+    gen = tf.random.Generator.from_seed(5)
+    tf.random.Generator.from_non_deterministic_state()  # NonDeterministicInts: built, its state never fetched
+    return [gen.normal([3]), gen.uniform([2], 0, 7, tf.int64), gen.binomial([4], 5.0, 0.5)], {}
+
+
+def _more_samplers():
+    labels = np.array([[0, 3], [4, 2]], np.int64)
+    return [tf.nn.all_candidate_sampler(labels, 2, 6, True, seed=1)[1],
+            tf.nn.fixed_unigram_candidate_sampler(labels, 2, 3, False, 5, unigrams=[1.0, 2, 3, 4, 5], seed=2)[1],
+            tf.nn.learned_unigram_candidate_sampler(labels, 2, 3, False, 10, seed=3)[1]], {}
+
+
 RECIPES = [
     Recipe("variables, Adam, report_uninitialized_variables", _variables, setup=("init",)),
     Recipe("every optimizer, dense and sparse", _optimizers, setup=("init",)),
     Recipe("scatter and assign updates", _scatters, setup=("init",)),
     Recipe("seeded random ops", _random),
+    Recipe("stateless random ops", _stateless_random),
+    Recipe("tf.random.Generator", _generator, setup=("init",)),
+    Recipe("ApproxTopK and its gradient", _approx_top_k),
+    Recipe("RandomIndexShuffle", _index_shuffle),
+    Recipe("fractional pools and their gradients", _fractional_pools),
     Recipe("candidate samplers", _samplers),
+    Recipe("all, fixed and learned unigram samplers", _more_samplers),
     Recipe("summaries", _summaries),
     Recipe("save and restore, sharded", _save_restore, setup=("init",)),
     Recipe("cond, while_loop and its gradient, Assert", _control_flow, setup=("init",)),

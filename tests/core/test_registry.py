@@ -71,6 +71,8 @@ ATTR_DEVIATIONS = {
     ("InitializeTableFromDataset", "dataset"): "extra: the dataset object it reads (no dataset variant tensors)",
     ("SerializeIterator", "outputs"): "a string, not a variant: estflow's iterator state (elements read, seeds) "
                                       "is JSON a checkpoint bundle stores as a string tensor",
+    ("RngReadAndSkip", "inputs"): "Ref(int64) for TF's resource: a Generator's state is a TF1 ref variable",
+    ("StatefulRandomBinomial", "inputs"): "Ref(int64) for TF's resource: a Generator's state is a TF1 ref variable",
 }
 
 

@@ -21,10 +21,9 @@ from __future__ import annotations
 # their outputs are small index vectors and TF's kernels are CPU-only too.
 import numpy as np
 
-from estflow.core import dtypes, errors
+from estflow.core import dtypes, errors, range_samplers
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.constant_op import constant, convert_to_tensor
-from estflow.core.ops.random_ops import random_stream
 from estflow.core.random_seed import get_seed
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 
@@ -269,36 +268,22 @@ def in_top_k(predictions, targets, k, name=None) -> Tensor:
 # ================================================================================================
 # Candidate samplers: LogUniformCandidateSampler, UniformCandidateSampler, ComputeAccidentalHits
 # ================================================================================================
-def _log_uniform_draw(gen, n, range_max):
-    # P(class) = log((class + 2) / (class + 1)) / log(range_max + 1): Zipf-like, for ids sorted by frequency.
-    values = np.floor(np.exp(gen.random(n) * np.log(range_max + 1.0))).astype(np.int64) - 1
-    return values % range_max
-
-
 def _log_uniform_probability(classes, range_max):
     classes = classes.astype(np.float64)
     return np.log((classes + 2.0) / (classes + 1.0)) / np.log(range_max + 1.0)
-
-
-def _uniform_draw(gen, n, range_max):
-    return gen.integers(0, range_max, size=n, dtype=np.int64)
 
 
 def _uniform_probability(classes, range_max):
     return np.full(classes.shape, 1.0 / range_max)
 
 
-def _sample(gen, draw, num_sampled, unique, range_max):
-    """(candidates, number of draws made): TF's loop of drawing until `num_sampled` distinct ids."""
-    if not unique:
-        return draw(gen, num_sampled, range_max), num_sampled
-    drawn = np.zeros(0, np.int64)
-    while True:
-        drawn = np.concatenate([drawn, draw(gen, max(2 * num_sampled, 64), range_max)])
-        _, first = np.unique(drawn, return_index=True)
-        if first.size >= num_sampled:
-            first = np.sort(first)[:num_sampled]
-            return drawn[first], int(first[-1]) + 1
+def sampler_stream(op, ctx, num_sampled: int) -> range_samplers.SimplePhilox:
+    """This run's draws of a candidate-sampler op: TF's per-op seeded generator, kept for the session."""
+    key = ("candidate_sampler", id(op._graph), op.name)
+    generator = ctx.state.get(key)
+    if generator is None:
+        generator = ctx.state[key] = range_samplers.GuardedPhilox(int(op._attrs["seed"]), int(op._attrs["seed2"]))
+    return generator.reserve(range_samplers.WORDS_PER_SAMPLE * num_sampled)
 
 
 def _expected_count(p, num_sampled, num_tries):
@@ -323,7 +308,6 @@ def _sampler_infer(true_classes, *, num_true, num_sampled, unique, range_max, se
 
 def _make_sampler(draw, probability):
     def make_kernel(op, ctx):
-        gen = random_stream(op, ctx)
         attrs = op._attrs
         num_true, num_sampled = int(attrs["num_true"]), int(attrs["num_sampled"])
         unique, range_max = bool(attrs["unique"]), int(attrs["range_max"])
@@ -335,11 +319,15 @@ def _make_sampler(draw, probability):
             if true_classes.shape[1] != num_true:
                 raise _invalid(f"true_classes must have num_true columns, expected: {true_classes.shape[1]} "
                                f"was: {num_true}")
+            bad = (true_classes < 0) | (true_classes >= range_max)
+            if bad.any():
+                raise _invalid(f"`true_candidate` out of range [0, {range_max}), received {int(true_classes[bad][0])}")
             if unique and num_sampled > range_max:
                 raise _invalid(f"Sampler's range is too small: num_sampled={num_sampled} distinct candidates "
                                f"cannot be drawn from range_max={range_max} classes; lower num_sampled or pass "
                                f"unique=False.")
-            sampled, num_tries = _sample(gen, draw, num_sampled, unique, range_max)
+            stream = sampler_stream(op, ctx, num_sampled)
+            sampled, num_tries = range_samplers.sample_batch(draw(stream, range_max), num_sampled, unique)
             true_count = _expected_count(probability(true_classes, range_max), num_sampled, num_tries)
             sampled_count = _expected_count(probability(sampled, range_max), num_sampled, num_tries)
             return sampled, true_count.astype(np.float32), sampled_count.astype(np.float32)
@@ -352,8 +340,8 @@ def _make_sampler(draw, probability):
 _SAMPLER_ATTRS = {"num_true": REQUIRED, "num_sampled": REQUIRED, "unique": REQUIRED, "range_max": REQUIRED,
                   "seed": 0, "seed2": 0}
 for _name, _draw, _probability in (
-        ("LogUniformCandidateSampler", _log_uniform_draw, _log_uniform_probability),
-        ("UniformCandidateSampler", _uniform_draw, _uniform_probability)):
+        ("LogUniformCandidateSampler", range_samplers.log_uniform_sampler, _log_uniform_probability),
+        ("UniformCandidateSampler", range_samplers.uniform_sampler, _uniform_probability)):
     register(OpDef(_name, infer=_sampler_infer, make_kernel=_make_sampler(_draw, _probability),
                    attrs=dict(_SAMPLER_ATTRS), stateful=True, cpu_only=True, differentiable=False,
                    input_names=("true_classes: int64",),
