@@ -47,6 +47,7 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     sparse_ops,
     string_ops,
     summary_ops,
+    tensor_array_ops,
     training_ops,
     unary_ops,
 )

@@ -3,10 +3,10 @@
 `dynamic_rnn` runs the cell in a `tf.while_loop` over the time steps, so a graph serves any
 sequence length and gradients flow back through time (the while loop's gradient). The cell's
 variables are created before the loop, in the scope TF1 gives them (`rnn/basic_lstm_cell/kernel`):
-the loop body is a function graph and reuses them. Each step's output is appended to a
-`[time, batch, depth]` accumulator that the loop carries; appending copies it, so that copying
-grows with the square of the sequence length (a few hundred steps cost about twice the per-step
-time of twenty). TF1 writes to a TensorArray instead, which would make it linear.
+the loop body is a function graph and reuses them. As in TF1, the inputs are unstacked into
+TensorArrays (`rnn/TensorArray_1`) read one step at a time, and each step's output is written to a
+TensorArray the loop carries and stacks after it, so every step costs the same whatever the
+sequence length.
 
 With `sequence_length`, each sequence stops at its length: from step `sequence_length[b]` on,
 row b's output is zero and its state is the state at its last step, and the loop stops after
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from estflow.core import dtypes
 from estflow.core import variable_scope as variable_scope_module
-from estflow.core.graph import Tensor, control_dependencies
+from estflow.core.graph import Tensor, control_dependencies, name_scope
 from estflow.core.nest import flatten, is_sequence, map_structure, pack_sequence_as
 from estflow.core.ops import (
     array_ops,
@@ -32,6 +32,7 @@ from estflow.core.ops import (
     reduction_ops,
 )
 from estflow.core.ops.constant_op import constant, convert_to_tensor
+from estflow.core.ops.tensor_array_ops import TensorArray
 from estflow.core.tensor_shape import TensorShape, dimension_value
 from estflow.core.variable_scope import get_variable_scope, variable_scope
 from estflow.library.rnn_cell_impl import _as_list, _build_cell, _builds_all_variables, _flatten_sizes, _map_sizes
@@ -144,14 +145,17 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations, swap_mem
         cell(pack_sequence_as(inputs, [_step_input(x, 0, s) for x, s in zip(flat_input, shapes, strict=True)]),
              initial_state)
         get_variable_scope().reuse_variables()
-    batch_size = _batch_size(flat_input, 1)
 
-    output_sizes = _flatten_sizes(cell.output_size)
     out_shapes = flatten(_output_shapes(cell, batch_static))
-    # Each step's outputs are appended to a [time so far, batch, depth] accumulator per output.
-    accumulators = [fill_ops.zeros(_time_batch_shape(0, batch_size, s), dtype=dtype) for s in output_sizes]
-    acc_invariants = [TensorShape([None]).concatenate(s) for s in out_shapes]
     state_invariants = [convert_to_tensor(t).shape for t in flatten(initial_state)]
+    # TF1's TensorArrays: one per input, unstacked along time and read a step at a time, and one per
+    # output, written a step at a time and stacked after the loop (each step costs the same).
+    with name_scope("dynamic_rnn") as base_name:
+        pass
+    input_tas = [TensorArray(x.dtype, size=time_steps, element_shape=s[1:], tensor_array_name=f"{base_name}input_{i}")
+                 .unstack(x) for i, (x, s) in enumerate(zip(flat_input, shapes, strict=True))]
+    output_tas = [TensorArray(dtype, size=time_steps, element_shape=s, tensor_array_name=f"{base_name}output_{i}")
+                  for i, s in enumerate(out_shapes)]
 
     time = constant(0, dtype=dtypes.int32, name="time")
     if sequence_length is not None:
@@ -162,8 +166,10 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations, swap_mem
 
     outer_store = variable_scope_module._get_default_variable_store()
 
-    def body(t, state, accs):
-        step = [_step_input(x, t, s) for x, s in zip(flat_input, shapes, strict=True)]
+    def body(t, state, tas):
+        step = [ta.read(t) for ta in input_tas]
+        for x, s in zip(step, shapes, strict=True):
+            x.set_shape(s[1:])
         if not all_built:
             # The body is a function graph with a variable store of its own; a user's cell that calls
             # tf.get_variable in `call` must find the variables the call above created in the caller's graph.
@@ -176,29 +182,19 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations, swap_mem
             copy = comparison_ops.greater_equal(t, sequence_length)
             flat_out = [comparison_ops.where(copy, fill_ops.zeros_like(o), o) for o in flat_out]
             new_state = _masked(copy, new_state, state)
-        accs = [concat_ops.concat([a, array_ops.expand_dims(o, 0)], 0) for a, o in zip(accs, flat_out, strict=True)]
-        return t + 1, new_state, accs
+        return t + 1, new_state, [ta.write(t, o) for ta, o in zip(tas, flat_out, strict=True)]
 
-    _, final_state, accs = control_flow_ops.while_loop(
-        lambda t, *_: comparison_ops.less(t, loop_bound), body, (time, initial_state, accumulators),
-        shape_invariants=(TensorShape([]), pack_sequence_as(initial_state, state_invariants), acc_invariants),
+    _, final_state, output_tas = control_flow_ops.while_loop(
+        lambda t, *_: comparison_ops.less(t, loop_bound), body, (time, initial_state, output_tas),
+        shape_invariants=(TensorShape([]), pack_sequence_as(initial_state, state_invariants),
+                          [TensorShape([]) for _ in output_tas]),
         parallel_iterations=parallel_iterations, swap_memory=swap_memory, maximum_iterations=time_steps)
-    if sequence_length is not None:  # the steps past the longest sequence: zeros
-        accs = [concat_ops.concat([a, fill_ops.zeros(_time_batch_shape(time_steps - loop_bound, batch_size, s),
-                                                     dtype=dtype)], 0)
-                for a, s in zip(accs, output_sizes, strict=True)]
+    # The steps past the longest sequence were never written: they stack as zeros.
+    outputs = [ta.stack() for ta in output_tas]
     static_t = None if isinstance(time_steps, Tensor) else time_steps
-    for a, shape in zip(accs, out_shapes, strict=True):
+    for a, shape in zip(outputs, out_shapes, strict=True):
         a.set_shape(TensorShape([static_t]).concatenate(shape))
-    return pack_sequence_as(cell.output_size, accs) if is_sequence(cell.output_size) else accs[0], final_state
-
-
-def _time_batch_shape(time, batch_size, size):
-    parts = [time, batch_size, *_as_list(size)]
-    if not any(isinstance(p, Tensor) for p in parts):
-        return [int(p) for p in parts]
-    return concat_ops.stack([cast_ops.cast(p, dtypes.int32) if isinstance(p, Tensor) else
-                             constant(int(p), dtype=dtypes.int32) for p in parts])
+    return pack_sequence_as(cell.output_size, outputs) if is_sequence(cell.output_size) else outputs[0], final_state
 
 
 def _step_input(x, t, shape):

@@ -205,6 +205,20 @@ def _control_flow():
     return [y, ref_read, i, z, dz, checked, prevented], {x: _f32(0.5, -1.0, 2.0)}
 
 
+def _tensor_arrays():
+    x = tf.placeholder(tf.float32, [3, 2], name="x")
+    rows = tf.TensorArray(tf.float32, size=3).unstack(x)  # TensorArrayV3, ScatterV3
+    out = tf.TensorArray(tf.float32, size=3)
+    _, out = tf.while_loop(lambda i, ta: i < 3, lambda i, ta: (i + 1, ta.write(i, rows.read(i) * 2.0)), [0, out])
+    stacked = out.stack()  # GatherV3
+    (dx,) = tf.gradients(tf.reduce_sum(stacked * stacked), [x])  # GradV3 in the gradient loop
+    pieces = tf.TensorArray(tf.float32, size=2, infer_shape=False).split(tf.reshape(x, [6]), [4, 2])  # SplitV3
+    with tf.control_dependencies([pieces.concat()]):  # ConcatV3
+        size = pieces.size(name="size") + tf.TensorArray(tf.int32, 0, dynamic_size=True).size()  # SizeV3
+    closing = tf.TensorArray(tf.float32, size=1).close()  # CloseV3
+    return [stacked, dx, size, closing], {x: _f32(0.5, -1.0, 2.0, 1.0, 0.0, 3.0).reshape(3, 2)}
+
+
 def _printing():
     x = tf.placeholder(tf.float32, [3], name="x")
     printed = tf.Print(x, [x, tf.shape(x)], message="x: ", first_n=1, summarize=2)
@@ -488,6 +502,7 @@ RECIPES = [
     Recipe("save and restore, sharded", _save_restore, setup=("init",)),
     Recipe("cond, while_loop and its gradient, Assert", _control_flow, setup=("init",)),
     Recipe("TF's StatelessWhile", _stateless_while),
+    Recipe("TensorArray ops in a while_loop and its gradient", _tensor_arrays),
     Recipe("Print, print, strings.format and EnsureShape", _printing),
     Recipe("matrix decompositions and solvers", _matrices),
     Recipe("files, base64 and serialized tensors", _files_and_serialized_values),

@@ -23,6 +23,7 @@ from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.nest import flatten, is_sequence, pack_sequence_as
 from estflow.core.ops import list_ops
 from estflow.core.ops.constant_op import convert_to_tensor
+from estflow.core.ops.tensor_array_ops import TensorArray, build_ta_with_new_flow, gradient_source_of
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape, as_shape
 
@@ -200,9 +201,21 @@ def _trace(graph: FuncGraph, fn, structure, loop_tensors, invariants, counter_dt
         counter = graph.add_input(counter_dtype, [], "loop_counter")
         maximum = graph.add_input(counter_dtype, [], "maximum_iterations")
         args = [graph.add_input(t.dtype, s, _loop_var_name(t)) for t, s in zip(loop_tensors, invariants, strict=False)]
-        packed = pack_sequence_as(structure, args)
+        packed = pack_sequence_as(structure, _with_arrays(structure, args))
         result = fn(*packed) if isinstance(structure, (list, _Tuple)) else fn(packed)
     return counter, maximum, result
+
+
+def _with_arrays(structure, flat):
+    """`flat` with each TensorArray loop variable's flow turned back into a TensorArray (TF1's
+    _make_tensor_array): a while_loop carries a TensorArray as its flow, its handle is captured."""
+    leaves = flatten(structure)
+    return [build_ta_with_new_flow(leaf, t) if isinstance(leaf, TensorArray) else t
+            for leaf, t in zip(leaves, flat, strict=True)]
+
+
+def _flows(values):
+    return [v.flow if isinstance(v, TensorArray) else v for v in values]
 
 
 def _in_graph(graph: FuncGraph, t, dtype=None) -> Tensor:
@@ -224,6 +237,11 @@ def _body_outputs(structure, result, loop_tensors, graph):
     else:
         assert_same_structure(structure, result, check_types=False)
         flat = flatten(result)
+    for leaf, x in zip(flatten(structure), flat, strict=False):
+        if isinstance(leaf, TensorArray) != isinstance(x, TensorArray):
+            raise TypeError(f"while_loop body returned {x!r} for the loop variable {leaf!r}: a TensorArray loop "
+                            "variable must stay a TensorArray (return the one its write returned).")
+    flat = _flows(flat)
     with graph.as_default():
         return [_in_graph(graph, x, t.dtype) for t, x in zip(loop_tensors, flat, strict=False)]
 
@@ -252,9 +270,9 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     if isinstance(structure, (list, _Tuple)) and not structure:
         raise ValueError("No loop variables provided")
     leaves = flatten(structure)
-    g = _graph_of([t for t in leaves if isinstance(t, Tensor)])
+    g = _graph_of([t for t in _flows(leaves) if isinstance(t, Tensor)])
     with g.as_default(), g.name_scope(name or "while") as scope:
-        loop_tensors = [_convert(t) for t in leaves]
+        loop_tensors = [_convert(t) for t in _flows(leaves)]
         if maximum_iterations is None:
             maximum = _convert(-1, dtype=dtypes.int32, name="maximum_iterations")
         else:
@@ -304,7 +322,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                            parallel_iterations=int(parallel_iterations))
         if not back_prop:
             _no_backprop.add(outputs[0].op)
-        user = outputs[2:2 + len(loop_tensors)]
+        user = _with_arrays(structure, outputs[2:2 + len(loop_tensors)])
         if not return_same_structure and len(user) == 1:
             return user[0]
         return pack_sequence_as(structure, user)
@@ -314,6 +332,9 @@ def _shape_invariants(structure, shape_invariants, loop_tensors):
     if shape_invariants is None:
         return [t.shape for t in loop_tensors]
     flat = flatten(shape_invariants) if not isinstance(shape_invariants, TensorShape) else [shape_invariants]
+    if len(flat) == len(loop_tensors):  # a TensorArray's invariant (if any) is its flow's: a scalar
+        flat = [TensorShape([]) if isinstance(leaf, TensorArray) else s
+                for leaf, s in zip(flatten(structure), flat, strict=True)]
     if len(flat) != len(loop_tensors):
         raise ValueError(f"shape_invariants has {len(flat)} shapes for {len(loop_tensors)} loop variables; "
                          "give one TensorShape per loop variable, nested like loop_vars.")
@@ -439,6 +460,8 @@ def _while_grad(op, *grads):
                for i in user + caps]
     graph = op.graph
     grad_body = _GradBodyGraph(unique_fn_name(op.name + "/", "body_grad"), op)
+    # TensorArray gradients inside find the gradient arrays of the tf.gradients call building this one.
+    grad_body.gradient_source = gradient_source_of(graph.get_name_scope())
     with grad_body.as_default():
         counter = grad_body.add_input(types[0], [], "loop_counter")
         maximum = grad_body.add_input(types[0], [], "maximum_iterations")
