@@ -80,6 +80,7 @@ from estflow.library.nn_impl import xw_plus_b as xw_plus_b
 from estflow.library.nn_impl import zero_fraction as zero_fraction
 from estflow.library.rnn import bidirectional_dynamic_rnn as bidirectional_dynamic_rnn
 from estflow.library.rnn import dynamic_rnn as dynamic_rnn
+from estflow.library.rnn import raw_rnn as raw_rnn
 from estflow.library.rnn import static_bidirectional_rnn as static_bidirectional_rnn
 from estflow.library.rnn import static_rnn as static_rnn
 from estflow.library.rnn import static_state_saving_rnn as static_state_saving_rnn
@@ -106,6 +107,6 @@ __all__ = [
     "conv3d_backprop_filter",
     "dilation2d", "erosion2d",
     "with_space_to_batch",
-    "bidirectional_dynamic_rnn", "dynamic_rnn", "rnn_cell", "static_bidirectional_rnn", "static_rnn",
+    "bidirectional_dynamic_rnn", "dynamic_rnn", "raw_rnn", "rnn_cell", "static_bidirectional_rnn", "static_rnn",
     "static_state_saving_rnn",
 ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 
 from estflow.core import dtypes, errors
+from estflow.core.dead import DEAD
 from estflow.core.graph import Tensor, colocate_with, control_dependencies, get_default_graph, name_scope
 from estflow.core.ops.array_ops import identity, shape
 from estflow.core.ops.cast_ops import cast
@@ -199,6 +200,10 @@ register(OpDef(
 
 # ---- TensorArrayGradV3 --------------------------------------------------------------------------------
 def _grad_kernel(xp, handle, flow_in, *, source):
+    if handle is DEAD:
+        # In a while loop's gradient, the handle of an array read on a tf.cond branch comes off the forward
+        # loop's list as dead for the iterations that took the other branch: so is its gradient array.
+        return DEAD, DEAD
     handle.check_open()
     return handle.grad(source), _flow(xp)
 

@@ -285,6 +285,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         invariants = _shape_invariants(structure, shape_invariants, loop_tensors)
 
         cond_graph = FuncGraph(unique_fn_name(scope, "cond"), g)
+        cond_graph.shares_variable_scopes = True  # as TF1's loop, in the loop's graph: see variable_scope
         c_counter, c_max, pred = _trace(cond_graph, cond, structure, loop_tensors, invariants, maximum.dtype)
         with cond_graph.as_default():
             pred = _in_graph(cond_graph, pred)
@@ -294,6 +295,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                 pred = apply_op("LogicalAnd", apply_op("Less", c_counter, c_max, name="Less"), pred,
                                 name="LogicalAnd")
         body_graph = FuncGraph(unique_fn_name(scope, "body"), g)
+        body_graph.shares_variable_scopes = True
         for outer in cond_graph.external_captures:  # both graphs list their captures in one order
             body_graph.capture(outer)
         b_counter, b_max, result = _trace(body_graph, body, structure, loop_tensors, invariants, maximum.dtype)
@@ -521,7 +523,9 @@ def _accumulate(op: Operation, tensors: list) -> list:
         with body.as_default(), body.control_dependencies(None), body.name_scope(None):
             for t in new:
                 handle = body._placeholder(dtypes.variant, [], "accumulator")
-                value = apply_op("Snapshot", t, name="Snapshot") if _may_alias_state(t) else t
+                # A handle (a TensorArray's, through a tf.cond's Switch) names state: it is pushed as it is.
+                copy = _may_alias_state(t) and t.dtype not in (dtypes.resource, dtypes.variant)
+                value = apply_op("Snapshot", t, name="Snapshot") if copy else t
                 pushed.append(list_ops.tensor_list_push_back(handle, value))
                 handles.append(handle)
                 known[t] = handle
