@@ -454,6 +454,7 @@ from estflow.library.gradient_utils import UnconnectedGradients as UnconnectedGr
 from estflow.library.gradient_utils import custom_gradient as custom_gradient
 from estflow.library.gradient_utils import grad_pass_through as grad_pass_through
 from estflow.library.gradient_utils import hessians as hessians
+from estflow.library.gradient_utils import recompute_grad as recompute_grad
 from estflow.library.graph_mode import GradientTape as GradientTape
 from estflow.library.graph_mode import disable_eager_execution as disable_eager_execution
 from estflow.library.graph_mode import disable_resource_variables as disable_resource_variables
@@ -511,6 +512,7 @@ from estflow.library.sparse_composites import split as sparse_split
 from estflow.library.sparse_composites import transpose as sparse_transpose
 from estflow.library.template import make_template as make_template
 from estflow.library.tf_logging import get_logger as get_logger
+from estflow.library.vectorized_map import vectorized_map as vectorized_map
 from estflow.library.versions import COMPILER_VERSION as COMPILER_VERSION
 from estflow.library.versions import CXX11_ABI_FLAG as CXX11_ABI_FLAG
 from estflow.library.versions import CXX_VERSION as CXX_VERSION
