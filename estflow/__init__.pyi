@@ -440,6 +440,7 @@ from estflow.library.check_ops import assert_variables_initialized as assert_var
 from estflow.library.check_ops import is_numeric_tensor as is_numeric_tensor
 from estflow.library.check_ops import verify_tensor_all_finite as verify_tensor_all_finite
 from estflow.library.confusion_matrix import confusion_matrix as confusion_matrix
+from estflow.library.ctc_ops import edit_distance as edit_distance
 from estflow.library.data_flow_ops import FIFOQueue as FIFOQueue
 from estflow.library.data_flow_ops import PaddingFIFOQueue as PaddingFIFOQueue
 from estflow.library.data_flow_ops import QueueBase as QueueBase

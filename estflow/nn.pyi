@@ -42,6 +42,13 @@ from estflow.core.ops.space_batch_ops import space_to_batch as space_to_batch
 from estflow.core.ops.space_batch_ops import space_to_depth as space_to_depth
 from estflow.core.ops.unary_ops import sigmoid as sigmoid
 from estflow.core.ops.unary_ops import tanh as tanh
+from estflow.library.ctc_ops import collapse_repeated as collapse_repeated
+from estflow.library.ctc_ops import ctc_beam_search_decoder as ctc_beam_search_decoder
+from estflow.library.ctc_ops import ctc_beam_search_decoder_v2 as ctc_beam_search_decoder_v2
+from estflow.library.ctc_ops import ctc_greedy_decoder as ctc_greedy_decoder
+from estflow.library.ctc_ops import ctc_loss as ctc_loss
+from estflow.library.ctc_ops import ctc_loss_v2 as ctc_loss_v2
+from estflow.library.ctc_ops import ctc_unique_labels as ctc_unique_labels
 from estflow.library.embedding_ops import embedding_lookup as embedding_lookup
 from estflow.library.embedding_ops import embedding_lookup_sparse as embedding_lookup_sparse
 from estflow.library.embedding_ops import safe_embedding_lookup_sparse as safe_embedding_lookup_sparse
@@ -107,6 +114,8 @@ __all__ = [
     "conv3d_backprop_filter",
     "dilation2d", "erosion2d",
     "with_space_to_batch",
+    "collapse_repeated", "ctc_beam_search_decoder", "ctc_beam_search_decoder_v2", "ctc_greedy_decoder", "ctc_loss",
+    "ctc_loss_v2", "ctc_unique_labels",
     "bidirectional_dynamic_rnn", "dynamic_rnn", "raw_rnn", "rnn_cell", "static_bidirectional_rnn", "static_rnn",
     "static_state_saving_rnn",
 ]

@@ -14,6 +14,8 @@ from estflow.core.ops import (  # noqa: F401 - imported to register every op typ
     constant_op,
     control_flow_ops,
     conv_ops,
+    ctc_ops,
+    edit_distance_ops,
     ensure_shape_ops,
     file_string_ops,
     fill_ops,

@@ -219,6 +219,20 @@ def _tensor_arrays():
     return [stacked, dx, size, closing], {x: _f32(0.5, -1.0, 2.0, 1.0, 0.0, 3.0).reshape(3, 2)}
 
 
+def _ctc_and_edit_distance():
+    logits = tf.placeholder(tf.float32, [4, 2, 3], name="logits")
+    labels = tf.SparseTensor(np.array([[0, 0], [1, 0], [1, 1]], np.int64), np.array([1, 0, 1], np.int32),
+                             np.array([2, 2], np.int64))
+    loss = tf.nn.ctc_loss(labels, logits, [4, 3])  # CTCLoss
+    (dlogits,) = tf.gradients(tf.reduce_sum(loss), [logits])
+    (greedy,), greedy_log_prob = tf.nn.ctc_greedy_decoder(logits, [4, 3])
+    beams, beam_log_probs = tf.nn.ctc_beam_search_decoder(logits, [4, 3], beam_width=3, top_paths=2)
+    distance = tf.edit_distance(tf.SparseTensor([[0, 0], [0, 1]], [1, 2], [1, 2]),
+                                tf.SparseTensor([[0, 0]], [2], [1, 1]))
+    x = np.random.default_rng(0).standard_normal((4, 2, 3)).astype(np.float32)
+    return [loss, dlogits, greedy.values, greedy_log_prob, beams[1].indices, beam_log_probs, distance], {logits: x}
+
+
 def _printing():
     x = tf.placeholder(tf.float32, [3], name="x")
     printed = tf.Print(x, [x, tf.shape(x)], message="x: ", first_n=1, summarize=2)
@@ -503,6 +517,7 @@ RECIPES = [
     Recipe("cond, while_loop and its gradient, Assert", _control_flow, setup=("init",)),
     Recipe("TF's StatelessWhile", _stateless_while),
     Recipe("TensorArray ops in a while_loop and its gradient", _tensor_arrays),
+    Recipe("CTC loss and decoders, edit distance", _ctc_and_edit_distance),
     Recipe("Print, print, strings.format and EnsureShape", _printing),
     Recipe("matrix decompositions and solvers", _matrices),
     Recipe("files, base64 and serialized tensors", _files_and_serialized_values),
