@@ -234,3 +234,25 @@ def test_gradient_ops_are_tf1s(g):
     grad_op = next(op for op in g.get_operations() if op.type == "TensorArrayGradV3")
     assert grad_op._attrs["source"] == "gradients"
     np.testing.assert_array_equal(_run(dx, {x: np.ones((2, 3))}), np.ones((2, 3)))
+
+
+# ---- TensorArraySpec ---------------------------------------------------------------------------------
+def test_tensor_array_spec(g):
+    spec = tf.TensorArraySpec([2], tf.float32)
+    assert repr(spec) == "TensorArraySpec(TensorShape([Dimension(2)]), tf.float32, False, True)"  # TF 2.15.1's
+    assert spec == tf.TensorArraySpec([2]) and hash(spec) == hash(tf.TensorArraySpec([2]))
+    assert spec != tf.TensorArraySpec([3]) and spec != tf.TensorArraySpec([2], infer_shape=False)
+    assert spec.value_type is tf.TensorArray
+    assert spec.is_compatible_with(tf.TensorArraySpec([None]))
+    assert spec.is_compatible_with(tf.TensorArraySpec([2], infer_shape=False))
+    assert not spec.is_compatible_with(tf.TensorArraySpec([None], dynamic_size=True))
+    assert not spec.is_compatible_with(tf.TensorArraySpec([2], tf.int32))
+    ta = tf.TensorArray(tf.int32, 3, dynamic_size=True, element_shape=[None, 2])
+    assert repr(tf.TensorArraySpec.from_value(ta)) == \
+        "TensorArraySpec(TensorShape([Dimension(None), Dimension(2)]), tf.int32, True, True)"
+    assert tf.TensorArraySpec([None, 2], tf.int32, True).is_compatible_with(ta)
+    assert not spec.is_compatible_with(ta)
+    with pytest.raises(TypeError, match="Expected value to be a TensorArray"):
+        tf.TensorArraySpec.from_value(1)
+    # tf.data.experimental's deprecated name takes (dtype, element_shape, dynamic_size, infer_shape).
+    assert tf.data.experimental.TensorArrayStructure(tf.float32, [2], False, True) == spec

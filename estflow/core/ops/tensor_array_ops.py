@@ -728,3 +728,58 @@ def build_ta_with_new_flow(old_ta: TensorArray, flow) -> TensorArray:
     ta._colocate_with = old_ta._colocate_with
     ta._element_shape = old_ta._element_shape
     return ta
+
+
+class TensorArraySpec:
+    """The type of a TensorArray: element shape, dtype, `dynamic_size` and `infer_shape` (`tf.TensorArraySpec`).
+
+        spec = tf.TensorArraySpec.from_value(tf.TensorArray(tf.float32, size=3, element_shape=[2]))
+        spec == tf.TensorArraySpec([2], tf.float32)            # True
+    """
+
+    __slots__ = ("_element_shape", "_dtype", "_dynamic_size", "_infer_shape")
+    value_type = TensorArray
+
+    def __init__(self, element_shape=None, dtype=dtypes.float32, dynamic_size=False, infer_shape=True):
+        self._element_shape = as_shape(element_shape)
+        self._dtype = dtypes.as_dtype(dtype)
+        self._dynamic_size = dynamic_size
+        self._infer_shape = infer_shape
+
+    @staticmethod
+    def from_value(value) -> TensorArraySpec:
+        """The spec of TensorArray `value`."""
+        if not isinstance(value, TensorArray):
+            raise TypeError(f"Expected value to be a TensorArray, but got: `{type(value)}`")
+        return TensorArraySpec(dtype=value.dtype, element_shape=value.element_shape, dynamic_size=value.dynamic_size,
+                               infer_shape=value._infer_shape)
+
+    def _serialize(self):
+        return (self._element_shape, self._dtype, self._dynamic_size, self._infer_shape)
+
+    def is_compatible_with(self, other) -> bool:
+        """Same dtype and `dynamic_size`, and compatible element shapes (a TensorArray or a spec)."""
+        if isinstance(other, TensorArray):
+            other = TensorArraySpec.from_value(other)
+        return (isinstance(other, TensorArraySpec) and self._dtype == other._dtype
+                and self._element_shape.is_compatible_with(other._element_shape)
+                and self._dynamic_size == other._dynamic_size)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and self._serialize() == other._serialize()
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash((type(self), self._element_shape, self._dtype, self._dynamic_size, self._infer_shape))
+
+    def __repr__(self):
+        return f"TensorArraySpec({self._element_shape!r}, tf.{self._dtype.name}, {self._dynamic_size!r}, " \
+               f"{self._infer_shape!r})"
+
+
+def TensorArrayStructure(dtype, element_shape, dynamic_size, infer_shape):  # noqa: N802 - TF's public name
+    """`tf.data.experimental.TensorArrayStructure`, TF's deprecated name for a `TensorArraySpec` (note the
+    argument order)."""
+    return TensorArraySpec(element_shape, dtype, dynamic_size, infer_shape)
