@@ -256,3 +256,21 @@ def test_tensor_array_spec(g):
         tf.TensorArraySpec.from_value(1)
     # tf.data.experimental's deprecated name takes (dtype, element_shape, dynamic_size, infer_shape).
     assert tf.data.experimental.TensorArrayStructure(tf.float32, [2], False, True) == spec
+
+
+def test_cond_returns_tensor_arrays(g):
+    x = tf.placeholder(tf.float32, [4])
+
+    def body(t, ta):
+        value = x[t]
+        written = tf.cond(value > 0, lambda: ta.write(t, value * 2.0), lambda: ta.write(t, -value))
+        assert isinstance(written, tf.TensorArray)
+        return t + 1, written
+
+    _, ta = tf.while_loop(lambda t, _: t < 4, body, [0, tf.TensorArray(tf.float32, 4)])
+    stacked = ta.stack()
+    (dx,) = tf.gradients(tf.reduce_sum(stacked), [x])
+    with tf.Session() as sess:
+        values, grad = sess.run([stacked, dx], {x: [1.0, -2.0, 3.0, -4.0]})
+    np.testing.assert_array_equal(values, [2.0, 2.0, 6.0, 4.0])
+    np.testing.assert_array_equal(grad, [2.0, -1.0, 2.0, -1.0])
