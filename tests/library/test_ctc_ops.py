@@ -51,6 +51,11 @@ with tf.Graph().as_default():
     for bw, tp, mr in [(1, 1, True), (3, 2, True), (10, 3, False), (100, 1, True), (4, 4, True)]:
         ds, lp = tf.nn.ctc_beam_search_decoder(xt, [6, 5, 4], beam_width=bw, top_paths=tp, merge_repeated=mr)
         outs[f"beam_{bw}_{tp}_{mr}"] = [[(e.indices, e.values, e.dense_shape) for e in ds], lp]
+    # Longer and wider: full beams push prefixes out and meet them again as children.
+    wide = tf.constant(np.random.RandomState(1).randn(30, 2, 12).astype(np.float32))
+    for bw in (8, 20):
+        ds, lp = tf.nn.ctc_beam_search_decoder(wide, [30, 24], beam_width=bw, top_paths=3)
+        outs[f"beam_wide_{bw}"] = [[(e.indices, e.values, e.dense_shape) for e in ds], lp]
     ds, lp = tf.nn.ctc_beam_search_decoder_v2(xt, [6, 5, 4], beam_width=5, top_paths=2)
     outs["beam_v2"] = [[(e.indices, e.values, e.dense_shape) for e in ds], lp]
     labs = tf.constant([[1,1,2,2,0],[3,3,3,1,1],[2,2,0,0,0]])

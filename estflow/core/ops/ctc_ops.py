@@ -14,6 +14,7 @@ time, each time step vectorised over the states.
 
 from __future__ import annotations
 
+import heapq
 import math
 
 from estflow.core import dtypes, errors
@@ -292,13 +293,30 @@ def _beam_search(frames, beam_width, blank):
             e.total = _log_sum_exp(e.blank, e.label_p)
             leaves.append(e)
 
-        def is_candidate(total):
-            return total > _LOG_ZERO and (len(leaves) < beam_width or total > min(x.total for x in leaves))
+        # The beam as a min-heap on total probability (TF's TopN): the least probable prefix is popped
+        # when a more probable one arrives at a full beam. A prefix's total is fixed once it is pushed.
+        heap = [(e.total, k, e) for k, e in enumerate(leaves)]
+        heapq.heapify(heap)
+        order = len(heap)
 
+        def is_candidate(total):
+            return total > _LOG_ZERO and (len(heap) < beam_width or total > heap[0][0])
+
+        # Labels in index order, as TF tries them (a prefix pushed out of a full beam and met again later as
+        # another prefix's child starts afresh or is emptied, so the order matters); one that cannot beat the
+        # least probable prefix of a full beam is rejected without computing its probability.
+        labels = range(len(logits) - 1)
         for e in branches:
             if not is_candidate(e.old_total):
                 continue
-            for label in range(len(logits) - 1):
+            bound = e.old_total - norm  # a child's total is at most its label's shifted logit + bound
+            for label in labels:
+                if len(heap) == beam_width and shifted[label] + bound <= heap[0][0]:
+                    child = e.children.get(label)
+                    if child is not None and not child.active():  # as TF's rejected child: emptied, old too
+                        child.old_blank = child.old_label = child.old_total = _LOG_ZERO
+                        child.reset()
+                    continue
                 child = e.children.get(label)
                 if child is None:
                     child = e.children[label] = _Beam(e, label)
@@ -309,14 +327,14 @@ def _beam_search(frames, beam_width, blank):
                 child.label_p = shifted[label] - norm + previous
                 child.total = child.label_p
                 if is_candidate(child.total):
-                    if len(leaves) == beam_width:
-                        bottom = min(leaves, key=lambda x: x.total)
-                        bottom.reset()
-                        leaves.remove(bottom)
-                    leaves.append(child)
+                    if len(heap) == beam_width:
+                        heapq.heappop(heap)[2].reset()
+                    heapq.heappush(heap, (child.total, order, child))
+                    order += 1
                 else:
                     child.old_blank = child.old_label = child.old_total = _LOG_ZERO
                     child.reset()
+        leaves = [e for _, _, e in heap]
     return sorted(leaves, key=lambda e: e.total, reverse=True)
 
 

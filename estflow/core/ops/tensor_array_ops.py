@@ -34,12 +34,13 @@ class _Array:
     """The elements of one TensorArray in one run. `shapes[i]` stays known after element i is read
     and cleared (and is copied into gradient arrays), so a missing gradient reads as zeros."""
 
-    __slots__ = ("name", "dtype", "element_shape", "dynamic_size", "clear_after_read", "identical",
+    __slots__ = ("name", "dtype", "np_dtype", "element_shape", "dynamic_size", "clear_after_read", "identical",
                  "aggregate", "values", "written", "cleared", "shapes", "closed", "grads")
 
     def __init__(self, name, dtype, size, element_shape, dynamic_size, clear_after_read, identical, aggregate=False):
         self.name = name
         self.dtype = dtype
+        self.np_dtype = dtype.as_numpy_dtype
         self.element_shape = element_shape  # tuple of ints and None, or None: unknown rank
         self.dynamic_size = dynamic_size
         self.clear_after_read = clear_after_read
@@ -79,12 +80,13 @@ class _Array:
                 raise self._error(f"Tried to write to index {index} but array is not resizeable and size is: "
                                   f"{len(self.values)}")
             self._grow(index + 1)
-        if value.dtype != self.dtype.as_numpy_dtype:
+        if value.dtype != self.np_dtype:
             raise self._error(f"TensorArray dtype is {self.dtype.name} but Op is trying to write dtype "
                               f"{dtypes.as_dtype(value.dtype).name}.")
         got = tuple(value.shape)
         known = self.element_shape
-        if known is not None and (len(known) != len(got) or any(k is not None and k != d for k, d in zip(known, got))):
+        if known is not None and known != got and (
+                len(known) != len(got) or any(k is not None and k != d for k, d in zip(known, got))):
             raise self._error(f"Could not write to TensorArray index {index} because the value shape is "
                               f"{_dims(got)} which is incompatible with the TensorArray's inferred element shape: "
                               f"{_dims(known)} (consider setting infer_shape=False).")
@@ -121,7 +123,7 @@ class _Array:
                     "stop_gradients is not allowing the gradients to be written.  If you set the full element_shape "
                     "property on the forward TensorArray, the proper all-zeros tensor will be returned instead of "
                     "incurring this error.")
-            return xp.zeros(full, dtype=self.dtype.as_numpy_dtype)
+            return xp.zeros(full, dtype=self.np_dtype)
         value = self.values[index]
         if self.clear_after_read:
             self.values[index] = None
@@ -144,8 +146,15 @@ def _dims(shape) -> str:
     return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
 
 
+_FLOWS: dict = {}
+
+
 def _flow(xp):
-    return xp.float32(0.0)
+    """A flow value: a float32 zero (a numpy scalar: immutable, so one serves every op)."""
+    value = _FLOWS.get(xp)
+    if value is None:
+        value = _FLOWS[xp] = xp.float32(0.0)
+    return value
 
 
 def _check_handle(spec: TensorSpec, op_type: str):
