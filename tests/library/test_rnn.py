@@ -481,3 +481,40 @@ def test_raw_rnn_matches_tensorflow(tf_python):
         np.testing.assert_allclose(ours[key], theirs[key], atol=1e-5)
     for a, b in zip(ours["grads"], theirs["grads"], strict=True):
         np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+_RUN_FROZEN = '''
+import json, sys
+import numpy as np
+import tensorflow.compat.v1 as tf
+tf.disable_v2_behavior()
+gd = tf.GraphDef()
+gd.ParseFromString(open(sys.argv[1], "rb").read())
+with tf.Graph().as_default():
+    tf.import_graph_def(gd, name="")
+    with tf.Session() as s:
+        y, dx = s.run(["y:0", "dx:0"], {"x:0": np.load(sys.argv[2])})
+print(json.dumps({"y": y.tolist(), "dx": dx.tolist()}))
+'''
+
+
+@pytest.mark.interop
+def test_tensorflow_runs_the_tensor_array_graph_estflow_writes(tf_python, tmp_path):
+    from tests.interop import run_tensorflow  # as the other interop tests: only where real TF runs
+
+    xs = np.random.RandomState(0).rand(2, 5, 3).astype(np.float32)
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [2, 5, 3], name="x")
+        cell = tf.nn.rnn_cell.GRUCell(4, kernel_initializer=tf.constant_initializer(0.1))
+        out, _ = tf.nn.dynamic_rnn(cell, x, sequence_length=[5, 3], dtype=tf.float32)  # TensorArrays in a While
+        y = tf.identity(out + tf.map_fn(lambda r: r[:, :1] * 2.0, x), name="y")
+        dx = tf.identity(tf.gradients(tf.reduce_sum(y ** 2), x)[0], name="dx")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            frozen = tf.graph_util.convert_variables_to_constants(sess, g.as_graph_def(), ["y", "dx"])
+            ours = sess.run({"y": y, "dx": dx}, {x: xs})
+    (tmp_path / "graph.pb").write_bytes(frozen.SerializeToString())
+    np.save(tmp_path / "x.npy", xs)
+    theirs = run_tensorflow(tf_python, _RUN_FROZEN, tmp_path / "graph.pb", tmp_path / "x.npy")
+    np.testing.assert_allclose(theirs["y"], ours["y"], atol=1e-5)
+    np.testing.assert_allclose(theirs["dx"], ours["dx"], atol=1e-5)

@@ -169,6 +169,7 @@ def _check_scalar_int(spec: TensorSpec, what: str):
 
 
 _FLOW = TensorSpec([], dtypes.float32)
+_HANDLE = TensorSpec([2], dtypes.resource)  # TF's shape for a TensorArray handle (once a pair of strings)
 _STATEFUL = {"stateful": True, "cpu_only": True}  # handles name host state: the ops run on the CPU
 
 
@@ -176,7 +177,7 @@ _STATEFUL = {"stateful": True, "cpu_only": True}  # handles name host state: the
 def _infer_create(size, *, dtype, element_shape, dynamic_size, clear_after_read, identical_element_shapes,
                   tensor_array_name):
     _check_scalar_int(size, "size")
-    return [TensorSpec([], dtypes.resource), _FLOW]
+    return [_HANDLE, _FLOW]
 
 
 def _make_create(op, ctx):
@@ -220,7 +221,7 @@ def _grad_kernel(xp, handle, flow_in, *, source):
 register(OpDef(
     "TensorArrayGradV3",
     infer=lambda handle, flow_in, *, source: (_check_handle(handle, "TensorArrayGradV3"),
-                                              [TensorSpec([], dtypes.resource), _FLOW])[1],
+                                              [_HANDLE, _FLOW])[1],
     kernel=_grad_kernel, differentiable=False, attrs={"source": REQUIRED}, **_STATEFUL,
     input_names=("handle: resource", "flow_in: float"), output_names=("grad_handle: resource", "flow_out: float"),
     attr_types={"source": "string"},
