@@ -292,8 +292,8 @@ from estflow.core.ops.string_ops import string_split as string_split
 from estflow.core.ops.string_ops import string_to_number as string_to_number
 from estflow.core.ops.string_ops import strip as string_strip
 from estflow.core.ops.string_ops import substr as substr
-from estflow.core.ops.tensor_array_ops import TensorArray as TensorArray
-from estflow.core.ops.tensor_array_ops import TensorArraySpec as TensorArraySpec
+from estflow.core.ops.tensor_array import TensorArray as TensorArray
+from estflow.core.ops.tensor_array import TensorArraySpec as TensorArraySpec
 from estflow.core.ops.unary_ops import abs as abs
 from estflow.core.ops.unary_ops import acos as acos
 from estflow.core.ops.unary_ops import acosh as acosh

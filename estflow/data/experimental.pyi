@@ -1,6 +1,6 @@
 """`tf.data.experimental` (re-exports only)."""
 
-from estflow.core.ops.tensor_array_ops import TensorArrayStructure as TensorArrayStructure
+from estflow.core.ops.tensor_array import TensorArrayStructure as TensorArrayStructure
 from estflow.data.csv_dataset import CsvDataset as CsvDataset
 from estflow.data.csv_dataset import make_csv_dataset as make_csv_dataset
 from estflow.data.dataset_ops import AUTOTUNE as AUTOTUNE

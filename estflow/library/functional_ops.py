@@ -23,7 +23,7 @@ from estflow.core.ops import (
     manipulation_ops,
 )
 from estflow.core.ops.constant_op import convert_to_tensor
-from estflow.core.ops.tensor_array_ops import TensorArray
+from estflow.core.ops.tensor_array import TensorArray
 from estflow.core.ops.while_v2 import while_loop
 from estflow.core.tensor_shape import TensorShape
 

@@ -33,7 +33,7 @@ from estflow.core.ops import (
     unary_ops,
 )
 from estflow.core.ops.constant_op import constant, convert_to_tensor
-from estflow.core.ops.tensor_array_ops import TensorArray
+from estflow.core.ops.tensor_array import TensorArray
 from estflow.core.tensor_shape import TensorShape, dimension_value
 from estflow.core.variable_scope import variable_scope
 from estflow.library.rnn_cell_impl import _as_list, _build_cell, _builds_all_variables, _flatten_sizes, _map_sizes

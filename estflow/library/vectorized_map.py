@@ -14,7 +14,7 @@ from estflow.core.func_graph import FuncGraph
 from estflow.core.graph import Tensor, get_default_graph, name_scope
 from estflow.core.ops import array_ops, comparison_ops
 from estflow.core.ops.constant_op import convert_to_tensor
-from estflow.core.ops.tensor_array_ops import TensorArray
+from estflow.core.ops.tensor_array import TensorArray
 from estflow.core.ops.while_v2 import while_loop
 from estflow.core.tensor_shape import TensorShape, dimension_value
 

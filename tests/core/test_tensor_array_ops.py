@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import estflow as tf
-from estflow.core.ops.tensor_array_ops import TensorArray
+from estflow.core.ops.tensor_array import TensorArray
 from tests.core.gradient_check import check_gradient
 
 

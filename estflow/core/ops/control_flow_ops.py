@@ -27,7 +27,7 @@ from estflow.core.graph import Operation, Tensor, _graph_of, get_default_graph
 from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.nest import flatten, pack_sequence_as
 from estflow.core.ops.constant_op import convert_to_tensor
-from estflow.core.ops.tensor_array_ops import TensorArray, build_ta_with_new_flow
+from estflow.core.ops.tensor_array import TensorArray, build_ta_with_new_flow
 from estflow.core.ops.while_v2 import while_loop as while_loop
 from estflow.core.registry import OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape

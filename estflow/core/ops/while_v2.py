@@ -23,7 +23,7 @@ from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.nest import flatten, is_sequence, pack_sequence_as
 from estflow.core.ops import list_ops
 from estflow.core.ops.constant_op import convert_to_tensor
-from estflow.core.ops.tensor_array_ops import TensorArray, build_ta_with_new_flow, gradient_source_of
+from estflow.core.ops.tensor_array import TensorArray, build_ta_with_new_flow, gradient_source_of
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape, as_shape
 
