@@ -340,6 +340,8 @@ from estflow.core.ops.string_ops import string_split as string_split
 from estflow.core.ops.string_ops import string_to_number as string_to_number
 from estflow.core.ops.string_ops import strip as string_strip
 from estflow.core.ops.string_ops import substr as substr
+from estflow.core.ops.tensor_array import TensorArray as TensorArray
+from estflow.core.ops.tensor_array import TensorArraySpec as TensorArraySpec
 from estflow.core.ops.unary_ops import abs as abs
 from estflow.core.ops.unary_ops import acos as acos
 from estflow.core.ops.unary_ops import acosh as acosh
@@ -510,6 +512,7 @@ from estflow.library.check_ops import assert_variables_initialized as assert_var
 from estflow.library.check_ops import is_numeric_tensor as is_numeric_tensor
 from estflow.library.check_ops import verify_tensor_all_finite as verify_tensor_all_finite
 from estflow.library.confusion_matrix import confusion_matrix as confusion_matrix
+from estflow.library.ctc_ops import edit_distance as edit_distance
 from estflow.library.data_flow_ops import FIFOQueue as FIFOQueue
 from estflow.library.data_flow_ops import PaddingFIFOQueue as PaddingFIFOQueue
 from estflow.library.data_flow_ops import PriorityQueue as PriorityQueue
@@ -525,6 +528,7 @@ from estflow.library.gradient_utils import UnconnectedGradients as UnconnectedGr
 from estflow.library.gradient_utils import custom_gradient as custom_gradient
 from estflow.library.gradient_utils import grad_pass_through as grad_pass_through
 from estflow.library.gradient_utils import hessians as hessians
+from estflow.library.gradient_utils import recompute_grad as recompute_grad
 from estflow.library.graph_mode import GradientTape as GradientTape
 from estflow.library.graph_mode import disable_eager_execution as disable_eager_execution
 from estflow.library.graph_mode import disable_resource_variables as disable_resource_variables
@@ -584,6 +588,7 @@ from estflow.library.sparse_composites import split as sparse_split
 from estflow.library.sparse_composites import transpose as sparse_transpose
 from estflow.library.template import make_template as make_template
 from estflow.library.tf_logging import get_logger as get_logger
+from estflow.library.vectorized_map import vectorized_map as vectorized_map
 from estflow.library.versions import COMPILER_VERSION as COMPILER_VERSION
 from estflow.library.versions import CXX11_ABI_FLAG as CXX11_ABI_FLAG
 from estflow.library.versions import CXX_VERSION as CXX_VERSION

@@ -51,6 +51,13 @@ from estflow.core.ops.space_batch_ops import space_to_batch as space_to_batch
 from estflow.core.ops.space_batch_ops import space_to_depth as space_to_depth
 from estflow.core.ops.unary_ops import sigmoid as sigmoid
 from estflow.core.ops.unary_ops import tanh as tanh
+from estflow.library.ctc_ops import collapse_repeated as collapse_repeated
+from estflow.library.ctc_ops import ctc_beam_search_decoder as ctc_beam_search_decoder
+from estflow.library.ctc_ops import ctc_beam_search_decoder_v2 as ctc_beam_search_decoder_v2
+from estflow.library.ctc_ops import ctc_greedy_decoder as ctc_greedy_decoder
+from estflow.library.ctc_ops import ctc_loss as ctc_loss
+from estflow.library.ctc_ops import ctc_loss_v2 as ctc_loss_v2
+from estflow.library.ctc_ops import ctc_unique_labels as ctc_unique_labels
 from estflow.library.embedding_ops import embedding_lookup as embedding_lookup
 from estflow.library.embedding_ops import embedding_lookup_sparse as embedding_lookup_sparse
 from estflow.library.embedding_ops import safe_embedding_lookup_sparse as safe_embedding_lookup_sparse
@@ -97,6 +104,7 @@ from estflow.library.nn_impl import xw_plus_b as xw_plus_b
 from estflow.library.nn_impl import zero_fraction as zero_fraction
 from estflow.library.rnn import bidirectional_dynamic_rnn as bidirectional_dynamic_rnn
 from estflow.library.rnn import dynamic_rnn as dynamic_rnn
+from estflow.library.rnn import raw_rnn as raw_rnn
 from estflow.library.rnn import static_bidirectional_rnn as static_bidirectional_rnn
 from estflow.library.rnn import static_rnn as static_rnn
 from estflow.library.rnn import static_state_saving_rnn as static_state_saving_rnn
@@ -127,6 +135,8 @@ __all__ = [
     "approx_max_k", "approx_min_k", "fractional_avg_pool", "fractional_max_pool",
     "dilation2d", "erosion2d",
     "with_space_to_batch",
-    "bidirectional_dynamic_rnn", "dynamic_rnn", "rnn_cell", "static_bidirectional_rnn", "static_rnn",
+    "collapse_repeated", "ctc_beam_search_decoder", "ctc_beam_search_decoder_v2", "ctc_greedy_decoder", "ctc_loss",
+    "ctc_loss_v2", "ctc_unique_labels",
+    "bidirectional_dynamic_rnn", "dynamic_rnn", "raw_rnn", "rnn_cell", "static_bidirectional_rnn", "static_rnn",
     "static_state_saving_rnn",
 ]

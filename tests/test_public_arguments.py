@@ -66,6 +66,9 @@ ALLOWED = {
     "gather:validate_indices": "deprecated no-op in TF1: indices are always checked",
     "eigh_tridiagonal:tol": "the tolerance of TF's bisection; estflow solves the dense symmetric problem to full "
                             "precision, within any tol",
+    "ctc_loss_v2:unique": "speeds up TF's dense-label computation; the loss does not depend on it",
+    "vectorized_map:fallback_to_while_loop": "estflow always runs the while_loop TF falls back to: same values",
+    "vectorized_map:warn": "TF warns when it falls back to a loop; estflow always runs the loop",
     "embedding_lookup:validate_indices": "deprecated in TF1: ids are always checked",
     "matmul:a_is_sparse": "an algorithm hint for mostly-zero inputs: the product is the same",
     "matmul:b_is_sparse": "an algorithm hint for mostly-zero inputs: the product is the same",

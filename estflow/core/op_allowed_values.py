@@ -333,6 +333,21 @@ ALLOWED: dict[str, dict[str, tuple[str, ...]]] = {
             'int32', 'int64', 'float', 'double',
         ),
     },
+    'CTCBeamSearchDecoder': {
+        'T': (
+            'float', 'double',
+        ),
+    },
+    'CTCGreedyDecoder': {
+        'T': (
+            'float', 'double',
+        ),
+    },
+    'CTCLoss': {
+        'T': (
+            'float', 'double',
+        ),
+    },
     'Ceil': {
         'T': (
             'bfloat16', 'half', 'float', 'double',

@@ -84,11 +84,20 @@ class _GraphVariableState:
 
 
 def _graph_state(graph=None) -> _GraphVariableState:
-    graph = graph if graph is not None else get_default_graph()
+    graph = _variables_graph(graph if graph is not None else get_default_graph())
     state = graph._variable_store
     if state is None:
         state = graph._variable_store = _GraphVariableState()
     return state
+
+
+def _variables_graph(graph):
+    """The graph whose variables and variable scopes `graph` uses: a while_loop's cond and body are
+    function graphs that stand for the loop's own graph (TF1 builds them in it), so a cell or layer
+    called in a loop body finds, and creates, its variables there."""
+    while getattr(graph, "shares_variable_scopes", False):
+        graph = graph.outer_graph
+    return graph
 
 
 def get_variable_scope_store() -> _VariableScopeStore:
@@ -102,6 +111,13 @@ def _get_default_variable_store() -> _VariableStore:
 def get_variable_scope() -> VariableScope:
     """The current `VariableScope` of the default graph (the root scope has name "")."""
     return _graph_state().scopes.current_scope
+
+
+@contextlib.contextmanager
+def _lifted_to(graph):
+    """`graph` as the default graph, with its name scope and device as where the loop started."""
+    with graph.as_default(), graph.name_scope(None):
+        yield
 
 
 # ---- the store ----------------------------------------------------------------------------------
@@ -279,7 +295,13 @@ class _VariableStore:
                                  f"tensor or a callable with no arguments.")
 
         graph = get_default_graph()
-        with graph.control_dependencies(None):  # initializers never wait on the caller's dependencies
+        lifted = _variables_graph(graph)
+        if lifted is not graph:  # in a loop body: the variable and its initializer go in the loop's graph
+            graph = lifted
+            creating = _lifted_to(graph)
+        else:
+            creating = contextlib.nullcontext()
+        with creating, graph.control_dependencies(None):  # initializers never wait on the caller's dependencies
             v = Variable(initial_value=init_val, name=name, trainable=trainable, collections=collections,
                          caching_device=caching_device, dtype=variable_dtype, validate_shape=validate_shape,
                          constraint=constraint)
@@ -287,7 +309,8 @@ class _VariableStore:
         self._defined_at[name] = _user_frames()
 
         if regularizer:
-            with graph.colocate_with(v.op), name_scope(name + "/Regularizer/"):
+            with (_lifted_to(graph) if graph is not get_default_graph() else contextlib.nullcontext()), \
+                    graph.colocate_with(v.op), name_scope(name + "/Regularizer/"):
                 loss = regularizer(v)
             if loss is not None:
                 graph.add_to_collection(GraphKeys.REGULARIZATION_LOSSES, loss)

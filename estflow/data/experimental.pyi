@@ -1,5 +1,6 @@
 """`tf.data.experimental` (re-exports only)."""
 
+from estflow.core.ops.tensor_array import TensorArrayStructure as TensorArrayStructure
 from estflow.data.csv_dataset import CsvDataset as CsvDataset
 from estflow.data.csv_dataset import make_csv_dataset as make_csv_dataset
 from estflow.data.dataset_graph_ops import TFRecordWriter as TFRecordWriter
@@ -63,6 +64,7 @@ from estflow.hooks.input_pipeline_hook import CheckpointInputPipelineHook as Che
 __all__ = [
     "CsvDataset", "make_csv_dataset", "AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Counter",
     "OptimizationOptions", "SparseTensorStructure", "TensorStructure", "ThreadingOptions",
+    "TensorArrayStructure",
     "bucket_by_sequence_length", "choose_from_datasets", "copy_to_device", "enumerate_dataset", "get_structure",
     "group_by_window", "ignore_errors", "make_batched_features_dataset", "map_and_batch", "parallel_interleave",
     "parse_example_dataset", "prefetch_to_device", "sample_from_datasets", "scan", "shuffle_and_repeat", "take_while",

@@ -1,9 +1,9 @@
 """TF1's higher-order functions over the first dimension: map_fn, scan, foldl, foldr; and switch_case.
 
-Each is one `tf.while_loop` (TF1 builds them over while_loop and TensorArrays), so
-gradients flow through them like through any loop. The per-step results are gathered by
-concatenating their flattened values in a loop variable and reshaping once at the end,
-which keeps the loop differentiable without a TensorArray.
+Each is one `tf.while_loop` over TensorArrays, as TF1 builds them: the elements are
+unstacked into TensorArrays read one step at a time, and each step's result is written to
+a TensorArray the loop carries and stacked after it, so every step costs the same and
+gradients flow through them like through any loop.
 
     squares = tf.map_fn(lambda x: x * x, tf.constant([1., 2., 3.]))          # [1., 4., 9.]
     sums = tf.scan(lambda a, x: a + x, tf.constant([1., 2., 3.]))            # [1., 3., 6.]
@@ -19,11 +19,11 @@ from estflow.core.ops import (
     comparison_ops,
     concat_ops,
     control_flow_ops,
-    fill_ops,
     gather_ops,
     manipulation_ops,
 )
 from estflow.core.ops.constant_op import convert_to_tensor
+from estflow.core.ops.tensor_array import TensorArray
 from estflow.core.ops.while_v2 import while_loop
 from estflow.core.tensor_shape import TensorShape
 
@@ -45,60 +45,60 @@ def _element(elems, flat, i):
     return nest.pack_sequence_as(elems, [gather_ops.gather(e, i) for e in flat])
 
 
-class _Stacker:
-    """Gathers one tensor per loop step: flattened and concatenated in a loop variable, reshaped at the end."""
+def _element_reader(elems, flat, n):
+    """index -> the elements at `index`, read in the loop from TensorArrays holding each elem's slices."""
+    arrays = [TensorArray(e.dtype, size=n, element_shape=e.shape[1:]).unstack(e) for e in flat]
+    return lambda index: nest.pack_sequence_as(elems, [ta.read(index) for ta in arrays])
 
-    def __init__(self, dtype):
+
+class _Stacker:
+    """Gathers one tensor per loop step in a TensorArray the loop carries, stacked at the end."""
+
+    def __init__(self, dtype, infer_shape=True):
         self.dtype = dtype
+        self.infer_shape = infer_shape
         self.static = None
 
-    def initial(self):
-        return [fill_ops.zeros([0], dtype=self.dtype), fill_ops.zeros([0], dtype=dtypes.int32)]
+    def initial(self, count):
+        return TensorArray(self.dtype, size=count, infer_shape=self.infer_shape)
 
-    def add(self, values, shape, result):
+    def add(self, array, step, result):
         result = convert_to_tensor(result)
         if result.dtype != self.dtype:
             raise TypeError(f"The function's output dtype {result.dtype.name} does not match the expected "
                             f"{self.dtype.name}; pass `dtype` to say what it returns.")
         self.static = result.shape
-        flat = array_ops.reshape(result, [-1])
-        return [concat_ops.concat([values, flat], 0), array_ops.shape(result)]
+        return array.write(step, result)
 
-    def stacked(self, values, shape, count, static_count, infer_shape=True):
+    def stacked(self, array, static_count, infer_shape=True):
         """The gathered results as one tensor; with `infer_shape`, its static shape from the traced result."""
+        out = array.stack()
         static = self.static if infer_shape else None
-        if static is not None and static.is_fully_defined():
-            out = array_ops.reshape(values, [-1] + static.as_list())
-        else:
-            out = array_ops.reshape(values, concat_ops.concat([array_ops.reshape(count, [1]), shape], 0))
         if static is not None and static.ndims is not None:
             out.set_shape(TensorShape([static_count]).concatenate(static))
         return out
 
 
-_INVARIANTS = [TensorShape([None]), TensorShape([None])]
-
-
 def _loop(n, body_step, start, fixed_vars, stackers, parallel_iterations, back_prop, swap_memory, reverse):
-    """Runs body_step(index, fixed...) -> (new fixed..., results...) for steps start..n-1 (or reversed)."""
+    """Runs body_step(index, fixed...) -> (new fixed..., results...) for steps start..n-1 (or reversed); step
+    i - start's results go to element i - start of each stacker's TensorArray."""
     def cond(i, *_):
         return i < n
 
     def body(i, *state):
         index = (n - 1 - i) if reverse else i
         fixed = list(state[:len(fixed_vars)])
-        stacks = state[len(fixed_vars):]
+        arrays = state[len(fixed_vars):]
         new_fixed, results = body_step(index, fixed)
-        out = []
-        for k, stacker in enumerate(stackers):
-            out += stacker.add(stacks[2 * k], stacks[2 * k + 1], results[k])
+        out = [stacker.add(arrays[k], i - start, results[k]) for k, stacker in enumerate(stackers)]
         return [i + 1] + list(new_fixed) + out
 
     loop_vars = [convert_to_tensor(start, dtype=dtypes.int32)] + list(fixed_vars)
     invariants = [TensorShape([])] + [v.shape for v in fixed_vars]
+    count = convert_to_tensor(n, dtype=dtypes.int32) - start
     for stacker in stackers:
-        loop_vars += stacker.initial()
-        invariants += _INVARIANTS
+        loop_vars.append(stacker.initial(count))
+        invariants.append(TensorShape([]))
     out = while_loop(cond, body, loop_vars, shape_invariants=invariants, parallel_iterations=parallel_iterations,
                      back_prop=back_prop, swap_memory=swap_memory)
     return list(out[1:1 + len(fixed_vars)]), list(out[1 + len(fixed_vars):])
@@ -115,11 +115,12 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap
         flat, n, known = _flat_elems(elems)
         signature = fn_output_signature if fn_output_signature is not None else dtype
         out_dtypes = nest.flatten(signature) if signature is not None else [e.dtype for e in flat]
-        stackers = [_Stacker(dtypes.as_dtype(d)) for d in out_dtypes]
+        stackers = [_Stacker(dtypes.as_dtype(d), infer_shape) for d in out_dtypes]
         structure = [signature if signature is not None else elems]
+        read = _element_reader(elems, flat, n)
 
         def step(index, _):
-            result = fn(_element(elems, flat, index))
+            result = fn(read(index))
             structure[0] = result
             results = nest.flatten(result)
             if len(results) != len(stackers):
@@ -127,10 +128,8 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap
                                  f", expected the structure of {signature if signature is not None else elems}.")
             return [], results
 
-        _, stacks = _loop(n, step, 0, [], stackers, parallel_iterations or 10, back_prop, swap_memory, False)
-        count = convert_to_tensor(n, dtype=dtypes.int32)
-        results = [s.stacked(stacks[2 * k], stacks[2 * k + 1], count, known, infer_shape)
-                   for k, s in enumerate(stackers)]
+        _, arrays = _loop(n, step, 0, [], stackers, parallel_iterations or 10, back_prop, swap_memory, False)
+        results = [s.stacked(arrays[k], known, infer_shape) for k, s in enumerate(stackers)]
         return nest.pack_sequence_as(structure[0], results)
 
 
@@ -144,10 +143,11 @@ def _scan_like(fn, elems, initializer, parallel_iterations, back_prop, swap_memo
             initializer = _element(elems, flat, first)
             start = 1
         state_flat = [convert_to_tensor(a, name="initializer") for a in nest.flatten(initializer)]
-        stackers = [_Stacker(a.dtype) for a in state_flat] if keep_all else []
+        stackers = [_Stacker(a.dtype, infer_shape) for a in state_flat] if keep_all else []
+        read = _element_reader(elems, flat, n)
 
         def step(index, state):
-            result = fn(nest.pack_sequence_as(initializer, state), _element(elems, flat, index))
+            result = fn(nest.pack_sequence_as(initializer, state), read(index))
             new_state = nest.flatten(result)
             if len(new_state) != len(state_flat):
                 raise ValueError(f"The two structures don't have the same number of elements: fn returned {result}"
@@ -155,16 +155,14 @@ def _scan_like(fn, elems, initializer, parallel_iterations, back_prop, swap_memo
             new_state = [convert_to_tensor(v, dtype=a.dtype) for v, a in zip(new_state, state_flat, strict=True)]
             return new_state, new_state
 
-        final, stacks = _loop(n, step, start, state_flat, stackers, parallel_iterations, back_prop, swap_memory,
+        final, arrays = _loop(n, step, start, state_flat, stackers, parallel_iterations, back_prop, swap_memory,
                               reverse)
         if not keep_all:
             return nest.pack_sequence_as(initializer, final)
-        steps = convert_to_tensor(n, dtype=dtypes.int32) - start
         stacked = []
         for k, (stacker, a) in enumerate(zip(stackers, state_flat, strict=True)):
             stacker.static = stacker.static if stacker.static is not None else a.shape
-            values = stacker.stacked(stacks[2 * k], stacks[2 * k + 1], steps,
-                                     None if known is None else known - start, infer_shape)
+            values = stacker.stacked(arrays[k], None if known is None else known - start, infer_shape)
             if reverse:  # the steps ran from the last element: put their results back in element order
                 values = manipulation_ops.reverse(values, [0])
             if start:  # the first element taken is the initial accumulator, as TF's scan gives it

@@ -1,5 +1,5 @@
 """Gradient helpers TF1 builds on `tf.gradients`: `tf.hessians`, `tf.custom_gradient`,
-`tf.grad_pass_through` and the `tf.UnconnectedGradients` choices.
+`tf.grad_pass_through`, `tf.recompute_grad` and the `tf.UnconnectedGradients` choices.
 
 `custom_gradient` works as TF1's does in graph mode: the function's outputs and inputs pass
 through one IdentityN op whose gradient is overridden by the function's own `grad_fn`.
@@ -11,9 +11,9 @@ import enum
 import functools
 import itertools
 
-from estflow.core import nest
+from estflow.core import nest, variable_scope
 from estflow.core.gradients import RegisterGradient, gradients
-from estflow.core.graph import get_default_graph, name_scope
+from estflow.core.graph import control_dependencies, get_default_graph, name_scope
 from estflow.core.ops import array_ops, concat_ops
 from estflow.core.ops.constant_op import convert_to_tensor
 
@@ -109,3 +109,66 @@ def grad_pass_through(f):
     return passed
 
 
+
+
+def _variables_read_by(outputs, inputs) -> list:
+    """The TF1 variables (their ref tensors) that `outputs` depend on without going through `inputs`."""
+    stop = {t.op for t in inputs}
+    seen, stack, found = set(), [t.op for t in outputs], []
+    while stack:
+        op = stack.pop()
+        if op in seen or op in stop:
+            continue
+        seen.add(op)
+        if op._op_def.is_variable:
+            found.append(op.outputs[0])
+            continue
+        stack.extend(t.op for t in op.inputs)
+        stack.extend(op.control_inputs)
+    return sorted(found, key=lambda t: t.op._id)
+
+
+def recompute_grad(f):
+    """f, whose gradient recomputes f's forward pass instead of keeping its intermediate values
+    (`tf.recompute_grad`): the gradients are those of f itself.
+
+        block = tf.recompute_grad(lambda x: tf.layers.dense(tf.layers.dense(x, 64, tf.nn.relu), 64))
+        y = block(x)             # the gradient pass calls the lambda again, reusing its variables
+
+    The recomputation runs f again in the variable scope of the first call, reusing its
+    variables (`tf.get_variable`, `tf.layers`: the same default layer names come back), once the
+    gradients flowing into f's outputs exist. f's variables get their gradients too.
+    """
+    @functools.wraps(f)
+    def inner(*args, **kwargs):
+        scope = variable_scope.get_variable_scope()
+        scope_store = variable_scope.get_variable_scope_store()
+        counts = dict(scope_store.variable_scopes_count)  # so the recomputation picks the same layer names
+        inputs = [convert_to_tensor(a) for a in args]
+        result = f(*inputs, **kwargs)
+        flat = [convert_to_tensor(r) for r in nest.flatten(result)]
+        variables = _variables_read_by(flat, inputs)
+        op_name = f"RecomputeGrad-{next(_UIDS)}"
+
+        @RegisterGradient(op_name)
+        def _grad(op, *grads):
+            dys = [g if g is not None else array_ops.zeros_like(y) for g, y in zip(grads[:len(flat)], flat)]
+            # The recomputation waits for the incoming gradients, so its values are made when they are needed.
+            with control_dependencies(dys):
+                again = [array_ops.identity(x) for x in inputs]
+            saved = dict(scope_store.variable_scopes_count)
+            scope_store.variable_scopes_count = dict(counts)
+            try:
+                with variable_scope.variable_scope(scope, reuse=True):
+                    recomputed = [convert_to_tensor(r) for r in nest.flatten(f(*again, **kwargs))]
+            finally:
+                scope_store.variable_scopes_count = saved
+            dxs = gradients(recomputed, again + variables, grad_ys=dys, unconnected_gradients="zero")
+            return [None] * len(flat) + dxs
+
+        with get_default_graph().gradient_override_map({"IdentityN": op_name}):
+            passed = array_ops.identity_n(flat + inputs + variables)
+        out = passed[:len(flat)]
+        return nest.pack_sequence_as(result, out) if nest.is_sequence(result) else out[0]
+
+    return inner

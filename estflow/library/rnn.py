@@ -3,10 +3,10 @@
 `dynamic_rnn` runs the cell in a `tf.while_loop` over the time steps, so a graph serves any
 sequence length and gradients flow back through time (the while loop's gradient). The cell's
 variables are created before the loop, in the scope TF1 gives them (`rnn/basic_lstm_cell/kernel`):
-the loop body is a function graph and reuses them. Each step's output is appended to a
-`[time, batch, depth]` accumulator that the loop carries; appending copies it, so that copying
-grows with the square of the sequence length (a few hundred steps cost about twice the per-step
-time of twenty). TF1 writes to a TensorArray instead, which would make it linear.
+the loop body is a function graph and reuses them. As in TF1, the inputs are unstacked into
+TensorArrays (`rnn/TensorArray_1`) read one step at a time, and each step's output is written to a
+TensorArray the loop carries and stacks after it, so every step costs the same whatever the
+sequence length.
 
 With `sequence_length`, each sequence stops at its length: from step `sequence_length[b]` on,
 row b's output is zero and its state is the state at its last step, and the loop stops after
@@ -16,8 +16,8 @@ the longest sequence (the outputs past it are zeros), as in TF1.
 from __future__ import annotations
 
 from estflow.core import dtypes
-from estflow.core import variable_scope as variable_scope_module
-from estflow.core.graph import Tensor, control_dependencies
+from estflow.core.func_graph import assert_same_structure
+from estflow.core.graph import Tensor, control_dependencies, name_scope
 from estflow.core.nest import flatten, is_sequence, map_structure, pack_sequence_as
 from estflow.core.ops import (
     array_ops,
@@ -30,10 +30,12 @@ from estflow.core.ops import (
     manipulation_ops,
     math_ops,
     reduction_ops,
+    unary_ops,
 )
 from estflow.core.ops.constant_op import constant, convert_to_tensor
+from estflow.core.ops.tensor_array import TensorArray
 from estflow.core.tensor_shape import TensorShape, dimension_value
-from estflow.core.variable_scope import get_variable_scope, variable_scope
+from estflow.core.variable_scope import variable_scope
 from estflow.library.rnn_cell_impl import _as_list, _build_cell, _builds_all_variables, _flatten_sizes, _map_sizes
 
 
@@ -135,23 +137,21 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations, swap_mem
                 time_steps:
             raise ValueError("Time steps is not the same for all the elements in the input in a batch.")
     step_shapes = pack_sequence_as(inputs, [s[1:] for s in shapes])
-    all_built = _builds_all_variables(cell)
-    if all_built:
+    if _builds_all_variables(cell):
         _build_cell(cell, step_shapes, flat_input[0].dtype)
-    else:
-        # A user's cell may create variables in `call`, and the loop body cannot: one call out here creates
-        # them (its ops never run unless fetched), and the loop reuses them, as static_rnn's later steps do.
-        cell(pack_sequence_as(inputs, [_step_input(x, 0, s) for x, s in zip(flat_input, shapes, strict=True)]),
-             initial_state)
-        get_variable_scope().reuse_variables()
-    batch_size = _batch_size(flat_input, 1)
+    # Otherwise the cell creates its variables in its first call, in the loop body (as in TF1: a loop
+    # body's tf.get_variable creates the variable in the loop's graph).
 
-    output_sizes = _flatten_sizes(cell.output_size)
     out_shapes = flatten(_output_shapes(cell, batch_static))
-    # Each step's outputs are appended to a [time so far, batch, depth] accumulator per output.
-    accumulators = [fill_ops.zeros(_time_batch_shape(0, batch_size, s), dtype=dtype) for s in output_sizes]
-    acc_invariants = [TensorShape([None]).concatenate(s) for s in out_shapes]
     state_invariants = [convert_to_tensor(t).shape for t in flatten(initial_state)]
+    # TF1's TensorArrays: one per input, unstacked along time and read a step at a time, and one per
+    # output, written a step at a time and stacked after the loop (each step costs the same).
+    with name_scope("dynamic_rnn") as base_name:
+        pass
+    input_tas = [TensorArray(x.dtype, size=time_steps, element_shape=s[1:], tensor_array_name=f"{base_name}input_{i}")
+                 .unstack(x) for i, (x, s) in enumerate(zip(flat_input, shapes, strict=True))]
+    output_tas = [TensorArray(dtype, size=time_steps, element_shape=s, tensor_array_name=f"{base_name}output_{i}")
+                  for i, s in enumerate(out_shapes)]
 
     time = constant(0, dtype=dtypes.int32, name="time")
     if sequence_length is not None:
@@ -160,14 +160,10 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations, swap_mem
     else:
         loop_bound = time_steps
 
-    outer_store = variable_scope_module._get_default_variable_store()
-
-    def body(t, state, accs):
-        step = [_step_input(x, t, s) for x, s in zip(flat_input, shapes, strict=True)]
-        if not all_built:
-            # The body is a function graph with a variable store of its own; a user's cell that calls
-            # tf.get_variable in `call` must find the variables the call above created in the caller's graph.
-            variable_scope_module._graph_state().store = outer_store
+    def body(t, state, tas):
+        step = [ta.read(t) for ta in input_tas]
+        for x, s in zip(step, shapes, strict=True):
+            x.set_shape(s[1:])
         output, new_state = cell(pack_sequence_as(inputs, step), state)
         flat_out = flatten(output)
         for o, shape in zip(flat_out, out_shapes, strict=True):
@@ -176,35 +172,124 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, parallel_iterations, swap_mem
             copy = comparison_ops.greater_equal(t, sequence_length)
             flat_out = [comparison_ops.where(copy, fill_ops.zeros_like(o), o) for o in flat_out]
             new_state = _masked(copy, new_state, state)
-        accs = [concat_ops.concat([a, array_ops.expand_dims(o, 0)], 0) for a, o in zip(accs, flat_out, strict=True)]
-        return t + 1, new_state, accs
+        return t + 1, new_state, [ta.write(t, o) for ta, o in zip(tas, flat_out, strict=True)]
 
-    _, final_state, accs = control_flow_ops.while_loop(
-        lambda t, *_: comparison_ops.less(t, loop_bound), body, (time, initial_state, accumulators),
-        shape_invariants=(TensorShape([]), pack_sequence_as(initial_state, state_invariants), acc_invariants),
+    _, final_state, output_tas = control_flow_ops.while_loop(
+        lambda t, *_: comparison_ops.less(t, loop_bound), body, (time, initial_state, output_tas),
+        shape_invariants=(TensorShape([]), pack_sequence_as(initial_state, state_invariants),
+                          [TensorShape([]) for _ in output_tas]),
         parallel_iterations=parallel_iterations, swap_memory=swap_memory, maximum_iterations=time_steps)
-    if sequence_length is not None:  # the steps past the longest sequence: zeros
-        accs = [concat_ops.concat([a, fill_ops.zeros(_time_batch_shape(time_steps - loop_bound, batch_size, s),
-                                                     dtype=dtype)], 0)
-                for a, s in zip(accs, output_sizes, strict=True)]
+    # The steps past the longest sequence were never written: they stack as zeros.
+    outputs = [ta.stack() for ta in output_tas]
     static_t = None if isinstance(time_steps, Tensor) else time_steps
-    for a, shape in zip(accs, out_shapes, strict=True):
+    for a, shape in zip(outputs, out_shapes, strict=True):
         a.set_shape(TensorShape([static_t]).concatenate(shape))
-    return pack_sequence_as(cell.output_size, accs) if is_sequence(cell.output_size) else accs[0], final_state
+    return pack_sequence_as(cell.output_size, outputs) if is_sequence(cell.output_size) else outputs[0], final_state
 
 
-def _time_batch_shape(time, batch_size, size):
-    parts = [time, batch_size, *_as_list(size)]
-    if not any(isinstance(p, Tensor) for p in parts):
-        return [int(p) for p in parts]
-    return concat_ops.stack([cast_ops.cast(p, dtypes.int32) if isinstance(p, Tensor) else
-                             constant(int(p), dtype=dtypes.int32) for p in parts])
+def raw_rnn(cell, loop_fn, parallel_iterations=None, swap_memory=False, scope=None):
+    """Run `cell` in a while loop driven by `loop_fn` (TF1's `tf.nn.raw_rnn`): (emit_ta, final_state, final_loop_state).
+
+        def loop_fn(time, cell_output, cell_state, loop_state):
+            emit_output = cell_output                      # None at time 0: emit the cell's outputs
+            next_state = cell.zero_state(batch, tf.float32) if cell_output is None else cell_state
+            finished = time >= lengths
+            next_input = tf.cond(tf.reduce_all(finished), lambda: tf.zeros([batch, depth]),
+                                 lambda: inputs_ta.read(time))
+            return finished, next_input, next_state, emit_output, loop_state
+        emit_ta, final_state, _ = tf.nn.raw_rnn(cell, loop_fn)
+        outputs = emit_ta.stack()                          # [time, batch, ...]
+
+    `loop_fn(time, cell_output, cell_state, loop_state)` returns `(finished, next_input,
+    next_cell_state, emit_output, next_loop_state)`; at time 0 the last three arguments are
+    None and it returns the initial state, the emit structure (None: the cell's
+    `output_size`) and the initial loop state. The loop runs until every batch entry has
+    finished; a finished entry emits zeros and keeps its state. `emit_ta` holds one
+    TensorArray per emitted tensor, of one element per step.
+    """
+    _check_cell(cell)
+    if not callable(loop_fn):
+        raise TypeError("loop_fn must be a callable")
+    parallel_iterations = parallel_iterations or 32
+    with variable_scope(scope or "rnn"):
+        time = constant(0, dtype=dtypes.int32)
+        finished, next_input, initial_state, emit_structure, init_loop_state = loop_fn(time, None, None, None)
+        flat_input = flatten(next_input)
+        loop_state = init_loop_state if init_loop_state is not None else constant(0, dtype=dtypes.int32)
+        input_shapes = [convert_to_tensor(x).shape for x in flat_input]
+        static_batch = None
+        for s in input_shapes:
+            dim = dimension_value(s[0]) if s.ndims else None
+            if dim is not None and static_batch is not None and dim != static_batch:
+                raise ValueError(f"Dimensions {static_batch} and {dim} are not compatible (batch size of the inputs)")
+            static_batch = static_batch if dim is None else dim
+        batch_size = static_batch if static_batch is not None else array_ops.shape(flat_input[0])[0]
+        assert_same_structure(initial_state, cell.state_size)
+        flat_state = [convert_to_tensor(s) for s in flatten(initial_state)]
+        state = pack_sequence_as(initial_state, flat_state)
+        if emit_structure is not None:
+            flat_emit = flatten(emit_structure)
+            emit_sizes = [e.shape if e.shape.is_fully_defined() else array_ops.shape(e) for e in flat_emit]
+            emit_dtypes = [e.dtype for e in flat_emit]
+        else:
+            emit_structure = cell.output_size
+            emit_sizes = _flatten_sizes(emit_structure)
+            emit_dtypes = [flat_state[0].dtype] * len(emit_sizes)
+        flat_emit_ta = [TensorArray(dtype, dynamic_size=True, size=0, name=f"rnn_output_{i}",
+                                    element_shape=TensorShape([static_batch]).concatenate(
+                                        size if isinstance(size, TensorShape) else
+                                        TensorShape(None) if isinstance(size, Tensor) else TensorShape(_as_list(size))))
+                        for i, (dtype, size) in enumerate(zip(emit_dtypes, emit_sizes, strict=True))]
+        emit_ta = pack_sequence_as(emit_structure, flat_emit_ta)
+        zero_emit = pack_sequence_as(emit_structure, [
+            fill_ops.zeros(_emit_shape(batch_size, size), dtype)
+            for size, dtype in zip(emit_sizes, emit_dtypes, strict=True)])
+
+        def condition(unused_time, elements_finished, *_):
+            return unary_ops.logical_not(reduction_ops.reduce_all(elements_finished))
+
+        def body(time, elements_finished, current_input, emit_ta, state, loop_state):
+            next_output, cell_state = cell(current_input, state)
+            assert_same_structure(state, cell_state)
+            assert_same_structure(cell.output_size, next_output)
+            next_time = time + 1
+            next_finished, next_input, next_state, emit_output, next_loop_state = loop_fn(
+                next_time, next_output, cell_state, loop_state)
+            assert_same_structure(state, next_state)
+            assert_same_structure(current_input, next_input)
+            assert_same_structure(emit_ta, emit_output)
+            loop_state = loop_state if next_loop_state is None else next_loop_state
+
+            def copy_some_through(current, candidate):
+                def copy(cur, cand):
+                    if isinstance(cur, TensorArray) or cur.shape.ndims == 0:  # passed through as they are
+                        return cand
+                    return comparison_ops.where(elements_finished, cur, cand)
+                return map_structure(copy, current, candidate)
+
+            emit_output = copy_some_through(zero_emit, emit_output)
+            next_state = copy_some_through(state, next_state)
+            emit_ta = map_structure(lambda ta, emit: ta.write(time, emit), emit_ta, emit_output)
+            elements_finished = comparison_ops.logical_or(elements_finished, next_finished)
+            return next_time, elements_finished, next_input, emit_ta, next_state, loop_state
+
+        returned = control_flow_ops.while_loop(
+            condition, body, loop_vars=[time, finished, next_input, emit_ta, state, loop_state],
+            parallel_iterations=parallel_iterations, swap_memory=swap_memory)
+        emit_ta, final_state, final_loop_state = returned[-3:]
+        if init_loop_state is None:
+            final_loop_state = None
+        return emit_ta, final_state, final_loop_state
 
 
-def _step_input(x, t, shape):
-    step = gather_ops.gather(x, t)
-    step.set_shape(shape[1:])
-    return step
+def _emit_shape(batch_size, size):
+    """[batch_size, *size] for zeros, `size` a TensorShape, a shape tensor or an int/list size."""
+    if isinstance(size, Tensor):
+        return concat_ops.concat([array_ops.reshape(cast_ops.cast(batch_size, dtypes.int32), [1]), size], 0)
+    dims = size.as_list() if isinstance(size, TensorShape) else _as_list(size)
+    if isinstance(batch_size, Tensor):
+        return concat_ops.stack([batch_size, *[constant(int(d), dtype=dtypes.int32) for d in dims]])
+    return [int(batch_size), *[int(d) for d in dims]]
 
 
 def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=None, scope=None):

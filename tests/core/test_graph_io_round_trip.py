@@ -221,6 +221,34 @@ def _control_flow():
     return [y, ref_read, i, z, dz, checked, prevented], {x: _f32(0.5, -1.0, 2.0)}
 
 
+def _tensor_arrays():
+    x = tf.placeholder(tf.float32, [3, 2], name="x")
+    rows = tf.TensorArray(tf.float32, size=3).unstack(x)  # TensorArrayV3, ScatterV3
+    out = tf.TensorArray(tf.float32, size=3)
+    _, out = tf.while_loop(lambda i, ta: i < 3, lambda i, ta: (i + 1, ta.write(i, rows.read(i) * 2.0)), [0, out])
+    stacked = out.stack()  # GatherV3
+    (dx,) = tf.gradients(tf.reduce_sum(stacked * stacked), [x])  # GradV3 in the gradient loop
+    pieces = tf.TensorArray(tf.float32, size=2, infer_shape=False).split(tf.reshape(x, [6]), [4, 2])  # SplitV3
+    with tf.control_dependencies([pieces.concat()]):  # ConcatV3
+        size = pieces.size(name="size") + tf.TensorArray(tf.int32, 0, dynamic_size=True).size()  # SizeV3
+    closing = tf.TensorArray(tf.float32, size=1).close()  # CloseV3
+    return [stacked, dx, size, closing], {x: _f32(0.5, -1.0, 2.0, 1.0, 0.0, 3.0).reshape(3, 2)}
+
+
+def _ctc_and_edit_distance():
+    logits = tf.placeholder(tf.float32, [4, 2, 3], name="logits")
+    labels = tf.SparseTensor(np.array([[0, 0], [1, 0], [1, 1]], np.int64), np.array([1, 0, 1], np.int32),
+                             np.array([2, 2], np.int64))
+    loss = tf.nn.ctc_loss(labels, logits, [4, 3])  # CTCLoss
+    (dlogits,) = tf.gradients(tf.reduce_sum(loss), [logits])
+    (greedy,), greedy_log_prob = tf.nn.ctc_greedy_decoder(logits, [4, 3])
+    beams, beam_log_probs = tf.nn.ctc_beam_search_decoder(logits, [4, 3], beam_width=3, top_paths=2)
+    distance = tf.edit_distance(tf.SparseTensor([[0, 0], [0, 1]], [1, 2], [1, 2]),
+                                tf.SparseTensor([[0, 0]], [2], [1, 1]))
+    x = np.random.default_rng(0).standard_normal((4, 2, 3)).astype(np.float32)
+    return [loss, dlogits, greedy.values, greedy_log_prob, beams[1].indices, beam_log_probs, distance], {logits: x}
+
+
 def _printing():
     x = tf.placeholder(tf.float32, [3], name="x")
     printed = tf.Print(x, [x, tf.shape(x)], message="x: ", first_n=1, summarize=2)
@@ -637,6 +665,8 @@ RECIPES = [
     Recipe("save and restore, sharded", _save_restore, setup=("init",)),
     Recipe("cond, while_loop and its gradient, Assert", _control_flow, setup=("init",)),
     Recipe("TF's StatelessWhile", _stateless_while),
+    Recipe("TensorArray ops in a while_loop and its gradient", _tensor_arrays),
+    Recipe("CTC loss and decoders, edit distance", _ctc_and_edit_distance),
     Recipe("Print, print, strings.format and EnsureShape", _printing),
     Recipe("matrix decompositions and solvers", _matrices),
     Recipe("matrix functions, LU and tridiagonal solvers", _matrix_functions),

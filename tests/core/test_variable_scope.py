@@ -582,3 +582,55 @@ def test_get_variable_shape_mismatch_on_reuse():
         tf.get_variable("v", [2])
     with tf.variable_scope("m", reuse=True), pytest.raises(ValueError, match="Trying to share variable m/v"):
         tf.get_variable("v", [3])
+
+
+# ---- a while_loop body uses the loop's graph's variables and scopes (TF1 builds the body in it) ---------
+def test_get_variable_in_a_loop_body_creates_it_in_the_loops_graph(g):
+    def body(i, x):
+        w = tf.get_variable("w", [], initializer=tf.constant_initializer(3.0))
+        return i + 1, x * w
+
+    with tf.variable_scope("outer"), tf.name_scope("ns"):
+        out = tf.while_loop(lambda i, x: i < 2, body, [0, tf.constant(1.0)])[1]
+    (w,) = tf.global_variables()
+    assert w.op.name == "outer/w" and w.graph is g and w in tf.trainable_variables()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(out) == 9.0
+
+
+def test_a_loop_body_reuses_the_variables_of_its_scope(g):
+    tf.get_variable("w", [], initializer=tf.constant_initializer(2.0))
+
+    def body(i, x):
+        with tf.variable_scope(tf.get_variable_scope(), reuse=True):
+            return i + 1, x * tf.get_variable("w", [])
+
+    out = tf.while_loop(lambda i, x: i < 3, body, [0, tf.constant(1.0)])[1]
+    assert len(tf.global_variables()) == 1
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(out) == 8.0
+
+
+def test_a_layer_first_called_in_a_loop_body_serves_outside_it(g):
+    layer = tf.layers.Dense(2, kernel_initializer=tf.ones_initializer())
+    out = tf.while_loop(lambda i, x: i < 2, lambda i, x: (i + 1, layer(x)), [0, tf.ones([1, 2])])[1]
+    after = layer(tf.ones([1, 2]))  # the layer's variables live in the loop's graph, not the body's
+    assert [v.op.name for v in tf.global_variables()] == ["dense/kernel", "dense/bias"]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        np.testing.assert_array_equal(sess.run(out), [[4.0, 4.0]])
+        np.testing.assert_array_equal(sess.run(after), [[2.0, 2.0]])
+
+
+def test_variables_and_tensors_multiply_either_way_in_a_loop_body(g):
+    v = tf.Variable(2.0)
+
+    def body(i, x):
+        return i + 1, v * x + x * v
+
+    out = tf.while_loop(lambda i, x: i < 2, body, [0, tf.constant(1.0)])[1]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(out) == 16.0

@@ -84,3 +84,22 @@ def test_switch_case():
         tf.switch_case(tf.constant(1.0), [lambda: x])
     with pytest.raises(ValueError, match="non-empty"):
         tf.switch_case(i, [])
+
+
+def test_map_fn_and_scan_run_over_tensor_arrays_as_tf1s():
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [None, 3])
+        squares = tf.map_fn(lambda row: row * row, x)
+        sums = tf.scan(lambda a, row: a + row, x, reverse=True)
+        assert squares.shape.as_list() == [None, 3] and sums.shape.as_list() == [None, 3]
+        types = {op.type for op in g.get_operations()}
+        assert {"TensorArrayV3", "TensorArrayScatterV3", "TensorArrayGatherV3"} <= types
+        (dx,) = tf.gradients(tf.reduce_sum(squares) + tf.reduce_sum(sums * sums), [x])
+        values = np.arange(12, dtype=np.float32).reshape(4, 3)
+        with tf.Session() as sess:
+            got_squares, got_sums, got_dx = sess.run([squares, sums, dx], {x: values})
+    np.testing.assert_allclose(got_squares, values ** 2)
+    expected_sums = np.cumsum(values[::-1], axis=0)[::-1]
+    np.testing.assert_allclose(got_sums, expected_sums)
+    # d/dx_j of sum_i (sum_{k>=i} x_k)^2 = 2 * sum_{i<=j} sums_i
+    np.testing.assert_allclose(got_dx, 2 * values + 2 * np.cumsum(expected_sums, axis=0), rtol=1e-6)

@@ -67,3 +67,40 @@ def test_grad_pass_through_and_unconnected_gradients():
     zero = tf.gradients(tf.reduce_sum(x), other, unconnected_gradients=tf.UnconnectedGradients.ZERO)[0]
     assert _run(zero) == 0.0
     assert tf.UnconnectedGradients.NONE == "none"
+
+
+def _dense_block(x, names=(None, None)):
+    h = tf.layers.dense(x, 5, tf.nn.tanh, kernel_initializer=tf.random_normal_initializer(seed=1), name=names[0])
+    return tf.layers.dense(h, 2, kernel_initializer=tf.random_normal_initializer(seed=2), name=names[1])
+
+
+def test_recompute_grad_gives_the_plain_functions_gradients():
+    with tf.Graph().as_default() as g:
+        x = tf.constant(np.random.RandomState(0).randn(4, 3).astype(np.float32))
+        y = tf.recompute_grad(lambda t: _dense_block(t, ("a", "b")))(x)
+        variables = tf.trainable_variables()
+        recomputed = tf.gradients(tf.reduce_sum(y ** 2), [x] + variables)
+        with tf.variable_scope("", reuse=True):
+            plain = tf.gradients(tf.reduce_sum(_dense_block(x, ("a", "b")) ** 2), [x] + variables)
+        # The gradient ran the block again (a second pair of MatMuls) and created no variables.
+        assert [v.op.name for v in tf.global_variables()] == ["a/kernel", "a/bias", "b/kernel", "b/bias"]
+        matmuls = {op.name for op in g.get_operations() if op.type == "MatMul"}
+        assert {"gradients/IdentityN_grad/a/MatMul", "gradients/IdentityN_grad/b/MatMul"} <= matmuls
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            got, want = sess.run([recomputed, plain])
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_recompute_grad_reuses_default_layer_names_and_checks_numerically():
+    with tf.Graph().as_default():
+        x = tf.constant(np.random.RandomState(1).randn(2, 3))
+        y = tf.recompute_grad(lambda t: _dense_block(tf.cast(t, tf.float32)))(x)
+        (dx,) = tf.gradients(tf.reduce_sum(tf.sin(y)), [x])
+        assert [v.op.name for v in tf.global_variables()] == ["dense/kernel", "dense/bias", "dense_1/kernel",
+                                                              "dense_1/bias"]
+        with tf.Session():
+            tf.global_variables_initializer().run()
+            assert tf.test.compute_gradient_error(x, [2, 3], tf.reduce_sum(tf.sin(y)), [], delta=1e-3) < 1e-2
+            assert dx.eval().shape == (2, 3)

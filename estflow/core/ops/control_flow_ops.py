@@ -27,6 +27,7 @@ from estflow.core.graph import Operation, Tensor, _graph_of, get_default_graph
 from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.nest import flatten, pack_sequence_as
 from estflow.core.ops.constant_op import convert_to_tensor
+from estflow.core.ops.tensor_array import TensorArray, build_ta_with_new_flow
 from estflow.core.ops.while_v2 import while_loop as while_loop
 from estflow.core.registry import OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape
@@ -423,7 +424,10 @@ class CondContext:
 
 
 def _components(x):
-    """Leaves of a branch result, with sparse values split into their component tensors."""
+    """Leaves of a branch result, with sparse values split into their component tensors and a
+    TensorArray into its flow (TF1's cond merges the flow; the handle is the same in both branches)."""
+    if isinstance(x, TensorArray):
+        return [x.flow], lambda p: build_ta_with_new_flow(x, p[0])
     if hasattr(x, "indices") and hasattr(x, "values") and hasattr(x, "dense_shape") and not isinstance(x, Tensor):
         parts = [x.indices, x.values] + ([x.dense_shape] if x.dense_shape is not None else [])
         return parts, lambda p: type(x)(indices=p[0], values=p[1], dense_shape=p[2] if len(p) > 2 else None)

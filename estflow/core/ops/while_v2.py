@@ -23,6 +23,7 @@ from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.nest import flatten, is_sequence, pack_sequence_as
 from estflow.core.ops import list_ops
 from estflow.core.ops.constant_op import convert_to_tensor
+from estflow.core.ops.tensor_array import TensorArray, build_ta_with_new_flow, gradient_source_of
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape, as_shape
 
@@ -200,9 +201,21 @@ def _trace(graph: FuncGraph, fn, structure, loop_tensors, invariants, counter_dt
         counter = graph.add_input(counter_dtype, [], "loop_counter")
         maximum = graph.add_input(counter_dtype, [], "maximum_iterations")
         args = [graph.add_input(t.dtype, s, _loop_var_name(t)) for t, s in zip(loop_tensors, invariants, strict=False)]
-        packed = pack_sequence_as(structure, args)
+        packed = pack_sequence_as(structure, _with_arrays(structure, args))
         result = fn(*packed) if isinstance(structure, (list, _Tuple)) else fn(packed)
     return counter, maximum, result
+
+
+def _with_arrays(structure, flat):
+    """`flat` with each TensorArray loop variable's flow turned back into a TensorArray (TF1's
+    _make_tensor_array): a while_loop carries a TensorArray as its flow, its handle is captured."""
+    leaves = flatten(structure)
+    return [build_ta_with_new_flow(leaf, t) if isinstance(leaf, TensorArray) else t
+            for leaf, t in zip(leaves, flat, strict=True)]
+
+
+def _flows(values):
+    return [v.flow if isinstance(v, TensorArray) else v for v in values]
 
 
 def _in_graph(graph: FuncGraph, t, dtype=None) -> Tensor:
@@ -224,6 +237,11 @@ def _body_outputs(structure, result, loop_tensors, graph):
     else:
         assert_same_structure(structure, result, check_types=False)
         flat = flatten(result)
+    for leaf, x in zip(flatten(structure), flat, strict=False):
+        if isinstance(leaf, TensorArray) != isinstance(x, TensorArray):
+            raise TypeError(f"while_loop body returned {x!r} for the loop variable {leaf!r}: a TensorArray loop "
+                            "variable must stay a TensorArray (return the one its write returned).")
+    flat = _flows(flat)
     with graph.as_default():
         return [_in_graph(graph, x, t.dtype) for t, x in zip(loop_tensors, flat, strict=False)]
 
@@ -252,9 +270,9 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     if isinstance(structure, (list, _Tuple)) and not structure:
         raise ValueError("No loop variables provided")
     leaves = flatten(structure)
-    g = _graph_of([t for t in leaves if isinstance(t, Tensor)])
+    g = _graph_of([t for t in _flows(leaves) if isinstance(t, Tensor)])
     with g.as_default(), g.name_scope(name or "while") as scope:
-        loop_tensors = [_convert(t) for t in leaves]
+        loop_tensors = [_convert(t) for t in _flows(leaves)]
         if maximum_iterations is None:
             maximum = _convert(-1, dtype=dtypes.int32, name="maximum_iterations")
         else:
@@ -267,6 +285,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         invariants = _shape_invariants(structure, shape_invariants, loop_tensors)
 
         cond_graph = FuncGraph(unique_fn_name(scope, "cond"), g)
+        cond_graph.shares_variable_scopes = True  # as TF1's loop, in the loop's graph: see variable_scope
         c_counter, c_max, pred = _trace(cond_graph, cond, structure, loop_tensors, invariants, maximum.dtype)
         with cond_graph.as_default():
             pred = _in_graph(cond_graph, pred)
@@ -276,6 +295,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                 pred = apply_op("LogicalAnd", apply_op("Less", c_counter, c_max, name="Less"), pred,
                                 name="LogicalAnd")
         body_graph = FuncGraph(unique_fn_name(scope, "body"), g)
+        body_graph.shares_variable_scopes = True
         for outer in cond_graph.external_captures:  # both graphs list their captures in one order
             body_graph.capture(outer)
         b_counter, b_max, result = _trace(body_graph, body, structure, loop_tensors, invariants, maximum.dtype)
@@ -304,7 +324,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                            parallel_iterations=int(parallel_iterations))
         if not back_prop:
             _no_backprop.add(outputs[0].op)
-        user = outputs[2:2 + len(loop_tensors)]
+        user = _with_arrays(structure, outputs[2:2 + len(loop_tensors)])
         if not return_same_structure and len(user) == 1:
             return user[0]
         return pack_sequence_as(structure, user)
@@ -314,6 +334,9 @@ def _shape_invariants(structure, shape_invariants, loop_tensors):
     if shape_invariants is None:
         return [t.shape for t in loop_tensors]
     flat = flatten(shape_invariants) if not isinstance(shape_invariants, TensorShape) else [shape_invariants]
+    if len(flat) == len(loop_tensors):  # a TensorArray's invariant (if any) is its flow's: a scalar
+        flat = [TensorShape([]) if isinstance(leaf, TensorArray) else s
+                for leaf, s in zip(flatten(structure), flat, strict=True)]
     if len(flat) != len(loop_tensors):
         raise ValueError(f"shape_invariants has {len(flat)} shapes for {len(loop_tensors)} loop variables; "
                          "give one TensorShape per loop variable, nested like loop_vars.")
@@ -439,6 +462,8 @@ def _while_grad(op, *grads):
                for i in user + caps]
     graph = op.graph
     grad_body = _GradBodyGraph(unique_fn_name(op.name + "/", "body_grad"), op)
+    # TensorArray gradients inside find the gradient arrays of the tf.gradients call building this one.
+    grad_body.gradient_source = gradient_source_of(graph.get_name_scope())
     with grad_body.as_default():
         counter = grad_body.add_input(types[0], [], "loop_counter")
         maximum = grad_body.add_input(types[0], [], "maximum_iterations")
@@ -498,7 +523,9 @@ def _accumulate(op: Operation, tensors: list) -> list:
         with body.as_default(), body.control_dependencies(None), body.name_scope(None):
             for t in new:
                 handle = body._placeholder(dtypes.variant, [], "accumulator")
-                value = apply_op("Snapshot", t, name="Snapshot") if _may_alias_state(t) else t
+                # A handle (a TensorArray's, through a tf.cond's Switch) names state: it is pushed as it is.
+                copy = _may_alias_state(t) and t.dtype not in (dtypes.resource, dtypes.variant)
+                value = apply_op("Snapshot", t, name="Snapshot") if copy else t
                 pushed.append(list_ops.tensor_list_push_back(handle, value))
                 handles.append(handle)
                 known[t] = handle
