@@ -334,8 +334,12 @@ class Fusion(NamedTuple):
     """What `OpDef.fuse` offers: compute the op from `inputs` with `kernel`, skipping `skipped`."""
 
     inputs: tuple  # tensors of the graph the fused kernel reads
-    kernel: Callable  # kernel(xp, *input_arrays) -> the op's output, exactly as the unfused ops give it
+    kernel: Callable | None  # kernel(xp, *input_arrays) -> the op's output, exactly as the unfused ops give it
     skipped: tuple  # the tensors between `inputs` and the op that the fused step does not compute
+    # A stateful op's fusion (an optimizer's sparse apply): make_kernel(op, ctx) builds the step as
+    # OpDef.make_kernel does, and `inputs` keeps the op's ref inputs at their positions (the plan reads
+    # none of them: the kernel finds the variables in the session), `kernel` is then None.
+    make_kernel: Callable | None = None
 
 
 def variable_behind_read(t):
