@@ -342,6 +342,16 @@ class Fusion(NamedTuple):
     make_kernel: Callable | None = None
 
 
+def run_pure_ops(xp, ops, values: dict):
+    """Run pure single-output `ops` in order with their own kernels and attrs, reading `values`
+    (tensor -> array, extended as they run), and return the last one's value: a fused kernel's
+    path for inputs its shortcut does not cover, with the unfused ops' results and errors."""
+    out = None
+    for op in ops:
+        out = values[op._outputs[0]] = op._op_def.kernel(xp, *[values[t] for t in op._inputs], **op._attrs)
+    return out
+
+
 def variable_behind_read(t):
     """The variable's own tensor when `t` is TF1's `<variable>/read` (Identity of a variable) with no
     other reader and no control input, else None. The read hands the variable's value on unchanged,
