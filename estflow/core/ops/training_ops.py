@@ -22,8 +22,7 @@ import numpy as np
 
 from estflow.core import errors
 from estflow.core.ops import scatter_kernels
-from estflow.core.ops.array_ops import _reshape_kernel
-from estflow.core.ops.concat_ops import _concat_kernel
+from estflow.core.ops.array_ops import _host_ints, _reshape_kernel
 from estflow.core.ops.gather_ops import _unique_kernel
 from estflow.core.ops.segment_ops import _unsorted_segment_sum_kernel
 from estflow.core.registry import Fusion, OpDef, TensorSpec, apply_op, register
@@ -265,16 +264,15 @@ def _make_sparse(update, ref_labels, grad_pos, attr_names):
         segment_op = op._inputs[n_refs + grad_pos]._op
         segments_dtype = segment_op._inputs[2]._dtype.as_numpy_dtype  # num_segments'
         flat = _gather_grad_reshapes(segment_op._inputs[0], op._inputs[n_refs + indices_pos]._op._inputs[0])
-        size_dtype = None if flat is None else flat[3]._dtype.as_numpy_dtype
 
         def kernel(*values):
             values = list(values)
-            if size_dtype is not None:  # the gather gradient's reshapes (Size, ExpandDims, ConcatV2, Reshape x2)
-                tail = values.pop()
+            if flat is not None:  # the gather gradient's reshapes (Size, ExpandDims, ConcatV2, Reshape x2)
+                tail = values.pop()  # params' trailing dims: a 1-D vector of Size's dtype (checked when fused)
                 indices = values[indices_pos]
-                size = xp.asarray([indices.size], dtype=size_dtype)
+                size = [indices.size]  # the targets as host ints, as Reshape reads them
                 values[indices_pos] = _reshape_kernel(xp, indices, size)
-                values[grad_pos] = _reshape_kernel(xp, values[grad_pos], _concat_kernel(xp, size, tail, 0, N=2))
+                values[grad_pos] = _reshape_kernel(xp, values[grad_pos], size + _host_ints(tail))
             unique, idx = _unique_kernel(xp, values[indices_pos], out_idx)
             values[grad_pos] = _unsorted_segment_sum_kernel(xp, values[grad_pos], idx,
                                                             np.asarray(unique.shape[0], dtype=segments_dtype))
@@ -326,6 +324,8 @@ def _gather_grad_reshapes(data, indices):
         return None
     axis, dim, tail = _constant(concat._inputs[2]), _constant(expand._inputs[1]), concat._inputs[1]
     if axis is None or dim is None or int(axis) != 0 or int(dim) != 0 or tail._dtype != size._dtype:
+        return None
+    if tail.shape.ndims != 1:  # ConcatV2 would refuse anything but a vector: the fused step must never accept it
         return None
     if any(o._control_inputs or o._device != reshape._device for o in (flat, concat, expand, size._op)):
         return None
