@@ -652,7 +652,7 @@ class Compiler:
         order = self._prune_pass(elements, fed)
         skipped = {t for f in self._fusions.values() if f.make_kernel is not None for t in f.skipped}
         covered = frozenset(t._op for t in skipped if _pure(t._op) and all(o in skipped for o in t._op._outputs))
-        if covered:
+        if covered and not any(o._op_def.emits_dead for o in order):  # a wait on a dead value would make its op dead
             self._covered = covered
             self._fusions = {}
             order = self._prune_pass(elements, fed)

@@ -141,3 +141,29 @@ def test_fused_deduplicated_sparse_apply_gives_the_unfused_values_to_the_bit(opt
     for op_type in ("Unique", "UnsortedSegmentSum", "Size", "ConcatV2"):
         assert op_type in plain_steps and op_type not in fused_steps
     assert len(fused_steps) < len(plain_steps)
+
+
+@pytest.mark.parametrize("taken", [True, False])
+def test_fused_sparse_apply_inside_a_cond_branch_runs_only_when_taken(taken, monkeypatch):
+    from estflow.core import plan  # the switch this test turns
+
+    results = []
+    for fusion in (True, False):
+        monkeypatch.setattr(plan, "FUSION", fusion)
+        with tf.Graph().as_default():
+            pred = tf.placeholder(tf.bool, [])
+            table = tf.get_variable("table", initializer=np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3))
+
+            def train():
+                loss = tf.reduce_sum(tf.square(tf.gather(table, tf.constant([1, 3, 1], tf.int64))))
+                with tf.control_dependencies([tf.train.AdagradOptimizer(0.3).minimize(loss)]):
+                    return tf.constant(1.0)
+
+            out = tf.cond(pred, train, lambda: tf.constant(0.0))
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                assert sess.run(out, {pred: taken}) == float(taken)
+                results.append(sess.run(tf.global_variables()))
+    for a, b in zip(*results, strict=True):
+        assert a.tobytes() == b.tobytes()
+    assert (results[0][0] != np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)).any() == taken
