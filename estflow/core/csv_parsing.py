@@ -161,10 +161,18 @@ def convert_fast(column: list, dtype, default, fmt: CsvFormat, may_have_undersco
 
 
 def _column_kind(dtype):
-    """(is_string, converter, numpy dtype) of an output type: looked up once per column, not per field."""
-    if dtype == dtypes.string:
-        return True, None, None
-    return False, int if dtype.is_integer else float, dtype.as_numpy_dtype
+    """(is_string, converter, numpy dtype) of an output type: looked up once per type, not per field."""
+    kind = _KINDS.get(dtype)
+    if kind is None:
+        if dtype == dtypes.string:
+            kind = True, None, None
+        else:
+            kind = False, int if dtype.is_integer else float, dtype.as_numpy_dtype
+        _KINDS[dtype] = kind
+    return kind
+
+
+_KINDS: dict = {}  # DType -> its `_column_kind` (a handful of types: DecodeCSV's four and string)
 
 
 def _convert_fast(column: list, kind, default, na: bytes, may_have_underscore: bool):

@@ -26,6 +26,7 @@ Function graphs (while_loop bodies, dataset functions) compile their own plans w
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sys
 import weakref
@@ -37,7 +38,7 @@ from estflow.core import devices, dtypes, errors
 from estflow.core.dead import DEAD
 from estflow.core.graph import Operation, Tensor
 from estflow.core.ops.list_ops import TensorList
-from estflow.core.schedule import dead_region, schedule, variables_written
+from estflow.core.schedule import dead_region, fused_refs, schedule, variables_written
 from estflow.core.tensor_util import to_string_array
 
 
@@ -391,6 +392,8 @@ class _Build:
 
 
 _CPU = ("CPU", 0)
+# Whether plans take the fusions OpDefs offer (OpDef.fuse): off only to check that they change no result.
+FUSION = os.environ.get("ESTFLOW_PLAN_FUSION", "1") != "0"
 
 
 class Compiler:
@@ -491,7 +494,7 @@ class Compiler:
         placement = self._placement(op)
         xp = devices.array_module(placement[0])
         fusion = self._fusions.get(op)
-        ref = () if fusion is not None else op_def.ref_inputs
+        ref = fused_refs(op, self._fusions)
         in_slots = [self._input_slot(b, t, placement, op, fed_set) for t in self._value_inputs(op)]
         # Control inputs gate the value (it never folds past them): such an Identity keeps its step.
         if (op_def.passes_input and not guarded and fusion is None and not op._control_inputs
@@ -500,7 +503,12 @@ class Compiler:
             b.passed.append((b.steps[-1] if b.steps else None, (op.name, _label(op), _device_name(placement)),
                              in_slots[0]))
             return
-        fn = functools.partial(fusion.kernel, xp) if fusion is not None else self._kernel(op, xp, placement)
+        if fusion is None:
+            fn = self._kernel(op, xp, placement)
+        elif fusion.make_kernel is not None:
+            fn = fusion.make_kernel(op, KernelContext(self.session, xp, placement))
+        else:
+            fn = functools.partial(fusion.kernel, xp)
         out_slots = []
         for t in outs:
             s = b.new_slot(placement)
@@ -617,19 +625,40 @@ class Compiler:
     def _value_inputs(self, op: Operation) -> list[Tensor]:
         """The tensors whose values `op`'s step reads: its fusion's inputs, else its non-ref inputs."""
         fusion = self._fusions.get(op)
-        if fusion is not None:
-            return list(fusion.inputs)
-        ref = op._op_def.ref_inputs
-        return [t for i, t in enumerate(op._inputs) if i not in ref]
+        ref = fused_refs(op, self._fusions)
+        return [t for i, t in enumerate(op._inputs if fusion is None else fusion.inputs) if i not in ref]
 
     def _fuse(self, op: Operation, fed: set) -> None:
-        """Take the compile-time fusion `op`'s OpDef offers (OpDef.fuse), unless it skips a fed tensor."""
+        """Take the compile-time fusion `op`'s OpDef offers (OpDef.fuse), unless it skips a fed tensor.
+
+        `ESTFLOW_PLAN_FUSION=0` in the environment (read at import; tests set `plan.FUSION`) turns
+        every fusion off: each op then runs as its own step, with the same results.
+        """
+        if not FUSION:
+            return
         fusion = op._op_def.fuse(op)
         if fusion is not None and not any(t in fed for t in fusion.skipped):
             self._fusions[op] = fusion
 
     def _prune(self, elements, fed: set) -> list[Operation]:
-        """The ops the fetches need, in an order where every op follows its inputs."""
+        """The ops the fetches need, in an order where every op follows its inputs.
+
+        A stateful op's fusion (an optimizer's sparse apply) computes the values of the pure ops
+        it skips itself. TF1's gradient gating makes every apply wait, by control inputs, on those
+        very ops; such a wait gates nothing once the fused step computes the same values (a pure
+        op has no effect but its value), so a second pass leaves them out.
+        """
+        self._covered = frozenset()
+        order = self._prune_pass(elements, fed)
+        skipped = {t for f in self._fusions.values() if f.make_kernel is not None for t in f.skipped}
+        covered = frozenset(t._op for t in skipped if _pure(t._op) and all(o in skipped for o in t._op._outputs))
+        if covered and not any(o._op_def.emits_dead for o in order):  # a wait on a dead value would make its op dead
+            self._covered = covered
+            self._fusions = {}
+            order = self._prune_pass(elements, fed)
+        return order
+
+    def _prune_pass(self, elements, fed: set) -> list[Operation]:
         order: list[Operation] = []
         state: dict[Operation, int] = {}  # 1: visiting, 2: done
         roots = [e if isinstance(e, Operation) else e.op for e in elements if not (isinstance(e, Tensor) and e in fed)]
@@ -653,7 +682,7 @@ class Compiler:
                 if op._op_def.fuse is not None:
                     self._fuse(op, fed)
                 fusion = self._fusions.get(op)
-                ref = () if fusion is not None else op._op_def.ref_inputs
+                ref = fused_refs(op, self._fusions)
                 for i, t in enumerate(op._inputs if fusion is None else fusion.inputs):
                     if t in fed or i in ref:
                         continue
@@ -667,9 +696,16 @@ class Compiler:
                     if not dep._op_def.is_variable and state.get(dep) != 2:
                         stack.append((dep, False))
                 for dep in op._control_inputs:
-                    if state.get(dep) != 2:
+                    if state.get(dep) != 2 and dep not in self._covered:
                         stack.append((dep, False))
         return order
+
+
+def _pure(op: Operation) -> bool:
+    """Whether `op` computes a value and nothing else: no state, no dead values, no waits of its own."""
+    op_def = op._op_def
+    return (op_def.kernel is not None and op_def.make_kernel is None and not op_def.stateful
+            and not op_def.emits_dead and not op._control_inputs)
 
 
 def _label(op: Operation) -> str:

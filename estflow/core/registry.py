@@ -334,8 +334,22 @@ class Fusion(NamedTuple):
     """What `OpDef.fuse` offers: compute the op from `inputs` with `kernel`, skipping `skipped`."""
 
     inputs: tuple  # tensors of the graph the fused kernel reads
-    kernel: Callable  # kernel(xp, *input_arrays) -> the op's output, exactly as the unfused ops give it
+    kernel: Callable | None  # kernel(xp, *input_arrays) -> the op's output, exactly as the unfused ops give it
     skipped: tuple  # the tensors between `inputs` and the op that the fused step does not compute
+    # A stateful op's fusion (an optimizer's sparse apply): make_kernel(op, ctx) builds the step as
+    # OpDef.make_kernel does, and `inputs` keeps the op's ref inputs at their positions (the plan reads
+    # none of them: the kernel finds the variables in the session), `kernel` is then None.
+    make_kernel: Callable | None = None
+
+
+def run_pure_ops(xp, ops, values: dict):
+    """Run pure single-output `ops` in order with their own kernels and attrs, reading `values`
+    (tensor -> array, extended as they run), and return the last one's value: a fused kernel's
+    path for inputs its shortcut does not cover, with the unfused ops' results and errors."""
+    out = None
+    for op in ops:
+        out = values[op._outputs[0]] = op._op_def.kernel(xp, *[values[t] for t in op._inputs], **op._attrs)
+    return out
 
 
 def variable_behind_read(t):

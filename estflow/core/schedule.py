@@ -23,6 +23,15 @@ def _inputs(op: Operation, fusions: dict) -> tuple:
     return op._inputs if fusion is None else fusion.inputs
 
 
+def fused_refs(op: Operation, fusions: dict) -> tuple:
+    """The positions of `op`'s ref inputs among the tensors its step reads: a pure fusion's step reads
+    values only; a stateful op's fusion (Fusion.make_kernel) keeps the op's ref inputs where they were."""
+    fusion = fusions.get(op)
+    if fusion is None or fusion.make_kernel is not None:
+        return op._op_def.ref_inputs
+    return ()
+
+
 def _value_deps(op: Operation, fed: set, fusions: dict):
     """The ops `op` waits for: producers of its inputs (variables aside: they are read lazily) and controls."""
     for t in _inputs(op, fusions):
@@ -35,8 +44,7 @@ def _value_deps(op: Operation, fed: set, fusions: dict):
 
 def _variables_read(op: Operation, fed: set, refers: dict, fusions: dict):
     """The variables `op` reads: through values that may alias them, or ref inputs it does not write."""
-    fused = op in fusions
-    ref = () if fused else op._op_def.ref_inputs
+    ref = fused_refs(op, fusions)
     writes = op._op_def.writes_refs
     for i, t in enumerate(_inputs(op, fusions)):
         if t in fed:
@@ -153,7 +161,7 @@ def dead_region(order: list[Operation], fed: set, fusions: dict | None = None) -
     region: set[Operation] = set()
     waited: set[Operation] = set()
     for op in order:
-        ref = () if op in fusions else op._op_def.ref_inputs
+        ref = fused_refs(op, fusions)
         hit = False
         for i, t in enumerate(_inputs(op, fusions)):
             if t in fed:

@@ -776,3 +776,35 @@ def test_concat_of_expanded_inputs_runs_as_one_step_with_the_unfused_result():
     shared = A.expand_dims(a, -1)
     both = concat_ops.concat([shared, shared * 2.0], axis=1)  # a second reader: ExpandDims stays a step
     assert registered_ops()["ConcatV2"].fuse(both.op) is None
+
+
+# ---- the plan's fusion of an outer shape restored (array_ops._fuse_outer_shape_restored) ----------------------
+def _restored(dense_shape, value, fusion, monkeypatch):
+    from estflow.core import plan  # the switch this test turns
+
+    monkeypatch.setattr(plan, "FUSION", fusion)
+    with tf.Graph().as_default():
+        shape = tf.placeholder(tf.int64)
+        x = tf.placeholder(tf.float32)
+        outer = tf.slice(tf.cast(shape, tf.int32), [0], tf.reshape(tf.constant(2) - 1, [1]))
+        out = tf.reshape(x, tf.concat([outer, tf.shape(x)[1:]], 0))
+        with tf.Session() as sess:
+            try:
+                result = sess.run(out, {shape: dense_shape, x: value})
+            except tf.errors.InvalidArgumentError as e:
+                return type(e), str(e).split("\n")[0]
+            steps = [st[5].type for st in next(iter(sess._cache.values())).steps]
+            return result, steps
+
+
+def test_restoring_an_outer_shape_is_one_step_with_the_same_values_and_errors(monkeypatch):
+    value = np.arange(12, dtype=np.float32).reshape(4, 3)
+    fused, fused_steps = _restored(np.array([4, 7]), value, True, monkeypatch)
+    plain, plain_steps = _restored(np.array([4, 7]), value, False, monkeypatch)
+    assert fused.tobytes() == plain.tobytes() and fused.shape == plain.shape == (4, 3)
+    assert fused_steps == ["Reshape"] and "ConcatV2" in plain_steps
+    # Shapes that do not fit, or that Slice refuses: the unfused kernels' errors.
+    for dense_shape, bad in ((np.array([5, 7]), value), (np.array([[4, 7]]), value), (np.int64(4), value)):
+        fused = _restored(dense_shape, bad, True, monkeypatch)
+        plain = _restored(dense_shape, bad, False, monkeypatch)
+        assert fused[0] is tf.errors.InvalidArgumentError and fused == plain

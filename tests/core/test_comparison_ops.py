@@ -148,3 +148,36 @@ def test_clip_by_value_errors():
         assert clip_by_value(t, 0.0, 1.0).op.name == "clip_by_value"
         with pytest.raises(ValueError, match="Incompatible shapes"):
             clip_by_value(t, constant(np.zeros((4, 2, 3), np.float32)), 1.0)
+
+
+# ---- the plan's fusion of safe_embedding_lookup_sparse's zeroing of empty rows (_fuse_zeroed_empty_rows) ---------
+def _zeroed_rows(flags, value, fusion, monkeypatch):
+    from estflow.core import plan  # the switch this test turns
+
+    monkeypatch.setattr(plan, "FUSION", fusion)
+    with tf.Graph().as_default():
+        empty = tf.placeholder(tf.bool, [None])
+        x = tf.placeholder(tf.float32)
+        tiled = tf.tile(tf.reshape(empty, [-1, 1]), tf.stack([1, tf.shape(x)[1]]))
+        out = tf.where(tiled, tf.zeros_like(x), x)
+        with tf.Session() as sess:
+            try:
+                result = sess.run(out, {empty: flags, x: value})
+            except tf.errors.InvalidArgumentError as e:
+                return type(e), str(e).split("\n")[0]
+            steps = [st[5].type for st in next(iter(sess._cache.values())).steps]
+            return result, steps
+
+
+def test_zeroing_empty_rows_is_one_step_with_the_same_values_and_errors(monkeypatch):
+    flags = np.array([True, False, True, False])
+    value = np.arange(12, dtype=np.float32).reshape(4, 3) - 5.0
+    fused, fused_steps = _zeroed_rows(flags, value, True, monkeypatch)
+    plain, plain_steps = _zeroed_rows(flags, value, False, monkeypatch)
+    assert fused.tobytes() == plain.tobytes() and fused.tolist()[0] == [0.0, 0.0, 0.0]
+    assert fused_steps == ["Select"] and "Tile" in plain_steps
+    # Inputs the shortcut does not cover run the chain's own kernels: the same results and errors.
+    for bad_flags, bad_value in ((flags[:3], value), (flags, value[:, 0]), (flags[:2], value.reshape(2, 2, 3))):
+        fused = _zeroed_rows(bad_flags, bad_value, True, monkeypatch)
+        plain = _zeroed_rows(bad_flags, bad_value, False, monkeypatch)
+        assert fused[0] is tf.errors.InvalidArgumentError and fused == plain

@@ -217,7 +217,7 @@ def test_unique_of_a_few_ids_matches_the_general_path():
     rng = np.random.default_rng(5)
     cases = [rng.integers(-3, 4, n).astype(dt) for n in (1, 2, 5, 31, 32, 33, 40) for dt in (np.int32, np.int64)]
     cases += [np.array([True, False, True]), rng.choice(np.array([b"a", b"bb", b""], dtype=object), 7),
-              np.array([7], np.uint8)]
+              np.array([7], np.uint8), np.array([2**63 + 5, 1, 2**63 + 5], np.uint64)]
     for x in cases:
         y, idx = gather_ops._unique_kernel(np, x, tf.int64)
         _, first = np.unique(x, return_index=True)

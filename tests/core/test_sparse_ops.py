@@ -534,3 +534,40 @@ def test_add_then_grad_of_dropped_entries_is_zero():
             ga, gb = sess.run(grads, {a: VAL, b: f32([-5.0])})
         np.testing.assert_array_equal(ga, [0.0, 3.0, 3.0])
         np.testing.assert_array_equal(gb, [0.0])
+
+
+# ---- the plan's fusion of a SparseReshape whose new shape comes from its own shape (_fuse_computed_new_shape) ----
+def _reshaped(rule, dense_shape, size, fusion, monkeypatch):
+    from estflow.core import plan  # the switch this test turns
+
+    monkeypatch.setattr(plan, "FUSION", fusion)
+    with tf.Graph().as_default():
+        indices = tf.placeholder(tf.int64, [None, None])
+        shape = tf.placeholder(tf.int64)
+        n = tf.placeholder(tf.int32)
+        if rule == "first":  # feature columns: sparse_reshape(sp, [dense_shape[0], -1])
+            new = tf.stack([shape[0], tf.constant(-1, tf.int64)])
+        else:  # safe_embedding_lookup_sparse: [prod(shape[:n]), shape[1]]
+            new = tf.stack([tf.reduce_prod(tf.slice(shape, [0], n), [0]), tf.gather(shape, 1)])
+        reshaped = tf.sparse_reshape(tf.SparseTensor(indices, tf.zeros([3]), shape), new)
+        feed = {indices: [[0, 0], [1, 2], [3, 1]], shape: dense_shape, n: size}
+        with tf.Session() as sess:
+            try:
+                result = sess.run([reshaped.indices, reshaped.dense_shape], feed)
+            except tf.errors.InvalidArgumentError as e:
+                return type(e), str(e).split("\n")[0]
+            steps = [st[5].type for st in max(sess._cache.values(), key=lambda p: len(p.steps)).steps]
+            return [r.tobytes() for r in result], steps
+
+
+@pytest.mark.parametrize("rule", ["first", "outer"])
+def test_sparse_reshape_of_its_own_shape_is_one_step_with_the_same_values_and_errors(rule, monkeypatch):
+    fused, fused_steps = _reshaped(rule, np.array([4, 3]), [1], True, monkeypatch)
+    plain, plain_steps = _reshaped(rule, np.array([4, 3]), [1], False, monkeypatch)
+    assert fused == plain and "Pack" in plain_steps and "Pack" not in fused_steps
+    # Shapes or slice sizes outside the shortcut run the ops' own kernels: the same results and errors.
+    cases = [(np.array([2, 6]), [1]), (np.array([4, 3]), [2]), (np.array([4, 3]), [-1]), (np.array([4]), [1]),
+             (np.array([4, 3]), [3]), (np.int64(4), [1])]
+    for dense_shape, size in cases:
+        fused, plain = (_reshaped(rule, dense_shape, size, f, monkeypatch) for f in (True, False))
+        assert (fused == plain) if plain[0] is tf.errors.InvalidArgumentError else (fused[0] == plain[0])

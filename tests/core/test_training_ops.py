@@ -96,3 +96,74 @@ def test_sparse_apply_equals_the_dense_rule_applied_occurrence_by_occurrence(op_
 def test_sparse_apply_out_of_range_index_still_names_it():
     with pytest.raises(tf.errors.InvalidArgumentError, match="Index 9 at offset 1 in indices is out of range"):
         _run_sparse("sparse_apply_adagrad", np.array([1, 9], np.int64), np.ones((2, 2), np.float32))
+
+
+# ---- the plan's fusion of a deduplicated sparse apply (training_ops._fuse_deduplicated) -----------------------
+_SPARSE_OPTIMIZERS = {
+    "Ftrl": lambda: tf.train.FtrlOptimizer(0.3, l1_regularization_strength=0.01, l2_regularization_strength=0.02),
+    "FtrlV2": lambda: tf.train.FtrlOptimizer(0.3, l2_shrinkage_regularization_strength=0.05),
+    "Adagrad": lambda: tf.train.AdagradOptimizer(0.2),
+    "Momentum": lambda: tf.train.MomentumOptimizer(0.1, 0.9),
+    "RMSProp": lambda: tf.train.RMSPropOptimizer(0.05),
+    "ProximalAdagrad": lambda: tf.train.ProximalAdagradOptimizer(0.1, l1_regularization_strength=0.01),
+}
+
+
+def _train_embedding(optimizer, fusion, monkeypatch, steps=3):
+    """Variables and slots after `steps` sparse updates from ids with repeats (reshaped gather gradients)."""
+    from estflow.core import plan  # the switch the fusion test turns
+
+    monkeypatch.setattr(plan, "FUSION", fusion)
+    g = tf.Graph()
+    with g.as_default():
+        ids = tf.placeholder(tf.int64, [None, 2])
+        table = tf.get_variable("table", initializer=np.linspace(-1, 1, 24, dtype=np.float32).reshape(8, 3))
+        rows = tf.gather(table, ids)
+        loss = tf.reduce_sum(tf.square(rows - 0.3) * tf.constant([1.0, 2.0, 3.0]))
+        train = _SPARSE_OPTIMIZERS[optimizer]().minimize(loss)
+        rng = np.random.default_rng(7)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for _ in range(steps):
+                sess.run(train, {ids: rng.integers(0, 8, (5, 2))})
+            biggest = max(sess._cache.values(), key=lambda p: len(p.steps))  # the training step's plan
+            steps_run = [st[5].type for st in biggest.steps]
+            return sess.run(tf.global_variables()), steps_run
+
+
+@pytest.mark.parametrize("optimizer", sorted(_SPARSE_OPTIMIZERS))
+def test_fused_deduplicated_sparse_apply_gives_the_unfused_values_to_the_bit(optimizer, monkeypatch):
+    fused, fused_steps = _train_embedding(optimizer, True, monkeypatch)
+    plain, plain_steps = _train_embedding(optimizer, False, monkeypatch)
+    for a, b in zip(fused, plain, strict=True):
+        assert a.tobytes() == b.tobytes()
+    # The fused plan runs neither Unique nor UnsortedSegmentSum nor the gather gradient's reshapes.
+    for op_type in ("Unique", "UnsortedSegmentSum", "Size", "ConcatV2"):
+        assert op_type in plain_steps and op_type not in fused_steps
+    assert len(fused_steps) < len(plain_steps)
+
+
+@pytest.mark.parametrize("taken", [True, False])
+def test_fused_sparse_apply_inside_a_cond_branch_runs_only_when_taken(taken, monkeypatch):
+    from estflow.core import plan  # the switch this test turns
+
+    results = []
+    for fusion in (True, False):
+        monkeypatch.setattr(plan, "FUSION", fusion)
+        with tf.Graph().as_default():
+            pred = tf.placeholder(tf.bool, [])
+            table = tf.get_variable("table", initializer=np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3))
+
+            def train():
+                loss = tf.reduce_sum(tf.square(tf.gather(table, tf.constant([1, 3, 1], tf.int64))))
+                with tf.control_dependencies([tf.train.AdagradOptimizer(0.3).minimize(loss)]):
+                    return tf.constant(1.0)
+
+            out = tf.cond(pred, train, lambda: tf.constant(0.0))
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                assert sess.run(out, {pred: taken}) == float(taken)
+                results.append(sess.run(tf.global_variables()))
+    for a, b in zip(*results, strict=True):
+        assert a.tobytes() == b.tobytes()
+    assert (results[0][0] != np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)).any() == taken

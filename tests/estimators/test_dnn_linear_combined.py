@@ -173,3 +173,31 @@ def test_real_tensorflow_predicts_from_an_estflow_model_dir(tmp_path, tf_python)
     theirs = run_tensorflow(tf_python, _TF_PREDICTS, tmp_path / "model", tmp_path / "data.npz")
     assert theirs["variables"] == est.get_variable_names()
     np.testing.assert_allclose(np.array(theirs["probabilities"]), np.array(ours), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("sparse_combiner", ["sum", "mean"])
+def test_plan_fusions_change_no_variable_and_no_checkpoint(tmp_path, monkeypatch, sparse_combiner):
+    """The plan's fusions (sparse applies of deduplicated gradients and the gradient gating they make
+    moot, see core/plan.py) train wide & deep, crosses and hash buckets included, to the same bits."""
+    from estflow.core import plan  # the switch this test turns
+
+    fc = tf.feature_column
+    x, color = cc.columns()
+    city = fc.categorical_column_with_hash_bucket("city", 7)
+    wide = [x, color, city, fc.crossed_column([color, "city"], 11)]
+    deep = [x, fc.indicator_column(color), fc.embedding_column(city, 3)]
+    features, labels = cc.data("binary")
+    features["city"] = np.array([b"abcdefghij"[i % 10:i % 10 + 1] for i in range(len(labels))], dtype=object)
+    values = {}
+    for fusion in (True, False):
+        monkeypatch.setattr(plan, "FUSION", fusion)
+        est = tf.estimator.DNNLinearCombinedClassifier(
+            model_dir=str(tmp_path / str(fusion)), linear_feature_columns=wide, dnn_feature_columns=deep,
+            dnn_hidden_units=HIDDEN, linear_sparse_combiner=sparse_combiner,
+            config=tf.estimator.RunConfig(tf_random_seed=3))
+        est.train(cc.input_fn(features, labels), steps=6)
+        values[fusion] = {n: est.get_variable_value(n) for n in est.get_variable_names()}
+    assert sorted(values[True]) == sorted(values[False])
+    assert "linear/linear_model/city_X_color/weights/Ftrl" in values[True]
+    for name, value in values[True].items():
+        assert np.asarray(value).tobytes() == np.asarray(values[False][name]).tobytes(), name

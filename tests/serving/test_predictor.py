@@ -80,3 +80,52 @@ def test_from_estimator_matches_predict(tmp_path):
     np.testing.assert_array_equal(predict({"x": [0.5, 4.0]})["y"], expected)
     with pytest.raises(KeyError, match="output_key must be one of"):
         tf.contrib.predictor.from_estimator(est, receiver, output_key="missing")
+
+
+def test_plan_fusions_change_no_prediction_of_a_served_sparse_model(tmp_path, monkeypatch):
+    """A served linear + embedding model on tf.Examples (sparse columns, some examples without a
+    value): the plan's fusions (core/plan.py) give the same bits in fewer steps."""
+    from estflow.core import plan  # the switch this test turns
+    from estflow.core.protos import example_pb2  # to write the requests
+
+    fc = tf.feature_column
+    color = fc.categorical_column_with_vocabulary_list("color", ["red", "green", "blue"])
+    city = fc.categorical_column_with_hash_bucket("city", 5)
+    wide, deep = [fc.numeric_column("x"), color, city], [fc.indicator_column(color), fc.embedding_column(city, 3)]
+
+    def model_fn(features, labels, mode):
+        logits = tf.feature_column.linear_model(features, wide) + tf.layers.dense(
+            tf.feature_column.input_layer(features, deep), 1)
+        if mode == tf.estimator.ModeKeys.PREDICT:
+            return tf.estimator.EstimatorSpec(mode, predictions={"logits": logits})
+        loss = tf.losses.sigmoid_cross_entropy(labels, logits)
+        train_op = tf.train.AdagradOptimizer(0.5).minimize(loss, global_step=tf.train.get_global_step())
+        return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+    rng = np.random.default_rng(2)
+    features = {"x": rng.standard_normal((32, 1)).astype(np.float32),
+                "color": rng.choice(np.array([b"red", b"blue", b"pink"], dtype=object), (32, 1)),
+                "city": rng.choice(np.array([b"a", b"b", b"c"], dtype=object), (32, 1))}
+    est = tf.estimator.Estimator(model_fn, model_dir=str(tmp_path / "model"),
+                                 config=tf.estimator.RunConfig(tf_random_seed=1))
+    est.train(tf.estimator.inputs.numpy_input_fn(features, (features["x"] > 0).astype(np.float32), batch_size=8,
+                                                 num_epochs=None, shuffle=False), steps=5)
+    receiver = tf.estimator.export.build_parsing_serving_input_receiver_fn(fc.make_parse_example_spec(wide + deep))
+    path = est.export_saved_model(str(tmp_path / "export"), receiver).decode()
+    requests = []
+    for i in range(4):
+        e = example_pb2.Example()
+        e.features.feature["x"].float_list.value.append(float(i))
+        if i != 1:  # example 1 has no color: an empty row
+            e.features.feature["color"].bytes_list.value.append([b"red", b"pink", b"blue", b"green"][i])
+        if i != 2:
+            e.features.feature["city"].bytes_list.value.extend([b"a", b"c"][: 1 + i % 2])
+        requests.append(e.SerializeToString())
+    results = {}
+    for fusion in (True, False):
+        monkeypatch.setattr(plan, "FUSION", fusion)
+        predict = tf.contrib.predictor.from_saved_model(path)
+        results[fusion] = [predict({"examples": requests})["logits"], predict({"examples": requests[1:2]})["logits"]]
+        results[fusion].append(len(next(iter(predict._plans.values())).steps))
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(results[True][:2], results[False][:2]))
+    assert results[True][2] < results[False][2]

@@ -414,6 +414,59 @@ def _only_controls(ops, allowed) -> bool:
     return all(c in allowed for o in ops for c in o._control_inputs)
 
 
+def _fuse_reshape(op):
+    """Reshape's compile-time fusions: a gradient summed back to a shape, or an outer shape restored."""
+    return _fuse_reduce_to_shape(op) or _fuse_outer_shape_restored(op)
+
+
+def _const_ints(t):
+    """A Const-made integer tensor's values as a list, else None."""
+    value = t._op._attrs.get("value") if t._op._type == "Const" else None
+    return None if value is None or value.dtype.kind not in "iu" else [int(v) for v in value.reshape(-1)]
+
+
+def _fuse_outer_shape_restored(op):
+    """Reshape(x, ConcatV2([Slice(Cast(shape), [0], n), Shape(x)[1:]], 0)) as one step.
+
+    `safe_embedding_lookup_sparse` gives its [batch, dim] result the ids' outer dimensions
+    back this way, on every sparse column of a served model: six kernels, of which the step
+    runs the Cast and the Slice and reads x's trailing dims without a Shape op. Offered only
+    when nothing else reads the chain's tensors and none of its ops has a control input.
+    """
+    x, target = op._inputs
+    concat = target._op
+    if concat._type != "ConcatV2" or len(concat._inputs) != 3 or _const_ints(concat._inputs[2]) != [0]:
+        return None
+    outer, tail = concat._inputs[:2]
+    slice_op, stride = outer._op, tail._op
+    if slice_op._type != "Slice" or stride._type != "StridedSlice" or _const_ints(slice_op._inputs[1]) != [0]:
+        return None
+    cast_t, shape = slice_op._inputs[0], stride._inputs[0]
+    if cast_t._op._type != "Cast" or shape._op._type != "Shape" or shape._op._inputs[0] is not x:
+        return None
+    if [_const_ints(t) for t in stride._inputs[1:]] != [[1], [0], [1]] or stride._attrs.get("end_mask") != 1:
+        return None
+    if any(stride._attrs.get(k, 0) for k in ("begin_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")):
+        return None
+    if shape._dtype != cast_t._dtype or cast_t._dtype not in (dtypes.int32, dtypes.int64):
+        return None
+    chain = (concat, slice_op, stride, cast_t._op, shape._op)
+    inner = (target, outer, tail, cast_t, shape)
+    if any(len(t._consumers) != 1 for t in inner) or any(o._control_inputs for o in chain):
+        return None
+    cast_op = cast_t._op
+    cast_kernel, cast_attrs = cast_op._op_def.kernel, cast_op._attrs
+    slice_kernel, slice_attrs = slice_op._op_def.kernel, slice_op._attrs
+
+    def kernel(xp, value, dense_shape, begin, size):
+        # A 1-D slice (Slice checks `begin`, of length 1, against its input's rank), so ConcatV2 accepts it;
+        # Shape(x)[1:] is x's trailing dims: the target as ConcatV2 would give it, as Reshape reads it.
+        head = slice_kernel(xp, cast_kernel(xp, dense_shape, **cast_attrs), begin, size, **slice_attrs)
+        return _reshape_kernel(xp, value, _host_ints(head) + list(value.shape[1:]))
+
+    return Fusion((x, cast_op._inputs[0], slice_op._inputs[1], slice_op._inputs[2]), kernel, inner)
+
+
 def _fuse_reduce_to_shape(op):
     """Reshape(Sum(g, BroadcastGradientArgs(Shape(a), Shape(b))[k]), Shape(a or b)) as one step.
 
@@ -473,7 +526,7 @@ def _fuse_reduce_to_shape(op):
 
 register(OpDef(
     "Reshape", infer=_infer_reshape, kernel=_reshape_kernel, grad=_reshape_grad,
-    aliases_input=True, fuse=_fuse_reduce_to_shape,
+    aliases_input=True, fuse=_fuse_reshape,
     input_names=("tensor: T", "shape: Tshape"), output_names=("output: T",),
     attr_types={"T": "type", "Tshape": "type = int32"},
 ))

@@ -21,7 +21,7 @@ from estflow.core.ops.math_ops import (
     _zero,
 )
 from estflow.core.ops.unary_ops import logical_not
-from estflow.core.registry import OpDef, TensorSpec, apply_op, broadcast_shapes, register
+from estflow.core.registry import Fusion, OpDef, TensorSpec, apply_op, broadcast_shapes, register, run_pure_ops
 from estflow.core.tensor_shape import TensorShape
 
 
@@ -100,6 +100,60 @@ def _select_kernel(xp, cond, x, y):
     return xp.where(cond, x, y)
 
 
+def _const_list(t):
+    """The values of a Const-made tensor as a list of Python numbers, else None."""
+    op = t._op
+    if op._type != "Const":
+        return None
+    value = op._attrs.get("value")
+    return None if value is None else [v.item() for v in value.reshape(-1)] if hasattr(value, "reshape") else None
+
+
+def _fuse_zeroed_empty_rows(op):
+    """Select(Tile(Reshape(empty, [-1, 1]), Pack(1, Shape(x)[1])), ZerosLike(x), x) as one step.
+
+    `safe_embedding_lookup_sparse` zeroes the rows of a [batch, dim] result that had no ids this
+    way: seven ops, on every sparse column of a linear model or an embedding, per call of a
+    served model. Select takes a [batch] condition for a [batch, dim] value itself, so the step is
+    one `where` of the flags; inputs of other shapes run the seven kernels (the same errors).
+    Offered only when nothing else reads the chain's tensors and none of its ops has a control input.
+    """
+    cond, zeros, x = op._inputs
+    tile, like = cond._op, zeros._op
+    if tile._type != "Tile" or like._type != "ZerosLike" or like._inputs[0] is not x:
+        return None
+    column, multiples = tile._inputs
+    reshape, pack = column._op, multiples._op
+    if reshape._type != "Reshape" or _const_list(reshape._inputs[1]) != [-1, 1]:
+        return None
+    if pack._type != "Pack" or len(pack._inputs) != 2 or pack._attrs.get("axis", 0) != 0:
+        return None
+    one, width = pack._inputs
+    stride, shape = width._op, width._op._inputs[0] if width._op._inputs else None
+    if _const_list(one) != [1] or stride._type != "StridedSlice" or shape is None or shape._op._type != "Shape":
+        return None
+    if shape._op._inputs[0] is not x or stride._attrs.get("shrink_axis_mask") != 1:
+        return None
+    if any(stride._attrs.get(k, 0) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask")):
+        return None
+    if [_const_list(t) for t in stride._inputs[1:]] != [[1], [2], [1]]:
+        return None
+    chain = (like, shape._op, stride, pack, reshape, tile)
+    inner = (zeros, cond, column, multiples, width, shape)
+    if any(len(t._consumers) != 1 for t in inner) or any(o._control_inputs for o in chain):
+        return None
+    ordered = [t._op for t in stride._inputs[1:]] + [one._op, reshape._inputs[1]._op] + [
+        shape._op, stride, pack, reshape, tile, like, op]
+    empty = column._op._inputs[0]
+
+    def kernel(xp, flags, value):
+        if flags.ndim == 1 and value.ndim == 2 and flags.shape[0] == value.shape[0] and flags.dtype == bool:
+            return xp.where(flags.reshape(-1, 1), xp.zeros_like(value), value)
+        return run_pure_ops(xp, ordered, {empty: flags, x: value})
+
+    return Fusion((empty, x), kernel, inner)
+
+
 def _select_grad(op, grad):
     cond = op.inputs[0]
     zeros = apply_op("ZerosLike", grad, name="zeros_like")
@@ -120,6 +174,7 @@ def _select_v2_grad(op, grad):
 
 
 register(OpDef("Select", infer=_select_infer, kernel=_select_kernel, grad=_select_grad, same_dtype=(1, 2),
+               fuse=_fuse_zeroed_empty_rows,
                input_names=("condition: bool", "t: T", "e: T"), output_names=("output: T",), attr_types={"T": "type"},
                row_wise=row_rules.all_inputs))
 register(OpDef("SelectV2", infer=_select_v2_infer, kernel=lambda xp, c, x, y: xp.where(c, x, y),

@@ -338,6 +338,11 @@ _SMALL_UNIQUE = 128  # below this many integers a dict pass beats np.unique's so
 
 def _unique_small(x, idx_dtype):
     """`_unique_kernel` for a short integer vector: one dict pass, the same values and ids."""
+    if x.dtype.kind in "biu":  # the values rebuilt from the dict's keys, in order of first appearance
+        found: dict = {}
+        ids = [found.setdefault(v, len(found)) for v in x.tolist()]
+        return (np.fromiter(found, dtype=x.dtype, count=len(found)),
+                np.fromiter(ids, dtype=idx_dtype, count=len(ids)))
     seen: dict = {}
     first = []
     idx = []

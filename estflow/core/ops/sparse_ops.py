@@ -20,7 +20,7 @@ from estflow.core import indexed_slices as _indexed_slices  # noqa: F401 - regis
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops import array_ops, reduction_ops
 from estflow.core.ops.constant_op import constant, convert_to_tensor
-from estflow.core.registry import OpDef, TensorSpec, apply_op, register
+from estflow.core.registry import Fusion, OpDef, TensorSpec, apply_op, register, run_pure_ops
 from estflow.core.sparse_tensor import SparseTensor, convert_to_sparse_tensor
 from estflow.core.tensor_shape import TensorShape
 
@@ -348,13 +348,92 @@ def _sparse_reshape_kernel(xp, indices, shape, new_shape):
     return out.astype(xp.int64, copy=False), out_shape_array
 
 
+def _const_ints_of(t):
+    """A Const-made integer tensor's values as a list of ints, else None."""
+    value = t._op._attrs.get("value") if t._op._type == "Const" else None
+    return None if value is None or value.dtype.kind not in "iu" else [int(v) for v in value.reshape(-1)]
+
+
+def _new_shape_rule(new_shape, shape):
+    """How a SparseReshape's `new_shape` is computed from its own `shape` by the feature-column code:
+    (rule, the ops that compute it, in order, Consts included, the inner tensors), or None.
+
+    "first": Pack(shape[0], c) (`sparse_reshape(sp, [dense_shape[0], -1])`); "outer": Pack(Prod(
+    Slice(shape, [0], n)), Gather(shape, i)) (`safe_embedding_lookup_sparse`'s [batch, last])."""
+    pack = new_shape._op
+    if pack._type != "Pack" or len(pack._inputs) != 2 or pack._attrs.get("axis", 0) != 0:
+        return None
+    a, b = pack._inputs
+    first, second = a._op, b._op
+    inner = [new_shape, a]
+    if first._type == "StridedSlice" and second._type == "Const" and first._inputs[0] is shape:
+        if first._attrs.get("shrink_axis_mask") != 1:
+            return None
+        if [_const_ints_of(t) for t in first._inputs[1:]] != [[0], [1], [1]]:
+            return None
+        if any(first._attrs.get(k, 0) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask")):
+            return None
+        ops = [t._op for t in first._inputs[1:]] + [first, second, pack]
+        rule = ("first", None)
+    elif first._type == "Prod" and second._type == "GatherV2" and second._inputs[0] is shape:
+        piece = first._inputs[0]
+        sliced = piece._op
+        if (sliced._type != "Slice" or sliced._inputs[0] is not shape or _const_ints_of(sliced._inputs[1]) != [0]
+                or _const_ints_of(first._inputs[1]) not in ([0], [-1]) or first._attrs.get("keep_dims")):
+            return None
+        at, axis = _const_ints_of(second._inputs[1]), _const_ints_of(second._inputs[2])
+        if at is None or len(at) != 1 or axis != [0] or second._attrs.get("batch_dims", 0) != 0:
+            return None
+        inner += [b, piece]
+        ops = [second._inputs[1]._op, second._inputs[2]._op, second,  # the plan's order: the first error alike
+               sliced._inputs[1]._op, sliced, first._inputs[1]._op, first, pack]
+        rule = ("outer", at[0])
+    else:
+        return None
+    if any(len(t._consumers) != 1 for t in inner) or any(o._control_inputs for o in ops):
+        return None
+    return rule, ops, inner
+
+
+def _fuse_computed_new_shape(op):
+    """SparseReshape whose new shape is computed from the input's shape (`_new_shape_rule`) as one step.
+
+    Every sparse column of a linear model or an embedding reshapes its ids twice this way, both
+    no-ops for 2-D ids: eight small kernels of shape arithmetic per column, per call of a served
+    model. The step computes the new shape from the input's with numpy; other inputs (a shape not
+    an int64 vector, a slice or index out of range) run the ops' own kernels, with their errors."""
+    indices, shape, new_shape = op._inputs
+    found = _new_shape_rule(new_shape, shape)
+    if found is None:
+        return None
+    (rule, at), ops, inner = found
+    size_t = ops[4]._inputs[2] if rule == "outer" else None  # Slice's size: a folded constant, usually
+
+    def kernel(xp, ind, dims, *size):
+        n = dims.shape[0] if type(dims) is np.ndarray and dims.ndim == 1 and dims.dtype == np.int64 else -1
+        target = None
+        if rule == "first" and n >= 1:
+            target = np.array([dims[0], ops[-2]._attrs["value"]], dtype=np.int64)
+        elif rule == "outer" and 0 <= at < n and type(size[0]) is np.ndarray and size[0].shape == (1,):
+            k = int(size[0].reshape(-1)[0])
+            if 0 <= k <= n or k == -1:
+                target = np.array([np.prod(dims[:n if k == -1 else k], dtype=np.int64), dims[at]], dtype=np.int64)
+        if target is None:
+            feeds = {shape: dims} if size_t is None else {shape: dims, size_t: size[0]}
+            target = run_pure_ops(xp, ops, feeds)
+        return _sparse_reshape_kernel(xp, ind, dims, target)
+
+    inputs = (indices, shape) if size_t is None else (indices, shape, size_t)
+    return Fusion(inputs, kernel, tuple(inner))
+
+
 register(OpDef(
     "SparseReshape",
     infer=_sparse_reshape_infer,
     kernel=_sparse_reshape_kernel,
     grad=None,  # index bookkeeping only: values pass through an Identity in sparse_reshape
     aliases_input=True,  # an unchanged shape returns the input indices
-    cpu_only=True,
+    cpu_only=True, fuse=_fuse_computed_new_shape,
     differentiable=False,
     input_names=("input_indices: int64", "input_shape: int64", "new_shape: int64"),
     output_names=("output_indices: int64", "output_shape: int64"),

@@ -18,9 +18,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from estflow.core import errors
 from estflow.core.ops import scatter_kernels
-from estflow.core.registry import OpDef, TensorSpec, apply_op, register
+from estflow.core.ops.array_ops import _host_ints, _reshape_kernel
+from estflow.core.ops.gather_ops import _unique_kernel
+from estflow.core.ops.segment_ops import _unsorted_segment_sum_kernel
+from estflow.core.registry import Fusion, OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape
 
 
@@ -116,6 +121,9 @@ def _centered_rms_prop(xp, var, mg, ms, mom, lr, rho, momentum, epsilon, grad):
 
 
 def _check_ftrl_hyperparameters(lr, l1, l2, lr_power, l2_shrinkage=None):
+    # As Python floats: a comparison of 0-d arrays costs microseconds, of floats nanoseconds (nan fails alike).
+    lr, l1, l2, lr_power = float(lr), float(l1), float(l2), float(lr_power)
+    l2_shrinkage = None if l2_shrinkage is None else float(l2_shrinkage)
     checks = [(lr > 0, "lr is not a positive scalar: []"),
               (l1 >= 0, "l1 regularization strength is not a non-negative scalar: []"),
               (l2 >= 0, "l2 regularization strength is not a non-negative scalar: []"),
@@ -210,22 +218,27 @@ _occurrence_waves = scatter_kernels.occurrence_waves  # cupy-safe: no argsort(ki
 
 
 def _make_sparse(update, ref_labels, grad_pos, attr_names):
-    """`grad_pos`: the gradient's position among the value (non-ref) inputs; `indices` follow it."""
+    """`grad_pos`: the gradient's position among the value (non-ref) inputs; `indices` follow it.
+
+    Returns (make, make_deduplicated): the op's kernel factory, and the factory of its fused step
+    after `_fuse_deduplicated` (the same kernel given the raw gradient rows and indices, which it
+    deduplicates first exactly as the skipped Unique and UnsortedSegmentSum ops do).
+    """
     n_refs = len(ref_labels)
     indices_pos = grad_pos + 1
 
-    def make(op, ctx):
+    def build(op, ctx):
         store, xp = ctx.variables, ctx.xp
         names = _ref_names(op, n_refs)
         attrs = {k: op._attrs[k] for k in attr_names}
 
-        def kernel(*values):
+        def apply(values, distinct):
             refs = _lookup(store, names)
             var = refs[0]
             grad, indices = values[grad_pos], values[indices_pos]
             _check_sparse(var, refs[1:], ref_labels[1:], grad, indices)
             others = list(values[:indices_pos] + values[indices_pos + 1:])
-            waves = _occurrence_waves(xp, indices)
+            waves = None if distinct else _occurrence_waves(xp, indices)
             for wave in [None] if waves is None else waves:
                 rows = indices if wave is None else indices[wave]
                 others[grad_pos] = grad if wave is None else grad[wave]
@@ -235,9 +248,134 @@ def _make_sparse(update, ref_labels, grad_pos, attr_names):
                     ref[rows] = new_rows
             return var
 
+        return apply, xp
+
+    def make(op, ctx):
+        apply, _ = build(op, ctx)
+
+        def kernel(*values):
+            return apply(values, False)
+
         return kernel
 
-    return make
+    def make_deduplicated(op, ctx):
+        apply, xp = build(op, ctx)
+        out_idx = op._inputs[n_refs + indices_pos]._op._attrs["out_idx"]
+        segment_op = op._inputs[n_refs + grad_pos]._op
+        segments_dtype = segment_op._inputs[2]._dtype.as_numpy_dtype  # num_segments'
+        flat = _gather_grad_reshapes(segment_op._inputs[0], op._inputs[n_refs + indices_pos]._op._inputs[0])
+
+        def kernel(*values):
+            values = list(values)
+            if flat is not None:  # the gather gradient's reshapes (Size, ExpandDims, ConcatV2, Reshape x2)
+                tail = values.pop()  # params' trailing dims: a 1-D vector of Size's dtype (checked when fused)
+                indices = values[indices_pos]
+                size = [indices.size]  # the targets as host ints, as Reshape reads them
+                values[indices_pos] = _reshape_kernel(xp, indices, size)
+                values[grad_pos] = _reshape_kernel(xp, values[grad_pos], size + _host_ints(tail))
+            unique, idx = _unique_kernel(xp, values[indices_pos], out_idx)
+            values[grad_pos] = _unsorted_segment_sum_kernel(xp, values[grad_pos], idx,
+                                                            np.asarray(unique.shape[0], dtype=segments_dtype))
+            values[indices_pos] = unique
+            return apply(values, True)  # Unique's values are distinct: one wave
+
+        return kernel
+
+    return make, make_deduplicated
+
+
+def _constant(t):
+    """The value of `t` when a Const op makes it, else None."""
+    op = t._op
+    return op._attrs.get("value") if op._type == "Const" else None
+
+
+def _first_element(t, of) -> bool:
+    """Whether `t` is `of[0]` taken by StridedSlice (TF's `array_ops.shape(x)[0]`)."""
+    op = t._op
+    if op._type != "StridedSlice" or op._inputs[0] is not of:
+        return False
+    if any(op._attrs.get(k, 0) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask")):
+        return False
+    if op._attrs.get("shrink_axis_mask") != 1:
+        return False
+    begin, end, strides = (_constant(x) for x in op._inputs[1:])
+    return (begin is not None and end is not None and strides is not None
+            and [int(v) for v in np.ravel(begin)] == [0] and [int(v) for v in np.ravel(end)] == [1]
+            and [int(v) for v in np.ravel(strides)] == [1])
+
+
+def _gather_grad_reshapes(data, indices):
+    """(values, indices, tail, size) when `data` and `indices` are the flat rows and ids that GatherV2's
+    gradient builds, `Reshape(values, ConcatV2([ExpandDims(Size(ids), 0), tail], 0))` and
+    `Reshape(ids, ExpandDims(Size(ids), 0))`, with nothing else reading them; else None."""
+    reshape, flat = data._op, indices._op
+    if reshape._type != "Reshape" or flat._type != "Reshape" or len(data._consumers) != 1:
+        return None
+    shape, expanded = reshape._inputs[1], flat._inputs[1]
+    concat = shape._op
+    if concat._type != "ConcatV2" or len(concat._inputs) != 3 or concat._inputs[0] is not expanded:
+        return None
+    expand = expanded._op
+    if expand._type != "ExpandDims" or len(shape._consumers) != 1 or len(expanded._consumers) != 2:
+        return None
+    size = expand._inputs[0]
+    if size._op._type != "Size" or size._op._inputs[0] is not flat._inputs[0] or len(size._consumers) != 1:
+        return None
+    axis, dim, tail = _constant(concat._inputs[2]), _constant(expand._inputs[1]), concat._inputs[1]
+    if axis is None or dim is None or int(axis) != 0 or int(dim) != 0 or tail._dtype != size._dtype:
+        return None
+    if tail.shape.ndims != 1:  # ConcatV2 would refuse anything but a vector: the fused step must never accept it
+        return None
+    if any(o._control_inputs or o._device != reshape._device for o in (flat, concat, expand, size._op)):
+        return None
+    return reshape._inputs[0], flat._inputs[0], tail, size
+
+
+def _fuse_deduplicated(n_refs, grad_pos, make_deduplicated):
+    """OpDef.fuse of a sparse apply fed by TF's `_deduplicate_indexed_slices`.
+
+    Optimizer._apply_sparse_duplicate_indices builds, for each sparse variable,
+    `unique, idx = Unique(indices)`, `summed = UnsortedSegmentSum(values, idx, Shape(unique)[0])`
+    and applies `summed` at `unique`: four ops and a shape chain whose results only this apply
+    reads. The plan runs them as one step (the variable's update from the raw rows), computing
+    the same values with the same kernels; the graph keeps TF's ops. Offered only when nothing
+    else reads those tensors, none of their ops has a control input and all sit on one device.
+    """
+    indices_pos = grad_pos + 1
+
+    def fuse(op):
+        inputs = op._inputs
+        summed, unique = inputs[n_refs + grad_pos], inputs[n_refs + indices_pos]
+        unique_op, segment_op = unique._op, summed._op
+        if unique_op._type != "Unique" or unique._value_index != 0 or segment_op._type != "UnsortedSegmentSum":
+            return None
+        data, idx, num = segment_op._inputs
+        if idx._op is not unique_op or idx._value_index != 1 or len(summed._consumers) != 1:
+            return None
+        shape = num._op._inputs[0] if num._op._inputs else None
+        if shape is None or shape._op._type != "Shape" or shape._op._inputs[0] is not unique:
+            return None
+        if not _first_element(num, shape) or len(num._consumers) != 1 or len(shape._consumers) != 1:
+            return None
+        if len(unique._consumers) != 2 or len(idx._consumers) != 1:  # the Shape and this op; the segment sum
+            return None
+        chain = (unique_op, segment_op, num._op, shape._op)
+        if any(o._control_inputs or o._device != op._device for o in chain):
+            return None
+        fused = list(inputs)
+        raw = unique_op._inputs[0]
+        skipped = [summed, unique, idx, num, shape]
+        flat = _gather_grad_reshapes(data, raw)
+        if flat is not None:  # the rows and ids as the gather gradient had them, before its reshapes
+            values, ids, tail, size = flat
+            skipped += [data, raw, data._op._inputs[1], raw._op._inputs[1], size]
+            data, raw = values, ids
+            fused.append(tail)
+        fused[n_refs + grad_pos], fused[n_refs + indices_pos] = data, raw
+        return Fusion(tuple(fused), None, tuple(skipped), make_kernel=make_deduplicated)
+
+    return fuse
 
 
 def _check_sparse(var, slots, slot_labels, grad, indices):
@@ -346,8 +484,12 @@ def _register(op_type, input_names, n_refs, update, extra_attrs, sparse):
     attr_types = {"T": "type", **({"Tindices": "type"} if sparse else {}), "use_locking": "bool",
                   **dict.fromkeys(extra_attrs, "bool")}
     # The kernels see the value inputs only (refs are read from the session), so positions shift by n_refs.
-    make = (_make_sparse if sparse else _make_dense)(update, input_names[:n_refs], grad_pos - n_refs,
-                                                      tuple(extra_attrs))
+    fuse = None
+    if sparse:
+        make, make_deduplicated = _make_sparse(update, input_names[:n_refs], grad_pos - n_refs, tuple(extra_attrs))
+        fuse = _fuse_deduplicated(n_refs, grad_pos - n_refs, make_deduplicated)
+    else:
+        make = _make_dense(update, input_names[:n_refs], grad_pos - n_refs, tuple(extra_attrs))
     register(OpDef(
         op_type,
         infer=_make_infer(input_names, n_refs, grad_pos, indices_pos, int_inputs),
@@ -361,6 +503,7 @@ def _register(op_type, input_names, n_refs, update, extra_attrs, sparse):
         output_names=("out: Ref(T)",),
         attr_types=attr_types,
         writes_refs=True,
+        fuse=fuse,
     ))
     _make_function(op_type, input_names, n_refs, extra_attrs)
 
