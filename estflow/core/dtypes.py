@@ -68,7 +68,7 @@ class DType:
     @property
     def min(self):
         if self.is_floating:
-            return float(np.finfo(self._np).min)
+            return float(ml_dtypes.finfo(self._np).min)  # ml_dtypes.finfo: numpy's and bfloat16's
         if self.is_integer:
             return int(np.iinfo(self._np).min)
         if self.is_bool:
@@ -78,7 +78,7 @@ class DType:
     @property
     def max(self):
         if self.is_floating:
-            return float(np.finfo(self._np).max)
+            return float(ml_dtypes.finfo(self._np).max)
         if self.is_integer:
             return int(np.iinfo(self._np).max)
         if self.is_bool:
