@@ -90,6 +90,16 @@ def contradicting_hint(operator_hint, provided, message):
     return None
 
 
+def fold_operators(operators, method: str, combine):
+    """`combine` over `method()` of each operator, left to right: the determinant of a block-diagonal
+    operator or a composition is the product of its operators' (`operator.mul`), their log-abs-
+    determinants and traces add up (`operator.add`)."""
+    result = getattr(operators[0], method)()
+    for o in operators[1:]:
+        result = combine(result, getattr(o, method)())
+    return result
+
+
 def static_int(value):
     """`value` as a Python int when it is known while building the graph, else None."""
     if isinstance(value, (int, np.integer)):

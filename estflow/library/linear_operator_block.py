@@ -8,6 +8,8 @@ backward) substitution through its diagonal blocks' solves.
 
 from __future__ import annotations
 
+import operator as _operator  # the module: `operator` names a LinearOperator in loops here
+
 from estflow.core import dtypes
 from estflow.core.ops import array_ops, concat_ops, fill_ops, reduction_ops
 from estflow.core.ops.constant_op import convert_to_tensor
@@ -18,6 +20,7 @@ from estflow.library.linear_operator import (
     LinearOperator,
     broadcast_batch_shapes,
     broadcast_matrix_batch_dims,
+    fold_operators,
 )
 from estflow.library.linear_operator_basic import LinearOperatorFullMatrix
 
@@ -164,22 +167,13 @@ class LinearOperatorBlockDiag(LinearOperator):
         return self._apply(rhs, adjoint, adjoint_arg, "solve")
 
     def _determinant(self):
-        result = self._operators[0].determinant()
-        for o in self._operators[1:]:
-            result = result * o.determinant()
-        return result
+        return fold_operators(self._operators, "determinant", _operator.mul)
 
     def _log_abs_determinant(self):
-        result = self._operators[0].log_abs_determinant()
-        for o in self._operators[1:]:
-            result = result + o.log_abs_determinant()
-        return result
+        return fold_operators(self._operators, "log_abs_determinant", _operator.add)
 
     def _trace(self):
-        result = self._operators[0].trace()
-        for o in self._operators[1:]:
-            result = result + o.trace()
-        return result
+        return fold_operators(self._operators, "trace", _operator.add)
 
     def _diag_part(self):
         parts = [array_ops.expand_dims(o.diag_part(), -1) for o in self._operators]

@@ -6,6 +6,8 @@ never forms the product matrix; a low-rank update solves by the Woodbury identit
 
 from __future__ import annotations
 
+import operator as _operator  # the module: `operator` names a LinearOperator in loops here
+
 from estflow.core import dtypes
 from estflow.core.ops import (
     array_ops,
@@ -27,6 +29,7 @@ from estflow.library.linear_operator import (
     LinearOperator,
     broadcast_batch_shapes,
     contradicting_hint,
+    fold_operators,
 )
 from estflow.library.linear_operator_basic import LinearOperatorDiag, LinearOperatorIdentity
 
@@ -291,16 +294,10 @@ class LinearOperatorComposition(LinearOperator):
         return result
 
     def _determinant(self):
-        result = self._operators[0].determinant()
-        for operator in self._operators[1:]:
-            result = result * operator.determinant()
-        return result
+        return fold_operators(self._operators, "determinant", _operator.mul)
 
     def _log_abs_determinant(self):
-        result = self._operators[0].log_abs_determinant()
-        for operator in self._operators[1:]:
-            result = result + operator.log_abs_determinant()
-        return result
+        return fold_operators(self._operators, "log_abs_determinant", _operator.add)
 
     def _to_dense(self):
         result = self._operators[-1].to_dense()
