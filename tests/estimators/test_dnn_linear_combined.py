@@ -27,8 +27,8 @@ def test_classifier_contract(tmp_path, task, kwargs):
         lambda: tf.estimator.DNNLinearCombinedClassifier(
             model_dir=str(tmp_path), linear_feature_columns=_wide(), dnn_feature_columns=cc.dense_columns(),
             dnn_hidden_units=HIDDEN, linear_optimizer="Adagrad", dnn_optimizer=tf.train.AdamOptimizer(0.05),
-            **kwargs), task, steps=100)
-    assert metrics["accuracy"] > 0.8
+            config=tf.estimator.RunConfig(tf_random_seed=1), **kwargs), task, steps=100)
+    assert metrics["accuracy"] > 0.8  # seeded: an unseeded start stayed at 0.59 once in many full-suite runs
     assert predictions[0]["probabilities"].shape == (kwargs.get("n_classes", 2),)
 
 
