@@ -100,6 +100,14 @@ def fold_operators(operators, method: str, combine):
     return result
 
 
+def batch_shape_tensor_of(operators):
+    """The broadcast batch shape of `operators`, at run time (a block or composite operator's batch)."""
+    probe = fill_ops.zeros(operators[0].batch_shape_tensor(), dtypes.int32)
+    for o in operators[1:]:
+        probe = probe + fill_ops.zeros(o.batch_shape_tensor(), dtypes.int32)
+    return array_ops.shape(probe)
+
+
 def static_int(value):
     """`value` as a Python int when it is known while building the graph, else None."""
     if isinstance(value, (int, np.integer)):

@@ -18,6 +18,7 @@ from estflow.library import linalg_impl
 from estflow.library.linear_operator import (
     RULES,
     LinearOperator,
+    batch_shape_tensor_of,
     broadcast_batch_shapes,
     broadcast_matrix_batch_dims,
     fold_operators,
@@ -62,13 +63,6 @@ def _block_dense(rows_of_blocks, row_sizes, column_sizes, batch, dtype):
                   for j, b in enumerate(row)]
         rows.append(concat_ops.concat(broadcast_matrix_batch_dims(filled), axis=-1))
     return concat_ops.concat(broadcast_matrix_batch_dims(rows), axis=-2)
-
-
-def _batch_tensor(operators):
-    probe = fill_ops.zeros(operators[0].batch_shape_tensor(), dtypes.int32)
-    for operator in operators[1:]:
-        probe = probe + fill_ops.zeros(operator.batch_shape_tensor(), dtypes.int32)
-    return array_ops.shape(probe)
 
 
 def _check_same_dtype(operators):
@@ -131,7 +125,7 @@ class LinearOperatorBlockDiag(LinearOperator):
     def _shape_tensor(self):
         rows = reduction_ops.reduce_sum(concat_ops.stack([o.range_dimension_tensor() for o in self._operators]))
         columns = reduction_ops.reduce_sum(concat_ops.stack([o.domain_dimension_tensor() for o in self._operators]))
-        return concat_ops.concat([_batch_tensor(self._operators), concat_ops.stack([rows, columns])], 0)
+        return concat_ops.concat([batch_shape_tensor_of(self._operators), concat_ops.stack([rows, columns])], 0)
 
     def _apply(self, x, adjoint, adjoint_arg, method):
         """Each block's `method` on its rows of x, concatenated (x may be a list of blocks)."""
@@ -187,7 +181,8 @@ class LinearOperatorBlockDiag(LinearOperator):
         count = len(self._operators)
         rows = [[o.to_dense() if i == j else None for j in range(count)] for i, o in enumerate(self._operators)]
         return _block_dense(rows, [_size(o, "range") for o in self._operators],
-                            [_size(o, "domain") for o in self._operators], _batch_tensor(self._operators), self.dtype)
+                            [_size(o, "domain") for o in self._operators], batch_shape_tensor_of(self._operators),
+                            self.dtype)
 
 
 def _block_diag_like(operators, source, **hints):
@@ -293,7 +288,7 @@ class LinearOperatorBlockLowerTriangular(LinearOperator):
     def _shape_tensor(self):
         size = reduction_ops.reduce_sum(concat_ops.stack([o.domain_dimension_tensor()
                                                           for o in self._diagonal_operators]))
-        return concat_ops.concat([_batch_tensor(self._all_operators()), concat_ops.stack([size, size])], 0)
+        return concat_ops.concat([batch_shape_tensor_of(self._all_operators()), concat_ops.stack([size, size])], 0)
 
     def _blocks(self, x, adjoint_arg):
         x = linalg_impl.adjoint(x) if adjoint_arg else x
@@ -356,7 +351,7 @@ class LinearOperatorBlockLowerTriangular(LinearOperator):
         count = len(self._operators)
         rows = [[self._operators[i][j].to_dense() if j <= i else None for j in range(count)] for i in range(count)]
         sizes = [_size(o, "domain") for o in self._diagonal_operators]
-        return _block_dense(rows, sizes, sizes, _batch_tensor(self._all_operators()), self.dtype)
+        return _block_dense(rows, sizes, sizes, batch_shape_tensor_of(self._all_operators()), self.dtype)
 
 
 

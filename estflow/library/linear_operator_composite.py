@@ -27,6 +27,7 @@ from estflow.library import linalg_impl
 from estflow.library.linear_operator import (
     RULES,
     LinearOperator,
+    batch_shape_tensor_of,
     broadcast_batch_shapes,
     contradicting_hint,
     fold_operators,
@@ -64,14 +65,6 @@ def _all_true(operators, hint, provided, message):
             raise ValueError(message)
         return True
     return provided
-
-
-def _batch_shape_tensor(operators):
-    """The broadcast batch shape of the operators, at run time."""
-    probe = fill_ops.zeros(operators[0].batch_shape_tensor(), dtypes.int32)
-    for operator in operators[1:]:
-        probe = probe + fill_ops.zeros(operator.batch_shape_tensor(), dtypes.int32)
-    return array_ops.shape(probe)
 
 
 # ---- Adjoint ---------------------------------------------------------------------------------------
@@ -275,7 +268,7 @@ class LinearOperatorComposition(LinearOperator):
         return batch.concatenate([self._operators[0].range_dimension, self._operators[-1].domain_dimension])
 
     def _shape_tensor(self):
-        batch = _batch_shape_tensor(self._operators)
+        batch = batch_shape_tensor_of(self._operators)
         return concat_ops.concat([batch, self._operators[0].shape_tensor()[-2:-1],
                                   self._operators[-1].shape_tensor()[-1:]], 0)
 
@@ -408,7 +401,7 @@ class LinearOperatorKronecker(LinearOperator):
         return batch.concatenate([rows, columns])
 
     def _shape_tensor(self):
-        batch = _batch_shape_tensor(self._operators)
+        batch = batch_shape_tensor_of(self._operators)
         rows = _product([o.range_dimension_tensor() for o in self._operators])
         columns = _product([o.domain_dimension_tensor() for o in self._operators])
         return concat_ops.concat([batch, concat_ops.stack([rows, columns])], 0)

@@ -143,7 +143,7 @@ def _kmeanspp_kernel(xp, points, num_to_sample, seed, num_retries_per_sample):
         raise _invalid(f"Expected num_to_sample <= points.dim_size(0) ({points.shape[0]}) and >= 0, got {num}")
     if num == 0:
         return xp.zeros((0, points.shape[1]), dtype=np.float32)
-    host = np.asarray(points.get() if hasattr(points, "get") else points, dtype=np.float64)
+    host = np.asarray(points, dtype=np.float64)  # cpu_only: a numpy array
     return xp.asarray(kmeans_plus_plus(host, num, int(seed), int(num_retries_per_sample)).astype(np.float32))
 
 
@@ -166,7 +166,7 @@ def _kmc2_kernel(xp, distances, seed):
         raise _invalid("distances should be a vector")
     if distances.size == 0:
         raise _invalid("distances should have at least one element")
-    d = np.asarray(distances.get() if hasattr(distances, "get") else distances, dtype=np.float64)
+    d = np.asarray(distances, dtype=np.float64)  # cpu_only: a numpy array
     rng = np.random.Generator(np.random.Philox(int(seed) & (2 ** 64 - 1)))
     current = 0
     for i in range(1, d.size):

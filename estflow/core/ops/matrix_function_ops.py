@@ -39,29 +39,16 @@ _REAL_AND_COMPLEX = (dtypes.float64, dtypes.float32, dtypes.float16, dtypes.comp
 _TRIDIAGONAL_TYPES = (dtypes.float64, dtypes.float32, dtypes.complex64, dtypes.complex128)
 
 
-def _square_dims(x):
-    """(batch dims, n) of a square-matrix input, or None for an unknown rank."""
-    dims = x.shape.as_tuple()
-    if dims is None:
-        return None
-    if len(dims) < 2:
-        raise ValueError(f"Shape must be at least rank 2 but is rank {len(dims)}")
-    m, n = dims[-2:]
-    if m is not None and n is not None and m != n:
-        raise ValueError(f"Dimensions must be equal, but are {m} and {n}")
-    return list(dims[:-2]), (m if m is not None else n)
-
-
 # ---- matrix square root and logarithm -----------------------------------------------------------------
 def _sqrtm_infer(x):
     _check_type(x, _REAL_AND_COMPLEX, "MatrixSquareRoot")
-    _square_dims(x)
+    matrix_ops.square_dims(x)
     return TensorSpec(x.shape, x.dtype)
 
 
 def _logm_infer(x):
     _check_type(x, (dtypes.complex64, dtypes.complex128), "MatrixLogarithm")
-    _square_dims(x)
+    matrix_ops.square_dims(x)
     return TensorSpec(x.shape, x.dtype)
 
 
@@ -191,7 +178,7 @@ def _lu_infer(x, *, output_idx_type):
     _check_type(x, _REAL_AND_COMPLEX, "Lu")
     if output_idx_type not in (dtypes.int32, dtypes.int64):
         raise TypeError(f"output_idx_type must be int32 or int64, got {output_idx_type.name}")
-    found = _square_dims(x)
+    found = matrix_ops.square_dims(x)
     if found is None:
         return [TensorSpec(TensorShape(None), x.dtype), TensorSpec(TensorShape(None), output_idx_type)]
     batch, n = found

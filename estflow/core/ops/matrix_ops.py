@@ -122,6 +122,11 @@ def _check_type(x, op_name):
 
 def _square(x, op_name):
     _check_type(x, op_name)
+    return square_dims(x)
+
+
+def square_dims(x):
+    """(batch dims, n) of a square-matrix input's static shape, or None for an unknown rank."""
     dims = x.shape.as_tuple()
     if dims is None:
         return None
