@@ -23,6 +23,7 @@ from estflow.core import dtypes, errors, row_rules
 from estflow.core.graph import Tensor, name_scope
 from estflow.core.ops.cast_ops import cast
 from estflow.core.ops.constant_op import constant, convert_to_tensor
+from estflow.core.ops.embedding_fusion import fuse_embedding_lookup_reshaped
 from estflow.core.registry import REQUIRED, Fusion, OpDef, TensorSpec, apply_op, infer_same, register
 from estflow.core.tensor_shape import Dimension, TensorShape
 
@@ -415,8 +416,17 @@ def _only_controls(ops, allowed) -> bool:
 
 
 def _fuse_reshape(op):
-    """Reshape's compile-time fusions: a gradient summed back to a shape, or an outer shape restored."""
-    return _fuse_reduce_to_shape(op) or _fuse_outer_shape_restored(op)
+    """Reshape's compile-time fusions: a gradient summed back to a shape, or an outer shape restored
+    (with the whole `safe_embedding_lookup_sparse` before it where that can be one step)."""
+    fused = _fuse_reduce_to_shape(op)
+    if fused is not None:
+        return fused
+    restored = _fuse_outer_shape_restored(op)
+    if restored is None:
+        return None
+    from estflow.core.ops.sparse_ops import _new_shape_rule  # sparse_ops imports this module
+
+    return fuse_embedding_lookup_reshaped(op, restored, _new_shape_rule) or restored
 
 
 def _const_ints(t):

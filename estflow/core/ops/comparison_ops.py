@@ -7,6 +7,7 @@ from estflow.core import errors as _errors
 from estflow.core.graph import Tensor
 from estflow.core.indexed_slices import IndexedSlices
 from estflow.core.ops.constant_op import convert_to_tensor
+from estflow.core.ops.embedding_fusion import fuse_embedding_lookup
 from estflow.core.ops.math_ops import (
     _BOOL,
     _REAL,
@@ -154,6 +155,12 @@ def _fuse_zeroed_empty_rows(op):
     return Fusion((empty, x), kernel, inner)
 
 
+def _fuse_select(op):
+    """The whole `safe_embedding_lookup_sparse` chain as one step where it ends in this Select, else
+    the zeroing of its empty rows (embedding_fusion.py)."""
+    return fuse_embedding_lookup(op) or _fuse_zeroed_empty_rows(op)
+
+
 def _select_grad(op, grad):
     cond = op.inputs[0]
     zeros = apply_op("ZerosLike", grad, name="zeros_like")
@@ -174,7 +181,7 @@ def _select_v2_grad(op, grad):
 
 
 register(OpDef("Select", infer=_select_infer, kernel=_select_kernel, grad=_select_grad, same_dtype=(1, 2),
-               fuse=_fuse_zeroed_empty_rows,
+               fuse=_fuse_select,
                input_names=("condition: bool", "t: T", "e: T"), output_names=("output: T",), attr_types={"T": "type"},
                row_wise=row_rules.all_inputs))
 register(OpDef("SelectV2", infer=_select_v2_infer, kernel=lambda xp, c, x, y: xp.where(c, x, y),
