@@ -91,6 +91,11 @@ def validate_sparse_indices(xp, indices, shape) -> None:
     n = indices.shape[0]
     if n == 0:
         return
+    if n <= 16 and type(indices) is np.ndarray and indices.shape[1] == len(shape):  # a request's few ids:
+        rows, bounds = indices.tolist(), [int(d) for d in shape]  # Python's list order is TF's row-major one
+        if all(0 <= d < b for row in rows for d, b in zip(row, bounds)) and all(
+                a < b for a, b in zip(rows, rows[1:])):
+            return
     out_of_bounds = ((indices < 0) | (indices >= xp.asarray(shape, dtype=indices.dtype))).any(axis=1)
     out_of_order = xp.zeros(n, dtype=bool)
     repeated = xp.zeros(n, dtype=bool)
