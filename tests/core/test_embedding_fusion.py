@@ -150,3 +150,23 @@ def test_a_training_graph_keeps_the_ops_its_gradient_reads(monkeypatch):
                                np.array([3, 2], np.int64))
     fused, fused_steps, _ = _same(monkeypatch, build, [ids])
     assert "SparseFillEmptyRows" in fused_steps and "Unique" in fused_steps
+
+
+def test_a_lookup_placed_on_a_gpu_computes_on_the_host(monkeypatch):
+    from tests.core import cupy_standin  # the numpy-backed cupy stand-in only this test installs
+
+    table = np.arange(12, dtype=np.float32).reshape(4, 3) - 5.0
+    ids = tf.SparseTensorValue(np.array([[0, 0], [2, 0], [2, 1]], np.int64), np.array([1, 3, -1], np.int64),
+                               np.array([3, 2], np.int64))
+
+    def build():
+        sp = tf.sparse_placeholder(tf.int64, shape=[None, None])
+        with tf.device("/gpu:0"):
+            params = tf.Variable(table)
+            return tf.nn.safe_embedding_lookup_sparse(params, sp, combiner="sum"), [sp]
+
+    cupy_standin.install(monkeypatch)
+    plain, _ = _run(monkeypatch, False, build, [ids])
+    fused, steps = _run(monkeypatch, True, build, [ids])
+    assert "SparseFillEmptyRows" not in steps and fused.tobytes() == plain.tobytes()
+    assert fused.tolist() == [table[1].tolist(), [0.0] * 3, table[3].tolist()]

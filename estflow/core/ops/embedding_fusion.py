@@ -12,8 +12,9 @@ The fusion (offered by `Select`) runs that whole chain as one step with the same
 the segment reduction adds each row's embeddings in the order its ids come (what
 `SparseFillEmptyRows`' stable reordering and the scatter-add of `SparseSegment*` do), starting
 from zeros, and scales by the same reciprocal; rows without ids come out as the zeros `Select`
-gives them. Anything unusual (a row or id out of range, other ranks, a float16 table, a cupy
-array) runs the chain's own kernels in order instead, so its results and errors are theirs.
+gives them. Anything unusual (a row or id out of range, other ranks, a float16 table) runs the
+chain's own kernels in order instead, so its results and errors are theirs; a step placed on a GPU
+computes on the host (the chain's sparse kernels are host-only) and hands the result back.
 The graph keeps TF's ops (exported GraphDefs are unchanged); `plan.FUSION` off runs each op.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from estflow.core import devices
 from estflow.core.registry import Fusion
 
 _SEGMENT_MODES = {"SparseSegmentSum": "sum", "SparseSegmentMean": "mean", "SparseSegmentSqrtN": "sqrtn"}
@@ -142,6 +144,8 @@ def _fused(root, inputs, fast):
             return None
 
     def kernel(xp, *arrays):
+        if xp is not np:  # placed on a GPU: the chain's sparse kernels are host-only, as unfused
+            return xp.asarray(kernel(np, *[devices.to_numpy(a) for a in arrays]))
         out = fast(xp, *arrays)
         return _run_ops(xp, ops, dict(zip(inputs, arrays))) if out is None else out
 
