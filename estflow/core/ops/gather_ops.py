@@ -472,6 +472,9 @@ def _is_plus_zero(v: float) -> bool:
     return v == 0.0 and math.copysign(1.0, v) > 0
 
 
+_ONE_HOT_RANGES: dict = {}  # (depth, dtype) -> arange(depth): an indicator column's depth recurs every step
+
+
 def _one_hot_kernel(xp, indices, depth, on_value, off_value, axis):
     d = _host_int(depth)
     if d < 0:
@@ -479,10 +482,20 @@ def _one_hot_kernel(xp, indices, depth, on_value, off_value, axis):
     n = indices.ndim
     if axis < -1 or axis > n:
         raise _invalid(f"Expected axis to be -1 or between [0, {n + 1}).  But received: {axis}")
-    hot = indices[..., None] == xp.arange(d, dtype=indices.dtype)
-    if xp is np and on_value.dtype.kind == "f" and on_value.item() == 1.0 and _is_plus_zero(off_value.item()):
-        out = hot.astype(on_value.dtype)  # 1.0 and +0.0 (feature columns' indicators): the mask's own values
+    if xp is np:
+        key = (d, indices.dtype)
+        positions = _ONE_HOT_RANGES.get(key)
+        if positions is None:
+            if len(_ONE_HOT_RANGES) > 64:  # a few depths recur; never grow without bound
+                _ONE_HOT_RANGES.clear()
+            positions = _ONE_HOT_RANGES[key] = np.arange(d, dtype=indices.dtype)
+        hot = indices[..., None] == positions
+        if on_value.dtype.kind == "f" and on_value.item() == 1.0 and _is_plus_zero(off_value.item()):
+            out = hot.astype(on_value.dtype)  # 1.0 and +0.0 (feature columns' indicators): the mask's own values
+        else:
+            out = np.where(hot, on_value, off_value).astype(on_value.dtype, copy=False)
     else:
+        hot = indices[..., None] == xp.arange(d, dtype=indices.dtype)
         out = xp.where(hot, on_value, off_value).astype(on_value.dtype, copy=False)
     return out if axis == -1 else xp.moveaxis(out, -1, axis)
 
