@@ -98,7 +98,7 @@ def _gather_kernel(xp, params, indices, axis, batch_dims):
     if bd == 0 and xp is np and indices.size and (min(indices.ravel().tolist()) if indices.size <= 8
                                                   else int(indices.min())) >= 0:  # a few ids: no reduction
         try:  # numpy's take refuses the ids past the end itself: one reduction instead of two
-            return np.take(params, indices, axis=a)
+            return params.take(indices, a) if type(params) is np.ndarray else np.take(params, indices, axis=a)
         except IndexError:
             pass
     _check_gather_bounds(xp, indices, params.shape[a])
