@@ -179,6 +179,23 @@ def test_histogram_of_nan_is_invalid_argument():
                 sess.run(h, {x: [1.0, np.nan]})
 
 
+def test_histogram_sums_add_one_value_at_a_time_as_tensorflow():
+    """TF's Histogram adds values in order in doubles: 1e16 + 1 rounds away before -1e16 comes (Python's
+    sum() compensates since 3.12 and would say 1.0), and runs of empty buckets collapse into their last one."""
+    g = tf.Graph()
+    with g.as_default():
+        x = placeholder(tf.float64)
+        h = summary_lib.histogram("h", x)
+        with tf.Session(graph=g) as sess:
+            histo = summary_pb2.Summary.FromString(sess.run(h, {x: [1e16, 1.0, -1e16]})).value[0].histo
+            empty = summary_pb2.Summary.FromString(sess.run(h, {x: np.zeros(0)})).value[0].histo
+    assert histo.sum == 0.0 and histo.sum_squares == 2e32 and histo.num == 3.0
+    limits = list(histo.bucket_limit)
+    assert list(histo.bucket) == [0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0] and limits[-1] == 1.7976931348623157e308
+    assert limits[1] >= -1e16 > limits[0] and limits[3] >= 1.0 > limits[2] and limits[5] >= 1e16 > limits[4]
+    assert list(empty.bucket) == [0.0] and list(empty.bucket_limit) == [1.7976931348623157e308] and empty.sum == 0.0
+
+
 def test_file_writer_round_trip(tmp_path):
     g = tf.Graph()
     with g.as_default():

@@ -77,23 +77,19 @@ def histogram_proto(values: np.ndarray):
         proto.min = sys.float_info.max
         proto.max = -sys.float_info.max
     proto.num = float(values.size)
-    proto.sum = float(sum(values.tolist()))  # sequential double sums, as TF's loop
-    proto.sum_squares = float(sum(v * v for v in values.tolist()))
-    counts = np.bincount(np.searchsorted(_BUCKET_ARRAY, values, side="right"), minlength=len(_BUCKET_LIMITS))
-    counts = counts[: len(_BUCKET_LIMITS)].astype(np.float64)
-    i, n = 0, len(_BUCKET_LIMITS)
-    while i < n:
-        end, count = _BUCKET_LIMITS[i], counts[i]
-        i += 1
-        if count <= 0.0:  # collapse a run of empty buckets into one
-            while i < n and counts[i] <= 0.0:
-                end, count = _BUCKET_LIMITS[i], counts[i]
-                i += 1
-        proto.bucket_limit.append(end)
-        proto.bucket.append(float(count))
-    if not proto.bucket:
-        proto.bucket_limit.append(sys.float_info.max)
-        proto.bucket.append(0.0)
+    # TF's Histogram adds one value at a time in doubles; cumsum does too (Python's sum() compensates since 3.12).
+    proto.sum = float(np.cumsum(values)[-1]) if values.size else 0.0
+    proto.sum_squares = float(np.cumsum(values * values)[-1]) if values.size else 0.0
+    n = len(_BUCKET_LIMITS)
+    counts = np.bincount(np.searchsorted(_BUCKET_ARRAY, values, side="right"), minlength=n)[:n].astype(np.float64)
+    # A bucket with values is kept; a run of empty ones collapses into its last bucket (TF's encoding).
+    empty = counts <= 0.0
+    keep = ~empty
+    keep[:-1] |= empty[:-1] & ~empty[1:]
+    keep[-1] = True
+    at = np.flatnonzero(keep)
+    proto.bucket_limit.extend(_BUCKET_ARRAY[at].tolist())
+    proto.bucket.extend(counts[at].tolist())
     return proto
 
 
