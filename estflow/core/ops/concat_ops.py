@@ -403,12 +403,11 @@ def _split_v_kernel(xp, value, size_splits, axis, num_split):
         sizes = _resolve_split_sizes(_host_ints(size_splits), value.shape[a])
     except ValueError as e:
         raise _invalid(str(e)) from None
-    bounds = []
-    total = 0
-    for s in sizes[:-1]:
-        total += s
-        bounds.append(total)
-    return tuple(xp.split(value, bounds, axis=a))
+    lead, parts, start = (slice(None),) * a, [], 0
+    for s in sizes:  # views, as xp.split gives them, without its per-part swapaxes
+        parts.append(value[lead + (slice(start, start + s),)])
+        start += s
+    return tuple(parts)
 
 
 def _split_v_grad(op, *grads):
