@@ -389,12 +389,15 @@ def _make_sparse(update, ref_labels, grad_pos, attr_names):
             if flat is not None:  # the gather gradient's reshapes (Size, ExpandDims, ConcatV2, Reshape x2)
                 tail = values.pop()  # params' trailing dims: a 1-D vector of Size's dtype (checked when fused)
                 indices, grad = values[indices_pos], values[grad_pos]
-                size = [indices.size]  # the targets as host ints, as Reshape reads them
+                size = indices.size  # the targets as host ints, as Reshape reads them
                 if indices.ndim != 1:
-                    values[indices_pos] = _reshape_kernel(xp, indices, size)
-                target = size + _host_ints(tail)
-                if list(grad.shape) != target:  # already that shape: Reshape would hand it on unchanged
-                    values[grad_pos] = _reshape_kernel(xp, grad, target)
+                    values[indices_pos] = indices.reshape(size)  # what Reshape(ids, [size]) gives, never refused
+                target = (size, *_host_ints(tail))
+                if grad.shape != target:  # already that shape: Reshape would hand it on unchanged
+                    if -1 not in target and grad.size == math.prod(target):
+                        values[grad_pos] = grad.reshape(target)
+                    else:  # Reshape's own errors (or its -1)
+                        values[grad_pos] = _reshape_kernel(xp, grad, list(target))
             ids, grad = values[indices_pos], values[grad_pos]
             if (xp is np and ids.ndim == 1 and ids.dtype.kind in "iu" and ids.shape[0]
                     and grad.ndim >= 1 and grad.shape[0] == ids.shape[0]):
@@ -507,18 +510,20 @@ def _fuse_deduplicated(n_refs, grad_pos, make_deduplicated):
 def _check_sparse(var, slots, slot_labels, grad, indices, raw=False):
     """TF's checks of a sparse apply's inputs. `raw`: `indices` are the ids before Unique (which has the
     same distinct ids); the out-of-range error then names the offset that Unique's output would give."""
+    shape = var.shape
     for label, ref in zip(slot_labels, slots, strict=True):
-        if ref.shape != var.shape:
+        if ref.shape != shape:
             raise errors.InvalidArgumentError(
-                None, None, f"var and {label} do not have the same shape{_shape_str(var.shape)} "
+                None, None, f"var and {label} do not have the same shape{_shape_str(shape)} "
                             f"{_shape_str(ref.shape)}")
-    if var.ndim < 1:
+    if not shape:
         raise errors.InvalidArgumentError(None, None, "var must be at least 1 dimensional")
     if indices.ndim != 1:
         raise errors.InvalidArgumentError(None, None, "indices must be one-dimensional")
-    for d in range(1, var.ndim):
-        if grad.ndim <= d or var.shape[d] != grad.shape[d]:
-            raise errors.InvalidArgumentError(None, None, f"var and grad must match in dimension {d}")
+    if grad.shape[1:] != shape[1:]:  # the usual case passes here without the loop over dimensions
+        for d in range(1, len(shape)):
+            if grad.ndim <= d or shape[d] != grad.shape[d]:
+                raise errors.InvalidArgumentError(None, None, f"var and grad must match in dimension {d}")
     if grad.ndim < 1 or grad.shape[0] != indices.shape[0]:
         raise errors.InvalidArgumentError(None, None,
                                           "grad must be the same size as indices in the first dimension.")
@@ -527,7 +532,7 @@ def _check_sparse(var, slots, slot_labels, grad, indices, raw=False):
     n_rows = var.shape[0]
     unsigned = _UNSIGNED.get(indices.dtype) if indices.__class__ is np.ndarray and n_rows < 2 ** 31 else None
     if unsigned is not None:  # one reduction: a negative id read as unsigned is at least 2**31
-        if int(indices.view(unsigned).max()) < n_rows:
+        if int(_max_reduce(indices.view(unsigned))) < n_rows:
             return
     elif int(indices.min()) >= 0 and int(indices.max()) < n_rows:  # two reductions
         return
@@ -540,6 +545,7 @@ def _check_sparse(var, slots, slot_labels, grad, indices, raw=False):
         raise errors.InvalidArgumentError(None, None, f"Index {value} at offset {offset} in indices is out of range")
 
 
+_max_reduce = np.maximum.reduce  # ndarray.max without its two Python layers
 _UNSIGNED = {np.dtype(np.int64): np.dtype(np.uint64), np.dtype(np.int32): np.dtype(np.uint32),
              np.dtype(np.uint64): np.dtype(np.uint64), np.dtype(np.uint32): np.dtype(np.uint32)}
 
