@@ -322,10 +322,12 @@ def _add_at(out, pos, rows):
     goes through the 1-D scatter, a third of the 2-D one's cost (the same additions)."""
     if out.ndim == 2 and out.shape[1] == 1:
         out, rows = out.reshape(-1), rows.reshape(-1)
-    if out.dtype in _FLOAT_ADD_AT:  # what scatter_add does for these, without its dispatch
-        np.add.at(out, pos, rows)
-    else:
+    if out.dtype not in _FLOAT_ADD_AT:
         scatter_kernels.scatter_add(np, out, pos, rows)
+    elif out.ndim == 1:  # what scatter_add does for these, without its dispatch
+        np.add.at(out, pos, rows)
+    else:  # rows of several values (an embedding's): `pos` is in range, `out` fresh
+        scatter_kernels.add_rows_at(out, pos, rows)
 
 
 _FLOAT_ADD_AT = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
