@@ -171,9 +171,9 @@ def test_fused_sparse_apply_inside_a_cond_branch_runs_only_when_taken(taken, mon
 
 # ---- the fused step's own deduplication (training_ops._sum_rows_by_id) and the Ftrl rule's shortcuts ----------
 _ROUTES = {  # module thresholds that force each route of _sum_rows_by_id
-    "table": {"_DENSE_ROWS": 10 ** 9},
-    "dict": {"_DENSE_ROWS": 0, "_DENSE_PER_ID": 0, "_DICT_DEDUP": 10 ** 9},
-    "sort": {"_DENSE_ROWS": 0, "_DENSE_PER_ID": 0, "_DICT_DEDUP": 0},
+    "table": {"_DENSE_ELEMENTS": 10 ** 9},
+    "dict": {"_DENSE_ELEMENTS": 0, "_DENSE_PER_ID": 0, "_DICT_DEDUP": 10 ** 9},
+    "sort": {"_DENSE_ELEMENTS": 0, "_DENSE_PER_ID": 0, "_DICT_DEDUP": 0},
 }
 
 

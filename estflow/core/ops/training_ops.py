@@ -265,8 +265,9 @@ def _make_dense(update, ref_labels, grad_pos, attr_names):
 
 _occurrence_waves = scatter_kernels.occurrence_waves  # cupy-safe: no argsort(kind=...)
 _DICT_DEDUP = 96  # up to this many ids one dict pass beats a stable sort and its bookkeeping (numpy 2.x)
-_DENSE_ROWS, _DENSE_PER_ID = 4096, 16  # up to this many variable rows (or this many per id) a table over all
-# the rows beats both
+# A table over all the variable's rows beats both up to this many values in it (or this many rows per id):
+# its cost grows with the table, theirs with the ids (numpy 2.x; 16,384 values: 4,096 rows of one, 1,000 of 8).
+_DENSE_ELEMENTS, _DENSE_PER_ID = 16384, 4
 
 
 def _sum_rows_by_id(ids, grad, n_rows):
@@ -282,7 +283,7 @@ def _sum_rows_by_id(ids, grad, n_rows):
     """
     n = ids.shape[0]
     inner = grad.shape[1:]
-    if n_rows <= _DENSE_ROWS or n_rows <= _DENSE_PER_ID * n:  # sums and marks over all rows: no sort, no Python loop
+    if n_rows * math.prod(inner) <= _DENSE_ELEMENTS or n_rows <= _DENSE_PER_ID * n:  # sums and marks over all rows
         full = np.zeros((n_rows,) + inner, dtype=grad.dtype)
         _add_at(full, ids, grad)
         mark = np.zeros(n_rows, dtype=bool)
