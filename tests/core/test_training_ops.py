@@ -106,6 +106,9 @@ _SPARSE_OPTIMIZERS = {
     "Momentum": lambda: tf.train.MomentumOptimizer(0.1, 0.9),
     "RMSProp": lambda: tf.train.RMSPropOptimizer(0.05),
     "ProximalAdagrad": lambda: tf.train.ProximalAdagradOptimizer(0.1, l1_regularization_strength=0.01),
+    "FtrlPower": lambda: tf.train.FtrlOptimizer(0.3, learning_rate_power=-0.3, l1_regularization_strength=0.01),
+    "FtrlL2": lambda: tf.train.FtrlOptimizer(0.3, l2_regularization_strength=0.5),
+    "FtrlPlain": lambda: tf.train.FtrlOptimizer(0.3),
 }
 
 
@@ -229,13 +232,6 @@ def _train_linear(optimizer, fusion, monkeypatch, id_batches, rows=8, dim=3):
             return sess.run(tf.global_variables())
 
 
-_SPARSE_OPTIMIZERS.update({
-    "FtrlPower": lambda: tf.train.FtrlOptimizer(0.3, learning_rate_power=-0.3, l1_regularization_strength=0.01),
-    "FtrlL2": lambda: tf.train.FtrlOptimizer(0.3, l2_regularization_strength=0.5),
-    "FtrlPlain": lambda: tf.train.FtrlOptimizer(0.3),
-})
-
-
 @pytest.mark.parametrize("route", sorted(_ROUTES))
 @pytest.mark.parametrize("optimizer", ["Adagrad", "Ftrl", "FtrlV2", "FtrlPower", "FtrlL2", "FtrlPlain"])
 def test_fused_deduplicating_routes_give_the_unfused_values_to_the_bit(route, optimizer, monkeypatch):
@@ -245,7 +241,7 @@ def test_fused_deduplicating_routes_give_the_unfused_values_to_the_bit(route, op
     fused = _train_linear(optimizer, True, monkeypatch, batches)
     for a, b in zip(fused, plain, strict=True):
         assert a.tobytes() == b.tobytes()
-    embedding, plain_steps = _train_embedding(optimizer, False, monkeypatch)
+    embedding, _ = _train_embedding(optimizer, False, monkeypatch)
     for a, b in zip(_train_embedding(optimizer, True, monkeypatch)[0], embedding, strict=True):
         assert a.tobytes() == b.tobytes()
 
