@@ -304,3 +304,26 @@ def _check_ftrl_rule(rng, shape, multiply_linear_by_lr, lr_power, l1, l2, shrink
                               multiply_linear_by_lr=multiply_linear_by_lr)
     for g, w in zip(got, (want_var, new_accum, want_linear), strict=True):
         assert g.shape == shape and g.tobytes() == np.asarray(w, f32).tobytes()
+
+
+@pytest.mark.parametrize("route", sorted(_ROUTES))
+@pytest.mark.parametrize("dtype", [np.float64, np.float16])
+@pytest.mark.parametrize("optimizer", ["Ftrl", "Adagrad"])
+def test_fused_deduplicating_apply_of_other_float_types_gives_the_unfused_bits(route, dtype, optimizer, monkeypatch):
+    from estflow.core import plan  # the switch this test turns
+
+    results = []
+    for fusion in (True, False):
+        monkeypatch.setattr(plan, "FUSION", fusion)
+        _force_route(monkeypatch, route)
+        with tf.Graph().as_default():
+            ids = tf.placeholder(tf.int64, [None, 2])
+            table = tf.get_variable("table", initializer=np.linspace(-1, 1, 24).astype(dtype).reshape(8, 3))
+            train = _SPARSE_OPTIMIZERS[optimizer]().minimize(tf.reduce_sum(tf.square(tf.gather(table, ids) - 0.3)))
+            rng = np.random.default_rng(1)
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                for _ in range(3):
+                    sess.run(train, {ids: rng.integers(0, 8, (40, 2))})
+                results.append([v.tobytes() for v in sess.run(tf.global_variables())])
+    assert results[0] == results[1]
