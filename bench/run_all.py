@@ -21,6 +21,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 SCRIPTS = ["import_time.py", "session_overhead.py", "train_step.py", "checkpoint_io.py", "input_pipeline.py",
            "dataset_map_batch.py", "hashing_ops.py", "feature_columns.py", "hooks.py", "estimator.py",
+           "sparse_apply.py",
            "saved_model.py", "canned_estimators.py", "model_server.py", "cnn_train_step.py", "rnn_step.py"]
 
 

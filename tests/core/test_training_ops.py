@@ -106,6 +106,9 @@ _SPARSE_OPTIMIZERS = {
     "Momentum": lambda: tf.train.MomentumOptimizer(0.1, 0.9),
     "RMSProp": lambda: tf.train.RMSPropOptimizer(0.05),
     "ProximalAdagrad": lambda: tf.train.ProximalAdagradOptimizer(0.1, l1_regularization_strength=0.01),
+    "FtrlPower": lambda: tf.train.FtrlOptimizer(0.3, learning_rate_power=-0.3, l1_regularization_strength=0.01),
+    "FtrlL2": lambda: tf.train.FtrlOptimizer(0.3, l2_regularization_strength=0.5),
+    "FtrlPlain": lambda: tf.train.FtrlOptimizer(0.3),
 }
 
 
@@ -167,3 +170,160 @@ def test_fused_sparse_apply_inside_a_cond_branch_runs_only_when_taken(taken, mon
     for a, b in zip(*results, strict=True):
         assert a.tobytes() == b.tobytes()
     assert (results[0][0] != np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)).any() == taken
+
+
+# ---- the fused step's own deduplication (training_ops._sum_rows_by_id) and the Ftrl rule's shortcuts ----------
+_ROUTES = {  # module thresholds that force each route of _sum_rows_by_id
+    "table": {"_DENSE_ELEMENTS": 10 ** 9},
+    "dict": {"_DENSE_ELEMENTS": 0, "_DENSE_PER_ID": 0, "_DICT_DEDUP": 10 ** 9},
+    "sort": {"_DENSE_ELEMENTS": 0, "_DENSE_PER_ID": 0, "_DICT_DEDUP": 0},
+}
+
+
+def _force_route(monkeypatch, route):
+    for name, value in _ROUTES[route].items():
+        monkeypatch.setattr(training_ops, name, value)
+
+
+@pytest.mark.parametrize("route", sorted(_ROUTES))
+@pytest.mark.parametrize("ids_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("inner", [(), (1,), (3,), (2, 2)])
+def test_sum_rows_by_id_gives_unique_and_unsorted_segment_sum_bits(route, ids_dtype, inner, monkeypatch):
+    from estflow.core import dtypes  # Unique's out_idx attr
+    from estflow.core.ops.gather_ops import _unique_kernel  # the unfused kernels, the reference
+    from estflow.core.ops.segment_ops import _unsorted_segment_sum_kernel
+
+    _force_route(monkeypatch, route)
+    rng = np.random.default_rng(3)
+    for n, n_rows in ((1, 5), (7, 5), (40, 16), (40, 1000), (300, 50)):
+        ids = rng.integers(0, n_rows, n).astype(ids_dtype)
+        grad = rng.normal(size=(n,) + inner).astype(np.float32) * np.float32(1e4) ** rng.integers(-2, 3, (n,) + inner)
+        grad.reshape(-1)[::5] = -0.0  # a row summed once onto zeros is 0.0 there
+        unique, summed = training_ops._sum_rows_by_id(ids, grad, n_rows)
+        want_unique, idx = _unique_kernel(np, ids, dtypes.int32)
+        want = _unsorted_segment_sum_kernel(np, grad, idx, np.int32(want_unique.shape[0]))
+        assert sorted(unique.tolist()) == sorted(want_unique.tolist())
+        by_id = dict(zip(want_unique.tolist(), want, strict=True))
+        for i, row in zip(unique.tolist(), summed, strict=True):
+            assert row.tobytes() == by_id[i].tobytes()
+
+
+def _train_linear(optimizer, fusion, monkeypatch, id_batches, rows=8, dim=3):
+    """Variables after sparse updates from IndexedSlices gradients (TF1's deduplicating sparse apply, without
+    the gather gradient's reshapes)."""
+    from estflow.core import plan  # the switch the fusion tests turn
+
+    monkeypatch.setattr(plan, "FUSION", fusion)
+    with tf.Graph().as_default():
+        ids = tf.placeholder(tf.int64, [None])
+        rows_grad = tf.placeholder(tf.float32, [None, dim])
+        start = np.linspace(-1, 1, rows * dim, dtype=np.float32).reshape(rows, dim)
+        table = tf.get_variable("table", initializer=start)
+        train = _SPARSE_OPTIMIZERS[optimizer]().apply_gradients(
+            [(tf.IndexedSlices(rows_grad, ids, tf.constant([rows, dim], tf.int64)), table)])
+        rng = np.random.default_rng(11)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for batch in id_batches:
+                batch = np.asarray(batch, np.int64)
+                sess.run(train, {ids: batch, rows_grad: rng.normal(size=(batch.size, dim)).astype(np.float32)})
+            steps_run = [st[5].type for st in max(sess._cache.values(), key=lambda p: len(p.steps)).steps]
+            assert ("Unique" in steps_run) is not fusion  # the fused step deduplicates itself
+            return sess.run(tf.global_variables())
+
+
+@pytest.mark.parametrize("route", sorted(_ROUTES))
+@pytest.mark.parametrize("optimizer", ["Adagrad", "Ftrl", "FtrlV2", "FtrlPower", "FtrlL2", "FtrlPlain"])
+def test_fused_deduplicating_routes_give_the_unfused_values_to_the_bit(route, optimizer, monkeypatch):
+    batches = [[1, 3, 1, 1, 7, 3], [], [5], [0, 1, 2, 3, 4, 5, 6, 7], [2, 2, 2, 2, 2, 2, 2, 2, 2, 2]]
+    plain = _train_linear(optimizer, False, monkeypatch, batches)
+    _force_route(monkeypatch, route)
+    fused = _train_linear(optimizer, True, monkeypatch, batches)
+    for a, b in zip(fused, plain, strict=True):
+        assert a.tobytes() == b.tobytes()
+    embedding, _ = _train_embedding(optimizer, False, monkeypatch)
+    for a, b in zip(_train_embedding(optimizer, True, monkeypatch)[0], embedding, strict=True):
+        assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("route", sorted(_ROUTES))
+@pytest.mark.parametrize("bad,message", [([1, 3, 1, 9, 2, 9], "Index 9 at offset 2 in indices is out of range"),
+                                         ([4, -1, 4], "Index -1 at offset 1 in indices is out of range")])
+def test_fused_deduplicating_apply_names_a_bad_index_as_the_unfused_ops(route, bad, message, monkeypatch):
+    for fusion in (False, True):
+        _force_route(monkeypatch, route)
+        with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+            _train_linear("Adagrad", fusion, monkeypatch, [bad])
+
+
+@pytest.mark.parametrize("shape", [(64, 3), (), (5,)])
+@pytest.mark.parametrize("multiply_linear_by_lr", [False, True])
+@pytest.mark.parametrize("lr_power", [-0.5, -0.3, 0.0])
+@pytest.mark.parametrize("l1", [0.0, -0.0, 0.05])
+@pytest.mark.parametrize("l2,shrinkage", [(0.0, None), (0.1, None), (0.1, 0.2)])
+def test_ftrl_rule_matches_tensorflows_formula_to_the_bit(shape, multiply_linear_by_lr, lr_power, l1, l2, shrinkage):
+    """The rule against TF's formula written out in full (ApplyFtrl's functor), through its numpy route (arrays)
+    and its general one (0-d variables, multiply_linear_by_lr), with the shortcuts for l1 = 0 and l2 = 0, on
+    values with zeros of both signs, huge and tiny ones."""
+    rng = np.random.default_rng(int(lr_power * -10) + int(l1 * 100))
+    with np.errstate(all="ignore"):  # zero accumulators: roots and quotients of zero
+        _check_ftrl_rule(rng, shape, multiply_linear_by_lr, lr_power, l1, l2, shrinkage)
+
+
+def _check_ftrl_rule(rng, shape, multiply_linear_by_lr, lr_power, l1, l2, shrinkage):
+    f32 = np.float32
+    var = np.asarray(rng.normal(size=shape) * 10.0 ** rng.integers(-6, 6, shape), f32)
+    linear = np.asarray(rng.normal(size=shape) * 10.0 ** rng.integers(-6, 6, shape), f32)
+    accum = np.asarray(np.abs(rng.normal(size=shape)) + 0.1, f32)
+    grad = np.asarray(rng.normal(size=shape) * 10.0 ** rng.integers(-6, 6, shape), f32)
+    if shape:
+        linear.reshape(-1)[::7] = -0.0
+        linear.reshape(-1)[3::7] = 0.0
+        grad.reshape(-1)[::5] = 0.0
+        accum.reshape(-1)[::11] = -0.0
+    lr, l1_, l2_, power = (np.asarray(x, f32) for x in (0.2, l1, l2, lr_power))
+    # TF's formula, term by term (training_ops.cc ApplyFtrl / ApplyFtrlMultiplyLinearByLr)
+    shrunk = grad if shrinkage is None else grad + f32(2) * np.asarray(shrinkage, f32) * var
+    new_accum = accum + grad * grad
+    new_p, old_p = (np.sqrt(new_accum), np.sqrt(accum)) if lr_power == -0.5 else (new_accum ** -power,
+                                                                                 accum ** -power)
+    want_linear = linear.copy()
+    if multiply_linear_by_lr:
+        want_linear += shrunk * lr - (new_p - old_p) * var
+        quadratic, l1_eff = new_p + f32(2) * l2_ * lr, l1_ * lr
+    else:
+        want_linear += shrunk - (new_p - old_p) / lr * var
+        quadratic, l1_eff = new_p / lr + f32(2) * l2_, l1_
+    want_var = np.where(np.abs(want_linear) > l1_eff, (l1_eff * np.sign(want_linear) - want_linear) / quadratic,
+                        0).astype(f32)
+    got = [var.copy(), accum.copy(), linear.copy()]
+    if shrinkage is None:
+        training_ops._ftrl(np, *got, grad, lr, l1_, l2_, power, multiply_linear_by_lr=multiply_linear_by_lr)
+    else:
+        training_ops._ftrl_v2(np, *got, grad, lr, l1_, l2_, np.asarray(shrinkage, f32), power,
+                              multiply_linear_by_lr=multiply_linear_by_lr)
+    for g, w in zip(got, (want_var, new_accum, want_linear), strict=True):
+        assert g.shape == shape and g.tobytes() == np.asarray(w, f32).tobytes()
+
+
+@pytest.mark.parametrize("route", sorted(_ROUTES))
+@pytest.mark.parametrize("dtype", [np.float64, np.float16])
+@pytest.mark.parametrize("optimizer", ["Ftrl", "Adagrad"])
+def test_fused_deduplicating_apply_of_other_float_types_gives_the_unfused_bits(route, dtype, optimizer, monkeypatch):
+    from estflow.core import plan  # the switch this test turns
+
+    results = []
+    for fusion in (True, False):
+        monkeypatch.setattr(plan, "FUSION", fusion)
+        _force_route(monkeypatch, route)
+        with tf.Graph().as_default():
+            ids = tf.placeholder(tf.int64, [None, 2])
+            table = tf.get_variable("table", initializer=np.linspace(-1, 1, 24).astype(dtype).reshape(8, 3))
+            train = _SPARSE_OPTIMIZERS[optimizer]().minimize(tf.reduce_sum(tf.square(tf.gather(table, ids) - 0.3)))
+            rng = np.random.default_rng(1)
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                for _ in range(3):
+                    sess.run(train, {ids: rng.integers(0, 8, (40, 2))})
+                results.append([v.tobytes() for v in sess.run(tf.global_variables())])
+    assert results[0] == results[1]

@@ -21,6 +21,8 @@ numpy and cupy run the same code:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _ADD_AT = frozenset(np.dtype(t) for t in ("int32", "uint32", "uint64", "float16", "float32", "float64"))
@@ -32,10 +34,32 @@ _SIGN_BIT = np.uint64(1 << 63)
 _SMALL_DISTINCT = 512  # up to this many indices a set of the Python ints tells "all distinct" fastest
 
 
+_FLAT_ROWS_MIN = 64  # index entries: from here rows of several values are scattered as one flat vector
+_UNSIGNED = {np.dtype(np.int64): np.dtype(np.uint64), np.dtype(np.int32): np.dtype(np.uint32)}
+
+
+def add_rows_at(out, index, rows) -> None:
+    """numpy's `np.add.at(out, index, rows)` for a C-contiguous `out` of rows of several values, a 1-D
+    `index` all in [0, len(out)) and `rows` of shape index.shape + out.shape[1:]: as one 1-D `add.at`
+    over the flat positions (numpy's fast route; on row subspaces it runs a slow generic loop). The
+    same additions in the same order: flat position i * width + j lists row i's values in order, and
+    a target's updates keep the order of their rows."""
+    width = math.prod(out.shape[1:])
+    flat = index.astype(np.intp)[:, None] * width + np.arange(width, dtype=np.intp)
+    np.add.at(out.reshape(-1), flat.reshape(-1), rows.reshape(-1))
+
+
 def scatter_add(xp, out, index, updates) -> None:
     """`out[index] += updates` with repeated rows accumulating (numpy's `add.at`), in place."""
     dtype = out.dtype
     if dtype in _ADD_AT:
+        if (xp is np and out.ndim > 1 and index.__class__ is np.ndarray and index.ndim == 1
+                and index.shape[0] >= _FLAT_ROWS_MIN and out.flags.c_contiguous and out.shape[0] < 2 ** 31
+                and updates.__class__ is np.ndarray and updates.shape == index.shape + out.shape[1:]):
+            unsigned = _UNSIGNED.get(index.dtype)  # a negative index read as unsigned is at least 2**31
+            if unsigned is not None and int(np.maximum.reduce(index.view(unsigned))) < out.shape[0]:
+                add_rows_at(out, index, updates)
+                return
         xp.add.at(out, index, updates)
     elif dtype == np.int64:
         xp.add.at(out.view(np.uint64), index, xp.asarray(updates).astype(np.int64, copy=False).view(np.uint64))

@@ -121,23 +121,35 @@ def _centered_rms_prop(xp, var, mg, ms, mom, lr, rho, momentum, epsilon, grad):
 
 
 def _check_ftrl_hyperparameters(lr, l1, l2, lr_power, l2_shrinkage=None):
-    # As Python floats: a comparison of 0-d arrays costs microseconds, of floats nanoseconds (nan fails alike).
+    """TF's checks, on Python floats (a comparison of 0-d arrays costs microseconds, of floats nanoseconds;
+    nan fails alike); returns l1, l2 and lr_power as floats, for the update's branches."""
     lr, l1, l2, lr_power = float(lr), float(l1), float(l2), float(lr_power)
-    l2_shrinkage = None if l2_shrinkage is None else float(l2_shrinkage)
-    checks = [(lr > 0, "lr is not a positive scalar: []"),
-              (l1 >= 0, "l1 regularization strength is not a non-negative scalar: []"),
-              (l2 >= 0, "l2 regularization strength is not a non-negative scalar: []"),
-              (lr_power <= 0, "lr_power is not a non-positive scalar: []")]
-    if l2_shrinkage is not None:
-        checks.append((l2_shrinkage >= 0, "l2 shrinkage regularization strength is not a non-negative scalar: []"))
-    for ok, message in checks:
-        if not ok:
-            raise errors.InvalidArgumentError(None, None, message)
+    message = None
+    if not lr > 0:
+        message = "lr is not a positive scalar: []"
+    elif not l1 >= 0:
+        message = "l1 regularization strength is not a non-negative scalar: []"
+    elif not l2 >= 0:
+        message = "l2 regularization strength is not a non-negative scalar: []"
+    elif not lr_power <= 0:
+        message = "lr_power is not a non-positive scalar: []"
+    elif l2_shrinkage is not None and not float(l2_shrinkage) >= 0:
+        message = "l2 shrinkage regularization strength is not a non-negative scalar: []"
+    if message is not None:
+        raise errors.InvalidArgumentError(None, None, message)
+    return l1, l2, lr_power
 
 
-def _ftrl_update(xp, var, accum, linear, grad, lr, l1, l2, lr_power, shrunk_grad, multiply_linear_by_lr):
+def _ftrl_update(xp, var, accum, linear, grad, lr, l1, l2, lr_power, shrunk_grad, multiply_linear_by_lr, floats):
+    """TF's Ftrl step. `floats`: (l1, l2, lr_power) as Python floats, which pick the branches; the arithmetic
+    uses the op's own inputs (`lr`, `l1`, `l2`, `lr_power`: 0-d arrays of the variable's dtype)."""
+    if (xp is np and not multiply_linear_by_lr and var.__class__ is accum.__class__ is linear.__class__ is np.ndarray
+            and var.ndim and accum is not var and accum is not linear):
+        _ftrl_update_numpy(var, accum, linear, grad, lr, l1, l2, lr_power, shrunk_grad, floats)
+        return
+    l1_value, _, power = floats
     new_accum = accum + grad * grad
-    if lr_power == -0.5:
+    if power == -0.5:
         new_power, old_power = xp.sqrt(new_accum), xp.sqrt(accum)
     else:
         new_power, old_power = new_accum ** -lr_power, accum ** -lr_power
@@ -148,20 +160,57 @@ def _ftrl_update(xp, var, accum, linear, grad, lr, l1, l2, lr_power, shrunk_grad
     else:
         linear += shrunk_grad - (new_power - old_power) / lr * var
         quadratic = new_power / lr + 2 * l2
-    var[...] = xp.where(xp.abs(linear) > l1, (l1 * xp.sign(linear) - linear) / quadratic, 0)
+    if l1_value == 0:  # see _ftrl_update_numpy
+        var[...] = xp.where(xp.abs(linear) > l1, -linear / quadratic, 0)
+    else:
+        var[...] = xp.where(xp.abs(linear) > l1, (l1 * xp.sign(linear) - linear) / quadratic, 0)
     accum[...] = new_accum
 
 
+def _ftrl_update_numpy(var, accum, linear, grad, lr, l1, l2, lr_power, shrunk_grad, floats):
+    """`_ftrl_update` without multiply_linear_by_lr on numpy arrays (var at least 1-D, accum a separate array):
+    the same operations on the same operands in the same order, so the same bits, with fewer numpy calls:
+
+    - temporaries are reused (`out=`) and `accum` takes its new value in place once its old root is taken;
+    - `+ 2 * l2` is left out when l2 = +-0: `new_power / lr` is never -0.0 (grad * grad is +0 or more, so
+      `accum + grad * grad` is not -0.0, nor is its root or power) and x + +-0 is x for every other x;
+    - with l1 = +-0, where |linear| > l1 linear is not zero and `l1 * sign(linear) - linear` is +-0 - linear,
+      which is -linear exactly: the sign and the product are left out;
+    - `where(c, q, 0)` is a divide into zeros `where=c` (the same quotients where c holds).
+    """
+    l1_value, l2_value, power = floats
+    grad_squared = grad * grad
+    if power == -0.5:
+        old_power = np.sqrt(accum)
+        np.add(accum, grad_squared, out=accum)
+        new_power = np.sqrt(accum)
+    else:
+        old_power = accum ** -lr_power
+        np.add(accum, grad_squared, out=accum)
+        new_power = accum ** -lr_power
+    step = np.subtract(new_power, old_power, out=old_power)
+    step /= lr
+    step *= var
+    linear += np.subtract(shrunk_grad, step, out=step)
+    quadratic = np.divide(new_power, lr, out=new_power)
+    if l2_value != 0:
+        quadratic += 2 * l2
+    keep = np.abs(linear) > l1
+    numerator = np.negative(linear) if l1_value == 0 else l1 * np.sign(linear) - linear
+    var.fill(0)
+    np.divide(numerator, quadratic, out=var, where=keep)
+
+
 def _ftrl(xp, var, accum, linear, grad, lr, l1, l2, lr_power, *, multiply_linear_by_lr):
-    _check_ftrl_hyperparameters(lr, l1, l2, lr_power)
-    _ftrl_update(xp, var, accum, linear, grad, lr, l1, l2, lr_power, grad, multiply_linear_by_lr)
+    floats = _check_ftrl_hyperparameters(lr, l1, l2, lr_power)
+    _ftrl_update(xp, var, accum, linear, grad, lr, l1, l2, lr_power, grad, multiply_linear_by_lr, floats)
 
 
 def _ftrl_v2(xp, var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power, *, multiply_linear_by_lr):
     # NOTE: as in TF, the accumulator grows by grad**2; only `linear` sees the shrinkage term.
-    _check_ftrl_hyperparameters(lr, l1, l2, lr_power, l2_shrinkage)
+    floats = _check_ftrl_hyperparameters(lr, l1, l2, lr_power, l2_shrinkage)
     _ftrl_update(xp, var, accum, linear, grad, lr, l1, l2, lr_power, grad + 2 * l2_shrinkage * var,
-                 multiply_linear_by_lr)
+                 multiply_linear_by_lr, floats)
 
 
 # ---- kernels -----------------------------------------------------------------------------------------
@@ -215,6 +264,74 @@ def _make_dense(update, ref_labels, grad_pos, attr_names):
 
 
 _occurrence_waves = scatter_kernels.occurrence_waves  # cupy-safe: no argsort(kind=...)
+_DICT_DEDUP = 96  # up to this many ids one dict pass beats a stable sort and its bookkeeping (numpy 2.x)
+# A table over all the variable's rows beats both up to this many values in it (or this many rows per id):
+# its cost grows with the table, theirs with the ids (numpy 2.x; 16,384 values: 4,096 rows of one, 1,000 of 8).
+_DENSE_ELEMENTS, _DENSE_PER_ID = 16384, 4
+
+
+def _sum_rows_by_id(ids, grad, n_rows):
+    """(distinct ids, their rows of `grad` summed): `Unique` then `UnsortedSegmentSum(grad, idx, n_unique)`
+    on numpy, for 1-D integer ids all in [0, n_rows), with the same sums to the bit and the distinct ids
+    possibly in another order.
+
+    Each sum is built as the segment sum builds it: `np.add.at` onto zeros, an id's rows in their order of
+    occurrence (a row that occurs once is `0 + row`: -0.0 becomes 0.0 there too). Only the order of the
+    distinct ids may differ from Unique's (first appearance): ascending, where a table over the variable's
+    rows or a stable sort finds them; a sparse apply of distinct rows does not see that order (each row's
+    update is its own).
+    """
+    n = ids.shape[0]
+    inner = grad.shape[1:]
+    if n_rows * math.prod(inner) <= _DENSE_ELEMENTS or n_rows <= _DENSE_PER_ID * n:  # sums and marks over all rows
+        full = np.zeros((n_rows,) + inner, dtype=grad.dtype)
+        _add_at(full, ids, grad)
+        mark = np.zeros(n_rows, dtype=bool)
+        mark[ids] = True
+        unique = mark.nonzero()[0]
+        return unique, full.take(unique, axis=0)
+    if n <= _DICT_DEDUP:  # one pass over Python ints, in order of first appearance (Unique's own order)
+        found: dict = {}
+        pos = [found.setdefault(v, len(found)) for v in ids.tolist()]
+        k = len(found)
+        unique = np.fromiter(found, dtype=ids.dtype, count=k)
+        summed = np.zeros((k,) + inner, dtype=grad.dtype)
+        if k == n:  # all distinct: position i holds row i
+            summed += grad
+        else:
+            _add_at(summed, np.array(pos, dtype=np.intp), grad)
+        return unique, summed
+    order = np.argsort(ids, kind="stable")
+    ordered = ids[order]
+    starts = np.empty(n, dtype=bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    unique = ordered[starts]
+    k = unique.shape[0]
+    summed = np.zeros((k,) + inner, dtype=grad.dtype)
+    if k == n:
+        summed += grad[order]
+    else:
+        pos = np.empty(n, dtype=np.intp)
+        pos[order] = np.cumsum(starts) - 1  # each occurrence's distinct id, in the order of occurrence
+        _add_at(summed, pos, grad)
+    return unique, summed
+
+
+def _add_at(out, pos, rows):
+    """`out[pos] += rows` with repeats accumulating in order (the segment sum's scatter); one value per row
+    goes through the 1-D scatter, a third of the 2-D one's cost (the same additions)."""
+    if out.ndim == 2 and out.shape[1] == 1:
+        out, rows = out.reshape(-1), rows.reshape(-1)
+    if out.dtype not in _FLOAT_ADD_AT:
+        scatter_kernels.scatter_add(np, out, pos, rows)
+    elif out.ndim == 1:  # what scatter_add does for these, without its dispatch
+        np.add.at(out, pos, rows)
+    else:  # rows of several values (an embedding's): `pos` is in range, `out` fresh
+        scatter_kernels.add_rows_at(out, pos, rows)
+
+
+_FLOAT_ADD_AT = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 
 def _make_sparse(update, ref_labels, grad_pos, attr_names):
@@ -232,17 +349,22 @@ def _make_sparse(update, ref_labels, grad_pos, attr_names):
         names = _ref_names(op, n_refs)
         attrs = {k: op._attrs[k] for k in attr_names}
 
-        def apply(values, distinct):
+        def apply(values, distinct, deduplicate=False):
+            """`deduplicate`: `values` hold raw (numpy, 1-D integer, non-empty) ids and their gradient rows,
+            checked here as Unique's output would be, then summed by id (`_sum_rows_by_id`)."""
             refs = _lookup(store, names)
             var = refs[0]
             grad, indices = values[grad_pos], values[indices_pos]
-            _check_sparse(var, refs[1:], ref_labels[1:], grad, indices)
+            _check_sparse(var, refs[1:], ref_labels[1:], grad, indices, deduplicate)
+            if deduplicate:
+                values = list(values)
+                indices, grad = values[indices_pos], values[grad_pos] = _sum_rows_by_id(indices, grad, var.shape[0])
             others = list(values[:indices_pos] + values[indices_pos + 1:])
             waves = None if distinct else _occurrence_waves(xp, indices)
             for wave in [None] if waves is None else waves:
                 rows = indices if wave is None else indices[wave]
                 others[grad_pos] = grad if wave is None else grad[wave]
-                gathered = [ref[rows] for ref in refs]
+                gathered = [ref.take(rows, axis=0) for ref in refs] if xp is np else [ref[rows] for ref in refs]
                 update(xp, *gathered, *others, **attrs)
                 for ref, new_rows in zip(refs, gathered, strict=True):
                     ref[rows] = new_rows
@@ -269,10 +391,20 @@ def _make_sparse(update, ref_labels, grad_pos, attr_names):
             values = list(values)
             if flat is not None:  # the gather gradient's reshapes (Size, ExpandDims, ConcatV2, Reshape x2)
                 tail = values.pop()  # params' trailing dims: a 1-D vector of Size's dtype (checked when fused)
-                indices = values[indices_pos]
-                size = [indices.size]  # the targets as host ints, as Reshape reads them
-                values[indices_pos] = _reshape_kernel(xp, indices, size)
-                values[grad_pos] = _reshape_kernel(xp, values[grad_pos], size + _host_ints(tail))
+                indices, grad = values[indices_pos], values[grad_pos]
+                size = indices.size  # the targets as host ints, as Reshape reads them
+                if indices.ndim != 1:
+                    values[indices_pos] = indices.reshape(size)  # what Reshape(ids, [size]) gives, never refused
+                target = (size, *_host_ints(tail))
+                if grad.shape != target:  # already that shape: Reshape would hand it on unchanged
+                    if -1 not in target and grad.size == math.prod(target):
+                        values[grad_pos] = grad.reshape(target)
+                    else:  # Reshape's own errors (or its -1)
+                        values[grad_pos] = _reshape_kernel(xp, grad, list(target))
+            ids, grad = values[indices_pos], values[grad_pos]
+            if (xp is np and ids.ndim == 1 and ids.dtype.kind in "iu" and ids.shape[0]
+                    and grad.ndim >= 1 and grad.shape[0] == ids.shape[0]):
+                return apply(values, True, deduplicate=True)
             unique, idx = _unique_kernel(xp, values[indices_pos], out_idx)
             values[grad_pos] = _unsorted_segment_sum_kernel(xp, values[grad_pos], idx,
                                                             np.asarray(unique.shape[0], dtype=segments_dtype))
@@ -378,28 +510,47 @@ def _fuse_deduplicated(n_refs, grad_pos, make_deduplicated):
     return fuse
 
 
-def _check_sparse(var, slots, slot_labels, grad, indices):
+def _check_sparse(var, slots, slot_labels, grad, indices, raw=False):
+    """TF's checks of a sparse apply's inputs. `raw`: `indices` are the ids before Unique (which has the
+    same distinct ids); the out-of-range error then names the offset that Unique's output would give."""
+    shape = var.shape
     for label, ref in zip(slot_labels, slots, strict=True):
-        if ref.shape != var.shape:
+        if ref.shape != shape:
             raise errors.InvalidArgumentError(
-                None, None, f"var and {label} do not have the same shape{_shape_str(var.shape)} "
+                None, None, f"var and {label} do not have the same shape{_shape_str(shape)} "
                             f"{_shape_str(ref.shape)}")
-    if var.ndim < 1:
+    if not shape:
         raise errors.InvalidArgumentError(None, None, "var must be at least 1 dimensional")
     if indices.ndim != 1:
         raise errors.InvalidArgumentError(None, None, "indices must be one-dimensional")
-    for d in range(1, var.ndim):
-        if grad.ndim <= d or var.shape[d] != grad.shape[d]:
-            raise errors.InvalidArgumentError(None, None, f"var and grad must match in dimension {d}")
+    if grad.shape[1:] != shape[1:]:  # the usual case passes here without the loop over dimensions
+        for d in range(1, len(shape)):
+            if grad.ndim <= d or shape[d] != grad.shape[d]:
+                raise errors.InvalidArgumentError(None, None, f"var and grad must match in dimension {d}")
     if grad.ndim < 1 or grad.shape[0] != indices.shape[0]:
         raise errors.InvalidArgumentError(None, None,
                                           "grad must be the same size as indices in the first dimension.")
-    if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= var.shape[0]):  # two reductions
-        bad = (indices < 0) | (indices >= var.shape[0])
-        if bool(bad.any()):
-            offset = int(bad.nonzero()[0][0])
-            raise errors.InvalidArgumentError(
-                None, None, f"Index {int(indices[offset])} at offset {offset} in indices is out of range")
+    if not indices.size:
+        return
+    n_rows = var.shape[0]
+    unsigned = _UNSIGNED.get(indices.dtype) if indices.__class__ is np.ndarray and n_rows < 2 ** 31 else None
+    if unsigned is not None:  # one reduction: a negative id read as unsigned is at least 2**31
+        if int(_max_reduce(indices.view(unsigned))) < n_rows:
+            return
+    elif int(indices.min()) >= 0 and int(indices.max()) < n_rows:  # two reductions
+        return
+    bad = (indices < 0) | (indices >= n_rows)
+    if bool(bad.any()):
+        offset = int(bad.nonzero()[0][0])
+        value = int(indices[offset])
+        if raw:  # the first bad id occurs there first: Unique's output has it after the distinct ids before it
+            offset = len(set(indices[:offset].tolist()))
+        raise errors.InvalidArgumentError(None, None, f"Index {value} at offset {offset} in indices is out of range")
+
+
+_max_reduce = np.maximum.reduce  # ndarray.max without its two Python layers
+_UNSIGNED = {np.dtype(np.int64): np.dtype(np.uint64), np.dtype(np.int32): np.dtype(np.uint32),
+             np.dtype(np.uint64): np.dtype(np.uint64), np.dtype(np.uint32): np.dtype(np.uint32)}
 
 
 # ---- shape inference -----------------------------------------------------------------------------------
