@@ -1,0 +1,203 @@
+"""ParseExample's configuration compiled once: the fast paths for served batches of one or a few Examples.
+
+A served model parses one serialized Example per call. What `example_parsing.parse_examples`
+costs there is mostly per feature, not per value: reading the spec's dtype and shape, three
+small lists, one numpy array built per feature. `ExampleParser` does the per-spec work once
+(the ParseExample kernel keeps one per constant configuration, and a plan builds it when it
+compiles the op), reads each record's features in one pass and builds one array per group
+of same-typed, same-shaped dense features, whose rows are the features' outputs (views, as
+`reshape` already made them: no output of a parse kernel ever owned its buffer).
+
+The results are `example_parsing.parse_examples_exact`'s, value for value, dtype for dtype
+and shape for shape; anything the fast paths do not take as it comes (a wrong type or size,
+a missing feature without a default, bytes that do not parse) goes to that record-by-record
+path, which raises TF's first error. Configurations with variable-length dense features
+(FixedLenSequenceFeature) or empty dense shapes keep `example_parsing.parse_examples`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+
+import numpy as np
+from google.protobuf import message as _message
+
+from estflow.core import dtypes
+from estflow.core.example_parsing import (
+    _LIST_FIELD,
+    _elements,
+    _sparse_outputs,
+    parse_examples_exact,
+    parse_examples_fast,
+)
+from estflow.core.protos import example_pb2
+
+_PARSE_ERRORS = (_message.DecodeError, RuntimeError, ValueError)
+_first = operator.itemgetter(0)
+# Up to this many values, a SparseTensor's indices are listed in Python: below it numpy's calls cost more.
+_FEW = 64
+
+# One Example's SparseTensor indices, [[0, 0], [0, 1], ..., [0, n-1]], for the common small n: copied per call.
+_ROW_INDICES = []
+for _n in range(16):
+    _indices = np.zeros((_n, 2), np.int64)
+    _indices[:, 1] = np.arange(_n, dtype=np.int64)
+    _indices.flags.writeable = False
+    _ROW_INDICES.append(_indices)
+del _n, _indices
+
+
+def _row_indices(n: int) -> np.ndarray:
+    """[[0, 0], ..., [0, n-1]] as a fresh int64 array."""
+    if n < len(_ROW_INDICES):
+        return _ROW_INDICES[n].copy()
+    indices = np.zeros((n, 2), np.int64)
+    indices[:, 1] = np.arange(n, dtype=np.int64)
+    return indices
+
+
+def _values_builder(dtype):
+    """values list -> a 1-D array of `dtype` (strings: an object array of bytes), as example_parsing._array."""
+    if dtype == dtypes.string:
+        def strings(values, n):
+            out = np.empty(n, dtype=object)
+            if n == 1:
+                out[0] = values[0]
+            else:  # a list: numpy reads a protobuf container as a sequence several times slower
+                out[:] = values if values.__class__ is list else list(values)
+            return out
+        return strings
+    np_dtype = np.dtype(dtype.as_numpy_dtype)
+
+    def numbers(values, n):
+        return np.fromiter(values, dtype=np_dtype, count=n)
+    return numbers
+
+
+class ExampleParser:
+    """`parser(serialized, names)` -> (sparse outputs [(indices, values, shape)], dense outputs [array]).
+
+    The same results as `example_parsing.parse_examples(serialized, names, sparse, dense)`.
+    """
+
+    __slots__ = ("sparse", "dense", "specs", "_regular", "_groups", "_sparse_columns")
+
+    def __init__(self, sparse: list, dense: list):
+        self.sparse, self.dense = list(sparse), list(dense)
+        self.specs = (self.sparse, self.dense)
+        # Every dense feature fixed-size and non-empty: the paths below apply (else parse_examples does it all).
+        self._regular = all(spec.shape[:1] != (-1,) and _elements(spec.shape) for spec in self.dense)
+        groups: dict = {}
+        for d, spec in enumerate(self.dense):
+            default = spec.default.reshape(-1).tolist() if spec.default.size else None
+            member = (d, spec.key, operator.attrgetter(_LIST_FIELD[spec.dtype] + ".value"),
+                      _elements(spec.shape), default)
+            groups.setdefault((spec.dtype, tuple(spec.shape)), []).append(member)
+        # (members, shape, build): build(flat values of the group, n) -> a 1-D array, reshaped to
+        # [members, batch, *shape], whose rows are the members' outputs.
+        self._groups = tuple((tuple(members), shape, _values_builder(dtype))
+                             for (dtype, shape), members in groups.items())
+        self._sparse_columns = tuple((spec.key, operator.attrgetter(_LIST_FIELD[spec.dtype] + ".value"),
+                                      _LIST_FIELD[spec.dtype], spec.dtype, _values_builder(spec.dtype))
+                                     for spec in self.sparse)
+
+    def __call__(self, serialized: list, names: list | None):
+        if not self._regular:
+            result = parse_examples_fast(serialized, self.sparse, self.dense)
+        elif len(serialized) == 1:
+            result = self._one(serialized[0])
+        else:
+            result = self._batch(serialized)
+        return result if result is not None else parse_examples_exact(serialized, names, self.sparse, self.dense)
+
+    def _one(self, record):
+        """One record (a served request): None when it needs the exact path."""
+        try:
+            features = example_pb2.Example.FromString(record).features.feature
+        except _PARSE_ERRORS:
+            return None
+        # `features[key]` adds an empty Feature for a missing key to this throwaway message: no list, no
+        # values, which every rule below treats as the missing feature it stands for (and it costs less
+        # than `features.get`).
+        dense_out = [None] * len(self.dense)
+        for members, shape, build in self._groups:
+            flat = []
+            append, extend = flat.append, flat.extend
+            for _, key, values_of, size, default in members:
+                feature = features[key]
+                values = values_of(feature)
+                n = len(values)
+                if n == size:
+                    if n == 1:
+                        append(values[0])  # a quarter of extend's time on a protobuf container
+                    else:
+                        extend(values)
+                    continue
+                if n or feature.WhichOneof("kind") is not None:
+                    return None  # a wrong type or size: TF's error from the exact path
+                if default is None:
+                    return None  # a required feature missing
+                extend(default)
+            rows = build(flat, len(flat)).reshape((len(members), 1) + shape)
+            for member, row in zip(members, rows):
+                dense_out[member[0]] = row
+        sparse_out = []
+        for key, values_of, field, _, build in self._sparse_columns:
+            feature = features[key]
+            values = values_of(feature)
+            n = len(values)
+            if not n:
+                kind = feature.WhichOneof("kind")
+                if kind is not None and kind != field:
+                    return None
+            sparse_out.append((_row_indices(n), build(values, n), np.array([1, n], dtype=np.int64)))
+        return sparse_out, dense_out
+
+    def _batch(self, serialized: list):
+        """Several records, a feature at a time across them: None when one needs the exact path."""
+        from_string = example_pb2.Example.FromString
+        try:
+            maps = [from_string(record).features.feature for record in serialized]
+        except _PARSE_ERRORS:
+            return None
+        batch = len(maps)
+        dense_out = [None] * len(self.dense)
+        for members, shape, build in self._groups:
+            flat = []
+            for _, key, values_of, size, default in members:
+                lists = [values_of(m[key]) for m in maps]  # `m[key]`: as in `_one`
+                counts = list(map(len, lists))
+                if counts.count(size) != batch:
+                    for i, n in enumerate(counts):
+                        if n == size:
+                            continue
+                        if n or maps[i][key].WhichOneof("kind") is not None or default is None:
+                            return None
+                        lists[i] = default
+                flat.extend(map(_first, lists) if size == 1 else itertools.chain.from_iterable(lists))
+            rows = build(flat, len(flat)).reshape((len(members), batch) + shape)
+            for member, row in zip(members, rows):
+                dense_out[member[0]] = row
+        sparse_out = []
+        for key, values_of, field, dtype, build in self._sparse_columns:
+            lists = [values_of(m[key]) for m in maps]
+            counts = list(map(len, lists))
+            if 0 in counts:
+                for i, n in enumerate(counts):
+                    if not n:
+                        kind = maps[i][key].WhichOneof("kind")
+                        if kind is not None and kind != field:
+                            return None
+            values = list(itertools.chain.from_iterable(lists))
+            if len(values) > _FEW:
+                sparse_out.append(_sparse_outputs(values, counts, dtype, batch))
+                continue
+            cells = []  # (row, column) of each value, in order
+            for row, n in enumerate(counts):
+                for column in range(n):
+                    cells += (row, column)
+            total = len(values)
+            sparse_out.append((np.fromiter(cells, dtype=np.int64, count=2 * total).reshape(total, 2),
+                               build(values, total), np.array([batch, max(counts, default=0)], dtype=np.int64)))
+        return sparse_out, dense_out
