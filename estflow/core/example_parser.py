@@ -30,6 +30,7 @@ from estflow.core.example_parsing import (
     _sparse_outputs,
     parse_examples_exact,
     parse_examples_fast,
+    parse_single_example,
 )
 from estflow.core.protos import example_pb2
 
@@ -38,23 +39,37 @@ _first = operator.itemgetter(0)
 # Up to this many values, a SparseTensor's indices are listed in Python: below it numpy's calls cost more.
 _FEW = 64
 
-# One Example's SparseTensor indices, [[0, 0], [0, 1], ..., [0, n-1]], for the common small n: copied per call.
-_ROW_INDICES = []
-for _n in range(16):
-    _indices = np.zeros((_n, 2), np.int64)
-    _indices[:, 1] = np.arange(_n, dtype=np.int64)
-    _indices.flags.writeable = False
-    _ROW_INDICES.append(_indices)
-del _n, _indices
+# One Example's SparseTensor indices and dense shapes for the common small counts n, copied per call:
+# in a batch of one, [[0, 0], [0, 1], ..., [0, n-1]] and [1, n]; alone (ParseSingleExample), [[0], ..., [n-1]] and [n].
+_TEMPLATES = 16
 
 
-def _row_indices(n: int) -> np.ndarray:
-    """[[0, 0], ..., [0, n-1]] as a fresh int64 array."""
-    if n < len(_ROW_INDICES):
-        return _ROW_INDICES[n].copy()
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+_ROW_INDICES = [_read_only(np.stack([np.zeros(n, np.int64), np.arange(n, dtype=np.int64)], axis=1))
+                for n in range(_TEMPLATES)]
+_ROW_SHAPES = [_read_only(np.array([1, n], dtype=np.int64)) for n in range(_TEMPLATES)]
+_SINGLE_INDICES = [_read_only(np.arange(n, dtype=np.int64).reshape(n, 1)) for n in range(_TEMPLATES)]
+_SINGLE_SHAPES = [_read_only(np.array([n], dtype=np.int64)) for n in range(_TEMPLATES)]
+
+
+def _row_sparse(n: int):
+    """(indices, dense shape) of n values in a batch of one, fresh arrays."""
+    if n < _TEMPLATES:
+        return _ROW_INDICES[n].copy(), _ROW_SHAPES[n].copy()
     indices = np.zeros((n, 2), np.int64)
     indices[:, 1] = np.arange(n, dtype=np.int64)
-    return indices
+    return indices, np.array([1, n], dtype=np.int64)
+
+
+def _single_sparse(n: int):
+    """(indices, dense shape) of n values of one Example parsed alone, fresh arrays."""
+    if n < _TEMPLATES:
+        return _SINGLE_INDICES[n].copy(), _SINGLE_SHAPES[n].copy()
+    return np.arange(n, dtype=np.int64).reshape(n, 1), np.asarray([n], dtype=np.int64)
 
 
 def _values_builder(dtype):
@@ -81,13 +96,14 @@ class ExampleParser:
     The same results as `example_parsing.parse_examples(serialized, names, sparse, dense)`.
     """
 
-    __slots__ = ("sparse", "dense", "specs", "_regular", "_groups", "_sparse_columns")
+    __slots__ = ("sparse", "dense", "specs", "fixed", "_regular", "_groups", "_sparse_columns")
 
     def __init__(self, sparse: list, dense: list):
         self.sparse, self.dense = list(sparse), list(dense)
         self.specs = (self.sparse, self.dense)
         # Every dense feature fixed-size and non-empty: the paths below apply (else parse_examples does it all).
         self._regular = all(spec.shape[:1] != (-1,) and _elements(spec.shape) for spec in self.dense)
+        self.fixed = all(-1 not in spec.shape for spec in self.dense)  # no dense dimension left to the records
         groups: dict = {}
         for d, spec in enumerate(self.dense):
             default = spec.default.reshape(-1).tolist() if spec.default.size else None
@@ -103,16 +119,26 @@ class ExampleParser:
                                      for spec in self.sparse)
 
     def __call__(self, serialized: list, names: list | None):
-        if not self._regular:
-            result = parse_examples_fast(serialized, self.sparse, self.dense)
-        elif len(serialized) == 1:
-            result = self._one(serialized[0])
-        else:
-            result = self._batch(serialized)
+        result = self.fast(serialized)
         return result if result is not None else parse_examples_exact(serialized, names, self.sparse, self.dense)
 
-    def _one(self, record):
-        """One record (a served request): None when it needs the exact path."""
+    def fast(self, serialized: list):
+        """`parser(serialized, None)` when no record needs the exact path (an error, most likely), else None."""
+        if not self._regular:
+            return parse_examples_fast(serialized, self.sparse, self.dense)
+        if len(serialized) == 1:
+            return self._one(serialized[0])
+        return self._batch(serialized)
+
+    def single(self, record: bytes):
+        """ParseSingleExample's (sparse outputs, dense outputs) of one record: no batch dimension, a sparse
+        feature's indices [n, 1]; its messages (example_parsing.parse_single_example) where needed."""
+        result = self._one(record, single=True) if self._regular else None
+        return result if result is not None else parse_single_example(record, self.sparse, self.dense)
+
+    def _one(self, record, single: bool = False):
+        """One record (a served request) as a batch of one, or `single` as ParseSingleExample gives it:
+        None when it needs the exact path."""
         try:
             features = example_pb2.Example.FromString(record).features.feature
         except _PARSE_ERRORS:
@@ -121,6 +147,7 @@ class ExampleParser:
         # values, which every rule below treats as the missing feature it stands for (and it costs less
         # than `features.get`).
         dense_out = [None] * len(self.dense)
+        lead = () if single else (1,)
         for members, shape, build in self._groups:
             flat = []
             append, extend = flat.append, flat.extend
@@ -139,10 +166,15 @@ class ExampleParser:
                 if default is None:
                     return None  # a required feature missing
                 extend(default)
-            rows = build(flat, len(flat)).reshape((len(members), 1) + shape)
-            for member, row in zip(members, rows):
-                dense_out[member[0]] = row
+            rows = build(flat, len(flat)).reshape((len(members), *lead, *shape))
+            if rows.ndim > 1:
+                for member, row in zip(members, rows):
+                    dense_out[member[0]] = row
+            else:  # scalars of one Example alone: 0-d arrays (iterating would give numpy scalars)
+                for i, member in enumerate(members):
+                    dense_out[member[0]] = rows[i, ...]
         sparse_out = []
+        indices_and_shape = _single_sparse if single else _row_sparse
         for key, values_of, field, _, build in self._sparse_columns:
             feature = features[key]
             values = values_of(feature)
@@ -151,7 +183,8 @@ class ExampleParser:
                 kind = feature.WhichOneof("kind")
                 if kind is not None and kind != field:
                     return None
-            sparse_out.append((_row_indices(n), build(values, n), np.array([1, n], dtype=np.int64)))
+            indices, dense_shape = indices_and_shape(n)
+            sparse_out.append((indices, build(values, n), dense_shape))
         return sparse_out, dense_out
 
     def _batch(self, serialized: list):

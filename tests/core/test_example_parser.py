@@ -17,7 +17,8 @@ from estflow.core.example_parsing import DenseSpec, SparseSpec
 from estflow.core.protos import example_pb2
 
 _TYPES = (dtypes.float32, dtypes.int64, dtypes.string)
-_SHAPES = ((), (1,), (2,), (2, 3))
+_SHAPES = ((), (1,), (1,), (2,), (2, 3))
+_VARIABLE = ((-1,), (-1, 2))  # FixedLenSequenceFeature: the general path's configurations
 _FIELDS = {dtypes.float32: "float_list", dtypes.int64: "int64_list", dtypes.string: "bytes_list"}
 
 
@@ -30,11 +31,12 @@ def _values(rng, dtype, n):
 
 
 def _default(rng, dtype, shape):
-    size = int(np.prod(shape))
+    size = 1 if shape[:1] == (-1,) else int(np.prod(shape))  # a variable-length feature's default: its padding
     if rng.random() < 0.4:  # required
         return np.zeros((0,), object if dtype == dtypes.string else dtype.as_numpy_dtype)
     values = _values(rng, dtype, size)
-    return np.array(values, object if dtype == dtypes.string else dtype.as_numpy_dtype).reshape(shape)
+    return np.array(values, object if dtype == dtypes.string else dtype.as_numpy_dtype).reshape(
+        (1,) if shape[:1] == (-1,) else shape)
 
 
 def _config(rng):
@@ -42,8 +44,9 @@ def _config(rng):
     rng.shuffle(keys)
     n_dense = rng.randint(0, len(keys))
     dense = []
+    shapes = _SHAPES + _VARIABLE if rng.random() < 0.2 else _SHAPES
     for key in keys[:n_dense]:
-        dtype, shape = rng.choice(_TYPES), rng.choice(_SHAPES)
+        dtype, shape = rng.choice(_TYPES), rng.choice(shapes)
         dense.append(DenseSpec(key, dtype, shape, _default(rng, dtype, shape)))
     sparse = [SparseSpec(key, rng.choice(_TYPES)) for key in keys[n_dense:]]
     return sparse, dense
@@ -71,7 +74,8 @@ def _record(rng, sparse, dense):
     e = example_pb2.Example()
     features = e.features.feature
     for spec in dense:
-        _feature(rng, features[spec.key], spec.dtype, int(np.prod(spec.shape)))
+        size = int(np.prod(spec.shape[1:])) * rng.randint(0, 3) if spec.shape[:1] == (-1,) else int(np.prod(spec.shape))
+        _feature(rng, features[spec.key], spec.dtype, size)
     for spec in sparse:
         _feature(rng, features[spec.key], spec.dtype, rng.randint(0, 4))
     for key in list(features):
@@ -119,6 +123,28 @@ def test_parser_gives_the_record_by_record_results_and_errors(seed):
         want = _outcome(example_parsing.parse_examples_exact, batch, names, sparse, dense)
         _assert_same(_outcome(parser, batch, names), want)
         _assert_same(_outcome(example_parsing.parse_examples, batch, names, sparse, dense), want)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_one_example_alone_gives_parse_single_examples_results_and_errors(seed):
+    rng = random.Random(seed)
+    sparse, dense = _config(rng)
+    parser = example_parser.ExampleParser(sparse, dense)
+    for _ in range(25):
+        record = _record(rng, sparse, dense)
+        want = _outcome(example_parsing.parse_single_example, record, sparse, dense)
+        _assert_same(_outcome(parser.single, record), want)
+    # ParseSingleExample over a chunk of records (a dataset's map, fixed-size features only): the rows of the
+    # one-record outputs.
+    if not parser.fixed:
+        return
+    records = [_record(rng, [], dense) for _ in range(rng.choice((1, 4)))]
+    rows = example_parser.ExampleParser([], dense).fast(records)
+    singles = [_outcome(example_parsing.parse_single_example, r, [], dense) for r in records]
+    if rows is not None:
+        assert all(kind == "ok" for kind, _ in singles)
+        for d in range(len(dense)):
+            _assert_same_arrays(rows[1][d], np.stack([out[1][d] for _, out in singles]))
 
 
 def test_regular_batches_take_the_fast_paths():

@@ -539,31 +539,29 @@ def _parse_single_example_kernel(xp, serialized, *defaults, num_sparse, sparse_k
     rows = serialized.ndim == 1 and not num_sparse and all(-1 not in _shape_tuple(s) for s in dense_shapes)
     if serialized.ndim != 0 and not rows:
         raise _invalid(f"Expected serialized to be a scalar, got shape: {_dims(serialized.shape)}")
-    sparse = [_example.SparseSpec(_key(k), dtypes.as_dtype(t)) for k, t in zip(sparse_keys, sparse_types)]
-    dense = []
-    for d, (key, dtype, shape, default) in enumerate(zip(dense_keys, Tdense, dense_shapes, defaults)):
-        shape = _shape_tuple(shape)
-        dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype).base_dtype, shape,
-                                        _dense_default(default, dtype, shape, d, check_padding=False)))
+    attrs = (sparse_keys, dense_keys, sparse_types, Tdense, dense_shapes)
+    parser = _cached_parser("ParseSingleExample", defaults, attrs,
+                            lambda: _build_parser(sparse_keys, dense_keys, defaults, sparse_types, Tdense, dense_shapes,
+                                                  check_padding=False))
     if rows:
-        return _kernel_outputs(_parse_single_examples_as_rows(serialized.tolist(), dense))
-    sparse_out, dense_out = _example.parse_single_example(serialized.item(), sparse, dense)
+        return _kernel_outputs(_parse_single_examples_as_rows(serialized.tolist(), parser))
+    sparse_out, dense_out = parser.single(serialized.item())
     return _kernel_outputs(_flatten_sparse(sparse_out) + dense_out)
 
 
-def _parse_single_examples_as_rows(records: list, dense: list) -> list:
+def _parse_single_examples_as_rows(records: list, parser: ExampleParser) -> list:
     """Many records at once, each output the stack of the single-record outputs.
 
     Dataset pipelines (`map(parse_single_example)`) run the op on a whole chunk of records
     when every feature is dense and fixed-size (see readers.py); errors are still the
     single-record messages, raised for the first bad record.
     """
-    result = _example.parse_examples_fast(records, [], dense)
+    result = parser.fast(records)
     if result is not None:
         return result[1]
-    outputs = [_example.parse_single_example(r, [], dense)[1] for r in records]
+    outputs = [parser.single(r)[1] for r in records]
     return [np.stack([o[d] for o in outputs]) if outputs else np.zeros((0,) + spec.shape, _np_type(spec.dtype))
-            for d, spec in enumerate(dense)]
+            for d, spec in enumerate(parser.dense)]
 
 
 def _np_type(dtype):
