@@ -90,6 +90,24 @@ def _values_builder(dtype):
     return numbers
 
 
+def _positions(indices: list):
+    """A slice over `indices` when they are consecutive, else the indices."""
+    if indices == list(range(indices[0], indices[0] + len(indices))):
+        return slice(indices[0], indices[0] + len(indices))
+    return tuple(indices)
+
+
+def _place(outputs: list, where, rows: np.ndarray) -> None:
+    """The rows of a group's array as the outputs at `where` (0-d arrays for scalars, never numpy scalars)."""
+    if rows.ndim == 1:
+        rows = [rows[i, ...] for i in range(len(rows))]
+    if where.__class__ is slice:
+        outputs[where] = rows
+    else:
+        for i, row in zip(where, rows):
+            outputs[i] = row
+
+
 class ExampleParser:
     """`parser(serialized, names)` -> (sparse outputs [(indices, values, shape)], dense outputs [array]).
 
@@ -107,13 +125,13 @@ class ExampleParser:
         groups: dict = {}
         for d, spec in enumerate(self.dense):
             default = spec.default.reshape(-1).tolist() if spec.default.size else None
-            member = (d, spec.key, operator.attrgetter(_LIST_FIELD[spec.dtype] + ".value"),
-                      _elements(spec.shape), default)
-            groups.setdefault((spec.dtype, tuple(spec.shape)), []).append(member)
-        # (members, shape, build): build(flat values of the group, n) -> a 1-D array, reshaped to
-        # [members, batch, *shape], whose rows are the members' outputs.
-        self._groups = tuple((tuple(members), shape, _values_builder(dtype))
-                             for (dtype, shape), members in groups.items())
+            member = (spec.key, operator.attrgetter(_LIST_FIELD[spec.dtype] + ".value"), _elements(spec.shape), default)
+            groups.setdefault((spec.dtype, tuple(spec.shape)), []).append((d, member))
+        # (members, where, shape, build): build(flat values of the group, n) -> a 1-D array, reshaped to
+        # [members, batch, *shape], whose rows are the members' outputs, at `where` among the dense
+        # outputs (a slice where they are neighbours, as a feature column's numeric features are).
+        self._groups = tuple((tuple(m for _, m in members), _positions([d for d, _ in members]), shape,
+                              _values_builder(dtype)) for (dtype, shape), members in groups.items())
         self._sparse_columns = tuple((spec.key, operator.attrgetter(_LIST_FIELD[spec.dtype] + ".value"),
                                       _LIST_FIELD[spec.dtype], spec.dtype, _values_builder(spec.dtype))
                                      for spec in self.sparse)
@@ -148,10 +166,10 @@ class ExampleParser:
         # than `features.get`).
         dense_out = [None] * len(self.dense)
         lead = () if single else (1,)
-        for members, shape, build in self._groups:
+        for members, where, shape, build in self._groups:
             flat = []
             append, extend = flat.append, flat.extend
-            for _, key, values_of, size, default in members:
+            for key, values_of, size, default in members:
                 feature = features[key]
                 values = values_of(feature)
                 n = len(values)
@@ -166,15 +184,9 @@ class ExampleParser:
                 if default is None:
                     return None  # a required feature missing
                 extend(default)
-            rows = build(flat, len(flat)).reshape((len(members), *lead, *shape))
-            if rows.ndim > 1:
-                for member, row in zip(members, rows):
-                    dense_out[member[0]] = row
-            else:  # scalars of one Example alone: 0-d arrays (iterating would give numpy scalars)
-                for i, member in enumerate(members):
-                    dense_out[member[0]] = rows[i, ...]
+            _place(dense_out, where, build(flat, len(flat)).reshape((len(members), *lead, *shape)))
         sparse_out = []
-        indices_and_shape = _single_sparse if single else _row_sparse
+        indices, shapes = (_SINGLE_INDICES, _SINGLE_SHAPES) if single else (_ROW_INDICES, _ROW_SHAPES)
         for key, values_of, field, _, build in self._sparse_columns:
             feature = features[key]
             values = values_of(feature)
@@ -183,8 +195,11 @@ class ExampleParser:
                 kind = feature.WhichOneof("kind")
                 if kind is not None and kind != field:
                     return None
-            indices, dense_shape = indices_and_shape(n)
-            sparse_out.append((indices, build(values, n), dense_shape))
+            if n < _TEMPLATES:
+                sparse_out.append((indices[n].copy(), build(values, n), shapes[n].copy()))
+            else:
+                index, dense_shape = (_single_sparse if single else _row_sparse)(n)
+                sparse_out.append((index, build(values, n), dense_shape))
         return sparse_out, dense_out
 
     def _batch(self, serialized: list):
@@ -196,9 +211,9 @@ class ExampleParser:
             return None
         batch = len(maps)
         dense_out = [None] * len(self.dense)
-        for members, shape, build in self._groups:
+        for members, where, shape, build in self._groups:
             flat = []
-            for _, key, values_of, size, default in members:
+            for key, values_of, size, default in members:
                 lists = [values_of(m[key]) for m in maps]  # `m[key]`: as in `_one`
                 counts = list(map(len, lists))
                 if counts.count(size) != batch:
@@ -209,9 +224,7 @@ class ExampleParser:
                             return None
                         lists[i] = default
                 flat.extend(map(_first, lists) if size == 1 else itertools.chain.from_iterable(lists))
-            rows = build(flat, len(flat)).reshape((len(members), batch) + shape)
-            for member, row in zip(members, rows):
-                dense_out[member[0]] = row
+            _place(dense_out, where, build(flat, len(flat)).reshape((len(members), batch) + shape))
         sparse_out = []
         for key, values_of, field, dtype, build in self._sparse_columns:
             lists = [values_of(m[key]) for m in maps]
