@@ -176,6 +176,10 @@ def test_regular_batches_take_the_fast_paths():
     indices, values, shape = batch[0][1]  # more values than the few-values path lists: numpy's path
     assert len(values) == 120 and shape.tolist() == [4, 30] and indices[-1].tolist() == [3, 29]
     _assert_same(("ok", batch), ("ok", example_parsing.parse_examples_exact(records, None, sparse, dense)))
+    records = [record(float(i), tags=[b"w%d" % i], ids=[i]) for i in range(70)]  # one value per record
+    batch = parser._batch(records)
+    assert batch[0][0][1].tolist() == [b"w%d" % i for i in range(70)] and batch[0][1][2].tolist() == [70, 1]
+    _assert_same(("ok", batch), ("ok", example_parsing.parse_examples_exact(records, None, sparse, dense)))
     # Irregular records leave the fast paths for the exact one, which raises TF's message.
     assert parser._one(record(1.5, tags=[b"a"])[:-1]) is None  # cut short inside a float
     with pytest.raises(errors.InvalidArgumentError, match="Could not parse example input"):
@@ -254,7 +258,12 @@ def test_the_compiled_parser_is_declined_for_fed_or_invalid_configurations(g):
     assert parse.type == "ParseExample"
     fusion = parsing_ops._fuse_constant_parse_example(parse)
     assert fusion is not None and fusion.inputs == tuple(parse.inputs[:2])
-    assert fusion.skipped == tuple(parse.inputs[2:])
+    default = parse.inputs[3]
+    assert default.op.type == "Reshape" and set(parse.inputs[2:]) | {default.op.inputs[0]} <= set(fusion.skipped)
+    with tf.Session() as sess:  # feeding a default, or the constant it is made of, leaves the op's own kernel
+        assert sess.run(out["age"], {s: [b""], default: 5.0}).tolist() == [5.0]
+        assert sess.run(out["age"], {s: [b""], default.op.inputs[0]: 6.0}).tolist() == [6.0]
+        assert sess.run(out["age"], {s: [b""]}).tolist() == [-1.0]
     key = tf.placeholder(tf.string, [])  # a key fed at run time: the op's own kernel reads it
     [fed] = apply_op("ParseExample", s, tf.constant([], tf.string), key, tf.constant(-1.0), Nsparse=0, Ndense=1,
                      sparse_types=[], Tdense=[tf.float32], dense_shapes=[[]])

@@ -341,28 +341,30 @@ def _parse_vector(parser: ExampleParser, serialized, names):
     return _kernel_outputs(_flatten_sparse(sparse_out) + dense_out)
 
 
-def _constant_values(tensors) -> list | None:
-    """The values a plan folds into its template for `tensors` when each is a Const or a pure op of Consts
-    (a default is often Reshape(Const)), computed by the same kernels; else None."""
-    values = []
+def _constant_values(tensors) -> tuple[list, tuple] | None:
+    """(values, the tensors they come from) when each of `tensors` is a Const or a pure op of Consts (a default
+    is often Reshape(Const)): the values a plan folds into its template, computed by the same kernels; else None.
+    A fusion skips all those tensors, so that feeding any of them leaves the op to its own kernel."""
+    values, visited = [], []
     for t in tensors:
-        value = _folded_value(t, 3)
+        value = _folded_value(t, 3, visited)
         if value is None:
             return None
         values.append(value)
-    return values
+    return values, tuple(visited)
 
 
-def _folded_value(t: Tensor, depth: int):
+def _folded_value(t: Tensor, depth: int, visited: list):
     op = t._op
     if op._control_inputs or len(op._outputs) != 1:
         return None
+    visited.append(t)
     op_def = op._op_def
     if op._type == "Const":
         return op_def.kernel(np, value_of(op._attrs["value"]), op._attrs["dtype"])
     if depth == 0 or op_def.kernel is None or op_def.make_kernel is not None or op_def.stateful:
         return None
-    inputs = [_folded_value(x, depth - 1) for x in op._inputs]
+    inputs = [_folded_value(x, depth - 1, visited) for x in op._inputs]
     if any(x is None for x in inputs):
         return None
     try:
@@ -382,10 +384,10 @@ def _compiled_parser(build) -> ExampleParser | None:
 def _fuse_constant_parse_example(op):
     """ParseExample whose keys and defaults are constants (every parsing serving graph): one step from
     `serialized` and `names`, with its parser built once when the plan compiles."""
-    rest = op._inputs[2:]
-    values = _constant_values(rest)
-    if values is None:
+    constants = _constant_values(op._inputs[2:])
+    if constants is None:
         return None
+    values, skipped = constants
     a = op._attrs
     n_sparse, n_dense = a["Nsparse"], a["Ndense"]
     parser = _compiled_parser(lambda: _build_parser(values[:n_sparse], values[n_sparse:n_sparse + n_dense],
@@ -393,7 +395,7 @@ def _fuse_constant_parse_example(op):
                                                     a["dense_shapes"]))
     if parser is None:
         return None
-    return Fusion(tuple(op._inputs[:2]), functools.partial(_parse_fused, parser), tuple(rest))
+    return Fusion(tuple(op._inputs[:2]), functools.partial(_parse_fused, parser), skipped)
 
 
 def _parse_fused(parser, xp, serialized, names):
@@ -481,10 +483,10 @@ def _parse_v2(parser: ExampleParser, serialized, names):
 def _fuse_constant_parse_example_v2(op):
     """ParseExampleV2 whose keys and defaults are constants and that has no ragged keys (TF 2's serving
     graphs): one step from `serialized` and `names`, with its parser built once when the plan compiles."""
-    rest = op._inputs[2:]
-    values = _constant_values(rest)
-    if values is None:
+    constants = _constant_values(op._inputs[2:])
+    if constants is None:
         return None
+    values, skipped = constants
     sparse_keys, dense_keys, ragged_keys, defaults = values[0], values[1], values[2], values[3:]
     a = op._attrs
     if ragged_keys.size or sparse_keys.size != a["num_sparse"] or dense_keys.size != len(a["Tdense"]):
@@ -493,7 +495,7 @@ def _fuse_constant_parse_example_v2(op):
                                                     defaults, a["sparse_types"], a["Tdense"], a["dense_shapes"]))
     if parser is None:
         return None
-    return Fusion(tuple(op._inputs[:2]), functools.partial(_parse_v2_fused, parser), tuple(rest))
+    return Fusion(tuple(op._inputs[:2]), functools.partial(_parse_v2_fused, parser), skipped)
 
 
 def _parse_v2_fused(parser, xp, serialized, names):
