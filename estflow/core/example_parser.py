@@ -35,6 +35,7 @@ from estflow.core.example_parsing import (
 from estflow.core.protos import example_pb2
 
 _PARSE_ERRORS = (_message.DecodeError, RuntimeError, ValueError)
+_from_string = example_pb2.Example.FromString
 _first = operator.itemgetter(0)
 # Up to this many values, a SparseTensor's indices are listed in Python: below it numpy's calls cost more.
 _FEW = 64
@@ -127,11 +128,12 @@ class ExampleParser:
             default = spec.default.reshape(-1).tolist() if spec.default.size else None
             member = (spec.key, operator.attrgetter(_LIST_FIELD[spec.dtype] + ".value"), _elements(spec.shape), default)
             groups.setdefault((spec.dtype, tuple(spec.shape)), []).append((d, member))
-        # (members, where, shape, build): build(flat values of the group, n) -> a 1-D array, reshaped to
-        # [members, batch, *shape], whose rows are the members' outputs, at `where` among the dense
-        # outputs (a slice where they are neighbours, as a feature column's numeric features are).
+        # (members, where, shape, build, shape of one record's rows, alone): build(flat values of the group,
+        # n) -> a 1-D array, reshaped to [members, batch, *shape], whose rows are the members' outputs, at
+        # `where` among the dense outputs (a slice where they are neighbours, as numeric columns are).
         self._groups = tuple((tuple(m for _, m in members), _positions([d for d, _ in members]), shape,
-                              _values_builder(dtype)) for (dtype, shape), members in groups.items())
+                              _values_builder(dtype), (len(members), 1, *shape), (len(members), *shape))
+                             for (dtype, shape), members in groups.items())
         self._sparse_columns = tuple((spec.key, operator.attrgetter(_LIST_FIELD[spec.dtype] + ".value"),
                                       _LIST_FIELD[spec.dtype], spec.dtype, _values_builder(spec.dtype))
                                      for spec in self.sparse)
@@ -158,15 +160,14 @@ class ExampleParser:
         """One record (a served request) as a batch of one, or `single` as ParseSingleExample gives it:
         None when it needs the exact path."""
         try:
-            features = example_pb2.Example.FromString(record).features.feature
+            features = _from_string(record).features.feature
         except _PARSE_ERRORS:
             return None
         # `features[key]` adds an empty Feature for a missing key to this throwaway message: no list, no
         # values, which every rule below treats as the missing feature it stands for (and it costs less
         # than `features.get`).
         dense_out = [None] * len(self.dense)
-        lead = () if single else (1,)
-        for members, where, shape, build in self._groups:
+        for members, where, _, build, one_shape, single_shape in self._groups:
             flat = []
             append, extend = flat.append, flat.extend
             for key, values_of, size, default in members:
@@ -184,7 +185,7 @@ class ExampleParser:
                 if default is None:
                     return None  # a required feature missing
                 extend(default)
-            _place(dense_out, where, build(flat, len(flat)).reshape((len(members), *lead, *shape)))
+            _place(dense_out, where, build(flat, len(flat)).reshape(single_shape if single else one_shape))
         sparse_out = []
         indices, shapes = (_SINGLE_INDICES, _SINGLE_SHAPES) if single else (_ROW_INDICES, _ROW_SHAPES)
         for key, values_of, field, _, build in self._sparse_columns:
@@ -204,14 +205,13 @@ class ExampleParser:
 
     def _batch(self, serialized: list):
         """Several records, a feature at a time across them: None when one needs the exact path."""
-        from_string = example_pb2.Example.FromString
         try:
-            maps = [from_string(record).features.feature for record in serialized]
+            maps = [_from_string(record).features.feature for record in serialized]
         except _PARSE_ERRORS:
             return None
         batch = len(maps)
         dense_out = [None] * len(self.dense)
-        for members, where, shape, build in self._groups:
+        for members, where, shape, build, _, _ in self._groups:
             flat = []
             for key, values_of, size, default in members:
                 lists = [values_of(m[key]) for m in maps]  # `m[key]`: as in `_one`
