@@ -5,8 +5,8 @@ costs there is mostly per feature, not per value: reading the spec's dtype and s
 small lists, one numpy array built per feature. `ExampleParser` does the per-spec work once
 (the ParseExample kernel keeps one per constant configuration, and a plan builds it when it
 compiles the op), reads each record's features in one pass and builds one array per group
-of same-typed, same-shaped dense features, whose rows are the features' outputs (views, as
-`reshape` already made them: no output of a parse kernel ever owned its buffer).
+of same-typed, same-shaped dense features, whose rows are the features' outputs (views, as the
+dense outputs always were: `reshape` made them, so the plan never wrote into their buffers).
 
 The results are `example_parsing.parse_examples_exact`'s, value for value, dtype for dtype
 and shape for shape; anything the fast paths do not take as it comes (a wrong type or size,
@@ -100,12 +100,11 @@ def _positions(indices: list):
 
 def _place(outputs: list, where, rows: np.ndarray) -> None:
     """The rows of a group's array as the outputs at `where` (0-d arrays for scalars, never numpy scalars)."""
-    if rows.ndim == 1:
-        rows = [rows[i, ...] for i in range(len(rows))]
+    arrays = [rows[i, ...] for i in range(len(rows))] if rows.ndim == 1 else rows
     if where.__class__ is slice:
-        outputs[where] = rows
+        outputs[where] = arrays
     else:
-        for i, row in zip(where, rows):
+        for i, row in zip(where, arrays):
             outputs[i] = row
 
 
@@ -168,7 +167,7 @@ class ExampleParser:
         # than `features.get`).
         dense_out = [None] * len(self.dense)
         for members, where, _, build, one_shape, single_shape in self._groups:
-            flat = []
+            flat: list = []
             append, extend = flat.append, flat.extend
             for key, values_of, size, default in members:
                 feature = features[key]
@@ -212,7 +211,7 @@ class ExampleParser:
         batch = len(maps)
         dense_out = [None] * len(self.dense)
         for members, where, shape, build, _, _ in self._groups:
-            flat = []
+            flat: list = []
             for key, values_of, size, default in members:
                 lists = [values_of(m[key]) for m in maps]  # `m[key]`: as in `_one`
                 counts = list(map(len, lists))
@@ -241,7 +240,7 @@ class ExampleParser:
             if len(values) > _FEW:
                 sparse_out.append(_sparse_outputs(values, counts, dtype, batch))
                 continue
-            cells = []  # (row, column) of each value, in order
+            cells: list = []  # (row, column) of each value, in order
             for row, n in enumerate(counts):
                 for column in range(n):
                     cells += (row, column)

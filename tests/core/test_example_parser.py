@@ -224,6 +224,10 @@ def test_plans_parse_alike_with_and_without_the_compiled_parser(g, op, fusion, m
                           ragged_split_types=[])
         out = {"tag": tf.SparseTensor(parsed[0], parsed[1], parsed[2]), "age": parsed[3], "pair": parsed[4]}
     assert len(out) == 3
+    with tf.Session() as sess:  # fused: one step reading `serialized` and `names` only
+        compiled = sess._compile([out["age"]], (s,), None)
+        step = next(st for st in compiled.steps if st[5] is not None and st[5].type == op)
+        assert (step[4] == 2) == fusion
 
     def record(age=None, pair=(1, 2), tags=()):
         e = example_pb2.Example()

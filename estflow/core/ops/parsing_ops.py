@@ -345,7 +345,8 @@ def _constant_values(tensors) -> tuple[list, tuple] | None:
     """(values, the tensors they come from) when each of `tensors` is a Const or a pure op of Consts (a default
     is often Reshape(Const)): the values a plan folds into its template, computed by the same kernels; else None.
     A fusion skips all those tensors, so that feeding any of them leaves the op to its own kernel."""
-    values, visited = [], []
+    values: list = []
+    visited: list = []
     for t in tensors:
         value = _folded_value(t, 3, visited)
         if value is None:
