@@ -277,6 +277,14 @@ def test_the_compiled_parser_is_declined_for_fed_or_invalid_configurations(g):
     with tf.Session() as sess:
         assert sess.run(fed, {s: [e.SerializeToString(), b""], key: "age"}).tolist() == [3.0, -1.0]
         assert sess.run(out["age"], {s: [e.SerializeToString(), b""]}).tolist() == [3.0, -1.0]
+    variable = tf.Variable(-2.0)  # a default read from a variable: not a constant
+    [from_variable] = apply_op("ParseExample", s, tf.constant([], tf.string), tf.constant("age"),
+                               tf.identity(variable), Nsparse=0, Ndense=1, sparse_types=[], Tdense=[tf.float32],
+                               dense_shapes=[[]])
+    assert parsing_ops._fuse_constant_parse_example(from_variable.op) is None
+    with tf.Session() as sess:
+        sess.run(variable.initializer)
+        assert sess.run(from_variable, {s: [b""]}).tolist() == [-2.0]
     # A default of the wrong shape is the kernel's error at run time, as without the fusion.
     [bad] = apply_op("ParseExample", s, tf.constant([], tf.string), tf.constant("age"), tf.constant([1.0, 2.0]),
                      Nsparse=0, Ndense=1, sparse_types=[], Tdense=[tf.float32], dense_shapes=[[1]])

@@ -348,7 +348,10 @@ def _constant_values(tensors) -> tuple[list, tuple] | None:
     values: list = []
     visited: list = []
     for t in tensors:
-        value = _folded_value(t, 3, visited)
+        try:
+            value = _folded_value(t, 3, visited)
+        except Exception:  # noqa: BLE001 - the plan's own folding reports it, naming the node
+            return None
         if value is None:
             return None
         values.append(value)
@@ -363,15 +366,13 @@ def _folded_value(t: Tensor, depth: int, visited: list):
     op_def = op._op_def
     if op._type == "Const":
         return op_def.kernel(np, value_of(op._attrs["value"]), op._attrs["dtype"])
-    if depth == 0 or op_def.kernel is None or op_def.make_kernel is not None or op_def.stateful:
+    if (depth == 0 or op_def.kernel is None or op_def.make_kernel is not None or op_def.stateful
+            or op_def.is_variable or op_def.emits_dead):  # a pure op only, as the plan folds
         return None
     inputs = [_folded_value(x, depth - 1, visited) for x in op._inputs]
     if any(x is None for x in inputs):
         return None
-    try:
-        return op_def.kernel(np, *inputs, **op._attrs)
-    except Exception:  # noqa: BLE001 - the plan's own folding reports it
-        return None
+    return op_def.kernel(np, *inputs, **op._attrs)
 
 
 def _compiled_parser(build) -> ExampleParser | None:
