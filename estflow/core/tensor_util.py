@@ -25,6 +25,10 @@ def _encode(x):
 
 def to_string_array(value) -> np.ndarray:
     """An object array of `bytes` (TF's string tensors); `str` is UTF-8 encoded."""
+    if value.__class__ is list and value and operator.countOf(map(type, value), bytes) == len(value):
+        out = np.empty(len(value), dtype=object)  # a served request's list of serialized Examples: one pass
+        out[:] = value
+        return out
     if isinstance(value, np.ndarray) and value.dtype.kind == "S":
         return value.astype(object)
     if type(value) is np.ndarray and value.dtype == object and value.ndim:  # a fed batch: bytes already?

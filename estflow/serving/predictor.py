@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
+
 from estflow.core.graph import Graph
-from estflow.core.session import Session
+from estflow.core.session import FETCH_CONVERTERS, Session
 from estflow.serving import loader, signature_constants, tag_constants
 
 _logger = logging.getLogger("estflow")
@@ -34,6 +36,7 @@ class Predictor:
         self._fetch_keys = list(self._fetch_tensors)
         self._fetch_list = [self._fetch_tensors[k] for k in self._fetch_keys]
         self._plans: dict = {}
+        self._direct: dict = {}  # input keys -> ((output key, slot), ...) where results are the slots' arrays
 
     @property
     def session(self):
@@ -54,8 +57,21 @@ class Predictor:
         plan = self._session._compile(self._fetch_list, tuple(self._feed_tensors[k] for k in keys), None)
         if plan.feed_components is not None:  # a SparseTensor input: fed through Session.run's general path
             plan = None
+        self._direct[keys] = self._direct_outputs(plan)
         self._plans[keys] = plan
         return plan
+
+    def _direct_outputs(self, plan):
+        """((output key, slot), ...) when each output is its slot's value as `plan.results` returns it (a
+        numpy array of rank >= 1, checked per call; one fetch per tensor, none copied or converted), else None."""
+        tensors = self._fetch_list
+        if (plan is None or len(set(tensors)) != len(tensors) or any(plan.copy_fetch)
+                or any(t.op.type in FETCH_CONVERTERS for t in tensors)):
+            return None
+        slots = plan.fetch_slots
+        if len(slots) != len(tensors) or min(slots, default=0) < 0:
+            return None
+        return tuple(zip(self._fetch_keys, slots))
 
     def __call__(self, input_dict) -> dict:
         keys = tuple(input_dict)
@@ -66,6 +82,16 @@ class Predictor:
         if plan is None:
             return self._session.run(self._fetch_tensors, {self._feed_tensors[k]: v for k, v in input_dict.items()})
         slots = plan.execute(input_dict.values())
+        direct = self._direct[keys]
+        if direct is not None:  # the outputs as they stand, without building the fetch list and the dict twice
+            out = {}
+            for key, slot in direct:
+                value = slots[slot]
+                if value.__class__ is not np.ndarray or not value.ndim:
+                    break  # a scalar, a device array, an untaken branch: Plan.results says what it is
+                out[key] = value
+            else:
+                return out
         return dict(zip(self._fetch_keys, plan.results(slots)))
 
     def __repr__(self) -> str:

@@ -57,3 +57,12 @@ def test_to_string_array_copies_a_batch_of_bytes_and_converts_a_mixed_one():
     mixed = to_string_array(np.array([b"x", "y", "é"], dtype=object))
     assert mixed.tolist() == [b"x", b"y", "é".encode()]
     assert to_string_array(np.empty((0, 2), dtype=object)).shape == (0, 2)
+
+
+def test_to_string_array_of_a_list_of_bytes_is_a_vector_of_those_bytes():
+    record = b"\n\x0c\n\n\n\x01x\x12\x05\x12\x03\n\x01\x00"  # a served request's serialized Example
+    out = to_string_array([record, b""])
+    assert out.dtype == object and out.shape == (2,) and out[0] is record and out.tolist() == [record, b""]
+    assert to_string_array([b"a", "b"]).tolist() == [b"a", b"b"]  # mixed: encoded as before
+    assert to_string_array([[b"a"], [b"b"]]).shape == (2, 1)  # nested lists keep their shape
+    assert to_string_array([]).shape == (0,)

@@ -129,3 +129,41 @@ def test_plan_fusions_change_no_prediction_of_a_served_sparse_model(tmp_path, mo
         results[fusion].append(len(next(iter(predict._plans.values())).steps))
     assert all(a.tobytes() == b.tobytes() for a, b in zip(results[True][:2], results[False][:2]))
     assert results[True][2] < results[False][2]
+
+
+def test_outputs_are_what_session_run_returns(tmp_path):
+    """The call hands back the plan's output arrays as they stand; scalars, a variable's value (a copy) and
+    one tensor under two keys come out as Session.run gives them."""
+    export_dir = str(tmp_path / "m")
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 2], name="x")
+        w = tf.get_variable("w", initializer=tf.constant([[1.0], [2.0]]))
+        y = tf.matmul(x, w, name="y")
+        total = tf.reduce_sum(y, name="total")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            b = tf.saved_model.builder.SavedModelBuilder(export_dir)
+            sigs = {"serving_default": tf.saved_model.predict_signature_def({"x": x}, {"y": y, "total": total}),
+                    "weights": tf.saved_model.predict_signature_def({"x": x}, {"w": tf.identity(w), "y": y}),
+                    "twice": tf.saved_model.predict_signature_def({"x": x}, {"a": y, "b": y})}
+            b.add_meta_graph_and_variables(sess, ["serve"], signature_def_map=sigs)
+            b.save()
+    feed = {"x": np.array([[1.0, 1.0], [0.0, 2.0]], np.float32)}
+    predict = tf.contrib.predictor.from_saved_model(export_dir)
+    out = predict(feed)
+    assert out["y"].tolist() == [[3.0], [4.0]] and out["y"].dtype == np.float32
+    assert type(out["total"]) is np.float32 and out["total"] == 7.0  # a 0-d result is a numpy scalar
+    assert predict._direct[("x",)] is not None
+    with_weights = tf.contrib.predictor.from_saved_model(export_dir, signature_def_key="weights")
+    got = with_weights(feed)
+    assert with_weights._direct[("x",)] is None  # a variable's value is copied before it escapes
+    got["w"][0, 0] = 100.0
+    assert with_weights(feed)["y"].tolist() == [[3.0], [4.0]]
+    twice = tf.contrib.predictor.from_saved_model(export_dir, signature_def_key="twice")
+    got = twice(feed)
+    assert got["a"].tolist() == got["b"].tolist() == [[3.0], [4.0]] and list(got) == ["a", "b"]
+    expected = predict.session.run(predict.fetch_tensors, {predict.feed_tensors["x"]: feed["x"]})
+    assert set(expected) == set(out)
+    for k in out:
+        np.testing.assert_array_equal(out[k], expected[k])
+        assert type(out[k]) is type(expected[k])

@@ -16,14 +16,18 @@ DecodeCSV follows TF's field rules exactly (csv_parsing.py: quotes, empty fields
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from estflow.core import dtypes, errors, row_rules
 from estflow.core import example_parsing as _example
 from estflow.core.csv_parsing import CsvFormat, decode_csv_lines
+from estflow.core.example_parser import ExampleParser
 from estflow.core.graph import Tensor, name_scope
+from estflow.core.lazy_constant import value_of
 from estflow.core.ops.constant_op import convert_to_tensor
-from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
+from estflow.core.registry import REQUIRED, Fusion, OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape, as_shape
 
 
@@ -274,49 +278,138 @@ def _parse_example_infer(serialized, names, *rest, Nsparse, Ndense, sparse_types
             + [_dense_spec([batch], s, t) for s, t in zip(dense_shapes, dense_types)])
 
 
-# The keys and defaults of a plan's ParseExample are constants of its template, the same read-only arrays on
-# every run: their specs are built once. (the arrays and attrs, by identity) -> (held objects, specs).
+# The keys and defaults of a plan's parse op are constants of its template, the same read-only arrays on
+# every run: their parser is built once. (op type, the arrays and attrs by identity) -> (held objects, parser).
 _SPECS_CACHE: dict = {}
 
 
-def _parse_example_specs(rest, Nsparse, Ndense, sparse_types, Tdense, dense_shapes):  # noqa: N803
-    held = (*rest, sparse_types, Tdense, dense_shapes)
-    key = tuple(map(id, held))
+def _cached_parser(op_type: str, arrays: tuple, attrs: tuple, build) -> ExampleParser:
+    """`build()`, kept while `arrays` (the op's key and default inputs) and `attrs` are the same objects."""
+    held = arrays + attrs
+    key = (op_type, *map(id, held))
     hit = _SPECS_CACHE.get(key)
     if hit is not None and all(a is b for a, b in zip(hit[0], held, strict=True)):
         return hit[1]
-    sparse_keys, dense_keys = rest[:Nsparse], rest[Nsparse:Nsparse + Ndense]
-    defaults = rest[Nsparse + Ndense:]
+    parser = build()
+    if all(type(a) is np.ndarray and not a.flags.writeable for a in arrays):  # constants: they cannot change
+        if len(_SPECS_CACHE) >= 256:  # never grow without bound
+            _SPECS_CACHE.clear()
+        _SPECS_CACHE[key] = (held, parser)
+    return parser
+
+
+def _parse_example_parser(rest, Nsparse, Ndense, sparse_types, Tdense, dense_shapes):  # noqa: N803
+    """The ExampleParser of ParseExample's key and default inputs (`rest`) and attrs."""
+    return _cached_parser("ParseExample", rest, (sparse_types, Tdense, dense_shapes), lambda: _build_parser(
+        rest[:Nsparse], rest[Nsparse:Nsparse + Ndense], rest[Nsparse + Ndense:], sparse_types, Tdense, dense_shapes))
+
+
+def _parse_example_specs(rest, Nsparse, Ndense, sparse_types, Tdense, dense_shapes):  # noqa: N803
+    """(sparse specs, dense specs) of ParseExample's inputs and attrs, built once for constant inputs."""
+    return _parse_example_parser(rest, Nsparse, Ndense, sparse_types, Tdense, dense_shapes).specs
+
+
+def _build_parser(sparse_keys, dense_keys, defaults, sparse_types, Tdense, dense_shapes,  # noqa: N803
+                  check_padding: bool = True) -> ExampleParser:
+    """The parser of keys (arrays or strings), defaults and attrs, checked as TF's kernels check them."""
     sparse = [_example.SparseSpec(_key(k), dtypes.as_dtype(t)) for k, t in zip(sparse_keys, sparse_types)]
     dense = []
     for d, (k, dtype, shape, default) in enumerate(zip(dense_keys, Tdense, dense_shapes, defaults)):
         shape = _shape_tuple(shape)
         dense.append(_example.DenseSpec(_key(k), dtypes.as_dtype(dtype).base_dtype, shape,
-                                        _dense_default(default, dtype, shape, d)))
-    specs = (sparse, dense)
-    if all(type(a) is np.ndarray and not a.flags.writeable for a in rest):  # constants: they cannot change
-        if len(_SPECS_CACHE) >= 256:  # never grow without bound
-            _SPECS_CACHE.clear()
-        _SPECS_CACHE[key] = (held, specs)
-    return specs
+                                        _dense_default(default, dtype, shape, d, check_padding)))
+    return ExampleParser(sparse, dense)
 
 
-def _parse_example_kernel(xp, serialized, names, *rest, Nsparse, Ndense, sparse_types, Tdense, dense_shapes):  # noqa: N803
+def _check_vector(serialized, names) -> None:
     if serialized.ndim != 1:
         raise _invalid(f"Expected serialized to be a vector, got shape: {_dims(serialized.shape)}")
     if names.size and (names.ndim != 1 or names.size != serialized.size):
         raise _invalid(f"Expected len(names) == len(serialized), got names of shape {_dims(names.shape)} for "
                        f"serialized of shape {_dims(serialized.shape)}")
-    sparse, dense = _parse_example_specs(rest, Nsparse, Ndense, sparse_types, Tdense, dense_shapes)
-    names = names.reshape(-1).tolist() if names.size else None
-    sparse_out, dense_out = _example.parse_examples(serialized.tolist(), names, sparse, dense)
+
+
+def _parse_example_kernel(xp, serialized, names, *rest, Nsparse, Ndense, sparse_types, Tdense, dense_shapes):  # noqa: N803
+    _check_vector(serialized, names)
+    parser = _parse_example_parser(rest, Nsparse, Ndense, sparse_types, Tdense, dense_shapes)
+    return _parse_vector(parser, serialized, names)
+
+
+def _parse_vector(parser: ExampleParser, serialized, names):
+    """ParseExample's outputs for a vector of records (its shape and the names already checked)."""
+    sparse_out, dense_out = parser(serialized.tolist(), names.tolist() if names.size else None)
     return _kernel_outputs(_flatten_sparse(sparse_out) + dense_out)
+
+
+def _constant_values(tensors) -> tuple[list, tuple] | None:
+    """(values, the tensors they come from) when each of `tensors` is a Const or a pure op of Consts (a default
+    is often Reshape(Const)): the values a plan folds into its template, computed by the same kernels; else None.
+    A fusion skips all those tensors, so that feeding any of them leaves the op to its own kernel."""
+    values: list = []
+    visited: list = []
+    for t in tensors:
+        try:
+            value = _folded_value(t, 3, visited)
+        except Exception:  # noqa: BLE001 - the plan's own folding reports it, naming the node
+            return None
+        if value is None:
+            return None
+        values.append(value)
+    return values, tuple(visited)
+
+
+def _folded_value(t: Tensor, depth: int, visited: list):
+    op = t._op
+    if op._control_inputs or len(op._outputs) != 1:
+        return None
+    visited.append(t)
+    op_def = op._op_def
+    if op._type == "Const":
+        return op_def.kernel(np, value_of(op._attrs["value"]), op._attrs["dtype"])
+    if (depth == 0 or op_def.kernel is None or op_def.make_kernel is not None or op_def.stateful
+            or op_def.is_variable or op_def.emits_dead):  # a pure op only, as the plan folds
+        return None
+    inputs = [_folded_value(x, depth - 1, visited) for x in op._inputs]
+    if any(x is None for x in inputs):
+        return None
+    return op_def.kernel(np, *inputs, **op._attrs)
+
+
+def _compiled_parser(build) -> ExampleParser | None:
+    """The parser of a configuration checked at compile time; None where TF's kernel reports an error at run time."""
+    try:
+        return build()
+    except Exception:  # noqa: BLE001 - the unfused kernel raises it at run time, as TF's does
+        return None
+
+
+def _fuse_constant_parse_example(op):
+    """ParseExample whose keys and defaults are constants (every parsing serving graph): one step from
+    `serialized` and `names`, with its parser built once when the plan compiles."""
+    constants = _constant_values(op._inputs[2:])
+    if constants is None:
+        return None
+    values, skipped = constants
+    a = op._attrs
+    n_sparse, n_dense = a["Nsparse"], a["Ndense"]
+    parser = _compiled_parser(lambda: _build_parser(values[:n_sparse], values[n_sparse:n_sparse + n_dense],
+                                                    values[n_sparse + n_dense:], a["sparse_types"], a["Tdense"],
+                                                    a["dense_shapes"]))
+    if parser is None:
+        return None
+    return Fusion(tuple(op._inputs[:2]), functools.partial(_parse_fused, parser), skipped)
+
+
+def _parse_fused(parser, xp, serialized, names):
+    _check_vector(serialized, names)
+    return _parse_vector(parser, serialized, names)
 
 
 register(OpDef(
     "ParseExample",
     infer=_parse_example_infer,
     kernel=_parse_example_kernel,
+    fuse=_fuse_constant_parse_example,
     attrs={"Nsparse": REQUIRED, "Ndense": REQUIRED, "sparse_types": REQUIRED, "Tdense": REQUIRED,
            "dense_shapes": REQUIRED},
     cpu_only=True,
@@ -364,31 +457,59 @@ def _parse_example_v2_kernel(xp, serialized, names, sparse_keys, dense_keys, rag
     if sparse_keys.size != num_sparse or dense_keys.size != len(Tdense):
         raise _invalid(f"Expected {num_sparse} sparse keys and {len(Tdense)} dense keys, got {sparse_keys.size} and "
                        f"{dense_keys.size}")
+    _check_scalar_or_vector(serialized, names)
+    parser = _cached_parser("ParseExampleV2", (sparse_keys, dense_keys, *defaults),
+                            (sparse_types, Tdense, dense_shapes),
+                            lambda: _build_parser(sparse_keys.tolist(), dense_keys.tolist(), defaults, sparse_types,
+                                                  Tdense, dense_shapes))
+    return _parse_v2(parser, serialized, names)
+
+
+def _check_scalar_or_vector(serialized, names) -> None:
     if serialized.ndim > 1:
         raise _invalid(f"Expected serialized to be a scalar or vector, got shape: {_dims(serialized.shape)}")
-    scalar = serialized.ndim == 0
-    batch = serialized.reshape(-1)
-    if names.size and names.size != batch.size:
+    if names.size and names.size != serialized.size:
         raise _invalid(f"Expected len(names) == len(serialized), got names of shape {_dims(names.shape)} for "
                        f"serialized of shape {_dims(serialized.shape)}")
-    sparse = [_example.SparseSpec(_key(k), dtypes.as_dtype(t)) for k, t in zip(sparse_keys.tolist(), sparse_types)]
-    dense = []
-    for d, (key, dtype, shape, default) in enumerate(zip(dense_keys.tolist(), Tdense, dense_shapes, defaults)):
-        shape = _shape_tuple(shape)
-        default = _dense_default(default, dtype, shape, d)
-        dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype).base_dtype, shape, default))
-    names = names.reshape(-1).tolist() if names.size else None
-    sparse_out, dense_out = _example.parse_examples(batch.tolist(), names, sparse, dense)
-    if scalar:  # one example: drop the batch dimension, as TF's kernel does for a scalar input
+
+
+def _parse_v2(parser: ExampleParser, serialized, names):
+    """ParseExampleV2's outputs for a scalar or a vector of records (keys and names already checked)."""
+    sparse_out, dense_out = parser(serialized.reshape(-1).tolist(), names.reshape(-1).tolist() if names.size else None)
+    if serialized.ndim == 0:  # one example: drop the batch dimension, as TF's kernel does for a scalar input
         sparse_out = [(idx[:, 1:], vals, shp[1:]) for idx, vals, shp in sparse_out]
         dense_out = [v[0] for v in dense_out]
     return _kernel_outputs(_flatten_sparse(sparse_out) + dense_out)
+
+
+def _fuse_constant_parse_example_v2(op):
+    """ParseExampleV2 whose keys and defaults are constants and that has no ragged keys (TF 2's serving
+    graphs): one step from `serialized` and `names`, with its parser built once when the plan compiles."""
+    constants = _constant_values(op._inputs[2:])
+    if constants is None:
+        return None
+    values, skipped = constants
+    sparse_keys, dense_keys, ragged_keys, defaults = values[0], values[1], values[2], values[3:]
+    a = op._attrs
+    if ragged_keys.size or sparse_keys.size != a["num_sparse"] or dense_keys.size != len(a["Tdense"]):
+        return None  # the kernel's errors, at run time
+    parser = _compiled_parser(lambda: _build_parser(sparse_keys.tolist(), dense_keys.tolist(),
+                                                    defaults, a["sparse_types"], a["Tdense"], a["dense_shapes"]))
+    if parser is None:
+        return None
+    return Fusion(tuple(op._inputs[:2]), functools.partial(_parse_v2_fused, parser), skipped)
+
+
+def _parse_v2_fused(parser, xp, serialized, names):
+    _check_scalar_or_vector(serialized, names)
+    return _parse_v2(parser, serialized, names)
 
 
 register(OpDef(
     "ParseExampleV2",
     infer=_parse_example_v2_infer,
     kernel=_parse_example_v2_kernel,
+    fuse=_fuse_constant_parse_example_v2,
     attrs={"Tdense": REQUIRED, "num_sparse": REQUIRED, "sparse_types": REQUIRED, "ragged_value_types": REQUIRED,
            "ragged_split_types": REQUIRED, "dense_shapes": REQUIRED},
     cpu_only=True,
@@ -422,31 +543,29 @@ def _parse_single_example_kernel(xp, serialized, *defaults, num_sparse, sparse_k
     rows = serialized.ndim == 1 and not num_sparse and all(-1 not in _shape_tuple(s) for s in dense_shapes)
     if serialized.ndim != 0 and not rows:
         raise _invalid(f"Expected serialized to be a scalar, got shape: {_dims(serialized.shape)}")
-    sparse = [_example.SparseSpec(_key(k), dtypes.as_dtype(t)) for k, t in zip(sparse_keys, sparse_types)]
-    dense = []
-    for d, (key, dtype, shape, default) in enumerate(zip(dense_keys, Tdense, dense_shapes, defaults)):
-        shape = _shape_tuple(shape)
-        dense.append(_example.DenseSpec(_key(key), dtypes.as_dtype(dtype).base_dtype, shape,
-                                        _dense_default(default, dtype, shape, d, check_padding=False)))
+    attrs = (sparse_keys, dense_keys, sparse_types, Tdense, dense_shapes)
+    parser = _cached_parser("ParseSingleExample", defaults, attrs,
+                            lambda: _build_parser(sparse_keys, dense_keys, defaults, sparse_types, Tdense, dense_shapes,
+                                                  check_padding=False))
     if rows:
-        return _kernel_outputs(_parse_single_examples_as_rows(serialized.tolist(), dense))
-    sparse_out, dense_out = _example.parse_single_example(serialized.item(), sparse, dense)
+        return _kernel_outputs(_parse_single_examples_as_rows(serialized.tolist(), parser))
+    sparse_out, dense_out = parser.single(serialized.item())
     return _kernel_outputs(_flatten_sparse(sparse_out) + dense_out)
 
 
-def _parse_single_examples_as_rows(records: list, dense: list) -> list:
+def _parse_single_examples_as_rows(records: list, parser: ExampleParser) -> list:
     """Many records at once, each output the stack of the single-record outputs.
 
     Dataset pipelines (`map(parse_single_example)`) run the op on a whole chunk of records
     when every feature is dense and fixed-size (see readers.py); errors are still the
     single-record messages, raised for the first bad record.
     """
-    result = _example.parse_examples_fast(records, [], dense)
+    result = parser.fast(records)
     if result is not None:
         return result[1]
-    outputs = [_example.parse_single_example(r, [], dense)[1] for r in records]
+    outputs = [parser.single(r)[1] for r in records]
     return [np.stack([o[d] for o in outputs]) if outputs else np.zeros((0,) + spec.shape, _np_type(spec.dtype))
-            for d, spec in enumerate(dense)]
+            for d, spec in enumerate(parser.dense)]
 
 
 def _np_type(dtype):
