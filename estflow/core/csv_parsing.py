@@ -132,32 +132,65 @@ def _object_array(values: list) -> np.ndarray:
 
 def fast_columns(lines: list, ncols: int, fmt: CsvFormat):
     """The selected columns of plain records (no quotes, line breaks or empty records, one field count)."""
+    columns, blob, _ = split_plain(lines, ncols, fmt)
+    return columns, blob
+
+
+def split_plain(lines: list, ncols: int, fmt: CsvFormat):
+    """`fast_columns` and whether any field of the block (selected or not) is empty; (None, None, None) if not plain."""
     if b"" in lines:
-        return None, None
-    blob = fmt.delim.join(lines)
+        return None, None, None
+    delim = fmt.delim
+    blob = delim.join(lines)
     if (fmt.use_quote and b'"' in blob) or b"\n" in blob or b"\r" in blob:
-        return None, None
-    count = lines[0].count(fmt.delim)
-    for line in lines:
-        if line.count(fmt.delim) != count:
-            return None, None
+        return None, None, None
+    count = lines[0].count(delim)
+    empty = _field_layout(lines, blob, count, delim)
+    if empty is None:
+        return None, None, None
     width = count + 1
     if fmt.select:
         if width <= fmt.select[-1]:
-            return None, None
+            return None, None, None
         positions = fmt.select
     else:
         if width != ncols:
-            return None, None
+            return None, None, None
         positions = range(ncols)
-    fields = blob.split(fmt.delim)
-    return [fields[p::width] for p in positions], blob
+    fields = blob.split(delim)
+    return [fields[p::width] for p in positions], blob, empty
 
 
-def convert_fast(column: list, dtype, default, fmt: CsvFormat, may_have_underscore: bool):
+_COUNT_BY_ARRAY = 64  # records from which one vectorized pass beats a count per record
+
+
+def _field_layout(lines: list, blob: bytes, count: int, delim: bytes):
+    """None unless every record holds `count` delimiters, else whether any field is empty.
+
+    `blob` is the records (none of them empty) joined by `delim`: a field is empty where two
+    delimiters meet or the blob starts or ends with one.
+    """
+    n = len(lines)
+    if n < _COUNT_BY_ARRAY:
+        for line in lines:
+            if line.count(delim) != count:
+                return None
+        return blob.startswith(delim) or blob.endswith(delim) or delim + delim in blob
+    # one pass over the blob: delimiters per record, each record counted with the delimiter that follows it
+    spans = np.array(list(map(len, lines)), np.intp) + 1
+    starts = np.cumsum(spans) - spans
+    is_delim = np.frombuffer(blob, np.uint8) == delim[0]
+    counts = np.add.reduceat(is_delim, starts, dtype=np.intp)
+    counts[-1] += 1  # the last record has no delimiter after it
+    if not (counts == count + 1).all():
+        return None
+    return bool(is_delim[0] or is_delim[-1] or (is_delim[1:] & is_delim[:-1]).any())
+
+
+def convert_fast(column: list, dtype, default, fmt: CsvFormat, may_have_underscore: bool, may_be_empty: bool = True):
     """A column converted in bulk, or None when any field needs TF's exact per-record treatment."""
     with np.errstate(over="ignore"):
-        return _convert_fast(column, _column_kind(dtype), default, fmt.na_value, may_have_underscore)
+        return _convert_fast(column, _column_kind(dtype), default, fmt.na_value, may_have_underscore, may_be_empty)
 
 
 def _column_kind(dtype):
@@ -173,11 +206,32 @@ def _column_kind(dtype):
 
 
 _KINDS: dict = {}  # DType -> its `_column_kind` (a handful of types: DecodeCSV's four and string)
+_DIGITS = b"0123456789"
+_INT64_MAX = np.iinfo(np.int64).max
+_INT_LIMIT = {np.dtype(np.int32): np.iinfo(np.int32).max, np.dtype(np.int64): _INT64_MAX - 1}
 
 
-def _convert_fast(column: list, kind, default, na: bytes, may_have_underscore: bool):
-    """`convert_fast` with the type looked up (`_column_kind`); the caller holds np.errstate(over="ignore")."""
-    missing = b"" in column or (na and na in column)
+def _digit_column(column: list, np_dtype):
+    """A column whose fields are all plain digit strings ("0", "0042", "77516") as integers; None otherwise.
+
+    One C parse of the fields joined by spaces; values past the type's range (and an int64
+    field that saturates the parse) are left to the per-field path, which reports them.
+    """
+    joined = b" ".join(column)
+    if joined.translate(None, _DIGITS) != b" " * (len(column) - 1):
+        return None  # a sign, a space, a point, an underscore, an empty field...: the general path
+    values = np.fromstring(joined, dtype=np.int64, sep=" ")
+    if len(values) != len(column) or values.max() > _INT_LIMIT[np.dtype(np_dtype)]:
+        return None
+    return values.astype(np_dtype, copy=False)
+
+
+def _convert_fast(column: list, kind, default, na: bytes, may_have_underscore: bool, may_be_empty: bool = True):
+    """`convert_fast` with the type looked up (`_column_kind`); the caller holds np.errstate(over="ignore").
+
+    `may_be_empty=False` says no field of the column is empty (the caller checked the whole block).
+    """
+    missing = (may_be_empty and b"" in column) or (na and na in column)
     if missing and default is None:
         return None
     is_string, convert, np_dtype = kind
@@ -185,6 +239,10 @@ def _convert_fast(column: list, kind, default, na: bytes, may_have_underscore: b
         if missing:
             column = [default if (x == b"" or x == na) else x for x in column]
         return _object_array(column)
+    if not missing and convert is int:
+        values = _digit_column(column, np_dtype)
+        if values is not None:
+            return values
     if may_have_underscore and b"_" in b"".join(column):
         return None  # Python's int()/float() accept digit separators; TF's parsers do not
     try:
@@ -201,12 +259,12 @@ def decode_csv_lines(lines: list, defaults: list, out_types, fmt: CsvFormat) -> 
     """Decode CSV records (a list of bytes) into one 1-D array per output column, as TF's DecodeCSV."""
     ncols = len(out_types)
     if lines:
-        columns, blob = fast_columns(lines, ncols, fmt)
+        columns, blob, empty = split_plain(lines, ncols, fmt)
         if columns is not None:
             underscore = b"_" in blob
             na = fmt.na_value
             with np.errstate(over="ignore"):  # once for every column
-                out = [_convert_fast(col, _column_kind(t), d, na, underscore)
+                out = [_convert_fast(col, _column_kind(t), d, na, underscore, empty)
                        for col, t, d in zip(columns, out_types, defaults)]
             if all(o is not None for o in out):
                 return out

@@ -77,6 +77,14 @@ def test_text_lines_endings_blank_lines_and_files_in_order(tmp_path):
     assert collect(ds) == [b"one", b"two", b"", b"three", b"four"]
 
 
+def test_text_lines_drop_one_carriage_return_before_each_line_break_only(tmp_path):
+    # a "\r" elsewhere stays; the last line's is dropped too (TF's ReadLine); blocks with and without any "\r"
+    path = write(tmp_path / "cr.txt", b"a\rb\r\r\nc\n" + b"plain\n" * (2 * readers._BLOCK // 6) + b"\rd\r")
+    got = collect(TextLineDataset(path).batch(100_000))
+    lines = [x for batch in got for x in batch.tolist()]
+    assert lines[:2] == [b"a\rb\r", b"c"] and lines[-1] == b"\rd" and lines[2:-1] == [b"plain"] * (len(lines) - 3)
+
+
 def test_text_lines_spanning_read_blocks(tmp_path):
     lines = [(b"%06d," % i) * (i % 13 + 1) for i in range(60_000)]
     path = write(tmp_path / "big.txt", b"\n".join(lines) + b"\n")

@@ -1,0 +1,144 @@
+"""csv_parsing's column-at-a-time fast path against its record-by-record reference (same arrays, same errors)."""
+
+import random
+
+import numpy as np
+import pytest
+
+from estflow.core import csv_parsing, dtypes, errors
+
+INT32_MAX, INT64_MAX = 2**31 - 1, 2**63 - 1
+# fields chosen to hit every branch: plain digits (the bulk integer parse), leading zeros, values at and past
+# each type's range, signs, spaces, separators, floats, words, quotes, empty fields and the NA marker
+_NUMBERS = ["0", "7", "0042", "77516", "123456789", str(INT32_MAX), str(INT32_MAX + 1), str(INT64_MAX),
+            str(INT64_MAX + 1), "99999999999999999999999", "-3", "+5", " 12", "12 ", "1_000", "1.5", "2e3", "x",
+            "nan", "-inf", "1.", ".5"]
+_WORDS = ["abc", "x y", " z", "Self-emp", "?", "NA", "1", '"q"', '"a,b"', '"say ""hi"""', 'a"b']
+
+
+def _field(rng, kind, mode, may_be_missing=True, na="", missing_rate=0.08):
+    """One field of a column of `kind`. Modes: "plain" (what the column-at-a-time path takes), "numbers" (a
+    plain layout with any number text, which the bulk conversions must hand back) and "chaos" (anything)."""
+    if (mode == "chaos" or may_be_missing) and rng.random() < missing_rate:
+        return rng.choice(["", "NA"] if mode == "chaos" else ["", na or ""])
+    if kind in ("int", "int64"):
+        if mode == "plain" or rng.random() < 0.85:
+            return str(rng.choice([rng.randint(0, 99999), rng.randint(0, 9), rng.randint(0, INT32_MAX)]))
+        return rng.choice(_NUMBERS)
+    if kind in ("float", "double"):
+        plain = [f"{rng.uniform(-9, 9):.3f}", str(rng.randint(0, 50))]
+        return rng.choice(plain if mode == "plain" else plain + _NUMBERS)
+    return rng.choice(_WORDS if mode == "chaos" else _WORDS[:5])
+
+
+def _outcome(fn, *args):
+    try:
+        return fn(*args)
+    except errors.InvalidArgumentError as e:
+        return e.message
+
+
+def _assert_same(fast, exact):
+    if isinstance(exact, str):
+        assert fast == exact
+        return
+    assert not isinstance(fast, str), fast
+    assert len(fast) == len(exact)
+    for f, e in zip(fast, exact):
+        assert f.dtype == e.dtype and f.shape == e.shape
+        if f.dtype == object:
+            assert f.tolist() == e.tolist() and all(type(a) is type(b) for a, b in zip(f.tolist(), e.tolist()))
+        else:
+            np.testing.assert_array_equal(f, e)
+
+
+_KINDS = {"int": (dtypes.int32, -1), "int64": (dtypes.int64, -2), "float": (dtypes.float32, -1.5),
+          "double": (dtypes.float64, 0.25), "string": (dtypes.string, b"?")}
+
+
+@pytest.mark.parametrize("rows", [1, 5, 40, 63, 64, 256, 300])
+@pytest.mark.parametrize("mode", ["plain", "numbers", "chaos"])
+def test_fast_path_matches_record_by_record_parsing(rows, mode):
+    rng = random.Random(f"{rows}-{mode}")
+    for _ in range(12):
+        kinds = [rng.choice(list(_KINDS)) for _ in range(rng.randint(1, 7))]
+        ncols = len(kinds)
+        select = ()
+        if rng.random() < 0.3:  # select_cols: only some of the record's fields are outputs
+            extra = rng.randint(1, 3)
+            select = tuple(sorted(rng.sample(range(ncols + extra), ncols)))
+        na = rng.choice(["", "NA"])
+        fmt = csv_parsing.CsvFormat(rng.choice([",", ";", "|"]), rng.random() < 0.8, na, select)
+        types = [_KINDS[k][0] for k in kinds]
+        defaults = [None if rng.random() < 0.15 else _KINDS[k][1] for k in kinds]  # None: a required column
+        width = ncols + (select[-1] + 1 - ncols if select else 0)
+        at = dict(zip(select or range(ncols), zip(kinds, defaults)))
+        lines, missing_rate = [], rng.choice([0, 0, 0.005, 0.08])
+        for _ in range(rows):
+            # plain blocks: fields the column-at-a-time path takes (empty only where a default fills it)
+            fields = [_field(rng, at.get(i, ("string", b""))[0], mode, at.get(i, (0, b""))[1] is not None, na,
+                             missing_rate)
+                      for i in range(width)]
+            if mode == "chaos" and rng.random() < 0.03:  # a record one field short or long
+                fields = fields[:-1] if rng.random() < 0.5 else fields + ["9"]
+            lines.append(fmt.delim.decode().join(fields).encode())
+        if mode == "chaos" and rng.random() < 0.2:
+            lines[rng.randrange(rows)] = rng.choice([b"", b'"open', b"a\rb"])
+        exact = _outcome(csv_parsing.decode_csv_exact, lines, defaults, types, fmt)
+        fast = _outcome(csv_parsing.decode_csv_lines, lines, defaults, types, fmt)
+        _assert_same(fast, exact)
+
+
+def test_misaligned_records_with_the_right_total_field_count_take_the_exact_path():
+    # record 1 has one field too many and record 2 one too few: the block's total is right, its rows are not
+    for rows in (3, 64, 200):
+        lines = [b"5,6", b"1,2,3", b"4"] + [b"5,6"] * (rows - 3)
+        fmt = csv_parsing.CsvFormat()
+        assert csv_parsing.split_plain(lines, 2, fmt)[0] is None
+        with pytest.raises(errors.InvalidArgumentError, match="Expect 2 fields but have 3 in record 1"):
+            csv_parsing.decode_csv_lines(lines, [0, 0], [dtypes.int32, dtypes.int32], fmt)
+
+
+@pytest.mark.parametrize("rows", [3, 100])
+def test_empty_fields_anywhere_in_the_block_are_found(rows):
+    fmt = csv_parsing.CsvFormat()
+    for empty_at in ("start", "middle", "end"):
+        lines = [b"1,a,2"] * rows
+        lines[rows // 2] = {"start": b",a,2", "middle": b"1,,2", "end": b"1,a,"}[empty_at]
+        columns, _, empty = csv_parsing.split_plain(lines, 3, fmt)
+        assert empty is True and columns is not None
+        out = csv_parsing.decode_csv_lines(lines, [-1, b"?", -2], [dtypes.int32, dtypes.string, dtypes.int32], fmt)
+        exact = csv_parsing.decode_csv_exact(lines, [-1, b"?", -2], [dtypes.int32, dtypes.string, dtypes.int32], fmt)
+        _assert_same(out, exact)
+        message = _outcome(csv_parsing.decode_csv_lines, lines, [None, None, None], [dtypes.int32] * 3, fmt)
+        assert message == _outcome(csv_parsing.decode_csv_exact, lines, [None, None, None], [dtypes.int32] * 3, fmt)
+        assert "is required but missing in record" in message or "is not a valid int32" in message
+    assert csv_parsing.split_plain([b"1,a,2"] * rows, 3, fmt)[2] is False
+
+
+def test_digit_columns_parse_in_bulk_and_leave_the_rest_to_the_general_path():
+    digits = [b"0", b"0042", b"77516", str(INT32_MAX).encode()]
+    out = csv_parsing._digit_column(digits, np.int32)
+    assert out.dtype == np.int32 and out.tolist() == [0, 42, 77516, INT32_MAX]
+    assert csv_parsing._digit_column([str(INT32_MAX + 1).encode()], np.int32) is None  # out of range: reported later
+    big = csv_parsing._digit_column([str(INT64_MAX - 1).encode(), b"5"], np.int64)
+    assert big.dtype == np.int64 and big.tolist() == [INT64_MAX - 1, 5]
+    for saturating in (str(INT64_MAX), str(INT64_MAX + 1), "9" * 30):
+        assert csv_parsing._digit_column([saturating.encode()], np.int64) is None
+    for other in ([b"-3"], [b"+5"], [b" 1"], [b"1 "], [b"1_0"], [b"1", b"2 3"], [b"1.0"], [b"x"]):
+        assert csv_parsing._digit_column(other, np.int32) is None
+    np.testing.assert_array_equal(csv_parsing.convert_fast([b"-3", b" 4 "], dtypes.int32, 0, csv_parsing.CsvFormat(),
+                                                           False), np.int32([-3, 4]))
+
+
+def test_out_of_range_digits_raise_tfs_error_naming_field_and_record():
+    fmt = csv_parsing.CsvFormat()
+    lines = [b"1,2"] * 70 + [b"3,2147483648"]
+    with pytest.raises(errors.InvalidArgumentError, match="Field 1 in record 70 is not a valid int32: 2147483648"):
+        csv_parsing.decode_csv_lines(lines, [0, 0], [dtypes.int32, dtypes.int32], fmt)
+    lines = [b"1,9223372036854775807", b"2,9223372036854775808"]
+    with pytest.raises(errors.InvalidArgumentError,
+                       match="Field 1 in record 1 is not a valid int64: 9223372036854775808"):
+        csv_parsing.decode_csv_lines(lines, [0, 0], [dtypes.int64, dtypes.int64], fmt)
+    ok = csv_parsing.decode_csv_lines([b"9223372036854775807"], [0], [dtypes.int64], fmt)
+    assert ok[0].tolist() == [INT64_MAX] and ok[0].dtype == np.int64
