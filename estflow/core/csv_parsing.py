@@ -194,34 +194,45 @@ def convert_fast(column: list, dtype, default, fmt: CsvFormat, may_have_undersco
 
 
 def _column_kind(dtype):
-    """(is_string, converter, numpy dtype) of an output type: looked up once per type, not per field."""
+    """(is_string, converter, numpy dtype, largest value of a bulk digit parse) of an output type: looked up once
+    per type, not per field."""
     kind = _KINDS.get(dtype)
     if kind is None:
         if dtype == dtypes.string:
-            kind = True, None, None
+            kind = True, None, None, None
+        elif dtype.is_integer:
+            # int64's own maximum is left to the per-field path: the bulk parse saturates there
+            kind = False, int, dtype.as_numpy_dtype, min(int(np.iinfo(dtype.as_numpy_dtype).max), _INT64_MAX - 1)
         else:
-            kind = False, int if dtype.is_integer else float, dtype.as_numpy_dtype
+            kind = False, float, dtype.as_numpy_dtype, None
         _KINDS[dtype] = kind
     return kind
 
 
 _KINDS: dict = {}  # DType -> its `_column_kind` (a handful of types: DecodeCSV's four and string)
 _DIGITS = b"0123456789"
-_INT64_MAX = np.iinfo(np.int64).max
-_INT_LIMIT = {np.dtype(np.int32): np.iinfo(np.int32).max, np.dtype(np.int64): _INT64_MAX - 1}
+_INT64_MAX = int(np.iinfo(np.int64).max)
+_BULK_DIGITS = 24  # columns from which one bulk parse beats int() per field
 
 
-def _digit_column(column: list, np_dtype):
+def _digit_column(column: list, np_dtype, limit: int):
     """A column whose fields are all plain digit strings ("0", "0042", "77516") as integers; None otherwise.
 
-    One C parse of the fields joined by spaces; values past the type's range (and an int64
-    field that saturates the parse) are left to the per-field path, which reports them.
+    The caller has checked that no field is empty.
     """
-    joined = b" ".join(column)
-    if joined.translate(None, _DIGITS) != b" " * (len(column) - 1):
-        return None  # a sign, a space, a point, an underscore, an empty field...: the general path
+    return _parse_digits(b" ".join(column), len(column), np_dtype, limit)
+
+
+def _parse_digits(joined: bytes, count: int, np_dtype, limit: int):
+    """`count` nonempty fields joined by spaces, all plain digits, as integers (one C parse); None otherwise.
+
+    Values past `limit` (the type's range, or where an int64 parse saturates) are left to
+    the per-field path, which reports them.
+    """
+    if len(joined.translate(None, _DIGITS)) != count - 1:
+        return None  # something besides digits and the separators: a sign, a space, a point, "_"...
     values = np.fromstring(joined, dtype=np.int64, sep=" ")
-    if len(values) != len(column) or values.max() > _INT_LIMIT[np.dtype(np_dtype)]:
+    if len(values) != count or np.maximum.reduce(values) > limit:
         return None
     return values.astype(np_dtype, copy=False)
 
@@ -234,13 +245,13 @@ def _convert_fast(column: list, kind, default, na: bytes, may_have_underscore: b
     missing = (may_be_empty and b"" in column) or (na and na in column)
     if missing and default is None:
         return None
-    is_string, convert, np_dtype = kind
+    is_string, convert, np_dtype, limit = kind
     if is_string:
         if missing:
             column = [default if (x == b"" or x == na) else x for x in column]
         return _object_array(column)
-    if not missing and convert is int:
-        values = _digit_column(column, np_dtype)
+    if limit is not None and not missing and len(column) >= _BULK_DIGITS:
+        values = _digit_column(column, np_dtype, limit)
         if values is not None:
             return values
     if may_have_underscore and b"_" in b"".join(column):
@@ -263,12 +274,47 @@ def decode_csv_lines(lines: list, defaults: list, out_types, fmt: CsvFormat) -> 
         if columns is not None:
             underscore = b"_" in blob
             na = fmt.na_value
-            with np.errstate(over="ignore"):  # once for every column
-                out = [_convert_fast(col, _column_kind(t), d, na, underscore, empty)
-                       for col, t, d in zip(columns, out_types, defaults)]
+            kinds, floats, groups = _kinds_of(out_types)
+            out = [None] * ncols
+            if groups and not empty and len(lines) >= _BULK_DIGITS:
+                for group, np_dtype, limit in groups:  # integer columns of one type: one bulk parse for them all
+                    cols = [columns[i] for i in group]
+                    if na and any(na in c for c in cols):
+                        continue
+                    values = _parse_digits(b" ".join([b" ".join(c) for c in cols]), len(cols) * len(lines), np_dtype,
+                                           limit)
+                    if values is not None:
+                        for i, row in zip(group, values.reshape(len(group), -1)):
+                            out[i] = row
+            if floats:
+                with np.errstate(over="ignore"):  # once for every column
+                    out = [o if o is not None else _convert_fast(col, k, d, na, underscore, empty)
+                           for o, col, k, d in zip(out, columns, kinds, defaults)]
+            else:  # integers and strings: nothing to overflow into inf
+                out = [o if o is not None else _convert_fast(col, k, d, na, underscore, empty)
+                       for o, col, k, d in zip(out, columns, kinds, defaults)]
             if all(o is not None for o in out):
                 return out
     return decode_csv_exact(lines, defaults, out_types, fmt)
+
+
+def _kinds_of(out_types) -> tuple:
+    """Once per list of output types: each one's `_column_kind`, whether any is a float, and the integer
+    columns grouped by type, (positions, numpy dtype, limit) for each type with two or more columns."""
+    key = tuple(out_types)
+    entry = _KINDS_OF.get(key)
+    if entry is None:
+        kinds = tuple(_column_kind(t) for t in key)
+        groups = []
+        for np_dtype in {k[2] for k in kinds if k[3] is not None}:
+            group = [i for i, k in enumerate(kinds) if k[3] is not None and k[2] is np_dtype]
+            if len(group) > 1:
+                groups.append((group, np_dtype, kinds[group[0]][3]))
+        entry = _KINDS_OF[key] = kinds, any(k[1] is float for k in kinds), tuple(groups)
+    return entry
+
+
+_KINDS_OF: dict = {}  # tuple of output DTypes -> `_kinds_of` (one entry per DecodeCSV / CsvDataset signature)
 
 
 def decode_csv_exact(lines: list, defaults: list, out_types, fmt: CsvFormat) -> list[np.ndarray]:

@@ -118,15 +118,16 @@ def test_empty_fields_anywhere_in_the_block_are_found(rows):
 
 def test_digit_columns_parse_in_bulk_and_leave_the_rest_to_the_general_path():
     digits = [b"0", b"0042", b"77516", str(INT32_MAX).encode()]
-    out = csv_parsing._digit_column(digits, np.int32)
+    int32, int64 = (csv_parsing._column_kind(t) for t in (dtypes.int32, dtypes.int64))
+    out = csv_parsing._digit_column(digits, np.int32, int32[3])
     assert out.dtype == np.int32 and out.tolist() == [0, 42, 77516, INT32_MAX]
-    assert csv_parsing._digit_column([str(INT32_MAX + 1).encode()], np.int32) is None  # out of range: reported later
-    big = csv_parsing._digit_column([str(INT64_MAX - 1).encode(), b"5"], np.int64)
+    assert csv_parsing._digit_column([str(INT32_MAX + 1).encode()], np.int32, int32[3]) is None  # reported later
+    big = csv_parsing._digit_column([str(INT64_MAX - 1).encode(), b"5"], np.int64, int64[3])
     assert big.dtype == np.int64 and big.tolist() == [INT64_MAX - 1, 5]
     for saturating in (str(INT64_MAX), str(INT64_MAX + 1), "9" * 30):
-        assert csv_parsing._digit_column([saturating.encode()], np.int64) is None
-    for other in ([b"-3"], [b"+5"], [b" 1"], [b"1 "], [b"1_0"], [b"1", b"2 3"], [b"1.0"], [b"x"]):
-        assert csv_parsing._digit_column(other, np.int32) is None
+        assert csv_parsing._digit_column([saturating.encode()], np.int64, int64[3]) is None
+    for other in ([b"-3"], [b"+5"], [b" 1"], [b"1 "], [b"1_0"], [b"1", b"2 3"], [b"1.0"], [b"x"], [b"1", b"2\t3"]):
+        assert csv_parsing._digit_column(other, np.int32, int32[3]) is None
     np.testing.assert_array_equal(csv_parsing.convert_fast([b"-3", b" 4 "], dtypes.int32, 0, csv_parsing.CsvFormat(),
                                                            False), np.int32([-3, 4]))
 

@@ -72,9 +72,10 @@ def _csv_defaults(defaults) -> list:
     for i, d in enumerate(defaults):
         if d.ndim > 1:
             raise _invalid("Each record default should be at most rank 1")
-        if d.size > 1:
-            raise _invalid(f"There should only be 1 default per field but field {i} has {d.size}")
-        out.append(d.reshape(-1)[0] if d.size else None)
+        size = d.size
+        if size > 1:
+            raise _invalid(f"There should only be 1 default per field but field {i} has {size}")
+        out.append(d.item() if size else None)
     return out
 
 
@@ -101,10 +102,19 @@ def _decode_csv_infer(records, *defaults, OUT_TYPE, field_delim, use_quote_delim
 
 
 def _decode_csv_kernel(xp, records, *defaults, OUT_TYPE, field_delim, use_quote_delim, na_value, select_cols):  # noqa: N803
-    fmt = CsvFormat(field_delim, use_quote_delim, na_value, select_cols)
-    out_types = [dtypes.as_dtype(t) for t in OUT_TYPE]
+    key = (tuple(OUT_TYPE), field_delim, use_quote_delim, na_value, tuple(select_cols))
+    parsed = _CSV_ATTRS.get(key)
+    if parsed is None:
+        parsed = _CSV_ATTRS[key] = (CsvFormat(field_delim, use_quote_delim, na_value, select_cols),
+                                    [dtypes.as_dtype(t) for t in OUT_TYPE])
+    fmt, out_types = parsed
     columns = decode_csv_lines(records.reshape(-1).tolist(), _csv_defaults(defaults), out_types, fmt)
-    return _kernel_outputs([c.reshape(records.shape) for c in columns])
+    if records.ndim != 1:
+        columns = [c.reshape(records.shape) for c in columns]
+    return _kernel_outputs(columns)
+
+
+_CSV_ATTRS: dict = {}  # a DecodeCSV's attrs -> (CsvFormat, output DTypes): parsed once per signature
 
 
 register(OpDef(
