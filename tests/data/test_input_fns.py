@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import estflow as tf
+from estflow.data import numpy_io
 from estflow.data.numpy_io import numpy_input_fn
 from estflow.data.pandas_io import pandas_input_fn
 
@@ -96,6 +97,24 @@ def test_numpy_target_key_does_not_clash():
     features, labels = numpy_input_fn(x, np.arange(3) + 10, batch_size=3, shuffle=False)()
     [(f, lab)] = run_all((features, labels))
     assert f["__target_key__"].tolist() == [0, 1, 2] and lab.tolist() == [10, 11, 12]
+
+
+@pytest.mark.parametrize("gather_bytes", [1, 300, 1 << 22])
+def test_numpy_shuffled_batches_are_each_epochs_permutation_cut_in_order(monkeypatch, gather_bytes):
+    # rows gathered a block at a time (blocks smaller than, across and larger than batches and epochs) give the
+    # rows of each epoch's permutation, batches running on across epoch ends, the last one partial
+    monkeypatch.setattr(numpy_io, "_GATHER_BYTES", gather_bytes)
+    tf.set_random_seed(5)
+    arrays = (np.arange(50, dtype=np.int32), np.arange(100.0).reshape(50, 2), np.array([b"r%d" % i for i in range(50)],
+                                                                                     dtype=object))
+    dataset = numpy_io.ArrayBatchDataset(arrays, 7, 3, True)
+    batches = run_all(numpy_io.make_one_shot_iterator(dataset).get_next())
+    rng = dataset._rng(None)  # a fresh generator on the dataset's seeds: the same permutations
+    orders = np.concatenate([rng.permutation(50) for _ in range(3)])
+    assert [len(b[0]) for b in batches] == [7] * 21 + [3]
+    for i, got in enumerate(zip(*batches)):
+        want = arrays[i][orders]
+        assert np.concatenate(got).dtype == want.dtype and np.concatenate(got).tolist() == want.tolist()
 
 
 def test_numpy_graph_seed_reproducible():
