@@ -2,8 +2,9 @@
 
 Shared by the DecodeCSV op (parsing_ops.py) and CsvDataset (data/csv_dataset.py). A block
 of plain records (no quotes, line breaks or empty records, one field count) is split and
-converted a column at a time (`decode_csv_lines`); anything else goes record by record so
-that the first error raised is TF's (`decode_csv_exact`). Numbers follow absl's
+converted a column at a time (`convert_plain`: the integer columns of one type that are all
+plain digits in one bulk parse); anything else goes record by record so that the first
+error raised is TF's (`decode_csv_exact`). Numbers follow absl's
 SimpleAtoi / SimpleAtof: surrounding ASCII spaces and a leading "+" are fine, digit
 separators ("1_000") are not.
 """
@@ -130,14 +131,10 @@ def _object_array(values: list) -> np.ndarray:
     return out
 
 
-def fast_columns(lines: list, ncols: int, fmt: CsvFormat):
-    """The selected columns of plain records (no quotes, line breaks or empty records, one field count)."""
-    columns, blob, _ = split_plain(lines, ncols, fmt)
-    return columns, blob
-
-
 def split_plain(lines: list, ncols: int, fmt: CsvFormat):
-    """`fast_columns` and whether any field of the block (selected or not) is empty; (None, None, None) if not plain."""
+    """The selected columns of plain records (no quotes, line breaks or empty records, one field count), the
+    records joined by the delimiter, and whether any field of the block (selected or not) is empty; three Nones
+    when the block is not plain."""
     if b"" in lines:
         return None, None, None
     delim = fmt.delim
@@ -187,12 +184,6 @@ def _field_layout(lines: list, blob: bytes, count: int, delim: bytes):
     return bool(is_delim[0] or is_delim[-1] or (is_delim[1:] & is_delim[:-1]).any())
 
 
-def convert_fast(column: list, dtype, default, fmt: CsvFormat, may_have_underscore: bool, may_be_empty: bool = True):
-    """A column converted in bulk, or None when any field needs TF's exact per-record treatment."""
-    with np.errstate(over="ignore"):
-        return _convert_fast(column, _column_kind(dtype), default, fmt.na_value, may_have_underscore, may_be_empty)
-
-
 def _column_kind(dtype):
     """(is_string, converter, numpy dtype, largest value of a bulk digit parse) of an output type: looked up once
     per type, not per field."""
@@ -238,9 +229,10 @@ def _parse_digits(joined: bytes, count: int, np_dtype, limit: int):
 
 
 def _convert_fast(column: list, kind, default, na: bytes, may_have_underscore: bool, may_be_empty: bool = True):
-    """`convert_fast` with the type looked up (`_column_kind`); the caller holds np.errstate(over="ignore").
+    """A column converted in bulk, or None when any field needs TF's exact per-record treatment.
 
-    `may_be_empty=False` says no field of the column is empty (the caller checked the whole block).
+    `kind` is the type's `_column_kind`; the caller holds np.errstate(over="ignore") for float
+    columns; `may_be_empty=False` says no field of the column is empty (the caller checked the block).
     """
     missing = (may_be_empty and b"" in column) or (na and na in column)
     if missing and default is None:
@@ -268,34 +260,38 @@ def _convert_fast(column: list, kind, default, na: bytes, may_have_underscore: b
 
 def decode_csv_lines(lines: list, defaults: list, out_types, fmt: CsvFormat) -> list[np.ndarray]:
     """Decode CSV records (a list of bytes) into one 1-D array per output column, as TF's DecodeCSV."""
+    out = convert_plain(lines, defaults, out_types, fmt) if lines else None
+    return out if out is not None else decode_csv_exact(lines, defaults, out_types, fmt)
+
+
+def convert_plain(lines: list, defaults: list, out_types, fmt: CsvFormat):
+    """The columns of a block of plain records (`split_plain`) converted in bulk; None when any record or
+    field needs the record-by-record path (which then finds TF's first error)."""
     ncols = len(out_types)
-    if lines:
-        columns, blob, empty = split_plain(lines, ncols, fmt)
-        if columns is not None:
-            underscore = b"_" in blob
-            na = fmt.na_value
-            kinds, floats, groups = _kinds_of(out_types)
-            out = [None] * ncols
-            if groups and not empty and len(lines) >= _BULK_DIGITS:
-                for group, np_dtype, limit in groups:  # integer columns of one type: one bulk parse for them all
-                    cols = [columns[i] for i in group]
-                    if na and any(na in c for c in cols):
-                        continue
-                    values = _parse_digits(b" ".join([b" ".join(c) for c in cols]), len(cols) * len(lines), np_dtype,
-                                           limit)
-                    if values is not None:
-                        for i, row in zip(group, values.reshape(len(group), -1)):
-                            out[i] = row
-            if floats:
-                with np.errstate(over="ignore"):  # once for every column
-                    out = [o if o is not None else _convert_fast(col, k, d, na, underscore, empty)
-                           for o, col, k, d in zip(out, columns, kinds, defaults)]
-            else:  # integers and strings: nothing to overflow into inf
-                out = [o if o is not None else _convert_fast(col, k, d, na, underscore, empty)
-                       for o, col, k, d in zip(out, columns, kinds, defaults)]
-            if all(o is not None for o in out):
-                return out
-    return decode_csv_exact(lines, defaults, out_types, fmt)
+    columns, blob, empty = split_plain(lines, ncols, fmt)
+    if columns is None:
+        return None
+    underscore = b"_" in blob
+    na = fmt.na_value
+    kinds, floats, groups = _kinds_of(out_types)
+    out = [None] * ncols
+    if groups and not empty and len(lines) >= _BULK_DIGITS:
+        for group, np_dtype, limit in groups:  # integer columns of one type: one bulk parse for them all
+            cols = [columns[i] for i in group]
+            if na and any(na in c for c in cols):
+                continue
+            values = _parse_digits(b" ".join([b" ".join(c) for c in cols]), len(cols) * len(lines), np_dtype, limit)
+            if values is not None:
+                for i, row in zip(group, values.reshape(len(group), -1)):
+                    out[i] = row
+    if floats:
+        with np.errstate(over="ignore"):  # once for every column
+            out = [o if o is not None else _convert_fast(col, k, d, na, underscore, empty)
+                   for o, col, k, d in zip(out, columns, kinds, defaults)]
+    else:  # integers and strings: nothing to overflow into inf
+        out = [o if o is not None else _convert_fast(col, k, d, na, underscore, empty)
+               for o, col, k, d in zip(out, columns, kinds, defaults)]
+    return out if all(o is not None for o in out) else None
 
 
 def _kinds_of(out_types) -> tuple:
