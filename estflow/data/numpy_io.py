@@ -84,6 +84,22 @@ class ArrayBatchDataset(Dataset):
 _GATHER_BYTES = 1 << 22  # about how much of the shuffled arrays one gather takes at a time
 
 
+def shared_strings(column: np.ndarray) -> np.ndarray:
+    """A string column whose equal `bytes` values are one object each (a new array; other values kept as they are).
+
+    The values and their order are the same; what changes is where they live: a shuffled
+    batch of a column of few distinct strings (a census column's categories) gathers
+    pointers to a handful of objects instead of one object per row scattered in memory, and
+    their hashes, once computed, are reused by every lookup that follows.
+    """
+    if column.dtype != object or not column.size:
+        return column
+    canonical: dict = {}
+    out = np.empty(column.shape, dtype=object)
+    out.ravel()[:] = [canonical.setdefault(v, v) if v.__class__ is bytes else v for v in column.ravel().tolist()]
+    return out
+
+
 def batches_from_arrays(arrays, batch_size, num_epochs, shuffle):
     """The next batch of `arrays` (a tuple of equal-length arrays) as tensors, from a one-shot iterator."""
     dataset = ArrayBatchDataset(arrays, batch_size, num_epochs, shuffle)
@@ -146,7 +162,7 @@ def numpy_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None, queue_
         else:
             target_keys = _unique_target_key(data)
             data[target_keys] = y
-        data = collections.OrderedDict((k, structure.to_array(v)) for k, v in data.items())
+        data = collections.OrderedDict((k, shared_strings(structure.to_array(v))) for k, v in data.items())
         for k, v in data.items():
             if v.ndim == 0:
                 raise ValueError(f"numpy_input_fn needs arrays with a first (row) dimension; '{k}' is a scalar.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from estflow.data import structure
-from estflow.data.numpy_io import batches_from_arrays, check_shuffle
+from estflow.data.numpy_io import batches_from_arrays, check_shuffle, shared_strings
 
 
 def _pandas():
@@ -25,7 +25,7 @@ def _pandas():
 def _column_array(series) -> np.ndarray:
     values = series.to_numpy()
     if values.dtype.kind in "OUS" or str(series.dtype) in ("string", "str"):
-        return structure.to_array(np.asarray(values, dtype=object))
+        return shared_strings(structure.to_array(np.asarray(values, dtype=object)))
     return np.array(values, copy=True)  # a private copy, as TF's `x.copy()`
 
 

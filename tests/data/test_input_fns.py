@@ -179,3 +179,25 @@ def test_pandas_shuffle_keeps_rows_together():
     assert sorted(a.tolist()) == sorted(list(range(50)) * 2)
     for f, t in batches:
         assert (t == f["a"] * 7).all()
+
+
+def test_pandas_string_columns_keep_their_values_with_one_object_per_distinct_value():
+    cities = ["Paris", "Oslo", "Paris", "Rome", "Oslo", "Paris"] * 5
+    x = pd.DataFrame({"city": cities, "n": np.arange(30)})
+    features = pandas_input_fn(x, batch_size=30, shuffle=False)()
+    [got] = run_all(features)
+    assert got["city"].dtype == object and got["city"].tolist() == [c.encode() for c in cities]
+    assert all(type(v) is bytes for v in got["city"]) and len({id(v) for v in got["city"]}) == 3
+    assert got["n"].tolist() == list(range(30))
+
+
+def test_shared_strings_only_merges_equal_bytes():
+    column = np.array([b"a", 1, b"a", "a", 1.0, None, b"b", b"a"], dtype=object)
+    out = numpy_io.shared_strings(column)
+    assert out is not column and out.tolist() == column.tolist()
+    assert [type(v) for v in out] == [type(v) for v in column]
+    assert out[0] is out[2] is out[7] and out[1] is column[1] and out[4] is column[4]
+    grid = numpy_io.shared_strings(np.array([[b"x", b"y"], [b"y", b"x"]], dtype=object))
+    assert grid.shape == (2, 2) and grid[0, 0] is grid[1, 1] and grid.tolist() == [[b"x", b"y"], [b"y", b"x"]]
+    ints = np.arange(3)
+    assert numpy_io.shared_strings(ints) is ints
