@@ -296,21 +296,27 @@ def convert_plain(lines: list, defaults: list, out_types, fmt: CsvFormat):
 
 def _kinds_of(out_types) -> tuple:
     """Once per list of output types: each one's `_column_kind`, whether any is a float, and the integer
-    columns grouped by type, (positions, numpy dtype, limit) for each type with two or more columns."""
-    key = tuple(out_types)
-    entry = _KINDS_OF.get(key)
-    if entry is None:
-        kinds = tuple(_column_kind(t) for t in key)
+    columns grouped by type, (positions, numpy dtype, limit) for each type with two or more columns.
+
+    Keyed by the list's identity (a DecodeCSV's or a CsvDataset's list lives as long as its
+    op or dataset, and never changes); the entry holds the list, so its id is not reused
+    while the entry stands.
+    """
+    entry = _KINDS_OF.get(id(out_types))
+    if entry is None or entry[0] is not out_types:
+        kinds = tuple(_column_kind(t) for t in out_types)
         groups = []
         for np_dtype in {k[2] for k in kinds if k[3] is not None}:
             group = [i for i, k in enumerate(kinds) if k[3] is not None and k[2] is np_dtype]
             if len(group) > 1:
                 groups.append((group, np_dtype, kinds[group[0]][3]))
-        entry = _KINDS_OF[key] = kinds, any(k[1] is float for k in kinds), tuple(groups)
-    return entry
+        if len(_KINDS_OF) >= 256:
+            _KINDS_OF.clear()
+        entry = _KINDS_OF[id(out_types)] = out_types, kinds, any(k[1] is float for k in kinds), tuple(groups)
+    return entry[1:]
 
 
-_KINDS_OF: dict = {}  # tuple of output DTypes -> `_kinds_of` (one entry per DecodeCSV / CsvDataset signature)
+_KINDS_OF: dict = {}  # id of a list of output DTypes -> (the list, `_kinds_of`)
 
 
 def decode_csv_exact(lines: list, defaults: list, out_types, fmt: CsvFormat) -> list[np.ndarray]:

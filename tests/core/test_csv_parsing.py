@@ -143,3 +143,13 @@ def test_out_of_range_digits_raise_tfs_error_naming_field_and_record():
         csv_parsing.decode_csv_lines(lines, [0, 0], [dtypes.int64, dtypes.int64], fmt)
     ok = csv_parsing.decode_csv_lines([b"9223372036854775807"], [0], [dtypes.int64], fmt)
     assert ok[0].tolist() == [INT64_MAX] and ok[0].dtype == np.int64
+
+
+def test_column_kinds_are_looked_up_per_list_of_types():
+    lists = [[dtypes.int32, dtypes.string, dtypes.int32][: 1 + i % 3] + [dtypes.int64] * (i % 2) for i in range(300)]
+    for types in lists + lists[:5]:  # past the cache's bound and back
+        kinds, floats, groups = csv_parsing._kinds_of(types)
+        assert [k[2] for k in kinds] == [None if t == dtypes.string else t.as_numpy_dtype for t in types]
+        assert not floats
+        assert [g[0] for g in groups] == ([[0, 2]] if types.count(dtypes.int32) == 2 else [])
+    assert csv_parsing._kinds_of([dtypes.float32, dtypes.string])[1] is True

@@ -102,19 +102,24 @@ def _decode_csv_infer(records, *defaults, OUT_TYPE, field_delim, use_quote_delim
 
 
 def _decode_csv_kernel(xp, records, *defaults, OUT_TYPE, field_delim, use_quote_delim, na_value, select_cols):  # noqa: N803
-    key = (tuple(OUT_TYPE), field_delim, use_quote_delim, na_value, tuple(select_cols))
-    parsed = _CSV_ATTRS.get(key)
-    if parsed is None:
-        parsed = _CSV_ATTRS[key] = (CsvFormat(field_delim, use_quote_delim, na_value, select_cols),
-                                    [dtypes.as_dtype(t) for t in OUT_TYPE])
-    fmt, out_types = parsed
-    columns = decode_csv_lines(records.reshape(-1).tolist(), _csv_defaults(defaults), out_types, fmt)
+    # a plan binds one op's attrs once, so its lists are the same objects on every call: parsed once per op
+    entry = _CSV_ATTRS.get(id(OUT_TYPE))
+    if entry is None or entry[0] is not OUT_TYPE or entry[1] != (field_delim, use_quote_delim, na_value) \
+            or entry[2] is not select_cols:
+        if len(_CSV_ATTRS) >= 256:
+            _CSV_ATTRS.clear()
+        entry = _CSV_ATTRS[id(OUT_TYPE)] = (OUT_TYPE, (field_delim, use_quote_delim, na_value), select_cols,
+                                            CsvFormat(field_delim, use_quote_delim, na_value, select_cols),
+                                            [dtypes.as_dtype(t) for t in OUT_TYPE])
+    columns = decode_csv_lines(records.reshape(-1).tolist(), _csv_defaults(defaults), entry[4], entry[3])
     if records.ndim != 1:
         columns = [c.reshape(records.shape) for c in columns]
     return _kernel_outputs(columns)
 
 
-_CSV_ATTRS: dict = {}  # a DecodeCSV's attrs -> (CsvFormat, output DTypes): parsed once per signature
+# id of an op's OUT_TYPE list -> (that list, the other attrs, select_cols, CsvFormat, output DTypes); the entry
+# holds the lists it was made from, so an id is not reused while it stands
+_CSV_ATTRS: dict = {}
 
 
 register(OpDef(
