@@ -4,9 +4,9 @@ Shared by the DecodeCSV op (parsing_ops.py) and CsvDataset (data/csv_dataset.py)
 of plain records (no quotes, line breaks or empty records, one field count) is split and
 converted a column at a time (`convert_plain`: the integer columns of one type that are all
 plain digits in one bulk parse); anything else goes record by record so that the first
-error raised is TF's (`decode_csv_exact`). Numbers follow absl's
-SimpleAtoi / SimpleAtof: surrounding ASCII spaces and a leading "+" are fine, digit
-separators ("1_000") are not.
+error raised is TF's (`decode_csv_exact`). Numbers follow TF's safe_strto32/64 and
+safe_strtof/d: surrounding ASCII spaces are fine, a leading "+" only on floats (TF 2.15
+rejects "+5" as an int32 or int64), digit separators ("1_000") nowhere.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _as_bytes(s) -> bytes:
 
 
 _ASCII_SPACE = b" \t\n\v\f\r"
-_INT_TEXT = re.compile(rb"[ \t\n\v\f\r]*[+-]?[0-9]+[ \t\n\v\f\r]*")
+_INT_TEXT = re.compile(rb"[ \t\n\v\f\r]*-?[0-9]+[ \t\n\v\f\r]*")  # no "+": TF's safe_strto32/64
 # absl's SimpleAtof: an optional "+", then what std::from_chars accepts (decimal, inf, infinity, nan(...)).
 _FLOAT_TEXT = re.compile(rb"\+?-?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity"
                          rb"|nan(?:\([0-9A-Za-z_]*\))?)", re.IGNORECASE)
@@ -248,6 +248,8 @@ def _convert_fast(column: list, kind, default, na: bytes, may_have_underscore: b
             return values
     if may_have_underscore and b"_" in b"".join(column):
         return None  # Python's int()/float() accept digit separators; TF's parsers do not
+    if convert is int and b"+" in b"".join(column):
+        return None  # int() takes a leading "+"; TF's integer parsers do not
     try:
         if missing:
             values = [default if (x == b"" or x == na) else convert(x) for x in column]

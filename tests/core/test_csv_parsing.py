@@ -1,11 +1,15 @@
 """csv_parsing's column-at-a-time fast path against its record-by-record reference (same arrays, same errors)."""
 
+import json
 import random
 
 import numpy as np
 import pytest
 
+import estflow as tf
 from estflow.core import csv_parsing, dtypes, errors
+from estflow.io import decode_csv
+from tests.interop import run_tensorflow
 
 INT32_MAX, INT64_MAX = 2**31 - 1, 2**63 - 1
 # fields chosen to hit every branch: plain digits (the bulk integer parse), leading zeros, values at and past
@@ -153,3 +157,85 @@ def test_column_kinds_are_looked_up_per_list_of_types():
         assert not floats
         assert [g[0] for g in groups] == ([[0, 2]] if types.count(dtypes.int32) == 2 else [])
     assert csv_parsing._kinds_of([dtypes.float32, dtypes.string])[1] is True
+
+
+_TF_DECODE = r"""
+import json, re, sys
+import numpy as np
+import tensorflow as tf
+out = []
+for case in json.loads(open(sys.argv[1]).read()):
+    lines = [s.encode("latin-1") for s in case["lines"]]
+    defaults = []
+    for kind, default in zip(case["types"], case["defaults"]):
+        dtype = {"int": tf.int32, "int64": tf.int64, "float": tf.float32, "double": tf.float64,
+                 "string": tf.string}[kind]
+        defaults.append(tf.constant([], dtype) if default is None else tf.constant([default], dtype))
+    try:
+        cols = tf.io.decode_csv(lines, defaults, field_delim=case["delim"], use_quote_delim=case["quote"],
+                                na_value=case["na"], select_cols=case["select"] or None)
+        values = [[v.decode("latin-1") if isinstance(v, bytes) else float(v).hex() for v in c.numpy().tolist()]
+                  for c in cols]
+        out.append({"values": values, "dtypes": [c.dtype.name for c in cols]})
+    except tf.errors.InvalidArgumentError as e:
+        out.append({"error": re.sub(r"^\{\{function_node [^}]*\}\} ", "", e.message.split(" [Op:")[0])})
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.interop
+def test_decode_csv_blocks_match_tensorflows(tmp_path, tf_python):
+    # the same generated blocks as above through TF 2.15's DecodeCSV: values, dtypes and first errors
+    rng = random.Random(12)
+    cases = []
+    for mode in ("plain", "numbers", "chaos"):
+        for rows in (3, 30, 100):
+            for _ in range(8):
+                kinds = [rng.choice(list(_KINDS)) for _ in range(rng.randint(1, 6))]
+                defaults = [None if rng.random() < 0.15 else _KINDS[k][1] for k in kinds]
+                na, delim = rng.choice(["", "NA"]), rng.choice([",", ";"])
+                select = sorted(rng.sample(range(len(kinds) + 2), len(kinds))) if rng.random() < 0.3 else []
+                at = dict(zip(select or range(len(kinds)), zip(kinds, defaults)))
+                missing_rate = rng.choice([0, 0.005, 0.08])
+                width = (select or [len(kinds) - 1])[-1] + 1
+                kind_at = [at.get(i, ("string", b"")) for i in range(width)]
+                lines = [delim.join(_field(rng, k, mode, d is not None, na, missing_rate) for k, d in kind_at)
+                         for _ in range(rows)]
+                texts = [d.decode() if isinstance(d, bytes) else d for d in defaults]
+                cases.append({"lines": lines, "types": kinds, "delim": delim, "quote": rng.random() < 0.8, "na": na,
+                              "select": select, "defaults": texts})
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps(cases))
+    want = run_tensorflow(tf_python, _TF_DECODE, path)
+    assert sum("values" in w for w in want) > 25 and sum("error" in w for w in want) > 10  # both kinds compared
+    for case, theirs in zip(cases, want, strict=True):
+        with tf.Graph().as_default():
+            x = tf.placeholder(tf.string, [None])
+            record_defaults = [tf.constant([] if d is None else [d], _KINDS[k][0])
+                               for k, d in zip(case["types"], case["defaults"])]
+            cols = decode_csv(x, record_defaults, field_delim=case["delim"], use_quote_delim=case["quote"],
+                              na_value=case["na"], select_cols=case["select"] or None)
+            with tf.Session() as sess:
+                try:
+                    ours = sess.run(cols, {x: [s.encode("latin-1") for s in case["lines"]]})
+                except errors.InvalidArgumentError as e:
+                    assert "error" in theirs and str(e).split("\n\t [[")[0] == theirs["error"], (case, theirs)
+                    continue
+        assert "values" in theirs, (case, theirs)
+        assert [c.dtype.name if c.dtype != object else "string" for c in ours] == theirs["dtypes"]
+        got = [[v.decode("latin-1") if isinstance(v, bytes) else float(v).hex() for v in c.tolist()] for c in ours]
+        assert got == theirs["values"], case
+
+
+@pytest.mark.parametrize("rows", [1, 40])
+def test_a_plus_sign_is_an_error_on_integers_only(rows):
+    # TF 2.15: "+5" is not a valid int32 or int64 (safe_strto32/64), but "+1.5" is a float
+    fmt = csv_parsing.CsvFormat()
+    for dtype, label in ((dtypes.int32, "int32"), (dtypes.int64, "int64")):
+        lines = [b"1,2"] * (rows - 1) + [b"3,+5"]
+        with pytest.raises(errors.InvalidArgumentError,
+                           match=rf"^Field 1 in record {rows - 1} is not a valid {label}: \+5$"):
+            csv_parsing.decode_csv_lines(lines, [0, 0], [dtype, dtype], fmt)
+        assert csv_parsing.decode_csv_lines([b" -3 ,4"] * rows, [0, 0], [dtype, dtype], fmt)[0].tolist() == [-3] * rows
+    floats = csv_parsing.decode_csv_lines([b"+1.5,+5"] * rows, [0.0, 0.0], [dtypes.float32, dtypes.float64], fmt)
+    assert floats[0].tolist() == [1.5] * rows and floats[1].tolist() == [5.0] * rows
