@@ -28,9 +28,10 @@ def _as_bytes(s) -> bytes:
 
 _ASCII_SPACE = b" \t\n\v\f\r"
 _INT_TEXT = re.compile(rb"[ \t\n\v\f\r]*-?[0-9]+[ \t\n\v\f\r]*")  # no "+": TF's safe_strto32/64
-# absl's SimpleAtof: an optional "+", then what std::from_chars accepts (decimal, inf, infinity, nan(...)).
-_FLOAT_TEXT = re.compile(rb"\+?-?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity"
-                         rb"|nan(?:\([0-9A-Za-z_]*\))?)", re.IGNORECASE)
+# TF 2.15's safe_strtof/d (double-conversion): one optional sign, then a decimal, a hex integer ("0x1f"), "inf" or
+# "nan" in any case; not "infinity", "nan(...)", "+-5" or hex fractions / exponents ("0x1.8p1")
+_FLOAT_TEXT = re.compile(rb"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|0x[0-9a-f]+|inf|nan)",
+                         re.IGNORECASE)
 _QUOTE, _LF, _CR = ord('"'), ord("\n"), ord("\r")
 TYPE_LABEL = {dtypes.float32: "float", dtypes.float64: "double", dtypes.int32: "int32", dtypes.int64: "int64"}
 
@@ -49,7 +50,8 @@ class CsvFormat:
 
 
 def parse_number(field: bytes, dtype):
-    """`field` as a number of `dtype` under absl's SimpleAtoi/SimpleAtof rules; ValueError if it is not one."""
+    """`field` as a number of `dtype` under TF's safe_strto32/64 and safe_strtof/d rules; ValueError if it is not
+    one."""
     if dtype.is_integer:
         if not _INT_TEXT.fullmatch(field):
             raise ValueError(field)
@@ -65,6 +67,8 @@ def parse_number(field: bytes, dtype):
     lower = text.lower()
     if b"nan" in lower:
         return float("-nan") if lower.startswith(b"-") else float("nan")
+    if b"x" in lower:  # a hex integer, rounded to the nearest double (then to float32 for float columns)
+        return -float(int(lower[1:], 16)) if lower[:1] == b"-" else float(int(lower, 16))
     return float(text)
 
 
@@ -250,6 +254,10 @@ def _convert_fast(column: list, kind, default, na: bytes, may_have_underscore: b
         return None  # Python's int()/float() accept digit separators; TF's parsers do not
     if convert is int and b"+" in b"".join(column):
         return None  # int() takes a leading "+"; TF's integer parsers do not
+    if convert is float:
+        joined = b"".join(column)
+        if b"y" in joined or b"Y" in joined:
+            return None  # float() takes "infinity"; TF's float parser does not
     try:
         if missing:
             values = [default if (x == b"" or x == na) else convert(x) for x in column]

@@ -16,7 +16,7 @@ INT32_MAX, INT64_MAX = 2**31 - 1, 2**63 - 1
 # each type's range, signs, spaces, separators, floats, words, quotes, empty fields and the NA marker
 _NUMBERS = ["0", "7", "0042", "77516", "123456789", str(INT32_MAX), str(INT32_MAX + 1), str(INT64_MAX),
             str(INT64_MAX + 1), "99999999999999999999999", "-3", "+5", " 12", "12 ", "1_000", "1.5", "2e3", "x",
-            "nan", "-inf", "1.", ".5"]
+            "nan", "-inf", "1.", ".5", "INF", "-NaN", "infinity", "nan(1)", "+-5", "0x10", "-0X1f", "0x1.8p1", "5.e2"]
 _WORDS = ["abc", "x y", " z", "Self-emp", "?", "NA", "1", '"q"', '"a,b"', '"say ""hi"""', 'a"b']
 
 
@@ -239,3 +239,26 @@ def test_a_plus_sign_is_an_error_on_integers_only(rows):
         assert csv_parsing.decode_csv_lines([b" -3 ,4"] * rows, [0, 0], [dtype, dtype], fmt)[0].tolist() == [-3] * rows
     floats = csv_parsing.decode_csv_lines([b"+1.5,+5"] * rows, [0.0, 0.0], [dtypes.float32, dtypes.float64], fmt)
     assert floats[0].tolist() == [1.5] * rows and floats[1].tolist() == [5.0] * rows
+
+
+@pytest.mark.parametrize("text, value", [
+    # TF 2.15's DecodeCSV on float32 / float64 fields (double-conversion): hex integers yes, "infinity" no
+    ("0x10", 16.0), ("-0X1f", -31.0), ("+0x1", 1.0), (" 0x10 ", 16.0), ("INF", np.inf), ("-Inf", -np.inf),
+    ("NaN", np.nan), ("5.e2", 500.0), (" +1.5", 1.5), ("-0x0", -0.0),
+    ("infinity", None), ("Infinity", None), ("nan(1)", None), ("+-5", None), ("-+5", None), ("0x1.8p1", None),
+    ("0x1.0", None), ("0x", None), ("00x10", None), (".e5", None), ("1.5f", None), ("+ 1", None),
+])
+@pytest.mark.parametrize("rows", [1, 40])
+def test_float_fields_follow_tfs_grammar(text, value, rows):
+    fmt = csv_parsing.CsvFormat()
+    lines = [b"1.25"] * (rows - 1) + [text.encode()]
+    for dtype, label in ((dtypes.float32, "float"), (dtypes.float64, "double")):
+        if value is None:
+            with pytest.raises(errors.InvalidArgumentError,
+                               match=rf"^Field 0 in record {rows - 1} is not a valid {label}: "):
+                csv_parsing.decode_csv_lines(lines, [0.0], [dtype], fmt)
+            continue
+        [column] = csv_parsing.decode_csv_lines(lines, [0.0], [dtype], fmt)
+        want = np.array([1.25] * (rows - 1) + [value], dtype.as_numpy_dtype)
+        assert column.dtype == want.dtype and column.tobytes() == want.tobytes() or np.isnan(value)
+        assert np.isnan(column[-1]) if np.isnan(value) else column[-1] == value
