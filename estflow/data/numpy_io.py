@@ -162,7 +162,7 @@ def numpy_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None, queue_
         else:
             target_keys = _unique_target_key(data)
             data[target_keys] = y
-        data = collections.OrderedDict((k, shared_strings(structure.to_array(v))) for k, v in data.items())
+        data = collections.OrderedDict((k, structure.to_array(v)) for k, v in data.items())
         for k, v in data.items():
             if v.ndim == 0:
                 raise ValueError(f"numpy_input_fn needs arrays with a first (row) dimension; '{k}' is a scalar.")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import estflow as tf
-from estflow.data import numpy_io
+from estflow.data import numpy_io, pandas_io, structure
 from estflow.data.numpy_io import numpy_input_fn
 from estflow.data.pandas_io import pandas_input_fn
 
@@ -201,3 +201,15 @@ def test_shared_strings_only_merges_equal_bytes():
     assert grid.shape == (2, 2) and grid[0, 0] is grid[1, 1] and grid.tolist() == [[b"x", b"y"], [b"y", b"x"]]
     ints = np.arange(3)
     assert numpy_io.shared_strings(ints) is ints
+
+
+def test_pandas_string_columns_convert_as_to_array_does():
+    # the private converter against the general one
+    odd = ["é", "", "a", "é", "\u4e2d", ""]
+    for values in (odd, [b"x", b"y", b"x"], ["a", b"b", "a"], [np.str_("n"), "n"]):
+        column = np.array(values, dtype=object)
+        got, want = pandas_io._string_column(column), structure.to_array(column)
+        assert got.dtype == want.dtype == object and got.tolist() == want.tolist()
+        assert [type(v) for v in got] == [type(v) for v in want]
+    got = pandas_io._string_column(np.array(odd, dtype=object))
+    assert got[0] is got[3] and got[1] is got[5]
