@@ -195,7 +195,9 @@ class BoundFunction:
                     i += 1
             out = packed
         for i in self.string_out:
-            out[i] = structure.as_value(out[i], _STRING)
+            v = out[i]
+            if v.__class__ is not np.ndarray or v.dtype.kind != "O":  # (an object array is already a string value)
+                out[i] = structure.as_value(v, _STRING)
         return out
 
     def call_chunk(self, chunk: list):
