@@ -267,15 +267,10 @@ class CsvDataset(readers.FileReaderDataset):
 
     def _lines_chunks(self, lines, defaults, hint, path, seen):
         """A block of plain lines: converted a column at a time when clean, else record by record."""
-        fmt = self._format
-        columns, blob = csv_parsing.fast_columns(lines, len(self._types), fmt)
-        if columns is not None:
-            underscore = b"_" in blob
-            out = [csv_parsing.convert_fast(col, t, d, fmt, underscore)
-                   for col, t, d in zip(columns, self._types, defaults)]
-            if all(o is not None for o in out):
-                yield out
-                return
+        out = csv_parsing.convert_plain(lines, defaults, self._types, self._format)
+        if out is not None:
+            yield out
+            return
         yield from self._records_chunks(b"\n".join(lines) + b"\n", 0, defaults, hint, path, seen)
 
     def _records_chunks(self, data, pos, defaults, hint, path, seen):

@@ -53,14 +53,20 @@ class ArrayBatchDataset(Dataset):
         arrays, batch = self._arrays, self._batch_size
         n = len(arrays[0])
         rng = self._rng(env) if self._shuffle else None
+        # shuffled rows are gathered a block at a time (one gather per array, not per array and batch)
+        row_bytes = sum(a.itemsize * (a.size // n) for a in arrays) if n else 0
+        block_rows = max(batch, _GATHER_BYTES // max(row_bytes, 1))
         carry, carry_rows, epoch = None, 0, 0
         while n and (self._num_epochs is None or epoch < self._num_epochs):
             order = rng.permutation(n) if rng is not None else None
+            source, base, block_end = arrays, 0, (n if order is None else 0)  # row pos is source[pos - base]
             pos = 0
             while pos < n:
-                k = min(batch - carry_rows, n - pos)
-                index = slice(pos, pos + k) if order is None else order[pos:pos + k]
-                part = [a[index] for a in arrays]
+                if pos == block_end:
+                    block_end = min(n, pos + block_rows)
+                    source, base = [a[order[pos:block_end]] for a in arrays], pos
+                k = min(batch - carry_rows, block_end - pos)
+                part = [a[pos - base:pos - base + k] for a in source]
                 pos += k
                 if carry_rows == 0 and k == batch:
                     yield part
@@ -73,6 +79,25 @@ class ArrayBatchDataset(Dataset):
             epoch += 1
         if carry is not None:
             yield carry
+
+
+_GATHER_BYTES = 1 << 22  # about how much of the shuffled arrays one gather takes at a time
+
+
+def shared_strings(column: np.ndarray) -> np.ndarray:
+    """A string column whose equal `bytes` values are one object each (a new array; other values kept as they are).
+
+    The values and their order are the same; what changes is where they live: a shuffled
+    batch of a column of few distinct strings (a census column's categories) gathers
+    pointers to a handful of objects instead of one object per row scattered in memory, and
+    their hashes, once computed, are reused by every lookup that follows.
+    """
+    if column.dtype != object or not column.size:
+        return column
+    canonical: dict = {}
+    out = np.empty(column.shape, dtype=object)
+    out.ravel()[:] = [canonical.setdefault(v, v) if v.__class__ is bytes else v for v in column.ravel().tolist()]
+    return out
 
 
 def batches_from_arrays(arrays, batch_size, num_epochs, shuffle):

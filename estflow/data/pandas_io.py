@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from estflow.data import structure
-from estflow.data.numpy_io import batches_from_arrays, check_shuffle
+from estflow.data.numpy_io import batches_from_arrays, check_shuffle, shared_strings
 
 
 def _pandas():
@@ -25,8 +25,25 @@ def _pandas():
 def _column_array(series) -> np.ndarray:
     values = series.to_numpy()
     if values.dtype.kind in "OUS" or str(series.dtype) in ("string", "str"):
-        return structure.to_array(np.asarray(values, dtype=object))
+        return _string_column(np.asarray(values, dtype=object))
     return np.array(values, copy=True)  # a private copy, as TF's `x.copy()`
+
+
+def _string_column(values: np.ndarray) -> np.ndarray:
+    """A string column as `structure.to_array` makes it (UTF-8 `bytes`), with one object per distinct value.
+
+    A column of `str` (what pandas holds) is encoded through a dict: each distinct value
+    once, which is also quicker than encoding every row. Anything else is converted as
+    usual, then merged (`shared_strings`).
+    """
+    items = values.tolist()
+    if values.ndim != 1 or set(map(type, items)) != {str}:
+        return shared_strings(structure.to_array(values))
+    encoded: dict = {}
+    known = encoded.get
+    out = np.empty(len(items), dtype=object)
+    out[:] = [known(s) or encoded.setdefault(s, s.encode()) for s in items]
+    return out
 
 
 def pandas_input_fn(x, y=None, batch_size=128, num_epochs=1, shuffle=None, queue_capacity=1000, num_threads=1,

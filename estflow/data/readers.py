@@ -292,7 +292,7 @@ class TextLineDataset(FileReaderDataset):
                 lines = block.split(b"\n")
                 rest = lines.pop()
                 if lines:
-                    yield from _chunked(_strip_cr(lines), hint)
+                    yield from _chunked(_strip_cr(lines) if b"\r" in block else lines, hint)
             if rest:
                 yield from _chunked(_strip_cr([rest]), hint)
         finally:

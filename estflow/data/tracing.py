@@ -140,6 +140,9 @@ class _Compiled:
         self.fetch_slots = plan.fetch_slots
 
 
+_STRING = structure.TensorSpec([], dtypes.string)  # what `as_value` makes of a string output (its dtype decides)
+
+
 class BoundFunction:
     """A compiled function with its captured values: call it on elements or on chunks."""
 
@@ -192,7 +195,9 @@ class BoundFunction:
                     i += 1
             out = packed
         for i in self.string_out:
-            out[i] = structure.as_value(out[i], structure.TensorSpec([], dtypes.string))
+            v = out[i]
+            if v.__class__ is not np.ndarray or v.dtype.kind != "O":  # (an object array is already a string value)
+                out[i] = structure.as_value(v, _STRING)
         return out
 
     def call_chunk(self, chunk: list):

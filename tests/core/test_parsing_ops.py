@@ -38,7 +38,7 @@ def csv(records, defaults, **kwargs):
 
 def test_decode_csv_types_defaults_and_na_value():
     x, cols = csv([], [[0.0], [0], [""], tf.constant([], tf.int64), [0.5]], na_value="NA")
-    a, b, c, d, e = run(cols, {x: ["1.5,2,abc,7,1e3", ",NA,,8,NA", " 2 , +3 ,x y,-9,inf"]})
+    a, b, c, d, e = run(cols, {x: ["1.5,2,abc,7,1e3", ",NA,,8,NA", " +2 , 3 ,x y,-9,inf"]})
     np.testing.assert_array_equal(a, np.float32([1.5, 0.0, 2.0]))
     assert a.dtype == np.float32 and b.dtype == np.int32 and d.dtype == np.int64
     np.testing.assert_array_equal(b, [2, 0, 3])

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import estflow as tf
+from estflow.data import numpy_io, pandas_io, structure
 from estflow.data.numpy_io import numpy_input_fn
 from estflow.data.pandas_io import pandas_input_fn
 
@@ -98,6 +99,24 @@ def test_numpy_target_key_does_not_clash():
     assert f["__target_key__"].tolist() == [0, 1, 2] and lab.tolist() == [10, 11, 12]
 
 
+@pytest.mark.parametrize("gather_bytes", [1, 300, 1 << 22])
+def test_numpy_shuffled_batches_are_each_epochs_permutation_cut_in_order(monkeypatch, gather_bytes):
+    # rows gathered a block at a time (blocks smaller than, across and larger than batches and epochs) give the
+    # rows of each epoch's permutation, batches running on across epoch ends, the last one partial
+    monkeypatch.setattr(numpy_io, "_GATHER_BYTES", gather_bytes)
+    tf.set_random_seed(5)
+    arrays = (np.arange(50, dtype=np.int32), np.arange(100.0).reshape(50, 2), np.array([b"r%d" % i for i in range(50)],
+                                                                                     dtype=object))
+    dataset = numpy_io.ArrayBatchDataset(arrays, 7, 3, True)
+    batches = run_all(numpy_io.make_one_shot_iterator(dataset).get_next())
+    rng = dataset._rng(None)  # a fresh generator on the dataset's seeds: the same permutations
+    orders = np.concatenate([rng.permutation(50) for _ in range(3)])
+    assert [len(b[0]) for b in batches] == [7] * 21 + [3]
+    for i, got in enumerate(zip(*batches)):
+        want = arrays[i][orders]
+        assert np.concatenate(got).dtype == want.dtype and np.concatenate(got).tolist() == want.tolist()
+
+
 def test_numpy_graph_seed_reproducible():
     def first_batch():
         with tf.Graph().as_default():
@@ -160,3 +179,37 @@ def test_pandas_shuffle_keeps_rows_together():
     assert sorted(a.tolist()) == sorted(list(range(50)) * 2)
     for f, t in batches:
         assert (t == f["a"] * 7).all()
+
+
+def test_pandas_string_columns_keep_their_values_with_one_object_per_distinct_value():
+    cities = ["Paris", "Oslo", "Paris", "Rome", "Oslo", "Paris"] * 5
+    x = pd.DataFrame({"city": cities, "n": np.arange(30)})
+    features = pandas_input_fn(x, batch_size=30, shuffle=False)()
+    [got] = run_all(features)
+    assert got["city"].dtype == object and got["city"].tolist() == [c.encode() for c in cities]
+    assert all(type(v) is bytes for v in got["city"]) and len({id(v) for v in got["city"]}) == 3
+    assert got["n"].tolist() == list(range(30))
+
+
+def test_shared_strings_only_merges_equal_bytes():
+    column = np.array([b"a", 1, b"a", "a", 1.0, None, b"b", b"a"], dtype=object)
+    out = numpy_io.shared_strings(column)
+    assert out is not column and out.tolist() == column.tolist()
+    assert [type(v) for v in out] == [type(v) for v in column]
+    assert out[0] is out[2] is out[7] and out[1] is column[1] and out[4] is column[4]
+    grid = numpy_io.shared_strings(np.array([[b"x", b"y"], [b"y", b"x"]], dtype=object))
+    assert grid.shape == (2, 2) and grid[0, 0] is grid[1, 1] and grid.tolist() == [[b"x", b"y"], [b"y", b"x"]]
+    ints = np.arange(3)
+    assert numpy_io.shared_strings(ints) is ints
+
+
+def test_pandas_string_columns_convert_as_to_array_does():
+    # the private converter against the general one
+    odd = ["é", "", "a", "é", "\u4e2d", ""]
+    for values in (odd, [b"x", b"y", b"x"], ["a", b"b", "a"], [np.str_("n"), "n"]):
+        column = np.array(values, dtype=object)
+        got, want = pandas_io._string_column(column), structure.to_array(column)
+        assert got.dtype == want.dtype == object and got.tolist() == want.tolist()
+        assert [type(v) for v in got] == [type(v) for v in want]
+    got = pandas_io._string_column(np.array(odd, dtype=object))
+    assert got[0] is got[3] and got[1] is got[5]

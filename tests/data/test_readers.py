@@ -77,6 +77,14 @@ def test_text_lines_endings_blank_lines_and_files_in_order(tmp_path):
     assert collect(ds) == [b"one", b"two", b"", b"three", b"four"]
 
 
+def test_text_lines_drop_one_carriage_return_before_each_line_break_only(tmp_path):
+    # a "\r" elsewhere stays; the last line's is dropped too (TF's ReadLine); blocks with and without any "\r"
+    path = write(tmp_path / "cr.txt", b"a\rb\r\r\nc\n" + b"plain\n" * (2 * readers._BLOCK // 6) + b"\rd\r")
+    got = collect(TextLineDataset(path).batch(100_000))
+    lines = [x for batch in got for x in batch.tolist()]
+    assert lines[:2] == [b"a\rb\r", b"c"] and lines[-1] == b"\rd" and lines[2:-1] == [b"plain"] * (len(lines) - 3)
+
+
 def test_text_lines_spanning_read_blocks(tmp_path):
     lines = [(b"%06d," % i) * (i % 13 + 1) for i in range(60_000)]
     path = write(tmp_path / "big.txt", b"\n".join(lines) + b"\n")
@@ -265,6 +273,9 @@ def test_csv_dataset_select_cols_delimiter_and_compression(tmp_path):
     (b"1,2\n3,\n", [[0], tf.int32], 1, "Field 1 is required but missing in record!"),
     (b"1,x\n", [[0], [0.0]], 0, "Field 1 in record is not a valid float: x"),
     (b"1,2\n3,4\n5,abc\n", [[0], [0]], 2, "Field 1 in record is not a valid int32: abc"),
+    (b"1,2\n" * 40 + b"3,2147483648\n", [[0], [0]], 40, "Field 1 in record is not a valid int32: 2147483648"),
+    (b"1,2\n" * 40 + b"3,-4\n" + b"5,6\n" * 9 + b"7,\n", [[0], tf.int32], 50,
+     "Field 1 is required but missing in record!"),
     (b'1,a"b\n', [[0], [""]], 0, "Unquoted fields cannot have quotes inside"),
     (b'1,"a"b"\n', [[0], [""]], 0, "Quote inside a string has to be escaped by another quote"),
     (b'1,"ab\n2,3\n', [[0], [""]], 0, "Reached end of file without closing quoted field in record"),

@@ -76,9 +76,10 @@ def _csv_defaults(defaults) -> list:
     for i, d in enumerate(defaults):
         if d.ndim > 1:
             raise _invalid("Each record default should be at most rank 1")
-        if d.size > 1:
-            raise _invalid(f"There should only be 1 default per field but field {i} has {d.size}")
-        out.append(d.reshape(-1)[0] if d.size else None)
+        size = d.size
+        if size > 1:
+            raise _invalid(f"There should only be 1 default per field but field {i} has {size}")
+        out.append(d.item() if size else None)
     return out
 
 
@@ -105,10 +106,24 @@ def _decode_csv_infer(records, *defaults, OUT_TYPE, field_delim, use_quote_delim
 
 
 def _decode_csv_kernel(xp, records, *defaults, OUT_TYPE, field_delim, use_quote_delim, na_value, select_cols):  # noqa: N803
-    fmt = CsvFormat(field_delim, use_quote_delim, na_value, select_cols)
-    out_types = [dtypes.as_dtype(t) for t in OUT_TYPE]
-    columns = decode_csv_lines(records.reshape(-1).tolist(), _csv_defaults(defaults), out_types, fmt)
-    return _kernel_outputs([c.reshape(records.shape) for c in columns])
+    # a plan binds one op's attrs once, so its lists are the same objects on every call: parsed once per op
+    entry = _CSV_ATTRS.get(id(OUT_TYPE))
+    if entry is None or entry[0] is not OUT_TYPE or entry[1] != (field_delim, use_quote_delim, na_value) \
+            or entry[2] is not select_cols:
+        if len(_CSV_ATTRS) >= 256:
+            _CSV_ATTRS.clear()
+        entry = _CSV_ATTRS[id(OUT_TYPE)] = (OUT_TYPE, (field_delim, use_quote_delim, na_value), select_cols,
+                                            CsvFormat(field_delim, use_quote_delim, na_value, select_cols),
+                                            [dtypes.as_dtype(t) for t in OUT_TYPE])
+    columns = decode_csv_lines(records.reshape(-1).tolist(), _csv_defaults(defaults), entry[4], entry[3])
+    if records.ndim != 1:
+        columns = [c.reshape(records.shape) for c in columns]
+    return _kernel_outputs(columns)
+
+
+# id of an op's OUT_TYPE list -> (that list, the other attrs, select_cols, CsvFormat, output DTypes); the entry
+# holds the lists it was made from, so an id is not reused while it stands
+_CSV_ATTRS: dict = {}
 
 
 register(OpDef(
