@@ -161,7 +161,7 @@ def test_outputs_are_what_session_run_returns(tmp_path):
     assert with_weights(feed)["y"].tolist() == [[3.0], [4.0]]
     twice = tf.contrib.predictor.from_saved_model(export_dir, signature_def_key="twice")
     got = twice(feed)
-    assert got["a"].tolist() == got["b"].tolist() == [[3.0], [4.0]] and list(got) == ["a", "b"]
+    assert got["a"].tolist() == got["b"].tolist() == [[3.0], [4.0]] and sorted(got) == ["a", "b"]  # a proto map's order
     expected = predict.session.run(predict.fetch_tensors, {predict.feed_tensors["x"]: feed["x"]})
     assert set(expected) == set(out)
     for k in out:
