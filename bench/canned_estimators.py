@@ -7,8 +7,10 @@ columns) and DNNLinearCombinedClassifier (both), built by examples/census_wide_d
 each as TF was measured with (../shared/ANCHORS.md): the tutorial's TextLineDataset -> map(decode_csv)
 -> batch ("per line"), TextLineDataset -> batch -> map(decode_csv) ("batch first"), and
 `tf.estimator.inputs.pandas_input_fn` over a DataFrame read with pandas. Training examples/s is
-taken by difference of two `train()` calls on fresh model_dirs (a short and a long one), so
-graph building, session start and checkpoints cancel out. Beside it, in the same process, a
+the steady state of one `train()` call: a hook notes when each step's run returns, and the
+steps after a warm-up are timed (input, hooks and summaries included; graph building and session
+start are not, as TF's steps/sec counters leave them out). Two `train()` calls' difference, used
+before, was dominated at batch 256 by the calls' varying fixed costs. Beside it, in the same process, a
 hand-written numpy training step of the DNN's math (dense [batch, 51] input, 4 relu layers,
 sigmoid cross entropy, Adagrad) gives the numpy floor. `evaluate()` is timed on the whole of
 adult.test (16,281 rows, batch 40); `predict()` examples/s over adult.test, first and second call.
@@ -88,15 +90,24 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def _train_rate(census, root, model_type, input_fn, batch, short, long) -> float:
-    def run(steps, name):
-        est = census["build_estimator"](f"{root}/{name}", model_type, 1)
-        return _timed(lambda: est.train(input_fn, steps=steps))
+class _StepTimes(tf.train.SessionRunHook):
+    """Notes when each training step's run returns."""
 
-    run(short, f"{model_type}-warm")
-    t_short = run(short, f"{model_type}-short")
-    t_long = run(long, f"{model_type}-long")
-    return (long - short) * batch / max(t_long - t_short, 1e-9)
+    def __init__(self):
+        self.times: list[float] = []
+
+    def after_run(self, run_context, run_values):
+        self.times.append(time.perf_counter())
+
+
+def _train_rate(census, root, model_type, input_fn, batch, warm, steps) -> float:
+    """Steady-state examples/s of one `train()` call: the `steps` after the first `warm`, timed by a hook
+    (the input pipeline, hooks and summaries included; graph building and session start are not)."""
+    est = census["build_estimator"](f"{root}/{model_type}", model_type, 1)
+    hook = _StepTimes()
+    est.train(input_fn, steps=warm + steps, hooks=[hook])
+    times = hook.times
+    return steps * batch / (times[warm + steps - 1] - times[warm - 1])
 
 
 def _numpy_dnn_rate(batch, steps) -> float:
@@ -136,16 +147,16 @@ def measure(args) -> dict:
     batches = (40,) if args.quick else (40, 256)
     with tempfile.TemporaryDirectory() as root:
         for batch in batches:
-            short, long = (20, 120) if args.quick else ((50, 650) if batch == 40 else (20, 140))
+            warm, steps = (20, 100) if args.quick else ((50, 800) if batch == 40 else (20, 300))
             fns = _input_fns(census, batch)
             for model_type in MODELS:
                 for name in INPUTS:
                     out[f"{model_type}/{name}/{batch}"] = _train_rate(census, f"{root}/{batch}-{name}", model_type,
-                                                                      fns[name], batch, short, long)
+                                                                      fns[name], batch, warm, steps)
             out[f"numpy_dnn/{batch}"] = _numpy_dnn_rate(batch, 200)
         test_file = str(DATA / "adult.test")
         for model_type in MODELS:
-            est = census["build_estimator"](f"{root}/40-per_line/{model_type}-long", model_type, 1)
+            est = census["build_estimator"](f"{root}/40-per_line/{model_type}", model_type, 1)
             out[f"{model_type}/evaluate_s"] = _timed(
                 lambda est=est: est.evaluate(lambda: census["input_fn"](test_file, 1, False, 40)))
             rows = 16281
@@ -162,7 +173,9 @@ def report(runs: list[dict], args) -> str:
     batches = (40,) if args.quick else (40, 256)
     lines = [
         f"Measured by `python bench/canned_estimators.py` on {_harness.machine()}, {len(runs)} fresh processes;",
-        "training examples/s by difference of two `train()` calls (fixed costs cancel), median (range).",
+        "steady-state training examples/s: the steps after the first 50 (batch 40; 800 steps) or 20 (batch 256;",
+        "300 steps) of one `train()` call, timed by a hook (input, hooks and summaries included; graph building",
+        "and session start not), median (range).",
         "TF 2.15 figures are ../shared/ANCHORS.md's (another run on the anchor machine: compare ratios).",
         "",
         "| model | input | batch | estflow examples/s | TF 2.15 | numpy DNN step / this |",
