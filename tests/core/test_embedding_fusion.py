@@ -170,3 +170,33 @@ def test_a_lookup_placed_on_a_gpu_computes_on_the_host(monkeypatch):
     fused, steps = _run(monkeypatch, True, build, [ids])
     assert "SparseFillEmptyRows" not in steps and fused.tobytes() == plain.tobytes()
     assert fused.tolist() == [table[1].tolist(), [0.0] * 3, table[3].tolist()]
+
+
+def _indicator_graph():
+    def build():
+        sp = tf.sparse_placeholder(tf.int64, shape=[None, None])
+        col = tf.feature_column.indicator_column(tf.feature_column.categorical_column_with_identity("c", 5))
+        return tf.feature_column.input_layer({"c": sp}, [col]), [sp]
+
+    return build
+
+
+def test_an_indicator_column_is_one_step_with_the_same_counts(monkeypatch):
+    def ids(indices, values, shape):
+        return tf.SparseTensorValue(np.array(indices, np.int64).reshape(-1, 2), np.array(values, np.int64),
+                                    np.array(shape, np.int64))
+
+    cases = [ids([[0, 0]], [2], [1, 1]), ids([], [], [2, 1]), ids([[0, 0], [0, 1], [2, 0]], [3, 3, 4], [3, 2]),
+             ids([[0, 0], [1, 0], [1, 1], [1, 2]], [0, 4, 1, 0], [2, 3])]
+    for case in cases:
+        fused, fused_steps, plain_steps = _same(monkeypatch, _indicator_graph(), [case])
+        assert "OneHot" in plain_steps and "SparseToDense" in plain_steps
+        assert "OneHot" not in fused_steps and "SparseToDense" not in fused_steps
+    fused, _, _ = _same(monkeypatch, _indicator_graph(), [cases[2]])
+    assert fused.tolist() == [[0, 0, 0, 2, 0], [0] * 5, [0, 0, 0, 0, 1]]
+    # Indices out of order, repeated or out of bounds: SparseToDense's own errors.
+    for bad in (ids([[1, 0], [0, 0]], [1, 2], [2, 1]), ids([[0, 0], [0, 0]], [1, 2], [1, 2]),
+                ids([[0, 3]], [1], [1, 2])):
+        (kind, message), _ = _run(monkeypatch, True, _indicator_graph(), [bad])
+        assert kind is tf.errors.InvalidArgumentError
+        _same(monkeypatch, _indicator_graph(), [bad])

@@ -1,4 +1,5 @@
-"""One plan step for the lookup `safe_embedding_lookup_sparse` builds on a sparse column.
+"""One plan step for the lookup `safe_embedding_lookup_sparse` builds on a sparse column (and one for an
+indicator column's counts).
 
 TF1's `safe_embedding_lookup_sparse` (every categorical column of a linear model, every
 embedding column) turns a 2-D SparseTensor of ids into a [batch, dim] tensor through a dozen
@@ -20,6 +21,8 @@ The graph keeps TF's ops (exported GraphDefs are unchanged); `plan.FUSION` off r
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from estflow.core import devices
@@ -28,6 +31,7 @@ from estflow.core.registry import Fusion
 _SEGMENT_MODES = {"SparseSegmentSum": "sum", "SparseSegmentMean": "mean", "SparseSegmentSqrtN": "sqrtn"}
 _ZERO = {"f": np.zeros((), np.float32), "d": np.zeros((), np.float64)}  # the tables the fast path takes
 _MAX_ROWS = 2 ** 31 - 1  # the row ids are cast to int32 on their way to the segment reduction
+_INDICATOR_AXES = ([-2], [1], -2, 1)  # reduce_sum(one_hot, axis=[-2]) of [rows, ids, depth]
 
 
 def _const(t):
@@ -288,3 +292,50 @@ def _lookup(xp, indices, ids, shape, table, mode: str, prune: bool):
         scale = counts if mode == "mean" else np.sqrt(counts)
         out *= (1 / scale).reshape((batch,) + (1,) * (table.ndim - 1))
     return out
+
+
+def fuse_indicator(op):
+    """`Sum(OneHot(SparseToDense(ids, shape, values, -1), depth, 1.0, 0.0), axis=[-2])` as one step, or None.
+
+    An indicator column turns a served request's sparse ids into counts per id this way: three kernels
+    for a few ids. The step counts each row's ids in [0, depth) into a [rows, depth] array of the
+    one-hot's dtype (sums of ones and zeros: exact in any order). Ids other than 2-D, indices not
+    sorted, repeated or out of bounds, or any other default run the three kernels, with their errors.
+    """
+    if op._attrs.get("keep_dims") or _const(op._inputs[1]) not in ([-2], [1]):
+        return None
+    hot = op._inputs[0]._op
+    if hot._type != "OneHot" or hot._attrs.get("axis", -1) != -1:
+        return None
+    dense = hot._inputs[0]._op
+    if dense._type != "SparseToDense" or not dense._attrs.get("validate_indices", True):
+        return None
+    indices, shape, values, default = dense._inputs
+    depth, on, off = hot._inputs[1:]
+    inputs = (indices, shape, values, default, depth, on, off, op._inputs[1])
+
+    def fast(xp, ids_indices, dense_shape, ids, default_id, size, on_value, off_value, axis):
+        if (xp is not np or type(ids_indices) is not np.ndarray or type(ids) is not np.ndarray
+                or type(dense_shape) is not np.ndarray or ids_indices.ndim != 2 or ids_indices.shape[1] != 2
+                or ids.ndim != 1 or ids.shape[0] != ids_indices.shape[0] or ids.shape[0] > 16
+                or ids.dtype.kind not in "iu" or dense_shape.shape != (2,) or on_value.dtype.kind != "f"):
+            return None
+        off = off_value.item()
+        if (default_id.tolist() != -1 or on_value.item() != 1.0 or off != 0.0 or math.copysign(1.0, off) < 0
+                or axis.tolist() not in _INDICATOR_AXES):
+            return None
+        rows_bound, cols_bound = (int(d) for d in dense_shape.tolist())
+        d = int(size)
+        if rows_bound < 0 or cols_bound < 0 or d < 0:
+            return None
+        where, id_list = ids_indices.tolist(), ids.tolist()
+        if not all(0 <= r < rows_bound and 0 <= c < cols_bound for r, c in where) or not all(
+                a < b for a, b in zip(where, where[1:])):
+            return None  # SparseToDense's own checks raise
+        out = np.zeros((rows_bound, d), dtype=on_value.dtype)
+        for (r, _), i in zip(where, id_list):
+            if 0 <= i < d:
+                out[r, i] += 1
+        return out
+
+    return _fused(op, inputs, fast)

@@ -10,6 +10,7 @@ from estflow.core.graph import Tensor
 from estflow.core.ops.cast_ops import cast
 from estflow.core.ops.comparison_ops import equal, not_equal, where_v2
 from estflow.core.ops.constant_op import constant, convert_to_tensor
+from estflow.core.ops.embedding_fusion import fuse_indicator
 from estflow.core.ops.math_ops import (
     _BOOL,
     _INDEX,
@@ -298,6 +299,7 @@ for _name, _allowed, _kernel, _grad in _REDUCTIONS:
         infer=_infer_reduction(_allowed),
         kernel=_kernel,
         grad=_grad,
+        fuse=fuse_indicator if _name == "Sum" else None,
         attrs={"keep_dims": False},
         input_names=("input: bool" if _allowed is _BOOL else "input: T", "reduction_indices: Tidx"),
         output_names=("output: bool" if _allowed is _BOOL else "output: T",),
