@@ -89,6 +89,13 @@ def ratio(runs: list[dict], num, den, fmt: str = "{:.2f}") -> str:
     return figure(runs, lambda r: r[num] / r[den], fmt, "x")
 
 
+def versus_numpy_rows(runs: list[dict], names: dict, batches) -> list[str]:
+    """Table rows `| name | batch | estflow | numpy | estflow / numpy |` for keys `{key}_{batch}` (estflow)
+    and `{key}_np_{batch}` (the numpy baseline), in microseconds."""
+    return [f"| {name} | {n} | {figure(runs, f'{key}_{n}', '{:,.1f}')} | {figure(runs, f'{key}_np_{n}', '{:,.1f}')} "
+            f"| {ratio(runs, f'{key}_{n}', f'{key}_np_{n}')} |" for key, name in names.items() for n in batches]
+
+
 def machine() -> str:
     return _report.machine()
 

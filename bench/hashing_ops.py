@@ -96,7 +96,6 @@ def measure(args) -> dict:
 
 
 def report(runs: list[dict], args) -> str:
-    f = _harness.figure
     lines = [f"Measured by `python bench/hashing_ops.py` on {_report.machine()}: microseconds per batch (one",
              "`Session.run` with the strings fed) beside plain numpy computing the same ids in the same process;",
              f"median over {len(runs)} fresh processes with the range (lowest-highest) in brackets.",
@@ -105,11 +104,7 @@ def report(runs: list[dict], args) -> str:
              "|---|---|---|---|---|"]
     names = {"bucket": "string_to_hash_bucket_fast (1000)", "vocab": "vocabulary lookup + 1 OOV bucket",
              "cross": "sparse.cross_hashed of 2 columns"}
-    for key, name in names.items():
-        for n in BATCHES:
-            lines.append(f"| {name} | {n} | {f(runs, f'{key}_{n}', '{:,.1f}')} | {f(runs, f'{key}_np_{n}', '{:,.1f}')} "
-                         f"| {_harness.ratio(runs, f'{key}_{n}', f'{key}_np_{n}')} |")
-    return "\n".join(lines)
+    return "\n".join(lines + _harness.versus_numpy_rows(runs, names, BATCHES))
 
 
 if __name__ == "__main__":

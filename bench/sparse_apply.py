@@ -103,7 +103,6 @@ def measure(args) -> dict:
 
 
 def report(runs: list[dict], args) -> str:
-    f = _harness.figure
     lines = [f"Measured by `python bench/sparse_apply.py` on {_report.machine()}: microseconds per training step of",
              "one column (`Session.run` of gather, gradient, deduplication and the fused sparse apply) beside plain",
              "numpy doing the same step in the same process; median over "
@@ -113,11 +112,7 @@ def report(runs: list[dict], args) -> str:
              "|---|---|---|---|---|"]
     names = {"ftrl16": "linear, 16 rows, Ftrl", "ftrl1000": "linear, 1,000 rows, Ftrl",
              "adagrad_emb": "embedding 1,000 x 8, Adagrad"}
-    for key, name in names.items():
-        for n in BATCHES:
-            lines.append(f"| {name} | {n} | {f(runs, f'{key}_{n}', '{:,.1f}')} | {f(runs, f'{key}_np_{n}', '{:,.1f}')} "
-                         f"| {_harness.ratio(runs, f'{key}_{n}', f'{key}_np_{n}')} |")
-    return "\n".join(lines)
+    return "\n".join(lines + _harness.versus_numpy_rows(runs, names, BATCHES))
 
 
 if __name__ == "__main__":
