@@ -398,6 +398,15 @@ def _compiled_parser(build) -> ExampleParser | None:
         return None
 
 
+def _parse_fusion(op, build, parse, skipped) -> Fusion | None:
+    """The parse op as one step from `serialized` and `names` with the parser `build` compiles now, which
+    `parse(parser, xp, serialized, names)` runs; None where building it fails (the kernel's errors)."""
+    parser = _compiled_parser(build)
+    if parser is None:
+        return None
+    return Fusion(tuple(op._inputs[:2]), functools.partial(parse, parser), skipped)
+
+
 def _fuse_constant_parse_example(op):
     """ParseExample whose keys and defaults are constants (every parsing serving graph): one step from
     `serialized` and `names`, with its parser built once when the plan compiles."""
@@ -407,12 +416,9 @@ def _fuse_constant_parse_example(op):
     values, skipped = constants
     a = op._attrs
     n_sparse, n_dense = a["Nsparse"], a["Ndense"]
-    parser = _compiled_parser(lambda: _build_parser(values[:n_sparse], values[n_sparse:n_sparse + n_dense],
-                                                    values[n_sparse + n_dense:], a["sparse_types"], a["Tdense"],
-                                                    a["dense_shapes"]))
-    if parser is None:
-        return None
-    return Fusion(tuple(op._inputs[:2]), functools.partial(_parse_fused, parser), skipped)
+    return _parse_fusion(op, lambda: _build_parser(values[:n_sparse], values[n_sparse:n_sparse + n_dense],
+                                                   values[n_sparse + n_dense:], a["sparse_types"], a["Tdense"],
+                                                   a["dense_shapes"]), _parse_fused, skipped)
 
 
 def _parse_fused(parser, xp, serialized, names):
@@ -508,11 +514,9 @@ def _fuse_constant_parse_example_v2(op):
     a = op._attrs
     if ragged_keys.size or sparse_keys.size != a["num_sparse"] or dense_keys.size != len(a["Tdense"]):
         return None  # the kernel's errors, at run time
-    parser = _compiled_parser(lambda: _build_parser(sparse_keys.tolist(), dense_keys.tolist(),
-                                                    defaults, a["sparse_types"], a["Tdense"], a["dense_shapes"]))
-    if parser is None:
-        return None
-    return Fusion(tuple(op._inputs[:2]), functools.partial(_parse_v2_fused, parser), skipped)
+    return _parse_fusion(op, lambda: _build_parser(sparse_keys.tolist(), dense_keys.tolist(), defaults,
+                                                   a["sparse_types"], a["Tdense"], a["dense_shapes"]),
+                         _parse_v2_fused, skipped)
 
 
 def _parse_v2_fused(parser, xp, serialized, names):
