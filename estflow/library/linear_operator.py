@@ -90,6 +90,16 @@ def contradicting_hint(operator_hint, provided, message):
     return None
 
 
+def hint_of_all(operators, hint: str, provided, message: str):
+    """`provided`, set to True when every operator has the hint (a provided False then contradicts it:
+    ValueError(message)): how block-diagonal, composed and Kronecker operators inherit their parts' hints."""
+    if all(getattr(operator, hint) for operator in operators):
+        if provided is False:
+            raise ValueError(message)
+        return True
+    return provided
+
+
 def fold_operators(operators, method: str, combine):
     """`combine` over `method()` of each operator, left to right: the determinant of a block-diagonal
     operator or a composition is the product of its operators' (`operator.mul`), their log-abs-

@@ -22,6 +22,7 @@ from estflow.library.linear_operator import (
     broadcast_batch_shapes,
     broadcast_matrix_batch_dims,
     fold_operators,
+    hint_of_all,
 )
 from estflow.library.linear_operator_basic import LinearOperatorFullMatrix
 
@@ -91,21 +92,13 @@ class LinearOperatorBlockDiag(LinearOperator):
             raise ValueError(f"Expected a non-empty list of operators. Found: {operators}")
         self._operators = operators
         dtype = _check_same_dtype(operators)
-        for hint, provided, words in (("is_non_singular", is_non_singular, "non-singular operators is always "
-                                       "non-singular."),
-                                      ("is_self_adjoint", is_self_adjoint, "self-adjoint operators is always "
-                                       "self-adjoint."),
-                                      ("is_positive_definite", is_positive_definite, "positive definite operators "
-                                       "is always positive definite.")):
-            if all(getattr(o, hint) for o in operators):
-                if provided is False:
-                    raise ValueError(f"The direct sum of {words}")
-                if hint == "is_non_singular":
-                    is_non_singular = True
-                elif hint == "is_self_adjoint":
-                    is_self_adjoint = True
-                else:
-                    is_positive_definite = True
+        is_non_singular = hint_of_all(operators, "is_non_singular", is_non_singular,
+                                      "The direct sum of non-singular operators is always non-singular.")
+        is_self_adjoint = hint_of_all(operators, "is_self_adjoint", is_self_adjoint,
+                                      "The direct sum of self-adjoint operators is always self-adjoint.")
+        is_positive_definite = hint_of_all(operators, "is_positive_definite", is_positive_definite,
+                                           "The direct sum of positive definite operators is always positive "
+                                           "definite.")
         super().__init__(dtype=dtype, is_non_singular=is_non_singular, is_self_adjoint=is_self_adjoint,
                          is_positive_definite=is_positive_definite, is_square=is_square,
                          name=name or "_ds_".join(o.name for o in operators), parameters=parameters)

@@ -31,6 +31,7 @@ from estflow.library.linear_operator import (
     broadcast_batch_shapes,
     contradicting_hint,
     fold_operators,
+    hint_of_all,
 )
 from estflow.library.linear_operator_basic import LinearOperatorDiag, LinearOperatorIdentity
 
@@ -56,15 +57,6 @@ def _check_same_dtype(operators):
         found = "   ".join(str((o.name, o.dtype)) for o in operators)
         raise TypeError(f"Expected all operators to have the same dtype.  Found {found}")
     return dtype
-
-
-def _all_true(operators, hint, provided, message):
-    """`provided`, set to True when every operator has the hint (False then is a contradiction)."""
-    if all(getattr(operator, hint) for operator in operators):
-        if provided is False:
-            raise ValueError(message)
-        return True
-    return provided
 
 
 # ---- Adjoint ---------------------------------------------------------------------------------------
@@ -235,7 +227,7 @@ class LinearOperatorComposition(LinearOperator):
         operators = _check_operators(operators, "Expected a non-empty list of operators. Found: {}")
         self._operators = operators
         dtype = _check_same_dtype(operators)
-        is_non_singular = _all_true(operators, "is_non_singular", is_non_singular,
+        is_non_singular = hint_of_all(operators, "is_non_singular", is_non_singular,
                                     "The composition of non-singular operators is always non-singular.")
         if (len(operators) == 1 and operators[0].is_self_adjoint) or _is_aat_form(operators):
             if is_self_adjoint is False:
@@ -375,11 +367,11 @@ class LinearOperatorKronecker(LinearOperator):
                             f"{found}.")
         template = ("The Kronecker product of {0} operators is always {0}. Expected argument `{1}` to be True. "
                     "Received: {2}.")
-        is_non_singular = _all_true(operators, "is_non_singular", is_non_singular,
+        is_non_singular = hint_of_all(operators, "is_non_singular", is_non_singular,
                                     template.format("non-singular", "is_non_singular", is_non_singular))
-        is_self_adjoint = _all_true(operators, "is_self_adjoint", is_self_adjoint,
+        is_self_adjoint = hint_of_all(operators, "is_self_adjoint", is_self_adjoint,
                                     template.format("self-adjoint", "is_self_adjoint", is_self_adjoint))
-        is_positive_definite = _all_true(operators, "is_positive_definite", is_positive_definite,
+        is_positive_definite = hint_of_all(operators, "is_positive_definite", is_positive_definite,
                                          template.format("positive-definite", "is_positive_definite",
                                                          is_positive_definite))
         super().__init__(dtype=dtype, is_non_singular=is_non_singular, is_self_adjoint=is_self_adjoint,

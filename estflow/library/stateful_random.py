@@ -206,25 +206,22 @@ class Generator:
         key, counter = self._prepare_key_counter(shape)
         return apply_op(op_type, shape, key, counter, self._alg, *inputs, name=name or op_type, **attrs)
 
-    def normal(self, shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, name=None) -> Tensor:
-        """Normal values, as `Generator.normal`."""
+    def _scaled(self, op_type, default_name, shape, mean, stddev, dtype, name) -> Tensor:
         dtype = dtypes.as_dtype(dtype)
-        with name_scope(name, "stateful_normal", [shape, mean, stddev]) as scope:
+        with name_scope(name, default_name, [shape, mean, stddev]) as scope:
             shape = _shape_tensor(shape)
             mean = convert_to_tensor(mean, dtype=dtype, name="mean")
             stddev = convert_to_tensor(stddev, dtype=dtype, name="stddev")
-            rnd = self._stateless("StatelessRandomNormalV2", shape, dtype=dtype)
+            rnd = self._stateless(op_type, shape, dtype=dtype)
             return apply_op("AddV2", rnd * stddev, mean, name=scope)
+
+    def normal(self, shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, name=None) -> Tensor:
+        """Normal values, as `Generator.normal`."""
+        return self._scaled("StatelessRandomNormalV2", "stateful_normal", shape, mean, stddev, dtype, name)
 
     def truncated_normal(self, shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, name=None) -> Tensor:
         """Normal values redrawn beyond 2 stddevs, as `Generator.truncated_normal`."""
-        dtype = dtypes.as_dtype(dtype)
-        with name_scope(name, "truncated_normal", [shape, mean, stddev]) as scope:
-            shape = _shape_tensor(shape)
-            mean = convert_to_tensor(mean, dtype=dtype, name="mean")
-            stddev = convert_to_tensor(stddev, dtype=dtype, name="stddev")
-            rnd = self._stateless("StatelessTruncatedNormalV2", shape, dtype=dtype)
-            return apply_op("AddV2", rnd * stddev, mean, name=scope)
+        return self._scaled("StatelessTruncatedNormalV2", "truncated_normal", shape, mean, stddev, dtype, name)
 
     def uniform(self, shape, minval=0, maxval=None, dtype=dtypes.float32, name=None) -> Tensor:
         """Uniform values in `[minval, maxval)`, as `Generator.uniform` (integers: both bounds or neither)."""

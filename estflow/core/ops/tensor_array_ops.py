@@ -266,10 +266,8 @@ def _read_kernel(xp, handle, index, flow_in, *, dtype):
 
 
 def _read_grad(op, grad):
-    handle, index, flow = op._inputs
-    g = TensorArray(op._attrs["dtype"], handle=handle, flow=flow, colocate_with_first_write_call=False) \
-        .grad(source=_grad_source(grad), flow=flow)
-    return [None, None, g.write(index, grad).flow]
+    _, index, _ = op._inputs
+    return [None, None, _gradient_array(op, grad).write(index, grad).flow]
 
 
 register(OpDef(
@@ -309,10 +307,8 @@ def _gather_kernel(xp, handle, indices, flow_in, *, dtype, element_shape):
 
 
 def _gather_grad(op, grad):
-    handle, indices, flow = op._inputs
-    g = TensorArray(op._attrs["dtype"], handle=handle, flow=flow, colocate_with_first_write_call=False) \
-        .grad(source=_grad_source(grad), flow=flow)
-    return [None, None, g.scatter(indices, grad).flow]
+    _, indices, _ = op._inputs
+    return [None, None, _gradient_array(op, grad).scatter(indices, grad).flow]
 
 
 register(OpDef(
@@ -393,11 +389,7 @@ def _concat_kernel(xp, handle, flow_in, *, dtype, element_shape_except0):
 
 
 def _concat_grad(op, grad, _lengths_grad=None):
-    handle, flow = op._inputs
-    lengths = op._outputs[1]
-    g = TensorArray(op._attrs["dtype"], handle=handle, flow=flow, colocate_with_first_write_call=False) \
-        .grad(source=_grad_source(grad), flow=flow)
-    return [None, g.split(grad, lengths).flow]
+    return [None, _gradient_array(op, grad).split(grad, op._outputs[1]).flow]
 
 
 register(OpDef(
@@ -478,6 +470,14 @@ register(OpDef(
     "TensorArrayCloseV3", infer=lambda handle: (_check_handle(handle, "TensorArrayCloseV3"), [])[1],
     kernel=_close_kernel, differentiable=False, **_STATEFUL, input_names=("handle: resource",), output_names=(),
 ))
+
+
+def _gradient_array(op, grad) -> TensorArray:
+    """The gradient TensorArray of the array `op` reads (its handle first, its flow last), for this
+    `tf.gradients` call: where a read's, gather's or concat's gradient is written."""
+    handle, flow = op._inputs[0], op._inputs[-1]
+    return TensorArray(op._attrs["dtype"], handle=handle, flow=flow, colocate_with_first_write_call=False) \
+        .grad(source=_grad_source(grad), flow=flow)
 
 
 def _grad_source(t) -> str:
