@@ -454,6 +454,8 @@ class Compiler:
         with np.errstate(all="ignore"):  # folding runs kernels
             for op in order:
                 self._emit(b, op, fed_set, op in region, op in waited)
+        if FUSION:
+            _group_steps(b)
         steps = _snapshots(b, elements)
         keep = {b.slot_of[e] for e in elements if not isinstance(e, Operation)} if release else None
         plan = Plan()
@@ -711,6 +713,90 @@ def _pure(op: Operation) -> bool:
 def _label(op: Operation) -> str:
     """TF's timeline label: `name = OpType(input, input, ...)`."""
     return f"{op.name} = {op.type}({', '.join(t.name for t in op._inputs)})"
+
+
+def _group_steps(b: _Build) -> None:
+    """Run the steps whose kernels offer to run together (`registry.StepGroup`: the sparse Ftrl updates of
+    a linear model's columns) as one step, where the last of them was.
+
+    A step joins the last step of its group only when moving it there changes nothing: no step in
+    between (members included) reads what it computes or a value that depends on its op (through the
+    graph's inputs or control inputs), reads a variable it writes, writes one it writes or reads, or
+    reads a value that may alias one it writes. Members thus write distinct variables and none depends
+    on another, and every value a member reads is as it would have found it.
+    """
+    steps = b.steps
+    found: dict = {}
+    for i, st in enumerate(steps):
+        group = getattr(st.fn, "step_group", None)
+        if group is not None and st.guard is None and st.out.__class__ is int and st.op is not None:
+            found.setdefault(group.key, []).append(i)
+    grouped: dict[int, _Step] = {}  # the last member's index -> the group's step
+    moved: dict[int, int] = {}  # an earlier member's index -> the last member's
+    for idxs in found.values():
+        last = idxs[-1]
+        members = [last] + [j for j in reversed(idxs[:-1]) if _may_move(b, steps, j, last)]
+        if len(members) < 2:
+            continue
+        members.sort()
+        runners = [_attributed(steps[i].fn, steps[i].op) for i in members]
+        fn = steps[last].fn.step_group.make([steps[i].fn.step_group.member for i in members], runners)
+        op = steps[last].op
+        names = ", ".join(steps[i].op.name for i in members)
+        trace = (op.name, f"{op.name} = {op.type} x{len(members)} ({names})", steps[last].trace[2])
+        grouped[last] = _Step(fn, [s for i in members for s in steps[i].ins], tuple(steps[i].out for i in members),
+                              op, trace, writes=tuple(v for i in members for v in steps[i].writes))
+        moved.update((i, last) for i in members[:-1])
+    if not grouped:
+        return
+    replaced = {id(steps[i]): grouped[last] for i, last in moved.items()}
+    replaced.update((id(steps[i]), st) for i, st in grouped.items())
+    b.steps = [grouped.get(i, st) for i, st in enumerate(steps) if i not in moved]
+    b.passed = [(None if st is None else replaced.get(id(st), st), trace, slot) for st, trace, slot in b.passed]
+
+
+def _may_move(b: _Build, steps: list[_Step], j: int, last: int) -> bool:
+    """Whether step `j` may run at step `last` instead (see `_group_steps`)."""
+    st = steps[j]
+    later = _descendants(st.op)
+    written = set(st.writes)
+    read = set().union(*(b.alias.get(s, ()) for s in st.reads()))
+    outs = set(st.outs())
+    for k in range(j + 1, last + 1):
+        other = steps[k]
+        if other.op in later or other.op in written or not written.isdisjoint(other.writes):
+            return False
+        if not read.isdisjoint(other.writes):
+            return False
+        for s in other.reads():
+            if s in outs or not written.isdisjoint(b.alias.get(s, ())):
+                return False
+    return True
+
+
+def _descendants(op: Operation) -> set:
+    """The ops that depend on `op`, through data or control edges."""
+    seen: set = set()
+    stack = [op]
+    while stack:
+        o = stack.pop()
+        for c in [*(c for t in o._outputs for c in t._consumers), *o._control_outputs]:
+            if c not in seen:
+                seen.add(c)
+                stack.append(c)
+    return seen
+
+
+def _attributed(fn, op: Operation):
+    """`fn`, whose errors name `op`: a grouped step runs its members' own kernels so when it cannot run them
+    together."""
+    def run(*values):
+        try:
+            return fn(*values)
+        except Exception as exc:  # noqa: BLE001 - re-raised as the errors.* class TF1 uses
+            raise_op_error((None, None, None, None, None, op), exc)
+
+    return run
 
 
 def _snapshots(b: _Build, elements) -> list[_Step]:

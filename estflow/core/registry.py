@@ -342,6 +342,22 @@ class Fusion(NamedTuple):
     make_kernel: Callable | None = None
 
 
+class StepGroup(NamedTuple):
+    """What a stateful kernel may carry as `kernel.step_group`: an offer to run together with the other
+    steps of a plan whose kernels offer the same `key` (the plan's `_group_steps` decides which may).
+
+    `make(members, runners)` builds the group's kernel: `members` are the steps' `member` values and
+    `runners` their own kernels (raising errors that name their op), both in the plan's order; the
+    kernel takes the steps' inputs one after another and returns their outputs, each step's as its own
+    kernel gives it. It must change nothing before it knows every member can run (else it runs the
+    `runners` in order), so each variable ends the step as the separate steps leave it.
+    """
+
+    key: tuple
+    member: Any
+    make: Callable
+
+
 def run_pure_ops(xp, ops, values: dict):
     """Run pure single-output `ops` in order with their own kernels and attrs, reading `values`
     (tensor -> array, extended as they run), and return the last one's value: a fused kernel's

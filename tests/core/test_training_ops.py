@@ -327,3 +327,110 @@ def test_fused_deduplicating_apply_of_other_float_types_gives_the_unfused_bits(r
                     sess.run(train, {ids: rng.integers(0, 8, (40, 2))})
                 results.append([v.tobytes() for v in sess.run(tf.global_variables())])
     assert results[0] == results[1]
+
+
+# ---- sparse Ftrl applies of several variables as one plan step (plan._group_steps, training_ops._FtrlGroup) --------
+def _train_columns(fusion, monkeypatch, id_batches, widths=(1, 1, 1), rows=(7, 30, 3), optimizers=None, steps_out=None):
+    """Variables after Ftrl updates of one table per column (a linear model's weights), each gathered at its own
+    ids (with repeats); `optimizers[i]` trains column i (default: one FtrlOptimizer for all)."""
+    from estflow.core import plan  # the switch the fusion tests turn
+
+    monkeypatch.setattr(plan, "FUSION", fusion)
+    with tf.Graph().as_default():
+        ids = [tf.placeholder(tf.int64, [None]) for _ in widths]
+        tables = [tf.get_variable(f"column{i}", initializer=np.linspace(-1, 1, n * w, dtype=np.float32).reshape(n, w))
+                  for i, (n, w) in enumerate(zip(rows, widths, strict=True))]
+        losses = [tf.reduce_sum(tf.square(tf.gather(t, i) - 0.2 * k)) for k, (t, i) in enumerate(zip(tables, ids))]
+        if optimizers is None:
+            train = tf.train.FtrlOptimizer(0.3, l1_regularization_strength=0.01).minimize(tf.add_n(losses))
+        else:
+            train = tf.group(*[opt.minimize(loss, var_list=[t]) for opt, loss, t in zip(optimizers, losses, tables)])
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            try:
+                for batch in id_batches:
+                    sess.run(train, dict(zip(ids, (np.asarray(b, np.int64) for b in batch), strict=True)))
+            finally:
+                if steps_out is not None:
+                    steps_out.extend(st[5].type for st in max(sess._cache.values(), key=lambda p: len(p.steps)).steps)
+            return sess.run(tf.global_variables())
+
+
+def _same_bits(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        assert x.tobytes() == y.tobytes()
+
+
+_COLUMN_BATCHES = [([1, 3, 1], [0, 29, 29, 5], [2]), ([6, 6, 6, 6], [11], [0, 1, 2, 0]), ([0], [3, 2, 1], [1, 1])]
+
+
+@pytest.mark.parametrize("widths", [(1, 1, 1), (3, 3, 3), (1, 3, 1)])
+def test_sparse_ftrl_applies_of_several_variables_run_as_one_step_with_the_same_bits(widths, monkeypatch):
+    plain = _train_columns(False, monkeypatch, _COLUMN_BATCHES, widths)
+    steps: list = []
+    _same_bits(_train_columns(True, monkeypatch, _COLUMN_BATCHES, widths, steps_out=steps), plain)
+    # one step per group: the columns whose rows have the same shape (the variables differ in rows)
+    assert steps.count("SparseApplyFtrl") == len(set(widths))
+
+
+def test_grouped_ftrl_applies_with_other_hyperparameters_each_run_their_own_update(monkeypatch):
+    def optimizers():
+        return [tf.train.FtrlOptimizer(0.3), tf.train.FtrlOptimizer(0.1),
+                tf.train.FtrlOptimizer(0.3, l1_regularization_strength=0.2)]
+
+    plain = _train_columns(False, monkeypatch, _COLUMN_BATCHES, optimizers=optimizers())
+    steps: list = []
+    _same_bits(_train_columns(True, monkeypatch, _COLUMN_BATCHES, optimizers=optimizers(), steps_out=steps), plain)
+    assert steps.count("SparseApplyFtrl") == 1  # one step, which finds the learning rates differ at run time
+
+
+@pytest.mark.parametrize("bad,message", [([0, 30, 2], "Index 30 at offset 1 in indices is out of range"),
+                                         ([-1], "Index -1 at offset 0 in indices is out of range")])
+def test_grouped_ftrl_apply_names_the_bad_index_and_its_op_as_the_separate_steps(bad, message, monkeypatch):
+    from estflow.core import plan  # the switch this test turns
+
+    results = []
+    for fusion in (False, True):
+        monkeypatch.setattr(plan, "FUSION", fusion)
+        with tf.Graph().as_default():
+            tables = [tf.get_variable(f"column{i}", initializer=np.linspace(-1, 1, n, dtype=np.float32).reshape(n, 1))
+                      for i, n in enumerate((7, 30, 3))]
+            ids = [tf.placeholder(tf.int64, [None]) for _ in tables]
+            grads = [tf.IndexedSlices(tf.ones_like(tf.cast(i, tf.float32))[:, None], i,
+                                      tf.constant([t.shape[0].value, 1], tf.int64)) for i, t in zip(ids, tables)]
+            train = tf.train.FtrlOptimizer(0.3).apply_gradients(list(zip(grads, tables)))
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                with pytest.raises(tf.errors.InvalidArgumentError, match=message) as caught:
+                    sess.run(train, dict(zip(ids, ([1, 3], bad, [2]))))
+                assert "column1" in caught.value.op.name
+                steps = max(sess._cache.values(), key=lambda p: len(p.steps)).steps
+                assert [st[5].type for st in steps].count("SparseApplyFtrl") == (1 if fusion else 3)
+                results.append(sess.run(tf.global_variables()))
+    _same_bits(*results)  # what the separate steps had updated before the error, the grouped step has too
+
+
+def test_a_sparse_apply_another_depends_on_keeps_its_own_step(monkeypatch):
+    from estflow.core import plan  # the switch this test turns
+
+    results, counts = [], []
+    for fusion in (False, True):
+        monkeypatch.setattr(plan, "FUSION", fusion)
+        with tf.Graph().as_default():
+            first = tf.get_variable("first", initializer=np.linspace(-1, 1, 5, dtype=np.float32).reshape(5, 1))
+            second = tf.get_variable("second", initializer=np.linspace(1, 2, 4, dtype=np.float32).reshape(4, 1))
+            ids = tf.constant([1, 3, 1], tf.int64)
+            update_first = tf.train.FtrlOptimizer(0.3).minimize(tf.reduce_sum(tf.square(tf.gather(first, ids))))
+            with tf.control_dependencies([update_first]):  # the second update reads the first's result
+                loss = tf.reduce_sum(tf.gather(second, ids[:2]) * tf.reduce_sum(first.read_value()))
+            train = tf.train.FtrlOptimizer(0.3).minimize(loss, var_list=[second])
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                for _ in range(3):
+                    sess.run(train)
+                results.append(sess.run(tf.global_variables()))
+                steps = max(sess._cache.values(), key=lambda p: len(p.steps)).steps
+                counts.append([st[5].type for st in steps].count("SparseApplyFtrl"))
+    _same_bits(*results)
+    assert counts == [2, 2]

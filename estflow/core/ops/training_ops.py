@@ -16,7 +16,9 @@ the occurrences one after another, as TF's CPU kernels loop over `indices`.
 
 from __future__ import annotations
 
+import itertools
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -25,7 +27,7 @@ from estflow.core.ops import scatter_kernels
 from estflow.core.ops.array_ops import _host_ints, _reshape_kernel
 from estflow.core.ops.gather_ops import _unique_kernel
 from estflow.core.ops.segment_ops import _unsorted_segment_sum_kernel
-from estflow.core.registry import Fusion, OpDef, TensorSpec, apply_op, register
+from estflow.core.registry import Fusion, OpDef, StepGroup, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape
 
 
@@ -334,12 +336,14 @@ def _add_at(out, pos, rows):
 _FLOAT_ADD_AT = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
 
 
-def _make_sparse(update, ref_labels, grad_pos, attr_names):
+def _make_sparse(update, ref_labels, grad_pos, attr_names, group=None):
     """`grad_pos`: the gradient's position among the value (non-ref) inputs; `indices` follow it.
 
     Returns (make, make_deduplicated): the op's kernel factory, and the factory of its fused step
     after `_fuse_deduplicated` (the same kernel given the raw gradient rows and indices, which it
-    deduplicates first exactly as the skipped Unique and UnsortedSegmentSum ops do).
+    deduplicates first exactly as the skipped Unique and UnsortedSegmentSum ops do). `group`: the
+    `StepGroup.make` that runs several such fused steps on numpy as one (`_ftrl_group`), offered by
+    those whose attrs it covers (`group.covers(attrs)`).
     """
     n_refs = len(ref_labels)
     indices_pos = grad_pos + 1
@@ -388,6 +392,19 @@ def _make_sparse(update, ref_labels, grad_pos, attr_names):
         flat = _gather_grad_reshapes(segment_op._inputs[0], op._inputs[n_refs + indices_pos]._op._inputs[0])
 
         def kernel(*values):
+            values = raw_rows(values)
+            ids, grad = values[indices_pos], values[grad_pos]
+            if (xp is np and ids.ndim == 1 and ids.dtype.kind in "iu" and ids.shape[0]
+                    and grad.ndim >= 1 and grad.shape[0] == ids.shape[0]):
+                return apply(values, True, deduplicate=True)
+            unique, idx = _unique_kernel(xp, values[indices_pos], out_idx)
+            values[grad_pos] = _unsorted_segment_sum_kernel(xp, values[grad_pos], idx,
+                                                            np.asarray(unique.shape[0], dtype=segments_dtype))
+            values[indices_pos] = unique
+            return apply(values, True)  # Unique's values are distinct: one wave
+
+        def raw_rows(values):
+            """The apply's value inputs with the raw ids and gradient rows as the skipped ops would read them."""
             values = list(values)
             if flat is not None:  # the gather gradient's reshapes (Size, ExpandDims, ConcatV2, Reshape x2)
                 tail = values.pop()  # params' trailing dims: a 1-D vector of Size's dtype (checked when fused)
@@ -401,19 +418,140 @@ def _make_sparse(update, ref_labels, grad_pos, attr_names):
                         values[grad_pos] = grad.reshape(target)
                     else:  # Reshape's own errors (or its -1)
                         values[grad_pos] = _reshape_kernel(xp, grad, list(target))
-            ids, grad = values[indices_pos], values[grad_pos]
-            if (xp is np and ids.ndim == 1 and ids.dtype.kind in "iu" and ids.shape[0]
-                    and grad.ndim >= 1 and grad.shape[0] == ids.shape[0]):
-                return apply(values, True, deduplicate=True)
-            unique, idx = _unique_kernel(xp, values[indices_pos], out_idx)
-            values[grad_pos] = _unsorted_segment_sum_kernel(xp, values[grad_pos], idx,
-                                                            np.asarray(unique.shape[0], dtype=segments_dtype))
-            values[indices_pos] = unique
-            return apply(values, True)  # Unique's values are distinct: one wave
+            return values
 
+        attrs = {k: op._attrs[k] for k in attr_names}
+        if group is not None and xp is np and group.covers(attrs):
+            n_values = len(op._inputs) - n_refs + (flat is not None)  # the fused step's value inputs
+            member = _GroupMember(ctx.variables, _ref_names(op, n_refs), raw_rows, n_values)
+            var = op._inputs[0]  # members of one group share the dtype and the shape of a row
+            row = var.shape[1:].as_tuple() if var.shape.ndims else None
+            kernel.step_group = StepGroup((op._type, tuple(sorted(attrs.items())), var._dtype, row), member, group)
         return kernel
 
     return make, make_deduplicated
+
+
+class _GroupMember(NamedTuple):
+    """What a group of fused sparse applies needs of one of them (`_make_sparse`'s `make_deduplicated`)."""
+
+    store: dict  # the session's variables
+    names: list  # the var's and its slots' VariableV2 names
+    raw_rows: object  # values -> the value inputs with the raw ids and gradient rows (the skipped reshapes)
+    n_values: int  # how many value inputs the fused step reads
+
+
+# Grouped updates add the gradient rows into a table over all the members' rows: up to this many values.
+_GROUP_TABLE = 1 << 18
+
+
+class _FtrlGroup:
+    """`StepGroup.make` of SparseApplyFtrl's fused steps (numpy; `multiply_linear_by_lr` off): the updates of
+    several variables (a linear model's columns) as one step with the same bits.
+
+    Each member is checked as its own step checks it (TF's errors: shapes, ids in range, the
+    hyperparameters); its raw ids, offset by the rows of the members before it, and its gradient rows go
+    into one table over all the members' rows, where each row's sum is built as `_sum_rows_by_id` builds
+    it (zeros, then the row's occurrences in order). The distinct rows come out ascending, so each
+    member's are one run of them; the members' var, accum and linear rows are gathered into one array
+    each and the Ftrl rule, elementwise with scalar hyperparameters, runs once over them: each row's new
+    values are those its own step computes. Members whose hyperparameters differ (as floats), whose
+    dtypes or row shapes differ, or any input the fast path does not cover send every member through
+    its own kernel, in order.
+    """
+
+    @staticmethod
+    def covers(attrs) -> bool:
+        return not attrs["multiply_linear_by_lr"]
+
+    def __call__(self, members, runners):
+        counts = [m.n_values for m in members]
+
+        def kernel(*values):
+            per, pos = [], 0
+            for n in counts:
+                per.append(values[pos:pos + n])
+                pos += n
+            try:
+                ready = _ftrl_group_inputs(members, per)
+            except Exception:  # noqa: BLE001 - each step's own kernel raises it, naming its op, in order
+                ready = None
+            if ready is None:
+                return tuple(run(*v) for run, v in zip(runners, per, strict=True))
+            return _ftrl_group_update(*ready)
+
+        return kernel
+
+
+def _ftrl_group_inputs(members, per):
+    """(refs per member, the ids offset into one table of all rows, the gradient rows, the table's size,
+    the member bounds in it, hyperparameters, floats), or None when some member's inputs are not for the
+    grouped update. Changes nothing; raises what a member's own step would raise (its caller then runs the
+    steps one by one, which raise it in their order)."""
+    refs_of, ids_of, grads_of, n_rows = [], [], [], []
+    first = None
+    for m, values in zip(members, per, strict=True):
+        grad, ids, *hyper = m.raw_rows(values)
+        if not (ids.__class__ is np.ndarray and grad.__class__ is np.ndarray and ids.ndim == 1
+                and ids.dtype.kind in "iu" and ids.shape[0] and grad.ndim >= 1 and grad.shape[0] == ids.shape[0]):
+            return None
+        refs = _lookup(m.store, m.names)
+        var = refs[0]
+        _check_sparse(var, refs[1:], ("accum", "linear"), grad, ids, ranges=False)  # ranges: all at once below
+        floats = _check_ftrl_hyperparameters(*hyper)
+        if first is None:
+            first = (float(hyper[0]), floats, var.dtype, var.shape[1:], hyper)
+        elif (float(hyper[0]) != first[0] or floats != first[1] or var.dtype != first[2] or grad.dtype != first[2]
+              or var.shape[1:] != first[3]):
+            return None
+        refs_of.append(refs)
+        ids_of.append(ids)
+        grads_of.append(grad)
+        n_rows.append(var.shape[0])
+    offsets = [0, *itertools.accumulate(n_rows)]
+    if offsets[-1] * math.prod(first[3]) > _GROUP_TABLE or grads_of[0].dtype != first[2]:
+        return None
+    counts = [ids.shape[0] for ids in ids_of]
+    ids = np.concatenate(ids_of).astype(np.int64, copy=False)
+    offsets = np.array(offsets, dtype=np.int64)
+    if not (ids.view(np.uint64) < offsets[1:].repeat(counts) - offsets[:-1].repeat(counts)).all():
+        return None  # some id out of range: its own step says which
+    return refs_of, ids, offsets, counts, grads_of, first[4], first[1]
+
+
+def _ftrl_group_update(refs_of, ids, offsets, counts, grads_of, hyper, floats):
+    variables = tuple(refs[0] for refs in refs_of)  # the steps' outputs
+    inner, dtype = variables[0].shape[1:], variables[0].dtype
+    if inner == (1,):  # one value per row (a linear model's weights): 1-D views gather and scatter faster
+        refs_of = [[ref.reshape(-1) for ref in refs] for refs in refs_of]
+        grad = np.concatenate([g.reshape(-1) for g in grads_of])
+        inner = ()
+    else:
+        grad = np.concatenate(grads_of)
+    ids += offsets[:-1].repeat(counts)  # each member's ids after the rows of the members before it
+    total = int(offsets[-1])
+    full = np.zeros((total,) + inner, dtype=dtype)  # _sum_rows_by_id's table, over all the members' rows
+    _add_at(full, ids, grad)
+    mark = np.zeros(total, dtype=bool)
+    mark[ids] = True
+    unique = mark.nonzero()[0]
+    summed = full.take(unique, axis=0)
+    ends = unique.searchsorted(offsets)
+    unique -= offsets[:-1].repeat(ends[1:] - ends[:-1])  # each distinct row's index in its own variable
+    bounds = ends.tolist()
+    k = unique.shape[0]
+    gathered = [np.empty((k,) + inner, dtype=dtype) for _ in range(3)]
+    for refs, lo, hi in zip(refs_of, bounds, bounds[1:]):
+        local = unique[lo:hi]
+        for ref, out in zip(refs, gathered):  # the ids were checked: "clip" changes none, and is unbuffered
+            ref.take(local, axis=0, out=out[lo:hi], mode="clip")
+    lr, l1, l2, lr_power = hyper
+    _ftrl_update(np, *gathered, summed, lr, l1, l2, lr_power, summed, False, floats)
+    for refs, lo, hi in zip(refs_of, bounds, bounds[1:]):
+        local = unique[lo:hi]
+        for ref, rows in zip(refs, gathered):
+            ref[local] = rows[lo:hi]
+    return variables
 
 
 def _constant(t):
@@ -510,9 +648,10 @@ def _fuse_deduplicated(n_refs, grad_pos, make_deduplicated):
     return fuse
 
 
-def _check_sparse(var, slots, slot_labels, grad, indices, raw=False):
+def _check_sparse(var, slots, slot_labels, grad, indices, raw=False, ranges=True):
     """TF's checks of a sparse apply's inputs. `raw`: `indices` are the ids before Unique (which has the
-    same distinct ids); the out-of-range error then names the offset that Unique's output would give."""
+    same distinct ids); the out-of-range error then names the offset that Unique's output would give.
+    `ranges=False` leaves out the check that the ids are in range (a caller checking them itself)."""
     shape = var.shape
     for label, ref in zip(slot_labels, slots, strict=True):
         if ref.shape != shape:
@@ -530,7 +669,7 @@ def _check_sparse(var, slots, slot_labels, grad, indices, raw=False):
     if grad.ndim < 1 or grad.shape[0] != indices.shape[0]:
         raise errors.InvalidArgumentError(None, None,
                                           "grad must be the same size as indices in the first dimension.")
-    if not indices.size:
+    if not indices.size or not ranges:
         return
     n_rows = var.shape[0]
     unsigned = _UNSIGNED.get(indices.dtype) if indices.__class__ is np.ndarray and n_rows < 2 ** 31 else None
@@ -637,7 +776,9 @@ def _register(op_type, input_names, n_refs, update, extra_attrs, sparse):
     # The kernels see the value inputs only (refs are read from the session), so positions shift by n_refs.
     fuse = None
     if sparse:
-        make, make_deduplicated = _make_sparse(update, input_names[:n_refs], grad_pos - n_refs, tuple(extra_attrs))
+        group = _FtrlGroup() if op_type == "SparseApplyFtrl" else None
+        make, make_deduplicated = _make_sparse(update, input_names[:n_refs], grad_pos - n_refs, tuple(extra_attrs),
+                                               group)
         fuse = _fuse_deduplicated(n_refs, grad_pos - n_refs, make_deduplicated)
     else:
         make = _make_dense(update, input_names[:n_refs], grad_pos - n_refs, tuple(extra_attrs))
