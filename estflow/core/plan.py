@@ -743,7 +743,7 @@ def _group_steps(b: _Build) -> None:
         fn = steps[last].fn.step_group.make([steps[i].fn.step_group.member for i in members], runners)
         op = steps[last].op
         names = ", ".join(steps[i].op.name for i in members)
-        trace = (op.name, f"{op.name} = {op.type} x{len(members)} ({names})", steps[last].trace[2])
+        trace = (op.name, f"{op.name} = {op.type}({names})", steps[last].trace[2])  # a timeline lists the members
         grouped[last] = _Step(fn, [s for i in members for s in steps[i].ins], tuple(steps[i].out for i in members),
                               op, trace, writes=tuple(v for i in members for v in steps[i].writes))
         moved.update((i, last) for i in members[:-1])
