@@ -90,6 +90,44 @@ def test_assert_message_and_summarize(g):
             sess.run(check, {x: [1, -2, 3]})
 
 
+def _assert_range_run(fusion, monkeypatch, values, shared=False):
+    """What running TF1's assert_less_equal-style range check on `values` gives, and the plan's op types."""
+    from estflow.core import plan  # the switch this test turns
+
+    monkeypatch.setattr(plan, "FUSION", fusion)
+    with tf.Graph().as_default():
+        x = placeholder(tf.int64, [None, 1])
+        bad = tf.logical_or(tf.less(x, 0), tf.greater(x, 3))
+        offending = tf.gather_nd(x, tf.where(bad))  # what the message prints
+        check = cf.Assert(tf.logical_not(tf.reduce_any(bad)), ["Labels must be in [0, 3]:", offending, "of", x])
+        fetches = [check, offending] if shared else [check]
+        with tf.Session() as sess:
+            try:
+                sess.run(fetches, {x: values})
+                outcome = "ok"
+            except errors.InvalidArgumentError as e:
+                outcome = e.message.split("\n")[0]
+            steps = max(sess._cache.values(), key=lambda p: len(p.steps)).steps
+            return outcome, [st[5].type for st in steps if st[5] is not None]
+
+
+@pytest.mark.parametrize("values", [[[0], [3], [2]], [[0], [7], [-1], [2]]])
+def test_an_asserts_data_is_computed_only_when_its_condition_fails(values, monkeypatch):
+    fused, fused_steps = _assert_range_run(True, monkeypatch, values)
+    plain, plain_steps = _assert_range_run(False, monkeypatch, values)
+    assert fused == plain
+    assert ("ok" if values[1] == [3] else "assertion failed: [Labels must be in [0, 3]:] [7 -1] [of] [[0][7][-1]...]") \
+        == fused
+    assert "Where" in plain_steps and "GatherNd" in plain_steps
+    assert "Where" not in fused_steps and "GatherNd" not in fused_steps
+
+
+def test_an_asserts_data_read_elsewhere_is_computed_as_before(monkeypatch):
+    fused, fused_steps = _assert_range_run(True, monkeypatch, [[0], [7]], shared=True)
+    assert fused == _assert_range_run(False, monkeypatch, [[0], [7]], shared=True)[0]
+    assert "GatherNd" in fused_steps
+
+
 # ================================================================================================
 # Switch and Merge
 # ================================================================================================

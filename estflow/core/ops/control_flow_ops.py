@@ -29,7 +29,7 @@ from estflow.core.nest import flatten, pack_sequence_as
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.ops.tensor_array import TensorArray, build_ta_with_new_flow
 from estflow.core.ops.while_v2 import while_loop as while_loop
-from estflow.core.registry import OpDef, TensorSpec, apply_op, register
+from estflow.core.registry import Fusion, OpDef, TensorSpec, apply_op, register, run_pure_ops
 from estflow.core.tensor_shape import TensorShape
 
 _Tuple = builtins.tuple  # `tuple` below is tf.tuple
@@ -169,8 +169,60 @@ def _infer_assert(condition, *data, T=None, summarize=3):
     return []
 
 
+_LAZY_DATA_OPS = 16  # the most ops an Assert's data may take to compute and still be left until needed
+
+
+def _fuse_lazy_data(op: Operation):
+    """OpDef.fuse of Assert: the values it prints computed only when the condition is False.
+
+    TF1's checks print what failed, e.g. `assert_less_equal` the offending values,
+    `GatherNd(x, Where(LogicalOr(x < lo, x > hi)))`: work on every step for a message no passing
+    step shows. The pure ops that compute nothing but the Assert's data (every output read only
+    by each other or the Assert; no control inputs, the Assert's device) are left to its step, which
+    runs them, with their own kernels, only when the condition is False, so the message is the same.
+    """
+    data = op._inputs[1:]
+    private: dict = {}
+    stack = [t._op for t in data]
+    while stack and len(private) <= _LAZY_DATA_OPS:
+        o = stack.pop()
+        d = o._op_def
+        if (o in private or d.kernel is None or d.make_kernel is not None or d.stateful or d.emits_dead
+                or d.is_variable or o._control_inputs or o._device != op._device or o._type == "Const"
+                or len(o._outputs) != 1):
+            continue
+        private[o] = None
+        stack.extend(t._op for t in o._inputs)
+    if len(private) > _LAZY_DATA_OPS:
+        return None
+    changed = True
+    while changed:  # keep only ops whose every reader is the Assert or another kept op
+        changed = False
+        for o in list(private):
+            if any(c is not op and c not in private for t in o._outputs for c in t._consumers):
+                del private[o]
+                changed = True
+    if not private:
+        return None
+    ops = sorted(private, key=lambda o: o._id)  # creation order: every op after its inputs
+    produced = {t for o in ops for t in o._outputs}
+    outside = list(dict.fromkeys(t for o in ops for t in o._inputs if t not in produced))
+    direct = [t for t in data if t not in produced and t not in outside]
+    inputs = (op._inputs[0], *outside, *direct)
+    attrs = dict(op._attrs)
+
+    def kernel(xp, condition, *values):
+        if bool(condition):
+            return None
+        known = dict(zip((*outside, *direct), values, strict=True))
+        run_pure_ops(xp, ops, known)
+        return _assert_kernel(xp, condition, *[known[t] for t in data], **attrs)
+
+    return Fusion(inputs, kernel, builtins.tuple(produced))
+
+
 register(OpDef("Assert", infer=_infer_assert, kernel=_assert_kernel, attrs={"T": None, "summarize": 3},
-               stateful=True, cpu_only=True, differentiable=False,
+               stateful=True, cpu_only=True, differentiable=False, fuse=_fuse_lazy_data,
                input_names=("condition: bool", "data: T"),
                attr_types={"T": "list(type) >= 1", "summarize": "int"}))
 
