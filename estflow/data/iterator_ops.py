@@ -31,7 +31,7 @@ from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.registry import REQUIRED, OpDef, TensorSpec, apply_op, register
 from estflow.core.sparse_tensor import SparseTensor, SparseTensorValue
 from estflow.core.tensor_shape import TensorShape
-from estflow.data import runtime, structure
+from estflow.data import runtime, structure, worker
 from estflow.data.dataset_ops import Dataset
 from estflow.data.sources import GeneratorDataset
 from estflow.data.tracing import StructuredFunction
@@ -118,6 +118,8 @@ class _IteratorState:
         self._elements = dataset._elements(self.env)
         self._lock = threading.Lock()
         self._error = None  # the error that stopped the pipeline, repeated by every later get_next
+        self._may_fork = worker.eligible(dataset)  # worker.py: later elements come from another process
+        self._worker = None  # (pid, pipe) once they do
 
     def get_next(self) -> list:
         # Errors, per TF's ops (runtime.py): an element that failed (a map or filter function raising
@@ -129,6 +131,10 @@ class _IteratorState:
         with self._lock:
             if self._error is not None:
                 raise self._error()
+            if self._may_fork and self.consumed >= worker.AFTER:
+                self._may_fork = False
+                self._worker = worker.start(self._elements)
+                self._elements = worker.receive(self._worker[1])
             try:
                 self.consumed += 1
                 element = next(self._elements)
@@ -149,6 +155,8 @@ class _IteratorState:
 
     def close(self) -> None:
         self.env.close()
+        if self._worker is not None:
+            worker.stop(*self._worker)
         close = getattr(self._elements, "close", None)
         if close is not None:
             try:

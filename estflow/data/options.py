@@ -71,10 +71,12 @@ class AutotuneOptions:
 
 
 class OptimizationOptions:
-    """`tf.data.experimental.OptimizationOptions`; estflow reads `map_and_batch_fusion` only.
+    """`tf.data.experimental.OptimizationOptions`; estflow reads `map_and_batch_fusion` and `inject_prefetch`.
 
     map_and_batch_fusion=False turns off running row-wise map/filter functions once per
     batch (see estflow/data/tracing.py): every element then goes through the function alone.
+    inject_prefetch=False (TF 2's default: True) keeps the pipeline in the iterator's process
+    instead of a worker process producing its elements ahead (see estflow/data/worker.py).
     The other switches choose graph rewrites that only make TF's pipeline faster (the
     elements are the same), so setting them changes nothing here.
     """
@@ -91,6 +93,7 @@ class OptimizationOptions:
         self.filter_fusion = None
         self.hoist_random_uniform = None
         self.autotune = None
+        self.inject_prefetch = None
 
 
 class ThreadingOptions:

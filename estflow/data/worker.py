@@ -1,0 +1,185 @@
+"""A pipeline's elements produced ahead by a worker process, on another core.
+
+TensorFlow 2's tf.data runs a pipeline beside the training step: its default optimizations
+parallelize stateless `map`s and inject a `prefetch` after a pipeline's last synchronous stage
+(`tf.data.experimental.OptimizationOptions.inject_prefetch`, True by default), so decoding the
+next batch overlaps the step that trains on this one. In Python a thread cannot do that (the
+pipeline's stages hold the interpreter lock), so estflow forks: once an iterator has handed out
+`AFTER` elements in its own process, and its pipeline is one whose elements cannot depend on
+anything the session does later, a child process takes over the same generator, at the same
+position and with the same state (fork copies it), and streams the elements to the iterator
+through a pipe. The elements, their order and their errors are those the iterator would have
+produced itself; only where the work happens changes.
+
+Which pipelines: file readers (TextLine, TFRecord, FixedLengthRecord), tensors, slices and
+ranges, and `shuffle`, `repeat`, `batch`, `padded_batch`, `map`, `filter`, `take`, `skip`,
+`shard`, `unbatch` and `with_options` over them, whose functions run only pure ops (no
+variables, tables, random ops, `py_func`, nested datasets or control flow). Anything else,
+`inject_prefetch = False` in the pipeline's options, or `ESTFLOW_DATA_WORKER=0` in the
+environment keeps the pipeline in the iterator's process. Linux only (fork).
+
+The child is killed when the iterator is closed (session closed, iterator re-initialized);
+it exits by itself when the session's process goes away (its pipe breaks).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import warnings
+
+from estflow.core import errors
+from estflow.data import runtime
+
+AFTER = 32  # elements an iterator produces itself first: short pipelines (tests, tiny evals) never fork
+_PIPE_BYTES = 1 << 20  # how far ahead the worker may run (Linux caps a pipe's buffer at 1 MiB by default)
+_ENABLED = os.environ.get("ESTFLOW_DATA_WORKER", "1") != "0" and sys.platform == "linux" and hasattr(os, "fork")
+
+
+def _pure_function(fn) -> bool:
+    for op in fn.graph.get_operations():
+        op_def = op._op_def
+        if op_def.feed_only or op._type == "Const":
+            continue
+        if op_def.kernel is None or op_def.make_kernel is not None or op_def.stateful or op_def.emits_dead:
+            return False
+    return True
+
+
+def _allowed_nodes():
+    from estflow.data import batching, readers, shuffle, sources, transformations  # built after this module
+
+    return (readers.TextLineDataset, readers.TFRecordDataset, readers.FixedLengthRecordDataset,
+            sources.TensorDataset, sources.TensorSliceDataset, sources.RangeDataset, shuffle.ShuffleDataset,
+            transformations.RepeatDataset, transformations.MapDataset, transformations.FilterDataset,
+            transformations.TakeDataset, transformations.SkipDataset, transformations.ShardDataset,
+            transformations.OptionsDataset, batching.BatchDataset, batching.PaddedBatchDataset,
+            batching.UnbatchDataset)
+
+
+def eligible(dataset) -> bool:
+    """Whether `dataset`'s elements may be produced by a worker process (see the module docstring)."""
+    opt = dataset.options().experimental_optimization
+    if not _ENABLED or opt.inject_prefetch is False or (opt.apply_default_optimizations is False
+                                                        and opt.inject_prefetch is not True):
+        return False
+    allowed = _allowed_nodes()
+
+    def visit(ds) -> bool:
+        if type(ds) not in allowed:
+            return False
+        if not all(_pure_function(fn) for fn in ds._functions()):
+            return False
+        return all(visit(child) for child in ds._inputs())
+
+    return visit(dataset)
+
+
+# ---- the wire: pickled (kind, payload) messages ---------------------------------------------------------
+_ELEMENT, _ERROR, _RAISE, _END = range(4)
+
+
+def _portable(error: BaseException):
+    """An exception as the iterator's process can rebuild it: an OpError by its class and message (its op
+    and node_def are graph objects), anything else pickled, or its text when it does not pickle."""
+    if isinstance(error, errors.OpError):
+        return ("op", type(error), error._message)
+    try:
+        pickle.dumps(error)
+    except Exception:  # noqa: BLE001 - any exception may fail to pickle; its text still goes
+        return ("op", errors.InternalError, f"{type(error).__name__}: {error}")
+    return ("py", error)
+
+
+def _rebuilt(portable) -> BaseException:
+    if portable[0] == "op":
+        return portable[1](None, None, portable[2])
+    return portable[1]
+
+
+def _serve(elements, out) -> None:
+    """The worker's loop: every element (or error) of `elements` down the pipe, then the end or the error
+    that stopped the pipeline."""
+    def dump(message):  # one pickle per message: no memo shared between elements
+        pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+
+    try:
+        for element in elements:
+            if element.__class__ is runtime.ElementError:
+                dump((_ERROR, _portable(element.error)))
+            else:
+                dump((_ELEMENT, element))
+            out.flush()
+        message = (_END, None)
+    except Exception as exc:  # noqa: BLE001 - handed to the iterator, raised there
+        message = (_RAISE, _portable(exc))
+    dump(message)
+    out.flush()
+
+
+def start(elements):
+    """Fork a worker that goes on with the generator `elements` from where it is; returns (pid, pipe).
+    The iterator must not resume `elements` itself afterwards."""
+    read_fd, write_fd = os.pipe()
+    try:
+        import fcntl  # Linux: a larger pipe lets the worker run further ahead
+
+        fcntl.fcntl(write_fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)
+    except OSError:
+        pass
+    sys.stdout.flush()  # nothing buffered here is written twice by the child
+    sys.stderr.flush()
+    with warnings.catch_warnings():  # Python 3.12+ warns about fork beside other threads (BLAS pools)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the worker: never returns into the caller's frames
+        code = 0
+        try:
+            os.close(read_fd)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the training process
+            with open(write_fd, "wb", buffering=1 << 16) as out:
+                _serve(elements, out)
+        except BaseException:  # noqa: BLE001 - the pipe broke (the iterator's process is gone) or worse
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    return pid, open(read_fd, "rb", buffering=1 << 16)
+
+
+def receive(pipe):
+    """The worker's elements as the iterator's generator would have yielded them (errors in their place);
+    raises the error that stopped the pipeline."""
+    while True:
+        try:
+            kind, payload = pickle.load(pipe)
+        except EOFError:
+            raise errors.InternalError(None, None, "The input pipeline's worker process ended unexpectedly "
+                                                   "(killed?). Set ESTFLOW_DATA_WORKER=0 to run pipelines in "
+                                                   "the training process.") from None
+        if kind == _ELEMENT:
+            yield payload
+        elif kind == _ERROR:
+            yield runtime.ElementError(_rebuilt(payload))
+        elif kind == _RAISE:
+            raise _rebuilt(payload)
+        else:
+            return
+
+
+def stop(pid: int, pipe) -> None:
+    """Kill the worker and reap it."""
+    try:
+        pipe.close()
+    except OSError:
+        pass
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass

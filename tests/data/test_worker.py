@@ -1,0 +1,179 @@
+"""Pipelines produced by a worker process (estflow/data/worker.py): the same elements, errors and end."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import estflow as tf
+from estflow.data import worker
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the worker process is forked (Linux)")
+
+
+@pytest.fixture
+def forks(monkeypatch):
+    """Workers on (whatever the environment says), after 3 elements; the list of the pids started."""
+    started = []
+    start = worker.start
+
+    def spy(elements):
+        pid, pipe = start(elements)
+        started.append(pid)
+        return pid, pipe
+
+    monkeypatch.setattr(worker, "_ENABLED", True)
+    monkeypatch.setattr(worker, "AFTER", 3)
+    monkeypatch.setattr(worker, "start", spy)
+    return started
+
+
+def _csv(tmp_path, rows=200, bad=()):
+    path = tmp_path / "data.csv"
+    lines = [f"{i},{i * 0.5},{'abc'[i % 3]}" if i not in bad else f"{i},not a number,x" for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def _census_like(path, seed=3):
+    def parse(lines):
+        a, b, c = tf.decode_csv(lines, record_defaults=[[0], [0.0], [""]])
+        return {"a": a, "b": b}, tf.equal(c, "b")
+
+    return tf.data.TextLineDataset(path).shuffle(50, seed=seed).repeat(2).batch(7).map(parse)
+
+
+def _drain(dataset, limit=10_000):
+    """Every outcome of get_next until the end: values, or (error class, message) where one raised."""
+    out = []
+    with tf.Graph().as_default():
+        nxt = tf.data.make_one_shot_iterator(dataset).get_next()
+        with tf.Session() as sess:
+            for _ in range(limit):
+                try:
+                    out.append(sess.run(nxt))
+                except tf.errors.OutOfRangeError:
+                    out.append("end")
+                    break
+                except tf.errors.OpError as e:
+                    out.append((type(e), e.message.split("\n")[0]))
+    return out
+
+
+def _same(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        if isinstance(x, tuple) and isinstance(x[0], type):
+            assert x == y
+        elif x == "end":
+            assert y == "end"
+        else:
+            features, label = x
+            assert {k: v.tobytes() for k, v in features.items()} == {k: v.tobytes() for k, v in y[0].items()}
+            assert label.tobytes() == y[1].tobytes()
+
+
+def test_a_worker_gives_the_same_elements_in_the_same_order(tmp_path, forks, monkeypatch):
+    path = _csv(tmp_path)
+    with_worker = _drain(_census_like(path))
+    assert len(forks) == 1
+    monkeypatch.setattr(worker, "_ENABLED", False)
+    _same(with_worker, _drain(_census_like(path)))
+    assert len(forks) == 1 and with_worker[-1] == "end" and len(with_worker) == 400 // 7 + 2
+
+
+def test_a_failing_element_raises_in_its_place_and_the_worker_goes_on(tmp_path, forks, monkeypatch):
+    path = _csv(tmp_path, bad=(120, 121))
+
+    def parse(lines):
+        return tf.decode_csv(lines, record_defaults=[[0], [0.0], [""]])[:2]
+
+    def dataset():
+        return tf.data.TextLineDataset(path).batch(10).map(parse)
+
+    with_worker = _drain(dataset())
+    assert forks and [type(x) for x in with_worker].count(tuple) == 20 and with_worker[-1] == "end"  # 19 + the error
+    monkeypatch.setattr(worker, "_ENABLED", False)
+    plain = _drain(dataset())
+    assert len(plain) == len(with_worker)
+    for x, y in zip(with_worker, plain, strict=True):
+        if isinstance(x, tuple) and isinstance(x[0], type):
+            assert x == y and x[0] is tf.errors.InvalidArgumentError
+        elif x != "end":
+            assert [v.tobytes() for v in x] == [v.tobytes() for v in y]
+
+
+def test_an_error_that_stops_the_pipeline_is_raised_and_repeated(tmp_path, forks):
+    path = _csv(tmp_path, rows=20)
+    missing = str(tmp_path / "missing.csv")
+    dataset = tf.data.TextLineDataset([path, missing]).batch(2)
+    with tf.Graph().as_default():
+        nxt = tf.data.make_one_shot_iterator(dataset).get_next()
+        with tf.Session() as sess:
+            for _ in range(10):
+                assert sess.run(nxt).shape == (2,)
+            for _ in range(2):
+                with pytest.raises(tf.errors.NotFoundError):
+                    sess.run(nxt)
+    assert forks
+
+
+@pytest.mark.parametrize("kind", ["random map", "generator", "inject_prefetch off", "no default optimizations"])
+def test_pipelines_whose_elements_may_depend_on_the_session_stay_in_its_process(kind, forks):
+    dataset = tf.data.Dataset.range(40)
+    if kind == "random map":
+        dataset = dataset.map(lambda x: tf.cast(x, tf.float32) + tf.random_uniform([]))
+    elif kind == "generator":
+        dataset = tf.data.Dataset.from_generator(lambda: iter(range(40)), tf.int64, [])
+    else:
+        options = tf.data.Options()
+        if kind == "inject_prefetch off":
+            options.experimental_optimization.inject_prefetch = False
+        else:
+            options.experimental_optimization.apply_default_optimizations = False
+        dataset = dataset.with_options(options)
+    assert not worker.eligible(dataset)
+    assert len(_drain(dataset)) == 41
+    assert not forks
+
+
+def test_closing_the_session_stops_the_worker(tmp_path, forks):
+    dataset = tf.data.TextLineDataset(_csv(tmp_path)).repeat()
+    with tf.Graph().as_default():
+        nxt = tf.data.make_one_shot_iterator(dataset).get_next()
+        with tf.Session() as sess:
+            for _ in range(10):
+                sess.run(nxt)
+            pid = forks[0]
+            os.kill(pid, 0)  # running
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(pid, 0)
+
+
+def test_reinitializing_an_iterator_starts_over_in_its_process(tmp_path, forks):
+    dataset = tf.data.Dataset.range(30).map(lambda x: x * 2)
+    with tf.Graph().as_default():
+        it = tf.data.make_initializable_iterator(dataset)
+        nxt = it.get_next()
+        with tf.Session() as sess:
+            for _ in range(2):
+                sess.run(it.initializer)
+                assert [int(sess.run(nxt)) for _ in range(30)] == list(range(0, 60, 2))
+                with pytest.raises(tf.errors.OutOfRangeError):
+                    sess.run(nxt)
+    assert len(forks) == 2
+    for pid in forks:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_sparse_and_string_components_cross_the_pipe(forks):
+    dataset = tf.data.Dataset.from_tensor_slices(np.array([b"a,b", b"c", b""] * 10, dtype=object))
+    dataset = dataset.map(lambda s: tf.string_split([s], ",")).repeat(2)
+    with_worker = _drain(dataset)
+    assert forks
+    values = [v for v in with_worker if v != "end"]
+    assert len(values) == 60
+    assert [v.values.tolist() for v in values[:3]] == [[b"a", b"b"], [b"c"], []]
+    assert values[34].dense_shape.tolist() == [1, 1] and values[35].values.tolist() == []
