@@ -119,7 +119,7 @@ class _IteratorState:
         self._lock = threading.Lock()
         self._error = None  # the error that stopped the pipeline, repeated by every later get_next
         self._may_fork = worker.eligible(dataset)  # worker.py: later elements come from another process
-        self._worker = None  # (pid, pipe) once they do
+        self._worker = None  # a worker.Worker once they do
 
     def get_next(self) -> list:
         # Errors, per TF's ops (runtime.py): an element that failed (a map or filter function raising
@@ -134,7 +134,7 @@ class _IteratorState:
             if self._may_fork and self.consumed >= worker.AFTER:
                 self._may_fork = False
                 self._worker = worker.start(self._elements)
-                self._elements = worker.receive(self._worker[1])
+                self._elements = self._worker.elements()
             try:
                 self.consumed += 1
                 element = next(self._elements)
@@ -156,7 +156,7 @@ class _IteratorState:
     def close(self) -> None:
         self.env.close()
         if self._worker is not None:
-            worker.stop(*self._worker)
+            self._worker.stop()
         close = getattr(self._elements, "close", None)
         if close is not None:
             try:

@@ -119,9 +119,80 @@ def _serve(elements, out) -> None:
     out.flush()
 
 
-def start(elements):
-    """Fork a worker that goes on with the generator `elements` from where it is; returns (pid, pipe).
-    The iterator must not resume `elements` itself afterwards."""
+class Worker:
+    """A running worker: its pid, the pipe it writes to, and the iterator-side generator of its elements."""
+
+    def __init__(self, pid: int, pipe):
+        self.pid, self.pipe = pid, pipe
+        self.done = False
+        _limit_blas(+1)
+
+    def elements(self):
+        """The worker's elements as the iterator's generator would have yielded them (errors in their
+        place); raises the error that stopped the pipeline."""
+        pipe = self.pipe
+        try:
+            while True:
+                try:
+                    kind, payload = pickle.load(pipe)
+                except EOFError:
+                    raise errors.InternalError(None, None, "The input pipeline's worker process ended unexpectedly "
+                                                           "(killed?). Set ESTFLOW_DATA_WORKER=0 to run pipelines "
+                                                           "in the training process.") from None
+                if kind == _ELEMENT:
+                    yield payload
+                elif kind == _ERROR:
+                    yield runtime.ElementError(_rebuilt(payload))
+                elif kind == _RAISE:
+                    raise _rebuilt(payload)
+                else:
+                    return
+        finally:
+            self.stop()  # the stream is over (or abandoned): the process is no longer needed
+
+    def stop(self) -> None:
+        """Kill the worker and reap it (once)."""
+        if self.done:
+            return
+        self.done = True
+        try:
+            self.pipe.close()
+        except OSError:
+            pass
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        _limit_blas(-1)
+
+
+# While a worker runs, the BLAS library's threads are held to the cores it leaves: OpenBLAS's threads
+# spin between calls, and beside a busy worker on a 2-core machine they took the worker's core and made
+# a DNN step slower than with no worker at all (matmuls of a canned DNN's sizes gain little from a
+# second thread: 4% at batch 256 on 2 cores).
+_blas = {"workers": 0, "limiter": None}
+
+
+def _limit_blas(change: int) -> None:
+    _blas["workers"] += change
+    if change > 0 and _blas["workers"] == 1:
+        try:
+            from threadpoolctl import threadpool_limits  # optional: without it the BLAS keeps its threads
+        except ImportError:
+            return
+        _blas["limiter"] = threadpool_limits(limits=max(1, (os.cpu_count() or 2) - 1), user_api="blas")
+    elif change < 0 and _blas["workers"] == 0 and _blas["limiter"] is not None:
+        _blas["limiter"].restore_original_limits()
+        _blas["limiter"] = None
+
+
+def start(elements) -> Worker:
+    """Fork a worker that goes on with the generator `elements` from where it is. The iterator must not
+    resume `elements` itself afterwards; it reads `Worker.elements()` instead."""
     read_fd, write_fd = os.pipe()
     try:
         import fcntl  # Linux: a larger pipe lets the worker run further ahead
@@ -146,40 +217,4 @@ def start(elements):
         finally:
             os._exit(code)
     os.close(write_fd)
-    return pid, open(read_fd, "rb", buffering=1 << 16)
-
-
-def receive(pipe):
-    """The worker's elements as the iterator's generator would have yielded them (errors in their place);
-    raises the error that stopped the pipeline."""
-    while True:
-        try:
-            kind, payload = pickle.load(pipe)
-        except EOFError:
-            raise errors.InternalError(None, None, "The input pipeline's worker process ended unexpectedly "
-                                                   "(killed?). Set ESTFLOW_DATA_WORKER=0 to run pipelines in "
-                                                   "the training process.") from None
-        if kind == _ELEMENT:
-            yield payload
-        elif kind == _ERROR:
-            yield runtime.ElementError(_rebuilt(payload))
-        elif kind == _RAISE:
-            raise _rebuilt(payload)
-        else:
-            return
-
-
-def stop(pid: int, pipe) -> None:
-    """Kill the worker and reap it."""
-    try:
-        pipe.close()
-    except OSError:
-        pass
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
+    return Worker(pid, open(read_fd, "rb", buffering=1 << 16))

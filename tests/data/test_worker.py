@@ -19,9 +19,9 @@ def forks(monkeypatch):
     start = worker.start
 
     def spy(elements):
-        pid, pipe = start(elements)
-        started.append(pid)
-        return pid, pipe
+        running = start(elements)
+        started.append(running.pid)
+        return running
 
     monkeypatch.setattr(worker, "_ENABLED", True)
     monkeypatch.setattr(worker, "AFTER", 3)
@@ -177,3 +177,22 @@ def test_sparse_and_string_components_cross_the_pipe(forks):
     assert len(values) == 60
     assert [v.values.tolist() for v in values[:3]] == [[b"a", b"b"], [b"c"], []]
     assert values[34].dense_shape.tolist() == [1, 1] and values[35].values.tolist() == []
+
+
+def test_the_blas_keeps_the_cores_a_worker_leaves_while_it_runs(tmp_path, forks):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    if not before:
+        pytest.skip("no BLAS library threadpoolctl can see")
+    dataset = tf.data.TextLineDataset(_csv(tmp_path)).repeat()
+    with tf.Graph().as_default():
+        nxt = tf.data.make_one_shot_iterator(dataset).get_next()
+        with tf.Session() as sess:
+            for _ in range(10):
+                sess.run(nxt)
+            assert forks and blas_threads() == [max(1, (os.cpu_count() or 2) - 1)] * len(before)
+    assert blas_threads() == before
