@@ -24,11 +24,15 @@ it exits by itself when the session's process goes away (its pipe breaks).
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import signal
+import struct
 import sys
 import warnings
+
+import numpy as np
 
 from estflow.core import errors
 from estflow.data import runtime
@@ -99,24 +103,116 @@ def _rebuilt(portable) -> BaseException:
     return portable[1]
 
 
+# An element goes as one frame: the lengths of a small pickled header and of a body, then both. The header
+# describes each component; the body holds the arrays' bytes, each at a 16-byte aligned offset, which the
+# iterator's process reads into one buffer and views with np.frombuffer (no copy, no per-array unpickling).
+# A string (object) component of at least _INTERN_MIN values whose distinct values are at most half of them
+# goes as those values (in the header) and an int code per value (in the body): a census column's 256
+# strings hold a dozen distinct ones, and rebuilding it is one `take`. The rebuilt array holds the same
+# values; a repeated one is one object, whose hash Python then computes once for every op that looks it up.
+_FRAME = struct.Struct("<QQ")
+_RAW, _CODES, _OBJECT = range(3)
+_INTERN_MIN = 16
+_ALIGN = 16
+_DTYPES: dict = {}  # the worker's: dtype.str -> the dtype, or False where that string is not exact
+_BY_KEY: dict = {}  # the iterator's: a header's dtype key -> the dtype
+
+
+def _dtype_key(dtype):
+    """A dtype as a short string where that names it exactly (numpy's own types), else the dtype itself."""
+    key = dtype.str
+    if _DTYPES.get(key) is None:
+        _DTYPES[key] = dtype if np.dtype(key) == dtype else False
+    return key if _DTYPES[key] is not False else dtype
+
+
+def _interned(v):
+    """(distinct values, codes) of an object array, or None when interning would not halve it."""
+    found: dict = {}
+    try:
+        codes = [found.setdefault(x, len(found)) for x in v.ravel().tolist()]
+    except TypeError:  # not hashable: sent as it is
+        return None
+    if len(found) * 2 > v.size:
+        return None
+    return list(found), np.array(codes, dtype=np.intp)
+
+
+def _write_frame(out, kind, payload) -> None:
+    specs, buffers, size = [], [], 0
+    if kind == _ELEMENT:
+        for v in payload:
+            data = None
+            if v.__class__ is np.ndarray and v.dtype != object:
+                data = np.ascontiguousarray(v)
+                specs.append((_RAW, _dtype_key(data.dtype), v.shape, size))
+            elif v.__class__ is np.ndarray and v.size >= _INTERN_MIN and (found := _interned(v)) is not None:
+                data = found[1]
+                specs.append((_CODES, found[0], v.shape, size))
+            else:
+                specs.append((_OBJECT, v))
+            if data is not None:
+                buffers.append((size, data))
+                size += -(-data.nbytes // _ALIGN) * _ALIGN
+        payload = specs
+    header = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(_FRAME.pack(len(header), size))
+    out.write(header)
+    written = 0
+    for offset, data in buffers:
+        if offset > written:
+            out.write(bytes(offset - written))
+        out.write(memoryview(data.reshape(-1).view(np.uint8)))
+        written = offset + data.nbytes
+    if size > written:
+        out.write(bytes(size - written))
+    out.flush()
+
+
+def _read_frame(pipe):
+    """(kind, payload) of the next frame; an element's components rebuilt."""
+    lengths = pipe.read(_FRAME.size)
+    if len(lengths) < _FRAME.size:
+        raise EOFError
+    header_size, body_size = _FRAME.unpack(lengths)
+    kind, payload = pickle.loads(pipe.read(header_size))
+    if kind != _ELEMENT:
+        return kind, payload
+    body = bytearray(body_size)  # writable: the arrays viewing it are as writable as the pipeline's own
+    if body_size and pipe.readinto(body) < body_size:
+        raise EOFError
+    element = []
+    for spec in payload:
+        if spec[0] == _RAW:
+            _, key, shape, offset = spec
+            dtype = _BY_KEY.get(key)
+            if dtype is None:
+                dtype = _BY_KEY[key] = np.dtype(key) if key.__class__ is str else key
+            element.append(np.frombuffer(body, dtype, math.prod(shape), offset).reshape(shape))
+        elif spec[0] == _CODES:
+            _, distinct, shape, offset = spec
+            values = np.empty(len(distinct), dtype=object)
+            values[:] = distinct
+            codes = np.frombuffer(body, np.intp, math.prod(shape), offset)
+            element.append(values.take(codes).reshape(shape))
+        else:
+            element.append(spec[1])
+    return kind, element
+
+
 def _serve(elements, out) -> None:
     """The worker's loop: every element (or error) of `elements` down the pipe, then the end or the error
     that stopped the pipeline."""
-    def dump(message):  # one pickle per message: no memo shared between elements
-        pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
-
     try:
         for element in elements:
             if element.__class__ is runtime.ElementError:
-                dump((_ERROR, _portable(element.error)))
+                _write_frame(out, _ERROR, _portable(element.error))
             else:
-                dump((_ELEMENT, element))
-            out.flush()
+                _write_frame(out, _ELEMENT, element)
         message = (_END, None)
     except Exception as exc:  # noqa: BLE001 - handed to the iterator, raised there
         message = (_RAISE, _portable(exc))
-    dump(message)
-    out.flush()
+    _write_frame(out, *message)
 
 
 class Worker:
@@ -134,7 +230,7 @@ class Worker:
         try:
             while True:
                 try:
-                    kind, payload = pickle.load(pipe)
+                    kind, payload = _read_frame(pipe)
                 except EOFError:
                     raise errors.InternalError(None, None, "The input pipeline's worker process ended unexpectedly "
                                                            "(killed?). Set ESTFLOW_DATA_WORKER=0 to run pipelines "

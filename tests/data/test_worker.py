@@ -39,9 +39,9 @@ def _csv(tmp_path, rows=200, bad=()):
 def _census_like(path, seed=3):
     def parse(lines):
         a, b, c = tf.decode_csv(lines, record_defaults=[[0], [0.0], [""]])
-        return {"a": a, "b": b}, tf.equal(c, "b")
+        return {"a": a, "b": b, "c": c, "text": tf.as_string(a)}, tf.equal(c, "b")  # few distinct strings; many
 
-    return tf.data.TextLineDataset(path).shuffle(50, seed=seed).repeat(2).batch(7).map(parse)
+    return tf.data.TextLineDataset(path).shuffle(50, seed=seed).repeat(2).batch(20).map(parse)
 
 
 def _drain(dataset, limit=10_000):
@@ -70,8 +70,12 @@ def _same(a, b):
             assert y == "end"
         else:
             features, label = x
-            assert {k: v.tobytes() for k, v in features.items()} == {k: v.tobytes() for k, v in y[0].items()}
+            assert {k: _bits(v) for k, v in features.items()} == {k: _bits(v) for k, v in y[0].items()}
             assert label.tobytes() == y[1].tobytes()
+
+
+def _bits(v):
+    return (v.dtype, v.shape, v.tolist() if v.dtype == object else v.tobytes())
 
 
 def test_a_worker_gives_the_same_elements_in_the_same_order(tmp_path, forks, monkeypatch):
@@ -80,7 +84,7 @@ def test_a_worker_gives_the_same_elements_in_the_same_order(tmp_path, forks, mon
     assert len(forks) == 1
     monkeypatch.setattr(worker, "_ENABLED", False)
     _same(with_worker, _drain(_census_like(path)))
-    assert len(forks) == 1 and with_worker[-1] == "end" and len(with_worker) == 400 // 7 + 2
+    assert len(forks) == 1 and with_worker[-1] == "end" and len(with_worker) == 400 // 20 + 1
 
 
 def test_a_failing_element_raises_in_its_place_and_the_worker_goes_on(tmp_path, forks, monkeypatch):
@@ -196,3 +200,26 @@ def test_the_blas_keeps_the_cores_a_worker_leaves_while_it_runs(tmp_path, forks)
                 sess.run(nxt)
             assert forks and blas_threads() == [max(1, (os.cpu_count() or 2) - 1)] * len(before)
     assert blas_threads() == before
+
+
+def test_the_wire_rebuilds_every_component_and_interns_repeated_strings():
+    import io
+
+    from estflow.data.worker import _ELEMENT, _read_frame, _write_frame  # the wire format itself
+
+    few = np.array([b"ab", b"c", b""] * 20, dtype=object).reshape(20, 3)
+    many = np.array([str(i).encode() for i in range(40)], dtype=object)
+    sparse = tf.SparseTensorValue(np.array([[0, 1]]), np.array([b"x"], dtype=object), np.array([1, 2]))
+    element = [few, many, np.arange(6, dtype=np.int32).reshape(2, 3)[:, 1], np.full((), 2.5),
+               np.zeros((0, 4), np.float32), np.array([True, False]), np.full(3, 1.5, dtype=tf.bfloat16.as_numpy_dtype),
+               sparse]
+    buffer = io.BytesIO()
+    _write_frame(buffer, _ELEMENT, element)
+    kind, back = _read_frame(io.BytesIO(buffer.getvalue()))
+    assert kind == _ELEMENT and len(back) == len(element)
+    for got, want in zip(back[:-1], element[:-1], strict=True):
+        assert got.dtype == want.dtype and got.shape == want.shape and got.tolist() == want.tolist()
+        assert got.flags.writeable
+    assert back[0][0, 0] is back[0][1, 0]  # interned: one object per distinct value
+    assert back[1][0] is not back[1][1] and back[1].tolist() == many.tolist()  # too many distinct values
+    assert back[-1].values.tolist() == [b"x"] and back[-1].dense_shape.tolist() == [1, 2]
