@@ -127,34 +127,42 @@ def _dtype_key(dtype):
 
 
 def _interned(v):
-    """(distinct values, codes) of an object array, or None when interning would not halve it."""
+    """(distinct values, codes) of an object array of bytes, or None when interning would not halve it."""
     found: dict = {}
     try:
         codes = [found.setdefault(x, len(found)) for x in v.ravel().tolist()]
     except TypeError:  # not hashable: sent as it is
         return None
-    if len(found) * 2 > v.size:
+    if len(found) * 2 > v.size or not all(x.__class__ is bytes for x in found):
         return None
-    return list(found), np.array(codes, dtype=np.intp)
+    return list(found), codes
 
 
 def _write_frame(out, kind, payload) -> None:
-    specs, buffers, size = [], [], 0
-    if kind == _ELEMENT:
+    buffers, size = [], 0
+
+    def place(data) -> int:
+        nonlocal size
+        offset = size
+        buffers.append((offset, data))
+        size += -(-data.nbytes // _ALIGN) * _ALIGN
+        return offset
+
+    if kind == _ELEMENT:  # specs of the components, then every interned column's values and codes in one
+        specs, distinct, codes = [], [], []
         for v in payload:
-            data = None
             if v.__class__ is np.ndarray and v.dtype != object:
                 data = np.ascontiguousarray(v)
-                specs.append((_RAW, _dtype_key(data.dtype), v.shape, size))
+                specs.append((_RAW, _dtype_key(data.dtype), v.shape, place(data)))
             elif v.__class__ is np.ndarray and v.size >= _INTERN_MIN and (found := _interned(v)) is not None:
-                data = found[1]
-                specs.append((_CODES, found[0], v.shape, size))
+                base = len(distinct)
+                distinct += found[0]
+                specs.append((_CODES, v.shape, len(codes), len(codes) + v.size))
+                codes += [c + base for c in found[1]] if base else found[1]
             else:
                 specs.append((_OBJECT, v))
-            if data is not None:
-                buffers.append((size, data))
-                size += -(-data.nbytes // _ALIGN) * _ALIGN
-        payload = specs
+        at = place(np.array(codes, dtype=np.intp)) if codes else 0
+        payload = (specs, distinct, at, len(codes))
     header = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
     out.write(_FRAME.pack(len(header), size))
     out.write(header)
@@ -181,8 +189,10 @@ def _read_frame(pipe):
     body = bytearray(body_size)  # writable: the arrays viewing it are as writable as the pipeline's own
     if body_size and pipe.readinto(body) < body_size:
         raise EOFError
+    specs, distinct, at, n_codes = payload
+    strings = np.array(distinct, dtype=object).take(np.frombuffer(body, np.intp, n_codes, at)) if n_codes else None
     element = []
-    for spec in payload:
+    for spec in specs:
         if spec[0] == _RAW:
             _, key, shape, offset = spec
             dtype = _BY_KEY.get(key)
@@ -190,11 +200,8 @@ def _read_frame(pipe):
                 dtype = _BY_KEY[key] = np.dtype(key) if key.__class__ is str else key
             element.append(np.frombuffer(body, dtype, math.prod(shape), offset).reshape(shape))
         elif spec[0] == _CODES:
-            _, distinct, shape, offset = spec
-            values = np.empty(len(distinct), dtype=object)
-            values[:] = distinct
-            codes = np.frombuffer(body, np.intp, math.prod(shape), offset)
-            element.append(values.take(codes).reshape(shape))
+            _, shape, start, stop = spec
+            element.append(strings[start:stop].reshape(shape))
         else:
             element.append(spec[1])
     return kind, element
