@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from estflow.core import dtypes, errors, row_rules
+from estflow.core import dtypes, row_rules
 from estflow.core import plan as _plan
 from estflow.core.func_graph import FuncGraph, unique_fn_name
 from estflow.core.graph import Operation, Tensor, get_default_graph
@@ -219,7 +219,7 @@ class BoundFunction:
             slots[s] = v
         try:
             self.run(self.steps, slots)
-        except errors.OpError:
+        except Exception:  # an OpError, or anything a kernel raises: the batches one by one say where and what
             return None
         outs = []
         for s, dependent in zip(self.fetch_slots, self.fn._batch_dependent, strict=False):
