@@ -86,6 +86,8 @@ def _element_groups(elements, n: int, fused: bool):
 class BatchDataset(_BatchBase):
     """`Dataset.batch`: dense rows are cut from chunks (no per-row work when the input is chunked)."""
 
+    _batches_rows = True  # an element's components share their leading (row) dimension: see MapDataset
+
     def __init__(self, input_dataset, batch_size, drop_remainder=False):
         super().__init__(input_dataset, batch_size, drop_remainder)
         self._spec = structure.map_structure(lambda s: _batched(s, self._batch_dim), input_dataset.element_spec)

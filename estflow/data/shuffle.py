@@ -55,18 +55,57 @@ class _Draws:
         return int(self.take(1)[0])
 
 
-def _drain_order(rng: np.random.Generator, m: int) -> list:
-    """Positions of the buffer in the order the drain phase emits them."""
+def _drain_order(rng: np.random.Generator, m: int) -> np.ndarray:
+    """Positions of the buffer in the order the drain phase emits them (int64).
+
+    TF's drain: step t draws j_t in [0, m - t), emits slot j_t and moves the last slot L_t = m - 1 - t into
+    it. Computed without a loop over the steps: slot j_t still holds its first value unless an earlier step
+    drew it; else it holds what the latest such step s moved there, slot L_s's value at step s, which is
+    found the same way (the latest step before s that drew L_s). Those links are followed for all steps at
+    once by pointer jumping; the order is the loop's, draw for draw.
+    """
     if m == 0:
-        return []
-    draws = rng.integers(0, np.arange(m, 0, -1), dtype=np.int64).tolist()
-    slots = list(range(m))
+        return np.empty(0, np.int64)
+    draws = rng.integers(0, np.arange(m, 0, -1), dtype=np.int64)
+    return _drain_loop(draws) if m < _DRAIN_BY_ARRAYS else _drain_arrays(draws)
+
+
+def _drain_arrays(draws: np.ndarray) -> np.ndarray:
+    """`_drain_order` from its draws, by arrays (see there)."""
+    m = len(draws)
+    steps = np.arange(m)
+    by_slot = np.argsort(draws.astype(np.uint16) if m <= 65536 else draws, kind="stable")  # by slot, then step
+    drawn = draws[by_slot]
+    same = drawn[1:] == drawn[:-1]
+    prev = np.full(m, -1, np.int64)  # the latest earlier step that drew the same slot
+    prev[by_slot[1:][same]] = by_slot[:-1][same]
+    counts = np.bincount(draws, minlength=m)
+    last_of_slot = by_slot[np.cumsum(counts) - 1]  # the latest step that drew each slot (where any did)
+    # the latest step before s that drew L_s: every step drawing L_s comes at or before s (L_s shrinks)
+    link = np.where(counts[::-1] > 0, last_of_slot[::-1], -1)
+    link = np.where(link == steps, prev, link)
+    root = np.where(link >= 0, link, steps)
+    while True:
+        up = root[root]
+        if np.array_equal(up, root):
+            break
+        root = up
+    moved = steps[::-1][root]  # the value each step moved: L of the first step of its chain
+    return np.where(prev >= 0, moved[prev], draws)
+
+
+_DRAIN_BY_ARRAYS = 512  # buffers from which the array form beats the loop
+
+
+def _drain_loop(draws: np.ndarray) -> np.ndarray:
+    """`_drain_order` step by step (small buffers)."""
+    slots = list(range(len(draws)))
     order = []
-    for j in draws:
+    for j in draws.tolist():
         order.append(slots[j])
         slots[j] = slots[-1]
         slots.pop()
-    return order
+    return np.array(order, np.int64)
 
 
 class ShuffleDataset(_UnaryDataset):
@@ -138,7 +177,7 @@ class ShuffleDataset(_UnaryDataset):
                 out = buffer[j]
                 buffer[j] = element
                 yield out
-        for j in _drain_order(rng, len(buffer)):
+        for j in _drain_order(rng, len(buffer)).tolist():
             yield buffer[j]
 
     def _chunks(self, env, hint):
@@ -170,7 +209,7 @@ class ShuffleDataset(_UnaryDataset):
                     yield new
                     continue
                 yield self._replace_block(buffer, new, draws.take(len(new[0])))
-        order = np.asarray(_drain_order(rng, m), dtype=np.int64)
+        order = _drain_order(rng, m)
         for start in range(0, m, hint):
             index = order[start:start + hint]
             yield [c[index] for c in buffer]

@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from estflow.core import dtypes
+from estflow.core import dtypes, row_rules
 from estflow.core import plan as _plan
 from estflow.core.func_graph import FuncGraph, unique_fn_name
 from estflow.core.graph import Operation, Tensor, get_default_graph
@@ -200,6 +200,44 @@ class BoundFunction:
                 out[i] = structure.as_value(v, _STRING)
         return out
 
+    def call_group(self, elements: list):
+        """Several elements of a row-safe function (batches: their components share the leading dimension) in
+        one call on their rows joined, each element's outputs cut back out; None when they cannot be joined,
+        the call fails or an output dependent on the rows is not row-shaped (then call them one by one)."""
+        sizes = [len(e[0]) for e in elements]
+        try:
+            for e, n in zip(elements, sizes, strict=True):
+                for v in e:
+                    if len(v) != n:
+                        return None
+            joined = [np.concatenate(parts) for parts in zip(*elements, strict=True)]
+        except (ValueError, TypeError):  # components of other row counts, shapes or kinds
+            return None
+        total = sum(sizes)
+        slots = self.base.copy()
+        for s, v in zip(self.arg_slots, joined, strict=False):
+            slots[s] = v
+        try:
+            self.run(self.steps, slots)
+        except Exception:  # an OpError, or anything a kernel raises: the batches one by one say where and what
+            return None
+        outs = []
+        for s, dependent in zip(self.fetch_slots, self.fn._batch_dependent, strict=False):
+            v = slots[s]
+            if dependent and getattr(v, "shape", ())[:1] != (total,):
+                return None
+            outs.append((v, dependent))
+        results, start = [], 0
+        for n in sizes:
+            out = [v[start:start + n] if dependent else v for v, dependent in outs]
+            for i in self.string_out:
+                v = out[i]
+                if v.__class__ is not np.ndarray or v.dtype.kind != "O":
+                    out[i] = structure.as_value(v, _STRING)
+            results.append(out)
+            start += n
+        return results
+
     def call_chunk(self, chunk: list):
         """A chunk of rows in, a chunk out (row-safe functions only); None when the result is not row-shaped."""
         n = len(chunk[0])
@@ -221,6 +259,105 @@ class BoundFunction:
 
 
 # ---- row safety -----------------------------------------------------------------------------------
+def batch_safe(fn: StructuredFunction) -> bool:
+    """Whether `fn`, traced on batches (rows along dim 0 of every argument), gives for consecutive batches
+    joined the rows it gives for each: f(concat(b1, b2)) == concat(f(b1), f(b2)) along dim 0.
+
+    Stricter than `row_safe` (which is about rows stacked on a new leading axis): every op between the
+    arguments and the outputs works element by element and broadcasts nothing along dim 0 (elementwise math,
+    comparisons, casts, DecodeCSV), or is a Reshape to a constant [-1, d1, ...] keeping each row's elements.
+    Computed once per function.
+    """
+    cached = getattr(fn, "_batch_safe", None)
+    if cached is None:
+        cached = fn._batch_safe = (fn.inner_tensors is None and not any(fn._in_sparse) and not any(fn._out_sparse)
+                                   and _batch_safe(fn))
+    return cached
+
+
+_ELEMENTWISE_RULES = (row_rules.elementwise, row_rules.scalar_constants, row_rules.all_inputs)
+_PER_RECORD = frozenset({"DecodeCSV"})  # row_rules.first_input ops that treat every element of input 0 alone
+
+
+def _batch_safe(fn: StructuredFunction) -> bool:
+    args = set(fn.arguments[:len(fn._in_leaves)])
+    dependent: dict = {}
+    for op in _ops_before(fn.graph.outputs):
+        if op._type == "Placeholder":
+            dependent[op] = op._outputs[0] in args
+            continue
+        dep = [dependent[t.op] for t in op._inputs]
+        dependent[op] = any(dep)
+        if any(dependent.get(c) for c in op._control_inputs):
+            return False
+        if not any(dep):
+            if (op._op_def.stateful or op._op_def.make_kernel is not None) and op._op_def.row_wise is None:
+                return False  # random ops, iterators, ...: they would run once per group, not once per batch
+            continue
+        if op._type == "Reshape":
+            if not _rows_kept_by_reshape(op, dep):
+                return False
+            continue
+        rule = op._op_def.row_wise
+        if rule in _ELEMENTWISE_RULES:
+            if not rule(op, dep) or not _no_broadcast_on_rows(op, dep):
+                return False
+        elif not (op._type in _PER_RECORD and rule is row_rules.first_input and rule(op, dep)):
+            return False
+    fn._batch_dependent = [dependent[t.op] for t in fn.graph.outputs]
+    return True
+
+
+def _ops_before(tensors) -> list:
+    """The ops `tensors` need, inputs first."""
+    order, seen = [], set()
+    stack = [t.op for t in tensors]
+    while stack:
+        op = stack[-1]
+        if op in seen:
+            stack.pop()
+            continue
+        pending = [t.op for t in op._inputs if t.op not in seen] + [c for c in op._control_inputs if c not in seen]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        seen.add(op)
+        order.append(op)
+    return order
+
+
+def _no_broadcast_on_rows(op, dependent) -> bool:
+    """Inputs without rows have fewer dims than those with rows, or one row (numpy broadcasting never makes
+    them row-long)."""
+    ranks = {t.shape.ndims for t, d in zip(op._inputs, dependent, strict=False) if d}
+    if len(ranks) != 1 or not ranks.pop():
+        return False
+    rank = next(t.shape.ndims for t, d in zip(op._inputs, dependent, strict=False) if d)
+    for t, d in zip(op._inputs, dependent, strict=False):
+        if not d:
+            n = t.shape.ndims
+            if n is None or (n == rank and t.shape.dims[0].value != 1):
+                return False
+    return True
+
+
+def _rows_kept_by_reshape(op, dependent) -> bool:
+    """Reshape(rows, [-1, d1, ...]) with a constant shape whose row size is each input row's (known, > 0)."""
+    if dependent[1]:
+        return False
+    shape = op._inputs[1]._const_value
+    dims = op._inputs[0].shape.dims
+    if shape is None or np.ndim(shape) != 1 or len(shape) == 0 or int(shape[0]) != -1 or not dims:
+        return False
+    target = [int(d) for d in shape[1:]]
+    inner = [d.value for d in dims[1:]]
+    if any(d < 0 for d in target) or any(d is None for d in inner):
+        return False
+    size = int(np.prod(target, dtype=np.int64))
+    return size > 0 and size == int(np.prod(inner, dtype=np.int64))
+
+
 def _row_safe(fn: StructuredFunction) -> bool:
     """Whether every op between the arguments and the outputs is row-wise (see the module docstring)."""
     graph = fn.graph

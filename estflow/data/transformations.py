@@ -20,7 +20,7 @@ from estflow.data.dataset_ops import (
     runtime_int,
 )
 from estflow.data.runtime import ElementError
-from estflow.data.tracing import StructuredFunction
+from estflow.data.tracing import StructuredFunction, batch_safe
 
 
 class _UnaryDataset(Dataset):
@@ -53,6 +53,44 @@ def _map_elements(fn, elements):
             except errors.OpError as e:
                 element = ElementError(e)
         yield element
+
+
+_GROUP_ROWS = 1024  # rows of consecutive batches a row-safe map function runs on at once
+
+
+def _map_batch_groups(fn, elements):
+    """`fn` on batches, run once on each group of consecutive batches (about `_GROUP_ROWS` rows) and cut back
+    at the batches' boundaries: the same elements as `_map_elements`, as `fn` is row-safe (its output rows are
+    its input rows', one by one). A group the function fails on (or gives rows of another count) is run again
+    batch by batch, so a failing batch becomes its ElementError in its place; a failed input element or the
+    end of the input ends a group, and an input that raises gives the batches before it first."""
+    elements = iter(elements)
+    while True:
+        group, rows, after, stop = [], 0, None, None
+        try:
+            for element in elements:
+                if element.__class__ is ElementError:
+                    after = element
+                    break
+                group.append(element)
+                rows += len(element[0])
+                if rows >= _GROUP_ROWS:
+                    break
+            else:
+                stop = StopIteration
+        except Exception as e:  # the input cannot go on: what it gave before comes out first
+            stop = e
+        if len(group) > 1:
+            out = fn.call_group(group)
+            yield from _map_elements(fn, group) if out is None else out
+        elif group:
+            yield from _map_elements(fn, group)
+        if after is not None:
+            yield after
+        if stop is StopIteration:
+            return
+        if stop is not None:
+            raise stop
 
 
 def _filter_elements(fn, elements):
@@ -115,7 +153,16 @@ class MapDataset(_RowFunctionDataset):
     def _elements(self, env):
         if self._chunk_mode(env) == 2:
             return self._rows_of_chunks(env)
+        if self._over_batches(env):
+            return _map_batch_groups(env.bind(self._fn), self._input._elements(env))
         return _map_elements(env.bind(self._fn), self._input._elements(env))
+
+    def _over_batches(self, env) -> bool:
+        """Whether the function may run on several of the input's batches at once (`_map_batch_groups`): a
+        batch-safe function (tracing.batch_safe) over `Dataset.batch`'s elements, of unknown row count."""
+        if not (env.fusion and getattr(self._input, "_batches_rows", False) and batch_safe(self._fn)):
+            return False
+        return all(s.shape.ndims and s.shape.dims[0].value is None for s in self._input._flat_specs())
 
     def _chunks(self, env, hint):
         fn = env.bind(self._fn)

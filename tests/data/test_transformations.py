@@ -127,3 +127,75 @@ def test_interleave_errors_keep_their_place_in_the_cycle():
     errors_at = [i for i, g in enumerate(got) if isinstance(g, tuple)]
     assert len(errors_at) == 1 and "step must be a non-zero integer" in got[errors_at[0]][1]
     assert sorted(g for g in got if not isinstance(g, tuple)) == [0, 0, 1, 2, 2]
+
+
+# ---- a row-wise map over batches runs on several batches at once ------------------------------------------
+def _csv_lines(n, bad=()):
+    rows = [f"{i},{i * 7 % 13}.5,name{i % 5},{'>50K' if i % 3 else '<=50K'}" for i in range(n)]
+    for i in bad:
+        rows[i] = "x,1.0,a,b" if i % 2 else "1,2"
+    return np.array([r.encode() for r in rows], dtype=object)
+
+
+def _parse_batch(lines):
+    age, score, name, label = tf.decode_csv(lines, record_defaults=[[0], [0.0], [""], [""]])
+    return (age, score * 2.0, name), tf.reshape(tf.equal(label, ">50K"), [-1, 1])
+
+
+@pytest.mark.parametrize("n,batch,bad", [(5000, 40, ()), (3001, 256, ()), (2000, 7, ()), (1500, 40, (0, 333, 1499)),
+                                         (3000, 256, (1023, 1024, 2047))])
+def test_map_over_batches_groups_batches_with_the_same_elements_and_errors(n, batch, bad):
+    from estflow.data import transformations  # to watch the group path run
+
+    ds = D.from_tensor_slices(_csv_lines(n, bad)).batch(batch).map(_parse_batch)
+    calls = []
+    original = transformations._map_batch_groups
+    transformations._map_batch_groups = lambda *a: calls.append(1) or original(*a)
+    try:
+        grouped = outcomes(ds)
+    finally:
+        transformations._map_batch_groups = original
+    assert calls
+    expected = outcomes(unfused(ds))
+    assert grouped == expected
+    assert len(expected) == -(-n // batch)
+    errors_at = [i for i, v in enumerate(expected) if isinstance(v, tuple)]
+    assert errors_at == sorted({i // batch for i in bad})
+
+
+def test_map_over_batches_shuffled_and_repeated_keeps_the_order():
+    lines = _csv_lines(2000)
+    ds = D.from_tensor_slices(lines).shuffle(2000, seed=3).repeat(2).batch(40).map(_parse_batch)
+    got = outcomes(ds)
+    assert got == outcomes(unfused(ds))
+    ages = [a for value in got for a in value[0][0]]
+    assert sorted(ages) == sorted(list(range(2000)) * 2) and ages[:2000] != list(range(2000))
+
+
+def test_map_over_batches_gives_what_came_before_an_input_that_raises():
+    def gen():
+        for i in range(3000):
+            if i == 2500:
+                raise ValueError("source broke")
+            yield str(i).encode()
+
+    ds = D.from_generator(gen, tf.string, tf.TensorShape([])).batch(100).map(tf.string_to_number)
+    got = outcomes(ds)
+    assert [v for v in got if not isinstance(v, tuple)] == [[float(j) for j in range(i, i + 100)]
+                                                            for i in range(0, 2500, 100)]
+
+
+@pytest.mark.parametrize("fn,safe", [
+    (lambda x: tf.string_to_number(x) * 2.0 + 1.0, True),
+    (lambda x: tf.reshape(tf.equal(x, "a"), [-1, 1]), True),
+    (lambda x: tf.reduce_sum(tf.string_to_number(x), axis=-1), False),   # over the rows
+    (lambda x: tf.reshape(x, [-1, 2]), False),                            # joins rows
+    (lambda x: tf.string_to_number(x) + tf.random_uniform([]), False),    # once per batch, not per group
+    (lambda x: tf.string_to_number(x) + tf.constant([1.0, 2.0, 3.0, 4.0]), False),  # broadcast along the rows
+    (lambda x: tf.string_to_number(x) + tf.constant([1.0]), True),
+])
+def test_batch_safe_functions(fn, safe):
+    from estflow.data.tracing import batch_safe  # the check itself
+
+    ds = D.from_tensor_slices(np.array([b"1"] * 8, dtype=object)).batch(4).map(fn)
+    assert batch_safe(ds._fn) is safe
