@@ -323,3 +323,54 @@ def test_fetched_cross_indices_are_the_callers_to_change():
         first = sess.run(cross, {words: [[b"a"], [b"b"]]})
         first.indices[0, 0] = 7  # a fetched array is the caller's: writing it changes no later run
         assert sess.run(cross, {words: [[b"a"], [b"b"]]}).indices.tolist() == [[0, 0], [1, 0]]
+
+
+@pytest.mark.usefixtures("g")
+@pytest.mark.parametrize("rows", [7, 40, 200])
+def test_crosses_the_memo_lacks_are_folded_as_the_whole_batch_is(rows):
+    # a batch whose crosses are partly in the memo: a few new ones (folded in Python ints), many in a
+    # small batch (the batch folded whole) and many in a large one (the new rows picked and folded)
+    ints = tf.placeholder(tf.int64, [None, 1])
+    words = tf.placeholder(tf.string, [None, 1])
+    cross = tf.sparse.cross_hashed([ints, words, words], num_buckets=0, hash_key=5)
+    rng = np.random.default_rng(rows)
+    ns = rng.integers(-2**62, 2**62, size=rows) * rng.choice([-1, 1], size=rows)
+    ws = np.array([str(v).encode() for v in rng.integers(0, 6, size=rows)], dtype=object)
+    fp = {w: int(hashing.fingerprint64([w])[0]) for w in set(ws.tolist())}
+
+    def expected(n, w):
+        return _cat64(_cat64(_cat64(5, int(n) & (2**64 - 1)), fp[w]), fp[w]) % (2**63 - 1)
+
+    hash_ops._cross_memos.clear()
+    with tf.Session() as sess:
+        half = rows // 2
+        for new in (1, 3, half):  # the first `new` rows replaced by crosses not seen yet
+            first = sess.run(cross, {ints: ns[:, None], words: ws[:, None]})
+            assert first.values.tolist() == [expected(n, w) for n, w in zip(ns, ws, strict=True)]
+            fresh = ns.copy()
+            fresh[:new] += 1
+            got = sess.run(cross, {ints: fresh[:, None], words: ws[:, None]})
+            assert got.values.tolist() == [expected(n, w) for n, w in zip(fresh, ws, strict=True)]
+            assert got.indices.tolist() == [[i, 0] for i in range(rows)] and got.dense_shape.tolist() == [rows, 1]
+            memo = hash_ops._cross_memos[(5, 0)]
+            assert all(memo[(n, w, w)] == expected(n, w) for n, w in zip(fresh.tolist(), ws.tolist(), strict=True))
+            ns = fresh
+
+
+def test_hash_buckets_from_the_memo_equal_fresh_ones(monkeypatch):
+    words = _objects([b"", b"a", b"occupation", b"text", bytes(range(200))]).reshape(5, 1)
+    fresh = (hashing.fingerprint64(words.ravel().tolist()) % np.uint64(7)).astype(np.int64).reshape(5, 1)
+    monkeypatch.setattr(hash_ops, "_bucket_memos", {})
+    for _ in range(2):  # hashed, then from the memo
+        got = hash_ops._fast_kernel(np, words, 7)
+        assert got.dtype == np.int64 and got.shape == (5, 1) and got.tolist() == fresh.tolist()
+    assert hash_ops._bucket_memos[7] == dict(zip(words.ravel().tolist(), fresh.ravel().tolist(), strict=True))
+    assert hash_ops._fast_kernel(np, words[::-1, 0], 7).tolist() == fresh[::-1, 0].tolist()
+    assert hash_ops._fast_kernel(np, words[2, 0:1].reshape(()), 7).tolist() == fresh[2, 0]  # a scalar
+    assert hash_ops._fast_kernel(np, words[:0], 7).shape == (0, 1)
+    assert hash_ops._fast_kernel(np, words, 1000).tolist() == (fresh * 0 + (hashing.fingerprint64(
+        words.ravel().tolist()) % np.uint64(1000)).astype(np.int64).reshape(5, 1)).tolist()  # its own memo
+    monkeypatch.setattr(hash_ops, "_BUCKET_MEMO_LIMIT", 0)  # no room: hashed every time
+    monkeypatch.setattr(hash_ops, "_bucket_memos", {})
+    assert hash_ops._fast_kernel(np, words, 7).tolist() == fresh.tolist()
+    assert hash_ops._bucket_memos[7] == {}

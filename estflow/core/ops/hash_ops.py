@@ -69,8 +69,30 @@ def _hash_bucket_infer(param: str):
     return infer
 
 
+_BUCKET_MEMO_LIMIT = 1 << 15  # strings remembered per bucket count
+_bucket_memos: dict = {}  # num_buckets -> {string: its Fingerprint64 % num_buckets}
+
+
 def _fast_kernel(xp, x, num_buckets):
-    return _buckets(hashing.fingerprint64(x.reshape(-1).tolist()), num_buckets, x.shape)
+    """Fingerprint64 % num_buckets of each string. Strings seen before take their bucket from a memo
+    (one dict lookup each, no hashing or modulo); a batch with new strings is hashed whole and its
+    strings join the memo while it has room."""
+    strings = x.ravel().tolist()
+    memo = _bucket_memos.get(num_buckets)
+    if memo is None:
+        if len(_bucket_memos) >= 64:
+            _bucket_memos.clear()
+        memo = _bucket_memos[num_buckets] = {}
+    else:
+        try:
+            out = np.fromiter(map(memo.__getitem__, strings), dtype=np.int64, count=len(strings))
+            return out if x.ndim == 1 else out.reshape(x.shape)
+        except KeyError:
+            pass
+    out = _buckets(hashing.fingerprint64(strings), num_buckets, x.shape)
+    if len(memo) + len(strings) <= _BUCKET_MEMO_LIMIT:
+        memo.update(zip(strings, out.ravel().tolist()))
+    return out
 
 
 def _strong_kernel(xp, x, num_buckets, key):
@@ -307,6 +329,8 @@ def _fingerprints(values: np.ndarray) -> np.ndarray:
 
 _row_indices: dict = {}  # batch size -> [[0, 0], [1, 0], ...] of a one-per-row cross (copied out)
 _SMALL_BATCH = 256  # rows: up to here a cross is looked up per row in a memo (numpy calls cost more than rows)
+_FOLD_ONE_BY_ONE = 4  # new crosses in a batch: up to here folded in Python ints, one by one
+_FOLD_ALL_ROWS = 64  # rows: a batch with more new crosses is folded whole up to here (fewer calls than picking)
 _CROSS_MEMO_LIMIT = 1 << 14  # remembered crosses per (hash_key, num_buckets)
 _cross_memos: dict = {}  # (hash_key, num_buckets) -> {row's values: bucket}
 
@@ -319,10 +343,39 @@ def _folded_ids(dense: list, hash_key: int, num_buckets: int) -> np.ndarray:
     return (h % modulus).astype(np.int64)
 
 
+_M = 0xC6A4A7935BD1E995  # FingerprintCat64's multiplier
+_MASK = (1 << 64) - 1
+
+
+def _cat64(fp1: int, fp2: int) -> int:
+    """FingerprintCat64 of two Python ints (`hashing.fingerprint_cat64`'s arithmetic, one pair)."""
+    x = (fp2 * _M) & _MASK
+    x = ((x ^ (x >> 47)) * _M) & _MASK
+    x = ((x ^ fp1 ^ _M) * _M) & _MASK
+    x = ((x ^ (x >> 47)) * _M) & _MASK
+    return x ^ (x >> 47)
+
+
+def _fold_rows(keys: list, texts: list, hash_key: int, num_buckets: int) -> list:
+    """`_folded_ids` of a few rows' values (tuples, one value per input; `texts[j]` tells whether
+    input j's values are strings) in Python ints: fewer calls than numpy's for a handful of rows."""
+    modulus = num_buckets if num_buckets > 0 else (1 << 63) - 1
+    start, out = hash_key & _MASK, []
+    for key in keys:
+        h = start
+        for value, text in zip(key, texts, strict=True):
+            h = _cat64(h, hashing.fingerprint64_of(value) if text else value & _MASK)
+        out.append(h % modulus)
+    return out
+
+
 def _memo_ids(dense: list, batch: int, hash_key: int, num_buckets: int) -> np.ndarray:
     """`_folded_ids` through a memo of each row's values: a small batch of values seen before costs
     one dict lookup per row instead of a dozen numpy calls per input. The values are the memo's
-    keys as they are (bytes or int), so the ids are exactly those the folding gives."""
+    keys as they are (bytes or int), so the ids are exactly those the folding gives. When the memo
+    lacks some rows' crosses, a few are folded one by one in Python ints, more are folded with
+    numpy (the whole batch when small, else the rows picked out of each input); the new crosses
+    join the memo while it has room."""
     memo = _cross_memos.get((hash_key, num_buckets))
     if memo is None:
         if len(_cross_memos) >= 64:
@@ -333,10 +386,24 @@ def _memo_ids(dense: list, batch: int, hash_key: int, num_buckets: int) -> np.nd
         return np.fromiter(map(memo.__getitem__, zip(*columns)), dtype=np.int64, count=batch)
     except KeyError:
         pass
-    ids = _folded_ids(dense, hash_key, num_buckets)
-    if len(memo) + batch <= _CROSS_MEMO_LIMIT:
-        memo.update(zip(zip(*columns), ids.tolist()))
-    return ids
+    keys = list(zip(*columns))
+    found = list(map(memo.get, keys))
+    missing = [i for i, v in enumerate(found) if v is None]
+    if len(missing) <= _FOLD_ONE_BY_ONE:
+        new_ids = _fold_rows([keys[i] for i in missing], [x.dtype == object for x in dense], hash_key, num_buckets)
+    elif batch <= _FOLD_ALL_ROWS:
+        ids = _folded_ids(dense, hash_key, num_buckets)
+        if len(memo) + len(missing) <= _CROSS_MEMO_LIMIT:
+            memo.update(zip(map(keys.__getitem__, missing), ids[missing].tolist()))
+        return ids
+    else:
+        rows = np.array(missing, dtype=np.intp)
+        new_ids = _folded_ids([x.reshape(-1)[rows] for x in dense], hash_key, num_buckets).tolist()
+    for i, v in zip(missing, new_ids, strict=True):
+        found[i] = v
+    if len(memo) + len(missing) <= _CROSS_MEMO_LIMIT:
+        memo.update(zip(map(keys.__getitem__, missing), new_ids))
+    return np.array(found, dtype=np.int64)
 
 
 def _one_per_row_cross(dense: list, batch: int, hash_key: int, num_buckets: int):
