@@ -328,33 +328,40 @@ def test_fetched_cross_indices_are_the_callers_to_change():
 @pytest.mark.usefixtures("g")
 @pytest.mark.parametrize("rows", [7, 40, 200])
 def test_crosses_the_memo_lacks_are_folded_as_the_whole_batch_is(rows):
-    # a batch whose crosses are partly in the memo: a few new ones (folded in Python ints), many in a
-    # small batch (the batch folded whole) and many in a large one (the new rows picked and folded)
+    # a batch whose crosses are partly in the memo: a few new ones (folded in Python ints, from a
+    # remembered fold of all values but the last when there is one) and many (folded with numpy)
     ints = tf.placeholder(tf.int64, [None, 1])
     words = tf.placeholder(tf.string, [None, 1])
-    cross = tf.sparse.cross_hashed([ints, words, words], num_buckets=0, hash_key=5)
+    last = tf.placeholder(tf.string, [None, 1])
+    cross = tf.sparse.cross_hashed([ints, words, last], num_buckets=0, hash_key=5)
     rng = np.random.default_rng(rows)
     ns = rng.integers(-2**62, 2**62, size=rows) * rng.choice([-1, 1], size=rows)
     ws = np.array([str(v).encode() for v in rng.integers(0, 6, size=rows)], dtype=object)
-    fp = {w: int(hashing.fingerprint64([w])[0]) for w in set(ws.tolist())}
+    ls = ws[::-1].copy()
 
-    def expected(n, w):
-        return _cat64(_cat64(_cat64(5, int(n) & (2**64 - 1)), fp[w]), fp[w]) % (2**63 - 1)
+    def expected(n, w, x):
+        fp = hashing.fingerprint64([w, x]).tolist()
+        return _cat64(_cat64(_cat64(5, int(n) & (2**64 - 1)), fp[0]), fp[1]) % (2**63 - 1)
 
     hash_ops._cross_memos.clear()
+    hash_ops._prefix_folds.clear()
     with tf.Session() as sess:
-        half = rows // 2
-        for new in (1, 3, half):  # the first `new` rows replaced by crosses not seen yet
-            first = sess.run(cross, {ints: ns[:, None], words: ws[:, None]})
-            assert first.values.tolist() == [expected(n, w) for n, w in zip(ns, ws, strict=True)]
-            fresh = ns.copy()
-            fresh[:new] += 1
-            got = sess.run(cross, {ints: fresh[:, None], words: ws[:, None]})
-            assert got.values.tolist() == [expected(n, w) for n, w in zip(fresh, ws, strict=True)]
-            assert got.indices.tolist() == [[i, 0] for i in range(rows)] and got.dense_shape.tolist() == [rows, 1]
-            memo = hash_ops._cross_memos[(5, 0)]
-            assert all(memo[(n, w, w)] == expected(n, w) for n, w in zip(fresh.tolist(), ws.tolist(), strict=True))
-            ns = fresh
+        for new in (1, 3, rows // 2, rows):  # the first `new` rows replaced by crosses not seen yet
+            for column in ("ints", "last"):  # a new first value, or only a new last one
+                first = sess.run(cross, {ints: ns[:, None], words: ws[:, None], last: ls[:, None]})
+                assert first.values.tolist() == [expected(*v) for v in zip(ns, ws, ls, strict=True)]
+                if column == "ints":
+                    ns = ns.copy()
+                    ns[:new] += 1
+                else:
+                    ls = ls.copy()
+                    ls[:new] = [x + b"+" for x in ls[:new]]
+                got = sess.run(cross, {ints: ns[:, None], words: ws[:, None], last: ls[:, None]})
+                assert got.values.tolist() == [expected(*v) for v in zip(ns, ws, ls, strict=True)]
+                assert got.indices.tolist() == [[i, 0] for i in range(rows)]
+                assert got.dense_shape.tolist() == [rows, 1]
+                memo = hash_ops._cross_memos[(5, 0)]
+                assert all(memo[v] == expected(*v) for v in zip(ns.tolist(), ws.tolist(), ls.tolist(), strict=True))
 
 
 def test_hash_buckets_from_the_memo_equal_fresh_ones(monkeypatch):

@@ -21,6 +21,8 @@ nothing flows back through a hash (`differentiable=False`).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from estflow.core import dtypes, errors, hashing, row_rules
@@ -329,8 +331,9 @@ def _fingerprints(values: np.ndarray) -> np.ndarray:
 
 _row_indices: dict = {}  # batch size -> [[0, 0], [1, 0], ...] of a one-per-row cross (copied out)
 _SMALL_BATCH = 256  # rows: up to here a cross is looked up per row in a memo (numpy calls cost more than rows)
-_FOLD_ONE_BY_ONE = 4  # new crosses in a batch: up to here folded in Python ints, one by one
-_FOLD_ALL_ROWS = 64  # rows: a batch with more new crosses is folded whole up to here (fewer calls than picking)
+_FOLD_ONE_BY_ONE = 8  # new crosses in a batch: up to here folded in Python ints, one by one
+_prefix_folds: dict = {}  # hash key -> {a row's values but the last: their fold} (Python folds)
+_NOT_FOUND = itertools.repeat(-1)  # what the memo's get gives for a cross it lacks
 _CROSS_MEMO_LIMIT = 1 << 14  # remembered crosses per (hash_key, num_buckets)
 _cross_memos: dict = {}  # (hash_key, num_buckets) -> {row's values: bucket}
 
@@ -358,52 +361,58 @@ def _cat64(fp1: int, fp2: int) -> int:
 
 def _fold_rows(keys: list, texts: list, hash_key: int, num_buckets: int) -> list:
     """`_folded_ids` of a few rows' values (tuples, one value per input; `texts[j]` tells whether
-    input j's values are strings) in Python ints: fewer calls than numpy's for a handful of rows."""
+    input j's values are strings) in Python ints: fewer calls than numpy's for a handful of rows.
+    The fold of a row's values but the last is remembered (new crosses mostly extend known ones)."""
     modulus = num_buckets if num_buckets > 0 else (1 << 63) - 1
-    start, out = hash_key & _MASK, []
+    start = hash_key & _MASK
+    prefixes = _prefix_folds.get(start)
+    if prefixes is None or len(prefixes) >= _CROSS_MEMO_LIMIT:
+        if len(_prefix_folds) >= 64:
+            _prefix_folds.clear()
+        prefixes = _prefix_folds[start] = {}
+    out = []
     for key in keys:
-        h = start
-        for value, text in zip(key, texts, strict=True):
-            h = _cat64(h, hashing.fingerprint64_of(value) if text else value & _MASK)
-        out.append(h % modulus)
+        prefix = key[:-1]
+        h = prefixes.get(prefix)
+        if h is None:
+            h = start
+            for value, text in zip(prefix, texts, strict=False):
+                h = _cat64(h, hashing.fingerprint64_of(value) if text else value & _MASK)
+            prefixes[prefix] = h
+        value = key[-1]
+        out.append(_cat64(h, hashing.fingerprint64_of(value) if texts[-1] else value & _MASK) % modulus)
     return out
 
 
 def _memo_ids(dense: list, batch: int, hash_key: int, num_buckets: int) -> np.ndarray:
     """`_folded_ids` through a memo of each row's values: a small batch of values seen before costs
     one dict lookup per row instead of a dozen numpy calls per input. The values are the memo's
-    keys as they are (bytes or int), so the ids are exactly those the folding gives. When the memo
-    lacks some rows' crosses, a few are folded one by one in Python ints, more are folded with
-    numpy (the whole batch when small, else the rows picked out of each input); the new crosses
-    join the memo while it has room."""
+    keys as they are (bytes or int), so the ids are exactly those the folding gives. A row the memo
+    lacks reads as -1 (a bucket is never negative); only those rows are folded, a few one by one in
+    Python ints, more with numpy, and join the memo while it has room."""
     memo = _cross_memos.get((hash_key, num_buckets))
     if memo is None:
         if len(_cross_memos) >= 64:
             _cross_memos.clear()
         memo = _cross_memos[(hash_key, num_buckets)] = {}
     columns = [x.reshape(-1).tolist() for x in dense]
-    try:
-        return np.fromiter(map(memo.__getitem__, zip(*columns)), dtype=np.int64, count=batch)
-    except KeyError:
-        pass
-    keys = list(zip(*columns))
-    found = list(map(memo.get, keys))
-    missing = [i for i, v in enumerate(found) if v is None]
-    if len(missing) <= _FOLD_ONE_BY_ONE:
-        new_ids = _fold_rows([keys[i] for i in missing], [x.dtype == object for x in dense], hash_key, num_buckets)
-    elif batch <= _FOLD_ALL_ROWS:
-        ids = _folded_ids(dense, hash_key, num_buckets)
-        if len(memo) + len(missing) <= _CROSS_MEMO_LIMIT:
-            memo.update(zip(map(keys.__getitem__, missing), ids[missing].tolist()))
+    ids = np.fromiter(map(memo.get, zip(*columns), _NOT_FOUND), dtype=np.int64, count=batch)
+    if not batch or ids.item(ids.argmin()) >= 0:
         return ids
+    missing = (ids < 0).nonzero()[0]
+    rows = missing.tolist()
+    keys = list(zip(*[[c[i] for i in rows] for c in columns]))
+    if len(rows) <= _FOLD_ONE_BY_ONE:
+        new_ids = _fold_rows(keys, [x.dtype.kind == "O" for x in dense], hash_key, num_buckets)
+        for i, v in zip(rows, new_ids, strict=True):
+            ids[i] = v
     else:
-        rows = np.array(missing, dtype=np.intp)
-        new_ids = _folded_ids([x.reshape(-1)[rows] for x in dense], hash_key, num_buckets).tolist()
-    for i, v in zip(missing, new_ids, strict=True):
-        found[i] = v
-    if len(memo) + len(missing) <= _CROSS_MEMO_LIMIT:
-        memo.update(zip(map(keys.__getitem__, missing), new_ids))
-    return np.array(found, dtype=np.int64)
+        folded = _folded_ids([x.reshape(-1)[missing] for x in dense], hash_key, num_buckets)
+        ids[missing] = folded
+        new_ids = folded.tolist()
+    if len(memo) + len(rows) <= _CROSS_MEMO_LIMIT:
+        memo.update(zip(keys, new_ids))
+    return ids
 
 
 def _one_per_row_cross(dense: list, batch: int, hash_key: int, num_buckets: int):
