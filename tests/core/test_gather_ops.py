@@ -277,3 +277,20 @@ def test_gather_nd_of_no_index_tuples_and_gather_bounds():
             with pytest.raises(errors.InvalidArgumentError, match=message):
                 sess.run(g, {p: params, ids: bad})
         assert sess.run(g, {p: params, ids: []}).shape == (0, 2)
+
+
+def test_gather_axes_and_index_ranks_equal_numpys_take():
+    params = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    p = placeholder(tf.float32)
+    i = placeholder(tf.int64)
+    axis = placeholder(tf.int64, [])
+    g = gather(p, i, axis=axis)
+    with tf.Session() as sess:
+        for a in (0, 1, 2, -1, -3):
+            for indices in (np.int64(1), np.array([1, 0, 1], np.int64), np.array([[0], [1]], np.int64)):
+                got = sess.run(g, {p: params, i: indices, axis: a})
+                np.testing.assert_array_equal(got, np.take(params, indices, axis=a))
+        with pytest.raises(errors.InvalidArgumentError, match=r"Expected axis in the range \[-3, 3\), but got 3"):
+            sess.run(g, {p: params, i: [0], axis: 3})
+        with pytest.raises(errors.InvalidArgumentError, match=r"indices\[1\] = 4 is not in \[0, 4\)"):
+            sess.run(g, {p: params, i: [0, 4], axis: -1})

@@ -181,14 +181,15 @@ def _make_hash_table(op, ctx):
     key_dtype, value_dtype = op._attrs["key_dtype"], op._attrs["value_dtype"]
     handle = np.empty((), dtype=object)
     handle[()] = name
-    state, lock = ctx.state, threading.Lock()
+    state, lock, key = ctx.state, threading.Lock(), (_STATE, name)
 
     def hash_table():
-        table = state.get((_STATE, name))
+        table = state.get(key)
         if table is None:
             with lock:
-                table = state.setdefault((_STATE, name), HashTable(key_dtype, value_dtype))
-        table.check_dtypes(key_dtype, value_dtype, name)
+                table = state.setdefault(key, HashTable(key_dtype, value_dtype))
+        if table.key_dtype is not key_dtype or table.value_dtype is not value_dtype:  # the same DTypes: agree
+            table.check_dtypes(key_dtype, value_dtype, name)
         return handle
 
     return hash_table
