@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import estflow as tf
-from estflow.core import errors, hashing
+from estflow.core import errors, hashing, plan
 from estflow.core.ops import hash_ops
 from estflow.core.plan import Compiler
 from tests import FIXTURES
@@ -381,3 +381,46 @@ def test_hash_buckets_from_the_memo_equal_fresh_ones(monkeypatch):
     monkeypatch.setattr(hash_ops, "_bucket_memos", {})
     assert hash_ops._fast_kernel(np, words, 7).tolist() == fresh.tolist()
     assert hash_ops._bucket_memos[7] == {}
+
+
+def _expanded_crosses(feed_rows):
+    """Crosses over expanded inputs, run with the plan's fusions on or off: values, or the error."""
+    out = {}
+    for fusion in (True, False):
+        with tf.Graph().as_default():
+            words = tf.placeholder(tf.string, None)
+            more = tf.placeholder(tf.string, None)
+            ints = tf.placeholder(tf.int64, None)
+            crosses = {
+                "columns": tf.sparse.cross_hashed([tf.expand_dims(words, -1), tf.expand_dims(more, 1)], 97),
+                "with a column": tf.sparse.cross_hashed([ints, tf.expand_dims(words, 1)], 97, hash_key=3),
+                "rows": tf.sparse.cross_hashed([tf.expand_dims(words, 0), tf.expand_dims(more, 0)], 97),
+            }
+            plan.FUSION = fusion
+            try:
+                with tf.Session() as sess:
+                    for name, cross in crosses.items():
+                        feed = {words: feed_rows["words"], more: feed_rows["more"], ints: feed_rows["ints"]}
+                        try:
+                            got = sess.run(cross, feed)
+                            out[fusion, name] = (got.indices.tolist(), got.values.tolist(), got.dense_shape.tolist())
+                        except errors.InvalidArgumentError as e:
+                            out[fusion, name] = str(e.message).split("[[")[0]  # the node named differs
+            finally:
+                plan.FUSION = True
+    return out
+
+
+@pytest.mark.parametrize("feed", [
+    {"words": _objects([b"a", b"b", b"c"]), "more": _objects([b"x", b"y", b"z"]), "ints": np.array([[1], [-2], [3]])},
+    {"words": _objects([b"a"]), "more": _objects([b"x"]), "ints": np.array([[5]])},  # one row: [1, 1] rows too
+    {"words": _objects([b"a", b"b"]), "more": _objects([b"x"]), "ints": np.array([[1], [2]])},  # batch sizes differ
+    {"words": _objects([b"a", b"b"]).reshape(2, 1), "more": _objects([b"x", b"y"]),
+     "ints": np.array([1, 2])},  # a matrix expanded to rank 3, a vector where a column belongs
+    {"words": np.array(b"a", dtype=object), "more": _objects([b"x"]), "ints": np.array([[1]])},  # a scalar
+    {"words": _objects([]), "more": _objects([]), "ints": np.zeros((0, 1), np.int64)},
+])
+def test_fused_expanded_crosses_equal_the_unfused_ops(feed):
+    out = _expanded_crosses(feed)
+    for name in ("columns", "with a column", "rows"):
+        assert out[True, name] == out[False, name], name

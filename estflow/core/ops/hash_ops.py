@@ -516,7 +516,7 @@ def _fuse_expanded_dense(op):
     makes its own), one with any other reader, or a control input, stays a step of its own."""
     if op._attrs["N"] != 0:
         return None
-    inputs, expands, skipped = [], [], []
+    inputs, expands, skipped, columns = [], [], [], []
     for t in op._inputs:
         src = t._op
         dim = src._inputs[1]._const_value if src._type == "ExpandDims" else None
@@ -524,10 +524,13 @@ def _fuse_expanded_dense(op):
                                                      for c in t._consumers):
             inputs.append(t)
             expands.append(None)
+            columns.append(False)
         else:
             inputs.append(src._inputs[0])
             expands.append(expander(dim))
             skipped.append(t)
+            dims = np.asarray(dim).reshape(-1).tolist()
+            columns.append(dims in ([1], [-1]))  # a vector made a [n, 1] column
     if not skipped:
         return None
     attrs = dict(op._attrs)
@@ -536,12 +539,19 @@ def _fuse_expanded_dense(op):
     hash_key, num_buckets = int(attrs["hash_key"]), int(attrs["num_buckets"])
 
     def kernel(xp, *arrays):
-        parts = [a if e is None else e(xp, a) for a, e in zip(arrays, expands, strict=True)]
         if hashed:  # what _validate accepts and the kernel sends to _one_per_row_cross, checked at once
-            batch = parts[0].shape[0]
-            if all(p.ndim == 2 and p.shape[1] == 1 and p.shape[0] == batch and (not strings or p.dtype == object)
-                   for p in parts):
-                return _one_per_row_cross(parts, batch, hash_key, num_buckets)
+            batch = -1
+            for a, e, column in zip(arrays, expands, columns, strict=True):
+                # a vector expanded to a column, or an input that is one: its values row by row either way
+                if not (a.ndim == 1 if column else e is None and a.ndim == 2 and a.shape[1] == 1):
+                    break
+                if batch < 0:
+                    batch = a.shape[0]
+                if a.shape[0] != batch or strings and a.dtype != object:
+                    break
+            else:
+                return _one_per_row_cross(list(arrays), batch, hash_key, num_buckets)
+        parts = [a if e is None else e(xp, a) for a, e in zip(arrays, expands, strict=True)]
         return _sparse_cross_kernel(xp, *parts, **attrs)
 
     return Fusion(tuple(inputs), kernel, tuple(skipped))
