@@ -61,6 +61,12 @@ def fingerprint64(strings: list) -> np.ndarray:
     return out
 
 
+def fingerprint64_of(string: bytes) -> int:
+    """FarmHash Fingerprint64 of one bytes object, as a Python int (from the memo when seen before)."""
+    fp = _memo.get(string)
+    return farmhash.fingerprint64(string) if fp is None else fp
+
+
 def fingerprint_cat64(fp1, fp2: np.ndarray) -> np.ndarray:
     """TF's FingerprintCat64(fp1, fp2) elementwise over uint64 arrays (wrapping arithmetic); `fp1`
     may be one uint64 for every element (a cross's hash key)."""

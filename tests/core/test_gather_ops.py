@@ -244,3 +244,53 @@ def test_unique_small_integer_path_equals_the_sorting_path(dtype, out_idx, monke
         np.testing.assert_array_equal(y, ref_y)
         np.testing.assert_array_equal(idx, ref_idx)
         np.testing.assert_array_equal(y[idx], x)
+
+
+@pytest.mark.parametrize("value", [np.array([True, False, True]), np.zeros((4, 1), bool), np.array([[0, 3], [-1, 0]]),
+                                   np.array([[[0.0, 1.5]], [[2.0, 0.0]]], np.float32), np.array(True),
+                                   np.array(0), np.zeros((0, 3), bool)])
+def test_where_coordinates_equal_numpys_argwhere(value):
+    c = placeholder(tf.as_dtype(value.dtype))
+    with tf.Session() as sess:
+        got = sess.run(where(c), {c: value})
+    assert got.dtype == np.int64 and got.shape == np.argwhere(value).shape
+    assert got.tolist() == np.argwhere(value).tolist()
+
+
+def test_gather_nd_of_no_index_tuples_and_gather_bounds():
+    p = placeholder(tf.float32, [None, 2])
+    i = placeholder(tf.int64)
+    ids = placeholder(tf.int32, [None])
+    params = np.arange(6, dtype=np.float32).reshape(3, 2)
+    with tf.Session() as sess:
+        for indices, shape in (([[0, 1]], (1,)), (np.zeros((0, 2), np.int64), (0,)),
+                               (np.zeros((2, 0, 1), np.int64), (2, 0, 2)), (np.zeros((0, 1), np.int64), (0, 2))):
+            got = sess.run(gather_nd(p, i), {p: params, i: indices})
+            assert got.dtype == np.float32 and got.shape == shape
+        with pytest.raises(errors.InvalidArgumentError, match=r"index innermost dimension length must be <= params "
+                                                              r"rank; saw: 3 vs. 2"):
+            sess.run(gather_nd(p, i), {p: params, i: np.zeros((0, 3), np.int64)})
+        g = gather(p, ids)
+        assert sess.run(g, {p: params, ids: [2, 0, 2]}).tolist() == [[4, 5], [0, 1], [4, 5]]
+        for bad, message in (([0, -1, 1], r"indices\[1\] = -1 is not in \[0, 3\)"),
+                             ([2, 3], r"indices\[1\] = 3 is not in \[0, 3\)")):
+            with pytest.raises(errors.InvalidArgumentError, match=message):
+                sess.run(g, {p: params, ids: bad})
+        assert sess.run(g, {p: params, ids: []}).shape == (0, 2)
+
+
+def test_gather_axes_and_index_ranks_equal_numpys_take():
+    params = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    p = placeholder(tf.float32)
+    i = placeholder(tf.int64)
+    axis = placeholder(tf.int64, [])
+    g = gather(p, i, axis=axis)
+    with tf.Session() as sess:
+        for a in (0, 1, 2, -1, -3):
+            for indices in (np.int64(1), np.array([1, 0, 1], np.int64), np.array([[0], [1]], np.int64)):
+                got = sess.run(g, {p: params, i: indices, axis: a})
+                np.testing.assert_array_equal(got, np.take(params, indices, axis=a))
+        with pytest.raises(errors.InvalidArgumentError, match=r"Expected axis in the range \[-3, 3\), but got 3"):
+            sess.run(g, {p: params, i: [0], axis: 3})
+        with pytest.raises(errors.InvalidArgumentError, match=r"indices\[1\] = 4 is not in \[0, 4\)"):
+            sess.run(g, {p: params, i: [0, 4], axis: -1})

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import estflow as tf
-from estflow.core import errors, hashing
+from estflow.core import errors, hashing, plan
 from estflow.core.ops import hash_ops
 from estflow.core.plan import Compiler
 from tests import FIXTURES
@@ -323,3 +323,104 @@ def test_fetched_cross_indices_are_the_callers_to_change():
         first = sess.run(cross, {words: [[b"a"], [b"b"]]})
         first.indices[0, 0] = 7  # a fetched array is the caller's: writing it changes no later run
         assert sess.run(cross, {words: [[b"a"], [b"b"]]}).indices.tolist() == [[0, 0], [1, 0]]
+
+
+@pytest.mark.usefixtures("g")
+@pytest.mark.parametrize("rows", [7, 40, 200])
+def test_crosses_the_memo_lacks_are_folded_as_the_whole_batch_is(rows):
+    # a batch whose crosses are partly in the memo: a few new ones (folded in Python ints, from a
+    # remembered fold of all values but the last when there is one) and many (folded with numpy)
+    ints = tf.placeholder(tf.int64, [None, 1])
+    words = tf.placeholder(tf.string, [None, 1])
+    last = tf.placeholder(tf.string, [None, 1])
+    cross = tf.sparse.cross_hashed([ints, words, last], num_buckets=0, hash_key=5)
+    rng = np.random.default_rng(rows)
+    ns = rng.integers(-2**62, 2**62, size=rows) * rng.choice([-1, 1], size=rows)
+    ws = np.array([str(v).encode() for v in rng.integers(0, 6, size=rows)], dtype=object)
+    ls = ws[::-1].copy()
+
+    def expected(n, w, x):
+        fp = hashing.fingerprint64([w, x]).tolist()
+        return _cat64(_cat64(_cat64(5, int(n) & (2**64 - 1)), fp[0]), fp[1]) % (2**63 - 1)
+
+    hash_ops._cross_memos.clear()
+    hash_ops._prefix_folds.clear()
+    with tf.Session() as sess:
+        for new in (1, 3, rows // 2, rows):  # the first `new` rows replaced by crosses not seen yet
+            for column in ("ints", "last"):  # a new first value, or only a new last one
+                first = sess.run(cross, {ints: ns[:, None], words: ws[:, None], last: ls[:, None]})
+                assert first.values.tolist() == [expected(*v) for v in zip(ns, ws, ls, strict=True)]
+                if column == "ints":
+                    ns = ns.copy()
+                    ns[:new] += 1
+                else:
+                    ls = ls.copy()
+                    ls[:new] = [x + b"+" for x in ls[:new]]
+                got = sess.run(cross, {ints: ns[:, None], words: ws[:, None], last: ls[:, None]})
+                assert got.values.tolist() == [expected(*v) for v in zip(ns, ws, ls, strict=True)]
+                assert got.indices.tolist() == [[i, 0] for i in range(rows)]
+                assert got.dense_shape.tolist() == [rows, 1]
+                memo = hash_ops._cross_memos[(5, 0)]
+                assert all(memo[v] == expected(*v) for v in zip(ns.tolist(), ws.tolist(), ls.tolist(), strict=True))
+
+
+def test_hash_buckets_from_the_memo_equal_fresh_ones(monkeypatch):
+    words = _objects([b"", b"a", b"occupation", b"text", bytes(range(200))]).reshape(5, 1)
+    fresh = (hashing.fingerprint64(words.ravel().tolist()) % np.uint64(7)).astype(np.int64).reshape(5, 1)
+    monkeypatch.setattr(hash_ops, "_bucket_memos", {})
+    for _ in range(2):  # hashed, then from the memo
+        got = hash_ops._fast_kernel(np, words, 7)
+        assert got.dtype == np.int64 and got.shape == (5, 1) and got.tolist() == fresh.tolist()
+    assert hash_ops._bucket_memos[7] == dict(zip(words.ravel().tolist(), fresh.ravel().tolist(), strict=True))
+    assert hash_ops._fast_kernel(np, words[::-1, 0], 7).tolist() == fresh[::-1, 0].tolist()
+    assert hash_ops._fast_kernel(np, words[2, 0:1].reshape(()), 7).tolist() == fresh[2, 0]  # a scalar
+    assert hash_ops._fast_kernel(np, words[:0], 7).shape == (0, 1)
+    assert hash_ops._fast_kernel(np, words, 1000).tolist() == (fresh * 0 + (hashing.fingerprint64(
+        words.ravel().tolist()) % np.uint64(1000)).astype(np.int64).reshape(5, 1)).tolist()  # its own memo
+    monkeypatch.setattr(hash_ops, "_BUCKET_MEMO_LIMIT", 0)  # no room: hashed every time
+    monkeypatch.setattr(hash_ops, "_bucket_memos", {})
+    assert hash_ops._fast_kernel(np, words, 7).tolist() == fresh.tolist()
+    assert hash_ops._bucket_memos[7] == {}
+
+
+def _expanded_crosses(feed_rows):
+    """Crosses over expanded inputs, run with the plan's fusions on or off: values, or the error."""
+    out = {}
+    for fusion in (True, False):
+        with tf.Graph().as_default():
+            words = tf.placeholder(tf.string, None)
+            more = tf.placeholder(tf.string, None)
+            ints = tf.placeholder(tf.int64, None)
+            crosses = {
+                "columns": tf.sparse.cross_hashed([tf.expand_dims(words, -1), tf.expand_dims(more, 1)], 97),
+                "with a column": tf.sparse.cross_hashed([ints, tf.expand_dims(words, 1)], 97, hash_key=3),
+                "rows": tf.sparse.cross_hashed([tf.expand_dims(words, 0), tf.expand_dims(more, 0)], 97),
+            }
+            plan.FUSION = fusion
+            try:
+                with tf.Session() as sess:
+                    for name, cross in crosses.items():
+                        feed = {words: feed_rows["words"], more: feed_rows["more"], ints: feed_rows["ints"]}
+                        try:
+                            got = sess.run(cross, feed)
+                            out[fusion, name] = (got.indices.tolist(), got.values.tolist(), got.dense_shape.tolist())
+                        except errors.InvalidArgumentError as e:
+                            out[fusion, name] = str(e.message).split("[[")[0]  # the node named differs
+            finally:
+                plan.FUSION = True
+    return out
+
+
+@pytest.mark.parametrize("feed", [
+    {"words": _objects([b"a", b"b", b"c"]), "more": _objects([b"x", b"y", b"z"]), "ints": np.array([[1], [-2], [3]])},
+    {"words": _objects([b"a"]), "more": _objects([b"x"]), "ints": np.array([[5]])},  # one row: [1, 1] rows too
+    {"words": _objects([b"a", b"b"]), "more": _objects([b"x"]), "ints": np.array([[1], [2]])},  # batch sizes differ
+    {"words": _objects([b"a", b"b"]).reshape(2, 1), "more": _objects([b"x", b"y"]),
+     "ints": np.array([1, 2])},  # a matrix expanded to rank 3, a vector where a column belongs
+    {"words": np.array(b"a", dtype=object), "more": _objects([b"x"]), "ints": np.array([[1]])},  # a scalar
+    {"words": _objects([]), "more": _objects([]), "ints": np.zeros((0, 1), np.int64)},
+])
+def test_fused_expanded_crosses_equal_the_unfused_ops(feed):
+    out = _expanded_crosses(feed)
+    for name in ("columns", "with a column", "rows"):
+        assert out[True, name] == out[False, name], name

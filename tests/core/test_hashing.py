@@ -52,3 +52,10 @@ def test_fingerprint_cat64_matches_the_described_algorithm():
     a = rng.integers(0, 2**63, 50, dtype=np.int64).view(np.uint64) * np.uint64(3)
     b = rng.integers(0, 2**63, 50, dtype=np.int64).view(np.uint64) * np.uint64(5)
     assert hashing.fingerprint_cat64(a, b).tolist() == [_cat64(int(x), int(y)) for x, y in zip(a, b, strict=True)]
+
+
+def test_fingerprint_of_one_string_equals_the_batch_ones():
+    words = [b"", b"a", b"occupation", bytes(range(200)), b"never seen before \xff"]
+    batch = hashing.fingerprint64(words[:3]).tolist()  # the first three now in the memo
+    assert [hashing.fingerprint64_of(w) for w in words] == batch + hashing.fingerprint64(words[3:]).tolist()
+    assert all(type(hashing.fingerprint64_of(w)) is int for w in words)

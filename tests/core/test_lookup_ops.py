@@ -226,3 +226,26 @@ def test_table_graphs_round_trip_through_a_graph_def(tmp_path):
             sess.run([init.name, file_init.name])
             assert sess.run(found.name).tolist() == [2, -1]
             assert sess.run(file_found.name).tolist() == [1]
+
+
+def test_string_keys_to_numbers_with_one_default_equal_the_per_key_path():
+    handle = _table(value_dtype=tf.float32, name="floats")
+    init = _import(handle, ["a", "b", ""], np.array([0.5, -2.0, 3.25], np.float32))
+    keys = tf.placeholder(tf.string)
+    one_default = _find(handle, keys, np.float32(-1.0))
+    per_key = apply_op("LookupTableFindV2", handle, keys, tf.fill(tf.shape(keys), np.float32(-1.0)))
+    wrong_default = _find(handle, keys, np.float64(-1.0))
+    with tf.Session() as sess:
+        with pytest.raises(errors.FailedPreconditionError, match="Table not initialized."):
+            sess.run(one_default, {keys: _objects("a")})
+        sess.run(init)
+        for feed in (_objects("a", "zz", "", "b", "a"), np.array(b"b", dtype=object),
+                     _objects("b", "a", "x", "").reshape(2, 1, 2), _objects()):
+            got, expected = sess.run([one_default, per_key], {keys: feed})
+            assert got.dtype == np.float32 and got.shape == feed.shape
+            np.testing.assert_array_equal(got, expected)
+        assert sess.run(one_default, {keys: _objects("b", "q")}).tolist() == [-2.0, -1.0]
+        with pytest.raises(errors.InvalidArgumentError, match="Value must be type float but got double"):
+            sess.run(wrong_default, {keys: _objects("a")})
+        with pytest.raises(errors.InvalidArgumentError, match="Key must be type string but got int64"):
+            sess.run(_find(handle, tf.constant([1], tf.int64), np.float32(0.0)))

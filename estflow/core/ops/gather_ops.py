@@ -54,7 +54,10 @@ def _index_error(indices, flat_pos, value, bound):
 def _check_gather_bounds(xp, indices, bound):
     if indices.size == 0:
         return
-    if int(indices.min()) >= 0 and int(indices.max()) < bound:  # two reductions: cheaper than a mask when fine
+    if indices.__class__ is np.ndarray:  # argmin/argmax and item: a fraction of min/max's reduction cost
+        if indices.item(indices.argmin()) >= 0 and indices.item(indices.argmax()) < bound:
+            return
+    elif int(indices.min()) >= 0 and int(indices.max()) < bound:  # two reductions: cheaper than a mask when fine
         return
     bad = xp.logical_or(indices < 0, indices >= bound)
     if bool(bad.any()):
@@ -89,14 +92,20 @@ def _infer_gather(params, indices, axis, *, batch_dims):
 
 
 def _gather_kernel(xp, params, indices, axis, batch_dims):
+    if batch_dims == 0 and params.__class__ is np.ndarray and indices.__class__ is np.ndarray and indices.size:
+        a = axis.item() if axis.__class__ is np.ndarray else int(axis)  # the usual gather, checks in order
+        if -params.ndim <= a < params.ndim and indices.item(indices.argmin()) >= 0:  # argmin: no ufunc reduction
+            try:  # numpy's take refuses the ids past the end itself
+                return params.take(indices, a)
+            except IndexError:
+                pass
     a = _host_int(axis)
     n = params.ndim
     if not -n <= a < n:
         raise _invalid(f"Expected axis in the range [{-n}, {n}), but got {a}")
     a %= n
     bd = batch_dims + indices.ndim if batch_dims < 0 else batch_dims
-    if bd == 0 and xp is np and indices.size and (min(indices.ravel().tolist()) if indices.size <= 8
-                                                  else int(indices.min())) >= 0:  # a few ids: no reduction
+    if bd == 0 and xp is np and indices.size and indices.item(indices.argmin()) >= 0:  # argmin: no ufunc reduction
         try:  # numpy's take refuses the ids past the end itself: one reduction instead of two
             return params.take(indices, a) if type(params) is np.ndarray else np.take(params, indices, axis=a)
         except IndexError:
@@ -244,6 +253,8 @@ def _gather_nd_kernel(xp, params, indices):
         raise _invalid(f"index innermost dimension length must be <= params rank; saw: {k} vs. {params.ndim}")
     if k == 0:
         return xp.broadcast_to(params, indices.shape[:-1] + params.shape).copy()
+    if not indices.size:  # no index tuples (a Where that found nothing): nothing to check or gather
+        return xp.empty(indices.shape[:-1] + params.shape[k:], dtype=params.dtype)
     return params[_nd_index(xp, indices, params.shape, "param shape")]
 
 
@@ -309,7 +320,18 @@ def _infer_where(x):
     return TensorSpec([None, n], dtypes.int64)
 
 
-register(OpDef("Where", infer=_infer_where, kernel=lambda xp, x: xp.argwhere(x).astype("int64", copy=False),
+def _where_kernel(xp, x):
+    if xp is not np or x.ndim == 0:
+        return xp.argwhere(x).astype("int64", copy=False)
+    # argwhere's transpose of nonzero, written column by column into one int64 array (about half the calls)
+    coordinates = x.nonzero()
+    out = np.empty((coordinates[0].shape[0], x.ndim), dtype=np.int64)
+    for j, c in enumerate(coordinates):
+        out[:, j] = c
+    return out
+
+
+register(OpDef("Where", infer=_infer_where, kernel=_where_kernel,
                grad=None, differentiable=False,
                input_names=("input: T",), output_names=("index: int64",), attr_types={"T": "type = bool"}))
 

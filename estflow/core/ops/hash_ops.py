@@ -21,6 +21,8 @@ nothing flows back through a hash (`differentiable=False`).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from estflow.core import dtypes, errors, hashing, row_rules
@@ -69,8 +71,30 @@ def _hash_bucket_infer(param: str):
     return infer
 
 
+_BUCKET_MEMO_LIMIT = 1 << 15  # strings remembered per bucket count
+_bucket_memos: dict = {}  # num_buckets -> {string: its Fingerprint64 % num_buckets}
+
+
 def _fast_kernel(xp, x, num_buckets):
-    return _buckets(hashing.fingerprint64(x.reshape(-1).tolist()), num_buckets, x.shape)
+    """Fingerprint64 % num_buckets of each string. Strings seen before take their bucket from a memo
+    (one dict lookup each, no hashing or modulo); a batch with new strings is hashed whole and its
+    strings join the memo while it has room."""
+    strings = x.ravel().tolist()
+    memo = _bucket_memos.get(num_buckets)
+    if memo is None:
+        if len(_bucket_memos) >= 64:
+            _bucket_memos.clear()
+        memo = _bucket_memos[num_buckets] = {}
+    else:
+        try:
+            out = np.fromiter(map(memo.__getitem__, strings), dtype=np.int64, count=len(strings))
+            return out if x.ndim == 1 else out.reshape(x.shape)
+        except KeyError:
+            pass
+    out = _buckets(hashing.fingerprint64(strings), num_buckets, x.shape)
+    if len(memo) + len(strings) <= _BUCKET_MEMO_LIMIT:
+        memo.update(zip(strings, out.ravel().tolist()))
+    return out
 
 
 def _strong_kernel(xp, x, num_buckets, key):
@@ -307,6 +331,9 @@ def _fingerprints(values: np.ndarray) -> np.ndarray:
 
 _row_indices: dict = {}  # batch size -> [[0, 0], [1, 0], ...] of a one-per-row cross (copied out)
 _SMALL_BATCH = 256  # rows: up to here a cross is looked up per row in a memo (numpy calls cost more than rows)
+_FOLD_ONE_BY_ONE = 8  # new crosses in a batch: up to here folded in Python ints, one by one
+_prefix_folds: dict = {}  # hash key -> {a row's values but the last: their fold} (Python folds)
+_NOT_FOUND = itertools.repeat(-1)  # what the memo's get gives for a cross it lacks
 _CROSS_MEMO_LIMIT = 1 << 14  # remembered crosses per (hash_key, num_buckets)
 _cross_memos: dict = {}  # (hash_key, num_buckets) -> {row's values: bucket}
 
@@ -319,23 +346,72 @@ def _folded_ids(dense: list, hash_key: int, num_buckets: int) -> np.ndarray:
     return (h % modulus).astype(np.int64)
 
 
+_M = 0xC6A4A7935BD1E995  # FingerprintCat64's multiplier
+_MASK = (1 << 64) - 1
+
+
+def _cat64(fp1: int, fp2: int) -> int:
+    """FingerprintCat64 of two Python ints (`hashing.fingerprint_cat64`'s arithmetic, one pair)."""
+    x = (fp2 * _M) & _MASK
+    x = ((x ^ (x >> 47)) * _M) & _MASK
+    x = ((x ^ fp1 ^ _M) * _M) & _MASK
+    x = ((x ^ (x >> 47)) * _M) & _MASK
+    return x ^ (x >> 47)
+
+
+def _fold_rows(keys: list, texts: list, hash_key: int, num_buckets: int) -> list:
+    """`_folded_ids` of a few rows' values (tuples, one value per input; `texts[j]` tells whether
+    input j's values are strings) in Python ints: fewer calls than numpy's for a handful of rows.
+    The fold of a row's values but the last is remembered (new crosses mostly extend known ones)."""
+    modulus = num_buckets if num_buckets > 0 else (1 << 63) - 1
+    start = hash_key & _MASK
+    prefixes = _prefix_folds.get(start)
+    if prefixes is None or len(prefixes) >= _CROSS_MEMO_LIMIT:
+        if len(_prefix_folds) >= 64:
+            _prefix_folds.clear()
+        prefixes = _prefix_folds[start] = {}
+    out = []
+    for key in keys:
+        prefix = key[:-1]
+        h = prefixes.get(prefix)
+        if h is None:
+            h = start
+            for value, text in zip(prefix, texts, strict=False):
+                h = _cat64(h, hashing.fingerprint64_of(value) if text else value & _MASK)
+            prefixes[prefix] = h
+        value = key[-1]
+        out.append(_cat64(h, hashing.fingerprint64_of(value) if texts[-1] else value & _MASK) % modulus)
+    return out
+
+
 def _memo_ids(dense: list, batch: int, hash_key: int, num_buckets: int) -> np.ndarray:
     """`_folded_ids` through a memo of each row's values: a small batch of values seen before costs
     one dict lookup per row instead of a dozen numpy calls per input. The values are the memo's
-    keys as they are (bytes or int), so the ids are exactly those the folding gives."""
+    keys as they are (bytes or int), so the ids are exactly those the folding gives. A row the memo
+    lacks reads as -1 (a bucket is never negative); only those rows are folded, a few one by one in
+    Python ints, more with numpy, and join the memo while it has room."""
     memo = _cross_memos.get((hash_key, num_buckets))
     if memo is None:
         if len(_cross_memos) >= 64:
             _cross_memos.clear()
         memo = _cross_memos[(hash_key, num_buckets)] = {}
     columns = [x.reshape(-1).tolist() for x in dense]
-    try:
-        return np.fromiter(map(memo.__getitem__, zip(*columns)), dtype=np.int64, count=batch)
-    except KeyError:
-        pass
-    ids = _folded_ids(dense, hash_key, num_buckets)
-    if len(memo) + batch <= _CROSS_MEMO_LIMIT:
-        memo.update(zip(zip(*columns), ids.tolist()))
+    ids = np.fromiter(map(memo.get, zip(*columns), _NOT_FOUND), dtype=np.int64, count=batch)
+    if not batch or ids.item(ids.argmin()) >= 0:
+        return ids
+    missing = (ids < 0).nonzero()[0]
+    rows = missing.tolist()
+    keys = list(zip(*[[c[i] for i in rows] for c in columns]))
+    if len(rows) <= _FOLD_ONE_BY_ONE:
+        new_ids = _fold_rows(keys, [x.dtype.kind == "O" for x in dense], hash_key, num_buckets)
+        for i, v in zip(rows, new_ids, strict=True):
+            ids[i] = v
+    else:
+        folded = _folded_ids([x.reshape(-1)[missing] for x in dense], hash_key, num_buckets)
+        ids[missing] = folded
+        new_ids = folded.tolist()
+    if len(memo) + len(rows) <= _CROSS_MEMO_LIMIT:
+        memo.update(zip(keys, new_ids))
     return ids
 
 
@@ -440,7 +516,7 @@ def _fuse_expanded_dense(op):
     makes its own), one with any other reader, or a control input, stays a step of its own."""
     if op._attrs["N"] != 0:
         return None
-    inputs, expands, skipped = [], [], []
+    inputs, expands, skipped, columns = [], [], [], []
     for t in op._inputs:
         src = t._op
         dim = src._inputs[1]._const_value if src._type == "ExpandDims" else None
@@ -448,10 +524,13 @@ def _fuse_expanded_dense(op):
                                                      for c in t._consumers):
             inputs.append(t)
             expands.append(None)
+            columns.append(False)
         else:
             inputs.append(src._inputs[0])
             expands.append(expander(dim))
             skipped.append(t)
+            dims = np.asarray(dim).reshape(-1).tolist()
+            columns.append(dims in ([1], [-1]))  # a vector made a [n, 1] column
     if not skipped:
         return None
     attrs = dict(op._attrs)
@@ -460,12 +539,19 @@ def _fuse_expanded_dense(op):
     hash_key, num_buckets = int(attrs["hash_key"]), int(attrs["num_buckets"])
 
     def kernel(xp, *arrays):
-        parts = [a if e is None else e(xp, a) for a, e in zip(arrays, expands, strict=True)]
         if hashed:  # what _validate accepts and the kernel sends to _one_per_row_cross, checked at once
-            batch = parts[0].shape[0]
-            if all(p.ndim == 2 and p.shape[1] == 1 and p.shape[0] == batch and (not strings or p.dtype == object)
-                   for p in parts):
-                return _one_per_row_cross(parts, batch, hash_key, num_buckets)
+            batch = -1
+            for a, e, column in zip(arrays, expands, columns, strict=True):
+                # a vector expanded to a column, or an input that is one: its values row by row either way
+                if not (a.ndim == 1 if column else e is None and a.ndim == 2 and a.shape[1] == 1):
+                    break
+                if batch < 0:
+                    batch = a.shape[0]
+                if a.shape[0] != batch or strings and a.dtype != object:
+                    break
+            else:
+                return _one_per_row_cross(list(arrays), batch, hash_key, num_buckets)
+        parts = [a if e is None else e(xp, a) for a, e in zip(arrays, expands, strict=True)]
         return _sparse_cross_kernel(xp, *parts, **attrs)
 
     return Fusion(tuple(inputs), kernel, tuple(skipped))

@@ -64,6 +64,9 @@ class HashTable:
         self.mapping: dict = {}
         self.accepted: set = set()  # (keys' numpy dtype, default's numpy dtype) that Find checked
         self._sorted_keys = self._sorted_values = None  # numeric keys: looked up by binary search
+        # string keys to numbers, once initialized: (object, value dtype), the (keys, default) dtypes
+        # that `find_strings` answers without the checks (a vocabulary list or file column's table)
+        self.strings_to_numbers = None
 
     def size(self) -> int:
         return len(self.mapping) if self.initialized else 0
@@ -92,6 +95,8 @@ class HashTable:
                                         f"{_text(previous)} and trying to add value {_text(v)}")
                 mapping = first
             self.mapping = mapping
+            if self.key_dtype == dtypes.string and self.value_dtype != dtypes.string:
+                self.strings_to_numbers = (np.dtype(object), np.dtype(self.value_dtype.as_numpy_dtype))
             if self.key_dtype != dtypes.string:
                 np_key = self.key_dtype.as_numpy_dtype
                 key_array = np.fromiter(mapping.keys(), dtype=np_key, count=len(mapping))
@@ -106,6 +111,14 @@ class HashTable:
             out[:] = values
             return out
         return np.asarray(values, dtype=self.value_dtype.as_numpy_dtype).reshape(len(values))
+
+    def find_strings(self, keys: np.ndarray, default) -> np.ndarray:
+        """`find` of string keys in an initialized string-to-number table with one default (a
+        Python number): the value of each key straight into the array."""
+        flat = keys.ravel().tolist()
+        out = np.fromiter(map(self.mapping.get, flat, itertools.repeat(default)), dtype=self.strings_to_numbers[1],
+                          count=len(flat))
+        return out if keys.ndim == 1 else out.reshape(keys.shape)
 
     def find(self, keys: np.ndarray, default: np.ndarray) -> np.ndarray:
         if not self.initialized:
@@ -168,14 +181,15 @@ def _make_hash_table(op, ctx):
     key_dtype, value_dtype = op._attrs["key_dtype"], op._attrs["value_dtype"]
     handle = np.empty((), dtype=object)
     handle[()] = name
-    state, lock = ctx.state, threading.Lock()
+    state, lock, key = ctx.state, threading.Lock(), (_STATE, name)
 
     def hash_table():
-        table = state.get((_STATE, name))
+        table = state.get(key)
         if table is None:
             with lock:
-                table = state.setdefault((_STATE, name), HashTable(key_dtype, value_dtype))
-        table.check_dtypes(key_dtype, value_dtype, name)
+                table = state.setdefault(key, HashTable(key_dtype, value_dtype))
+        if table.key_dtype is not key_dtype or table.value_dtype is not value_dtype:  # the same DTypes: agree
+            table.check_dtypes(key_dtype, value_dtype, name)
         return handle
 
     return hash_table
@@ -423,6 +437,8 @@ def _make_find(op, ctx):
     def find(handle, keys, default_value):
         table = _table(state, handle)
         signature = (keys.dtype, default_value.dtype)
+        if signature == table.strings_to_numbers and default_value.ndim == 0:  # the usual vocabulary lookup
+            return table.find_strings(keys, default_value.item())
         if signature not in table.accepted:  # the dtypes decide: checked once per pair
             _check_types(table, keys, _array_dtype(default_value))
             table.accepted.add(signature)
