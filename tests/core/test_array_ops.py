@@ -486,6 +486,29 @@ def test_split_errors():
         sess.run(concat_ops.split(x, 3)[0], {x: np.zeros(10)})
 
 
+@pytest.mark.parametrize("fusion", [True, False])
+def test_split_v_with_constant_sizes_cuts_as_the_kernel_does(fusion, monkeypatch):
+    """ConcatV2's gradient (SplitV with constant sizes and axis) is a step of its value alone, same views and errors."""
+    from estflow.core import plan  # the switch this test turns
+
+    monkeypatch.setattr(plan, "FUSION", fusion)
+    x = placeholder(tf.float32, [None, None])
+    sizes = constant(np.array([1, 3, 0, 2], np.int32))
+    parts = apply_op("SplitV", x, sizes, constant(np.int32(-1)), num_split=4, name="split")
+    assert (registered_ops()["SplitV"].fuse(parts[0].op) is not None) is True
+    value = np.arange(12, dtype=np.float32).reshape(2, 6)
+    with tf.Session() as sess:
+        got = sess.run(list(parts), {x: value})
+        for g, (a, b) in zip(got, [(0, 1), (1, 4), (4, 4), (4, 6)], strict=True):
+            assert g.shape == (2, b - a) and g.tobytes() == np.ascontiguousarray(value[:, a:b]).tobytes()
+        with pytest.raises(errors.InvalidArgumentError, match="Determined shape must either match input shape"):
+            sess.run(parts[1], {x: np.zeros((2, 5), np.float32)})
+        fed = sess.run(parts[1], {x: value, sizes: np.array([2, 2, 1, 1], np.int32)})  # a fed size: the kernel
+        np.testing.assert_array_equal(fed, value[:, 2:4])
+        first = next(iter(sess._cache.values())).steps
+        assert [st[5].type for st in first] == ["SplitV"] and (first[0][4] == 1) is fusion  # reads `x` alone
+
+
 def test_squeeze_and_expand_dims_errors():
     x = placeholder(tf.float32, [2, 3, 1])
     with pytest.raises(ValueError, match=r"Can not squeeze dim\[1\], expected a dimension of 1, got 3 for "

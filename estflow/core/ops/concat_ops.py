@@ -551,12 +551,41 @@ def _split_v_kernel(xp, value, size_splits, axis, num_split):
     return tuple(parts)
 
 
+def _fuse_constant_split(op):
+    """SplitV with constant sizes and axis (ConcatV2's gradient) as a step of `value` alone: the slices are
+    worked out once, and a value of the expected rank and size along the axis is cut by them (the views
+    the kernel gives); any other value runs the kernel, with its errors."""
+    value, sizes_t, axis_t = op._inputs
+    sizes, axis = sizes_t._const_value, axis_t._const_value
+    if sizes is None or axis is None or np.ndim(axis) != 0 or value.shape.ndims is None:
+        return None
+    n, a = value.shape.ndims, int(axis)
+    sizes = np.asarray(sizes).reshape(-1).tolist()
+    if not -n <= a < n or -1 in sizes or any(s < 0 for s in sizes):
+        return None
+    a %= n
+    total = sum(sizes)
+    lead, cuts, start = (slice(None),) * a, [], 0
+    for size in sizes:
+        cuts.append(lead + (slice(start, start + size),))
+        start += size
+    sizes_arr, axis_arr, num_split = np.asarray(sizes_t._const_value), np.asarray(axis), op._attrs["num_split"]
+
+    def kernel(xp, x):
+        if x.ndim == n and x.shape[a] == total:
+            return tuple(x[c] for c in cuts)
+        return _split_v_kernel(xp, x, sizes_arr, axis_arr, num_split)
+
+    return Fusion((value,), kernel, (sizes_t, axis_t))
+
+
+
 def _split_v_grad(op, *grads):
     return concat(_fill_none_grads(op, grads), op.inputs[2]), None, None
 
 
 register(OpDef("SplitV", infer=_infer_split_v, kernel=_split_v_kernel, grad=_split_v_grad,
-               attrs={"num_split": REQUIRED}, aliases_input=True,
+               attrs={"num_split": REQUIRED}, aliases_input=True, fuse=_fuse_constant_split,
                input_names=("value: T", "size_splits: Tlen", "split_dim: int32"),
                output_names=("output: num_split * T",),
                attr_types={"num_split": "int >= 1", "T": "type", "Tlen": "type = int64"}))
