@@ -486,6 +486,29 @@ def test_split_errors():
         sess.run(concat_ops.split(x, 3)[0], {x: np.zeros(10)})
 
 
+@pytest.mark.parametrize("fusion", [True, False])
+def test_split_v_with_constant_sizes_cuts_as_the_kernel_does(fusion, monkeypatch):
+    """ConcatV2's gradient (SplitV with constant sizes and axis) is a step of its value alone, same views and errors."""
+    from estflow.core import plan  # the switch this test turns
+
+    monkeypatch.setattr(plan, "FUSION", fusion)
+    x = placeholder(tf.float32, [None, None])
+    sizes = constant(np.array([1, 3, 0, 2], np.int32))
+    parts = apply_op("SplitV", x, sizes, constant(np.int32(-1)), num_split=4, name="split")
+    assert (registered_ops()["SplitV"].fuse(parts[0].op) is not None) is True
+    value = np.arange(12, dtype=np.float32).reshape(2, 6)
+    with tf.Session() as sess:
+        got = sess.run(list(parts), {x: value})
+        for g, (a, b) in zip(got, [(0, 1), (1, 4), (4, 4), (4, 6)], strict=True):
+            assert g.shape == (2, b - a) and g.tobytes() == np.ascontiguousarray(value[:, a:b]).tobytes()
+        with pytest.raises(errors.InvalidArgumentError, match="Determined shape must either match input shape"):
+            sess.run(parts[1], {x: np.zeros((2, 5), np.float32)})
+        fed = sess.run(parts[1], {x: value, sizes: np.array([2, 2, 1, 1], np.int32)})  # a fed size: the kernel
+        np.testing.assert_array_equal(fed, value[:, 2:4])
+        first = next(iter(sess._cache.values())).steps
+        assert [st[5].type for st in first] == ["SplitV"] and (first[0][4] == 1) is fusion  # reads `x` alone
+
+
 def test_squeeze_and_expand_dims_errors():
     x = placeholder(tf.float32, [2, 3, 1])
     with pytest.raises(ValueError, match=r"Can not squeeze dim\[1\], expected a dimension of 1, got 3 for "
@@ -778,6 +801,84 @@ def test_concat_of_expanded_inputs_runs_as_one_step_with_the_unfused_result():
     assert registered_ops()["ConcatV2"].fuse(both.op) is None
 
 
+def _input_layer(fusion, monkeypatch, feeds_of, out_dtype=tf.float32, on=1.0, off=0.0, depths=(4, 3)):
+    """A DNN input layer's join: numeric columns (ExpandDims, Cast), indicators (OneHot), a dense piece."""
+    from estflow.core import plan  # the switch this test turns
+
+    monkeypatch.setattr(plan, "FUSION", fusion)
+    with tf.Graph().as_default():
+        x32 = placeholder(tf.int32, [None])
+        x64 = placeholder(tf.float64, [None])
+        xf = placeholder(out_dtype, [None])
+        ids = placeholder(tf.int64, [None])
+        ids32 = placeholder(tf.int32, [None])
+        dense = placeholder(out_dtype, [None, 2])
+        np_dt = out_dtype.as_numpy_dtype
+        parts = [tf.cast(A.expand_dims(x32, -1), out_dtype), gather_ops.one_hot(ids, depths[0], np_dt(on), np_dt(off)),
+                 dense, A.expand_dims(xf, 1), gather_ops.one_hot(ids32, depths[1], np_dt(on), np_dt(off)),
+                 tf.cast(A.expand_dims(x64, -1), out_dtype), gather_ops.one_hot(ids, depths[1], np_dt(on), np_dt(off))]
+        out = concat_ops.concat(parts, axis=-1)
+        feeds = feeds_of(x32, x64, xf, ids, ids32, dense)
+        with tf.Session() as sess:
+            try:
+                result = sess.run(out, feeds)
+            except tf.errors.InvalidArgumentError as e:
+                return type(e), str(e).split("\n")[0]
+            steps = [st[5].type for st in next(iter(sess._cache.values())).steps]
+            return result, steps
+
+
+def _layer_feeds(n, np_dt=np.float32, id_rows=None, dense_dtype=None):
+    def feeds(x32, x64, xf, ids, ids32, dense):  # the same values at every call
+        rng = np.random.default_rng(n)
+        return {x32: rng.integers(-2**31, 2**31 - 1, n).astype(np.int32),
+                x64: np.array([0.1, -0.0, np.nan, 1e300, -np.inf, 3.5, 2.0**-1070][:n] + [7.25] * max(0, n - 7)),
+                xf: rng.normal(size=n).astype(np_dt), ids: rng.integers(-2, 6, id_rows or n),
+                ids32: rng.integers(-1, 4, n).astype(np.int32),
+                dense: rng.normal(size=(n, 2)).astype(dense_dtype or np_dt)}
+
+    return feeds
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 40])
+@pytest.mark.parametrize("out_dtype", [tf.float32, tf.float64])
+def test_input_layer_join_is_one_step_with_the_unfused_bits(n, out_dtype, monkeypatch):
+    """Numeric columns cast on the way in and indicators written as booleans give the ops' very values."""
+    def general_path(*_, **__):
+        raise AssertionError("the direct path covers this join")
+
+    with monkeypatch.context() as m:
+        m.setattr(concat_ops, "_concat_kernel", general_path)
+        fused, steps = _input_layer(True, monkeypatch, _layer_feeds(n, out_dtype.as_numpy_dtype), out_dtype)
+    unfused, unfused_steps = _input_layer(False, monkeypatch, _layer_feeds(n, out_dtype.as_numpy_dtype), out_dtype)
+    assert steps == ["ConcatV2"] and "OneHot" in unfused_steps and "Cast" in unfused_steps
+    assert fused.dtype == unfused.dtype and fused.shape == unfused.shape == (n, 1 + 4 + 2 + 1 + 3 + 1 + 3)
+    assert fused.strides == unfused.strides and fused.tobytes() == unfused.tobytes()
+
+
+@pytest.mark.parametrize("case", ["on_2", "off_minus_zero", "depth_0", "rows", "dense_rows"])
+def test_input_layer_join_off_the_direct_path_runs_the_ops_kernels(case, monkeypatch):
+    """Other on/off values and depths take the ops' own kernels in the step; mismatched rows fail as
+    ConcatV2 fails."""
+    kwargs = {"on_2": {"on": 2.0}, "off_minus_zero": {"off": -0.0}, "depth_0": {"depths": (0, 3)}}.get(case, {})
+    feeds = _layer_feeds(6, id_rows=4 if case == "rows" else None)
+    if case == "dense_rows":
+        base = feeds
+
+        def feeds(x32, x64, xf, ids, ids32, dense):
+            got = base(x32, x64, xf, ids, ids32, dense)
+            got[dense] = np.ones((3, 2), np.float32)
+            return got
+    fused = _input_layer(True, monkeypatch, feeds, **kwargs)
+    unfused = _input_layer(False, monkeypatch, feeds, **kwargs)
+    if case in ("rows", "dense_rows"):
+        assert fused[0] is tf.errors.InvalidArgumentError and fused[1] == unfused[1]
+        assert "ConcatOp : Dimensions of inputs should match" in fused[1]
+    else:
+        assert fused[1] == ["ConcatV2"]
+        assert fused[0].tobytes() == unfused[0].tobytes()
+
+
 # ---- the plan's fusion of an outer shape restored (array_ops._fuse_outer_shape_restored) ----------------------
 def _restored(dense_shape, value, fusion, monkeypatch):
     from estflow.core import plan  # the switch this test turns
@@ -808,3 +909,14 @@ def test_restoring_an_outer_shape_is_one_step_with_the_same_values_and_errors(mo
         fused = _restored(dense_shape, bad, True, monkeypatch)
         plain = _restored(dense_shape, bad, False, monkeypatch)
         assert fused[0] is tf.errors.InvalidArgumentError and fused == plain
+
+
+@pytest.mark.parametrize("op_type,fn", [("ZerosLike", np.zeros_like), ("OnesLike", np.ones_like)])
+def test_zeros_and_ones_like_kernels_keep_numpys_values_and_layout(op_type, fn):
+    from estflow.core.registry import get_op_def  # noqa: PLC0415 - the kernels under test
+
+    kernel = get_op_def(op_type).kernel
+    for x in (np.ones((3, 4), np.float32), np.asfortranarray(np.ones((3, 4))), np.ones((4, 6), np.int64)[::2, ::3],
+              np.array(2.0), np.array([b"a", b"b"], object), np.array([1 + 2j]), np.ones((2, 2), bool)):
+        got, want = kernel(np, x), fn(x)
+        assert got.dtype == want.dtype and got.strides == want.strides and got.tolist() == want.tolist()

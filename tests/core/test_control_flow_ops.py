@@ -90,44 +90,6 @@ def test_assert_message_and_summarize(g):
             sess.run(check, {x: [1, -2, 3]})
 
 
-def _assert_range_run(fusion, monkeypatch, values, shared=False):
-    """What running TF1's assert_less_equal-style range check on `values` gives, and the plan's op types."""
-    from estflow.core import plan  # the switch this test turns
-
-    monkeypatch.setattr(plan, "FUSION", fusion)
-    with tf.Graph().as_default():
-        x = placeholder(tf.int64, [None, 1])
-        bad = tf.logical_or(tf.less(x, 0), tf.greater(x, 3))
-        offending = tf.gather_nd(x, tf.where(bad))  # what the message prints
-        check = cf.Assert(tf.logical_not(tf.reduce_any(bad)), ["Labels must be in [0, 3]:", offending, "of", x])
-        fetches = [check, offending] if shared else [check]
-        with tf.Session() as sess:
-            try:
-                sess.run(fetches, {x: values})
-                outcome = "ok"
-            except errors.InvalidArgumentError as e:
-                outcome = e.message.split("\n")[0]
-            steps = max(sess._cache.values(), key=lambda p: len(p.steps)).steps
-            return outcome, [st[5].type for st in steps if st[5] is not None]
-
-
-@pytest.mark.parametrize("values", [[[0], [3], [2]], [[0], [7], [-1], [2]]])
-def test_an_asserts_data_is_computed_only_when_its_condition_fails(values, monkeypatch):
-    fused, fused_steps = _assert_range_run(True, monkeypatch, values)
-    plain, plain_steps = _assert_range_run(False, monkeypatch, values)
-    assert fused == plain
-    assert ("ok" if values[1] == [3] else "assertion failed: [Labels must be in [0, 3]:] [7 -1] [of] [[0][7][-1]...]") \
-        == fused
-    assert "Where" in plain_steps and "GatherNd" in plain_steps
-    assert "Where" not in fused_steps and "GatherNd" not in fused_steps
-
-
-def test_an_asserts_data_read_elsewhere_is_computed_as_before(monkeypatch):
-    fused, fused_steps = _assert_range_run(True, monkeypatch, [[0], [7]], shared=True)
-    assert fused == _assert_range_run(False, monkeypatch, [[0], [7]], shared=True)[0]
-    assert "GatherNd" in fused_steps
-
-
 # ================================================================================================
 # Switch and Merge
 # ================================================================================================
@@ -885,3 +847,48 @@ def test_while_gradient_twice_reuses_the_accumulators_and_is_not_differentiated_
     np.testing.assert_allclose(got2, 2 * f(xv) * numeric, rtol=1e-6)
     print_form = str(loop)  # printing an op never fails
     assert "While" in print_form
+
+
+# ---- Assert whose data gathers the failing entries: computed only when the check fails ----------------------
+def _culprit_check(fusion, monkeypatch, feeds, condition_fed=False):
+    from estflow.core import plan  # the switch this test turns
+
+    monkeypatch.setattr(plan, "FUSION", fusion)
+    with tf.Graph().as_default():
+        labels = tf.placeholder(tf.float32)
+        mask_in = tf.placeholder(tf.float32)
+        outside = tf.logical_or(tf.less(mask_in, 0.0), tf.greater(mask_in, 1.0))
+        ok = tf.placeholder(tf.bool) if condition_fed else tf.logical_not(tf.reduce_any(outside))
+        check = tf.Assert(ok, ["Labels must be in range [0, 1]; these labels are not:",
+                               tf.gather_nd(labels, tf.where(outside)), "end"], summarize=10)
+        with tf.control_dependencies([check]):
+            out = tf.identity(labels)
+        with tf.Session() as sess:
+            fed = {labels: feeds[0], mask_in: feeds[1], **({ok: feeds[2]} if condition_fed else {})}
+            try:
+                value = sess.run(out, fed)
+            except tf.errors.InvalidArgumentError as e:
+                return type(e), str(e).split("\n")[0]
+            return value.tolist(), [st[5].type for st in next(iter(sess._cache.values())).steps]
+
+
+@pytest.mark.parametrize("case", ["pass", "fail", "pass_2d", "fail_2d", "other_shapes", "bad_gather"])
+def test_assert_naming_culprits_gathers_them_only_on_failure(case, monkeypatch):
+    x = np.array([0.5, 0.0, 1.0], np.float32)
+    bad = np.array([0.5, 3.0, -1.0], np.float32)
+    feeds = {"pass": (x, x), "fail": (bad, bad), "pass_2d": (x.reshape(3, 1), x.reshape(3, 1)),
+             "fail_2d": (bad.reshape(3, 1), bad.reshape(3, 1)),
+             "other_shapes": (np.stack([x, x], 1), bad),  # rows of a matrix where a vector fails
+             "bad_gather": (np.zeros(1, np.float32), np.array([0.5, 0.5, 7.0], np.float32), True)}[case]
+    fused = _culprit_check(True, monkeypatch, feeds, condition_fed=case == "bad_gather")
+    unfused = _culprit_check(False, monkeypatch, feeds, condition_fed=case == "bad_gather")
+    if case.startswith("pass"):
+        assert fused[0] == unfused[0]
+        assert "Where" in unfused[1] and "GatherNd" in unfused[1]
+        assert "Where" not in fused[1] and "GatherNd" not in fused[1]
+    else:
+        assert fused == unfused and fused[0] is tf.errors.InvalidArgumentError
+    if case == "fail":
+        assert "these labels are not:] [3.0 -1.0] [end]" in fused[1]
+    if case == "bad_gather":  # the gather fails although the fed condition holds, fused or not
+        assert "GatherNd" in fused[1] or "index" in fused[1]

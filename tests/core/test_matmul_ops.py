@@ -79,3 +79,29 @@ def test_integer_matmul():
 def test_matmul_shape_error_names_op():
     with pytest.raises(ValueError, match=r"Dimensions must be equal, but are 3 and 2 for 'MatMul' \(op: 'MatMul'\)"):
         tf.matmul(tf.ones([2, 3]), tf.ones([2, 2]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m,n", [(2, 2), (40, 25), (256, 1), (1, 25), (1, 1), (7, 3)])
+@pytest.mark.parametrize("transpose_a,transpose_b", [(False, False), (False, True), (True, False), (True, True)])
+def test_outer_product_matmul_gives_numpys_matmul_bits(dtype, m, n, transpose_a, transpose_b):
+    """An inner dimension of 1 (a DNN's logits gradient) takes np.dot where its bits are matmul's: zero
+    products, -0.0, inf and nan included, and a single row or column stays on matmul."""
+    from estflow.core.ops.matmul_ops import _matmul_kernel  # noqa: PLC0415 - the kernel under test
+
+    special = np.array([0.0, -0.0, 1.5, -2.25, np.inf, -np.inf, np.nan, 3e38, -1e-30], dtype)
+    zero = np.array([0.0, -0.0], dtype)
+    for a, b in [(np.resize(special, (m, 1)), np.resize(special[::-1], (1, n))),  # every pair meets somewhere
+                 (np.resize(zero, (m, 1)), np.resize(special, (1, n))),  # 0 * inf is nan, never skipped
+                 (np.resize(special, (m, 1)), np.resize(zero, (1, n)))]:
+        _check_outer_product(_matmul_kernel, a, b, transpose_a, transpose_b)
+
+
+def _check_outer_product(_matmul_kernel, a, b, transpose_a, transpose_b):
+    a_in = np.ascontiguousarray(a.T) if transpose_a else a
+    b_in = np.ascontiguousarray(b.T) if transpose_b else b
+    with np.errstate(all="ignore"):
+        got = _matmul_kernel(np, a_in, b_in, transpose_a, transpose_b)
+        want = np.matmul(a, b)
+    assert got.dtype == want.dtype and got.shape == want.shape and got.strides == want.strides
+    assert got.tobytes() == want.tobytes()

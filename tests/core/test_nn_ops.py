@@ -364,3 +364,78 @@ def test_nn_basics_values():
     np.testing.assert_allclose(out[6], np.log(sm), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(out[7], [[-0.1, 0, 7]], rtol=1e-6)
     np.testing.assert_allclose(out[8][0, 0], 1.0507009873554805 * 1.6732632423543772 * np.expm1(-1), rtol=1e-5)
+
+
+# ---- a dense layer's MatMul, BiasAdd and Relu as one plan step (nn_ops._dense_layer) ---------------------------
+def _train_dense(fusion, monkeypatch, x_value, steps=3, transpose=False, dtype=np.float32):
+    from estflow.core import plan  # the switch this test turns
+
+    monkeypatch.setattr(plan, "FUSION", fusion)
+    rng = np.random.default_rng(7)
+    with tf.Graph().as_default():
+        x = placeholder(tf.as_dtype(dtype), [None, 3])
+        w0 = tf.Variable(rng.normal(size=(4, 3) if transpose else (3, 4)).astype(dtype), name="w0")
+        b0 = tf.Variable(rng.normal(size=4).astype(dtype), name="b0")
+        w1 = tf.Variable(rng.normal(size=(4, 1)).astype(dtype), name="w1")
+        b1 = tf.Variable(rng.normal(size=1).astype(dtype), name="b1")
+        hidden = nn.relu(nn.bias_add(tf.matmul(x, w0, transpose_b=transpose), b0))
+        logits = nn.bias_add(tf.matmul(hidden, w1), b1)
+        loss = tf.reduce_sum(logits * logits)
+        train = tf.train.AdagradOptimizer(0.1).minimize(loss)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for _ in range(steps):
+                sess.run(train, {x: x_value})
+            got = sess.run([w0, b0, w1, b1, hidden, logits], {x: x_value})
+            plan_steps = [st[5].type for p in sess._cache.values() for st in p.steps]
+    return got, plan_steps
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dense_layer_is_one_step_and_trains_to_the_unfused_bits(transpose, dtype, monkeypatch):
+    x_value = np.random.default_rng(1).normal(size=(6, 3)).astype(dtype)
+    x_value[0] = [-0.0, 0.0, np.float32(1e-30)]
+    fused, fused_steps = _train_dense(True, monkeypatch, x_value, transpose=transpose, dtype=dtype)
+    unfused, unfused_steps = _train_dense(False, monkeypatch, x_value, transpose=transpose, dtype=dtype)
+    for a, b in zip(fused, unfused, strict=True):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    # the train and fetch plans' forward products are folded; the gradient's products stay
+    assert unfused_steps.count("MatMul") == fused_steps.count("MatMul") + 4 and "MatMul" in fused_steps
+    assert unfused_steps.count("BiasAdd") == fused_steps.count("BiasAdd") + 2  # the hidden layer's, in Relu's step
+
+
+def test_dense_layer_step_keeps_the_ops_errors():
+    with tf.Graph().as_default():
+        x = placeholder(tf.float32, [None, None])
+        w = placeholder(tf.float32, [None, None])
+        b = placeholder(tf.float32, [None])
+        out = nn.relu(nn.bias_add(tf.matmul(x, w), b))
+        assert registered_ops()["Relu"].fuse(out.op).inputs == (x, w, b)
+        ones = np.ones
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(out, {x: ones((2, 3)), w: ones((3, 2)), b: [-4.0, 1.0]}),
+                                          [[0.0, 4.0], [0.0, 4.0]])
+            with pytest.raises(errors.InvalidArgumentError, match="Matrix size-incompatible: In\\[0\\]: \\[2,3\\], "
+                                                                  "In\\[1\\]: \\[2,2\\]"):
+                sess.run(out, {x: ones((2, 3)), w: ones((2, 2)), b: [1.0, 1.0]})
+            with pytest.raises(errors.InvalidArgumentError, match="Must provide as many biases as the channel"):
+                sess.run(out, {x: ones((2, 3)), w: ones((3, 2)), b: [1.0, 1.0, 1.0]})
+            product = out.op.inputs[0].op.inputs[0]  # fed: the plan runs the ops as written
+            np.testing.assert_array_equal(sess.run(out, {product: [[1.0, -5.0]], b: [1.0, 1.0]}), [[2.0, 0.0]])
+
+
+def test_dense_layer_whose_product_has_another_reader_stays_unfused():
+    with tf.Graph().as_default():
+        x = placeholder(tf.float32, [None, 3])
+        w = tf.Variable(np.ones((3, 2), np.float32))
+        product = tf.matmul(x, w)
+        out = nn.relu(nn.bias_add(product, tf.Variable(np.ones(2, np.float32))))
+        also = product * 2.0
+        assert registered_ops()["Relu"].fuse(out.op) is None
+        assert registered_ops()["BiasAdd"].fuse(out.op.inputs[0].op).inputs[0] is product  # the bias read only
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            got, twice = sess.run([out, also], {x: np.ones((1, 3), np.float32)})
+        np.testing.assert_array_equal(got, [[4.0, 4.0]])
+        np.testing.assert_array_equal(twice, [[6.0, 6.0]])

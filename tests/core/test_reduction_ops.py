@@ -240,3 +240,32 @@ def test_cumsum_cumprod_ints_and_errors():
     np.testing.assert_array_equal(vals[1], [[4, 10, 18], [4, 5, 6]])
     np.testing.assert_array_equal(vals[2], [[1, 1, 2], [1, 4, 20]])
     assert all(v.dtype == np.int32 for v in vals)
+
+
+_REDUCE_INPUTS = [
+    np.array(2.5, np.float32),
+    np.arange(12, dtype=np.float32).reshape(3, 4) * np.float32(0.1),
+    np.array([[1e8, 1.0, -1e8, 3.0]] * 5, np.float32),
+    np.ones((0, 3), np.float64),
+    np.arange(24, dtype=np.float16).reshape(2, 3, 4),
+    np.arange(6, dtype=np.int32).reshape(2, 3),
+    np.asfortranarray(np.arange(12, dtype=np.float64).reshape(3, 4)) / 7,
+]
+
+
+@pytest.mark.parametrize("x", _REDUCE_INPUTS, ids=lambda x: f"{x.dtype}{list(x.shape)}")
+@pytest.mark.parametrize("keep_dims", [False, True])
+def test_sum_all_any_kernels_give_numpys_own_reductions(x, keep_dims):
+    """The kernels call the ufuncs' reduce directly: the bits, dtype and shape of np.sum / np.all / np.any."""
+    from estflow.core.registry import get_op_def  # noqa: PLC0415 - the kernels under test
+
+    for axes in ([], list(range(x.ndim)), [0] if x.ndim else [], [-1] if x.ndim else [], [1, 0] if x.ndim > 1 else []):
+        axis = np.array(axes, np.int32)
+        got = get_op_def("Sum").kernel(np, x, axis, keep_dims=keep_dims)
+        want = np.asarray(np.sum(x, axis=tuple(a % x.ndim for a in axes), keepdims=keep_dims, dtype=x.dtype))
+        assert got.dtype == want.dtype and got.shape == want.shape and got.tobytes() == want.tobytes()
+        b = x > 1
+        for name, fn in (("All", np.all), ("Any", np.any)):
+            got = get_op_def(name).kernel(np, b, axis, keep_dims=keep_dims)
+            want = np.asarray(fn(b, axis=tuple(a % x.ndim for a in axes), keepdims=keep_dims))
+            assert got.dtype == want.dtype and got.shape == want.shape and got.tobytes() == want.tobytes()

@@ -434,3 +434,57 @@ def test_a_sparse_apply_another_depends_on_keeps_its_own_step(monkeypatch):
                 counts.append([st[5].type for st in steps].count("SparseApplyFtrl"))
     _same_bits(*results)
     assert counts == [2, 2]
+
+
+@pytest.mark.parametrize("op_name", ["apply_adagrad", "apply_momentum", "apply_proximal_adagrad"])
+def test_dense_apply_of_a_variable_and_one_slot_gives_the_rules_bits(op_name):
+    """The two-ref kernel (a DNN's ten ApplyAdagrad a step) updates as the rule does on plain arrays."""
+    rng = np.random.default_rng(3)
+    var0 = rng.normal(size=(5, 3)).astype(np.float32)
+    slot0 = (np.abs(rng.normal(size=(5, 3))) + 0.1).astype(np.float32)
+    grads = [rng.normal(size=(5, 3)).astype(np.float32) for _ in range(3)]
+    extra = {"apply_adagrad": (), "apply_momentum": (0.9,), "apply_proximal_adagrad": (0.01, 0.02)}[op_name]
+    g = tf.Graph()
+    with g.as_default():
+        var, slot = Variable(var0, name="var"), Variable(slot0, name="slot")
+        grad = tf.placeholder(tf.float32, [5, 3])
+        fn = getattr(training_ops, op_name)
+        if op_name == "apply_momentum":
+            step = fn(var, slot, 0.25, grad, *extra)
+        else:
+            step = fn(var, slot, 0.25, *extra, grad)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for x in grads:
+                sess.run(step, {grad: x})
+            got_var, got_slot = sess.run([var, slot])
+    want_var, want_slot, lr = var0.copy(), slot0.copy(), np.array(0.25, np.float32)
+    for x in grads:
+        if op_name == "apply_adagrad":
+            training_ops._adagrad(np, want_var, want_slot, lr, x, update_slots=True)
+        elif op_name == "apply_momentum":
+            training_ops._momentum(np, want_var, want_slot, lr, x, np.array(0.9, np.float32), use_nesterov=False)
+        else:
+            training_ops._proximal_adagrad(np, want_var, want_slot, lr, np.array(0.01, np.float32),
+                                           np.array(0.02, np.float32), x)
+    assert got_var.tobytes() == want_var.tobytes() and got_slot.tobytes() == want_slot.tobytes()
+
+
+def test_dense_apply_refuses_a_slot_or_gradient_of_another_shape():
+    g = tf.Graph()
+    with g.as_default():
+        var, accum = Variable(np.ones((2, 3), np.float32), name="v"), Variable(np.ones((2, 3), np.float32), name="a")
+        grad = tf.placeholder(tf.float32)
+        step = training_ops.apply_adagrad(var, accum, 0.1, grad)
+        reshape_accum = tf.assign(accum, np.ones(3, np.float32), validate_shape=False)
+        bad = tf.errors.InvalidArgumentError
+        with tf.Session() as sess:
+            sess.run(var.initializer)
+            with pytest.raises(tf.errors.FailedPreconditionError, match="Attempting to use uninitialized value a"):
+                sess.run(step, {grad: np.ones((2, 3), np.float32)})
+            sess.run(accum.initializer)
+            with pytest.raises(bad, match=r"var and grad do not have the same shape\[2,3\] \[3\]"):
+                sess.run(step, {grad: np.ones(3, np.float32)})
+            sess.run(reshape_accum)
+            with pytest.raises(bad, match=r"var and accum do not have the same shape\[2,3\] \[3\]"):
+                sess.run(step, {grad: np.ones((2, 3), np.float32)})

@@ -130,32 +130,173 @@ def _concat_grad(op, grad):
     return list(parts) + [None]
 
 
+def _sole_reader(t) -> bool:
+    """Whether `t` is read by one op only and its producer waits on no control input (a fusion may skip it)."""
+    return len(t._consumers) == 1 and not t._op._control_inputs
+
+
+def _expanded(t):
+    """`t`'s ExpandDims kernel for its constant dim (a fusion's) and the tensor it expands, or None."""
+    src = t._op
+    dim = src._inputs[1]._const_value if src._type == "ExpandDims" else None
+    if dim is None or not _sole_reader(t):
+        return None
+    return expander(dim), src._inputs[0], int(np.asarray(dim).reshape(-1)[0]) if np.size(dim) == 1 else None
+
+
+def _one_hot_piece(t):
+    """(ids, kernel, depth) for `t` = OneHot(ids, depth, on, off) with constant depth, on and off values,
+    or None. `kernel(xp, ids)` is OneHot's own kernel with them bound; `depth` is the depth where the
+    values are 1.0 and +0.0 along the last axis (a feature column's indicator), else None."""
+    src = t._op
+    if src._type != "OneHot" or not _sole_reader(t):
+        return None
+    depth, on, off = (x._const_value for x in src._inputs[1:])
+    if depth is None or on is None or off is None:
+        return None
+    depth, on, off = np.asarray(depth), np.asarray(on), np.asarray(off)
+    kernel, attrs = src._op_def.kernel, src._attrs
+
+    def one_hot(xp, ids):
+        return kernel(xp, ids, depth, on, off, **attrs)
+
+    d = int(depth) if depth.ndim == 0 else -1
+    plain = (d >= 0 and attrs.get("axis", -1) == -1 and on.ndim == 0 and on.dtype.kind == "f" and on == 1.0
+             and off.ndim == 0 and off == 0.0 and not np.signbit(off))
+    return src._inputs[0], one_hot, d if plain else None
+
+
 def _fuse_expanded_inputs(op):
-    """ConcatV2 of ExpandDims(x, constant) inputs as one step (input_layer joins its rank-1 numeric
-    columns this way): the step reshapes each such input as ExpandDims does (its kernel for a bad
-    dim) and concatenates with ConcatV2's kernel, so values and errors are the unfused ops'. An ExpandDims whose
-    result has another reader, or that waits on a control input, stays a step of its own."""
+    """ConcatV2 of a DNN input layer's pieces as one step: inputs that are ExpandDims(x, constant) (a rank-1
+    numeric column), Cast(ExpandDims(x, constant)) (an integer one) or OneHot(ids, depth, on, off) with
+    constant depth and values (an indicator column) are computed by the step itself. The general path runs
+    those ops' own kernels and ConcatV2's, so values and errors are the unfused ops'. On the host, rank-1
+    columns and ids joined along the last axis of a rank-2 result are written straight into it: a column
+    cast on assignment (numpy's astype cast), an indicator as the comparison's booleans (1.0 and +0.0, as
+    OneHot's kernel gives them): the same values, one buffer instead of a step and an array per piece.
+    A piece whose result has another reader, or whose op waits on a control input, stays a step of its own."""
     values, axis = op._inputs[:-1], op._inputs[-1]
-    inputs, dims, skipped = [], [], []
+    inputs, pieces, skipped = [], [], []
     for t in values:
-        src = t._op
-        dim = src._inputs[1]._const_value if src._type == "ExpandDims" else None
-        if dim is None or len(t._consumers) != 1 or src._control_inputs:
+        piece = None
+        if t._op._type == "ExpandDims":
+            found = _expanded(t)
+            if found is not None:
+                expand, src, dim = found
+                piece, skip = ("expand", expand, dim, None), (t,)
+        elif t._op._type == "Cast" and _sole_reader(t) and t._op._inputs[0]._op._type == "ExpandDims":
+            found = _expanded(t._op._inputs[0])
+            if found is not None:
+                expand, src, dim = found
+                cast = t._op
+                piece, skip = ("cast", expand, dim, (cast._op_def.kernel, cast._attrs, cast._outputs[0].dtype)), \
+                    (t, cast._inputs[0])
+        elif t._op._type == "OneHot":
+            found = _one_hot_piece(t)
+            if found is not None:
+                src, one_hot, depth = found
+                piece, skip = ("one_hot", one_hot, depth, None), (t,)
+        if piece is None:
             inputs.append(t)
-            dims.append(None)
+            pieces.append(None)
         else:
-            inputs.append(src._inputs[0])
-            dims.append(expander(dim))
-            skipped.append(t)
+            inputs.append(src)
+            pieces.append(piece)
+            skipped.extend(skip)
     if not skipped:
         return None
     n = op._attrs["N"]
+    axis_value = axis._const_value
+    out_dtype = op._outputs[0].dtype
+    direct = None
+    if axis_value is not None and np.ndim(axis_value) == 0 and int(axis_value) in (1, -1) and out_dtype.is_floating:
+        direct = _direct_concat(pieces, np.dtype(out_dtype.as_numpy_dtype))
 
-    def kernel(xp, *arrays):
-        parts = [a if d is None else d(xp, a) for a, d in zip(arrays[:-1], dims, strict=True)]
+    def general(xp, arrays):
+        parts = []
+        for a, piece in zip(arrays[:-1], pieces, strict=True):
+            if piece is not None:
+                kind, fn, _, cast = piece
+                a = fn(xp, a)
+                if kind == "cast":
+                    kernel, attrs, _ = cast
+                    a = kernel(xp, a, **attrs)
+            parts.append(a)
         return _concat_kernel(xp, *parts, arrays[-1], N=n)
 
+    def kernel(xp, *arrays):
+        if direct is not None and xp is np:
+            out = direct(arrays[:-1])
+            if out is not None:
+                return out
+        return general(xp, arrays)
+
     return Fusion((*inputs, axis), kernel, tuple(skipped))
+
+
+def _direct_concat(pieces, dt):
+    """The rank-2, last-axis join of `_fuse_expanded_inputs` written into one buffer, or None where a piece
+    is not of the forms it covers (a numpy array each; the caller then runs the general path)."""
+    plans = []
+    for piece in pieces:
+        if piece is None:
+            plans.append(0)
+            continue
+        kind, _, arg, cast = piece
+        if kind == "one_hot":
+            if arg is None:
+                return None
+            plans.append(3)
+        elif arg not in (1, -1):  # ExpandDims of a vector at its end: one column
+            return None
+        elif kind == "expand":
+            plans.append(1)
+        elif cast[1].get("Truncate") or np.dtype(cast[2].as_numpy_dtype) != dt:
+            return None
+        else:
+            plans.append(2)
+    depths = [p[2] if p is not None and p[0] == "one_hot" else 1 for p in pieces]
+    positions: dict = {}  # (ids' dtype, depth) -> arange(depth)
+
+    def run(arrays):
+        rows, total = -1, 0
+        for a, plan, d in zip(arrays, plans, depths, strict=True):
+            if a.__class__ is not np.ndarray:
+                return None
+            if plan == 0:
+                if a.ndim != 2 or a.dtype != dt:
+                    return None
+                n = a.shape[0]
+                total += a.shape[1]
+            else:
+                if a.ndim != 1 or (plan == 1 and a.dtype != dt) or (plan == 2 and a.dtype.kind not in "biuf") or (
+                        plan == 3 and a.dtype.kind not in "iu"):
+                    return None
+                n = a.shape[0]
+                total += d
+            if rows != n:
+                if rows >= 0:
+                    return None  # ConcatV2's kernel names the mismatch
+                rows = n
+        out = np.empty((rows, total), dt)
+        col = 0
+        for a, plan, d in zip(arrays, plans, depths, strict=True):
+            if plan == 0:
+                w = a.shape[1]
+                out[:, col:col + w] = a
+                col += w
+            elif plan == 3:
+                hot = positions.get((a.dtype, d))
+                if hot is None:
+                    hot = positions[a.dtype, d] = np.arange(d, dtype=a.dtype)
+                out[:, col:col + d] = a[:, None] == hot
+                col += d
+            else:
+                out[:, col] = a
+                col += 1
+        return out
+
+    return run
 
 
 register(OpDef("ConcatV2", infer=_infer_concat, kernel=_concat_kernel, grad=_concat_grad,
@@ -410,12 +551,41 @@ def _split_v_kernel(xp, value, size_splits, axis, num_split):
     return tuple(parts)
 
 
+def _fuse_constant_split(op):
+    """SplitV with constant sizes and axis (ConcatV2's gradient) as a step of `value` alone: the slices are
+    worked out once, and a value of the expected rank and size along the axis is cut by them (the views
+    the kernel gives); any other value runs the kernel, with its errors."""
+    value, sizes_t, axis_t = op._inputs
+    sizes, axis = sizes_t._const_value, axis_t._const_value
+    if sizes is None or axis is None or np.ndim(axis) != 0 or value.shape.ndims is None:
+        return None
+    n, a = value.shape.ndims, int(axis)
+    sizes = np.asarray(sizes).reshape(-1).tolist()
+    if not -n <= a < n or -1 in sizes or any(s < 0 for s in sizes):
+        return None
+    a %= n
+    total = sum(sizes)
+    lead, cuts, start = (slice(None),) * a, [], 0
+    for size in sizes:
+        cuts.append(lead + (slice(start, start + size),))
+        start += size
+    sizes_arr, axis_arr, num_split = np.asarray(sizes_t._const_value), np.asarray(axis), op._attrs["num_split"]
+
+    def kernel(xp, x):
+        if x.ndim == n and x.shape[a] == total:
+            return tuple(x[c] for c in cuts)
+        return _split_v_kernel(xp, x, sizes_arr, axis_arr, num_split)
+
+    return Fusion((value,), kernel, (sizes_t, axis_t))
+
+
+
 def _split_v_grad(op, *grads):
     return concat(_fill_none_grads(op, grads), op.inputs[2]), None, None
 
 
 register(OpDef("SplitV", infer=_infer_split_v, kernel=_split_v_kernel, grad=_split_v_grad,
-               attrs={"num_split": REQUIRED}, aliases_input=True,
+               attrs={"num_split": REQUIRED}, aliases_input=True, fuse=_fuse_constant_split,
                input_names=("value: T", "size_splits: Tlen", "split_dim: int32"),
                output_names=("output: num_split * T",),
                attr_types={"num_split": "int >= 1", "T": "type", "Tlen": "type = int64"}))

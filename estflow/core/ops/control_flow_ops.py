@@ -29,7 +29,7 @@ from estflow.core.nest import flatten, pack_sequence_as
 from estflow.core.ops.constant_op import convert_to_tensor
 from estflow.core.ops.tensor_array import TensorArray, build_ta_with_new_flow
 from estflow.core.ops.while_v2 import while_loop as while_loop
-from estflow.core.registry import Fusion, OpDef, TensorSpec, apply_op, register, run_pure_ops
+from estflow.core.registry import Fusion, OpDef, TensorSpec, apply_op, register
 from estflow.core.tensor_shape import TensorShape
 
 _Tuple = builtins.tuple  # `tuple` below is tf.tuple
@@ -162,6 +162,64 @@ def _assert_kernel(xp, condition, *data, T=None, summarize=3):
         raise errors.InvalidArgumentError(None, None, f"assertion failed: {text}")
 
 
+def _culprits_of(t):
+    """(values, mask, gather_nd, where) when `t` is GatherNd(values, Where(mask)) read only by an Assert
+    (the entries a failing check names, `boolean_mask` style), else None."""
+    gather = t._op
+    if gather._type != "GatherNd" or len(t._consumers) != 1 or gather._control_inputs:
+        return None
+    values, indices = gather._inputs
+    where = indices._op
+    if where._type != "Where" or len(indices._consumers) != 1 or where._control_inputs:
+        return None
+    return values, where._inputs[0], gather, where
+
+
+def _fuse_lazy_culprits(op):
+    """Assert whose data gathers the failing entries (GatherNd(values, Where(mask)): estimator heads'
+    label checks) as one step that computes them only when the condition fails. Where `mask` and
+    `values` have one shape (rank >= 1) those ops cannot fail and their values show only in the
+    message, so a passing step skips them; otherwise the step runs them first, as the unfused ops
+    run, with their errors. The condition and the message are the Assert kernel's own."""
+    data = op._inputs[1:]
+    found = [_culprits_of(t) for t in data]
+    if not any(found):
+        return None
+    inputs, skipped, plans = [op._inputs[0]], [], []
+    for t, f in zip(data, found, strict=True):
+        if f is None:
+            inputs.append(t)
+            plans.append(None)
+        else:
+            values, mask, gather, where = f
+            inputs.extend((values, mask))
+            skipped.extend((t, gather._inputs[1]))
+            plans.append((gather._op_def.kernel, dict(gather._attrs), where._op_def.kernel, dict(where._attrs)))
+    attrs = dict(op._attrs)
+
+    def kernel(xp, condition, *arrays):
+        parts, i, safe = [], 0, True
+        for plan in plans:
+            if plan is None:
+                parts.append(arrays[i])
+                i += 1
+            else:
+                parts.append(plan + (arrays[i], arrays[i + 1]))
+                safe = safe and arrays[i + 1].ndim >= 1 and arrays[i].shape == arrays[i + 1].shape
+                i += 2
+        if safe and condition.__class__ is not bool and getattr(condition, "size", 0) == 1 and bool(condition):
+            return None
+        data_values = []
+        for part in parts:
+            if part.__class__ is _Tuple:
+                gather_nd, g_attrs, where, w_attrs, values, mask = part
+                part = gather_nd(xp, values, where(xp, mask, **w_attrs), **g_attrs)
+            data_values.append(part)
+        return _assert_kernel(xp, condition, *data_values, **attrs)
+
+    return Fusion(_Tuple(inputs), kernel, _Tuple(skipped))
+
+
 def _infer_assert(condition, *data, T=None, summarize=3):
     if condition.dtype != dtypes.bool:
         raise TypeError(f"Input 'condition' of 'Assert' Op has type {condition.dtype.name} that does not match "
@@ -169,60 +227,8 @@ def _infer_assert(condition, *data, T=None, summarize=3):
     return []
 
 
-_LAZY_DATA_OPS = 16  # the most ops an Assert's data may take to compute and still be left until needed
-
-
-def _fuse_lazy_data(op: Operation):
-    """OpDef.fuse of Assert: the values it prints computed only when the condition is False.
-
-    TF1's checks print what failed, e.g. `assert_less_equal` the offending values,
-    `GatherNd(x, Where(LogicalOr(x < lo, x > hi)))`: work on every step for a message no passing
-    step shows. The pure ops that compute nothing but the Assert's data (every output read only
-    by each other or the Assert; no control inputs, the Assert's device) are left to its step, which
-    runs them, with their own kernels, only when the condition is False, so the message is the same.
-    """
-    data = op._inputs[1:]
-    private: dict = {}
-    stack = [t._op for t in data]
-    while stack and len(private) <= _LAZY_DATA_OPS:
-        o = stack.pop()
-        d = o._op_def
-        if (o in private or d.kernel is None or d.make_kernel is not None or d.stateful or d.emits_dead
-                or d.is_variable or o._control_inputs or o._device != op._device or o._type == "Const"
-                or len(o._outputs) != 1):
-            continue
-        private[o] = None
-        stack.extend(t._op for t in o._inputs)
-    if len(private) > _LAZY_DATA_OPS:
-        return None
-    changed = True
-    while changed:  # keep only ops whose every reader is the Assert or another kept op
-        changed = False
-        for o in list(private):
-            if any(c is not op and c not in private for t in o._outputs for c in t._consumers):
-                del private[o]
-                changed = True
-    if not private:
-        return None
-    ops = sorted(private, key=lambda o: o._id)  # creation order: every op after its inputs
-    produced = {t for o in ops for t in o._outputs}
-    outside = list(dict.fromkeys(t for o in ops for t in o._inputs if t not in produced))
-    direct = [t for t in data if t not in produced and t not in outside]
-    inputs = (op._inputs[0], *outside, *direct)
-    attrs = dict(op._attrs)
-
-    def kernel(xp, condition, *values):
-        if bool(condition):
-            return None
-        known = dict(zip((*outside, *direct), values, strict=True))
-        run_pure_ops(xp, ops, known)
-        return _assert_kernel(xp, condition, *[known[t] for t in data], **attrs)
-
-    return Fusion(inputs, kernel, builtins.tuple(produced))
-
-
 register(OpDef("Assert", infer=_infer_assert, kernel=_assert_kernel, attrs={"T": None, "summarize": 3},
-               stateful=True, cpu_only=True, differentiable=False, fuse=_fuse_lazy_data,
+               stateful=True, cpu_only=True, differentiable=False, fuse=_fuse_lazy_culprits,
                input_names=("condition: bool", "data: T"),
                attr_types={"T": "list(type) >= 1", "summarize": "int"}))
 

@@ -40,11 +40,25 @@ def _all_axes(x):
 
 
 # ---- ZerosLike, OnesLike, Fill, zeros, ones -------------------------------------------------
-register(OpDef("ZerosLike", infer=infer_same, kernel=lambda xp, x: xp.zeros_like(x), grad=None,
+_FILLED_KINDS = frozenset("biufc")
+
+
+def _like_kernel(fill, fill_like):
+    """xp.zeros_like / ones_like; a C-ordered numpy number array takes xp.zeros / ones of its shape
+    (the same values and layout, without the `_like` function's Python wrapper: ~0.5 us a call)."""
+    def kernel(xp, x):
+        if x.__class__ is np.ndarray and x.dtype.kind in _FILLED_KINDS and x.flags.c_contiguous:
+            return fill(x.shape, x.dtype)
+        return getattr(xp, fill_like)(x)
+
+    return kernel
+
+
+register(OpDef("ZerosLike", infer=infer_same, kernel=_like_kernel(np.zeros, "zeros_like"), grad=None,
                differentiable=False,
                input_names=("x: T",), output_names=("y: T",), attr_types={"T": "type"},
                row_wise=row_rules.elementwise))
-register(OpDef("OnesLike", infer=infer_same, kernel=lambda xp, x: xp.ones_like(x), grad=None,
+register(OpDef("OnesLike", infer=infer_same, kernel=_like_kernel(np.ones, "ones_like"), grad=None,
                differentiable=False,
                input_names=("x: T",), output_names=("y: T",), attr_types={"T": "type"},
                row_wise=row_rules.elementwise))

@@ -95,6 +95,8 @@ def _kernel_axes(axis, ndim: int) -> tuple:
 
 
 def _sum_kernel(xp, x, axis, keep_dims):
+    if xp is np:  # np.sum's own reduction, without its Python wrappers (~1 us a call)
+        return np.asarray(np.add.reduce(x, axis=_kernel_axes(axis, x.ndim), dtype=x.dtype, keepdims=keep_dims))
     return xp.asarray(xp.sum(x, axis=_kernel_axes(axis, x.ndim), keepdims=keep_dims, dtype=x.dtype))
 
 
@@ -138,8 +140,10 @@ def _extreme_kernel(fn_name, identity):
     return kernel
 
 
-def _logical_reduce_kernel(fn_name):
+def _logical_reduce_kernel(fn_name, ufunc):
     def kernel(xp, x, axis, keep_dims):
+        if xp is np:  # np.all / np.any are this ufunc's reduce behind Python wrappers (~1 us a call)
+            return np.asarray(ufunc.reduce(x, axis=_kernel_axes(axis, x.ndim), keepdims=keep_dims))
         return xp.asarray(getattr(xp, fn_name)(x, axis=_kernel_axes(axis, x.ndim), keepdims=keep_dims))
 
     return kernel
@@ -290,8 +294,8 @@ _REDUCTIONS = [
     ("Prod", _NUMERIC, _prod_kernel, _prod_grad),
     ("Max", _REAL, _extreme_kernel("max", _lowest), _min_or_max_grad),
     ("Min", _REAL, _extreme_kernel("min", _highest), _min_or_max_grad),
-    ("All", _BOOL, _logical_reduce_kernel("all"), None),
-    ("Any", _BOOL, _logical_reduce_kernel("any"), None),
+    ("All", _BOOL, _logical_reduce_kernel("all", np.logical_and), None),
+    ("Any", _BOOL, _logical_reduce_kernel("any", np.logical_or), None),
 ]
 for _name, _allowed, _kernel, _grad in _REDUCTIONS:
     register(OpDef(

@@ -16,6 +16,7 @@ the occurrences one after another, as TF's CPU kernels loop over `indices`.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from typing import NamedTuple
@@ -243,6 +244,8 @@ def _make_dense(update, ref_labels, grad_pos, attr_names):
         store, xp = ctx.variables, ctx.xp
         names = _ref_names(op, n_refs)
         attrs = {k: op._attrs[k] for k in attr_names}
+        if n_refs == 2:  # a variable and one slot (Adagrad, Momentum: a DNN applies ten a step)
+            return _two_ref_kernel(functools.partial(update, xp, **attrs), store, names, ref_labels[1], grad_pos)
 
         def kernel(*values):
             refs = _lookup(store, names)
@@ -263,6 +266,33 @@ def _make_dense(update, ref_labels, grad_pos, attr_names):
         return kernel
 
     return make
+
+
+def _two_ref_kernel(step, store, names, slot_label, grad_pos):
+    """`_make_dense`'s kernel for a variable and one slot, with the same checks, errors and update:
+    `step(var, slot, *values)` (the update rule with xp and attrs bound), its lookups and checks
+    spelled out (the general kernel's loops and list building cost ~1.5 us of a ~3 us small update)."""
+    var_name, slot_name = names
+
+    def kernel(*values):
+        try:
+            var = store[var_name]
+            slot = store[slot_name]
+        except KeyError as e:
+            raise _uninitialized(e.args[0]) from None
+        shape = var.shape
+        if slot.shape != shape:
+            raise errors.InvalidArgumentError(
+                None, None, f"var and {slot_label} do not have the same shape{_shape_str(shape)} "
+                            f"{_shape_str(slot.shape)}")
+        grad = values[grad_pos]
+        if grad.shape != shape:
+            raise errors.InvalidArgumentError(
+                None, None, f"var and grad do not have the same shape{_shape_str(shape)} {_shape_str(grad.shape)}")
+        step(var, slot, *values)
+        return var
+
+    return kernel
 
 
 _occurrence_waves = scatter_kernels.occurrence_waves  # cupy-safe: no argsort(kind=...)
