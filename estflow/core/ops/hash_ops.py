@@ -71,7 +71,8 @@ def _hash_bucket_infer(param: str):
     return infer
 
 
-_BUCKET_MEMO_LIMIT = 1 << 15  # strings remembered per bucket count
+_BUCKET_MEMO_LIMIT = 1 << 14  # strings remembered per bucket count
+_BUCKET_MEMOS = 16  # bucket counts remembered: at most 16 x 16k entries in all
 _bucket_memos: dict = {}  # num_buckets -> {string: its Fingerprint64 % num_buckets}
 
 
@@ -82,7 +83,7 @@ def _fast_kernel(xp, x, num_buckets):
     strings = x.ravel().tolist()
     memo = _bucket_memos.get(num_buckets)
     if memo is None:
-        if len(_bucket_memos) >= 64:
+        if len(_bucket_memos) >= _BUCKET_MEMOS:
             _bucket_memos.clear()
         memo = _bucket_memos[num_buckets] = {}
     else:
@@ -367,7 +368,7 @@ def _fold_rows(keys: list, texts: list, hash_key: int, num_buckets: int) -> list
     start = hash_key & _MASK
     prefixes = _prefix_folds.get(start)
     if prefixes is None or len(prefixes) >= _CROSS_MEMO_LIMIT:
-        if len(_prefix_folds) >= 64:
+        if len(_prefix_folds) >= 16:
             _prefix_folds.clear()
         prefixes = _prefix_folds[start] = {}
     out = []
