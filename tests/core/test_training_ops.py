@@ -488,3 +488,32 @@ def test_dense_apply_refuses_a_slot_or_gradient_of_another_shape():
             sess.run(reshape_accum)
             with pytest.raises(bad, match=r"var and accum do not have the same shape\[2,3\] \[3\]"):
                 sess.run(step, {grad: np.ones((2, 3), np.float32)})
+
+
+def test_dense_ftrl_updates_join_the_group_of_one_value_rows(monkeypatch):
+    from estflow.core import plan  # the switch this test turns
+
+    results, counts = [], []
+    for fusion in (False, True):
+        monkeypatch.setattr(plan, "FUSION", fusion)
+        with tf.Graph().as_default():
+            bias = tf.get_variable("bias", initializer=np.array([0.25], np.float32))
+            dense = tf.get_variable("dense", initializer=np.linspace(-1, 1, 6, dtype=np.float32).reshape(3, 2))
+            column = tf.get_variable("column", initializer=np.linspace(-1, 1, 7, dtype=np.float32).reshape(7, 1))
+            wide = tf.get_variable("wide", initializer=np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3))
+            ids = tf.placeholder(tf.int64, [None])
+            x = tf.placeholder(tf.float32, [None, 3])
+            logits = (tf.reduce_sum(tf.gather(column, ids), 1) + tf.reduce_sum(tf.matmul(x, dense), 1)
+                      + tf.reduce_sum(tf.gather(wide, ids % 4), 1) + bias)
+            train = tf.train.FtrlOptimizer(0.2, l2_regularization_strength=0.1).minimize(
+                tf.reduce_sum(tf.square(logits - 1.0)))
+            rng = np.random.default_rng(5)
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                for _ in range(4):
+                    sess.run(train, {ids: rng.integers(0, 7, 6), x: rng.normal(size=(6, 3)).astype(np.float32)})
+                results.append(sess.run(tf.global_variables()))
+                steps = [st[5].type for st in max(sess._cache.values(), key=lambda p: len(p.steps)).steps]
+                counts.append(sum(steps.count(t) for t in ("ApplyFtrl", "SparseApplyFtrl")))
+    _same_bits(*results)
+    assert counts == [4, 2]  # bias, dense and column in one step; the [4, 3] table's rows in their own

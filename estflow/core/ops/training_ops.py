@@ -454,21 +454,46 @@ def _make_sparse(update, ref_labels, grad_pos, attr_names, group=None):
         if group is not None and xp is np and group.covers(attrs):
             n_values = len(op._inputs) - n_refs + (flat is not None)  # the fused step's value inputs
             member = _GroupMember(ctx.variables, _ref_names(op, n_refs), raw_rows, n_values)
-            var = op._inputs[0]  # members of one group share the dtype and the shape of a row
-            row = var.shape[1:].as_tuple() if var.shape.ndims else None
-            kernel.step_group = StepGroup((op._type, tuple(sorted(attrs.items())), var._dtype, row), member, group)
+            kernel.step_group = StepGroup(_ftrl_group_key(attrs, op._inputs[0]), member, group)
         return kernel
 
     return make, make_deduplicated
 
 
 class _GroupMember(NamedTuple):
-    """What a group of fused sparse applies needs of one of them (`_make_sparse`'s `make_deduplicated`)."""
+    """What a group of Ftrl updates needs of one of them: a fused sparse apply (`_make_sparse`'s
+    `make_deduplicated`) or a dense ApplyFtrl (`dense`: every value of its variable is a row)."""
 
     store: dict  # the session's variables
     names: list  # the var's and its slots' VariableV2 names
     raw_rows: object  # values -> the value inputs with the raw ids and gradient rows (the skipped reshapes)
-    n_values: int  # how many value inputs the fused step reads
+    n_values: int  # how many value inputs the step reads
+    dense: bool = False
+
+
+def _ftrl_group_key(attrs, var, dense=False) -> tuple:
+    """The StepGroup key of an Ftrl update of `var` (a Tensor): one group per dtype and attrs and shape of a
+    row, where rows of one value (a dense variable's values, a linear model's [n, 1] or [n] weights) are one
+    kind."""
+    row = () if dense else var.shape[1:].as_tuple() if var.shape.ndims else None
+    if row is not None and None not in row and math.prod(row) == 1:
+        row = "one value"
+    return ("Ftrl", tuple(sorted(attrs.items())), var._dtype.base_dtype, row)
+
+
+def _with_ftrl_group(make, n_refs):
+    """The dense ApplyFtrl's kernel factory `make`, whose kernels offer to join the Ftrl group."""
+    group = _FtrlGroup()
+
+    def make_grouped(op, ctx):
+        kernel = make(op, ctx)
+        attrs = {"multiply_linear_by_lr": op._attrs["multiply_linear_by_lr"]}
+        if ctx.xp is np and group.covers(attrs):
+            member = _GroupMember(ctx.variables, _ref_names(op, n_refs), None, len(op._inputs) - n_refs, True)
+            kernel.step_group = StepGroup(_ftrl_group_key(attrs, op._inputs[0], dense=True), member, group)
+        return kernel
+
+    return make_grouped
 
 
 # Grouped updates add the gradient rows into a table over all the members' rows: up to this many values.
@@ -514,50 +539,63 @@ class _FtrlGroup:
 
 
 def _ftrl_group_inputs(members, per):
-    """(refs per member, the ids offset into one table of all rows, the gradient rows, the table's size,
-    the member bounds in it, hyperparameters, floats), or None when some member's inputs are not for the
-    grouped update. Changes nothing; raises what a member's own step would raise (its caller then runs the
-    steps one by one, which raise it in their order)."""
-    refs_of, ids_of, grads_of, n_rows = [], [], [], []
+    """(refs per member, the ids offset into one table of all rows, the table's bounds per member, each
+    member's id count, the gradient rows, hyperparameters, floats), or None when some member's inputs are
+    not for the grouped update. Where every row holds one value (a linear model's [n, 1] weights, a dense
+    member's whole variable: `_GroupMember.dense`) the refs, ids and gradients are of those values, 1-D.
+    Changes nothing; raises what a member's own step would raise (its caller then runs the steps one by
+    one, which raise it in their order)."""
+    refs_of, ids_of, grads_of, n_rows, variables = [], [], [], [], []
     first = None
     for m, values in zip(members, per, strict=True):
-        grad, ids, *hyper = m.raw_rows(values)
-        if not (ids.__class__ is np.ndarray and grad.__class__ is np.ndarray and ids.ndim == 1
-                and ids.dtype.kind in "iu" and ids.shape[0] and grad.ndim >= 1 and grad.shape[0] == ids.shape[0]):
-            return None
         refs = _lookup(m.store, m.names)
         var = refs[0]
-        _check_sparse(var, refs[1:], ("accum", "linear"), grad, ids, ranges=False)  # ranges: all at once below
-        floats = _check_ftrl_hyperparameters(*hyper)
+        variables.append(var)
+        if m.dense:  # ApplyFtrl: every value of the variable is a row of its own
+            grad, *hyper = values
+            if grad.__class__ is not np.ndarray or not (grad.shape == var.shape == refs[1].shape == refs[2].shape):
+                return None  # its own step says what is wrong
+            ids = None
+            row = ()
+        else:
+            grad, ids, *hyper = m.raw_rows(values)
+            if not (ids.__class__ is np.ndarray and grad.__class__ is np.ndarray and ids.ndim == 1
+                    and ids.dtype.kind in "iu" and ids.shape[0] and grad.ndim >= 1
+                    and grad.shape[0] == ids.shape[0]):
+                return None
+            _check_sparse(var, refs[1:], ("accum", "linear"), grad, ids, ranges=False)  # ranges: below, all at once
+            row = var.shape[1:]
+            if math.prod(row) == 1:
+                row = ()
+        floats = (float(hyper[0]), *_check_ftrl_hyperparameters(*hyper))
         if first is None:
-            first = (float(hyper[0]), floats, var.dtype, var.shape[1:], hyper)
-        elif (float(hyper[0]) != first[0] or floats != first[1] or var.dtype != first[2] or grad.dtype != first[2]
-              or var.shape[1:] != first[3]):
+            first = (floats, var.dtype, row, hyper)
+        elif floats != first[0] or var.dtype != first[1] or grad.dtype != first[1] or row != first[2]:
             return None
+        if not row:  # one value per row: 1-D views (they gather and scatter faster)
+            refs = [r.reshape(-1) for r in refs]
+            grad = grad.reshape(-1)
+            if ids is None:
+                ids = np.arange(grad.shape[0])
         refs_of.append(refs)
         ids_of.append(ids)
         grads_of.append(grad)
-        n_rows.append(var.shape[0])
+        n_rows.append(refs[0].shape[0])
     offsets = [0, *itertools.accumulate(n_rows)]
-    if offsets[-1] * math.prod(first[3]) > _GROUP_TABLE or grads_of[0].dtype != first[2]:
+    if offsets[-1] * math.prod(first[2]) > _GROUP_TABLE or grads_of[0].dtype != first[1]:
         return None
     counts = [ids.shape[0] for ids in ids_of]
     ids = np.concatenate(ids_of).astype(np.int64, copy=False)
     offsets = np.array(offsets, dtype=np.int64)
     if not (ids.view(np.uint64) < offsets[1:].repeat(counts) - offsets[:-1].repeat(counts)).all():
         return None  # some id out of range: its own step says which
-    return refs_of, ids, offsets, counts, grads_of, first[4], first[1]
+    return tuple(variables), refs_of, ids, offsets, counts, grads_of, first[3], first[0][1:]
 
 
-def _ftrl_group_update(refs_of, ids, offsets, counts, grads_of, hyper, floats):
-    variables = tuple(refs[0] for refs in refs_of)  # the steps' outputs
-    inner, dtype = variables[0].shape[1:], variables[0].dtype
-    if inner == (1,):  # one value per row (a linear model's weights): 1-D views gather and scatter faster
-        refs_of = [[ref.reshape(-1) for ref in refs] for refs in refs_of]
-        grad = np.concatenate([g.reshape(-1) for g in grads_of])
-        inner = ()
-    else:
-        grad = np.concatenate(grads_of)
+def _ftrl_group_update(variables, refs_of, ids, offsets, counts, grads_of, hyper, floats):
+    """The grouped update (see `_FtrlGroup`); returns each member's variable (its store array)."""
+    grad = np.concatenate(grads_of)
+    inner, dtype = grad.shape[1:], grad.dtype
     ids += offsets[:-1].repeat(counts)  # each member's ids after the rows of the members before it
     total = int(offsets[-1])
     full = np.zeros((total,) + inner, dtype=dtype)  # _sum_rows_by_id's table, over all the members' rows
@@ -812,6 +850,8 @@ def _register(op_type, input_names, n_refs, update, extra_attrs, sparse):
         fuse = _fuse_deduplicated(n_refs, grad_pos - n_refs, make_deduplicated)
     else:
         make = _make_dense(update, input_names[:n_refs], grad_pos - n_refs, tuple(extra_attrs))
+        if op_type == "ApplyFtrl":  # a linear model's bias: one step with its columns' sparse updates
+            make = _with_ftrl_group(make, n_refs)
     register(OpDef(
         op_type,
         infer=_make_infer(input_names, n_refs, grad_pos, indices_pos, int_inputs),
