@@ -157,7 +157,9 @@ class MapDataset(_RowFunctionDataset):
     """`Dataset.map`: per element, or once per chunk of rows when the function is row-wise.
 
     A chunk the function fails on is run again row by row: the rows before the failing one
-    come out, then its error, then the rows after it (TF's per-element errors).
+    come out, then its error, then the rows after it (TF's per-element errors). Over
+    `batch(n)`'s elements, a batch-safe function runs once per group of batches
+    (`_map_batch_groups`).
     """
 
     def __init__(self, input_dataset, map_func, num_parallel_calls=None):
