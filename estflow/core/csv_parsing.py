@@ -176,7 +176,7 @@ def _field_layout(lines: list, blob: bytes, count: int, delim: bytes):
                 return None
         return blob.startswith(delim) or blob.endswith(delim) or delim + delim in blob
     # one pass over the blob: delimiters per record, each record counted with the delimiter that follows it
-    spans = np.array(list(map(len, lines)), np.intp) + 1
+    spans = np.fromiter(map(len, lines), np.intp, n) + 1
     starts = np.cumsum(spans) - spans
     is_delim = np.frombuffer(blob, np.uint8) == delim[0]
     counts = np.add.reduceat(is_delim, starts, dtype=np.intp)

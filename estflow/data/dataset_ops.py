@@ -49,6 +49,8 @@ class Dataset:
     """A sequence of elements, each a nested structure of tensors, as TF1's `tf.data.Dataset`."""
 
     # ---- the node protocol (see the module docstring) ------------------------------------------
+    _external_state = False  # True where elements come from Python code or a database (read when asked for)
+
     def _inputs(self) -> tuple:
         return ()
 

@@ -162,9 +162,7 @@ def open_stream(path: str, compression: str):
 
 
 def string_column(values: list) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def _chunked(values: list, hint: int):

@@ -197,7 +197,8 @@ class ShuffleDataset(_UnaryDataset):
             need -= len(item[0])
         if not parts:
             return
-        buffer = [np.array(c) for c in runtime.concat(parts)]  # a private, writable copy
+        joined = runtime.concat(parts)  # new arrays when there are several parts
+        buffer = joined if len(parts) > 1 else [np.array(c) for c in joined]  # private and writable
         m = len(buffer[0])
         if m == size:
             draws = _Draws(rng, size)

@@ -218,6 +218,8 @@ def _generator_values(generator, args):
 class GeneratorDataset(Dataset):
     """`Dataset.from_generator`: elements yielded by a Python generator, checked against the declared types."""
 
+    _external_state = True
+
     def __init__(self, generator, output_types, output_shapes=None, args=None):
         if not callable(generator):
             raise TypeError("`generator` must be callable.")

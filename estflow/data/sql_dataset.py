@@ -41,6 +41,8 @@ class SqlDataset(SourceDataset):
     The query runs when the iterator is initialized; `data_source_name` and `query` may be fed tensors.
     """
 
+    _external_state = True
+
     def __init__(self, driver_name, data_source_name, query, output_types):
         types = structure.map_structure(dtypes.as_dtype, output_types)
         self._types = structure.flatten(types)

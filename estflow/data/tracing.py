@@ -291,8 +291,8 @@ def _batch_safe(fn: StructuredFunction) -> bool:
         if any(dependent.get(c) for c in op._control_inputs):
             return False
         if not any(dep):
-            if (op._op_def.stateful or op._op_def.make_kernel is not None) and op._op_def.row_wise is None:
-                return False  # random ops, iterators, ...: they would run once per group, not once per batch
+            if op._op_def.stateful or op._op_def.make_kernel is not None:
+                return False  # random ops, variables read live, ...: they would run once per group, not per batch
             continue
         if op._type == "Reshape":
             if not _rows_kept_by_reshape(op, dep):

@@ -58,6 +58,23 @@ def _map_elements(fn, elements):
 _GROUP_ROWS = 1024  # rows of consecutive batches a row-safe map function runs on at once
 
 
+def _reads_ahead_unseen(dataset) -> bool:
+    """Whether elements of `dataset` may be read ahead of when they are asked for without anyone seeing it: no
+    Python generator or database below, and no function below with a stateful op (a variable read live, a
+    py_func, a random op: their state may change between two reads)."""
+    stack = [dataset]
+    while stack:
+        node = stack.pop()
+        if node._external_state:
+            return False
+        for fn in node._functions():
+            graph = getattr(fn, "graph", None)
+            if graph is None or any(op._op_def is not None and op._op_def.stateful for op in graph.get_operations()):
+                return False
+        stack.extend(node._inputs())
+    return True
+
+
 def _map_batch_groups(fn, elements):
     """`fn` on batches, run once on each group of consecutive batches (about `_GROUP_ROWS` rows) and cut back
     at the batches' boundaries: the same elements as `_map_elements`, as `fn` is row-safe (its output rows are
@@ -140,7 +157,9 @@ class MapDataset(_RowFunctionDataset):
     """`Dataset.map`: per element, or once per chunk of rows when the function is row-wise.
 
     A chunk the function fails on is run again row by row: the rows before the failing one
-    come out, then its error, then the rows after it (TF's per-element errors).
+    come out, then its error, then the rows after it (TF's per-element errors). Over
+    `batch(n)`'s elements, a batch-safe function runs once per group of batches
+    (`_map_batch_groups`).
     """
 
     def __init__(self, input_dataset, map_func, num_parallel_calls=None):
@@ -162,7 +181,9 @@ class MapDataset(_RowFunctionDataset):
         batch-safe function (tracing.batch_safe) over `Dataset.batch`'s elements, of unknown row count."""
         if not (env.fusion and getattr(self._input, "_batches_rows", False) and batch_safe(self._fn)):
             return False
-        return all(s.shape.ndims and s.shape.dims[0].value is None for s in self._input._flat_specs())
+        if not all(s.shape.ndims and s.shape.dims[0].value is None for s in self._input._flat_specs()):
+            return False
+        return _reads_ahead_unseen(self._input)
 
     def _chunks(self, env, hint):
         fn = env.bind(self._fn)

@@ -199,3 +199,23 @@ def test_batch_safe_functions(fn, safe):
 
     ds = D.from_tensor_slices(np.array([b"1"] * 8, dtype=object)).batch(4).map(fn)
     assert batch_safe(ds._fn) is safe
+
+
+def test_map_over_batches_runs_batch_by_batch_where_reading_ahead_could_be_seen():
+    lines = _csv_lines(2000)
+    ok = D.from_tensor_slices(lines).shuffle(100, seed=1).batch(40).map(_parse_batch)
+    from_python = D.from_generator(lambda: iter(lines), tf.string, tf.TensorShape([])).batch(40).map(_parse_batch)
+    random_below = (D.from_tensor_slices(lines).map(lambda x: (x, tf.random_uniform([])))
+                    .batch(40).map(lambda x, r: _parse_batch(x)))
+    v = tf.Variable(1.0)
+    reads_variable = (D.from_tensor_slices(lines).batch(40)  # read live (a mirror of the variable), once per call
+                      .map(lambda x: tf.string_to_number(tf.substr(x, 0, 1)) + v.read_value()))
+    from estflow.data import transformations
+
+    assert transformations._reads_ahead_unseen(ok._input)
+    assert not transformations._reads_ahead_unseen(from_python._input)
+    assert not transformations._reads_ahead_unseen(random_below._input)
+    from estflow.data.tracing import batch_safe  # the function's own check
+
+    assert not batch_safe(reads_variable._fn)
+    assert outcomes(from_python) == outcomes(unfused(from_python))
