@@ -524,11 +524,6 @@ class _Packed:
         self.flats: list = []  # var, accum, linear: every member's rows, one after the other
         self.offsets = None  # the first row of each member in the buffers, and the number of rows after the last
 
-    def current(self, refs_of) -> bool:
-        """Whether every stored array is still the view packed last."""
-        return len(self.views) == len(refs_of) and all(
-            r is v for refs, views in zip(refs_of, self.views) for r, v in zip(refs, views))
-
     def pack(self, refs_of, rows_of) -> None:
         """Move the members' arrays into one buffer per kind and store views of it in their place (the same
         values: nothing reads the difference but identity). `rows_of`: each member's arrays as rows."""
@@ -555,36 +550,44 @@ def _ftrl_group_inputs(members, per, packed):
     Where every row holds one value (a linear model's [n, 1] weights, a dense member's whole variable:
     `_GroupMember.dense`) rows are those values, 1-D. Changes nothing; raises what a member's own step
     would raise (its caller then runs the steps one by one, which raise it in their order)."""
-    refs_of, rows_of, ids_of, grads_of = [], [], [], []
+    refs_of, ids_of, grads_of = [], [], []
     first = None
-    for m, values in zip(members, per, strict=True):
-        refs = _lookup(m.store, m.names)
+    views_of = packed.views if len(packed.views) == len(members) else None
+    current = views_of is not None  # every stored array so far is the view packed last: shapes and dtypes known
+    for i, (m, values) in enumerate(zip(members, per, strict=True)):
+        store, names = m.store, m.names
+        refs = [store.get(names[0]), store.get(names[1]), store.get(names[2])]
+        if current:
+            views = views_of[i]
+            current = refs[0] is views[0] and refs[1] is views[1] and refs[2] is views[2]
+        if not current and any(r.__class__ is not np.ndarray for r in refs):
+            return None  # an uninitialized variable: its own step says which
         var = refs[0]
         shape = var.shape
+        if not current and not (refs[1].shape == shape and refs[2].shape == shape):
+            return None  # its own step says what is wrong
         if m.dense:  # ApplyFtrl: every value of the variable is a row of its own
             grad, *hyper = values
-            if grad.__class__ is not np.ndarray or not (grad.shape == shape == refs[1].shape == refs[2].shape):
-                return None  # its own step says what is wrong
+            if grad.__class__ is not np.ndarray or grad.shape != shape:
+                return None
             ids = None
             row = ()
         else:
             grad, ids, *hyper = m.raw_rows(values)
             if not (ids.__class__ is np.ndarray and grad.__class__ is np.ndarray and ids.ndim == 1
                     and ids.dtype.kind in "iu" and ids.shape[0] and grad.ndim >= 1
-                    and grad.shape[0] == ids.shape[0]):
+                    and grad.shape[0] == ids.shape[0] and shape and grad.shape[1:] == shape[1:]):
                 return None
-            if not (shape and refs[1].shape == shape and refs[2].shape == shape and grad.shape[1:] == shape[1:]):
-                _check_sparse(var, refs[1:], ("accum", "linear"), grad, ids, ranges=False)  # raises what is wrong
             row = shape[1:]  # (the ids' range: below, all at once)
             if math.prod(row) == 1:
                 row = ()
         if first is None:
             first = ((float(hyper[0]), *_check_ftrl_hyperparameters(*hyper)), var.dtype, row, hyper,
                      [h.tobytes() for h in hyper])
-        elif var.dtype != first[1] or grad.dtype != first[1] or row != first[2] or any(
+        elif var.dtype != first[1] or row != first[2] or any(
                 h is not h0 and h.tobytes() != b0 for h, h0, b0 in zip(hyper, first[3], first[4], strict=True)):
             return None  # (the same bits as the first member's: the same floats, checked once)
-        if any(r.__class__ is not np.ndarray or r.dtype != first[1] for r in refs):
+        if grad.dtype != first[1] or not current and (refs[1].dtype != first[1] or refs[2].dtype != first[1]):
             return None
         if not row:  # one value per row: rows of the raveled arrays
             grad = grad.reshape(-1)
@@ -595,7 +598,7 @@ def _ftrl_group_inputs(members, per, packed):
         grads_of.append(grad)
     row = first[2]
     rows_of = None  # the arrays as rows, where they must be packed (again)
-    if packed.current(refs_of):
+    if current:
         offsets = packed.offsets
     else:
         rows_of = [[r.reshape(-1) for r in refs] if not row else refs for refs in refs_of]
