@@ -356,6 +356,15 @@ def _train_columns(fusion, monkeypatch, id_batches, widths=(1, 1, 1), rows=(7, 3
             return sess.run(tf.global_variables())
 
 
+@pytest.fixture
+def grouped_updates(monkeypatch):
+    """How many times the grouped Ftrl update ran (rather than each member's own kernel)."""
+    calls = []
+    update = training_ops._ftrl_group_update
+    monkeypatch.setattr(training_ops, "_ftrl_group_update", lambda *a: (calls.append(1), update(*a))[1])
+    return calls
+
+
 def _same_bits(a, b):
     assert len(a) == len(b)
     for x, y in zip(a, b, strict=True):
@@ -366,15 +375,18 @@ _COLUMN_BATCHES = [([1, 3, 1], [0, 29, 29, 5], [2]), ([6, 6, 6, 6], [11], [0, 1,
 
 
 @pytest.mark.parametrize("widths", [(1, 1, 1), (3, 3, 3), (1, 3, 1)])
-def test_sparse_ftrl_applies_of_several_variables_run_as_one_step_with_the_same_bits(widths, monkeypatch):
+def test_sparse_ftrl_applies_of_several_variables_run_as_one_step_with_the_same_bits(widths, monkeypatch,
+                                                                                    grouped_updates):
     plain = _train_columns(False, monkeypatch, _COLUMN_BATCHES, widths)
+    assert not grouped_updates
     steps: list = []
     _same_bits(_train_columns(True, monkeypatch, _COLUMN_BATCHES, widths, steps_out=steps), plain)
+    assert len(grouped_updates) == len(_COLUMN_BATCHES)  # one group of several members in each case
     # one step per group: the columns whose rows have the same shape (the variables differ in rows)
     assert steps.count("SparseApplyFtrl") == len(set(widths))
 
 
-def test_grouped_ftrl_applies_with_other_hyperparameters_each_run_their_own_update(monkeypatch):
+def test_grouped_ftrl_applies_with_other_hyperparameters_each_run_their_own_update(monkeypatch, grouped_updates):
     def optimizers():
         return [tf.train.FtrlOptimizer(0.3), tf.train.FtrlOptimizer(0.1),
                 tf.train.FtrlOptimizer(0.3, l1_regularization_strength=0.2)]
@@ -383,6 +395,7 @@ def test_grouped_ftrl_applies_with_other_hyperparameters_each_run_their_own_upda
     steps: list = []
     _same_bits(_train_columns(True, monkeypatch, _COLUMN_BATCHES, optimizers=optimizers(), steps_out=steps), plain)
     assert steps.count("SparseApplyFtrl") == 1  # one step, which finds the learning rates differ at run time
+    assert not grouped_updates
 
 
 @pytest.mark.parametrize("bad,message", [([0, 30, 2], "Index 30 at offset 1 in indices is out of range"),
@@ -434,6 +447,77 @@ def test_a_sparse_apply_another_depends_on_keeps_its_own_step(monkeypatch):
                 counts.append([st[5].type for st in steps].count("SparseApplyFtrl"))
     _same_bits(*results)
     assert counts == [2, 2]
+
+
+def test_dense_ftrl_updates_join_the_group_of_one_value_rows(monkeypatch, grouped_updates):
+    from estflow.core import plan  # the switch this test turns
+
+    results, counts = [], []
+    for fusion in (False, True):
+        monkeypatch.setattr(plan, "FUSION", fusion)
+        with tf.Graph().as_default():
+            bias = tf.get_variable("bias", initializer=np.array([0.25], np.float32))
+            dense = tf.get_variable("dense", initializer=np.linspace(-1, 1, 6, dtype=np.float32).reshape(3, 2))
+            column = tf.get_variable("column", initializer=np.linspace(-1, 1, 7, dtype=np.float32).reshape(7, 1))
+            wide = tf.get_variable("wide", initializer=np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3))
+            ids = tf.placeholder(tf.int64, [None])
+            x = tf.placeholder(tf.float32, [None, 3])
+            logits = (tf.reduce_sum(tf.gather(column, ids), 1) + tf.reduce_sum(tf.matmul(x, dense), 1)
+                      + tf.reduce_sum(tf.gather(wide, ids % 4), 1) + bias)
+            train = tf.train.FtrlOptimizer(0.2, l2_regularization_strength=0.1).minimize(
+                tf.reduce_sum(tf.square(logits - 1.0)))
+            rng = np.random.default_rng(5)
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                for _ in range(4):
+                    sess.run(train, {ids: rng.integers(0, 7, 6), x: rng.normal(size=(6, 3)).astype(np.float32)})
+                results.append(sess.run(tf.global_variables()))
+                steps = [st[5].type for st in max(sess._cache.values(), key=lambda p: len(p.steps)).steps]
+                counts.append(sum(steps.count(t) for t in ("ApplyFtrl", "SparseApplyFtrl")))
+    _same_bits(*results)
+    assert counts == [4, 2]  # bias, dense and column in one step; the [4, 3] table's rows in their own
+    assert len(grouped_updates) == 4  # the [4, 3] table's group has one member: it runs its own step
+
+
+def test_grouped_ftrl_variables_stay_right_through_restores_and_assigns(tmp_path, monkeypatch, grouped_updates):
+    """The group keeps its variables in shared buffers; a restore replacing the stored arrays must not be
+    lost (the buffers are packed again), nor what the group wrote before it."""
+    from estflow.core import plan  # the switch this test turns
+
+    packs = []
+    pack = training_ops._Packed.pack
+    monkeypatch.setattr(training_ops._Packed, "pack", lambda self, *a: (packs.append(1), pack(self, *a))[1])
+    results = []
+    for fusion in (False, True):
+        monkeypatch.setattr(plan, "FUSION", fusion)
+        with tf.Graph().as_default():
+            tables = [tf.get_variable(f"column{i}", initializer=np.linspace(-1, 1, n, dtype=np.float32).reshape(n, 1))
+                      for i, n in enumerate((5, 9))]
+            ids = tf.placeholder(tf.int64, [None])
+            loss = tf.add_n([tf.reduce_sum(tf.square(tf.gather(t, ids % t.shape[0].value) - 0.5)) for t in tables])
+            train = tf.train.FtrlOptimizer(0.3).minimize(loss)
+            reset = tf.assign(tables[1], tf.zeros([9, 1]))
+            saver = tf.train.Saver()
+            path = str(tmp_path / f"ckpt-{fusion}")
+            seen = []
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                saver.save(sess, path)  # whatever saving adds to the graph, before the training plan
+                sess.run(train, {ids: [0, 3, 3, 8]})
+                saver.save(sess, path)
+                sess.run(train, {ids: [1, 2]})
+                seen.append(sess.run(tables))
+                saver.restore(sess, path)  # restored arrays replace the stored ones
+                seen.append(sess.run(tables))
+                sess.run(train, {ids: [4, 4, 7]})
+                sess.run(reset)  # in place: the same shape
+                sess.run(train, {ids: [6]})
+                seen.append(sess.run(tf.global_variables()))
+            results.append(seen)
+    for a, b in zip(*results, strict=True):
+        _same_bits(a, b)
+    assert len(packs) == 2  # at the first run, and after the restore
+    assert len(grouped_updates) == 4
 
 
 @pytest.mark.parametrize("op_name", ["apply_adagrad", "apply_momentum", "apply_proximal_adagrad"])
@@ -488,32 +572,3 @@ def test_dense_apply_refuses_a_slot_or_gradient_of_another_shape():
             sess.run(reshape_accum)
             with pytest.raises(bad, match=r"var and accum do not have the same shape\[2,3\] \[3\]"):
                 sess.run(step, {grad: np.ones((2, 3), np.float32)})
-
-
-def test_dense_ftrl_updates_join_the_group_of_one_value_rows(monkeypatch):
-    from estflow.core import plan  # the switch this test turns
-
-    results, counts = [], []
-    for fusion in (False, True):
-        monkeypatch.setattr(plan, "FUSION", fusion)
-        with tf.Graph().as_default():
-            bias = tf.get_variable("bias", initializer=np.array([0.25], np.float32))
-            dense = tf.get_variable("dense", initializer=np.linspace(-1, 1, 6, dtype=np.float32).reshape(3, 2))
-            column = tf.get_variable("column", initializer=np.linspace(-1, 1, 7, dtype=np.float32).reshape(7, 1))
-            wide = tf.get_variable("wide", initializer=np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3))
-            ids = tf.placeholder(tf.int64, [None])
-            x = tf.placeholder(tf.float32, [None, 3])
-            logits = (tf.reduce_sum(tf.gather(column, ids), 1) + tf.reduce_sum(tf.matmul(x, dense), 1)
-                      + tf.reduce_sum(tf.gather(wide, ids % 4), 1) + bias)
-            train = tf.train.FtrlOptimizer(0.2, l2_regularization_strength=0.1).minimize(
-                tf.reduce_sum(tf.square(logits - 1.0)))
-            rng = np.random.default_rng(5)
-            with tf.Session() as sess:
-                sess.run(tf.global_variables_initializer())
-                for _ in range(4):
-                    sess.run(train, {ids: rng.integers(0, 7, 6), x: rng.normal(size=(6, 3)).astype(np.float32)})
-                results.append(sess.run(tf.global_variables()))
-                steps = [st[5].type for st in max(sess._cache.values(), key=lambda p: len(p.steps)).steps]
-                counts.append(sum(steps.count(t) for t in ("ApplyFtrl", "SparseApplyFtrl")))
-    _same_bits(*results)
-    assert counts == [4, 2]  # bias, dense and column in one step; the [4, 3] table's rows in their own

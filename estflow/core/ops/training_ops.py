@@ -501,18 +501,21 @@ _GROUP_TABLE = 1 << 18
 
 
 class _FtrlGroup:
-    """`StepGroup.make` of SparseApplyFtrl's fused steps (numpy; `multiply_linear_by_lr` off): the updates of
-    several variables (a linear model's columns) as one step with the same bits.
+    """`StepGroup.make` of Ftrl updates (numpy; `multiply_linear_by_lr` off): the fused sparse updates of
+    several variables (a linear model's columns) and dense ApplyFtrl updates of variables whose rows hold
+    one value (its bias) as one step with the same bits.
 
     Each member is checked as its own step checks it (TF's errors: shapes, ids in range, the
-    hyperparameters); its raw ids, offset by the rows of the members before it, and its gradient rows go
-    into one table over all the members' rows, where each row's sum is built as `_sum_rows_by_id` builds
-    it (zeros, then the row's occurrences in order). The distinct rows come out ascending, so each
-    member's are one run of them; the members' var, accum and linear rows are gathered into one array
-    each and the Ftrl rule, elementwise with scalar hyperparameters, runs once over them: each row's new
-    values are those its own step computes. Members whose hyperparameters differ (as floats), whose
-    dtypes or row shapes differ, or any input the fast path does not cover send every member through
-    its own kernel, in order.
+    hyperparameters). The members' variables and slots live in one buffer per kind (var, accum, linear),
+    each variable's stored array a view of its part (`_Packed`): packed at the first run, packed again
+    whenever some stored array is no longer that view (a restore, an assign of another shape). A
+    member's raw ids, offset by the rows of the members before it (a dense member: all its rows), and
+    its gradient rows go into one table over all the rows, where each row's sum is built as
+    `_sum_rows_by_id` builds it (zeros, then the row's occurrences in order); the distinct rows are
+    gathered from the three buffers and the Ftrl rule, elementwise with scalar hyperparameters, runs
+    once over them: each row's new values are those its own step computes. Members whose
+    hyperparameters differ, whose dtypes or row shapes differ, or any input the fast path does not cover
+    send every member through its own kernel, in order.
     """
 
     @staticmethod
@@ -521,6 +524,7 @@ class _FtrlGroup:
 
     def __call__(self, members, runners):
         counts = [m.n_values for m in members]
+        packed = _Packed(members)
 
         def kernel(*values):
             per, pos = [], 0
@@ -528,98 +532,137 @@ class _FtrlGroup:
                 per.append(values[pos:pos + n])
                 pos += n
             try:
-                ready = _ftrl_group_inputs(members, per)
+                ready = _ftrl_group_inputs(members, per, packed)
             except Exception:  # noqa: BLE001 - each step's own kernel raises it, naming its op, in order
                 ready = None
             if ready is None:
                 return tuple(run(*v) for run, v in zip(runners, per, strict=True))
-            return _ftrl_group_update(*ready)
+            refs_of, rows_of, *rest = ready
+            if rows_of is not None:  # (outside the try: a failure here is estflow's, not the inputs')
+                packed.pack(refs_of, rows_of)
+            return _ftrl_group_update(packed, *rest)
 
         return kernel
 
 
-def _ftrl_group_inputs(members, per):
-    """(refs per member, the ids offset into one table of all rows, the table's bounds per member, each
-    member's id count, the gradient rows, hyperparameters, floats), or None when some member's inputs are
-    not for the grouped update. Where every row holds one value (a linear model's [n, 1] weights, a dense
-    member's whole variable: `_GroupMember.dense`) the refs, ids and gradients are of those values, 1-D.
-    Changes nothing; raises what a member's own step would raise (its caller then runs the steps one by
-    one, which raise it in their order)."""
-    refs_of, ids_of, grads_of, n_rows, variables = [], [], [], [], []
+class _Packed:
+    """The buffers a group's variables and slots live in, and each stored array's view of them."""
+
+    def __init__(self, members):
+        self.members = members
+        self.views: list = []  # per member: the var's, accum's and linear's stored arrays, views of `flats`
+        self.flats: list = []  # var, accum, linear: every member's rows, one after the other
+        self.offsets = None  # the first row of each member in the buffers, and the number of rows after the last
+
+    def pack(self, refs_of, rows_of) -> None:
+        """Move the members' arrays into one buffer per kind and store views of it in their place (the same
+        values: nothing reads the difference but identity). `rows_of`: each member's arrays as rows."""
+        n = [rows[0].shape[0] for rows in rows_of]
+        offsets = np.array([0, *itertools.accumulate(n)], dtype=np.int64)
+        inner = rows_of[0][0].shape[1:]
+        flats = [np.concatenate([rows[k] for rows in rows_of]) if len(rows_of) > 1 else rows_of[0][k].copy()
+                 for k in range(3)]
+        views = []
+        for m, refs, lo, hi in zip(self.members, refs_of, offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
+            member_views = []
+            for name, ref, flat in zip(m.names, refs, flats, strict=True):
+                view = flat[lo:hi].reshape(ref.shape) if inner == () else flat[lo:hi]
+                m.store[name] = view
+                member_views.append(view)
+            views.append(member_views)
+        self.views, self.flats, self.offsets = views, flats, offsets
+
+
+def _ftrl_group_inputs(members, per, packed):
+    """(the members' stored arrays, the same as rows where they must be packed (else None), the ids offset
+    into one table of all rows, the gradient rows, hyperparameters, floats), or None when some member's
+    inputs are not for the grouped update.
+    Where every row holds one value (a linear model's [n, 1] weights, a dense member's whole variable:
+    `_GroupMember.dense`) rows are those values, 1-D. Changes nothing; raises what a member's own step
+    would raise (its caller then runs the steps one by one, which raise it in their order)."""
+    refs_of, ids_of, grads_of = [], [], []
     first = None
-    for m, values in zip(members, per, strict=True):
-        refs = _lookup(m.store, m.names)
+    views_of = packed.views if len(packed.views) == len(members) else None
+    current = views_of is not None  # every stored array so far is the view packed last: shapes and dtypes known
+    for i, (m, values) in enumerate(zip(members, per, strict=True)):
+        store, names = m.store, m.names
+        refs = [store.get(names[0]), store.get(names[1]), store.get(names[2])]
+        if current:
+            views = views_of[i]
+            current = refs[0] is views[0] and refs[1] is views[1] and refs[2] is views[2]
+        if not current and any(r.__class__ is not np.ndarray for r in refs):
+            return None  # an uninitialized variable: its own step says which
         var = refs[0]
-        variables.append(var)
+        shape = var.shape
+        if not current and not (refs[1].shape == shape and refs[2].shape == shape):
+            return None  # its own step says what is wrong
         if m.dense:  # ApplyFtrl: every value of the variable is a row of its own
             grad, *hyper = values
-            if grad.__class__ is not np.ndarray or not (grad.shape == var.shape == refs[1].shape == refs[2].shape):
-                return None  # its own step says what is wrong
+            if grad.__class__ is not np.ndarray or grad.shape != shape:
+                return None
             ids = None
             row = ()
         else:
             grad, ids, *hyper = m.raw_rows(values)
             if not (ids.__class__ is np.ndarray and grad.__class__ is np.ndarray and ids.ndim == 1
                     and ids.dtype.kind in "iu" and ids.shape[0] and grad.ndim >= 1
-                    and grad.shape[0] == ids.shape[0]):
+                    and grad.shape[0] == ids.shape[0] and shape and grad.shape[1:] == shape[1:]):
                 return None
-            _check_sparse(var, refs[1:], ("accum", "linear"), grad, ids, ranges=False)  # ranges: below, all at once
-            row = var.shape[1:]
+            row = shape[1:]  # (the ids' range: below, all at once)
             if math.prod(row) == 1:
                 row = ()
-        floats = (float(hyper[0]), *_check_ftrl_hyperparameters(*hyper))
         if first is None:
-            first = (floats, var.dtype, row, hyper)
-        elif floats != first[0] or var.dtype != first[1] or grad.dtype != first[1] or row != first[2]:
+            first = ((float(hyper[0]), *_check_ftrl_hyperparameters(*hyper)), var.dtype, row, hyper,
+                     [h.tobytes() for h in hyper])
+        elif var.dtype != first[1] or row != first[2] or any(
+                h is not h0 and h.tobytes() != b0 for h, h0, b0 in zip(hyper, first[3], first[4], strict=True)):
+            return None  # (the same bits as the first member's: the same floats, checked once)
+        if grad.dtype != first[1] or not current and (refs[1].dtype != first[1] or refs[2].dtype != first[1]):
             return None
-        if not row:  # one value per row: 1-D views (they gather and scatter faster)
-            refs = [r.reshape(-1) for r in refs]
+        if not row:  # one value per row: rows of the raveled arrays
             grad = grad.reshape(-1)
             if ids is None:
                 ids = np.arange(grad.shape[0])
         refs_of.append(refs)
         ids_of.append(ids)
         grads_of.append(grad)
-        n_rows.append(refs[0].shape[0])
-    offsets = [0, *itertools.accumulate(n_rows)]
-    if offsets[-1] * math.prod(first[2]) > _GROUP_TABLE or grads_of[0].dtype != first[1]:
+    row = first[2]
+    rows_of = None  # the arrays as rows, where they must be packed (again)
+    if current:
+        offsets = packed.offsets
+    else:
+        rows_of = [[r.reshape(-1) for r in refs] if not row else refs for refs in refs_of]
+        offsets = np.array([0, *itertools.accumulate(rows[0].shape[0] for rows in rows_of)], dtype=np.int64)
+    if int(offsets[-1]) * math.prod(row) > _GROUP_TABLE:
         return None
     counts = [ids.shape[0] for ids in ids_of]
     ids = np.concatenate(ids_of).astype(np.int64, copy=False)
-    offsets = np.array(offsets, dtype=np.int64)
-    if not (ids.view(np.uint64) < offsets[1:].repeat(counts) - offsets[:-1].repeat(counts)).all():
+    starts = offsets[:-1].repeat(counts)
+    if not (ids.view(np.uint64) < offsets[1:].repeat(counts) - starts).all():
         return None  # some id out of range: its own step says which
-    return tuple(variables), refs_of, ids, offsets, counts, grads_of, first[3], first[0][1:]
+    ids += starts  # each member's ids after the rows of the members before it
+    return refs_of, rows_of, ids, grads_of, first[3], first[0][1:]
 
 
-def _ftrl_group_update(variables, refs_of, ids, offsets, counts, grads_of, hyper, floats):
-    """The grouped update (see `_FtrlGroup`); returns each member's variable (its store array)."""
+def _ftrl_group_update(packed, ids, grads_of, hyper, floats):
+    """The grouped update (see `_FtrlGroup`); returns each member's variable (its stored array, a view of
+    the packed buffers)."""
     grad = np.concatenate(grads_of)
     inner, dtype = grad.shape[1:], grad.dtype
-    ids += offsets[:-1].repeat(counts)  # each member's ids after the rows of the members before it
-    total = int(offsets[-1])
+    total = int(packed.offsets[-1])
     full = np.zeros((total,) + inner, dtype=dtype)  # _sum_rows_by_id's table, over all the members' rows
     _add_at(full, ids, grad)
     mark = np.zeros(total, dtype=bool)
     mark[ids] = True
     unique = mark.nonzero()[0]
     summed = full.take(unique, axis=0)
-    ends = unique.searchsorted(offsets)
-    unique -= offsets[:-1].repeat(ends[1:] - ends[:-1])  # each distinct row's index in its own variable
-    bounds = ends.tolist()
-    k = unique.shape[0]
-    gathered = [np.empty((k,) + inner, dtype=dtype) for _ in range(3)]
-    for refs, lo, hi in zip(refs_of, bounds, bounds[1:]):
-        local = unique[lo:hi]
-        for ref, out in zip(refs, gathered):  # the ids were checked: "clip" changes none, and is unbuffered
-            ref.take(local, axis=0, out=out[lo:hi], mode="clip")
+    flats = packed.flats
+    gathered = [flat.take(unique, axis=0) for flat in flats]
     lr, l1, l2, lr_power = hyper
     _ftrl_update(np, *gathered, summed, lr, l1, l2, lr_power, summed, False, floats)
-    for refs, lo, hi in zip(refs_of, bounds, bounds[1:]):
-        local = unique[lo:hi]
-        for ref, rows in zip(refs, gathered):
-            ref[local] = rows[lo:hi]
-    return variables
+    for flat, rows in zip(flats, gathered, strict=True):
+        flat[unique] = rows
+    return tuple(views[0] for views in packed.views)
 
 
 def _constant(t):
