@@ -520,6 +520,61 @@ def test_grouped_ftrl_variables_stay_right_through_restores_and_assigns(tmp_path
     assert len(grouped_updates) == 4
 
 
+@pytest.mark.parametrize("update_slots", [True, False])
+def test_dense_adagrad_updates_of_several_variables_run_as_one_step_with_the_same_bits(update_slots, monkeypatch):
+    from estflow.core import plan  # the switch this test turns
+
+    grouped = []
+    inputs = training_ops._dense_group_inputs
+    monkeypatch.setattr(training_ops, "_dense_group_inputs",
+                        lambda *a: (lambda r: (grouped.append(r is not None), r)[1])(inputs(*a)))
+    results, counts = [], []
+    for fusion in (False, True):
+        monkeypatch.setattr(plan, "FUSION", fusion)
+        with tf.Graph().as_default():
+            tf.set_random_seed(4)  # the same initial weights in both graphs
+            x = tf.placeholder(tf.float32, [None, 3])
+            hidden = tf.layers.dense(x, 4, activation=tf.nn.relu, bias_initializer=tf.constant_initializer(0.1))
+            logits = tf.layers.dense(hidden, 1)
+            loss = tf.reduce_sum(tf.square(logits - 1.0))
+            variables = tf.trainable_variables()
+            grads = tf.gradients(loss, variables)
+            accums = [tf.Variable(np.full(v.shape.as_list(), 0.1, np.float32), name=f"accum{i}")
+                      for i, v in enumerate(variables)]
+            train = tf.group(*[training_ops.apply_adagrad(v, a, 0.2, g, update_slots=update_slots)
+                               for v, a, g in zip(variables, accums, grads)])
+            rng = np.random.default_rng(2)
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                for _ in range(3):
+                    sess.run(train, {x: rng.normal(size=(5, 3)).astype(np.float32)})
+                results.append(sess.run(tf.global_variables()))
+                steps = [st[5].type for st in max(sess._cache.values(), key=lambda p: len(p.steps)).steps]
+                counts.append(steps.count("ApplyAdagrad"))
+    _same_bits(*results)
+    assert counts == [4, 1] and grouped == [True] * 3
+
+
+def test_dense_adagrad_group_with_other_learning_rates_runs_each_update(monkeypatch):
+    from estflow.core import plan  # the switch this test turns
+
+    results = []
+    for fusion in (False, True):
+        monkeypatch.setattr(plan, "FUSION", fusion)
+        with tf.Graph().as_default():
+            a = tf.get_variable("a", initializer=np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3))
+            b = tf.get_variable("b", initializer=np.linspace(0, 1, 4, dtype=np.float32))
+            loss = tf.reduce_sum(tf.square(a)) + tf.reduce_sum(tf.exp(b))
+            train = tf.group(tf.train.AdagradOptimizer(0.1).minimize(loss, var_list=[a]),
+                             tf.train.AdagradOptimizer(0.3).minimize(loss, var_list=[b]))
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                for _ in range(3):
+                    sess.run(train)
+                results.append(sess.run(tf.global_variables()))
+    _same_bits(*results)
+
+
 @pytest.mark.parametrize("op_name", ["apply_adagrad", "apply_momentum", "apply_proximal_adagrad"])
 def test_dense_apply_of_a_variable_and_one_slot_gives_the_rules_bits(op_name):
     """The two-ref kernel (a DNN's ten ApplyAdagrad a step) updates as the rule does on plain arrays."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import operator
 from typing import NamedTuple
 
 import numpy as np
@@ -453,7 +454,7 @@ def _make_sparse(update, ref_labels, grad_pos, attr_names, group=None):
         attrs = {k: op._attrs[k] for k in attr_names}
         if group is not None and xp is np and group.covers(attrs):
             n_values = len(op._inputs) - n_refs + (flat is not None)  # the fused step's value inputs
-            member = _GroupMember(ctx.variables, _ref_names(op, n_refs), raw_rows, n_values)
+            member = _GroupMember(ctx.variables, _ref_names(op, n_refs), raw_rows, n_values, state=ctx.state)
             kernel.step_group = StepGroup(_ftrl_group_key(attrs, op._inputs[0]), member, group)
         return kernel
 
@@ -469,6 +470,19 @@ class _GroupMember(NamedTuple):
     raw_rows: object  # values -> the value inputs with the raw ids and gradient rows (the skipped reshapes)
     n_values: int  # how many value inputs the step reads
     dense: bool = False
+    attrs: dict | None = None  # a dense member's attrs (its update rule's keyword arguments)
+    state: dict | None = None  # the session's kernel state: where a group's packed buffers are kept
+
+
+def _packed_for(members) -> _Packed:
+    """The packed buffers of these members' variables, one per session and set of variables: the plans
+    running them (a training step's, the same step's with summaries) share it, so none packs them again."""
+    key = ("estflow.training_ops.packed", tuple(n for m in members for n in m.names))
+    state = members[0].state
+    packed = state.get(key)
+    if packed is None:
+        packed = state[key] = _Packed(members)
+    return packed
 
 
 def _ftrl_group_key(attrs, var, dense=False) -> tuple:
@@ -489,7 +503,8 @@ def _with_ftrl_group(make, n_refs):
         kernel = make(op, ctx)
         attrs = {"multiply_linear_by_lr": op._attrs["multiply_linear_by_lr"]}
         if ctx.xp is np and group.covers(attrs):
-            member = _GroupMember(ctx.variables, _ref_names(op, n_refs), None, len(op._inputs) - n_refs, True)
+            member = _GroupMember(ctx.variables, _ref_names(op, n_refs), None, len(op._inputs) - n_refs, True,
+                                  state=ctx.state)
             kernel.step_group = StepGroup(_ftrl_group_key(attrs, op._inputs[0], dense=True), member, group)
         return kernel
 
@@ -524,7 +539,7 @@ class _FtrlGroup:
 
     def __call__(self, members, runners):
         counts = [m.n_values for m in members]
-        packed = _Packed(members)
+        packed = _packed_for(members)
 
         def kernel(*values):
             per, pos = [], 0
@@ -550,8 +565,8 @@ class _Packed:
 
     def __init__(self, members):
         self.members = members
-        self.views: list = []  # per member: the var's, accum's and linear's stored arrays, views of `flats`
-        self.flats: list = []  # var, accum, linear: every member's rows, one after the other
+        self.views: list = []  # per member: the var's and its slots' stored arrays, views of `flats`
+        self.flats: list = []  # var and each slot (Ftrl: accum, linear): every member's rows, one after another
         self.offsets = None  # the first row of each member in the buffers, and the number of rows after the last
 
     def pack(self, refs_of, rows_of) -> None:
@@ -561,7 +576,7 @@ class _Packed:
         offsets = np.array([0, *itertools.accumulate(n)], dtype=np.int64)
         inner = rows_of[0][0].shape[1:]
         flats = [np.concatenate([rows[k] for rows in rows_of]) if len(rows_of) > 1 else rows_of[0][k].copy()
-                 for k in range(3)]
+                 for k in range(len(rows_of[0]))]
         views = []
         for m, refs, lo, hi in zip(self.members, refs_of, offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
             member_views = []
@@ -571,6 +586,95 @@ class _Packed:
                 member_views.append(view)
             views.append(member_views)
         self.views, self.flats, self.offsets = views, flats, offsets
+
+
+class _DenseGroup:
+    """`StepGroup.make` of dense ApplyAdagrad steps (numpy): the updates of several variables (a DNN's
+    kernels and biases: ten per canned step) as one step with the same bits.
+
+    The members' variables and slots live in one buffer per kind, packed as the Ftrl group's
+    (`_Packed`); their gradients, raveled and joined, go through the update rule once, in place over
+    the buffers: the rule is elementwise with scalar hyperparameters, so each value gets what its own
+    step gives it. Members whose hyperparameters differ (in bits), whose dtypes differ, or any input of
+    another shape than its variable send every member through its own kernel, in order.
+    """
+
+    def __init__(self, update, grad_pos, attr_names):
+        self.update, self.grad_pos, self.attr_names = update, grad_pos, attr_names
+
+    def __call__(self, members, runners):
+        counts = [m.n_values for m in members]
+        packed = _packed_for(members)
+        update, grad_pos = self.update, self.grad_pos
+        attrs = members[0].attrs  # (one group: one op type and attrs)
+
+        def kernel(*values):
+            per, pos = [], 0
+            for n in counts:
+                per.append(values[pos:pos + n])
+                pos += n
+            ready = _dense_group_inputs(members, per, packed, grad_pos)
+            if ready is None:
+                return tuple(run(*v) for run, v in zip(runners, per, strict=True))
+            refs_of, grads = ready
+            if refs_of is not None:
+                packed.pack(refs_of, [[r.reshape(-1) for r in refs] for refs in refs_of])
+            args = list(per[0])
+            args[grad_pos] = np.concatenate(grads) if len(grads) > 1 else grads[0]
+            update(np, *packed.flats, *args, **attrs)
+            return tuple(views[0] for views in packed.views)
+
+        return kernel
+
+
+def _dense_group_inputs(members, per, packed, grad_pos):
+    """(the stored arrays where they must be packed (again), else None; the raveled gradients), or None
+    when some member's inputs are not for the grouped update (its own step says what is wrong)."""
+    views_of = packed.views if len(packed.views) == len(members) else None
+    current = views_of is not None
+    refs_of, grads = [], []
+    first = per[0]
+    others = [j for j in range(len(first)) if j != grad_pos]  # the hyperparameters' positions
+    dtype = None
+    for i, (m, values) in enumerate(zip(members, per, strict=True)):
+        refs = list(map(m.store.get, m.names))
+        if current:
+            current = all(map(operator.is_, refs, views_of[i]))
+        if not current and any(r.__class__ is not np.ndarray for r in refs):
+            return None
+        var = refs[0]
+        if dtype is None:
+            dtype = var.dtype
+        grad = values[grad_pos]
+        if grad.__class__ is not np.ndarray or grad.shape != var.shape or grad.dtype != dtype:
+            return None
+        if not current and any(r.shape != var.shape or r.dtype != dtype for r in refs):
+            return None
+        for j in others if i else ():
+            v, f = values[j], first[j]
+            if v is not f and (v.__class__ is not np.ndarray or v.dtype != f.dtype or v.shape != f.shape
+                               or v.tobytes() != f.tobytes()):
+                return None
+        refs_of.append(refs)
+        grads.append(grad.reshape(-1))
+    return (None if current else refs_of), grads
+
+
+def _with_dense_group(make, n_refs, update, grad_pos, attr_names):
+    """A dense apply's kernel factory `make`, whose kernels offer to join the group of the same op type."""
+    group = _DenseGroup(update, grad_pos, attr_names)
+
+    def make_grouped(op, ctx):
+        kernel = make(op, ctx)
+        if ctx.xp is np:
+            attrs = {k: op._attrs[k] for k in attr_names}
+            member = _GroupMember(ctx.variables, _ref_names(op, n_refs), None, len(op._inputs) - n_refs, True, attrs,
+                                  ctx.state)
+            key = (op._type, tuple(sorted(attrs.items())), op._inputs[0]._dtype.base_dtype)
+            kernel.step_group = StepGroup(key, member, group)
+        return kernel
+
+    return make_grouped
 
 
 def _ftrl_group_inputs(members, per, packed):
@@ -895,6 +999,8 @@ def _register(op_type, input_names, n_refs, update, extra_attrs, sparse):
         make = _make_dense(update, input_names[:n_refs], grad_pos - n_refs, tuple(extra_attrs))
         if op_type == "ApplyFtrl":  # a linear model's bias: one step with its columns' sparse updates
             make = _with_ftrl_group(make, n_refs)
+        elif op_type == "ApplyAdagrad":  # a DNN's kernels and biases: one step
+            make = _with_dense_group(make, n_refs, update, grad_pos - n_refs, tuple(extra_attrs))
     register(OpDef(
         op_type,
         infer=_make_infer(input_names, n_refs, grad_pos, indices_pos, int_inputs),
