@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 
 import numpy as np
 
@@ -119,6 +120,7 @@ class _IteratorState:
         self._lock = threading.Lock()
         self._error = None  # the error that stopped the pipeline, repeated by every later get_next
         self._may_fork = worker.eligible(dataset)  # worker.py: later elements come from another process
+        self._decision = worker.Decision() if self._may_fork else None  # ... if producing them costs enough
         self._worker = None  # a worker.Worker once they do
 
     def get_next(self) -> list:
@@ -131,13 +133,21 @@ class _IteratorState:
         with self._lock:
             if self._error is not None:
                 raise self._error()
-            if self._may_fork and self.consumed >= worker.AFTER:
-                self._may_fork = False
-                self._worker = worker.start(self._elements)
-                self._elements = self._worker.elements()
+            timed = self._may_fork
+            if timed and self.consumed >= worker.AFTER:
+                self._may_fork = timed = False
+                if self._decision.fork():
+                    self._worker = worker.start(self._elements)
+                    self._elements = self._worker.elements()
+                self._decision = None
             try:
                 self.consumed += 1
-                element = next(self._elements)
+                if timed:
+                    started = time.perf_counter()
+                    element = next(self._elements)
+                    self._decision.note(self.consumed, started, time.perf_counter())
+                else:
+                    element = next(self._elements)
             except StopIteration:
                 self.consumed -= 1
                 raise errors.OutOfRangeError(None, None, "End of sequence") from None

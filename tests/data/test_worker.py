@@ -14,7 +14,7 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the worker proc
 
 @pytest.fixture
 def forks(monkeypatch):
-    """Workers on (whatever the environment says), after 3 elements; the list of the pids started."""
+    """Workers on (whatever the environment says), after 3 elements, whatever they save; the pids started."""
     started = []
     start = worker.start
 
@@ -25,6 +25,7 @@ def forks(monkeypatch):
 
     monkeypatch.setattr(worker, "_ENABLED", True)
     monkeypatch.setattr(worker, "AFTER", 3)
+    monkeypatch.setattr(worker, "SHARE", 0.0)  # whatever the pipeline costs beside its consumer
     monkeypatch.setattr(worker, "start", spy)
     return started
 
@@ -223,3 +224,30 @@ def test_the_wire_rebuilds_every_component_and_interns_repeated_strings():
     assert back[0][0, 0] is back[0][1, 0]  # interned: one object per distinct value
     assert back[1][0] is not back[1][1] and back[1].tolist() == many.tolist()  # too many distinct values
     assert back[-1].values.tolist() == [b"x"] and back[-1].dense_shape.tolist() == [1, 2]
+
+
+def test_a_worker_starts_only_where_producing_elements_takes_a_share_of_the_consumers_time():
+    decision = worker.Decision()
+    for i in range(worker.AFTER):  # elements produced in 1 ms, requested every 20 ms (a heavy model step)
+        decision.note(i, i * 0.021, i * 0.021 + 0.001)
+    assert not decision.fork()
+    decision = worker.Decision()
+    for i in range(worker.AFTER):  # produced in 5 ms, requested 5 ms after the last came
+        decision.note(i, i * 0.010, i * 0.010 + 0.005)
+    assert decision.fork()
+    assert worker.Decision().fork()  # nothing measured (AFTER under 4): as before
+
+
+def test_a_consumer_busy_between_requests_keeps_a_cheap_pipeline_in_its_process(monkeypatch, forks):
+    import time
+
+    monkeypatch.setattr(worker, "AFTER", 12)
+    monkeypatch.setattr(worker, "SHARE", 0.5)
+    dataset = tf.data.Dataset.range(100).batch(2)
+    with tf.Graph().as_default():
+        nxt = tf.data.make_one_shot_iterator(dataset).get_next()
+        with tf.Session() as sess:
+            for _ in range(20):
+                sess.run(nxt)
+                time.sleep(0.005)  # the model's step
+    assert not forks
