@@ -801,7 +801,8 @@ def test_concat_of_expanded_inputs_runs_as_one_step_with_the_unfused_result():
     assert registered_ops()["ConcatV2"].fuse(both.op) is None
 
 
-def _input_layer(fusion, monkeypatch, feeds_of, out_dtype=tf.float32, on=1.0, off=0.0, depths=(4, 3)):
+def _input_layer(fusion, monkeypatch, feeds_of, out_dtype=tf.float32, on=1.0, off=0.0, depths=(4, 3), fed_axis=None,
+                 fed_depth=None):
     """A DNN input layer's join: numeric columns (ExpandDims, Cast), indicators (OneHot), a dense piece."""
     from estflow.core import plan  # the switch this test turns
 
@@ -819,6 +820,10 @@ def _input_layer(fusion, monkeypatch, feeds_of, out_dtype=tf.float32, on=1.0, of
                  tf.cast(A.expand_dims(x64, -1), out_dtype), gather_ops.one_hot(ids, depths[1], np_dt(on), np_dt(off))]
         out = concat_ops.concat(parts, axis=-1)
         feeds = feeds_of(x32, x64, xf, ids, ids32, dense)
+        if fed_axis is not None:
+            feeds[out.op.inputs[-1]] = np.int32(fed_axis)
+        if fed_depth is not None:
+            feeds[parts[1].op.inputs[1]] = np.int32(fed_depth)
         with tf.Session() as sess:
             try:
                 result = sess.run(out, feeds)
@@ -856,11 +861,12 @@ def test_input_layer_join_is_one_step_with_the_unfused_bits(n, out_dtype, monkey
     assert fused.strides == unfused.strides and fused.tobytes() == unfused.tobytes()
 
 
-@pytest.mark.parametrize("case", ["on_2", "off_minus_zero", "depth_0", "rows", "dense_rows"])
+@pytest.mark.parametrize("case", ["on_2", "off_minus_zero", "depth_0", "rows", "dense_rows", "fed_axis", "fed_depth"])
 def test_input_layer_join_off_the_direct_path_runs_the_ops_kernels(case, monkeypatch):
     """Other on/off values and depths take the ops' own kernels in the step; mismatched rows fail as
     ConcatV2 fails."""
-    kwargs = {"on_2": {"on": 2.0}, "off_minus_zero": {"off": -0.0}, "depth_0": {"depths": (0, 3)}}.get(case, {})
+    kwargs = {"on_2": {"on": 2.0}, "off_minus_zero": {"off": -0.0}, "depth_0": {"depths": (0, 3)},
+              "fed_axis": {"fed_axis": 0}, "fed_depth": {"fed_depth": 6}}.get(case, {})
     feeds = _layer_feeds(6, id_rows=4 if case == "rows" else None)
     if case == "dense_rows":
         base = feeds
@@ -871,12 +877,12 @@ def test_input_layer_join_off_the_direct_path_runs_the_ops_kernels(case, monkeyp
             return got
     fused = _input_layer(True, monkeypatch, feeds, **kwargs)
     unfused = _input_layer(False, monkeypatch, feeds, **kwargs)
-    if case in ("rows", "dense_rows"):
+    if case in ("rows", "dense_rows", "fed_axis"):  # a fed axis of 0 joins pieces of other widths: refused
         assert fused[0] is tf.errors.InvalidArgumentError and fused[1] == unfused[1]
         assert "ConcatOp : Dimensions of inputs should match" in fused[1]
     else:
-        assert fused[1] == ["ConcatV2"]
-        assert fused[0].tobytes() == unfused[0].tobytes()
+        assert fused[1] == ["ConcatV2"] or case == "fed_depth"
+        assert fused[0].shape == unfused[0].shape and fused[0].tobytes() == unfused[0].tobytes()
 
 
 # ---- the plan's fusion of an outer shape restored (array_ops._fuse_outer_shape_restored) ----------------------

@@ -892,3 +892,52 @@ def test_assert_naming_culprits_gathers_them_only_on_failure(case, monkeypatch):
         assert "these labels are not:] [3.0 -1.0] [end]" in fused[1]
     if case == "bad_gather":  # the gather fails although the fed condition holds, fused or not
         assert "GatherNd" in fused[1] or "index" in fused[1]
+
+
+# ---- Assert on tensors' shapes alone: worked out once per distinct set of shapes -----------------------------
+def _shape_check(fusion, monkeypatch, runs, feed_shape=False, extra_reader=False):
+    from estflow.core import plan  # the switch this test turns
+
+    monkeypatch.setattr(plan, "FUSION", fusion)
+    with tf.Graph().as_default():
+        labels = tf.placeholder(tf.float32)
+        logits = tf.placeholder(tf.float32)
+        labels_shape = tf.shape(labels)
+        expected = tf.concat([tf.shape(logits)[:-1], [1]], axis=0)
+        check = tf.Assert(tf.reduce_all(tf.equal(expected, labels_shape)),
+                          ["labels shape must be [D0, D1, ... DN, 1]. ", "expected_labels_shape: ", expected,
+                           "labels_shape: ", labels_shape], summarize=10)
+        with tf.control_dependencies([check]):
+            out = tf.identity(labels)
+        fetches = [out, expected * 2] if extra_reader else [out]
+        results = []
+        with tf.Session() as sess:
+            for lab, log in runs:
+                fed = {labels: lab, logits: log}
+                if feed_shape:
+                    fed[labels_shape] = np.array([len(lab), 1], np.int32)
+                try:
+                    results.append([v.tolist() for v in sess.run(fetches, fed)])
+                except tf.errors.InvalidArgumentError as e:
+                    results.append((type(e), str(e).split("\n")[0]))
+            steps = [st[5].type for p in sess._cache.values() for st in p.steps]
+    return results, steps
+
+
+@pytest.mark.parametrize("variant", ["plain", "fed_shape", "extra_reader"])
+def test_shape_check_assert_is_one_step_with_the_unfused_results(variant, monkeypatch):
+    ones = np.ones
+    runs = [(ones((4, 1)), ones((4, 3))), (ones((4, 2)), ones((4, 3))), (ones((4, 1)), ones((4, 3))),
+            (ones((7, 1)), ones((7, 2))), (ones((3, 1)), ones((5, 2))), (ones((2, 2, 1)), ones((2, 2, 3)))]
+    kwargs = {"feed_shape": variant == "fed_shape", "extra_reader": variant == "extra_reader"}
+    fused, fused_steps = _shape_check(True, monkeypatch, runs, **kwargs)
+    unfused, unfused_steps = _shape_check(False, monkeypatch, runs, **kwargs)
+    assert fused == unfused
+    if variant != "fed_shape":  # (a fed labels shape of [n, 1] passes every run)
+        assert fused[1][0] is tf.errors.InvalidArgumentError and "labels_shape: ] [4 2]" in fused[1][1]
+        assert "expected_labels_shape: ] [5 1]" in fused[4][1] and fused[5][0] == np.ones((2, 2, 1)).tolist()
+    assert "StridedSlice" in unfused_steps and "Shape" in unfused_steps
+    if variant == "plain":
+        assert "StridedSlice" not in fused_steps and "Shape" not in fused_steps and "Equal" not in fused_steps
+    else:  # a fed shape, or a value read outside the check, keeps the ops as steps
+        assert "StridedSlice" in fused_steps

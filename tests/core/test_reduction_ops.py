@@ -29,6 +29,7 @@ from estflow.core.ops.reduction_ops import (
     reduce_prod,
     reduce_sum,
 )
+from estflow.core.registry import registered_ops
 from tests.core.gradient_check import check_gradient
 
 
@@ -269,3 +270,30 @@ def test_sum_all_any_kernels_give_numpys_own_reductions(x, keep_dims):
             got = get_op_def(name).kernel(np, b, axis, keep_dims=keep_dims)
             want = np.asarray(fn(b, axis=tuple(a % x.ndim for a in axes), keepdims=keep_dims))
             assert got.dtype == want.dtype and got.shape == want.shape and got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("fusion", [True, False])
+def test_reductions_over_constant_axes_are_steps_of_their_input_with_the_kernels_bits(fusion, monkeypatch):
+    from estflow.core import plan  # the switch this test turns
+
+    monkeypatch.setattr(plan, "FUSION", fusion)
+    value = (np.arange(24, dtype=np.float32).reshape(2, 3, 4) * np.float32(0.37)) - np.float32(3.1)
+    with tf.Graph().as_default():
+        x = placeholder(tf.float32, [None, 3, 4])
+        b = placeholder(tf.bool, [None, 3, 4])
+        axis = constant(np.array([-1, 0], np.int32))
+        outs = [tf.reduce_sum(x, axis), tf.reduce_sum(x, [1], keepdims=True), tf.reduce_sum(x, []),
+                tf.reduce_sum(x), tf.reduce_all(b, [2]), tf.reduce_any(b, [0, 1], keepdims=True)]
+        bad = tf.reduce_sum(x, constant(np.array([1, -2], np.int32)))  # a duplicate axis: the kernel refuses it
+        assert (registered_ops()["Sum"].fuse(outs[0].op) is not None) and registered_ops()["Sum"].fuse(bad.op) is None
+        with tf.Session() as sess:
+            got = sess.run(outs, {x: value, b: value > 0})
+            with pytest.raises(errors.InvalidArgumentError, match="duplicate dimension: 1"):
+                sess.run(bad, {x: value})
+            fed = sess.run(outs[0], {x: value, axis: np.array([1, 2], np.int32)})
+    want = [np.sum(value, axis=(2, 0), dtype=np.float32), np.sum(value, axis=1, keepdims=True, dtype=np.float32),
+            value, np.sum(value, axis=(0, 1, 2), dtype=np.float32), np.all(value > 0, axis=2),
+            np.any(value > 0, axis=(0, 1), keepdims=True)]
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and g.shape == w.shape and g.tobytes() == w.tobytes()
+    assert fed.tobytes() == np.sum(value, axis=(1, 2), dtype=np.float32).tobytes()

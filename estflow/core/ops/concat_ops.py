@@ -136,17 +136,19 @@ def _sole_reader(t) -> bool:
 
 
 def _expanded(t):
-    """`t`'s ExpandDims kernel for its constant dim (a fusion's) and the tensor it expands, or None."""
+    """`t`'s ExpandDims kernel for its constant dim (a fusion's), the tensor it expands, the dim as an int
+    (None unless one value) and the dim's tensor, or None."""
     src = t._op
     dim = src._inputs[1]._const_value if src._type == "ExpandDims" else None
     if dim is None or not _sole_reader(t):
         return None
-    return expander(dim), src._inputs[0], int(np.asarray(dim).reshape(-1)[0]) if np.size(dim) == 1 else None
+    dim_value = int(np.asarray(dim).reshape(-1)[0]) if np.size(dim) == 1 else None
+    return expander(dim), src._inputs[0], dim_value, src._inputs[1]
 
 
 def _one_hot_piece(t):
-    """(ids, kernel, depth) for `t` = OneHot(ids, depth, on, off) with constant depth, on and off values,
-    or None. `kernel(xp, ids)` is OneHot's own kernel with them bound; `depth` is the depth where the
+    """(ids, kernel, depth, constants) for `t` = OneHot(ids, depth, on, off) with constant depth, on and off
+    values, or None. `kernel(xp, ids)` is OneHot's own kernel with them bound; `depth` is the depth where the
     values are 1.0 and +0.0 along the last axis (a feature column's indicator), else None."""
     src = t._op
     if src._type != "OneHot" or not _sole_reader(t):
@@ -163,7 +165,7 @@ def _one_hot_piece(t):
     d = int(depth) if depth.ndim == 0 else -1
     plain = (d >= 0 and attrs.get("axis", -1) == -1 and on.ndim == 0 and on.dtype.kind == "f" and on == 1.0
              and off.ndim == 0 and off == 0.0 and not np.signbit(off))
-    return src._inputs[0], one_hot, d if plain else None
+    return src._inputs[0], one_hot, d if plain else None, tuple(src._inputs[1:])
 
 
 def _fuse_expanded_inputs(op):
@@ -174,7 +176,8 @@ def _fuse_expanded_inputs(op):
     columns and ids joined along the last axis of a rank-2 result are written straight into it: a column
     cast on assignment (numpy's astype cast), an indicator as the comparison's booleans (1.0 and +0.0, as
     OneHot's kernel gives them): the same values, one buffer instead of a step and an array per piece.
-    A piece whose result has another reader, or whose op waits on a control input, stays a step of its own."""
+    A piece whose result has another reader, or whose op waits on a control input, stays a step of its own;
+    a fed constant (a dim, depth or value) keeps the ops as written."""
     values, axis = op._inputs[:-1], op._inputs[-1]
     inputs, pieces, skipped = [], [], []
     for t in values:
@@ -182,20 +185,20 @@ def _fuse_expanded_inputs(op):
         if t._op._type == "ExpandDims":
             found = _expanded(t)
             if found is not None:
-                expand, src, dim = found
-                piece, skip = ("expand", expand, dim, None), (t,)
+                expand, src, dim, dim_t = found
+                piece, skip = ("expand", expand, dim, None), (t, dim_t)
         elif t._op._type == "Cast" and _sole_reader(t) and t._op._inputs[0]._op._type == "ExpandDims":
             found = _expanded(t._op._inputs[0])
             if found is not None:
-                expand, src, dim = found
+                expand, src, dim, dim_t = found
                 cast = t._op
                 piece, skip = ("cast", expand, dim, (cast._op_def.kernel, cast._attrs, cast._outputs[0].dtype)), \
-                    (t, cast._inputs[0])
+                    (t, cast._inputs[0], dim_t)
         elif t._op._type == "OneHot":
             found = _one_hot_piece(t)
             if found is not None:
-                src, one_hot, depth = found
-                piece, skip = ("one_hot", one_hot, depth, None), (t,)
+                src, one_hot, depth, constants = found
+                piece, skip = ("one_hot", one_hot, depth, None), (t, *constants)
         if piece is None:
             inputs.append(t)
             pieces.append(None)
@@ -225,7 +228,7 @@ def _fuse_expanded_inputs(op):
         return _concat_kernel(xp, *parts, arrays[-1], N=n)
 
     def kernel(xp, *arrays):
-        if direct is not None and xp is np:
+        if direct is not None and xp is np and int(arrays[-1]) in (1, -1):  # (the axis, unless a value is fed)
             out = direct(arrays[:-1])
             if out is not None:
                 return out

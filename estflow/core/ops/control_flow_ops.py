@@ -220,6 +220,94 @@ def _fuse_lazy_culprits(op):
     return Fusion(_Tuple(inputs), kernel, _Tuple(skipped))
 
 
+# Ops a shape check may be built of: pure functions of their inputs, so their values follow from the shapes
+# the check's Shape ops read (with the constants).
+_SHAPE_CHECK_OPS = frozenset(("StridedSlice", "ConcatV2", "Equal", "NotEqual", "All", "Pack", "Slice", "Cast",
+                              "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalNot", "LogicalAnd",
+                              "Size", "Rank", "Sub", "AddV2", "Prod"))
+_SHAPE_CHECK_CACHE_LIMIT = 16  # a few batch shapes recur; never grow without bound
+
+
+def _fuse_shape_check(op):
+    """Assert whose condition and data depend on tensors' shapes alone (the heads' "labels shape must
+    be [batch, 1]" check: Shape, StridedSlice, ConcatV2, Equal, All) as one step reading those tensors.
+
+    The ops' values follow from the shapes, so the step runs their kernels once per distinct set of
+    shapes and keeps the condition and data; a training step of a recurring batch shape then only
+    compares shapes. A failing check raises the Assert's message from the same values.
+    """
+    order, leaves, seen = [], [], set()
+    stack = list(op._inputs)
+    while stack:
+        t = stack.pop()
+        src = t._op
+        if src in seen:
+            continue
+        if src._control_inputs or src._type not in _SHAPE_CHECK_OPS | {"Shape", "Const"}:
+            return None
+        seen.add(src)
+        if src._type == "Shape":
+            leaves.append(src._inputs[0])
+        elif src._type != "Const":
+            stack.extend(src._inputs)
+        order.append(src)
+    inside = seen | {op}
+    if not leaves or any(c not in inside for o in seen if o._type != "Const" for out in o._outputs
+                         for c in out._consumers):
+        return None  # a value read outside the check: its op stays a step
+    leaves = list(dict.fromkeys(leaves))
+    order = _topological(order)
+    attrs, cache = dict(op._attrs), {}
+
+    def kernel(xp, *arrays):
+        key = _Tuple(a.shape for a in arrays)
+        found = cache.get(key)
+        if found is None:
+            values = dict(zip(leaves, arrays, strict=True))
+            for o in order:
+                if not o._inputs:  # a Const
+                    values[o._outputs[0]] = o._op_def.kernel(xp, **o._attrs)
+                else:
+                    outs = o._op_def.kernel(xp, *[values[t] for t in o._inputs], **o._attrs)
+                    if len(o._outputs) == 1:
+                        values[o._outputs[0]] = outs
+                    else:
+                        values.update(zip(o._outputs, outs, strict=True))
+            found = [values[t] for t in op._inputs]
+            if len(cache) >= _SHAPE_CHECK_CACHE_LIMIT:
+                cache.clear()
+            cache[key] = found
+        condition = found[0]
+        if condition.__class__ is not bool and getattr(condition, "size", 0) == 1 and bool(condition):
+            return None
+        return _assert_kernel(xp, *found, **attrs)
+
+    skipped = _Tuple(t for o in seen for t in o._outputs)  # a fed one (a constant too) keeps the ops
+    return Fusion(_Tuple(leaves), kernel, skipped)
+
+
+def _topological(ops):
+    """`ops` ordered so that each follows those of them its inputs come from."""
+    members, done, out = set(ops), set(), []
+
+    def visit(o):
+        if o in done:
+            return
+        done.add(o)
+        for t in o._inputs:
+            if t._op in members:
+                visit(t._op)
+        out.append(o)
+
+    for o in ops:
+        visit(o)
+    return out
+
+
+def _fuse_assert(op):
+    return _fuse_lazy_culprits(op) or _fuse_shape_check(op)
+
+
 def _infer_assert(condition, *data, T=None, summarize=3):
     if condition.dtype != dtypes.bool:
         raise TypeError(f"Input 'condition' of 'Assert' Op has type {condition.dtype.name} that does not match "
@@ -228,7 +316,7 @@ def _infer_assert(condition, *data, T=None, summarize=3):
 
 
 register(OpDef("Assert", infer=_infer_assert, kernel=_assert_kernel, attrs={"T": None, "summarize": 3},
-               stateful=True, cpu_only=True, differentiable=False, fuse=_fuse_lazy_culprits,
+               stateful=True, cpu_only=True, differentiable=False, fuse=_fuse_assert,
                input_names=("condition: bool", "data: T"),
                attr_types={"T": "list(type) >= 1", "summarize": "int"}))
 

@@ -30,7 +30,7 @@ from estflow.core.ops.math_ops import (
     subtract,
 )
 from estflow.core.ops.unary_ops import conj, exp, is_finite, log, logical_not
-from estflow.core.registry import OpDef, TensorSpec, apply_op, get_op_def, register
+from estflow.core.registry import Fusion, OpDef, TensorSpec, apply_op, get_op_def, register
 from estflow.core.tensor_shape import TensorShape
 
 
@@ -147,6 +147,39 @@ def _logical_reduce_kernel(fn_name, ufunc):
         return xp.asarray(getattr(xp, fn_name)(x, axis=_kernel_axes(axis, x.ndim), keepdims=keep_dims))
 
     return kernel
+
+
+_REDUCE_UFUNCS = {"Sum": np.add, "All": np.logical_and, "Any": np.logical_or}
+
+
+def _fuse_constant_axes(op):
+    """Sum / All / Any over constant axes of an input of known rank as a step of the input alone: the axes
+    are checked and normalized once, and a numpy input of that rank is reduced by the ufunc the kernel
+    calls (the same bits); anything else runs the kernel, with its errors. A fed axis keeps the kernel."""
+    x, axis_t = op._inputs
+    axes_value, rank = axis_t._const_value, x.shape.ndims
+    if axes_value is None or rank is None:
+        return None
+    axis_arr = np.asarray(axes_value)
+    try:
+        axes = _kernel_axes(axis_arr, rank)
+    except _errors.InvalidArgumentError:
+        return None  # the kernel names the bad axis when the step runs
+    kernel, keep = op._op_def.kernel, op._attrs.get("keep_dims", False)
+    ufunc, summed = _REDUCE_UFUNCS[op._type], op._type == "Sum"
+
+    def reduce(xp, value):
+        if value.__class__ is np.ndarray and value.ndim == rank:
+            if summed:
+                return np.asarray(ufunc.reduce(value, axis=axes, dtype=value.dtype, keepdims=keep))
+            return np.asarray(ufunc.reduce(value, axis=axes, keepdims=keep))
+        return kernel(xp, value, axis_arr, keep_dims=keep)
+
+    return Fusion((x,), reduce, (axis_t,))
+
+
+def _fuse_sum(op):
+    return fuse_indicator(op) or _fuse_constant_axes(op)
 
 
 # ---- gradient helpers for reductions ----
@@ -303,7 +336,7 @@ for _name, _allowed, _kernel, _grad in _REDUCTIONS:
         infer=_infer_reduction(_allowed),
         kernel=_kernel,
         grad=_grad,
-        fuse=fuse_indicator if _name == "Sum" else None,
+        fuse=_fuse_sum if _name == "Sum" else _fuse_constant_axes if _name in _REDUCE_UFUNCS else None,
         attrs={"keep_dims": False},
         input_names=("input: bool" if _allowed is _BOOL else "input: T", "reduction_indices: Tidx"),
         output_names=("output: bool" if _allowed is _BOOL else "output: T",),
