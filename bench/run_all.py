@@ -22,7 +22,8 @@ REPO = BENCH.parent
 SCRIPTS = ["import_time.py", "session_overhead.py", "train_step.py", "checkpoint_io.py", "input_pipeline.py",
            "dataset_map_batch.py", "hashing_ops.py", "feature_columns.py", "hooks.py", "estimator.py",
            "sparse_apply.py",
-           "saved_model.py", "canned_estimators.py", "model_server.py", "cnn_train_step.py", "rnn_step.py"]
+           "saved_model.py", "canned_estimators.py", "canned_profile.py", "model_server.py", "cnn_train_step.py",
+           "rnn_step.py"]
 
 
 def main() -> int:
