@@ -363,21 +363,7 @@ def _row_safe(fn: StructuredFunction) -> bool:
     graph = fn.graph
     args = set(fn.arguments[:len(fn._in_leaves)])
     dependent: dict = {}
-    order, seen = [], set()
-    stack = [t.op for t in graph.outputs]
-    while stack:  # the ops the outputs need, inputs first
-        op = stack[-1]
-        if op in seen:
-            stack.pop()
-            continue
-        pending = [t.op for t in op._inputs if t.op not in seen] + [c for c in op._control_inputs if c not in seen]
-        if pending:
-            stack.extend(pending)
-            continue
-        stack.pop()
-        seen.add(op)
-        order.append(op)
-    for op in order:
+    for op in _ops_before(graph.outputs):
         if op._type == "Placeholder":
             dependent[op] = op._outputs[0] in args
             continue

@@ -143,15 +143,20 @@ def test_pipelines_whose_elements_may_depend_on_the_session_stay_in_its_process(
     assert not forks
 
 
-def test_closing_the_session_stops_the_worker(tmp_path, forks):
+def _ten_reads(tmp_path, during):
+    """Read 10 lines of an endless file dataset in a session, then call `during()` before it closes."""
     dataset = tf.data.TextLineDataset(_csv(tmp_path)).repeat()
     with tf.Graph().as_default():
         nxt = tf.data.make_one_shot_iterator(dataset).get_next()
         with tf.Session() as sess:
             for _ in range(10):
                 sess.run(nxt)
-            pid = forks[0]
-            os.kill(pid, 0)  # running
+            during()
+
+
+def test_closing_the_session_stops_the_worker(tmp_path, forks):
+    _ten_reads(tmp_path, lambda: os.kill(forks[0], 0))  # running
+    pid = forks[0]
     with pytest.raises(ProcessLookupError):  # killed and reaped
         os.kill(pid, 0)
 
@@ -193,13 +198,9 @@ def test_the_blas_keeps_the_cores_a_worker_leaves_while_it_runs(tmp_path, forks)
     before = blas_threads()
     if not before:
         pytest.skip("no BLAS library threadpoolctl can see")
-    dataset = tf.data.TextLineDataset(_csv(tmp_path)).repeat()
-    with tf.Graph().as_default():
-        nxt = tf.data.make_one_shot_iterator(dataset).get_next()
-        with tf.Session() as sess:
-            for _ in range(10):
-                sess.run(nxt)
-            assert forks and blas_threads() == [max(1, (os.cpu_count() or 2) - 1)] * len(before)
+    during = []
+    _ten_reads(tmp_path, lambda: during.append(blas_threads()))
+    assert forks and during == [[max(1, (os.cpu_count() or 2) - 1)] * len(before)]
     assert blas_threads() == before
 
 
