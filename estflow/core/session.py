@@ -36,7 +36,7 @@ from estflow.core.default_session import _default
 from estflow.core.devices import num_gpus
 from estflow.core.graph import Graph, Operation, Tensor, get_default_graph
 from estflow.core.nest import is_namedtuple
-from estflow.core.plan import Compiler, execute
+from estflow.core.plan import Compiler
 from estflow.core.step_trace import run_traced
 
 # ---- fetch structures -----------------------------------------------------------------
@@ -273,7 +273,7 @@ class BaseSession:
             slots = plan.template.copy()  # Plan.execute, inlined: this is the per-call path users feel
             for spec, value in zip(plan.feeds, values):
                 slots[spec.slot] = spec.convert(value)
-            execute(plan.steps, slots)
+            plan.run(slots)
             if self._closed:
                 raise _cancelled()
             return plan.results(slots)

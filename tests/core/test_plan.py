@@ -166,3 +166,51 @@ def test_an_identity_behind_control_inputs_keeps_its_step_and_its_constant_never
         assert any(st[5] is gated.op for st in plan.steps)
         with pytest.raises(tf.errors.InvalidArgumentError, match="never"):
             sess.run(y)
+
+
+# ---- plans as generated functions (plan.compiled) -------------------------------------------------------
+def _mixed_run(codegen, monkeypatch, feed_values, taken):
+    """The fetched values (as bytes) of a graph holding every kind of step: multi-output, a tf.cond (steps
+    that check for dead values), a large elementwise chain that may reuse its input's buffer, variable
+    reads and an update."""
+    monkeypatch.setattr(plan_module, "CODEGEN", codegen)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None])
+        pred = tf.placeholder(tf.bool, [])
+        v = tf.Variable(np.arange(4, dtype=np.float32))
+        a, b = tf.split(tf.reshape(x, [2, -1]), 2)
+        unique, idx = tf.unique(tf.cast(x, tf.int32) % 5)
+        big = tf.exp(tf.negative(tf.tile(x, [20000])))
+        branch = tf.cond(pred, lambda: tf.reduce_sum(a) * 2.0, lambda: tf.reduce_sum(b) - 1.0)
+        update = tf.assign_add(v, tf.ones([4]) * branch)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            out = sess.run([a, b, unique, idx, tf.reduce_sum(big), branch, update], {x: feed_values, pred: taken})
+            plan = max(sess._cache.values(), key=lambda p: len(p.steps))
+            code = getattr(plan.run, "__code__", None)
+            generated = code is not None and code.co_filename == "<estflow plan>"
+            return [np.asarray(o).tobytes() for o in out], generated
+
+
+@pytest.mark.parametrize("taken", [True, False])
+def test_a_generated_plan_gives_the_loops_values(taken, monkeypatch):
+    feed_values = np.array([1.5, -2.0, 3.0, 7.25], np.float32)
+    looped, looped_generated = _mixed_run(False, monkeypatch, feed_values, taken)
+    generated, is_generated = _mixed_run(True, monkeypatch, feed_values, taken)
+    assert generated == looped and is_generated and not looped_generated
+
+
+@pytest.mark.parametrize("codegen", [False, True])
+def test_a_generated_plan_names_the_op_that_failed_as_the_loop(codegen, monkeypatch):
+    monkeypatch.setattr(plan_module, "CODEGEN", codegen)
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None])
+        y = tf.exp(x) + 1.0
+        bad = tf.reshape(y, [3, -1], name="the_bad_reshape")
+        out = tf.reduce_sum(bad * 2.0)
+        with tf.Session() as sess:
+            assert sess.run(out, {x: np.zeros(6, np.float32)}) == 24.0
+            with pytest.raises(tf.errors.InvalidArgumentError) as caught:
+                sess.run(out, {x: np.zeros(4, np.float32)})
+    assert caught.value.op is not None and caught.value.op.name == "the_bad_reshape"
+    assert "the_bad_reshape" in str(caught.value)
