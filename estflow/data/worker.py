@@ -5,12 +5,12 @@ parallelize stateless `map`s and inject a `prefetch` after a pipeline's last syn
 (`tf.data.experimental.OptimizationOptions.inject_prefetch`, True by default), so decoding the
 next batch overlaps the step that trains on this one. In Python a thread cannot do that (the
 pipeline's stages hold the interpreter lock), so estflow forks: once an iterator has handed out
-`AFTER` elements in its own process, if producing them took a fair share (`SHARE`) of the time
-between requests, and its pipeline is one whose elements cannot depend on anything the session
-does later, a child process takes over the same generator, at the same position and with the same
-state (fork copies it), and streams the elements to the iterator through a pipe. The elements,
-their order and their errors are those the iterator would have produced itself; only where the
-work happens changes. While a worker runs, the BLAS keeps to the cores it leaves.
+`AFTER` elements in its own process, if producing them and the consumer's work between its requests
+each took a fair share (`SHARE`) of the time, and its pipeline is one whose elements cannot depend
+on anything the session does later, a child process takes over the same generator, at the same
+position and with the same state (fork copies it), and streams the elements to the iterator
+through a pipe. The elements, their order and their errors are those the iterator would have
+produced itself; only where the work happens changes. While a worker runs, the BLAS keeps to the cores it leaves.
 
 Which pipelines: file readers (TextLine, TFRecord, FixedLengthRecord), tensors, slices and
 ranges, and `shuffle`, `repeat`, `batch`, `padded_batch`, `map`, `filter`, `take`, `skip`,
@@ -39,7 +39,8 @@ from estflow.core import errors
 from estflow.data import runtime
 
 AFTER = 64  # elements an iterator produces itself first: short pipelines (tests, tiny evals) never fork
-# ... and forks only where producing elements took at least this share of the time between requests:
+# ... and forks only where producing elements, and the consumer's work between requests, each took at least
+# this share of the time:
 # on a 2-core machine a DNN step at batch 40 (its input ~13% of the step) ran 13% slower beside a busy
 # worker, a linear step (17%) 12% faster, a wide & deep step at batch 256 (21%) 19% faster.
 SHARE = 0.15
@@ -69,7 +70,9 @@ class Decision:
         if not self.produced or not self.between:
             return True
         produced, between = sum(self.produced), sum(self.between)  # (a batched map decodes in bursts)
-        return produced >= SHARE * (produced + between)
+        # Both sides must have work to overlap: a consumer that only reads the elements (a loop of
+        # sess.run(next)) gains nothing from a worker and pays for the pipe (0.6x the rows/s, measured).
+        return produced >= SHARE * (produced + between) and between >= SHARE * (produced + between)
 
 
 def _pure_function(fn) -> bool:

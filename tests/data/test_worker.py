@@ -227,7 +227,7 @@ def test_the_wire_rebuilds_every_component_and_interns_repeated_strings():
     assert back[-1].values.tolist() == [b"x"] and back[-1].dense_shape.tolist() == [1, 2]
 
 
-def test_a_worker_starts_only_where_producing_elements_takes_a_share_of_the_consumers_time():
+def test_a_worker_starts_only_where_producing_and_consuming_elements_both_take_a_share_of_the_time():
     decision = worker.Decision()
     for i in range(worker.AFTER):  # elements produced in 1 ms, requested every 20 ms (a heavy model step)
         decision.note(i, i * 0.021, i * 0.021 + 0.001)
@@ -236,6 +236,10 @@ def test_a_worker_starts_only_where_producing_elements_takes_a_share_of_the_cons
     for i in range(worker.AFTER):  # produced in 5 ms, requested 5 ms after the last came
         decision.note(i, i * 0.010, i * 0.010 + 0.005)
     assert decision.fork()
+    decision = worker.Decision()
+    for i in range(worker.AFTER):  # a loop that only reads: produced in 5 ms, requested again at once
+        decision.note(i, i * 0.00501, i * 0.00501 + 0.005)
+    assert not decision.fork()
     assert worker.Decision().fork()  # nothing measured (AFTER under 4): as before
 
 
