@@ -333,6 +333,7 @@ execute_dead_aware = execute
 # Whether a session's plans run as generated straight-line functions (`compiled`) rather than through
 # `execute`'s loop: the same calls in the same order; off only to compare.
 CODEGEN = os.environ.get("ESTFLOW_PLAN_CODEGEN", "1") != "0"
+_CODEGEN_MAX_STEPS = 20000  # a plan longer than this keeps the loop (a function that size takes long to compile)
 
 
 def _forward(fn, slots, a, b=None):
@@ -548,7 +549,8 @@ class Compiler:
         keep = {b.slot_of[e] for e in elements if not isinstance(e, Operation)} if release else None
         plan = Plan()
         plan.steps = _layout(steps, keep) if b.pure_kernels else _LoudSteps(_layout(steps, keep))
-        plan.run = compiled(plan.steps) if CODEGEN else functools.partial(execute, plan.steps)
+        generate = CODEGEN and len(plan.steps) <= _CODEGEN_MAX_STEPS
+        plan.run = compiled(plan.steps) if generate else functools.partial(execute, plan.steps)
         plan.trace_info = [st.trace for st in steps]
         index = {id(st): i for i, st in enumerate(steps)}
         plan.passed = [(-1 if st is None else index[id(st)], trace, slot) for st, trace, slot in b.passed]
