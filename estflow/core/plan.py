@@ -296,21 +296,9 @@ def execute(steps, slots):
                 v = fn(*[slots[i] for i in a])
             elif n == _GUARDED:
                 v = _run_guarded(fn, a, out, slots)
-            else:
-                # The first input dies at this step: write the result into its buffer when nothing but
-                # its slot refers to it (refcount: the slot, `x`, getrefcount's argument, and `v` if the
-                # previous step produced it) and it owns its memory (a view would share it with another
-                # value), so no other value can observe the change.
-                x = slots[a]
-                if (type(x) is _ndarray and x.nbytes >= _FORWARD_MIN_BYTES and x.base is None
-                        and getrefcount(x) == (4 if v is x else 3) and x.flags.writeable):
-                    try:
-                        v = fn(x, out=x) if n == -1 else fn(x, slots[b], out=x)
-                    except (ValueError, TypeError):  # broadcasting or dtype: the result needs a new buffer
-                        v = fn(x) if n == -1 else fn(x, slots[b])
-                else:
-                    v = fn(x) if n == -1 else fn(x, slots[b])
-                x = None
+            else:  # may write into its first input's buffer (`_forward`): no local may hold that value meanwhile
+                v = x = None
+                v = _forward(fn, slots, a, b)
             if out.__class__ is int:
                 slots[out] = v
             elif out:
@@ -337,8 +325,9 @@ _CODEGEN_MAX_STEPS = 20000  # a plan longer than this keeps the loop (a function
 
 
 def _forward(fn, slots, a, b=None):
-    """A step that may write into its first input's buffer (see `execute`), for a `compiled` plan: the slot
-    is the only other holder of the value where the refcount is 3 (the slot, `x`, getrefcount's argument)."""
+    """A unary (`b` None) or binary step whose first input dies here: the result goes into that input's
+    buffer when nothing but its slot refers to it (refcount 3: the slot, `x`, getrefcount's argument) and it
+    owns its memory (a view would share it with another value), so no other value can observe the change."""
     x = slots[a]
     if (type(x) is _ndarray and x.nbytes >= _FORWARD_MIN_BYTES and x.base is None and getrefcount(x) == 3
             and x.flags.writeable):
@@ -369,7 +358,11 @@ def compiled(steps):
 
     body = []
     for fn, a, b, out, n, _, release in steps:
-        k = const(fn)
+        k = const(fn)  # (slot numbers go into the code through int(), so nothing but digits can)
+        a = tuple(map(int, a)) if n > 2 else a if n == _GUARDED else None if a is None else int(a)
+        b = None if b is None else int(b)
+        out = out if out.__class__ is not int else int(out)
+        release = tuple(map(int, release))
         if n == 1:
             call = f"{k}(s[{a}])"
         elif n == 2:

@@ -25,6 +25,7 @@ it exits by itself when the session's process goes away (its pipe breaks).
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import pickle
@@ -120,14 +121,41 @@ _ELEMENT, _ERROR, _RAISE, _END = range(4)
 
 def _portable(error: BaseException):
     """An exception as the iterator's process can rebuild it: an OpError by its class and message (its op
-    and node_def are graph objects), anything else pickled, or its text when it does not pickle."""
+    and node_def are graph objects), a built-in exception pickled, anything else as an InternalError with
+    its text (the iterator's unpickler loads no other class, see `_Unpickler`)."""
     if isinstance(error, errors.OpError):
         return ("op", type(error), error._message)
-    try:
-        pickle.dumps(error)
-    except Exception:  # noqa: BLE001 - any exception may fail to pickle; its text still goes
-        return ("op", errors.InternalError, f"{type(error).__name__}: {error}")
-    return ("py", error)
+    if type(error).__module__ == "builtins":
+        try:
+            pickle.dumps(error)
+            return ("py", error)
+        except Exception:  # noqa: BLE001, S110 - any exception may fail to pickle; its text still goes
+            pass
+    return ("op", errors.InternalError, f"{type(error).__name__}: {error}")
+
+
+# What a frame's header may name: numpy's arrays, dtypes and scalars, ml_dtypes' scalar types, estflow's
+# SparseTensorValue and error classes, built-in exceptions. The pipe is private to the iterator and the
+# child it forked, yet its unpickler loads nothing else, so no byte stream can make it call anything more.
+_SAFE_GLOBALS = frozenset(
+    [("numpy", "ndarray"), ("numpy", "dtype"), ("estflow.core.sparse_tensor", "SparseTensorValue")]
+    + [(m, n) for m in ("numpy._core.multiarray", "numpy.core.multiarray") for n in ("_reconstruct", "scalar")]
+    + [(m, "_frombuffer") for m in ("numpy._core.numeric", "numpy.core.numeric")])
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) in _SAFE_GLOBALS:
+            return super().find_class(module, name)
+        found = super().find_class(module, name) if module in ("ml_dtypes", "numpy.dtypes", "builtins",
+                                                                 "estflow.core.errors") else None
+        if isinstance(found, type) and (
+                (module == "ml_dtypes" and issubclass(found, np.generic))
+                or (module == "numpy.dtypes" and issubclass(found, np.dtype))
+                or (module == "builtins" and issubclass(found, BaseException))
+                or (module == "estflow.core.errors" and issubclass(found, errors.OpError))):
+            return found
+        raise pickle.UnpicklingError(f"The input worker's frame names {module}.{name}, which estflow does not load.")
 
 
 def _rebuilt(portable) -> BaseException:
@@ -216,7 +244,7 @@ def _read_frame(pipe):
     if len(lengths) < _FRAME.size:
         raise EOFError
     header_size, body_size = _FRAME.unpack(lengths)
-    kind, payload = pickle.loads(pipe.read(header_size))
+    kind, payload = _Unpickler(io.BytesIO(pipe.read(header_size))).load()
     if kind != _ELEMENT:
         return kind, payload
     body = bytearray(body_size)  # writable: the arrays viewing it are as writable as the pipeline's own

@@ -256,3 +256,37 @@ def test_a_consumer_busy_between_requests_keeps_a_cheap_pipeline_in_its_process(
                 sess.run(nxt)
                 time.sleep(0.005)  # the model's step
     assert not forks
+
+
+def test_the_wire_loads_no_class_outside_its_list():
+    import io
+    import os as os_module
+    import pickle
+    import struct
+
+    from estflow.data.worker import _ELEMENT, _read_frame  # the wire format itself
+
+    class Calls:  # a header whose loading would call os.getpid: refused before it runs
+        def __reduce__(self):
+            return (os_module.getpid, ())
+
+    for payload in ((_ELEMENT, ([], [], 0, 0, Calls())), (1, ValueError("a built-in exception goes"))):
+        header = pickle.dumps(payload)
+        frame = io.BytesIO(struct.pack("<QQ", len(header), 0) + header)
+        if payload[0] == _ELEMENT:
+            with pytest.raises(pickle.UnpicklingError, match="posix.getpid|os.getpid"):
+                _read_frame(frame)
+        else:
+            kind, error = _read_frame(frame)
+            assert kind == 1 and isinstance(error, ValueError)
+
+
+def test_an_error_of_a_class_the_wire_does_not_load_arrives_as_its_text():
+    from estflow.data.worker import _portable, _rebuilt  # the wire format itself
+
+    class PipelineError(Exception):
+        pass
+
+    error = _rebuilt(_portable(PipelineError("the third record")))
+    assert isinstance(error, tf.errors.InternalError) and "PipelineError: the third record" in str(error)
+    assert isinstance(_rebuilt(_portable(KeyError("k"))), KeyError)

@@ -495,17 +495,21 @@ def _ftrl_group_key(attrs, var, dense=False) -> tuple:
     return ("Ftrl", tuple(sorted(attrs.items())), var._dtype.base_dtype, row)
 
 
-def _with_ftrl_group(make, n_refs):
-    """The dense ApplyFtrl's kernel factory `make`, whose kernels offer to join the Ftrl group."""
-    group = _FtrlGroup()
+def _dense_group_key(op, attrs) -> tuple:
+    return (op._type, tuple(sorted(attrs.items())), op._inputs[0]._dtype.base_dtype)
+
+
+def _with_group(make, n_refs, group, key_of, attr_names):
+    """A dense apply's kernel factory `make`, whose numpy kernels offer to join `group` (`key_of(op, attrs)`:
+    their StepGroup key): a linear model's bias joins its columns' Ftrl group, a DNN's Adagrad updates theirs."""
 
     def make_grouped(op, ctx):
         kernel = make(op, ctx)
-        attrs = {"multiply_linear_by_lr": op._attrs["multiply_linear_by_lr"]}
+        attrs = {k: op._attrs[k] for k in attr_names}
         if ctx.xp is np and group.covers(attrs):
-            member = _GroupMember(ctx.variables, _ref_names(op, n_refs), None, len(op._inputs) - n_refs, True,
-                                  state=ctx.state)
-            kernel.step_group = StepGroup(_ftrl_group_key(attrs, op._inputs[0], dense=True), member, group)
+            member = _GroupMember(ctx.variables, _ref_names(op, n_refs), None, len(op._inputs) - n_refs, True, attrs,
+                                  ctx.state)
+            kernel.step_group = StepGroup(key_of(op, attrs), member, group)
         return kernel
 
     return make_grouped
@@ -513,6 +517,15 @@ def _with_ftrl_group(make, n_refs):
 
 # Grouped updates add the gradient rows into a table over all the members' rows: up to this many values.
 _GROUP_TABLE = 1 << 18
+
+
+def _split(values, counts) -> list:
+    """A group kernel's inputs cut back into its members' (`counts`: how many each step reads)."""
+    per, pos = [], 0
+    for n in counts:
+        per.append(values[pos:pos + n])
+        pos += n
+    return per
 
 
 class _FtrlGroup:
@@ -542,10 +555,7 @@ class _FtrlGroup:
         packed = _packed_for(members)
 
         def kernel(*values):
-            per, pos = [], 0
-            for n in counts:
-                per.append(values[pos:pos + n])
-                pos += n
+            per = _split(values, counts)
             try:
                 ready = _ftrl_group_inputs(members, per, packed)
             except Exception:  # noqa: BLE001 - each step's own kernel raises it, naming its op, in order
@@ -599,8 +609,12 @@ class _DenseGroup:
     another shape than its variable send every member through its own kernel, in order.
     """
 
-    def __init__(self, update, grad_pos, attr_names):
-        self.update, self.grad_pos, self.attr_names = update, grad_pos, attr_names
+    def __init__(self, update, grad_pos):
+        self.update, self.grad_pos = update, grad_pos
+
+    @staticmethod
+    def covers(attrs) -> bool:
+        return True
 
     def __call__(self, members, runners):
         counts = [m.n_values for m in members]
@@ -609,10 +623,7 @@ class _DenseGroup:
         attrs = members[0].attrs  # (one group: one op type and attrs)
 
         def kernel(*values):
-            per, pos = [], 0
-            for n in counts:
-                per.append(values[pos:pos + n])
-                pos += n
+            per = _split(values, counts)
             ready = _dense_group_inputs(members, per, packed, grad_pos)
             if ready is None:
                 return tuple(run(*v) for run, v in zip(runners, per, strict=True))
@@ -658,23 +669,6 @@ def _dense_group_inputs(members, per, packed, grad_pos):
         refs_of.append(refs)
         grads.append(grad.reshape(-1))
     return (None if current else refs_of), grads
-
-
-def _with_dense_group(make, n_refs, update, grad_pos, attr_names):
-    """A dense apply's kernel factory `make`, whose kernels offer to join the group of the same op type."""
-    group = _DenseGroup(update, grad_pos, attr_names)
-
-    def make_grouped(op, ctx):
-        kernel = make(op, ctx)
-        if ctx.xp is np:
-            attrs = {k: op._attrs[k] for k in attr_names}
-            member = _GroupMember(ctx.variables, _ref_names(op, n_refs), None, len(op._inputs) - n_refs, True, attrs,
-                                  ctx.state)
-            key = (op._type, tuple(sorted(attrs.items())), op._inputs[0]._dtype.base_dtype)
-            kernel.step_group = StepGroup(key, member, group)
-        return kernel
-
-    return make_grouped
 
 
 def _ftrl_group_inputs(members, per, packed):
@@ -863,10 +857,9 @@ def _fuse_deduplicated(n_refs, grad_pos, make_deduplicated):
     return fuse
 
 
-def _check_sparse(var, slots, slot_labels, grad, indices, raw=False, ranges=True):
+def _check_sparse(var, slots, slot_labels, grad, indices, raw=False):
     """TF's checks of a sparse apply's inputs. `raw`: `indices` are the ids before Unique (which has the
-    same distinct ids); the out-of-range error then names the offset that Unique's output would give.
-    `ranges=False` leaves out the check that the ids are in range (a caller checking them itself)."""
+    same distinct ids); the out-of-range error then names the offset that Unique's output would give."""
     shape = var.shape
     for label, ref in zip(slot_labels, slots, strict=True):
         if ref.shape != shape:
@@ -884,7 +877,7 @@ def _check_sparse(var, slots, slot_labels, grad, indices, raw=False, ranges=True
     if grad.ndim < 1 or grad.shape[0] != indices.shape[0]:
         raise errors.InvalidArgumentError(None, None,
                                           "grad must be the same size as indices in the first dimension.")
-    if not indices.size or not ranges:
+    if not indices.size:
         return
     n_rows = var.shape[0]
     unsigned = _UNSIGNED.get(indices.dtype) if indices.__class__ is np.ndarray and n_rows < 2 ** 31 else None
@@ -998,9 +991,12 @@ def _register(op_type, input_names, n_refs, update, extra_attrs, sparse):
     else:
         make = _make_dense(update, input_names[:n_refs], grad_pos - n_refs, tuple(extra_attrs))
         if op_type == "ApplyFtrl":  # a linear model's bias: one step with its columns' sparse updates
-            make = _with_ftrl_group(make, n_refs)
+            make = _with_group(make, n_refs, _FtrlGroup(),
+                               lambda op, attrs: _ftrl_group_key(attrs, op._inputs[0], dense=True), tuple(extra_attrs))
         elif op_type == "ApplyAdagrad":  # a DNN's kernels and biases: one step
-            make = _with_dense_group(make, n_refs, update, grad_pos - n_refs, tuple(extra_attrs))
+            make = _with_group(make, n_refs, _DenseGroup(update, grad_pos - n_refs),
+                               _dense_group_key,
+                               tuple(extra_attrs))
     register(OpDef(
         op_type,
         infer=_make_infer(input_names, n_refs, grad_pos, indices_pos, int_inputs),
