@@ -1,7 +1,9 @@
 """Scaffold, SessionManager, the session creators and the monitored sessions (TF1's contracts)."""
 
+import gc
 import logging
 import os
+import weakref
 
 import numpy as np
 import pytest
@@ -419,3 +421,55 @@ def test_hooks_see_empty_options_on_plain_steps_even_after_one_wrote_into_them(g
     with tf.train.MonitoredSession(hooks=[Scribbler(), Tracer()]) as session:
         session.run(train)
     assert seen[0][0] > 0 and seen[0][1] > 0  # the traced step's own options and metadata
+
+
+def _seen_by_gc(obj) -> bool:
+    return any(o is obj for o in gc.get_objects())
+
+
+def test_objects_made_before_a_monitored_session_are_frozen_until_the_last_one_closes(g):
+    if gc.get_freeze_count():
+        pytest.skip("something else froze objects")
+    _, _, _, train = _linear(g)
+    assert _seen_by_gc(train)
+    outer = tf.train.MonitoredSession()
+    assert gc.get_freeze_count() > 0 and not _seen_by_gc(train)  # out of the collector's passes
+    cycle = [];  cycle.append(cycle)  # noqa: E702 - garbage made while the session runs is collected as before
+    ref = weakref.ref(_Cyclic(cycle))
+    gc.collect()
+    assert ref() is None
+    with tf.Graph().as_default():
+        tf.Variable(1.0)
+        inner = tf.train.MonitoredSession()
+        inner.close()
+    assert gc.get_freeze_count() > 0  # the outer session is still open
+    outer.run(train)
+    outer.close()
+    assert gc.get_freeze_count() == 0 and _seen_by_gc(train)
+
+
+def test_a_session_that_fails_to_start_or_a_program_that_froze_objects_itself_keeps_the_freeze_count(g, tmp_path):
+    if gc.get_freeze_count():
+        pytest.skip("something else froze objects")
+    v = tf.Variable(1.0)
+    with pytest.raises(ValueError):
+        tf.train.MonitoredSession(session_creator=tf.train.ChiefSessionCreator(
+            scaffold=tf.train.Scaffold(init_fn=lambda scaffold, sess: _raise(ValueError("init failed")))))
+    assert gc.get_freeze_count() == 0
+    g._unsafe_unfinalize()
+    gc.freeze()  # the program's own
+    try:
+        with tf.train.MonitoredSession():
+            pass
+        assert not _seen_by_gc(v)  # still frozen: the session did not unfreeze the program's objects
+    finally:
+        gc.unfreeze()
+
+
+class _Cyclic:
+    def __init__(self, payload):
+        self.payload, self.me = payload, self
+
+
+def _raise(error):
+    raise error
