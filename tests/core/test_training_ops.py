@@ -555,6 +555,59 @@ def test_dense_adagrad_updates_of_several_variables_run_as_one_step_with_the_sam
     assert counts == [4, 1] and grouped == [True] * 3
 
 
+def test_dense_adagrad_group_of_one_optimizer_checks_only_identities_after_the_first_step(tmp_path, monkeypatch):
+    """One optimizer's updates share its learning rate: after the first step the group checks that the stored
+    arrays are still its views and the gradients' shapes (not each member's inputs), and the bits stay those
+    of the separate steps through a restore (packed again) and an assign of another shape (each its own step)."""
+    from estflow.core import plan  # the switch this test turns
+
+    full_checks, packs = [], []
+    inputs, pack = training_ops._dense_group_inputs, training_ops._Packed.pack
+    monkeypatch.setattr(training_ops, "_dense_group_inputs", lambda *a: (full_checks.append(1), inputs(*a))[1])
+    monkeypatch.setattr(training_ops._Packed, "pack", lambda self, *a: (packs.append(1), pack(self, *a))[1])
+    results = []
+    for fusion in (False, True):
+        monkeypatch.setattr(plan, "FUSION", fusion)
+        full_checks.clear()
+        packs.clear()
+        with tf.Graph().as_default():
+            tf.set_random_seed(4)
+            x = tf.placeholder(tf.float32, [None, 3])
+            hidden = tf.layers.dense(x, 4, activation=tf.nn.relu, bias_initializer=tf.constant_initializer(0.1))
+            logits = tf.layers.dense(hidden, 1)
+            loss = tf.reduce_sum(tf.square(logits - 1.0))
+            optimizer = tf.train.AdagradOptimizer(0.2)
+            train = optimizer.minimize(loss)
+            bias = [v for v in tf.global_variables() if v.op.name == "dense/bias"][0]
+            reshape = tf.assign(optimizer.get_slot(bias, "accumulator"), tf.fill([5], 0.1), validate_shape=False)
+            saver = tf.train.Saver()
+            path = str(tmp_path / f"ckpt-{fusion}")
+            rng = np.random.default_rng(5)
+            seen = []
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                saver.save(sess, path)
+
+                def step():
+                    sess.run(train, {x: rng.normal(size=(6, 3)).astype(np.float32)})
+                for _ in range(3):
+                    step()
+                seen.append(sess.run(tf.global_variables()))
+                saver.restore(sess, path)  # restored arrays replace the stored views
+                step()
+                step()
+                seen.append(sess.run(tf.global_variables()))
+                sess.run(reshape)  # a slot no longer fits its variable: every update its own step, which raises
+                with pytest.raises(tf.errors.InvalidArgumentError, match="var and accum do not have the same shape"):
+                    step()
+            results.append(seen)
+            if fusion:
+                assert len(packs) == 2  # at the first step and after the restore
+                assert len(full_checks) == 3  # the first step, the one after the restore, the bad one
+    for a, b in zip(*results, strict=True):
+        _same_bits(a, b)
+
+
 def test_dense_adagrad_group_with_other_learning_rates_runs_each_update(monkeypatch):
     from estflow.core import plan  # the switch this test turns
 

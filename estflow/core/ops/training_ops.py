@@ -621,8 +621,37 @@ class _DenseGroup:
         packed = _packed_for(members)
         update, grad_pos = self.update, self.grad_pos
         attrs = members[0].attrs  # (one group: one op type and attrs)
+        starts = list(itertools.accumulate([0, *counts[:-1]]))
+        grad_at = [start + grad_pos for start in starts]  # each member's gradient among the group's inputs
+        # each later member's hyperparameters beside the first's: the same arrays (one learning rate tensor)
+        same = [(start + j, j) for start in starts[1:] for j in range(counts[0]) if j != grad_pos]
+        buffered = update is _adagrad and attrs == {"update_slots": True} and grad_pos == 1 and counts[0] == 2
+        noted = [None]  # after a packing: what a step whose inputs are as the last one's needs to check
 
         def kernel(*values):
+            fast = noted[0]
+            if fast is not None and fast["packed"] is packed.flats:  # (the usual step: identities and shapes)
+                grads = [values[i] for i in grad_at]
+                if (all([values[a] is values[b] for a, b in same])
+                        and all([store.get(name) is view for store, name, view in fast["views"]])
+                        and all([g.__class__ is np.ndarray and g.shape == shape and g.dtype == dtype
+                                 for g, shape, dtype in zip(grads, fast["shapes"], fast["dtypes"])])):
+                    grad = np.concatenate([g.reshape(-1) for g in grads])  # (per call: plans may run in threads)
+                    lr = values[0]
+                    if buffered and lr.__class__ is np.ndarray and lr.dtype == grad.dtype and lr.ndim == 0:
+                        # _adagrad's arithmetic in the same order, two temporaries fewer: the same bits
+                        var, accum = packed.flats
+                        temp = np.multiply(grad, grad)
+                        accum += temp
+                        np.multiply(grad, lr, out=temp)
+                        root = np.sqrt(accum)
+                        np.divide(temp, root, out=temp)
+                        var -= temp
+                    else:
+                        args = list(values[:counts[0]])
+                        args[grad_pos] = grad
+                        update(np, *packed.flats, *args, **attrs)
+                    return fast["out"]
             per = _split(values, counts)
             ready = _dense_group_inputs(members, per, packed, grad_pos)
             if ready is None:
@@ -633,9 +662,21 @@ class _DenseGroup:
             args = list(per[0])
             args[grad_pos] = np.concatenate(grads) if len(grads) > 1 else grads[0]
             update(np, *packed.flats, *args, **attrs)
-            return tuple(views[0] for views in packed.views)
+            out = tuple(views[0] for views in packed.views)
+            noted[0] = _fast_checks(members, packed, out)
+            return out
 
         return kernel
+
+
+def _fast_checks(members, packed, out) -> dict:
+    """What `_DenseGroup`'s kernel checks on later steps to skip `_dense_group_inputs`: the stored arrays are
+    still the packed views, the gradients have the variables' shapes and dtype, and the later members'
+    hyperparameters are the first member's very arrays."""
+    return {"packed": packed.flats, "out": out,
+            "views": [(m.store, name, view) for m, views in zip(members, packed.views, strict=True)
+                      for name, view in zip(m.names, views, strict=True)],
+            "shapes": [views[0].shape for views in packed.views], "dtypes": [packed.flats[0].dtype] * len(members)}
 
 
 def _dense_group_inputs(members, per, packed, grad_pos):
