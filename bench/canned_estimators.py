@@ -15,12 +15,21 @@ hand-written numpy training step of the DNN's math (dense [batch, 51] input, 4 r
 sigmoid cross entropy, Adagrad) gives the numpy floor. `evaluate()` is timed on the whole of
 adult.test (16,281 rows, batch 40); `predict()` examples/s over adult.test, first and second call.
 Needs ../shared/data/adult/census_data.
+
+TensorFlow on this machine, in the same run: where a TensorFlow environment is found (`--tf-python`,
+else `$ESTFLOW_TF_PYTHON`, else the repository's `.venv-tf`, as the interop tests find one), each fresh
+process also runs this measurement on TF 2.15 (bench/_tf_canned.py: the same census example and input
+functions, with `estflow` standing for `tensorflow.compat.v1`), and the report sets estflow / TF
+beside it, taken within each process. ANCHORS.md's TF figures come from another machine; these do not.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import runpy
+import subprocess
 import sys
 import tempfile
 import time
@@ -64,14 +73,15 @@ def _input_fns(census, batch):
         dataset = tf.data.TextLineDataset(train_file).shuffle(32561, seed=1).repeat()
         return dataset.batch(batch).map(parse)
 
-    frame = _frame(census, train_file)
+    fns = {"per_line": lambda: census["input_fn"](train_file, None, True, batch, None, 1), "batch_first": batch_first}
+    try:
+        frame = _frame(census, train_file)
+    except ImportError:  # (a TensorFlow environment without pandas: that input is not measured there)
+        return fns
     labels = frame.pop("income_bracket") == ">50K"
-    return {
-        "per_line": lambda: census["input_fn"](train_file, None, True, batch, None, 1),
-        "batch_first": batch_first,
-        "pandas": tf.estimator.inputs.pandas_input_fn(x=frame, y=labels, batch_size=batch, num_epochs=None,
-                                                       shuffle=True),
-    }
+    fns["pandas"] = tf.estimator.inputs.pandas_input_fn(x=frame, y=labels, batch_size=batch, num_epochs=None,
+                                                        shuffle=True)
+    return fns
 
 
 def _frame(census, path):
@@ -151,7 +161,7 @@ def measure(args) -> dict:
             warm, steps = (20, 100) if args.quick else (100, 800 if batch == 40 else 300)
             fns = _input_fns(census, batch)
             for model_type in MODELS:
-                for name in INPUTS:
+                for name in fns:
                     out[f"{model_type}/{name}/{batch}"] = _train_rate(census, f"{root}/{batch}-{name}", model_type,
                                                                       fns[name], batch, warm, steps)
             out[f"numpy_dnn/{batch}"] = _numpy_dnn_rate(batch, 200)
@@ -166,41 +176,87 @@ def measure(args) -> dict:
                 return sum(1 for _ in est.predict(lambda: census["input_fn"](test_file, 1, False, 256)))
             out[f"{model_type}/predict_first"] = rows / _timed(predict)
             out[f"{model_type}/predict_second"] = rows / _timed(predict)
+    tf_python = _tf_python(args)
+    if tf_python is not None:
+        out.update(_tf_figures(tf_python, args))
     return out
+
+
+def _tf_python(args):
+    """The interpreter of a TensorFlow environment to measure TF beside estflow with, or None."""
+    if "tensorflow" in tf.__name__:
+        return None  # (this is the TF measurement itself)
+    for candidate in (getattr(args, "tf_python", None), os.environ.get("ESTFLOW_TF_PYTHON"),
+                      REPO / ".venv-tf" / "bin" / "python"):
+        if candidate and Path(candidate).exists():
+            return str(candidate)
+    return None
+
+
+def _tf_figures(tf_python: str, args) -> dict:
+    """measure()'s figures on TensorFlow (bench/_tf_canned.py run by `tf_python`), keyed `tf/...`."""
+    command = [tf_python, str(REPO / "bench" / "_tf_canned.py"), *(["--quick"] if args.quick else [])]
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=REPO,
+                          env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"the TensorFlow measurement failed ({' '.join(command)}, exit {proc.returncode}):\n"
+                           f"{proc.stderr[-4000:]}")
+    return {f"tf/{k}": v for k, v in json.loads(lines[-1]).items()}
 
 
 def report(runs: list[dict], args) -> str:
     f, r = _harness.figure, _harness.ratio
     batches = (40,) if args.quick else (40, 256)
+    here = all("tf/tf_version" in run for run in runs)
+
+    def maybe(key, fmt):  # a figure every process has, else "-"
+        return f(runs, key, fmt) if all(key in run for run in runs) else "-"
+
+    def versus(num, den):  # a ratio taken within each process, where every process has both
+        return r(runs, num, den) if all(num in run and den in run for run in runs) else "-"
+
     lines = [
         f"Measured by `python bench/canned_estimators.py` on {_harness.machine()}, {len(runs)} fresh processes;",
         "steady-state training examples/s: the steps after the first 100 (800 steps at batch 40, 300 at 256) of",
         "one `train()` call, timed by a hook (input, hooks and summaries included; graph building, session start",
         "and the input worker's start not), median (range).",
-        "TF 2.15 figures are ../shared/ANCHORS.md's (another run on the anchor machine: compare ratios).",
+        (f"TF {runs[0]['tf/tf_version']} here: the same measurement on TensorFlow in each of those processes "
+         "(bench/_tf_canned.py; the same census example and input functions), one after the other; estflow / TF "
+         "is taken within each process." if here else
+         "TF here: not measured (no TensorFlow environment: `--tf-python`, ESTFLOW_TF_PYTHON or .venv-tf)."),
+        "TF anchor: ../shared/ANCHORS.md's figure, from another machine (compare ratios, not these).",
         "",
-        "| model | input | batch | estflow examples/s | TF 2.15 | numpy DNN step / this |",
-        "|---|---|---|---|---|---|",
+        "| model | input | batch | estflow examples/s | TF here | estflow / TF here | TF anchor "
+        "| numpy DNN step / this |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for batch in batches:
         for model_type in MODELS:
             for name in INPUTS:
                 key = f"{model_type}/{name}/{batch}"
-                tf_figure = TF.get((name, batch, model_type)) or TF.get((name, batch), "-")
+                if not all(key in run for run in runs):
+                    continue
+                anchor = TF.get((name, batch, model_type)) or TF.get((name, batch), "-")
                 floor = r(runs, f"numpy_dnn/{batch}", key) if model_type == "deep" else ""
                 lines.append(f"| {NAMES[model_type]} | {INPUT_NAMES[name]} | {batch} | {f(runs, key, '{:,.0f}')} | "
-                             f"{tf_figure} | {floor} |")
-    lines += ["", "| model | `evaluate()` on adult.test, s (TF 2-3 s) | `predict()` examples/s, first call "
-              "(TF 6-10k) | second call (TF 13-26k) |", "|---|---|---|---|"]
+                             f"{maybe('tf/' + key, '{:,.0f}')} | {versus(key, 'tf/' + key)} | {anchor} | {floor} |")
+    lines += ["", "| model | `evaluate()` on adult.test, s | TF here, s | `predict()` examples/s, first call | TF here "
+              "| second call | TF here |", "|---|---|---|---|---|---|---|"]
     for model_type in MODELS:
-        lines.append(f"| {NAMES[model_type]} | {f(runs, f'{model_type}/evaluate_s', '{:.2f}')} | "
-                     f"{f(runs, f'{model_type}/predict_first', '{:,.0f}')} | "
-                     f"{f(runs, f'{model_type}/predict_second', '{:,.0f}')} |")
+        cells = [f(runs, f"{model_type}/evaluate_s", "{:.2f}"), maybe(f"tf/{model_type}/evaluate_s", "{:.2f}")]
+        for call in ("predict_first", "predict_second"):
+            cells += [f(runs, f"{model_type}/{call}", "{:,.0f}"), maybe(f"tf/{model_type}/{call}", "{:,.0f}")]
+        lines.append(f"| {NAMES[model_type]} | {' | '.join(cells)} |")
+    lines += ["", "TF anchors (ANCHORS.md): `evaluate()` 2-3 s; `predict()` 6-10k examples/s first call, 13-26k after."]
     return "\n".join(lines)
 
 
 def _extra(parser) -> None:
     parser.add_argument("--quick", action="store_true", help="batch 40 only, fewer steps (a check that it runs)")
+    parser.add_argument("--tf-python", default=None,
+                        help="a TensorFlow environment's python, to measure TF beside estflow (default: "
+                             "$ESTFLOW_TF_PYTHON, else .venv-tf/bin/python where it exists)")
 
 
 if __name__ == "__main__":
