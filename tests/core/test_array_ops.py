@@ -594,6 +594,22 @@ def test_broadcast_to_errors():
     assert manipulation_ops.broadcast_to(placeholder(tf.float32, [None, 1]), [n, 4]).shape.as_list() == [None, 4]
 
 
+@pytest.mark.parametrize("target", [[40, 1], [3, 2, 2], [64, 64], [65, 64]])
+@pytest.mark.parametrize("value", [np.float32(-0.0), np.float64(np.nan), b"a"])
+def test_broadcast_to_fills_small_targets_and_views_large_ones_with_the_same_values(target, value):
+    """Up to _FILL_BROADCAST values the kernel fills a new array (cheaper than numpy's broadcast view), above
+    it hands numpy's view on: the same values and dtype either way (-0.0, NaN, strings)."""
+    x = np.full([1] * len(target), value, dtype=object if isinstance(value, bytes) else type(value))
+    got = manipulation_ops._broadcast_to_kernel(np, x, np.array(target, np.int32))
+    want = np.broadcast_to(x, target)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    if x.dtype == object:
+        assert got.tolist() == want.tolist()
+    else:
+        assert got.tobytes() == want.tobytes()
+        assert np.shares_memory(got, x) == (np.prod(target) > manipulation_ops._FILL_BROADCAST)
+
+
 def test_invert_permutation_errors():
     p = placeholder(tf.int32, [None])
     with tf.Session() as sess:
