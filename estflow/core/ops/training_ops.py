@@ -639,14 +639,14 @@ class _DenseGroup:
                     grad = np.concatenate([g.reshape(-1) for g in grads])  # (per call: plans may run in threads)
                     lr = values[0]
                     if buffered and lr.__class__ is np.ndarray and lr.dtype == grad.dtype and lr.ndim == 0:
-                        # _adagrad's arithmetic in the same order, two temporaries fewer: the same bits
+                        # _adagrad's arithmetic in the same order, in two buffers: the same bits
                         var, accum = packed.flats
                         temp = np.multiply(grad, grad)
                         accum += temp
-                        np.multiply(grad, lr, out=temp)
-                        root = np.sqrt(accum)
-                        np.divide(temp, root, out=temp)
-                        var -= temp
+                        np.multiply(grad, lr, out=grad)  # (the joined gradient is this step's own)
+                        np.sqrt(accum, out=temp)
+                        np.divide(grad, temp, out=grad)
+                        var -= grad
                     else:
                         args = list(values[:counts[0]])
                         args[grad_pos] = grad
