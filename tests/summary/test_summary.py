@@ -169,6 +169,29 @@ def test_merge_all_and_duplicate_tags():
         assert summary_lib.merge_all() is None
 
 
+def test_histogram_buckets_count_each_value_where_tensorflow_puts_it():
+    """The buckets found by searching the sorted values for each limit hold what a search of the limits for
+    each value gives (TF's Histogram::Add: the first limit above the value), at and beside the limits too."""
+    from estflow.core.ops import summary_ops
+
+    limits = summary_ops._BUCKET_ARRAY
+    rng = np.random.default_rng(7)
+    inner = limits[1:-1]
+    values = np.concatenate([rng.normal(size=3000) * 10.0 ** rng.integers(-14, 24, 3000), np.zeros(40),
+                             inner[rng.integers(0, inner.size, 500)],  # exactly on limits
+                             np.nextafter(inner[rng.integers(0, inner.size, 500)], 0.0),
+                             [limits[0], -1e150, 1e150]])
+    for data in (values, values[:1], np.maximum(rng.normal(size=(256, 100)), 0).astype(np.float32)):
+        proto = summary_ops.histogram_proto(data)
+        flat = np.asarray(data, np.float64).reshape(-1)
+        want = np.bincount(np.searchsorted(limits, flat, side="right"), minlength=limits.size)[:limits.size]
+        got = dict(zip(proto.bucket_limit, proto.bucket, strict=True))
+        assert sum(got.values()) == want.sum()
+        assert all(got.get(limit, 0.0) == count for limit, count in zip(limits.tolist(), want.tolist(), strict=True)
+                   if count)
+        assert (proto.min, proto.max, proto.num) == (flat.min(), flat.max(), flat.size)
+
+
 def test_histogram_of_nan_is_invalid_argument():
     g = tf.Graph()
     with g.as_default():
