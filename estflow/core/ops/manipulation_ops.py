@@ -6,7 +6,6 @@ Also the composed `tf.meshgrid`.
 from __future__ import annotations
 
 import builtins
-
 import math
 
 import numpy as np

@@ -632,13 +632,14 @@ class _DenseGroup:
             fast = noted[0]
             if fast is not None and fast["packed"] is packed.flats:  # (the usual step: identities and shapes)
                 grads = [values[i] for i in grad_at]
+                dtype = fast["dtype"]
                 if (all([values[a] is values[b] for a, b in same])
                         and all([store.get(name) is view for store, name, view in fast["views"]])
                         and all([g.__class__ is np.ndarray and g.shape == shape and g.dtype == dtype
-                                 for g, shape, dtype in zip(grads, fast["shapes"], fast["dtypes"])])):
+                                 for g, shape in zip(grads, fast["shapes"])])):
                     grad = np.concatenate([g.reshape(-1) for g in grads])  # (per call: plans may run in threads)
-                    lr = values[0]
-                    if buffered and lr.__class__ is np.ndarray and lr.dtype == grad.dtype and lr.ndim == 0:
+                    lr = values[0] if buffered else None
+                    if lr.__class__ is np.ndarray and lr.dtype == dtype and lr.ndim == 0:
                         # _adagrad's arithmetic in the same order, in two buffers: the same bits
                         var, accum = packed.flats
                         temp = np.multiply(grad, grad)
@@ -676,7 +677,7 @@ def _fast_checks(members, packed, out) -> dict:
     return {"packed": packed.flats, "out": out,
             "views": [(m.store, name, view) for m, views in zip(members, packed.views, strict=True)
                       for name, view in zip(m.names, views, strict=True)],
-            "shapes": [views[0].shape for views in packed.views], "dtypes": [packed.flats[0].dtype] * len(members)}
+            "shapes": [views[0].shape for views in packed.views], "dtype": packed.flats[0].dtype}
 
 
 def _dense_group_inputs(members, per, packed, grad_pos):
