@@ -221,6 +221,21 @@ def test_relu_gradient_is_exactly_zero_at_zero():
     np.testing.assert_array_equal(_grad_at(nn.relu, [-1.0, 0.0, 1e-30, 2.0]), [0.0, 0.0, 1.0, 1.0])
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_relu_grad_kernel_gives_the_products_with_the_bools_bit_for_bit(dtype):
+    """The numpy path multiplies by a 1.0 / 0.0 mask of the gradient's dtype: the bits of grad * (x > 0),
+    -0.0 for a negative gradient where x <= 0 and NaN kept, as TF's kernel gives them."""
+    rng = np.random.default_rng(3)
+    grads = rng.standard_normal((7, 5)).astype(dtype)
+    grads[0, :3] = [np.nan, -np.inf, -2.0]
+    features = rng.standard_normal((7, 5)).astype(dtype)
+    features[0, :3] = [-1.0, -0.0, 0.0]
+    with np.errstate(invalid="ignore"):  # -inf * 0 is NaN in both
+        got = nn._relu_grad_kernel(np, grads, features)
+        want = np.multiply(grads, features > 0)
+    assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+
+
 def test_relu6_gradient_is_zero_at_both_kinks():
     np.testing.assert_array_equal(_grad_at(nn.relu6, [-1.0, 0.0, 3.0, 6.0, 7.0]), [0, 0, 1, 0, 0])
 
