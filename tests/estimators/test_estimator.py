@@ -460,3 +460,27 @@ def test_tensorflow_reads_the_model_dir(tmp_path, tf_python):
     assert {"global_step", "linear/kernel", "OneShotIterator"} <= set(theirs["nodes"])
     assert theirs["graphs"] == 2  # as TF's: the FileWriter's own and CheckpointSaverHook's
     assert theirs["scalars"]["loss"] == [1, 6, 11] and theirs["scalars"]["global_step/sec"] == [6, 11]
+
+
+def test_train_evaluate_and_a_predict_left_half_read_give_the_gc_freeze_back(est):
+    """Monitored sessions freeze the objects that exist when they open (monitored_session._freeze_objects);
+    the Estimator's calls close theirs, so nothing stays frozen after them, nor after a predict generator
+    that was dropped before its end."""
+    import gc
+
+    if gc.get_freeze_count():
+        pytest.skip("something else froze objects")
+    frozen_inside = []
+
+    class Probe(tf.train.SessionRunHook):
+        def before_run(self, run_context):
+            frozen_inside.append(gc.get_freeze_count() > 0)
+
+    est.train(train_input(), steps=3, hooks=[Probe()])
+    est.evaluate(eval_input(), hooks=[Probe()])
+    assert frozen_inside and all(frozen_inside) and gc.get_freeze_count() == 0
+    predictions = est.predict(predict_input())
+    next(predictions)
+    assert gc.get_freeze_count() > 0  # its session is open
+    del predictions  # closed by the generator's finalization
+    assert gc.get_freeze_count() == 0
