@@ -192,8 +192,8 @@ class Plan:
                 continue
             v = slots[slot]
             if type(v) is np.ndarray:
-                if mode == _FETCH_COPY:
-                    v = v.copy()
+                if mode == _FETCH_COPY and (v.ndim or v.dtype.kind == "V"):  # (a 0-d value's scalar is its own
+                    v = v.copy()  # copy already: a global step fetched by four hooks is not copied four times)
                 if v.ndim == 0:
                     v = v[()]
             elif v is DEAD:
