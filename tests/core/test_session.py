@@ -151,6 +151,19 @@ def test_fetched_values_never_alias_session_state(g):
         np.testing.assert_array_equal(sess.run(c), [1.0, 2.0])
 
 
+def test_fetched_scalars_of_a_variable_are_numpy_scalars_that_keep_their_value(g):
+    """A 0-d fetch becomes its numpy scalar without a copy first: fetched several times in one run (a global
+    step read by four hooks) or before an update, each keeps the value it was fetched with."""
+    step = Variable(np.int64(5), name="step")
+    inc = step.assign_add(np.int64(1))
+    with tf.Session() as sess:
+        sess.run(step.initializer)
+        fetched = sess.run([step, step, {"again": step}])
+        sess.run(inc)
+        assert [type(x) for x in fetched[:2]] == [np.int64, np.int64] and type(fetched[2]["again"]) is np.int64
+        assert fetched[0] == fetched[1] == fetched[2]["again"] == 5 and sess.run(step) == 6
+
+
 def test_two_sessions_have_independent_variables(g):
     w = Variable(10, name="W")
     with tf.Session() as s1, tf.Session() as s2:
