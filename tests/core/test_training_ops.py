@@ -424,6 +424,56 @@ def test_grouped_ftrl_apply_names_the_bad_index_and_its_op_as_the_separate_steps
     _same_bits(*results)  # what the separate steps had updated before the error, the grouped step has too
 
 
+def test_grouped_ftrl_after_its_first_step_checks_identities_and_still_raises_what_the_steps_raise(
+        tmp_path, monkeypatch, grouped_updates):
+    """After a grouped step the next ones check that the stored arrays are still the packed views and the
+    hyperparameters the same arrays (not every member's inputs in full), with the bits of the separate steps,
+    through a restore (packed again) and up to a bad index (the separate steps raise it, naming their op)."""
+    from estflow.core import plan  # the switch this test turns
+
+    full_checks = []
+    inputs = training_ops._ftrl_group_inputs
+    monkeypatch.setattr(training_ops, "_ftrl_group_inputs", lambda *a: (full_checks.append(1), inputs(*a))[1])
+    batches = [([1, 3, 1], [0, 29, 29, 5], [2]), ([6, 6], [11], [0, 1, 2, 0]), ([0], [3, 2, 1], [1, 1])]
+    results = []
+    for fusion in (False, True):
+        monkeypatch.setattr(plan, "FUSION", fusion)
+        full_checks.clear()
+        grouped_updates.clear()
+        with tf.Graph().as_default():
+            tables = [tf.get_variable(f"column{i}", initializer=np.linspace(-1, 1, n, dtype=np.float32).reshape(n, 1))
+                      for i, n in enumerate((7, 30, 3))]
+            bias = tf.get_variable("bias", initializer=np.float32([0.25]))
+            ids = [tf.placeholder(tf.int64, [None]) for _ in tables]
+            grads = [tf.IndexedSlices(tf.cast(i, tf.float32)[:, None] * 0.1 - 0.4, i,
+                                      tf.constant([t.shape[0].value, 1], tf.int64)) for i, t in zip(ids, tables)]
+            train = tf.train.FtrlOptimizer(0.3, l1_regularization_strength=0.01).apply_gradients(
+                list(zip(grads, tables)) + [(bias * 2.0, bias)])
+            saver = tf.train.Saver()
+            path = str(tmp_path / f"ckpt-{fusion}")
+            seen = []
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                saver.save(sess, path)
+                for batch in batches:
+                    sess.run(train, dict(zip(ids, batch)))
+                seen.append(sess.run(tf.global_variables()))
+                saver.restore(sess, path)  # restored arrays replace the packed views
+                for batch in batches[::-1]:
+                    sess.run(train, dict(zip(ids, batch)))
+                seen.append(sess.run(tf.global_variables()))
+                with pytest.raises(tf.errors.InvalidArgumentError, match="Index 30 at offset 1") as caught:
+                    sess.run(train, dict(zip(ids, ([1], [2, 30], [0]))))
+                assert "column1" in caught.value.op.name
+                seen.append(sess.run(tf.global_variables()))
+            results.append(seen)
+            if fusion:
+                assert len(grouped_updates) == 6  # every good step grouped
+                assert len(full_checks) == 3  # the first step, the one after the restore, the bad one
+    for a, b in zip(*results, strict=True):
+        _same_bits(a, b)
+
+
 def test_a_sparse_apply_another_depends_on_keeps_its_own_step(monkeypatch):
     from estflow.core import plan  # the switch this test turns
 

@@ -553,8 +553,14 @@ class _FtrlGroup:
     def __call__(self, members, runners):
         counts = [m.n_values for m in members]
         packed = _packed_for(members)
+        noted = [None]  # after a grouped step: what the next ones check instead of every member's inputs
 
         def kernel(*values):
+            fast = noted[0]
+            if fast is not None and fast["packed"] is packed.flats:  # (the usual step)
+                ready = _ftrl_fast_inputs(fast, members, values, counts)
+                if ready is not None:
+                    return _ftrl_group_update(packed, *ready)
             per = _split(values, counts)
             try:
                 ready = _ftrl_group_inputs(members, per, packed)
@@ -565,7 +571,9 @@ class _FtrlGroup:
             refs_of, rows_of, *rest = ready
             if rows_of is not None:  # (outside the try: a failure here is estflow's, not the inputs')
                 packed.pack(refs_of, rows_of)
-            return _ftrl_group_update(packed, *rest)
+            out = _ftrl_group_update(packed, *rest)
+            noted[0] = _ftrl_fast_checks(members, packed, *rest[1:])
+            return out
 
         return kernel
 
@@ -775,13 +783,69 @@ def _ftrl_group_inputs(members, per, packed):
         offsets = np.array([0, *itertools.accumulate(rows[0].shape[0] for rows in rows_of)], dtype=np.int64)
     if int(offsets[-1]) * math.prod(row) > _GROUP_TABLE:
         return None
+    ids = _table_ids(ids_of, offsets)
+    if ids is None:
+        return None
+    return refs_of, rows_of, ids, grads_of, first[3], first[0][1:]
+
+
+def _table_ids(ids_of, offsets):
+    """The members' ids as rows of the one table over all their rows (each after the rows of the members before
+    it), or None when some id is out of its variable's range (its own step says which)."""
     counts = [ids.shape[0] for ids in ids_of]
     ids = np.concatenate(ids_of).astype(np.int64, copy=False)
     starts = offsets[:-1].repeat(counts)
     if not (ids.view(np.uint64) < offsets[1:].repeat(counts) - starts).all():
-        return None  # some id out of range: its own step says which
-    ids += starts  # each member's ids after the rows of the members before it
-    return refs_of, rows_of, ids, grads_of, first[3], first[0][1:]
+        return None
+    ids += starts
+    return ids
+
+
+def _ftrl_fast_checks(members, packed, grads_of, hyper, floats) -> dict:
+    """What `_FtrlGroup`'s kernel checks on later steps to skip `_ftrl_group_inputs` (whose result for this
+    step gave `grads_of`, `hyper`, `floats`): the stored arrays are still the packed views (so shapes and
+    dtypes are known), every member's hyperparameters are the very arrays checked here, and each gradient
+    (and its ids) fits its variable as that function requires."""
+    shapes = [views[0].shape for views in packed.views]
+    return {"packed": packed.flats, "offsets": packed.offsets, "hyper": hyper, "floats": floats,
+            "dtype": packed.flats[0].dtype, "row": grads_of[0].shape[1:],  # (() where rows are single values)
+            "shapes": shapes, "views": [(m.store, name, view) for m, views in zip(members, packed.views, strict=True)
+                                        for name, view in zip(m.names, views, strict=True)],
+            "dense_ids": [np.arange(math.prod(shape)) if m.dense else None
+                          for m, shape in zip(members, shapes, strict=True)]}
+
+
+def _ftrl_fast_inputs(fast, members, values, counts):
+    """`_ftrl_group_inputs`' (ids, gradient rows, hyperparameters, floats) for a step after `_ftrl_fast_checks`,
+    or None where its checks do not hold (then that function decides)."""
+    if not all([store.get(name) is view for store, name, view in fast["views"]]):
+        return None
+    hyper0, dtype, row = fast["hyper"], fast["dtype"], fast["row"]
+    ids_of, grads_of = [], []
+    pos = 0
+    for m, n, shape, dense_ids in zip(members, counts, fast["shapes"], fast["dense_ids"], strict=True):
+        given = values[pos:pos + n]
+        pos += n
+        if m.dense:
+            grad, *hyper = given
+            if grad.__class__ is not np.ndarray or grad.shape != shape or grad.dtype != dtype:
+                return None
+            ids = dense_ids
+        else:
+            try:
+                grad, ids, *hyper = m.raw_rows(given)
+            except Exception:  # noqa: BLE001 - the full checks, then the member's own step, say what
+                return None
+            if not (ids.__class__ is np.ndarray and grad.__class__ is np.ndarray and ids.ndim == 1
+                    and ids.dtype.kind in "iu" and ids.shape[0] and grad.ndim >= 1 and grad.shape[0] == ids.shape[0]
+                    and grad.shape[1:] == shape[1:] and grad.dtype == dtype):
+                return None
+        if len(hyper) != len(hyper0) or not all([h is h0 for h, h0 in zip(hyper, hyper0)]):
+            return None
+        ids_of.append(ids)
+        grads_of.append(grad if row else grad.reshape(-1))
+    ids = _table_ids(ids_of, fast["offsets"])
+    return None if ids is None else (ids, grads_of, hyper0, fast["floats"])
 
 
 def _ftrl_group_update(packed, ids, grads_of, hyper, floats):
