@@ -365,6 +365,25 @@ def grouped_updates(monkeypatch):
     return calls
 
 
+def _counted(monkeypatch, owner, name) -> list:
+    """A list that grows by one at each call of `owner.name`, which still runs."""
+    calls = []
+    original = getattr(owner, name)
+    monkeypatch.setattr(owner, name, lambda *a: (calls.append(1), original(*a))[1])
+    return calls
+
+
+def _unfused_then_fused(monkeypatch, *counters):
+    """plan.FUSION off, then on (yielded), each of `counters` emptied before each."""
+    from estflow.core import plan  # the switch this turns
+
+    for fusion in (False, True):
+        monkeypatch.setattr(plan, "FUSION", fusion)
+        for counter in counters:
+            counter.clear()
+        yield fusion
+
+
 def _same_bits(a, b):
     assert len(a) == len(b)
     for x, y in zip(a, b, strict=True):
@@ -429,17 +448,10 @@ def test_grouped_ftrl_after_its_first_step_checks_identities_and_still_raises_wh
     """After a grouped step the next ones check that the stored arrays are still the packed views and the
     hyperparameters the same arrays (not every member's inputs in full), with the bits of the separate steps,
     through a restore (packed again) and up to a bad index (the separate steps raise it, naming their op)."""
-    from estflow.core import plan  # the switch this test turns
-
-    full_checks = []
-    inputs = training_ops._ftrl_group_inputs
-    monkeypatch.setattr(training_ops, "_ftrl_group_inputs", lambda *a: (full_checks.append(1), inputs(*a))[1])
+    full_checks = _counted(monkeypatch, training_ops, "_ftrl_group_inputs")
     batches = [([1, 3, 1], [0, 29, 29, 5], [2]), ([6, 6], [11], [0, 1, 2, 0]), ([0], [3, 2, 1], [1, 1])]
     results = []
-    for fusion in (False, True):
-        monkeypatch.setattr(plan, "FUSION", fusion)
-        full_checks.clear()
-        grouped_updates.clear()
+    for fusion in _unfused_then_fused(monkeypatch, full_checks, grouped_updates):
         with tf.Graph().as_default():
             tables = [tf.get_variable(f"column{i}", initializer=np.linspace(-1, 1, n, dtype=np.float32).reshape(n, 1))
                       for i, n in enumerate((7, 30, 3))]
@@ -609,17 +621,10 @@ def test_dense_adagrad_group_of_one_optimizer_checks_only_identities_after_the_f
     """One optimizer's updates share its learning rate: after the first step the group checks that the stored
     arrays are still its views and the gradients' shapes (not each member's inputs), and the bits stay those
     of the separate steps through a restore (packed again) and an assign of another shape (each its own step)."""
-    from estflow.core import plan  # the switch this test turns
-
-    full_checks, packs = [], []
-    inputs, pack = training_ops._dense_group_inputs, training_ops._Packed.pack
-    monkeypatch.setattr(training_ops, "_dense_group_inputs", lambda *a: (full_checks.append(1), inputs(*a))[1])
-    monkeypatch.setattr(training_ops._Packed, "pack", lambda self, *a: (packs.append(1), pack(self, *a))[1])
+    full_checks = _counted(monkeypatch, training_ops, "_dense_group_inputs")
+    packs = _counted(monkeypatch, training_ops._Packed, "pack")
     results = []
-    for fusion in (False, True):
-        monkeypatch.setattr(plan, "FUSION", fusion)
-        full_checks.clear()
-        packs.clear()
+    for fusion in _unfused_then_fused(monkeypatch, full_checks, packs):
         with tf.Graph().as_default():
             tf.set_random_seed(4)
             x = tf.placeholder(tf.float32, [None, 3])
