@@ -558,7 +558,7 @@ class _FtrlGroup:
         def kernel(*values):
             fast = noted[0]
             if fast is not None and fast["packed"] is packed.flats:  # (the usual step)
-                ready = _ftrl_fast_inputs(fast, members, values, counts)
+                ready = _ftrl_fast_inputs(fast, members, packed, values, counts)
                 if ready is not None:
                     return _ftrl_group_update(packed, *ready)
             per = _split(values, counts)
@@ -604,6 +604,12 @@ class _Packed:
                 member_views.append(view)
             views.append(member_views)
         self.views, self.flats, self.offsets = views, flats, offsets
+        self.stored = [(m.store, name, view) for m, member_views in zip(self.members, views, strict=True)
+                       for name, view in zip(m.names, member_views, strict=True)]
+
+    def intact(self) -> bool:
+        """Whether every stored array is still the view packed last (nothing restored or assigned another array)."""
+        return all([store.get(name) is view for store, name, view in self.stored])
 
 
 class _DenseGroup:
@@ -642,7 +648,7 @@ class _DenseGroup:
                 grads = [values[i] for i in grad_at]
                 dtype = fast["dtype"]
                 if (all([values[a] is values[b] for a, b in same])
-                        and all([store.get(name) is view for store, name, view in fast["views"]])
+                        and packed.intact()
                         and all([g.__class__ is np.ndarray and g.shape == shape and g.dtype == dtype
                                  for g, shape in zip(grads, fast["shapes"])])):
                     grad = np.concatenate([g.reshape(-1) for g in grads])  # (per call: plans may run in threads)
@@ -672,19 +678,17 @@ class _DenseGroup:
             args[grad_pos] = np.concatenate(grads) if len(grads) > 1 else grads[0]
             update(np, *packed.flats, *args, **attrs)
             out = tuple(views[0] for views in packed.views)
-            noted[0] = _fast_checks(members, packed, out)
+            noted[0] = _fast_checks(packed, out)
             return out
 
         return kernel
 
 
-def _fast_checks(members, packed, out) -> dict:
+def _fast_checks(packed, out) -> dict:
     """What `_DenseGroup`'s kernel checks on later steps to skip `_dense_group_inputs`: the stored arrays are
     still the packed views, the gradients have the variables' shapes and dtype, and the later members'
     hyperparameters are the first member's very arrays."""
     return {"packed": packed.flats, "out": out,
-            "views": [(m.store, name, view) for m, views in zip(members, packed.views, strict=True)
-                      for name, view in zip(m.names, views, strict=True)],
             "shapes": [views[0].shape for views in packed.views], "dtype": packed.flats[0].dtype}
 
 
@@ -809,16 +813,15 @@ def _ftrl_fast_checks(members, packed, grads_of, hyper, floats) -> dict:
     shapes = [views[0].shape for views in packed.views]
     return {"packed": packed.flats, "offsets": packed.offsets, "hyper": hyper, "floats": floats,
             "dtype": packed.flats[0].dtype, "row": grads_of[0].shape[1:],  # (() where rows are single values)
-            "shapes": shapes, "views": [(m.store, name, view) for m, views in zip(members, packed.views, strict=True)
-                                        for name, view in zip(m.names, views, strict=True)],
+            "shapes": shapes,
             "dense_ids": [np.arange(math.prod(shape)) if m.dense else None
                           for m, shape in zip(members, shapes, strict=True)]}
 
 
-def _ftrl_fast_inputs(fast, members, values, counts):
+def _ftrl_fast_inputs(fast, members, packed, values, counts):
     """`_ftrl_group_inputs`' (ids, gradient rows, hyperparameters, floats) for a step after `_ftrl_fast_checks`,
     or None where its checks do not hold (then that function decides)."""
-    if not all([store.get(name) is view for store, name, view in fast["views"]]):
+    if not packed.intact():
         return None
     hyper0, dtype, row = fast["hyper"], fast["dtype"], fast["row"]
     ids_of, grads_of = [], []
