@@ -5,6 +5,7 @@ import os
 import re
 import socket
 import struct
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -566,6 +567,87 @@ def test_filewriter_flush_secs_writes_in_the_background(tmp_path):
     else:
         pytest.fail("the summary never reached the file without flush()")
     w.close()
+
+
+@pytest.mark.usefixtures("g")
+def test_filewriter_writes_an_event_as_it_was_added(tmp_path):
+    # The caller's thread serializes the event: changing the proto afterwards changes nothing written.
+    w = tf.summary.FileWriter(str(tmp_path), flush_secs=60)
+    event = tf.Event(step=1, wall_time=1.0, summary=tf.Summary(value=[tf.Summary.Value(tag="a", simple_value=1.0)]))
+    w.add_event(event)
+    event.step = 2
+    event.summary.value[0].simple_value = 5.0
+    w.close()
+    (f,) = _event_files(tmp_path)
+    written = [e for e in tf.summary.summary_iterator(str(f)) if e.summary.value]
+    assert [(e.step, e.summary.value[0].simple_value) for e in written] == [(1, 1.0)]
+
+
+class _FailingFile:
+    """A file whose writes fail, as a full disk's do; it records what closed it."""
+
+    def __init__(self, real):
+        self.real, self.closed = real, False
+
+    def write(self, data):
+        raise OSError(28, "No space left on device")
+
+    def flush(self):
+        self.real.flush()
+
+    def close(self):
+        self.closed = True
+        self.real.close()
+
+
+@pytest.mark.usefixtures("g")
+def test_filewriter_reports_a_write_error_once_on_flush_and_keeps_going(tmp_path):
+    w = tf.summary.FileWriter(str(tmp_path), flush_secs=60)
+    writer = w.event_writer
+    real = writer._file
+    writer._file = _FailingFile(real)
+    w.add_summary(tf.Summary(value=[tf.Summary.Value(tag="lost", simple_value=1.0)]), 1)  # training goes on
+    with pytest.raises(OSError, match="No space left"):
+        w.flush()
+    w.flush()  # reported once
+    writer._file = real
+    w.add_summary(tf.Summary(value=[tf.Summary.Value(tag="kept", simple_value=2.0)]), 2)
+    w.close()
+    tags = [v.tag for e in tf.summary.summary_iterator(str(_event_files(tmp_path)[0])) for v in e.summary.value]
+    assert tags == ["kept"]
+
+
+@pytest.mark.usefixtures("g")
+def test_filewriter_close_raises_a_pending_write_error_and_stops_its_thread(tmp_path):
+    w = tf.summary.FileWriter(str(tmp_path), flush_secs=0.05)
+    writer = w.event_writer
+    failing = writer._file = _FailingFile(writer._file)
+    thread = writer._thread
+    w.add_summary(tf.Summary(value=[tf.Summary.Value(tag="lost", simple_value=1.0)]), 1)
+    with pytest.raises(OSError, match="No space left"):
+        w.close()
+    assert failing.closed and not thread.is_alive()
+    w.close()  # closed: nothing more to report
+
+
+@pytest.mark.usefixtures("g")
+def test_filewriter_events_from_threads_are_whole_records(tmp_path):
+    w = tf.summary.FileWriter(str(tmp_path), flush_secs=0.01)  # the flushing thread runs between the writes
+
+    def add(k):
+        for i in range(200):
+            w.add_summary(tf.Summary(value=[tf.Summary.Value(tag=f"t{k}", simple_value=float(i))]), i)
+
+    threads = [threading.Thread(target=add, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    w.close()
+    events = [e for e in tf.summary.summary_iterator(str(_event_files(tmp_path)[0])) if e.summary.value]
+    for k in range(4):  # every record reads back (crc checked), each thread's in its own order
+        assert [e.summary.value[0].simple_value for e in events if e.summary.value[0].tag == f"t{k}"] == \
+            [float(i) for i in range(200)]
 
 
 @pytest.mark.usefixtures("g")
