@@ -163,7 +163,7 @@ class Plan:
     """A compiled (fetches, feeds) signature: steps over a slot array, a prefilled template, fetch modes."""
 
     __slots__ = ("steps", "run", "template", "feeds", "feed_components", "fetch_modes", "rebuild", "dead_aware",
-                 "slot_of", "n_slots", "trace_info", "passed")
+                 "slot_of", "n_slots", "trace_info", "passed", "fast_results")
 
     def execute(self, feed_values):
         slots = self.template.copy()
@@ -184,6 +184,9 @@ class Plan:
 
     def results(self, slots):
         """The fetched values, as TF returns them: fresh numpy arrays (0-d ones as numpy scalars)."""
+        fast = self.fast_results
+        if fast is not None:
+            return fast(slots)
         out = []
         append = out.append
         for slot, mode in self.fetch_modes:
@@ -234,6 +237,35 @@ def raise_op_error(step, exc: BaseException):
 
 
 _NUMPY_BROADCAST = re.compile(r"operands could not be broadcast together with shapes ((?:\([^)]*\) ?)+)")
+
+
+def _not_computed():
+    raise errors.InvalidArgumentError(None, None, "Retval of a fetch was not computed: it lies on the "
+                                      "branch of a tf.cond that was not taken.")
+
+
+def results_function(fetch_modes, structure: str, keys: list):
+    """`Plan.results` as one generated function for fetches of lists, tuples and dicts: each fetched value
+    converted as `results` converts it, then returned in `structure`, an expression over `v<i>` (the i-th
+    fetch's value) and `K[j]` (the j-th dict key, a constant). None where a fetch is on a GPU (`results`
+    then runs as it is). The code holds slot numbers (through int()), those names and the caller's
+    structure, which `session._structure_source` writes from brackets, commas and the same names only."""
+    lines = ["def results(s):"]
+    for i, (slot, mode) in enumerate(fetch_modes):
+        if mode == _FETCH_OP:
+            lines.append(f"    v{i} = None")
+            continue
+        if mode not in (_FETCH_PLAIN, _FETCH_COPY):
+            return None
+        v = f"v{i}"
+        lines += [f"    {v} = s[{int(slot)}]", f"    if {v}.__class__ is _ndarray:"]
+        if mode == _FETCH_COPY:
+            lines.append(f"        if {v}.ndim or {v}.dtype.kind == 'V': {v} = {v}.copy()")
+        lines += [f"        if not {v}.ndim: {v} = {v}[()]", f"    elif {v} is _DEAD: _not_computed()"]
+    lines.append(f"    return {structure}")
+    names = {"_ndarray": np.ndarray, "_DEAD": DEAD, "_not_computed": _not_computed, "K": tuple(keys)}
+    exec(compile("\n".join(lines), "<estflow results>", "exec"), names)  # noqa: S102 - see the docstring
+    return names["results"]
 
 
 def _single_of_list(fn):
@@ -541,6 +573,7 @@ class Compiler:
         steps = _snapshots(b, elements)
         keep = {b.slot_of[e] for e in elements if not isinstance(e, Operation)} if release else None
         plan = Plan()
+        plan.fast_results = None  # (a session sets it: `results_function`)
         plan.steps = _layout(steps, keep) if b.pure_kernels else _LoudSteps(_layout(steps, keep))
         generate = CODEGEN and len(plan.steps) <= _CODEGEN_MAX_STEPS
         plan.run = compiled(plan.steps) if generate else functools.partial(execute, plan.steps)

@@ -36,6 +36,7 @@ from estflow.core.default_session import _default
 from estflow.core.devices import num_gpus
 from estflow.core.graph import Graph, Operation, Tensor, get_default_graph
 from estflow.core.nest import is_namedtuple
+from estflow.core import plan as plan_mod
 from estflow.core.plan import Compiler
 from estflow.core.step_trace import run_traced
 
@@ -107,6 +108,39 @@ class _FetchBuilder:
             return lambda vals: cls((k, f(vals)) for k, f in zip(keys, parts))
         raise TypeError(f"Fetch argument {fetch!r} has invalid type {type(fetch)}, must be a string or Tensor. "
                         f"(Can not convert a {type(fetch).__name__} into a Tensor or Operation.)")
+
+
+def _structure_source(fetch, builder, keys: list):
+    """`fetch`'s structure as the expression `plan.results_function` returns, over `v<i>` for the builder's
+    i-th element and `K[j]` for `keys[j]` (appended here); None unless it is only lists, tuples and dicts
+    (their own types) of tensors, operations, names and variables with no fetch converter
+    (`_FetchBuilder.build` rebuilds the rest). Called after `build`, which checked every fetch."""
+    t = type(fetch)
+    if t is Tensor or t is Operation or t is str:
+        element = builder.graph.as_graph_element(fetch)
+        if isinstance(element, Tensor) and element.op.type in FETCH_CONVERTERS:
+            return None
+        return f"v{int(builder._index[element])}"
+    if t is list or t is tuple or t is dict:
+        items = fetch.values() if t is dict else fetch
+        parts = []
+        for item in items:
+            part = _structure_source(item, builder, keys)
+            if part is None:
+                return None
+            parts.append(part)
+        if t is dict:
+            start = len(keys)
+            keys.extend(fetch)
+            return "{" + ", ".join(f"K[{start + j}]: {p}" for j, p in enumerate(parts)) + "}"
+        if t is list:
+            return "[" + ", ".join(parts) + "]"
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+    if isinstance(fetch, (Tensor, Operation, str)) or hasattr(fetch, "_fetch_components"):
+        return None  # (subclasses, composites: as `build` takes them)
+    if hasattr(fetch, "_as_graph_element"):  # a variable: its value tensor
+        return _structure_source(fetch._as_graph_element(), builder, keys)
+    return None
 
 
 def _structure_key(fetch):
@@ -322,6 +356,10 @@ class BaseSession:
         self._check_feeds_and_fetches(fed, builder.elements)
         plan = Compiler(self).compile(builder.elements, fed)
         plan.rebuild = rebuild
+        keys: list = []
+        structure = _structure_source(fetches, builder, keys) if plan_mod.CODEGEN else None
+        if structure is not None:
+            plan.fast_results = plan_mod.results_function(plan.fetch_modes, structure, keys)
         plan.feed_components = components if has_components else None
         return plan
 

@@ -9,6 +9,7 @@ import pytest
 
 import estflow as tf
 from estflow.core import devices, errors, registry
+from estflow.core import session as session_mod
 from estflow.core.ops.constant_op import constant, placeholder
 from estflow.core.ops.math_ops import add, multiply
 from estflow.core.variables import Variable
@@ -162,6 +163,115 @@ def test_fetched_scalars_of_a_variable_are_numpy_scalars_that_keep_their_value(g
         sess.run(inc)
         assert [type(x) for x in fetched[:2]] == [np.int64, np.int64] and type(fetched[2]["again"]) is np.int64
         assert fetched[0] == fetched[1] == fetched[2]["again"] == 5 and sess.run(step) == 6
+
+
+def _fetch_both_ways(sess, init, fetches, feed_dict, monkeypatch):
+    """`fetches` through a plan with generated results, then through the same plan without them (each after
+    `init`): both results, and the plan."""
+    sess.run(init)
+    fast = sess.run(fetches, feed_dict)
+    plan = sess._cache[(session_mod._structure_key(fetches), tuple(feed_dict))]
+    assert plan.fast_results is not None
+    monkeypatch.setattr(plan, "fast_results", None)  # (a plan's slot: monkeypatch puts it back)
+    sess.run(init)
+    return fast, sess.run(fetches, feed_dict), plan
+
+
+def _same_results(a, b):
+    assert type(a) is type(b), (a, b)
+    if isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _same_results(x, y)
+    elif isinstance(a, dict):
+        assert list(a) == list(b)
+        for k in a:
+            _same_results(a[k], b[k])
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+    else:
+        assert a == b or (a is None and b is None)
+
+
+@pytest.mark.parametrize("structure", ["nested", "tuples", "dict_keys", "single", "duplicates"])
+def test_generated_results_equal_the_rebuilt_ones(g, structure, monkeypatch):
+    x = placeholder(tf.float32, [None], name="x")
+    v = Variable([1.0, 2.0], name="v")
+    step = Variable(np.int64(5), name="step")
+    inc = tf.group(v.assign_add([1.0, 1.0]), step.assign_add(np.int64(1)))
+    total = tf.reduce_sum(x, name="total")
+    fetches = {
+        "nested": [[inc, total], step, step, {"global_step": step}, step, total, [x, [v]]],
+        "tuples": (total, (x,), ((v, step),), ()),
+        "dict_keys": {1: total, "a": {(2, "b"): x}, None: [inc], 2.5: "total:0"},
+        "single": [x],
+        "duplicates": [v, v, (v, {"v": v}), step, step],
+    }[structure]
+    with tf.Session() as sess:
+        fast, slow, plan = _fetch_both_ways(sess, [v.initializer, step.initializer], fetches, {x: [1.0, 2.0, 3.0]},
+                                            monkeypatch)
+    _same_results(fast, slow)
+    assert plan.fast_results is None  # (the second run's: monkeypatched off)
+
+
+def test_generated_results_copy_what_aliases_state_and_keep_scalars(g):
+    v = Variable([1.0, 2.0], name="v")
+    step = Variable(np.int64(5), name="step")
+    inc = tf.group(v.assign_add([1.0, 1.0]), step.assign_add(np.int64(1)))
+    with tf.Session() as sess:
+        sess.run([v.initializer, step.initializer])
+        got = sess.run([inc, v, step, {"v": v}])
+        assert sess._cache[(session_mod._structure_key([inc, v, step, {"v": v}]), ())].fast_results is not None
+        sess.run(inc)
+        np.testing.assert_array_equal(got[1], [1.0, 2.0])  # the value before this run's update: a copy
+        assert got[1] is got[3]["v"] and type(got[2]) is np.int64 and got[2] == 5
+        got[1][0] = 99.0
+        np.testing.assert_array_equal(sess.run(v), [3.0, 4.0])
+
+
+def test_generated_results_report_a_fetch_on_an_untaken_branch(g):
+    from estflow.core.ops import control_flow_ops
+
+    p = placeholder(tf.bool, [], name="p")
+    sw = control_flow_ops.switch(constant(1.0), p)
+    with tf.Session() as sess:
+        assert sess.run([sw[1]], {p: True}) == [1.0]
+        with pytest.raises(errors.InvalidArgumentError, match="was not computed"):
+            sess.run([sw[1]], {p: False})
+        assert next(iter(sess._cache.values())).fast_results is not None
+
+
+def test_fetches_the_generated_results_leave_to_the_rebuild(g):
+    a = constant(1.0, name="a")
+    b = constant(2.0, name="b")
+    Pair = collections.namedtuple("Pair", "x y")
+
+    class Fetches(list):
+        pass
+
+    sparse = tf.SparseTensor([[0, 0]], [1.0], [1, 2])
+    with tf.Session() as sess:
+        for fetches, want in [(Pair(a, b), Pair(1.0, 2.0)), (Fetches([a]), Fetches([1.0])),
+                              (collections.OrderedDict(x=b), collections.OrderedDict(x=2.0))]:
+            sess._cache.clear()
+            got = sess.run(fetches)
+            assert got == want and type(got) is type(want)
+            assert [p.fast_results for p in sess._cache.values()] == [None]
+        sess._cache.clear()
+        got = sess.run([sparse, a])  # a composite anywhere: the whole structure is rebuilt
+        assert isinstance(got[0], tf.SparseTensorValue) and got[1] == 1.0
+        assert [p.fast_results for p in sess._cache.values()] == [None]
+
+
+def test_generated_results_are_off_with_plan_codegen(g, monkeypatch):
+    from estflow.core import plan as plan_mod
+
+    monkeypatch.setattr(plan_mod, "CODEGEN", False)
+    a = constant(1.0)
+    with tf.Session() as sess:
+        assert sess.run([a, {"a": a}]) == [1.0, {"a": 1.0}]
+        assert [p.fast_results for p in sess._cache.values()] == [None]
 
 
 def test_two_sessions_have_independent_variables(g):
