@@ -30,6 +30,7 @@ from estflow.summary.writer import FileWriterCache
 from estflow.training import meta_graph, training_util
 
 _logger = logging.getLogger("tensorflow")
+_FLOAT_SCALARS = (float, np.float16, np.float32, np.float64)  # NanTensorHook's losses
 
 
 class _HookTimer:
@@ -179,6 +180,12 @@ class LoggingTensorHook(SessionRunHook):
         return SessionRunArgs(self._current_tensors) if self._should_trigger else None
 
     def _log_tensors(self, tensor_values) -> None:
+        if self._formatter is None and not _logger.isEnabledFor(logging.INFO):
+            # TF1's default verbosity (WARN): the line would go nowhere, so it is not formatted (numpy's print
+            # options, set and restored around it, cost most of a step). A formatter still runs: it is the
+            # caller's code.
+            self._timer.update_last_triggered_step(self._iter_count)
+            return
         original = np.get_printoptions()
         np.set_printoptions(suppress=True)
         try:
@@ -425,7 +432,9 @@ class NanTensorHook(SessionRunHook):
         return self._request
 
     def after_run(self, run_context, run_values) -> None:
-        if np.isnan(run_values.results):
+        loss = run_values.results
+        # (a Python or numpy float is NaN exactly when it differs from itself: np.isnan's call costs more)
+        if (loss != loss) if loss.__class__ in _FLOAT_SCALARS else np.isnan(loss):
             message = "Model diverged with loss = NaN."
             if self._fail_on_nan_loss:
                 _logger.error(message)

@@ -260,6 +260,51 @@ def test_nan_tensor_hook_raises_or_stops(g, caplog):
     assert "Model diverged with loss = NaN." in _tensorflow_messages(caplog)
 
 
+@pytest.mark.parametrize("dtype", [tf.float16, tf.float32, tf.float64, tf.bfloat16])
+def test_nan_tensor_hook_sees_nan_of_every_float_type_and_shape(g, dtype):
+    x = tf.placeholder(tf.float32, None)
+    loss = tf.cast(x, dtype)
+    step = tf.train.get_or_create_global_step()
+    for value, nan in [(1.0, False), (np.inf, False), (-0.0, False), (np.nan, True), ([np.nan], True),
+                       ([1.0], False)]:
+        with tf.train.MonitoredSession(hooks=[tf.train.NanTensorHook(loss, fail_on_nan_loss=False)]) as sess:
+            sess.run(step, feed_dict={x: value})
+            assert sess.should_stop() is nan, (dtype, value)
+
+
+def test_nan_tensor_hook_on_a_python_float_result():
+    hook = tf.train.NanTensorHook(None)
+    context = tf.train.SessionRunContext(tf.train.SessionRunArgs(None), None)
+    hook._fail_on_nan_loss = False
+    hook.after_run(context, tf.train.SessionRunValues(1.5, None, None))
+    assert not context.stop_requested
+    hook.after_run(context, tf.train.SessionRunValues(float("nan"), None, None))
+    assert context.stop_requested
+
+
+def test_logging_tensor_hook_below_info_keeps_its_rhythm_and_numpys_print_options(g, caplog, monkeypatch):
+    step, loss, train = _model(g)
+    hook = tf.train.LoggingTensorHook({"loss": loss, "step": "global_step"}, every_n_iter=2)
+    seen = []
+    formatted = tf.train.LoggingTensorHook({"step": "global_step"}, every_n_iter=2,
+                                           formatter=lambda v: seen.append(int(v["step"])) or "formatted")
+    calls = []
+    monkeypatch.setattr(np, "set_printoptions", lambda **kw: calls.append(kw))
+    caplog.set_level(logging.WARNING, logger="tensorflow")
+    with tf.train.MonitoredSession(hooks=[hook, formatted]) as sess:
+        for _ in range(3):
+            sess.run(train)
+        assert seen == [0, 2]
+        assert len(calls) == 2 * len(seen)  # set and restored around the formatter's calls only  # a formatter is the caller's code: it runs whatever the verbosity
+        monkeypatch.undo()
+        caplog.set_level(logging.INFO, logger="tensorflow")
+        for _ in range(3):
+            sess.run(train)
+    lines = [m.split(" (")[0] for m in _tensorflow_messages(caplog) if m.startswith("loss")]
+    assert lines == ["loss = 8.0, step = 4"]  # iterations 0 and 2 were due below INFO; 4 is next
+    assert seen == [0, 2, 4]
+
+
 def test_final_ops_hook_runs_at_the_end(g):
     step, loss, train = _model(g)
     hook = tf.train.FinalOpsHook({"loss": loss, "step": step})
