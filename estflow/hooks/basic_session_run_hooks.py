@@ -465,7 +465,7 @@ class SummarySaverHook(SessionRunHook):
             self._summary_writer = FileWriterCache.get(self._output_dir)
         self._next_step = None
         self._global_step_tensor = _global_step_read("SummarySaver")
-        self._step_request = SessionRunArgs({"global_step": self._global_step_tensor})  # most steps' request
+        self._step_request = SessionRunArgs(self._global_step_tensor)  # most steps' request: a tensor, not a dict
 
     def before_run(self, run_context):
         self._request_summary = self._next_step is None or self._timer.should_trigger_for_step(self._next_step)
@@ -480,7 +480,8 @@ class SummarySaverHook(SessionRunHook):
     def after_run(self, run_context, run_values) -> None:
         if not self._summary_writer:
             return
-        global_step = run_values.results["global_step"] + 1
+        results = run_values.results
+        global_step = (results["global_step"] if self._request_summary else results) + 1
         if self._next_step is None or self._request_summary:
             global_step = int(run_context.session.run(self._global_step_tensor))
         if self._next_step is None:

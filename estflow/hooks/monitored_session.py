@@ -593,7 +593,8 @@ class _MonitoredSession:
                 or self._coord.should_stop()):  # should_stop(), inlined: this runs every step
             raise RuntimeError("Run called even after should_stop requested.")
         sess = self._tf_sess
-        run_context = SessionRunContext(original_args=SessionRunArgs(fetches, feed_dict), session=sess)
+        # SessionRunArgs(fetches, feed_dict), built without the namedtuple's Python __new__ (this runs every step)
+        run_context = SessionRunContext(tuple.__new__(SessionRunArgs, (fetches, feed_dict, None)), sess)
         # One flat fetch list, the caller's fetches first, then each hook's in hook order: the session keys
         # and unpacks a flat list faster than a dict keyed by hook, and this runs every step.
         run_fetches = [fetches]
