@@ -94,7 +94,7 @@ class EventFileWriter:
                 return
             try:
                 self._file.write(record)
-            except BaseException as e:  # noqa: BLE001 - reported on flush/close
+            except Exception as e:  # noqa: BLE001 - reported on flush/close (a Ctrl-C here still stops training)
                 self._error = e
 
     def _flush_periodically(self, file, stop) -> None:
@@ -115,7 +115,7 @@ class EventFileWriter:
                 return
             try:
                 self._file.flush()
-            except BaseException as e:  # noqa: BLE001 - raised below, as a background failure is
+            except Exception as e:  # noqa: BLE001 - raised below, as a background failure is
                 self._error = e
             error, self._error = self._error, None
         if error is not None:
@@ -129,7 +129,7 @@ class EventFileWriter:
             self._stop.set()
             try:
                 self._file.close()  # (flushes)
-            except BaseException as e:  # noqa: BLE001 - raised below
+            except Exception as e:  # noqa: BLE001 - raised below
                 self._error = e
             error, self._error = self._error, None
         self._thread.join()

@@ -618,6 +618,24 @@ def test_filewriter_reports_a_write_error_once_on_flush_and_keeps_going(tmp_path
 
 
 @pytest.mark.usefixtures("g")
+def test_filewriter_lets_a_keyboard_interrupt_in_a_write_through(tmp_path):
+    # The caller's thread writes: Ctrl-C landing in the write stops training there, and is not kept as an error.
+    class Interrupted(_FailingFile):
+        def write(self, data):
+            raise KeyboardInterrupt
+
+    w = tf.summary.FileWriter(str(tmp_path), flush_secs=60)
+    writer = w.event_writer
+    real = writer._file
+    writer._file = Interrupted(real)
+    with pytest.raises(KeyboardInterrupt):
+        w.add_summary(tf.Summary(value=[tf.Summary.Value(tag="a", simple_value=1.0)]), 1)
+    writer._file = real
+    w.flush()  # nothing kept
+    w.close()
+
+
+@pytest.mark.usefixtures("g")
 def test_filewriter_close_raises_a_pending_write_error_and_stops_its_thread(tmp_path):
     w = tf.summary.FileWriter(str(tmp_path), flush_secs=0.05)
     writer = w.event_writer
